@@ -1,0 +1,297 @@
+package artana
+
+import (
+	"fmt"
+	"math"
+	"time"
+	"unicode/utf8"
+)
+
+// EventType names what an event records. The values are the seed's.
+type EventType string
+
+// The nine event types of the log.
+const (
+	EventRunStarted            EventType = "run_started"
+	EventResumeRequested       EventType = "resume_requested"
+	EventModelRequested        EventType = "model_requested"
+	EventModelCompleted        EventType = "model_completed"
+	EventToolRequested         EventType = "tool_requested"
+	EventToolCompleted         EventType = "tool_completed"
+	EventPauseRequested        EventType = "pause_requested"
+	EventWorkflowStepRequested EventType = "workflow_step_requested"
+	EventWorkflowStepCompleted EventType = "workflow_step_completed"
+)
+
+// EventTypes lists every event type in the seed's declaration order.
+var EventTypes = []EventType{
+	EventRunStarted, EventResumeRequested, EventModelRequested, EventModelCompleted,
+	EventToolRequested, EventToolCompleted, EventPauseRequested,
+	EventWorkflowStepRequested, EventWorkflowStepCompleted,
+}
+
+// Valid reports whether t is one of the nine event types.
+func (t EventType) Valid() bool {
+	switch t {
+	case EventRunStarted, EventResumeRequested, EventModelRequested, EventModelCompleted,
+		EventToolRequested, EventToolCompleted, EventPauseRequested,
+		EventWorkflowStepRequested, EventWorkflowStepCompleted:
+		return true
+	}
+	return false
+}
+
+// An Event is one entry of a run's append-only, hash-chained log. Stores
+// assign ID, Seq, PrevHash, Timestamp and Hash when the event is appended.
+type Event struct {
+	ID        string    // 32 lowercase hex digits, like Python's uuid4().hex
+	RunID     string    // the run the event belongs to
+	TenantID  string    // the tenant that owns the run
+	Seq       int64     // position in the run, from 1, without gaps
+	Type      EventType // equals Payload.Kind()
+	PrevHash  string    // Hash of the previous event of the run; "" for seq 1
+	Hash      string    // lowercase hex SHA-256, see ComputeHash
+	Timestamp time.Time // microsecond resolution
+	Payload   Payload
+}
+
+// A Payload is the typed body of an event: one of *RunStarted,
+// *ResumeRequested, *PauseRequested, *ModelRequested, *ModelCompleted,
+// *ToolRequested, *ToolCompleted, *WorkflowStepRequested or
+// *WorkflowStepCompleted.
+type Payload interface {
+	// Kind returns the event type the payload belongs to.
+	Kind() EventType
+	// Validate reports the first field that the seed's schema would reject.
+	Validate() error
+
+	// appendCanonical writes the hashed form: sorted keys, compact.
+	appendCanonical(dst []byte) []byte
+	// appendSeed writes the seed's payload_json column form: declaration
+	// order, ", " and ": " separators.
+	appendSeed(dst []byte) []byte
+}
+
+// ChatMessage is one message of a model request.
+type ChatMessage struct {
+	Role    string `json:"role"` // system, user, assistant or tool
+	Content string `json:"content"`
+}
+
+// ToolCallRecord is a tool call a model asked for, as logged.
+type ToolCallRecord struct {
+	ToolName      string `json:"tool_name"`
+	ArgumentsJSON string `json:"arguments_json"`
+}
+
+// ToolOutcome is how a tool call ended.
+type ToolOutcome string
+
+// The four tool outcomes of the seed.
+const (
+	OutcomeSuccess        ToolOutcome = "success"
+	OutcomeTransientError ToolOutcome = "transient_error"
+	OutcomePermanentError ToolOutcome = "permanent_error"
+	OutcomeUnknown        ToolOutcome = "unknown_outcome"
+)
+
+// Default values the seed's schema gives to tool_requested fields.
+const (
+	DefaultToolVersion   = "1.0.0"
+	DefaultSchemaVersion = "1"
+)
+
+// RunStarted opens a run.
+type RunStarted struct{}
+
+// ResumeRequested records that a paused run was resumed.
+type ResumeRequested struct {
+	HumanInputJSON *string // JSON text given by the human, or nil
+}
+
+// PauseRequested records that a run paused, for example for human review.
+type PauseRequested struct {
+	Reason      string
+	ContextJSON *string // optional JSON context
+	StepKey     *string
+}
+
+// ModelRequested records a model request before the model is called.
+type ModelRequested struct {
+	Model        string
+	Prompt       string
+	Messages     []ChatMessage
+	AllowedTools []string // names of the tools offered to the model
+	StepKey      *string
+}
+
+// ModelCompleted records a model response.
+type ModelCompleted struct {
+	Model            string
+	OutputJSON       string
+	PromptTokens     int64
+	CompletionTokens int64
+	CostUSD          float64
+	ToolCalls        []ToolCallRecord
+}
+
+// ToolRequested records a tool call before the tool runs.
+type ToolRequested struct {
+	ToolName       string
+	ArgumentsJSON  string // canonical JSON of the arguments
+	IdempotencyKey string
+	ToolVersion    string // DefaultToolVersion unless the tool says otherwise
+	SchemaVersion  string // DefaultSchemaVersion unless the tool says otherwise
+	StepKey        *string
+}
+
+// ToolCompleted records how a tool call ended.
+type ToolCompleted struct {
+	ToolName               string
+	ResultJSON             string
+	Outcome                ToolOutcome
+	ReceivedIdempotencyKey *string
+	EffectID               *string
+	RequestID              *string // ID of the tool_requested event
+	ErrorMessage           *string
+}
+
+// WorkflowStepRequested records the start of a workflow step.
+type WorkflowStepRequested struct {
+	StepIndex int64
+	StepName  string
+}
+
+// WorkflowStepCompleted records a workflow step's result.
+type WorkflowStepCompleted struct {
+	StepIndex  int64
+	StepName   string
+	ResultJSON string
+}
+
+func (*RunStarted) Kind() EventType            { return EventRunStarted }
+func (*ResumeRequested) Kind() EventType       { return EventResumeRequested }
+func (*PauseRequested) Kind() EventType        { return EventPauseRequested }
+func (*ModelRequested) Kind() EventType        { return EventModelRequested }
+func (*ModelCompleted) Kind() EventType        { return EventModelCompleted }
+func (*ToolRequested) Kind() EventType         { return EventToolRequested }
+func (*ToolCompleted) Kind() EventType         { return EventToolCompleted }
+func (*WorkflowStepRequested) Kind() EventType { return EventWorkflowStepRequested }
+func (*WorkflowStepCompleted) Kind() EventType { return EventWorkflowStepCompleted }
+
+// Validate always succeeds: run_started has no fields.
+func (*RunStarted) Validate() error { return nil }
+
+// Validate checks that the strings are valid UTF-8.
+func (p *ResumeRequested) Validate() error {
+	return checkUTF8(fieldPtr("human_input_json", p.HumanInputJSON))
+}
+
+// Validate checks that the strings are valid UTF-8.
+func (p *PauseRequested) Validate() error {
+	return checkUTF8(field("reason", p.Reason), fieldPtr("context_json", p.ContextJSON),
+		fieldPtr("step_key", p.StepKey))
+}
+
+// Validate checks message roles and that the strings are valid UTF-8.
+func (p *ModelRequested) Validate() error {
+	for i, m := range p.Messages {
+		switch m.Role {
+		case "system", "user", "assistant", "tool":
+		default:
+			return fmt.Errorf("model_requested: messages[%d].role %q is not one of system, user, assistant, tool", i, m.Role)
+		}
+		if err := checkUTF8(field(fmt.Sprintf("messages[%d].content", i), m.Content)); err != nil {
+			return err
+		}
+	}
+	for i, t := range p.AllowedTools {
+		if err := checkUTF8(field(fmt.Sprintf("allowed_tools[%d]", i), t)); err != nil {
+			return err
+		}
+	}
+	return checkUTF8(field("model", p.Model), field("prompt", p.Prompt), fieldPtr("step_key", p.StepKey))
+}
+
+// Validate checks that token counts and cost are not negative, that cost is
+// not NaN, and that the strings are valid UTF-8.
+func (p *ModelCompleted) Validate() error {
+	if p.PromptTokens < 0 {
+		return fmt.Errorf("model_completed: prompt_tokens %d is negative", p.PromptTokens)
+	}
+	if p.CompletionTokens < 0 {
+		return fmt.Errorf("model_completed: completion_tokens %d is negative", p.CompletionTokens)
+	}
+	if math.IsNaN(p.CostUSD) || p.CostUSD < 0 {
+		return fmt.Errorf("model_completed: cost_usd %v must be a number >= 0", p.CostUSD)
+	}
+	for i, c := range p.ToolCalls {
+		if err := checkUTF8(field(fmt.Sprintf("tool_calls[%d].tool_name", i), c.ToolName),
+			field(fmt.Sprintf("tool_calls[%d].arguments_json", i), c.ArgumentsJSON)); err != nil {
+			return err
+		}
+	}
+	return checkUTF8(field("model", p.Model), field("output_json", p.OutputJSON))
+}
+
+// Validate checks that the strings are valid UTF-8.
+func (p *ToolRequested) Validate() error {
+	return checkUTF8(field("tool_name", p.ToolName), field("arguments_json", p.ArgumentsJSON),
+		field("idempotency_key", p.IdempotencyKey), field("tool_version", p.ToolVersion),
+		field("schema_version", p.SchemaVersion), fieldPtr("step_key", p.StepKey))
+}
+
+// Validate checks the outcome and that the strings are valid UTF-8.
+func (p *ToolCompleted) Validate() error {
+	switch p.Outcome {
+	case OutcomeSuccess, OutcomeTransientError, OutcomePermanentError, OutcomeUnknown:
+	default:
+		return fmt.Errorf("tool_completed: outcome %q is not one of success, transient_error, permanent_error, unknown_outcome", p.Outcome)
+	}
+	return checkUTF8(field("tool_name", p.ToolName), field("result_json", p.ResultJSON),
+		fieldPtr("received_idempotency_key", p.ReceivedIdempotencyKey),
+		fieldPtr("effect_id", p.EffectID), fieldPtr("request_id", p.RequestID),
+		fieldPtr("error_message", p.ErrorMessage))
+}
+
+// Validate checks that the step index is not negative and the name is valid UTF-8.
+func (p *WorkflowStepRequested) Validate() error {
+	if p.StepIndex < 0 {
+		return fmt.Errorf("workflow_step_requested: step_index %d is negative", p.StepIndex)
+	}
+	return checkUTF8(field("step_name", p.StepName))
+}
+
+// Validate checks that the step index is not negative and the strings are valid UTF-8.
+func (p *WorkflowStepCompleted) Validate() error {
+	if p.StepIndex < 0 {
+		return fmt.Errorf("workflow_step_completed: step_index %d is negative", p.StepIndex)
+	}
+	return checkUTF8(field("step_name", p.StepName), field("result_json", p.ResultJSON))
+}
+
+type namedString struct {
+	name string
+	s    string
+}
+
+func field(name, s string) namedString { return namedString{name, s} }
+
+func fieldPtr(name string, s *string) namedString {
+	if s == nil {
+		return namedString{name: name}
+	}
+	return namedString{name, *s}
+}
+
+func checkUTF8(fields ...namedString) error {
+	for _, f := range fields {
+		if !utf8.ValidString(f.s) {
+			return fmt.Errorf("%s is not valid UTF-8", f.name)
+		}
+	}
+	return nil
+}
+
+// Ptr returns a pointer to a copy of v, for the optional payload fields.
+func Ptr[T any](v T) *T { return &v }

@@ -1,0 +1,159 @@
+package artana
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// A Model completes model requests. The kernel calls it for every model
+// step that does not replay; artana/openai talks to live endpoints and
+// recorder replays recorded ones.
+type Model interface {
+	Complete(ctx context.Context, req ModelRequest) (ModelResponse, error)
+}
+
+// ModelFunc adapts a function to the Model interface.
+type ModelFunc func(ctx context.Context, req ModelRequest) (ModelResponse, error)
+
+// Complete calls f.
+func (f ModelFunc) Complete(ctx context.Context, req ModelRequest) (ModelResponse, error) {
+	return f(ctx, req)
+}
+
+// ModelRequest is what the kernel asks of a Model.
+type ModelRequest struct {
+	RunID    string
+	Model    string        // model name, e.g. "gpt-4o-mini"
+	Prompt   string        // the prompt as logged; Messages is what is sent
+	Messages []ChatMessage // the conversation, ending with the prompt
+	// OutputName names the output type, e.g. "TriageDecision"; providers
+	// use it as the name of the structured-output schema.
+	OutputName string
+	// OutputSchema is the JSON Schema the output must satisfy.
+	OutputSchema json.RawMessage
+	Tools        []ToolDefinition // tools the model may call, in order
+	Options      ModelOptions
+	StepKey      string
+}
+
+// ToolDefinition describes a tool offered to a model.
+type ToolDefinition struct {
+	Name        string          `json:"name"`
+	Description string          `json:"description"`
+	Schema      json.RawMessage `json:"schema"` // JSON Schema of the arguments
+}
+
+// ModelOptions are the sampling options of a request. Nil and empty fields
+// are left to the provider's defaults.
+type ModelOptions struct {
+	Temperature     *float64 `json:"temperature,omitempty"`
+	MaxTokens       *int64   `json:"max_tokens,omitempty"`
+	Seed            *int64   `json:"seed,omitempty"`
+	ReasoningEffort string   `json:"reasoning_effort,omitempty"` // "low", "medium", "high", ...
+}
+
+// ModelResponse is a Model's answer.
+type ModelResponse struct {
+	OutputJSON string     // the structured output, a JSON document
+	Usage      Usage      // tokens and cost
+	ToolCalls  []ToolCall // tool calls the model asked for, in order
+}
+
+// Usage counts the tokens a request used and what they cost.
+type Usage struct {
+	PromptTokens       int64   `json:"prompt_tokens"`
+	CompletionTokens   int64   `json:"completion_tokens"`
+	CachedPromptTokens int64   `json:"cached_prompt_tokens,omitempty"` // part of PromptTokens
+	CostUSD            float64 `json:"cost_usd"`
+}
+
+// ToolCall is a tool call a model asked for.
+type ToolCall struct {
+	ID            string `json:"id,omitempty"` // the provider's call id, if any
+	ToolName      string `json:"tool_name"`
+	ArgumentsJSON string `json:"arguments_json"`
+}
+
+// ErrorClass says how a failed model call may be handled.
+type ErrorClass string
+
+// The classes of model errors.
+const (
+	ClassTransient ErrorClass = "transient" // retrying may succeed: 408, 409, 429, 5xx, connection reset
+	ClassPermanent ErrorClass = "permanent" // retrying will not help: 400, 401, 403, 404, bad output
+	ClassTimeout   ErrorClass = "timeout"   // the context deadline passed
+	ClassRefusal   ErrorClass = "refusal"   // the model refused to answer
+	ClassTruncated ErrorClass = "truncated" // the output hit the token limit (finish_reason "length")
+)
+
+// Sentinels for errors.Is on a *ModelError. ErrModelPermanent also matches
+// refusals and truncated output, which retrying does not fix either.
+var (
+	ErrModelTransient = errors.New("transient model error")
+	ErrModelPermanent = errors.New("permanent model error")
+	ErrModelTimeout   = errors.New("model timeout")
+	ErrModelRefusal   = errors.New("model refused")
+	ErrModelTruncated = errors.New("model output truncated")
+)
+
+// A ModelError is a failed model call with its class. Providers return it;
+// the recorder stores and replays it.
+type ModelError struct {
+	Class      ErrorClass
+	StatusCode int           // HTTP status, 0 if none
+	Message    string        // what the provider said, never containing credentials
+	RetryAfter time.Duration // the provider's Retry-After, if any
+	Err        error         // the underlying error, if any
+}
+
+func (e *ModelError) Error() string {
+	s := "model error (" + string(e.Class)
+	if e.StatusCode != 0 {
+		s += fmt.Sprintf(", HTTP %d", e.StatusCode)
+	}
+	s += ")"
+	if e.Message != "" {
+		s += ": " + e.Message
+	}
+	if e.Err != nil && (e.Message == "" || e.Message != e.Err.Error()) {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the underlying error.
+func (e *ModelError) Unwrap() error { return e.Err }
+
+// Is matches the sentinel of the error's class.
+func (e *ModelError) Is(target error) bool {
+	switch target {
+	case ErrModelTransient:
+		return e.Class == ClassTransient
+	case ErrModelPermanent:
+		return e.Class == ClassPermanent || e.Class == ClassRefusal || e.Class == ClassTruncated
+	case ErrModelTimeout:
+		return e.Class == ClassTimeout
+	case ErrModelRefusal:
+		return e.Class == ClassRefusal
+	case ErrModelTruncated:
+		return e.Class == ClassTruncated
+	}
+	return false
+}
+
+// ClassOf returns the class of a model error: the Class of a *ModelError
+// in err's chain, ClassTimeout for context.DeadlineExceeded, and
+// ClassPermanent otherwise.
+func ClassOf(err error) ErrorClass {
+	var me *ModelError
+	switch {
+	case errors.As(err, &me):
+		return me.Class
+	case errors.Is(err, context.DeadlineExceeded):
+		return ClassTimeout
+	}
+	return ClassPermanent
+}

@@ -1,0 +1,254 @@
+package artana
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+)
+
+// This file is the one place that writes the JSON that gets hashed. It
+// reproduces CPython's json.dumps with ensure_ascii=True: every non-ASCII code
+// point and DEL escaped as \uXXXX in lowercase hex (astral code points as
+// UTF-16 surrogate pairs), the short escapes for \b \f \n \r \t, and <, >, &
+// left literal. Floats are written as Python's repr.
+
+const hexDigits = "0123456789abcdef"
+
+// appendPyString appends s as a Python ensure_ascii JSON string literal.
+// Invalid UTF-8 bytes are written as \ufffd, as encoding/json does; Validate
+// rejects such payloads before they reach a store.
+func appendPyString(dst []byte, s string) []byte {
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= 0x20 && c < 0x7f && c != '"' && c != '\\' {
+			i++
+			continue
+		}
+		dst = append(dst, s[start:i]...)
+		if c < utf8.RuneSelf {
+			switch c {
+			case '"':
+				dst = append(dst, '\\', '"')
+			case '\\':
+				dst = append(dst, '\\', '\\')
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			default: // other control characters and DEL
+				dst = appendU4(dst, rune(c))
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r >= 0x10000 {
+			r -= 0x10000
+			dst = appendU4(dst, 0xd800+(r>>10))
+			dst = appendU4(dst, 0xdc00+(r&0x3ff))
+		} else {
+			dst = appendU4(dst, r) // includes utf8.RuneError for invalid bytes
+		}
+		i += size
+		start = i
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+func appendU4(dst []byte, r rune) []byte {
+	return append(dst, '\\', 'u',
+		hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
+}
+
+// appendPyFloat appends f as CPython's json.dumps writes a float: repr for
+// finite values, and the bare tokens Infinity, -Infinity and NaN otherwise.
+func appendPyFloat(dst []byte, f float64) []byte {
+	switch {
+	case math.IsInf(f, 1):
+		return append(dst, "Infinity"...)
+	case math.IsInf(f, -1):
+		return append(dst, "-Infinity"...)
+	case math.IsNaN(f):
+		return append(dst, "NaN"...)
+	}
+	return appendPyRepr(dst, f)
+}
+
+// appendPyRepr appends Python's repr of a finite float: the shortest digits
+// that round-trip, in fixed notation when the decimal exponent is in
+// [-4, 16), otherwise d[.ddd]e±XX; whole numbers keep ".0".
+func appendPyRepr(dst []byte, f float64) []byte {
+	var buf [32]byte
+	// 'e' with -1 precision gives the shortest round-trip digits: [-]d[.ddd]e±XX.
+	e := strconv.AppendFloat(buf[:0], f, 'e', -1, 64)
+	neg := e[0] == '-'
+	if neg {
+		e = e[1:]
+		dst = append(dst, '-')
+	}
+	ePos := bytes.IndexByte(e, 'e')
+	mant, expPart := e[:ePos], e[ePos+1:]
+	exp, _ := strconv.Atoi(string(expPart))
+	digits := make([]byte, 0, len(mant))
+	for _, c := range mant {
+		if c != '.' {
+			digits = append(digits, c)
+		}
+	}
+	decpt := exp + 1 // position of the decimal point relative to the digits
+	if decpt > -4 && decpt <= 16 {
+		switch {
+		case decpt <= 0:
+			dst = append(dst, '0', '.')
+			for range -decpt {
+				dst = append(dst, '0')
+			}
+			dst = append(dst, digits...)
+		case decpt >= len(digits):
+			dst = append(dst, digits...)
+			for range decpt - len(digits) {
+				dst = append(dst, '0')
+			}
+			dst = append(dst, '.', '0')
+		default:
+			dst = append(dst, digits[:decpt]...)
+			dst = append(dst, '.')
+			dst = append(dst, digits[decpt:]...)
+		}
+		return dst
+	}
+	dst = append(dst, digits[0])
+	if len(digits) > 1 {
+		dst = append(dst, '.')
+		dst = append(dst, digits[1:]...)
+	}
+	dst = append(dst, 'e')
+	if exp < 0 {
+		dst = append(dst, '-')
+		exp = -exp
+	} else {
+		dst = append(dst, '+')
+	}
+	if exp < 10 {
+		dst = append(dst, '0')
+	}
+	return strconv.AppendInt(dst, int64(exp), 10)
+}
+
+// PythonFloat returns the text CPython's json.dumps writes for f: repr(f) for
+// finite values (1e-05, 0.0, 100.0, 1e+16), Infinity, -Infinity or NaN otherwise.
+func PythonFloat(f float64) string { return string(appendPyFloat(nil, f)) }
+
+// CanonicalJSON returns v as the seed writes hashed and compared JSON:
+// json.dumps(v, sort_keys=True, separators=(",", ":")) with ensure_ascii.
+// v is first marshalled with encoding/json (so struct tags and Marshaler
+// implementations apply) and the result is rewritten: object keys sorted by
+// code point at every level, no whitespace, strings escaped as Python does,
+// integers verbatim and other numbers as Python's float repr.
+func CanonicalJSON(v any) ([]byte, error) {
+	raw, ok := v.(json.RawMessage)
+	if !ok {
+		var err error
+		raw, err = json.Marshal(v)
+		if err != nil {
+			return nil, fmt.Errorf("artana: canonical JSON: %w", err)
+		}
+	}
+	return CanonicalizeJSON(raw)
+}
+
+// CanonicalizeJSON rewrites a JSON document in the canonical form described
+// at CanonicalJSON. It fails on invalid JSON.
+func CanonicalizeJSON(data []byte) ([]byte, error) {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return nil, fmt.Errorf("artana: canonical JSON: %w", err)
+	}
+	if _, err := dec.Token(); err == nil {
+		return nil, fmt.Errorf("artana: canonical JSON: trailing data after the document")
+	}
+	return appendCanonicalValue(nil, v)
+}
+
+func appendCanonicalValue(dst []byte, v any) ([]byte, error) {
+	switch v := v.(type) {
+	case nil:
+		return append(dst, "null"...), nil
+	case bool:
+		if v {
+			return append(dst, "true"...), nil
+		}
+		return append(dst, "false"...), nil
+	case string:
+		return appendPyString(dst, v), nil
+	case json.Number:
+		return appendPyNumber(dst, string(v))
+	case []any:
+		dst = append(dst, '[')
+		for i, e := range v {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			var err error
+			if dst, err = appendCanonicalValue(dst, e); err != nil {
+				return nil, err
+			}
+		}
+		return append(dst, ']'), nil
+	case map[string]any:
+		keys := make([]string, 0, len(v))
+		for k := range v {
+			keys = append(keys, k)
+		}
+		slices.SortFunc(keys, comparePyStrings)
+		dst = append(dst, '{')
+		for i, k := range keys {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = appendPyString(dst, k)
+			dst = append(dst, ':')
+			var err error
+			if dst, err = appendCanonicalValue(dst, v[k]); err != nil {
+				return nil, err
+			}
+		}
+		return append(dst, '}'), nil
+	}
+	return nil, fmt.Errorf("artana: canonical JSON: unexpected %T", v)
+}
+
+// appendPyNumber writes a JSON number literal as Python would after parsing
+// it: integers verbatim (Python ints are unbounded), everything else as a
+// float repr.
+func appendPyNumber(dst []byte, lit string) ([]byte, error) {
+	if !strings.ContainsAny(lit, ".eE") {
+		return append(dst, lit...), nil
+	}
+	f, err := strconv.ParseFloat(lit, 64)
+	if err != nil && !math.IsInf(f, 0) {
+		return nil, fmt.Errorf("artana: canonical JSON: number %s: %w", lit, err)
+	}
+	return appendPyFloat(dst, f), nil
+}
+
+// comparePyStrings orders strings by code point, as Python's sort_keys does.
+// Byte order of valid UTF-8 is code point order.
+func comparePyStrings(a, b string) int { return strings.Compare(a, b) }

@@ -1,0 +1,165 @@
+package artana
+
+import (
+	"fmt"
+	"strconv"
+	"time"
+)
+
+// naive marks a timestamp that carried no UTC offset. Python writes such a
+// timestamp back without an offset, so the hash must too.
+var naive = time.FixedZone("", 0)
+
+// FormatTimestamp returns t as Python's datetime.isoformat writes it, which
+// is the form that is stored and hashed: 2006-01-02T15:04:05.000000+00:00,
+// truncated to microseconds, with the fraction omitted entirely when the
+// microsecond is zero and never trimmed otherwise. The offset is t's own
+// (+00:00 for UTC, never Z); a time from ParseTimestamp of a string without
+// an offset is written without one.
+func FormatTimestamp(t time.Time) string {
+	return string(appendTimestamp(make([]byte, 0, 32), t))
+}
+
+func appendTimestamp(dst []byte, t time.Time) []byte {
+	dst = t.AppendFormat(dst, "2006-01-02T15:04:05")
+	if us := t.Nanosecond() / 1000; us != 0 {
+		dst = append(dst, '.')
+		s := strconv.Itoa(us)
+		for range 6 - len(s) {
+			dst = append(dst, '0')
+		}
+		dst = append(dst, s...)
+	}
+	if t.Location() == naive {
+		return dst
+	}
+	_, off := t.Zone()
+	sign := byte('+')
+	if off < 0 {
+		sign, off = '-', -off
+	}
+	dst = append(dst, sign)
+	dst = appendTwo(dst, off/3600)
+	dst = append(dst, ':')
+	dst = appendTwo(dst, off/60%60)
+	if s := off % 60; s != 0 {
+		dst = append(dst, ':')
+		dst = appendTwo(dst, s)
+	}
+	return dst
+}
+
+func appendTwo(dst []byte, n int) []byte { return append(dst, byte('0'+n/10), byte('0'+n%10)) }
+
+// ParseTimestamp parses a timestamp as Python 3.11's datetime.fromisoformat
+// does for the forms that occur in ledgers: a date, a 'T' or ' ' separator,
+// HH:MM[:SS[.fraction]] and an optional Z or ±HH:MM[:SS] offset. The
+// fraction is truncated to microseconds. FormatTimestamp of the result is
+// the string Python hashes for the stored column.
+func ParseTimestamp(s string) (time.Time, error) {
+	bad := func(why string) (time.Time, error) {
+		return time.Time{}, fmt.Errorf("timestamp %q: %s", s, why)
+	}
+	if len(s) < 16 {
+		return bad("too short for YYYY-MM-DDTHH:MM")
+	}
+	num := func(from, n int) (int, bool) {
+		if from+n > len(s) {
+			return 0, false
+		}
+		v := 0
+		for _, c := range []byte(s[from : from+n]) {
+			if c < '0' || c > '9' {
+				return 0, false
+			}
+			v = v*10 + int(c-'0')
+		}
+		return v, true
+	}
+	year, ok1 := num(0, 4)
+	month, ok2 := num(5, 2)
+	day, ok3 := num(8, 2)
+	if !ok1 || !ok2 || !ok3 || s[4] != '-' || s[7] != '-' {
+		return bad("want a YYYY-MM-DD date")
+	}
+	if s[10] != 'T' && s[10] != ' ' {
+		return bad("want 'T' or ' ' between date and time")
+	}
+	hour, ok1 := num(11, 2)
+	minute, ok2 := num(14, 2)
+	if !ok1 || !ok2 || s[13] != ':' {
+		return bad("want an HH:MM time")
+	}
+	i := 16
+	sec, nsec := 0, 0
+	if i < len(s) && s[i] == ':' {
+		v, ok := num(i+1, 2)
+		if !ok {
+			return bad("want two digits of seconds")
+		}
+		sec, i = v, i+3
+		if i < len(s) && (s[i] == '.' || s[i] == ',') {
+			j := i + 1
+			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+				j++
+			}
+			frac := s[i+1 : j]
+			if len(frac) == 0 {
+				return bad("empty fraction of a second")
+			}
+			if len(frac) > 6 {
+				frac = frac[:6]
+			}
+			us, _ := strconv.Atoi(frac)
+			for range 6 - len(frac) {
+				us *= 10
+			}
+			nsec, i = us*1000, j
+		}
+	}
+	loc := naive
+	switch rest := s[i:]; {
+	case rest == "":
+	case rest == "Z":
+		loc = time.UTC
+	case rest[0] == '+' || rest[0] == '-':
+		oh, ok1 := num(i+1, 2)
+		om, ok2 := 0, true
+		os := 0
+		switch len(rest) {
+		case 3:
+		case 5: // ±HHMM
+			om, ok2 = num(i+3, 2)
+		case 6, 9, 16: // ±HH:MM, ±HH:MM:SS, ±HH:MM:SS.ffffff (fraction ignored)
+			om, ok2 = num(i+4, 2)
+			ok2 = ok2 && rest[3] == ':'
+			if len(rest) >= 9 {
+				var ok3 bool
+				os, ok3 = num(i+7, 2)
+				ok2 = ok2 && ok3 && rest[6] == ':'
+			}
+		default:
+			ok2 = false
+		}
+		if !ok1 || !ok2 || oh > 23 || om > 59 || os > 59 {
+			return bad("want a ±HH:MM offset")
+		}
+		off := oh*3600 + om*60 + os
+		if rest[0] == '-' {
+			off = -off
+		}
+		if off == 0 {
+			loc = time.UTC
+		} else {
+			loc = time.FixedZone("", off)
+		}
+	default:
+		return bad(fmt.Sprintf("unexpected %q after the time", rest))
+	}
+	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, loc)
+	if t.Year() != year || int(t.Month()) != month || t.Day() != day || t.Hour() != hour ||
+		t.Minute() != minute || t.Second() != sec {
+		return bad("date or time out of range")
+	}
+	return t, nil
+}
