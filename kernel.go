@@ -1,0 +1,255 @@
+package artana
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+)
+
+// A Tenant is who a run belongs to and what it may do.
+type Tenant struct {
+	ID string // required
+	// Capabilities the tenant holds, e.g. "finance:write". Tools that
+	// require a capability the tenant lacks are neither offered nor run.
+	Capabilities []string
+	// BudgetUSD is the spending limit per run, for budget middleware.
+	BudgetUSD float64
+}
+
+// Can reports whether the tenant holds capability c. Every tenant can use
+// what requires no capability ("").
+func (t Tenant) Can(c string) bool { return c == "" || slices.Contains(t.Capabilities, c) }
+
+// A Run is a handle on a run of the log, as returned by StartRun and
+// LoadRun and passed to every step.
+type Run struct {
+	ID     string
+	Tenant Tenant
+}
+
+// A Kernel runs model and tool steps against a Store, logging every step
+// before and after it happens and replaying steps already in the log. It is
+// safe for concurrent use; steps on one run are serialized.
+type Kernel struct {
+	store      Store
+	model      Model
+	tools      *Tools
+	middleware []Middleware
+	newRunID   func() string
+	outputs    codecCache
+
+	mu   sync.Mutex
+	runs map[string]*runIndex
+}
+
+// An Option configures a Kernel.
+type Option func(*Kernel)
+
+// WithTools makes the kernel use the registry t (a new, empty one
+// otherwise). Registries may be shared between kernels.
+func WithTools(t *Tools) Option { return func(k *Kernel) { k.tools = t } }
+
+// WithMiddleware appends middleware to the kernel's chain. They run in the
+// order given.
+func WithMiddleware(m ...Middleware) Option {
+	return func(k *Kernel) { k.middleware = append(k.middleware, m...) }
+}
+
+// WithRunIDs makes StartRun take kernel-issued run ids from newID (NewID by
+// default), so that tests can produce identical logs.
+func WithRunIDs(newID func() string) Option { return func(k *Kernel) { k.newRunID = newID } }
+
+// New returns a kernel logging to store and calling model for model steps
+// that do not replay. model may be nil for a kernel that only replays or
+// runs tools; a live model step then fails.
+func New(store Store, model Model, opts ...Option) *Kernel {
+	k := &Kernel{store: store, model: model, newRunID: NewID, runs: make(map[string]*runIndex)}
+	for _, opt := range opts {
+		opt(k)
+	}
+	if k.tools == nil {
+		k.tools = NewTools()
+	}
+	return k
+}
+
+// Tools returns the kernel's tool registry, for RegisterTool.
+func (k *Kernel) Tools() *Tools { return k.tools }
+
+// Store returns the kernel's store.
+func (k *Kernel) Store() Store { return k.store }
+
+// Middleware hooks into every model step, as the seed's KernelMiddleware.
+// PrepareModel runs on every step, replayed or not, before the log is
+// searched: what it returns is what is logged, matched and sent.
+// BeforeModel and AfterModel run only around live model calls; AfterModel
+// runs after model_completed is logged. An error from any of them ends the
+// step with that error.
+type Middleware interface {
+	PrepareModel(ctx context.Context, inv ModelInvocation) (ModelInvocation, error)
+	BeforeModel(ctx context.Context, inv ModelInvocation) error
+	AfterModel(ctx context.Context, inv ModelInvocation, usage Usage) error
+}
+
+// ModelInvocation is a model step as middleware sees it.
+type ModelInvocation struct {
+	Run      Run
+	Model    string
+	Prompt   string
+	Messages []ChatMessage
+	// Tools are the tools offered, in registration order. After the
+	// middleware, tools the tenant may not use are removed.
+	Tools []ToolDefinition
+	// ToolCapabilities maps every registered tool to the capability it
+	// requires ("" for none).
+	ToolCapabilities map[string]string
+	StepKey          string
+	// SpentUSD is the cost of the run's logged model calls before this one.
+	SpentUSD float64
+}
+
+// StartRun starts a run for tenant: it logs run_started and returns the
+// run. With runID "" the kernel issues a new id; a runID that already has
+// events is refused with ErrRunExists.
+func (k *Kernel) StartRun(ctx context.Context, tenant Tenant, runID string) (Run, error) {
+	const op = "start run"
+	if tenant.ID == "" {
+		return Run{}, &Error{Op: op, RunID: runID, Kind: ErrInvalidInput, Msg: "tenant has no id"}
+	}
+	if runID != "" {
+		return k.startRun(ctx, op, tenant, runID)
+	}
+	for range 5 {
+		run, err := k.startRun(ctx, op, tenant, k.newRunID())
+		if err == nil || !errors.Is(err, ErrRunExists) {
+			return run, err
+		}
+	}
+	return Run{}, &Error{Op: op, Kind: ErrRunExists, Msg: "no unused run id after 5 attempts; check the id source given to WithRunIDs"}
+}
+
+func (k *Kernel) startRun(ctx context.Context, op string, tenant Tenant, runID string) (Run, error) {
+	x := k.index(runID)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if err := x.sync(ctx, k.store); err != nil {
+		return Run{}, &Error{Op: op, RunID: runID, Err: err}
+	}
+	if x.lastSeq > 0 {
+		return Run{}, &Error{Op: op, RunID: runID, Kind: ErrRunExists,
+			Msg: "choose another run id, or open the run with LoadRun"}
+	}
+	e, err := k.store.Append(ctx, runID, tenant.ID, &RunStarted{})
+	if err != nil {
+		k.forget(x)
+		return Run{}, &Error{Op: op, RunID: runID, Err: err}
+	}
+	if err := x.appended(ctx, k.store, &e); err != nil {
+		return Run{}, &Error{Op: op, RunID: runID, Err: err}
+	}
+	if e.Seq != 1 {
+		return Run{}, &Error{Op: op, RunID: runID, Seq: e.Seq, Kind: ErrRunExists,
+			Msg: "another writer started the run at the same time"}
+	}
+	return Run{ID: runID, Tenant: tenant}, nil
+}
+
+// LoadRun opens an existing run for tenant. It fails with ErrRunNotFound
+// if the run has no events and with ErrTenantMismatch if it belongs to
+// another tenant.
+func (k *Kernel) LoadRun(ctx context.Context, tenant Tenant, runID string) (Run, error) {
+	run := Run{ID: runID, Tenant: tenant}
+	x, err := k.lockRun(ctx, "load run", run)
+	if err != nil {
+		return Run{}, err
+	}
+	x.mu.Unlock()
+	return run, nil
+}
+
+// OpenRun loads the run if it exists and starts it otherwise, as the
+// seed's ChatClient does.
+func (k *Kernel) OpenRun(ctx context.Context, tenant Tenant, runID string) (Run, error) {
+	run, err := k.LoadRun(ctx, tenant, runID)
+	if errors.Is(err, ErrRunNotFound) && runID != "" {
+		return k.StartRun(ctx, tenant, runID)
+	}
+	return run, err
+}
+
+// Close closes the kernel's store, as the seed's kernel does, and drops the
+// kernel's run indexes.
+func (k *Kernel) Close() error {
+	k.mu.Lock()
+	k.runs = make(map[string]*runIndex)
+	k.mu.Unlock()
+	return k.store.Close()
+}
+
+// index returns the kernel's index of a run, creating an empty one.
+func (k *Kernel) index(runID string) *runIndex {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	x := k.runs[runID]
+	if x == nil {
+		x = newRunIndex(runID)
+		k.runs[runID] = x
+	}
+	return x
+}
+
+// forget drops an index that holds no events, so that looking up unknown
+// runs does not grow the kernel.
+func (k *Kernel) forget(x *runIndex) {
+	if x.lastSeq != 0 {
+		return
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.runs[x.id] == x {
+		delete(k.runs, x.id)
+	}
+}
+
+// lockRun returns the run's index, locked and up to date, after checking
+// that the run exists and belongs to run.Tenant. The caller unlocks it.
+func (k *Kernel) lockRun(ctx context.Context, op string, run Run) (*runIndex, error) {
+	if run.ID == "" {
+		return nil, &Error{Op: op, Kind: ErrInvalidInput, Msg: "empty run id"}
+	}
+	x := k.index(run.ID)
+	x.mu.Lock()
+	if err := x.sync(ctx, k.store); err != nil {
+		x.mu.Unlock()
+		return nil, &Error{Op: op, RunID: run.ID, Err: err}
+	}
+	if x.lastSeq == 0 {
+		k.forget(x)
+		x.mu.Unlock()
+		return nil, &Error{Op: op, RunID: run.ID, Kind: ErrRunNotFound, Msg: "the run has no events; start it with StartRun"}
+	}
+	if x.tenantID != run.Tenant.ID {
+		x.mu.Unlock()
+		return nil, &Error{Op: op, RunID: run.ID, Kind: ErrTenantMismatch,
+			Msg: fmt.Sprintf("run belongs to tenant %q, not %q", x.tenantID, run.Tenant.ID)}
+	}
+	if x.tenantErr != nil {
+		x.mu.Unlock()
+		return nil, x.tenantErr
+	}
+	return x, nil
+}
+
+// append logs p to the run and indexes it.
+func (k *Kernel) append(ctx context.Context, x *runIndex, run Run, p Payload) (Event, error) {
+	e, err := k.store.Append(ctx, run.ID, run.Tenant.ID, p)
+	if err != nil {
+		return Event{}, err
+	}
+	if err := x.appended(ctx, k.store, &e); err != nil {
+		return Event{}, err
+	}
+	return e, nil
+}

@@ -1,0 +1,236 @@
+package artana
+
+import (
+	"context"
+	"reflect"
+	"slices"
+	"strings"
+)
+
+// ModelStep is one model call of a run.
+type ModelStep struct {
+	Model string // model name, required
+	// Prompt is the prompt as logged. With no Messages, the model is sent
+	// one user message holding it. With Messages and no Prompt, the prompt
+	// is the content of the last user message (or, without one, every
+	// message as "role: content" lines), as in the seed.
+	Prompt   string
+	Messages []ChatMessage
+	// StepKey names the step for replay; "" for none. Two steps with the
+	// same model, prompt and messages need different keys to both run live.
+	StepKey string
+	Options ModelOptions // sampling options; not part of replay matching
+}
+
+// StepModelResult is the outcome of a model step.
+type StepModelResult[T any] struct {
+	RunID      string
+	Seq        int64 // seq of the model_completed event
+	Output     T
+	OutputJSON string // the output as logged
+	Usage      Usage
+	ToolCalls  []ToolCall
+	Replayed   bool // true if the result came from the log, not the model
+}
+
+// StepModel runs a model step whose output is decoded into T. The JSON
+// Schema of T (see SchemaFor) is sent as ModelRequest.OutputSchema, T's
+// name as OutputName.
+//
+// If the log holds a model_requested with the same model, prompt, messages
+// and step key, followed by its model_completed, the step replays: the
+// logged output is returned and nothing is appended. If the request is
+// logged but the tools offered differ, the step fails with
+// ErrReplayMismatch. Otherwise model_requested is logged (unless a pending
+// one matches), the model is called, its output decoded strictly into T
+// (an *OutputError, matching ErrOutputInvalid, if it does not fit; nothing
+// is logged then) and model_completed is logged.
+//
+// Tools whose capability the tenant lacks are never offered.
+func StepModel[T any](ctx context.Context, k *Kernel, run Run, step ModelStep) (StepModelResult[T], error) {
+	var res StepModelResult[T]
+	codec, err := k.outputs.get(reflect.TypeFor[T]())
+	if err != nil {
+		return res, &Error{Op: "step model", RunID: run.ID, Kind: ErrInvalidInput, Err: err}
+	}
+	decode := func(raw string) (string, error) {
+		var out T
+		if err := codec.decode([]byte(raw), &out); err != nil {
+			return "", &OutputError{Type: codec.typ.String(), Raw: raw, Err: err}
+		}
+		normalized, err := encodeCompact(out)
+		if err != nil {
+			return "", &OutputError{Type: codec.typ.String(), Raw: raw, Err: err}
+		}
+		res.Output = out
+		return normalized, nil
+	}
+	r, err := k.stepModel(ctx, run, step, codec, decode)
+	if err != nil {
+		return res, err
+	}
+	res.RunID, res.Seq, res.OutputJSON, res.Usage, res.ToolCalls, res.Replayed =
+		run.ID, r.seq, r.outputJSON, r.usage, r.toolCalls, r.replayed
+	return res, nil
+}
+
+type modelResult struct {
+	seq        int64
+	outputJSON string
+	usage      Usage
+	toolCalls  []ToolCall
+	replayed   bool
+}
+
+// stepModel is StepModel without the type parameter. decode checks a raw
+// output, keeps the decoded value and returns the form to log.
+func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *strictCodec,
+	decode func(raw string) (string, error)) (modelResult, error) {
+	const op = "step model"
+	fail := func(seq int64, kind error, msg string, err error) (modelResult, error) {
+		return modelResult{}, &Error{Op: op, RunID: run.ID, Seq: seq, Kind: kind, Msg: msg, Err: err}
+	}
+	prompt, messages, err := normalizeModelInput(step)
+	if err != nil {
+		return fail(0, ErrInvalidInput, err.Error(), nil)
+	}
+	x, err := k.lockRun(ctx, op, run)
+	if err != nil {
+		return modelResult{}, err
+	}
+	defer x.mu.Unlock()
+
+	inv := ModelInvocation{
+		Run: run, Model: step.Model, Prompt: prompt, Messages: messages,
+		Tools: k.tools.Definitions(), ToolCapabilities: k.tools.Capabilities(),
+		StepKey: step.StepKey, SpentUSD: x.spentUSD,
+	}
+	for _, m := range k.middleware {
+		if inv, err = m.PrepareModel(ctx, inv); err != nil {
+			return fail(0, nil, "", err)
+		}
+	}
+	// The capability scope applies whatever the middleware did.
+	inv.Tools = slices.DeleteFunc(slices.Clone(inv.Tools), func(d ToolDefinition) bool {
+		return !run.Tenant.Can(inv.ToolCapabilities[d.Name])
+	})
+	allowed := make([]string, len(inv.Tools))
+	for i, d := range inv.Tools {
+		allowed[i] = d.Name
+	}
+	stepKey := optString(inv.StepKey)
+
+	m := x.findModel(inv.Model, inv.Prompt, inv.Messages, stepKey)
+	if m != nil && !slices.Equal(m.req.AllowedTools, allowed) {
+		return fail(m.seq, ErrReplayMismatch, "cannot resume run with changed allowed tools for the same model request: logged "+
+			quoteList(m.req.AllowedTools)+", now "+quoteList(allowed)+"; use a new step key or run id", nil)
+	}
+	if m != nil && m.completed != nil {
+		c := m.completed
+		if _, err := decode(c.OutputJSON); err != nil {
+			return fail(m.doneSeq, ErrReplayMismatch, "the logged output does not fit the output type", err)
+		}
+		calls := make([]ToolCall, len(c.ToolCalls))
+		for i, tc := range c.ToolCalls {
+			calls[i] = ToolCall{ToolName: tc.ToolName, ArgumentsJSON: tc.ArgumentsJSON}
+		}
+		return modelResult{
+			seq: m.doneSeq, outputJSON: c.OutputJSON, toolCalls: calls, replayed: true,
+			usage: Usage{PromptTokens: c.PromptTokens, CompletionTokens: c.CompletionTokens, CostUSD: c.CostUSD},
+		}, nil
+	}
+
+	if k.model == nil {
+		return fail(0, ErrReplayMismatch, "no logged result for this request and the kernel has no model", nil)
+	}
+	if m == nil {
+		req := &ModelRequested{Model: inv.Model, Prompt: inv.Prompt, Messages: inv.Messages,
+			AllowedTools: allowed, StepKey: stepKey}
+		if _, err := k.append(ctx, x, run, req); err != nil {
+			return fail(0, nil, "log model_requested", err)
+		}
+	}
+	for _, mw := range k.middleware {
+		if err := mw.BeforeModel(ctx, inv); err != nil {
+			return fail(0, nil, "", err)
+		}
+	}
+	resp, err := k.model.Complete(ctx, ModelRequest{
+		RunID: run.ID, Model: inv.Model, Prompt: inv.Prompt, Messages: inv.Messages,
+		OutputName: codec.name, OutputSchema: codec.schema, Tools: inv.Tools,
+		Options: step.Options, StepKey: inv.StepKey,
+	})
+	if err != nil {
+		return fail(0, nil, "model "+inv.Model, err)
+	}
+	outputJSON, err := decode(resp.OutputJSON)
+	if err != nil {
+		return fail(0, nil, "model "+inv.Model+" (nothing logged; the next step retries the call)", err)
+	}
+	records := make([]ToolCallRecord, len(resp.ToolCalls))
+	for i, tc := range resp.ToolCalls {
+		records[i] = ToolCallRecord{ToolName: tc.ToolName, ArgumentsJSON: tc.ArgumentsJSON}
+	}
+	e, err := k.append(ctx, x, run, &ModelCompleted{
+		Model: inv.Model, OutputJSON: outputJSON,
+		PromptTokens: resp.Usage.PromptTokens, CompletionTokens: resp.Usage.CompletionTokens,
+		CostUSD: resp.Usage.CostUSD, ToolCalls: records,
+	})
+	if err != nil {
+		return fail(0, nil, "log model_completed", err)
+	}
+	for _, mw := range k.middleware {
+		if err := mw.AfterModel(ctx, inv, resp.Usage); err != nil {
+			return fail(e.Seq, nil, "", err)
+		}
+	}
+	return modelResult{seq: e.Seq, outputJSON: outputJSON, usage: resp.Usage,
+		toolCalls: slices.Clone(resp.ToolCalls)}, nil
+}
+
+// normalizeModelInput returns the prompt and messages of a step, as the
+// seed's _normalize_model_input does.
+func normalizeModelInput(step ModelStep) (string, []ChatMessage, error) {
+	switch {
+	case step.Model == "":
+		return "", nil, errorString("empty model name")
+	case len(step.Messages) == 0 && step.Prompt == "":
+		return "", nil, errorString("a model step needs a prompt or messages")
+	case len(step.Messages) == 0:
+		return step.Prompt, []ChatMessage{{Role: "user", Content: step.Prompt}}, nil
+	case step.Prompt != "":
+		return step.Prompt, slices.Clone(step.Messages), nil
+	}
+	for i := len(step.Messages) - 1; i >= 0; i-- {
+		if step.Messages[i].Role == "user" {
+			return step.Messages[i].Content, slices.Clone(step.Messages), nil
+		}
+	}
+	lines := make([]string, len(step.Messages))
+	for i, m := range step.Messages {
+		lines[i] = m.Role + ": " + m.Content
+	}
+	return strings.Join(lines, "\n"), slices.Clone(step.Messages), nil
+}
+
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
+
+func optString(s string) *string {
+	if s == "" {
+		return nil
+	}
+	return &s
+}
+
+func quoteList(names []string) string {
+	if len(names) == 0 {
+		return "[]"
+	}
+	q := make([]string, len(names))
+	for i, n := range names {
+		q[i] = `"` + n + `"`
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}

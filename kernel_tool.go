@@ -1,0 +1,219 @@
+package artana
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+)
+
+// ToolStep is one tool call of a run.
+type ToolStep struct {
+	Tool string // registered tool name
+	// Args are the arguments: a value encoding/json turns into a JSON
+	// object, or JSON text as a json.RawMessage or string (as a model's
+	// ToolCall.ArgumentsJSON). They are logged and matched in canonical
+	// form (CanonicalJSON).
+	Args any
+	// StepKey names the step for replay and derives its idempotency key;
+	// "" for none.
+	StepKey string
+}
+
+// StepToolResult is the outcome of a tool step.
+type StepToolResult struct {
+	RunID          string
+	Seq            int64 // seq of the tool_completed event
+	Tool           string
+	ResultJSON     string
+	IdempotencyKey string
+	Replayed       bool // true if the result came from the log, not the tool
+}
+
+// StepTool runs a tool step, two-phase: tool_requested is logged with an
+// idempotency key before the tool runs, tool_completed with the outcome
+// after it.
+//
+// A matching request (same tool, canonical arguments and step key) already
+// in the log replays: a success returns the logged result, any other
+// outcome fails again (ErrToolFailed; ErrUnknownOutcome for
+// unknown_outcome) without running the tool. A matching request without a
+// completion (the process died while the tool ran) is logged as
+// unknown_outcome and the step halts with ErrUnknownOutcome: only
+// ReconcileTool runs it again.
+//
+// The tool must be registered (ErrToolNotFound) and usable by the tenant
+// (ErrCapabilityDenied), also when replaying. Arguments that do not fit the
+// tool fail with ErrInvalidInput before anything is logged.
+func (k *Kernel) StepTool(ctx context.Context, run Run, step ToolStep) (StepToolResult, error) {
+	const op = "step tool"
+	x, rt, argsJSON, err := k.prepareTool(ctx, op, run, step)
+	if err != nil {
+		return StepToolResult{}, err
+	}
+	defer x.mu.Unlock()
+	stepKey := optString(step.StepKey)
+	if t := x.findTool(step.Tool, argsJSON, stepKey); t != nil {
+		if c := t.completion; c != nil {
+			return replayToolCompletion(op, run, step.Tool, t)
+		}
+		// A request without completion: the tool may or may not have run.
+		_, err := k.append(ctx, x, run, &ToolCompleted{
+			ToolName: step.Tool, Outcome: OutcomeUnknown,
+			ReceivedIdempotencyKey: Ptr(t.req.IdempotencyKey), RequestID: Ptr(t.eventID),
+			ErrorMessage: Ptr("Pending tool request found without completion event. Reconciliation is required before retry."),
+		})
+		if err != nil {
+			return StepToolResult{}, &Error{Op: op, RunID: run.ID, Seq: t.seq, Tool: step.Tool, Msg: "log unknown_outcome", Err: err}
+		}
+		return StepToolResult{}, &Error{Op: op, RunID: run.ID, Seq: t.seq, Tool: step.Tool, Outcome: OutcomeUnknown,
+			Kind: ErrUnknownOutcome, Msg: "the request has no completion; it is now logged as unknown_outcome and the step halts until ReconcileTool"}
+	}
+
+	if err := rt.check(argsJSON); err != nil {
+		return StepToolResult{}, &Error{Op: op, RunID: run.ID, Tool: step.Tool, Kind: ErrInvalidInput, Msg: "nothing logged", Err: err}
+	}
+	key := IdempotencyKey(run.ID, step.StepKey, x.lastSeq+1)
+	req, err := k.append(ctx, x, run, &ToolRequested{
+		ToolName: step.Tool, ArgumentsJSON: argsJSON, IdempotencyKey: key,
+		ToolVersion: rt.version, SchemaVersion: rt.schemaVersion, StepKey: stepKey,
+	})
+	if err != nil {
+		return StepToolResult{}, &Error{Op: op, RunID: run.ID, Tool: step.Tool, Msg: "log tool_requested", Err: err}
+	}
+	return k.completeTool(ctx, op, x, run, rt, argsJSON, req.ID, req.Seq, req.Payload.(*ToolRequested))
+}
+
+// ReconcileTool resolves a tool step whose outcome is unknown: it runs the
+// tool again with the original idempotency key and request id, and logs the
+// new completion, which later StepTool calls replay. A step whose request
+// has no completion yet is first logged as unknown_outcome, as StepTool
+// would. A step that already succeeded returns its logged result (Replayed
+// true) without running the tool; transient and permanent failures cannot
+// be reconciled (ErrToolFailed). Without a matching request the error is
+// ErrToolRequestNotFound.
+func (k *Kernel) ReconcileTool(ctx context.Context, run Run, step ToolStep) (StepToolResult, error) {
+	const op = "reconcile tool"
+	x, rt, argsJSON, err := k.prepareTool(ctx, op, run, step)
+	if err != nil {
+		return StepToolResult{}, err
+	}
+	defer x.mu.Unlock()
+	t := x.findTool(step.Tool, argsJSON, optString(step.StepKey))
+	if t == nil {
+		return StepToolResult{}, &Error{Op: op, RunID: run.ID, Tool: step.Tool, Kind: ErrToolRequestNotFound,
+			Msg: fmt.Sprintf("no tool_requested with arguments %s and step key %q; run the step with StepTool", argsJSON, step.StepKey)}
+	}
+	if c := t.completion; c == nil {
+		_, err := k.append(ctx, x, run, &ToolCompleted{
+			ToolName: step.Tool, Outcome: OutcomeUnknown,
+			ReceivedIdempotencyKey: Ptr(t.req.IdempotencyKey), RequestID: Ptr(t.eventID),
+			ErrorMessage: Ptr("Pending tool request found without completion event. Reconciliation is required before retry."),
+		})
+		if err != nil {
+			return StepToolResult{}, &Error{Op: op, RunID: run.ID, Seq: t.seq, Tool: step.Tool, Msg: "log unknown_outcome", Err: err}
+		}
+	} else if c.Outcome != OutcomeUnknown {
+		if c.Outcome == OutcomeSuccess {
+			return replayToolCompletion(op, run, step.Tool, t)
+		}
+		return StepToolResult{}, &Error{Op: op, RunID: run.ID, Seq: t.doneSeq, Tool: step.Tool, Outcome: c.Outcome,
+			Kind: ErrToolFailed, Msg: fmt.Sprintf("cannot be reconciled from outcome %s; use a new step key to try again", c.Outcome)}
+	}
+	return k.completeTool(ctx, op, x, run, rt, argsJSON, t.eventID, t.seq, t.req)
+}
+
+// prepareTool locks the run and checks the tool as the seed does before
+// looking at the log: registered, allowed for the tenant, and the run's tool
+// events consistent.
+func (k *Kernel) prepareTool(ctx context.Context, op string, run Run, step ToolStep) (*runIndex, *registeredTool, string, error) {
+	argsJSON, err := canonicalArgs(step.Args)
+	if err != nil {
+		return nil, nil, "", &Error{Op: op, RunID: run.ID, Tool: step.Tool, Kind: ErrInvalidInput, Err: err}
+	}
+	x, err := k.lockRun(ctx, op, run)
+	if err != nil {
+		return nil, nil, "", err
+	}
+	fail := func(e *Error) (*runIndex, *registeredTool, string, error) {
+		x.mu.Unlock()
+		return nil, nil, "", e
+	}
+	rt := k.tools.lookup(step.Tool)
+	if rt == nil {
+		return fail(&Error{Op: op, RunID: run.ID, Tool: step.Tool, Kind: ErrToolNotFound, Msg: "register it with RegisterTool"})
+	}
+	if !run.Tenant.Can(rt.capability) {
+		return fail(&Error{Op: op, RunID: run.ID, Tool: step.Tool, Kind: ErrCapabilityDenied,
+			Msg: fmt.Sprintf("tenant %q lacks capability %q", run.Tenant.ID, rt.capability)})
+	}
+	if x.toolErr != nil {
+		x.mu.Unlock()
+		return nil, nil, "", x.toolErr
+	}
+	return x, rt, argsJSON, nil
+}
+
+// completeTool runs the tool for the request and logs its completion.
+func (k *Kernel) completeTool(ctx context.Context, op string, x *runIndex, run Run, rt *registeredTool,
+	argsJSON, requestID string, requestSeq int64, req *ToolRequested) (StepToolResult, error) {
+	exec := &ToolExecution{
+		RunID: run.ID, Tenant: run.Tenant, ToolName: rt.def.Name, IdempotencyKey: req.IdempotencyKey,
+		RequestEventID: requestID, ToolVersion: req.ToolVersion, SchemaVersion: req.SchemaVersion,
+	}
+	done := runTool(ctx, rt, exec, argsJSON)
+	e, err := k.append(ctx, x, run, done)
+	if err != nil {
+		return StepToolResult{}, &Error{Op: op, RunID: run.ID, Seq: requestSeq, Tool: rt.def.Name,
+			Msg: "log tool_completed (the request stays pending; the next step marks it unknown_outcome)", Err: err}
+	}
+	if done.Outcome != OutcomeSuccess {
+		return StepToolResult{}, toolFailure(op, run.ID, e.Seq, rt.def.Name, done, "")
+	}
+	return StepToolResult{RunID: run.ID, Seq: e.Seq, Tool: rt.def.Name, ResultJSON: done.ResultJSON,
+		IdempotencyKey: req.IdempotencyKey}, nil
+}
+
+// replayToolCompletion returns the logged completion of t, or its failure.
+func replayToolCompletion(op string, run Run, tool string, t *toolEntry) (StepToolResult, error) {
+	c := t.completion
+	if c.ToolName != tool {
+		return StepToolResult{}, &Error{Op: op, RunID: run.ID, Seq: t.doneSeq, Tool: tool, Kind: ErrReplayMismatch,
+			Msg: fmt.Sprintf("tool_completed names tool %q, not the requested %q", c.ToolName, tool)}
+	}
+	if c.Outcome != OutcomeSuccess {
+		return StepToolResult{}, toolFailure(op, run.ID, t.doneSeq, tool, c, "previously ")
+	}
+	return StepToolResult{RunID: run.ID, Seq: t.doneSeq, Tool: tool, ResultJSON: c.ResultJSON,
+		IdempotencyKey: t.req.IdempotencyKey, Replayed: true}, nil
+}
+
+func toolFailure(op, runID string, seq int64, tool string, c *ToolCompleted, previously string) error {
+	e := &Error{Op: op, RunID: runID, Seq: seq, Tool: tool, Outcome: c.Outcome, Kind: ErrToolFailed,
+		Msg: fmt.Sprintf("%sfailed with outcome %s", previously, c.Outcome)}
+	if c.Outcome == OutcomeUnknown {
+		e.Kind = ErrUnknownOutcome
+		e.Msg = previously + "ended with unknown outcome; call ReconcileTool to run it again with the same idempotency key"
+	}
+	if c.ErrorMessage != nil && *c.ErrorMessage != "" {
+		e.Msg += " (" + *c.ErrorMessage + ")"
+	}
+	return e
+}
+
+// canonicalArgs returns the arguments as the seed logs them.
+func canonicalArgs(args any) (string, error) {
+	if s, ok := args.(string); ok {
+		args = json.RawMessage(s)
+	}
+	if args == nil {
+		return "", fmt.Errorf("no arguments; pass a struct or a JSON object")
+	}
+	b, err := CanonicalJSON(args)
+	if err != nil {
+		return "", err
+	}
+	if len(b) == 0 || b[0] != '{' {
+		return "", fmt.Errorf("arguments %s are not a JSON object", b)
+	}
+	return string(b), nil
+}

@@ -1,0 +1,233 @@
+package artana
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"sync"
+)
+
+// A runIndex is the kernel's incremental view of one run: everything replay
+// needs to answer a step in constant time, built from each event once. It
+// reads only events after lastSeq, so appends by other kernels or processes
+// on the same store are picked up by the next step.
+type runIndex struct {
+	mu sync.Mutex // held for a whole step, so steps on one run are serial
+
+	id       string
+	tenantID string // tenant of seq 1
+	lastSeq  int64
+	// tenantErr is set when events of several tenants are found in the run.
+	tenantErr error
+	// toolErr is set when tool completions do not map to tool requests.
+	toolErr error
+
+	spentUSD float64 // sum of cost_usd of the model_completed events
+
+	models    map[stepKeyHash]*modelEntry // latest model_requested per request
+	lastModel *modelEntry                 // latest model_requested of the run
+
+	tools      map[stepKeyHash]*toolEntry // latest tool_requested per request
+	toolsByID  map[string]*toolEntry      // tool_requested event id -> entry
+	toolOrder  []*toolEntry               // tool requests in seq order, for legacy completions
+	legacyNext int                        // next toolOrder entry a legacy completion may take
+}
+
+type stepKeyHash [sha256.Size]byte
+
+type modelEntry struct {
+	seq       int64
+	req       *ModelRequested
+	completed *ModelCompleted
+	doneSeq   int64
+}
+
+type toolEntry struct {
+	eventID    string
+	seq        int64
+	req        *ToolRequested
+	completion *ToolCompleted // the latest completion, nil while pending
+	doneSeq    int64
+}
+
+func newRunIndex(id string) *runIndex {
+	return &runIndex{
+		id:        id,
+		models:    make(map[stepKeyHash]*modelEntry),
+		tools:     make(map[stepKeyHash]*toolEntry),
+		toolsByID: make(map[string]*toolEntry),
+	}
+}
+
+// sync reads the events appended since the last one seen.
+func (x *runIndex) sync(ctx context.Context, s Store) error {
+	events, err := s.Events(ctx, x.id, x.lastSeq)
+	if err != nil {
+		return err
+	}
+	for i := range events {
+		if err := x.add(&events[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// appended adds e, just appended by this kernel, or syncs if other events
+// came in between.
+func (x *runIndex) appended(ctx context.Context, s Store, e *Event) error {
+	if e.Seq == x.lastSeq+1 {
+		return x.add(e)
+	}
+	return x.sync(ctx, s)
+}
+
+// add indexes the event that follows lastSeq.
+func (x *runIndex) add(e *Event) error {
+	if e.Seq != x.lastSeq+1 {
+		return &Error{Op: "read run", RunID: x.id, Seq: e.Seq, Kind: ErrReplayMismatch,
+			Msg: fmt.Sprintf("store returned seq %d after seq %d; the store is broken or the run was rewritten", e.Seq, x.lastSeq)}
+	}
+	x.lastSeq = e.Seq
+	if e.Seq == 1 {
+		x.tenantID = e.TenantID
+	} else if e.TenantID != x.tenantID && x.tenantErr == nil {
+		x.tenantErr = &Error{Op: "read run", RunID: x.id, Seq: e.Seq, Kind: ErrReplayMismatch,
+			Msg: fmt.Sprintf("corrupted run: event of tenant %q among events of tenant %q", e.TenantID, x.tenantID)}
+	}
+	switch p := e.Payload.(type) {
+	case *ModelRequested:
+		m := &modelEntry{seq: e.Seq, req: p}
+		x.models[modelKey(p.Model, p.Prompt, p.Messages, p.StepKey)] = m
+		x.lastModel = m
+	case *ModelCompleted:
+		// The completion belongs to the latest request if no other request
+		// came in between (the seed's find_model_completed_after).
+		if m := x.lastModel; m != nil && m.completed == nil {
+			m.completed, m.doneSeq = p, e.Seq
+		}
+		x.spentUSD += p.CostUSD
+	case *ToolRequested:
+		t := &toolEntry{eventID: e.ID, seq: e.Seq, req: p}
+		x.tools[toolKey(p.ToolName, p.ArgumentsJSON, p.StepKey)] = t
+		x.toolsByID[e.ID] = t
+		x.toolOrder = append(x.toolOrder, t)
+	case *ToolCompleted:
+		x.addToolCompleted(e.Seq, p)
+	}
+	return nil
+}
+
+// addToolCompleted pairs a completion with its request as the seed's
+// resolve_tool_resolutions does: by request_id, the latest completion
+// winning; completions without request_id (legacy) pair in order with the
+// requests that have no completion.
+func (x *runIndex) addToolCompleted(seq int64, p *ToolCompleted) {
+	if p.RequestID != nil {
+		t := x.toolsByID[*p.RequestID]
+		if t == nil {
+			if x.toolErr == nil {
+				x.toolErr = &Error{Op: "read run", RunID: x.id, Seq: seq, Tool: p.ToolName, Kind: ErrReplayMismatch,
+					Msg: fmt.Sprintf("tool_completed names request_id %q, which is no tool_requested event of the run", *p.RequestID)}
+			}
+			return
+		}
+		t.completion, t.doneSeq = p, seq
+		return
+	}
+	for x.legacyNext < len(x.toolOrder) && x.toolOrder[x.legacyNext].completion != nil {
+		x.legacyNext++
+	}
+	if x.legacyNext == len(x.toolOrder) {
+		if x.toolErr == nil {
+			x.toolErr = &Error{Op: "read run", RunID: x.id, Seq: seq, Tool: p.ToolName, Kind: ErrReplayMismatch,
+				Msg: "tool_completed without request_id has no tool_requested left to pair with"}
+		}
+		return
+	}
+	t := x.toolOrder[x.legacyNext]
+	t.completion, t.doneSeq = p, seq
+	x.legacyNext++
+}
+
+// findModel returns the latest model request with the same model, prompt,
+// messages and step key, or nil.
+func (x *runIndex) findModel(model, prompt string, messages []ChatMessage, stepKey *string) *modelEntry {
+	m := x.models[modelKey(model, prompt, messages, stepKey)]
+	if m == nil || m.req.Model != model || m.req.Prompt != prompt ||
+		!slices.Equal(m.req.Messages, messages) || !equalStepKeys(m.req.StepKey, stepKey) {
+		return nil
+	}
+	return m
+}
+
+// findTool returns the latest tool request with the same tool, canonical
+// arguments and step key, or nil.
+func (x *runIndex) findTool(name, argsJSON string, stepKey *string) *toolEntry {
+	t := x.tools[toolKey(name, argsJSON, stepKey)]
+	if t == nil || t.req.ToolName != name || t.req.ArgumentsJSON != argsJSON || !equalStepKeys(t.req.StepKey, stepKey) {
+		return nil
+	}
+	return t
+}
+
+func equalStepKeys(a, b *string) bool {
+	if a == nil || b == nil {
+		return a == nil && b == nil
+	}
+	return *a == *b
+}
+
+// keyHasher builds an unambiguous digest of a list of strings.
+type keyHasher struct{ buf []byte }
+
+func (h *keyHasher) str(s string) {
+	h.buf = binary.AppendUvarint(h.buf, uint64(len(s)))
+	h.buf = append(h.buf, s...)
+}
+
+func (h *keyHasher) opt(s *string) {
+	if s == nil {
+		h.buf = append(h.buf, 0)
+		return
+	}
+	h.buf = append(h.buf, 1)
+	h.str(*s)
+}
+
+func modelKey(model, prompt string, messages []ChatMessage, stepKey *string) stepKeyHash {
+	h := keyHasher{buf: make([]byte, 0, 64+len(model)+len(prompt))}
+	h.buf = append(h.buf, 'm')
+	h.str(model)
+	h.str(prompt)
+	h.opt(stepKey)
+	h.buf = binary.AppendUvarint(h.buf, uint64(len(messages)))
+	for _, m := range messages {
+		h.str(m.Role)
+		h.str(m.Content)
+	}
+	return sha256.Sum256(h.buf)
+}
+
+func toolKey(name, argsJSON string, stepKey *string) stepKeyHash {
+	h := keyHasher{buf: make([]byte, 0, 64+len(name)+len(argsJSON))}
+	h.buf = append(h.buf, 't')
+	h.str(name)
+	h.str(argsJSON)
+	h.opt(stepKey)
+	return sha256.Sum256(h.buf)
+}
+
+// IdempotencyKey returns the key the seed derives for a tool request:
+// sha256_hex(run_id + ":" + step_key), or, without a step key (""),
+// sha256_hex(run_id + ":" + seq) with the seq the tool_requested event gets.
+func IdempotencyKey(runID, stepKey string, seq int64) string {
+	token := fmt.Sprintf("%s:%d", runID, seq)
+	if stepKey != "" {
+		token = runID + ":" + stepKey
+	}
+	sum := sha256.Sum256([]byte(token))
+	return fmt.Sprintf("%x", sum[:])
+}

@@ -1,0 +1,260 @@
+package artana
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"regexp"
+	"runtime/debug"
+	"sync"
+)
+
+// Tools is a registry of tools a kernel may offer to models and call in
+// tool steps. Register tools with RegisterTool. It is safe for concurrent
+// use; tools are offered to models in registration order.
+type Tools struct {
+	mu     sync.RWMutex
+	order  []*registeredTool
+	byName map[string]*registeredTool
+	codecs codecCache
+}
+
+// NewTools returns an empty registry.
+func NewTools() *Tools {
+	return &Tools{byName: make(map[string]*registeredTool)}
+}
+
+type registeredTool struct {
+	def           ToolDefinition
+	capability    string // required capability, "" for none
+	version       string
+	schemaVersion string
+	// check decodes the arguments without running the tool.
+	check func(argsJSON string) error
+	// call decodes the arguments, runs the tool and encodes its result.
+	call func(ctx context.Context, argsJSON string) (string, error)
+}
+
+// A ToolOption configures a tool at registration.
+type ToolOption func(*registeredTool)
+
+// WithDescription sets the description offered to models.
+func WithDescription(s string) ToolOption {
+	return func(t *registeredTool) { t.def.Description = s }
+}
+
+// WithCapability makes the tool require a tenant capability, e.g.
+// "finance:write". Tenants without it are never offered the tool and are
+// denied when they call it.
+func WithCapability(c string) ToolOption {
+	return func(t *registeredTool) { t.capability = c }
+}
+
+// WithToolVersion sets the tool_version logged with each request
+// (DefaultToolVersion otherwise).
+func WithToolVersion(v string) ToolOption {
+	return func(t *registeredTool) { t.version = v }
+}
+
+// WithSchemaVersion sets the schema_version logged with each request
+// (DefaultSchemaVersion otherwise).
+func WithSchemaVersion(v string) ToolOption {
+	return func(t *registeredTool) { t.schemaVersion = v }
+}
+
+// ToolFunc is the shape of a tool: it receives its decoded arguments and
+// returns a result that is logged as JSON. Inside it, ToolExecutionFrom(ctx)
+// gives the run, tenant, idempotency key and request event id.
+//
+// A nil error records the outcome success. Return an error made with
+// TransientToolError or PermanentToolError to record those outcomes; any
+// other error, and a panic, records unknown_outcome, which halts the step
+// until ReconcileTool.
+type ToolFunc[A, R any] func(ctx context.Context, args A) (R, error)
+
+var toolNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+// RegisterTool registers fn under name. The JSON Schema of A (see
+// SchemaFor) is offered to models; arguments are decoded into A strictly.
+// The result R is logged as its encoding/json form; use json.RawMessage to
+// log JSON text as it is. Names must match [A-Za-z0-9_-]{1,64} and be
+// unique in the registry.
+func RegisterTool[A, R any](t *Tools, name string, fn ToolFunc[A, R], opts ...ToolOption) error {
+	fail := func(format string, args ...any) error {
+		return &Error{Op: "register tool", Tool: name, Kind: ErrInvalidInput, Msg: fmt.Sprintf(format, args...)}
+	}
+	if !toolNameRE.MatchString(name) {
+		return fail("tool names must match %s", toolNameRE)
+	}
+	if fn == nil {
+		return fail("nil function")
+	}
+	codec, err := t.codecs.get(reflect.TypeFor[A]())
+	if err != nil {
+		return &Error{Op: "register tool", Tool: name, Kind: ErrInvalidInput, Err: err}
+	}
+	decode := func(argsJSON string) (A, error) {
+		var a A
+		if err := codec.decode([]byte(argsJSON), &a); err != nil {
+			return a, fmt.Errorf("arguments %s do not fit %s: %w", argsJSON, codec.typ, err)
+		}
+		return a, nil
+	}
+	rt := &registeredTool{
+		def:           ToolDefinition{Name: name, Schema: codec.schema},
+		version:       DefaultToolVersion,
+		schemaVersion: DefaultSchemaVersion,
+		check: func(argsJSON string) error {
+			_, err := decode(argsJSON)
+			return err
+		},
+		call: func(ctx context.Context, argsJSON string) (string, error) {
+			a, err := decode(argsJSON)
+			if err != nil {
+				return "", PermanentToolError(err)
+			}
+			r, err := fn(ctx, a)
+			if err != nil {
+				return "", err
+			}
+			if raw, ok := any(r).(json.RawMessage); ok {
+				if !json.Valid(raw) {
+					return "", PermanentToolError(fmt.Errorf("tool returned invalid JSON %q", raw))
+				}
+				return string(raw), nil
+			}
+			out, err := encodeCompact(r)
+			if err != nil {
+				return "", PermanentToolError(fmt.Errorf("encode result: %w", err))
+			}
+			return out, nil
+		},
+	}
+	for _, opt := range opts {
+		opt(rt)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if _, dup := t.byName[name]; dup {
+		return fail("a tool of this name is already registered")
+	}
+	t.byName[name] = rt
+	t.order = append(t.order, rt)
+	return nil
+}
+
+// Definitions returns the definitions of every registered tool, in
+// registration order.
+func (t *Tools) Definitions() []ToolDefinition {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	defs := make([]ToolDefinition, len(t.order))
+	for i, rt := range t.order {
+		defs[i] = rt.def
+	}
+	return defs
+}
+
+// Capabilities maps each registered tool to the capability it requires
+// ("" for none).
+func (t *Tools) Capabilities() map[string]string {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	m := make(map[string]string, len(t.order))
+	for _, rt := range t.order {
+		m[rt.def.Name] = rt.capability
+	}
+	return m
+}
+
+func (t *Tools) lookup(name string) *registeredTool {
+	t.mu.RLock()
+	defer t.mu.RUnlock()
+	return t.byName[name]
+}
+
+// A ToolError is a tool failure with the outcome it should be logged with.
+type ToolError struct {
+	Outcome ToolOutcome // OutcomeTransientError, OutcomePermanentError or OutcomeUnknown
+	Err     error
+}
+
+func (e *ToolError) Error() string {
+	if e.Err == nil {
+		return string(e.Outcome)
+	}
+	return e.Err.Error()
+}
+
+// Unwrap returns the underlying error.
+func (e *ToolError) Unwrap() error { return e.Err }
+
+// TransientToolError marks err as a failure that a retry might fix: it is
+// logged with the outcome transient_error (the seed's ToolTransientError).
+func TransientToolError(err error) error {
+	return &ToolError{Outcome: OutcomeTransientError, Err: err}
+}
+
+// PermanentToolError marks err as a failure that a retry will not fix: it
+// is logged with the outcome permanent_error (the seed's ToolPermanentError).
+func PermanentToolError(err error) error {
+	return &ToolError{Outcome: OutcomePermanentError, Err: err}
+}
+
+// ToolExecution is what a running tool knows about its call.
+type ToolExecution struct {
+	RunID          string
+	Tenant         Tenant
+	ToolName       string
+	IdempotencyKey string // the same on every attempt of one tool request
+	RequestEventID string // id of the tool_requested event
+	ToolVersion    string
+	SchemaVersion  string
+
+	effectID *string
+}
+
+// SetEffectID records an id for the effect the tool produced (a payment id,
+// a message id), logged as the tool_completed effect_id.
+func (x *ToolExecution) SetEffectID(id string) { x.effectID = &id }
+
+type toolExecutionKey struct{}
+
+// ToolExecutionFrom returns the execution of the tool running with ctx, or
+// false outside a tool.
+func ToolExecutionFrom(ctx context.Context) (*ToolExecution, bool) {
+	x, ok := ctx.Value(toolExecutionKey{}).(*ToolExecution)
+	return x, ok
+}
+
+// runTool runs rt and returns the tool_completed payload describing how it
+// ended. A panic is recovered and recorded as unknown_outcome.
+func runTool(ctx context.Context, rt *registeredTool, x *ToolExecution, argsJSON string) (p *ToolCompleted) {
+	p = &ToolCompleted{
+		ToolName:               rt.def.Name,
+		ReceivedIdempotencyKey: Ptr(x.IdempotencyKey),
+		RequestID:              Ptr(x.RequestEventID),
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			p.Outcome = OutcomeUnknown
+			p.ResultJSON = ""
+			p.ErrorMessage = Ptr(fmt.Sprintf("tool panicked: %v\n%s", r, debug.Stack()))
+		}
+	}()
+	result, err := rt.call(context.WithValue(ctx, toolExecutionKey{}, x), argsJSON)
+	p.EffectID = x.effectID
+	if err == nil {
+		p.Outcome, p.ResultJSON = OutcomeSuccess, result
+		return p
+	}
+	p.Outcome = OutcomeUnknown
+	var te *ToolError
+	if errors.As(err, &te) && (te.Outcome == OutcomeTransientError || te.Outcome == OutcomePermanentError) {
+		p.Outcome = te.Outcome
+	}
+	p.ErrorMessage = Ptr(err.Error())
+	return p
+}
