@@ -1,0 +1,86 @@
+// Package cassettes is the on-disk cassette format of artana and a Store
+// that keeps each run as one cassette file.
+//
+// A cassette is a text file meant to be committed to testdata/ and
+// reviewed in pull requests: JSON Lines, one header line, one record per
+// line, and an end record, all hash-chained so that a hand edit, a
+// reordering, a truncation or a merge accident is reported as
+// "path:line: reason".
+//
+// # Format (version 1)
+//
+// Line 1 is the header, written in exactly this field order:
+//
+//	{"format":"artana-cassette","version":1,"kind":"events","meta":{"run_id":"r1"}}
+//
+// kind is "events" (a run's events) or "interactions" (a model's
+// interactions, written by package recorder). meta is optional,
+// string-valued, keys sorted, left out when empty. A version other than
+// Version is refused: "cassette format version 2 is not supported; this
+// build reads version 1".
+//
+// Every following line is a record, in exactly this field order:
+//
+//	{"type":T,"prev":P,"hash":H,"body":B}
+//
+// B is canonical JSON (artana.CanonicalizeJSON: sorted keys, compact,
+// ensure_ascii escapes, Python float repr), so the bytes are stable and a
+// diff is a line diff. P is the hash of the previous record ("" for the
+// first) and H is the record's hash:
+//
+//   - kind "interactions": H = RecordHash(T, P, B) = hex sha256(T "|" P "|" B),
+//     with T chosen by the writer (lowercase letters, digits, '_', '-', '.').
+//   - kind "events": T is the event type, P is prev_event_hash and H is
+//     event_hash, i.e. artana.Event.ComputeHash, the seed's hash. B is
+//     {"id":…,"payload":{…},"run":…,"seq":N,"tenant":…,"timestamp":…} with
+//     the payload in artana.CanonicalPayload form and the timestamp in
+//     artana.FormatTimestamp form. The line chain of an events cassette IS
+//     the event hash chain: an event already carries its predecessor's hash
+//     and a hash over all of its fields, so a second chain would add bytes
+//     and nothing else, and keeping one chain means a cassette's hashes are
+//     the very hashes the SQLite store holds for the same events.
+//
+// The last line is the end record, type "end", chained like the others
+// (H = RecordHash("end", P, B)), with body
+// {"header":<sha256 of the header line>,"records":<number of records>}. It
+// makes a cut at a line boundary (lost records) and an edited header
+// detectable. Appending replaces the end record.
+//
+// Every line must be byte-for-byte what the writer would write for it, so
+// any edit, even one that leaves the parsed value unchanged, is reported.
+// After a deliberate edit, Reseal recomputes the chain and reports which
+// records changed.
+//
+// # Reading
+//
+// Reader (from NewReader or Open) streams records, checking each line, in
+// memory bounded by the longest line. Next returns a Record; NextEvent an
+// artana.Event verified with artana.ChainVerifier. Both return io.EOF
+// after the end record. ReadAll and ReadEvents read a whole file. Errors
+// are *Error{Path, Line, Err} whose Err matches, via errors.Is, one of
+// ErrSyntax, ErrNotCanonical, ErrUnknownType, ErrBrokenChain (which is
+// artana.ErrChainBroken), ErrTornLine, ErrTruncated, ErrMergeConflict,
+// ErrHeader or ErrVersion.
+//
+// # Writing
+//
+// WriteFile and WriteEvents write a whole cassette atomically: temp file in
+// the same directory, fsync, rename, fsync of the directory. An Appender
+// (OpenAppender) appends records, or sealed events, with one write and an
+// fsync per call; a crash mid-append leaves a torn last line or a missing
+// end record, which the next open reports, and never loses what an earlier
+// call acknowledged. Writers hold an advisory lock (flock) on the file:
+// another process writing the same cassette waits until its context is
+// done, or DefaultLockWait, and then fails with ErrLocked. They never
+// interleave.
+//
+// For package recorder: make records of your own types with any JSON body,
+//
+//	a, err := cassettes.OpenAppender(ctx, path, cassettes.Header{Kind: cassettes.KindInteractions})
+//	err = a.Append(cassettes.Record{Type: "interaction", Body: body})
+//	err = a.Close()
+//
+// or write them all at once with WriteFile, and read them back with Open
+// (optionally RecordTypes("interaction") to refuse any other type) or
+// ReadAll.
+package cassettes

@@ -1,0 +1,118 @@
+package cassettes
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+
+	"github.com/artana-go/artana"
+)
+
+// An events cassette stores each artana.Event as one record whose type is
+// the event type, whose prev and hash are the event's prev_event_hash and
+// event_hash, and whose body is
+//
+//	{"id":…,"payload":{…},"run":…,"seq":N,"tenant":…,"timestamp":…}
+//
+// with the payload in artana.CanonicalPayload form and the timestamp in
+// artana.FormatTimestamp form: exactly the inputs of Event.ComputeHash.
+
+// appendEventLine writes e's record line with its newline.
+func appendEventLine(dst []byte, e *artana.Event) []byte {
+	dst = append(dst, `{"type":`...)
+	dst = appendString(dst, string(e.Type))
+	dst = append(dst, `,"prev":`...)
+	dst = appendString(dst, e.PrevHash)
+	dst = append(dst, `,"hash":`...)
+	dst = appendString(dst, e.Hash)
+	dst = append(dst, `,"body":`...)
+	dst = appendEventBody(dst, e)
+	return append(dst, "}\n"...)
+}
+
+func appendEventBody(dst []byte, e *artana.Event) []byte {
+	dst = append(dst, `{"id":`...)
+	dst = appendString(dst, e.ID)
+	dst = append(dst, `,"payload":`...)
+	dst = append(dst, artana.CanonicalPayload(e.Payload)...)
+	dst = append(dst, `,"run":`...)
+	dst = appendString(dst, e.RunID)
+	dst = append(dst, `,"seq":`...)
+	dst = strconv.AppendInt(dst, e.Seq, 10)
+	dst = append(dst, `,"tenant":`...)
+	dst = appendString(dst, e.TenantID)
+	dst = append(dst, `,"timestamp":`...)
+	dst = appendString(dst, artana.FormatTimestamp(e.Timestamp))
+	return append(dst, '}')
+}
+
+type eventBody struct {
+	ID        *string         `json:"id"`
+	Payload   json.RawMessage `json:"payload"`
+	Run       *string         `json:"run"`
+	Seq       *int64          `json:"seq"`
+	Tenant    *string         `json:"tenant"`
+	Timestamp *string         `json:"timestamp"`
+}
+
+// decodeEvent parses an events record into an Event and checks that the
+// body is exactly what appendEventBody writes for it. It does not check
+// the hash chain.
+func decodeEvent(rec *Record) (artana.Event, error) {
+	typ := artana.EventType(rec.Type)
+	if !typ.Valid() {
+		return artana.Event{}, because(ErrUnknownType, "%q is not an event type", rec.Type)
+	}
+	var b eventBody
+	if err := json.Unmarshal(rec.Body, &b); err != nil {
+		return artana.Event{}, because(ErrSyntax, "event body: %v", err)
+	}
+	missing := ""
+	switch {
+	case b.ID == nil:
+		missing = "id"
+	case b.Payload == nil:
+		missing = "payload"
+	case b.Run == nil:
+		missing = "run"
+	case b.Seq == nil:
+		missing = "seq"
+	case b.Tenant == nil:
+		missing = "tenant"
+	case b.Timestamp == nil:
+		missing = "timestamp"
+	}
+	if missing != "" {
+		return artana.Event{}, because(ErrSyntax, "event body has no %q field", missing)
+	}
+	ts, err := artana.ParseTimestamp(*b.Timestamp)
+	if err != nil {
+		return artana.Event{}, because(ErrSyntax, "event body: %v", err)
+	}
+	p, err := artana.DecodePayload(typ, b.Payload)
+	if err != nil {
+		return artana.Event{}, because(ErrSyntax, "event payload: %v", err)
+	}
+	e := artana.Event{ID: *b.ID, RunID: *b.Run, TenantID: *b.Tenant, Seq: *b.Seq, Type: typ,
+		PrevHash: rec.Prev, Hash: rec.Hash, Timestamp: ts, Payload: p}
+	var stack [1024]byte
+	if !bytes.Equal(appendEventBody(stack[:0], &e), rec.Body) {
+		return artana.Event{}, because(ErrNotCanonical,
+			"event body differs from its canonical form (edited by hand?); if the edit is deliberate, reseal the cassette")
+	}
+	return e, nil
+}
+
+// checkIDs reports run or tenant ids that a cassette cannot store
+// faithfully.
+func checkIDs(runID, tenantID string) error {
+	if !utf8.ValidString(runID) {
+		return fmt.Errorf("run id %q is not valid UTF-8: %w", runID, artana.ErrInvalidPayload)
+	}
+	if !utf8.ValidString(tenantID) {
+		return fmt.Errorf("tenant id %q is not valid UTF-8: %w", tenantID, artana.ErrInvalidPayload)
+	}
+	return nil
+}

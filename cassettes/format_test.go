@@ -1,0 +1,80 @@
+package cassettes_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"path/filepath"
+	"testing"
+
+	"github.com/artana-go/artana/cassettes"
+)
+
+func interactions() []cassettes.Record {
+	return []cassettes.Record{
+		{Type: "interaction", Body: json.RawMessage(`{"request": {"model": "m", "prompt": "héllo"}, "latency_ms": 12}`)},
+		{Type: "interaction", Body: json.RawMessage(`{"error": {"class": "rate_limit"}}`)},
+	}
+}
+
+func TestWriteFileReadAllRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "m.jsonl")
+	h := cassettes.Header{Kind: cassettes.KindInteractions, Meta: map[string]string{"model": "m"}}
+	if err := cassettes.WriteFile(ctx, path, h, interactions()); err != nil {
+		t.Fatal(err)
+	}
+	got, recs, err := cassettes.ReadAll(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Version != cassettes.Version || got.Kind != cassettes.KindInteractions || got.Meta["model"] != "m" {
+		t.Errorf("header = %+v", got)
+	}
+	if len(recs) != 2 {
+		t.Fatalf("got %d records, want 2", len(recs))
+	}
+	if want := `{"latency_ms":12,"request":{"model":"m","prompt":"h\u00e9llo"}}`; string(recs[0].Body) != want {
+		t.Errorf("body = %s, want %s", recs[0].Body, want)
+	}
+	if recs[0].Prev != "" || recs[1].Prev != recs[0].Hash || recs[1].Line != 3 {
+		t.Errorf("chain: %+v", recs)
+	}
+
+	a, err := cassettes.OpenAppender(ctx, path, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Len() != 2 {
+		t.Errorf("Len = %d, want 2", a.Len())
+	}
+	if err := a.Append(cassettes.Record{Type: "interaction", Body: json.RawMessage(`{"n":3}`)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Append(cassettes.Record{Type: "end", Body: json.RawMessage(`{}`)}); !errors.Is(err, cassettes.ErrUnknownType) {
+		t.Errorf("Append of a reserved type: %v, want ErrUnknownType", err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	r, err := cassettes.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	n := 0
+	for {
+		_, err := r.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != 3 {
+		t.Errorf("read %d records after append, want 3", n)
+	}
+}

@@ -1,0 +1,11 @@
+//go:build !(linux || darwin || freebsd || netbsd || openbsd || dragonfly)
+
+package cassettes
+
+import "os"
+
+// On this platform cassettes take no cross-process lock; writers in one
+// process are still serialised by the Store.
+func tryLock(*os.File, bool) (bool, error) { return true, nil }
+
+func unlock(*os.File) error { return nil }

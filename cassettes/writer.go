@@ -1,0 +1,433 @@
+package cassettes
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/artana-go/artana"
+)
+
+// DefaultLockWait is how long a writer waits for another process's lock on
+// a cassette when its context has no deadline.
+const DefaultLockWait = 10 * time.Second
+
+// lockPath opens path with flag and takes its advisory lock, waiting until
+// ctx is done (or DefaultLockWait when ctx has no deadline). It makes sure
+// the locked file is still the one at path, since an atomic rewrite may
+// have replaced it while we waited.
+func lockPath(ctx context.Context, path string, flag int, exclusive bool) (*os.File, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, DefaultLockWait)
+		defer cancel()
+	}
+	start := time.Now()
+	delay := time.Millisecond
+	for {
+		f, err := os.OpenFile(path, flag, 0o644)
+		if err != nil {
+			return nil, err
+		}
+		ok, err := tryLock(f, exclusive)
+		if err != nil {
+			f.Close()
+			return nil, &Error{Path: path, Err: fmt.Errorf("lock: %w", err)}
+		}
+		if ok {
+			same, err := samePath(f, path)
+			if err == nil && same {
+				return f, nil
+			}
+			unlock(f)
+			f.Close()
+			if err != nil && !errors.Is(err, os.ErrNotExist) {
+				return nil, err
+			}
+			continue // replaced or removed while we waited: lock the new file
+		}
+		f.Close()
+		select {
+		case <-ctx.Done():
+			return nil, &Error{Path: path, Err: because(ErrLocked,
+				"waited %v: another process (a test, a recorder or artana-replay) is writing this cassette; let it finish and try again (%v)",
+				time.Since(start).Round(time.Millisecond), ctx.Err())}
+		case <-time.After(delay):
+		}
+		if delay < 50*time.Millisecond {
+			delay *= 2
+		}
+	}
+}
+
+func samePath(f *os.File, path string) (bool, error) {
+	a, err := f.Stat()
+	if err != nil {
+		return false, err
+	}
+	b, err := os.Stat(path)
+	if err != nil {
+		return false, err
+	}
+	return os.SameFile(a, b), nil
+}
+
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// writeAtomic replaces the file at path with what write produces: a temp
+// file in the same directory, fsync, rename, fsync of the directory. It
+// holds the exclusive lock of the old file (if any) meanwhile, so that no
+// appender writes to a file that is about to be replaced.
+func writeAtomic(ctx context.Context, path string, write func(w *bufio.Writer) error) (err error) {
+	old, err := lockPath(ctx, path, os.O_RDONLY, true)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if old != nil {
+		defer func() { unlock(old); old.Close() }()
+	}
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	w := bufio.NewWriterSize(tmp, 64<<10)
+	if err := write(w); err != nil {
+		return err
+	}
+	if err := w.Flush(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("write %s: fsync: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := syncDir(dir); err != nil {
+		return fmt.Errorf("write %s: fsync directory: %w", path, err)
+	}
+	return nil
+}
+
+// sealRecords canonicalises the bodies of recs, checks their types and
+// fills in Prev and Hash, chaining from prev. It returns the lines.
+func sealRecords(dst []byte, prev string, recs []Record) ([]byte, string, error) {
+	for i := range recs {
+		rec := &recs[i]
+		if !validType(rec.Type) {
+			return nil, "", fmt.Errorf("record %d: type %q: %w: want lowercase letters, digits, '_', '-' or '.', starting with a letter, and not %q",
+				i, rec.Type, ErrUnknownType, EndType)
+		}
+		body, err := artana.CanonicalizeJSON(rec.Body)
+		if err != nil {
+			return nil, "", fmt.Errorf("record %d (%s): body: %w", i, rec.Type, err)
+		}
+		rec.Body = body
+		rec.Prev = prev
+		rec.Hash = RecordHash(rec.Type, prev, body)
+		dst = appendRecord(dst, rec.Type, rec.Prev, rec.Hash, body)
+		dst = append(dst, '\n')
+		prev = rec.Hash
+	}
+	return dst, prev, nil
+}
+
+// checkEvents verifies that events continue the chain that ends at last
+// (nil for a new run) and can be stored; it returns their lines.
+func checkEvents(dst []byte, last *artana.Event, runID string, events []artana.Event) ([]byte, error) {
+	var v artana.ChainVerifier
+	if last != nil {
+		v.Resume(last)
+	}
+	for i := range events {
+		e := &events[i]
+		if runID != "" && e.RunID != runID {
+			return nil, fmt.Errorf("event %d (run %q seq %d) belongs to another run than %q", i, e.RunID, e.Seq, runID)
+		}
+		if err := checkIDs(e.RunID, e.TenantID); err != nil {
+			return nil, err
+		}
+		if err := v.Next(e); err != nil {
+			return nil, err
+		}
+		if err := e.Payload.Validate(); err != nil {
+			return nil, fmt.Errorf("run %q seq %d: %w: %w", e.RunID, e.Seq, artana.ErrInvalidPayload, err)
+		}
+		dst = appendEventLine(dst, e)
+	}
+	return dst, nil
+}
+
+// WriteFile writes a whole cassette atomically: header, records sealed in
+// order, end record. The records' Body is canonicalised and their Prev and
+// Hash are filled in. h.Kind must not be KindEvents; use WriteEvents.
+func WriteFile(ctx context.Context, path string, h Header, recs []Record) error {
+	if h.Kind == KindEvents {
+		return fmt.Errorf("write %s: use WriteEvents for a cassette of kind %q", path, h.Kind)
+	}
+	if !h.Kind.known() {
+		return fmt.Errorf("write %s: unknown kind %q", path, h.Kind)
+	}
+	recs = append([]Record(nil), recs...)
+	hdr := appendHeader(nil, h)
+	lines, last, err := sealRecords(nil, "", recs)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return writeAtomic(ctx, path, func(w *bufio.Writer) error {
+		w.Write(hdr)
+		w.WriteByte('\n')
+		w.Write(lines)
+		_, err := w.Write(appendEndLine(nil, last, hashBytes(hdr), int64(len(recs))))
+		return err
+	})
+}
+
+// WriteEvents writes the events of one run as a whole KindEvents cassette,
+// atomically, after checking that they form a valid chain from seq 1. The
+// header's meta records the run id. Events are written verbatim: ids,
+// timestamps and hashes are preserved.
+func WriteEvents(ctx context.Context, path string, events []artana.Event) error {
+	if len(events) == 0 {
+		return fmt.Errorf("write %s: no events", path)
+	}
+	runID := events[0].RunID
+	lines, err := checkEvents(nil, nil, runID, events)
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	hdr := appendHeader(nil, eventsHeader(runID))
+	last := events[len(events)-1].Hash
+	return writeAtomic(ctx, path, func(w *bufio.Writer) error {
+		w.Write(hdr)
+		w.WriteByte('\n')
+		w.Write(lines)
+		_, err := w.Write(appendEndLine(nil, last, hashBytes(hdr), int64(len(events))))
+		return err
+	})
+}
+
+func eventsHeader(runID string) Header {
+	return Header{Version: Version, Kind: KindEvents, Meta: map[string]string{"run_id": runID}}
+}
+
+// tail is the append position of an open cassette: where the end record
+// starts and what the next record chains from.
+type tail struct {
+	path    string
+	hdrHash string
+	endOff  int64  // offset of the end record line
+	count   int64  // records before the end record
+	prev    string // hash of the last record
+}
+
+// endLine returns the current end record line.
+func (t *tail) endLine() []byte { return appendEndLine(nil, t.prev, t.hdrHash, t.count) }
+
+// write replaces the end record with lines (n records, the last with hash
+// last) followed by a new end record, and fsyncs. On failure it puts the
+// old end record back, so that nothing is appended.
+func (t *tail) write(f *os.File, lines []byte, n int64, last string) error {
+	newEnd := appendEndLine(nil, last, t.hdrHash, t.count+n)
+	data := append(lines, newEnd...)
+	err := f.Truncate(t.endOff)
+	if err == nil {
+		_, err = f.WriteAt(data, t.endOff)
+	}
+	if err == nil {
+		err = f.Sync()
+	}
+	if err != nil {
+		// Best effort: restore the previous end record.
+		if f.Truncate(t.endOff) == nil {
+			if _, werr := f.WriteAt(t.endLine(), t.endOff); werr == nil {
+				f.Sync()
+			}
+		}
+		return fmt.Errorf("append to %s: %w (nothing was appended)", t.path, err)
+	}
+	t.endOff += int64(len(lines))
+	t.count += n
+	t.prev = last
+	return nil
+}
+
+// create writes header and end record into the empty file f.
+func createTail(f *os.File, path string, h Header, lines []byte, n int64, last string) (tail, error) {
+	hdr := appendHeader(nil, h)
+	t := tail{path: path, hdrHash: hashBytes(hdr), endOff: int64(len(hdr) + 1)}
+	data := append(hdr, '\n')
+	data = append(data, lines...)
+	data = appendEndLine(data, last, t.hdrHash, n)
+	if _, err := f.WriteAt(data, 0); err != nil {
+		f.Truncate(0)
+		return tail{}, fmt.Errorf("create %s: %w", path, err)
+	}
+	if err := f.Sync(); err != nil {
+		f.Truncate(0)
+		return tail{}, fmt.Errorf("create %s: fsync: %w", path, err)
+	}
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return tail{}, fmt.Errorf("create %s: fsync directory: %w", path, err)
+	}
+	t.endOff += int64(len(lines))
+	t.count, t.prev = n, last
+	return t, nil
+}
+
+// An Appender appends records to one cassette, holding its exclusive lock
+// from OpenAppender until Close, so that no other process writes the file
+// meanwhile. Every Append is fsynced before it returns.
+type Appender struct {
+	f    *os.File
+	hdr  Header
+	t    tail
+	last *artana.Event // KindEvents: the last event
+}
+
+// OpenAppender opens the cassette at path for appending, creating it with
+// header h if it does not exist or is empty. An existing cassette is read
+// and checked in full first (any problem, such as a torn last line left by
+// a crash, is reported as an *Error), and its kind must be h.Kind; its
+// header is kept as it is. If another process holds the cassette, it waits
+// until ctx is done (DefaultLockWait without a deadline) and then fails
+// with ErrLocked.
+func OpenAppender(ctx context.Context, path string, h Header) (*Appender, error) {
+	if !h.Kind.known() {
+		return nil, fmt.Errorf("open %s: unknown kind %q", path, h.Kind)
+	}
+	f, err := lockPath(ctx, path, os.O_RDWR|os.O_CREATE, true)
+	if err != nil {
+		return nil, err
+	}
+	a := &Appender{f: f, hdr: h}
+	st, err := f.Stat()
+	if err == nil && st.Size() == 0 {
+		a.t, err = createTail(f, path, h, nil, 0, "")
+	} else if err == nil {
+		err = a.load(path, h.Kind)
+	}
+	if err != nil {
+		unlock(f)
+		f.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+func (a *Appender) load(path string, kind Kind) error {
+	r, err := NewReader(a.f, path)
+	if err != nil {
+		return err
+	}
+	if r.hdr.Kind != kind {
+		return &Error{Path: path, Line: 1, Err: because(ErrHeader, "cassette holds %s, not %s", r.hdr.Kind, kind)}
+	}
+	for {
+		_, ev, err := r.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if ev != nil {
+			a.last = ev
+		}
+	}
+	a.hdr = r.hdr
+	a.t = tail{path: path, hdrHash: r.hdrHash, endOff: r.endOff, count: r.count, prev: r.prev}
+	return nil
+}
+
+// Header returns the cassette's header.
+func (a *Appender) Header() Header { return a.hdr }
+
+// Len returns the number of records in the cassette.
+func (a *Appender) Len() int64 { return a.t.count }
+
+// Append seals recs (canonical body, prev, hash), appends them in one write
+// and fsyncs. recs' Prev, Hash and Body are updated to what was written.
+// Either all of recs are appended or none.
+func (a *Appender) Append(recs ...Record) error {
+	if a.f == nil {
+		return fmt.Errorf("append to %s: appender is closed", a.t.path)
+	}
+	if a.hdr.Kind == KindEvents {
+		return fmt.Errorf("append to %s: cassette holds events; use AppendEvents", a.t.path)
+	}
+	lines, last, err := sealRecords(nil, a.t.prev, recs)
+	if err != nil {
+		return fmt.Errorf("append to %s: %w", a.t.path, err)
+	}
+	if len(recs) == 0 {
+		return nil
+	}
+	return a.t.write(a.f, lines, int64(len(recs)), last)
+}
+
+// AppendEvents appends already sealed events verbatim, after checking that
+// they continue the cassette's chain, in one write, and fsyncs.
+func (a *Appender) AppendEvents(events ...artana.Event) error {
+	if a.f == nil {
+		return fmt.Errorf("append to %s: appender is closed", a.t.path)
+	}
+	if a.hdr.Kind != KindEvents {
+		return fmt.Errorf("append to %s: cassette holds %s; use Append", a.t.path, a.hdr.Kind)
+	}
+	if len(events) == 0 {
+		return nil
+	}
+	lines, err := checkEvents(nil, a.last, a.hdr.Meta["run_id"], events)
+	if err != nil {
+		return fmt.Errorf("append to %s: %w", a.t.path, err)
+	}
+	last := events[len(events)-1]
+	if err := a.t.write(a.f, lines, int64(len(events)), last.Hash); err != nil {
+		return err
+	}
+	a.last = &last
+	return nil
+}
+
+// Close releases the lock and closes the file. Closing twice returns nil.
+func (a *Appender) Close() error {
+	if a.f == nil {
+		return nil
+	}
+	f := a.f
+	a.f = nil
+	unlock(f)
+	return f.Close()
+}
