@@ -1,0 +1,651 @@
+package artana
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// fakeModel is a scripted Model: CompleteFn answers each request.
+type fakeModel struct {
+	CompleteFn func(ctx context.Context, req ModelRequest) (ModelResponse, error)
+	calls      atomic.Int64
+	last       ModelRequest
+}
+
+func (m *fakeModel) Complete(ctx context.Context, req ModelRequest) (ModelResponse, error) {
+	m.calls.Add(1)
+	m.last = req
+	return m.CompleteFn(ctx, req)
+}
+
+// replyWith returns a fake model that always answers output.
+func replyWith(output string, calls ...ToolCall) *fakeModel {
+	return &fakeModel{CompleteFn: func(context.Context, ModelRequest) (ModelResponse, error) {
+		return ModelResponse{OutputJSON: output, ToolCalls: calls,
+			Usage: Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01}}, nil
+	}}
+}
+
+type Decision struct {
+	Approved bool   `json:"approved"`
+	Reason   string `json:"reason"`
+}
+
+type TransferArgs struct {
+	AccountID string `json:"account_id"`
+	Amount    string `json:"amount"`
+}
+
+var (
+	tctx       = context.Background()
+	liveTenant = Tenant{ID: "org_live", Capabilities: []string{"decision:approve", "finance:write"}, BudgetUSD: 0.2}
+)
+
+func newTestKernel(t testing.TB, m Model, opts ...Option) (*Kernel, *MemStore) {
+	t.Helper()
+	store := NewMemStore(WithClock(SteppingClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), time.Millisecond)),
+		WithIDs(SequentialIDs()))
+	k := New(store, m, opts...)
+	t.Cleanup(func() { _ = k.Close() })
+	return k, store
+}
+
+func eventTypes(t testing.TB, s Store, runID string) []EventType {
+	t.Helper()
+	events, err := s.Events(tctx, runID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	types := make([]EventType, len(events))
+	for i, e := range events {
+		types[i] = e.Type
+	}
+	return types
+}
+
+func mustStart(t testing.TB, k *Kernel, tenant Tenant, id string) Run {
+	t.Helper()
+	run, err := k.StartRun(tctx, tenant, id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return run
+}
+
+func wantKind(t *testing.T, err error, kinds ...error) *Error {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("got no error, want %v", kinds)
+	}
+	for _, k := range kinds {
+		if !errors.Is(err, k) {
+			t.Fatalf("error %q does not match %v", err, k)
+		}
+	}
+	var e *Error
+	if !errors.As(err, &e) {
+		t.Fatalf("error %q is not an *Error", err)
+	}
+	return e
+}
+
+func registerTransfer(t testing.TB, k *Kernel, fn ToolFunc[TransferArgs, json.RawMessage]) {
+	t.Helper()
+	if err := RegisterTool(k.Tools(), "submit_transfer", fn, WithCapability("finance:write"),
+		WithDescription("Submit a transfer.")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestGoldenFlow is the seed's examples/golden_example.py with a fake model.
+func TestGoldenFlow(t *testing.T) {
+	model := replyWith(`{"approved":true,"reason":"Balance check passed."}`)
+	k, store := newTestKernel(t, model)
+	attempts := 0
+	registerTransfer(t, k, func(ctx context.Context, a TransferArgs) (json.RawMessage, error) {
+		attempts++
+		if attempts == 1 {
+			return nil, errors.New("simulated network drop after request submission")
+		}
+		return json.RawMessage(`{"status":"submitted","account_id":"` + a.AccountID + `","amount":"` + a.Amount + `"}`), nil
+	})
+
+	run := mustStart(t, k, liveTenant, "")
+	if len(run.ID) != 32 {
+		t.Fatalf("kernel-issued run id %q is not 32 hex digits", run.ID)
+	}
+	step := ModelStep{Model: "gpt-4o-mini", Prompt: "Approve this request and give a short reason.", StepKey: "decision.v1"}
+
+	// Feature 3: live model call.
+	first, err := StepModel[Decision](tctx, k, run, step)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if first.Replayed || first.Output != (Decision{true, "Balance check passed."}) || first.Seq != 3 {
+		t.Fatalf("live step = %+v", first)
+	}
+	afterFirst := eventTypes(t, store, run.ID)
+
+	// Feature 4: deterministic replay.
+	second, err := StepModel[Decision](tctx, k, run, step)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !second.Replayed || second.Output != first.Output || second.OutputJSON != first.OutputJSON ||
+		second.Usage != first.Usage || second.Seq != first.Seq || model.calls.Load() != 1 {
+		t.Fatalf("replayed step = %+v (model calls %d), live was %+v", second, model.calls.Load(), first)
+	}
+	if got := eventTypes(t, store, run.ID); len(got) != len(afterFirst) {
+		t.Fatalf("replay appended events: %v", got)
+	}
+
+	// Feature 5: the tool fails once with an unknown outcome.
+	tool := ToolStep{Tool: "submit_transfer", Args: TransferArgs{"acc_1", "10.00"}, StepKey: "transfer.acc_1.10.v1"}
+	_, err = k.StepTool(tctx, run, tool)
+	e := wantKind(t, err, ErrUnknownOutcome, ErrToolFailed)
+	if e.Seq != 5 || e.Outcome != OutcomeUnknown || !strings.Contains(err.Error(), "simulated network drop") {
+		t.Fatalf("unknown outcome error = %+v", e)
+	}
+	events, _ := store.Events(tctx, run.ID, 0)
+	req, done := events[3].Payload.(*ToolRequested), events[4].Payload.(*ToolCompleted)
+	if req.IdempotencyKey != IdempotencyKey(run.ID, "transfer.acc_1.10.v1", 0) ||
+		req.ArgumentsJSON != `{"account_id":"acc_1","amount":"10.00"}` ||
+		done.Outcome != OutcomeUnknown || *done.RequestID != events[3].ID ||
+		*done.ReceivedIdempotencyKey != req.IdempotencyKey {
+		t.Fatalf("tool events: %+v %+v", req, done)
+	}
+
+	// Feature 6: replay halts without re-running the tool.
+	before := len(eventTypes(t, store, run.ID))
+	_, err = k.StepTool(tctx, run, tool)
+	wantKind(t, err, ErrUnknownOutcome)
+	if attempts != 1 || len(eventTypes(t, store, run.ID)) != before {
+		t.Fatalf("halted replay ran the tool (%d attempts) or appended events", attempts)
+	}
+
+	// Feature 7: reconcile re-runs it with the same idempotency key.
+	rec, err := k.ReconcileTool(tctx, run, tool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Replayed || attempts != 2 || rec.ResultJSON != `{"status":"submitted","account_id":"acc_1","amount":"10.00"}` ||
+		len(eventTypes(t, store, run.ID)) != before+1 || rec.IdempotencyKey != req.IdempotencyKey {
+		t.Fatalf("reconcile = %+v, attempts %d", rec, attempts)
+	}
+
+	// Feature 8: the step now replays the reconciled result.
+	replayed, err := k.StepTool(tctx, run, tool)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !replayed.Replayed || replayed.ResultJSON != rec.ResultJSON || replayed.Seq != rec.Seq || attempts != 2 {
+		t.Fatalf("post-reconcile replay = %+v, reconcile was %+v", replayed, rec)
+	}
+	// Reconciling again returns the logged success without running the tool.
+	again, err := k.ReconcileTool(tctx, run, tool)
+	if err != nil || !again.Replayed || again.ResultJSON != rec.ResultJSON || attempts != 2 {
+		t.Fatalf("second reconcile = %+v, %v", again, err)
+	}
+	want := []EventType{EventRunStarted, EventModelRequested, EventModelCompleted, EventToolRequested,
+		EventToolCompleted, EventToolCompleted}
+	if got := eventTypes(t, store, run.ID); fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Fatalf("events = %v, want %v (no duplicates)", got, want)
+	}
+	all, _ := store.Events(tctx, run.ID, 0)
+	if err := VerifyChain(all); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestStartRun(t *testing.T) {
+	k, _ := newTestKernel(t, nil, WithRunIDs(SequentialIDs()))
+	run := mustStart(t, k, liveTenant, "")
+	if run.ID != "00000000000000000000000000000001" || run.Tenant.ID != "org_live" {
+		t.Fatalf("run = %+v", run)
+	}
+	mustStart(t, k, liveTenant, "mine")
+	_, err := k.StartRun(tctx, liveTenant, "mine")
+	if e := wantKind(t, err, ErrRunExists); e.RunID != "mine" {
+		t.Fatalf("error %+v", e)
+	}
+	_, err = k.StartRun(tctx, Tenant{}, "x")
+	wantKind(t, err, ErrInvalidInput)
+
+	// An id source that only repeats used ids gives up.
+	k2 := New(k.Store(), nil, WithRunIDs(func() string { return "mine" }))
+	_, err = k2.StartRun(tctx, liveTenant, "")
+	wantKind(t, err, ErrRunExists)
+}
+
+func TestLoadRun(t *testing.T) {
+	k, _ := newTestKernel(t, nil)
+	_, err := k.LoadRun(tctx, liveTenant, "nope")
+	wantKind(t, err, ErrRunNotFound)
+	_, err = k.LoadRun(tctx, liveTenant, "")
+	wantKind(t, err, ErrInvalidInput)
+	mustStart(t, k, liveTenant, "r1")
+	run, err := k.LoadRun(tctx, liveTenant, "r1")
+	if err != nil || run.ID != "r1" {
+		t.Fatal(run, err)
+	}
+	_, err = k.LoadRun(tctx, Tenant{ID: "other"}, "r1")
+	wantKind(t, err, ErrTenantMismatch)
+
+	// OpenRun starts a missing run and loads an existing one.
+	for range 2 {
+		if _, err := k.OpenRun(tctx, liveTenant, "r2"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := eventTypes(t, k.Store(), "r2"); len(got) != 1 {
+		t.Fatalf("OpenRun twice: %v", got)
+	}
+	// Unknown runs leave no index behind.
+	k.mu.Lock()
+	_, kept := k.runs["nope"]
+	k.mu.Unlock()
+	if kept {
+		t.Fatal("index kept for a run that does not exist")
+	}
+}
+
+func TestStepsCheckTenantAndRun(t *testing.T) {
+	k, _ := newTestKernel(t, replyWith(`{"approved":true,"reason":"ok"}`))
+	registerTransfer(t, k, func(context.Context, TransferArgs) (json.RawMessage, error) { return json.RawMessage(`{}`), nil })
+	mustStart(t, k, liveTenant, "r1")
+	intruder := Run{ID: "r1", Tenant: Tenant{ID: "org_other", Capabilities: liveTenant.Capabilities}}
+	_, err := StepModel[Decision](tctx, k, intruder, ModelStep{Model: "m", Prompt: "p"})
+	wantKind(t, err, ErrTenantMismatch)
+	_, err = k.StepTool(tctx, intruder, ToolStep{Tool: "submit_transfer", Args: TransferArgs{"a", "1"}})
+	wantKind(t, err, ErrTenantMismatch)
+	_, err = k.ReconcileTool(tctx, intruder, ToolStep{Tool: "submit_transfer", Args: TransferArgs{"a", "1"}})
+	wantKind(t, err, ErrTenantMismatch)
+	ghost := Run{ID: "ghost", Tenant: liveTenant}
+	_, err = StepModel[Decision](tctx, k, ghost, ModelStep{Model: "m", Prompt: "p"})
+	wantKind(t, err, ErrRunNotFound)
+	_, err = k.StepTool(tctx, ghost, ToolStep{Tool: "submit_transfer", Args: TransferArgs{"a", "1"}})
+	wantKind(t, err, ErrRunNotFound)
+}
+
+func TestStepModelRequest(t *testing.T) {
+	model := replyWith(`{"approved":false,"reason":"no"}`, ToolCall{ID: "c1", ToolName: "submit_transfer", ArgumentsJSON: `{"account_id":"a","amount":"1"}`})
+	k, store := newTestKernel(t, model)
+	registerTransfer(t, k, func(context.Context, TransferArgs) (json.RawMessage, error) { return nil, nil })
+	if err := RegisterTool(k.Tools(), "lookup", func(context.Context, struct {
+		Q string `json:"q" jsonschema:"the query"`
+	}) (string, error) {
+		return "", nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	run := mustStart(t, k, liveTenant, "r1")
+	opts := ModelOptions{Temperature: Ptr(0.0)}
+	res, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "gpt", Prompt: "hello", StepKey: "s1", Options: opts})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := model.last
+	if req.RunID != "r1" || req.Model != "gpt" || req.Prompt != "hello" || req.StepKey != "s1" ||
+		req.OutputName != "Decision" || req.Options.Temperature == nil ||
+		fmt.Sprint(req.Messages) != fmt.Sprint([]ChatMessage{{"user", "hello"}}) {
+		t.Fatalf("request = %+v", req)
+	}
+	wantSchema := `{"type":"object","properties":{"approved":{"type":"boolean"},"reason":{"type":"string"}},"required":["approved","reason"],"additionalProperties":false}`
+	if string(req.OutputSchema) != wantSchema {
+		t.Fatalf("output schema\n got %s\nwant %s", req.OutputSchema, wantSchema)
+	}
+	if len(req.Tools) != 2 || req.Tools[0].Name != "submit_transfer" || req.Tools[0].Description != "Submit a transfer." ||
+		!strings.Contains(string(req.Tools[1].Schema), `"description":"the query"`) {
+		t.Fatalf("tools = %+v", req.Tools)
+	}
+	if len(res.ToolCalls) != 1 || res.ToolCalls[0].ID != "c1" || res.Usage.CostUSD != 0.01 {
+		t.Fatalf("result = %+v", res)
+	}
+	events, _ := store.Events(tctx, run.ID, 0)
+	mr, mc := events[1].Payload.(*ModelRequested), events[2].Payload.(*ModelCompleted)
+	if fmt.Sprint(mr.AllowedTools) != "[submit_transfer lookup]" || *mr.StepKey != "s1" ||
+		mc.OutputJSON != `{"approved":false,"reason":"no"}` || mc.PromptTokens != 12 ||
+		len(mc.ToolCalls) != 1 || mc.ToolCalls[0].ArgumentsJSON != `{"account_id":"a","amount":"1"}` {
+		t.Fatalf("logged %+v %+v", mr, mc)
+	}
+	// The replayed tool calls carry what the log holds.
+	again, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "gpt", Prompt: "hello", StepKey: "s1"})
+	if err != nil || !again.Replayed || len(again.ToolCalls) != 1 || again.ToolCalls[0].ToolName != "submit_transfer" {
+		t.Fatalf("replay = %+v, %v", again, err)
+	}
+}
+
+func TestStepModelInputs(t *testing.T) {
+	model := replyWith(`{"approved":true,"reason":"ok"}`)
+	k, store := newTestKernel(t, model)
+	run := mustStart(t, k, liveTenant, "r1")
+	for _, tc := range []struct {
+		name       string
+		step       ModelStep
+		wantPrompt string
+	}{
+		{"messages derive the prompt from the last user message",
+			ModelStep{Model: "m", Messages: []ChatMessage{{"system", "be brief"}, {"user", "q1"}, {"assistant", "a1"}, {"user", "q2"}}}, "q2"},
+		{"messages without a user message join into the prompt",
+			ModelStep{Model: "m", Messages: []ChatMessage{{"system", "be brief"}, {"assistant", "a1"}}}, "system: be brief\nassistant: a1"},
+		{"prompt and messages both kept",
+			ModelStep{Model: "m", Prompt: "logged", Messages: []ChatMessage{{"user", "sent"}}}, "logged"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			res, err := StepModel[Decision](tctx, k, run, tc.step)
+			if err != nil || res.Replayed {
+				t.Fatal(res, err)
+			}
+			events, _ := store.Events(tctx, run.ID, res.Seq-2)
+			if p := events[0].Payload.(*ModelRequested); p.Prompt != tc.wantPrompt || model.last.Prompt != tc.wantPrompt {
+				t.Fatalf("prompt %q, want %q", p.Prompt, tc.wantPrompt)
+			}
+		})
+	}
+	for _, bad := range []ModelStep{{Prompt: "p"}, {Model: "m"}} {
+		_, err := StepModel[Decision](tctx, k, run, bad)
+		wantKind(t, err, ErrInvalidInput)
+	}
+	// Unsupported output types fail before anything happens.
+	_, err := StepModel[chan int](tctx, k, run, ModelStep{Model: "m", Prompt: "p"})
+	wantKind(t, err, ErrInvalidInput)
+}
+
+// Model steps match on model, prompt, messages and step key.
+func TestModelReplayMatching(t *testing.T) {
+	model := replyWith(`{"approved":true,"reason":"ok"}`)
+	k, store := newTestKernel(t, model)
+	run := mustStart(t, k, liveTenant, "r1")
+	base := ModelStep{Model: "m", Prompt: "p", Messages: []ChatMessage{{"user", "p"}}, StepKey: "k"}
+	variants := []ModelStep{
+		base,
+		{Model: "m2", Prompt: "p", Messages: base.Messages, StepKey: "k"},
+		{Model: "m", Prompt: "p2", Messages: base.Messages, StepKey: "k"},
+		{Model: "m", Prompt: "p", Messages: []ChatMessage{{"user", "other"}}, StepKey: "k"},
+		{Model: "m", Prompt: "p", Messages: base.Messages, StepKey: "k2"},
+		{Model: "m", Prompt: "p", Messages: base.Messages},
+	}
+	for i, v := range variants {
+		res, err := StepModel[Decision](tctx, k, run, v)
+		if err != nil || res.Replayed {
+			t.Fatalf("variant %d: %+v %v, want a live step", i, res, err)
+		}
+	}
+	n := len(eventTypes(t, store, run.ID))
+	for i, v := range variants {
+		v.Options.Seed = Ptr(int64(7)) // sampling options are not matched
+		res, err := StepModel[Decision](tctx, k, run, v)
+		if err != nil || !res.Replayed {
+			t.Fatalf("variant %d again: %+v %v, want a replay", i, res, err)
+		}
+	}
+	if got := len(eventTypes(t, store, run.ID)); got != n || model.calls.Load() != int64(len(variants)) {
+		t.Fatalf("replays appended events (%d -> %d) or called the model (%d)", n, got, model.calls.Load())
+	}
+}
+
+func TestModelReplayChangedToolsIsMismatch(t *testing.T) {
+	k, _ := newTestKernel(t, replyWith(`{"approved":true,"reason":"ok"}`))
+	run := mustStart(t, k, liveTenant, "r1")
+	step := ModelStep{Model: "m", Prompt: "p", StepKey: "k"}
+	if _, err := StepModel[Decision](tctx, k, run, step); err != nil {
+		t.Fatal(err)
+	}
+	registerTransfer(t, k, func(context.Context, TransferArgs) (json.RawMessage, error) { return nil, nil })
+	_, err := StepModel[Decision](tctx, k, run, step)
+	if e := wantKind(t, err, ErrReplayMismatch); e.Seq != 2 || !strings.Contains(err.Error(), `now ["submit_transfer"]`) {
+		t.Fatalf("error %v", err)
+	}
+	// A tenant without the capability is not offered the new tool, so the
+	// same request replays for it.
+	k2 := New(k.Store(), nil, WithTools(k.Tools()))
+	poor := Tenant{ID: liveTenant.ID}
+	res, err := StepModel[Decision](tctx, k2, Run{ID: run.ID, Tenant: poor}, step)
+	if err != nil || !res.Replayed {
+		t.Fatal(res, err)
+	}
+}
+
+func TestStrictOutputDecoding(t *testing.T) {
+	for _, tc := range []struct{ name, output, want string }{
+		{"unknown field", `{"approved":true,"reason":"ok","extra":1}`, "extra"},
+		{"missing field", `{"approved":true}`, "reason"},
+		{"wrong type", `{"approved":"yes","reason":"ok"}`, "approved"},
+		{"not JSON", `Sure! {"approved":true}`, "not a JSON document"},
+		{"trailing data", `{"approved":true,"reason":"ok"} {}`, "not a JSON document"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			model := replyWith(tc.output)
+			k, store := newTestKernel(t, model)
+			run := mustStart(t, k, liveTenant, "r1")
+			step := ModelStep{Model: "m", Prompt: "p"}
+			_, err := StepModel[Decision](tctx, k, run, step)
+			wantKind(t, err, ErrOutputInvalid)
+			var oe *OutputError
+			if !errors.As(err, &oe) || oe.Raw != tc.output || !strings.Contains(oe.Err.Error(), tc.want) {
+				t.Fatalf("error %v: want an *OutputError keeping the raw output and naming %q", err, tc.want)
+			}
+			// Nothing is completed; the next step calls the model again
+			// without logging a second request.
+			model.CompleteFn = replyWith(`{"approved":true,"reason":"ok"}`).CompleteFn
+			res, err := StepModel[Decision](tctx, k, run, step)
+			if err != nil || res.Replayed || model.calls.Load() != 2 {
+				t.Fatal(res, err)
+			}
+			want := []EventType{EventRunStarted, EventModelRequested, EventModelCompleted}
+			if got := eventTypes(t, store, run.ID); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("events %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+func TestReplayedOutputMustFitType(t *testing.T) {
+	k, _ := newTestKernel(t, replyWith(`{"approved":true,"reason":"ok"}`))
+	run := mustStart(t, k, liveTenant, "r1")
+	step := ModelStep{Model: "m", Prompt: "p"}
+	if _, err := StepModel[Decision](tctx, k, run, step); err != nil {
+		t.Fatal(err)
+	}
+	type Other struct {
+		Score int `json:"score"`
+	}
+	_, err := StepModel[Other](tctx, k, run, step)
+	if e := wantKind(t, err, ErrReplayMismatch, ErrOutputInvalid); e.Seq != 3 {
+		t.Fatalf("error %v", err)
+	}
+}
+
+func TestModelErrors(t *testing.T) {
+	model := &fakeModel{CompleteFn: func(context.Context, ModelRequest) (ModelResponse, error) {
+		return ModelResponse{}, &ModelError{Class: ClassTransient, StatusCode: 429, Message: "slow down"}
+	}}
+	k, store := newTestKernel(t, model)
+	run := mustStart(t, k, liveTenant, "r1")
+	_, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "m", Prompt: "p"})
+	wantKind(t, err, ErrModelTransient)
+	if got := eventTypes(t, store, run.ID); len(got) != 2 {
+		t.Fatalf("events %v: want the request logged and no completion", got)
+	}
+	// Negative cost is refused by the log; nothing is completed.
+	model.CompleteFn = func(context.Context, ModelRequest) (ModelResponse, error) {
+		return ModelResponse{OutputJSON: `{"approved":true,"reason":"ok"}`, Usage: Usage{CostUSD: -1}}, nil
+	}
+	_, err = StepModel[Decision](tctx, k, run, ModelStep{Model: "m", Prompt: "p"})
+	wantKind(t, err, ErrInvalidPayload)
+	// A kernel without a model can only replay.
+	k2 := New(store, nil)
+	_, err = StepModel[Decision](tctx, k2, run, ModelStep{Model: "m", Prompt: "new"})
+	wantKind(t, err, ErrReplayMismatch)
+}
+
+type recordingMiddleware struct {
+	log     *[]string
+	prepare func(ModelInvocation) (ModelInvocation, error)
+	before  error
+}
+
+func (m recordingMiddleware) PrepareModel(_ context.Context, inv ModelInvocation) (ModelInvocation, error) {
+	*m.log = append(*m.log, fmt.Sprintf("prepare spent=%v tools=%d", inv.SpentUSD, len(inv.Tools)))
+	if m.prepare != nil {
+		return m.prepare(inv)
+	}
+	return inv, nil
+}
+
+func (m recordingMiddleware) BeforeModel(context.Context, ModelInvocation) error {
+	*m.log = append(*m.log, "before")
+	return m.before
+}
+
+func (m recordingMiddleware) AfterModel(_ context.Context, inv ModelInvocation, u Usage) error {
+	*m.log = append(*m.log, fmt.Sprintf("after cost=%v", u.CostUSD))
+	return nil
+}
+
+func TestMiddleware(t *testing.T) {
+	var log []string
+	redact := recordingMiddleware{log: &log, prepare: func(inv ModelInvocation) (ModelInvocation, error) {
+		inv.Prompt = strings.ReplaceAll(inv.Prompt, "user@example.com", "[REDACTED_EMAIL]")
+		for i := range inv.Messages {
+			inv.Messages[i].Content = strings.ReplaceAll(inv.Messages[i].Content, "user@example.com", "[REDACTED_EMAIL]")
+		}
+		return inv, nil
+	}}
+	model := replyWith(`{"approved":true,"reason":"ok"}`)
+	k, store := newTestKernel(t, model, WithMiddleware(redact))
+	run := mustStart(t, k, liveTenant, "r1")
+	step := ModelStep{Model: "m", Prompt: "Mail user@example.com"}
+	for range 2 {
+		if _, err := StepModel[Decision](tctx, k, run, step); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want := "prepare spent=0 tools=0|before|after cost=0.01|prepare spent=0.01 tools=0"
+	if got := strings.Join(log, "|"); got != want {
+		t.Fatalf("hooks ran %s, want %s", got, want)
+	}
+	events, _ := store.Events(tctx, run.ID, 0)
+	if p := events[1].Payload.(*ModelRequested); p.Prompt != "Mail [REDACTED_EMAIL]" || model.last.Messages[0].Content != "Mail [REDACTED_EMAIL]" {
+		t.Fatalf("logged %q, sent %q", p.Prompt, model.last.Messages[0].Content)
+	}
+	// A refusing BeforeModel stops the call.
+	stop := errors.New("budget exhausted")
+	k2 := New(store, model, WithMiddleware(recordingMiddleware{log: &log, before: stop}))
+	_, err := StepModel[Decision](tctx, k2, run, ModelStep{Model: "m", Prompt: "new"})
+	if !errors.Is(err, stop) || model.calls.Load() != 1 {
+		t.Fatalf("err %v, model calls %d", err, model.calls.Load())
+	}
+	// A middleware that offers a tool the tenant may not use is overruled.
+	registerTransfer(t, k, func(context.Context, TransferArgs) (json.RawMessage, error) { return nil, nil })
+	poor := Tenant{ID: liveTenant.ID}
+	_, err = StepModel[Decision](tctx, k, Run{ID: run.ID, Tenant: poor}, ModelStep{Model: "m", Prompt: "scoped"})
+	if err != nil || len(model.last.Tools) != 0 {
+		t.Fatalf("tools offered to a tenant without the capability: %+v, %v", model.last.Tools, err)
+	}
+}
+
+func TestTwoKernelsShareAStore(t *testing.T) {
+	model := replyWith(`{"approved":true,"reason":"ok"}`)
+	k1, store := newTestKernel(t, model)
+	k2 := New(store, model)
+	run := mustStart(t, k1, liveTenant, "r1")
+	if _, err := StepModel[Decision](tctx, k2, run, ModelStep{Model: "m", Prompt: "a"}); err != nil {
+		t.Fatal(err)
+	}
+	// k1 indexed the run before k2's step, and must see it now.
+	res, err := StepModel[Decision](tctx, k1, run, ModelStep{Model: "m", Prompt: "a"})
+	if err != nil || !res.Replayed {
+		t.Fatalf("k1 did not see k2's step: %+v %v", res, err)
+	}
+	// Interleaved appends: k1's index catches up when its own append does
+	// not follow the last event it saw.
+	if _, err := StepModel[Decision](tctx, k1, run, ModelStep{Model: "m", Prompt: "b"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := StepModel[Decision](tctx, k2, run, ModelStep{Model: "m", Prompt: "c"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"a", "b", "c"} {
+		for _, k := range []*Kernel{k1, k2} {
+			res, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "m", Prompt: p})
+			if err != nil || !res.Replayed {
+				t.Fatalf("prompt %s: %+v %v", p, res, err)
+			}
+		}
+	}
+	if model.calls.Load() != 3 {
+		t.Fatalf("model called %d times, want 3", model.calls.Load())
+	}
+	if _, err := k2.StartRun(tctx, liveTenant, "r1"); !errors.Is(err, ErrRunExists) {
+		t.Fatalf("k2 started a run k1 created: %v", err)
+	}
+}
+
+func TestMixedTenantRunIsCorrupt(t *testing.T) {
+	store := &sliceStore{}
+	store.events = []Event{
+		{ID: "1", RunID: "r", TenantID: "a", Seq: 1, Type: EventRunStarted, Payload: &RunStarted{}},
+		{ID: "2", RunID: "r", TenantID: "b", Seq: 2, Type: EventRunStarted, Payload: &RunStarted{}},
+	}
+	k := New(store, nil)
+	_, err := k.LoadRun(tctx, Tenant{ID: "a"}, "r")
+	if e := wantKind(t, err, ErrReplayMismatch); e.Seq != 2 {
+		t.Fatalf("error %v", err)
+	}
+}
+
+func TestClose(t *testing.T) {
+	k, _ := newTestKernel(t, nil)
+	run := mustStart(t, k, liveTenant, "r1")
+	if err := k.Close(); err != nil {
+		t.Fatal(err)
+	}
+	_, err := k.LoadRun(tctx, liveTenant, run.ID)
+	wantKind(t, err, ErrClosed)
+}
+
+// sliceStore is a Store holding events as given, so tests can load logs
+// written elsewhere (the Python original) or broken on purpose.
+type sliceStore struct {
+	events []Event
+	opts   StoreOptions
+	closed bool
+}
+
+func (s *sliceStore) Append(ctx context.Context, runID, tenantID string, p Payload) (Event, error) {
+	if s.opts.Now == nil {
+		s.opts = NewStoreOptions()
+	}
+	var last *Event
+	for i := range s.events {
+		if s.events[i].RunID == runID {
+			last = &s.events[i]
+		}
+	}
+	e, err := s.opts.NextEvent(last, runID, tenantID, p)
+	if err != nil {
+		return Event{}, err
+	}
+	s.events = append(s.events, e)
+	return e, nil
+}
+
+func (s *sliceStore) Events(ctx context.Context, runID string, afterSeq int64) ([]Event, error) {
+	var out []Event
+	for _, e := range s.events {
+		if e.RunID == runID && e.Seq > afterSeq {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+func (s *sliceStore) Runs(ctx context.Context) ([]RunInfo, error) { return nil, nil }
+func (s *sliceStore) Close() error                                { s.closed = true; return nil }
