@@ -93,7 +93,7 @@ func syncDir(dir string) error {
 // file in the same directory, fsync, rename, fsync of the directory. It
 // holds the exclusive lock of the old file (if any) meanwhile, so that no
 // appender writes to a file that is about to be replaced.
-func writeAtomic(ctx context.Context, path string, write func(w *bufio.Writer) error) (err error) {
+func writeAtomic(ctx context.Context, path string, write func(old *os.File, w *bufio.Writer) error) (err error) {
 	old, err := lockPath(ctx, path, os.O_RDONLY, true)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
@@ -116,7 +116,7 @@ func writeAtomic(ctx context.Context, path string, write func(w *bufio.Writer) e
 		}
 	}()
 	w := bufio.NewWriterSize(tmp, 64<<10)
-	if err := write(w); err != nil {
+	if err := write(old, w); err != nil {
 		return err
 	}
 	if err := w.Flush(); err != nil {
@@ -205,7 +205,7 @@ func WriteFile(ctx context.Context, path string, h Header, recs []Record) error 
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	return writeAtomic(ctx, path, func(w *bufio.Writer) error {
+	return writeAtomic(ctx, path, func(_ *os.File, w *bufio.Writer) error {
 		w.Write(hdr)
 		w.WriteByte('\n')
 		w.Write(lines)
@@ -229,7 +229,7 @@ func WriteEvents(ctx context.Context, path string, events []artana.Event) error 
 	}
 	hdr := appendHeader(nil, eventsHeader(runID))
 	last := events[len(events)-1].Hash
-	return writeAtomic(ctx, path, func(w *bufio.Writer) error {
+	return writeAtomic(ctx, path, func(_ *os.File, w *bufio.Writer) error {
 		w.Write(hdr)
 		w.WriteByte('\n')
 		w.Write(lines)
@@ -256,22 +256,22 @@ type tail struct {
 func (t *tail) endLine() []byte { return appendEndLine(nil, t.prev, t.hdrHash, t.count) }
 
 // write replaces the end record with lines (n records, the last with hash
-// last) followed by a new end record, and fsyncs. On failure it puts the
-// old end record back, so that nothing is appended.
+// last) followed by a new end record, and fsyncs. The new bytes are one
+// write at the offset of the old end record, which they cover entirely (the
+// new end record is never shorter than the old one), so a process killed at
+// any moment leaves either the old file or the new one. On failure it puts
+// the old end record back, so that nothing is appended.
 func (t *tail) write(f *os.File, lines []byte, n int64, last string) error {
-	newEnd := appendEndLine(nil, last, t.hdrHash, t.count+n)
-	data := append(lines, newEnd...)
-	err := f.Truncate(t.endOff)
-	if err == nil {
-		_, err = f.WriteAt(data, t.endOff)
-	}
+	data := appendEndLine(lines, last, t.hdrHash, t.count+n)
+	_, err := f.WriteAt(data, t.endOff)
 	if err == nil {
 		err = f.Sync()
 	}
 	if err != nil {
 		// Best effort: restore the previous end record.
-		if f.Truncate(t.endOff) == nil {
-			if _, werr := f.WriteAt(t.endLine(), t.endOff); werr == nil {
+		old := t.endLine()
+		if _, werr := f.WriteAt(old, t.endOff); werr == nil {
+			if f.Truncate(t.endOff+int64(len(old))) == nil {
 				f.Sync()
 			}
 		}
