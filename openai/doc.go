@@ -1,0 +1,52 @@
+// Package openai provides an artana.Model that calls OpenAI-compatible
+// Chat Completions endpoints: OpenAI itself, vLLM, Ollama, the llama.cpp
+// server, a LiteLLM proxy or OpenRouter. It is built on the official
+// github.com/openai/openai-go/v3 client.
+//
+// # Construction
+//
+// New builds a client from the environment (OPENAI_API_KEY,
+// OPENAI_BASE_URL) and options (WithBaseURL, WithAPIKey, WithHTTPClient,
+// WithRequestOptions), or uses a client the caller configured (WithClient).
+//
+//	m, err := openai.New(openai.WithBaseURL("http://localhost:11434/v1/"))
+//
+// # Requests
+//
+// The kernel's messages are sent as they are (a request without messages
+// sends its prompt as one user message). An output schema becomes a
+// "json_schema" response format named after the output type, in strict
+// mode unless WithStrictOutput(false): the schema is first adapted by
+// StrictSchema, since strict mode wants "additionalProperties": false and
+// every property required. Tools become function definitions, in order.
+// ModelOptions map to temperature, max_completion_tokens (or max_tokens
+// with WithLegacyMaxTokens), seed and reasoning_effort.
+//
+// # Responses
+//
+// With an output schema, the message content must be a JSON document and
+// becomes ModelResponse.OutputJSON; without one, the content is returned
+// as a JSON string. A turn that only calls tools has an empty OutputJSON.
+// Tool calls keep their order and ids. Usage counts prompt, completion and
+// cached prompt tokens; the cost comes from a dated price table
+// (DefaultPrices, PricesAsOf) that WithPrices extends or overrides, and
+// WithFailOnUnknownCost turns an unpriced model into an error.
+//
+// # Errors and retries
+//
+// Every error is a *artana.ModelError whose Class says what happened:
+// ClassTransient for HTTP 408, 409, 429, 5xx and reset connections;
+// ClassPermanent for other HTTP errors (400, 401, 403, 404, ...) and
+// unusable answers; ClassTimeout when the caller's deadline or an attempt's
+// timeout passes; ClassRefusal when the model refuses (message.refusal) or
+// a content filter withholds the output; ClassTruncated when
+// finish_reason is "length". Transient failures and timed-out attempts are
+// retried (WithRetries) with exponential backoff and jitter, or after the
+// wait the endpoint's Retry-After (or retry-after-ms) asks for; the
+// openai-go client's own retries are turned off so there is one policy.
+//
+// No error, message or log line of this package contains the API key or
+// an Authorization header: errors carry an *APIError with what the
+// endpoint said, never the SDK's request, and text is scrubbed of the
+// configured key and of key-shaped strings.
+package openai
