@@ -74,6 +74,20 @@
 // done, or DefaultLockWait, and then fails with ErrLocked. They never
 // interleave.
 //
+// # Store
+//
+// Store (OpenStore) is an artana.Store keeping each run in its own events
+// cassette, named by FileName: a lowercase slug of the run id plus 16 hex
+// digits of its SHA-256, safe for any id (non-ASCII, '/', "..", very long)
+// and on case-insensitive file systems; the header's meta.run_id holds the
+// real id. Events are sealed by artana.StoreOptions.NextEvent, so their
+// hashes are those of every other store. Append holds the run's mutex and
+// the file's lock, catches up with lines other processes appended, writes
+// the event and the new end record in one write and fsyncs. Store keeps a
+// per-run index (line offsets, first and last event) so that an append or
+// Events(ctx, run, n) reads only lines it has not seen. Import writes
+// already sealed events verbatim; ReadEvents or Open read a single file.
+//
 // For package recorder: make records of your own types with any JSON body,
 //
 //	a, err := cassettes.OpenAppender(ctx, path, cassettes.Header{Kind: cassettes.KindInteractions})

@@ -65,9 +65,11 @@ func decodeEvent(rec *Record) (artana.Event, error) {
 	if !typ.Valid() {
 		return artana.Event{}, because(ErrUnknownType, "%q is not an event type", rec.Type)
 	}
-	var b eventBody
-	if err := json.Unmarshal(rec.Body, &b); err != nil {
-		return artana.Event{}, because(ErrSyntax, "event body: %v", err)
+	b, ok := fastEventBody(rec.Body)
+	if !ok {
+		if err := json.Unmarshal(rec.Body, &b); err != nil {
+			return artana.Event{}, because(ErrSyntax, "event body: %v", err)
+		}
 	}
 	missing := ""
 	switch {

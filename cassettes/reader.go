@@ -255,6 +255,9 @@ type recordJSON struct {
 
 // parseRecord parses one record line and checks it is in canonical form.
 func parseRecord(line []byte) (Record, error) {
+	if rec, ok := fastRecord(line); ok {
+		return rec, nil
+	}
 	if err := checkLine(line); err != nil {
 		return Record{}, err
 	}
