@@ -1,0 +1,34 @@
+package sqlite_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/artana-go/artana"
+	"github.com/artana-go/artana/artanatest"
+	"github.com/artana-go/artana/sqlite"
+)
+
+func TestStoreConformance(t *testing.T) {
+	artanatest.TestStore(t, func(t *testing.T, opts ...artana.StoreOption) artana.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ledger.db"), sqlite.WithStoreOptions(opts...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	})
+}
+
+func TestStoreConformanceFull(t *testing.T) {
+	artanatest.TestStore(t, func(t *testing.T, opts ...artana.StoreOption) artana.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ledger.db"),
+			sqlite.WithStoreOptions(opts...), sqlite.WithSynchronous(sqlite.SyncFull))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = s.Close() })
+		return s
+	})
+}
