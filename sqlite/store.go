@@ -66,9 +66,15 @@ func WithBusyTimeout(d time.Duration) Option {
 	return func(c *config) { c.busy = d }
 }
 
-// ReadOnly opens an existing ledger for reading only. The file is neither
-// created nor modified: Open fails if it does not exist or has no
+// ReadOnly opens an existing ledger for reading only. No file is created
+// or modified: Open fails if the ledger does not exist or has no
 // kernel_events table, and Append and Import fail with ErrReadOnly.
+//
+// A ledger that was closed cleanly (it has no -wal file) is read as an
+// immutable file, so that SQLite creates no -wal and -shm files beside it;
+// events that other processes append after Open are then not seen, so use
+// ReadOnly to inspect a ledger, and a normal Open to follow one that is
+// being written.
 func ReadOnly() Option {
 	return func(c *config) { c.readOnly = true }
 }
@@ -107,7 +113,7 @@ const (
                         PRIMARY KEY (run_id, seq)
                     )`
 	createIndex = `CREATE INDEX IF NOT EXISTS idx_kernel_events_run_seq
-                    ON kernel_events (run_id, seq)`
+                    ON kernel_events (run_id, seq)` + "\n                    " // the seed's trailing whitespace is stored too
 
 	columns     = `run_id, seq, event_id, tenant_id, event_type, prev_event_hash, event_hash, timestamp, payload_json`
 	insertEvent = `INSERT INTO kernel_events (` + columns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
@@ -194,15 +200,27 @@ func checkFile(path string, readOnly bool) error {
 	return nil
 }
 
+func exists(path string) bool {
+	_, err := os.Lstat(path)
+	return err == nil
+}
+
 // dsn returns the driver's data source name for the file at the absolute
 // path abs: a file: URI, so that SQLite applies mode=ro or mode=rwc.
 func dsn(abs string, cfg config) string {
 	r := strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23")
 	q := "_pragma=busy_timeout(" + strconv.FormatInt(cfg.busy.Milliseconds(), 10) + ")" +
 		"&_pragma=synchronous(" + string(cfg.sync) + ")"
-	if cfg.readOnly {
+	switch {
+	case cfg.readOnly && !exists(abs+"-wal"):
+		// Without a WAL file, a read-only connection would create the -wal
+		// and -shm files and leave them behind. The file is complete
+		// without them, so read it as immutable: SQLite creates nothing
+		// and takes no locks.
+		q += "&_pragma=query_only(1)&mode=ro&immutable=1"
+	case cfg.readOnly:
 		q += "&_pragma=query_only(1)&mode=ro"
-	} else {
+	default:
 		q += "&mode=rwc"
 	}
 	return "file:" + r.Replace(filepath.ToSlash(abs)) + "?" + q
