@@ -113,7 +113,7 @@ const (
                         PRIMARY KEY (run_id, seq)
                     )`
 	createIndex = `CREATE INDEX IF NOT EXISTS idx_kernel_events_run_seq
-                    ON kernel_events (run_id, seq)` + "\n                    " // the seed's trailing whitespace is stored too
+                    ON kernel_events (run_id, seq)` + "\n                    "  // the seed's trailing whitespace is stored too
 
 	columns     = `run_id, seq, event_id, tenant_id, event_type, prev_event_hash, event_hash, timestamp, payload_json`
 	insertEvent = `INSERT INTO kernel_events (` + columns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
