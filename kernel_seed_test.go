@@ -1,0 +1,132 @@
+package artana
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// seedDir returns the prepared Python original, or skips the test.
+func seedDir(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("ARTANA_SEED_DIR")
+	if dir != "" {
+		if _, err := os.Stat(filepath.Join(dir, "src", "artana")); err == nil {
+			return dir
+		}
+	}
+	msg := "ARTANA_SEED_DIR is unset or does not hold a prepared seed (run /work/shared/seed/prepare_seed.sh)"
+	if os.Getenv("ARTANA_REQUIRE_SEED") == "1" {
+		t.Fatal(msg)
+	}
+	t.Skip(msg)
+	return ""
+}
+
+// A run written by the Python original replays in the Go kernel, given the
+// same inputs, without calling the model or a tool and without appending.
+func TestReplaySeedWrittenRun(t *testing.T) {
+	dir := seedDir(t)
+	script, err := filepath.Abs("testdata/kernel_seed_run.py")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("python3", script, filepath.Join(t.TempDir(), "ledger.db"))
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "PYTHONPATH="+filepath.Join(dir, "src")+string(os.PathListSeparator)+
+		filepath.Join(dir, ".deps/usr/lib/python3/dist-packages"))
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("python3 %s: %v\n%s", script, err, stderr.Bytes())
+	}
+	store := &sliceStore{}
+	sc := bufio.NewScanner(bytes.NewReader(out))
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		var row struct {
+			RunID         string  `json:"run_id"`
+			Seq           int64   `json:"seq"`
+			EventID       string  `json:"event_id"`
+			TenantID      string  `json:"tenant_id"`
+			EventType     string  `json:"event_type"`
+			PrevEventHash *string `json:"prev_event_hash"`
+			EventHash     string  `json:"event_hash"`
+			Timestamp     string  `json:"timestamp"`
+			PayloadJSON   string  `json:"payload_json"`
+		}
+		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
+			t.Fatal(err)
+		}
+		p, err := DecodePayload(EventType(row.EventType), []byte(row.PayloadJSON))
+		if err != nil {
+			t.Fatalf("seq %d: %v", row.Seq, err)
+		}
+		ts, err := ParseTimestamp(row.Timestamp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := Event{ID: row.EventID, RunID: row.RunID, TenantID: row.TenantID, Seq: row.Seq,
+			Type: EventType(row.EventType), Hash: row.EventHash, Timestamp: ts, Payload: p}
+		if row.PrevEventHash != nil {
+			e.PrevHash = *row.PrevEventHash
+		}
+		store.events = append(store.events, e)
+	}
+	if err := VerifyChain(store.events); err != nil {
+		t.Fatal(err)
+	}
+	if len(store.events) != 10 {
+		t.Fatalf("the seed wrote %d events, want 10", len(store.events))
+	}
+
+	model := &fakeModel{CompleteFn: func(context.Context, ModelRequest) (ModelResponse, error) {
+		return ModelResponse{}, errors.New("replay must not call the model")
+	}}
+	k := New(store, model)
+	if err := RegisterTool(k.Tools(), "submit_transfer", func(context.Context, TransferArgs) (json.RawMessage, error) {
+		return nil, errors.New("replay must not run the tool")
+	}, WithCapability("finance:write")); err != nil {
+		t.Fatal(err)
+	}
+	tenant := Tenant{ID: "org_seed", Capabilities: []string{"finance:write"}, BudgetUSD: 1}
+	run, err := k.LoadRun(tctx, tenant, "seed_run")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	first, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "fake-model", Prompt: "Approve transfer, café 🚀", StepKey: "decision.v1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !first.Replayed || first.Seq != 3 || first.Output != (Decision{true, "ok: Approve transfer, café 🚀"}) ||
+		first.Usage != (Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01}) ||
+		len(first.ToolCalls) != 1 || first.ToolCalls[0].ArgumentsJSON != `{"account_id":"acc_1","amount":"10.00"}` {
+		t.Fatalf("first model step %+v", first)
+	}
+	second, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "fake-model", Prompt: "Second question"})
+	if err != nil || !second.Replayed || second.Seq != 5 || second.Output.Reason != "ok: Second question" {
+		t.Fatalf("second model step %+v, %v", second, err)
+	}
+
+	transfer, err := k.StepTool(tctx, run, ToolStep{Tool: "submit_transfer", Args: TransferArgs{"acc_1", "10.00"}, StepKey: "transfer.acc_1.v1"})
+	if err != nil || !transfer.Replayed || transfer.Seq != 8 ||
+		transfer.ResultJSON != `{"status": "submitted", "account_id": "acc_1", "amount": "10.00"}` ||
+		transfer.IdempotencyKey != IdempotencyKey("seed_run", "transfer.acc_1.v1", 0) {
+		t.Fatalf("reconciled tool step %+v, %v", transfer, err)
+	}
+	second2, err := k.StepTool(tctx, run, ToolStep{Tool: "submit_transfer", Args: TransferArgs{"acc_2", "5"}})
+	if err != nil || !second2.Replayed || second2.Seq != 10 || second2.IdempotencyKey != IdempotencyKey("seed_run", "", 9) {
+		t.Fatalf("tool step without step key %+v, %v", second2, err)
+	}
+	if model.calls.Load() != 0 || len(store.events) != 10 {
+		t.Fatalf("replay called the model %d times or appended (%d events)", model.calls.Load(), len(store.events))
+	}
+}
