@@ -36,7 +36,7 @@ func rawDB(t *testing.T, path string) *sql.DB {
 	return db
 }
 
-func exec(t *testing.T, db *sql.DB, stmts ...string) {
+func execSQL(t *testing.T, db *sql.DB, stmts ...string) {
 	t.Helper()
 	for _, q := range stmts {
 		if _, err := db.Exec(q); err != nil {
@@ -141,7 +141,7 @@ func TestOpenRefusesIncompatibleTable(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "other.db")
 			db := rawDB(t, path)
-			exec(t, db, create, `CREATE TABLE notes (x)`, `INSERT INTO notes VALUES ('keep me')`)
+			execSQL(t, db, create, `CREATE TABLE notes (x)`, `INSERT INTO notes VALUES ('keep me')`)
 			db.Close()
 			err := assertRefused(t, path, sqlite.ErrIncompatible)
 			if err != nil && !strings.Contains(err.Error(), "kernel_events") {
@@ -161,7 +161,7 @@ func TestOpenAcceptsEmptyFileAndOtherTables(t *testing.T) {
 	}
 	other := filepath.Join(dir, "other.db")
 	db := rawDB(t, other)
-	exec(t, db, `CREATE TABLE notes (x)`)
+	execSQL(t, db, `CREATE TABLE notes (x)`)
 	db.Close()
 	for _, path := range []string{empty, other} {
 		s := openT(t, path)
@@ -202,7 +202,7 @@ func TestReadOnly(t *testing.T) {
 
 	noTable := filepath.Join(dir, "notable.db")
 	db := rawDB(t, noTable)
-	exec(t, db, `CREATE TABLE notes (x)`)
+	execSQL(t, db, `CREATE TABLE notes (x)`)
 	db.Close()
 	assertRefused(t, noTable, sqlite.ErrIncompatible, sqlite.ReadOnly())
 
