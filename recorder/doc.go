@@ -1,0 +1,116 @@
+// Package recorder records the interactions of a live artana.Model into a
+// cassette once, and replays them forever after, offline, in go test. When
+// a replay stops matching, it says exactly why.
+//
+// A *Recorder is itself an artana.Model: give it to artana.New in place of
+// the live model.
+//
+//	func TestTriage(t *testing.T) {
+//		rec := recorder.New(t, openaiModel(t)) // testdata/cassettes/TestTriage.cassette
+//		k := artana.New(artana.NewMemStore(), rec)
+//		// ... run the agent ...
+//	}
+//
+// # Workflow
+//
+// Replay is the default: the live model is never called, and a missing
+// cassette fails the test with the command that records it. Record once,
+// with the flag (a regexp on the test name, like -run):
+//
+//	go test -run '^TestTriage$' -artana.record='^TestTriage$' ./triage
+//
+// or, for go test ./..., where packages that do not import recorder would
+// reject the flag, with the environment:
+//
+//	ARTANA_RECORD='^TestTriage$' go test ./...
+//
+// The flag wins over the environment. In Record mode every call goes to
+// the live model and, when the test ends and only if it passed, the whole
+// cassette is rewritten atomically; a failing test leaves the previous
+// cassette byte-identical. Commit the cassette; review it like code.
+//
+// The modes (WithMode, or Open for code that is not a test):
+//
+//   - Replay: answer from the cassette; never call the live model.
+//   - Record: call the live model; rewrite the whole cassette on Close.
+//   - RecordMissing: replay what matches, call the live model for the rest
+//     and append those on Close, leaving the existing interactions as they
+//     are.
+//   - Passthrough: call the live model; read and write nothing.
+//
+// # Matching
+//
+// A request matches a recorded interaction when their fingerprints are
+// equal: the canonical JSON (artana.CanonicalJSON) of the request as
+// recorded, i.e. model, prompt, messages, output name and schema, tool
+// definitions, options and step key. RunID is neither recorded nor
+// matched: artana.NewID makes it random per run. WithMatcher replaces the
+// comparison. Interactions are tried in recorded order and each is used
+// once, so identical requests replay in the order they were recorded.
+//
+// A request that matches nothing fails with a *MissError (ErrNoMatch) that
+// names the cassette, prints the request, lists the fields that differ from
+// the nearest unused recorded request, and gives the command that
+// re-records the test:
+//
+//	recorder: testdata/cassettes/TestTriage.cassette: no recorded interaction matches the request:
+//		{"messages":[{"content":"Classify: refund please","role":"user"}],"model":"gpt-4o-mini",...}
+//	nearest unused recorded interaction: line 2; differences (-recorded +got):
+//		Messages[0].Content:
+//			-"Classify: refund"
+//			+"Classify: refund please"
+//	re-record with:
+//		go test -run '^TestTriage$' -artana.record='^TestTriage$' ./triage
+//
+// Replay is strict: a test that leaves recorded interactions unused fails
+// when it ends (AllowUnused turns this off), since the code no longer
+// makes the calls the cassette holds.
+//
+// # Errors
+//
+// A live call that fails is recorded too, with its class
+// (artana.ClassOf: transient, permanent, timeout, refusal, truncated),
+// HTTP status, Retry-After and message, and replays as an
+// *artana.ModelError of that class: errors.Is(err, artana.ErrModelTransient)
+// holds on replay as it did live. A call whose context was cancelled is not
+// recorded.
+//
+// # Secrets
+//
+// Scrubbers (func(*Interaction) error) run in order on every interaction
+// before it is kept for writing, and on every request before it is
+// matched. ScrubSecrets always runs first: it replaces whatever looks like
+// an API key, bearer token or credential (sk-..., "Authorization: Bearer
+// ...", api_key=..., AWS, Google, GitHub and Slack tokens, JWTs) with
+// [REDACTED]. Add your own with WithScrubbers.
+//
+// # File format
+//
+// A recorder cassette is a package cassettes file of kind "interactions"
+// whose header meta is {"recorder":"1"}, holding one record of type
+// "interaction" per call, in call order. The body, in canonical JSON:
+//
+//	{
+//	  "request": {
+//	    "model": "gpt-4o-mini",
+//	    "prompt": "...",
+//	    "messages": [{"role": "user", "content": "..."}],
+//	    "output_name": "Decision",            // omitted when empty
+//	    "output_schema": {...},               // a JSON Schema; omitted when empty
+//	    "tools": [{"name": ..., "description": ..., "schema": {...}}], // omitted when none
+//	    "options": {"temperature": 0.2, "max_tokens": 100, "seed": 1, "reasoning_effort": "low"},
+//	    "step_key": "triage"                  // omitted when empty
+//	  },
+//	  "response": {                           // or "error", never both
+//	    "output_json": "{\"label\":\"refund\"}",
+//	    "usage": {"prompt_tokens": 12, "completion_tokens": 3, "cached_prompt_tokens": 0, "cost_usd": 0.0001},
+//	    "tool_calls": [{"id": ..., "tool_name": ..., "arguments_json": ...}]
+//	  },
+//	  "error": {"class": "transient", "status": 429, "message": "...", "retry_after": "2s"},
+//	  "latency": "812ms"                      // time.Duration text
+//	}
+//
+// The file is hash-chained line by line (see package cassettes): a hand
+// edit is reported as "path:line: reason"; cassettes.Reseal accepts a
+// deliberate one.
+package recorder

@@ -1,0 +1,199 @@
+package recorder
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/artana-go/artana"
+	"github.com/artana-go/artana/cassettes"
+)
+
+// RecordType is the cassette record type of an interaction.
+const RecordType = "interaction"
+
+// BodyVersion is the version of the interaction body format. It is kept in
+// the cassette header's meta as "recorder"; a cassette of another version
+// is refused.
+const BodyVersion = "1"
+
+// header is the header of every cassette the recorder writes.
+func header() cassettes.Header {
+	return cassettes.Header{Kind: cassettes.KindInteractions, Meta: map[string]string{"recorder": BodyVersion}}
+}
+
+// An Interaction is one recorded model call: the request and either the
+// response or the error, and how long the live call took. Scrubbers
+// receive it before anything is written or matched.
+type Interaction struct {
+	// Request is the request as sent, without RunID: run ids are random
+	// per run, so they are neither recorded nor matched.
+	Request artana.ModelRequest
+	// Response is the model's answer; zero when Err is set.
+	Response artana.ModelResponse
+	// Err is the error the live model returned, nil on success. Errors
+	// that are not *artana.ModelError are recorded with their class
+	// (artana.ClassOf) and text. Err.Err is always nil: the text of the
+	// underlying error is folded into Message, so that the replayed error
+	// reads as the live one did.
+	Err *artana.ModelError
+	// Latency is how long the live call took. Replay does not wait.
+	Latency time.Duration
+}
+
+// wireRequest is the recorded form of a request, and the form that is
+// fingerprinted for matching.
+type wireRequest struct {
+	Model        string                  `json:"model"`
+	Prompt       string                  `json:"prompt"`
+	Messages     []artana.ChatMessage    `json:"messages"`
+	OutputName   string                  `json:"output_name,omitempty"`
+	OutputSchema json.RawMessage         `json:"output_schema,omitempty"`
+	Tools        []artana.ToolDefinition `json:"tools,omitempty"`
+	Options      artana.ModelOptions     `json:"options"`
+	StepKey      string                  `json:"step_key,omitempty"`
+}
+
+type wireResponse struct {
+	OutputJSON string            `json:"output_json"`
+	Usage      artana.Usage      `json:"usage"`
+	ToolCalls  []artana.ToolCall `json:"tool_calls,omitempty"`
+}
+
+type wireError struct {
+	Class      artana.ErrorClass `json:"class"`
+	Status     int               `json:"status,omitempty"`
+	Message    string            `json:"message"`
+	RetryAfter string            `json:"retry_after,omitempty"`
+}
+
+type wireInteraction struct {
+	Request  wireRequest   `json:"request"`
+	Response *wireResponse `json:"response,omitempty"`
+	Error    *wireError    `json:"error,omitempty"`
+	Latency  string        `json:"latency"`
+}
+
+func toWireRequest(r *artana.ModelRequest) wireRequest {
+	msgs := r.Messages
+	if msgs == nil {
+		msgs = []artana.ChatMessage{}
+	}
+	return wireRequest{
+		Model: r.Model, Prompt: r.Prompt, Messages: msgs,
+		OutputName: r.OutputName, OutputSchema: r.OutputSchema, Tools: r.Tools,
+		Options: r.Options, StepKey: r.StepKey,
+	}
+}
+
+func (w *wireRequest) request() artana.ModelRequest {
+	return artana.ModelRequest{
+		Model: w.Model, Prompt: w.Prompt, Messages: w.Messages,
+		OutputName: w.OutputName, OutputSchema: w.OutputSchema, Tools: w.Tools,
+		Options: w.Options, StepKey: w.StepKey,
+	}
+}
+
+// encodeInteraction returns the canonical JSON body of in.
+func encodeInteraction(in *Interaction) ([]byte, error) {
+	w := wireInteraction{Request: toWireRequest(&in.Request), Latency: in.Latency.String()}
+	if in.Err != nil {
+		e := &wireError{Class: in.Err.Class, Status: in.Err.StatusCode, Message: in.Err.Message}
+		if in.Err.RetryAfter != 0 {
+			e.RetryAfter = in.Err.RetryAfter.String()
+		}
+		w.Error = e
+	} else {
+		w.Response = &wireResponse{OutputJSON: in.Response.OutputJSON, Usage: in.Response.Usage, ToolCalls: in.Response.ToolCalls}
+	}
+	return artana.CanonicalJSON(w)
+}
+
+var validClasses = map[artana.ErrorClass]bool{
+	artana.ClassTransient: true, artana.ClassPermanent: true, artana.ClassTimeout: true,
+	artana.ClassRefusal: true, artana.ClassTruncated: true,
+}
+
+// decodeInteraction parses a record body written by encodeInteraction.
+func decodeInteraction(body []byte) (Interaction, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.DisallowUnknownFields()
+	var w wireInteraction
+	if err := dec.Decode(&w); err != nil {
+		return Interaction{}, fmt.Errorf("bad interaction body: %w", err)
+	}
+	in := Interaction{Request: w.Request.request()}
+	var err error
+	if in.Latency, err = time.ParseDuration(w.Latency); err != nil {
+		return Interaction{}, fmt.Errorf("bad interaction latency %q: %w", w.Latency, err)
+	}
+	switch {
+	case w.Error != nil && w.Response != nil:
+		return Interaction{}, errors.New("interaction has both a response and an error")
+	case w.Error == nil && w.Response == nil:
+		return Interaction{}, errors.New("interaction has neither a response nor an error")
+	case w.Error != nil:
+		if !validClasses[w.Error.Class] {
+			return Interaction{}, fmt.Errorf("unknown error class %q (want transient, permanent, timeout, refusal or truncated)", w.Error.Class)
+		}
+		in.Err = &artana.ModelError{Class: w.Error.Class, StatusCode: w.Error.Status, Message: w.Error.Message}
+		if w.Error.RetryAfter != "" {
+			if in.Err.RetryAfter, err = time.ParseDuration(w.Error.RetryAfter); err != nil {
+				return Interaction{}, fmt.Errorf("bad retry_after %q: %w", w.Error.RetryAfter, err)
+			}
+		}
+	default:
+		in.Response = artana.ModelResponse{OutputJSON: w.Response.OutputJSON, Usage: w.Response.Usage, ToolCalls: w.Response.ToolCalls}
+	}
+	return in, nil
+}
+
+// recordedError folds a live error into the *artana.ModelError that is
+// recorded and replayed.
+func recordedError(err error) *artana.ModelError {
+	var me *artana.ModelError
+	if errors.As(err, &me) {
+		msg := me.Message
+		if me.Err != nil && (msg == "" || msg != me.Err.Error()) {
+			if msg == "" {
+				msg = me.Err.Error()
+			} else {
+				msg += ": " + me.Err.Error()
+			}
+		}
+		return &artana.ModelError{Class: me.Class, StatusCode: me.StatusCode, Message: msg, RetryAfter: me.RetryAfter}
+	}
+	return &artana.ModelError{Class: artana.ClassOf(err), Message: err.Error()}
+}
+
+// cloneRequest deep-copies what scrubbers may edit, and drops RunID.
+func cloneRequest(r artana.ModelRequest) artana.ModelRequest {
+	r.RunID = ""
+	r.Messages = append([]artana.ChatMessage(nil), r.Messages...)
+	r.OutputSchema = bytes.Clone(r.OutputSchema)
+	if r.Tools != nil {
+		tools := make([]artana.ToolDefinition, len(r.Tools))
+		for i, t := range r.Tools {
+			t.Schema = bytes.Clone(t.Schema)
+			tools[i] = t
+		}
+		r.Tools = tools
+	}
+	if o := r.Options; o.Temperature != nil {
+		r.Options.Temperature = artana.Ptr(*o.Temperature)
+	}
+	if o := r.Options; o.MaxTokens != nil {
+		r.Options.MaxTokens = artana.Ptr(*o.MaxTokens)
+	}
+	if o := r.Options; o.Seed != nil {
+		r.Options.Seed = artana.Ptr(*o.Seed)
+	}
+	return r
+}
+
+func cloneResponse(r artana.ModelResponse) artana.ModelResponse {
+	r.ToolCalls = append([]artana.ToolCall(nil), r.ToolCalls...)
+	return r
+}

@@ -1,0 +1,230 @@
+package recorder
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"github.com/artana-go/artana"
+	"github.com/google/go-cmp/cmp"
+)
+
+// canonicalRequest returns the canonical JSON of the recorded form of req:
+// what the cassette holds and what the default matcher compares.
+func canonicalRequest(req *artana.ModelRequest) ([]byte, error) {
+	b, err := artana.CanonicalJSON(toWireRequest(req))
+	if err != nil {
+		return nil, fmt.Errorf("request of model %q cannot be recorded: %w", req.Model, err)
+	}
+	return b, nil
+}
+
+// Fingerprint returns the fingerprint the default matcher compares: the
+// hex SHA-256 of the canonical JSON of the request as recorded (every
+// field but RunID). Scrubbers are not applied.
+func Fingerprint(req artana.ModelRequest) (string, error) { return fingerprint(&req) }
+
+func fingerprint(req *artana.ModelRequest) (string, error) {
+	b, err := canonicalRequest(req)
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// A MissError reports a request that no unused recorded interaction
+// matches. It matches ErrNoMatch.
+type MissError struct {
+	Path    string              // the cassette
+	Request artana.ModelRequest // the request looked for, scrubbed, without RunID
+	// Nearest is the line of the nearest unused recorded interaction, 0 if
+	// every recorded interaction was used.
+	Nearest int
+	// Diff lists the fields that differ from the nearest one, one
+	// "path: -recorded +got" entry per field, in a stable format.
+	Diff string
+	// Used and Recorded count the interactions used so far and recorded.
+	Used, Recorded int
+	// Rerecord is the command, or the step, that re-records the cassette.
+	Rerecord string
+}
+
+// Error returns the full report: cassette, request, diff and the command
+// that re-records.
+func (e *MissError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "recorder: %s: %v:\n", e.Path, ErrNoMatch)
+	if req, err := canonicalRequest(&e.Request); err == nil {
+		fmt.Fprintf(&b, "\t%s\n", req)
+	}
+	switch {
+	case e.Recorded == 0:
+		b.WriteString("the cassette holds no interactions\n")
+	case e.Nearest == 0:
+		fmt.Fprintf(&b, "all %d recorded interactions were already used; the code makes more calls than when it was recorded\n", e.Recorded)
+	case e.Diff == "":
+		fmt.Fprintf(&b, "nearest unused recorded interaction: line %d; no recorded field differs, but the matcher rejects it\n", e.Nearest)
+	default:
+		fmt.Fprintf(&b, "nearest unused recorded interaction: line %d; differences (-recorded +got):\n%s", e.Nearest, e.Diff)
+	}
+	fmt.Fprintf(&b, "re-record with:\n\t%s", e.Rerecord)
+	return b.String()
+}
+
+// Is reports whether target is ErrNoMatch.
+func (e *MissError) Is(target error) bool { return target == ErrNoMatch }
+
+// miss builds the MissError for got. r.mu is held.
+func (r *Recorder) miss(got *artana.ModelRequest, fp string) *MissError {
+	m := &MissError{Path: r.path, Request: *got, Recorded: r.loaded, Rerecord: r.howToRecord()}
+	gotN := normalize(got)
+	best := -1
+	for _, e := range r.entries[:r.loaded] {
+		if e.used {
+			m.Used++
+			continue
+		}
+		diffs := diffRequests(normalize(&e.in.Request), gotN)
+		if best < 0 || len(diffs) < best {
+			best = len(diffs)
+			m.Nearest = e.line
+			m.Diff = strings.Join(diffs, "")
+		}
+	}
+	return m
+}
+
+// diffRequest is a request normalised for a field diff: JSON documents as
+// canonical strings, lists as maps by index (so that an inserted message
+// shows as changed and added entries, always in the same form).
+type diffRequest struct {
+	Model        string
+	Prompt       string
+	Messages     map[int]artana.ChatMessage
+	OutputName   string
+	OutputSchema string
+	Tools        map[int]diffTool
+	Options      artana.ModelOptions
+	StepKey      string
+}
+
+type diffTool struct {
+	Name        string
+	Description string
+	Schema      string
+}
+
+func canonicalString(raw json.RawMessage) string {
+	if len(raw) == 0 {
+		return ""
+	}
+	b, err := artana.CanonicalizeJSON(raw)
+	if err != nil {
+		return string(raw)
+	}
+	return string(b)
+}
+
+func normalize(r *artana.ModelRequest) diffRequest {
+	d := diffRequest{
+		Model: r.Model, Prompt: r.Prompt, OutputName: r.OutputName,
+		OutputSchema: canonicalString(r.OutputSchema), Options: r.Options, StepKey: r.StepKey,
+		Messages: make(map[int]artana.ChatMessage, len(r.Messages)),
+		Tools:    make(map[int]diffTool, len(r.Tools)),
+	}
+	for i, m := range r.Messages {
+		d.Messages[i] = m
+	}
+	for i, t := range r.Tools {
+		d.Tools[i] = diffTool{Name: t.Name, Description: t.Description, Schema: canonicalString(t.Schema)}
+	}
+	return d
+}
+
+// diffRequests lists the fields of got that differ from recorded, each as
+// "\tPath:\n\t\t-recorded\n\t\t+got\n".
+func diffRequests(recorded, got diffRequest) []string {
+	var rep diffReporter
+	cmp.Equal(recorded, got, cmp.Reporter(&rep))
+	return rep.diffs
+}
+
+// diffReporter is a cmp.Reporter that formats each differing leaf itself,
+// so the output is stable (cmp.Diff's is deliberately not).
+type diffReporter struct {
+	path  cmp.Path
+	diffs []string
+}
+
+func (r *diffReporter) PushStep(ps cmp.PathStep) { r.path = append(r.path, ps) }
+func (r *diffReporter) PopStep()                 { r.path = r.path[:len(r.path)-1] }
+
+func (r *diffReporter) Report(rs cmp.Result) {
+	if rs.Equal() {
+		return
+	}
+	vx, vy := r.path.Last().Values()
+	r.diffs = append(r.diffs, fmt.Sprintf("\t%s:\n\t\t-%s\n\t\t+%s\n", formatPath(r.path), formatValue(vx), formatValue(vy)))
+}
+
+func formatPath(p cmp.Path) string {
+	var b strings.Builder
+	for _, s := range p {
+		switch s := s.(type) {
+		case cmp.StructField:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(s.Name())
+		case cmp.MapIndex:
+			fmt.Fprintf(&b, "[%v]", s.Key())
+		case cmp.SliceIndex:
+			fmt.Fprintf(&b, "[%d]", max(s.Key(), 0))
+		}
+	}
+	if b.Len() == 0 {
+		return "request"
+	}
+	return b.String()
+}
+
+func formatValue(v reflect.Value) string {
+	if !v.IsValid() {
+		return "(none)"
+	}
+	switch v.Kind() {
+	case reflect.Pointer:
+		if v.IsNil() {
+			return "(unset)"
+		}
+		return formatValue(v.Elem())
+	case reflect.String:
+		return strconv.Quote(v.String())
+	case reflect.Float32, reflect.Float64:
+		return artana.PythonFloat(v.Float())
+	case reflect.Struct:
+		if b, err := json.Marshal(v.Interface()); err == nil {
+			return string(b)
+		}
+	}
+	return fmt.Sprint(v.Interface())
+}
+
+// quoteShort quotes s, shortened to about n bytes.
+func quoteShort(s string, n int) string {
+	if len(s) > n {
+		cut := n
+		for cut > 0 && !isRuneStart(s[cut]) {
+			cut--
+		}
+		return strconv.Quote(s[:cut]) + "…"
+	}
+	return strconv.Quote(s)
+}
+
+func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }

@@ -1,0 +1,462 @@
+package recorder
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/artana-go/artana"
+	"github.com/artana-go/artana/cassettes"
+)
+
+// A Mode says what a Recorder does with a call.
+type Mode int
+
+// The modes of a Recorder.
+const (
+	// Replay answers every call from the cassette and never calls the live
+	// model. A request with no unused matching interaction fails with a
+	// *MissError. The cassette must exist.
+	Replay Mode = iota
+	// Record calls the live model for every call and, on Close, rewrites
+	// the whole cassette atomically with what was recorded.
+	Record
+	// RecordMissing replays what matches, calls the live model for the
+	// rest, and on Close appends the new interactions to the cassette,
+	// leaving the existing ones untouched. The cassette may be missing.
+	RecordMissing
+	// Passthrough calls the live model and records nothing. The cassette is
+	// neither read nor written.
+	Passthrough
+)
+
+// String returns "replay", "record", "record-missing" or "passthrough".
+func (m Mode) String() string {
+	switch m {
+	case Replay:
+		return "replay"
+	case Record:
+		return "record"
+	case RecordMissing:
+		return "record-missing"
+	case Passthrough:
+		return "passthrough"
+	}
+	return fmt.Sprintf("Mode(%d)", int(m))
+}
+
+// A Matcher reports whether a recorded request answers the request got.
+// Both have been scrubbed and have no RunID. The default matcher compares
+// canonical fingerprints: every recorded field must be equal.
+type Matcher func(got, recorded artana.ModelRequest) bool
+
+// An Option configures a Recorder.
+type Option func(*config)
+
+type config struct {
+	mode        Mode
+	modeSet     bool
+	scrubbers   []Scrubber
+	matcher     Matcher
+	now         func() time.Time
+	allowUnused bool
+	dir         string
+	rerecord    string // the command that re-records, if known
+}
+
+// WithMode sets the mode. For Open it defaults to Replay; for New it
+// overrides what -artana.record and ARTANA_RECORD would choose.
+func WithMode(m Mode) Option { return func(c *config) { c.mode, c.modeSet = m, true } }
+
+// WithScrubbers adds scrubbers, run in order after ScrubSecrets, on every
+// interaction before it is recorded and on every request before it is
+// matched.
+func WithScrubbers(s ...Scrubber) Option {
+	return func(c *config) { c.scrubbers = append(c.scrubbers, s...) }
+}
+
+// WithMatcher replaces the default matching of requests. Interactions are
+// still tried in recorded order and each is used at most once.
+func WithMatcher(m Matcher) Option { return func(c *config) { c.matcher = m } }
+
+// WithClock sets the clock that measures latency (time.Now by default), so
+// that a recording can be made deterministic.
+func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
+
+// AllowUnused turns strictness off: recorded interactions left unused in
+// replay mode no longer make Close fail (and the test, with New).
+func AllowUnused() Option { return func(c *config) { c.allowUnused = true } }
+
+// WithDir sets the directory New keeps cassettes in, "testdata/cassettes"
+// by default. Open ignores it.
+func WithDir(dir string) Option { return func(c *config) { c.dir = dir } }
+
+// Errors usable with errors.Is.
+var (
+	// ErrNoMatch: no unused recorded interaction matches a request
+	// (wrapped in a *MissError).
+	ErrNoMatch = errors.New("no recorded interaction matches the request")
+	// ErrUnused: strict replay ended with recorded interactions unused.
+	ErrUnused = errors.New("recorded interactions were not used")
+	// ErrNoCassette: the cassette to replay does not exist. It also
+	// matches fs.ErrNotExist.
+	ErrNoCassette error = noCassette{}
+	// ErrClosed: the Recorder was used after Close.
+	ErrClosed = errors.New("recorder is closed")
+)
+
+type noCassette struct{}
+
+func (noCassette) Error() string        { return "cassette does not exist" }
+func (noCassette) Is(target error) bool { return target == fs.ErrNotExist }
+
+// entry is one interaction of a Recorder: loaded from the cassette or
+// recorded during this session.
+type entry struct {
+	in    Interaction
+	fp    string
+	line  int  // line in the cassette; 0 for a new interaction
+	used  bool // replayed, or new
+	done  bool // new: the live call returned and was recorded
+	skip  bool // new: not to be written (cancelled call, scrubber error)
+	body  []byte
+	wrong error // new: the interaction could not be encoded
+}
+
+// A Recorder is an artana.Model that records the interactions of a live
+// model into a cassette and replays them. It is safe for concurrent use.
+type Recorder struct {
+	path string
+	live artana.Model
+	mode Mode
+	cfg  config
+
+	mu       sync.Mutex
+	entries  []*entry // loaded ones first, in file order, then new ones
+	loaded   int
+	misses   int
+	firstErr *MissError
+	closed   bool
+	closeErr error
+}
+
+var _ artana.Model = (*Recorder)(nil)
+
+// Open returns a Recorder for the cassette at path that wraps live, in
+// Replay mode unless WithMode says otherwise. In Replay and RecordMissing
+// mode the cassette is read and checked first; a damaged cassette is
+// reported as a *cassettes.Error naming path and line. live may be nil in
+// Replay mode. Close the Recorder to write what was recorded.
+func Open(path string, live artana.Model, opts ...Option) (*Recorder, error) {
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	return open(path, live, cfg)
+}
+
+func open(path string, live artana.Model, cfg config) (*Recorder, error) {
+	if cfg.now == nil {
+		cfg.now = time.Now
+	}
+	cfg.scrubbers = append([]Scrubber{ScrubSecrets}, cfg.scrubbers...)
+	r := &Recorder{path: path, live: live, mode: cfg.mode, cfg: cfg}
+	switch r.mode {
+	case Replay, RecordMissing:
+		if err := r.load(); err != nil {
+			return nil, err
+		}
+	case Record, Passthrough:
+	default:
+		return nil, fmt.Errorf("recorder: open %s: unknown mode %v", path, r.mode)
+	}
+	if live == nil && r.mode != Replay {
+		return nil, fmt.Errorf("recorder: open %s: %v mode needs a live model, got nil", path, r.mode)
+	}
+	return r, nil
+}
+
+func (r *Recorder) howToRecord() string {
+	if r.cfg.rerecord != "" {
+		return r.cfg.rerecord
+	}
+	return "open the recorder with recorder.WithMode(recorder.Record) and a live model"
+}
+
+// load reads the cassette.
+func (r *Recorder) load() error {
+	hdr, recs, err := cassettes.ReadAll(r.path, cassettes.RecordTypes(RecordType))
+	if errors.Is(err, fs.ErrNotExist) {
+		if r.mode == RecordMissing {
+			return nil
+		}
+		return fmt.Errorf("recorder: %s: %w; record it with:\n\t%s", r.path, ErrNoCassette, r.howToRecord())
+	}
+	if err != nil {
+		return fmt.Errorf("recorder: %w", err)
+	}
+	if hdr.Kind != cassettes.KindInteractions {
+		return fmt.Errorf("recorder: %w", &cassettes.Error{Path: r.path, Line: 1,
+			Err: fmt.Errorf("cassette holds %s, not interactions; is this a run's event log?", hdr.Kind)})
+	}
+	if v := hdr.Meta["recorder"]; v != BodyVersion {
+		return fmt.Errorf("recorder: %w", &cassettes.Error{Path: r.path, Line: 1,
+			Err: fmt.Errorf("interaction format %q is not supported; this build reads %q; re-record the cassette", v, BodyVersion)})
+	}
+	for _, rec := range recs {
+		in, err := decodeInteraction(rec.Body)
+		if err != nil {
+			return fmt.Errorf("recorder: %w", &cassettes.Error{Path: r.path, Line: rec.Line, Err: err})
+		}
+		fp, err := fingerprint(&in.Request)
+		if err != nil {
+			return fmt.Errorf("recorder: %w", &cassettes.Error{Path: r.path, Line: rec.Line, Err: err})
+		}
+		r.entries = append(r.entries, &entry{in: in, fp: fp, line: rec.Line})
+	}
+	r.loaded = len(r.entries)
+	return nil
+}
+
+// Path returns the cassette's path.
+func (r *Recorder) Path() string { return r.path }
+
+// Mode returns the Recorder's mode.
+func (r *Recorder) Mode() Mode { return r.mode }
+
+// Complete answers req: from the cassette in Replay mode (and in
+// RecordMissing mode when an unused interaction matches), from the live
+// model otherwise. A recorded error is returned as an *artana.ModelError
+// with the recorded class, so errors.Is(err, artana.ErrModelTransient) and
+// the like work on replay as they did live.
+func (r *Recorder) Complete(ctx context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
+	if err := ctx.Err(); err != nil {
+		return artana.ModelResponse{}, err
+	}
+	r.mu.Lock()
+	closed := r.closed
+	r.mu.Unlock()
+	if closed {
+		return artana.ModelResponse{}, fmt.Errorf("recorder: %s: %w", r.path, ErrClosed)
+	}
+	if r.mode == Passthrough {
+		return r.live.Complete(ctx, req)
+	}
+	got, err := scrubRequest(req, r.cfg.scrubbers)
+	if err != nil {
+		return artana.ModelResponse{}, fmt.Errorf("recorder: %s: scrub request: %w", r.path, err)
+	}
+	fp, err := fingerprint(&got)
+	if err != nil {
+		return artana.ModelResponse{}, fmt.Errorf("recorder: %s: %w", r.path, err)
+	}
+	if r.mode == Replay || r.mode == RecordMissing {
+		r.mu.Lock()
+		if e := r.match(&got, fp); e != nil {
+			e.used = true
+			r.mu.Unlock()
+			return replay(&e.in)
+		}
+		if r.mode == Replay {
+			miss := r.miss(&got, fp)
+			r.misses++
+			if r.firstErr == nil {
+				r.firstErr = miss
+			}
+			r.mu.Unlock()
+			return artana.ModelResponse{}, miss
+		}
+		r.mu.Unlock()
+	}
+	return r.record(ctx, req, fp)
+}
+
+// match returns the first unused entry that answers got, or nil. r.mu is held.
+func (r *Recorder) match(got *artana.ModelRequest, fp string) *entry {
+	for _, e := range r.entries[:r.loaded] {
+		if e.used {
+			continue
+		}
+		if r.cfg.matcher != nil {
+			if r.cfg.matcher(*got, e.in.Request) {
+				return e
+			}
+		} else if e.fp == fp {
+			return e
+		}
+	}
+	return nil
+}
+
+func replay(in *Interaction) (artana.ModelResponse, error) {
+	if in.Err != nil {
+		e := *in.Err
+		return artana.ModelResponse{}, &e
+	}
+	return cloneResponse(in.Response), nil
+}
+
+// record calls the live model and keeps the interaction.
+func (r *Recorder) record(ctx context.Context, req artana.ModelRequest, fp string) (artana.ModelResponse, error) {
+	e := &entry{fp: fp, used: true}
+	r.mu.Lock()
+	r.entries = append(r.entries, e) // reserve the slot: arrival order
+	r.mu.Unlock()
+
+	start := r.cfg.now()
+	resp, err := r.live.Complete(ctx, req)
+	latency := r.cfg.now().Sub(start)
+
+	in := Interaction{Request: cloneRequest(req), Latency: latency}
+	if err != nil {
+		in.Err = recordedError(err)
+	} else {
+		in.Response = cloneResponse(resp)
+	}
+	var werr error
+	if err != nil && (errors.Is(err, context.Canceled) || ctx.Err() == context.Canceled) {
+		// The caller gave up: that is not the model's answer.
+		r.mu.Lock()
+		e.skip = true
+		r.mu.Unlock()
+		return resp, err
+	}
+	for _, s := range r.cfg.scrubbers {
+		if werr = s(&in); werr != nil {
+			werr = fmt.Errorf("recorder: %s: scrub interaction: %w (nothing recorded)", r.path, werr)
+			break
+		}
+	}
+	var body []byte
+	if werr == nil {
+		body, werr = encodeInteraction(&in)
+		if werr != nil {
+			werr = fmt.Errorf("recorder: %s: encode interaction: %w (nothing recorded)", r.path, werr)
+		}
+	}
+	var newFP string
+	if werr == nil {
+		newFP, werr = fingerprint(&in.Request)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if werr != nil {
+		e.skip = true
+		return artana.ModelResponse{}, werr
+	}
+	e.in, e.body, e.fp, e.done = in, body, newFP, true
+	return resp, err
+}
+
+// newRecords returns the records of the interactions recorded in this
+// session, in the order the calls were made. r.mu is held.
+func (r *Recorder) newRecords() []cassettes.Record {
+	var recs []cassettes.Record
+	for _, e := range r.entries[r.loaded:] {
+		if e.done && !e.skip {
+			recs = append(recs, cassettes.Record{Type: RecordType, Body: e.body})
+		}
+	}
+	return recs
+}
+
+// Close finishes the Recorder. In Record mode it writes the whole cassette
+// atomically (temp file, fsync, rename), creating its directory; in
+// RecordMissing mode it appends the new interactions, if any, in one
+// write. In Replay mode, unless AllowUnused was given, it fails with
+// ErrUnused if recorded interactions were never used. Closing twice returns
+// the first result.
+func (r *Recorder) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return r.closeErr
+	}
+	r.closed = true
+	r.closeErr = r.finish()
+	return r.closeErr
+}
+
+// discard closes the Recorder without writing anything.
+func (r *Recorder) discard() {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.closed = true
+}
+
+func (r *Recorder) finish() error {
+	ctx := context.Background()
+	switch r.mode {
+	case Record:
+		if err := os.MkdirAll(filepath.Dir(r.path), 0o755); err != nil {
+			return fmt.Errorf("recorder: %w", err)
+		}
+		if err := cassettes.WriteFile(ctx, r.path, header(), r.newRecords()); err != nil {
+			return fmt.Errorf("recorder: %w", err)
+		}
+	case RecordMissing:
+		recs := r.newRecords()
+		if len(recs) == 0 {
+			return nil
+		}
+		if err := os.MkdirAll(filepath.Dir(r.path), 0o755); err != nil {
+			return fmt.Errorf("recorder: %w", err)
+		}
+		a, err := cassettes.OpenAppender(ctx, r.path, header())
+		if err != nil {
+			return fmt.Errorf("recorder: %w", err)
+		}
+		if int(a.Len()) != r.loaded {
+			a.Close()
+			return fmt.Errorf("recorder: %s changed since it was opened (%d interactions, then %d); nothing appended; run again",
+				r.path, r.loaded, a.Len())
+		}
+		err = a.Append(recs...)
+		if cerr := a.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("recorder: %w", err)
+		}
+	case Replay:
+		if r.cfg.allowUnused {
+			return nil
+		}
+		return r.unusedError()
+	}
+	return nil
+}
+
+// unusedError reports the loaded interactions never used. r.mu is held.
+func (r *Recorder) unusedError() error {
+	var lines []string
+	for _, e := range r.entries[:r.loaded] {
+		if !e.used {
+			lines = append(lines, "\t"+describe(e))
+		}
+	}
+	if len(lines) == 0 {
+		return nil
+	}
+	return fmt.Errorf("recorder: %s: %d of %d %w:\n%s\nthe code no longer makes these calls; re-record with:\n\t%s\nor pass recorder.AllowUnused()",
+		r.path, len(lines), r.loaded, ErrUnused, strings.Join(lines, "\n"), r.howToRecord())
+}
+
+// describe names an entry in one line.
+func describe(e *entry) string {
+	req := &e.in.Request
+	s := fmt.Sprintf("line %d: model %q", e.line, req.Model)
+	if req.StepKey != "" {
+		s += fmt.Sprintf(", step key %q", req.StepKey)
+	}
+	if n := len(req.Messages); n > 0 {
+		s += fmt.Sprintf(", last message %s", quoteShort(req.Messages[n-1].Content, 60))
+	}
+	return s
+}
