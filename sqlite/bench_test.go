@@ -1,0 +1,147 @@
+package sqlite_test
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/artana-go/artana"
+	"github.com/artana-go/artana/sqlite"
+)
+
+func benchPayload() artana.Payload {
+	return &artana.ModelCompleted{Model: "gpt-4o-mini", OutputJSON: `{"approved":true,"reason":"` + strings.Repeat("ok ", 40) + `"}`,
+		PromptTokens: 120, CompletionTokens: 60, CostUSD: 0.00123}
+}
+
+// BenchmarkAppend measures one event per transaction through the store,
+// beside raw single-row inserts of the same row with the same pragmas, so
+// that the ratio of the two is measured in one run:
+//
+//	go test -run '^$' -bench 'Append' -benchtime 2000x ./sqlite/
+func BenchmarkAppend(b *testing.B) {
+	for _, mode := range []sqlite.SyncMode{sqlite.SyncNormal, sqlite.SyncFull} {
+		b.Run(string(mode)+"/store", func(b *testing.B) {
+			ctx := context.Background()
+			s, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "b.db"), sqlite.WithSynchronous(mode))
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			p := benchPayload()
+			b.ResetTimer()
+			for b.Loop() {
+				if _, err := s.Append(ctx, "bench", "tenant", p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+		b.Run(string(mode)+"/raw", func(b *testing.B) {
+			path := filepath.Join(b.TempDir(), "raw.db")
+			db, err := sql.Open("sqlite", "file:"+path+"?_pragma=busy_timeout(10000)&_pragma=synchronous("+string(mode)+")")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			db.SetMaxOpenConns(1)
+			for _, q := range []string{"PRAGMA journal_mode = WAL", `CREATE TABLE kernel_events (
+				run_id TEXT NOT NULL, seq INTEGER NOT NULL, event_id TEXT NOT NULL UNIQUE, tenant_id TEXT NOT NULL,
+				event_type TEXT NOT NULL, prev_event_hash TEXT, event_hash TEXT NOT NULL, timestamp TEXT NOT NULL,
+				payload_json TEXT NOT NULL, PRIMARY KEY (run_id, seq))`,
+				`CREATE INDEX idx_kernel_events_run_seq ON kernel_events (run_id, seq)`} {
+				if _, err := db.Exec(q); err != nil {
+					b.Fatal(err)
+				}
+			}
+			ins, err := db.Prepare(`INSERT INTO kernel_events (run_id, seq, event_id, tenant_id, event_type, prev_event_hash, event_hash, timestamp, payload_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer ins.Close()
+			payload := string(artana.SeedPayloadJSON(benchPayload()))
+			hash := strings.Repeat("ab", 32)
+			ts := artana.FormatTimestamp(time.Now())
+			seq := int64(0)
+			b.ResetTimer()
+			for b.Loop() {
+				seq++
+				if _, err := ins.Exec("bench", seq, artana.NewID(), "tenant", "model_completed", hash, hash, ts, payload); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// fillRun appends n events to run through Import (one transaction) and
+// returns the total size of their columns in bytes.
+func fillRun(b *testing.B, s *sqlite.Store, run string, n int) int64 {
+	b.Helper()
+	ms := artana.NewMemStore()
+	var size int64
+	for range n {
+		e, err := ms.Append(context.Background(), run, "tenant", benchPayload())
+		if err != nil {
+			b.Fatal(err)
+		}
+		size += int64(len(e.ID) + len(e.RunID) + len(e.TenantID) + len(e.Type) + len(e.PrevHash) + len(e.Hash) +
+			len(artana.FormatTimestamp(e.Timestamp)) + len(artana.SeedPayloadJSON(e.Payload)) + 8)
+	}
+	events, err := ms.Events(context.Background(), run, 0)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := s.Import(context.Background(), events); err != nil {
+		b.Fatal(err)
+	}
+	return size
+}
+
+// BenchmarkEventsIncremental reads the 10 events after a seq near the end
+// of a 10,000-event run, as a follower polling a ledger does.
+func BenchmarkEventsIncremental(b *testing.B) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "b.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	const n = 10_000
+	fillRun(b, s, "bench", n)
+	b.ResetTimer()
+	for b.Loop() {
+		events, err := s.Events(ctx, "bench", n-10)
+		if err != nil || len(events) != 10 {
+			b.Fatal(len(events), err)
+		}
+	}
+}
+
+// BenchmarkLoadVerify streams and verifies a 100,000-event run; the MB/s
+// figure counts the bytes of the rows' columns.
+func BenchmarkLoadVerify(b *testing.B) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "b.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	const n = 100_000
+	size := fillRun(b, s, "big", n)
+	b.SetBytes(size)
+	b.ReportMetric(n, "events/op")
+	b.ResetTimer()
+	for b.Loop() {
+		if err := s.Verify(ctx, "big"); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.StopTimer()
+	if testing.Verbose() {
+		fmt.Printf("run of %d events, %.1f MB of columns\n", n, float64(size)/1e6)
+	}
+}

@@ -1,0 +1,231 @@
+package sqlite_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/artana-go/artana"
+	"github.com/artana-go/artana/sqlite"
+)
+
+func TestPragmas(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		opts []sqlite.Option
+		sync string
+		busy string
+	}{
+		{nil, "1", "10000"},
+		{[]sqlite.Option{sqlite.WithSynchronous(sqlite.SyncFull), sqlite.WithBusyTimeout(1500 * time.Millisecond)}, "2", "1500"},
+	} {
+		s := openT(t, filepath.Join(t.TempDir(), "p.db"), tc.opts...)
+		for name, want := range map[string]string{"synchronous": tc.sync, "busy_timeout": tc.busy, "journal_mode": "wal"} {
+			if got, err := s.Pragma(ctx, name); err != nil || got != want {
+				t.Errorf("PRAGMA %s = %q, %v; want %q", name, got, err, want)
+			}
+		}
+	}
+}
+
+// TestBadRows checks that a damaged row is reported with the file, run,
+// seq and what is wrong, by Events, Scan, Verify and Runs.
+func TestBadRows(t *testing.T) {
+	ctx := context.Background()
+	cases := []struct {
+		name, set, want string
+	}{
+		{"timestamp", `timestamp = 'yesterday'`, "column timestamp"},
+		{"payload not JSON", `payload_json = '{"kind": '`, "column payload_json"},
+		{"payload missing field", `payload_json = '{"kind": "pause_requested"}'`, "reason"},
+		{"payload kind", `payload_json = '{"kind": "run_started"}'`, "does not match"},
+		{"event type", `event_type = 'exploded'`, "unknown event type"},
+		{"empty prev hash", `prev_event_hash = ''`, "prev_event_hash is an empty string"},
+		{"NULL tenant", `tenant_id = NULL`, "NULL run_id or tenant_id"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "bad.db")
+			s := openT(t, path)
+			for _, p := range []artana.Payload{&artana.RunStarted{}, &artana.PauseRequested{Reason: "x"}, &artana.PauseRequested{Reason: "y"}} {
+				if _, err := s.Append(ctx, "r", "t", p); err != nil {
+					t.Fatal(err)
+				}
+			}
+			db := rawDB(t, path)
+			if tc.name == "NULL tenant" {
+				// The column is NOT NULL; a damaged file can still hold one.
+				execSQL(t, db, `PRAGMA writable_schema = ON`,
+					`UPDATE sqlite_master SET sql = replace(sql, 'tenant_id TEXT NOT NULL', 'tenant_id TEXT') WHERE name = 'kernel_events'`)
+				db.Close()
+				db = rawDB(t, path)
+			}
+			execSQL(t, db, `UPDATE kernel_events SET `+tc.set+` WHERE seq = 2`)
+			check := func(what string, err error) {
+				t.Helper()
+				var se *sqlite.Error
+				if !errors.As(err, &se) || se.RunID != "r" || se.Seq != 2 || se.Path != path {
+					t.Errorf("%s: err = %v; want a *sqlite.Error for run r seq 2 of %s", what, err, path)
+					return
+				}
+				if msg := err.Error(); !strings.Contains(msg, tc.want) || !strings.Contains(msg, path) || !strings.Contains(msg, "seq 2") {
+					t.Errorf("%s: %q does not say %q, the file and the seq", what, msg, tc.want)
+				}
+			}
+			_, err := s.Events(ctx, "r", 0)
+			check("Events", err)
+			check("Verify", s.Verify(ctx, "r"))
+			if events, err := s.Events(ctx, "r", 2); err != nil || len(events) != 1 {
+				t.Errorf("Events after the bad seq: %d events, %v", len(events), err)
+			}
+			if tc.name == "timestamp" {
+				_, err := s.Runs(ctx)
+				if err == nil {
+					// seq 2 is neither first nor last; damage the last one too.
+					execSQL(t, db, `UPDATE kernel_events SET timestamp = 'never' WHERE seq = 3`)
+					_, err = s.Runs(ctx)
+				}
+				if err == nil || !strings.Contains(err.Error(), "seq 3") {
+					t.Errorf("Runs with a bad last timestamp: %v", err)
+				}
+			}
+		})
+	}
+}
+
+func TestScan(t *testing.T) {
+	ctx := context.Background()
+	s := openT(t, filepath.Join(t.TempDir(), "s.db"))
+	for _, run := range []string{"b", "a", "b", "a", "c"} {
+		if _, err := s.Append(ctx, run, "t", &artana.RunStarted{}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	err := s.ScanAll(ctx, func(e artana.Event) error {
+		got = append(got, e.RunID+string(rune('0'+e.Seq)))
+		return nil
+	})
+	if err != nil || strings.Join(got, " ") != "a1 a2 b1 b2 c1" {
+		t.Errorf("ScanAll order = %v, %v; want a1 a2 b1 b2 c1", got, err)
+	}
+	stop := errors.New("stop")
+	n := 0
+	err = s.Scan(ctx, "b", 0, func(artana.Event) error { n++; return stop })
+	if !errors.Is(err, stop) || n != 1 {
+		t.Errorf("Scan with a failing callback: %v after %d calls; want stop after 1", err, n)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := s.Scan(cctx, "b", 0, func(artana.Event) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Errorf("Scan with a cancelled context: %v", err)
+	}
+	if _, err := s.Runs(cctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("Runs with a cancelled context: %v", err)
+	}
+	s.Close()
+	if err := s.ScanAll(ctx, func(artana.Event) error { return nil }); !errors.Is(err, artana.ErrClosed) {
+		t.Errorf("ScanAll after Close: %v", err)
+	}
+	if err := s.Verify(ctx, "a"); !errors.Is(err, artana.ErrClosed) {
+		t.Errorf("Verify after Close: %v", err)
+	}
+	if err := s.Import(ctx, []artana.Event{{RunID: "x"}}); !errors.Is(err, artana.ErrClosed) {
+		t.Errorf("Import after Close: %v", err)
+	}
+}
+
+func TestImport(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	src := openT(t, filepath.Join(dir, "src.db"))
+	for i, run := range []string{"x", "y", "x", "x", "y"} {
+		if _, err := src.Append(ctx, run, "tenant-"+run, &artana.WorkflowStepRequested{StepIndex: int64(i), StepName: "s"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	x, _ := src.Events(ctx, "x", 0)
+	y, _ := src.Events(ctx, "y", 0)
+
+	dstPath := filepath.Join(dir, "dst.db")
+	dst := openT(t, dstPath)
+	assertRuns := func(want map[string]int64) {
+		t.Helper()
+		runs, err := dst.Runs(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make(map[string]int64)
+		for _, r := range runs {
+			got[r.RunID] = r.Events
+		}
+		if len(got) != len(want) {
+			t.Fatalf("runs %v, want %v", got, want)
+		}
+		for k, v := range want {
+			if got[k] != v {
+				t.Fatalf("runs %v, want %v", got, want)
+			}
+		}
+	}
+
+	// A broken event in the middle: nothing is imported.
+	tampered := append([]artana.Event{}, x[:2]...)
+	bad := y[1]
+	bad.Payload = &artana.WorkflowStepRequested{StepIndex: 99, StepName: "s"}
+	tampered = append(tampered, y[0], bad)
+	err := dst.Import(ctx, tampered)
+	var se *sqlite.Error
+	if !errors.As(err, &se) || se.RunID != "y" || se.Seq != 2 || !errors.Is(err, artana.ErrChainBroken) ||
+		!strings.Contains(err.Error(), "nothing was imported") {
+		t.Errorf("Import with a tampered event: %v; want a chain error at run y seq 2", err)
+	}
+	assertRuns(map[string]int64{})
+
+	// Not starting at seq 1.
+	if err := dst.Import(ctx, x[1:]); !errors.Is(err, artana.ErrChainBroken) {
+		t.Errorf("Import from seq 2 into an empty ledger: %v", err)
+	}
+	assertRuns(map[string]int64{})
+
+	// Part of run x and all of run y, then the rest of x continuing it.
+	if err := dst.Import(ctx, append(append([]artana.Event{}, x[:1]...), y...)); err != nil {
+		t.Fatal(err)
+	}
+	if err := dst.Import(ctx, x[1:]); err != nil {
+		t.Fatalf("Import continuing run x: %v", err)
+	}
+	assertRuns(map[string]int64{"x": 3, "y": 2})
+	got, _ := dst.Events(ctx, "x", 0)
+	for i := range got {
+		if got[i].ID != x[i].ID || got[i].Hash != x[i].Hash || !got[i].Timestamp.Equal(x[i].Timestamp) {
+			t.Errorf("imported event %d differs from the source", i+1)
+		}
+	}
+	// Importing again does not continue the chain.
+	if err := dst.Import(ctx, x[2:]); !errors.Is(err, artana.ErrChainBroken) {
+		t.Errorf("importing seq 3 again: %v", err)
+	}
+	// An event id that is already in the ledger, in a valid chain of another run.
+	dup := artana.Event{ID: x[0].ID, RunID: "z", TenantID: "t", Seq: 1, Type: artana.EventRunStarted,
+		Timestamp: x[0].Timestamp, Payload: &artana.RunStarted{}}
+	dup.Hash = dup.ComputeHash()
+	if err := dst.Import(ctx, []artana.Event{dup}); err == nil || !strings.Contains(err.Error(), "already in the ledger") {
+		t.Errorf("Import of a duplicate event id: %v", err)
+	}
+	if err := dst.Import(ctx, []artana.Event{{}}); err == nil || !strings.Contains(err.Error(), "empty run id") {
+		t.Errorf("Import of an event without run id: %v", err)
+	}
+	if err := dst.Import(ctx, nil); err != nil {
+		t.Errorf("Import(nil) = %v", err)
+	}
+	assertRuns(map[string]int64{"x": 3, "y": 2})
+	// Appends continue imported chains.
+	if _, err := dst.Append(ctx, "x", "tenant-x", &artana.RunStarted{}); err != nil {
+		t.Fatal(err)
+	}
+	assertGapless(t, dst, "x")
+}
