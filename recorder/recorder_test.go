@@ -435,7 +435,7 @@ func TestBadInteractionBodies(t *testing.T) {
 	good := `{"request":{"model":"m","prompt":"p","messages":[],"options":{}},"response":{"output_json":"{}","usage":{"prompt_tokens":1,"completion_tokens":1,"cost_usd":0}},"latency":"1s"}`
 	for _, tc := range []struct {
 		name, body, want string
-		hdr             cassettes.Header
+		hdr              cassettes.Header
 	}{
 		{"unknown class", `{"request":{"model":"m","prompt":"p","messages":[],"options":{}},"error":{"class":"flaky","message":"x"},"latency":"1s"}`, `unknown error class "flaky"`, hdr},
 		{"both", `{"request":{"model":"m","prompt":"p","messages":[],"options":{}},"error":{"class":"permanent","message":"x"},"response":{"output_json":"{}","usage":{"prompt_tokens":1,"completion_tokens":1,"cost_usd":0}},"latency":"1s"}`, "both a response and an error", hdr},

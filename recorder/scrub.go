@@ -23,7 +23,8 @@ var secretPatterns = []*regexp.Regexp{
 	// Authorization values: "Bearer xyz".
 	regexp.MustCompile(`(?i)(\bbearer\s+)[A-Za-z0-9\-._~+/]{8,}=*`),
 	// name=value and "name": "value" pairs whose name says secret.
-	regexp.MustCompile(`(?i)((?:api[_-]?key|x-api-key|access[_-]?token|auth[_-]?token|refresh[_-]?token|client[_-]?secret|secret[_-]?key|password|authorization)["']?\s*[:=]\s*["']?)[^\s"',;&}]{4,}`),
+	// An authorization scheme ("Bearer ") is kept with the name.
+	regexp.MustCompile(`(?i)((?:api[_-]?key|x-api-key|access[_-]?token|auth[_-]?token|refresh[_-]?token|client[_-]?secret|secret[_-]?key|password|authorization)["']?\s*[:=]\s*["']?(?:(?:bearer|basic|token)\s+)?)[^\s"',;&}]{4,}`),
 	// Provider key formats: OpenAI/Anthropic "sk-...", Google "AIza...",
 	// AWS access key ids, GitHub and Slack tokens, JWTs.
 	regexp.MustCompile(`()\bsk-[A-Za-z0-9_\-]{16,}`),
