@@ -86,7 +86,8 @@ type scrubber struct{ secrets []string }
 
 // Patterns that look like credentials, whoever put them in the text.
 var (
-	bearerPattern = regexp.MustCompile(`(?i)(bearer|authorization:?|api[-_]?key[=:]?)\s*[^\s"',]+`)
+	bearerPattern = regexp.MustCompile(`(?i)\b(bearer|basic)\s+[^\s"',]+`)
+	apiKeyPattern = regexp.MustCompile(`(?i)\b(api[-_]?key["']?\s*[=:]\s*["']?)[^\s"',&]+`)
 	keyPattern    = regexp.MustCompile(`\bsk-[A-Za-z0-9_\-]{8,}`)
 )
 
@@ -99,6 +100,7 @@ func (s scrubber) scrub(text string) string {
 		}
 	}
 	text = keyPattern.ReplaceAllString(text, redacted)
+	text = apiKeyPattern.ReplaceAllString(text, "${1}"+redacted)
 	return bearerPattern.ReplaceAllString(text, "$1 "+redacted)
 }
 
@@ -119,7 +121,7 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 		return 0
 	}
 	if v := h.Get("Retry-After-Ms"); v != "" {
-		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 && ms < 1e9 {
+		if ms, err := strconv.ParseFloat(v, 64); err == nil && ms > 0 && ms <= 1e9 {
 			return time.Duration(ms * float64(time.Millisecond))
 		}
 	}
@@ -132,7 +134,7 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 		return 0
 	}
 	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if secs <= 0 || secs > 1e6 {
+		if !(secs > 0 && secs <= 1e6) { // also rejects NaN
 			return 0
 		}
 		return time.Duration(secs * float64(time.Second))
