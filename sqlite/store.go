@@ -91,8 +91,24 @@ type Store struct {
 
 	mu     sync.Mutex // serialises this Store's writes; guards writer and the statements
 	writer *sql.Conn  // the connection writes use, opened on the first write
-	last   *sql.Stmt  // on writer: the run's last event
-	insert *sql.Stmt  // on writer: insert one event
+	stmts  writeStmts // prepared on writer
+}
+
+// writeStmts are the statements of an append, prepared once on the writer
+// connection.
+type writeStmts struct {
+	begin, commit, rollback, last, insert *sql.Stmt
+}
+
+func (w *writeStmts) close() error {
+	var errs []error
+	for _, st := range []*sql.Stmt{w.begin, w.commit, w.rollback, w.last, w.insert} {
+		if st != nil {
+			errs = append(errs, st.Close())
+		}
+	}
+	*w = writeStmts{}
+	return errors.Join(errs...)
 }
 
 var _ artana.Store = (*Store)(nil)
@@ -394,7 +410,7 @@ type writeTx struct{ s *Store }
 
 func (tx *writeTx) lastEvent(ctx context.Context, runID string) (*artana.Event, error) {
 	last := artana.Event{RunID: runID}
-	err := tx.s.last.QueryRowContext(ctx, runID).Scan(&last.Seq, &last.Hash, &last.TenantID)
+	err := tx.s.stmts.last.QueryRowContext(ctx, runID).Scan(&last.Seq, &last.Hash, &last.TenantID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
 	}
@@ -409,7 +425,7 @@ func (tx *writeTx) insert(ctx context.Context, e *artana.Event) error {
 	if e.PrevHash != "" {
 		prev = e.PrevHash
 	}
-	_, err := tx.s.insert.ExecContext(ctx, e.RunID, e.Seq, e.ID, e.TenantID, string(e.Type), prev, e.Hash,
+	_, err := tx.s.stmts.insert.ExecContext(ctx, e.RunID, e.Seq, e.ID, e.TenantID, string(e.Type), prev, e.Hash,
 		artana.FormatTimestamp(e.Timestamp), string(artana.SeedPayloadJSON(e.Payload)))
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE constraint failed: kernel_events.event_id") {
@@ -436,7 +452,7 @@ func (s *Store) write(ctx context.Context, fn func(*writeTx) error) error {
 			return err
 		}
 	}
-	if _, err := s.writer.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+	if _, err := s.stmts.begin.ExecContext(ctx); err != nil {
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr
 		}
@@ -448,13 +464,13 @@ func (s *Store) write(ctx context.Context, fn func(*writeTx) error) error {
 		err = ctx.Err()
 	}
 	if err == nil {
-		if _, cerr := s.writer.ExecContext(context.WithoutCancel(ctx), "COMMIT"); cerr != nil {
+		if _, cerr := s.stmts.commit.ExecContext(context.WithoutCancel(ctx)); cerr != nil {
 			err = fmt.Errorf("commit: %w", cerr)
 		} else {
 			return nil
 		}
 	}
-	if _, rerr := s.writer.ExecContext(context.WithoutCancel(ctx), "ROLLBACK"); rerr != nil &&
+	if _, rerr := s.stmts.rollback.ExecContext(context.WithoutCancel(ctx)); rerr != nil &&
 		!strings.Contains(rerr.Error(), "no transaction is active") {
 		s.resetWriter()
 	}
@@ -466,18 +482,21 @@ func (s *Store) openWriter(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	last, err := conn.PrepareContext(ctx, lastEvent)
-	if err != nil {
-		conn.Close()
-		return err
+	var w writeStmts
+	for _, st := range []struct {
+		dst   **sql.Stmt
+		query string
+	}{
+		{&w.begin, "BEGIN IMMEDIATE"}, {&w.commit, "COMMIT"}, {&w.rollback, "ROLLBACK"},
+		{&w.last, lastEvent}, {&w.insert, insertEvent},
+	} {
+		if *st.dst, err = conn.PrepareContext(ctx, st.query); err != nil {
+			w.close()
+			conn.Close()
+			return err
+		}
 	}
-	insert, err := conn.PrepareContext(ctx, insertEvent)
-	if err != nil {
-		last.Close()
-		conn.Close()
-		return err
-	}
-	s.writer, s.last, s.insert = conn, last, insert
+	s.writer, s.stmts = conn, w
 	return nil
 }
 
@@ -487,11 +506,10 @@ func (s *Store) resetWriter() {
 	if s.writer == nil {
 		return
 	}
-	s.last.Close()
-	s.insert.Close()
+	_ = s.stmts.close()
 	_ = s.writer.Raw(func(any) error { return driver.ErrBadConn })
 	s.writer.Close()
-	s.writer, s.last, s.insert = nil, nil, nil
+	s.writer = nil
 }
 
 // Import inserts events that were sealed elsewhere, for example exported
@@ -719,8 +737,8 @@ func (s *Store) Close() error {
 	}
 	var errs []error
 	if s.writer != nil {
-		errs = append(errs, s.last.Close(), s.insert.Close(), s.writer.Close())
-		s.writer, s.last, s.insert = nil, nil, nil
+		errs = append(errs, s.stmts.close(), s.writer.Close())
+		s.writer = nil
 	}
 	errs = append(errs, s.db.Close())
 	if err := errors.Join(errs...); err != nil {
