@@ -172,3 +172,37 @@ func TestIndexAgreesWithRescan(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkMemStoreAppendPair is the store's share of a live model step:
+// the two appends alone, on a run of n events (rebuilt like
+// BenchmarkLiveModelStep), to separate the kernel's cost from the store's.
+func BenchmarkMemStoreAppendPair(b *testing.B) {
+	for _, n := range benchLengths {
+		b.Run(fmt.Sprintf("events=%d", n), func(b *testing.B) {
+			_, store, run := benchRun(b, n)
+			runtime.GC()
+			grown, limit := 0, n/10+100
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; b.Loop(); i++ {
+				if grown >= limit {
+					b.StopTimer()
+					_, store, run = benchRun(b, n)
+					grown = 0
+					runtime.GC()
+					b.StartTimer()
+				}
+				p := "live " + strconv.Itoa(i)
+				if _, err := store.Append(tctx, run.ID, run.Tenant.ID, &ModelRequested{Model: "m", Prompt: p,
+					Messages: []ChatMessage{{"user", p}}, AllowedTools: []string{}}); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := store.Append(tctx, run.ID, run.Tenant.ID, &ModelCompleted{Model: "m",
+					OutputJSON: `{"approved":true,"reason":"ok"}`, PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01}); err != nil {
+					b.Fatal(err)
+				}
+				grown += 2
+			}
+		})
+	}
+}
