@@ -2,25 +2,39 @@ package artana
 
 import (
 	"context"
-	"slices"
 	"sort"
 	"sync"
 )
 
 // MemStore is a Store that keeps events in memory. It is safe for
 // concurrent use, and it is the default store of tests.
+//
+// Events returned by Events share their payloads with the store: treat
+// them as read-only.
 type MemStore struct {
 	opts   StoreOptions
 	mu     sync.RWMutex
-	runs   map[string][]Event
+	runs   map[string]*memRun
 	closed bool
 }
+
+// memChunk is the number of events per chunk of a run. Runs grow chunk by
+// chunk, so an append never copies earlier events and costs the same at
+// event 10 and at event 1,000,000.
+const memChunk = 1024
+
+type memRun struct {
+	chunks [][]Event
+	n      int64
+}
+
+func (r *memRun) at(i int64) *Event { return &r.chunks[i/memChunk][i%memChunk] }
 
 var _ Store = (*MemStore)(nil)
 
 // NewMemStore returns an empty in-memory store.
 func NewMemStore(opts ...StoreOption) *MemStore {
-	return &MemStore{opts: NewStoreOptions(opts...), runs: make(map[string][]Event)}
+	return &MemStore{opts: NewStoreOptions(opts...), runs: make(map[string]*memRun)}
 }
 
 // Append appends p to the run; see Store.
@@ -33,16 +47,25 @@ func (s *MemStore) Append(ctx context.Context, runID, tenantID string, p Payload
 	if s.closed {
 		return Event{}, ErrClosed
 	}
-	events := s.runs[runID]
+	r := s.runs[runID]
 	var last *Event
-	if n := len(events); n > 0 {
-		last = &events[n-1]
+	if r != nil {
+		last = r.at(r.n - 1)
 	}
 	e, err := s.opts.NextEvent(last, runID, tenantID, p)
 	if err != nil {
 		return Event{}, err
 	}
-	s.runs[runID] = append(events, e)
+	if r == nil {
+		r = &memRun{}
+		s.runs[runID] = r
+	}
+	if r.n%memChunk == 0 {
+		r.chunks = append(r.chunks, make([]Event, 0, memChunk))
+	}
+	c := &r.chunks[len(r.chunks)-1]
+	*c = append(*c, e)
+	r.n++
 	return e, nil
 }
 
@@ -56,15 +79,19 @@ func (s *MemStore) Events(ctx context.Context, runID string, afterSeq int64) ([]
 	if s.closed {
 		return nil, ErrClosed
 	}
-	events := s.runs[runID]
-	if afterSeq < 0 {
-		afterSeq = 0
-	}
-	if afterSeq >= int64(len(events)) {
+	r := s.runs[runID]
+	afterSeq = max(afterSeq, 0)
+	if r == nil || afterSeq >= r.n {
 		return []Event{}, nil
 	}
 	// seq is index+1, so the events after afterSeq start at index afterSeq.
-	return slices.Clone(events[afterSeq:]), nil
+	out := make([]Event, 0, r.n-afterSeq)
+	for i := afterSeq; i < r.n; {
+		chunk := r.chunks[i/memChunk][i%memChunk:]
+		out = append(out, chunk...)
+		i += int64(len(chunk))
+	}
+	return out, nil
 }
 
 // Runs lists the runs ordered by run id; see Store.
@@ -78,8 +105,8 @@ func (s *MemStore) Runs(ctx context.Context) ([]RunInfo, error) {
 		return nil, ErrClosed
 	}
 	out := make([]RunInfo, 0, len(s.runs))
-	for id, events := range s.runs {
-		first, last := events[0], events[len(events)-1]
+	for id, r := range s.runs {
+		first, last := r.at(0), r.at(r.n-1)
 		out = append(out, RunInfo{RunID: id, TenantID: first.TenantID, Events: last.Seq,
 			First: first.Timestamp, Last: last.Timestamp, LastHash: last.Hash})
 	}
