@@ -150,6 +150,17 @@ func appendPyRepr(dst []byte, f float64) []byte {
 	return strconv.AppendInt(dst, int64(exp), 10)
 }
 
+// AppendPythonString appends s as a JSON string literal exactly as the
+// canonical JSON writes it (CPython's json.dumps with ensure_ascii): every
+// non-ASCII code point and DEL as lowercase \uXXXX, astral code points as
+// surrogate pairs, short escapes for \b \f \n \r \t, and <, > and &
+// literal. Invalid UTF-8 bytes are written as \ufffd.
+func AppendPythonString(dst []byte, s string) []byte { return appendPyString(dst, s) }
+
+// AppendPythonFloat appends f as CPython's json.dumps writes it; see
+// PythonFloat.
+func AppendPythonFloat(dst []byte, f float64) []byte { return appendPyFloat(dst, f) }
+
 // PythonFloat returns the text CPython's json.dumps writes for f: repr(f) for
 // finite values (1e-05, 0.0, 100.0, 1e+16), Infinity, -Infinity or NaN otherwise.
 func PythonFloat(f float64) string { return string(appendPyFloat(nil, f)) }

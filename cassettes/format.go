@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/artana-go/artana"
 )
@@ -231,55 +230,6 @@ func appendEndLine(dst []byte, prev, headerHash string, records int64) []byte {
 	return append(dst, '\n')
 }
 
-const hexDigits = "0123456789abcdef"
-
 // appendString writes s as a JSON string the way the canonical encoding
-// does (Python's json.dumps with ensure_ascii): non-ASCII and DEL as
-// lowercase \uXXXX (surrogate pairs above U+FFFF), short escapes for
-// \b \f \n \r \t, other control characters as \u00XX. Callers make sure s
-// is valid UTF-8.
-func appendString(dst []byte, s string) []byte {
-	dst = append(dst, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c < 0x7f && c != '"' && c != '\\' {
-			dst = append(dst, c)
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			switch c {
-			case '"', '\\':
-				dst = append(dst, '\\', c)
-			case '\n':
-				dst = append(dst, '\\', 'n')
-			case '\r':
-				dst = append(dst, '\\', 'r')
-			case '\t':
-				dst = append(dst, '\\', 't')
-			case '\b':
-				dst = append(dst, '\\', 'b')
-			case '\f':
-				dst = append(dst, '\\', 'f')
-			default:
-				dst = appendU4(dst, rune(c))
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r >= 0x10000 {
-			r -= 0x10000
-			dst = appendU4(dst, 0xd800+(r>>10)&0x3ff)
-			dst = appendU4(dst, 0xdc00+r&0x3ff)
-		} else {
-			dst = appendU4(dst, r)
-		}
-		i += size
-	}
-	return append(dst, '"')
-}
-
-func appendU4(dst []byte, r rune) []byte {
-	return append(dst, '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
-}
+// does (Python's json.dumps with ensure_ascii).
+func appendString(dst []byte, s string) []byte { return artana.AppendPythonString(dst, s) }
