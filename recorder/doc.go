@@ -103,7 +103,7 @@
 //	  },
 //	  "response": {                           // or "error", never both
 //	    "output_json": "{\"label\":\"refund\"}",
-//	    "usage": {"prompt_tokens": 12, "completion_tokens": 3, "cached_prompt_tokens": 0, "cost_usd": 0.0001},
+//	    "usage": {"prompt_tokens": 12, "completion_tokens": 3, "cost_usd": 0.0001}, // and "cached_prompt_tokens" when not 0
 //	    "tool_calls": [{"id": ..., "tool_name": ..., "arguments_json": ...}]
 //	  },
 //	  "error": {"class": "transient", "status": 429, "message": "...", "retry_after": "2s"},

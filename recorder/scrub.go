@@ -2,6 +2,7 @@ package recorder
 
 import (
 	"regexp"
+	"strings"
 
 	"github.com/artana-go/artana"
 )
@@ -18,33 +19,54 @@ type Scrubber func(*Interaction) error
 const Redacted = "[REDACTED]"
 
 // secretPatterns match credentials in free text. The first group, when
-// present, is kept: it is the name the secret was given.
-var secretPatterns = []*regexp.Regexp{
+// present, is kept: it is the name the secret was given. A pattern runs
+// only on text that holds one of its hints (lowercased), which keeps
+// scrubbing cheap on ordinary text.
+var secretPatterns = []struct {
+	hints []string
+	re    *regexp.Regexp
+}{
 	// Authorization values: "Bearer xyz".
-	regexp.MustCompile(`(?i)(\bbearer\s+)[A-Za-z0-9\-._~+/]{8,}=*`),
-	// name=value and "name": "value" pairs whose name says secret.
-	// An authorization scheme ("Bearer ") is kept with the name.
-	regexp.MustCompile(`(?i)((?:api[_-]?key|x-api-key|access[_-]?token|auth[_-]?token|refresh[_-]?token|client[_-]?secret|secret[_-]?key|password|authorization)["']?\s*[:=]\s*["']?(?:(?:bearer|basic|token)\s+)?)[^\s"',;&}]{4,}`),
+	{[]string{"bearer"}, regexp.MustCompile(`(?i)(\bbearer\s+)[A-Za-z0-9\-._~+/]{8,}=*`)},
+	// name=value and "name": "value" pairs whose name says secret. An
+	// authorization scheme ("Bearer ") is kept with the name.
+	{[]string{"key", "token", "secret", "password", "authorization"},
+		regexp.MustCompile(`(?i)((?:api[_-]?key|x-api-key|access[_-]?token|auth[_-]?token|refresh[_-]?token|client[_-]?secret|secret[_-]?key|password|authorization)["']?\s*[:=]\s*["']?(?:(?:bearer|basic|token)\s+)?)[^\s"',;&}]{4,}`)},
 	// Provider key formats: OpenAI/Anthropic "sk-...", Google "AIza...",
 	// AWS access key ids, GitHub and Slack tokens, JWTs.
-	regexp.MustCompile(`()\bsk-[A-Za-z0-9_\-]{16,}`),
-	regexp.MustCompile(`()\bAIza[0-9A-Za-z_\-]{35}`),
-	regexp.MustCompile(`()\b(?:AKIA|ASIA)[0-9A-Z]{16}\b`),
-	regexp.MustCompile(`()\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})`),
-	regexp.MustCompile(`()\bxox[abposr]-[A-Za-z0-9\-]{10,}`),
-	regexp.MustCompile(`()\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}`),
+	{[]string{"sk-"}, regexp.MustCompile(`()\bsk-[A-Za-z0-9_\-]{16,}`)},
+	{[]string{"aiza"}, regexp.MustCompile(`()\bAIza[0-9A-Za-z_\-]{35}`)},
+	{[]string{"akia", "asia"}, regexp.MustCompile(`()\b(?:AKIA|ASIA)[0-9A-Z]{16}\b`)},
+	{[]string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"}, regexp.MustCompile(`()\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})`)},
+	{[]string{"xox"}, regexp.MustCompile(`()\bxox[abposr]-[A-Za-z0-9\-]{10,}`)},
+	{[]string{"eyj"}, regexp.MustCompile(`()\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}`)},
 }
 
 // RedactSecrets returns s with everything that looks like an API key,
 // bearer token or other credential replaced by Redacted. The name a secret
 // was given ("api_key=", "Authorization: Bearer ") is kept.
 func RedactSecrets(s string) string {
-	for _, re := range secretPatterns {
-		if re.MatchString(s) {
-			s = re.ReplaceAllString(s, "${1}"+Redacted)
+	if s == "" {
+		return s
+	}
+	lower := strings.ToLower(s)
+	for _, p := range secretPatterns {
+		if !containsAny(lower, p.hints) || !p.re.MatchString(s) {
+			continue
 		}
+		s = p.re.ReplaceAllString(s, "${1}"+Redacted)
+		lower = strings.ToLower(s)
 	}
 	return s
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // ScrubSecrets is the default scrubber, always run first: it applies
