@@ -1,0 +1,53 @@
+package sqlite_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/artana-go/artana"
+	"github.com/artana-go/artana/sqlite"
+)
+
+func Example() {
+	ctx := context.Background()
+	dir, err := os.MkdirTemp("", "ledger")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+
+	clock := artana.SteppingClock(time.Date(2024, 2, 29, 23, 59, 59, 0, time.UTC), time.Second)
+	s, err := sqlite.Open(ctx, filepath.Join(dir, "runs", "ledger.db"),
+		sqlite.WithStoreOptions(artana.WithClock(clock), artana.WithIDs(artana.SequentialIDs())))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	for _, p := range []artana.Payload{
+		&artana.RunStarted{},
+		&artana.PauseRequested{Reason: "needs review"},
+		&artana.ResumeRequested{},
+	} {
+		if _, err := s.Append(ctx, "run-1", "org", p); err != nil {
+			fmt.Println(err)
+			return
+		}
+	}
+	err = s.Scan(ctx, "run-1", 1, func(e artana.Event) error {
+		fmt.Println(e.Seq, e.Type, artana.FormatTimestamp(e.Timestamp))
+		return nil
+	})
+	if err != nil {
+		fmt.Println(err)
+	}
+	fmt.Println("verify:", s.Verify(ctx, "run-1"))
+	_ = s.Close()
+	// Output:
+	// 2 pause_requested 2024-03-01T00:00:00+00:00
+	// 3 resume_requested 2024-03-01T00:00:01+00:00
+	// verify: <nil>
+}
