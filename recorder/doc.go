@@ -88,7 +88,9 @@
 //
 // A recorder cassette is a package cassettes file of kind "interactions"
 // whose header meta is {"recorder":"1"}, holding one record of type
-// "interaction" per call, in call order. The body, in canonical JSON:
+// "interaction" per call, in call order. The body, shown here indented
+// and annotated (the file holds it on one line, canonical JSON, keys
+// sorted):
 //
 //	{
 //	  "request": {
