@@ -136,6 +136,9 @@ func (m *Model) toolDefinition(t artana.ToolDefinition) (shared.FunctionDefiniti
 }
 
 func decodeObject(raw []byte) (map[string]any, error) {
+	if !json.Valid(raw) {
+		return nil, fmt.Errorf("not valid JSON")
+	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var obj map[string]any
@@ -144,9 +147,6 @@ func decodeObject(raw []byte) (map[string]any, error) {
 	}
 	if obj == nil {
 		return nil, fmt.Errorf("not a JSON object")
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("trailing data after the JSON object")
 	}
 	return obj, nil
 }
@@ -181,14 +181,14 @@ func outputName(name string) string {
 // (maps) cannot be made strict and yield an error; New's Model then sends
 // such an output schema without strict mode.
 func StrictSchema(schema json.RawMessage) (json.RawMessage, error) {
+	if !json.Valid(schema) {
+		return nil, fmt.Errorf("schema is not valid JSON")
+	}
 	dec := json.NewDecoder(bytes.NewReader(schema))
 	dec.UseNumber()
 	var root any
 	if err := dec.Decode(&root); err != nil {
 		return nil, fmt.Errorf("schema is not valid JSON: %v", err)
-	}
-	if dec.More() {
-		return nil, fmt.Errorf("schema has trailing data after the JSON value")
 	}
 	changed, err := strictify(root, "#")
 	if err != nil {

@@ -27,7 +27,7 @@ func TestStrictSchema(t *testing.T) {
 		"map":                  {in: `{"type":"object","additionalProperties":{"type":"string"}}`, err: "#: has an additionalProperties schema"},
 		"open object deep":     {in: `{"type":"object","properties":{"m":{"type":"object","additionalProperties":true}},"required":["m"]}`, err: "#/properties/m allows additional properties"},
 		"not json":             {in: `{"type"`, err: "not valid JSON"},
-		"trailing":             {in: `{} {}`, err: "trailing data"},
+		"trailing":             {in: `{} {}`, err: "not valid JSON"},
 		"non-object unchanged": {in: `{"type":"string"}`, want: `{"type":"string"}`},
 	} {
 		t.Run(name, func(t *testing.T) {

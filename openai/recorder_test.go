@@ -1,0 +1,164 @@
+package openai_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/artana-go/artana"
+	"github.com/artana-go/artana/openai"
+	"github.com/artana-go/artana/recorder"
+	"github.com/google/go-cmp/cmp"
+)
+
+// TestRecordThenReplayServerStopped records a session against the local
+// server (a tool-calling turn, a structured answer, a rate-limit error),
+// stops the server, and replays the session from the cassette alone.
+func TestRecordThenReplayServerStopped(t *testing.T) {
+	srv := newServer(t,
+		reply{status: 200, file: "ollama-chat-tool-calls.json"},
+		reply{status: 200, file: "openai-chat-json-schema.json"},
+		reply{status: 429, file: "openai-error-429.json", header: map[string]string{"Retry-After": "1"}},
+	)
+	m := newModel(t, srv, &sleeps{}, openai.WithRetries(0, time.Millisecond, time.Millisecond))
+	reqs := []artana.ModelRequest{
+		{Model: "qwen3", Prompt: "Roll the dice 3 times", Tools: []artana.ToolDefinition{{Name: "dice_roll", Description: "Rolls a die"}}},
+		{Model: "gpt-4o-2024-08-06", Prompt: "Solve 2 + 2", OutputName: "math_schema", OutputSchema: json.RawMessage(mathSchema)},
+		{Model: "gpt-5-nano", Prompt: "too long"},
+	}
+	path := filepath.Join(t.TempDir(), "session.cassette")
+
+	type result struct {
+		resp artana.ModelResponse
+		err  error
+	}
+	run := func(model artana.Model) []result {
+		var out []result
+		for _, req := range reqs {
+			resp, err := model.Complete(context.Background(), req)
+			out = append(out, result{resp, err})
+		}
+		return out
+	}
+
+	rec, err := recorder.Open(path, m, recorder.WithMode(recorder.Record))
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := run(rec)
+	if err := rec.Close(); err != nil {
+		t.Fatalf("close recorder: %v", err)
+	}
+	srv.Close()
+	if n := srv.requests(); n != 3 {
+		t.Fatalf("%d live requests, want 3", n)
+	}
+
+	rep, err := recorder.Open(path, nil, recorder.WithMode(recorder.Replay))
+	if err != nil {
+		t.Fatal(err)
+	}
+	replayed := run(rep)
+	if err := rep.Close(); err != nil {
+		t.Fatalf("replay: %v", err)
+	}
+	for i := range reqs {
+		if diff := cmp.Diff(live[i].resp, replayed[i].resp); diff != "" {
+			t.Errorf("request %d: replayed response differs (-live +replayed):\n%s", i, diff)
+		}
+		if (live[i].err == nil) != (replayed[i].err == nil) {
+			t.Errorf("request %d: live error %v, replayed %v", i, live[i].err, replayed[i].err)
+		}
+	}
+	if len(replayed[0].resp.ToolCalls) != 3 || replayed[1].resp.OutputJSON != `{"final_answer":"4"}` {
+		t.Errorf("replayed %+v / %+v, want the recorded tool calls and output", replayed[0].resp, replayed[1].resp)
+	}
+	me := wantClass(t, replayed[2].err, artana.ClassTransient)
+	if me.StatusCode != 429 || me.RetryAfter != time.Second || !errors.Is(replayed[2].err, artana.ErrModelTransient) {
+		t.Errorf("replayed error %v (RetryAfter %v), want the recorded 429", replayed[2].err, me.RetryAfter)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), testKey) {
+		t.Error("the cassette contains the API key")
+	}
+}
+
+// TestLiveRecorded runs against the live endpoint when recording:
+//
+//	OPENAI_API_KEY=... go test -run '^TestLiveRecorded$' -artana.record='^TestLiveRecorded$' ./openai
+//
+// which writes testdata/cassettes/TestLiveRecorded.cassette; afterwards
+// the test replays that cassette offline, without a key. Without a key
+// and without a cassette it is skipped.
+func TestLiveRecorded(t *testing.T) {
+	cassette := filepath.Join("testdata", "cassettes", recorder.CassetteName(t.Name()))
+	_, statErr := os.Stat(cassette)
+	hasCassette := statErr == nil
+	recording := recordRequested(t.Name())
+	key := os.Getenv("OPENAI_API_KEY")
+	switch {
+	case recording && key == "":
+		t.Skip("recording needs OPENAI_API_KEY")
+	case !recording && !hasCassette:
+		t.Skip("no cassette yet; record one with: OPENAI_API_KEY=... " + recorder.RerecordCommand(t.Name(), "./openai"))
+	}
+	var live artana.Model
+	if recording {
+		m, err := openai.New(openai.WithFailOnUnknownCost(true))
+		if err != nil {
+			t.Fatal(err)
+		}
+		live = m
+	}
+	model := os.Getenv("OPENAI_TEST_MODEL")
+	if model == "" {
+		model = "gpt-4o-mini"
+	}
+	rec := recorder.New(t, live)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	resp, err := rec.Complete(ctx, artana.ModelRequest{
+		Model:        model,
+		Prompt:       "Solve 2 + 2. Answer in the schema.",
+		Messages:     []artana.ChatMessage{{Role: "user", Content: "Solve 2 + 2. Answer in the schema."}},
+		OutputName:   "MathAnswer",
+		OutputSchema: json.RawMessage(`{"type":"object","properties":{"final_answer":{"type":"string"}}}`),
+		Options:      artana.ModelOptions{MaxTokens: ptr[int64](50), Seed: ptr[int64](1), Temperature: ptr(0.0)},
+	})
+	if err != nil {
+		t.Fatalf("Complete: %v (class %s)", err, artana.ClassOf(err))
+	}
+	var out struct {
+		FinalAnswer *string `json:"final_answer"`
+	}
+	if err := json.Unmarshal([]byte(resp.OutputJSON), &out); err != nil || out.FinalAnswer == nil {
+		t.Fatalf("output %q does not match the schema: %v", resp.OutputJSON, err)
+	}
+	if resp.Usage.PromptTokens == 0 || resp.Usage.CompletionTokens == 0 || resp.Usage.CostUSD <= 0 {
+		t.Errorf("usage = %+v, want tokens and cost", resp.Usage)
+	}
+}
+
+// recordRequested reports whether -artana.record (or $ARTANA_RECORD)
+// asks to record the named test.
+func recordRequested(name string) bool {
+	pat := os.Getenv(recorder.EnvVar)
+	if f := flag.Lookup(recorder.FlagName); f != nil && f.Value.String() != "" {
+		pat = f.Value.String()
+	}
+	if pat == "" {
+		return false
+	}
+	re, err := regexp.Compile(pat)
+	return err == nil && re.MatchString(name)
+}
