@@ -236,6 +236,22 @@ func DecodePayload(t EventType, data []byte) (Payload, error) {
 	if p == nil {
 		return nil, fmt.Errorf("unknown event type %q", t)
 	}
+	if !decodeFast(p, data) {
+		var err error
+		if p, err = decodeGeneral(t, data); err != nil {
+			return nil, err
+		}
+	}
+	if err := p.Validate(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// decodeGeneral decodes a payload of any shape through encoding/json and
+// explains what is wrong with a bad one. It does not validate.
+func decodeGeneral(t EventType, data []byte) (Payload, error) {
+	p := NewPayload(t)
 	obj, err := decodeObject(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s payload: %w", t, err)
@@ -290,9 +306,6 @@ func DecodePayload(t EventType, data []byte) (Payload, error) {
 	}
 	if d.err != nil {
 		return nil, fmt.Errorf("%s payload: %w", t, d.err)
-	}
-	if err := p.Validate(); err != nil {
-		return nil, err
 	}
 	return p, nil
 }

@@ -1,0 +1,73 @@
+package artana
+
+import (
+	"testing"
+)
+
+var fastSamples = []struct {
+	typ  EventType
+	data string
+}{
+	{EventRunStarted, `{"kind": "run_started"}`},
+	{EventRunStarted, `{}`},
+	{EventModelRequested, `{"kind": "model_requested", "model": "m", "prompt": "Caf\u00e9 \ud83d\ude00", "messages": [{"role": "user", "content": "x\n\"y\""}], "allowed_tools": ["a", "b"], "step_key": null}`},
+	{EventModelRequested, `{"allowed_tools":[],"kind":"model_requested","messages":[{"content":"c","role":"system"}],"model":"m","prompt":"p","step_key":"k"}`},
+	{EventModelCompleted, `{"kind": "model_completed", "model": "m", "output_json": "{}", "prompt_tokens": 12, "completion_tokens": 6, "cost_usd": 1e-05, "tool_calls": [{"tool_name": "t", "arguments_json": "{\"q\":1}"}]}`},
+	{EventModelCompleted, `{"model":"m","output_json":"","prompt_tokens":0,"completion_tokens":0,"cost_usd":1e400}`},
+	{EventToolRequested, `{"tool_name":"t","arguments_json":"{}","idempotency_key":"k"}`},
+	{EventToolCompleted, `{"kind": "tool_completed", "tool_name": "t", "result_json": "", "outcome": "unknown_outcome", "received_idempotency_key": "k", "effect_id": null, "request_id": "r", "error_message": "boom"}`},
+	{EventPauseRequested, `{"kind": "pause_requested", "reason": "r", "context_json": "{\"a\": 1}", "step_key": "s"}`},
+	{EventResumeRequested, `{"kind": "resume_requested", "human_input_json": null}`},
+	{EventWorkflowStepRequested, `{"kind": "workflow_step_requested", "step_index": 0, "step_name": "fetch"}`},
+	{EventWorkflowStepCompleted, `{"kind": "workflow_step_completed", "step_index": 3, "step_name": "s", "result_json": "\"done\""}`},
+}
+
+func TestDecodeFastTakesTheCommonShapes(t *testing.T) {
+	for _, s := range fastSamples {
+		if !decodeFast(NewPayload(s.typ), []byte(s.data)) {
+			t.Errorf("decodeFast(%s, %s) fell back to the general path", s.typ, s.data)
+		}
+	}
+}
+
+// FuzzDecodeFast checks that the fast path and the general path agree:
+// whenever the fast path accepts an input, the general path decodes it to
+// the same payload.
+func FuzzDecodeFast(f *testing.F) {
+	for _, s := range fastSamples {
+		f.Add(string(s.typ), []byte(s.data))
+	}
+	f.Fuzz(func(t *testing.T, typ string, data []byte) {
+		p := NewPayload(EventType(typ))
+		if p == nil || !decodeFast(p, data) {
+			return
+		}
+		slow, err := decodeGeneral(EventType(typ), data)
+		if err != nil {
+			t.Fatalf("fast path accepted %s, general path says %v", data, err)
+		}
+		if a, b := CanonicalPayload(p), CanonicalPayload(slow); string(a) != string(b) {
+			t.Fatalf("paths disagree on %s:\nfast    %s\ngeneral %s", data, a, b)
+		}
+	})
+}
+
+func BenchmarkDecodePayload(b *testing.B) {
+	data := []byte(fastSamples[4].data)
+	b.Run("fast", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := DecodePayload(EventModelCompleted, data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("general", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := decodeGeneral(EventModelCompleted, data); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
