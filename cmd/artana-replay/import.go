@@ -1,0 +1,92 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/artana-go/artana"
+	"github.com/artana-go/artana/sqlite"
+)
+
+func importCommand() *command {
+	return &command{
+		name:    "import",
+		usage:   "[--json] SOURCE LEDGER.db",
+		summary: "write the runs of a cassette, a directory of cassettes or a ledger into a SQLite ledger, hashes preserved",
+		run:     runImport,
+	}
+}
+
+func runImport(ctx context.Context, e *env, args []string) error {
+	if err := e.nargs(args, 2, 2); err != nil {
+		return err
+	}
+	src, err := openSource(ctx, args[0])
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	if src.kind == kindInteractions {
+		return fmt.Errorf("%s is an interactions cassette (model interactions recorded by package recorder), not a run; import reads runs", src.path)
+	}
+	dest := args[1]
+	if fi, err := os.Stat(dest); err == nil && fi.IsDir() {
+		return fmt.Errorf("import: %s is a directory; give the path of a SQLite ledger file (it is created if missing)", dest)
+	}
+	runs, err := src.runs(ctx)
+	if err != nil {
+		return err
+	}
+	// Read and check everything before touching the destination.
+	var all []artana.Event
+	var out []exported
+	for _, id := range runs {
+		evs, err := src.readRun(ctx, id)
+		if err != nil {
+			return fmt.Errorf("import: read %s run %q: %w; nothing was written", src.path, id, err)
+		}
+		if err := artana.VerifyChain(evs); err != nil {
+			return fmt.Errorf("import: %s run %q: %w; nothing was written (check it with: artana-replay verify %s)", src.path, id, err, src.path)
+		}
+		all = append(all, evs...)
+		out = append(out, exported{RunID: id, Path: dest, Events: len(evs)})
+	}
+	if len(all) == 0 {
+		return fmt.Errorf("import: %s: %w", src.path, errNothing)
+	}
+	_, statErr := os.Stat(dest)
+	created := errors.Is(statErr, os.ErrNotExist)
+	if !created {
+		if kind, err := sniff(dest); err == nil && kind != kindSQLite {
+			return fmt.Errorf("import: %s exists and is not a SQLite ledger; nothing was written; give a new path or an existing ledger", dest)
+		}
+	}
+	db, err := sqlite.Open(ctx, dest)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	ierr := db.Import(ctx, all)
+	cerr := db.Close()
+	if ierr != nil || cerr != nil {
+		if created {
+			for _, suffix := range []string{"", "-wal", "-shm"} {
+				os.Remove(dest + suffix)
+			}
+		}
+		return fmt.Errorf("import: %s into %s: %w; nothing was imported (a run that is already in the ledger cannot be imported again)", src.path, dest, errors.Join(ierr, cerr))
+	}
+	if e.json {
+		return e.writeJSON(struct {
+			From string     `json:"from"`
+			To   string     `json:"to"`
+			Runs []exported `json:"runs"`
+		}{src.path, dest, out})
+	}
+	for _, x := range out {
+		fmt.Fprintf(e.stdout, "%s  %s\n", x.RunID, plural(int64(x.Events), "event"))
+	}
+	fmt.Fprintf(e.stdout, "imported %s from %s into %s\n", plural(int64(len(out)), "run"), src.path, dest)
+	return nil
+}

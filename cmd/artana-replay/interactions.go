@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/artana-go/artana/cassettes"
+)
+
+// An interaction is the part of a recorded model interaction (package
+// recorder) that ls, show and stats print.
+type interaction struct {
+	Line             int       `json:"line"`
+	Type             string    `json:"type"`
+	Model            string    `json:"model,omitempty"`
+	StepKey          string    `json:"step_key,omitempty"`
+	PromptTokens     int64     `json:"prompt_tokens"`
+	CompletionTokens int64     `json:"completion_tokens"`
+	CostUSD          jsonFloat `json:"cost_usd"`
+	Error            string    `json:"error,omitempty"`
+}
+
+// readInteractions streams the records of an interactions cassette,
+// checking its chain, and calls fn with each.
+func readInteractions(ctx context.Context, path string, fn func(interaction) error) error {
+	r, err := cassettes.Open(path)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	for {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		rec, err := r.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		var body struct {
+			Request struct {
+				Model   string `json:"model"`
+				StepKey string `json:"step_key"`
+			} `json:"request"`
+			Response *struct {
+				Usage struct {
+					PromptTokens     int64   `json:"prompt_tokens"`
+					CompletionTokens int64   `json:"completion_tokens"`
+					CostUSD          float64 `json:"cost_usd"`
+				} `json:"usage"`
+			} `json:"response"`
+			Error *struct {
+				Class   string `json:"class"`
+				Message string `json:"message"`
+			} `json:"error"`
+		}
+		in := interaction{Line: rec.Line, Type: rec.Type}
+		if json.Unmarshal(rec.Body, &body) == nil {
+			in.Model, in.StepKey = body.Request.Model, body.Request.StepKey
+			if body.Response != nil {
+				in.PromptTokens = body.Response.Usage.PromptTokens
+				in.CompletionTokens = body.Response.Usage.CompletionTokens
+				in.CostUSD = jsonFloat(body.Response.Usage.CostUSD)
+			}
+			if body.Error != nil {
+				in.Error = fmt.Sprintf("%s: %s", body.Error.Class, body.Error.Message)
+			}
+		}
+		if err := fn(in); err != nil {
+			return err
+		}
+	}
+}
+
+// interactionsNote says what an interactions cassette is.
+func interactionsNote(f cassetteFile, n int) string {
+	return fmt.Sprintf("%s: interactions cassette (%s recorded by package recorder), not a run: it holds model interactions for replay in go test, not a run's events",
+		f.path, plural(int64(n), "model interaction"))
+}
+
+// countInteractions counts the records of an interactions cassette.
+func countInteractions(ctx context.Context, f cassetteFile) (int, error) {
+	n := 0
+	err := readInteractions(ctx, f.path, func(interaction) error { n++; return nil })
+	return n, err
+}

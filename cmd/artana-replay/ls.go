@@ -1,0 +1,90 @@
+package main
+
+import (
+	"context"
+	"fmt"
+)
+
+func lsCommand() *command {
+	return &command{
+		name:    "ls",
+		usage:   "[--json] PATH",
+		summary: "list the runs of a ledger: tenant, events, first/last time, status, tokens, cost",
+		run:     runLs,
+	}
+}
+
+// lsRun is one run in the JSON output of ls.
+type lsRun struct {
+	RunID            string    `json:"run_id"`
+	Tenant           string    `json:"tenant_id"`
+	Events           int64     `json:"events"`
+	First            string    `json:"first"`
+	Last             string    `json:"last"`
+	Status           string    `json:"status"`
+	PromptTokens     int64     `json:"prompt_tokens"`
+	CompletionTokens int64     `json:"completion_tokens"`
+	CostUSD          jsonFloat `json:"cost_usd"`
+}
+
+// lsInteractions is one interactions cassette in the JSON output of ls.
+type lsInteractions struct {
+	Path         string `json:"path"`
+	Kind         string `json:"kind"`
+	Interactions int    `json:"interactions"`
+}
+
+func runLs(ctx context.Context, e *env, args []string) error {
+	if err := e.nargs(args, 1, 1); err != nil {
+		return err
+	}
+	src, err := openSource(ctx, args[0])
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	sums, err := summarize(ctx, src, nil)
+	if err != nil {
+		return fmt.Errorf("ls %s: %w", src.path, err)
+	}
+	var inter []lsInteractions
+	for _, f := range src.interactions() {
+		n, err := countInteractions(ctx, f)
+		if err != nil {
+			return err
+		}
+		inter = append(inter, lsInteractions{Path: f.path, Kind: string(f.header.Kind), Interactions: n})
+	}
+	if e.json {
+		out := struct {
+			Path         string           `json:"path"`
+			Kind         string           `json:"kind"`
+			Runs         []lsRun          `json:"runs"`
+			Interactions []lsInteractions `json:"interactions,omitempty"`
+		}{Path: src.path, Kind: src.kind, Runs: []lsRun{}, Interactions: inter}
+		for _, s := range sums {
+			out.Runs = append(out.Runs, lsRun{RunID: s.RunID, Tenant: s.Tenant, Events: s.Events,
+				First: formatTime(s.First), Last: formatTime(s.Last), Status: s.Status(),
+				PromptTokens: s.PromptTokens, CompletionTokens: s.CompletionTokens, CostUSD: jsonFloat(s.CostUSD)})
+		}
+		return e.writeJSON(out)
+	}
+	if len(sums) > 0 {
+		tw := e.table()
+		fmt.Fprintln(tw, e.paint(colorBold, "RUN\tTENANT\tEVENTS\tFIRST\tLAST\tSTATUS\tTOKENS\tCOST"))
+		for _, s := range sums {
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%d\t%s\n", s.RunID, dash(s.Tenant), s.Events,
+				formatTime(s.First), formatTime(s.Last), e.paint(statusColor(s.Status()), s.Status()),
+				s.Tokens(), formatCost(s.CostUSD))
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	} else if len(inter) == 0 {
+		fmt.Fprintf(e.stdout, "%s: no runs\n", src.path)
+	}
+	for i, in := range inter {
+		fmt.Fprintln(e.stdout, interactionsNote(src.interactions()[i], in.Interactions))
+	}
+	return nil
+}

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"strings"
+
+	"github.com/artana-go/artana"
+)
+
+func showCommand() *command {
+	var full bool
+	return &command{
+		name:    "show",
+		usage:   "[--json] [--full] PATH [RUN]",
+		summary: "print a run's timeline, one line per event (RUN may be left out when PATH holds one run)",
+		flags: func(fs *flag.FlagSet, _ *env) {
+			fs.BoolVar(&full, "full", false, "print every event's payload")
+		},
+		run: func(ctx context.Context, e *env, args []string) error { return runShow(ctx, e, args, full) },
+	}
+}
+
+// eventLine is what show prints of one event.
+type eventLine struct {
+	Seq              int64           `json:"seq"`
+	ID               string          `json:"event_id"`
+	Time             string          `json:"timestamp"`
+	Type             string          `json:"event_type"`
+	StepKey          string          `json:"step_key,omitempty"`
+	Model            string          `json:"model,omitempty"`
+	Tool             string          `json:"tool,omitempty"`
+	Outcome          string          `json:"outcome,omitempty"`
+	PromptTokens     int64           `json:"prompt_tokens,omitempty"`
+	CompletionTokens int64           `json:"completion_tokens,omitempty"`
+	CostUSD          *jsonFloat      `json:"cost_usd,omitempty"`
+	Hash             string          `json:"event_hash"`
+	PrevHash         string          `json:"prev_event_hash"`
+	Payload          json.RawMessage `json:"payload,omitempty"`
+}
+
+// describe extracts the columns of show from an event.
+func describe(e *artana.Event) eventLine {
+	l := eventLine{Seq: e.Seq, ID: e.ID, Time: formatTime(e.Timestamp), Type: string(e.Type),
+		Hash: e.Hash, PrevHash: e.PrevHash}
+	deref := func(p *string) string {
+		if p == nil {
+			return ""
+		}
+		return *p
+	}
+	switch p := e.Payload.(type) {
+	case *artana.ModelRequested:
+		l.Model, l.StepKey = p.Model, deref(p.StepKey)
+	case *artana.ModelCompleted:
+		l.Model = p.Model
+		l.PromptTokens, l.CompletionTokens = p.PromptTokens, p.CompletionTokens
+		c := jsonFloat(p.CostUSD)
+		l.CostUSD = &c
+	case *artana.ToolRequested:
+		l.Tool, l.StepKey = p.ToolName, deref(p.StepKey)
+	case *artana.ToolCompleted:
+		l.Tool, l.Outcome = p.ToolName, string(p.Outcome)
+	case *artana.PauseRequested:
+		l.StepKey, l.Outcome = deref(p.StepKey), p.Reason
+	case *artana.WorkflowStepRequested:
+		l.StepKey = fmt.Sprintf("%d:%s", p.StepIndex, p.StepName)
+	case *artana.WorkflowStepCompleted:
+		l.StepKey = fmt.Sprintf("%d:%s", p.StepIndex, p.StepName)
+	}
+	return l
+}
+
+// pickRun returns the one run of src when run is "", or checks that run
+// exists.
+func pickRun(ctx context.Context, e *env, src *source, run string) (string, error) {
+	if run != "" {
+		return run, src.checkRuns(ctx, []string{run})
+	}
+	runs, err := src.runs(ctx)
+	if err != nil {
+		return "", err
+	}
+	switch len(runs) {
+	case 1:
+		return runs[0], nil
+	case 0:
+		return "", fmt.Errorf("%s holds no runs", src.path)
+	}
+	return "", e.usagef("%s holds %d runs; name one (list them with: artana-replay ls %s)", src.path, len(runs), src.path)
+}
+
+func runShow(ctx context.Context, e *env, args []string, full bool) error {
+	if err := e.nargs(args, 1, 2); err != nil {
+		return err
+	}
+	src, err := openSource(ctx, args[0])
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	if src.kind == kindInteractions {
+		return showInteractions(ctx, e, src.files[0])
+	}
+	run := ""
+	if len(args) == 2 {
+		run = args[1]
+	}
+	if run, err = pickRun(ctx, e, src, run); err != nil {
+		return err
+	}
+	var lines []eventLine
+	tw := e.table()
+	if !e.json {
+		fmt.Fprintf(e.stdout, "run %s\n", run)
+	}
+	if !e.json && !full {
+		fmt.Fprintln(tw, e.paint(colorBold, "SEQ\tTIME\tTYPE\tSTEP\tMODEL/TOOL\tOUTCOME\tTOKENS\tCOST"))
+	}
+	tenant := ""
+	err = src.scan(ctx, run, func(ev artana.Event) error {
+		tenant = ev.TenantID
+		l := describe(&ev)
+		if full || e.json {
+			l.Payload = artana.CanonicalPayload(ev.Payload)
+		}
+		if e.json {
+			if !full {
+				l.Payload = nil
+			}
+			lines = append(lines, l)
+			return nil
+		}
+		tokens, cost := "-", "-"
+		if l.CostUSD != nil {
+			tokens = fmt.Sprintf("%d+%d", l.PromptTokens, l.CompletionTokens)
+			cost = formatCost(float64(*l.CostUSD))
+		}
+		if full {
+			// One block per event: a payload line would break the columns.
+			fmt.Fprintf(e.stdout, "%d  %s  %s  step=%s  %s  outcome=%s  tokens=%s  cost=%s\n    payload: %s\n",
+				l.Seq, l.Time, e.paint(colorBold, l.Type), dash(l.StepKey), dash(l.Model+l.Tool),
+				dash(oneLine(l.Outcome)), tokens, cost, l.Payload)
+			return nil
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Seq, l.Time, l.Type, dash(l.StepKey),
+			dash(l.Model+l.Tool), dash(oneLine(l.Outcome)), tokens, cost)
+		return nil
+	})
+	if err != nil {
+		tw.Flush()
+		return fmt.Errorf("show %s run %q: %w", src.path, run, err)
+	}
+	if e.json {
+		if lines == nil {
+			lines = []eventLine{}
+		}
+		return e.writeJSON(struct {
+			Path   string      `json:"path"`
+			RunID  string      `json:"run_id"`
+			Tenant string      `json:"tenant_id"`
+			Events []eventLine `json:"events"`
+		}{src.path, run, tenant, lines})
+	}
+	return tw.Flush()
+}
+
+// oneLine shortens s to one line of at most 40 characters.
+func oneLine(s string) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > 40 {
+		return string(r[:39]) + "…"
+	}
+	return s
+}
+
+func showInteractions(ctx context.Context, e *env, f cassetteFile) error {
+	var all []interaction
+	tw := e.table()
+	if !e.json {
+		fmt.Fprintf(e.stdout, "%s: interactions cassette (model interactions recorded by package recorder), not a run\n", f.path)
+		fmt.Fprintln(tw, e.paint(colorBold, "LINE\tTYPE\tMODEL\tSTEP\tTOKENS\tCOST\tERROR"))
+	}
+	err := readInteractions(ctx, f.path, func(in interaction) error {
+		if e.json {
+			all = append(all, in)
+			return nil
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d+%d\t%s\t%s\n", in.Line, in.Type, dash(in.Model), dash(in.StepKey),
+			in.PromptTokens, in.CompletionTokens, formatCost(float64(in.CostUSD)), dash(oneLine(in.Error)))
+		return nil
+	})
+	if err != nil {
+		tw.Flush()
+		return err
+	}
+	if e.json {
+		if all == nil {
+			all = []interaction{}
+		}
+		return e.writeJSON(struct {
+			Path         string        `json:"path"`
+			Kind         string        `json:"kind"`
+			Interactions []interaction `json:"interactions"`
+		}{f.path, string(f.header.Kind), all})
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/artana-go/artana"
+	"github.com/artana-go/artana/cassettes"
+	"github.com/artana-go/artana/sqlite"
+)
+
+func verifyCommand() *command {
+	return &command{
+		name:    "verify",
+		usage:   "[--json] PATH [RUN...]",
+		summary: "check the hash chain of every run (or of the named runs), streaming; exit 1 when one fails",
+		run:     runVerify,
+	}
+}
+
+// verifyResult is the outcome of verifying one run or cassette.
+type verifyResult struct {
+	RunID  string `json:"run_id,omitempty"`
+	Path   string `json:"path"`
+	OK     bool   `json:"ok"`
+	Events int64  `json:"events"`
+	Seq    int64  `json:"seq,omitempty"`  // the first bad event
+	Line   int    `json:"line,omitempty"` // the first bad line of a cassette
+	Error  string `json:"error,omitempty"`
+}
+
+func runVerify(ctx context.Context, e *env, args []string) error {
+	if err := e.nargs(args, 1, -1); err != nil {
+		return err
+	}
+	src, err := openSource(ctx, args[0])
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	results, err := verifySource(ctx, src, args[1:], e)
+	if err != nil {
+		return err
+	}
+	failed := 0
+	for _, r := range results {
+		if !r.OK {
+			failed++
+		}
+	}
+	if e.json {
+		if err := e.writeJSON(struct {
+			Path   string         `json:"path"`
+			Kind   string         `json:"kind"`
+			OK     bool           `json:"ok"`
+			Runs   []verifyResult `json:"runs"`
+			Failed int            `json:"failed"`
+		}{src.path, src.kind, failed == 0, results, failed}); err != nil {
+			return err
+		}
+	} else {
+		for _, r := range results {
+			name := r.RunID
+			if name == "" {
+				name = r.Path
+			}
+			if r.OK {
+				fmt.Fprintf(e.stdout, "%s  %s  %s\n", e.paint(colorGreen, "ok  "), name, plural(r.Events, "event"))
+				continue
+			}
+			where := ""
+			switch {
+			case r.Line > 0:
+				where = fmt.Sprintf(" (line %d)", r.Line)
+			}
+			if r.Seq > 0 {
+				where = fmt.Sprintf(" at seq %d%s", r.Seq, where)
+			}
+			fmt.Fprintf(e.stdout, "%s  %s%s: %s\n", e.paint(colorRed, "FAIL"), name, where, r.Error)
+		}
+	}
+	if failed > 0 {
+		first := results[0]
+		for _, r := range results {
+			if !r.OK {
+				first = r
+				break
+			}
+		}
+		next := fmt.Sprintf("look at the event with: artana-replay show --full %s %q", src.path, first.RunID)
+		if src.kind != kindSQLite {
+			next = "if the edit was deliberate, accept it with: artana-replay reseal FILE; otherwise restore the file from version control"
+		}
+		fmt.Fprintf(e.stderr, "artana-replay: %s: %d of %s failed verification: the ledger was changed after it was written; %s\n",
+			src.path, failed, plural(int64(len(results)), "run"), next)
+		return errReported
+	}
+	return nil
+}
+
+// verifySource verifies the runs of src (all, or those named), one run at a
+// time in constant memory.
+func verifySource(ctx context.Context, src *source, only []string, e *env) ([]verifyResult, error) {
+	results := []verifyResult{}
+	if src.db != nil {
+		infos, err := src.db.Runs(ctx)
+		if err != nil {
+			return nil, err
+		}
+		if err := src.checkRuns(ctx, only); err != nil {
+			return nil, err
+		}
+		want := map[string]bool{}
+		for _, id := range only {
+			want[id] = true
+		}
+		var total int64
+		var todo []string
+		for _, in := range infos {
+			if len(only) == 0 || want[in.RunID] {
+				total += in.Events
+				todo = append(todo, in.RunID)
+			}
+		}
+		prog := newProgress(e.stderr, "verify "+src.path, total)
+		defer prog.done()
+		for _, id := range todo {
+			results = append(results, verifySQLiteRun(ctx, src.db, id, prog))
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		return results, nil
+	}
+	if err := src.checkRuns(ctx, only); err != nil {
+		return nil, err
+	}
+	want := map[string]bool{}
+	for _, id := range only {
+		want[id] = true
+	}
+	prog := newProgress(e.stderr, "verify "+src.path, 0)
+	defer prog.done()
+	for _, f := range src.files {
+		if f.header.Kind != cassettes.KindEvents {
+			if len(only) > 0 {
+				continue
+			}
+			r := verifyResult{Path: f.path, OK: true}
+			err := readInteractions(ctx, f.path, func(interaction) error { r.Events++; prog.add(1); return nil })
+			if err != nil {
+				r.fail(err)
+			}
+			results = append(results, r)
+			continue
+		}
+		if len(only) > 0 && !want[f.runID] {
+			continue
+		}
+		r := verifyResult{RunID: f.runID, Path: f.path, OK: true}
+		err := scanCassette(ctx, f.path, func(artana.Event) error { r.Events++; prog.add(1); return nil })
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			r.fail(err)
+		}
+		results = append(results, r)
+	}
+	return results, nil
+}
+
+// verifySQLiteRun streams one run of a ledger through a ChainVerifier.
+func verifySQLiteRun(ctx context.Context, db *sqlite.Store, runID string, prog *progress) verifyResult {
+	r := verifyResult{RunID: runID, Path: db.Path(), OK: true}
+	var v artana.ChainVerifier
+	err := db.Scan(ctx, runID, 0, func(ev artana.Event) error {
+		if err := v.Next(&ev); err != nil {
+			return err
+		}
+		r.Events++
+		prog.add(1)
+		return nil
+	})
+	if err != nil {
+		r.fail(err)
+	}
+	return r
+}
+
+// fail records why verification failed, and where.
+func (r *verifyResult) fail(err error) {
+	r.OK = false
+	var ce *artana.ChainError
+	var se *sqlite.Error
+	var cae *cassettes.Error
+	switch {
+	case errors.As(err, &ce):
+		r.Seq = ce.Seq
+		r.Error = ce.Reason
+	case errors.As(err, &se) && se.Seq > 0:
+		r.Seq = se.Seq
+		r.Error = se.Err.Error()
+	default:
+		r.Error = err.Error()
+	}
+	if errors.As(err, &cae) {
+		r.Line = cae.Line
+		if r.Seq == 0 && cae.Line > 1 && r.RunID != "" {
+			r.Seq = r.Events + 1
+		}
+		r.Error = strings.TrimPrefix(r.Error, fmt.Sprintf("%s:%d: ", cae.Path, cae.Line))
+		r.Error = fmt.Sprintf("%s:%d: %s", cae.Path, cae.Line, r.Error)
+	}
+}
