@@ -1,0 +1,327 @@
+package artanatest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/artana-go/artana"
+	"github.com/google/go-cmp/cmp"
+)
+
+// An Agent is the code under test: it runs steps on k and returns its
+// output. To replay, it must open its runs by id (artana.Kernel.OpenRun
+// with a fixed id), as an agent that resumes after a restart does.
+type Agent[T any] func(ctx context.Context, k *artana.Kernel) (T, error)
+
+// A ReplayOption configures AssertReplays.
+type ReplayOption func(*replayConfig)
+
+type replayConfig struct {
+	kernelOpts []artana.Option
+	cmpOpts    []cmp.Option
+}
+
+// ReplayKernelOptions adds options to the kernel of the second pass, after
+// DefaultKernelOptions and the first kernel's tools: pass the middleware
+// and other options the first kernel was built with.
+func ReplayKernelOptions(opts ...artana.Option) ReplayOption {
+	return func(c *replayConfig) { c.kernelOpts = append(c.kernelOpts, opts...) }
+}
+
+// CompareOptions adds go-cmp options to the comparison of the two
+// outputs, e.g. cmp.AllowUnexported or cmpopts.EquateApprox.
+func CompareOptions(opts ...cmp.Option) ReplayOption {
+	return func(c *replayConfig) { c.cmpOpts = append(c.cmpOpts, opts...) }
+}
+
+// AssertReplays runs agent twice against k's store and checks that the
+// second pass replays the first: first on k, then on a new kernel over the
+// same store (as after a restart) with k's tools, DefaultKernelOptions and
+// the ReplayKernelOptions, and a model that must not be called. The second
+// pass must append no event to any run, must not call the model, and must
+// return an output equal to the first (go-cmp; the failure shows the diff
+// (-first +second)). It returns the first output.
+//
+// An error from the first pass stops the test; so does any failure of the
+// second pass, after every problem found is reported.
+func AssertReplays[T any](t testing.TB, k *artana.Kernel, agent Agent[T], opts ...ReplayOption) T {
+	t.Helper()
+	var cfg replayConfig
+	for _, o := range opts {
+		o(&cfg)
+	}
+	ctx := t.Context()
+	first, err := agent(ctx, k)
+	if err != nil {
+		t.Fatalf("artanatest: AssertReplays: first pass: %v", err)
+		return first
+	}
+
+	guard := &guardModel{}
+	kopts := append(DefaultKernelOptions(), artana.WithTools(k.Tools()))
+	replayer := newKernel(k.Store(), guard, append(kopts, cfg.kernelOpts...)...)
+	var second T
+	added, snapErr := newEvents(ctx, k.Store(), "", func(ctx context.Context) error {
+		second, err = agent(ctx, replayer)
+		return err
+	})
+	failed := false
+	if calls, req := guard.result(); calls > 0 {
+		failed = true
+		t.Errorf("artanatest: AssertReplays: the second pass called the model %d time(s); replay must answer every model step from the log. First request:\n%s",
+			calls, DescribeRequest(req))
+	}
+	if snapErr != nil {
+		t.Fatalf("artanatest: AssertReplays: read the store: %v", snapErr)
+		return first
+	}
+	if len(added) > 0 {
+		failed = true
+		t.Errorf("artanatest: AssertReplays: the second pass appended %d event(s); replay must append nothing:\n%s", len(added), added)
+	}
+	if err != nil {
+		t.Errorf("artanatest: AssertReplays: second pass: %v", err)
+		t.FailNow()
+		return first
+	}
+	if diff, err := safeDiff(first, second, cfg.cmpOpts...); err != nil {
+		failed = true
+		t.Errorf("artanatest: AssertReplays: cannot compare the outputs: %v; pass cmp options with CompareOptions", err)
+	} else if diff != "" {
+		failed = true
+		t.Errorf("artanatest: AssertReplays: the second pass returned another output (-first +second):\n%s", diff)
+	}
+	if failed {
+		t.FailNow()
+	}
+	return first
+}
+
+// safeDiff is cmp.Diff, reporting as an error what cmp reports by panicking
+// (unexported fields without an option, for example).
+func safeDiff(x, y any, opts ...cmp.Option) (diff string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("%v", r)
+		}
+	}()
+	return cmp.Diff(x, y, opts...), nil
+}
+
+// guardModel is the model of a replay: every call is a failure.
+type guardModel struct {
+	mu    sync.Mutex
+	calls int
+	first artana.ModelRequest
+}
+
+func (g *guardModel) Complete(_ context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.calls++
+	if g.calls == 1 {
+		g.first = req
+	}
+	return artana.ModelResponse{}, fmt.Errorf("artanatest: the model was called during replay (model %q, step key %q)", req.Model, req.StepKey)
+}
+
+func (g *guardModel) result() (int, artana.ModelRequest) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.calls, g.first
+}
+
+// AssertNoNewEvents runs fn and fails the test if it appended events to
+// the run runID of store, or to any run of store if runID is "", listing
+// them. An error from fn fails the test too.
+func AssertNoNewEvents(t testing.TB, store artana.Store, runID string, fn func(ctx context.Context) error) {
+	t.Helper()
+	added, err := newEvents(t.Context(), store, runID, fn)
+	if len(added) > 0 {
+		where := "the store"
+		if runID != "" {
+			where = fmt.Sprintf("run %q", runID)
+		}
+		t.Errorf("artanatest: AssertNoNewEvents: %d event(s) appended to %s:\n%s", len(added), where, added)
+	}
+	if err != nil {
+		t.Errorf("artanatest: AssertNoNewEvents: %v", err)
+	}
+}
+
+// eventList prints events one per line: run, seq, type and payload.
+type eventList []artana.Event
+
+func (l eventList) String() string {
+	var b strings.Builder
+	for _, e := range l {
+		fmt.Fprintf(&b, "\trun %q seq %d %s %s\n", e.RunID, e.Seq, e.Type, artana.CanonicalPayload(e.Payload))
+	}
+	return b.String()
+}
+
+// newEvents runs fn and returns the events it appended to runID (or to
+// any run if runID is ""). The error is fn's or, before it, the store's.
+func newEvents(ctx context.Context, store artana.Store, runID string, fn func(ctx context.Context) error) (eventList, error) {
+	before, err := lastSeqs(ctx, store, runID)
+	if err != nil {
+		return nil, fmt.Errorf("read the store before: %w", err)
+	}
+	fnErr := fn(ctx)
+	after, err := lastSeqs(ctx, store, runID)
+	if err != nil {
+		return nil, fmt.Errorf("read the store after: %w", err)
+	}
+	var added eventList
+	for _, id := range after.order {
+		if after.seq[id] == before.seq[id] {
+			continue
+		}
+		evs, err := store.Events(ctx, id, before.seq[id])
+		if err != nil {
+			return nil, fmt.Errorf("read run %q: %w", id, err)
+		}
+		added = append(added, evs...)
+	}
+	return added, fnErr
+}
+
+type seqs struct {
+	order []string
+	seq   map[string]int64
+}
+
+// lastSeqs returns the last seq of runID, or of every run if runID is "".
+func lastSeqs(ctx context.Context, store artana.Store, runID string) (seqs, error) {
+	s := seqs{seq: make(map[string]int64)}
+	if runID != "" {
+		evs, err := store.Events(ctx, runID, 0)
+		if err != nil {
+			return s, err
+		}
+		s.order = []string{runID}
+		if len(evs) > 0 {
+			s.seq[runID] = evs[len(evs)-1].Seq
+		}
+		return s, nil
+	}
+	runs, err := store.Runs(ctx)
+	if err != nil {
+		return s, err
+	}
+	for _, r := range runs {
+		s.order = append(s.order, r.RunID)
+		s.seq[r.RunID] = r.Events
+	}
+	return s, nil
+}
+
+// AssertChainValid fails the test unless the run runID of store has
+// events and its hash chain verifies (artana.VerifyChain): seqs from 1
+// without gaps, each event's hash recomputes, each links to the previous
+// one, one tenant.
+func AssertChainValid(t testing.TB, store artana.Store, runID string) {
+	t.Helper()
+	events, err := store.Events(t.Context(), runID, 0)
+	if err != nil {
+		t.Errorf("artanatest: AssertChainValid: read run %q: %v", runID, err)
+		return
+	}
+	if len(events) == 0 {
+		t.Errorf("artanatest: AssertChainValid: run %q has no events; check the run id", runID)
+		return
+	}
+	if err := artana.VerifyChain(events); err != nil {
+		t.Errorf("artanatest: AssertChainValid: %v", err)
+	}
+}
+
+// errInterrupted is the failure of the simulated crash.
+var errInterrupted = errors.New("artanatest: simulated crash before tool_completed was logged")
+
+// interruptedStore fails the append of the completion of one tool, as a
+// process that dies while the tool runs would never log it.
+type interruptedStore struct {
+	artana.Store
+	tool string
+}
+
+func (s interruptedStore) Append(ctx context.Context, runID, tenantID string, p artana.Payload) (artana.Event, error) {
+	if c, ok := p.(*artana.ToolCompleted); ok && c.ToolName == s.tool {
+		return artana.Event{}, errInterrupted
+	}
+	return s.Store.Append(ctx, runID, tenantID, p)
+}
+
+// AssertHaltsOnUnknownOutcome checks the kernel's guarantee for a tool step
+// interrupted after the tool ran and before its completion was logged. The
+// step must be new to the run; executions must report how many times the
+// tool has run (a counter the tool increments).
+//
+// It runs step on a kernel whose store loses the completion (the tool runs
+// once), then checks that StepTool on k, and again on a new kernel over
+// the same store, halts with artana.ErrUnknownOutcome without running the
+// tool; that k.ReconcileTool runs it once more and succeeds; and that
+// StepTool then replays the reconciled result without running it. It
+// returns the reconciled result.
+func AssertHaltsOnUnknownOutcome(t testing.TB, k *artana.Kernel, run artana.Run, step artana.ToolStep, executions func() int) artana.StepToolResult {
+	t.Helper()
+	ctx := t.Context()
+	const name = "artanatest: AssertHaltsOnUnknownOutcome"
+	n0 := executions()
+	crashed := newKernel(interruptedStore{k.Store(), step.Tool}, nil, artana.WithTools(k.Tools()))
+	_, err := crashed.StepTool(ctx, run, step)
+	if err == nil || !errors.Is(err, errInterrupted) {
+		t.Fatalf("%s: the interrupted step did not stop where the completion is logged (error %v); pass a tool step that is not yet in the run", name, err)
+		return artana.StepToolResult{}
+	}
+	if n := executions() - n0; n != 1 {
+		t.Fatalf("%s: the tool ran %d time(s) in the interrupted step, want 1; check the executions counter", name, n)
+		return artana.StepToolResult{}
+	}
+
+	halts := func(what string, k *artana.Kernel) bool {
+		t.Helper()
+		_, err := k.StepTool(ctx, run, step)
+		ok := true
+		if !errors.Is(err, artana.ErrUnknownOutcome) {
+			t.Errorf("%s: %s: StepTool returned error %v, want artana.ErrUnknownOutcome", name, what, err)
+			ok = false
+		}
+		if n := executions() - n0; n != 1 {
+			t.Errorf("%s: %s: the tool ran again (%d runs in all, want 1) before it was reconciled", name, what, n)
+			ok = false
+		}
+		return ok
+	}
+	restarted := newKernel(k.Store(), nil, artana.WithTools(k.Tools()))
+	if !halts("after the interruption", k) || !halts("after a restart", restarted) {
+		t.FailNow()
+		return artana.StepToolResult{}
+	}
+
+	res, err := k.ReconcileTool(ctx, run, step)
+	if err != nil {
+		t.Fatalf("%s: ReconcileTool: %v", name, err)
+		return artana.StepToolResult{}
+	}
+	if n := executions() - n0; n != 2 {
+		t.Fatalf("%s: ReconcileTool ran the tool %d time(s) in all, want 2 (once interrupted, once reconciled)", name, n)
+		return artana.StepToolResult{}
+	}
+	again, err := k.StepTool(ctx, run, step)
+	switch {
+	case err != nil:
+		t.Errorf("%s: StepTool after ReconcileTool: %v, want the reconciled result", name, err)
+	case !again.Replayed || again.ResultJSON != res.ResultJSON:
+		t.Errorf("%s: StepTool after ReconcileTool returned %s (replayed %v), want the reconciled %s replayed",
+			name, again.ResultJSON, again.Replayed, res.ResultJSON)
+	case executions()-n0 != 2:
+		t.Errorf("%s: StepTool after ReconcileTool ran the tool again", name)
+	}
+	return res
+}

@@ -1,0 +1,93 @@
+package artanatest
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/artana-go/artana"
+)
+
+// start is the first timestamp of the Deterministic clock.
+func start() time.Time { return time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC) }
+
+// Deterministic returns store options for a byte-stable log: timestamps
+// from 2025-01-01 00:00:00 UTC, one second apart, and event ids counting up from
+// 00000000000000000000000000000001. Every call returns fresh sources, so
+// two stores opened with them write identical events for identical
+// appends. Use it with stores other than MemStore:
+//
+//	s, err := sqlite.Open(path, artanatest.Deterministic()...)
+func Deterministic() []artana.StoreOption {
+	return []artana.StoreOption{
+		artana.WithClock(artana.SteppingClock(start(), time.Second)),
+		artana.WithIDs(artana.SequentialIDs()),
+	}
+}
+
+// RunIDs returns a run id source for artana.WithRunIDs that yields
+// "run-1", "run-2", ... It is safe for concurrent use.
+func RunIDs() func() string {
+	var mu sync.Mutex
+	n := 0
+	return func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		n++
+		return fmt.Sprintf("run-%d", n)
+	}
+}
+
+// NewStore returns an empty in-memory store with the Deterministic clock
+// and ids, closed when the test ends.
+func NewStore(t testing.TB) *artana.MemStore {
+	t.Helper()
+	s := artana.NewMemStore(Deterministic()...)
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// NewKernel returns a kernel for the test t on a new NewStore store,
+// calling model for live model steps (nil for a kernel that only replays
+// or runs tools). Its log is byte-stable: timestamps and event ids come
+// from Deterministic, and StartRun without a run id issues "run-1",
+// "run-2", ... (RunIDs). The kernel has the default middleware
+// (DefaultKernelOptions), then opts, which may override any of this (for
+// example another artana.WithRunIDs). The kernel, and so its store, is
+// closed when the test ends.
+func NewKernel(t testing.TB, model artana.Model, opts ...artana.Option) *artana.Kernel {
+	t.Helper()
+	return NewKernelWithStore(t, NewStore(t), model, opts...)
+}
+
+// NewKernelWithStore is NewKernel on a store of the caller's. The kernel
+// closes store when the test ends. The store's clock and ids are its own:
+// open it with Deterministic() for a byte-stable log, or compare its log
+// with the NormalizeVolatile golden option.
+func NewKernelWithStore(t testing.TB, store artana.Store, model artana.Model, opts ...artana.Option) *artana.Kernel {
+	t.Helper()
+	all := append(DefaultKernelOptions(), artana.WithRunIDs(RunIDs()))
+	k := newKernel(store, model, append(all, opts...)...)
+	t.Cleanup(func() {
+		if err := k.Close(); err != nil {
+			t.Errorf("artanatest: close kernel: %v", err)
+		}
+	})
+	return k
+}
+
+// DefaultKernelOptions returns the options NewKernel gives every kernel
+// before the caller's, and that AssertReplays gives its replay kernel:
+// the root package's default middleware. The root package does not define
+// a default middleware chain yet, so the list is empty; add middleware
+// with artana.WithMiddleware.
+func DefaultKernelOptions() []artana.Option {
+	return nil
+}
+
+// newKernel builds a kernel; kept in one place so that the constructors
+// follow artana.New's signature in a single spot.
+func newKernel(store artana.Store, model artana.Model, opts ...artana.Option) *artana.Kernel {
+	return artana.New(store, model, opts...)
+}

@@ -1,0 +1,188 @@
+package artanatest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/artana-go/artana"
+	"github.com/artana-go/artana/artanatest"
+)
+
+func eventsText(t *testing.T, s artana.Store, runID string, opts ...artanatest.GoldenOption) string {
+	t.Helper()
+	evs, err := s.Events(context.Background(), runID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text, err := artanatest.EventsText(evs, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(text)
+}
+
+func TestNewKernelLogIsByteStable(t *testing.T) {
+	logs := make([]string, 2)
+	for i := range logs {
+		var runs atomic.Int64
+		model := artanatest.NewFakeModel(t, artanatest.Reply{Output: verdict{"refund"}, Usage: artana.Usage{PromptTokens: 9, CostUSD: 0.001}})
+		k := artanatest.NewKernel(t, model, artana.WithTools(refundTools(t, &runs)))
+		if _, err := triage(t.Context(), k); err != nil {
+			t.Fatal(err)
+		}
+		run, err := k.StartRun(t.Context(), tenant, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if run.ID != "run-1" {
+			t.Errorf("kernel-issued run id = %q, want run-1", run.ID)
+		}
+		logs[i] = eventsText(t, k.Store(), "ticket-1")
+	}
+	if logs[0] != logs[1] {
+		t.Fatalf("two identical runs logged different bytes:\n%s\n%s", logs[0], logs[1])
+	}
+	if !strings.Contains(logs[0], `"timestamp":"2025-01-01T00:00:00+00:00"`) || !strings.Contains(logs[0], `"id":"00000000000000000000000000000001"`) {
+		t.Errorf("log does not start at the deterministic clock and ids:\n%s", logs[0])
+	}
+}
+
+func TestNewKernelClosesAtCleanup(t *testing.T) {
+	var store artana.Store
+	t.Run("sub", func(t *testing.T) {
+		k := artanatest.NewKernel(t, nil)
+		store = k.Store()
+	})
+	if _, err := store.Runs(context.Background()); !errors.Is(err, artana.ErrClosed) {
+		t.Fatalf("store after the test: %v, want ErrClosed", err)
+	}
+}
+
+// closeFails is a store whose Close fails.
+type closeFails struct{ artana.Store }
+
+func (closeFails) Close() error { return errors.New("disk gone") }
+
+func TestNewKernelWithStoreReportsCloseError(t *testing.T) {
+	fails(t, func(tb testing.TB) {
+		artanatest.NewKernelWithStore(tb, closeFails{artana.NewMemStore()}, nil)
+	}, "close kernel: disk gone")
+	passes(t, func(tb testing.TB) {
+		s := artana.NewMemStore(artanatest.Deterministic()...)
+		k := artanatest.NewKernelWithStore(tb, s, nil, artana.WithRunIDs(func() string { return "mine" }))
+		if run, err := k.StartRun(tb.Context(), tenant, ""); err != nil || run.ID != "mine" {
+			tb.Errorf("StartRun = %q, %v; want the caller's run id source to win", run.ID, err)
+		}
+	})
+}
+
+func TestRunIDs(t *testing.T) {
+	next := artanatest.RunIDs()
+	if a, b := next(), next(); a != "run-1" || b != "run-2" {
+		t.Fatalf("RunIDs = %q, %q", a, b)
+	}
+	if a := artanatest.RunIDs()(); a != "run-1" {
+		t.Fatalf("a new source starts at %q", a)
+	}
+}
+
+func TestFakeModelQueueThenFn(t *testing.T) {
+	ctx := context.Background()
+	boom := &artana.ModelError{Class: artana.ClassTransient, Message: "rate limited"}
+	m := artanatest.NewFakeModel(t,
+		artanatest.Reply{Output: verdict{"a"}, Usage: artana.Usage{PromptTokens: 3}, ToolCalls: []artana.ToolCall{{ToolName: "refund", ArgumentsJSON: `{}`}}},
+		artanatest.Reply{OutputJSON: `{"label":"raw"}`, Output: verdict{"ignored"}},
+		artanatest.Reply{Err: boom},
+	)
+	m.CompleteFn = func(ctx context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
+		return artana.ModelResponse{OutputJSON: `{"label":"fn:` + req.Prompt + `"}`}, nil
+	}
+	var got []string
+	for i := range 4 {
+		resp, err := m.Complete(ctx, artana.ModelRequest{Model: "m", Prompt: fmt.Sprint(i)})
+		if err != nil {
+			got = append(got, "err:"+err.Error())
+			if !errors.Is(err, artana.ErrModelTransient) {
+				t.Errorf("scripted error lost its class: %v", err)
+			}
+			continue
+		}
+		got = append(got, resp.OutputJSON)
+		if i == 0 && (resp.Usage.PromptTokens != 3 || len(resp.ToolCalls) != 1) {
+			t.Errorf("reply 1: usage %+v, tool calls %+v", resp.Usage, resp.ToolCalls)
+		}
+	}
+	want := []string{`{"label":"a"}`, `{"label":"raw"}`, "err:" + boom.Error(), `{"label":"fn:3"}`}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("replies = %q, want %q", got, want)
+	}
+	if m.Calls() != 4 || m.Requests()[3].Prompt != "3" {
+		t.Errorf("Calls = %d, Requests = %+v", m.Calls(), m.Requests())
+	}
+}
+
+func TestFakeModelUnexpectedCallFails(t *testing.T) {
+	f := fails(t, func(tb testing.TB) {
+		m := artanatest.NewFakeModel(tb)
+		_, err := m.Complete(context.Background(), artana.ModelRequest{Model: "gpt-x", Prompt: "Classify: lost parcel", StepKey: "s1",
+			Tools: []artana.ToolDefinition{{Name: "refund"}}})
+		if !errors.Is(err, artanatest.ErrUnexpectedCall) {
+			tb.Errorf("err = %v, want ErrUnexpectedCall", err)
+		}
+	}, "call #1", "unexpected model call", `"prompt": "Classify: lost parcel"`, `"step_key": "s1"`, `"refund"`)
+	if f.fatal {
+		t.Error("an unexpected call must not stop the goroutine: the model may run outside the test goroutine")
+	}
+	// The zero value has no test to fail: it only returns the error.
+	var m artanatest.FakeModel
+	if _, err := m.Complete(context.Background(), artana.ModelRequest{}); !errors.Is(err, artanatest.ErrUnexpectedCall) {
+		t.Errorf("zero FakeModel: %v", err)
+	}
+}
+
+func TestFakeModelUnusedRepliesFail(t *testing.T) {
+	fails(t, func(tb testing.TB) {
+		m := artanatest.NewFakeModel(tb, artanatest.Reply{OutputJSON: "{}"})
+		m.Enqueue(artanatest.Reply{OutputJSON: "{}"}, artanatest.Reply{OutputJSON: "{}"})
+		_, _ = m.Complete(context.Background(), artana.ModelRequest{})
+	}, "2 scripted replies never used after 1 call(s)")
+	fails(t, func(tb testing.TB) {
+		m := artanatest.NewFakeModel(tb, artanatest.Reply{Output: func() {}})
+		if _, err := m.Complete(context.Background(), artana.ModelRequest{}); err != nil {
+			tb.Errorf("%v", err)
+		}
+	}, "encode Reply.Output func()")
+}
+
+func TestFakeModelConcurrent(t *testing.T) {
+	const n = 32
+	replies := make([]artanatest.Reply, n)
+	for i := range replies {
+		replies[i] = artanatest.Reply{OutputJSON: fmt.Sprintf(`{"n":%d}`, i)}
+	}
+	m := artanatest.NewFakeModel(t, replies...)
+	var wg sync.WaitGroup
+	seen := make([]string, n)
+	for i := range n {
+		wg.Go(func() {
+			resp, err := m.Complete(context.Background(), artana.ModelRequest{})
+			if err != nil {
+				t.Error(err)
+			}
+			seen[i] = resp.OutputJSON
+		})
+	}
+	wg.Wait()
+	unique := map[string]bool{}
+	for _, s := range seen {
+		unique[s] = true
+	}
+	if len(unique) != n || m.Calls() != n {
+		t.Fatalf("%d distinct replies and %d calls, want %d each", len(unique), m.Calls(), n)
+	}
+}
