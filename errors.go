@@ -36,6 +36,16 @@ var (
 	// ErrOutputInvalid: a model output does not fit the output type; the
 	// error chain holds an *OutputError with the raw output.
 	ErrOutputInvalid = errors.New("model output does not match the output type")
+	// ErrBudgetExceeded: the run has spent its tenant's budget (the seed's
+	// BudgetExceededError). Raised by the Quota middleware before a model
+	// call when the budget is exhausted, and after one that exceeded it.
+	ErrBudgetExceeded = errors.New("budget exceeded")
+	// ErrPolicyViolation: NewEnforced was given a middleware chain that
+	// lacks one of PIIScrubber, Quota and CapabilityGuard.
+	ErrPolicyViolation = errors.New("policy violation")
+	// ErrPaused: a workflow paused for a human (see Workflow.Pause); the
+	// error is a *PausedError holding the ticket.
+	ErrPaused = errors.New("run paused")
 )
 
 // An Error is a kernel failure with its place: the operation, run, event

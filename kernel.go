@@ -37,6 +37,7 @@ type Kernel struct {
 	model      Model
 	tools      *Tools
 	middleware []Middleware
+	enforced   bool // built by NewEnforced
 	newRunID   func() string
 	outputs    codecCache
 
@@ -51,8 +52,10 @@ type Option func(*Kernel)
 // otherwise). Registries may be shared between kernels.
 func WithTools(t *Tools) Option { return func(k *Kernel) { k.tools = t } }
 
-// WithMiddleware appends middleware to the kernel's chain. They run in the
-// order given.
+// WithMiddleware appends middleware to the kernel's chain. The kernel
+// orders its chain as the seed does, whatever the order given: PIIScrubber
+// first, then Quota, then CapabilityGuard, then every other middleware in
+// the order given (see OrderMiddleware).
 func WithMiddleware(m ...Middleware) Option {
 	return func(k *Kernel) { k.middleware = append(k.middleware, m...) }
 }
@@ -72,6 +75,7 @@ func New(store Store, model Model, opts ...Option) *Kernel {
 	if k.tools == nil {
 		k.tools = NewTools()
 	}
+	k.middleware = OrderMiddleware(k.middleware)
 	return k
 }
 
@@ -115,8 +119,8 @@ type ModelInvocation struct {
 // events is refused with ErrRunExists.
 func (k *Kernel) StartRun(ctx context.Context, tenant Tenant, runID string) (Run, error) {
 	const op = "start run"
-	if tenant.ID == "" {
-		return Run{}, &Error{Op: op, RunID: runID, Kind: ErrInvalidInput, Msg: "tenant has no id"}
+	if err := k.checkTenant(op, runID, tenant); err != nil {
+		return Run{}, err
 	}
 	if runID != "" {
 		return k.startRun(ctx, op, tenant, runID)
@@ -216,8 +220,17 @@ func (k *Kernel) forget(x *runIndex) {
 // lockRun returns the run's index, locked and up to date, after checking
 // that the run exists and belongs to run.Tenant. The caller unlocks it.
 func (k *Kernel) lockRun(ctx context.Context, op string, run Run) (*runIndex, error) {
+	return k.lockRunOrEmpty(ctx, op, run, false)
+}
+
+// lockRunOrEmpty is lockRun that, with allowEmpty, also accepts a run
+// without events, as workflows do.
+func (k *Kernel) lockRunOrEmpty(ctx context.Context, op string, run Run, allowEmpty bool) (*runIndex, error) {
 	if run.ID == "" {
 		return nil, &Error{Op: op, Kind: ErrInvalidInput, Msg: "empty run id"}
+	}
+	if err := k.checkTenant(op, run.ID, run.Tenant); err != nil {
+		return nil, err
 	}
 	x := k.index(run.ID)
 	x.mu.Lock()
@@ -226,6 +239,9 @@ func (k *Kernel) lockRun(ctx context.Context, op string, run Run) (*runIndex, er
 		return nil, &Error{Op: op, RunID: run.ID, Err: err}
 	}
 	if x.lastSeq == 0 {
+		if allowEmpty {
+			return x, nil
+		}
 		k.forget(x)
 		x.mu.Unlock()
 		return nil, &Error{Op: op, RunID: run.ID, Kind: ErrRunNotFound, Msg: "the run has no events; start it with StartRun"}

@@ -1,0 +1,129 @@
+package artana
+
+import (
+	"context"
+	"fmt"
+	"slices"
+)
+
+// DefaultMiddleware returns the seed's default middleware stack, in the
+// order the kernel runs it: a PIIScrubber, a Quota and a CapabilityGuard.
+// It satisfies NewEnforced.
+func DefaultMiddleware() []Middleware {
+	return []Middleware{PIIScrubber{}, Quota{}, CapabilityGuard{}}
+}
+
+// OrderMiddleware returns m ordered as the seed's order_middleware does,
+// and as every kernel runs its chain: PIIScrubber first (so that later
+// middleware and the log never see the raw text), then Quota, then
+// CapabilityGuard, then the others; middleware of equal rank keep the
+// order given. m is not modified.
+func OrderMiddleware(m []Middleware) []Middleware {
+	out := slices.Clone(m)
+	slices.SortStableFunc(out, func(a, b Middleware) int { return middlewareRank(a) - middlewareRank(b) })
+	return out
+}
+
+func middlewareRank(m Middleware) int {
+	switch m.(type) {
+	case PIIScrubber, *PIIScrubber:
+		return 0
+	case Quota, *Quota:
+		return 1
+	case CapabilityGuard, *CapabilityGuard:
+		return 2
+	}
+	return 3
+}
+
+// PIIScrubber is the middleware that redacts e-mail addresses, phone
+// numbers and US social security numbers from the prompt and every message
+// before the log is searched: the scrubbed text is what is logged in
+// model_requested, what replay matches and what the model receives. See
+// ScrubPII for the exact rules.
+type PIIScrubber struct{}
+
+// PrepareModel scrubs the prompt and the content of every message.
+func (PIIScrubber) PrepareModel(_ context.Context, inv ModelInvocation) (ModelInvocation, error) {
+	inv.Prompt = ScrubPII(inv.Prompt)
+	msgs := make([]ChatMessage, len(inv.Messages))
+	for i, m := range inv.Messages {
+		msgs[i] = ChatMessage{Role: m.Role, Content: ScrubPII(m.Content)}
+	}
+	inv.Messages = msgs
+	return inv, nil
+}
+
+// BeforeModel does nothing.
+func (PIIScrubber) BeforeModel(context.Context, ModelInvocation) error { return nil }
+
+// AfterModel does nothing.
+func (PIIScrubber) AfterModel(context.Context, ModelInvocation, Usage) error { return nil }
+
+// Quota is the middleware that holds each run to its tenant's budget
+// (Tenant.BudgetUSD, which must be greater than 0). What a run has spent is
+// the sum of cost_usd over the run's own model_completed events, read from
+// the store, so it holds across kernel restarts and processes.
+//
+// Before a live model call, a run that has spent its whole budget or more
+// is refused with ErrBudgetExceeded: the model is not called (its
+// model_requested is logged already, as in the seed). After a call whose
+// cost takes the run over its budget, the step fails with
+// ErrBudgetExceeded; its model_completed is logged, so the cost counts.
+// Replayed steps cost nothing and are never refused.
+type Quota struct{}
+
+// PrepareModel checks that the tenant has a budget.
+func (Quota) PrepareModel(_ context.Context, inv ModelInvocation) (ModelInvocation, error) {
+	if err := inv.Run.Tenant.Validate(); err != nil {
+		e := err.(*Error)
+		e.Op, e.RunID = "quota", inv.Run.ID
+		e.Msg += " (the Quota middleware needs a budget)"
+		return inv, e
+	}
+	return inv, nil
+}
+
+// BeforeModel refuses the call when the run's budget is exhausted.
+func (Quota) BeforeModel(_ context.Context, inv ModelInvocation) error {
+	limit := inv.Run.Tenant.BudgetUSD
+	if inv.SpentUSD >= limit {
+		return &Error{Op: "quota", RunID: inv.Run.ID, Kind: ErrBudgetExceeded,
+			Msg: fmt.Sprintf("run budget exhausted: limit=%.6f, spent=%.6f; the model was not called. Raise the tenant's BudgetUSD or start a new run", limit, inv.SpentUSD)}
+	}
+	return nil
+}
+
+// AfterModel fails the step when the call took the run over its budget.
+func (Quota) AfterModel(_ context.Context, inv ModelInvocation, usage Usage) error {
+	limit := inv.Run.Tenant.BudgetUSD
+	spent := inv.SpentUSD + usage.CostUSD
+	if spent > limit {
+		return &Error{Op: "quota", RunID: inv.Run.ID, Kind: ErrBudgetExceeded,
+			Msg: fmt.Sprintf("run exceeded budget: limit=%.6f, spent=%.6f; the response is logged and counts. Raise the tenant's BudgetUSD or start a new run", limit, spent)}
+	}
+	return nil
+}
+
+// CapabilityGuard is the middleware that removes from the tools offered
+// to the model every tool whose capability the tenant lacks. The kernel
+// applies the same scope after the middleware in any case (a tenant is
+// never offered such a tool, and StepTool refuses it with
+// ErrCapabilityDenied); the guard makes the rule part of the chain, so
+// that middleware after it sees the scoped list, and NewEnforced requires
+// it.
+type CapabilityGuard struct{}
+
+// PrepareModel drops the tools the tenant may not use.
+func (CapabilityGuard) PrepareModel(_ context.Context, inv ModelInvocation) (ModelInvocation, error) {
+	inv.Tools = slices.DeleteFunc(slices.Clone(inv.Tools), func(d ToolDefinition) bool {
+		return !inv.Run.Tenant.Can(inv.ToolCapabilities[d.Name])
+	})
+	return inv, nil
+}
+
+// BeforeModel does nothing.
+func (CapabilityGuard) BeforeModel(context.Context, ModelInvocation) error { return nil }
+
+// AfterModel does nothing.
+func (CapabilityGuard) AfterModel(context.Context, ModelInvocation, Usage) error { return nil }
