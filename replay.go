@@ -33,6 +33,24 @@ type runIndex struct {
 	toolsByID  map[string]*toolEntry      // tool_requested event id -> entry
 	toolOrder  []*toolEntry               // tool requests in seq order, for legacy completions
 	legacyNext int                        // next toolOrder entry a legacy completion may take
+
+	// Workflow steps by step index, the latest event winning as in the
+	// seed's WorkflowContext.
+	wfRequested map[int64]*WorkflowStepRequested
+	wfCompleted map[int64]wfEntry
+
+	pauses        map[string]*pauseEntry // latest pause_requested per step key
+	pendingPauses []*pauseEntry          // pauses no resume_requested has followed
+}
+
+type wfEntry struct {
+	seq int64
+	p   *WorkflowStepCompleted
+}
+
+type pauseEntry struct {
+	ticket PauseTicket
+	resume *ResumeRequested // the first resume_requested after the pause, or nil
 }
 
 type stepKeyHash [sha256.Size]byte
@@ -58,6 +76,10 @@ func newRunIndex(id string) *runIndex {
 		models:    make(map[stepKeyHash]*modelEntry),
 		tools:     make(map[stepKeyHash]*toolEntry),
 		toolsByID: make(map[string]*toolEntry),
+
+		wfRequested: make(map[int64]*WorkflowStepRequested),
+		wfCompleted: make(map[int64]wfEntry),
+		pauses:      make(map[string]*pauseEntry),
 	}
 }
 
@@ -116,6 +138,21 @@ func (x *runIndex) add(e *Event) error {
 		x.toolOrder = append(x.toolOrder, t)
 	case *ToolCompleted:
 		x.addToolCompleted(e.Seq, p)
+	case *WorkflowStepRequested:
+		x.wfRequested[p.StepIndex] = p
+	case *WorkflowStepCompleted:
+		x.wfCompleted[p.StepIndex] = wfEntry{e.Seq, p}
+	case *PauseRequested:
+		pe := &pauseEntry{ticket: PauseTicket{RunID: e.RunID, TicketID: e.ID, Seq: e.Seq, Reason: p.Reason}}
+		if p.StepKey != nil {
+			x.pauses[*p.StepKey] = pe
+		}
+		x.pendingPauses = append(x.pendingPauses, pe)
+	case *ResumeRequested:
+		for _, pe := range x.pendingPauses {
+			pe.resume = p
+		}
+		x.pendingPauses = x.pendingPauses[:0]
 	}
 	return nil
 }

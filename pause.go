@@ -1,0 +1,92 @@
+package artana
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+)
+
+// PauseRequest describes why a run pauses, for example for human review.
+type PauseRequest struct {
+	Reason string // required
+	// Context is optional data for the reviewer, logged as JSON
+	// (context_json): a value encoding/json encodes, or JSON text as a
+	// json.RawMessage. Nil logs null.
+	Context any
+	// StepKey names the pause; "" for none. Inside a workflow a named pause
+	// is a step: see Workflow.Pause.
+	StepKey string
+}
+
+// A PauseTicket identifies a logged pause, as the seed's PauseTicket.
+type PauseTicket struct {
+	RunID    string
+	TicketID string // the event id of the pause_requested event
+	Seq      int64  // its seq
+	Reason   string
+}
+
+// Pause logs a pause_requested event for the run and returns its ticket.
+// The run must exist and belong to run.Tenant. Pausing does not stop
+// anything by itself: the caller (or RunWorkflow, for Workflow.Pause)
+// stops and comes back after Resume.
+func (k *Kernel) Pause(ctx context.Context, run Run, req PauseRequest) (PauseTicket, error) {
+	const op = "pause"
+	contextJSON, err := optionalJSON(req.Context)
+	if err != nil {
+		return PauseTicket{}, &Error{Op: op, RunID: run.ID, Kind: ErrInvalidInput, Msg: "pause context: nothing logged", Err: err}
+	}
+	x, err := k.lockRun(ctx, op, run)
+	if err != nil {
+		return PauseTicket{}, err
+	}
+	defer x.mu.Unlock()
+	return k.pause(ctx, x, run, req, contextJSON)
+}
+
+func (k *Kernel) pause(ctx context.Context, x *runIndex, run Run, req PauseRequest, contextJSON *string) (PauseTicket, error) {
+	e, err := k.append(ctx, x, run, &PauseRequested{Reason: req.Reason, ContextJSON: contextJSON, StepKey: optString(req.StepKey)})
+	if err != nil {
+		return PauseTicket{}, &Error{Op: "pause", RunID: run.ID, Msg: "log pause_requested", Err: err}
+	}
+	return PauseTicket{RunID: run.ID, TicketID: e.ID, Seq: e.Seq, Reason: req.Reason}, nil
+}
+
+// Resume logs a resume_requested event for the run, with the human's
+// input as JSON (a value encoding/json encodes, or JSON text as a
+// json.RawMessage; nil for none), and returns the logged event. As in the
+// seed, a run need not be paused to be resumed; every pause logged before
+// counts as resumed from then on.
+func (k *Kernel) Resume(ctx context.Context, run Run, humanInput any) (Event, error) {
+	const op = "resume"
+	inputJSON, err := optionalJSON(humanInput)
+	if err != nil {
+		return Event{}, &Error{Op: op, RunID: run.ID, Kind: ErrInvalidInput, Msg: "human input: nothing logged", Err: err}
+	}
+	x, err := k.lockRun(ctx, op, run)
+	if err != nil {
+		return Event{}, err
+	}
+	defer x.mu.Unlock()
+	e, err := k.append(ctx, x, run, &ResumeRequested{HumanInputJSON: inputJSON})
+	if err != nil {
+		return Event{}, &Error{Op: op, RunID: run.ID, Msg: "log resume_requested", Err: err}
+	}
+	return e, nil
+}
+
+// optionalJSON encodes v as compact JSON without HTML escaping, as
+// pydantic's model_dump_json writes a model; nil stays nil.
+func optionalJSON(v any) (*string, error) {
+	if v == nil {
+		return nil, nil
+	}
+	if raw, ok := v.(json.RawMessage); ok && !json.Valid(raw) {
+		return nil, fmt.Errorf("invalid JSON text %q", raw)
+	}
+	s, err := encodeCompact(v)
+	if err != nil {
+		return nil, err
+	}
+	return &s, nil
+}

@@ -1,0 +1,247 @@
+package artana
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+)
+
+// WorkflowStatus says how a workflow run ended.
+type WorkflowStatus string
+
+// The two statuses of the seed's WorkflowRunResult.
+const (
+	WorkflowComplete WorkflowStatus = "complete"
+	WorkflowPaused   WorkflowStatus = "paused"
+)
+
+// WorkflowResult is the outcome of RunWorkflow.
+type WorkflowResult[T any] struct {
+	RunID  string
+	Status WorkflowStatus
+	Output T            // the workflow's result when Status is WorkflowComplete
+	Ticket *PauseTicket // the pause when Status is WorkflowPaused
+}
+
+// A PausedError ends a workflow that paused: Workflow.Pause returns it and
+// the workflow function returns it, and RunWorkflow turns it into a
+// WorkflowPaused result. It matches ErrPaused.
+type PausedError struct {
+	Ticket PauseTicket
+}
+
+func (e *PausedError) Error() string {
+	return fmt.Sprintf("artana: workflow run %q paused at seq %d (ticket %s): %s; call Resume, then RunWorkflow again",
+		e.Ticket.RunID, e.Ticket.Seq, e.Ticket.TicketID, e.Ticket.Reason)
+}
+
+// Is reports whether target is ErrPaused.
+func (e *PausedError) Is(target error) bool { return target == ErrPaused }
+
+// A Workflow is one execution of a workflow function, as the seed's
+// WorkflowContext: it numbers the steps the function takes and replays
+// those the log already holds. A Workflow is used by one goroutine.
+type Workflow struct {
+	k        *Kernel
+	run      Run
+	resuming bool
+	cursor   int64
+}
+
+// Run returns the workflow's run, for model and tool steps inside it
+// (the run must have events for those: start it with a workflow step or
+// StartRun).
+func (wf *Workflow) Run() Run { return wf.run }
+
+// Kernel returns the kernel running the workflow.
+func (wf *Workflow) Kernel() *Kernel { return wf.k }
+
+// Resuming reports whether the run had events when the workflow started.
+func (wf *Workflow) Resuming() bool { return wf.resuming }
+
+// RunWorkflow runs fn as a workflow of the run runID ("" for a new
+// kernel-issued id) of tenant. The run need not exist: unlike StartRun, a
+// workflow logs no run_started, as in the seed, so the first event of a
+// new run is its first workflow_step_requested. An existing run must
+// belong to tenant (ErrTenantMismatch).
+//
+// Steps taken with Step replay from the log. If fn returns an error
+// matching ErrPaused (from Workflow.Pause), the result has status
+// WorkflowPaused and the ticket; running the workflow again after Resume
+// continues past the completed steps without running them again. Any other
+// error from fn is returned as is.
+func RunWorkflow[T any](ctx context.Context, k *Kernel, tenant Tenant, runID string,
+	fn func(ctx context.Context, wf *Workflow) (T, error)) (WorkflowResult[T], error) {
+	if runID == "" {
+		runID = k.newRunID()
+	}
+	res := WorkflowResult[T]{RunID: runID}
+	run := Run{ID: runID, Tenant: tenant}
+	x, err := k.lockRunOrEmpty(ctx, "run workflow", run, true)
+	if err != nil {
+		return res, err
+	}
+	wf := &Workflow{k: k, run: run, resuming: x.lastSeq > 0}
+	k.forget(x)
+	x.mu.Unlock()
+
+	out, err := fn(ctx, wf)
+	var paused *PausedError
+	if errors.As(err, &paused) {
+		res.Status, res.Ticket = WorkflowPaused, &paused.Ticket
+		return res, nil
+	}
+	if err != nil {
+		return res, err
+	}
+	res.Status, res.Output = WorkflowComplete, out
+	return res, nil
+}
+
+// Serde turns step results into the result_json of workflow_step_completed
+// and back.
+type Serde[T any] struct {
+	Marshal   func(v T) (string, error)
+	Unmarshal func(s string, v *T) error
+}
+
+// JSONSerde is the default serde, the seed's json_step_serde: canonical
+// JSON (sorted keys, compact, non-ASCII escaped; see CanonicalJSON) to
+// store, encoding/json to load.
+func JSONSerde[T any]() Serde[T] {
+	return Serde[T]{
+		Marshal: func(v T) (string, error) {
+			b, err := CanonicalJSON(v)
+			return string(b), err
+		},
+		Unmarshal: func(s string, v *T) error { return json.Unmarshal([]byte(s), v) },
+	}
+}
+
+// A StepOption configures a workflow step.
+type StepOption[T any] func(*Serde[T])
+
+// WithSerde makes a step store its result with s instead of JSONSerde,
+// e.g. to match results written by the seed's pydantic_step_serde.
+func WithSerde[T any](s Serde[T]) StepOption[T] { return func(d *Serde[T]) { *d = s } }
+
+// Step runs action as the workflow's next step, named name, or replays it.
+//
+// Steps are numbered from 0 in the order the workflow takes them. If the
+// log holds a workflow_step_completed for this index, its result is decoded
+// and returned without running action; a different name at that index is
+// ErrReplayMismatch (the workflow code changed: use a new run). Otherwise
+// workflow_step_requested is logged (unless it is already, from a run that
+// stopped inside the action), action runs, and its result is logged in
+// workflow_step_completed. If action fails, nothing more is logged and the
+// error is returned (an error from Workflow.Pause passes through as is), so
+// running the workflow again runs the action again.
+//
+// The run is not locked while action runs, so the action may take model
+// and tool steps on wf.Run().
+func Step[T any](ctx context.Context, wf *Workflow, name string, action func(ctx context.Context) (T, error),
+	opts ...StepOption[T]) (T, error) {
+	const op = "workflow step"
+	var zero T
+	serde := JSONSerde[T]()
+	for _, opt := range opts {
+		opt(&serde)
+	}
+	index := wf.cursor
+	wf.cursor++
+	k, run := wf.k, wf.run
+	fail := func(seq int64, kind error, msg string, err error) (T, error) {
+		return zero, &Error{Op: op, RunID: run.ID, Seq: seq, Kind: kind,
+			Msg: fmt.Sprintf("step %d %q: %s", index, name, msg), Err: err}
+	}
+
+	x, err := k.lockRunOrEmpty(ctx, op, run, true)
+	if err != nil {
+		return zero, err
+	}
+	if c, ok := x.wfCompleted[index]; ok {
+		x.mu.Unlock()
+		if c.p.StepName != name {
+			return fail(c.seq, ErrReplayMismatch, fmt.Sprintf("the log has step %q at this index; the workflow changed, use a new run id", c.p.StepName), nil)
+		}
+		var v T
+		if err := serde.Unmarshal(c.p.ResultJSON, &v); err != nil {
+			return fail(c.seq, ErrReplayMismatch, "the logged result does not decode", err)
+		}
+		return v, nil
+	}
+	if r := x.wfRequested[index]; r != nil {
+		if r.StepName != name {
+			x.mu.Unlock()
+			return fail(0, ErrReplayMismatch, fmt.Sprintf("the log has a request for step %q at this index; the workflow changed, use a new run id", r.StepName), nil)
+		}
+	} else if _, err := k.append(ctx, x, run, &WorkflowStepRequested{StepIndex: index, StepName: name}); err != nil {
+		k.forget(x)
+		x.mu.Unlock()
+		return fail(0, nil, "log workflow_step_requested", err)
+	}
+	x.mu.Unlock()
+
+	v, err := action(ctx)
+	if err != nil {
+		if errors.Is(err, ErrPaused) {
+			return zero, err
+		}
+		return fail(0, nil, "action failed (nothing logged; running the workflow again runs it again)", err)
+	}
+	result, err := serde.Marshal(v)
+	if err != nil {
+		return fail(0, ErrInvalidInput, "encode the result (nothing logged)", err)
+	}
+
+	x, err = k.lockRun(ctx, op, run)
+	if err != nil {
+		return zero, err
+	}
+	defer x.mu.Unlock()
+	if _, err := k.append(ctx, x, run, &WorkflowStepCompleted{StepIndex: index, StepName: name, ResultJSON: result}); err != nil {
+		return fail(0, nil, "log workflow_step_completed (the action ran; running the workflow again runs it again)", err)
+	}
+	return v, nil
+}
+
+// Pause pauses the workflow for a human: it logs pause_requested and
+// returns a *PausedError for the workflow function to return, which makes
+// RunWorkflow report WorkflowPaused with the ticket.
+//
+// A pause with a StepKey is a step of the workflow: when the workflow runs
+// again after Resume, the same Pause finds its pause in the log followed
+// by a resume_requested and returns the human input logged with it (nil if
+// none) and a nil error, so the workflow goes on; while the run has not
+// been resumed it returns the same ticket again without logging anything.
+// A pause without StepKey logs a new pause_requested every time, as the
+// seed's does; the workflow then decides itself whether to pause again.
+func (wf *Workflow) Pause(ctx context.Context, req PauseRequest) (json.RawMessage, error) {
+	const op = "pause"
+	contextJSON, err := optionalJSON(req.Context)
+	if err != nil {
+		return nil, &Error{Op: op, RunID: wf.run.ID, Kind: ErrInvalidInput, Msg: "pause context: nothing logged", Err: err}
+	}
+	x, err := wf.k.lockRun(ctx, op, wf.run)
+	if err != nil {
+		return nil, err
+	}
+	defer x.mu.Unlock()
+	if req.StepKey != "" {
+		if pe := x.pauses[req.StepKey]; pe != nil {
+			if pe.resume == nil {
+				return nil, &PausedError{Ticket: pe.ticket}
+			}
+			if in := pe.resume.HumanInputJSON; in != nil {
+				return json.RawMessage(*in), nil
+			}
+			return nil, nil
+		}
+	}
+	ticket, err := wf.k.pause(ctx, x, wf.run, req, contextJSON)
+	if err != nil {
+		return nil, err
+	}
+	return nil, &PausedError{Ticket: ticket}
+}
