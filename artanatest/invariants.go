@@ -65,7 +65,7 @@ func AssertReplays[T any](t testing.TB, k *artana.Kernel, agent Agent[T], opts .
 	kopts := append(DefaultKernelOptions(), artana.WithTools(k.Tools()))
 	replayer := newKernel(k.Store(), guard, append(kopts, cfg.kernelOpts...)...)
 	var second T
-	added, snapErr := newEvents(ctx, k.Store(), "", func(ctx context.Context) error {
+	added, err, snapErr := newEvents(ctx, k.Store(), "", func(ctx context.Context) (err error) {
 		second, err = agent(ctx, replayer)
 		return err
 	})
@@ -140,7 +140,10 @@ func (g *guardModel) result() (int, artana.ModelRequest) {
 // them. An error from fn fails the test too.
 func AssertNoNewEvents(t testing.TB, store artana.Store, runID string, fn func(ctx context.Context) error) {
 	t.Helper()
-	added, err := newEvents(t.Context(), store, runID, fn)
+	added, err, snapErr := newEvents(t.Context(), store, runID, fn)
+	if snapErr != nil {
+		t.Errorf("artanatest: AssertNoNewEvents: %v", snapErr)
+	}
 	if len(added) > 0 {
 		where := "the store"
 		if runID != "" {
@@ -165,29 +168,28 @@ func (l eventList) String() string {
 }
 
 // newEvents runs fn and returns the events it appended to runID (or to
-// any run if runID is ""). The error is fn's or, before it, the store's.
-func newEvents(ctx context.Context, store artana.Store, runID string, fn func(ctx context.Context) error) (eventList, error) {
+// any run if runID is ""), fn's error, and the error of reading the store.
+func newEvents(ctx context.Context, store artana.Store, runID string, fn func(ctx context.Context) error) (added eventList, fnErr, err error) {
 	before, err := lastSeqs(ctx, store, runID)
 	if err != nil {
-		return nil, fmt.Errorf("read the store before: %w", err)
+		return nil, nil, fmt.Errorf("read the store before: %w", err)
 	}
-	fnErr := fn(ctx)
+	fnErr = fn(ctx)
 	after, err := lastSeqs(ctx, store, runID)
 	if err != nil {
-		return nil, fmt.Errorf("read the store after: %w", err)
+		return nil, fnErr, fmt.Errorf("read the store after: %w", err)
 	}
-	var added eventList
 	for _, id := range after.order {
 		if after.seq[id] == before.seq[id] {
 			continue
 		}
 		evs, err := store.Events(ctx, id, before.seq[id])
 		if err != nil {
-			return nil, fmt.Errorf("read run %q: %w", id, err)
+			return nil, fnErr, fmt.Errorf("read run %q: %w", id, err)
 		}
 		added = append(added, evs...)
 	}
-	return added, fnErr
+	return added, fnErr, nil
 }
 
 type seqs struct {
