@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/artana-go/artana"
+	"github.com/artana-go/artana/sqlite"
+)
+
+// fixtureMain is the "artana-fixture" command of the test scripts. It
+// writes ledgers that the scripts need and that are easier to make than to
+// commit:
+//
+//	artana-fixture seedflow OUT.db [SECOND_PROMPT]
+//	artana-fixture statuses OUT.db
+//	artana-fixture large OUT.db EVENTS
+func fixtureMain() {
+	if err := fixture(context.Background(), os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "artana-fixture:", err)
+		os.Exit(1)
+	}
+}
+
+func fixture(ctx context.Context, args []string) error {
+	if len(args) < 2 {
+		return errors.New("usage: artana-fixture seedflow|statuses|large OUT.db [ARG]")
+	}
+	switch args[0] {
+	case "seedflow":
+		prompt := "Second question"
+		if len(args) > 2 {
+			prompt = args[2]
+		}
+		return writeSeedFlow(ctx, args[1], prompt)
+	case "statuses":
+		return writeStatuses(ctx, args[1])
+	case "large":
+		var n int
+		if len(args) < 3 {
+			return errors.New("usage: artana-fixture large OUT.db EVENTS")
+		}
+		if _, err := fmt.Sscan(args[2], &n); err != nil {
+			return err
+		}
+		return writeLarge(ctx, args[1], "run", n)
+	}
+	return fmt.Errorf("unknown fixture %q", args[0])
+}
+
+func fixedStore(ctx context.Context, path string) (*sqlite.Store, error) {
+	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	return sqlite.Open(ctx, path, sqlite.WithStoreOptions(
+		artana.WithClock(artana.SteppingClock(start, 1500*time.Millisecond)),
+		artana.WithIDs(artana.SequentialIDs())))
+}
+
+type decision struct {
+	Approved bool   `json:"approved"`
+	Reason   string `json:"reason"`
+}
+
+type transferArgs struct {
+	AccountID string `json:"account_id"`
+	Amount    string `json:"amount"`
+}
+
+// writeSeedFlow runs, with the Go kernel, the flow that the Python
+// original runs in testdata/kernel_seed_run.py (run "seed_run"), with
+// secondPrompt as the prompt of the second model step.
+func writeSeedFlow(ctx context.Context, path, secondPrompt string) error {
+	store, err := fixedStore(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	model := artana.ModelFunc(func(_ context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
+		out, _ := json.Marshal(decision{true, "ok: " + req.Prompt})
+		return artana.ModelResponse{OutputJSON: string(out),
+			Usage:     artana.Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01},
+			ToolCalls: []artana.ToolCall{{ToolName: "submit_transfer", ArgumentsJSON: `{"account_id":"acc_1","amount":"10.00"}`}}}, nil
+	})
+	k := artana.New(store, model)
+	attempts := 0
+	err = artana.RegisterTool(k.Tools(), "submit_transfer", func(_ context.Context, a transferArgs) (json.RawMessage, error) {
+		attempts++
+		if attempts == 1 {
+			return nil, errors.New("simulated network drop after request submission")
+		}
+		return json.RawMessage(fmt.Sprintf(`{"status": "submitted", "account_id": %q, "amount": %q}`, a.AccountID, a.Amount)), nil
+	}, artana.WithCapability("finance:write"))
+	if err != nil {
+		return err
+	}
+	tenant := artana.Tenant{ID: "org_seed", Capabilities: []string{"finance:write"}, BudgetUSD: 1}
+	run, err := k.StartRun(ctx, tenant, "seed_run")
+	if err != nil {
+		return err
+	}
+	if _, err := artana.StepModel[decision](ctx, k, run, artana.ModelStep{Model: "fake-model", Prompt: "Approve transfer, café 🚀", StepKey: "decision.v1"}); err != nil {
+		return err
+	}
+	if _, err := artana.StepModel[decision](ctx, k, run, artana.ModelStep{Model: "fake-model", Prompt: secondPrompt}); err != nil {
+		return err
+	}
+	step := artana.ToolStep{Tool: "submit_transfer", Args: transferArgs{"acc_1", "10.00"}, StepKey: "transfer.acc_1.v1"}
+	if _, err := k.StepTool(ctx, run, step); err == nil {
+		return errors.New("the first tool call was expected to fail")
+	}
+	if _, err := k.ReconcileTool(ctx, run, step); err != nil {
+		return err
+	}
+	if _, err := k.StepTool(ctx, run, artana.ToolStep{Tool: "submit_transfer", Args: transferArgs{"acc_2", "5"}}); err != nil {
+		return err
+	}
+	return k.Close()
+}
+
+// writeStatuses writes one run per status.
+func writeStatuses(ctx context.Context, path string) error {
+	store, err := fixedStore(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	key := "k1"
+	runs := map[string][]artana.Payload{
+		"done_run": {&artana.RunStarted{},
+			&artana.ModelRequested{Model: "m", Prompt: "hi", Messages: []artana.ChatMessage{{Role: "user", Content: "hi"}}, AllowedTools: []string{}},
+			&artana.ModelCompleted{Model: "m", OutputJSON: "{}", PromptTokens: 3, CompletionTokens: 2, CostUSD: 0.5, ToolCalls: []artana.ToolCallRecord{}}},
+		"paused_run": {&artana.RunStarted{}, &artana.PauseRequested{Reason: "needs review"}},
+		"pending_run": {&artana.RunStarted{}, &artana.ToolRequested{ToolName: "t", ArgumentsJSON: "{}", IdempotencyKey: key,
+			ToolVersion: artana.DefaultToolVersion, SchemaVersion: artana.DefaultSchemaVersion}},
+		"unknown_run": {&artana.RunStarted{}, &artana.ToolRequested{ToolName: "t", ArgumentsJSON: "{}", IdempotencyKey: key,
+			ToolVersion: artana.DefaultToolVersion, SchemaVersion: artana.DefaultSchemaVersion},
+			&artana.ToolCompleted{ToolName: "t", ResultJSON: "{}", Outcome: artana.OutcomeUnknown, ReceivedIdempotencyKey: &key}},
+	}
+	for _, id := range []string{"done_run", "paused_run", "pending_run", "unknown_run"} {
+		for _, p := range runs[id] {
+			if _, err := store.Append(ctx, id, "org_status", p); err != nil {
+				return err
+			}
+		}
+	}
+	return store.Close()
+}
+
+// writeLarge writes a run of n events (model requests and completions) in
+// batches, sealed in memory and imported.
+func writeLarge(ctx context.Context, path, runID string, n int) error {
+	store, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	opts := artana.NewStoreOptions(artana.WithClock(artana.SteppingClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Millisecond)),
+		artana.WithIDs(artana.SequentialIDs()))
+	var last *artana.Event
+	batch := make([]artana.Event, 0, 5000)
+	for i := 0; i < n; i++ {
+		var p artana.Payload
+		if i%2 == 0 {
+			p = &artana.ModelRequested{Model: "bench-model", Prompt: fmt.Sprintf("question %d: what is the balance of account acc_%d?", i, i%97),
+				Messages: []artana.ChatMessage{{Role: "user", Content: fmt.Sprintf("question %d: what is the balance of account acc_%d?", i, i%97)}}, AllowedTools: []string{"lookup"}}
+		} else {
+			p = &artana.ModelCompleted{Model: "bench-model", OutputJSON: `{"answer":"the balance is 10.00 USD","confidence":0.93}`,
+				PromptTokens: 40, CompletionTokens: 12, CostUSD: 0.0002, ToolCalls: []artana.ToolCallRecord{}}
+		}
+		e, err := opts.NextEvent(last, runID, "org_bench", p)
+		if err != nil {
+			return err
+		}
+		batch = append(batch, e)
+		last = &batch[len(batch)-1]
+		if len(batch) == cap(batch) || i == n-1 {
+			if err := store.Import(ctx, batch); err != nil {
+				return err
+			}
+			keep := batch[len(batch)-1]
+			last = &keep
+			batch = batch[:0]
+		}
+	}
+	return store.Close()
+}
