@@ -106,18 +106,19 @@ func stepsOf(evs []artana.Event) []*step {
 		return s
 	}
 	var openModel *step
-	unkeyed := 0
+	unkeyed, models := 0, 0
 	tools := map[string]*step{} // by tool_requested event id
 	var toolOrder []*step
 	workflows := map[int64]*step{}
 	for _, e := range evs {
 		switch p := e.Payload.(type) {
 		case *artana.ModelRequested:
+			models++
 			if p.StepKey != nil && *p.StepKey != "" {
 				openModel = newStep("model key "+*p.StepKey, fmt.Sprintf("model step %q", *p.StepKey), e)
 			} else {
 				unkeyed++
-				openModel = newStep(fmt.Sprintf("model #%d", unkeyed), fmt.Sprintf("model step %d without step key", unkeyed), e)
+				openModel = newStep(fmt.Sprintf("model #%d", unkeyed), fmt.Sprintf("model step %d (no step key)", models), e)
 			}
 			continue
 		case *artana.ModelCompleted:

@@ -59,7 +59,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	_, statErr := os.Stat(dest)
 	created := errors.Is(statErr, os.ErrNotExist)
 	if !created {
-		if kind, err := sniff(dest); err == nil && kind != kindSQLite {
+		if kind, err := sniff(dest); err != nil || kind != kindSQLite {
 			return fmt.Errorf("import: %s exists and is not a SQLite ledger; nothing was written; give a new path or an existing ledger", dest)
 		}
 	}
