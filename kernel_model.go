@@ -90,6 +90,17 @@ func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *
 	fail := func(seq int64, kind error, msg string, err error) (modelResult, error) {
 		return modelResult{}, &Error{Op: op, RunID: run.ID, Seq: seq, Kind: kind, Msg: msg, Err: err}
 	}
+	// A middleware's own *Error already says what and where; others are
+	// wrapped.
+	mwFail := func(seq int64, err error) (modelResult, error) {
+		if e, ok := err.(*Error); ok {
+			if e.Seq == 0 {
+				e.Seq = seq
+			}
+			return modelResult{}, e
+		}
+		return fail(seq, nil, "", err)
+	}
 	prompt, messages, err := normalizeModelInput(step)
 	if err != nil {
 		return fail(0, ErrInvalidInput, err.Error(), nil)
@@ -107,7 +118,7 @@ func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *
 	}
 	for _, m := range k.middleware {
 		if inv, err = m.PrepareModel(ctx, inv); err != nil {
-			return fail(0, nil, "", err)
+			return mwFail(0, err)
 		}
 	}
 	// The capability scope applies whatever the middleware did.
@@ -152,7 +163,7 @@ func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *
 	}
 	for _, mw := range k.middleware {
 		if err := mw.BeforeModel(ctx, inv); err != nil {
-			return fail(0, nil, "", err)
+			return mwFail(0, err)
 		}
 	}
 	resp, err := k.model.Complete(ctx, ModelRequest{
@@ -181,7 +192,7 @@ func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *
 	}
 	for _, mw := range k.middleware {
 		if err := mw.AfterModel(ctx, inv, resp.Usage); err != nil {
-			return fail(e.Seq, nil, "", err)
+			return mwFail(e.Seq, err)
 		}
 	}
 	return modelResult{seq: e.Seq, outputJSON: outputJSON, usage: resp.Usage,
