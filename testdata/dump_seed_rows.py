@@ -15,7 +15,7 @@ dst.mkdir(parents=True, exist_ok=True)
 cols = ["run_id", "seq", "event_id", "tenant_id", "event_type", "prev_event_hash",
         "event_hash", "timestamp", "payload_json"]
 for db in sorted(src.glob("*.db")):
-    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    con = sqlite3.connect(f"file:{db}?mode=ro&immutable=1", uri=True)
     rows = con.execute(f"SELECT {', '.join(cols)} FROM kernel_events ORDER BY run_id, seq").fetchall()
     con.close()
     with open(dst / (db.stem + ".jsonl"), "w", encoding="utf-8") as out:
