@@ -1,0 +1,103 @@
+package artana_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"testing"
+
+	"github.com/artana-go/artana"
+)
+
+// seedLedger is a read-only Store over events the Python original wrote;
+// any append fails the test.
+type seedLedger struct {
+	t    *testing.T
+	runs map[string][]artana.Event
+}
+
+func (s *seedLedger) Append(context.Context, string, string, artana.Payload) (artana.Event, error) {
+	s.t.Error("the replayed workflow appended an event")
+	return artana.Event{}, errors.New("read-only ledger")
+}
+
+func (s *seedLedger) Events(_ context.Context, runID string, afterSeq int64) ([]artana.Event, error) {
+	var out []artana.Event
+	for _, e := range s.runs[runID] {
+		if e.Seq > afterSeq {
+			out = append(out, e)
+		}
+	}
+	return out, nil
+}
+
+func (s *seedLedger) Runs(context.Context) ([]artana.RunInfo, error) { return nil, nil }
+func (s *seedLedger) Close() error                                   { return nil }
+
+type seedNote struct {
+	Note  string  `json:"note"`
+	Score float64 `json:"score"`
+}
+
+// The workflows the Python original wrote (sqlite/testdata/gen_seed_ledgers.py,
+// dumped to testdata/seed_rows/workflow.jsonl) replay in Go: the same
+// workflow completes without running an action and without appending, the
+// results decoded from the seed's json_step_serde and pydantic_step_serde
+// bytes, and the named pause found resumed with the human's input.
+func TestReplaySeedWorkflow(t *testing.T) {
+	runs, _, _ := readSeedRows(t, "testdata/seed_rows/workflow.jsonl")
+	k := artana.New(&seedLedger{t: t, runs: runs}, nil)
+	tenant := artana.Tenant{ID: "org_flow", BudgetUSD: 1}
+	ctx := context.Background()
+	mustNotRun := func(string) { t.Error("a step action ran on replay") }
+
+	simple, err := artana.RunWorkflow(ctx, k, tenant, "workflow_complete", func(ctx context.Context, wf *artana.Workflow) (string, error) {
+		return artana.Step(ctx, wf, "only", func(context.Context) (string, error) { mustNotRun("only"); return "", nil })
+	})
+	if err != nil || simple.Status != artana.WorkflowComplete || simple.Output != "done" {
+		t.Fatalf("workflow_complete: %+v, %v", simple, err)
+	}
+
+	pydantic := artana.Serde[seedNote]{
+		Marshal:   func(n seedNote) (string, error) { b, err := json.Marshal(n); return string(b), err },
+		Unmarshal: func(s string, n *seedNote) error { return json.Unmarshal([]byte(s), n) },
+	}
+	type fetched struct {
+		Items []any `json:"items"`
+		OK    bool  `json:"ok"`
+	}
+	var human seedNote
+	res, err := artana.RunWorkflow(ctx, k, tenant, "workflow_paused_resumed", func(ctx context.Context, wf *artana.Workflow) (seedNote, error) {
+		a, err := artana.Step(ctx, wf, "fetch", func(context.Context) (fetched, error) { mustNotRun("fetch"); return fetched{}, nil })
+		if err != nil || !a.OK || len(a.Items) != 3 || a.Items[2] != "ü" {
+			t.Errorf("fetch replayed %+v, %v", a, err)
+		}
+		b, err := artana.Step(ctx, wf, "score", func(context.Context) (seedNote, error) { mustNotRun("score"); return seedNote{}, nil },
+			artana.WithSerde(pydantic))
+		if err != nil {
+			return b, err
+		}
+		input, err := wf.Pause(ctx, artana.PauseRequest{Reason: "needs human review", StepKey: "review"})
+		if err != nil {
+			return b, err
+		}
+		if err := json.Unmarshal(input, &human); err != nil {
+			return b, err
+		}
+		return b, nil
+	})
+	if err != nil || res.Status != artana.WorkflowComplete {
+		t.Fatalf("workflow_paused_resumed: %+v, %v", res, err)
+	}
+	if res.Output != (seedNote{"naïve ✓", 1e-05}) || human != (seedNote{"approved by Zoë", 100}) {
+		t.Fatalf("output %+v, human input %+v", res.Output, human)
+	}
+
+	// A workflow that names its steps differently is refused.
+	_, err = artana.RunWorkflow(ctx, k, tenant, "workflow_complete", func(ctx context.Context, wf *artana.Workflow) (string, error) {
+		return artana.Step(ctx, wf, "renamed", func(context.Context) (string, error) { return "", nil })
+	})
+	if !errors.Is(err, artana.ErrReplayMismatch) {
+		t.Fatalf("renamed step: %v", err)
+	}
+}
