@@ -1,17 +1,49 @@
 // Package artana is a durable, event-sourced execution kernel for LLM
 // agents, shaped as a deterministic record/replay test toolkit.
 //
-// Every model call and tool call an agent makes goes through the kernel and
-// is written to an append-only, hash-chained event log (a Store). Running
-// the same run again replays it from the log: no model is called, no tool
-// re-executes and no event is added.
+// Every model call and tool call an agent makes goes through a Kernel and is
+// written to an append-only, hash-chained event log, a Store. Running the
+// same run again replays it from the log: no model is called, no tool
+// re-executes and no event is added. Tests rely on that one property.
+//
+// # Runs and steps
+//
+// New builds a kernel over a Store and a Model (NewEnforced also insists on
+// the PII scrubber, quota and capability guard middleware). StartRun opens
+// a run for a Tenant; LoadRun and OpenRun find it again, in this process or
+// the next. A run advances by steps:
+//
+//   - StepModel[T] asks the model for a value of type T. The output JSON
+//     Schema is derived from T and the answer is decoded strictly into T.
+//     A step with the same model, prompt, messages and step key as a
+//     logged one replays its logged answer.
+//   - StepTool runs a registered tool (RegisterTool) in two phases:
+//     tool_requested is logged before the call, tool_completed after it.
+//     A request found without its completion is an unknown outcome: replay
+//     halts with ErrUnknownOutcome until ReconcileTool re-runs it with the
+//     same idempotency key.
+//   - RunWorkflow and Step run plain Go functions as replayable workflow
+//     steps; Pause and Resume wait for a human.
+//   - Chat is the one-call convenience: open or start the run, then one
+//     typed model step.
+//
+// Replay costs the same at event 10 and at event 100,000: the kernel keeps
+// an index per run and reads only the events it has not seen, so two
+// kernels, or two processes, on one store still see each other's appends.
+//
+// # The log
 //
 // The log is wire-compatible with the Python original of artana: the nine
-// event types and their payloads have the same fields, and Event.ComputeHash
-// produces the same bytes, using Python-style canonical JSON
-// (CanonicalPayload) and Python isoformat timestamps (FormatTimestamp).
+// event types and their payloads have the same fields and defaults, and
+// Event.ComputeHash produces the same bytes, using Python-style canonical
+// JSON (CanonicalPayload: sorted keys, compact, ensure_ascii escapes,
+// Python float repr) and Python isoformat timestamps (FormatTimestamp).
+// VerifyChain and ChainVerifier name the first bad seq and why.
 //
-// This package has no third-party dependencies. Stores that need one live in
-// their own packages: sqlite for the Python original's ledger format, and
-// cassettes for reviewable files in testdata/.
+// MemStore keeps runs in memory. Stores with a dependency live in their own
+// packages, so that importing this one compiles neither SQLite nor an LLM
+// SDK: sqlite writes the Python original's ledger format, and cassettes
+// keeps each run as a reviewable file in testdata/. Package recorder
+// records a live Model into a cassette and replays it in go test, and
+// artanatest turns the replay guarantees into one-line assertions.
 package artana
