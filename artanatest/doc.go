@@ -11,8 +11,10 @@
 // NewKernel returns a kernel on an in-memory store whose log is
 // byte-stable: timestamps from 2025-01-01 00:00:00 UTC one second apart,
 // event ids counting up (Deterministic), run ids "run-1", "run-2", ...
-// (RunIDs). NewKernelWithStore takes any store. Both close the kernel when
-// the test ends.
+// (RunIDs). It has the default middleware (artana.DefaultMiddleware, see
+// DefaultKernelOptions), so tenants that run model steps need a BudgetUSD.
+// NewKernelWithStore takes any store. Both close the kernel when the test
+// ends.
 //
 // FakeModel is a scripted artana.Model: a queue of Reply values (output as
 // a Go value or JSON, usage, tool calls, or an error), then CompleteFn. An

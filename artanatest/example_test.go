@@ -46,7 +46,7 @@ type Decision struct {
 // classify is an agent: it opens its run by id, so that it resumes, and
 // asks the model for a label.
 func classify(ctx context.Context, k *artana.Kernel) (Decision, error) {
-	run, err := k.OpenRun(ctx, artana.Tenant{ID: "acme"}, "ticket-42")
+	run, err := k.OpenRun(ctx, artana.Tenant{ID: "acme", BudgetUSD: 1}, "ticket-42")
 	if err != nil {
 		return Decision{}, err
 	}
@@ -62,7 +62,7 @@ func ExampleNewKernel() {
 	model := artanatest.NewFakeModel(t, artanatest.Reply{Output: Decision{Label: "billing"}})
 	k := artanatest.NewKernel(t, model)
 	ctx := t.Context()
-	run, _ := k.StartRun(ctx, artana.Tenant{ID: "acme"}, "")
+	run, _ := k.StartRun(ctx, artana.Tenant{ID: "acme", BudgetUSD: 1}, "")
 	_, _ = artana.StepModel[Decision](ctx, k, run, artana.ModelStep{Model: "gpt-4o-mini", Prompt: "Classify"})
 	events, _ := k.Store().Events(ctx, run.ID, 0)
 	for _, e := range events {
@@ -148,7 +148,7 @@ func ExampleAssertHaltsOnUnknownOutcome() {
 		return json.RawMessage(fmt.Sprintf(`{"refund_id":"R-%d"}`, executions)), nil
 	})
 	k := artanatest.NewKernel(t, nil, artana.WithTools(tools))
-	run, _ := k.StartRun(t.Context(), artana.Tenant{ID: "acme"}, "")
+	run, _ := k.StartRun(t.Context(), artana.Tenant{ID: "acme", BudgetUSD: 1}, "")
 	res := artanatest.AssertHaltsOnUnknownOutcome(t, k, run,
 		artana.ToolStep{Tool: "refund", Args: map[string]string{"order": "A-1"}, StepKey: "refund"},
 		func() int { return executions })

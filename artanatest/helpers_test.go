@@ -143,7 +143,7 @@ type refundArgs struct {
 	Cents int    `json:"cents"`
 }
 
-var tenant = artana.Tenant{ID: "acme"}
+var tenant = artana.Tenant{ID: "acme", BudgetUSD: 1}
 
 func triage(ctx context.Context, k *artana.Kernel) (verdict, error) {
 	run, err := k.OpenRun(ctx, tenant, "ticket-1")

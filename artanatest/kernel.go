@@ -53,7 +53,7 @@ func NewStore(t testing.TB) *artana.MemStore {
 // or runs tools). Its log is byte-stable: timestamps and event ids come
 // from Deterministic, and StartRun without a run id issues "run-1",
 // "run-2", ... (RunIDs). The kernel has the default middleware
-// (DefaultKernelOptions), then opts, which may override any of this (for
+// (DefaultKernelOptions: tenants need a budget), then opts, which may override any of this (for
 // example another artana.WithRunIDs). The kernel, and so its store, is
 // closed when the test ends.
 func NewKernel(t testing.TB, model artana.Model, opts ...artana.Option) *artana.Kernel {
@@ -78,12 +78,14 @@ func NewKernelWithStore(t testing.TB, store artana.Store, model artana.Model, op
 }
 
 // DefaultKernelOptions returns the options NewKernel gives every kernel
-// before the caller's, and that AssertReplays gives its replay kernel:
-// the root package's default middleware. The root package does not define
-// a default middleware chain yet, so the list is empty; add middleware
-// with artana.WithMiddleware.
+// before the caller's, and that AssertReplays gives its replay kernel: the
+// root package's default middleware, artana.DefaultMiddleware (PII
+// scrubber, quota, capability guard). The quota needs every tenant that
+// runs a model step to have a BudgetUSD greater than 0. For a kernel
+// without this middleware, build it with artana.New on NewStore(t) and
+// artana.WithRunIDs(RunIDs()).
 func DefaultKernelOptions() []artana.Option {
-	return nil
+	return []artana.Option{artana.WithMiddleware(artana.DefaultMiddleware()...)}
 }
 
 // newKernel builds a kernel; kept in one place so that the constructors

@@ -186,3 +186,28 @@ func TestFakeModelConcurrent(t *testing.T) {
 		t.Fatalf("%d distinct replies and %d calls, want %d each", len(unique), m.Calls(), n)
 	}
 }
+
+func TestNewKernelHasDefaultMiddleware(t *testing.T) {
+	k := artanatest.NewKernel(t, artanatest.NewFakeModel(t, artanatest.Reply{Output: verdict{"ok"}}))
+	ctx := t.Context()
+	// The quota refuses a tenant without a budget.
+	broke, err := k.StartRun(ctx, artana.Tenant{ID: "broke"}, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = artana.StepModel[verdict](ctx, k, broke, artana.ModelStep{Model: "m", Prompt: "hi"})
+	if !errors.Is(err, artana.ErrInvalidInput) || !strings.Contains(err.Error(), "Quota") {
+		t.Errorf("step of a tenant without budget: %v, want the quota's refusal", err)
+	}
+	// The PII scrubber redacts the prompt before it is logged.
+	run, err := k.StartRun(ctx, tenant, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := artana.StepModel[verdict](ctx, k, run, artana.ModelStep{Model: "m", Prompt: "mail jane@example.com"}); err != nil {
+		t.Fatal(err)
+	}
+	if log := eventsText(t, k.Store(), run.ID); strings.Contains(log, "jane@example.com") {
+		t.Errorf("the default middleware did not scrub the prompt:\n%s", log)
+	}
+}
