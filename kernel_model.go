@@ -46,6 +46,10 @@ type StepModelResult[T any] struct {
 // (an *OutputError, matching ErrOutputInvalid, if it does not fit; nothing
 // is logged then) and model_completed is logged.
 //
+// A turn in which the model only asks for tool calls (no output at all)
+// is logged with an empty output_json; its Output is the zero T and the
+// calls are in ToolCalls.
+//
 // Tools whose capability the tenant lacks are never offered.
 func StepModel[T any](ctx context.Context, k *Kernel, run Run, step ModelStep) (StepModelResult[T], error) {
 	var res StepModelResult[T]
@@ -73,6 +77,11 @@ func StepModel[T any](ctx context.Context, k *Kernel, run Run, step ModelStep) (
 		run.ID, r.seq, r.outputJSON, r.usage, r.toolCalls, r.replayed
 	return res, nil
 }
+
+// toolCallsOnly reports whether a model turn only asked for tool calls:
+// no output at all, and at least one call. Such a turn is logged with an
+// empty output_json and yields the zero output value.
+func toolCallsOnly(outputJSON string, calls int) bool { return outputJSON == "" && calls > 0 }
 
 type modelResult struct {
 	seq        int64
@@ -138,8 +147,10 @@ func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *
 	}
 	if m != nil && m.completed != nil {
 		c := m.completed
-		if _, err := decode(c.OutputJSON); err != nil {
-			return fail(m.doneSeq, ErrReplayMismatch, "the logged output does not fit the output type", err)
+		if !toolCallsOnly(c.OutputJSON, len(c.ToolCalls)) {
+			if _, err := decode(c.OutputJSON); err != nil {
+				return fail(m.doneSeq, ErrReplayMismatch, "the logged output does not fit the output type", err)
+			}
 		}
 		calls := make([]ToolCall, len(c.ToolCalls))
 		for i, tc := range c.ToolCalls {
@@ -174,7 +185,10 @@ func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *
 	if err != nil {
 		return fail(0, nil, "model "+inv.Model, err)
 	}
-	outputJSON, err := decode(resp.OutputJSON)
+	outputJSON := ""
+	if !toolCallsOnly(resp.OutputJSON, len(resp.ToolCalls)) {
+		outputJSON, err = decode(resp.OutputJSON)
+	}
 	if err != nil {
 		return fail(0, nil, "model "+inv.Model+" (nothing logged; the next step retries the call)", err)
 	}
