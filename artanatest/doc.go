@@ -43,10 +43,10 @@
 //
 //	go test -run '^TestTriage$' -update ./triage
 //
-// goldie registers the -update flag in every test binary that links it,
-// and so does every package importing artanatest: such a test package
-// must not define a flag named update of its own (the flag package panics
-// on the duplicate). With a store whose clock or ids are not deterministic,
+// goldie registers the -update flag (and -template and -clean) in every
+// binary that links it, which includes every test binary importing
+// artanatest: such a test package must not define flags of those names
+// itself (the flag package panics on the duplicate). With a store whose clock or ids are not deterministic,
 // NormalizeVolatile replaces ids, timestamps, hashes, the run id and
 // idempotency keys with stable placeholders.
 //

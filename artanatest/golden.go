@@ -134,8 +134,9 @@ func normalize(text []byte, events []artana.Event) []byte {
 // diff and the command that rewrites the file. Use NormalizeVolatile for a
 // store whose clock or ids are not deterministic.
 //
-// goldie defines the -update flag in every test binary that links it, so
-// a test package using artanatest must not define its own -update flag.
+// goldie defines the -update, -template and -clean flags in every binary
+// that links it, so a test package using artanatest must not define flags
+// of those names itself.
 func AssertGoldenEvents(t testing.TB, store artana.Store, runID string, opts ...GoldenOption) {
 	t.Helper()
 	var cfg goldenConfig
