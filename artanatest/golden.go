@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/artana"
+	"github.com/artana-go/artana/internal/gotestcmd"
 	"github.com/artana-go/artana/cassettes"
 	"github.com/sebdah/goldie/v2"
 )
@@ -163,7 +164,7 @@ func AssertGoldenEvents(t testing.TB, store artana.Store, runID string, opts ...
 	}
 	g := goldie.New(t)
 	path := g.GoldenFileName(t, name)
-	rewrite := "go test -run " + runPattern(t.Name()) + " -update " + packageDir()
+	rewrite := "go test -run " + gotestcmd.Quote(gotestcmd.RunPattern(t.Name())) + " -update " + gotestcmd.PackageDir()
 	if updateFlag() {
 		if err := g.Update(t, name, got); err != nil {
 			t.Fatalf("artanatest: AssertGoldenEvents: write %s: %v", path, err)
@@ -200,36 +201,4 @@ func updateFlag() bool {
 	}
 	b, _ := g.Get().(bool)
 	return b
-}
-
-// runPattern returns the -run pattern that selects exactly the test name.
-func runPattern(name string) string {
-	parts := strings.Split(name, "/")
-	for i, p := range parts {
-		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
-	}
-	return "'" + strings.ReplaceAll(strings.Join(parts, "/"), "'", `'\''`) + "'"
-}
-
-// packageDir returns the current directory relative to the module root,
-// as go test takes it: "./pkg", or "." at the root.
-func packageDir() string {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "."
-	}
-	for dir := wd; ; {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			rel, err := filepath.Rel(dir, wd)
-			if err != nil || rel == "." {
-				return "."
-			}
-			return "./" + filepath.ToSlash(rel)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "."
-		}
-		dir = parent
-	}
 }

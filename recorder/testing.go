@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/artana"
+	"github.com/artana-go/artana/internal/gotestcmd"
 )
 
 // FlagName is the test flag that turns recording on: -artana.record=REGEXP
@@ -86,38 +87,8 @@ func CassetteName(name string) string {
 //
 //	go test -run '^TestX$/^sub$' -artana.record='^TestX/sub$' ./pkg
 func RerecordCommand(name, pkgDir string) string {
-	parts := strings.Split(name, "/")
-	for i, p := range parts {
-		parts[i] = "^" + regexp.QuoteMeta(p) + "$"
-	}
-	run := strings.Join(parts, "/")
 	rec := "^" + regexp.QuoteMeta(name) + "$"
-	return fmt.Sprintf("go test -run %s -%s=%s %s", shellQuote(run), FlagName, shellQuote(rec), pkgDir)
-}
-
-func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
-
-// packageDir returns the current directory relative to the module root,
-// in the form go test takes: "./recorder", or "." at the root.
-func packageDir() string {
-	wd, err := os.Getwd()
-	if err != nil {
-		return "."
-	}
-	for dir := wd; ; {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			rel, err := filepath.Rel(dir, wd)
-			if err != nil || rel == "." {
-				return "."
-			}
-			return "./" + filepath.ToSlash(rel)
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "."
-		}
-		dir = parent
-	}
+	return fmt.Sprintf("go test -run %s -%s=%s %s", gotestcmd.Quote(gotestcmd.RunPattern(name)), FlagName, gotestcmd.Quote(rec), pkgDir)
 }
 
 // New returns a Recorder for the test t, wrapping live, with the cassette
@@ -144,7 +115,7 @@ func New(t testing.TB, live artana.Model, opts ...Option) *Recorder {
 		cfg.dir = filepath.Join("testdata", "cassettes")
 	}
 	path := filepath.Join(cfg.dir, CassetteName(name))
-	cfg.rerecord = RerecordCommand(name, packageDir())
+	cfg.rerecord = RerecordCommand(name, gotestcmd.PackageDir())
 	if !cfg.modeSet {
 		var flagValue string
 		if recordFlag != nil {
