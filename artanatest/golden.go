@@ -15,8 +15,8 @@ import (
 	"testing"
 
 	"github.com/artana-go/artana"
-	"github.com/artana-go/artana/internal/gotestcmd"
 	"github.com/artana-go/artana/cassettes"
+	"github.com/artana-go/artana/internal/gotestcmd"
 	"github.com/sebdah/goldie/v2"
 )
 
