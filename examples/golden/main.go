@@ -1,0 +1,454 @@
+// Command golden is the Go port of the Python original's golden example:
+// the canonical, production-leaning use of artana. It proves eight
+// features, printing each, and checks every invariant it claims; if one
+// fails it says which and exits with status 1.
+//
+//  1. The enforced policy and the default middleware stack, in the order
+//     the kernel runs it (PIIScrubber, Quota, CapabilityGuard).
+//  2. A kernel-issued run id (StartRun with no id).
+//  3. A model call through artana.Chat with structured output (Decision).
+//  4. Deterministic replay of that call: same output, no model call, no
+//     event appended.
+//  5. A tool (submit_transfer, requiring the capability finance:write) that
+//     fails once with an unknown outcome, which the log records.
+//  6. The step halting on replay before reconciliation, without running
+//     the tool again or logging a new request.
+//  7. ReconcileTool running the tool again with the same idempotency key
+//     and logging its success.
+//  8. The reconciled result replaying from the log.
+//
+// The log is a SQLite ledger (package sqlite) in a temporary directory,
+// removed at the end; pass -db to keep it and inspect it with
+// artana-replay.
+//
+// Run it offline, from the repository root; the model's answer is replayed
+// from the committed cassette testdata/golden.cassette and nothing touches
+// the network:
+//
+//	go run ./examples/golden
+//
+// Record a fresh cassette against a real OpenAI-compatible endpoint
+// (OPENAI_BASE_URL selects one other than OpenAI's):
+//
+//	OPENAI_API_KEY=... go run ./examples/golden -record
+//
+// The committed cassette was recorded with that record path, against a
+// local stand-in OpenAI-compatible server (the test
+// TestRecordAgainstStandIn, run with
+// go test ./examples/golden -run TestRecordAgainstStandIn -args -standin)
+// that answers with Chat Completions bodies shaped like OpenAI's; no real
+// model produced it. Re-record it against a real endpoint with the command
+// above.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+
+	"github.com/artana-go/artana"
+	"github.com/artana-go/artana/sqlite"
+)
+
+// Decision is the structured output asked of the model.
+type Decision struct {
+	Approved bool   `json:"approved"`
+	Reason   string `json:"reason"`
+}
+
+// TransferArgs are the arguments of the submit_transfer tool.
+type TransferArgs struct {
+	AccountID string `json:"account_id"`
+	Amount    string `json:"amount"`
+}
+
+const (
+	modelName     = "gpt-4o-mini"
+	modelStepKey  = "decision.v1"
+	toolStepKey   = "transfer.acc_1.10.v1"
+	toolName      = "submit_transfer"
+	prompt        = "Respond only as JSON for schema {approved:boolean,reason:string}. Approve this request and give a short reason."
+	cassetteUnder = "examples/golden/testdata/golden.cassette"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "golden:", err)
+		os.Exit(1)
+	}
+}
+
+// run runs the example; a nil error means every invariant held.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	fs := flag.NewFlagSet("golden", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	record := fs.Bool("record", false, "call the live endpoint (OPENAI_API_KEY, OPENAI_BASE_URL) and rewrite the cassette")
+	cassette := fs.String("cassette", cassetteUnder, "the cassette to replay, or to rewrite with -record")
+	db := fs.String("db", "", "keep the SQLite ledger at this path (default: a temporary file, removed at the end)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil // the usage is printed
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q; see -help", fs.Args())
+	}
+
+	rec, finish, err := openModel(*cassette, *record)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, finish(err == nil)) }()
+	model := &countingModel{Model: rec}
+
+	ledger := *db
+	if ledger == "" {
+		dir, err := os.MkdirTemp("", "artana-golden-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		ledger = filepath.Join(dir, "golden.db")
+	}
+	store, err := sqlite.Open(ctx, ledger)
+	if err != nil {
+		return err
+	}
+
+	g := &golden{out: stdout, model: model, answeredBy: "the cassette " + *cassette + " (replay, no network)"}
+	if *record {
+		g.answeredBy = "the live endpoint (recording into " + *cassette + ")"
+	}
+	return g.prove(ctx, store)
+}
+
+// countingModel counts the calls that reach the model.
+type countingModel struct {
+	artana.Model
+	calls int
+}
+
+func (m *countingModel) Complete(ctx context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
+	m.calls++
+	return m.Model.Complete(ctx, req)
+}
+
+// golden holds what the features share.
+type golden struct {
+	out        io.Writer
+	model      *countingModel
+	answeredBy string
+
+	k            *artana.Kernel
+	run          artana.Run
+	toolAttempts int
+}
+
+// feature prints a feature's heading and its details, in order.
+func (g *golden) feature(name string, details ...any) {
+	fmt.Fprintf(g.out, "\n=== %s ===\n", name)
+	for i := 0; i+1 < len(details); i += 2 {
+		fmt.Fprintf(g.out, "%s: %v\n", details[i], details[i+1])
+	}
+}
+
+// invariant returns an error naming the feature and what broke, or nil if
+// ok.
+func invariant(feature string, ok bool, format string, args ...any) error {
+	if ok {
+		return nil
+	}
+	return fmt.Errorf("%s: invariant failed: %s", feature, fmt.Sprintf(format, args...))
+}
+
+func (g *golden) events(ctx context.Context) ([]artana.Event, error) {
+	return g.k.Store().Events(ctx, g.run.ID, 0)
+}
+
+func (g *golden) prove(ctx context.Context, store artana.Store) error {
+	// Feature 1: the enforced policy refuses a kernel without the
+	// mandatory middleware, and accepts the default stack.
+	const f1 = "Feature 1 - Enforced Policy + Middleware Order"
+	_, bare := artana.NewEnforced(artana.NewMemStore(), nil)
+	stack := artana.OrderMiddleware(artana.DefaultMiddleware())
+	names := make([]string, len(stack))
+	for i, m := range stack {
+		names[i] = strings.TrimPrefix(fmt.Sprintf("%T", m), "artana.")
+	}
+	g.feature(f1,
+		"policy_mode", "enforced",
+		"middleware_order", names,
+		"kernel_without_middleware_refused", errors.Is(bare, artana.ErrPolicyViolation))
+	if err := invariant(f1, errors.Is(bare, artana.ErrPolicyViolation),
+		"NewEnforced without middleware returned %v, want ErrPolicyViolation", bare); err != nil {
+		store.Close()
+		return err
+	}
+	if got := strings.Join(names, ","); got != "PIIScrubber,Quota,CapabilityGuard" {
+		store.Close()
+		return invariant(f1, false, "middleware order %s, want PIIScrubber,Quota,CapabilityGuard", got)
+	}
+
+	k, err := artana.NewEnforced(store, g.model, artana.WithMiddleware(artana.DefaultMiddleware()...))
+	if err != nil {
+		store.Close()
+		return err
+	}
+	defer k.Close() // closes the store
+	g.k = k
+	err = artana.RegisterTool(k.Tools(), toolName, g.submitTransfer,
+		artana.WithCapability("finance:write"),
+		artana.WithDescription("Submit a money transfer from an account."))
+	if err != nil {
+		return err
+	}
+
+	for _, prove := range []func(context.Context) error{g.runAndReplayModel, g.unknownOutcomeAndReconcile} {
+		if err := prove(ctx); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(g.out, "\n✅ All golden features validated.")
+	return nil
+}
+
+// submitTransfer is the tool: its first attempt fails as a dropped
+// connection would, after the request may have reached the bank, so its
+// outcome is unknown; later attempts succeed.
+func (g *golden) submitTransfer(ctx context.Context, a TransferArgs) (map[string]string, error) {
+	g.toolAttempts++
+	if g.toolAttempts == 1 {
+		// A plain error (not TransientToolError or PermanentToolError) is
+		// logged as unknown_outcome.
+		return nil, errors.New("simulated network drop after request submission")
+	}
+	return map[string]string{"status": "submitted", "account_id": a.AccountID, "amount": a.Amount}, nil
+}
+
+// runAndReplayModel proves features 2 to 4.
+func (g *golden) runAndReplayModel(ctx context.Context) error {
+	tenant := artana.Tenant{
+		ID:           "org_live",
+		Capabilities: []string{"decision:approve", "finance:write"},
+		BudgetUSD:    0.20,
+	}
+	const f2 = "Feature 2 - Kernel-Issued Run"
+	run, err := g.k.StartRun(ctx, tenant, "")
+	if err != nil {
+		return err
+	}
+	g.run = run
+	g.feature(f2, "run_id", run.ID, "tenant_id", run.Tenant.ID)
+	if err := invariant(f2, len(run.ID) == 32, "run id %q is not 32 hex digits", run.ID); err != nil {
+		return err
+	}
+
+	const f3 = "Feature 3 - Live Model Call"
+	step := artana.ModelStep{Model: modelName, Prompt: prompt, StepKey: modelStepKey}
+	first, err := artana.Chat[Decision](ctx, g.k, tenant, run.ID, step)
+	if err != nil {
+		return err
+	}
+	afterFirst, err := g.events(ctx)
+	if err != nil {
+		return err
+	}
+	g.feature(f3,
+		"answered_by", g.answeredBy,
+		"replayed", first.Replayed,
+		"output", first.OutputJSON,
+		"usage", usage(first.Usage),
+		"event_types", eventTypes(afterFirst))
+	if err := invariant(f3, !first.Replayed && g.model.calls == 1,
+		"replayed=%v after %d model calls, want a fresh call", first.Replayed, g.model.calls); err != nil {
+		return err
+	}
+
+	const f4 = "Feature 4 - Deterministic Model Replay"
+	second, err := artana.Chat[Decision](ctx, g.k, tenant, run.ID, step)
+	if err != nil {
+		return err
+	}
+	afterSecond, err := g.events(ctx)
+	if err != nil {
+		return err
+	}
+	g.feature(f4,
+		"replayed", second.Replayed,
+		"output_matches_live", second.Output == first.Output,
+		"event_count_unchanged", len(afterSecond) == len(afterFirst),
+		"model_calls", g.model.calls,
+		"usage", usage(second.Usage),
+		"event_types", eventTypes(afterSecond))
+	return errors.Join(
+		invariant(f4, second.Replayed, "the second call was not replayed from the log"),
+		invariant(f4, second.Output == first.Output, "replayed output %+v differs from %+v", second.Output, first.Output),
+		invariant(f4, len(afterSecond) == len(afterFirst), "replay appended events (%d before, %d after)", len(afterFirst), len(afterSecond)),
+		invariant(f4, g.model.calls == 1, "replay called the model (%d calls)", g.model.calls),
+	)
+}
+
+// unknownOutcomeAndReconcile proves features 5 to 8.
+func (g *golden) unknownOutcomeAndReconcile(ctx context.Context) error {
+	step := artana.ToolStep{Tool: toolName, Args: TransferArgs{AccountID: "acc_1", Amount: "10.00"}, StepKey: toolStepKey}
+
+	const f5 = "Feature 5 - Unknown Tool Outcome Recorded"
+	_, stepErr := g.k.StepTool(ctx, g.run, step)
+	if stepErr == nil {
+		return invariant(f5, false, "the first tool attempt succeeded; it should fail with an unknown outcome")
+	}
+	if !errors.Is(stepErr, artana.ErrUnknownOutcome) {
+		return fmt.Errorf("%s: %w", f5, stepErr)
+	}
+	afterUnknown, err := g.events(ctx)
+	if err != nil {
+		return err
+	}
+	unknown, requestID := latestToolCompletion(afterUnknown, toolName, toolStepKey)
+	requested := countToolRequests(afterUnknown, toolName, toolStepKey)
+	outcome := artana.ToolOutcome("")
+	if unknown != nil {
+		outcome = unknown.Outcome
+	}
+	g.feature(f5,
+		"error", stepErr,
+		"tool_attempts", g.toolAttempts,
+		"latest_tool_outcome", outcome,
+		"latest_request_id", requestID,
+		"tool_requested_count", requested)
+	if err := errors.Join(
+		invariant(f5, outcome == artana.OutcomeUnknown, "latest tool outcome %q, want unknown_outcome", outcome),
+		invariant(f5, requested == 1, "%d tool_requested events, want 1", requested),
+		invariant(f5, g.toolAttempts == 1, "the tool ran %d times, want 1", g.toolAttempts),
+	); err != nil {
+		return err
+	}
+
+	const f6 = "Feature 6 - Replay Halt Before Reconciliation"
+	_, haltErr := g.k.StepTool(ctx, g.run, step)
+	beforeReconcile, err := g.events(ctx)
+	if err != nil {
+		return err
+	}
+	requestedAfterHalt := countToolRequests(beforeReconcile, toolName, toolStepKey)
+	g.feature(f6,
+		"error", haltErr,
+		"tool_attempts", g.toolAttempts,
+		"event_count", len(beforeReconcile),
+		"tool_requested_unchanged", requestedAfterHalt == requested)
+	if err := errors.Join(
+		invariant(f6, errors.Is(haltErr, artana.ErrUnknownOutcome), "the replayed step returned %v, want ErrUnknownOutcome", haltErr),
+		invariant(f6, requestedAfterHalt == requested, "the halt logged a new tool_requested (%d, then %d)", requested, requestedAfterHalt),
+		invariant(f6, len(beforeReconcile) == len(afterUnknown), "the halt appended events (%d, then %d)", len(afterUnknown), len(beforeReconcile)),
+		invariant(f6, g.toolAttempts == 1, "the halt ran the tool again (%d attempts)", g.toolAttempts),
+	); err != nil {
+		return err
+	}
+
+	const f7 = "Feature 7 - Tool Reconciliation"
+	reconciled, err := g.k.ReconcileTool(ctx, g.run, step)
+	if err != nil {
+		return fmt.Errorf("%s: %w", f7, err)
+	}
+	afterReconcile, err := g.events(ctx)
+	if err != nil {
+		return err
+	}
+	success, _ := latestToolCompletion(afterReconcile, toolName, toolStepKey)
+	outcome = ""
+	sameKey := false
+	if success != nil {
+		outcome = success.Outcome
+		sameKey = unknown.ReceivedIdempotencyKey != nil && success.ReceivedIdempotencyKey != nil &&
+			*success.ReceivedIdempotencyKey == *unknown.ReceivedIdempotencyKey
+	}
+	g.feature(f7,
+		"reconciled_result", reconciled.ResultJSON,
+		"tool_attempts", g.toolAttempts,
+		"new_event_appended", len(afterReconcile) == len(beforeReconcile)+1,
+		"same_idempotency_key", sameKey,
+		"latest_tool_outcome", outcome)
+	if err := errors.Join(
+		invariant(f7, outcome == artana.OutcomeSuccess, "latest tool outcome %q, want success", outcome),
+		invariant(f7, len(afterReconcile) == len(beforeReconcile)+1, "reconcile appended %d events, want 1", len(afterReconcile)-len(beforeReconcile)),
+		invariant(f7, g.toolAttempts == 2, "the tool ran %d times, want 2", g.toolAttempts),
+		invariant(f7, sameKey, "reconcile used another idempotency key"),
+	); err != nil {
+		return err
+	}
+
+	const f8 = "Feature 8 - Post-Reconcile Tool Replay"
+	replayed, err := g.k.StepTool(ctx, g.run, step)
+	if err != nil {
+		return fmt.Errorf("%s: %w", f8, err)
+	}
+	afterReplay, err := g.events(ctx)
+	if err != nil {
+		return err
+	}
+	chainErr := artana.VerifyChain(afterReplay)
+	g.feature(f8,
+		"result_matches_reconcile", replayed.ResultJSON == reconciled.ResultJSON,
+		"tool_attempts", g.toolAttempts,
+		"replayed", replayed.Replayed,
+		"seq", replayed.Seq,
+		"event_count_unchanged", len(afterReplay) == len(afterReconcile),
+		"hash_chain_verified", chainErr == nil)
+	return errors.Join(
+		invariant(f8, replayed.Replayed, "the step ran the tool instead of replaying"),
+		invariant(f8, replayed.ResultJSON == reconciled.ResultJSON, "replayed result %s differs from %s", replayed.ResultJSON, reconciled.ResultJSON),
+		invariant(f8, g.toolAttempts == 2, "the tool ran %d times, want 2", g.toolAttempts),
+		invariant(f8, len(afterReplay) == len(afterReconcile), "replay appended events (%d, then %d)", len(afterReconcile), len(afterReplay)),
+		invariant(f8, chainErr == nil, "the log's hash chain does not verify: %v", chainErr),
+	)
+}
+
+// latestToolCompletion returns the last tool_completed answering a
+// tool_requested of tool with stepKey, and that request's event id.
+func latestToolCompletion(events []artana.Event, tool, stepKey string) (*artana.ToolCompleted, string) {
+	requests := map[string]bool{}
+	for _, e := range events {
+		if r, ok := e.Payload.(*artana.ToolRequested); ok && r.ToolName == tool && r.StepKey != nil && *r.StepKey == stepKey {
+			requests[e.ID] = true
+		}
+	}
+	for i := len(events) - 1; i >= 0; i-- {
+		if c, ok := events[i].Payload.(*artana.ToolCompleted); ok && c.RequestID != nil && requests[*c.RequestID] {
+			return c, *c.RequestID
+		}
+	}
+	return nil, ""
+}
+
+// countToolRequests counts the tool_requested events of tool with stepKey.
+func countToolRequests(events []artana.Event, tool, stepKey string) int {
+	n := 0
+	for _, e := range events {
+		if r, ok := e.Payload.(*artana.ToolRequested); ok && r.ToolName == tool && r.StepKey != nil && *r.StepKey == stepKey {
+			n++
+		}
+	}
+	return n
+}
+
+func eventTypes(events []artana.Event) []artana.EventType {
+	types := make([]artana.EventType, len(events))
+	for i, e := range events {
+		types[i] = e.Type
+	}
+	return types
+}
+
+func usage(u artana.Usage) string {
+	return fmt.Sprintf("prompt_tokens=%d completion_tokens=%d cost_usd=%g", u.PromptTokens, u.CompletionTokens, u.CostUSD)
+}
