@@ -23,12 +23,9 @@ func FormatTimestamp(t time.Time) string {
 func appendTimestamp(dst []byte, t time.Time) []byte {
 	dst = t.AppendFormat(dst, "2006-01-02T15:04:05")
 	if us := t.Nanosecond() / 1000; us != 0 {
-		dst = append(dst, '.')
-		s := strconv.Itoa(us)
-		for range 6 - len(s) {
-			dst = append(dst, '0')
-		}
-		dst = append(dst, s...)
+		dst = append(dst, '.',
+			byte('0'+us/100000), byte('0'+us/10000%10), byte('0'+us/1000%10),
+			byte('0'+us/100%10), byte('0'+us/10%10), byte('0'+us%10))
 	}
 	if t.Location() == naive {
 		return dst
