@@ -1,0 +1,146 @@
+// Command real_chat is the Go port of the Python original's
+// 02_real_litellm_chat.py: one chat with a real OpenAI-compatible model,
+// through a kernel under the enforced policy with the default middleware
+// stack, on a run whose id the kernel issues. Asked the same question
+// again on the same run, the kernel replays the answer from its log: no
+// model call, no event appended, the same output. If that does not hold
+// the command says so and exits with status 1.
+//
+// Run it offline, from the repository root; the model's answer is replayed
+// from the committed cassette testdata/real_chat.cassette:
+//
+//	go run ./examples/real_chat
+//
+// Record a fresh cassette against a real OpenAI-compatible endpoint
+// (OPENAI_BASE_URL selects one other than OpenAI's):
+//
+//	OPENAI_API_KEY=... go run ./examples/real_chat -record
+//
+// The committed cassette was recorded with that record path, against a
+// local stand-in OpenAI-compatible server (go test ./examples/real_chat
+// -run TestRecordAgainstStandIn -args -standin) that answers with Chat
+// Completions bodies shaped like OpenAI's; no real model produced it.
+// Re-record it against a real endpoint with the command above.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+
+	"github.com/artana-go/artana"
+	"github.com/artana-go/artana/sqlite"
+)
+
+// Decision is the structured output asked of the model.
+type Decision struct {
+	Approved bool   `json:"approved"`
+	Reason   string `json:"reason"`
+}
+
+const prompt = "Respond only as JSON for schema {approved:boolean,reason:string}. Approve this request and give a short reason."
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "real_chat:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	fs := flag.NewFlagSet("real_chat", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	record := fs.Bool("record", false, "call the live endpoint (OPENAI_API_KEY, OPENAI_BASE_URL) and rewrite the cassette")
+	cassette := fs.String("cassette", "examples/real_chat/testdata/real_chat.cassette", "the cassette to replay, or to rewrite with -record")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q; see -help", fs.Args())
+	}
+
+	model, finish, err := openModel(*cassette, *record)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, finish(err == nil)) }()
+
+	dir, err := os.MkdirTemp("", "artana-real-chat-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	store, err := sqlite.Open(ctx, filepath.Join(dir, "ledger.db"))
+	if err != nil {
+		return err
+	}
+	k, err := artana.NewEnforced(store, model, artana.WithMiddleware(artana.DefaultMiddleware()...))
+	if err != nil {
+		store.Close()
+		return err
+	}
+	defer k.Close() // closes the store
+
+	tenant := artana.Tenant{ID: "org_live", BudgetUSD: 0.20}
+	run, err := k.StartRun(ctx, tenant, "") // the kernel issues the run id
+	if err != nil {
+		return err
+	}
+	step := artana.ModelStep{Model: "gpt-4o-mini", Prompt: prompt}
+
+	first, err := artana.Chat[Decision](ctx, k, tenant, run.ID, step)
+	if err != nil {
+		return err
+	}
+	afterFirst, err := store.Events(ctx, run.ID, 0)
+	if err != nil {
+		return err
+	}
+	second, err := artana.Chat[Decision](ctx, k, tenant, run.ID, step)
+	if err != nil {
+		return err
+	}
+	afterSecond, err := store.Events(ctx, run.ID, 0)
+	if err != nil {
+		return err
+	}
+
+	fmt.Fprintln(stdout, "Model answered by:", answeredBy(*cassette, *record))
+	fmt.Fprintln(stdout, "Run id:", run.ID)
+	fmt.Fprintln(stdout, "Live model response:", first.OutputJSON)
+	fmt.Fprintf(stdout, "Usage: prompt_tokens=%d completion_tokens=%d cost_usd=%g\n",
+		first.Usage.PromptTokens, first.Usage.CompletionTokens, first.Usage.CostUSD)
+	fmt.Fprintln(stdout, "First replayed:", first.Replayed)
+	fmt.Fprintln(stdout, "Second replayed:", second.Replayed)
+	fmt.Fprintln(stdout, "Event types after first:", eventTypes(afterFirst))
+	fmt.Fprintln(stdout, "Event types after second:", eventTypes(afterSecond))
+
+	switch {
+	case !second.Replayed:
+		return errors.New("expected the second call to replay from the event log")
+	case len(afterFirst) != len(afterSecond):
+		return fmt.Errorf("replay appended events: %d after the first call, %d after the second", len(afterFirst), len(afterSecond))
+	case first.Output != second.Output:
+		return fmt.Errorf("replayed output %+v differs from the first %+v", second.Output, first.Output)
+	}
+	return nil
+}
+
+func eventTypes(events []artana.Event) []artana.EventType {
+	types := make([]artana.EventType, len(events))
+	for i, e := range events {
+		types[i] = e.Type
+	}
+	return types
+}
