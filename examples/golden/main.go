@@ -125,10 +125,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return err
 	}
 
-	g := &golden{out: stdout, model: model, answeredBy: "the cassette " + *cassette + " (replay, no network)"}
-	if *record {
-		g.answeredBy = "the live endpoint (recording into " + *cassette + ")"
-	}
+	g := &golden{out: stdout, model: model, answeredBy: answeredBy(*cassette, *record)}
 	return g.prove(ctx, store)
 }
 

@@ -60,3 +60,11 @@ func openModel(cassette string, record bool) (artana.Model, func(ok bool) error,
 		return os.Rename(tmp, cassette)
 	}, nil
 }
+
+// answeredBy says where the model's answers come from.
+func answeredBy(cassette string, record bool) string {
+	if record {
+		return "the live endpoint (recording into " + cassette + ")"
+	}
+	return "the cassette " + cassette + " (replay, no network)"
+}

@@ -1,0 +1,229 @@
+// Command durable_chat is the Go port of the Python original's
+// 01_durable_chat_replay.py: a durable chat whose every step is logged in a
+// SQLite ledger and replays, after a restart, from that ledger.
+//
+// It shows:
+//   - a tenant with a capability (finance:write) and a budget, and the
+//     middleware chain PIIScrubber, Quota, CapabilityGuard: the e-mail
+//     address in the prompt is redacted before the log, replay matching or
+//     the model ever see it;
+//   - a tool (submit_transfer) that requires that capability, run when the
+//     model asks for it;
+//   - replay: the same chat on the same run id, after the kernel and the
+//     ledger are closed and opened again as a restarted process would,
+//     returns the logged answer and the logged tool result without calling
+//     the model or the tool, and appends nothing.
+//
+// Unlike the seed, whose ChatClient returns the model's tool calls without
+// running them, the example runs the requested tool with StepTool, so the
+// replay covers the tool too. If an invariant fails the command says which
+// and exits with status 1.
+//
+// Run it offline, from the repository root; the model's answer is replayed
+// from the committed cassette testdata/durable_chat.cassette:
+//
+//	go run ./examples/durable_chat
+//
+// Record a fresh cassette against a real OpenAI-compatible endpoint
+// (OPENAI_BASE_URL selects one other than OpenAI's):
+//
+//	OPENAI_API_KEY=... go run ./examples/durable_chat -record
+//
+// The committed cassette was recorded with that record path, against a
+// local stand-in OpenAI-compatible server (go test ./examples/durable_chat
+// -run TestRecordAgainstStandIn -args -standin) that answers with Chat
+// Completions bodies shaped like OpenAI's; no real model produced it.
+// Re-record it against a real endpoint with the command above; a real
+// model may or may not ask for the tool.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+
+	"github.com/artana-go/artana"
+	"github.com/artana-go/artana/sqlite"
+)
+
+// TransferDecision is the structured output asked of the model.
+type TransferDecision struct {
+	Approved bool   `json:"approved"`
+	Reason   string `json:"reason"`
+}
+
+// TransferArgs are the arguments of the submit_transfer tool.
+type TransferArgs struct {
+	AccountID string `json:"account_id"`
+	Amount    string `json:"amount"`
+}
+
+const (
+	runID  = "example_run_1"
+	prompt = "Transfer 10 from acc_1. My email is user@example.com"
+)
+
+var tenant = artana.Tenant{ID: "org_demo", Capabilities: []string{"finance:write"}, BudgetUSD: 1.0}
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "durable_chat:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	fs := flag.NewFlagSet("durable_chat", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	record := fs.Bool("record", false, "call the live endpoint (OPENAI_API_KEY, OPENAI_BASE_URL) and rewrite the cassette")
+	cassette := fs.String("cassette", "examples/durable_chat/testdata/durable_chat.cassette", "the cassette to replay, or to rewrite with -record")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q; see -help", fs.Args())
+	}
+
+	model, finish, err := openModel(*cassette, *record)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, finish(err == nil)) }()
+	counted := &countingModel{Model: model}
+
+	dir, err := os.MkdirTemp("", "artana-durable-chat-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	ledger := filepath.Join(dir, "ledger.db")
+
+	c := &chat{model: counted}
+	first, err := c.session(ctx, ledger)
+	if err != nil {
+		return err
+	}
+	// The same chat again, as a restarted process would run it: a new
+	// kernel on the ledger opened again.
+	second, err := c.session(ctx, ledger)
+	if err != nil {
+		return err
+	}
+
+	fmt.Fprintln(stdout, "Model answered by:", answeredBy(*cassette, *record))
+	fmt.Fprintln(stdout, "First call replayed:", first.replayed)
+	fmt.Fprintln(stdout, "Second call replayed:", second.replayed)
+	fmt.Fprintln(stdout, "Model calls:", counted.calls)
+	fmt.Fprintln(stdout, "Tool calls:", c.toolCalls)
+	fmt.Fprintln(stdout, "Decision:", first.decision)
+	fmt.Fprintln(stdout, "Tool results:", first.toolResults)
+	fmt.Fprintln(stdout, "Logged prompt:", second.loggedPrompt)
+	fmt.Fprintln(stdout, "Event types:", second.eventTypes)
+
+	switch {
+	case !second.replayed || counted.calls != 1:
+		return fmt.Errorf("the second chat was not replayed (replayed=%v, %d model calls)", second.replayed, counted.calls)
+	case second.decision != first.decision || strings.Join(second.toolResults, "\n") != strings.Join(first.toolResults, "\n"):
+		return fmt.Errorf("the replayed chat differs: %s %v, first %s %v", second.decision, second.toolResults, first.decision, first.toolResults)
+	case c.toolCalls != len(first.toolResults):
+		return fmt.Errorf("the tool ran %d times for %d tool calls; replay must not run it", c.toolCalls, len(first.toolResults))
+	case len(second.eventTypes) != len(first.eventTypes):
+		return fmt.Errorf("replay appended events: %d, then %d", len(first.eventTypes), len(second.eventTypes))
+	case strings.Contains(second.loggedPrompt, "user@example.com"):
+		return errors.New("the e-mail address reached the log")
+	}
+	return nil
+}
+
+// chat runs the example's chat on its run.
+type chat struct {
+	model     artana.Model
+	toolCalls int // times submit_transfer ran
+}
+
+type sessionResult struct {
+	replayed     bool
+	decision     string
+	toolResults  []string
+	loggedPrompt string
+	eventTypes   []artana.EventType
+}
+
+// session opens the ledger, sends the prompt on the run runID (starting
+// it if it has no events), runs the tools the model asked for, and closes
+// the ledger.
+func (c *chat) session(ctx context.Context, ledger string) (sessionResult, error) {
+	var res sessionResult
+	store, err := sqlite.Open(ctx, ledger)
+	if err != nil {
+		return res, err
+	}
+	k := artana.New(store, c.model, artana.WithMiddleware(
+		artana.PIIScrubber{}, artana.Quota{}, artana.CapabilityGuard{}))
+	defer k.Close() // closes the store
+	err = artana.RegisterTool(k.Tools(), "submit_transfer", c.submitTransfer,
+		artana.WithCapability("finance:write"),
+		artana.WithDescription("Submit a money transfer from an account."))
+	if err != nil {
+		return res, err
+	}
+
+	answer, err := artana.Chat[TransferDecision](ctx, k, tenant, runID, artana.ModelStep{Model: "gpt-4o-mini", Prompt: prompt})
+	if err != nil {
+		return res, err
+	}
+	res.replayed, res.decision = answer.Replayed, answer.OutputJSON
+
+	run, err := k.LoadRun(ctx, tenant, runID)
+	if err != nil {
+		return res, err
+	}
+	for i, call := range answer.ToolCalls {
+		r, err := k.StepTool(ctx, run, artana.ToolStep{Tool: call.ToolName, Args: call.ArgumentsJSON, StepKey: fmt.Sprintf("tool-%d", i)})
+		if err != nil {
+			return res, err
+		}
+		res.toolResults = append(res.toolResults, r.ResultJSON)
+	}
+
+	events, err := store.Events(ctx, runID, 0)
+	if err != nil {
+		return res, err
+	}
+	for _, e := range events {
+		res.eventTypes = append(res.eventTypes, e.Type)
+		if p, ok := e.Payload.(*artana.ModelRequested); ok {
+			res.loggedPrompt = p.Prompt
+		}
+	}
+	return res, nil
+}
+
+// submitTransfer is the tool; it counts its calls.
+func (c *chat) submitTransfer(ctx context.Context, a TransferArgs) (map[string]string, error) {
+	c.toolCalls++
+	return map[string]string{"status": "submitted", "account_id": a.AccountID, "amount": a.Amount}, nil
+}
+
+// countingModel counts the calls that reach the model.
+type countingModel struct {
+	artana.Model
+	calls int
+}
+
+func (m *countingModel) Complete(ctx context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
+	m.calls++
+	return m.Model.Complete(ctx, req)
+}
