@@ -1,0 +1,152 @@
+// Command fact_extraction is the Go port of the Python original's
+// 03_fact_extraction_triplets.py: single-step fact extraction from an
+// article as subject–predicate–object triplets. One model call takes the
+// article and the extraction instructions and returns structured output
+// (ExtractedFacts, a list of Triplet), decoded strictly into Go types. The
+// step is logged and replay-safe like any other: the kernel runs under
+// the enforced policy with the default middleware stack.
+//
+// Run it offline, from the repository root; the model's answer is replayed
+// from the committed cassette testdata/fact_extraction.cassette:
+//
+//	go run ./examples/fact_extraction
+//
+// Record a fresh cassette against a real OpenAI-compatible endpoint
+// (OPENAI_BASE_URL selects one other than OpenAI's):
+//
+//	OPENAI_API_KEY=... go run ./examples/fact_extraction -record
+//
+// The committed cassette was recorded with that record path, against a
+// local stand-in OpenAI-compatible server (go test
+// ./examples/fact_extraction -run TestRecordAgainstStandIn -args -standin)
+// that answers with Chat Completions bodies shaped like OpenAI's, with
+// triplets written for the sample article; no real model produced it.
+// Re-record it against a real endpoint with the command above.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+
+	"github.com/artana-go/artana"
+	"github.com/artana-go/artana/sqlite"
+)
+
+// Triplet is a single fact: subject – predicate – object (e.g. A is
+// connected to B).
+type Triplet struct {
+	Subject   string `json:"subject"`
+	Predicate string `json:"predicate"`
+	Object    string `json:"object"`
+}
+
+// ExtractedFacts is the structured output: the triplets extracted from the
+// article.
+type ExtractedFacts struct {
+	Triplets []Triplet `json:"triplets"`
+}
+
+const extractionInstructions = `Extract factual triplets from the article below.
+Each triplet has:
+- subject: the entity or concept that the fact is about
+- predicate: a short verb phrase describing the relation (e.g. "is connected to", "works at", "located in")
+- object: the other entity or value
+
+Output only valid facts that are explicitly stated or clearly implied. One triplet per fact.
+`
+
+const sampleArticle = `
+Berlin is the capital of Germany. The city was divided during the Cold War; the Berlin Wall
+fell in 1989. Angela Merkel grew up in East Germany and later became Chancellor of Germany.
+She studied physics at the University of Leipzig. The European Union has its roots in the
+European Coal and Steel Community, founded in 1951. Brussels serves as the de facto capital
+of the European Union.
+`
+
+// prompt is the seed's prompt, byte for byte.
+var prompt = extractionInstructions + "\n\n---\n\nArticle:\n" + strings.TrimSpace(sampleArticle)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "fact_extraction:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
+	fs := flag.NewFlagSet("fact_extraction", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	record := fs.Bool("record", false, "call the live endpoint (OPENAI_API_KEY, OPENAI_BASE_URL) and rewrite the cassette")
+	cassette := fs.String("cassette", "examples/fact_extraction/testdata/fact_extraction.cassette", "the cassette to replay, or to rewrite with -record")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q; see -help", fs.Args())
+	}
+
+	model, finish, err := openModel(*cassette, *record)
+	if err != nil {
+		return err
+	}
+	defer func() { err = errors.Join(err, finish(err == nil)) }()
+
+	dir, err := os.MkdirTemp("", "artana-fact-extraction-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	store, err := sqlite.Open(ctx, filepath.Join(dir, "ledger.db"))
+	if err != nil {
+		return err
+	}
+	k, err := artana.NewEnforced(store, model, artana.WithMiddleware(artana.DefaultMiddleware()...))
+	if err != nil {
+		store.Close()
+		return err
+	}
+	defer k.Close() // closes the store
+
+	tenant := artana.Tenant{ID: "org_fact_extraction", BudgetUSD: 0.20}
+	run, err := k.StartRun(ctx, tenant, "")
+	if err != nil {
+		return err
+	}
+	result, err := artana.Chat[ExtractedFacts](ctx, k, tenant, run.ID,
+		artana.ModelStep{Model: "gpt-4o-mini", Prompt: prompt, StepKey: "extract_facts"})
+	if err != nil {
+		return err
+	}
+
+	fmt.Fprintln(stdout, "Model answered by:", answeredBy(*cassette, *record))
+	fmt.Fprintln(stdout, "Run id:", run.ID)
+	fmt.Fprintln(stdout, "Extracted triplets:")
+	for i, t := range result.Output.Triplets {
+		fmt.Fprintf(stdout, "  %d. (%q -- %q --> %q)\n", i+1, t.Subject, t.Predicate, t.Object)
+	}
+	fmt.Fprintf(stdout, "Usage: prompt_tokens=%d completion_tokens=%d cost_usd=%g\n",
+		result.Usage.PromptTokens, result.Usage.CompletionTokens, result.Usage.CostUSD)
+
+	if len(result.Output.Triplets) == 0 {
+		return errors.New("the model extracted no triplets")
+	}
+	for i, t := range result.Output.Triplets {
+		if t.Subject == "" || t.Predicate == "" || t.Object == "" {
+			return fmt.Errorf("triplet %d has an empty field: %+v", i+1, t)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var standinFlag = flag.Bool("standin", false, "rewrite testdata/fact_extraction.cassette by recording against the local stand-in server")
+
+const committed = "testdata/fact_extraction.cassette"
+
+// TestMain runs the example's main instead of the tests when the test
+// binary is started by TestExitStatus.
+func TestMain(m *testing.M) {
+	if os.Getenv("ARTANA_FACT_EXTRACTION_RUN_MAIN") == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// wantInOrder fails unless every line of want appears in out, in order.
+func wantInOrder(t *testing.T, out string, want ...string) {
+	t.Helper()
+	rest := out
+	for _, w := range want {
+		i := strings.Index(rest, w)
+		if i < 0 {
+			t.Fatalf("output lacks %q (after the lines before it); output:\n%s", w, out)
+		}
+		rest = rest[i+len(w):]
+	}
+}
+
+var wantLines = []string{
+	"Model answered by: ",
+	"Run id: ",
+	"Extracted triplets:",
+	`  1. ("Berlin" -- "is the capital of" --> "Germany")`,
+	`  5. ("Angela Merkel" -- "studied" --> "physics")`,
+	`  9. ("Brussels" -- "is the de facto capital of" --> "European Union")`,
+	"Usage: prompt_tokens=",
+}
+
+func TestReplayCommittedCassette(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"-cassette", committed}, &stdout, &stderr); err != nil {
+		t.Fatalf("run: %v\nstdout:\n%s", err, stdout.String())
+	}
+	wantInOrder(t, stdout.String(), wantLines...)
+	wantInOrder(t, stdout.String(), "Model answered by: the cassette "+committed+" (replay, no network)")
+}
+
+// TestExitStatus runs main itself, as go run does.
+func TestExitStatus(t *testing.T) {
+	for _, tc := range []struct {
+		name             string
+		args             []string
+		wantCode         int
+		wantOut, wantErr string
+	}{
+		{"replay", []string{"-cassette", committed}, 0, "Extracted triplets:", ""},
+		{"no cassette", []string{"-cassette", filepath.Join(t.TempDir(), "missing.cassette")}, 1, "", "cassette does not exist"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], tc.args...)
+			cmd.Env = append(os.Environ(), "ARTANA_FACT_EXTRACTION_RUN_MAIN=1")
+			var stdout, stderr bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			err := cmd.Run()
+			code := 0
+			var exit *exec.ExitError
+			if errors.As(err, &exit) {
+				code = exit.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code != tc.wantCode || !strings.Contains(stdout.String(), tc.wantOut) || !strings.Contains(stderr.String(), tc.wantErr) {
+				t.Errorf("exit status %d, want %d\nstdout:\n%s\nstderr:\n%s\nwant stdout %q, stderr %q",
+					code, tc.wantCode, stdout.String(), stderr.String(), tc.wantOut, tc.wantErr)
+			}
+		})
+	}
+}
+
+func TestRecordWithoutKey(t *testing.T) {
+	t.Setenv("OPENAI_API_KEY", "")
+	path := filepath.Join(t.TempDir(), "fact_extraction.cassette")
+	err := run(context.Background(), []string{"-record", "-cassette", path}, &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "needs OPENAI_API_KEY") {
+		t.Fatalf("run -record without a key: %v, want an error naming OPENAI_API_KEY", err)
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("a cassette was written: %v", err)
+	}
+}
+
+// factsAnswer answers the example's one model call with the triplets of
+// the sample article.
+func factsAnswer(req chatRequest) (chatAnswer, error) {
+	switch {
+	case req.Model != "gpt-4o-mini":
+		return chatAnswer{}, fmt.Errorf("model %q, want gpt-4o-mini", req.Model)
+	case req.ResponseFormat.Type != "json_schema" || req.ResponseFormat.JSONSchema.Name != "ExtractedFacts" || !req.ResponseFormat.JSONSchema.Strict:
+		return chatAnswer{}, fmt.Errorf("response_format %+v, want the strict json_schema ExtractedFacts", req.ResponseFormat)
+	case len(req.Messages) != 1 || req.Messages[0].Content != prompt:
+		return chatAnswer{}, fmt.Errorf("messages %+v, want the prompt alone", req.Messages)
+	}
+	return chatAnswer{Content: `{"triplets":[` +
+		`{"subject":"Berlin","predicate":"is the capital of","object":"Germany"},` +
+		`{"subject":"Berlin","predicate":"was divided during","object":"the Cold War"},` +
+		`{"subject":"the Berlin Wall","predicate":"fell in","object":"1989"},` +
+		`{"subject":"Angela Merkel","predicate":"grew up in","object":"East Germany"},` +
+		`{"subject":"Angela Merkel","predicate":"studied","object":"physics"},` +
+		`{"subject":"Angela Merkel","predicate":"studied at","object":"University of Leipzig"},` +
+		`{"subject":"Angela Merkel","predicate":"became Chancellor of","object":"Germany"},` +
+		`{"subject":"European Union","predicate":"has its roots in","object":"European Coal and Steel Community"},` +
+		`{"subject":"Brussels","predicate":"is the de facto capital of","object":"European Union"},` +
+		`{"subject":"European Coal and Steel Community","predicate":"was founded in","object":"1951"}]}`}, nil
+}
+
+// TestRecordThenReplay records through the example's own -record path
+// against the stand-in, then replays the new cassette offline.
+func TestRecordThenReplay(t *testing.T) {
+	s := startStandIn(t, factsAnswer)
+	path := filepath.Join(t.TempDir(), "fact_extraction.cassette")
+	var live bytes.Buffer
+	if err := run(context.Background(), []string{"-record", "-cassette", path}, &live, &bytes.Buffer{}); err != nil {
+		t.Fatalf("run -record: %v\n%s", err, live.String())
+	}
+	wantInOrder(t, live.String(), wantLines...)
+	t.Setenv("OPENAI_BASE_URL", "http://127.0.0.1:1/unreachable/")
+	var replay bytes.Buffer
+	if err := run(context.Background(), []string{"-cassette", path}, &replay, &bytes.Buffer{}); err != nil {
+		t.Fatalf("replay of the new cassette: %v\n%s", err, replay.String())
+	}
+	wantInOrder(t, replay.String(), wantLines...)
+	wantInOrder(t, replay.String(), "University of Leipzig")
+	if s.Calls() != 1 {
+		t.Errorf("the endpoint was called %d times, want 1", s.Calls())
+	}
+}
+
+// TestFailedRecordingKeepsCassette: a recording whose run fails (here,
+// the model extracts nothing) leaves the cassette as it was.
+func TestFailedRecordingKeepsCassette(t *testing.T) {
+	startStandIn(t, func(chatRequest) (chatAnswer, error) {
+		return chatAnswer{Content: `{"triplets":[]}`}, nil
+	})
+	before, err := os.ReadFile(committed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "fact_extraction.cassette")
+	if err := os.WriteFile(path, before, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	err = run(context.Background(), []string{"-record", "-cassette", path}, &bytes.Buffer{}, &bytes.Buffer{})
+	if err == nil || !strings.Contains(err.Error(), "extracted no triplets") || !strings.Contains(err.Error(), "is unchanged") {
+		t.Fatalf("run -record with no triplets: %v", err)
+	}
+	if after, err := os.ReadFile(path); err != nil || !bytes.Equal(after, before) {
+		t.Errorf("the cassette changed (%v)", err)
+	}
+}
+
+// TestRecordAgainstStandIn rewrites the committed cassette through the
+// example's -record path against the local stand-in server. It runs only
+// when asked:
+//
+//	go test ./examples/fact_extraction -run TestRecordAgainstStandIn -args -standin
+func TestRecordAgainstStandIn(t *testing.T) {
+	if !*standinFlag {
+		t.Skip("rewrites testdata/fact_extraction.cassette; run with -args -standin")
+	}
+	startStandIn(t, factsAnswer)
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"-record", "-cassette", committed}, &out, &bytes.Buffer{}); err != nil {
+		t.Fatalf("%v\n%s", err, out.String())
+	}
+	t.Logf("recorded %s:\n%s", committed, out.String())
+}
