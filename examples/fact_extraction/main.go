@@ -87,7 +87,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	fs := flag.NewFlagSet("fact_extraction", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	record := fs.Bool("record", false, "call the live endpoint (OPENAI_API_KEY, OPENAI_BASE_URL) and rewrite the cassette")
-	cassette := fs.String("cassette", "examples/fact_extraction/testdata/fact_extraction.cassette", "the cassette to replay, or to rewrite with -record")
+	cassette := fs.String("cassette", defaultCassette("fact_extraction"), "the cassette to replay, or to rewrite with -record")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 
 	"github.com/artana-go/artana"
 	"github.com/artana-go/artana/openai"
@@ -21,7 +22,8 @@ func openModel(cassette string, record bool) (artana.Model, func(ok bool) error,
 	if !record {
 		rec, err := recorder.Open(cassette, nil)
 		if errors.Is(err, recorder.ErrNoCassette) {
-			return nil, nil, fmt.Errorf("%w\n(run the example from the repository root, or pass -cassette)", err)
+			return nil, nil, fmt.Errorf("%s: %w; run the example from the repository root or from its own directory, pass -cassette, or record one with -record (needs OPENAI_API_KEY)",
+				cassette, recorder.ErrNoCassette)
 		}
 		if err != nil {
 			return nil, nil, err
@@ -67,4 +69,17 @@ func answeredBy(cassette string, record bool) string {
 		return "the live endpoint (recording into " + cassette + ")"
 	}
 	return "the cassette " + cassette + " (replay, no network)"
+}
+
+// defaultCassette returns where the example's cassette lives, seen from
+// the repository root (examples/NAME/testdata/NAME.cassette) or, when run
+// from the example's own directory, testdata/NAME.cassette.
+func defaultCassette(name string) string {
+	fromRoot := filepath.Join("examples", name, "testdata", name+".cassette")
+	if _, err := os.Stat(filepath.Dir(fromRoot)); err != nil {
+		if _, err := os.Stat("testdata"); err == nil {
+			return filepath.Join("testdata", name+".cassette")
+		}
+	}
+	return fromRoot
 }

@@ -69,12 +69,11 @@ type TransferArgs struct {
 }
 
 const (
-	modelName     = "gpt-4o-mini"
-	modelStepKey  = "decision.v1"
-	toolStepKey   = "transfer.acc_1.10.v1"
-	toolName      = "submit_transfer"
-	prompt        = "Respond only as JSON for schema {approved:boolean,reason:string}. Approve this request and give a short reason."
-	cassetteUnder = "examples/golden/testdata/golden.cassette"
+	modelName    = "gpt-4o-mini"
+	modelStepKey = "decision.v1"
+	toolStepKey  = "transfer.acc_1.10.v1"
+	toolName     = "submit_transfer"
+	prompt       = "Respond only as JSON for schema {approved:boolean,reason:string}. Approve this request and give a short reason."
 )
 
 func main() {
@@ -92,7 +91,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	fs := flag.NewFlagSet("golden", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	record := fs.Bool("record", false, "call the live endpoint (OPENAI_API_KEY, OPENAI_BASE_URL) and rewrite the cassette")
-	cassette := fs.String("cassette", cassetteUnder, "the cassette to replay, or to rewrite with -record")
+	cassette := fs.String("cassette", defaultCassette("golden"), "the cassette to replay, or to rewrite with -record")
 	db := fs.String("db", "", "keep the SQLite ledger at this path (default: a temporary file, removed at the end)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

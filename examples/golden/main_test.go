@@ -107,7 +107,7 @@ func TestExitStatus(t *testing.T) {
 		wantStdout string
 		wantStderr string
 	}{
-		{"replay", []string{"-cassette", committed}, 0, "All golden features validated.", ""},
+		{"replay, default cassette", nil, 0, "All golden features validated.", ""},
 		{"no cassette", []string{"-cassette", filepath.Join(t.TempDir(), "missing.cassette")}, 1, "",
 			"cassette does not exist"},
 		{"bad flag", []string{"-frobnicate"}, 1, "", "flag provided but not defined: -frobnicate"},

@@ -68,7 +68,7 @@ func TestExitStatus(t *testing.T) {
 		wantCode         int
 		wantOut, wantErr string
 	}{
-		{"replay", []string{"-cassette", committed}, 0, "Second replayed: true", ""},
+		{"replay, default cassette", nil, 0, "Second replayed: true", ""},
 		{"no cassette", []string{"-cassette", filepath.Join(t.TempDir(), "missing.cassette")}, 1, "", "cassette does not exist"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
