@@ -49,6 +49,7 @@ import (
 	"strings"
 
 	"github.com/artana-go/artana"
+	"github.com/artana-go/artana/examples/internal/livemodel"
 	"github.com/artana-go/artana/sqlite"
 )
 
@@ -85,7 +86,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	fs := flag.NewFlagSet("durable_chat", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	record := fs.Bool("record", false, "call the live endpoint (OPENAI_API_KEY, OPENAI_BASE_URL) and rewrite the cassette")
-	cassette := fs.String("cassette", defaultCassette("durable_chat"), "the cassette to replay, or to rewrite with -record")
+	cassette := fs.String("cassette", livemodel.DefaultCassette("durable_chat"), "the cassette to replay, or to rewrite with -record")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -96,7 +97,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return fmt.Errorf("unexpected arguments %q; see -help", fs.Args())
 	}
 
-	model, finish, err := openModel(*cassette, *record)
+	model, finish, err := livemodel.Open(*cassette, *record)
 	if err != nil {
 		return err
 	}
@@ -122,7 +123,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return err
 	}
 
-	fmt.Fprintln(stdout, "Model answered by:", answeredBy(*cassette, *record))
+	fmt.Fprintln(stdout, "Model answered by:", livemodel.AnsweredBy(*cassette, *record))
 	fmt.Fprintln(stdout, "First call replayed:", first.replayed)
 	fmt.Fprintln(stdout, "Second call replayed:", second.replayed)
 	fmt.Fprintln(stdout, "Model calls:", counted.calls)

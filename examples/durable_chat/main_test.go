@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/artana-go/artana/examples/internal/standin"
 )
 
 var standinFlag = flag.Bool("standin", false, "rewrite testdata/durable_chat.cassette by recording against the local stand-in server")
@@ -109,28 +111,28 @@ func TestRecordWithoutKey(t *testing.T) {
 // call of submit_transfer, as the seed's DemoModelPort does. It refuses a
 // request that carries the e-mail address: the scrubber must have removed
 // it before the call.
-func decisionAnswer(req chatRequest) (chatAnswer, error) {
+func decisionAnswer(req standin.Request) (standin.Answer, error) {
 	const scrubbed = "Transfer 10 from acc_1. My email is [REDACTED_EMAIL]"
 	switch {
 	case req.Model != "gpt-4o-mini":
-		return chatAnswer{}, fmt.Errorf("model %q, want gpt-4o-mini", req.Model)
+		return standin.Answer{}, fmt.Errorf("model %q, want gpt-4o-mini", req.Model)
 	case req.ResponseFormat.Type != "json_schema" || req.ResponseFormat.JSONSchema.Name != "TransferDecision":
-		return chatAnswer{}, fmt.Errorf("response_format %+v, want the json_schema TransferDecision", req.ResponseFormat)
+		return standin.Answer{}, fmt.Errorf("response_format %+v, want the json_schema TransferDecision", req.ResponseFormat)
 	case len(req.Messages) != 1 || req.Messages[0].Content != scrubbed:
-		return chatAnswer{}, fmt.Errorf("messages %+v, want the scrubbed prompt alone", req.Messages)
+		return standin.Answer{}, fmt.Errorf("messages %+v, want the scrubbed prompt alone", req.Messages)
 	case len(req.Tools) != 1 || req.Tools[0].Function.Name != "submit_transfer":
-		return chatAnswer{}, fmt.Errorf("tools %+v, want submit_transfer", req.Tools)
+		return standin.Answer{}, fmt.Errorf("tools %+v, want submit_transfer", req.Tools)
 	}
-	return chatAnswer{
+	return standin.Answer{
 		Content:   `{"approved":true,"reason":"Balance check passed; submitting the transfer of 10 from acc_1."}`,
-		ToolCalls: []standInToolCall{{Name: "submit_transfer", Arguments: `{"account_id":"acc_1","amount":"10"}`}},
+		ToolCalls: []standin.ToolCall{{Name: "submit_transfer", Arguments: `{"account_id":"acc_1","amount":"10"}`}},
 	}, nil
 }
 
 // TestRecordThenReplay records through the example's own -record path
 // against the stand-in, then replays the new cassette offline.
 func TestRecordThenReplay(t *testing.T) {
-	s := startStandIn(t, decisionAnswer)
+	s := standin.Start(t, decisionAnswer)
 	path := filepath.Join(t.TempDir(), "durable_chat.cassette")
 	var live bytes.Buffer
 	if err := run(context.Background(), []string{"-record", "-cassette", path}, &live, &bytes.Buffer{}); err != nil {
@@ -153,8 +155,8 @@ func TestRecordThenReplay(t *testing.T) {
 // the endpoint answers with an output that does not fit TransferDecision) leaves
 // the cassette as it was.
 func TestFailedRecordingKeepsCassette(t *testing.T) {
-	startStandIn(t, func(chatRequest) (chatAnswer, error) {
-		return chatAnswer{Content: `{"approved":"yes"}`}, nil
+	standin.Start(t, func(standin.Request) (standin.Answer, error) {
+		return standin.Answer{Content: `{"approved":"yes"}`}, nil
 	})
 	before, err := os.ReadFile(committed)
 	if err != nil {
@@ -182,7 +184,7 @@ func TestRecordAgainstStandIn(t *testing.T) {
 	if !*standinFlag {
 		t.Skip("rewrites testdata/durable_chat.cassette; run with -args -standin")
 	}
-	startStandIn(t, decisionAnswer)
+	standin.Start(t, decisionAnswer)
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"-record", "-cassette", committed}, &out, &bytes.Buffer{}); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/artana-go/artana/examples/internal/standin"
 )
 
 var standinFlag = flag.Bool("standin", false, "rewrite testdata/fact_extraction.cassette by recording against the local stand-in server")
@@ -105,16 +107,16 @@ func TestRecordWithoutKey(t *testing.T) {
 
 // factsAnswer answers the example's one model call with the triplets of
 // the sample article.
-func factsAnswer(req chatRequest) (chatAnswer, error) {
+func factsAnswer(req standin.Request) (standin.Answer, error) {
 	switch {
 	case req.Model != "gpt-4o-mini":
-		return chatAnswer{}, fmt.Errorf("model %q, want gpt-4o-mini", req.Model)
+		return standin.Answer{}, fmt.Errorf("model %q, want gpt-4o-mini", req.Model)
 	case req.ResponseFormat.Type != "json_schema" || req.ResponseFormat.JSONSchema.Name != "ExtractedFacts" || !req.ResponseFormat.JSONSchema.Strict:
-		return chatAnswer{}, fmt.Errorf("response_format %+v, want the strict json_schema ExtractedFacts", req.ResponseFormat)
+		return standin.Answer{}, fmt.Errorf("response_format %+v, want the strict json_schema ExtractedFacts", req.ResponseFormat)
 	case len(req.Messages) != 1 || req.Messages[0].Content != prompt:
-		return chatAnswer{}, fmt.Errorf("messages %+v, want the prompt alone", req.Messages)
+		return standin.Answer{}, fmt.Errorf("messages %+v, want the prompt alone", req.Messages)
 	}
-	return chatAnswer{Content: `{"triplets":[` +
+	return standin.Answer{Content: `{"triplets":[` +
 		`{"subject":"Berlin","predicate":"is the capital of","object":"Germany"},` +
 		`{"subject":"Berlin","predicate":"was divided during","object":"the Cold War"},` +
 		`{"subject":"the Berlin Wall","predicate":"fell in","object":"1989"},` +
@@ -130,7 +132,7 @@ func factsAnswer(req chatRequest) (chatAnswer, error) {
 // TestRecordThenReplay records through the example's own -record path
 // against the stand-in, then replays the new cassette offline.
 func TestRecordThenReplay(t *testing.T) {
-	s := startStandIn(t, factsAnswer)
+	s := standin.Start(t, factsAnswer)
 	path := filepath.Join(t.TempDir(), "fact_extraction.cassette")
 	var live bytes.Buffer
 	if err := run(context.Background(), []string{"-record", "-cassette", path}, &live, &bytes.Buffer{}); err != nil {
@@ -152,8 +154,8 @@ func TestRecordThenReplay(t *testing.T) {
 // TestFailedRecordingKeepsCassette: a recording whose run fails (here,
 // the model extracts nothing) leaves the cassette as it was.
 func TestFailedRecordingKeepsCassette(t *testing.T) {
-	startStandIn(t, func(chatRequest) (chatAnswer, error) {
-		return chatAnswer{Content: `{"triplets":[]}`}, nil
+	standin.Start(t, func(standin.Request) (standin.Answer, error) {
+		return standin.Answer{Content: `{"triplets":[]}`}, nil
 	})
 	before, err := os.ReadFile(committed)
 	if err != nil {
@@ -181,7 +183,7 @@ func TestRecordAgainstStandIn(t *testing.T) {
 	if !*standinFlag {
 		t.Skip("rewrites testdata/fact_extraction.cassette; run with -args -standin")
 	}
-	startStandIn(t, factsAnswer)
+	standin.Start(t, factsAnswer)
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"-record", "-cassette", committed}, &out, &bytes.Buffer{}); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())

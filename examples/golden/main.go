@@ -53,6 +53,7 @@ import (
 	"strings"
 
 	"github.com/artana-go/artana"
+	"github.com/artana-go/artana/examples/internal/livemodel"
 	"github.com/artana-go/artana/sqlite"
 )
 
@@ -91,7 +92,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	fs := flag.NewFlagSet("golden", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	record := fs.Bool("record", false, "call the live endpoint (OPENAI_API_KEY, OPENAI_BASE_URL) and rewrite the cassette")
-	cassette := fs.String("cassette", defaultCassette("golden"), "the cassette to replay, or to rewrite with -record")
+	cassette := fs.String("cassette", livemodel.DefaultCassette("golden"), "the cassette to replay, or to rewrite with -record")
 	db := fs.String("db", "", "keep the SQLite ledger at this path (default: a temporary file, removed at the end)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -103,7 +104,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return fmt.Errorf("unexpected arguments %q; see -help", fs.Args())
 	}
 
-	rec, finish, err := openModel(*cassette, *record)
+	rec, finish, err := livemodel.Open(*cassette, *record)
 	if err != nil {
 		return err
 	}
@@ -124,7 +125,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return err
 	}
 
-	g := &golden{out: stdout, model: model, answeredBy: answeredBy(*cassette, *record)}
+	g := &golden{out: stdout, model: model, answeredBy: livemodel.AnsweredBy(*cassette, *record)}
 	return g.prove(ctx, store)
 }
 

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/artana"
+	"github.com/artana-go/artana/examples/internal/standin"
 	"github.com/artana-go/artana/recorder"
 	"github.com/artana-go/artana/sqlite"
 )
@@ -148,22 +149,22 @@ func TestRecordWithoutKey(t *testing.T) {
 }
 
 // decisionAnswer answers the golden example's one model call.
-func decisionAnswer(req chatRequest) (chatAnswer, error) {
+func decisionAnswer(req standin.Request) (standin.Answer, error) {
 	switch {
 	case req.Model != modelName:
-		return chatAnswer{}, fmt.Errorf("model %q, want %q", req.Model, modelName)
+		return standin.Answer{}, fmt.Errorf("model %q, want %q", req.Model, modelName)
 	case req.ResponseFormat.Type != "json_schema" || req.ResponseFormat.JSONSchema.Name != "Decision":
-		return chatAnswer{}, fmt.Errorf("response_format %+v, want the json_schema Decision", req.ResponseFormat)
+		return standin.Answer{}, fmt.Errorf("response_format %+v, want the json_schema Decision", req.ResponseFormat)
 	case len(req.Tools) != 1 || req.Tools[0].Function.Name != toolName:
-		return chatAnswer{}, fmt.Errorf("tools %+v, want %s only", req.Tools, toolName)
+		return standin.Answer{}, fmt.Errorf("tools %+v, want %s only", req.Tools, toolName)
 	}
-	return chatAnswer{Content: `{"approved":true,"reason":"The request is within policy limits and the account is in good standing."}`}, nil
+	return standin.Answer{Content: `{"approved":true,"reason":"The request is within policy limits and the account is in good standing."}`}, nil
 }
 
 // TestRecordThenReplay records through the example's own -record path
 // against the stand-in, then replays the new cassette offline.
 func TestRecordThenReplay(t *testing.T) {
-	s := startStandIn(t, decisionAnswer)
+	s := standin.Start(t, decisionAnswer)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "golden.cassette")
 	db := filepath.Join(dir, "golden.db")
@@ -207,8 +208,8 @@ func TestRecordThenReplay(t *testing.T) {
 // TestFailedRecordingKeepsCassette: a recording whose run fails leaves
 // the cassette as it was.
 func TestFailedRecordingKeepsCassette(t *testing.T) {
-	startStandIn(t, func(chatRequest) (chatAnswer, error) {
-		return chatAnswer{}, errors.New("the stand-in refuses this request")
+	standin.Start(t, func(standin.Request) (standin.Answer, error) {
+		return standin.Answer{}, errors.New("the stand-in refuses this request")
 	})
 	before, err := os.ReadFile(committed)
 	if err != nil {
@@ -315,7 +316,7 @@ func TestRecordAgainstStandIn(t *testing.T) {
 	if !*standinFlag {
 		t.Skip("rewrites testdata/golden.cassette; run with -args -standin")
 	}
-	startStandIn(t, decisionAnswer)
+	standin.Start(t, decisionAnswer)
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"-record", "-cassette", committed}, &out, &bytes.Buffer{}); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())

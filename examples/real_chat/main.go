@@ -34,6 +34,7 @@ import (
 	"path/filepath"
 
 	"github.com/artana-go/artana"
+	"github.com/artana-go/artana/examples/internal/livemodel"
 	"github.com/artana-go/artana/sqlite"
 )
 
@@ -59,7 +60,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	fs := flag.NewFlagSet("real_chat", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	record := fs.Bool("record", false, "call the live endpoint (OPENAI_API_KEY, OPENAI_BASE_URL) and rewrite the cassette")
-	cassette := fs.String("cassette", defaultCassette("real_chat"), "the cassette to replay, or to rewrite with -record")
+	cassette := fs.String("cassette", livemodel.DefaultCassette("real_chat"), "the cassette to replay, or to rewrite with -record")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -70,7 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return fmt.Errorf("unexpected arguments %q; see -help", fs.Args())
 	}
 
-	model, finish, err := openModel(*cassette, *record)
+	model, finish, err := livemodel.Open(*cassette, *record)
 	if err != nil {
 		return err
 	}
@@ -116,7 +117,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return err
 	}
 
-	fmt.Fprintln(stdout, "Model answered by:", answeredBy(*cassette, *record))
+	fmt.Fprintln(stdout, "Model answered by:", livemodel.AnsweredBy(*cassette, *record))
 	fmt.Fprintln(stdout, "Run id:", run.ID)
 	fmt.Fprintln(stdout, "Live model response:", first.OutputJSON)
 	fmt.Fprintf(stdout, "Usage: prompt_tokens=%d completion_tokens=%d cost_usd=%g\n",

@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/artana-go/artana/examples/internal/standin"
 )
 
 var standinFlag = flag.Bool("standin", false, "rewrite testdata/real_chat.cassette by recording against the local stand-in server")
@@ -105,22 +107,22 @@ func TestRecordWithoutKey(t *testing.T) {
 }
 
 // decisionAnswer answers the example's one model call.
-func decisionAnswer(req chatRequest) (chatAnswer, error) {
+func decisionAnswer(req standin.Request) (standin.Answer, error) {
 	switch {
 	case req.Model != "gpt-4o-mini":
-		return chatAnswer{}, fmt.Errorf("model %q, want gpt-4o-mini", req.Model)
+		return standin.Answer{}, fmt.Errorf("model %q, want gpt-4o-mini", req.Model)
 	case req.ResponseFormat.Type != "json_schema" || req.ResponseFormat.JSONSchema.Name != "Decision" || !req.ResponseFormat.JSONSchema.Strict:
-		return chatAnswer{}, fmt.Errorf("response_format %+v, want the strict json_schema Decision", req.ResponseFormat)
+		return standin.Answer{}, fmt.Errorf("response_format %+v, want the strict json_schema Decision", req.ResponseFormat)
 	case len(req.Messages) != 1 || req.Messages[0].Content != prompt:
-		return chatAnswer{}, fmt.Errorf("messages %+v, want the prompt alone", req.Messages)
+		return standin.Answer{}, fmt.Errorf("messages %+v, want the prompt alone", req.Messages)
 	}
-	return chatAnswer{Content: `{"approved":true,"reason":"The request is clear and meets the stated criteria."}`}, nil
+	return standin.Answer{Content: `{"approved":true,"reason":"The request is clear and meets the stated criteria."}`}, nil
 }
 
 // TestRecordThenReplay records through the example's own -record path
 // against the stand-in, then replays the new cassette offline.
 func TestRecordThenReplay(t *testing.T) {
-	s := startStandIn(t, decisionAnswer)
+	s := standin.Start(t, decisionAnswer)
 	path := filepath.Join(t.TempDir(), "real_chat.cassette")
 	var live bytes.Buffer
 	if err := run(context.Background(), []string{"-record", "-cassette", path}, &live, &bytes.Buffer{}); err != nil {
@@ -143,8 +145,8 @@ func TestRecordThenReplay(t *testing.T) {
 // the endpoint answers with an output that does not fit Decision) leaves
 // the cassette as it was.
 func TestFailedRecordingKeepsCassette(t *testing.T) {
-	startStandIn(t, func(chatRequest) (chatAnswer, error) {
-		return chatAnswer{Content: `{"approved":"yes"}`}, nil
+	standin.Start(t, func(standin.Request) (standin.Answer, error) {
+		return standin.Answer{Content: `{"approved":"yes"}`}, nil
 	})
 	before, err := os.ReadFile(committed)
 	if err != nil {
@@ -172,7 +174,7 @@ func TestRecordAgainstStandIn(t *testing.T) {
 	if !*standinFlag {
 		t.Skip("rewrites testdata/real_chat.cassette; run with -args -standin")
 	}
-	startStandIn(t, decisionAnswer)
+	standin.Start(t, decisionAnswer)
 	var out bytes.Buffer
 	if err := run(context.Background(), []string{"-record", "-cassette", committed}, &out, &bytes.Buffer{}); err != nil {
 		t.Fatalf("%v\n%s", err, out.String())

@@ -1,4 +1,7 @@
-package main
+// Package livemodel chooses the model an example talks to: its committed
+// cassette, replayed offline, or a live OpenAI-compatible endpoint recorded
+// into a new cassette.
+package livemodel
 
 import (
 	"errors"
@@ -11,14 +14,14 @@ import (
 	"github.com/artana-go/artana/recorder"
 )
 
-// openModel returns the model the example talks to and a function that
+// Open returns the model the example talks to and a function that
 // finishes with it. Without record, the model replays the cassette offline
 // and never touches the network. With record, it calls the live
 // OpenAI-compatible endpoint named by OPENAI_API_KEY and OPENAI_BASE_URL
 // and records its answers; finish(true) then replaces the cassette with
 // the new recording, while finish(false), after a failed run, leaves the
 // cassette as it was.
-func openModel(cassette string, record bool) (artana.Model, func(ok bool) error, error) {
+func Open(cassette string, record bool) (artana.Model, func(ok bool) error, error) {
 	if !record {
 		rec, err := recorder.Open(cassette, nil)
 		if errors.Is(err, recorder.ErrNoCassette) {
@@ -63,18 +66,18 @@ func openModel(cassette string, record bool) (artana.Model, func(ok bool) error,
 	}, nil
 }
 
-// answeredBy says where the model's answers come from.
-func answeredBy(cassette string, record bool) string {
+// AnsweredBy says where the model's answers come from.
+func AnsweredBy(cassette string, record bool) string {
 	if record {
 		return "the live endpoint (recording into " + cassette + ")"
 	}
 	return "the cassette " + cassette + " (replay, no network)"
 }
 
-// defaultCassette returns where the example's cassette lives, seen from
+// DefaultCassette returns where the example's cassette lives, seen from
 // the repository root (examples/NAME/testdata/NAME.cassette) or, when run
 // from the example's own directory, testdata/NAME.cassette.
-func defaultCassette(name string) string {
+func DefaultCassette(name string) string {
 	fromRoot := filepath.Join("examples", name, "testdata", name+".cassette")
 	if _, err := os.Stat(filepath.Dir(fromRoot)); err != nil {
 		if _, err := os.Stat("testdata"); err == nil {

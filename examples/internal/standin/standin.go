@@ -1,4 +1,7 @@
-package main
+// Package standin is a local OpenAI-compatible Chat Completions server
+// against which the examples record their cassettes when no real endpoint
+// is at hand.
+package standin
 
 import (
 	"encoding/json"
@@ -10,9 +13,9 @@ import (
 	"testing"
 )
 
-// chatRequest is the part of a Chat Completions request the stand-in
+// Request is the part of a Chat Completions request the stand-in
 // reads.
-type chatRequest struct {
+type Request struct {
 	Model    string `json:"model"`
 	Messages []struct {
 		Role    string `json:"role"`
@@ -34,31 +37,32 @@ type chatRequest struct {
 	} `json:"tools"`
 }
 
-// chatAnswer is what the stand-in answers.
-type chatAnswer struct {
+// Answer is what the stand-in answers.
+type Answer struct {
 	Content   string // the assistant message's content
-	ToolCalls []standInToolCall
+	ToolCalls []ToolCall
 }
 
-type standInToolCall struct{ Name, Arguments string }
+// ToolCall is a tool call in an Answer.
+type ToolCall struct{ Name, Arguments string }
 
-// standIn is a local OpenAI-compatible Chat Completions server for
+// Server is a local OpenAI-compatible Chat Completions server for
 // recording the example's cassette without a real endpoint. Its answers
 // have the shape of OpenAI's (see openai/testdata/wire); token counts are
 // estimated from the size of the request. Ids carry "standin" so that a
 // cassette recorded against it says so.
-type standIn struct {
+type Server struct {
 	srv    *httptest.Server
 	mu     sync.Mutex
 	calls  int
 	errors []string
 }
 
-// startStandIn starts a stand-in answering with answer and points
+// Start starts a stand-in answering with answer and points
 // OPENAI_API_KEY and OPENAI_BASE_URL at it for the rest of the test.
-func startStandIn(t *testing.T, answer func(chatRequest) (chatAnswer, error)) *standIn {
+func Start(t testing.TB, answer func(Request) (Answer, error)) *Server {
 	t.Helper()
-	s := &standIn{}
+	s := &Server{}
 	s.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, status := s.serve(r, answer)
 		w.Header().Set("Content-Type", "application/json")
@@ -76,7 +80,7 @@ func startStandIn(t *testing.T, answer func(chatRequest) (chatAnswer, error)) *s
 	return s
 }
 
-func (s *standIn) serve(r *http.Request, answer func(chatRequest) (chatAnswer, error)) ([]byte, int) {
+func (s *Server) serve(r *http.Request, answer func(Request) (Answer, error)) ([]byte, int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.calls++
@@ -97,7 +101,7 @@ func (s *standIn) serve(r *http.Request, answer func(chatRequest) (chatAnswer, e
 	if err != nil {
 		return fail(http.StatusBadRequest, "request body: %v", err)
 	}
-	var req chatRequest
+	var req Request
 	if err := json.Unmarshal(raw, &req); err != nil {
 		return fail(http.StatusBadRequest, "request body: %v", err)
 	}
@@ -143,7 +147,7 @@ func (s *standIn) serve(r *http.Request, answer func(chatRequest) (chatAnswer, e
 }
 
 // Calls returns the number of requests served.
-func (s *standIn) Calls() int {
+func (s *Server) Calls() int {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.calls
