@@ -145,7 +145,18 @@ func (k *Kernel) startRun(ctx context.Context, op string, tenant Tenant, runID s
 		return Run{}, &Error{Op: op, RunID: runID, Kind: ErrRunExists,
 			Msg: "choose another run id, or open the run with LoadRun"}
 	}
-	e, err := k.store.Append(ctx, runID, tenant.ID, &RunStarted{})
+	var e Event
+	var err error
+	if c, ok := k.store.(RunCreator); ok {
+		e, err = c.CreateRun(ctx, runID, tenant.ID, &RunStarted{})
+	} else {
+		e, err = k.store.Append(ctx, runID, tenant.ID, &RunStarted{})
+	}
+	if errors.Is(err, ErrRunExists) {
+		k.forget(x)
+		return Run{}, &Error{Op: op, RunID: runID, Kind: ErrRunExists,
+			Msg: "another writer started the run at the same time; open it with LoadRun", Err: err}
+	}
 	if err != nil {
 		k.forget(x)
 		return Run{}, &Error{Op: op, RunID: runID, Err: err}

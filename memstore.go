@@ -2,6 +2,7 @@ package artana
 
 import (
 	"context"
+	"fmt"
 	"sort"
 	"sync"
 )
@@ -37,8 +38,19 @@ func NewMemStore(opts ...StoreOption) *MemStore {
 	return &MemStore{opts: NewStoreOptions(opts...), runs: make(map[string]*memRun)}
 }
 
+var _ RunCreator = (*MemStore)(nil)
+
 // Append appends p to the run; see Store.
 func (s *MemStore) Append(ctx context.Context, runID, tenantID string, p Payload) (Event, error) {
+	return s.append(ctx, runID, tenantID, p, false)
+}
+
+// CreateRun appends p as the first event of a new run; see RunCreator.
+func (s *MemStore) CreateRun(ctx context.Context, runID, tenantID string, p Payload) (Event, error) {
+	return s.append(ctx, runID, tenantID, p, true)
+}
+
+func (s *MemStore) append(ctx context.Context, runID, tenantID string, p Payload, create bool) (Event, error) {
 	if err := ctx.Err(); err != nil {
 		return Event{}, err
 	}
@@ -51,6 +63,9 @@ func (s *MemStore) Append(ctx context.Context, runID, tenantID string, p Payload
 	var last *Event
 	if r != nil {
 		last = r.at(r.n - 1)
+		if create {
+			return Event{}, fmt.Errorf("create run %q: it already has %d events: %w", runID, r.n, ErrRunExists)
+		}
 	}
 	e, err := s.opts.NextEvent(last, runID, tenantID, p)
 	if err != nil {

@@ -170,3 +170,14 @@ func CheckAppend(last *Event, runID, tenantID string, p Payload) error {
 func TruncateTimestamp(t time.Time) time.Time {
 	return t.UTC().Truncate(time.Microsecond)
 }
+
+// A RunCreator is a Store that can start a run atomically. CreateRun
+// appends p as the first event of runID only if the run has no events yet;
+// otherwise it appends nothing and fails with an error matching
+// ErrRunExists. Kernel.StartRun uses it when the store has it, so that two
+// processes starting the same run id never both succeed (without it, the
+// loser's run_started lands at seq 2 and StartRun reports the clash after
+// the fact). MemStore, sqlite.Store and cassettes.Store implement it.
+type RunCreator interface {
+	CreateRun(ctx context.Context, runID, tenantID string, p Payload) (Event, error)
+}

@@ -23,7 +23,9 @@ type NewStoreFunc func(t *testing.T, opts ...artana.StoreOption) artana.Store
 // runs are isolated; reads after a seq return only later events; an unknown
 // run reads as empty; runs are listed; a tenant mismatch, an invalid payload
 // or a cancelled context append nothing; the clock and id options are
-// honoured; and Close makes later calls fail with artana.ErrClosed.
+// honoured; a store that implements artana.RunCreator lets exactly one of
+// several concurrent CreateRun calls win; and Close makes later calls fail
+// with artana.ErrClosed.
 func TestStore(t *testing.T, newStore NewStoreFunc) {
 	open := func(t *testing.T, opts ...artana.StoreOption) artana.Store {
 		t.Helper()
@@ -312,6 +314,51 @@ func TestStore(t *testing.T, newStore NewStoreFunc) {
 				t.Errorf("event %d: hashes differ between two stores with the same clock and ids", i+1)
 			}
 		}
+	})
+
+	t.Run("CreateRun", func(t *testing.T) {
+		s := open(t)
+		c, ok := s.(artana.RunCreator)
+		if !ok {
+			t.Skipf("%T does not implement artana.RunCreator", s)
+		}
+		const racers = 8
+		var wg sync.WaitGroup
+		results := make(chan error, racers)
+		for range racers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_, err := c.CreateRun(ctx, "contested", "t", &artana.RunStarted{})
+				results <- err
+			}()
+		}
+		wg.Wait()
+		close(results)
+		won := 0
+		for err := range results {
+			switch {
+			case err == nil:
+				won++
+			case !errors.Is(err, artana.ErrRunExists):
+				t.Errorf("CreateRun lost the race with %v, want an error matching ErrRunExists", err)
+			}
+		}
+		if won != 1 {
+			t.Errorf("%d of %d concurrent CreateRun calls succeeded, want exactly 1", won, racers)
+		}
+		assertLen(t, s, "contested", 1)
+		if _, err := s.Append(ctx, "grown", "t", &artana.RunStarted{}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.CreateRun(ctx, "grown", "t", &artana.RunStarted{}); !errors.Is(err, artana.ErrRunExists) {
+			t.Errorf("CreateRun of a run with events: err = %v, want ErrRunExists", err)
+		}
+		assertLen(t, s, "grown", 1)
+		if _, err := c.CreateRun(ctx, "bad", "t", &artana.ModelCompleted{CostUSD: -1}); !errors.Is(err, artana.ErrInvalidPayload) {
+			t.Errorf("CreateRun with an invalid payload: err = %v, want ErrInvalidPayload", err)
+		}
+		assertLen(t, s, "bad", 0)
 	})
 
 	t.Run("Close", func(t *testing.T) {

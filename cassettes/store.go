@@ -33,7 +33,10 @@ type Store struct {
 	closed bool
 }
 
-var _ artana.Store = (*Store)(nil)
+var (
+	_ artana.Store      = (*Store)(nil)
+	_ artana.RunCreator = (*Store)(nil)
+)
 
 // runState is what a Store knows about one run's file.
 type runState struct {
@@ -178,6 +181,17 @@ func (rs *runState) count() int64 { return int64(len(rs.offsets)) }
 // Append appends p to the run; see artana.Store. The event is on disk
 // (fsynced) when Append returns.
 func (s *Store) Append(ctx context.Context, runID, tenantID string, p artana.Payload) (artana.Event, error) {
+	return s.append(ctx, runID, tenantID, p, false)
+}
+
+// CreateRun appends p as the first event of a new run, under the same
+// locks that Append takes; see artana.RunCreator. If the run already has
+// events, nothing is appended and the error matches artana.ErrRunExists.
+func (s *Store) CreateRun(ctx context.Context, runID, tenantID string, p artana.Payload) (artana.Event, error) {
+	return s.append(ctx, runID, tenantID, p, true)
+}
+
+func (s *Store) append(ctx context.Context, runID, tenantID string, p artana.Payload, create bool) (artana.Event, error) {
 	if err := ctx.Err(); err != nil {
 		return artana.Event{}, err
 	}
@@ -204,6 +218,10 @@ func (s *Store) Append(ctx context.Context, runID, tenantID string, p artana.Pay
 	defer func() { unlock(f); f.Close() }()
 	if _, _, err := rs.refresh(f, 1<<62); err != nil {
 		return artana.Event{}, fmt.Errorf("append to run %q: %w", runID, err)
+	}
+	if create && rs.count() > 0 {
+		return artana.Event{}, fmt.Errorf("create run %q in %s: it already has %d events: %w",
+			runID, rs.path, rs.count(), artana.ErrRunExists)
 	}
 	e, err := s.opts.NextEvent(rs.last, runID, tenantID, p)
 	if err != nil {

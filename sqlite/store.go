@@ -111,7 +111,10 @@ func (w *writeStmts) close() error {
 	return errors.Join(errs...)
 }
 
-var _ artana.Store = (*Store)(nil)
+var (
+	_ artana.Store      = (*Store)(nil)
+	_ artana.RunCreator = (*Store)(nil)
+)
 
 // The seed's statements, with its whitespace, so that sqlite_master holds
 // the same text as in a ledger the Python original created.
@@ -374,8 +377,19 @@ func (s *Store) Path() string { return s.path }
 // Append appends p to the run in one BEGIN IMMEDIATE transaction; see
 // artana.Store. It waits up to the busy timeout for other writers.
 func (s *Store) Append(ctx context.Context, runID, tenantID string, p artana.Payload) (artana.Event, error) {
+	return s.append(ctx, "append", runID, tenantID, p)
+}
+
+// CreateRun appends p as the first event of a new run, in the same
+// transaction that checks the run has no events; see artana.RunCreator.
+// If it has, nothing is appended and the error matches artana.ErrRunExists.
+func (s *Store) CreateRun(ctx context.Context, runID, tenantID string, p artana.Payload) (artana.Event, error) {
+	return s.append(ctx, "create run", runID, tenantID, p)
+}
+
+func (s *Store) append(ctx context.Context, op, runID, tenantID string, p artana.Payload) (artana.Event, error) {
 	fail := func(seq int64, err error) (artana.Event, error) {
-		return artana.Event{}, &Error{Op: "append", Path: s.path, RunID: runID, Seq: seq, Err: err}
+		return artana.Event{}, &Error{Op: op, Path: s.path, RunID: runID, Seq: seq, Err: err}
 	}
 	if err := ctx.Err(); err != nil {
 		return fail(0, err)
@@ -388,6 +402,10 @@ func (s *Store) Append(ctx context.Context, runID, tenantID string, p artana.Pay
 		last, err := tx.lastEvent(ctx, runID)
 		if err != nil {
 			return err
+		}
+		if op == "create run" && last != nil {
+			return &Error{Op: op, Path: s.path, RunID: runID, Seq: last.Seq,
+				Err: fmt.Errorf("the run already has %d events: %w", last.Seq, artana.ErrRunExists)}
 		}
 		e, err = s.opts.NextEvent(last, runID, tenantID, p)
 		if err != nil {
