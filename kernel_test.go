@@ -590,10 +590,10 @@ func TestTwoKernelsShareAStore(t *testing.T) {
 
 func TestMixedTenantRunIsCorrupt(t *testing.T) {
 	store := &sliceStore{}
-	store.events = []Event{
-		{ID: "1", RunID: "r", TenantID: "a", Seq: 1, Type: EventRunStarted, Payload: &RunStarted{}},
-		{ID: "2", RunID: "r", TenantID: "b", Seq: 2, Type: EventRunStarted, Payload: &RunStarted{}},
-	}
+	store.events = sealChain(
+		Event{ID: "1", RunID: "r", TenantID: "a", Seq: 1, Type: EventRunStarted, Payload: &RunStarted{}},
+		Event{ID: "2", RunID: "r", TenantID: "b", Seq: 2, Type: EventRunStarted, Payload: &RunStarted{}},
+	)
 	k := New(store, nil)
 	_, err := k.LoadRun(tctx, Tenant{ID: "a"}, "r")
 	if e := wantKind(t, err, ErrReplayMismatch); e.Seq != 2 {
@@ -609,6 +609,19 @@ func TestClose(t *testing.T) {
 	}
 	_, err := k.LoadRun(tctx, liveTenant, run.ID)
 	wantKind(t, err, ErrClosed)
+}
+
+// sealChain sets the previous hash and hash of events built by hand, run by
+// run in order, so that a test log passes the kernel's chain check.
+func sealChain(events ...Event) []Event {
+	last := map[string]string{}
+	for i := range events {
+		e := &events[i]
+		e.PrevHash = last[e.RunID]
+		e.Hash = e.ComputeHash()
+		last[e.RunID] = e.Hash
+	}
+	return events
 }
 
 // sliceStore is a Store holding events as given, so tests can load logs

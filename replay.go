@@ -26,6 +26,11 @@ type runIndex struct {
 
 	spentUSD float64 // sum of cost_usd of the model_completed events
 
+	// chain verifies every event as it is indexed, as the seed's
+	// KernelEvent validator does on load: a run whose log was changed
+	// after it was written cannot be replayed or extended.
+	chain ChainVerifier
+
 	models    map[stepKeyHash]*modelEntry // latest model_requested per request
 	lastModel *modelEntry                 // latest model_requested of the run
 
@@ -112,13 +117,20 @@ func (x *runIndex) add(e *Event) error {
 		return &Error{Op: "read run", RunID: x.id, Seq: e.Seq, Kind: ErrReplayMismatch,
 			Msg: fmt.Sprintf("store returned seq %d after seq %d; the store is broken or the run was rewritten", e.Seq, x.lastSeq)}
 	}
-	x.lastSeq = e.Seq
 	if e.Seq == 1 {
 		x.tenantID = e.TenantID
 	} else if e.TenantID != x.tenantID && x.tenantErr == nil {
 		x.tenantErr = &Error{Op: "read run", RunID: x.id, Seq: e.Seq, Kind: ErrReplayMismatch,
 			Msg: fmt.Sprintf("corrupted run: event of tenant %q among events of tenant %q", e.TenantID, x.tenantID)}
 	}
+	if x.tenantErr == nil { // a run of mixed tenants fails every step with tenantErr
+		if err := x.chain.Next(e); err != nil {
+			return &Error{Op: "read run", RunID: x.id, Seq: e.Seq, Kind: ErrChainBroken,
+				Msg: "the log was changed after it was written; nothing was run or appended; " +
+					"inspect the run with artana-replay verify", Err: err}
+		}
+	}
+	x.lastSeq = e.Seq
 	switch p := e.Payload.(type) {
 	case *ModelRequested:
 		m := &modelEntry{seq: e.Seq, req: p}

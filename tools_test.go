@@ -270,7 +270,7 @@ func TestToolLogConsistency(t *testing.T) {
 	}
 	start := Event{ID: "s", RunID: "r", TenantID: "org_live", Seq: 1, Type: EventRunStarted, Payload: &RunStarted{}}
 	newK := func(events ...Event) *Kernel {
-		k := New(&sliceStore{events: events}, nil)
+		k := New(&sliceStore{events: sealChain(events...)}, nil)
 		if err := RegisterTool(k.Tools(), "echo", func(context.Context, echoArgs) (echoResult, error) {
 			return echoResult{}, errors.New("must not run")
 		}); err != nil {
