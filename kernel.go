@@ -135,8 +135,7 @@ func (k *Kernel) StartRun(ctx context.Context, tenant Tenant, runID string) (Run
 }
 
 func (k *Kernel) startRun(ctx context.Context, op string, tenant Tenant, runID string) (Run, error) {
-	x := k.index(runID)
-	x.mu.Lock()
+	x := k.lockIndex(runID)
 	defer x.mu.Unlock()
 	if err := x.sync(ctx, k.store); err != nil {
 		return Run{}, &Error{Op: op, RunID: runID, Err: err}
@@ -215,6 +214,23 @@ func (k *Kernel) index(runID string) *runIndex {
 	return x
 }
 
+// lockIndex returns the run's index, locked. An index that forget dropped
+// while this call waited for its lock is not used: steps on one run must
+// all go through the one index that the kernel holds for it.
+func (k *Kernel) lockIndex(runID string) *runIndex {
+	for {
+		x := k.index(runID)
+		x.mu.Lock()
+		k.mu.Lock()
+		current := k.runs[runID] == x
+		k.mu.Unlock()
+		if current {
+			return x
+		}
+		x.mu.Unlock()
+	}
+}
+
 // forget drops an index that holds no events, so that looking up unknown
 // runs does not grow the kernel.
 func (k *Kernel) forget(x *runIndex) {
@@ -243,8 +259,7 @@ func (k *Kernel) lockRunOrEmpty(ctx context.Context, op string, run Run, allowEm
 	if err := k.checkTenant(op, run.ID, run.Tenant); err != nil {
 		return nil, err
 	}
-	x := k.index(run.ID)
-	x.mu.Lock()
+	x := k.lockIndex(run.ID)
 	if err := x.sync(ctx, k.store); err != nil {
 		x.mu.Unlock()
 		return nil, &Error{Op: op, RunID: run.ID, Err: err}

@@ -2,6 +2,7 @@ package artana
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"testing"
 )
@@ -38,5 +39,35 @@ func TestTamperedRunIsRefused(t *testing.T) {
 	}
 	if after, _ := store.Events(tctx, run.ID, 0); len(after) != len(events) {
 		t.Errorf("the run grew from %d to %d events", len(events), len(after))
+	}
+}
+
+// TestReconcileRefusesArgumentsThatNoLongerFit: when the logged arguments
+// of an unknown outcome no longer decode into the tool's argument type
+// (a field was renamed), ReconcileTool runs nothing and logs nothing,
+// rather than turning the unknown outcome into a permanent failure.
+func TestReconcileRefusesArgumentsThatNoLongerFit(t *testing.T) {
+	oldArgs := `{"txt":"x"}` // the field was called txt when the request was logged
+	store := &sliceStore{events: sealChain(
+		Event{ID: "s", RunID: "r", TenantID: liveTenant.ID, Seq: 1, Type: EventRunStarted, Payload: &RunStarted{}},
+		Event{ID: "q", RunID: "r", TenantID: liveTenant.ID, Seq: 2, Type: EventToolRequested,
+			Payload: &ToolRequested{ToolName: "echo", ArgumentsJSON: oldArgs, IdempotencyKey: "k", ToolVersion: "1.0.0", SchemaVersion: "1"}},
+		Event{ID: "u", RunID: "r", TenantID: liveTenant.ID, Seq: 3, Type: EventToolCompleted,
+			Payload: &ToolCompleted{ToolName: "echo", Outcome: OutcomeUnknown, RequestID: Ptr("q")}},
+	)}
+	k := New(store, nil)
+	ran := 0
+	if err := RegisterTool(k.Tools(), "echo", func(context.Context, echoArgs) (echoResult, error) {
+		ran++
+		return echoResult{}, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	_, err := k.ReconcileTool(tctx, Run{ID: "r", Tenant: liveTenant}, ToolStep{Tool: "echo", Args: json.RawMessage(oldArgs)})
+	if !errors.Is(err, ErrInvalidInput) {
+		t.Errorf("ReconcileTool with arguments that no longer fit: err = %v, want ErrInvalidInput", err)
+	}
+	if ran != 0 || len(store.events) != 3 {
+		t.Errorf("the tool ran %d times and the run has %d events; want 0 and 3", ran, len(store.events))
 	}
 }

@@ -103,6 +103,12 @@ func (k *Kernel) ReconcileTool(ctx context.Context, run Run, step ToolStep) (Ste
 		return StepToolResult{}, &Error{Op: op, RunID: run.ID, Tool: step.Tool, Kind: ErrToolRequestNotFound,
 			Msg: fmt.Sprintf("no tool_requested with arguments %s and step key %q; run the step with StepTool", argsJSON, step.StepKey)}
 	}
+	// Arguments the tool can no longer decode must not turn an unknown
+	// outcome into a logged failure without the tool having run.
+	if err := rt.check(argsJSON); err != nil {
+		return StepToolResult{}, &Error{Op: op, RunID: run.ID, Seq: t.seq, Tool: step.Tool, Kind: ErrInvalidInput,
+			Msg: "the logged arguments no longer fit the tool's argument type; nothing logged", Err: err}
+	}
 	if c := t.completion; c == nil {
 		_, err := k.append(ctx, x, run, &ToolCompleted{
 			ToolName: step.Tool, Outcome: OutcomeUnknown,

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
-	"runtime/debug"
 	"sync"
 )
 
@@ -241,7 +240,9 @@ func runTool(ctx context.Context, rt *registeredTool, x *ToolExecution, argsJSON
 		if r := recover(); r != nil {
 			p.Outcome = OutcomeUnknown
 			p.ResultJSON = ""
-			p.ErrorMessage = Ptr(fmt.Sprintf("tool panicked: %v\n%s", r, debug.Stack()))
+			// The panic value only: a stack trace would put goroutine ids
+			// and local paths into a hashed, committed log.
+			p.ErrorMessage = Ptr(fmt.Sprintf("tool panicked: %v", r))
 		}
 	}()
 	result, err := rt.call(context.WithValue(ctx, toolExecutionKey{}, x), argsJSON)
