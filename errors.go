@@ -11,39 +11,39 @@ import (
 // caller wrapped in an *Error that names the operation, run, seq and tool.
 // A tenant mismatch matches ErrTenantMismatch, shared with the stores.
 var (
-	// ErrRunNotFound: the run has no events. Start it with StartRun.
+	// ErrRunNotFound means the run has no events. Start it with StartRun.
 	ErrRunNotFound = errors.New("run not found")
-	// ErrRunExists: StartRun was given the id of a run that has events.
+	// ErrRunExists means StartRun was given the id of a run that has events.
 	ErrRunExists = errors.New("run already exists")
-	// ErrReplayMismatch: the log disagrees with the step being replayed,
+	// ErrReplayMismatch means the log disagrees with the step being replayed,
 	// or is inconsistent in itself (the seed's ReplayConsistencyError).
 	ErrReplayMismatch = errors.New("replay mismatch")
-	// ErrToolFailed: a tool call did not succeed, now or when it was first
+	// ErrToolFailed means a tool call did not succeed, now or when it was first
 	// run. Unknown outcomes match it too.
 	ErrToolFailed = errors.New("tool failed")
-	// ErrUnknownOutcome: a tool call may or may not have taken effect. The
+	// ErrUnknownOutcome means a tool call may or may not have taken effect. The
 	// step halts until ReconcileTool re-runs it with the same idempotency key.
 	ErrUnknownOutcome = errors.New("tool outcome unknown")
-	// ErrCapabilityDenied: the tenant lacks the capability a tool requires.
+	// ErrCapabilityDenied means the tenant lacks the capability a tool requires.
 	ErrCapabilityDenied = errors.New("capability denied")
-	// ErrToolNotFound: no tool of that name is registered.
+	// ErrToolNotFound means no tool of that name is registered.
 	ErrToolNotFound = errors.New("tool not registered")
-	// ErrToolRequestNotFound: ReconcileTool found no matching tool request.
+	// ErrToolRequestNotFound means ReconcileTool found no matching tool request.
 	ErrToolRequestNotFound = errors.New("no matching tool request")
-	// ErrInvalidInput: a step or registration was given unusable input
+	// ErrInvalidInput means a step or registration was given unusable input
 	// (empty model name, arguments that do not fit the tool, ...).
 	ErrInvalidInput = errors.New("invalid input")
-	// ErrOutputInvalid: a model output does not fit the output type; the
+	// ErrOutputInvalid means a model output does not fit the output type; the
 	// error chain holds an *OutputError with the raw output.
 	ErrOutputInvalid = errors.New("model output does not match the output type")
-	// ErrBudgetExceeded: the run has spent its tenant's budget (the seed's
+	// ErrBudgetExceeded means the run has spent its tenant's budget (the seed's
 	// BudgetExceededError). Raised by the Quota middleware before a model
 	// call when the budget is exhausted, and after one that exceeded it.
 	ErrBudgetExceeded = errors.New("budget exceeded")
-	// ErrPolicyViolation: NewEnforced was given a middleware chain that
+	// ErrPolicyViolation means NewEnforced was given a middleware chain that
 	// lacks one of PIIScrubber, Quota and CapabilityGuard.
 	ErrPolicyViolation = errors.New("policy violation")
-	// ErrPaused: a workflow paused for a human (see Workflow.Pause); the
+	// ErrPaused means a workflow paused for a human (see Workflow.Pause); the
 	// error is a *PausedError holding the ticket.
 	ErrPaused = errors.New("run paused")
 )
@@ -63,6 +63,7 @@ type Error struct {
 	Err     error       // cause, or nil
 }
 
+// Error describes the failure with its operation, run, seq and tool.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("artana: ")
@@ -118,6 +119,7 @@ type OutputError struct {
 	Err  error  // what is wrong: missing property, wrong type, unknown field, ...
 }
 
+// Error names the output type and why the output does not fit it.
 func (e *OutputError) Error() string {
 	raw := e.Raw
 	if len(raw) > 200 {

@@ -169,14 +169,31 @@ type WorkflowStepCompleted struct {
 	ResultJSON string
 }
 
-func (*RunStarted) Kind() EventType            { return EventRunStarted }
-func (*ResumeRequested) Kind() EventType       { return EventResumeRequested }
-func (*PauseRequested) Kind() EventType        { return EventPauseRequested }
-func (*ModelRequested) Kind() EventType        { return EventModelRequested }
-func (*ModelCompleted) Kind() EventType        { return EventModelCompleted }
-func (*ToolRequested) Kind() EventType         { return EventToolRequested }
-func (*ToolCompleted) Kind() EventType         { return EventToolCompleted }
+// Kind returns EventRunStarted.
+func (*RunStarted) Kind() EventType { return EventRunStarted }
+
+// Kind returns EventResumeRequested.
+func (*ResumeRequested) Kind() EventType { return EventResumeRequested }
+
+// Kind returns EventPauseRequested.
+func (*PauseRequested) Kind() EventType { return EventPauseRequested }
+
+// Kind returns EventModelRequested.
+func (*ModelRequested) Kind() EventType { return EventModelRequested }
+
+// Kind returns EventModelCompleted.
+func (*ModelCompleted) Kind() EventType { return EventModelCompleted }
+
+// Kind returns EventToolRequested.
+func (*ToolRequested) Kind() EventType { return EventToolRequested }
+
+// Kind returns EventToolCompleted.
+func (*ToolCompleted) Kind() EventType { return EventToolCompleted }
+
+// Kind returns EventWorkflowStepRequested.
 func (*WorkflowStepRequested) Kind() EventType { return EventWorkflowStepRequested }
+
+// Kind returns EventWorkflowStepCompleted.
 func (*WorkflowStepCompleted) Kind() EventType { return EventWorkflowStepCompleted }
 
 // Validate always succeeds: run_started has no fields.

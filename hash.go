@@ -54,6 +54,7 @@ type ChainError struct {
 	Reason string // what is wrong, e.g. "hash mismatch: stored …, computed …"
 }
 
+// Error returns "run R seq N: reason".
 func (e *ChainError) Error() string {
 	return fmt.Sprintf("run %q seq %d: %s", e.RunID, e.Seq, e.Reason)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -69,5 +70,25 @@ func TestReconcileRefusesArgumentsThatNoLongerFit(t *testing.T) {
 	}
 	if ran != 0 || len(store.events) != 3 {
 		t.Errorf("the tool ran %d times and the run has %d events; want 0 and 3", ran, len(store.events))
+	}
+}
+
+// TestReplayMissWithoutModelSaysWhatChanged: a step that misses the log on
+// a kernel without a model names the request and the nearest logged one.
+func TestReplayMissWithoutModelSaysWhatChanged(t *testing.T) {
+	k, store := newTestKernel(t, replyWith(`{"approved":true,"reason":"ok"}`))
+	run := mustStart(t, k, liveTenant, "miss")
+	if _, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "m", Prompt: "approve order A-17?", StepKey: "decide"}); err != nil {
+		t.Fatal(err)
+	}
+	offline := New(store, nil)
+	_, err := StepModel[Decision](tctx, offline, run, ModelStep{Model: "m", Prompt: "approve order A-18?", StepKey: "decide"})
+	if !errors.Is(err, ErrReplayMismatch) {
+		t.Fatalf("err = %v, want ErrReplayMismatch", err)
+	}
+	for _, want := range []string{`prompt "approve order A-18?"`, `latest logged request (seq 2)`, `prompt "approve order A-17?"`, `step key "decide"`, "live (or recording) model"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
 	}
 }

@@ -2,9 +2,11 @@ package artana
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // ModelStep is one model call of a run.
@@ -163,7 +165,11 @@ func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *
 	}
 
 	if k.model == nil {
-		return fail(0, ErrReplayMismatch, "no logged result for this request and the kernel has no model", nil)
+		msg := fmt.Sprintf("no logged result for model %q, step key %q, prompt %q, and the kernel has no model to call", inv.Model, inv.StepKey, truncateText(inv.Prompt, 80))
+		if m := x.lastModel; m != nil {
+			msg += fmt.Sprintf("; the latest logged request (seq %d) has model %q, step key %q, prompt %q", m.seq, m.req.Model, derefOr(m.req.StepKey, ""), truncateText(m.req.Prompt, 80))
+		}
+		return fail(0, ErrReplayMismatch, msg+"; if the prompt or step key changed on purpose, run the step with a live (or recording) model", nil)
 	}
 	if m == nil {
 		req := &ModelRequested{Model: inv.Model, Prompt: inv.Prompt, Messages: inv.Messages,
@@ -258,4 +264,23 @@ func quoteList(names []string) string {
 		q[i] = `"` + n + `"`
 	}
 	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// truncateText shortens s to at most n bytes (on a rune boundary) for an
+// error message.
+func truncateText(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}
+
+func derefOr(s *string, def string) string {
+	if s == nil {
+		return def
+	}
+	return *s
 }

@@ -109,6 +109,7 @@ type ModelError struct {
 	Err        error         // the underlying error, if any
 }
 
+// Error returns the class, HTTP status and message of the failure.
 func (e *ModelError) Error() string {
 	s := "model error (" + string(e.Class)
 	if e.StatusCode != 0 {

@@ -180,6 +180,7 @@ type ToolError struct {
 	Err     error
 }
 
+// Error returns the outcome and the tool's error.
 func (e *ToolError) Error() string {
 	if e.Err == nil {
 		return string(e.Outcome)

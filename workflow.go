@@ -31,6 +31,7 @@ type PausedError struct {
 	Ticket PauseTicket
 }
 
+// Error names the run and the pause ticket.
 func (e *PausedError) Error() string {
 	return fmt.Sprintf("artana: workflow run %q paused at seq %d (ticket %s): %s; call Resume, then RunWorkflow again",
 		e.Ticket.RunID, e.Ticket.Seq, e.Ticket.TicketID, e.Ticket.Reason)

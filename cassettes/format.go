@@ -23,10 +23,10 @@ type Kind string
 
 // The kinds of cassette.
 const (
-	// KindEvents: one run's events, one artana.Event per record, written by
+	// KindEvents marks a cassette of one run's events, one artana.Event per record, written by
 	// Store, Import and AppendEvents.
 	KindEvents Kind = "events"
-	// KindInteractions: a model's interactions, written by package recorder.
+	// KindInteractions marks a cassette of a model's interactions, written by package recorder.
 	// The record types and bodies are the recorder's; this package only
 	// chains and checks them.
 	KindInteractions Kind = "interactions"
@@ -91,28 +91,28 @@ func hashBytes(b []byte) string {
 // Errors reported by readers and writers, usable with errors.Is. Readers
 // wrap them in an *Error that names the file and line.
 var (
-	// ErrSyntax: a line is not a JSON object of the expected shape.
+	// ErrSyntax means a line is not a JSON object of the expected shape.
 	ErrSyntax = errors.New("bad JSON")
-	// ErrNotCanonical: a line parses but is not byte-for-byte what the
+	// ErrNotCanonical means a line parses but is not byte-for-byte what the
 	// writer would write for it; it was edited by hand. Reseal accepts a
 	// deliberate edit.
 	ErrNotCanonical = errors.New("record is not in canonical form")
-	// ErrUnknownType: a record type the cassette's kind does not allow.
+	// ErrUnknownType means a record has a type the cassette's kind does not allow.
 	ErrUnknownType = errors.New("unknown record type")
 	// ErrBrokenChain is artana.ErrChainBroken: a record's prev or hash does
 	// not match, so records were edited, reordered, removed or inserted.
 	ErrBrokenChain = artana.ErrChainBroken
-	// ErrTornLine: the last line has no newline; a write was interrupted.
+	// ErrTornLine means the last line has no newline; a write was interrupted.
 	ErrTornLine = errors.New("torn last line")
-	// ErrTruncated: the file ends without its end record.
+	// ErrTruncated means the file ends without its end record.
 	ErrTruncated = errors.New("cassette is truncated")
-	// ErrMergeConflict: a line is a version-control conflict marker.
+	// ErrMergeConflict means a line is a version-control conflict marker.
 	ErrMergeConflict = errors.New("merge conflict marker")
-	// ErrHeader: the first line is not a valid cassette header.
+	// ErrHeader means the first line is not a valid cassette header.
 	ErrHeader = errors.New("bad cassette header")
-	// ErrVersion: the header names a format version this build does not read.
+	// ErrVersion means the header names a format version this build does not read.
 	ErrVersion = errors.New("unsupported cassette format version")
-	// ErrLocked: another process holds the cassette's lock.
+	// ErrLocked means another process holds the cassette's lock.
 	ErrLocked = errors.New("cassette is locked by another writer")
 )
 
@@ -124,6 +124,7 @@ type Error struct {
 	Err  error
 }
 
+// Error returns "path:line: reason".
 func (e *Error) Error() string {
 	if e.Line <= 0 {
 		return fmt.Sprintf("%s: %v", e.Path, e.Err)

@@ -21,6 +21,8 @@ type Change struct {
 	Fields []string // what changed: some of "seq", "prev", "hash", "body", "form", "removed", "added"
 }
 
+// String describes the change on one line, e.g.
+// "line 5: tool_completed seq 4: [seq prev hash body]".
 func (c Change) String() string {
 	if c.Seq > 0 {
 		return fmt.Sprintf("line %d: %s seq %d: %v", c.Line, c.Type, c.Seq, c.Fields)

@@ -29,6 +29,7 @@ type APIError struct {
 	Message    string // error.message, scrubbed of credentials
 }
 
+// Error returns the status and what the endpoint said.
 func (e *APIError) Error() string {
 	s := e.Message
 	if s == "" {

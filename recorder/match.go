@@ -56,6 +56,8 @@ type MissError struct {
 
 // Error returns the full report: cassette, request, diff and the command
 // that re-records.
+// Error returns the whole miss report: the cassette, the request, the
+// differences from the nearest unused interaction and the re-record command.
 func (e *MissError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "recorder: %s: %v:\n", e.Path, ErrNoMatch)

@@ -28,6 +28,7 @@ type Error struct {
 	Err   error  // what went wrong
 }
 
+// Error names the operation, the file, the run and the seq.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString(e.Op)
