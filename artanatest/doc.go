@@ -41,7 +41,7 @@
 // cassettes), with testdata/<TestName>.golden, using
 // github.com/sebdah/goldie/v2. Rewrite the file with
 //
-//	go test -run '^TestTriage$' -update ./triage
+//	go test ./triage -run '^TestTriage$' -update
 //
 // goldie registers the -update flag (and -template and -clean) in every
 // binary that links it, which includes every test binary importing

@@ -164,7 +164,7 @@ func AssertGoldenEvents(t testing.TB, store artana.Store, runID string, opts ...
 	}
 	g := goldie.New(t)
 	path := g.GoldenFileName(t, name)
-	rewrite := "go test -run " + gotestcmd.Quote(gotestcmd.RunPattern(t.Name())) + " -update " + gotestcmd.PackageDir()
+	rewrite := "go test " + gotestcmd.PackageDir() + " -run " + gotestcmd.Quote(gotestcmd.RunPattern(t.Name())) + " -update"
 	if updateFlag() {
 		if err := g.Update(t, name, got); err != nil {
 			t.Fatalf("artanatest: AssertGoldenEvents: write %s: %v", path, err)

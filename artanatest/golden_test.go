@@ -103,7 +103,7 @@ func TestAssertGoldenEventsFails(t *testing.T) {
 
 	fails(t, func(tb testing.TB) {
 		artanatest.AssertGoldenEvents(tb, k.Store(), "ticket-1")
-	}, "golden file "+golden+" does not exist; create it with:", "go test -run '^TestAssertGoldenEventsFails$' -update .")
+	}, "golden file "+golden+" does not exist; create it with:", "go test . -run '^TestAssertGoldenEventsFails$' -update")
 
 	if err := os.MkdirAll("testdata", 0o755); err != nil {
 		t.Fatal(err)

@@ -95,7 +95,7 @@ func TestRecordThenReplayServerStopped(t *testing.T) {
 
 // TestLiveRecorded runs against the live endpoint when recording:
 //
-//	OPENAI_API_KEY=... go test -run '^TestLiveRecorded$' -artana.record='^TestLiveRecorded$' ./openai
+//	OPENAI_API_KEY=... go test ./openai -run '^TestLiveRecorded$' -artana.record='^TestLiveRecorded$'
 //
 // which writes testdata/cassettes/TestLiveRecorded.cassette; afterwards
 // the test replays that cassette offline, without a key. Without a key

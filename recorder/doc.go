@@ -17,7 +17,7 @@
 // cassette fails the test with the command that records it. Record once,
 // with the flag (a regexp on the test name, like -run):
 //
-//	go test -run '^TestTriage$' -artana.record='^TestTriage$' ./triage
+//	go test ./triage -run '^TestTriage$' -artana.record='^TestTriage$'
 //
 // or, for go test ./..., where packages that do not import recorder would
 // reject the flag, with the environment:
@@ -60,7 +60,7 @@
 //			-"Classify: refund"
 //			+"Classify: refund please"
 //	re-record with:
-//		go test -run '^TestTriage$' -artana.record='^TestTriage$' ./triage
+//		go test ./triage -run '^TestTriage$' -artana.record='^TestTriage$'
 //
 // Replay is strict: a test that leaves recorded interactions unused fails
 // when it ends (AllowUnused turns this off), since the code no longer

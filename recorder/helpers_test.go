@@ -63,6 +63,7 @@ type fakeTB struct {
 
 	mu       sync.Mutex
 	failed   bool
+	skipped  bool
 	errs     []string
 	logs     []string
 	cleanups []func()
@@ -93,6 +94,18 @@ func (f *fakeTB) Failed() bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.failed
+}
+func (f *fakeTB) Skipped() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.skipped
+}
+
+// skip marks the test skipped, as t.Skip does, without stopping the goroutine.
+func (f *fakeTB) skip() {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.skipped = true
 }
 func (f *fakeTB) Cleanup(fn func()) { f.cleanups = append(f.cleanups, fn) }
 

@@ -105,7 +105,7 @@ func TestKernelRecordThenReplay(t *testing.T) {
 // TestTriageCassette replays the committed cassette
 // testdata/cassettes/TestTriageCassette.cassette. Re-record it with
 //
-//	go test -run '^TestTriageCassette$' -artana.record='^TestTriageCassette$' ./recorder
+//	go test ./recorder -run '^TestTriageCassette$' -artana.record='^TestTriageCassette$'
 func TestTriageCassette(t *testing.T) {
 	live := triageModel()
 	rec := recorder.New(t, live, recorder.WithClock(artana.SteppingClock(time.Unix(0, 0), 250*time.Millisecond)))

@@ -191,6 +191,16 @@ func (r *Recorder) howToRecord() string {
 
 // load reads the cassette.
 func (r *Recorder) load() error {
+	// Look at the header first, so that a cassette of another kind is
+	// named as such rather than failing on its first record.
+	if rd, err := cassettes.Open(r.path); err == nil {
+		kind := rd.Header().Kind
+		rd.Close()
+		if kind != cassettes.KindInteractions {
+			return fmt.Errorf("recorder: %w", &cassettes.Error{Path: r.path, Line: 1,
+				Err: fmt.Errorf("cassette holds %s, not interactions; is this a run's event log? give the recorder a cassette of its own", kind)})
+		}
+	}
 	hdr, recs, err := cassettes.ReadAll(r.path, cassettes.RecordTypes(RecordType))
 	if errors.Is(err, fs.ErrNotExist) {
 		if r.mode == RecordMissing {

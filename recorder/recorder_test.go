@@ -198,7 +198,7 @@ func TestMissingCassette(t *testing.T) {
 	rec := recorder.New(tb, nil, recorder.WithDir(t.TempDir()))
 	require.Nil(t, rec)
 	require.True(t, tb.Failed())
-	require.Contains(t, tb.errors(), "cassette does not exist; record it with:\n\tgo test -run '^TestSomething$/^case_1$' -artana.record='^TestSomething/case_1$' ./recorder")
+	require.Contains(t, tb.errors(), "cassette does not exist; record it with:\n\tgo test ./recorder -run '^TestSomething$/^case_1$' -artana.record='^TestSomething/case_1$'")
 }
 
 func TestRecordRewritesTheWholeCassette(t *testing.T) {
@@ -340,7 +340,7 @@ func TestNewStrictFailsTheTest(t *testing.T) {
 	tb.end()
 	require.True(t, tb.Failed())
 	require.Contains(t, tb.errors(), "1 of 2 recorded interactions were not used:\n\tline 3: model \"fake-1\", last message \"b\"")
-	require.Contains(t, tb.errors(), "re-record with:\n\tgo test -run '^TestStrict$' -artana.record='^TestStrict$' ./recorder\nor pass recorder.AllowUnused()")
+	require.Contains(t, tb.errors(), "re-record with:\n\tgo test ./recorder -run '^TestStrict$' -artana.record='^TestStrict$'\nor pass recorder.AllowUnused()")
 
 	tb = newFakeTB(t, "TestStrict")
 	rec = recorder.New(tb, disconnected(t), recorder.WithDir(dir), recorder.AllowUnused())
@@ -391,6 +391,26 @@ func TestNewRecordWritesOnlyIfTheTestPasses(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, recs, 1)
 	require.Contains(t, string(recs[0].Body), "echo 1: new")
+}
+
+// TestNewRecordSkippedKeepsCassette: a test skipped in record mode (short
+// mode, no API key) leaves its cassette as it was.
+func TestNewRecordSkippedKeepsCassette(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "TestSkip.cassette")
+	recordAt(t, path, "old")
+	old, err := os.ReadFile(path)
+	require.NoError(t, err)
+	for _, mode := range []recorder.Mode{recorder.Record, recorder.RecordMissing} {
+		tb := newFakeTB(t, "TestSkip")
+		recorder.New(tb, echoModel(), recorder.WithDir(dir), recorder.WithMode(mode))
+		tb.skip()
+		tb.end()
+		now, err := os.ReadFile(path)
+		require.NoError(t, err)
+		require.Equal(t, old, now, "%v: a skipped test leaves the cassette byte-identical", mode)
+		require.Contains(t, tb.logged(), "the test was skipped; "+path+" was left unchanged")
+	}
 }
 
 func TestNewRecordMissingLogsUnused(t *testing.T) {
@@ -473,8 +493,8 @@ func TestEventsCassetteIsRefused(t *testing.T) {
 	require.NoError(t, err)
 	require.NoError(t, cassettes.WriteEvents(ctx, path, evs))
 	_, err = recorder.Open(path, nil)
-	require.ErrorContains(t, err, path+":")
-	require.ErrorContains(t, err, "unknown record type")
+	require.ErrorContains(t, err, path+":1:")
+	require.ErrorContains(t, err, "cassette holds events, not interactions")
 }
 
 func TestRecordedErrorsReplayWithTheirClass(t *testing.T) {

@@ -85,10 +85,10 @@ func CassetteName(name string) string {
 // test named name in the package in directory pkgDir (relative to the
 // module root, "." for the root):
 //
-//	go test -run '^TestX$/^sub$' -artana.record='^TestX/sub$' ./pkg
+//	go test ./pkg -run '^TestX$/^sub$' -artana.record='^TestX/sub$'
 func RerecordCommand(name, pkgDir string) string {
 	rec := "^" + regexp.QuoteMeta(name) + "$"
-	return fmt.Sprintf("go test -run %s -%s=%s %s", gotestcmd.Quote(gotestcmd.RunPattern(name)), FlagName, gotestcmd.Quote(rec), pkgDir)
+	return fmt.Sprintf("go test %s -run %s -%s=%s", pkgDir, gotestcmd.Quote(gotestcmd.RunPattern(name)), FlagName, gotestcmd.Quote(rec))
 }
 
 // New returns a Recorder for the test t, wrapping live, with the cassette
@@ -137,12 +137,16 @@ func New(t testing.TB, live artana.Model, opts ...Option) *Recorder {
 		return nil
 	}
 	if r.mode == Record || r.mode == RecordMissing {
-		t.Logf("recorder: %s mode: %s will be written if the test passes", r.mode, path)
+		t.Logf("recorder: %s mode: %s will be written if the test passes (not if it fails or is skipped)", r.mode, path)
 	}
 	t.Cleanup(func() {
-		if (r.mode == Record || r.mode == RecordMissing) && t.Failed() {
+		if (r.mode == Record || r.mode == RecordMissing) && (t.Failed() || t.Skipped()) {
 			r.discard()
-			t.Logf("recorder: the test failed; %s was left unchanged", path)
+			why := "failed"
+			if !t.Failed() {
+				why = "was skipped"
+			}
+			t.Logf("recorder: the test %s; %s was left unchanged", why, path)
 			return
 		}
 		r.mu.Lock()

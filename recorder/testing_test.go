@@ -2,7 +2,10 @@ package recorder_test
 
 import (
 	"flag"
+	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/artana-go/artana/recorder"
@@ -28,11 +31,11 @@ func TestCassetteName(t *testing.T) {
 }
 
 func TestRerecordCommand(t *testing.T) {
-	require.Equal(t, `go test -run '^TestTriage$' -artana.record='^TestTriage$' ./triage`,
+	require.Equal(t, `go test ./triage -run '^TestTriage$' -artana.record='^TestTriage$'`,
 		recorder.RerecordCommand("TestTriage", "./triage"))
-	require.Equal(t, `go test -run '^TestTriage$/^case\.1$' -artana.record='^TestTriage/case\.1$' .`,
+	require.Equal(t, `go test . -run '^TestTriage$/^case\.1$' -artana.record='^TestTriage/case\.1$'`,
 		recorder.RerecordCommand("TestTriage/case.1", "."))
-	require.Equal(t, `go test -run '^TestQ$/^it'\''s$' -artana.record='^TestQ/it'\''s$' ./q`,
+	require.Equal(t, `go test ./q -run '^TestQ$/^it'\''s$' -artana.record='^TestQ/it'\''s$'`,
 		recorder.RerecordCommand("TestQ/it's", "./q"))
 }
 
@@ -90,5 +93,27 @@ func TestBadRecordPattern(t *testing.T) {
 		tb := newFakeTB(t, "TestBad")
 		require.Nil(t, recorder.New(tb, echoModel(), recorder.WithDir(t.TempDir())))
 		require.Contains(t, tb.errors(), tc.want)
+	}
+}
+
+// TestRerecordCommandRuns runs the printed command (with -list, so that it
+// only lists the test): go test must accept it, flags and all.
+func TestRerecordCommandRuns(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a test binary")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("go command not found")
+	}
+	cmd := exec.Command("sh", "-c", recorder.RerecordCommand("TestRerecordCommand", "./recorder")+" -list .")
+	cmd.Dir = ".." // the module root
+	cmd.Env = append(os.Environ(), "PATH="+filepath.Dir(goBin)+string(os.PathListSeparator)+os.Getenv("PATH"))
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s: %v\n%s", cmd, err, out)
+	}
+	if !strings.Contains(string(out), "TestRerecordCommand\n") {
+		t.Errorf("the command did not select the test:\n%s", out)
 	}
 }

@@ -6,7 +6,7 @@
 //
 // Re-record the conversation against the live model (OPENAI_API_KEY) with
 //
-//	go test -run '^TestTriage$' -artana.record='^TestTriage$' -update ./examples/regression
+//	go test ./examples/regression -run '^TestTriage$' -artana.record='^TestTriage$' -update
 package regression
 
 import (
