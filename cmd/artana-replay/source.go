@@ -144,7 +144,11 @@ func openDir(dir string) (*source, error) {
 			continue
 		}
 		p := filepath.Join(dir, ent.Name())
-		if !hasCassettePrefix(p) {
+		// A file named like a cassette is read even when its first line is
+		// damaged (a merge conflict, say), so that the damage is reported
+		// rather than the run silently left out.
+		ext := filepath.Ext(p)
+		if !hasCassettePrefix(p) && ext != ".jsonl" && ext != ".cassette" {
 			continue
 		}
 		cf, err := openCassetteFile(p)
