@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -119,7 +120,7 @@ func (e *ModelError) Error() string {
 	if e.Message != "" {
 		s += ": " + e.Message
 	}
-	if e.Err != nil && (e.Message == "" || e.Message != e.Err.Error()) {
+	if e.Err != nil && !strings.Contains(e.Message, e.Err.Error()) {
 		s += ": " + e.Err.Error()
 	}
 	return s

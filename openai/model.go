@@ -96,6 +96,11 @@ func (m *Model) Complete(ctx context.Context, req artana.ModelRequest) (artana.M
 			}
 			return artana.ModelResponse{}, me
 		}
+		if me.RetryAfter > m.cfg.maxRetryAfter {
+			me.Message += fmt.Sprintf(" (not retried: the endpoint asked to wait %v, more than the %v that openai.WithMaxRetryAfter allows)",
+				me.RetryAfter, m.cfg.maxRetryAfter)
+			return artana.ModelResponse{}, me
+		}
 		delay := m.delay(attempt, me.RetryAfter)
 		if deadline, ok := ctx.Deadline(); ok && m.now().Add(delay).After(deadline) {
 			me.Message += fmt.Sprintf(" (not retried: the next attempt would start after the context deadline, in %v)", delay)

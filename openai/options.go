@@ -23,6 +23,7 @@ type config struct {
 	initialBackoff time.Duration
 	maxBackoff     time.Duration
 	attemptTimeout time.Duration
+	maxRetryAfter  time.Duration
 	sleep          func(ctx context.Context, d time.Duration) error
 	jitter         func(backoff time.Duration) time.Duration
 
@@ -36,12 +37,21 @@ type config struct {
 	logger *slog.Logger
 }
 
-// Defaults of the retry policy; they match the seed's LiteLLMAdapter.
+// Defaults of the retry policy. The first three match the seed's
+// LiteLLMAdapter.
 const (
-	DefaultMaxRetries     = 2
+	// DefaultMaxRetries is how many times a transient failure is retried.
+	DefaultMaxRetries = 2
+	// DefaultInitialBackoff is the wait before the first retry, doubled for
+	// each retry after it.
 	DefaultInitialBackoff = 250 * time.Millisecond
-	DefaultMaxBackoff     = 2 * time.Second
+	// DefaultMaxBackoff caps the doubled backoff.
+	DefaultMaxBackoff = 2 * time.Second
+	// DefaultAttemptTimeout bounds one attempt; a timed-out attempt is retried.
 	DefaultAttemptTimeout = 30 * time.Second
+	// DefaultMaxRetryAfter is the longest Retry-After the Model waits for;
+	// a longer one returns the transient error at once, its RetryAfter set.
+	DefaultMaxRetryAfter = time.Minute
 )
 
 func defaultConfig() config {
@@ -50,6 +60,7 @@ func defaultConfig() config {
 		initialBackoff: DefaultInitialBackoff,
 		maxBackoff:     DefaultMaxBackoff,
 		attemptTimeout: DefaultAttemptTimeout,
+		maxRetryAfter:  DefaultMaxRetryAfter,
 		sleep:          sleepContext,
 		jitter:         equalJitter,
 		strictOutput:   true,
@@ -110,6 +121,14 @@ func WithRetries(maxRetries int, initial, max time.Duration) Option {
 // context. The default is DefaultAttemptTimeout.
 func WithAttemptTimeout(d time.Duration) Option {
 	return func(cfg *config) { cfg.attemptTimeout = d }
+}
+
+// WithMaxRetryAfter sets the longest Retry-After the Model waits for
+// before retrying (DefaultMaxRetryAfter by default). When an endpoint asks
+// for a longer wait, Complete returns the transient *artana.ModelError at
+// once, with RetryAfter set, so that the caller decides.
+func WithMaxRetryAfter(d time.Duration) Option {
+	return func(c *config) { c.maxRetryAfter = d }
 }
 
 // WithSleep replaces the function that waits between attempts. It must

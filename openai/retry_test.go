@@ -327,3 +327,28 @@ func TestNoSecretsInErrorsOrLogs(t *testing.T) {
 		})
 	}
 }
+
+// TestRetryAfterBeyondTheLimit: a Retry-After longer than
+// WithMaxRetryAfter is not slept through; the transient error comes back at
+// once with RetryAfter set, and its message appears once.
+func TestRetryAfterBeyondTheLimit(t *testing.T) {
+	srv := newServer(t,
+		reply{status: 429, file: "openai-error-429.json", header: map[string]string{"Retry-After": "86400"}},
+		reply{status: 200, file: "openai-chat-basic.json"},
+	)
+	sl := &sleeps{}
+	_, err := newModel(t, srv, sl, openai.WithMaxRetryAfter(time.Minute)).Complete(context.Background(), hello)
+	var me *artana.ModelError
+	if !errors.As(err, &me) || me.Class != artana.ClassTransient || me.RetryAfter != 24*time.Hour {
+		t.Fatalf("err = %v; want a transient ModelError with RetryAfter 24h", err)
+	}
+	if n := srv.requests(); n != 1 || len(sl.got()) != 0 {
+		t.Errorf("%d requests and waits %v; want 1 request and no wait", n, sl.got())
+	}
+	if !strings.Contains(err.Error(), "WithMaxRetryAfter") {
+		t.Errorf("error %q does not say how to allow the wait", err)
+	}
+	if apiErr := me.Err.Error(); strings.Count(err.Error(), apiErr) != 1 {
+		t.Errorf("error %q repeats the endpoint's message %q", err, apiErr)
+	}
+}
