@@ -67,6 +67,26 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("import: %w", err)
 	}
+	if !created {
+		// A run already in the ledger cannot be imported again: say so
+		// plainly rather than as a chain error on its first event.
+		runs, err := db.Runs(ctx)
+		if err != nil {
+			db.Close()
+			return fmt.Errorf("import: %w", err)
+		}
+		have := make(map[string]int64, len(runs))
+		for _, r := range runs {
+			have[r.RunID] = r.Events
+		}
+		for _, x := range out {
+			if n, ok := have[x.RunID]; ok {
+				db.Close()
+				return fmt.Errorf("import: run %q is already in %s (%s); nothing was imported; import into a new ledger, or export the other runs only",
+					x.RunID, dest, plural(n, "event"))
+			}
+		}
+	}
 	ierr := db.Import(ctx, all)
 	cerr := db.Close()
 	if ierr != nil || cerr != nil {
@@ -75,7 +95,7 @@ func runImport(ctx context.Context, e *env, args []string) error {
 				os.Remove(dest + suffix)
 			}
 		}
-		return fmt.Errorf("import: %s into %s: %w; nothing was imported (a run that is already in the ledger cannot be imported again)", src.path, dest, errors.Join(ierr, cerr))
+		return fmt.Errorf("import: %s into %s: %w", src.path, dest, errors.Join(ierr, cerr))
 	}
 	if e.json {
 		return e.writeJSON(struct {

@@ -112,7 +112,8 @@ func openSource(ctx context.Context, path string) (*source, error) {
 func openCassetteFile(path string) (cassetteFile, error) {
 	r, err := cassettes.Open(path)
 	if err != nil {
-		if errors.Is(err, cassettes.ErrHeader) {
+		var ce *cassettes.Error
+		if errors.Is(err, cassettes.ErrHeader) || (errors.As(err, &ce) && ce.Line == 1) {
 			return cassetteFile{}, fmt.Errorf("%w (not a ledger: the first line is not an artana cassette header)", err)
 		}
 		return cassetteFile{}, err
