@@ -92,3 +92,21 @@ func TestReplayMissWithoutModelSaysWhatChanged(t *testing.T) {
 		}
 	}
 }
+
+// TestModelErrorNamesTheLoggedRequest: when the model fails after the
+// request was logged, the error carries that request's seq.
+func TestModelErrorNamesTheLoggedRequest(t *testing.T) {
+	failing := ModelFunc(func(context.Context, ModelRequest) (ModelResponse, error) {
+		return ModelResponse{}, &ModelError{Class: ClassTransient, StatusCode: 503, Message: "overloaded"}
+	})
+	k, _ := newTestKernel(t, failing)
+	run := mustStart(t, k, liveTenant, "flaky")
+	_, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "m", Prompt: "p"})
+	var e *Error
+	if !errors.As(err, &e) || e.Seq != 2 || !errors.Is(err, ErrModelTransient) {
+		t.Fatalf("err = %v; want a transient model error at seq 2 (the model_requested)", err)
+	}
+	if !strings.Contains(err.Error(), "the next step calls the model again") {
+		t.Errorf("error %q does not say what happens next", err)
+	}
+}

@@ -2,6 +2,7 @@ package artana
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"slices"
@@ -104,11 +105,16 @@ func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *
 	// A middleware's own *Error already says what and where; others are
 	// wrapped.
 	mwFail := func(seq int64, err error) (modelResult, error) {
-		if e, ok := err.(*Error); ok {
-			if e.Seq == 0 {
-				e.Seq = seq
+		var e *Error
+		if errors.As(err, &e) && e == err {
+			// A middleware's own *Error, kept as it is; a copy gets the
+			// seq, so that an error value the middleware shares is not
+			// changed.
+			c := *e
+			if c.Seq == 0 {
+				c.Seq = seq
 			}
-			return modelResult{}, e
+			return modelResult{}, &c
 		}
 		return fail(seq, nil, "", err)
 	}
@@ -171,16 +177,21 @@ func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *
 		}
 		return fail(0, ErrReplayMismatch, msg+"; if the prompt or step key changed on purpose, run the step with a live (or recording) model", nil)
 	}
-	if m == nil {
+	var reqSeq int64 // the model_requested this call answers
+	if m != nil {
+		reqSeq = m.seq
+	} else {
 		req := &ModelRequested{Model: inv.Model, Prompt: inv.Prompt, Messages: inv.Messages,
 			AllowedTools: allowed, StepKey: stepKey}
-		if _, err := k.append(ctx, x, run, req); err != nil {
+		e, err := k.append(ctx, x, run, req)
+		if err != nil {
 			return fail(0, nil, "log model_requested", err)
 		}
+		reqSeq = e.Seq
 	}
 	for _, mw := range k.middleware {
 		if err := mw.BeforeModel(ctx, inv); err != nil {
-			return mwFail(0, err)
+			return mwFail(reqSeq, err)
 		}
 	}
 	resp, err := k.model.Complete(ctx, ModelRequest{
@@ -189,14 +200,14 @@ func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *
 		Options: step.Options, StepKey: inv.StepKey,
 	})
 	if err != nil {
-		return fail(0, nil, "model "+inv.Model, err)
+		return fail(reqSeq, nil, "model "+inv.Model+" (the request is logged; the next step calls the model again)", err)
 	}
 	outputJSON := ""
 	if !toolCallsOnly(resp.OutputJSON, len(resp.ToolCalls)) {
 		outputJSON, err = decode(resp.OutputJSON)
 	}
 	if err != nil {
-		return fail(0, nil, "model "+inv.Model+" (nothing logged; the next step retries the call)", err)
+		return fail(reqSeq, nil, "model "+inv.Model+" (no answer logged; the next step calls the model again)", err)
 	}
 	records := make([]ToolCallRecord, len(resp.ToolCalls))
 	for i, tc := range resp.ToolCalls {

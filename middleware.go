@@ -2,6 +2,7 @@ package artana
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 )
@@ -76,10 +77,14 @@ type Quota struct{}
 // PrepareModel checks that the tenant has a budget.
 func (Quota) PrepareModel(_ context.Context, inv ModelInvocation) (ModelInvocation, error) {
 	if err := inv.Run.Tenant.Validate(); err != nil {
-		e := err.(*Error)
-		e.Op, e.RunID = "quota", inv.Run.ID
-		e.Msg += " (the Quota middleware needs a budget)"
-		return inv, e
+		var e *Error
+		if !errors.As(err, &e) {
+			return inv, err
+		}
+		c := *e
+		c.Op, c.RunID = "quota", inv.Run.ID
+		c.Msg += " (the Quota middleware needs a budget)"
+		return inv, &c
 	}
 	return inv, nil
 }

@@ -1,6 +1,7 @@
 package artana
 
 import (
+	"errors"
 	"fmt"
 	"math"
 )
@@ -44,9 +45,13 @@ func (k *Kernel) checkTenant(op, runID string, t Tenant) error {
 		check = t.Validate
 	}
 	if err := check(); err != nil {
-		e := err.(*Error)
-		e.Op, e.RunID = op, runID
-		return e
+		var e *Error
+		if !errors.As(err, &e) {
+			return err
+		}
+		c := *e
+		c.Op, c.RunID = op, runID
+		return &c
 	}
 	return nil
 }

@@ -18,7 +18,7 @@ func start() time.Time { return time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC) }
 // two stores opened with them write identical events for identical
 // appends. Use it with stores other than MemStore:
 //
-//	s, err := sqlite.Open(path, artanatest.Deterministic()...)
+//	s, err := sqlite.Open(ctx, path, sqlite.WithStoreOptions(artanatest.Deterministic()...))
 func Deterministic() []artana.StoreOption {
 	return []artana.StoreOption{
 		artana.WithClock(artana.SteppingClock(start(), time.Second)),
