@@ -41,11 +41,16 @@ type runIndex struct {
 
 	// Workflow steps by step index, the latest event winning as in the
 	// seed's WorkflowContext.
-	wfRequested map[int64]*WorkflowStepRequested
+	wfRequested map[int64]wfRequest
 	wfCompleted map[int64]wfEntry
 
 	pauses        map[string]*pauseEntry // latest pause_requested per step key
 	pendingPauses []*pauseEntry          // pauses no resume_requested has followed
+}
+
+type wfRequest struct {
+	seq int64
+	p   *WorkflowStepRequested
 }
 
 type wfEntry struct {
@@ -82,7 +87,7 @@ func newRunIndex(id string) *runIndex {
 		tools:     make(map[stepKeyHash]*toolEntry),
 		toolsByID: make(map[string]*toolEntry),
 
-		wfRequested: make(map[int64]*WorkflowStepRequested),
+		wfRequested: make(map[int64]wfRequest),
 		wfCompleted: make(map[int64]wfEntry),
 		pauses:      make(map[string]*pauseEntry),
 	}
@@ -151,7 +156,7 @@ func (x *runIndex) add(e *Event) error {
 	case *ToolCompleted:
 		x.addToolCompleted(e.Seq, p)
 	case *WorkflowStepRequested:
-		x.wfRequested[p.StepIndex] = p
+		x.wfRequested[p.StepIndex] = wfRequest{seq: e.Seq, p: p}
 	case *WorkflowStepCompleted:
 		x.wfCompleted[p.StepIndex] = wfEntry{e.Seq, p}
 	case *PauseRequested:

@@ -172,10 +172,10 @@ func Step[T any](ctx context.Context, wf *Workflow, name string, action func(ctx
 		}
 		return v, nil
 	}
-	if r := x.wfRequested[index]; r != nil {
-		if r.StepName != name {
+	if r, ok := x.wfRequested[index]; ok {
+		if r.p.StepName != name {
 			x.mu.Unlock()
-			return fail(0, ErrReplayMismatch, fmt.Sprintf("the log has a request for step %q at this index; the workflow changed, use a new run id", r.StepName), nil)
+			return fail(r.seq, ErrReplayMismatch, fmt.Sprintf("the log has a request for step %q at this index; the workflow changed, use a new run id", r.p.StepName), nil)
 		}
 	} else if _, err := k.append(ctx, x, run, &WorkflowStepRequested{StepIndex: index, StepName: name}); err != nil {
 		k.forget(x)
@@ -198,7 +198,7 @@ func Step[T any](ctx context.Context, wf *Workflow, name string, action func(ctx
 
 	x, err = k.lockRun(ctx, op, run)
 	if err != nil {
-		return zero, err
+		return fail(0, nil, "the action ran but its result was not logged; running the workflow again runs it again", err)
 	}
 	defer x.mu.Unlock()
 	if _, err := k.append(ctx, x, run, &WorkflowStepCompleted{StepIndex: index, StepName: name, ResultJSON: result}); err != nil {

@@ -130,7 +130,7 @@ func TestWorkflowStepNameMismatch(t *testing.T) {
 		t.Fatalf("error %v, want the action's", err)
 	}
 	_, err = RunWorkflow(tctx, k, flowTenant, "wf2", one("other"))
-	if e := wantKind(t, err, ErrReplayMismatch); !strings.Contains(e.Msg, `request for step "flaky"`) {
+	if e := wantKind(t, err, ErrReplayMismatch); e.Seq != 1 || !strings.Contains(e.Msg, `request for step "flaky"`) {
 		t.Fatalf("error %q", e)
 	}
 	// The failed action runs again; its request is not logged twice.
