@@ -171,6 +171,12 @@ func PythonFloat(f float64) string { return string(appendPyFloat(nil, f)) }
 // implementations apply) and the result is rewritten: object keys sorted by
 // code point at every level, no whitespace, strings escaped as Python does,
 // integers verbatim and other numbers as Python's float repr.
+//
+// The rewrite sees JSON, not Go types: a float64 field holding a whole
+// number, which encoding/json writes as 100, stays 100, where pydantic
+// writes a float field as 100.0. Tool arguments that must match a log the
+// Python original wrote byte for byte should carry such values as strings
+// (as the seed does with Decimal) or be given as json.RawMessage.
 func CanonicalJSON(v any) ([]byte, error) {
 	raw, ok := v.(json.RawMessage)
 	if !ok {
