@@ -99,15 +99,15 @@ func WithDir(dir string) Option { return func(c *config) { c.dir = dir } }
 
 // Errors usable with errors.Is.
 var (
-	// ErrNoMatch: no unused recorded interaction matches a request
+	// ErrNoMatch means no unused recorded interaction matches a request
 	// (wrapped in a *MissError).
 	ErrNoMatch = errors.New("no recorded interaction matches the request")
-	// ErrUnused: strict replay ended with recorded interactions unused.
+	// ErrUnused means strict replay ended with recorded interactions unused.
 	ErrUnused = errors.New("recorded interactions were not used")
-	// ErrNoCassette: the cassette to replay does not exist. It also
+	// ErrNoCassette means the cassette to replay does not exist. It also
 	// matches fs.ErrNotExist.
 	ErrNoCassette error = noCassette{}
-	// ErrClosed: the Recorder was used after Close.
+	// ErrClosed means the Recorder was used after Close.
 	ErrClosed = errors.New("recorder is closed")
 )
 
