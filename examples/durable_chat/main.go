@@ -40,11 +40,9 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 
@@ -72,36 +70,19 @@ const (
 
 var tenant = artana.Tenant{ID: "org_demo", Capabilities: []string{"finance:write"}, BudgetUSD: 1.0}
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "durable_chat:", err)
-		os.Exit(1)
-	}
-}
+func main() { livemodel.Main("durable_chat", run) }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
-	fs := flag.NewFlagSet("durable_chat", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	record := fs.Bool("record", false, "call the live endpoint (OPENAI_API_KEY, OPENAI_BASE_URL) and rewrite the cassette")
-	cassette := fs.String("cassette", livemodel.DefaultCassette("durable_chat"), "the cassette to replay, or to rewrite with -record")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	flags := livemodel.NewFlags("durable_chat", stderr)
+	if ok, err := flags.Parse(args); !ok {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q; see -help", fs.Args())
-	}
 
-	model, finish, err := livemodel.Open(*cassette, *record)
+	model, err := flags.Open()
 	if err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, finish(err == nil)) }()
+	defer flags.Finish(&err) // keeps a recording only if the run succeeded
 	counted := &countingModel{Model: model}
 
 	dir, err := os.MkdirTemp("", "artana-durable-chat-")
@@ -123,7 +104,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return err
 	}
 
-	fmt.Fprintln(stdout, "Model answered by:", livemodel.AnsweredBy(*cassette, *record))
+	fmt.Fprintln(stdout, "Model answered by:", flags.AnsweredBy())
 	fmt.Fprintln(stdout, "First call replayed:", first.replayed)
 	fmt.Fprintln(stdout, "Second call replayed:", second.replayed)
 	fmt.Fprintln(stdout, "Model calls:", counted.calls)

@@ -27,11 +27,9 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 
@@ -74,36 +72,19 @@ of the European Union.
 // prompt is the seed's prompt, byte for byte.
 var prompt = extractionInstructions + "\n\n---\n\nArticle:\n" + strings.TrimSpace(sampleArticle)
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "fact_extraction:", err)
-		os.Exit(1)
-	}
-}
+func main() { livemodel.Main("fact_extraction", run) }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
-	fs := flag.NewFlagSet("fact_extraction", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	record := fs.Bool("record", false, "call the live endpoint (OPENAI_API_KEY, OPENAI_BASE_URL) and rewrite the cassette")
-	cassette := fs.String("cassette", livemodel.DefaultCassette("fact_extraction"), "the cassette to replay, or to rewrite with -record")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	flags := livemodel.NewFlags("fact_extraction", stderr)
+	if ok, err := flags.Parse(args); !ok {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q; see -help", fs.Args())
-	}
 
-	model, finish, err := livemodel.Open(*cassette, *record)
+	model, err := flags.Open()
 	if err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, finish(err == nil)) }()
+	defer flags.Finish(&err) // keeps a recording only if the run succeeded
 
 	dir, err := os.MkdirTemp("", "artana-fact-extraction-")
 	if err != nil {
@@ -132,7 +113,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return err
 	}
 
-	fmt.Fprintln(stdout, "Model answered by:", livemodel.AnsweredBy(*cassette, *record))
+	fmt.Fprintln(stdout, "Model answered by:", flags.AnsweredBy())
 	fmt.Fprintln(stdout, "Run id:", run.ID)
 	fmt.Fprintln(stdout, "Extracted triplets:")
 	for i, t := range result.Output.Triplets {

@@ -44,11 +44,9 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
 
@@ -77,38 +75,21 @@ const (
 	prompt       = "Respond only as JSON for schema {approved:boolean,reason:string}. Approve this request and give a short reason."
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "golden:", err)
-		os.Exit(1)
-	}
-}
+func main() { livemodel.Main("golden", run) }
 
 // run runs the example; a nil error means every invariant held.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
-	fs := flag.NewFlagSet("golden", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	record := fs.Bool("record", false, "call the live endpoint (OPENAI_API_KEY, OPENAI_BASE_URL) and rewrite the cassette")
-	cassette := fs.String("cassette", livemodel.DefaultCassette("golden"), "the cassette to replay, or to rewrite with -record")
-	db := fs.String("db", "", "keep the SQLite ledger at this path (default: a temporary file, removed at the end)")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil // the usage is printed
-		}
+	flags := livemodel.NewFlags("golden", stderr)
+	db := flags.Set.String("db", "", "keep the SQLite ledger at this path (default: a temporary file, removed at the end)")
+	if ok, err := flags.Parse(args); !ok {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q; see -help", fs.Args())
-	}
 
-	rec, finish, err := livemodel.Open(*cassette, *record)
+	rec, err := flags.Open()
 	if err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, finish(err == nil)) }()
+	defer flags.Finish(&err) // keeps a recording only if the run succeeded
 	model := &countingModel{Model: rec}
 
 	ledger := *db
@@ -125,7 +106,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return err
 	}
 
-	g := &golden{out: stdout, model: model, answeredBy: livemodel.AnsweredBy(*cassette, *record)}
+	g := &golden{out: stdout, model: model, answeredBy: flags.AnsweredBy()}
 	return g.prove(ctx, store)
 }
 

@@ -4,46 +4,23 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/artana-go/artana"
+	"github.com/artana-go/artana/examples/internal/exampletest"
 	"github.com/artana-go/artana/examples/internal/standin"
 	"github.com/artana-go/artana/recorder"
 	"github.com/artana-go/artana/sqlite"
 )
 
-var standinFlag = flag.Bool("standin", false, "rewrite testdata/golden.cassette by recording against the local stand-in server")
-
 const committed = "testdata/golden.cassette"
 
 // TestMain runs the example's main instead of the tests when the test
 // binary is started by TestExitStatus.
-func TestMain(m *testing.M) {
-	if os.Getenv("ARTANA_GOLDEN_RUN_MAIN") == "1" {
-		main()
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
-}
-
-// wantInOrder fails unless every line of want appears in out, in order.
-func wantInOrder(t *testing.T, out string, want ...string) {
-	t.Helper()
-	rest := out
-	for _, w := range want {
-		i := strings.Index(rest, w)
-		if i < 0 {
-			t.Fatalf("output lacks %q (after the lines before it); output:\n%s", w, out)
-		}
-		rest = rest[i+len(w):]
-	}
-}
+func TestMain(m *testing.M) { exampletest.Main(m, main) }
 
 var goldenLines = []string{
 	"=== Feature 1 - Enforced Policy + Middleware Order ===",
@@ -87,66 +64,22 @@ var goldenLines = []string{
 }
 
 func TestReplayCommittedCassette(t *testing.T) {
-	var stdout, stderr bytes.Buffer
-	if err := run(context.Background(), []string{"-cassette", committed}, &stdout, &stderr); err != nil {
-		t.Fatalf("run: %v\nstdout:\n%s", err, stdout.String())
-	}
-	wantInOrder(t, stdout.String(), goldenLines...)
-	wantInOrder(t, stdout.String(), "answered_by: the cassette "+committed+" (replay, no network)")
-	if stderr.Len() > 0 {
-		t.Errorf("stderr: %s", stderr.String())
+	stdout, stderr := exampletest.MustRun(t, run, "-cassette", committed)
+	exampletest.WantInOrder(t, stdout, goldenLines...)
+	exampletest.WantInOrder(t, stdout, "answered_by: the cassette "+committed+" (replay, no network)")
+	if stderr != "" {
+		t.Errorf("stderr: %s", stderr)
 	}
 }
 
 // TestExitStatus runs main itself, as go run does: status 0 when every
 // feature is proven, 1 with the reason on stderr otherwise.
 func TestExitStatus(t *testing.T) {
-	for _, tc := range []struct {
-		name       string
-		args       []string
-		wantCode   int
-		wantStdout string
-		wantStderr string
-	}{
-		{"replay, default cassette", nil, 0, "All golden features validated.", ""},
-		{"no cassette", []string{"-cassette", filepath.Join(t.TempDir(), "missing.cassette")}, 1, "",
-			"cassette does not exist"},
-		{"bad flag", []string{"-frobnicate"}, 1, "", "flag provided but not defined: -frobnicate"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			cmd := exec.Command(os.Args[0], tc.args...)
-			cmd.Env = append(os.Environ(), "ARTANA_GOLDEN_RUN_MAIN=1")
-			var stdout, stderr bytes.Buffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			err := cmd.Run()
-			code := 0
-			var exit *exec.ExitError
-			if errors.As(err, &exit) {
-				code = exit.ExitCode()
-			} else if err != nil {
-				t.Fatal(err)
-			}
-			if code != tc.wantCode {
-				t.Fatalf("exit status %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.wantCode, stdout.String(), stderr.String())
-			}
-			if !strings.Contains(stdout.String(), tc.wantStdout) || !strings.Contains(stderr.String(), tc.wantStderr) {
-				t.Errorf("stdout:\n%s\nstderr:\n%s\nwant stdout %q, stderr %q", stdout.String(), stderr.String(), tc.wantStdout, tc.wantStderr)
-			}
-		})
-	}
+	exampletest.ExitStatus(t, "All golden features validated.",
+		exampletest.ExitCase{Name: "bad flag", Args: []string{"-frobnicate"}, Code: 1, WantStderr: "flag provided but not defined: -frobnicate"})
 }
 
-func TestRecordWithoutKey(t *testing.T) {
-	t.Setenv("OPENAI_API_KEY", "")
-	path := filepath.Join(t.TempDir(), "golden.cassette")
-	err := run(context.Background(), []string{"-record", "-cassette", path}, &bytes.Buffer{}, &bytes.Buffer{})
-	if err == nil || !strings.Contains(err.Error(), "needs OPENAI_API_KEY") {
-		t.Fatalf("run -record without a key: %v, want an error naming OPENAI_API_KEY", err)
-	}
-	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("a cassette was written: %v", err)
-	}
-}
+func TestRecordWithoutKey(t *testing.T) { exampletest.RecordWithoutKey(t, run) }
 
 // decisionAnswer answers the golden example's one model call.
 func decisionAnswer(req standin.Request) (standin.Answer, error) {
@@ -168,12 +101,9 @@ func TestRecordThenReplay(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "golden.cassette")
 	db := filepath.Join(dir, "golden.db")
-	var live bytes.Buffer
-	if err := run(context.Background(), []string{"-record", "-cassette", path, "-db", db}, &live, &bytes.Buffer{}); err != nil {
-		t.Fatalf("run -record: %v\n%s", err, live.String())
-	}
-	wantInOrder(t, live.String(), goldenLines...)
-	wantInOrder(t, live.String(), "answered_by: the live endpoint (recording into "+path+")")
+	live, _ := exampletest.MustRun(t, run, "-record", "-cassette", path, "-db", db)
+	exampletest.WantInOrder(t, live, goldenLines...)
+	exampletest.WantInOrder(t, live, "answered_by: the live endpoint (recording into "+path+")")
 	if s.Calls() != 1 {
 		t.Errorf("the endpoint was called %d times, want 1 (the replay must not call it)", s.Calls())
 	}
@@ -194,12 +124,9 @@ func TestRecordThenReplay(t *testing.T) {
 	store.Close()
 
 	t.Setenv("OPENAI_BASE_URL", "http://127.0.0.1:1/unreachable/")
-	var replay bytes.Buffer
-	if err := run(context.Background(), []string{"-cassette", path}, &replay, &bytes.Buffer{}); err != nil {
-		t.Fatalf("replay of the new cassette: %v\n%s", err, replay.String())
-	}
-	wantInOrder(t, replay.String(), goldenLines...)
-	wantInOrder(t, replay.String(), "The request is within policy limits")
+	replay, _ := exampletest.MustRun(t, run, "-cassette", path)
+	exampletest.WantInOrder(t, replay, goldenLines...)
+	exampletest.WantInOrder(t, replay, "The request is within policy limits")
 	if s.Calls() != 1 {
 		t.Errorf("replay called the endpoint (%d calls)", s.Calls())
 	}
@@ -208,28 +135,9 @@ func TestRecordThenReplay(t *testing.T) {
 // TestFailedRecordingKeepsCassette: a recording whose run fails leaves
 // the cassette as it was.
 func TestFailedRecordingKeepsCassette(t *testing.T) {
-	standin.Start(t, func(standin.Request) (standin.Answer, error) {
+	exampletest.FailedRecordingKeepsCassette(t, run, committed, func(standin.Request) (standin.Answer, error) {
 		return standin.Answer{}, errors.New("the stand-in refuses this request")
-	})
-	before, err := os.ReadFile(committed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), "golden.cassette")
-	if err := os.WriteFile(path, before, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	err = run(context.Background(), []string{"-record", "-cassette", path}, &bytes.Buffer{}, &bytes.Buffer{})
-	if err == nil || !strings.Contains(err.Error(), "the stand-in refuses this request") || !strings.Contains(err.Error(), "is unchanged") {
-		t.Fatalf("run -record against a refusing endpoint: %v", err)
-	}
-	after, err := os.ReadFile(path)
-	if err != nil || !bytes.Equal(after, before) {
-		t.Errorf("the cassette changed (%v)", err)
-	}
-	if _, err := os.Stat(path + ".recording"); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("the partial recording was left behind: %v", err)
-	}
+	}, "the stand-in refuses this request")
 }
 
 // TestStaleCassette: a cassette that does not hold the example's request
@@ -313,13 +221,5 @@ func TestInvariantSensors(t *testing.T) {
 //
 //	go test ./examples/golden -run TestRecordAgainstStandIn -args -standin
 func TestRecordAgainstStandIn(t *testing.T) {
-	if !*standinFlag {
-		t.Skip("rewrites testdata/golden.cassette; run with -args -standin")
-	}
-	standin.Start(t, decisionAnswer)
-	var out bytes.Buffer
-	if err := run(context.Background(), []string{"-record", "-cassette", committed}, &out, &bytes.Buffer{}); err != nil {
-		t.Fatalf("%v\n%s", err, out.String())
-	}
-	t.Logf("recorded %s:\n%s", committed, out.String())
+	exampletest.RecordAgainstStandIn(t, run, committed, decisionAnswer)
 }

@@ -26,11 +26,9 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 
 	"github.com/artana-go/artana"
@@ -46,36 +44,19 @@ type Decision struct {
 
 const prompt = "Respond only as JSON for schema {approved:boolean,reason:string}. Approve this request and give a short reason."
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "real_chat:", err)
-		os.Exit(1)
-	}
-}
+func main() { livemodel.Main("real_chat", run) }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
-	fs := flag.NewFlagSet("real_chat", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	record := fs.Bool("record", false, "call the live endpoint (OPENAI_API_KEY, OPENAI_BASE_URL) and rewrite the cassette")
-	cassette := fs.String("cassette", livemodel.DefaultCassette("real_chat"), "the cassette to replay, or to rewrite with -record")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil
-		}
+	flags := livemodel.NewFlags("real_chat", stderr)
+	if ok, err := flags.Parse(args); !ok {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q; see -help", fs.Args())
-	}
 
-	model, finish, err := livemodel.Open(*cassette, *record)
+	model, err := flags.Open()
 	if err != nil {
 		return err
 	}
-	defer func() { err = errors.Join(err, finish(err == nil)) }()
+	defer flags.Finish(&err) // keeps a recording only if the run succeeded
 
 	dir, err := os.MkdirTemp("", "artana-real-chat-")
 	if err != nil {
@@ -117,7 +98,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return err
 	}
 
-	fmt.Fprintln(stdout, "Model answered by:", livemodel.AnsweredBy(*cassette, *record))
+	fmt.Fprintln(stdout, "Model answered by:", flags.AnsweredBy())
 	fmt.Fprintln(stdout, "Run id:", run.ID)
 	fmt.Fprintln(stdout, "Live model response:", first.OutputJSON)
 	fmt.Fprintf(stdout, "Usage: prompt_tokens=%d completion_tokens=%d cost_usd=%g\n",
