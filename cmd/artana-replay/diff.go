@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"reflect"
@@ -18,16 +17,11 @@ import (
 )
 
 func diffCommand() *command {
-	var strict bool
-	return &command{
+	return withSwitch(command{
 		name:    "diff",
 		usage:   "[--json] [--strict] A B",
 		summary: "align two runs (each PATH or PATH#RUN) by step and report the first divergence; exit 1 when they differ",
-		flags: func(fs *flag.FlagSet, _ *env) {
-			fs.BoolVar(&strict, "strict", false, "also compare ids, run ids, seqs, timestamps, hashes, idempotency keys and request ids")
-		},
-		run: func(ctx context.Context, e *env, args []string) error { return runDiff(ctx, e, args, strict) },
-	}
+	}, "strict", "also compare ids, run ids, seqs, timestamps, hashes, idempotency keys and request ids", runDiff)
 }
 
 // A runRef is one side of a diff: a run of a ledger.
@@ -68,8 +62,8 @@ func loadSide(ctx context.Context, e *env, arg string) (runRef, []artana.Event, 
 		return runRef{}, nil, err
 	}
 	defer src.Close()
-	if src.kind == kindInteractions {
-		return runRef{}, nil, fmt.Errorf("%s is an interactions cassette (model interactions recorded by package recorder), not a run; diff compares runs", path)
+	if err := src.runsOnly("diff compares runs"); err != nil {
+		return runRef{}, nil, err
 	}
 	if run, err = pickRun(ctx, e, src, run); err != nil {
 		return runRef{}, nil, err

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -12,16 +11,11 @@ import (
 )
 
 func exportCommand() *command {
-	var force bool
-	return &command{
+	return withSwitch(command{
 		name:    "export",
 		usage:   "[--json] [--force] LEDGER DIR [RUN...]",
 		summary: "write each run (or the named runs) of a ledger as a cassette file in DIR, hashes preserved",
-		flags: func(fs *flag.FlagSet, _ *env) {
-			fs.BoolVar(&force, "force", false, "overwrite cassette files that already exist in DIR")
-		},
-		run: func(ctx context.Context, e *env, args []string) error { return runExport(ctx, e, args, force) },
-	}
+	}, "force", "overwrite cassette files that already exist in DIR", runExport)
 }
 
 // exported is one cassette written by export.
@@ -32,16 +26,13 @@ type exported struct {
 }
 
 func runExport(ctx context.Context, e *env, args []string, force bool) error {
-	if err := e.nargs(args, 2, -1); err != nil {
-		return err
-	}
-	src, err := openSource(ctx, args[0])
+	src, err := e.openArgs(ctx, args, 2, -1)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	if src.kind == kindInteractions {
-		return fmt.Errorf("%s is an interactions cassette (model interactions recorded by package recorder), not a run; export writes runs", src.path)
+	if err := src.runsOnly("export writes runs"); err != nil {
+		return err
 	}
 	dir, only := args[1], args[2:]
 	if fi, err := os.Stat(dir); err == nil && !fi.IsDir() {

@@ -20,16 +20,13 @@ func importCommand() *command {
 }
 
 func runImport(ctx context.Context, e *env, args []string) error {
-	if err := e.nargs(args, 2, 2); err != nil {
-		return err
-	}
-	src, err := openSource(ctx, args[0])
+	src, err := e.openArgs(ctx, args, 2, 2)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	if src.kind == kindInteractions {
-		return fmt.Errorf("%s is an interactions cassette (model interactions recorded by package recorder), not a run; import reads runs", src.path)
+	if err := src.runsOnly("import reads runs"); err != nil {
+		return err
 	}
 	dest := args[1]
 	if fi, err := os.Stat(dest); err == nil && fi.IsDir() {

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 
 	"github.com/artana-go/artana/cassettes"
 )
@@ -25,22 +24,7 @@ type interaction struct {
 // readInteractions streams the records of an interactions cassette,
 // checking its chain, and calls fn with each.
 func readInteractions(ctx context.Context, path string, fn func(interaction) error) error {
-	r, err := cassettes.Open(path)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		rec, err := r.Next()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
+	return eachRecord(ctx, path, (*cassettes.Reader).Next, func(rec cassettes.Record) error {
 		var body struct {
 			Request struct {
 				Model   string `json:"model"`
@@ -70,10 +54,8 @@ func readInteractions(ctx context.Context, path string, fn func(interaction) err
 				in.Error = fmt.Sprintf("%s: %s", body.Error.Class, body.Error.Message)
 			}
 		}
-		if err := fn(in); err != nil {
-			return err
-		}
-	}
+		return fn(in)
+	})
 }
 
 // interactionsNote says what an interactions cassette is.

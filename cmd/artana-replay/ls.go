@@ -35,18 +35,11 @@ type lsInteractions struct {
 }
 
 func runLs(ctx context.Context, e *env, args []string) error {
-	if err := e.nargs(args, 1, 1); err != nil {
-		return err
-	}
-	src, err := openSource(ctx, args[0])
+	src, sums, err := e.summarizeArgs(ctx, args)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	sums, err := summarize(ctx, src, nil)
-	if err != nil {
-		return fmt.Errorf("ls %s: %w", src.path, err)
-	}
 	var inter []lsInteractions
 	for _, f := range src.interactions() {
 		n, err := countInteractions(ctx, f)

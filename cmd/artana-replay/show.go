@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"strings"
 
@@ -11,16 +10,11 @@ import (
 )
 
 func showCommand() *command {
-	var full bool
-	return &command{
+	return withSwitch(command{
 		name:    "show",
 		usage:   "[--json] [--full] PATH [RUN]",
 		summary: "print a run's timeline, one line per event (RUN may be left out when PATH holds one run)",
-		flags: func(fs *flag.FlagSet, _ *env) {
-			fs.BoolVar(&full, "full", false, "print every event's payload")
-		},
-		run: func(ctx context.Context, e *env, args []string) error { return runShow(ctx, e, args, full) },
-	}
+	}, "full", "print every event's payload", runShow)
 }
 
 // eventLine is what show prints of one event.
@@ -93,10 +87,7 @@ func pickRun(ctx context.Context, e *env, src *source, run string) (string, erro
 }
 
 func runShow(ctx context.Context, e *env, args []string, full bool) error {
-	if err := e.nargs(args, 1, 2); err != nil {
-		return err
-	}
-	src, err := openSource(ctx, args[0])
+	src, err := e.openArgs(ctx, args, 1, 2)
 	if err != nil {
 		return err
 	}

@@ -277,26 +277,7 @@ func (s *source) scan(ctx context.Context, runID string, fn func(artana.Event) e
 
 // scanCassette streams the events of one events cassette.
 func scanCassette(ctx context.Context, path string, fn func(artana.Event) error) error {
-	r, err := cassettes.Open(path)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	for {
-		if err := ctx.Err(); err != nil {
-			return err
-		}
-		e, err := r.NextEvent()
-		if err == io.EOF {
-			return nil
-		}
-		if err != nil {
-			return err
-		}
-		if err := fn(e); err != nil {
-			return err
-		}
-	}
+	return eachRecord(ctx, path, (*cassettes.Reader).NextEvent, fn)
 }
 
 // scanAll calls fn with every event of every run, run by run.

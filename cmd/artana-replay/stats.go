@@ -33,18 +33,11 @@ func (r *statsRow) add(u *usageSum) {
 }
 
 func runStats(ctx context.Context, e *env, args []string) error {
-	if err := e.nargs(args, 1, 1); err != nil {
-		return err
-	}
-	src, err := openSource(ctx, args[0])
+	src, sums, err := e.summarizeArgs(ctx, args)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
-	sums, err := summarize(ctx, src, nil)
-	if err != nil {
-		return fmt.Errorf("stats %s: %w", src.path, err)
-	}
 	var runs []statsRow
 	tenants := map[string]*statsRow{}
 	models := map[string]*statsRow{}

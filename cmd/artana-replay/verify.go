@@ -32,10 +32,7 @@ type verifyResult struct {
 }
 
 func runVerify(ctx context.Context, e *env, args []string) error {
-	if err := e.nargs(args, 1, -1); err != nil {
-		return err
-	}
-	src, err := openSource(ctx, args[0])
+	src, err := e.openArgs(ctx, args, 1, -1)
 	if err != nil {
 		return err
 	}
