@@ -10,7 +10,7 @@ import (
 	"strings"
 
 	"github.com/artana-go/artana"
-	"github.com/google/go-cmp/cmp"
+	"github.com/artana-go/artana/internal/fielddiff"
 )
 
 // canonicalRequest returns the canonical JSON of the recorded form of req:
@@ -151,49 +151,17 @@ func normalize(r *artana.ModelRequest) diffRequest {
 // diffRequests lists the fields of got that differ from recorded, each as
 // "\tPath:\n\t\t-recorded\n\t\t+got\n".
 func diffRequests(recorded, got diffRequest) []string {
-	var rep diffReporter
-	cmp.Equal(recorded, got, cmp.Reporter(&rep))
-	return rep.diffs
-}
-
-// diffReporter is a cmp.Reporter that formats each differing leaf itself,
-// so the output is stable (cmp.Diff's is deliberately not).
-type diffReporter struct {
-	path  cmp.Path
-	diffs []string
-}
-
-func (r *diffReporter) PushStep(ps cmp.PathStep) { r.path = append(r.path, ps) }
-func (r *diffReporter) PopStep()                 { r.path = r.path[:len(r.path)-1] }
-
-func (r *diffReporter) Report(rs cmp.Result) {
-	if rs.Equal() {
-		return
+	_, diffs := requestFields.Compare(recorded, got)
+	var out []string
+	for _, d := range diffs {
+		out = append(out, fmt.Sprintf("\t%s:\n\t\t-%s\n\t\t+%s\n", d.Path, d.X, d.Y))
 	}
-	vx, vy := r.path.Last().Values()
-	r.diffs = append(r.diffs, fmt.Sprintf("\t%s:\n\t\t-%s\n\t\t+%s\n", formatPath(r.path), formatValue(vx), formatValue(vy)))
+	return out
 }
 
-func formatPath(p cmp.Path) string {
-	var b strings.Builder
-	for _, s := range p {
-		switch s := s.(type) {
-		case cmp.StructField:
-			if b.Len() > 0 {
-				b.WriteByte('.')
-			}
-			b.WriteString(s.Name())
-		case cmp.MapIndex:
-			fmt.Fprintf(&b, "[%v]", s.Key())
-		case cmp.SliceIndex:
-			fmt.Fprintf(&b, "[%d]", max(s.Key(), 0))
-		}
-	}
-	if b.Len() == 0 {
-		return "request"
-	}
-	return b.String()
-}
+// requestFields prints the fields of requests that differ: paths in the
+// request's Go field names (Messages[0].Content), values with formatValue.
+var requestFields = fielddiff.Format{Root: "request", Value: formatValue}
 
 func formatValue(v reflect.Value) string {
 	if !v.IsValid() {

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/artana-go/artana"
+	"github.com/artana-go/artana/internal/fielddiff"
 )
 
 func diffCommand() *command {
@@ -251,11 +252,13 @@ func diffRuns(a, b []artana.Event, strict bool) []divergence {
 				out = append(out, d)
 				break
 			}
-			var r diffReporter
-			if cmp.Equal(*ea, *eb, append(opts, cmp.Reporter(&r))...) {
+			eq, diffs := eventFields.Compare(*ea, *eb, opts...)
+			if eq {
 				continue
 			}
-			d.Fields = r.diffs
+			for _, fd := range diffs {
+				d.Fields = append(d.Fields, fieldDiff{Field: fd.Path, A: fd.X, B: fd.Y})
+			}
 			out = append(out, d)
 			break
 		}
@@ -269,50 +272,10 @@ func diffRuns(a, b []artana.Event, strict bool) []divergence {
 	return out
 }
 
-// diffReporter collects the fields that differ, with their values.
-type diffReporter struct {
-	path  cmp.Path
-	diffs []fieldDiff
-}
-
-func (r *diffReporter) PushStep(ps cmp.PathStep) { r.path = append(r.path, ps) }
-func (r *diffReporter) PopStep()                 { r.path = r.path[:len(r.path)-1] }
-
-func (r *diffReporter) Report(rs cmp.Result) {
-	if rs.Equal() {
-		return
-	}
-	vx, vy := r.path.Last().Values()
-	r.diffs = append(r.diffs, fieldDiff{Field: fieldName(r.path), A: formatValue(vx), B: formatValue(vy)})
-}
-
-// fieldName names a path in the log's own field names: payload.prompt,
-// payload.messages[0].content, tenant_id.
-func fieldName(p cmp.Path) string {
-	var b strings.Builder
-	for _, ps := range p {
-		switch s := ps.(type) {
-		case cmp.StructField:
-			if b.Len() > 0 {
-				b.WriteByte('.')
-			}
-			b.WriteString(snake(s.Name()))
-		case cmp.SliceIndex:
-			k := s.Key()
-			if k < 0 {
-				kx, ky := s.SplitKeys()
-				k = max(kx, ky)
-			}
-			fmt.Fprintf(&b, "[%d]", k)
-		case cmp.MapIndex:
-			fmt.Fprintf(&b, "[%v]", s.Key())
-		}
-	}
-	if b.Len() == 0 {
-		return "event"
-	}
-	return b.String()
-}
+// eventFields prints the fields of events that differ: paths in the log's
+// own field names (payload.prompt, payload.messages[0].content,
+// tenant_id), values with formatValue.
+var eventFields = fielddiff.Format{Root: "event", Field: snake, Index: fielddiff.EitherIndex, Value: formatValue}
 
 // snake turns a Go field name into the log's: StepKey → step_key,
 // CostUSD → cost_usd, TenantID → tenant_id.
