@@ -137,13 +137,15 @@ type Recorder struct {
 	mode Mode
 	cfg  config
 
-	mu       sync.Mutex
-	entries  []*entry // loaded ones first, in file order, then new ones
-	loaded   int
-	misses   int
-	firstErr *MissError
-	closed   bool
-	closeErr error
+	mu        sync.Mutex
+	entries   []*entry // loaded ones first, in file order, then new ones
+	loaded    int
+	misses    int
+	firstErr  *MissError
+	closed    bool
+	closeErr  error
+	inflight  sync.WaitGroup // Complete calls that Close waits for
+	closeOnce sync.Once
 }
 
 var _ artana.Model = (*Recorder)(nil)
@@ -251,10 +253,14 @@ func (r *Recorder) Complete(ctx context.Context, req artana.ModelRequest) (artan
 	}
 	r.mu.Lock()
 	closed := r.closed
+	if !closed {
+		r.inflight.Add(1)
+	}
 	r.mu.Unlock()
 	if closed {
 		return artana.ModelResponse{}, fmt.Errorf("recorder: %s: %w", r.path, ErrClosed)
 	}
+	defer r.inflight.Done()
 	if r.mode == Passthrough {
 		return r.live.Complete(ctx, req)
 	}
@@ -382,22 +388,32 @@ func (r *Recorder) newRecords() []cassettes.Record {
 // write. In Replay mode, unless AllowUnused was given, it fails with
 // ErrUnused if recorded interactions were never used. Closing twice returns
 // the first result.
+//
+// Calls already under way when Close is called are waited for, so that
+// what they record is written too; later calls fail with ErrClosed.
 func (r *Recorder) Close() error {
+	r.closeOnce.Do(func() {
+		r.mu.Lock()
+		r.closed = true // later calls fail with ErrClosed
+		r.mu.Unlock()
+		r.inflight.Wait()
+		r.mu.Lock()
+		r.closeErr = r.finish()
+		r.mu.Unlock()
+	})
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.closed {
-		return r.closeErr
-	}
-	r.closed = true
-	r.closeErr = r.finish()
 	return r.closeErr
 }
 
 // discard closes the Recorder without writing anything.
 func (r *Recorder) discard() {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.closed = true
+	r.closeOnce.Do(func() {
+		r.mu.Lock()
+		r.closed = true
+		r.mu.Unlock()
+		r.inflight.Wait()
+	})
 }
 
 func (r *Recorder) finish() error {

@@ -650,3 +650,40 @@ func TestConcurrentUse(t *testing.T) {
 		seen[r] = true
 	}
 }
+
+// TestCloseWaitsForCallsUnderWay: an interaction whose live call is still
+// running when Close is called is recorded, and later calls are refused.
+func TestCloseWaitsForCallsUnderWay(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "slow.cassette")
+	started, release := make(chan struct{}), make(chan struct{})
+	slow := &fakeModel{CompleteFn: func(context.Context, artana.ModelRequest) (artana.ModelResponse, error) {
+		close(started)
+		<-release
+		return artana.ModelResponse{OutputJSON: `{"answer":"late"}`}, nil
+	}}
+	rec, err := recorder.Open(path, slow, recorder.WithMode(recorder.Record))
+	require.NoError(t, err)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		if _, err := rec.Complete(ctx, request("slow")); err != nil {
+			t.Error(err)
+		}
+	})
+	<-started
+	closed := make(chan error, 1)
+	go func() { closed <- rec.Close() }()
+	select {
+	case err := <-closed:
+		t.Fatalf("Close returned (%v) while a call was under way", err)
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	require.NoError(t, <-closed)
+	wg.Wait()
+	_, err = rec.Complete(ctx, request("after"))
+	require.ErrorIs(t, err, recorder.ErrClosed)
+	_, recs, err := cassettes.ReadAll(path)
+	require.NoError(t, err)
+	require.Len(t, recs, 1)
+	require.Contains(t, string(recs[0].Body), "late")
+}
