@@ -26,7 +26,13 @@ type Run func(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // Answer answers the example's model calls on the stand-in server.
 type Answer = func(standin.Request) (standin.Answer, error)
 
-var standinFlag = flag.Bool("standin", false, "rewrite the example's committed cassette by recording against the local stand-in server")
+// standinFlag is -standin, registered only in test binaries.
+var standinFlag = func() *bool {
+	if testing.Testing() {
+		return flag.Bool("standin", false, "rewrite the example's committed cassette by recording against the local stand-in server")
+	}
+	return new(bool)
+}()
 
 // runMainEnv, when set to 1, makes the test binary run the example's main.
 const runMainEnv = "ARTANA_EXAMPLE_RUN_MAIN"
