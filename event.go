@@ -65,11 +65,10 @@ type Payload interface {
 	// Validate reports the first field that the seed's schema would reject.
 	Validate() error
 
-	// appendCanonical writes the hashed form: sorted keys, compact.
-	appendCanonical(dst []byte) []byte
-	// appendSeed writes the seed's payload_json column form: declaration
-	// order, ", " and ": " separators.
-	appendSeed(dst []byte) []byte
+	// fields lists the payload's fields in the seed's declaration order,
+	// pointing into the payload: the writers read them and the decoders
+	// fill them. It is the one description of each payload's schema.
+	fields() pyFields
 }
 
 // ChatMessage is one message of a model request.

@@ -39,7 +39,7 @@ func appendHashInput(b []byte, e *Event) []byte {
 	b = appendTimestamp(b, e.Timestamp)
 	b = append(b, '|')
 	if e.Payload != nil {
-		b = e.Payload.appendCanonical(b)
+		b = appendPayload(b, e.Payload, true)
 	}
 	return b
 }

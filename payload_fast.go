@@ -2,6 +2,7 @@ package artana
 
 import (
 	"math"
+	"slices"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -14,6 +15,8 @@ import (
 // general path, which gives the same result or explains the error.
 // FuzzDecodeFast checks that both paths agree.
 func decodeFast(p Payload, data []byte) bool {
+	list := p.fields()
+	fields := list.f[:list.n]
 	s := fastScanner{b: data}
 	s.ws()
 	if !s.eat('{') {
@@ -21,103 +24,77 @@ func decodeFast(p Payload, data []byte) bool {
 	}
 	var seen uint32
 	s.ws()
-	if s.eat('}') {
-		return s.end() && fastComplete(p, seen)
+	if !s.eat('}') {
+		for {
+			s.ws()
+			key, ok := s.str()
+			if !ok {
+				return false
+			}
+			s.ws()
+			if !s.eat(':') {
+				return false
+			}
+			s.ws()
+			i := slices.IndexFunc(fields, func(f pyField) bool { return f.key == key })
+			if i < 0 || seen&(1<<i) != 0 || !s.value(p, &fields[i]) {
+				return false // an unknown or repeated key, or an unusual value
+			}
+			seen |= 1 << i
+			s.ws()
+			if s.eat(',') {
+				continue
+			}
+			if s.eat('}') {
+				break
+			}
+			return false
+		}
 	}
-	for {
-		s.ws()
-		key, ok := s.str()
-		if !ok {
-			return false
-		}
-		s.ws()
-		if !s.eat(':') {
-			return false
-		}
-		s.ws()
-		bit, ok := s.field(p, key)
-		if !ok || seen&bit != 0 {
-			return false
-		}
-		seen |= bit
-		s.ws()
-		if s.eat(',') {
-			continue
-		}
-		if s.eat('}') {
-			return s.end() && fastComplete(p, seen)
-		}
+	if !s.end() {
 		return false
 	}
+	for i := range fields {
+		if seen&(1<<i) == 0 {
+			if fields[i].required {
+				return false
+			}
+			fields[i].setDefault()
+		}
+	}
+	return true
 }
 
-// Bits for the fields of a payload, shared across payload types.
-const (
-	bKind uint32 = 1 << iota
-	bModel
-	bPrompt
-	bMessages
-	bAllowedTools
-	bStepKey
-	bOutputJSON
-	bPromptTokens
-	bCompletionTokens
-	bCost
-	bToolCalls
-	bToolName
-	bArguments
-	bIdempotency
-	bToolVersion
-	bSchemaVersion
-	bResultJSON
-	bOutcome
-	bReceivedKey
-	bEffectID
-	bRequestID
-	bErrorMessage
-	bReason
-	bContextJSON
-	bHumanInput
-	bStepIndex
-	bStepName
-)
-
-// fastComplete reports whether every required field was present, and fills
-// the defaults of the optional ones that were not.
-func fastComplete(p Payload, seen uint32) bool {
-	has := func(bits uint32) bool { return seen&bits == bits }
-	switch p := p.(type) {
-	case *RunStarted, *ResumeRequested:
-		return true
-	case *PauseRequested:
-		return has(bReason)
-	case *ModelRequested:
-		if !has(bAllowedTools) {
-			p.AllowedTools = []string{}
-		}
-		return has(bModel | bPrompt | bMessages)
-	case *ModelCompleted:
-		if !has(bToolCalls) {
-			p.ToolCalls = []ToolCallRecord{}
-		}
-		return has(bModel | bOutputJSON | bPromptTokens | bCompletionTokens | bCost)
-	case *ToolRequested:
-		if !has(bToolVersion) {
-			p.ToolVersion = DefaultToolVersion
-		}
-		if !has(bSchemaVersion) {
-			p.SchemaVersion = DefaultSchemaVersion
-		}
-		return has(bToolName | bArguments | bIdempotency)
-	case *ToolCompleted:
-		if !has(bOutcome) {
-			p.Outcome = OutcomeSuccess
-		}
-		return has(bToolName | bResultJSON)
-	case *WorkflowStepRequested:
-		return has(bStepIndex | bStepName)
-	case *WorkflowStepCompleted:
-		return has(bStepIndex | bStepName | bResultJSON)
+// value decodes the value of field f of p.
+func (s *fastScanner) value(p Payload, f *pyField) bool {
+	switch f.kind {
+	case fKind:
+		k, ok := s.str()
+		return ok && k == string(p.Kind())
+	case fStr:
+		return s.strTo(f.s)
+	case fOutcome:
+		v, ok := s.str()
+		*f.outcome = ToolOutcome(v)
+		return ok
+	case fNullStr:
+		return s.nullStr(f.sp)
+	case fInt:
+		return s.int(f.i)
+	case fFloat:
+		return s.float(f.f)
+	case fStrs:
+		return s.strs(f.strs)
+	case fMsgs:
+		*f.msgs = []ChatMessage{}
+		return s.pairs("role", "content", func(a, b string) {
+			*f.msgs = append(*f.msgs, ChatMessage{Role: a, Content: b})
+		})
+	case fCalls:
+		*f.calls = []ToolCallRecord{}
+		return s.pairs("tool_name", "arguments_json", func(a, b string) {
+			*f.calls = append(*f.calls, ToolCallRecord{ToolName: a, ArgumentsJSON: b})
+		})
 	}
 	return false
 }
@@ -147,112 +124,6 @@ func (s *fastScanner) eat(c byte) bool {
 }
 
 func (s *fastScanner) end() bool { s.ws(); return s.i == len(s.b) }
-
-// field decodes the value of key into p and returns the key's bit.
-func (s *fastScanner) field(p Payload, key string) (uint32, bool) {
-	if key == "kind" {
-		k, ok := s.str()
-		return bKind, ok && k == string(p.Kind())
-	}
-	switch p := p.(type) {
-	case *ResumeRequested:
-		if key == "human_input_json" {
-			return bHumanInput, s.nullStr(&p.HumanInputJSON)
-		}
-	case *PauseRequested:
-		switch key {
-		case "reason":
-			return bReason, s.strTo(&p.Reason)
-		case "context_json":
-			return bContextJSON, s.nullStr(&p.ContextJSON)
-		case "step_key":
-			return bStepKey, s.nullStr(&p.StepKey)
-		}
-	case *ModelRequested:
-		switch key {
-		case "model":
-			return bModel, s.strTo(&p.Model)
-		case "prompt":
-			return bPrompt, s.strTo(&p.Prompt)
-		case "messages":
-			return bMessages, s.pairs("role", "content", func(a, b string) {
-				p.Messages = append(p.Messages, ChatMessage{Role: a, Content: b})
-			}, func() { p.Messages = []ChatMessage{} })
-		case "allowed_tools":
-			return bAllowedTools, s.strs(&p.AllowedTools)
-		case "step_key":
-			return bStepKey, s.nullStr(&p.StepKey)
-		}
-	case *ModelCompleted:
-		switch key {
-		case "model":
-			return bModel, s.strTo(&p.Model)
-		case "output_json":
-			return bOutputJSON, s.strTo(&p.OutputJSON)
-		case "prompt_tokens":
-			return bPromptTokens, s.int(&p.PromptTokens)
-		case "completion_tokens":
-			return bCompletionTokens, s.int(&p.CompletionTokens)
-		case "cost_usd":
-			return bCost, s.float(&p.CostUSD)
-		case "tool_calls":
-			return bToolCalls, s.pairs("tool_name", "arguments_json", func(a, b string) {
-				p.ToolCalls = append(p.ToolCalls, ToolCallRecord{ToolName: a, ArgumentsJSON: b})
-			}, func() { p.ToolCalls = []ToolCallRecord{} })
-		}
-	case *ToolRequested:
-		switch key {
-		case "tool_name":
-			return bToolName, s.strTo(&p.ToolName)
-		case "arguments_json":
-			return bArguments, s.strTo(&p.ArgumentsJSON)
-		case "idempotency_key":
-			return bIdempotency, s.strTo(&p.IdempotencyKey)
-		case "tool_version":
-			return bToolVersion, s.strTo(&p.ToolVersion)
-		case "schema_version":
-			return bSchemaVersion, s.strTo(&p.SchemaVersion)
-		case "step_key":
-			return bStepKey, s.nullStr(&p.StepKey)
-		}
-	case *ToolCompleted:
-		switch key {
-		case "tool_name":
-			return bToolName, s.strTo(&p.ToolName)
-		case "result_json":
-			return bResultJSON, s.strTo(&p.ResultJSON)
-		case "outcome":
-			v, ok := s.str()
-			p.Outcome = ToolOutcome(v)
-			return bOutcome, ok
-		case "received_idempotency_key":
-			return bReceivedKey, s.nullStr(&p.ReceivedIdempotencyKey)
-		case "effect_id":
-			return bEffectID, s.nullStr(&p.EffectID)
-		case "request_id":
-			return bRequestID, s.nullStr(&p.RequestID)
-		case "error_message":
-			return bErrorMessage, s.nullStr(&p.ErrorMessage)
-		}
-	case *WorkflowStepRequested:
-		switch key {
-		case "step_index":
-			return bStepIndex, s.int(&p.StepIndex)
-		case "step_name":
-			return bStepName, s.strTo(&p.StepName)
-		}
-	case *WorkflowStepCompleted:
-		switch key {
-		case "step_index":
-			return bStepIndex, s.int(&p.StepIndex)
-		case "step_name":
-			return bStepName, s.strTo(&p.StepName)
-		case "result_json":
-			return bResultJSON, s.strTo(&p.ResultJSON)
-		}
-	}
-	return 0, false // an unknown key: the general path ignores it
-}
 
 func (s *fastScanner) strTo(dst *string) bool {
 	v, ok := s.str()
@@ -460,8 +331,7 @@ func (s *fastScanner) strs(dst *[]string) bool {
 
 // pairs parses a list of objects that each hold exactly the string fields
 // a and b, in any order.
-func (s *fastScanner) pairs(a, b string, add func(a, b string), empty func()) bool {
-	empty()
+func (s *fastScanner) pairs(a, b string, add func(a, b string)) bool {
 	if !s.eat('[') {
 		return false
 	}

@@ -12,85 +12,133 @@ import (
 // CanonicalPayload returns the payload's hashed JSON form, exactly as the
 // seed's payload_to_canonical_json writes it: every field present, keys
 // sorted at every level, no whitespace, ASCII only.
-func CanonicalPayload(p Payload) []byte { return p.appendCanonical(nil) }
+func CanonicalPayload(p Payload) []byte { return appendPayload(nil, p, true) }
 
 // SeedPayloadJSON returns the payload in the form the seed stores in its
 // payload_json column: json.dumps with the default ", " and ": " separators
 // and keys in declaration order ("kind" first), ASCII only.
-func SeedPayloadJSON(p Payload) []byte { return p.appendSeed(nil) }
+func SeedPayloadJSON(p Payload) []byte { return appendPayload(nil, p, false) }
 
-// A pyField is one payload field, in a form both writers understand.
+// A pyField is one field of a payload: its key, its JSON shape, whether
+// the seed's schema requires it, its default, and a pointer to it.
 type pyField struct {
-	key   string
-	kind  uint8
-	s     string
-	sp    *string
-	i     int64
-	f     float64
-	strs  []string
-	msgs  []ChatMessage
-	calls []ToolCallRecord
+	key      string
+	kind     uint8
+	required bool   // a decoder fails when it is missing
+	def      string // for fStr and fOutcome: the value when missing and not required
+	s        *string
+	sp       **string
+	outcome  *ToolOutcome
+	i        *int64
+	f        *float64
+	strs     *[]string
+	msgs     *[]ChatMessage
+	calls    *[]ToolCallRecord
+}
+
+// pyFields holds a payload's fields by value, so that listing them
+// allocates nothing on the hashing path.
+type pyFields struct {
+	n int
+	f [8]pyField
+}
+
+func fieldList(fs ...pyField) pyFields {
+	var l pyFields
+	l.n = copy(l.f[:], fs)
+	return l
 }
 
 const (
-	fStr uint8 = iota
-	fNullStr
-	fInt
-	fFloat
-	fStrs
-	fMsgs
-	fCalls
+	fKind    uint8 = iota // the "kind" discriminator, from Payload.Kind
+	fStr                  // a string
+	fNullStr              // a string or null
+	fOutcome              // a ToolOutcome string
+	fInt                  // an integer
+	fFloat                // a number (Python float; Infinity allowed)
+	fStrs                 // a list of strings
+	fMsgs                 // a list of {"role","content"}
+	fCalls                // a list of {"tool_name","arguments_json"}
 )
 
-func str(k, s string) pyField { return pyField{key: k, kind: fStr, s: s} }
-func nullStr(k string, s *string) pyField {
-	return pyField{key: k, kind: fNullStr, sp: s}
-}
-func integer(k string, i int64) pyField { return pyField{key: k, kind: fInt, i: i} }
+func kindField() pyField                      { return pyField{key: "kind", kind: fKind} }
+func reqStr(k string, s *string) pyField      { return pyField{key: k, kind: fStr, required: true, s: s} }
+func defStr(k, def string, s *string) pyField { return pyField{key: k, kind: fStr, def: def, s: s} }
+func nullStr(k string, s **string) pyField    { return pyField{key: k, kind: fNullStr, sp: s} }
+func reqInt(k string, i *int64) pyField       { return pyField{key: k, kind: fInt, required: true, i: i} }
 
-// fieldsOf lists a payload's fields in the seed's declaration order.
-func fieldsOf(p Payload, buf []pyField) []pyField {
-	kind := str("kind", string(p.Kind()))
-	switch p := p.(type) {
-	case *RunStarted:
-		return append(buf, kind)
-	case *ResumeRequested:
-		return append(buf, kind, nullStr("human_input_json", p.HumanInputJSON))
-	case *PauseRequested:
-		return append(buf, kind, str("reason", p.Reason), nullStr("context_json", p.ContextJSON),
-			nullStr("step_key", p.StepKey))
-	case *ModelRequested:
-		return append(buf, kind, str("model", p.Model), str("prompt", p.Prompt),
-			pyField{key: "messages", kind: fMsgs, msgs: p.Messages},
-			pyField{key: "allowed_tools", kind: fStrs, strs: p.AllowedTools},
-			nullStr("step_key", p.StepKey))
-	case *ModelCompleted:
-		return append(buf, kind, str("model", p.Model), str("output_json", p.OutputJSON),
-			integer("prompt_tokens", p.PromptTokens), integer("completion_tokens", p.CompletionTokens),
-			pyField{key: "cost_usd", kind: fFloat, f: p.CostUSD},
-			pyField{key: "tool_calls", kind: fCalls, calls: p.ToolCalls})
-	case *ToolRequested:
-		return append(buf, kind, str("tool_name", p.ToolName), str("arguments_json", p.ArgumentsJSON),
-			str("idempotency_key", p.IdempotencyKey), str("tool_version", p.ToolVersion),
-			str("schema_version", p.SchemaVersion), nullStr("step_key", p.StepKey))
-	case *ToolCompleted:
-		return append(buf, kind, str("tool_name", p.ToolName), str("result_json", p.ResultJSON),
-			str("outcome", string(p.Outcome)),
-			nullStr("received_idempotency_key", p.ReceivedIdempotencyKey),
-			nullStr("effect_id", p.EffectID), nullStr("request_id", p.RequestID),
-			nullStr("error_message", p.ErrorMessage))
-	case *WorkflowStepRequested:
-		return append(buf, kind, integer("step_index", p.StepIndex), str("step_name", p.StepName))
-	case *WorkflowStepCompleted:
-		return append(buf, kind, integer("step_index", p.StepIndex), str("step_name", p.StepName),
-			str("result_json", p.ResultJSON))
+func (p *RunStarted) fields() pyFields { return fieldList(kindField()) }
+
+func (p *ResumeRequested) fields() pyFields {
+	return fieldList(kindField(), nullStr("human_input_json", &p.HumanInputJSON))
+}
+
+func (p *PauseRequested) fields() pyFields {
+	return fieldList(kindField(), reqStr("reason", &p.Reason), nullStr("context_json", &p.ContextJSON),
+		nullStr("step_key", &p.StepKey))
+}
+
+func (p *ModelRequested) fields() pyFields {
+	return fieldList(kindField(), reqStr("model", &p.Model), reqStr("prompt", &p.Prompt),
+		pyField{key: "messages", kind: fMsgs, required: true, msgs: &p.Messages},
+		pyField{key: "allowed_tools", kind: fStrs, strs: &p.AllowedTools},
+		nullStr("step_key", &p.StepKey))
+}
+
+func (p *ModelCompleted) fields() pyFields {
+	return fieldList(kindField(), reqStr("model", &p.Model), reqStr("output_json", &p.OutputJSON),
+		reqInt("prompt_tokens", &p.PromptTokens), reqInt("completion_tokens", &p.CompletionTokens),
+		pyField{key: "cost_usd", kind: fFloat, required: true, f: &p.CostUSD},
+		pyField{key: "tool_calls", kind: fCalls, calls: &p.ToolCalls})
+}
+
+func (p *ToolRequested) fields() pyFields {
+	return fieldList(kindField(), reqStr("tool_name", &p.ToolName), reqStr("arguments_json", &p.ArgumentsJSON),
+		reqStr("idempotency_key", &p.IdempotencyKey), defStr("tool_version", DefaultToolVersion, &p.ToolVersion),
+		defStr("schema_version", DefaultSchemaVersion, &p.SchemaVersion), nullStr("step_key", &p.StepKey))
+}
+
+func (p *ToolCompleted) fields() pyFields {
+	return fieldList(kindField(), reqStr("tool_name", &p.ToolName), reqStr("result_json", &p.ResultJSON),
+		pyField{key: "outcome", kind: fOutcome, def: string(OutcomeSuccess), outcome: &p.Outcome},
+		nullStr("received_idempotency_key", &p.ReceivedIdempotencyKey),
+		nullStr("effect_id", &p.EffectID), nullStr("request_id", &p.RequestID),
+		nullStr("error_message", &p.ErrorMessage))
+}
+
+func (p *WorkflowStepRequested) fields() pyFields {
+	return fieldList(kindField(), reqInt("step_index", &p.StepIndex), reqStr("step_name", &p.StepName))
+}
+
+func (p *WorkflowStepCompleted) fields() pyFields {
+	return fieldList(kindField(), reqInt("step_index", &p.StepIndex), reqStr("step_name", &p.StepName),
+		reqStr("result_json", &p.ResultJSON))
+}
+
+// setDefault gives a field that was missing from a decoded object the
+// value the seed's schema gives it.
+func (f *pyField) setDefault() {
+	switch f.kind {
+	case fStr:
+		*f.s = f.def
+	case fOutcome:
+		*f.outcome = ToolOutcome(f.def)
+	case fNullStr:
+		*f.sp = nil
+	case fStrs:
+		*f.strs = []string{}
+	case fMsgs:
+		*f.msgs = []ChatMessage{}
+	case fCalls:
+		*f.calls = []ToolCallRecord{}
 	}
-	panic(fmt.Sprintf("artana: unknown payload type %T", p))
 }
 
+// appendPayload writes p in its canonical (sorted, compact) or its seed
+// column (declaration order, ", " and ": ") form.
 func appendPayload(dst []byte, p Payload, canonical bool) []byte {
-	var buf [8]pyField
-	fields := fieldsOf(p, buf[:0])
+	list := p.fields()
+	fields := list.f[:list.n]
 	if canonical { // insertion sort: at most eight keys
 		for i := 1; i < len(fields); i++ {
 			for j := i; j > 0 && fields[j].key < fields[j-1].key; j-- {
@@ -111,21 +159,25 @@ func appendPayload(dst []byte, p Payload, canonical bool) []byte {
 		dst = appendPyString(dst, f.key)
 		dst = append(dst, colon...)
 		switch f.kind {
+		case fKind:
+			dst = appendPyString(dst, string(p.Kind()))
 		case fStr:
-			dst = appendPyString(dst, f.s)
+			dst = appendPyString(dst, *f.s)
+		case fOutcome:
+			dst = appendPyString(dst, string(*f.outcome))
 		case fNullStr:
-			if f.sp == nil {
+			if *f.sp == nil {
 				dst = append(dst, "null"...)
 			} else {
-				dst = appendPyString(dst, *f.sp)
+				dst = appendPyString(dst, **f.sp)
 			}
 		case fInt:
-			dst = strconv.AppendInt(dst, f.i, 10)
+			dst = strconv.AppendInt(dst, *f.i, 10)
 		case fFloat:
-			dst = appendPyFloat(dst, f.f)
+			dst = appendPyFloat(dst, *f.f)
 		case fStrs:
 			dst = append(dst, '[')
-			for j, s := range f.strs {
+			for j, s := range *f.strs {
 				if j > 0 {
 					dst = append(dst, comma...)
 				}
@@ -134,7 +186,7 @@ func appendPayload(dst []byte, p Payload, canonical bool) []byte {
 			dst = append(dst, ']')
 		case fMsgs:
 			dst = append(dst, '[')
-			for j, m := range f.msgs {
+			for j, m := range *f.msgs {
 				if j > 0 {
 					dst = append(dst, comma...)
 				}
@@ -154,7 +206,7 @@ func appendPayload(dst []byte, p Payload, canonical bool) []byte {
 			dst = append(dst, ']')
 		case fCalls:
 			dst = append(dst, '[')
-			for j, c := range f.calls {
+			for j, c := range *f.calls {
 				if j > 0 {
 					dst = append(dst, comma...)
 				}
@@ -176,29 +228,6 @@ func appendPayload(dst []byte, p Payload, canonical bool) []byte {
 	}
 	return append(dst, '}')
 }
-
-func (p *RunStarted) appendCanonical(dst []byte) []byte      { return appendPayload(dst, p, true) }
-func (p *ResumeRequested) appendCanonical(dst []byte) []byte { return appendPayload(dst, p, true) }
-func (p *PauseRequested) appendCanonical(dst []byte) []byte  { return appendPayload(dst, p, true) }
-func (p *ModelRequested) appendCanonical(dst []byte) []byte  { return appendPayload(dst, p, true) }
-func (p *ModelCompleted) appendCanonical(dst []byte) []byte  { return appendPayload(dst, p, true) }
-func (p *ToolRequested) appendCanonical(dst []byte) []byte   { return appendPayload(dst, p, true) }
-func (p *ToolCompleted) appendCanonical(dst []byte) []byte   { return appendPayload(dst, p, true) }
-func (p *WorkflowStepRequested) appendCanonical(dst []byte) []byte {
-	return appendPayload(dst, p, true)
-}
-func (p *WorkflowStepCompleted) appendCanonical(dst []byte) []byte {
-	return appendPayload(dst, p, true)
-}
-func (p *RunStarted) appendSeed(dst []byte) []byte            { return appendPayload(dst, p, false) }
-func (p *ResumeRequested) appendSeed(dst []byte) []byte       { return appendPayload(dst, p, false) }
-func (p *PauseRequested) appendSeed(dst []byte) []byte        { return appendPayload(dst, p, false) }
-func (p *ModelRequested) appendSeed(dst []byte) []byte        { return appendPayload(dst, p, false) }
-func (p *ModelCompleted) appendSeed(dst []byte) []byte        { return appendPayload(dst, p, false) }
-func (p *ToolRequested) appendSeed(dst []byte) []byte         { return appendPayload(dst, p, false) }
-func (p *ToolCompleted) appendSeed(dst []byte) []byte         { return appendPayload(dst, p, false) }
-func (p *WorkflowStepRequested) appendSeed(dst []byte) []byte { return appendPayload(dst, p, false) }
-func (p *WorkflowStepCompleted) appendSeed(dst []byte) []byte { return appendPayload(dst, p, false) }
 
 // NewPayload returns a zero payload of type t, or nil if t is not one of the
 // nine event types.
@@ -260,49 +289,9 @@ func decodeGeneral(t EventType, data []byte) (Payload, error) {
 	if kind, ok := d.optString("kind"); ok && kind != string(t) {
 		return nil, fmt.Errorf("%s payload: kind %q does not match the event type", t, kind)
 	}
-	switch p := p.(type) {
-	case *RunStarted:
-	case *ResumeRequested:
-		p.HumanInputJSON = d.nullString("human_input_json")
-	case *PauseRequested:
-		p.Reason = d.string("reason")
-		p.ContextJSON = d.nullString("context_json")
-		p.StepKey = d.nullString("step_key")
-	case *ModelRequested:
-		p.Model = d.string("model")
-		p.Prompt = d.string("prompt")
-		p.Messages = d.messages("messages")
-		p.AllowedTools = d.strings("allowed_tools")
-		p.StepKey = d.nullString("step_key")
-	case *ModelCompleted:
-		p.Model = d.string("model")
-		p.OutputJSON = d.string("output_json")
-		p.PromptTokens = d.int("prompt_tokens")
-		p.CompletionTokens = d.int("completion_tokens")
-		p.CostUSD = d.float("cost_usd")
-		p.ToolCalls = d.toolCalls("tool_calls")
-	case *ToolRequested:
-		p.ToolName = d.string("tool_name")
-		p.ArgumentsJSON = d.string("arguments_json")
-		p.IdempotencyKey = d.string("idempotency_key")
-		p.ToolVersion = d.stringDefault("tool_version", DefaultToolVersion)
-		p.SchemaVersion = d.stringDefault("schema_version", DefaultSchemaVersion)
-		p.StepKey = d.nullString("step_key")
-	case *ToolCompleted:
-		p.ToolName = d.string("tool_name")
-		p.ResultJSON = d.string("result_json")
-		p.Outcome = ToolOutcome(d.stringDefault("outcome", string(OutcomeSuccess)))
-		p.ReceivedIdempotencyKey = d.nullString("received_idempotency_key")
-		p.EffectID = d.nullString("effect_id")
-		p.RequestID = d.nullString("request_id")
-		p.ErrorMessage = d.nullString("error_message")
-	case *WorkflowStepRequested:
-		p.StepIndex = d.int("step_index")
-		p.StepName = d.string("step_name")
-	case *WorkflowStepCompleted:
-		p.StepIndex = d.int("step_index")
-		p.StepName = d.string("step_name")
-		p.ResultJSON = d.string("result_json")
+	list := p.fields()
+	for i := range list.n {
+		d.decode(&list.f[i])
 	}
 	if d.err != nil {
 		return nil, fmt.Errorf("%s payload: %w", t, d.err)
@@ -372,6 +361,36 @@ func quoteNonFinite(data []byte) ([]byte, bool) {
 		}
 	}
 	return out, changed
+}
+
+// decode fills f from the object, or gives it its default when it is
+// missing and not required.
+func (d *fieldDecoder) decode(f *pyField) {
+	if f.kind == fKind {
+		return // checked by decodeGeneral
+	}
+	if _, ok := d.obj[f.key]; !ok && !f.required {
+		f.setDefault()
+		return
+	}
+	switch f.kind {
+	case fStr:
+		*f.s = d.string(f.key)
+	case fOutcome:
+		*f.outcome = ToolOutcome(d.string(f.key))
+	case fNullStr:
+		*f.sp = d.nullString(f.key)
+	case fInt:
+		*f.i = d.int(f.key)
+	case fFloat:
+		*f.f = d.float(f.key)
+	case fStrs:
+		*f.strs = d.strings(f.key)
+	case fMsgs:
+		*f.msgs = d.messages(f.key)
+	case fCalls:
+		*f.calls = d.toolCalls(f.key)
+	}
 }
 
 // fieldDecoder reads typed fields from a decoded object, keeping the first error.
