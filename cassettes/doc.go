@@ -67,9 +67,13 @@
 // WriteFile and WriteEvents write a whole cassette atomically: temp file in
 // the same directory, fsync, rename, fsync of the directory. An Appender
 // (OpenAppender) appends records, or sealed events, with one write and an
-// fsync per call; a crash mid-append leaves a torn last line or a missing
-// end record, which the next open reports, and never loses what an earlier
-// call acknowledged. Writers hold an advisory lock (flock) on the file:
+// fsync per call. The bytes of an append go first to a redo record beside
+// the cassette (NAME.redo), so that a process killed mid-append, even in the
+// middle of a write, leaves either the cassette as it was or a redo record
+// from which the next writer or Store reader that locks the file finishes
+// the append; nothing an earlier call acknowledged is ever lost. A cassette
+// cut short some other way (a torn last line, a missing end record) is
+// reported when it is opened. Writers hold an advisory lock (flock) on the file:
 // another process writing the same cassette waits until its context is
 // done, or DefaultLockWait, and then fails with ErrLocked. They never
 // interleave.

@@ -3,6 +3,8 @@ package cassettes
 import (
 	"bufio"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
@@ -42,6 +44,26 @@ func lockPath(ctx context.Context, path string, flag int, exclusive bool) (*os.F
 		if ok {
 			same, err := samePath(f, path)
 			if err == nil && same {
+				if _, err := os.Stat(redoPath(path)); err == nil {
+					// An append was interrupted: finish it before anyone
+					// reads or writes the file.
+					if !exclusive || flag&(os.O_RDWR|os.O_WRONLY) == 0 {
+						unlock(f)
+						f.Close()
+						g, err := lockPath(ctx, path, os.O_RDWR, true)
+						if err != nil {
+							return nil, err
+						}
+						unlock(g)
+						g.Close()
+						continue
+					}
+					if err := replayRedo(f, path); err != nil {
+						unlock(f)
+						f.Close()
+						return nil, err
+					}
+				}
 				return f, nil
 			}
 			unlock(f)
@@ -258,14 +280,29 @@ func (t *tail) endLine() []byte { return appendEndLine(nil, t.prev, t.hdrHash, t
 // write replaces the end record with lines (n records, the last with hash
 // last) followed by a new end record, and fsyncs. The new bytes are one
 // write at the offset of the old end record, which they cover entirely (the
-// new end record is never shorter than the old one), so a process killed at
-// any moment leaves either the old file or the new one. On failure it puts
-// the old end record back, so that nothing is appended.
+// new end record is never shorter than the old one). The kernel may stop a
+// killed process's write between pages, so the bytes go to a redo record
+// first (writeRedo): a process killed at any moment leaves the old file, or
+// the new one, or a redo record from which the next locker finishes the
+// append. On failure it puts the old end record back, so that nothing is
+// appended.
 func (t *tail) write(f *os.File, lines []byte, n int64, last string) error {
 	data := appendEndLine(lines, last, t.hdrHash, t.count+n)
-	_, err := f.WriteAt(data, t.endOff)
+	var err error
+	redo := spansPages(t.endOff, len(data))
+	if redo {
+		err = writeRedo(t.path, t.endOff, data)
+	}
+	if err == nil {
+		_, err = f.WriteAt(data, t.endOff)
+	}
 	if err == nil {
 		err = f.Sync()
+	}
+	if redo {
+		// Whole and durable, or about to be put back: either way the redo
+		// record must not finish this append later.
+		os.Remove(redoPath(t.path))
 	}
 	if err != nil {
 		// Best effort: restore the previous end record.
@@ -283,6 +320,78 @@ func (t *tail) write(f *os.File, lines []byte, n int64, last string) error {
 	return nil
 }
 
+// redoPath names the redo record that exists while an append is written.
+func redoPath(path string) string { return path + ".redo" }
+
+// writeRedo records the bytes an append is about to write at off, before
+// it touches the cassette. A process killed in the middle of a write may
+// leave part of it on disk (the kernel stops a write between pages); the
+// next writer or reader that locks the cassette then writes the whole of
+// it again from the redo record (replayRedo). A write within one page
+// cannot be cut and gets no redo record. The record is 8 bytes of offset,
+// 8 of length, the SHA-256 of the data, then the data.
+func writeRedo(path string, off int64, data []byte) error {
+	rec := make([]byte, 0, 48+len(data))
+	rec = binary.BigEndian.AppendUint64(rec, uint64(off))
+	rec = binary.BigEndian.AppendUint64(rec, uint64(len(data)))
+	sum := sha256.Sum256(data)
+	rec = append(rec, sum[:]...)
+	rec = append(rec, data...)
+	f, err := os.OpenFile(redoPath(path), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(rec); err != nil {
+		f.Close()
+		return err
+	}
+	// No fsync: the redo record guards against a killed process, whose
+	// written bytes the kernel keeps. After a power loss, which fsync of the
+	// cassette alone guards against, a torn tail is reported on open.
+	return f.Close()
+}
+
+// spansPages reports whether a write of n bytes at off crosses a page
+// boundary. The kernel copies a write page by page and stops a killed
+// process only between pages, so a write within one page is whole or
+// absent, and needs no redo record.
+func spansPages(off int64, n int) bool {
+	page := int64(os.Getpagesize())
+	return n > 0 && off/page != (off+int64(n)-1)/page
+}
+
+// replayRedo finishes an interrupted append on f, which is locked for
+// writing: a whole redo record is written again at its offset (the bytes
+// are the same whether the write was cut short or not); a redo record cut
+// short itself means the crash came before the cassette was touched. The
+// redo record is then removed.
+func replayRedo(f *os.File, path string) error {
+	rec, err := os.ReadFile(redoPath(path))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("finish an interrupted append to %s: %w", path, err)
+	}
+	if len(rec) >= 48 {
+		off := int64(binary.BigEndian.Uint64(rec[0:8]))
+		n := binary.BigEndian.Uint64(rec[8:16])
+		data := rec[48:]
+		if uint64(len(data)) == n && sha256.Sum256(data) == [32]byte(rec[16:48]) {
+			if _, err := f.WriteAt(data, off); err != nil {
+				return fmt.Errorf("finish an interrupted append to %s: %w", path, err)
+			}
+			if err := f.Sync(); err != nil {
+				return fmt.Errorf("finish an interrupted append to %s: fsync: %w", path, err)
+			}
+		}
+	}
+	if err := os.Remove(redoPath(path)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("finish an interrupted append to %s: %w", path, err)
+	}
+	return nil
+}
+
 // create writes header and end record into the empty file f.
 func createTail(f *os.File, path string, h Header, lines []byte, n int64, last string) (tail, error) {
 	hdr := appendHeader(nil, h)
@@ -290,13 +399,22 @@ func createTail(f *os.File, path string, h Header, lines []byte, n int64, last s
 	data := append(hdr, '\n')
 	data = append(data, lines...)
 	data = appendEndLine(data, last, t.hdrHash, n)
-	if _, err := f.WriteAt(data, 0); err != nil {
+	redo := spansPages(0, len(data))
+	if redo {
+		if err := writeRedo(path, 0, data); err != nil {
+			return tail{}, fmt.Errorf("create %s: %w", path, err)
+		}
+	}
+	_, err := f.WriteAt(data, 0)
+	if err == nil {
+		err = f.Sync()
+	}
+	if redo {
+		os.Remove(redoPath(path)) // whole and durable, or about to be undone
+	}
+	if err != nil {
 		f.Truncate(0)
 		return tail{}, fmt.Errorf("create %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Truncate(0)
-		return tail{}, fmt.Errorf("create %s: fsync: %w", path, err)
 	}
 	if err := syncDir(filepath.Dir(path)); err != nil {
 		return tail{}, fmt.Errorf("create %s: fsync directory: %w", path, err)
