@@ -1,4 +1,4 @@
-module github.com/artana-go/artana
+module github.com/artana-go/go-artana
 
 go 1.26.0
 

@@ -1,7 +1,7 @@
 package artanatest
 
 import (
-	"github.com/artana-go/artana"
+	"github.com/artana-go/go-artana/artana"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )

@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/artana-go/artana"
+	"github.com/artana-go/go-artana/artana"
 )
 
 // ErrUnexpectedCall is returned by a FakeModel called when it has no reply

@@ -14,9 +14,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/artana-go/artana"
-	"github.com/artana-go/artana/cassettes"
-	"github.com/artana-go/artana/internal/gotestcmd"
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/cassettes"
+	"github.com/artana-go/go-artana/internal/gotestcmd"
 	"github.com/sebdah/goldie/v2"
 )
 

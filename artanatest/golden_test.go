@@ -10,9 +10,9 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/artana-go/artana"
-	"github.com/artana-go/artana/artanatest"
-	"github.com/artana-go/artana/cassettes"
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artanatest"
+	"github.com/artana-go/go-artana/cassettes"
 )
 
 func TestAssertGoldenEvents(t *testing.T) {

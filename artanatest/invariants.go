@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/artana-go/artana"
+	"github.com/artana-go/go-artana/artana"
 	"github.com/google/go-cmp/cmp"
 )
 

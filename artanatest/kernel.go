@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/artana-go/artana"
+	"github.com/artana-go/go-artana/artana"
 )
 
 // start is the first timestamp of the Deterministic clock.

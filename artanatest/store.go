@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/artana-go/artana"
+	"github.com/artana-go/go-artana/artana"
 )
 
 // NewStoreFunc opens a new, empty store for one subtest of TestStore,

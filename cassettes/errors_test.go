@@ -12,8 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/artana-go/artana"
-	"github.com/artana-go/artana/cassettes"
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/cassettes"
 )
 
 // lines splits a cassette into its lines, without newlines.

@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/artana-go/artana/cassettes"
+	"github.com/artana-go/go-artana/cassettes"
 )
 
 // A recorder-style user writes records of its own type and reads them back.

@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/artana-go/artana"
+	"github.com/artana-go/go-artana/artana"
 )
 
 // Format is the name every cassette header carries in its "format" field.

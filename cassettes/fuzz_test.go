@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/artana-go/artana/cassettes"
+	"github.com/artana-go/go-artana/cassettes"
 )
 
 // FuzzReader feeds arbitrary bytes to the reader. It must never panic,

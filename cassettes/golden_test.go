@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/artana-go/artana"
-	"github.com/artana-go/artana/cassettes"
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/cassettes"
 )
 
 var update = flag.Bool("cassettes.update", false, "rewrite the golden cassettes under testdata/")

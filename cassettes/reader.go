@@ -9,7 +9,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/artana-go/artana"
+	"github.com/artana-go/go-artana/artana"
 )
 
 // A ReadOption configures a Reader.

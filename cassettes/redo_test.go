@@ -6,7 +6,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/artana-go/artana"
+	"github.com/artana-go/go-artana/artana"
 )
 
 // tornAppend leaves a run's cassette as a process killed in the middle of

@@ -10,7 +10,7 @@ import (
 	"io"
 	"os"
 
-	"github.com/artana-go/artana"
+	"github.com/artana-go/go-artana/artana"
 )
 
 // A Change is one line that Reseal rewrote.

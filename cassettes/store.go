@@ -13,7 +13,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/artana-go/artana"
+	"github.com/artana-go/go-artana/artana"
 )
 
 // Store is an artana.Store that keeps each run as one KindEvents cassette

@@ -9,8 +9,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/artana-go/artana"
-	"github.com/artana-go/artana/cassettes"
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/cassettes"
 )
 
 func TestFileNamesAreSafeAndDistinct(t *testing.T) {

@@ -3,9 +3,9 @@ package cassettes_test
 import (
 	"testing"
 
-	"github.com/artana-go/artana"
-	"github.com/artana-go/artana/artanatest"
-	"github.com/artana-go/artana/cassettes"
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artanatest"
+	"github.com/artana-go/go-artana/cassettes"
 )
 
 func TestStoreConformance(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/artana-go/artana"
+	"github.com/artana-go/go-artana/artana"
 	oai "github.com/openai/openai-go/v3"
 )
 

@@ -7,8 +7,8 @@ import (
 	"net/http"
 	"net/http/httptest"
 
-	"github.com/artana-go/artana"
-	"github.com/artana-go/artana/openai"
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/openai"
 )
 
 // An endpoint that answers like OpenAI does, so the example runs offline.

@@ -12,9 +12,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/artana-go/artana"
-	"github.com/artana-go/artana/openai"
-	"github.com/artana-go/artana/recorder"
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/openai"
+	"github.com/artana-go/go-artana/recorder"
 	"github.com/google/go-cmp/cmp"
 )
 

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/artana-go/artana"
+	"github.com/artana-go/go-artana/artana"
 	oai "github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/shared"
 )

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/artana-go/artana"
-	"github.com/artana-go/artana/openai"
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/openai"
 	"github.com/google/go-cmp/cmp"
 	oai "github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"

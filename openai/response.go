@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/artana-go/artana"
+	"github.com/artana-go/go-artana/artana"
 	oai "github.com/openai/openai-go/v3"
 )
 

@@ -15,7 +15,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/artana-go/artana/openai"
+	"github.com/artana-go/go-artana/openai"
 	"github.com/google/go-cmp/cmp"
 )
 

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/artana-go/artana/openai"
+	"github.com/artana-go/go-artana/openai"
 )
 
 func TestStrictSchema(t *testing.T) {

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/artana-go/artana"
-	"github.com/artana-go/artana/openai"
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/openai"
 	"github.com/google/go-cmp/cmp"
 )
 

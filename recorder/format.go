@@ -7,8 +7,8 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/artana-go/artana"
-	"github.com/artana-go/artana/cassettes"
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/cassettes"
 )
 
 // RecordType is the cassette record type of an interaction.

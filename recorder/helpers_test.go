@@ -8,7 +8,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/artana-go/artana"
+	"github.com/artana-go/go-artana/artana"
 )
 
 // fakeModel is a scripted live model.

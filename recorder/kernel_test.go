@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/artana-go/artana"
-	"github.com/artana-go/artana/recorder"
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/recorder"
 	"github.com/sebdah/goldie/v2"
 	"github.com/stretchr/testify/require"
 )

@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/artana-go/artana"
-	"github.com/artana-go/artana/internal/fielddiff"
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/internal/fielddiff"
 )
 
 // canonicalRequest returns the canonical JSON of the recorded form of req:

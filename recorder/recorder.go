@@ -11,8 +11,8 @@ import (
 	"sync"
 	"time"
 
-	"github.com/artana-go/artana"
-	"github.com/artana-go/artana/cassettes"
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/cassettes"
 )
 
 // A Mode says what a Recorder does with a call.

@@ -13,9 +13,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/artana-go/artana"
-	"github.com/artana-go/artana/cassettes"
-	"github.com/artana-go/artana/recorder"
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/cassettes"
+	"github.com/artana-go/go-artana/recorder"
 	"github.com/stretchr/testify/require"
 )
 

@@ -4,7 +4,7 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/artana-go/artana"
+	"github.com/artana-go/go-artana/artana"
 )
 
 // A Scrubber edits an interaction before it is matched or written, to

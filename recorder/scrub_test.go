@@ -8,9 +8,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/artana-go/artana"
-	"github.com/artana-go/artana/cassettes"
-	"github.com/artana-go/artana/recorder"
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/cassettes"
+	"github.com/artana-go/go-artana/recorder"
 	"github.com/stretchr/testify/require"
 )
 

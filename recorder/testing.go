@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/artana-go/artana"
-	"github.com/artana-go/artana/internal/gotestcmd"
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/internal/gotestcmd"
 )
 
 // FlagName is the test flag that turns recording on: -artana.record=REGEXP

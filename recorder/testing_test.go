@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/artana-go/artana/recorder"
+	"github.com/artana-go/go-artana/recorder"
 	"github.com/stretchr/testify/require"
 )
 

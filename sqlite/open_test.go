@@ -11,8 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/artana-go/artana"
-	"github.com/artana-go/artana/sqlite"
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/sqlite"
 )
 
 func openT(t *testing.T, path string, opts ...sqlite.Option) *sqlite.Store {

@@ -15,8 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/artana-go/artana"
-	"github.com/artana-go/artana/sqlite"
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/sqlite"
 )
 
 // The helper process: a test binary re-executed with these variables set

@@ -11,8 +11,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/artana-go/artana"
-	"github.com/artana-go/artana/sqlite"
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/sqlite"
 )
 
 // expectedLedgers is testdata/seed/expected.json, written by

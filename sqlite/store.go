@@ -16,7 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/artana-go/artana"
+	"github.com/artana-go/go-artana/artana"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 

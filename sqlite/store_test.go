@@ -5,9 +5,9 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/artana-go/artana"
-	"github.com/artana-go/artana/artanatest"
-	"github.com/artana-go/artana/sqlite"
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artanatest"
+	"github.com/artana-go/go-artana/sqlite"
 )
 
 func TestStoreConformance(t *testing.T) {

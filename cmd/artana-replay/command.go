@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/artana-go/artana/cassettes"
+	"github.com/artana-go/go-artana/cassettes"
 )
 
 // withSwitch gives c one boolean flag of its own, false unless given, and

@@ -13,8 +13,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/artana-go/artana"
-	"github.com/artana-go/artana/internal/fielddiff"
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/internal/fielddiff"
 )
 
 func diffCommand() *command {

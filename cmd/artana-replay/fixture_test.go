@@ -8,8 +8,8 @@ import (
 	"os"
 	"time"
 
-	"github.com/artana-go/artana"
-	"github.com/artana-go/artana/sqlite"
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/sqlite"
 )
 
 // fixtureMain is the "artana-fixture" command of the test scripts. It

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/artana-go/artana"
-	"github.com/artana-go/artana/sqlite"
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/sqlite"
 )
 
 func importCommand() *command {

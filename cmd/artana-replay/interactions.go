@@ -5,7 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/artana-go/artana/cassettes"
+	"github.com/artana-go/go-artana/cassettes"
 )
 
 // An interaction is the part of a recorded model interaction (package

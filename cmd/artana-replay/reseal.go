@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/artana-go/artana/cassettes"
+	"github.com/artana-go/go-artana/cassettes"
 )
 
 func resealCommand() *command {

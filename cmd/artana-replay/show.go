@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/artana-go/artana"
+	"github.com/artana-go/go-artana/artana"
 )
 
 func showCommand() *command {

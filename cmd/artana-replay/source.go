@@ -12,9 +12,9 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/artana-go/artana"
-	"github.com/artana-go/artana/cassettes"
-	"github.com/artana-go/artana/sqlite"
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/cassettes"
+	"github.com/artana-go/go-artana/sqlite"
 )
 
 // The kinds of input artana-replay reads.

@@ -4,7 +4,7 @@ import (
 	"context"
 	"time"
 
-	"github.com/artana-go/artana"
+	"github.com/artana-go/go-artana/artana"
 )
 
 // Run statuses.

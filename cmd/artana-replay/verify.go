@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/artana-go/artana"
-	"github.com/artana-go/artana/cassettes"
-	"github.com/artana-go/artana/sqlite"
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/cassettes"
+	"github.com/artana-go/go-artana/sqlite"
 )
 
 func verifyCommand() *command {

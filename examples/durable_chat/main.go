@@ -46,9 +46,9 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/artana-go/artana"
-	"github.com/artana-go/artana/examples/internal/livemodel"
-	"github.com/artana-go/artana/sqlite"
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/examples/internal/livemodel"
+	"github.com/artana-go/go-artana/sqlite"
 )
 
 // TransferDecision is the structured output asked of the model.

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"testing"
 
-	"github.com/artana-go/artana/examples/internal/exampletest"
-	"github.com/artana-go/artana/examples/internal/standin"
+	"github.com/artana-go/go-artana/examples/internal/exampletest"
+	"github.com/artana-go/go-artana/examples/internal/standin"
 )
 
 const committed = "testdata/durable_chat.cassette"

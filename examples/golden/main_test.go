@@ -9,11 +9,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/artana-go/artana"
-	"github.com/artana-go/artana/examples/internal/exampletest"
-	"github.com/artana-go/artana/examples/internal/standin"
-	"github.com/artana-go/artana/recorder"
-	"github.com/artana-go/artana/sqlite"
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/examples/internal/exampletest"
+	"github.com/artana-go/go-artana/examples/internal/standin"
+	"github.com/artana-go/go-artana/recorder"
+	"github.com/artana-go/go-artana/sqlite"
 )
 
 const committed = "testdata/golden.cassette"

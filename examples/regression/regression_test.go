@@ -4,11 +4,11 @@ import (
 	"context"
 	"testing"
 
-	"github.com/artana-go/artana"
-	"github.com/artana-go/artana/artanatest"
-	"github.com/artana-go/artana/examples/regression"
-	"github.com/artana-go/artana/openai"
-	"github.com/artana-go/artana/recorder"
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artanatest"
+	"github.com/artana-go/go-artana/examples/regression"
+	"github.com/artana-go/go-artana/openai"
+	"github.com/artana-go/go-artana/recorder"
 )
 
 func TestTriage(t *testing.T) {

@@ -16,7 +16,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/artana-go/artana/examples/internal/standin"
+	"github.com/artana-go/go-artana/examples/internal/standin"
 )
 
 // Run is an example's run function: it runs the example with args,

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"io"
 
-	"github.com/artana-go/artana"
+	"github.com/artana-go/go-artana/artana"
 )
 
 // Flags are the command-line flags every example takes: -record and

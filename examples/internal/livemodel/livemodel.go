@@ -9,9 +9,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/artana-go/artana"
-	"github.com/artana-go/artana/openai"
-	"github.com/artana-go/artana/recorder"
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/openai"
+	"github.com/artana-go/go-artana/recorder"
 )
 
 // Open returns the model the example talks to and a function that

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 
-	"github.com/artana-go/artana"
+	"github.com/artana-go/go-artana/artana"
 )
 
 type Verdict struct {

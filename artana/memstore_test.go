@@ -3,8 +3,8 @@ package artana_test
 import (
 	"testing"
 
-	"github.com/artana-go/artana"
-	"github.com/artana-go/artana/artanatest"
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artanatest"
 )
 
 func TestMemStore(t *testing.T) {

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/artana-go/artana"
+	"github.com/artana-go/go-artana/artana"
 )
 
 // canonicalString returns s as the hashed JSON writes a string.

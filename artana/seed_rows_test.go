@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/artana-go/artana"
+	"github.com/artana-go/go-artana/artana"
 )
 
 // seedRow is one kernel_events row of a ledger the Python original wrote,
@@ -65,7 +65,7 @@ func readSeedRows(t *testing.T, path string) (runs map[string][]artana.Event, co
 }
 
 // TestSeedLedgersVerify verifies every run of every ledger the Python
-// original wrote (sqlite/testdata/seed, dumped to testdata/seed_rows), and
+// original wrote (../sqlite/testdata/seed, dumped to testdata/seed_rows), and
 // checks that the payload column written back is byte-identical.
 func TestSeedLedgersVerify(t *testing.T) {
 	files, err := filepath.Glob("testdata/seed_rows/*.jsonl")

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/artana-go/artana"
+	"github.com/artana-go/go-artana/artana"
 )
 
 // seedLedger is a read-only Store over events the Python original wrote;
@@ -39,7 +39,7 @@ type seedNote struct {
 	Score float64 `json:"score"`
 }
 
-// The workflows the Python original wrote (sqlite/testdata/gen_seed_ledgers.py,
+// The workflows the Python original wrote (../sqlite/testdata/gen_seed_ledgers.py,
 // dumped to testdata/seed_rows/workflow.jsonl) replay in Go: the same
 // workflow completes without running an action and without appending, the
 // results decoded from the seed's json_step_serde and pydantic_step_serde

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/artana-go/artana"
+	"github.com/artana-go/go-artana/artana"
 )
 
 // The four worked examples of HASH_RECIPE.md §8, copied from ledgers the
