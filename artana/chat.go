@@ -7,10 +7,10 @@ import "context"
 // is decoded into T. Called again with the same arguments, it replays.
 //
 //	res, err := artana.Chat[Decision](ctx, k, tenant, "run-1", artana.ModelStep{Model: "gpt-4o-mini", Prompt: prompt})
-func Chat[T any](ctx context.Context, k *Kernel, tenant Tenant, runID string, step ModelStep) (StepModelResult[T], error) {
-	run, err := k.OpenRun(ctx, tenant, runID)
+func Chat[T any](ctx context.Context, k *Kernel, tenant Tenant, runID string, step ModelStep) (ModelResult[T], error) {
+	run, err := k.LoadOrStartRun(ctx, tenant, runID)
 	if err != nil {
-		return StepModelResult[T]{}, err
+		return ModelResult[T]{}, err
 	}
 	return StepModel[T](ctx, k, run, step)
 }

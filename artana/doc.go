@@ -10,7 +10,7 @@
 //
 // New builds a kernel over a Store and a Model (NewEnforced also insists on
 // the PII scrubber, quota and capability guard middleware). StartRun opens
-// a run for a Tenant; LoadRun and OpenRun find it again, in this process or
+// a run for a Tenant; LoadRun and LoadOrStartRun find it again, in this process or
 // the next. A run advances by steps:
 //
 //   - StepModel[T] asks the model for a value of type T. The output JSON

@@ -77,12 +77,6 @@ type ChatMessage struct {
 	Content string `json:"content"`
 }
 
-// ToolCallRecord is a tool call a model asked for, as logged.
-type ToolCallRecord struct {
-	ToolName      string `json:"tool_name"`
-	ArgumentsJSON string `json:"arguments_json"`
-}
-
 // ToolOutcome is how a tool call ended.
 type ToolOutcome string
 
@@ -131,7 +125,7 @@ type ModelCompleted struct {
 	PromptTokens     int64
 	CompletionTokens int64
 	CostUSD          float64
-	ToolCalls        []ToolCallRecord
+	ToolCalls        []ToolCall
 }
 
 // ToolRequested records a tool call before the tool runs.

@@ -48,7 +48,7 @@ func ExampleStepModel() {
 			fmt.Println(err)
 			return
 		}
-		fmt.Println(d.Output.Reason, d.Replayed, r.ResultJSON, r.Replayed)
+		fmt.Println(d.Output.Reason, d.FromLog, r.ResultJSON, r.FromLog)
 	}
 	fmt.Println("model calls:", calls)
 

@@ -24,7 +24,7 @@ func ExampleRunWorkflow() {
 		if err != nil {
 			return "", err
 		}
-		input, err := wf.Pause(ctx, artana.PauseRequest{Reason: "score below 0.5", Context: map[string]float64{"score": score}, StepKey: "review"})
+		input, err := wf.Pause(ctx, artana.PauseStep{Reason: "score below 0.5", Context: map[string]float64{"score": score}, StepKey: "review"})
 		if err != nil {
 			return "", err
 		}
@@ -65,7 +65,7 @@ func ExampleKernel_Pause() {
 	if err != nil {
 		panic(err)
 	}
-	ticket, err := k.Pause(ctx, run, artana.PauseRequest{Reason: "amount above limit", Context: map[string]int{"amount": 5000}})
+	ticket, err := k.Pause(ctx, run, artana.PauseStep{Reason: "amount above limit", Context: map[string]int{"amount": 5000}})
 	if err != nil {
 		panic(err)
 	}
@@ -108,7 +108,7 @@ func ExampleChat() {
 		if err != nil {
 			panic(err)
 		}
-		fmt.Printf("replayed=%v %+v\n", res.Replayed, res.Output)
+		fmt.Printf("replayed=%v %+v\n", res.FromLog, res.Output)
 	}
 	// Output:
 	//   model sees: Transfer 10 from acc_1. My email is [REDACTED_EMAIL]

@@ -92,13 +92,13 @@ func (k *Kernel) Store() Store { return k.store }
 // runs after model_completed is logged. An error from any of them ends the
 // step with that error.
 type Middleware interface {
-	PrepareModel(ctx context.Context, inv ModelInvocation) (ModelInvocation, error)
-	BeforeModel(ctx context.Context, inv ModelInvocation) error
-	AfterModel(ctx context.Context, inv ModelInvocation, usage Usage) error
+	PrepareModel(ctx context.Context, inv ModelCall) (ModelCall, error)
+	BeforeModel(ctx context.Context, inv ModelCall) error
+	AfterModel(ctx context.Context, inv ModelCall, usage Usage) error
 }
 
-// ModelInvocation is a model step as middleware sees it.
-type ModelInvocation struct {
+// ModelCall is a model step as middleware sees it.
+type ModelCall struct {
 	Run      Run
 	Model    string
 	Prompt   string
@@ -183,9 +183,9 @@ func (k *Kernel) LoadRun(ctx context.Context, tenant Tenant, runID string) (Run,
 	return run, nil
 }
 
-// OpenRun loads the run if it exists and starts it otherwise, as the
+// LoadOrStartRun loads the run if it exists and starts it otherwise, as the
 // seed's ChatClient does.
-func (k *Kernel) OpenRun(ctx context.Context, tenant Tenant, runID string) (Run, error) {
+func (k *Kernel) LoadOrStartRun(ctx context.Context, tenant Tenant, runID string) (Run, error) {
 	run, err := k.LoadRun(ctx, tenant, runID)
 	if errors.Is(err, ErrRunNotFound) && runID != "" {
 		return k.StartRun(ctx, tenant, runID)

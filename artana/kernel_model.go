@@ -25,15 +25,15 @@ type ModelStep struct {
 	Options ModelOptions // sampling options; not part of replay matching
 }
 
-// StepModelResult is the outcome of a model step.
-type StepModelResult[T any] struct {
+// ModelResult is the outcome of a model step.
+type ModelResult[T any] struct {
 	RunID      string
 	Seq        int64 // seq of the model_completed event
 	Output     T
 	OutputJSON string // the output as logged
 	Usage      Usage
 	ToolCalls  []ToolCall
-	Replayed   bool // true if the result came from the log, not the model
+	FromLog    bool // true if the result came from the log, not the model
 }
 
 // StepModel runs a model step whose output is decoded into T. The JSON
@@ -54,8 +54,8 @@ type StepModelResult[T any] struct {
 // calls are in ToolCalls.
 //
 // Tools whose capability the tenant lacks are never offered.
-func StepModel[T any](ctx context.Context, k *Kernel, run Run, step ModelStep) (StepModelResult[T], error) {
-	var res StepModelResult[T]
+func StepModel[T any](ctx context.Context, k *Kernel, run Run, step ModelStep) (ModelResult[T], error) {
+	var res ModelResult[T]
 	codec, err := k.outputs.get(reflect.TypeFor[T]())
 	if err != nil {
 		return res, &Error{Op: "step model", RunID: run.ID, Kind: ErrInvalidInput, Err: err}
@@ -76,7 +76,7 @@ func StepModel[T any](ctx context.Context, k *Kernel, run Run, step ModelStep) (
 	if err != nil {
 		return res, err
 	}
-	res.RunID, res.Seq, res.OutputJSON, res.Usage, res.ToolCalls, res.Replayed =
+	res.RunID, res.Seq, res.OutputJSON, res.Usage, res.ToolCalls, res.FromLog =
 		run.ID, r.seq, r.outputJSON, r.usage, r.toolCalls, r.replayed
 	return res, nil
 }
@@ -128,7 +128,7 @@ func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *
 	}
 	defer x.mu.Unlock()
 
-	inv := ModelInvocation{
+	inv := ModelCall{
 		Run: run, Model: step.Model, Prompt: prompt, Messages: messages,
 		Tools: k.tools.Definitions(), ToolCapabilities: k.tools.Capabilities(),
 		StepKey: step.StepKey, SpentUSD: x.spentUSD,
@@ -209,9 +209,9 @@ func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *
 	if err != nil {
 		return fail(reqSeq, nil, "model "+inv.Model+" (no answer logged; the next step calls the model again)", err)
 	}
-	records := make([]ToolCallRecord, len(resp.ToolCalls))
+	records := make([]ToolCall, len(resp.ToolCalls))
 	for i, tc := range resp.ToolCalls {
-		records[i] = ToolCallRecord{ToolName: tc.ToolName, ArgumentsJSON: tc.ArgumentsJSON}
+		records[i] = ToolCall{ToolName: tc.ToolName, ArgumentsJSON: tc.ArgumentsJSON}
 	}
 	e, err := k.append(ctx, x, run, &ModelCompleted{
 		Model: inv.Model, OutputJSON: outputJSON,

@@ -106,24 +106,24 @@ func TestReplaySeedWrittenRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !first.Replayed || first.Seq != 3 || first.Output != (Decision{true, "ok: Approve transfer, café 🚀"}) ||
+	if !first.FromLog || first.Seq != 3 || first.Output != (Decision{true, "ok: Approve transfer, café 🚀"}) ||
 		first.Usage != (Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01}) ||
 		len(first.ToolCalls) != 1 || first.ToolCalls[0].ArgumentsJSON != `{"account_id":"acc_1","amount":"10.00"}` {
 		t.Fatalf("first model step %+v", first)
 	}
 	second, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "fake-model", Prompt: "Second question"})
-	if err != nil || !second.Replayed || second.Seq != 5 || second.Output.Reason != "ok: Second question" {
+	if err != nil || !second.FromLog || second.Seq != 5 || second.Output.Reason != "ok: Second question" {
 		t.Fatalf("second model step %+v, %v", second, err)
 	}
 
 	transfer, err := k.StepTool(tctx, run, ToolStep{Tool: "submit_transfer", Args: TransferArgs{"acc_1", "10.00"}, StepKey: "transfer.acc_1.v1"})
-	if err != nil || !transfer.Replayed || transfer.Seq != 8 ||
+	if err != nil || !transfer.FromLog || transfer.Seq != 8 ||
 		transfer.ResultJSON != `{"status": "submitted", "account_id": "acc_1", "amount": "10.00"}` ||
 		transfer.IdempotencyKey != IdempotencyKey("seed_run", "transfer.acc_1.v1", 0) {
 		t.Fatalf("reconciled tool step %+v, %v", transfer, err)
 	}
 	second2, err := k.StepTool(tctx, run, ToolStep{Tool: "submit_transfer", Args: TransferArgs{"acc_2", "5"}})
-	if err != nil || !second2.Replayed || second2.Seq != 10 || second2.IdempotencyKey != IdempotencyKey("seed_run", "", 9) {
+	if err != nil || !second2.FromLog || second2.Seq != 10 || second2.IdempotencyKey != IdempotencyKey("seed_run", "", 9) {
 		t.Fatalf("tool step without step key %+v, %v", second2, err)
 	}
 	if model.calls.Load() != 0 || len(store.events) != 10 {

@@ -127,7 +127,7 @@ func TestGoldenFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first.Replayed || first.Output != (Decision{true, "Balance check passed."}) || first.Seq != 3 {
+	if first.FromLog || first.Output != (Decision{true, "Balance check passed."}) || first.Seq != 3 {
 		t.Fatalf("live step = %+v", first)
 	}
 	afterFirst := eventTypes(t, store, run.ID)
@@ -137,7 +137,7 @@ func TestGoldenFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !second.Replayed || second.Output != first.Output || second.OutputJSON != first.OutputJSON ||
+	if !second.FromLog || second.Output != first.Output || second.OutputJSON != first.OutputJSON ||
 		second.Usage != first.Usage || second.Seq != first.Seq || model.calls.Load() != 1 {
 		t.Fatalf("replayed step = %+v (model calls %d), live was %+v", second, model.calls.Load(), first)
 	}
@@ -174,7 +174,7 @@ func TestGoldenFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.Replayed || attempts != 2 || rec.ResultJSON != `{"status":"submitted","account_id":"acc_1","amount":"10.00"}` ||
+	if rec.FromLog || attempts != 2 || rec.ResultJSON != `{"status":"submitted","account_id":"acc_1","amount":"10.00"}` ||
 		len(eventTypes(t, store, run.ID)) != before+1 || rec.IdempotencyKey != req.IdempotencyKey {
 		t.Fatalf("reconcile = %+v, attempts %d", rec, attempts)
 	}
@@ -184,12 +184,12 @@ func TestGoldenFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !replayed.Replayed || replayed.ResultJSON != rec.ResultJSON || replayed.Seq != rec.Seq || attempts != 2 {
+	if !replayed.FromLog || replayed.ResultJSON != rec.ResultJSON || replayed.Seq != rec.Seq || attempts != 2 {
 		t.Fatalf("post-reconcile replay = %+v, reconcile was %+v", replayed, rec)
 	}
 	// Reconciling again returns the logged success without running the tool.
 	again, err := k.ReconcileTool(tctx, run, tool)
-	if err != nil || !again.Replayed || again.ResultJSON != rec.ResultJSON || attempts != 2 {
+	if err != nil || !again.FromLog || again.ResultJSON != rec.ResultJSON || attempts != 2 {
 		t.Fatalf("second reconcile = %+v, %v", again, err)
 	}
 	want := []EventType{EventRunStarted, EventModelRequested, EventModelCompleted, EventToolRequested,
@@ -237,14 +237,14 @@ func TestLoadRun(t *testing.T) {
 	_, err = k.LoadRun(tctx, Tenant{ID: "other"}, "r1")
 	wantKind(t, err, ErrTenantMismatch)
 
-	// OpenRun starts a missing run and loads an existing one.
+	// LoadOrStartRun starts a missing run and loads an existing one.
 	for range 2 {
-		if _, err := k.OpenRun(tctx, liveTenant, "r2"); err != nil {
+		if _, err := k.LoadOrStartRun(tctx, liveTenant, "r2"); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if got := eventTypes(t, k.Store(), "r2"); len(got) != 1 {
-		t.Fatalf("OpenRun twice: %v", got)
+		t.Fatalf("LoadOrStartRun twice: %v", got)
 	}
 	// Unknown runs leave no index behind.
 	k.mu.Lock()
@@ -316,7 +316,7 @@ func TestStepModelRequest(t *testing.T) {
 	}
 	// The replayed tool calls carry what the log holds.
 	again, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "gpt", Prompt: "hello", StepKey: "s1"})
-	if err != nil || !again.Replayed || len(again.ToolCalls) != 1 || again.ToolCalls[0].ToolName != "submit_transfer" {
+	if err != nil || !again.FromLog || len(again.ToolCalls) != 1 || again.ToolCalls[0].ToolName != "submit_transfer" {
 		t.Fatalf("replay = %+v, %v", again, err)
 	}
 }
@@ -339,7 +339,7 @@ func TestStepModelInputs(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := StepModel[Decision](tctx, k, run, tc.step)
-			if err != nil || res.Replayed {
+			if err != nil || res.FromLog {
 				t.Fatal(res, err)
 			}
 			events, _ := store.Events(tctx, run.ID, res.Seq-2)
@@ -373,7 +373,7 @@ func TestModelReplayMatching(t *testing.T) {
 	}
 	for i, v := range variants {
 		res, err := StepModel[Decision](tctx, k, run, v)
-		if err != nil || res.Replayed {
+		if err != nil || res.FromLog {
 			t.Fatalf("variant %d: %+v %v, want a live step", i, res, err)
 		}
 	}
@@ -381,7 +381,7 @@ func TestModelReplayMatching(t *testing.T) {
 	for i, v := range variants {
 		v.Options.Seed = Ptr(int64(7)) // sampling options are not matched
 		res, err := StepModel[Decision](tctx, k, run, v)
-		if err != nil || !res.Replayed {
+		if err != nil || !res.FromLog {
 			t.Fatalf("variant %d again: %+v %v, want a replay", i, res, err)
 		}
 	}
@@ -407,7 +407,7 @@ func TestModelReplayChangedToolsIsMismatch(t *testing.T) {
 	k2 := New(k.Store(), nil, WithTools(k.Tools()))
 	poor := Tenant{ID: liveTenant.ID}
 	res, err := StepModel[Decision](tctx, k2, Run{ID: run.ID, Tenant: poor}, step)
-	if err != nil || !res.Replayed {
+	if err != nil || !res.FromLog {
 		t.Fatal(res, err)
 	}
 }
@@ -435,7 +435,7 @@ func TestStrictOutputDecoding(t *testing.T) {
 			// without logging a second request.
 			model.CompleteFn = replyWith(`{"approved":true,"reason":"ok"}`).CompleteFn
 			res, err := StepModel[Decision](tctx, k, run, step)
-			if err != nil || res.Replayed || model.calls.Load() != 2 {
+			if err != nil || res.FromLog || model.calls.Load() != 2 {
 				t.Fatal(res, err)
 			}
 			want := []EventType{EventRunStarted, EventModelRequested, EventModelCompleted}
@@ -487,11 +487,11 @@ func TestModelErrors(t *testing.T) {
 
 type recordingMiddleware struct {
 	log     *[]string
-	prepare func(ModelInvocation) (ModelInvocation, error)
+	prepare func(ModelCall) (ModelCall, error)
 	before  error
 }
 
-func (m recordingMiddleware) PrepareModel(_ context.Context, inv ModelInvocation) (ModelInvocation, error) {
+func (m recordingMiddleware) PrepareModel(_ context.Context, inv ModelCall) (ModelCall, error) {
 	*m.log = append(*m.log, fmt.Sprintf("prepare spent=%v tools=%d", inv.SpentUSD, len(inv.Tools)))
 	if m.prepare != nil {
 		return m.prepare(inv)
@@ -499,19 +499,19 @@ func (m recordingMiddleware) PrepareModel(_ context.Context, inv ModelInvocation
 	return inv, nil
 }
 
-func (m recordingMiddleware) BeforeModel(context.Context, ModelInvocation) error {
+func (m recordingMiddleware) BeforeModel(context.Context, ModelCall) error {
 	*m.log = append(*m.log, "before")
 	return m.before
 }
 
-func (m recordingMiddleware) AfterModel(_ context.Context, inv ModelInvocation, u Usage) error {
+func (m recordingMiddleware) AfterModel(_ context.Context, inv ModelCall, u Usage) error {
 	*m.log = append(*m.log, fmt.Sprintf("after cost=%v", u.CostUSD))
 	return nil
 }
 
 func TestMiddleware(t *testing.T) {
 	var log []string
-	redact := recordingMiddleware{log: &log, prepare: func(inv ModelInvocation) (ModelInvocation, error) {
+	redact := recordingMiddleware{log: &log, prepare: func(inv ModelCall) (ModelCall, error) {
 		inv.Prompt = strings.ReplaceAll(inv.Prompt, "user@example.com", "[REDACTED_EMAIL]")
 		for i := range inv.Messages {
 			inv.Messages[i].Content = strings.ReplaceAll(inv.Messages[i].Content, "user@example.com", "[REDACTED_EMAIL]")
@@ -561,7 +561,7 @@ func TestTwoKernelsShareAStore(t *testing.T) {
 	}
 	// k1 indexed the run before k2's step, and must see it now.
 	res, err := StepModel[Decision](tctx, k1, run, ModelStep{Model: "m", Prompt: "a"})
-	if err != nil || !res.Replayed {
+	if err != nil || !res.FromLog {
 		t.Fatalf("k1 did not see k2's step: %+v %v", res, err)
 	}
 	// Interleaved appends: k1's index catches up when its own append does
@@ -575,7 +575,7 @@ func TestTwoKernelsShareAStore(t *testing.T) {
 	for _, p := range []string{"a", "b", "c"} {
 		for _, k := range []*Kernel{k1, k2} {
 			res, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "m", Prompt: p})
-			if err != nil || !res.Replayed {
+			if err != nil || !res.FromLog {
 				t.Fatalf("prompt %s: %+v %v", p, res, err)
 			}
 		}

@@ -19,14 +19,14 @@ type ToolStep struct {
 	StepKey string
 }
 
-// StepToolResult is the outcome of a tool step.
-type StepToolResult struct {
+// ToolResult is the outcome of a tool step.
+type ToolResult struct {
 	RunID          string
 	Seq            int64 // seq of the tool_completed event
 	Tool           string
 	ResultJSON     string
 	IdempotencyKey string
-	Replayed       bool // true if the result came from the log, not the tool
+	FromLog        bool // true if the result came from the log, not the tool
 }
 
 // StepTool runs a tool step, two-phase: tool_requested is logged with an
@@ -44,11 +44,11 @@ type StepToolResult struct {
 // The tool must be registered (ErrToolNotFound) and usable by the tenant
 // (ErrCapabilityDenied), also when replaying. Arguments that do not fit the
 // tool fail with ErrInvalidInput before anything is logged.
-func (k *Kernel) StepTool(ctx context.Context, run Run, step ToolStep) (StepToolResult, error) {
+func (k *Kernel) StepTool(ctx context.Context, run Run, step ToolStep) (ToolResult, error) {
 	const op = "step tool"
 	x, rt, argsJSON, err := k.prepareTool(ctx, op, run, step)
 	if err != nil {
-		return StepToolResult{}, err
+		return ToolResult{}, err
 	}
 	defer x.mu.Unlock()
 	stepKey := optString(step.StepKey)
@@ -63,14 +63,14 @@ func (k *Kernel) StepTool(ctx context.Context, run Run, step ToolStep) (StepTool
 			ErrorMessage: Ptr("Pending tool request found without completion event. Reconciliation is required before retry."),
 		})
 		if err != nil {
-			return StepToolResult{}, &Error{Op: op, RunID: run.ID, Seq: t.seq, Tool: step.Tool, Msg: "log unknown_outcome", Err: err}
+			return ToolResult{}, &Error{Op: op, RunID: run.ID, Seq: t.seq, Tool: step.Tool, Msg: "log unknown_outcome", Err: err}
 		}
-		return StepToolResult{}, &Error{Op: op, RunID: run.ID, Seq: t.seq, Tool: step.Tool, Outcome: OutcomeUnknown,
+		return ToolResult{}, &Error{Op: op, RunID: run.ID, Seq: t.seq, Tool: step.Tool, Outcome: OutcomeUnknown,
 			Kind: ErrUnknownOutcome, Msg: "the request has no completion; it is now logged as unknown_outcome and the step halts until ReconcileTool"}
 	}
 
 	if err := rt.check(argsJSON); err != nil {
-		return StepToolResult{}, &Error{Op: op, RunID: run.ID, Tool: step.Tool, Kind: ErrInvalidInput, Msg: "nothing logged", Err: err}
+		return ToolResult{}, &Error{Op: op, RunID: run.ID, Tool: step.Tool, Kind: ErrInvalidInput, Msg: "nothing logged", Err: err}
 	}
 	key := IdempotencyKey(run.ID, step.StepKey, x.lastSeq+1)
 	req, err := k.append(ctx, x, run, &ToolRequested{
@@ -78,7 +78,7 @@ func (k *Kernel) StepTool(ctx context.Context, run Run, step ToolStep) (StepTool
 		ToolVersion: rt.version, SchemaVersion: rt.schemaVersion, StepKey: stepKey,
 	})
 	if err != nil {
-		return StepToolResult{}, &Error{Op: op, RunID: run.ID, Tool: step.Tool, Msg: "log tool_requested", Err: err}
+		return ToolResult{}, &Error{Op: op, RunID: run.ID, Tool: step.Tool, Msg: "log tool_requested", Err: err}
 	}
 	return k.completeTool(ctx, op, x, run, rt, argsJSON, req.ID, req.Seq, req.Payload.(*ToolRequested))
 }
@@ -87,26 +87,26 @@ func (k *Kernel) StepTool(ctx context.Context, run Run, step ToolStep) (StepTool
 // tool again with the original idempotency key and request id, and logs the
 // new completion, which later StepTool calls replay. A step whose request
 // has no completion yet is first logged as unknown_outcome, as StepTool
-// would. A step that already succeeded returns its logged result (Replayed
+// would. A step that already succeeded returns its logged result (FromLog
 // true) without running the tool; transient and permanent failures cannot
 // be reconciled (ErrToolFailed). Without a matching request the error is
 // ErrToolRequestNotFound.
-func (k *Kernel) ReconcileTool(ctx context.Context, run Run, step ToolStep) (StepToolResult, error) {
+func (k *Kernel) ReconcileTool(ctx context.Context, run Run, step ToolStep) (ToolResult, error) {
 	const op = "reconcile tool"
 	x, rt, argsJSON, err := k.prepareTool(ctx, op, run, step)
 	if err != nil {
-		return StepToolResult{}, err
+		return ToolResult{}, err
 	}
 	defer x.mu.Unlock()
 	t := x.findTool(step.Tool, argsJSON, optString(step.StepKey))
 	if t == nil {
-		return StepToolResult{}, &Error{Op: op, RunID: run.ID, Tool: step.Tool, Kind: ErrToolRequestNotFound,
+		return ToolResult{}, &Error{Op: op, RunID: run.ID, Tool: step.Tool, Kind: ErrToolRequestNotFound,
 			Msg: fmt.Sprintf("no tool_requested with arguments %s and step key %q; run the step with StepTool", argsJSON, step.StepKey)}
 	}
 	// Arguments the tool can no longer decode must not turn an unknown
 	// outcome into a logged failure without the tool having run.
 	if err := rt.check(argsJSON); err != nil {
-		return StepToolResult{}, &Error{Op: op, RunID: run.ID, Seq: t.seq, Tool: step.Tool, Kind: ErrInvalidInput,
+		return ToolResult{}, &Error{Op: op, RunID: run.ID, Seq: t.seq, Tool: step.Tool, Kind: ErrInvalidInput,
 			Msg: "the logged arguments no longer fit the tool's argument type; nothing logged", Err: err}
 	}
 	if c := t.completion; c == nil {
@@ -116,13 +116,13 @@ func (k *Kernel) ReconcileTool(ctx context.Context, run Run, step ToolStep) (Ste
 			ErrorMessage: Ptr("Pending tool request found without completion event. Reconciliation is required before retry."),
 		})
 		if err != nil {
-			return StepToolResult{}, &Error{Op: op, RunID: run.ID, Seq: t.seq, Tool: step.Tool, Msg: "log unknown_outcome", Err: err}
+			return ToolResult{}, &Error{Op: op, RunID: run.ID, Seq: t.seq, Tool: step.Tool, Msg: "log unknown_outcome", Err: err}
 		}
 	} else if c.Outcome != OutcomeUnknown {
 		if c.Outcome == OutcomeSuccess {
 			return replayToolCompletion(op, run, step.Tool, t)
 		}
-		return StepToolResult{}, &Error{Op: op, RunID: run.ID, Seq: t.doneSeq, Tool: step.Tool, Outcome: c.Outcome,
+		return ToolResult{}, &Error{Op: op, RunID: run.ID, Seq: t.doneSeq, Tool: step.Tool, Outcome: c.Outcome,
 			Kind: ErrToolFailed, Msg: fmt.Sprintf("cannot be reconciled from outcome %s; use a new step key to try again", c.Outcome)}
 	}
 	return k.completeTool(ctx, op, x, run, rt, argsJSON, t.eventID, t.seq, t.req)
@@ -161,7 +161,7 @@ func (k *Kernel) prepareTool(ctx context.Context, op string, run Run, step ToolS
 
 // completeTool runs the tool for the request and logs its completion.
 func (k *Kernel) completeTool(ctx context.Context, op string, x *runIndex, run Run, rt *registeredTool,
-	argsJSON, requestID string, requestSeq int64, req *ToolRequested) (StepToolResult, error) {
+	argsJSON, requestID string, requestSeq int64, req *ToolRequested) (ToolResult, error) {
 	exec := &ToolExecution{
 		RunID: run.ID, Tenant: run.Tenant, ToolName: rt.def.Name, IdempotencyKey: req.IdempotencyKey,
 		RequestEventID: requestID, ToolVersion: req.ToolVersion, SchemaVersion: req.SchemaVersion,
@@ -169,28 +169,28 @@ func (k *Kernel) completeTool(ctx context.Context, op string, x *runIndex, run R
 	done := runTool(ctx, rt, exec, argsJSON)
 	e, err := k.append(ctx, x, run, done)
 	if err != nil {
-		return StepToolResult{}, &Error{Op: op, RunID: run.ID, Seq: requestSeq, Tool: rt.def.Name,
+		return ToolResult{}, &Error{Op: op, RunID: run.ID, Seq: requestSeq, Tool: rt.def.Name,
 			Msg: "log tool_completed (the request stays pending; the next step marks it unknown_outcome)", Err: err}
 	}
 	if done.Outcome != OutcomeSuccess {
-		return StepToolResult{}, toolFailure(op, run.ID, e.Seq, rt.def.Name, done, "")
+		return ToolResult{}, toolFailure(op, run.ID, e.Seq, rt.def.Name, done, "")
 	}
-	return StepToolResult{RunID: run.ID, Seq: e.Seq, Tool: rt.def.Name, ResultJSON: done.ResultJSON,
+	return ToolResult{RunID: run.ID, Seq: e.Seq, Tool: rt.def.Name, ResultJSON: done.ResultJSON,
 		IdempotencyKey: req.IdempotencyKey}, nil
 }
 
 // replayToolCompletion returns the logged completion of t, or its failure.
-func replayToolCompletion(op string, run Run, tool string, t *toolEntry) (StepToolResult, error) {
+func replayToolCompletion(op string, run Run, tool string, t *toolEntry) (ToolResult, error) {
 	c := t.completion
 	if c.ToolName != tool {
-		return StepToolResult{}, &Error{Op: op, RunID: run.ID, Seq: t.doneSeq, Tool: tool, Kind: ErrReplayMismatch,
+		return ToolResult{}, &Error{Op: op, RunID: run.ID, Seq: t.doneSeq, Tool: tool, Kind: ErrReplayMismatch,
 			Msg: fmt.Sprintf("tool_completed names tool %q, not the requested %q", c.ToolName, tool)}
 	}
 	if c.Outcome != OutcomeSuccess {
-		return StepToolResult{}, toolFailure(op, run.ID, t.doneSeq, tool, c, "previously ")
+		return ToolResult{}, toolFailure(op, run.ID, t.doneSeq, tool, c, "previously ")
 	}
-	return StepToolResult{RunID: run.ID, Seq: t.doneSeq, Tool: tool, ResultJSON: c.ResultJSON,
-		IdempotencyKey: t.req.IdempotencyKey, Replayed: true}, nil
+	return ToolResult{RunID: run.ID, Seq: t.doneSeq, Tool: tool, ResultJSON: c.ResultJSON,
+		IdempotencyKey: t.req.IdempotencyKey, FromLog: true}, nil
 }
 
 func toolFailure(op, runID string, seq int64, tool string, c *ToolCompleted, previously string) error {

@@ -25,7 +25,7 @@ func TestToolCallsOnlyTurn(t *testing.T) {
 		t.Errorf("logged %+v; want model_completed with empty output_json and one tool call", events[len(events)-1].Payload)
 	}
 	replayed, err := StepModel[Decision](tctx, k, run, step)
-	if err != nil || !replayed.Replayed || len(replayed.ToolCalls) != 1 || replayed.Output != (Decision{}) {
+	if err != nil || !replayed.FromLog || len(replayed.ToolCalls) != 1 || replayed.Output != (Decision{}) {
 		t.Errorf("replay = %+v, %v; want a replayed zero output with the call", replayed, err)
 	}
 

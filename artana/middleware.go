@@ -45,7 +45,7 @@ func middlewareRank(m Middleware) int {
 type PIIScrubber struct{}
 
 // PrepareModel scrubs the prompt and the content of every message.
-func (PIIScrubber) PrepareModel(_ context.Context, inv ModelInvocation) (ModelInvocation, error) {
+func (PIIScrubber) PrepareModel(_ context.Context, inv ModelCall) (ModelCall, error) {
 	inv.Prompt = ScrubPII(inv.Prompt)
 	msgs := make([]ChatMessage, len(inv.Messages))
 	for i, m := range inv.Messages {
@@ -56,10 +56,10 @@ func (PIIScrubber) PrepareModel(_ context.Context, inv ModelInvocation) (ModelIn
 }
 
 // BeforeModel does nothing.
-func (PIIScrubber) BeforeModel(context.Context, ModelInvocation) error { return nil }
+func (PIIScrubber) BeforeModel(context.Context, ModelCall) error { return nil }
 
 // AfterModel does nothing.
-func (PIIScrubber) AfterModel(context.Context, ModelInvocation, Usage) error { return nil }
+func (PIIScrubber) AfterModel(context.Context, ModelCall, Usage) error { return nil }
 
 // Quota is the middleware that holds each run to its tenant's budget
 // (Tenant.BudgetUSD, which must be greater than 0). What a run has spent is
@@ -71,11 +71,11 @@ func (PIIScrubber) AfterModel(context.Context, ModelInvocation, Usage) error { r
 // model_requested is logged already, as in the seed). After a call whose
 // cost takes the run over its budget, the step fails with
 // ErrBudgetExceeded; its model_completed is logged, so the cost counts.
-// Replayed steps cost nothing and are never refused.
+// Steps answered from the log cost nothing and are never refused.
 type Quota struct{}
 
 // PrepareModel checks that the tenant has a budget.
-func (Quota) PrepareModel(_ context.Context, inv ModelInvocation) (ModelInvocation, error) {
+func (Quota) PrepareModel(_ context.Context, inv ModelCall) (ModelCall, error) {
 	if err := inv.Run.Tenant.Validate(); err != nil {
 		var e *Error
 		if !errors.As(err, &e) {
@@ -90,7 +90,7 @@ func (Quota) PrepareModel(_ context.Context, inv ModelInvocation) (ModelInvocati
 }
 
 // BeforeModel refuses the call when the run's budget is exhausted.
-func (Quota) BeforeModel(_ context.Context, inv ModelInvocation) error {
+func (Quota) BeforeModel(_ context.Context, inv ModelCall) error {
 	limit := inv.Run.Tenant.BudgetUSD
 	if inv.SpentUSD >= limit {
 		return &Error{Op: "quota", RunID: inv.Run.ID, Kind: ErrBudgetExceeded,
@@ -100,7 +100,7 @@ func (Quota) BeforeModel(_ context.Context, inv ModelInvocation) error {
 }
 
 // AfterModel fails the step when the call took the run over its budget.
-func (Quota) AfterModel(_ context.Context, inv ModelInvocation, usage Usage) error {
+func (Quota) AfterModel(_ context.Context, inv ModelCall, usage Usage) error {
 	limit := inv.Run.Tenant.BudgetUSD
 	spent := inv.SpentUSD + usage.CostUSD
 	if spent > limit {
@@ -120,7 +120,7 @@ func (Quota) AfterModel(_ context.Context, inv ModelInvocation, usage Usage) err
 type CapabilityGuard struct{}
 
 // PrepareModel drops the tools the tenant may not use.
-func (CapabilityGuard) PrepareModel(_ context.Context, inv ModelInvocation) (ModelInvocation, error) {
+func (CapabilityGuard) PrepareModel(_ context.Context, inv ModelCall) (ModelCall, error) {
 	inv.Tools = slices.DeleteFunc(slices.Clone(inv.Tools), func(d ToolDefinition) bool {
 		return !inv.Run.Tenant.Can(inv.ToolCapabilities[d.Name])
 	})
@@ -128,7 +128,7 @@ func (CapabilityGuard) PrepareModel(_ context.Context, inv ModelInvocation) (Mod
 }
 
 // BeforeModel does nothing.
-func (CapabilityGuard) BeforeModel(context.Context, ModelInvocation) error { return nil }
+func (CapabilityGuard) BeforeModel(context.Context, ModelCall) error { return nil }
 
 // AfterModel does nothing.
-func (CapabilityGuard) AfterModel(context.Context, ModelInvocation, Usage) error { return nil }
+func (CapabilityGuard) AfterModel(context.Context, ModelCall, Usage) error { return nil }

@@ -16,7 +16,7 @@ type tracingMiddleware struct {
 	log  *[]string
 }
 
-func (m tracingMiddleware) PrepareModel(_ context.Context, inv ModelInvocation) (ModelInvocation, error) {
+func (m tracingMiddleware) PrepareModel(_ context.Context, inv ModelCall) (ModelCall, error) {
 	tools := make([]string, len(inv.Tools))
 	for i, d := range inv.Tools {
 		tools[i] = d.Name
@@ -25,12 +25,12 @@ func (m tracingMiddleware) PrepareModel(_ context.Context, inv ModelInvocation) 
 	return inv, nil
 }
 
-func (m tracingMiddleware) BeforeModel(context.Context, ModelInvocation) error {
+func (m tracingMiddleware) BeforeModel(context.Context, ModelCall) error {
 	*m.log = append(*m.log, m.name+" before")
 	return nil
 }
 
-func (m tracingMiddleware) AfterModel(_ context.Context, _ ModelInvocation, u Usage) error {
+func (m tracingMiddleware) AfterModel(_ context.Context, _ ModelCall, u Usage) error {
 	*m.log = append(*m.log, m.name+" after")
 	return nil
 }
@@ -115,7 +115,7 @@ func TestPIIScrubberLogsAndSendsScrubbedText(t *testing.T) {
 	}
 	// The same raw step replays: it is scrubbed the same way before matching.
 	res, err := StepModel[Decision](tctx, k, run, step)
-	if err != nil || !res.Replayed || m.calls.Load() != 1 {
+	if err != nil || !res.FromLog || m.calls.Load() != 1 {
 		t.Fatalf("replay: %+v, %v, %d model calls", res, err, m.calls.Load())
 	}
 }
@@ -159,7 +159,7 @@ func TestQuotaRefusesAfterRestart(t *testing.T) {
 		t.Fatalf("model called %d times, want 4", m.calls.Load())
 	}
 	// Steps already paid for still replay.
-	if res, err := StepModel[Decision](tctx, k3, run, quotaStep(1)); err != nil || !res.Replayed {
+	if res, err := StepModel[Decision](tctx, k3, run, quotaStep(1)); err != nil || !res.FromLog {
 		t.Fatalf("replay after exhaustion: %+v %v", res, err)
 	}
 }
@@ -329,8 +329,8 @@ func TestChatDurableReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if first.Replayed || !second.Replayed || m.calls.Load() != 1 || toolCalls != 0 {
-		t.Fatalf("replayed %v/%v, %d model calls, %d tool calls", first.Replayed, second.Replayed, m.calls.Load(), toolCalls)
+	if first.FromLog || !second.FromLog || m.calls.Load() != 1 || toolCalls != 0 {
+		t.Fatalf("replayed %v/%v, %d model calls, %d tool calls", first.FromLog, second.FromLog, m.calls.Load(), toolCalls)
 	}
 	if want := (TransferDecision{true, "Balance check passed."}); first.Output != want || second.Output != want {
 		t.Fatalf("outputs %+v %+v", first.Output, second.Output)

@@ -71,9 +71,14 @@ type Usage struct {
 	CostUSD            float64 `json:"cost_usd"`
 }
 
-// ToolCall is a tool call a model asked for.
+// ToolCall is a tool call a model asked for: in a ModelResponse, in a
+// ModelResult and, as logged, in ModelCompleted.ToolCalls.
+//
+// ID is the provider's call id. The log has no field for it (the format
+// records tool_name and arguments_json only): it is neither logged nor hashed,
+// and a call read from the log, or replayed, has ID "".
 type ToolCall struct {
-	ID            string `json:"id,omitempty"` // the provider's call id, if any
+	ID            string `json:"id,omitempty"` // the provider's call id, if any; not logged
 	ToolName      string `json:"tool_name"`
 	ArgumentsJSON string `json:"arguments_json"`
 }

@@ -6,8 +6,8 @@ import (
 	"fmt"
 )
 
-// PauseRequest describes why a run pauses, for example for human review.
-type PauseRequest struct {
+// PauseStep describes why a run pauses, for example for human review.
+type PauseStep struct {
 	Reason string // required
 	// Context is optional data for the reviewer, logged as JSON
 	// (context_json): a value encoding/json encodes, or JSON text as a
@@ -30,7 +30,7 @@ type PauseTicket struct {
 // The run must exist and belong to run.Tenant. Pausing does not stop
 // anything by itself: the caller (or RunWorkflow, for Workflow.Pause)
 // stops and comes back after Resume.
-func (k *Kernel) Pause(ctx context.Context, run Run, req PauseRequest) (PauseTicket, error) {
+func (k *Kernel) Pause(ctx context.Context, run Run, req PauseStep) (PauseTicket, error) {
 	const op = "pause"
 	contextJSON, err := optionalJSON(req.Context)
 	if err != nil {
@@ -44,7 +44,7 @@ func (k *Kernel) Pause(ctx context.Context, run Run, req PauseRequest) (PauseTic
 	return k.pause(ctx, x, run, req, contextJSON)
 }
 
-func (k *Kernel) pause(ctx context.Context, x *runIndex, run Run, req PauseRequest, contextJSON *string) (PauseTicket, error) {
+func (k *Kernel) pause(ctx context.Context, x *runIndex, run Run, req PauseStep, contextJSON *string) (PauseTicket, error) {
 	e, err := k.append(ctx, x, run, &PauseRequested{Reason: req.Reason, ContextJSON: contextJSON, StepKey: optString(req.StepKey)})
 	if err != nil {
 		return PauseTicket{}, &Error{Op: "pause", RunID: run.ID, Msg: "log pause_requested", Err: err}

@@ -91,9 +91,9 @@ func (s *fastScanner) value(p Payload, f *pyField) bool {
 			*f.msgs = append(*f.msgs, ChatMessage{Role: a, Content: b})
 		})
 	case fCalls:
-		*f.calls = []ToolCallRecord{}
+		*f.calls = []ToolCall{}
 		return s.pairs("tool_name", "arguments_json", func(a, b string) {
-			*f.calls = append(*f.calls, ToolCallRecord{ToolName: a, ArgumentsJSON: b})
+			*f.calls = append(*f.calls, ToolCall{ToolName: a, ArgumentsJSON: b})
 		})
 	}
 	return false

@@ -33,7 +33,7 @@ type pyField struct {
 	f        *float64
 	strs     *[]string
 	msgs     *[]ChatMessage
-	calls    *[]ToolCallRecord
+	calls    *[]ToolCall
 }
 
 // pyFields holds a payload's fields by value, so that listing them
@@ -130,7 +130,7 @@ func (f *pyField) setDefault() {
 	case fMsgs:
 		*f.msgs = []ChatMessage{}
 	case fCalls:
-		*f.calls = []ToolCallRecord{}
+		*f.calls = []ToolCall{}
 	}
 }
 
@@ -541,12 +541,12 @@ func (d *fieldDecoder) messages(key string) []ChatMessage {
 	return out
 }
 
-func (d *fieldDecoder) toolCalls(key string) []ToolCallRecord {
+func (d *fieldDecoder) toolCalls(key string) []ToolCall {
 	objs := d.objects(key, false)
-	out := make([]ToolCallRecord, 0, len(objs))
+	out := make([]ToolCall, 0, len(objs))
 	for i, o := range objs {
 		sub := fieldDecoder{obj: o}
-		c := ToolCallRecord{ToolName: sub.string("tool_name"), ArgumentsJSON: sub.string("arguments_json")}
+		c := ToolCall{ToolName: sub.string("tool_name"), ArgumentsJSON: sub.string("arguments_json")}
 		if sub.err != nil {
 			d.fail(key, "element %d: %v", i, sub.err)
 		}

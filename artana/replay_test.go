@@ -38,7 +38,7 @@ func benchRun(b *testing.B, n int) (*Kernel, *MemStore, Run) {
 		}
 	}
 	// The first step indexes the run once, outside the timed loop.
-	if res, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "m", Prompt: "target"}); err != nil || !res.Replayed {
+	if res, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "m", Prompt: "target"}); err != nil || !res.FromLog {
 		b.Fatal(res, err)
 	}
 	return k, store, run
@@ -55,7 +55,7 @@ func BenchmarkReplayModelStep(b *testing.B) {
 			b.ResetTimer()
 			for b.Loop() {
 				res, err := StepModel[Decision](tctx, k, run, step)
-				if err != nil || !res.Replayed {
+				if err != nil || !res.FromLog {
 					b.Fatal(res, err)
 				}
 			}
@@ -85,7 +85,7 @@ func BenchmarkLiveModelStep(b *testing.B) {
 				}
 				i++
 				res, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "m", Prompt: "live " + strconv.Itoa(i)})
-				if err != nil || res.Replayed {
+				if err != nil || res.FromLog {
 					b.Fatal(res, err)
 				}
 				grown += 2

@@ -52,7 +52,7 @@ func TestToolSuccessAndExecutionContext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.ResultJSON != `{"echo":"héllo","html":"<b>&</b>"}` || res.Replayed || res.Seq != 3 {
+	if res.ResultJSON != `{"echo":"héllo","html":"<b>&</b>"}` || res.FromLog || res.Seq != 3 {
 		t.Fatalf("result %+v", res)
 	}
 	events, _ := store.Events(tctx, run.ID, 0)
@@ -74,7 +74,7 @@ func TestToolSuccessAndExecutionContext(t *testing.T) {
 	}
 	// Arguments given as JSON text match the same request.
 	again, err := k.StepTool(tctx, run, ToolStep{Tool: "echo", Args: `{ "text" : "h\u00e9llo" }`})
-	if err != nil || !again.Replayed || again.ResultJSON != res.ResultJSON {
+	if err != nil || !again.FromLog || again.ResultJSON != res.ResultJSON {
 		t.Fatal(again, err)
 	}
 	if _, ok := ToolExecutionFrom(tctx); ok {
@@ -176,7 +176,7 @@ func TestPendingToolRequest(t *testing.T) {
 		t.Fatal(res, err, keys)
 	}
 	res2, err := k.StepTool(tctx, run, step)
-	if err != nil || !res2.Replayed || res2.Seq != res.Seq {
+	if err != nil || !res2.FromLog || res2.Seq != res.Seq {
 		t.Fatal(res2, err)
 	}
 
@@ -245,12 +245,12 @@ func TestToolStepMatching(t *testing.T) {
 		{Tool: "echo", Args: echoArgs{"a"}, StepKey: "k2"},
 	}
 	for _, s := range steps {
-		if res, err := k.StepTool(tctx, run, s); err != nil || res.Replayed {
+		if res, err := k.StepTool(tctx, run, s); err != nil || res.FromLog {
 			t.Fatal(res, err)
 		}
 	}
 	for _, s := range steps {
-		if res, err := k.StepTool(tctx, run, s); err != nil || !res.Replayed {
+		if res, err := k.StepTool(tctx, run, s); err != nil || !res.FromLog {
 			t.Fatal(res, err)
 		}
 	}
@@ -284,7 +284,7 @@ func TestToolLogConsistency(t *testing.T) {
 	k := newK(start, req(2, "a"), req(3, "b"), done(4, nil, "echo"), done(5, nil, "echo"))
 	for _, text := range []string{"a", "b"} {
 		res, err := k.StepTool(tctx, run, ToolStep{Tool: "echo", Args: echoArgs{text}})
-		if err != nil || !res.Replayed || res.ResultJSON != `{"legacy":true}` {
+		if err != nil || !res.FromLog || res.ResultJSON != `{"legacy":true}` {
 			t.Fatal(text, res, err)
 		}
 	}

@@ -100,18 +100,18 @@ func RunWorkflow[T any](ctx context.Context, k *Kernel, tenant Tenant, runID str
 	return res, nil
 }
 
-// Serde turns step results into the result_json of workflow_step_completed
+// Codec turns step results into the result_json of workflow_step_completed
 // and back.
-type Serde[T any] struct {
+type Codec[T any] struct {
 	Marshal   func(v T) (string, error)
 	Unmarshal func(s string, v *T) error
 }
 
-// JSONSerde is the default serde, the seed's json_step_serde: canonical
+// JSONCodec is the default codec, the seed's json_step_serde: canonical
 // JSON (sorted keys, compact, non-ASCII escaped; see CanonicalJSON) to
 // store, encoding/json to load.
-func JSONSerde[T any]() Serde[T] {
-	return Serde[T]{
+func JSONCodec[T any]() Codec[T] {
+	return Codec[T]{
 		Marshal: func(v T) (string, error) {
 			b, err := CanonicalJSON(v)
 			return string(b), err
@@ -121,11 +121,11 @@ func JSONSerde[T any]() Serde[T] {
 }
 
 // A StepOption configures a workflow step.
-type StepOption[T any] func(*Serde[T])
+type StepOption[T any] func(*Codec[T])
 
-// WithSerde makes a step store its result with s instead of JSONSerde,
+// WithCodec makes a step store its result with s instead of JSONCodec,
 // e.g. to match results written by the seed's pydantic_step_serde.
-func WithSerde[T any](s Serde[T]) StepOption[T] { return func(d *Serde[T]) { *d = s } }
+func WithCodec[T any](s Codec[T]) StepOption[T] { return func(d *Codec[T]) { *d = s } }
 
 // Step runs action as the workflow's next step, named name, or replays it.
 //
@@ -145,9 +145,9 @@ func Step[T any](ctx context.Context, wf *Workflow, name string, action func(ctx
 	opts ...StepOption[T]) (T, error) {
 	const op = "workflow step"
 	var zero T
-	serde := JSONSerde[T]()
+	codec := JSONCodec[T]()
 	for _, opt := range opts {
-		opt(&serde)
+		opt(&codec)
 	}
 	index := wf.cursor
 	wf.cursor++
@@ -167,7 +167,7 @@ func Step[T any](ctx context.Context, wf *Workflow, name string, action func(ctx
 			return fail(c.seq, ErrReplayMismatch, fmt.Sprintf("the log has step %q at this index; the workflow changed, use a new run id", c.p.StepName), nil)
 		}
 		var v T
-		if err := serde.Unmarshal(c.p.ResultJSON, &v); err != nil {
+		if err := codec.Unmarshal(c.p.ResultJSON, &v); err != nil {
 			return fail(c.seq, ErrReplayMismatch, "the logged result does not decode", err)
 		}
 		return v, nil
@@ -191,7 +191,7 @@ func Step[T any](ctx context.Context, wf *Workflow, name string, action func(ctx
 		}
 		return fail(0, nil, "action failed (nothing logged; running the workflow again runs it again)", err)
 	}
-	result, err := serde.Marshal(v)
+	result, err := codec.Marshal(v)
 	if err != nil {
 		return fail(0, ErrInvalidInput, "encode the result (nothing logged)", err)
 	}
@@ -218,7 +218,7 @@ func Step[T any](ctx context.Context, wf *Workflow, name string, action func(ctx
 // been resumed it returns the same ticket again without logging anything.
 // A pause without StepKey logs a new pause_requested every time, as the
 // seed's does; the workflow then decides itself whether to pause again.
-func (wf *Workflow) Pause(ctx context.Context, req PauseRequest) (json.RawMessage, error) {
+func (wf *Workflow) Pause(ctx context.Context, req PauseStep) (json.RawMessage, error) {
 	const op = "pause"
 	contextJSON, err := optionalJSON(req.Context)
 	if err != nil {

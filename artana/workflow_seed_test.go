@@ -58,7 +58,7 @@ func TestReplaySeedWorkflow(t *testing.T) {
 		t.Fatalf("workflow_complete: %+v, %v", simple, err)
 	}
 
-	pydantic := artana.Serde[seedNote]{
+	pydantic := artana.Codec[seedNote]{
 		Marshal:   func(n seedNote) (string, error) { b, err := json.Marshal(n); return string(b), err },
 		Unmarshal: func(s string, n *seedNote) error { return json.Unmarshal([]byte(s), n) },
 	}
@@ -73,11 +73,11 @@ func TestReplaySeedWorkflow(t *testing.T) {
 			t.Errorf("fetch replayed %+v, %v", a, err)
 		}
 		b, err := artana.Step(ctx, wf, "score", func(context.Context) (seedNote, error) { mustNotRun("score"); return seedNote{}, nil },
-			artana.WithSerde(pydantic))
+			artana.WithCodec(pydantic))
 		if err != nil {
 			return b, err
 		}
-		input, err := wf.Pause(ctx, artana.PauseRequest{Reason: "needs human review", StepKey: "review"})
+		input, err := wf.Pause(ctx, artana.PauseStep{Reason: "needs human review", StepKey: "review"})
 		if err != nil {
 			return b, err
 		}

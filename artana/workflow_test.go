@@ -35,7 +35,7 @@ func TestWorkflowPauseResumeAcrossKernels(t *testing.T) {
 		if err != nil {
 			return "", err
 		}
-		input, err := wf.Pause(ctx, PauseRequest{Reason: "needs human review", Context: reviewNote{"check", score}, StepKey: "review"})
+		input, err := wf.Pause(ctx, PauseStep{Reason: "needs human review", Context: reviewNote{"check", score}, StepKey: "review"})
 		if err != nil {
 			return "", err
 		}
@@ -163,12 +163,12 @@ func TestWorkflowSerde(t *testing.T) {
 	}
 
 	// A custom serde stores and loads its own form.
-	upper := Serde[string]{
+	upper := Codec[string]{
 		Marshal:   func(v string) (string, error) { return `"` + strings.ToUpper(v) + `"`, nil },
 		Unmarshal: func(s string, v *string) error { return json.Unmarshal([]byte(s), v) },
 	}
 	custom := func(ctx context.Context, wf *Workflow) (string, error) {
-		return Step(ctx, wf, "custom", func(context.Context) (string, error) { return "quiet", nil }, WithSerde(upper))
+		return Step(ctx, wf, "custom", func(context.Context) (string, error) { return "quiet", nil }, WithCodec(upper))
 	}
 	if res, err := RunWorkflow(tctx, k, flowTenant, "wf3", custom); err != nil || res.Output != "quiet" {
 		t.Fatalf("%+v %v", res, err)
@@ -178,9 +178,9 @@ func TestWorkflowSerde(t *testing.T) {
 	}
 
 	// A result that does not encode is an error and nothing is logged.
-	bad := Serde[string]{Marshal: func(string) (string, error) { return "", errors.New("no") }}
+	bad := Codec[string]{Marshal: func(string) (string, error) { return "", errors.New("no") }}
 	_, err = RunWorkflow(tctx, k, flowTenant, "wf4", func(ctx context.Context, wf *Workflow) (string, error) {
-		return Step(ctx, wf, "bad", func(context.Context) (string, error) { return "x", nil }, WithSerde(bad))
+		return Step(ctx, wf, "bad", func(context.Context) (string, error) { return "x", nil }, WithCodec(bad))
 	})
 	wantKind(t, err, ErrInvalidInput)
 	if got := eventTypes(t, store, "wf4"); len(got) != 1 {
@@ -214,13 +214,13 @@ func TestWorkflowErrors(t *testing.T) {
 
 	// Pausing before the run has any event fails as in the seed.
 	_, err = RunWorkflow(tctx, k, flowTenant, "fresh", func(ctx context.Context, wf *Workflow) (int, error) {
-		_, err := wf.Pause(ctx, PauseRequest{Reason: "r"})
+		_, err := wf.Pause(ctx, PauseStep{Reason: "r"})
 		return 0, err
 	})
 	wantKind(t, err, ErrRunNotFound)
 	// An unencodable pause context logs nothing.
 	_, err = RunWorkflow(tctx, k, flowTenant, "issued", func(ctx context.Context, wf *Workflow) (int, error) {
-		_, err := wf.Pause(ctx, PauseRequest{Reason: "r", Context: func() {}})
+		_, err := wf.Pause(ctx, PauseStep{Reason: "r", Context: func() {}})
 		return 0, err
 	})
 	wantKind(t, err, ErrInvalidInput)
@@ -231,7 +231,7 @@ func TestWorkflowErrors(t *testing.T) {
 		if _, err := Step(ctx, wf, "s", func(context.Context) (bool, error) { return true, nil }); err != nil {
 			return 0, err
 		}
-		_, err := wf.Pause(ctx, PauseRequest{Reason: "again"})
+		_, err := wf.Pause(ctx, PauseStep{Reason: "again"})
 		pauses++
 		return 0, err
 	}
@@ -248,7 +248,7 @@ func TestWorkflowErrors(t *testing.T) {
 			if err != nil {
 				return 0, err
 			}
-			_, err = wf.Pause(ctx, PauseRequest{Reason: "inside", StepKey: "in"})
+			_, err = wf.Pause(ctx, PauseStep{Reason: "inside", StepKey: "in"})
 			return 0, err
 		})
 	})
@@ -261,7 +261,7 @@ func TestPauseResume(t *testing.T) {
 	k, store := newTestKernel(t, nil)
 	tenant := Tenant{ID: "org_pause", BudgetUSD: 1}
 	run := mustStart(t, k, tenant, "pause_run")
-	ticket, err := k.Pause(tctx, run, PauseRequest{Reason: "approval needed",
+	ticket, err := k.Pause(tctx, run, PauseStep{Reason: "approval needed",
 		Context: json.RawMessage(`{"note":"amount > limit","score":0.5}`), StepKey: "approve"})
 	if err != nil || ticket.Seq != 2 || ticket.RunID != "pause_run" || ticket.Reason != "approval needed" || ticket.TicketID == "" {
 		t.Fatalf("%+v %v", ticket, err)
@@ -269,7 +269,7 @@ func TestPauseResume(t *testing.T) {
 	if _, err := k.Resume(tctx, run, json.RawMessage(`{"note":"ok","score":1.0}`)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := k.Pause(tctx, run, PauseRequest{Reason: "second pause"}); err != nil {
+	if _, err := k.Pause(tctx, run, PauseStep{Reason: "second pause"}); err != nil {
 		t.Fatal(err)
 	}
 	e, err := k.Resume(tctx, run, nil)
@@ -292,13 +292,13 @@ func TestPauseResume(t *testing.T) {
 	}
 
 	// Errors: unknown run, other tenant, bad JSON; nothing is logged.
-	_, err = k.Pause(tctx, Run{ID: "nope", Tenant: tenant}, PauseRequest{Reason: "r"})
+	_, err = k.Pause(tctx, Run{ID: "nope", Tenant: tenant}, PauseStep{Reason: "r"})
 	wantKind(t, err, ErrRunNotFound)
 	_, err = k.Resume(tctx, Run{ID: "nope", Tenant: tenant}, nil)
 	wantKind(t, err, ErrRunNotFound)
-	_, err = k.Pause(tctx, Run{ID: "pause_run", Tenant: Tenant{ID: "x"}}, PauseRequest{Reason: "r"})
+	_, err = k.Pause(tctx, Run{ID: "pause_run", Tenant: Tenant{ID: "x"}}, PauseStep{Reason: "r"})
 	wantKind(t, err, ErrTenantMismatch)
-	_, err = k.Pause(tctx, run, PauseRequest{Reason: "r", Context: json.RawMessage(`{`)})
+	_, err = k.Pause(tctx, run, PauseStep{Reason: "r", Context: json.RawMessage(`{`)})
 	wantKind(t, err, ErrInvalidInput)
 	_, err = k.Resume(tctx, run, make(chan int))
 	wantKind(t, err, ErrInvalidInput)

@@ -32,7 +32,7 @@
 // AssertReplays runs the agent a second time on a new kernel over the same
 // store, as after a restart, with a model that must not be called, and
 // shows a go-cmp diff (-first +second) when the outputs differ. The agent
-// must open its runs by id (Kernel.OpenRun), as a resuming agent does.
+// must open its runs by id (Kernel.LoadOrStartRun), as a resuming agent does.
 //
 // # Golden event logs
 //

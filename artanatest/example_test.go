@@ -46,7 +46,7 @@ type Decision struct {
 // classify is an agent: it opens its run by id, so that it resumes, and
 // asks the model for a label.
 func classify(ctx context.Context, k *artana.Kernel) (Decision, error) {
-	run, err := k.OpenRun(ctx, artana.Tenant{ID: "acme", BudgetUSD: 1}, "ticket-42")
+	run, err := k.LoadOrStartRun(ctx, artana.Tenant{ID: "acme", BudgetUSD: 1}, "ticket-42")
 	if err != nil {
 		return Decision{}, err
 	}

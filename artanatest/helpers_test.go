@@ -146,7 +146,7 @@ type refundArgs struct {
 var tenant = artana.Tenant{ID: "acme", BudgetUSD: 1}
 
 func triage(ctx context.Context, k *artana.Kernel) (verdict, error) {
-	run, err := k.OpenRun(ctx, tenant, "ticket-1")
+	run, err := k.LoadOrStartRun(ctx, tenant, "ticket-1")
 	if err != nil {
 		return verdict{}, err
 	}

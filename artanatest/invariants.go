@@ -13,7 +13,7 @@ import (
 )
 
 // An Agent is the code under test: it runs steps on k and returns its
-// output. To replay, it must open its runs by id (artana.Kernel.OpenRun
+// output. To replay, it must open its runs by id (artana.Kernel.LoadOrStartRun
 // with a fixed id), as an agent that resumes after a restart does.
 type Agent[T any] func(ctx context.Context, k *artana.Kernel) (T, error)
 
@@ -270,7 +270,7 @@ func (s interruptedStore) Append(ctx context.Context, runID, tenantID string, p 
 // tool; that k.ReconcileTool runs it once more and succeeds; and that
 // StepTool then replays the reconciled result without running it. It
 // returns the reconciled result.
-func AssertHaltsOnUnknownOutcome(t testing.TB, k *artana.Kernel, run artana.Run, step artana.ToolStep, executions func() int) artana.StepToolResult {
+func AssertHaltsOnUnknownOutcome(t testing.TB, k *artana.Kernel, run artana.Run, step artana.ToolStep, executions func() int) artana.ToolResult {
 	t.Helper()
 	ctx := t.Context()
 	const name = "artanatest: AssertHaltsOnUnknownOutcome"
@@ -279,11 +279,11 @@ func AssertHaltsOnUnknownOutcome(t testing.TB, k *artana.Kernel, run artana.Run,
 	_, err := crashed.StepTool(ctx, run, step)
 	if err == nil || !errors.Is(err, errInterrupted) {
 		t.Fatalf("%s: the interrupted step did not stop where the completion is logged (error %v); pass a tool step that is not yet in the run", name, err)
-		return artana.StepToolResult{}
+		return artana.ToolResult{}
 	}
 	if n := executions() - n0; n != 1 {
 		t.Fatalf("%s: the tool ran %d time(s) in the interrupted step, want 1; check the executions counter", name, n)
-		return artana.StepToolResult{}
+		return artana.ToolResult{}
 	}
 
 	halts := func(what string, k *artana.Kernel) bool {
@@ -303,25 +303,25 @@ func AssertHaltsOnUnknownOutcome(t testing.TB, k *artana.Kernel, run artana.Run,
 	restarted := newKernel(k.Store(), nil, artana.WithTools(k.Tools()))
 	if !halts("after the interruption", k) || !halts("after a restart", restarted) {
 		t.FailNow()
-		return artana.StepToolResult{}
+		return artana.ToolResult{}
 	}
 
 	res, err := k.ReconcileTool(ctx, run, step)
 	if err != nil {
 		t.Fatalf("%s: ReconcileTool: %v", name, err)
-		return artana.StepToolResult{}
+		return artana.ToolResult{}
 	}
 	if n := executions() - n0; n != 2 {
 		t.Fatalf("%s: ReconcileTool ran the tool %d time(s) in all, want 2 (once interrupted, once reconciled)", name, n)
-		return artana.StepToolResult{}
+		return artana.ToolResult{}
 	}
 	again, err := k.StepTool(ctx, run, step)
 	switch {
 	case err != nil:
 		t.Errorf("%s: StepTool after ReconcileTool: %v, want the reconciled result", name, err)
-	case !again.Replayed || again.ResultJSON != res.ResultJSON:
+	case !again.FromLog || again.ResultJSON != res.ResultJSON:
 		t.Errorf("%s: StepTool after ReconcileTool returned %s (replayed %v), want the reconciled %s replayed",
-			name, again.ResultJSON, again.Replayed, res.ResultJSON)
+			name, again.ResultJSON, again.FromLog, res.ResultJSON)
 	case executions()-n0 != 2:
 		t.Errorf("%s: StepTool after ReconcileTool ran the tool again", name)
 	}

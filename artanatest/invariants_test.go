@@ -53,7 +53,7 @@ func TestAssertReplaysFailsOnModelCall(t *testing.T) {
 		k := artanatest.NewKernel(tb, model)
 		artanatest.AssertReplays(tb, k, func(ctx context.Context, k *artana.Kernel) (verdict, error) {
 			pass++
-			run, err := k.OpenRun(ctx, tenant, "r")
+			run, err := k.LoadOrStartRun(ctx, tenant, "r")
 			if err != nil {
 				return verdict{}, err
 			}
@@ -110,12 +110,12 @@ func TestAssertReplaysFirstPassError(t *testing.T) {
 // does not find the logged request.
 type prefixMiddleware struct{}
 
-func (prefixMiddleware) PrepareModel(_ context.Context, inv artana.ModelInvocation) (artana.ModelInvocation, error) {
+func (prefixMiddleware) PrepareModel(_ context.Context, inv artana.ModelCall) (artana.ModelCall, error) {
 	inv.Prompt = "[policy] " + inv.Prompt
 	return inv, nil
 }
-func (prefixMiddleware) BeforeModel(context.Context, artana.ModelInvocation) error { return nil }
-func (prefixMiddleware) AfterModel(context.Context, artana.ModelInvocation, artana.Usage) error {
+func (prefixMiddleware) BeforeModel(context.Context, artana.ModelCall) error { return nil }
+func (prefixMiddleware) AfterModel(context.Context, artana.ModelCall, artana.Usage) error {
 	return nil
 }
 

@@ -17,7 +17,7 @@ import (
 func benchPayload(i int) artana.Payload {
 	return &artana.ModelCompleted{Model: "fake-model", OutputJSON: fmt.Sprintf(`{"answer":"step %d, with some text to make the line realistic"}`, i),
 		PromptTokens: 120, CompletionTokens: 30, CostUSD: 0.00042,
-		ToolCalls: []artana.ToolCallRecord{{ToolName: "lookup", ArgumentsJSON: `{"q":"café"}`}}}
+		ToolCalls: []artana.ToolCall{{ToolName: "lookup", ArgumentsJSON: `{"q":"café"}`}}}
 }
 
 // sealedEvents returns n sealed events of run "bench".

@@ -33,7 +33,7 @@ func smallRun(t testing.TB, dir string) (*cassettes.Store, string) {
 			Messages:     []artana.ChatMessage{{Role: "user", Content: "Summarise: Café 漢字 😀"}},
 			AllowedTools: []string{"lookup"}, StepKey: artana.Ptr("summary")},
 		&artana.ModelCompleted{Model: "fake-model", OutputJSON: `{"summary":"ok"}`, PromptTokens: 12, CompletionTokens: 3, CostUSD: 1e-05,
-			ToolCalls: []artana.ToolCallRecord{{ToolName: "lookup", ArgumentsJSON: `{"q":"café"}`}}},
+			ToolCalls: []artana.ToolCall{{ToolName: "lookup", ArgumentsJSON: `{"q":"café"}`}}},
 		&artana.ToolRequested{ToolName: "lookup", ArgumentsJSON: `{"q":"caf\u00e9"}`, IdempotencyKey: "k-1",
 			ToolVersion: artana.DefaultToolVersion, SchemaVersion: artana.DefaultSchemaVersion},
 		&artana.ToolCompleted{ToolName: "lookup", ResultJSON: `{"hits":2}`, Outcome: artana.OutcomeSuccess,

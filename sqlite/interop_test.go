@@ -88,7 +88,7 @@ func interopPayloads() []artana.Payload {
 			Messages:     []artana.ChatMessage{{Role: "system", Content: "sé"}, {Role: "user", Content: text}},
 			AllowedTools: []string{"lookup", "tränslate"}, StepKey: artana.Ptr("step.ü")},
 		&artana.ModelCompleted{Model: "fake-model", OutputJSON: `{"text":"` + "é😀" + `"}`, PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01,
-			ToolCalls: []artana.ToolCallRecord{{ToolName: "lookup", ArgumentsJSON: `{"q":"ü"}`}}},
+			ToolCalls: []artana.ToolCall{{ToolName: "lookup", ArgumentsJSON: `{"q":"ü"}`}}},
 		&artana.ToolRequested{ToolName: "lookup", ArgumentsJSON: `{"q":"\u00fc"}`, IdempotencyKey: "k",
 			ToolVersion: artana.DefaultToolVersion, SchemaVersion: artana.DefaultSchemaVersion, StepKey: artana.Ptr("s")},
 		&artana.ToolCompleted{ToolName: "lookup", ResultJSON: `{"ok":true}`, Outcome: artana.OutcomeSuccess,

@@ -131,7 +131,7 @@ func writeStatuses(ctx context.Context, path string) error {
 	runs := map[string][]artana.Payload{
 		"done_run": {&artana.RunStarted{},
 			&artana.ModelRequested{Model: "m", Prompt: "hi", Messages: []artana.ChatMessage{{Role: "user", Content: "hi"}}, AllowedTools: []string{}},
-			&artana.ModelCompleted{Model: "m", OutputJSON: "{}", PromptTokens: 3, CompletionTokens: 2, CostUSD: 0.5, ToolCalls: []artana.ToolCallRecord{}}},
+			&artana.ModelCompleted{Model: "m", OutputJSON: "{}", PromptTokens: 3, CompletionTokens: 2, CostUSD: 0.5, ToolCalls: []artana.ToolCall{}}},
 		"paused_run": {&artana.RunStarted{}, &artana.PauseRequested{Reason: "needs review"}},
 		"pending_run": {&artana.RunStarted{}, &artana.ToolRequested{ToolName: "t", ArgumentsJSON: "{}", IdempotencyKey: key,
 			ToolVersion: artana.DefaultToolVersion, SchemaVersion: artana.DefaultSchemaVersion}},
@@ -168,7 +168,7 @@ func writeLarge(ctx context.Context, path, runID string, n int) error {
 				Messages: []artana.ChatMessage{{Role: "user", Content: fmt.Sprintf("question %d: what is the balance of account acc_%d?", i, i%97)}}, AllowedTools: []string{"lookup"}}
 		} else {
 			p = &artana.ModelCompleted{Model: "bench-model", OutputJSON: `{"answer":"the balance is 10.00 USD","confidence":0.93}`,
-				PromptTokens: 40, CompletionTokens: 12, CostUSD: 0.0002, ToolCalls: []artana.ToolCallRecord{}}
+				PromptTokens: 40, CompletionTokens: 12, CostUSD: 0.0002, ToolCalls: []artana.ToolCall{}}
 		}
 		e, err := opts.NextEvent(last, runID, "org_bench", p)
 		if err != nil {

@@ -166,7 +166,7 @@ func (c *chat) session(ctx context.Context, ledger string) (sessionResult, error
 	if err != nil {
 		return res, err
 	}
-	res.replayed, res.decision = answer.Replayed, answer.OutputJSON
+	res.replayed, res.decision = answer.FromLog, answer.OutputJSON
 
 	run, err := k.LoadRun(ctx, tenant, runID)
 	if err != nil {

@@ -243,12 +243,12 @@ func (g *golden) runAndReplayModel(ctx context.Context) error {
 	}
 	g.feature(f3,
 		"answered_by", g.answeredBy,
-		"replayed", first.Replayed,
+		"replayed", first.FromLog,
 		"output", first.OutputJSON,
 		"usage", usage(first.Usage),
 		"event_types", eventTypes(afterFirst))
-	if err := invariant(f3, !first.Replayed && g.model.calls == 1,
-		"replayed=%v after %d model calls, want a fresh call", first.Replayed, g.model.calls); err != nil {
+	if err := invariant(f3, !first.FromLog && g.model.calls == 1,
+		"replayed=%v after %d model calls, want a fresh call", first.FromLog, g.model.calls); err != nil {
 		return err
 	}
 
@@ -262,14 +262,14 @@ func (g *golden) runAndReplayModel(ctx context.Context) error {
 		return err
 	}
 	g.feature(f4,
-		"replayed", second.Replayed,
+		"replayed", second.FromLog,
 		"output_matches_live", second.Output == first.Output,
 		"event_count_unchanged", len(afterSecond) == len(afterFirst),
 		"model_calls", g.model.calls,
 		"usage", usage(second.Usage),
 		"event_types", eventTypes(afterSecond))
 	return errors.Join(
-		invariant(f4, second.Replayed, "the second call was not replayed from the log"),
+		invariant(f4, second.FromLog, "the second call was not replayed from the log"),
 		invariant(f4, second.Output == first.Output, "replayed output %+v differs from %+v", second.Output, first.Output),
 		invariant(f4, len(afterSecond) == len(afterFirst), "replay appended events (%d before, %d after)", len(afterFirst), len(afterSecond)),
 		invariant(f4, g.model.calls == 1, "replay called the model (%d calls)", g.model.calls),
@@ -378,12 +378,12 @@ func (g *golden) unknownOutcomeAndReconcile(ctx context.Context) error {
 	g.feature(f8,
 		"result_matches_reconcile", replayed.ResultJSON == reconciled.ResultJSON,
 		"tool_attempts", g.toolAttempts,
-		"replayed", replayed.Replayed,
+		"replayed", replayed.FromLog,
 		"seq", replayed.Seq,
 		"event_count_unchanged", len(afterReplay) == len(afterReconcile),
 		"hash_chain_verified", chainErr == nil)
 	return errors.Join(
-		invariant(f8, replayed.Replayed, "the step ran the tool instead of replaying"),
+		invariant(f8, replayed.FromLog, "the step ran the tool instead of replaying"),
 		invariant(f8, replayed.ResultJSON == reconciled.ResultJSON, "replayed result %s differs from %s", replayed.ResultJSON, reconciled.ResultJSON),
 		invariant(f8, g.toolAttempts == 2, "the tool ran %d times, want 2", g.toolAttempts),
 		invariant(f8, len(afterReplay) == len(afterReconcile), "replay appended events (%d, then %d)", len(afterReconcile), len(afterReplay)),

@@ -103,13 +103,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	fmt.Fprintln(stdout, "Live model response:", first.OutputJSON)
 	fmt.Fprintf(stdout, "Usage: prompt_tokens=%d completion_tokens=%d cost_usd=%g\n",
 		first.Usage.PromptTokens, first.Usage.CompletionTokens, first.Usage.CostUSD)
-	fmt.Fprintln(stdout, "First replayed:", first.Replayed)
-	fmt.Fprintln(stdout, "Second replayed:", second.Replayed)
+	fmt.Fprintln(stdout, "First replayed:", first.FromLog)
+	fmt.Fprintln(stdout, "Second replayed:", second.FromLog)
 	fmt.Fprintln(stdout, "Event types after first:", eventTypes(afterFirst))
 	fmt.Fprintln(stdout, "Event types after second:", eventTypes(afterSecond))
 
 	switch {
-	case !second.Replayed:
+	case !second.FromLog:
 		return errors.New("expected the second call to replay from the event log")
 	case len(afterFirst) != len(afterSecond):
 		return fmt.Errorf("replay appended events: %d after the first call, %d after the second", len(afterFirst), len(afterSecond))

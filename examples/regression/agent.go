@@ -44,7 +44,7 @@ func Tools() *artana.Tools {
 // already started: the model classifies the ticket and may call refund;
 // after the tool calls, the model writes the reply.
 func Triage(ctx context.Context, k *artana.Kernel, ticketID, text string) (Decision, error) {
-	run, err := k.OpenRun(ctx, artana.Tenant{ID: "support", BudgetUSD: 5}, ticketID)
+	run, err := k.LoadOrStartRun(ctx, artana.Tenant{ID: "support", BudgetUSD: 5}, ticketID)
 	if err != nil {
 		return Decision{}, err
 	}
