@@ -40,9 +40,6 @@ var (
 	// BudgetExceededError). Raised by the Quota middleware before a model
 	// call when the budget is exhausted, and after one that exceeded it.
 	ErrBudgetExceeded = errors.New("budget exceeded")
-	// ErrPolicyViolation means NewEnforced was given a middleware chain that
-	// lacks one of PIIScrubber, Quota and CapabilityGuard.
-	ErrPolicyViolation = errors.New("policy violation")
 	// ErrPaused means a workflow paused for a human (see Workflow.Pause); the
 	// error is a *PausedError holding the ticket.
 	ErrPaused = errors.New("run paused")

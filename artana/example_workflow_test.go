@@ -97,10 +97,7 @@ func ExampleChat() {
 		return artana.ModelResponse{OutputJSON: `{"approved":true,"reason":"Balance check passed."}`,
 			Usage: artana.Usage{CostUSD: 0.01}}, nil
 	})
-	k, err := artana.NewEnforced(artana.NewMemStore(), model, artana.WithMiddleware(artana.DefaultMiddleware()...))
-	if err != nil {
-		panic(err)
-	}
+	k := artana.NewEnforced(artana.NewMemStore(), model)
 	tenant := artana.Tenant{ID: "org_demo", Capabilities: []string{"finance:write"}, BudgetUSD: 1}
 	step := artana.ModelStep{Model: "gpt-4o-mini", Prompt: "Transfer 10 from acc_1. My email is user@example.com"}
 	for range 2 {

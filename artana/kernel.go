@@ -52,14 +52,6 @@ type Option func(*Kernel)
 // otherwise). Registries may be shared between kernels.
 func WithTools(t *Tools) Option { return func(k *Kernel) { k.tools = t } }
 
-// WithMiddleware appends middleware to the kernel's chain. The kernel
-// orders its chain as the seed does, whatever the order given: PIIScrubber
-// first, then Quota, then CapabilityGuard, then every other middleware in
-// the order given (see OrderMiddleware).
-func WithMiddleware(m ...Middleware) Option {
-	return func(k *Kernel) { k.middleware = append(k.middleware, m...) }
-}
-
 // WithRunIDs makes StartRun take kernel-issued run ids from newID (NewID by
 // default), so that tests can produce identical logs.
 func WithRunIDs(newID func() string) Option { return func(k *Kernel) { k.newRunID = newID } }
@@ -75,7 +67,7 @@ func New(store Store, model Model, opts ...Option) *Kernel {
 	if k.tools == nil {
 		k.tools = NewTools()
 	}
-	k.middleware = OrderMiddleware(k.middleware)
+	k.middleware = orderMiddleware(k.middleware)
 	return k
 }
 
@@ -84,35 +76,6 @@ func (k *Kernel) Tools() *Tools { return k.tools }
 
 // Store returns the kernel's store.
 func (k *Kernel) Store() Store { return k.store }
-
-// Middleware hooks into every model step, as the seed's KernelMiddleware.
-// PrepareModel runs on every step, replayed or not, before the log is
-// searched: what it returns is what is logged, matched and sent.
-// BeforeModel and AfterModel run only around live model calls; AfterModel
-// runs after model_completed is logged. An error from any of them ends the
-// step with that error.
-type Middleware interface {
-	PrepareModel(ctx context.Context, inv ModelCall) (ModelCall, error)
-	BeforeModel(ctx context.Context, inv ModelCall) error
-	AfterModel(ctx context.Context, inv ModelCall, usage Usage) error
-}
-
-// ModelCall is a model step as middleware sees it.
-type ModelCall struct {
-	Run      Run
-	Model    string
-	Prompt   string
-	Messages []ChatMessage
-	// Tools are the tools offered, in registration order. After the
-	// middleware, tools the tenant may not use are removed.
-	Tools []ToolDefinition
-	// ToolCapabilities maps every registered tool to the capability it
-	// requires ("" for none).
-	ToolCapabilities map[string]string
-	StepKey          string
-	// SpentUSD is the cost of the run's logged model calls before this one.
-	SpentUSD float64
-}
 
 // StartRun starts a run for tenant: it logs run_started and returns the
 // run. With runID "" the kernel issues a new id; a runID that already has

@@ -134,8 +134,10 @@ func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *
 		StepKey: step.StepKey, SpentUSD: x.spentUSD,
 	}
 	for _, m := range k.middleware {
-		if inv, err = m.PrepareModel(ctx, inv); err != nil {
-			return mwFail(0, err)
+		if h, ok := m.(PrepareModelHook); ok {
+			if inv, err = h.PrepareModel(ctx, inv); err != nil {
+				return mwFail(0, err)
+			}
 		}
 	}
 	// The capability scope applies whatever the middleware did.
@@ -190,8 +192,10 @@ func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *
 		reqSeq = e.Seq
 	}
 	for _, mw := range k.middleware {
-		if err := mw.BeforeModel(ctx, inv); err != nil {
-			return mwFail(reqSeq, err)
+		if h, ok := mw.(BeforeModelHook); ok {
+			if err := h.BeforeModel(ctx, inv); err != nil {
+				return mwFail(reqSeq, err)
+			}
 		}
 	}
 	resp, err := k.model.Complete(ctx, ModelRequest{
@@ -222,8 +226,10 @@ func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *
 		return fail(0, nil, "log model_completed", err)
 	}
 	for _, mw := range k.middleware {
-		if err := mw.AfterModel(ctx, inv, resp.Usage); err != nil {
-			return mwFail(e.Seq, err)
+		if h, ok := mw.(AfterModelHook); ok {
+			if err := h.AfterModel(ctx, inv, resp.Usage); err != nil {
+				return mwFail(e.Seq, err)
+			}
 		}
 	}
 	return modelResult{seq: e.Seq, outputJSON: outputJSON, usage: resp.Usage,

@@ -7,19 +7,99 @@ import (
 	"slices"
 )
 
-// DefaultMiddleware returns the seed's default middleware stack, in the
-// order the kernel runs it: a PIIScrubber, a Quota and a CapabilityGuard.
-// It satisfies NewEnforced.
+// Middleware hooks into every model step, as the Python original's
+// KernelMiddleware. A middleware is any value that implements at least one
+// of PrepareModelHook, BeforeModelHook and AfterModelHook, and only those
+// it uses; WithMiddleware panics on a value that implements none.
+//
+// PrepareModel runs on every step, answered from the log or not, before the
+// log is searched: what it returns is what is logged, matched and sent.
+// BeforeModel and AfterModel run only around live model calls; AfterModel
+// runs after model_completed is logged. An error from any of them ends the
+// step with that error.
+type Middleware any
+
+// A PrepareModelHook may change a model call before it is logged, matched
+// against the log and sent.
+type PrepareModelHook interface {
+	PrepareModel(ctx context.Context, call ModelCall) (ModelCall, error)
+}
+
+// A BeforeModelHook may refuse a live model call: its model_requested is
+// logged already, the model is not called.
+type BeforeModelHook interface {
+	BeforeModel(ctx context.Context, call ModelCall) error
+}
+
+// An AfterModelHook sees the usage of a live model call after its
+// model_completed is logged, and may fail the step.
+type AfterModelHook interface {
+	AfterModel(ctx context.Context, call ModelCall, usage Usage) error
+}
+
+// ModelCall is a model step as middleware sees it, and may change it.
+type ModelCall struct {
+	Run      Run
+	Model    string
+	Prompt   string
+	Messages []ChatMessage
+	// Tools are the tools offered, in registration order. After the
+	// middleware, tools the tenant may not use are removed.
+	Tools []ToolDefinition
+	// ToolCapabilities maps every registered tool to the capability it
+	// requires ("" for none).
+	ToolCapabilities map[string]string
+	StepKey          string
+	// SpentUSD is the cost of the run's logged model calls before this one.
+	SpentUSD float64
+}
+
+// WithMiddleware adds middleware to the kernel's chain. The kernel orders
+// its chain as the Python original does, whatever the order given:
+// PIIScrubber first (so that later middleware and the log never see the
+// raw text), then Quota, then CapabilityGuard, then every other middleware
+// in the order given. It panics if a value implements none of the hooks.
+func WithMiddleware(m ...Middleware) Option {
+	for _, mw := range m {
+		switch mw.(type) {
+		case PrepareModelHook, BeforeModelHook, AfterModelHook:
+		default:
+			panic(fmt.Sprintf("artana.WithMiddleware: %T implements none of PrepareModelHook, BeforeModelHook and AfterModelHook", mw))
+		}
+	}
+	return func(k *Kernel) { k.middleware = append(k.middleware, m...) }
+}
+
+// NewEnforced returns a kernel like New, under the Python original's
+// enforced policy (KernelPolicy.enforced()): its chain holds the
+// DefaultMiddleware (those of them not given with WithMiddleware are
+// added), and its tenants must pass Tenant.Validate (an id and a budget
+// greater than 0) at every step.
+//
+//	k := artana.NewEnforced(store, model)
+func NewEnforced(store Store, model Model, opts ...Option) *Kernel {
+	k := New(store, model, opts...)
+	k.enforced = true
+	for _, d := range DefaultMiddleware() {
+		if !slices.ContainsFunc(k.middleware, func(m Middleware) bool { return middlewareRank(m) == middlewareRank(d) }) {
+			k.middleware = append(k.middleware, d)
+		}
+	}
+	k.middleware = orderMiddleware(k.middleware)
+	return k
+}
+
+// DefaultMiddleware returns the Python original's default middleware
+// stack, in the order the kernel runs it: a PIIScrubber, a Quota and a
+// CapabilityGuard. NewEnforced installs it.
 func DefaultMiddleware() []Middleware {
 	return []Middleware{PIIScrubber{}, Quota{}, CapabilityGuard{}}
 }
 
-// OrderMiddleware returns m ordered as the seed's order_middleware does,
-// and as every kernel runs its chain: PIIScrubber first (so that later
-// middleware and the log never see the raw text), then Quota, then
-// CapabilityGuard, then the others; middleware of equal rank keep the
-// order given. m is not modified.
-func OrderMiddleware(m []Middleware) []Middleware {
+// orderMiddleware returns m ordered as the Python original's
+// order_middleware does: PIIScrubber, Quota, CapabilityGuard, then the
+// others; middleware of equal rank keep the order given. m is not modified.
+func orderMiddleware(m []Middleware) []Middleware {
 	out := slices.Clone(m)
 	slices.SortStableFunc(out, func(a, b Middleware) int { return middlewareRank(a) - middlewareRank(b) })
 	return out
@@ -54,12 +134,6 @@ func (PIIScrubber) PrepareModel(_ context.Context, inv ModelCall) (ModelCall, er
 	inv.Messages = msgs
 	return inv, nil
 }
-
-// BeforeModel does nothing.
-func (PIIScrubber) BeforeModel(context.Context, ModelCall) error { return nil }
-
-// AfterModel does nothing.
-func (PIIScrubber) AfterModel(context.Context, ModelCall, Usage) error { return nil }
 
 // Quota is the middleware that holds each run to its tenant's budget
 // (Tenant.BudgetUSD, which must be greater than 0). What a run has spent is
@@ -126,9 +200,3 @@ func (CapabilityGuard) PrepareModel(_ context.Context, inv ModelCall) (ModelCall
 	})
 	return inv, nil
 }
-
-// BeforeModel does nothing.
-func (CapabilityGuard) BeforeModel(context.Context, ModelCall) error { return nil }
-
-// AfterModel does nothing.
-func (CapabilityGuard) AfterModel(context.Context, ModelCall, Usage) error { return nil }

@@ -3,11 +3,14 @@ package artana
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"reflect"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // tracingMiddleware records what it sees, under its name.
@@ -46,17 +49,26 @@ func middlewareNames(m []Middleware) []string {
 	return names
 }
 
+func TestWithMiddlewareRefusesNoHook(t *testing.T) {
+	defer func() {
+		if r := recover(); r == nil || !strings.Contains(fmt.Sprint(r), "struct {} implements none of") {
+			t.Fatalf("WithMiddleware(struct{}{}) panicked with %v, want a panic naming the type", r)
+		}
+	}()
+	WithMiddleware(struct{}{})
+}
+
 func TestOrderMiddleware(t *testing.T) {
 	var log []string
 	a, b := tracingMiddleware{"a", &log}, tracingMiddleware{"b", &log}
 	given := []Middleware{a, &CapabilityGuard{}, Quota{}, b, PIIScrubber{}}
-	got := middlewareNames(OrderMiddleware(given))
+	got := middlewareNames(orderMiddleware(given))
 	want := []string{"artana.PIIScrubber", "artana.Quota", "*artana.CapabilityGuard", "a", "b"}
 	if !slices.Equal(got, want) {
-		t.Fatalf("OrderMiddleware = %v, want %v", got, want)
+		t.Fatalf("orderMiddleware = %v, want %v", got, want)
 	}
 	if middlewareNames(given)[0] != "a" {
-		t.Fatal("OrderMiddleware modified its argument")
+		t.Fatal("orderMiddleware modified its argument")
 	}
 	if got := middlewareNames(DefaultMiddleware()); !slices.Equal(got, []string{"artana.PIIScrubber", "artana.Quota", "artana.CapabilityGuard"}) {
 		t.Fatalf("DefaultMiddleware = %v", got)
@@ -234,26 +246,24 @@ func TestCapabilityGuardFiltersTools(t *testing.T) {
 
 func TestNewEnforced(t *testing.T) {
 	store := NewMemStore()
+	var log []string
+	extra := tracingMiddleware{"extra", &log}
 	for _, c := range []struct {
-		mw      []Middleware
-		missing string
+		mw   []Middleware
+		want []string
 	}{
-		{nil, "PIIScrubber"},
-		{[]Middleware{Quota{}, CapabilityGuard{}}, "PIIScrubber"},
-		{[]Middleware{PIIScrubber{}, CapabilityGuard{}}, "Quota"},
-		{[]Middleware{&PIIScrubber{}, &Quota{}}, "CapabilityGuard"},
+		{nil, []string{"artana.PIIScrubber", "artana.Quota", "artana.CapabilityGuard"}},
+		{[]Middleware{extra, &Quota{}}, []string{"artana.PIIScrubber", "*artana.Quota", "artana.CapabilityGuard", "extra"}},
+		{DefaultMiddleware(), []string{"artana.PIIScrubber", "artana.Quota", "artana.CapabilityGuard"}},
 	} {
-		k, err := NewEnforced(store, nil, WithMiddleware(c.mw...))
-		if k != nil || !errors.Is(err, ErrPolicyViolation) || !strings.Contains(err.Error(), "requires middleware "+c.missing+";") {
-			t.Fatalf("NewEnforced(%v) = %v, %v; want an error naming %s", middlewareNames(c.mw), k, err, c.missing)
+		k := NewEnforced(store, nil, WithMiddleware(c.mw...))
+		if diff := cmp.Diff(c.want, middlewareNames(k.middleware)); diff != "" {
+			t.Errorf("NewEnforced(WithMiddleware(%v)) chain (-want +got):\n%s", middlewareNames(c.mw), diff)
 		}
 	}
-	k, err := NewEnforced(store, replyWith(`{"approved":true,"reason":"ok"}`), WithMiddleware(DefaultMiddleware()...))
-	if err != nil {
-		t.Fatal(err)
-	}
+	k := NewEnforced(store, replyWith(`{"approved":true,"reason":"ok"}`))
 	// Enforced kernels require complete tenants everywhere.
-	_, err = k.StartRun(tctx, Tenant{ID: "org"}, "r")
+	_, err := k.StartRun(tctx, Tenant{ID: "org"}, "r")
 	wantKind(t, err, ErrInvalidInput)
 	run, err := k.StartRun(tctx, Tenant{ID: "org", BudgetUSD: 1}, "r")
 	if err != nil {

@@ -154,11 +154,11 @@ func (g *golden) events(ctx context.Context) ([]artana.Event, error) {
 }
 
 func (g *golden) prove(ctx context.Context, store artana.Store) error {
-	// Feature 1: the enforced policy refuses a kernel without the
-	// mandatory middleware, and accepts the default stack.
+	// Feature 1: the enforced policy installs the mandatory middleware
+	// and refuses a tenant without a budget.
 	const f1 = "Feature 1 - Enforced Policy + Middleware Order"
-	_, bare := artana.NewEnforced(artana.NewMemStore(), nil)
-	stack := artana.OrderMiddleware(artana.DefaultMiddleware())
+	_, refused := artana.NewEnforced(artana.NewMemStore(), nil).StartRun(ctx, artana.Tenant{ID: "no_budget"}, "")
+	stack := artana.DefaultMiddleware()
 	names := make([]string, len(stack))
 	for i, m := range stack {
 		names[i] = strings.TrimPrefix(fmt.Sprintf("%T", m), "artana.")
@@ -166,9 +166,9 @@ func (g *golden) prove(ctx context.Context, store artana.Store) error {
 	g.feature(f1,
 		"policy_mode", "enforced",
 		"middleware_order", names,
-		"kernel_without_middleware_refused", errors.Is(bare, artana.ErrPolicyViolation))
-	if err := invariant(f1, errors.Is(bare, artana.ErrPolicyViolation),
-		"NewEnforced without middleware returned %v, want ErrPolicyViolation", bare); err != nil {
+		"tenant_without_budget_refused", errors.Is(refused, artana.ErrInvalidInput))
+	if err := invariant(f1, errors.Is(refused, artana.ErrInvalidInput),
+		"an enforced kernel started a run for a tenant without a budget: %v, want ErrInvalidInput", refused); err != nil {
 		store.Close()
 		return err
 	}
@@ -177,14 +177,10 @@ func (g *golden) prove(ctx context.Context, store artana.Store) error {
 		return invariant(f1, false, "middleware order %s, want PIIScrubber,Quota,CapabilityGuard", got)
 	}
 
-	k, err := artana.NewEnforced(store, g.model, artana.WithMiddleware(artana.DefaultMiddleware()...))
-	if err != nil {
-		store.Close()
-		return err
-	}
+	k := artana.NewEnforced(store, g.model)
 	defer k.Close() // closes the store
 	g.k = k
-	err = artana.RegisterTool(k.Tools(), toolName, g.submitTransfer,
+	err := artana.RegisterTool(k.Tools(), toolName, g.submitTransfer,
 		artana.WithCapability("finance:write"),
 		artana.WithDescription("Submit a money transfer from an account."))
 	if err != nil {

@@ -26,7 +26,7 @@ var goldenLines = []string{
 	"=== Feature 1 - Enforced Policy + Middleware Order ===",
 	"policy_mode: enforced",
 	"middleware_order: [PIIScrubber Quota CapabilityGuard]",
-	"kernel_without_middleware_refused: true",
+	"tenant_without_budget_refused: true",
 	"=== Feature 2 - Kernel-Issued Run ===",
 	"tenant_id: org_live",
 	"=== Feature 3 - Live Model Call ===",

@@ -67,11 +67,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	if err != nil {
 		return err
 	}
-	k, err := artana.NewEnforced(store, model, artana.WithMiddleware(artana.DefaultMiddleware()...))
-	if err != nil {
-		store.Close()
-		return err
-	}
+	k := artana.NewEnforced(store, model)
 	defer k.Close() // closes the store
 
 	tenant := artana.Tenant{ID: "org_live", BudgetUSD: 0.20}
