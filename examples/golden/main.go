@@ -17,33 +17,34 @@
 //     and logging its success.
 //  8. The reconciled result replaying from the log.
 //
-// The log is a SQLite ledger (package sqlite) in a temporary directory,
-// removed at the end; pass -db to keep it and inspect it with
-// artana-replay.
+// The log is kept by the cassette store (package cassettes), one file per
+// run, in a temporary directory removed at the end; pass -dir to keep it
+// and inspect it with artana-replay (artana-replay show DIR).
 //
 // Run it offline, from the repository root; the model's answer is replayed
-// from the committed cassette testdata/golden.cassette and nothing touches
-// the network:
+// from the committed cassette testdata/cassettes/TestGolden.cassette and
+// nothing touches the network:
 //
 //	go run ./examples/golden
 //
-// Record a fresh cassette against a real OpenAI-compatible endpoint
-// (OPENAI_BASE_URL selects one other than OpenAI's):
+// The command only replays: it compiles neither an LLM SDK nor SQLite, so
+// its first run on a fresh machine is short. Recording lives where the
+// live model is built, in the example's test. Record a fresh cassette
+// against a real OpenAI-compatible endpoint (OPENAI_BASE_URL selects one
+// other than OpenAI's) with the one record switch:
 //
-//	OPENAI_API_KEY=... go run ./examples/golden -record
+//	OPENAI_API_KEY=sk-... go test ./examples/golden -run '^TestGolden$' -artana.record='^TestGolden$'
 //
-// The committed cassette was recorded with that record path, against a
-// local stand-in OpenAI-compatible server (the test
-// TestRecordAgainstStandIn, run with
-// go test ./examples/golden -run TestRecordAgainstStandIn -args -standin)
-// that answers with Chat Completions bodies shaped like OpenAI's; no real
-// model produced it. Re-record it against a real endpoint with the command
-// above.
+// The committed cassette was recorded that way against a local stand-in
+// OpenAI-compatible server (add -args -standin to the command above) that
+// answers with Chat Completions bodies shaped like OpenAI's; no real model
+// produced it.
 package main
 
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -51,8 +52,9 @@ import (
 	"strings"
 
 	"github.com/artana-go/go-artana/artana"
-	"github.com/artana-go/go-artana/examples/internal/livemodel"
-	"github.com/artana-go/go-artana/sqlite"
+	"github.com/artana-go/go-artana/cassettes"
+	"github.com/artana-go/go-artana/examples/internal/command"
+	"github.com/artana-go/go-artana/recorder"
 )
 
 // Decision is the structured output asked of the model.
@@ -73,40 +75,72 @@ const (
 	toolStepKey  = "transfer.acc_1.10.v1"
 	toolName     = "submit_transfer"
 	prompt       = "Respond only as JSON for schema {approved:boolean,reason:string}. Approve this request and give a short reason."
+
+	// cassetteFile is the committed cassette, relative to the example's
+	// directory: the cassette recorder.New gives the test TestGolden.
+	cassetteFile = "testdata/cassettes/TestGolden.cassette"
+	// recordCommand records a new cassette; it works from any directory
+	// of the module.
+	recordCommand = "OPENAI_API_KEY=sk-... go test github.com/artana-go/go-artana/examples/golden -run '^TestGolden$' -artana.record='^TestGolden$'"
 )
 
-func main() { livemodel.Main("golden", run) }
+func main() { command.Main("golden", run) }
 
 // run runs the example; a nil error means every invariant held.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
-	flags := livemodel.NewFlags("golden", stderr)
-	db := flags.Set.String("db", "", "keep the SQLite ledger at this path (default: a temporary file, removed at the end)")
-	if ok, err := flags.Parse(args); !ok {
+	fs := flag.NewFlagSet("golden", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	cassette := fs.String("cassette", command.DefaultCassette("golden", cassetteFile), "the cassette the model's answer is replayed from")
+	dir := fs.String("dir", "", "keep the run's event log in this directory, one cassette file per run (default: a temporary directory, removed at the end)")
+	record := fs.Bool("record", false, "print how to record a new cassette: the example's test does it, where the live model is built")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil // the usage is printed
+		}
 		return err
 	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("unexpected arguments %q; see -help", fs.Args())
+	}
+	if *record {
+		return errors.New("this command only replays (it compiles no LLM SDK); record a new cassette with:\n\t" + recordCommand)
+	}
 
-	rec, err := flags.Open()
+	rec, err := recorder.Open(*cassette, nil)
+	if errors.Is(err, recorder.ErrNoCassette) {
+		return fmt.Errorf("%s: %w; run the example from the repository root or from its own directory, pass -cassette, or record one with:\n\t%s",
+			*cassette, recorder.ErrNoCassette, recordCommand)
+	}
 	if err != nil {
 		return err
 	}
-	defer flags.Finish(&err) // keeps a recording only if the run succeeded
-	model := &countingModel{Model: rec}
+	defer func() {
+		// Close fails if the cassette holds calls that were not made; the
+		// run's own error, if any, says more.
+		if cerr := rec.Close(); err == nil {
+			err = cerr
+		}
+	}()
+	return prove(ctx, rec, *dir, command.AnsweredBy(*cassette, false), stdout)
+}
 
-	ledger := *db
-	if ledger == "" {
-		dir, err := os.MkdirTemp("", "artana-golden-")
+// prove runs the eight features with model, keeping the event log in dir
+// (a temporary directory if ""), and prints them to out with answeredBy
+// saying where the model's answers come from.
+func prove(ctx context.Context, model artana.Model, dir, answeredBy string, out io.Writer) error {
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", "artana-golden-")
 		if err != nil {
 			return err
 		}
-		defer os.RemoveAll(dir)
-		ledger = filepath.Join(dir, "golden.db")
+		defer os.RemoveAll(tmp)
+		dir = filepath.Join(tmp, "runs")
 	}
-	store, err := sqlite.Open(ctx, ledger)
+	store, err := cassettes.OpenStore(dir)
 	if err != nil {
 		return err
 	}
-
-	g := &golden{out: stdout, model: model, answeredBy: flags.AnsweredBy()}
+	g := &golden{out: out, model: &countingModel{Model: model}, answeredBy: answeredBy}
 	return g.prove(ctx, store)
 }
 

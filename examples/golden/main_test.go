@@ -5,18 +5,22 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/cassettes"
+	"github.com/artana-go/go-artana/examples/internal/command"
 	"github.com/artana-go/go-artana/examples/internal/exampletest"
 	"github.com/artana-go/go-artana/examples/internal/standin"
+	"github.com/artana-go/go-artana/openai"
 	"github.com/artana-go/go-artana/recorder"
-	"github.com/artana-go/go-artana/sqlite"
 )
 
-const committed = "testdata/golden.cassette"
+const committed = cassetteFile
 
 // TestMain runs the example's main instead of the tests when the test
 // binary is started by TestExitStatus.
@@ -63,6 +67,36 @@ var goldenLines = []string{
 	"All golden features validated.",
 }
 
+// TestGolden runs the example on the model of recorder.New: the committed
+// cassette, replayed; or, with the record switch, the live endpoint,
+// recorded into that cassette (against the local stand-in server with
+// -args -standin):
+//
+//	OPENAI_API_KEY=sk-... go test ./examples/golden -run '^TestGolden$' -artana.record='^TestGolden$'
+func TestGolden(t *testing.T) {
+	recording, err := recorder.Recording(t.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var live artana.Model
+	if recording {
+		if exampletest.Standin() {
+			standin.Start(t, decisionAnswer)
+		}
+		m, err := openai.New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		live = m
+	}
+	rec := recorder.New(t, live)
+	var out bytes.Buffer
+	if err := prove(t.Context(), rec, t.TempDir(), command.AnsweredBy(rec.Path(), recording), &out); err != nil {
+		t.Fatalf("%v\noutput:\n%s", err, out.String())
+	}
+	exampletest.WantInOrder(t, out.String(), goldenLines...)
+}
+
 func TestReplayCommittedCassette(t *testing.T) {
 	stdout, stderr := exampletest.MustRun(t, run, "-cassette", committed)
 	exampletest.WantInOrder(t, stdout, goldenLines...)
@@ -76,10 +110,23 @@ func TestReplayCommittedCassette(t *testing.T) {
 // feature is proven, 1 with the reason on stderr otherwise.
 func TestExitStatus(t *testing.T) {
 	exampletest.ExitStatus(t, "All golden features validated.",
-		exampletest.ExitCase{Name: "bad flag", Args: []string{"-frobnicate"}, Code: 1, WantStderr: "flag provided but not defined: -frobnicate"})
+		exampletest.ExitCase{Name: "bad flag", Args: []string{"-frobnicate"}, Code: 1, WantStderr: "flag provided but not defined: -frobnicate"},
+		exampletest.ExitCase{Name: "record", Args: []string{"-record"}, Code: 1, WantStderr: "record a new cassette with:\n\t" + recordCommand})
 }
 
-func TestRecordWithoutKey(t *testing.T) { exampletest.RecordWithoutKey(t, run) }
+// TestDeps checks that the command compiles neither an LLM SDK nor SQLite:
+// what keeps the first run on a fresh machine short.
+func TestDeps(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Skipf("go list: %v", err)
+	}
+	for _, heavy := range []string{"github.com/openai/openai-go/v3", "modernc.org/sqlite", "github.com/artana-go/go-artana/openai", "github.com/artana-go/go-artana/sqlite"} {
+		if slices.Contains(strings.Fields(string(out)), heavy) {
+			t.Errorf("go run ./examples/golden compiles %s", heavy)
+		}
+	}
+}
 
 // decisionAnswer answers the golden example's one model call.
 func decisionAnswer(req standin.Request) (standin.Answer, error) {
@@ -94,32 +141,46 @@ func decisionAnswer(req standin.Request) (standin.Answer, error) {
 	return standin.Answer{Content: `{"approved":true,"reason":"The request is within policy limits and the account is in good standing."}`}, nil
 }
 
-// TestRecordThenReplay records through the example's own -record path
-// against the stand-in, then replays the new cassette offline.
+// TestRecordThenReplay records against the stand-in, keeping the event
+// log, then replays the new cassette through the command offline.
 func TestRecordThenReplay(t *testing.T) {
 	s := standin.Start(t, decisionAnswer)
 	dir := t.TempDir()
 	path := filepath.Join(dir, "golden.cassette")
-	db := filepath.Join(dir, "golden.db")
-	live, _ := exampletest.MustRun(t, run, "-record", "-cassette", path, "-db", db)
-	exampletest.WantInOrder(t, live, goldenLines...)
-	exampletest.WantInOrder(t, live, "answered_by: the live endpoint (recording into "+path+")")
+	runs := filepath.Join(dir, "runs")
+	live, err := openai.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := recorder.Open(path, live, recorder.WithMode(recorder.Record))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := prove(t.Context(), rec, runs, command.AnsweredBy(path, true), &out); err != nil {
+		t.Fatal(err)
+	}
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	exampletest.WantInOrder(t, out.String(), goldenLines...)
+	exampletest.WantInOrder(t, out.String(), "answered_by: the live endpoint (recording into "+path+")")
 	if s.Calls() != 1 {
 		t.Errorf("the endpoint was called %d times, want 1 (the replay must not call it)", s.Calls())
 	}
 
-	// The kept ledger holds the run, and its chain verifies.
-	store, err := sqlite.Open(context.Background(), db)
+	// The kept log holds the run, and its chain verifies.
+	store, err := cassettes.OpenStore(runs)
 	if err != nil {
 		t.Fatal(err)
 	}
-	runs, err := store.Runs(context.Background())
-	if err != nil || len(runs) != 1 {
-		t.Fatalf("ledger runs %v, %v; want one", runs, err)
+	infos, err := store.Runs(context.Background())
+	if err != nil || len(infos) != 1 {
+		t.Fatalf("runs %v, %v; want one", infos, err)
 	}
-	events, err := store.Events(context.Background(), runs[0].RunID, 0)
+	events, err := store.Events(context.Background(), infos[0].RunID, 0)
 	if err != nil || len(events) != 6 || artana.VerifyChain(events) != nil {
-		t.Errorf("ledger holds %d events (%v), chain %v; want 6 verified", len(events), err, artana.VerifyChain(events))
+		t.Errorf("the log holds %d events (%v), chain %v; want 6 verified", len(events), err, artana.VerifyChain(events))
 	}
 	store.Close()
 
@@ -130,14 +191,6 @@ func TestRecordThenReplay(t *testing.T) {
 	if s.Calls() != 1 {
 		t.Errorf("replay called the endpoint (%d calls)", s.Calls())
 	}
-}
-
-// TestFailedRecordingKeepsCassette: a recording whose run fails leaves
-// the cassette as it was.
-func TestFailedRecordingKeepsCassette(t *testing.T) {
-	exampletest.FailedRecordingKeepsCassette(t, run, committed, func(standin.Request) (standin.Answer, error) {
-		return standin.Answer{}, errors.New("the stand-in refuses this request")
-	}, "the stand-in refuses this request")
 }
 
 // TestStaleCassette: a cassette that does not hold the example's request
@@ -213,13 +266,4 @@ func TestInvariantSensors(t *testing.T) {
 	if err := invariant("F", true, "x"); err != nil {
 		t.Errorf("invariant(true) = %v", err)
 	}
-}
-
-// TestRecordAgainstStandIn rewrites the committed cassette through the
-// example's -record path against the local stand-in server. It runs only
-// when asked:
-//
-//	go test ./examples/golden -run TestRecordAgainstStandIn -args -standin
-func TestRecordAgainstStandIn(t *testing.T) {
-	exampletest.RecordAgainstStandIn(t, run, committed, decisionAnswer)
 }

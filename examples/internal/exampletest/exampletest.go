@@ -34,6 +34,10 @@ var standinFlag = func() *bool {
 	return new(bool)
 }()
 
+// Standin reports whether the test binary was given -standin: a test
+// that records then records against the local stand-in server.
+func Standin() bool { return *standinFlag }
+
 // runMainEnv, when set to 1, makes the test binary run the example's main.
 const runMainEnv = "ARTANA_EXAMPLE_RUN_MAIN"
 

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/examples/internal/command"
 	"github.com/artana-go/go-artana/openai"
 	"github.com/artana-go/go-artana/recorder"
 )
@@ -67,22 +68,11 @@ func Open(cassette string, record bool) (artana.Model, func(ok bool) error, erro
 }
 
 // AnsweredBy says where the model's answers come from.
-func AnsweredBy(cassette string, record bool) string {
-	if record {
-		return "the live endpoint (recording into " + cassette + ")"
-	}
-	return "the cassette " + cassette + " (replay, no network)"
-}
+func AnsweredBy(cassette string, record bool) string { return command.AnsweredBy(cassette, record) }
 
 // DefaultCassette returns where the example's cassette lives, seen from
 // the repository root (examples/NAME/testdata/NAME.cassette) or, when run
 // from the example's own directory, testdata/NAME.cassette.
 func DefaultCassette(name string) string {
-	fromRoot := filepath.Join("examples", name, "testdata", name+".cassette")
-	if _, err := os.Stat(filepath.Dir(fromRoot)); err != nil {
-		if _, err := os.Stat("testdata"); err == nil {
-			return filepath.Join("testdata", name+".cassette")
-		}
-	}
-	return fromRoot
+	return command.DefaultCassette(name, filepath.Join("testdata", name+".cassette"))
 }
