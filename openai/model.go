@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"os"
 	"time"
 
@@ -67,6 +68,35 @@ func New(opts ...Option) (*Model, error) {
 	return m, nil
 }
 
+// CheckConfig reports, without any network call, what the Model lacks to
+// call its endpoint: an API key when the endpoint is OpenAI's (no
+// WithBaseURL and no OPENAI_BASE_URL), or a base URL that is not an
+// http(s) URL. Endpoints of one's own (Ollama, vLLM, a proxy) may need no
+// key, so a base URL without a key passes. With WithClient or
+// WithRequestOptions, which may set either, it checks nothing. Complete
+// calls it first, and package recorder calls it before recording, so that
+// a missing key is named as such rather than surfacing as a DNS or
+// authentication failure.
+func (m *Model) CheckConfig() error {
+	if m.cfg.opaque {
+		return nil
+	}
+	base, baseFrom := m.cfg.baseURL, "openai.WithBaseURL"
+	if base == "" {
+		base, baseFrom = os.Getenv("OPENAI_BASE_URL"), "OPENAI_BASE_URL"
+	}
+	if base != "" {
+		u, err := url.Parse(base)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("openai: %s=%q is not an http(s) URL; give the endpoint's base URL, e.g. http://localhost:11434/v1/ for Ollama", baseFrom, base)
+		}
+	}
+	if m.cfg.apiKey == "" && os.Getenv("OPENAI_API_KEY") == "" && base == "" {
+		return errors.New("openai: OPENAI_API_KEY is not set: the live model calls OpenAI's API (https://api.openai.com/v1/), which needs a key; set OPENAI_API_KEY (or use openai.WithAPIKey), or set OPENAI_BASE_URL for an OpenAI-compatible endpoint that needs none")
+	}
+	return nil
+}
+
 // Complete sends req and returns the model's answer. Transient failures
 // (HTTP 408, 409, 429, 5xx, a reset connection) and timed-out attempts are
 // retried with exponential backoff and jitter, waiting what Retry-After
@@ -75,6 +105,9 @@ func New(opts ...Option) (*Model, error) {
 // off by the token limit ClassTruncated, the caller's deadline
 // ClassTimeout.
 func (m *Model) Complete(ctx context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
+	if err := m.CheckConfig(); err != nil {
+		return artana.ModelResponse{}, &artana.ModelError{Class: artana.ClassPermanent, Message: "not configured (nothing was sent)", Err: err}
+	}
 	params, err := m.buildParams(req)
 	if err != nil {
 		return artana.ModelResponse{}, err

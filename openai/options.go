@@ -18,6 +18,8 @@ type config struct {
 	client     *oai.Client
 	clientOpts []option.RequestOption
 	apiKey     string // only to scrub it from messages; the client sends it
+	baseURL    string // as WithBaseURL gave it, for CheckConfig; the client uses it
+	opaque     bool   // WithClient or WithRequestOptions: CheckConfig cannot tell what they set
 
 	maxRetries     int
 	initialBackoff time.Duration
@@ -74,14 +76,17 @@ func defaultConfig() config {
 // The client's own retries are turned off per request: the Model's retry
 // policy is the only one.
 func WithClient(c oai.Client) Option {
-	return func(cfg *config) { cfg.client = &c }
+	return func(cfg *config) { cfg.client, cfg.opaque = &c, true }
 }
 
 // WithBaseURL sets the endpoint's base URL, e.g. "http://localhost:11434/v1/"
 // for Ollama or "http://localhost:8000/v1/" for vLLM. Without it the
 // client uses OPENAI_BASE_URL, or OpenAI's API.
 func WithBaseURL(url string) Option {
-	return func(cfg *config) { cfg.clientOpts = append(cfg.clientOpts, option.WithBaseURL(url)) }
+	return func(cfg *config) {
+		cfg.baseURL = url
+		cfg.clientOpts = append(cfg.clientOpts, option.WithBaseURL(url))
+	}
 }
 
 // WithAPIKey sets the API key. Without it the client uses OPENAI_API_KEY.
@@ -102,7 +107,10 @@ func WithHTTPClient(c *http.Client) Option {
 // WithRequestOptions adds openai-go request options, e.g. headers an
 // OpenRouter or LiteLLM proxy wants. They apply after the Model's own.
 func WithRequestOptions(opts ...option.RequestOption) Option {
-	return func(cfg *config) { cfg.clientOpts = append(cfg.clientOpts, opts...) }
+	return func(cfg *config) {
+		cfg.opaque = true
+		cfg.clientOpts = append(cfg.clientOpts, opts...)
+	}
 }
 
 // WithRetries sets how many times a transient or timed-out call is retried

@@ -52,10 +52,12 @@ type MissError struct {
 	Used, Recorded int
 	// Rerecord is the command, or the step, that re-records the cassette.
 	Rerecord string
+	// Scrubbed counts the text fields of the request (prompt, message
+	// contents, tool descriptions) that the scrubbers (ScrubSecrets and
+	// WithScrubbers) changed before it was matched.
+	Scrubbed int
 }
 
-// Error returns the full report: cassette, request, diff and the command
-// that re-records.
 // Error returns the whole miss report: the cassette, the request, the
 // differences from the nearest unused interaction and the re-record command.
 func (e *MissError) Error() string {
@@ -63,6 +65,9 @@ func (e *MissError) Error() string {
 	fmt.Fprintf(&b, "recorder: %s: %v:\n", e.Path, ErrNoMatch)
 	if req, err := canonicalRequest(&e.Request); err == nil {
 		fmt.Fprintf(&b, "\t%s\n", req)
+	}
+	if e.Scrubbed > 0 {
+		fmt.Fprintf(&b, "the recorder's scrubbers changed %s of the request before matching; the request above is as scrubbed\n", plural(e.Scrubbed, "text field"))
 	}
 	switch {
 	case e.Recorded == 0:
@@ -81,9 +86,37 @@ func (e *MissError) Error() string {
 // Is reports whether target is ErrNoMatch.
 func (e *MissError) Is(target error) bool { return target == ErrNoMatch }
 
-// miss builds the MissError for got. r.mu is held.
-func (r *Recorder) miss(got *artana.ModelRequest, fp string) *MissError {
-	m := &MissError{Path: r.path, Request: *got, Recorded: r.loaded, Rerecord: r.howToRecord()}
+// plural returns "1 thing" or "n things".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
+}
+
+// scrubbedFields counts the text fields that scrubbing changed from req
+// to got.
+func scrubbedFields(req, got *artana.ModelRequest) int {
+	n := 0
+	if req.Prompt != got.Prompt {
+		n++
+	}
+	for i := range min(len(req.Messages), len(got.Messages)) {
+		if req.Messages[i].Content != got.Messages[i].Content {
+			n++
+		}
+	}
+	for i := range min(len(req.Tools), len(got.Tools)) {
+		if req.Tools[i].Description != got.Tools[i].Description {
+			n++
+		}
+	}
+	return n
+}
+
+// miss builds the MissError for got, which is req scrubbed. r.mu is held.
+func (r *Recorder) miss(req, got *artana.ModelRequest) *MissError {
+	m := &MissError{Path: r.path, Request: *got, Recorded: r.loaded, Rerecord: r.howToRecord(), Scrubbed: scrubbedFields(req, got)}
 	gotN := normalize(got)
 	best := -1
 	for _, e := range r.entries[:r.loaded] {

@@ -86,7 +86,9 @@ func WithScrubbers(s ...Scrubber) Option {
 func WithMatcher(m Matcher) Option { return func(c *config) { c.matcher = m } }
 
 // WithClock sets the clock that measures latency (time.Now by default), so
-// that a recording can be made deterministic.
+// that a recording can be made deterministic: recording again with a
+// deterministic live model and a clock that gives the same times writes a
+// byte-identical cassette.
 func WithClock(now func() time.Time) Option { return func(c *config) { c.now = now } }
 
 // AllowUnused turns strictness off: recorded interactions left unused in
@@ -181,7 +183,25 @@ func open(path string, live artana.Model, cfg config) (*Recorder, error) {
 	if live == nil && r.mode != Replay {
 		return nil, fmt.Errorf("recorder: open %s: %v mode needs a live model, got nil", path, r.mode)
 	}
+	if r.mode == Record {
+		if err := checkConfig(live); err != nil {
+			return nil, fmt.Errorf("recorder: open %s: %v mode: %w (nothing was called; %s is unchanged)", path, r.mode, err, path)
+		}
+	}
 	return r, nil
+}
+
+// A configChecker is a live model that can tell, without a network call,
+// what it lacks to reach its endpoint (an API key, a base URL), as
+// *openai.Model does.
+type configChecker interface{ CheckConfig() error }
+
+// checkConfig returns live's configuration error, if it can tell.
+func checkConfig(live artana.Model) error {
+	if c, ok := live.(configChecker); ok {
+		return c.CheckConfig()
+	}
+	return nil
 }
 
 func (r *Recorder) howToRecord() string {
@@ -280,7 +300,7 @@ func (r *Recorder) Complete(ctx context.Context, req artana.ModelRequest) (artan
 			return replay(&e.in)
 		}
 		if r.mode == Replay {
-			miss := r.miss(&got, fp)
+			miss := r.miss(&req, &got)
 			r.misses++
 			if r.firstErr == nil {
 				r.firstErr = miss
@@ -320,6 +340,10 @@ func replay(in *Interaction) (artana.ModelResponse, error) {
 
 // record calls the live model and keeps the interaction.
 func (r *Recorder) record(ctx context.Context, req artana.ModelRequest, fp string) (artana.ModelResponse, error) {
+	if err := checkConfig(r.live); err != nil {
+		// Not the model's answer: nothing is recorded.
+		return artana.ModelResponse{}, fmt.Errorf("recorder: %s: %v mode: %w (nothing was called or recorded)", r.path, r.mode, err)
+	}
 	e := &entry{fp: fp, used: true}
 	r.mu.Lock()
 	r.entries = append(r.entries, e) // reserve the slot: arrival order

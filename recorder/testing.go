@@ -52,6 +52,35 @@ func recordPattern(flagValue, envValue string) (re *regexp.Regexp, source string
 	return re, source, nil
 }
 
+// Recording reports whether the test (or subtest) named name records:
+// whether its name matches the regexp of -artana.record or, without the
+// flag, of $ARTANA_RECORD. Call it before building the live model, so
+// that a test that replays never builds one:
+//
+//	var live artana.Model
+//	if rec, err := recorder.Recording(t.Name()); err != nil {
+//		t.Fatal(err)
+//	} else if rec {
+//		live, err = openai.New()
+//		...
+//	}
+//	model := recorder.New(t, live)
+//
+// The error says that the regexp is not valid, and where it came from.
+// artanatest.AssertGoldenEvents asks the same question: one switch
+// re-records a test's cassette and rewrites its golden event log.
+func Recording(name string) (bool, error) {
+	var flagValue string
+	if recordFlag != nil {
+		flagValue = *recordFlag
+	}
+	re, _, err := recordPattern(flagValue, os.Getenv(EnvVar))
+	if err != nil || re == nil {
+		return false, err
+	}
+	return re.MatchString(name), nil
+}
+
 // CassetteName returns the file name, relative to the cassette directory,
 // of the cassette of the test named name (as testing.TB.Name returns it):
 // "TestX.cassette", and "TestX/sub_case.cassette" for a subtest. Each
@@ -117,17 +146,13 @@ func New(t testing.TB, live artana.Model, opts ...Option) *Recorder {
 	path := filepath.Join(cfg.dir, CassetteName(name))
 	cfg.rerecord = RerecordCommand(name, gotestcmd.PackageDir())
 	if !cfg.modeSet {
-		var flagValue string
-		if recordFlag != nil {
-			flagValue = *recordFlag
-		}
-		re, _, err := recordPattern(flagValue, os.Getenv(EnvVar))
+		rec, err := Recording(name)
 		if err != nil {
 			t.Fatalf("%v", err)
 			return nil
 		}
 		cfg.mode = Replay
-		if re != nil && re.MatchString(name) {
+		if rec {
 			cfg.mode = Record
 		}
 	}
