@@ -114,6 +114,11 @@ var (
 	ErrVersion = errors.New("unsupported cassette format version")
 	// ErrLocked means another process holds the cassette's lock.
 	ErrLocked = errors.New("cassette is locked by another writer")
+	// ErrInterruptedAppend means a writer was killed in the middle of an
+	// append and left its redo record, which the next writer replays; the
+	// reader could not finish the append itself (it may not write the
+	// file). Nothing was changed by hand.
+	ErrInterruptedAppend = errors.New("an interrupted append awaits recovery")
 )
 
 // An Error reports a problem in a cassette file. Its text is

@@ -3,6 +3,7 @@ package cassettes
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -10,6 +11,7 @@ import (
 	"os"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/internal/regfile"
 )
 
 // A ReadOption configures a Reader.
@@ -71,9 +73,11 @@ func NewReader(r io.Reader, path string, opts ...ReadOption) (*Reader, error) {
 
 // Open opens the cassette file at path for reading. Close the Reader to
 // close the file. Open takes no lock: a reader racing an append may see a
-// torn last line or a missing end record; Store reads under a shared lock.
+// torn last line or a missing end record; OpenShared (and Store) read under
+// the shared lock. A path that is not a regular file (a named pipe, a
+// device) is refused at once.
 func Open(path string, opts ...ReadOption) (*Reader, error) {
-	f, err := os.Open(path)
+	f, err := regfile.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open cassette: %w", err)
 	}
@@ -84,6 +88,41 @@ func Open(path string, opts ...ReadOption) (*Reader, error) {
 	}
 	r.closer = f
 	return r, nil
+}
+
+// OpenShared opens the cassette at path for reading, as Open does, under
+// the shared lock that writers take exclusively: it waits for an append
+// under way to finish (until ctx is done, or DefaultLockWait when ctx has
+// no deadline), so that it reads the file whole, never a write in
+// progress. An append that a killed writer left unfinished (its redo
+// record) is finished first, as the next writer would; if this process
+// may not write the file, the error wraps ErrInterruptedAppend. Close
+// releases the lock.
+func OpenShared(ctx context.Context, path string, opts ...ReadOption) (*Reader, error) {
+	f, err := lockPath(ctx, path, os.O_RDONLY, false)
+	if err != nil {
+		var ce *Error
+		if errors.As(err, &ce) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("open cassette: %w", err)
+	}
+	r, err := NewReader(f, path, opts...)
+	if err != nil {
+		unlock(f)
+		f.Close()
+		return nil, err
+	}
+	r.closer = lockedFile{f}
+	return r, nil
+}
+
+// lockedFile releases the file's lock when it is closed.
+type lockedFile struct{ f *os.File }
+
+func (l lockedFile) Close() error {
+	unlock(l.f)
+	return l.f.Close()
 }
 
 // Close closes the file opened by Open. It does nothing for a Reader made

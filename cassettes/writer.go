@@ -8,11 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/internal/regfile"
 )
 
 // DefaultLockWait is how long a writer waits for another process's lock on
@@ -32,6 +35,10 @@ func lockPath(ctx context.Context, path string, flag int, exclusive bool) (*os.F
 	start := time.Now()
 	delay := time.Millisecond
 	for {
+		if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+			// Opening a named pipe would wait for a writer forever.
+			return nil, &Error{Path: path, Err: regfile.Check(path, fi, false)}
+		}
 		f, err := os.OpenFile(path, flag, 0o644)
 		if err != nil {
 			return nil, err
@@ -51,6 +58,11 @@ func lockPath(ctx context.Context, path string, flag int, exclusive bool) (*os.F
 						unlock(f)
 						f.Close()
 						g, err := lockPath(ctx, path, os.O_RDWR, true)
+						if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
+							return nil, &Error{Path: path, Err: &reason{kind: ErrInterruptedAppend, detail: fmt.Sprintf(
+								"a writer was killed in the middle of an append and left %s; the next writer of the cassette finishes the append (this process may not write the file: %v); nothing was changed by hand",
+								filepath.Base(redoPath(path)), err)}}
+						}
 						if err != nil {
 							return nil, err
 						}

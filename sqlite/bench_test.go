@@ -145,3 +145,39 @@ func BenchmarkLoadVerify(b *testing.B) {
 		fmt.Printf("run of %d events, %.1f MB of columns\n", n, float64(size)/1e6)
 	}
 }
+
+// BenchmarkVerifyParts measures, on one 100,000-event ledger, what Verify
+// does beside streaming the chain: SQLite's quick_check of the file, the
+// read of the table without the index, and (for comparison, not done)
+// the thorough integrity_check:
+//
+//	go test -run '^$' -bench VerifyParts -benchtime 3x ./sqlite
+func BenchmarkVerifyParts(b *testing.B) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "b.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	const n = 100_000
+	size := fillRun(b, s, "big", n)
+	for _, part := range []struct {
+		name string
+		fn   func() error
+	}{
+		{"chain", func() error { return s.VerifyChainOnly(ctx, "big") }},
+		{"quick_check", func() error { return s.CheckFile(ctx) }},
+		{"table", func() error { return s.TableDigests(ctx) }},
+		{"integrity_check", func() error { return s.IntegrityCheck(ctx) }},
+		{"verify", func() error { return s.Verify(ctx, "big") }},
+	} {
+		b.Run(part.name, func(b *testing.B) {
+			b.SetBytes(size)
+			for b.Loop() {
+				if err := part.fn(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/internal/regfile"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
 
@@ -42,10 +43,11 @@ const DefaultBusyTimeout = 10 * time.Second
 type Option func(*config)
 
 type config struct {
-	store    []artana.StoreOption
-	sync     SyncMode
-	busy     time.Duration
-	readOnly bool
+	store     []artana.StoreOption
+	sync      SyncMode
+	busy      time.Duration
+	readOnly  bool
+	skipCheck bool
 }
 
 // WithStoreOptions applies the options every artana store shares, such as
@@ -79,15 +81,23 @@ func ReadOnly() Option {
 	return func(c *config) { c.readOnly = true }
 }
 
+// SkipFileCheck makes Open skip SQLite's check of the whole file (see
+// CheckFile), which costs one read of the file: about a second per
+// gigabyte. Verify still checks it.
+func SkipFileCheck() Option {
+	return func(c *config) { c.skipCheck = true }
+}
+
 // Store is an artana.Store that keeps the event log in a SQLite file in
 // the Python original's ledger format. It is safe for concurrent use, also
 // by other Store values and processes on the same file.
 type Store struct {
-	path     string
-	opts     artana.StoreOptions
-	readOnly bool
-	db       *sql.DB
-	closed   atomic.Bool
+	path      string
+	opts      artana.StoreOptions
+	readOnly  bool
+	skipCheck bool
+	db        *sql.DB
+	closed    atomic.Bool
 
 	mu     sync.Mutex // serialises this Store's writes; guards writer and the statements
 	writer *sql.Conn  // the connection writes use, opened on the first write
@@ -148,6 +158,12 @@ const sqliteMagic = "SQLite format 3\x00"
 // ledger table, is refused with ErrNotSQLite or ErrIncompatible and left
 // unmodified.
 //
+// A new ledger is created whole: it is built under a temporary name and
+// linked into place with its table and index, so that a process killed
+// while creating it leaves no ledger or a valid empty one. An existing
+// ledger is checked with SQLite's quick_check (CheckFile) unless
+// SkipFileCheck is given; a damaged one is refused with ErrDamaged.
+//
 // The database is put in WAL mode; every connection uses the busy timeout
 // and the synchronous mode of the options.
 func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
@@ -174,11 +190,16 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err := checkFile(abs, cfg.readOnly); err != nil {
 		return fail(err)
 	}
+	if !cfg.readOnly && !exists(abs) {
+		if err := createLedger(ctx, abs, cfg); err != nil {
+			return fail(err)
+		}
+	}
 	db, err := sql.Open("sqlite", dsn(abs, cfg))
 	if err != nil {
 		return fail(err)
 	}
-	s := &Store{path: path, opts: artana.NewStoreOptions(cfg.store...), readOnly: cfg.readOnly, db: db}
+	s := &Store{path: path, opts: artana.NewStoreOptions(cfg.store...), readOnly: cfg.readOnly, skipCheck: cfg.skipCheck, db: db}
 	if err := s.init(ctx); err != nil {
 		_ = db.Close()
 		return fail(err)
@@ -203,10 +224,12 @@ func checkFile(path string, readOnly bool) error {
 		return err
 	case fi.IsDir():
 		return errors.New("is a directory; pass the path of a ledger file")
+	case !fi.Mode().IsRegular():
+		return fmt.Errorf("is a %s, not a ledger file: %w; pass the path of a ledger file", regfile.Describe(fi.Mode()), regfile.ErrNotRegular)
 	case fi.Size() == 0:
 		return nil // SQLite treats an empty file as an empty database
 	}
-	f, err := os.Open(path)
+	f, err := regfile.Open(path)
 	if err != nil {
 		return err
 	}
@@ -265,6 +288,11 @@ func (s *Store) init(ctx context.Context) error {
 	} else if s.readOnly {
 		return fmt.Errorf("%w: the database has no kernel_events table, so it is not an artana ledger", ErrIncompatible)
 	}
+	if n > 0 && !s.skipCheck {
+		if err := quickCheck(ctx, conn); err != nil {
+			return err
+		}
+	}
 	if s.readOnly {
 		return nil
 	}
@@ -275,11 +303,97 @@ func (s *Store) init(ctx context.Context) error {
 	if !strings.EqualFold(mode, "wal") {
 		return fmt.Errorf("set WAL mode: the database stays in journal mode %q (WAL needs shared memory, which this file system may not offer)", mode)
 	}
+	if n > 0 {
+		return nil
+	}
+	return createSchema(ctx, conn)
+}
+
+// createSchema creates the table and its index in one transaction.
+func createSchema(ctx context.Context, conn *sql.Conn) (err error) {
+	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
+		return fmt.Errorf("create table kernel_events: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			_, _ = conn.ExecContext(context.WithoutCancel(ctx), "ROLLBACK")
+		}
+	}()
 	if _, err := conn.ExecContext(ctx, createTable); err != nil {
 		return fmt.Errorf("create table kernel_events: %w", err)
 	}
 	if _, err := conn.ExecContext(ctx, createIndex); err != nil {
 		return fmt.Errorf("create index idx_kernel_events_run_seq: %w", err)
+	}
+	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
+		return fmt.Errorf("create table kernel_events: commit: %w", err)
+	}
+	return nil
+}
+
+// createLedger creates an empty ledger at path whole: in a temporary file
+// beside it (WAL mode, table and index), synced, then hard-linked into
+// place, which fails rather than replace a ledger another process created
+// meanwhile (that one is then used). A process killed meanwhile leaves at
+// most the temporary file, never a partial ledger at path.
+func createLedger(ctx context.Context, path string, cfg config) (err error) {
+	dir, base := filepath.Split(path)
+	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("create the ledger: %w", err)
+	}
+	name := tmp.Name()
+	tmp.Close()
+	defer func() {
+		for _, p := range []string{name, name + "-wal", name + "-shm", name + "-journal"} {
+			os.Remove(p)
+		}
+	}()
+	c := cfg
+	c.readOnly = false
+	db, err := sql.Open("sqlite", dsn(name, c))
+	if err != nil {
+		return fmt.Errorf("create the ledger: %w", err)
+	}
+	build := func() error {
+		defer db.Close()
+		conn, err := db.Conn(ctx)
+		if err != nil {
+			return err
+		}
+		defer conn.Close()
+		var mode string
+		if err := conn.QueryRowContext(ctx, `PRAGMA journal_mode = WAL`).Scan(&mode); err != nil {
+			return fmt.Errorf("set WAL mode: %w", err)
+		}
+		if !strings.EqualFold(mode, "wal") {
+			return fmt.Errorf("set WAL mode: the database stays in journal mode %q (WAL needs shared memory, which this file system may not offer)", mode)
+		}
+		return createSchema(ctx, conn)
+	}
+	if err := build(); err != nil {
+		return fmt.Errorf("create the ledger: %w", err)
+	}
+	if err := db.Close(); err != nil { // checkpoints the WAL into the file
+		return fmt.Errorf("create the ledger: %w", err)
+	}
+	f, err := os.OpenFile(name, os.O_RDWR, 0)
+	if err != nil {
+		return fmt.Errorf("create the ledger: %w", err)
+	}
+	err = f.Sync()
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("create the ledger: fsync: %w", err)
+	}
+	if err := os.Link(name, path); err != nil && !errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("create the ledger: %w", err)
+	}
+	if d, err := os.Open(filepath.Dir(path)); err == nil {
+		_ = d.Sync()
+		d.Close()
 	}
 	return nil
 }
@@ -615,7 +729,20 @@ func (s *Store) ScanAll(ctx context.Context, fn func(artana.Event) error) error 
 }
 
 func (s *Store) scan(ctx context.Context, runID, query string, fn func(artana.Event) error, args ...any) error {
-	fail := func(err error) error { return &Error{Op: "read", Path: s.path, RunID: runID, Err: err} }
+	return s.scanRaw(ctx, runID, query, func(e artana.Event, _ rawRow) error { return fn(e) }, args...)
+}
+
+// rawRow is what a row holds beyond the event it decodes to: its payload
+// text and, when the query selects it after the columns, its rowid.
+type rawRow struct {
+	payload []byte
+	rowid   int64
+}
+
+// scanRaw runs query, which selects the columns (and, optionally, the
+// rowid after them), and calls fn with each row decoded.
+func (s *Store) scanRaw(ctx context.Context, runID, query string, fn func(artana.Event, rawRow) error, args ...any) error {
+	fail := func(err error) error { return &Error{Op: "read", Path: s.path, RunID: runID, Err: damagedErr(err)} }
 	if err := ctx.Err(); err != nil {
 		return fail(err)
 	}
@@ -627,12 +754,17 @@ func (s *Store) scan(ctx context.Context, runID, query string, fn func(artana.Ev
 		return s.readErr(fail(err))
 	}
 	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		return s.readErr(fail(err))
+	}
+	withRowid := len(cols) > 9
 	for rows.Next() {
-		e, err := s.decodeRow(rows)
+		e, raw, err := s.decodeRow(rows, withRowid)
 		if err != nil {
 			return err
 		}
-		if err := fn(e); err != nil {
+		if err := fn(e, raw); err != nil {
 			return err
 		}
 	}
@@ -652,20 +784,25 @@ func (s *Store) readErr(err error) error {
 
 // decodeRow reads one kernel_events row, as Python's get_events_for_run
 // does: timestamps through ParseTimestamp, payloads through DecodePayload.
-func (s *Store) decodeRow(rows *sql.Rows) (artana.Event, error) {
+func (s *Store) decodeRow(rows *sql.Rows, withRowid bool) (artana.Event, rawRow, error) {
 	var (
 		e               artana.Event
 		typ, ts, pl     string
 		prev            sql.NullString
 		runID, tenantID sql.NullString
+		raw             rawRow
 	)
-	if err := rows.Scan(&runID, &e.Seq, &e.ID, &tenantID, &typ, &prev, &e.Hash, &ts, &pl); err != nil {
-		return e, &Error{Op: "read", Path: s.path, RunID: runID.String,
+	dest := []any{&runID, &e.Seq, &e.ID, &tenantID, &typ, &prev, &e.Hash, &ts, &pl}
+	if withRowid {
+		dest = append(dest, &raw.rowid)
+	}
+	if err := rows.Scan(dest...); err != nil {
+		return e, raw, &Error{Op: "read", Path: s.path, RunID: runID.String,
 			Err: fmt.Errorf("bad row after seq %d: %w", e.Seq, err)}
 	}
 	e.RunID, e.TenantID, e.PrevHash, e.Type = runID.String, tenantID.String, prev.String, artana.EventType(typ)
-	fail := func(err error) (artana.Event, error) {
-		return e, &Error{Op: "read", Path: s.path, RunID: e.RunID, Seq: e.Seq,
+	fail := func(err error) (artana.Event, rawRow, error) {
+		return e, raw, &Error{Op: "read", Path: s.path, RunID: e.RunID, Seq: e.Seq,
 			Err: fmt.Errorf("%w; the row is damaged or was not written by artana", err)}
 	}
 	if !runID.Valid || !tenantID.Valid {
@@ -681,21 +818,8 @@ func (s *Store) decodeRow(rows *sql.Rows) (artana.Event, error) {
 	if e.Payload, err = artana.DecodePayload(e.Type, []byte(pl)); err != nil {
 		return fail(fmt.Errorf("column payload_json: %w", err))
 	}
-	return e, nil
-}
-
-// Verify checks the run's hash chain, streaming it from the ledger. It
-// returns nil for a valid (or empty) run; otherwise an error wrapping the
-// *artana.ChainError of the first bad event, or the error of a row that
-// cannot be read.
-func (s *Store) Verify(ctx context.Context, runID string) error {
-	var v artana.ChainVerifier
-	return s.Scan(ctx, runID, 0, func(e artana.Event) error {
-		if err := v.Next(&e); err != nil {
-			return fmt.Errorf("verify %s: %w", s.path, err)
-		}
-		return nil
-	})
+	raw.payload = []byte(pl)
+	return e, raw, nil
 }
 
 // Runs lists every run of the ledger ordered by run id, with its event

@@ -57,7 +57,7 @@ func (s *source) runsOnly(does string) error {
 // reads from it, in order, until the end of the file, stopping at the
 // first error or when ctx is done.
 func eachRecord[T any](ctx context.Context, path string, next func(*cassettes.Reader) (T, error), fn func(T) error) error {
-	r, err := cassettes.Open(path)
+	r, err := cassettes.OpenShared(ctx, path)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/internal/regfile"
 	"github.com/artana-go/go-artana/sqlite"
 )
 
@@ -56,6 +57,11 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	_, statErr := os.Stat(dest)
 	created := errors.Is(statErr, os.ErrNotExist)
 	if !created {
+		if fi, err := os.Stat(dest); err == nil {
+			if err := regfile.Check(dest, fi, false); err != nil {
+				return fmt.Errorf("import: %w; nothing was written; give the path of a SQLite ledger file", err)
+			}
+		}
 		if kind, err := sniff(dest); err != nil || kind != kindSQLite {
 			return fmt.Errorf("import: %s exists and is not a SQLite ledger; nothing was written; give a new path or an existing ledger", dest)
 		}

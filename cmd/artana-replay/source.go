@@ -14,6 +14,7 @@ import (
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/cassettes"
+	"github.com/artana-go/go-artana/internal/regfile"
 	"github.com/artana-go/go-artana/sqlite"
 )
 
@@ -48,7 +49,7 @@ type cassetteFile struct {
 
 // sniff reads the first bytes of a file to tell what it is.
 func sniff(path string) (string, error) {
-	f, err := os.Open(path)
+	f, err := regfile.Open(path)
 	if err != nil {
 		return "", err
 	}
@@ -80,7 +81,10 @@ func openSource(ctx context.Context, path string) (*source, error) {
 		return nil, err
 	}
 	if fi.IsDir() {
-		return openDir(path)
+		return openDir(ctx, path)
+	}
+	if err := regfile.Check(path, fi, true); err != nil {
+		return nil, fmt.Errorf("%w; give a SQLite ledger, a cassette file or a directory of cassettes", err)
 	}
 	kind, err := sniff(path)
 	if err != nil {
@@ -96,7 +100,7 @@ func openSource(ctx context.Context, path string) (*source, error) {
 		}
 		return &source{path: path, kind: kindSQLite, db: db}, nil
 	}
-	cf, err := openCassetteFile(path)
+	cf, err := openCassetteFile(ctx, path)
 	if err != nil {
 		return nil, err
 	}
@@ -108,9 +112,9 @@ func openSource(ctx context.Context, path string) (*source, error) {
 }
 
 // openCassetteFile reads a cassette's header and, for an events cassette,
-// its run id.
-func openCassetteFile(path string) (cassetteFile, error) {
-	r, err := cassettes.Open(path)
+// its run id, under the cassette's shared lock.
+func openCassetteFile(ctx context.Context, path string) (cassetteFile, error) {
+	r, err := cassettes.OpenShared(ctx, path)
 	if err != nil {
 		var ce *cassettes.Error
 		if errors.Is(err, cassettes.ErrHeader) || (errors.As(err, &ce) && ce.Line == 1) {
@@ -133,18 +137,30 @@ func openCassetteFile(path string) (cassetteFile, error) {
 	return cf, nil
 }
 
-// openDir opens every cassette in a directory.
-func openDir(dir string) (*source, error) {
+// openDir opens every cassette in a directory. Subdirectories are not
+// read; a named pipe, device or socket in it is refused, not skipped, since
+// it cannot be read without risk of blocking and may be meant as a
+// cassette.
+func openDir(ctx context.Context, dir string) (*source, error) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return nil, err
 	}
 	s := &source{path: dir, kind: kindDir}
 	for _, ent := range entries {
-		if !ent.Type().IsRegular() {
-			continue
-		}
 		p := filepath.Join(dir, ent.Name())
+		if !ent.Type().IsRegular() {
+			fi, err := os.Stat(p) // follows a symbolic link
+			if err != nil {
+				return nil, fmt.Errorf("%s: %w", dir, err)
+			}
+			if fi.IsDir() {
+				continue
+			}
+			if err := regfile.Check(p, fi, false); err != nil {
+				return nil, fmt.Errorf("%w; remove it from %s (a cassette directory holds cassette files)", err, dir)
+			}
+		}
 		// A file named like a cassette is read even when its first line is
 		// damaged (a merge conflict, say), so that the damage is reported
 		// rather than the run silently left out.
@@ -152,7 +168,7 @@ func openDir(dir string) (*source, error) {
 		if !hasCassettePrefix(p) && ext != ".jsonl" && ext != ".cassette" {
 			continue
 		}
-		cf, err := openCassetteFile(p)
+		cf, err := openCassetteFile(ctx, p)
 		if err != nil {
 			return nil, err
 		}
@@ -171,7 +187,7 @@ func openDir(dir string) (*source, error) {
 }
 
 func hasCassettePrefix(path string) bool {
-	f, err := os.Open(path)
+	f, err := regfile.Open(path)
 	if err != nil {
 		return false
 	}

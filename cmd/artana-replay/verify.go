@@ -22,14 +22,22 @@ func verifyCommand() *command {
 
 // verifyResult is the outcome of verifying one run or cassette.
 type verifyResult struct {
-	RunID  string `json:"run_id,omitempty"`
-	Path   string `json:"path"`
-	OK     bool   `json:"ok"`
-	Events int64  `json:"events"`
-	Seq    int64  `json:"seq,omitempty"`  // the first bad event
-	Line   int    `json:"line,omitempty"` // the first bad line of a cassette
-	Error  string `json:"error,omitempty"`
+	RunID   string `json:"run_id,omitempty"`
+	Path    string `json:"path"`
+	OK      bool   `json:"ok"`
+	Events  int64  `json:"events"`
+	Seq     int64  `json:"seq,omitempty"`     // the first bad event
+	Line    int    `json:"line,omitempty"`    // the first bad line of a cassette
+	Problem string `json:"problem,omitempty"` // problemChanged, problemDamaged or problemInterrupted
+	Error   string `json:"error,omitempty"`
 }
+
+// What a failed verification found.
+const (
+	problemChanged     = "changed"     // an event or line differs from what was written
+	problemDamaged     = "damaged"     // the file is broken below the ledger (SQLite's check, index and table disagree)
+	problemInterrupted = "interrupted" // an append was interrupted and awaits recovery
+)
 
 func runVerify(ctx context.Context, e *env, args []string) error {
 	src, err := e.openArgs(ctx, args, 1, -1)
@@ -90,8 +98,17 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		if src.kind != kindSQLite {
 			next = "if the edit was deliberate, accept it with: artana-replay reseal FILE; otherwise restore the file from version control"
 		}
-		fmt.Fprintf(e.stderr, "artana-replay: %s: %d of %s failed verification: the ledger was changed after it was written; %s\n",
-			src.path, failed, plural(int64(len(results)), "run"), next)
+		what := "the ledger was changed after it was written"
+		switch first.Problem {
+		case problemDamaged:
+			what = "the file is damaged"
+			next = "restore it from a backup (what SQLite still reads can be saved with: sqlite3 FILE .recover)"
+		case problemInterrupted:
+			what = "an interrupted append awaits recovery"
+			next = "the next writer of the cassette finishes it (artana-replay does when it may write the file); nothing was changed by hand"
+		}
+		fmt.Fprintf(e.stderr, "artana-replay: %s: %d of %s failed verification: %s; %s\n",
+			src.path, failed, plural(int64(len(results)), "run"), what, next)
 		return errReported
 	}
 	return nil
@@ -114,20 +131,25 @@ func verifySource(ctx context.Context, src *source, only []string, e *env) ([]ve
 			want[id] = true
 		}
 		var total int64
-		var todo []string
 		for _, in := range infos {
 			if len(only) == 0 || want[in.RunID] {
 				total += in.Events
-				todo = append(todo, in.RunID)
 			}
 		}
 		prog := newProgress(e.stderr, "verify "+src.path, total)
 		defer prog.done()
-		for _, id := range todo {
-			results = append(results, verifySQLiteRun(ctx, src.db, id, prog))
-			if err := ctx.Err(); err != nil {
-				return nil, err
+		// The file check, the table read without the index, and each run
+		// through the index, compared with the table.
+		err = src.db.VerifyEach(ctx, only, func(c sqlite.RunCheck) error {
+			r := verifyResult{RunID: c.RunID, Path: src.db.Path(), OK: true, Events: c.Events}
+			if c.Err != nil {
+				r.fail(c.Err)
 			}
+			results = append(results, r)
+			return nil
+		}, func() { prog.add(1) })
+		if err != nil {
+			return nil, err
 		}
 		return results, nil
 	}
@@ -169,27 +191,16 @@ func verifySource(ctx context.Context, src *source, only []string, e *env) ([]ve
 	return results, nil
 }
 
-// verifySQLiteRun streams one run of a ledger through a ChainVerifier.
-func verifySQLiteRun(ctx context.Context, db *sqlite.Store, runID string, prog *progress) verifyResult {
-	r := verifyResult{RunID: runID, Path: db.Path(), OK: true}
-	var v artana.ChainVerifier
-	err := db.Scan(ctx, runID, 0, func(ev artana.Event) error {
-		if err := v.Next(&ev); err != nil {
-			return err
-		}
-		r.Events++
-		prog.add(1)
-		return nil
-	})
-	if err != nil {
-		r.fail(err)
-	}
-	return r
-}
-
 // fail records why verification failed, and where.
 func (r *verifyResult) fail(err error) {
 	r.OK = false
+	r.Problem = problemChanged
+	switch {
+	case errors.Is(err, sqlite.ErrDamaged):
+		r.Problem = problemDamaged
+	case errors.Is(err, cassettes.ErrInterruptedAppend):
+		r.Problem = problemInterrupted
+	}
 	var ce *artana.ChainError
 	var se *sqlite.Error
 	var cae *cassettes.Error
@@ -197,7 +208,7 @@ func (r *verifyResult) fail(err error) {
 	case errors.As(err, &ce):
 		r.Seq = ce.Seq
 		r.Error = ce.Reason
-	case errors.As(err, &se) && se.Seq > 0:
+	case errors.As(err, &se):
 		r.Seq = se.Seq
 		r.Error = se.Err.Error()
 	default:

@@ -1,0 +1,273 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"sort"
+	"strings"
+
+	"github.com/artana-go/go-artana/artana"
+)
+
+// ErrDamaged means the ledger file is damaged: SQLite's own check of the
+// file fails, or a run's rows differ between the table and the index that
+// reads go through. It is not a changed event (artana.ErrChainBroken) but a
+// broken file: restore it from a backup or from an export.
+var ErrDamaged = errors.New("ledger file damaged")
+
+// damagedNext says what to do about a damaged file.
+const damagedNext = "the file is damaged (a disk or copy error, or an edit below SQLite); restore it from a backup, or recover what SQLite still reads with: sqlite3 FILE .recover"
+
+// CheckFile runs SQLite's PRAGMA quick_check over the whole file: page
+// structure, record formats, NOT NULL and UNIQUE constraints. It does not
+// compare the index entries with the table; Verify and VerifyEach do that
+// for the rows a run is read from. It returns nil for a sound file and
+// otherwise an *Error wrapping ErrDamaged with SQLite's first findings.
+//
+// Its cost is one read of the whole file (see the README for a measure).
+func (s *Store) CheckFile(ctx context.Context) error {
+	if s.closed.Load() {
+		return artana.ErrClosed
+	}
+	if err := quickCheck(ctx, s.db); err != nil {
+		return &Error{Op: "check", Path: s.path, Err: err}
+	}
+	return nil
+}
+
+// quickCheck runs PRAGMA quick_check on q.
+func quickCheck(ctx context.Context, q interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+}) error {
+	rows, err := q.QueryContext(ctx, `PRAGMA quick_check(5)`)
+	if err != nil {
+		return damagedErr(err)
+	}
+	defer rows.Close()
+	var found []string
+	for rows.Next() {
+		var msg string
+		if err := rows.Scan(&msg); err != nil {
+			return damagedErr(err)
+		}
+		if msg != "ok" {
+			found = append(found, msg)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return damagedErr(err)
+	}
+	if len(found) > 0 {
+		return fmt.Errorf("%w: PRAGMA quick_check: %s; %s", ErrDamaged, strings.Join(found, "; "), damagedNext)
+	}
+	return nil
+}
+
+// damagedErr turns SQLite's "database disk image is malformed" (and a
+// failed check) into ErrDamaged.
+func damagedErr(err error) error {
+	if err == nil || errors.Is(err, ErrDamaged) {
+		return err
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "malformed") || strings.Contains(msg, "corrupt") || strings.Contains(msg, "file is not a database") {
+		return fmt.Errorf("%w: %v; %s", ErrDamaged, err, damagedNext)
+	}
+	return err
+}
+
+// rowDigest sums up a run's rows in any order: how many, and the sum of a
+// hash of each row's rowid, seq and event hash. The rows a run is read from
+// through the index and the rows the table holds for it must agree.
+type rowDigest struct {
+	n   int64
+	sum uint64
+}
+
+func (d *rowDigest) add(rowid, seq int64, hash string) {
+	h := fnv.New64a()
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], uint64(rowid))
+	binary.BigEndian.PutUint64(b[8:], uint64(seq))
+	h.Write(b[:])
+	h.Write([]byte(hash))
+	d.n++
+	d.sum += h.Sum64()
+}
+
+// tableDigests reads the table itself, without any index, and sums up the
+// rows of each run (of runID only, if not empty).
+func (s *Store) tableDigests(ctx context.Context, runID string) (map[string]*rowDigest, error) {
+	q := `SELECT run_id, rowid, seq, event_hash FROM kernel_events NOT INDEXED`
+	var args []any
+	if runID != "" {
+		q += ` WHERE run_id = ?`
+		args = append(args, runID)
+	}
+	rows, err := s.db.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, damagedErr(err)
+	}
+	defer rows.Close()
+	out := make(map[string]*rowDigest)
+	for rows.Next() {
+		var (
+			run        sql.NullString
+			rowid, seq int64
+			hash       sql.NullString
+		)
+		if err := rows.Scan(&run, &rowid, &seq, &hash); err != nil {
+			return nil, damagedErr(err)
+		}
+		d := out[run.String]
+		if d == nil {
+			d = new(rowDigest)
+			out[run.String] = d
+		}
+		d.add(rowid, seq, hash.String)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, damagedErr(err)
+	}
+	return out, nil
+}
+
+// Verify checks the run: the file (CheckFile), the rows of the run as the
+// table holds them against those the index yields, the hash chain, and
+// that each stored payload is exactly the text the writer produces for it
+// (artana.CheckStoredPayload), streaming the run. It returns nil for a
+// valid (or empty) run; otherwise an error wrapping ErrDamaged, the
+// *artana.ChainError of the first bad event, or the error of a row that
+// cannot be read.
+//
+// Verify reads the whole file twice (the check and the table); to verify
+// many runs, VerifyEach does that once for all of them.
+func (s *Store) Verify(ctx context.Context, runID string) error {
+	if err := s.CheckFile(ctx); err != nil {
+		return err
+	}
+	table, err := s.tableDigests(ctx, runID)
+	if err != nil {
+		return &Error{Op: "verify", Path: s.path, RunID: runID, Err: err}
+	}
+	_, err = s.verifyRun(ctx, runID, table[runID], nil)
+	return err
+}
+
+// A RunCheck is what VerifyEach found for one run.
+type RunCheck struct {
+	RunID  string
+	Events int64 // the events read and verified before Err, or all of them
+	Err    error // nil when the run verifies
+}
+
+// VerifyEach verifies the runs named in only (every run of the ledger when
+// only is empty) as Verify does, and calls fn with the outcome of each, in
+// run id order. The file check and the read of the table are done once for
+// all runs. Runs are listed from the table as well as from the index, so a
+// run that one of them lost or invented is reported, not left out. A
+// damaged file (CheckFile) is returned as the error, before any run. onEvent,
+// if not nil, is called after each event read.
+func (s *Store) VerifyEach(ctx context.Context, only []string, fn func(RunCheck) error, onEvent func()) error {
+	if err := s.CheckFile(ctx); err != nil {
+		return err
+	}
+	table, err := s.tableDigests(ctx, "")
+	if err != nil {
+		return &Error{Op: "verify", Path: s.path, Err: err}
+	}
+	ids := only
+	if len(ids) == 0 {
+		set := make(map[string]bool, len(table))
+		for id := range table {
+			set[id] = true
+		}
+		if err := s.indexRuns(ctx, set); err != nil {
+			return &Error{Op: "verify", Path: s.path, Err: err}
+		}
+		ids = make([]string, 0, len(set))
+		for id := range set {
+			ids = append(ids, id)
+		}
+		sort.Strings(ids)
+	}
+	for _, id := range ids {
+		n, err := s.verifyRun(ctx, id, table[id], onEvent)
+		if cerr := ctx.Err(); cerr != nil {
+			return cerr
+		}
+		if err := fn(RunCheck{RunID: id, Events: n, Err: err}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// indexRuns adds to set the run ids that the (run_id, seq) index holds.
+func (s *Store) indexRuns(ctx context.Context, set map[string]bool) error {
+	rows, err := s.db.QueryContext(ctx, `SELECT DISTINCT run_id FROM kernel_events INDEXED BY idx_kernel_events_run_seq`)
+	if err != nil {
+		return damagedErr(err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id sql.NullString
+		if err := rows.Scan(&id); err != nil {
+			return damagedErr(err)
+		}
+		set[id.String] = true
+	}
+	return damagedErr(rows.Err())
+}
+
+// verifyRun streams the run through the index, as every read does,
+// verifying the chain and the payload texts, and compares its rows with
+// want, the table's digest of the run (nil: the table holds no row of it).
+func (s *Store) verifyRun(ctx context.Context, runID string, want *rowDigest, onEvent func()) (int64, error) {
+	var (
+		v        artana.ChainVerifier
+		got      rowDigest
+		verified int64
+		broken   error // the first bad event; the rows are still counted
+	)
+	err := s.scanRaw(ctx, runID, `SELECT `+columns+`, rowid FROM kernel_events WHERE run_id = ? ORDER BY seq`,
+		func(e artana.Event, raw rawRow) error {
+			got.add(raw.rowid, e.Seq, e.Hash)
+			if broken != nil {
+				return nil
+			}
+			if err := v.Next(&e); err != nil {
+				broken = fmt.Errorf("verify %s: %w", s.path, err)
+				return nil
+			}
+			if err := artana.CheckStoredPayload(&e, raw.payload, artana.ColumnForm); err != nil {
+				broken = fmt.Errorf("verify %s: %w", s.path, err)
+				return nil
+			}
+			verified++
+			if onEvent != nil {
+				onEvent()
+			}
+			return nil
+		}, runID)
+	if err != nil {
+		// A row that cannot be read: its error names run and seq.
+		if broken != nil {
+			return verified, broken
+		}
+		return verified, err
+	}
+	if want == nil {
+		want = &rowDigest{}
+	}
+	if got != *want {
+		return 0, &Error{Op: "verify", Path: s.path, RunID: runID, Err: fmt.Errorf(
+			"%w: the run's rows differ between the table and its index: the table holds %d rows of the run, reads through the index find %d; %s",
+			ErrDamaged, want.n, got.n, damagedNext)}
+	}
+	return verified, broken
+}
