@@ -3,6 +3,7 @@ package artana
 import (
 	"fmt"
 	"math"
+	"slices"
 	"time"
 	"unicode/utf8"
 )
@@ -71,10 +72,42 @@ type Payload interface {
 	fields() pyFields
 }
 
-// ChatMessage is one message of a model request.
+// ChatMessage is one message of a model request. The tool-call fields are
+// those of the OpenAI wire format, under the newest Python artana's names;
+// each is left out of the logged payload when empty, so that a
+// conversation without them is logged as the Python original logs it.
 type ChatMessage struct {
 	Role    string `json:"role"` // system, user, assistant or tool
 	Content string `json:"content"`
+	// ToolCallID is, on a tool message, the id of the call it answers.
+	ToolCallID string `json:"tool_call_id,omitempty"`
+	// Name is the optional name of the author of the message.
+	Name string `json:"name,omitempty"`
+	// ToolCalls are, on an assistant message, the tool calls the model
+	// asked for, logged as {"id","type":"function","function":{"name",
+	// "arguments"}}.
+	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
+}
+
+// ToolMessage returns the tool message that answers call with content.
+func ToolMessage(call ToolCall, content string) ChatMessage {
+	return ChatMessage{Role: "tool", Content: content, ToolCallID: call.ID}
+}
+
+// equalMessages reports whether two conversations are the same, tool
+// calls included.
+func equalMessages(a, b []ChatMessage) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		x, y := &a[i], &b[i]
+		if x.Role != y.Role || x.Content != y.Content || x.ToolCallID != y.ToolCallID || x.Name != y.Name ||
+			!slices.Equal(x.ToolCalls, y.ToolCalls) {
+			return false
+		}
+	}
+	return true
 }
 
 // ToolOutcome is how a tool call ended.
@@ -211,8 +244,17 @@ func (p *ModelRequested) Validate() error {
 		default:
 			return fmt.Errorf("model_requested: messages[%d].role %q is not one of system, user, assistant, tool", i, m.Role)
 		}
-		if err := checkUTF8(field(fmt.Sprintf("messages[%d].content", i), m.Content)); err != nil {
+		if err := checkUTF8(field(fmt.Sprintf("messages[%d].content", i), m.Content),
+			field(fmt.Sprintf("messages[%d].tool_call_id", i), m.ToolCallID),
+			field(fmt.Sprintf("messages[%d].name", i), m.Name)); err != nil {
 			return err
+		}
+		for j, c := range m.ToolCalls {
+			if err := checkUTF8(field(fmt.Sprintf("messages[%d].tool_calls[%d].id", i, j), c.ID),
+				field(fmt.Sprintf("messages[%d].tool_calls[%d].function.name", i, j), c.ToolName),
+				field(fmt.Sprintf("messages[%d].tool_calls[%d].function.arguments", i, j), c.ArgumentsJSON)); err != nil {
+				return err
+			}
 		}
 	}
 	for i, t := range p.AllowedTools {
@@ -237,7 +279,8 @@ func (p *ModelCompleted) Validate() error {
 	}
 	for i, c := range p.ToolCalls {
 		if err := checkUTF8(field(fmt.Sprintf("tool_calls[%d].tool_name", i), c.ToolName),
-			field(fmt.Sprintf("tool_calls[%d].arguments_json", i), c.ArgumentsJSON)); err != nil {
+			field(fmt.Sprintf("tool_calls[%d].arguments_json", i), c.ArgumentsJSON),
+			field(fmt.Sprintf("tool_calls[%d].tool_call_id", i), c.ID)); err != nil {
 			return err
 		}
 	}

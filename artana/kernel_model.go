@@ -22,7 +22,11 @@ type ModelStep struct {
 	// StepKey names the step for replay; "" for none. Two steps with the
 	// same model, prompt and messages need different keys to both run live.
 	StepKey string
-	Options ModelOptions // sampling options; not part of replay matching
+	// Tools names the registered tools offered in this step, in the order
+	// given; nil offers every registered tool, an empty non-nil slice none.
+	// Tools the tenant lacks the capability for are never offered.
+	Tools   []string
+	Options ModelOptions // sampling and tool-choice options; not part of replay matching
 }
 
 // ModelResult is the outcome of a model step.
@@ -122,6 +126,13 @@ func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *
 	if err != nil {
 		return fail(0, ErrInvalidInput, err.Error(), nil)
 	}
+	if err := checkConversation(messages); err != nil {
+		return fail(0, ErrInvalidInput, "nothing logged", err)
+	}
+	offered, kind, err := k.offeredTools(step.Tools)
+	if err != nil {
+		return fail(0, kind, err.Error(), nil)
+	}
 	x, err := k.lockRun(ctx, op, run)
 	if err != nil {
 		return modelResult{}, err
@@ -130,7 +141,7 @@ func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *
 
 	inv := ModelCall{
 		Run: run, Model: step.Model, Prompt: prompt, Messages: messages,
-		Tools: k.tools.Definitions(), ToolCapabilities: k.tools.Capabilities(),
+		Tools: offered, ToolCapabilities: k.tools.Capabilities(),
 		StepKey: step.StepKey, SpentUSD: x.spentUSD,
 	}
 	for _, m := range k.middleware {
@@ -148,6 +159,10 @@ func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *
 	for i, d := range inv.Tools {
 		allowed[i] = d.Name
 	}
+	if c := step.Options.ToolChoice; c != "" && c != ToolChoiceAuto && c != ToolChoiceNone && c != ToolChoiceRequired &&
+		!slices.Contains(allowed, c) {
+		return fail(0, ErrInvalidInput, fmt.Sprintf("tool choice %q names no tool offered in this step (offered: %s); nothing logged", c, quoteList(allowed)), nil)
+	}
 	stepKey := optString(inv.StepKey)
 
 	m := x.findModel(inv.Model, inv.Prompt, inv.Messages, stepKey)
@@ -162,10 +177,7 @@ func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *
 				return fail(m.doneSeq, ErrReplayMismatch, "the logged output does not fit the output type", err)
 			}
 		}
-		calls := make([]ToolCall, len(c.ToolCalls))
-		for i, tc := range c.ToolCalls {
-			calls[i] = ToolCall{ToolName: tc.ToolName, ArgumentsJSON: tc.ArgumentsJSON}
-		}
+		calls := slices.Clone(c.ToolCalls)
 		return modelResult{
 			seq: m.doneSeq, outputJSON: c.OutputJSON, toolCalls: calls, replayed: true,
 			usage: Usage{PromptTokens: c.PromptTokens, CompletionTokens: c.CompletionTokens, CostUSD: c.CostUSD},
@@ -213,9 +225,9 @@ func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *
 	if err != nil {
 		return fail(reqSeq, nil, "model "+inv.Model+" (no answer logged; the next step calls the model again)", err)
 	}
-	records := make([]ToolCall, len(resp.ToolCalls))
-	for i, tc := range resp.ToolCalls {
-		records[i] = ToolCall{ToolName: tc.ToolName, ArgumentsJSON: tc.ArgumentsJSON}
+	records := slices.Clone(resp.ToolCalls)
+	if records == nil {
+		records = []ToolCall{}
 	}
 	e, err := k.append(ctx, x, run, &ModelCompleted{
 		Model: inv.Model, OutputJSON: outputJSON,
@@ -234,6 +246,26 @@ func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *
 	}
 	return modelResult{seq: e.Seq, outputJSON: outputJSON, usage: resp.Usage,
 		toolCalls: slices.Clone(resp.ToolCalls)}, nil
+}
+
+// offeredTools returns the definitions of the named registered tools, or
+// of all of them when names is nil.
+func (k *Kernel) offeredTools(names []string) ([]ToolDefinition, error, error) {
+	if names == nil {
+		return k.tools.Definitions(), nil, nil
+	}
+	defs := make([]ToolDefinition, 0, len(names))
+	for i, name := range names {
+		rt := k.tools.lookup(name)
+		if rt == nil {
+			return nil, ErrToolNotFound, fmt.Errorf("ModelStep.Tools[%d] names tool %q, which is not registered; register it with RegisterTool; nothing logged", i, name)
+		}
+		if slices.Contains(names[:i], name) {
+			return nil, ErrInvalidInput, fmt.Errorf("ModelStep.Tools[%d] names tool %q twice; nothing logged", i, name)
+		}
+		defs = append(defs, rt.def)
+	}
+	return defs, nil, nil
 }
 
 // normalizeModelInput returns the prompt and messages of a step, as the

@@ -293,7 +293,7 @@ func TestStepModelRequest(t *testing.T) {
 	req := model.last
 	if req.RunID != "r1" || req.Model != "gpt" || req.Prompt != "hello" || req.StepKey != "s1" ||
 		req.OutputName != "Decision" || req.Options.Temperature == nil ||
-		fmt.Sprint(req.Messages) != fmt.Sprint([]ChatMessage{{"user", "hello"}}) {
+		fmt.Sprint(req.Messages) != fmt.Sprint([]ChatMessage{{Role: "user", Content: "hello"}}) {
 		t.Fatalf("request = %+v", req)
 	}
 	wantSchema := `{"type":"object","properties":{"approved":{"type":"boolean"},"reason":{"type":"string"}},"required":["approved","reason"],"additionalProperties":false}`
@@ -331,11 +331,11 @@ func TestStepModelInputs(t *testing.T) {
 		wantPrompt string
 	}{
 		{"messages derive the prompt from the last user message",
-			ModelStep{Model: "m", Messages: []ChatMessage{{"system", "be brief"}, {"user", "q1"}, {"assistant", "a1"}, {"user", "q2"}}}, "q2"},
+			ModelStep{Model: "m", Messages: []ChatMessage{{Role: "system", Content: "be brief"}, {Role: "user", Content: "q1"}, {Role: "assistant", Content: "a1"}, {Role: "user", Content: "q2"}}}, "q2"},
 		{"messages without a user message join into the prompt",
-			ModelStep{Model: "m", Messages: []ChatMessage{{"system", "be brief"}, {"assistant", "a1"}}}, "system: be brief\nassistant: a1"},
+			ModelStep{Model: "m", Messages: []ChatMessage{{Role: "system", Content: "be brief"}, {Role: "assistant", Content: "a1"}}}, "system: be brief\nassistant: a1"},
 		{"prompt and messages both kept",
-			ModelStep{Model: "m", Prompt: "logged", Messages: []ChatMessage{{"user", "sent"}}}, "logged"},
+			ModelStep{Model: "m", Prompt: "logged", Messages: []ChatMessage{{Role: "user", Content: "sent"}}}, "logged"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := StepModel[Decision](tctx, k, run, tc.step)
@@ -362,12 +362,12 @@ func TestModelReplayMatching(t *testing.T) {
 	model := replyWith(`{"approved":true,"reason":"ok"}`)
 	k, store := newTestKernel(t, model)
 	run := mustStart(t, k, liveTenant, "r1")
-	base := ModelStep{Model: "m", Prompt: "p", Messages: []ChatMessage{{"user", "p"}}, StepKey: "k"}
+	base := ModelStep{Model: "m", Prompt: "p", Messages: []ChatMessage{{Role: "user", Content: "p"}}, StepKey: "k"}
 	variants := []ModelStep{
 		base,
 		{Model: "m2", Prompt: "p", Messages: base.Messages, StepKey: "k"},
 		{Model: "m", Prompt: "p2", Messages: base.Messages, StepKey: "k"},
-		{Model: "m", Prompt: "p", Messages: []ChatMessage{{"user", "other"}}, StepKey: "k"},
+		{Model: "m", Prompt: "p", Messages: []ChatMessage{{Role: "user", Content: "other"}}, StepKey: "k"},
 		{Model: "m", Prompt: "p", Messages: base.Messages, StepKey: "k2"},
 		{Model: "m", Prompt: "p", Messages: base.Messages},
 	}

@@ -3,6 +3,7 @@ package artana
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 )
 
@@ -173,7 +174,7 @@ func (k *Kernel) completeTool(ctx context.Context, op string, x *runIndex, run R
 			Msg: "log tool_completed (the request stays pending; the next step marks it unknown_outcome)", Err: err}
 	}
 	if done.Outcome != OutcomeSuccess {
-		return ToolResult{}, toolFailure(op, run.ID, e.Seq, rt.def.Name, done, "")
+		return ToolResult{}, toolFailure(op, run.ID, e.Seq, rt.def.Name, done)
 	}
 	return ToolResult{RunID: run.ID, Seq: e.Seq, Tool: rt.def.Name, ResultJSON: done.ResultJSON,
 		IdempotencyKey: req.IdempotencyKey}, nil
@@ -187,21 +188,27 @@ func replayToolCompletion(op string, run Run, tool string, t *toolEntry) (ToolRe
 			Msg: fmt.Sprintf("tool_completed names tool %q, not the requested %q", c.ToolName, tool)}
 	}
 	if c.Outcome != OutcomeSuccess {
-		return ToolResult{}, toolFailure(op, run.ID, t.doneSeq, tool, c, "previously ")
+		return ToolResult{}, toolFailure(op, run.ID, t.doneSeq, tool, c)
 	}
 	return ToolResult{RunID: run.ID, Seq: t.doneSeq, Tool: tool, ResultJSON: c.ResultJSON,
 		IdempotencyKey: t.req.IdempotencyKey, FromLog: true}, nil
 }
 
-func toolFailure(op, runID string, seq int64, tool string, c *ToolCompleted, previously string) error {
+// toolFailure is the error of a failed tool step, built from its logged
+// completion alone, so that a step that fails live and the same step
+// replayed from the log return equal errors: an *Error matching
+// ErrToolFailed (and ErrUnknownOutcome for unknown_outcome) whose chain
+// holds a *ToolError with the outcome and the logged error message.
+func toolFailure(op, runID string, seq int64, tool string, c *ToolCompleted) error {
+	te := &ToolError{Outcome: c.Outcome}
+	if c.ErrorMessage != nil && *c.ErrorMessage != "" {
+		te.Err = errors.New(*c.ErrorMessage)
+	}
 	e := &Error{Op: op, RunID: runID, Seq: seq, Tool: tool, Outcome: c.Outcome, Kind: ErrToolFailed,
-		Msg: fmt.Sprintf("%sfailed with outcome %s", previously, c.Outcome)}
+		Msg: fmt.Sprintf("outcome %s", c.Outcome), Err: te}
 	if c.Outcome == OutcomeUnknown {
 		e.Kind = ErrUnknownOutcome
-		e.Msg = previously + "ended with unknown outcome; call ReconcileTool to run it again with the same idempotency key"
-	}
-	if c.ErrorMessage != nil && *c.ErrorMessage != "" {
-		e.Msg += " (" + *c.ErrorMessage + ")"
+		e.Msg = "outcome unknown; call ReconcileTool to run it again with the same idempotency key"
 	}
 	return e
 }

@@ -129,7 +129,8 @@ func (PIIScrubber) PrepareModel(_ context.Context, inv ModelCall) (ModelCall, er
 	inv.Prompt = ScrubPII(inv.Prompt)
 	msgs := make([]ChatMessage, len(inv.Messages))
 	for i, m := range inv.Messages {
-		msgs[i] = ChatMessage{Role: m.Role, Content: ScrubPII(m.Content)}
+		m.Content = ScrubPII(m.Content)
+		msgs[i] = m
 	}
 	inv.Messages = msgs
 	return inv, nil

@@ -109,7 +109,7 @@ func TestPIIScrubberLogsAndSendsScrubbedText(t *testing.T) {
 		{Role: "system", Content: "Support desk. Escalate to [REDACTED_EMAIL]."},
 		{Role: "user", Content: wantPrompt},
 	}
-	if m.last.Prompt != wantPrompt || !slices.Equal(m.last.Messages, wantMessages) {
+	if m.last.Prompt != wantPrompt || !equalMessages(m.last.Messages, wantMessages) {
 		t.Fatalf("model received prompt %q messages %q", m.last.Prompt, m.last.Messages)
 	}
 	events, err := store.Events(tctx, "r", 0)
@@ -117,7 +117,7 @@ func TestPIIScrubberLogsAndSendsScrubbedText(t *testing.T) {
 		t.Fatal(err)
 	}
 	req := events[1].Payload.(*ModelRequested)
-	if req.Prompt != wantPrompt || !slices.Equal(req.Messages, wantMessages) {
+	if req.Prompt != wantPrompt || !equalMessages(req.Messages, wantMessages) {
 		t.Fatalf("model_requested logged prompt %q messages %q", req.Prompt, req.Messages)
 	}
 	for _, e := range events {

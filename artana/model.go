@@ -54,7 +54,22 @@ type ModelOptions struct {
 	MaxTokens       *int64   `json:"max_tokens,omitempty"`
 	Seed            *int64   `json:"seed,omitempty"`
 	ReasoningEffort string   `json:"reasoning_effort,omitempty"` // "low", "medium", "high", ...
+	// ToolChoice says whether the model must call a tool: "" leaves it to
+	// the provider, ToolChoiceAuto lets the model choose, ToolChoiceNone
+	// forbids tool calls, ToolChoiceRequired asks for at least one, and
+	// any other value is the name of the one offered tool it must call.
+	ToolChoice string `json:"tool_choice,omitempty"`
+	// ParallelToolCalls, when set, allows (true) or forbids (false) several
+	// tool calls in one answer.
+	ParallelToolCalls *bool `json:"parallel_tool_calls,omitempty"`
 }
+
+// The tool choices of ModelOptions.ToolChoice that name no tool.
+const (
+	ToolChoiceAuto     = "auto"
+	ToolChoiceNone     = "none"
+	ToolChoiceRequired = "required"
+)
 
 // ModelResponse is a Model's answer.
 type ModelResponse struct {
@@ -74,11 +89,12 @@ type Usage struct {
 // ToolCall is a tool call a model asked for: in a ModelResponse, in a
 // ModelResult and, as logged, in ModelCompleted.ToolCalls.
 //
-// ID is the provider's call id. The log has no field for it (the format
-// records tool_name and arguments_json only): it is neither logged nor hashed,
-// and a call read from the log, or replayed, has ID "".
+// ID is the provider's call id. It is logged as tool_call_id (the newest
+// Python artana's name), left out of the payload when empty, so a call
+// without id is logged as the Python original logs it; a replayed call
+// has the id the live one had.
 type ToolCall struct {
-	ID            string `json:"id,omitempty"` // the provider's call id, if any; not logged
+	ID            string `json:"id,omitempty"` // the provider's call id, if any
 	ToolName      string `json:"tool_name"`
 	ArgumentsJSON string `json:"arguments_json"`
 }

@@ -186,22 +186,11 @@ func appendPayload(dst []byte, p Payload, canonical bool) []byte {
 			dst = append(dst, ']')
 		case fMsgs:
 			dst = append(dst, '[')
-			for j, m := range *f.msgs {
+			for j := range *f.msgs {
 				if j > 0 {
 					dst = append(dst, comma...)
 				}
-				if canonical {
-					dst = append(dst, `{"content":`...)
-					dst = appendPyString(dst, m.Content)
-					dst = append(dst, `,"role":`...)
-					dst = appendPyString(dst, m.Role)
-				} else {
-					dst = append(dst, `{"role": `...)
-					dst = appendPyString(dst, m.Role)
-					dst = append(dst, `, "content": `...)
-					dst = appendPyString(dst, m.Content)
-				}
-				dst = append(dst, '}')
+				dst = appendMessage(dst, &(*f.msgs)[j], canonical)
 			}
 			dst = append(dst, ']')
 		case fCalls:
@@ -213,6 +202,10 @@ func appendPayload(dst []byte, p Payload, canonical bool) []byte {
 				if canonical {
 					dst = append(dst, `{"arguments_json":`...)
 					dst = appendPyString(dst, c.ArgumentsJSON)
+					if c.ID != "" {
+						dst = append(dst, `,"tool_call_id":`...)
+						dst = appendPyString(dst, c.ID)
+					}
 					dst = append(dst, `,"tool_name":`...)
 					dst = appendPyString(dst, c.ToolName)
 				} else {
@@ -220,11 +213,83 @@ func appendPayload(dst []byte, p Payload, canonical bool) []byte {
 					dst = appendPyString(dst, c.ToolName)
 					dst = append(dst, `, "arguments_json": `...)
 					dst = appendPyString(dst, c.ArgumentsJSON)
+					if c.ID != "" {
+						dst = append(dst, `, "tool_call_id": `...)
+						dst = appendPyString(dst, c.ID)
+					}
 				}
 				dst = append(dst, '}')
 			}
 			dst = append(dst, ']')
 		}
+	}
+	return append(dst, '}')
+}
+
+// appendMessage writes one message. The fields the Python original's
+// messages lack (tool_call_id, name, tool_calls) are left out when empty,
+// as the newest Python artana leaves them out when null, so a message
+// without them is written exactly as the Python original writes it.
+func appendMessage(dst []byte, m *ChatMessage, canonical bool) []byte {
+	if !canonical {
+		dst = append(dst, `{"role": `...)
+		dst = appendPyString(dst, m.Role)
+		dst = append(dst, `, "content": `...)
+		dst = appendPyString(dst, m.Content)
+		if m.ToolCallID != "" {
+			dst = append(dst, `, "tool_call_id": `...)
+			dst = appendPyString(dst, m.ToolCallID)
+		}
+		if m.Name != "" {
+			dst = append(dst, `, "name": `...)
+			dst = appendPyString(dst, m.Name)
+		}
+		if len(m.ToolCalls) > 0 {
+			dst = append(dst, `, "tool_calls": [`...)
+			for i, c := range m.ToolCalls {
+				if i > 0 {
+					dst = append(dst, ", "...)
+				}
+				dst = append(dst, `{"id": `...)
+				dst = appendPyString(dst, c.ID)
+				dst = append(dst, `, "type": "function", "function": {"name": `...)
+				dst = appendPyString(dst, c.ToolName)
+				dst = append(dst, `, "arguments": `...)
+				dst = appendPyString(dst, c.ArgumentsJSON)
+				dst = append(dst, "}}"...)
+			}
+			dst = append(dst, ']')
+		}
+		return append(dst, '}')
+	}
+	// Sorted: content, name, role, tool_call_id, tool_calls.
+	dst = append(dst, `{"content":`...)
+	dst = appendPyString(dst, m.Content)
+	if m.Name != "" {
+		dst = append(dst, `,"name":`...)
+		dst = appendPyString(dst, m.Name)
+	}
+	dst = append(dst, `,"role":`...)
+	dst = appendPyString(dst, m.Role)
+	if m.ToolCallID != "" {
+		dst = append(dst, `,"tool_call_id":`...)
+		dst = appendPyString(dst, m.ToolCallID)
+	}
+	if len(m.ToolCalls) > 0 {
+		dst = append(dst, `,"tool_calls":[`...)
+		for i, c := range m.ToolCalls {
+			if i > 0 {
+				dst = append(dst, ',')
+			}
+			dst = append(dst, `{"function":{"arguments":`...)
+			dst = appendPyString(dst, c.ArgumentsJSON)
+			dst = append(dst, `,"name":`...)
+			dst = appendPyString(dst, c.ToolName)
+			dst = append(dst, `},"id":`...)
+			dst = appendPyString(dst, c.ID)
+			dst = append(dst, `,"type":"function"}`...)
+		}
+		dst = append(dst, ']')
 	}
 	return append(dst, '}')
 }
@@ -532,7 +597,9 @@ func (d *fieldDecoder) messages(key string) []ChatMessage {
 	out := make([]ChatMessage, 0, len(objs))
 	for i, o := range objs {
 		sub := fieldDecoder{obj: o}
-		m := ChatMessage{Role: sub.string("role"), Content: sub.string("content")}
+		m := ChatMessage{Role: sub.string("role"), Content: sub.string("content"),
+			ToolCallID: derefOr(sub.nullString("tool_call_id"), ""), Name: derefOr(sub.nullString("name"), "")}
+		m.ToolCalls = sub.messageToolCalls("tool_calls")
 		if sub.err != nil {
 			d.fail(key, "element %d: %v", i, sub.err)
 		}
@@ -546,7 +613,42 @@ func (d *fieldDecoder) toolCalls(key string) []ToolCall {
 	out := make([]ToolCall, 0, len(objs))
 	for i, o := range objs {
 		sub := fieldDecoder{obj: o}
-		c := ToolCall{ToolName: sub.string("tool_name"), ArgumentsJSON: sub.string("arguments_json")}
+		c := ToolCall{ToolName: sub.string("tool_name"), ArgumentsJSON: sub.string("arguments_json"),
+			ID: derefOr(sub.nullString("tool_call_id"), "")}
+		if sub.err != nil {
+			d.fail(key, "element %d: %v", i, sub.err)
+		}
+		out = append(out, c)
+	}
+	return out
+}
+
+// messageToolCalls reads the tool_calls of a message: null, missing or a
+// list of {"id","type":"function","function":{"name","arguments"}}.
+func (d *fieldDecoder) messageToolCalls(key string) []ToolCall {
+	if v, ok := d.obj[key]; !ok || isNull(v) {
+		return nil
+	}
+	objs := d.objects(key, false)
+	var out []ToolCall
+	for i, o := range objs {
+		sub := fieldDecoder{obj: o}
+		c := ToolCall{ID: sub.string("id")}
+		if typ := sub.stringDefault("type", "function"); sub.err == nil && typ != "function" {
+			sub.fail("type", "want \"function\", got %q", typ)
+		}
+		if raw, ok := sub.raw("function", true); ok {
+			fn, err := decodeObject(raw)
+			if err != nil {
+				sub.fail("function", "%v", err)
+			} else {
+				f := fieldDecoder{obj: fn}
+				c.ToolName, c.ArgumentsJSON = f.string("name"), f.string("arguments")
+				if f.err != nil {
+					sub.fail("function", "%v", f.err)
+				}
+			}
+		}
 		if sub.err != nil {
 			d.fail(key, "element %d: %v", i, sub.err)
 		}

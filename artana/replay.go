@@ -5,7 +5,6 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
-	"slices"
 	"sync"
 )
 
@@ -211,7 +210,7 @@ func (x *runIndex) addToolCompleted(seq int64, p *ToolCompleted) {
 func (x *runIndex) findModel(model, prompt string, messages []ChatMessage, stepKey *string) *modelEntry {
 	m := x.models[modelKey(model, prompt, messages, stepKey)]
 	if m == nil || m.req.Model != model || m.req.Prompt != prompt ||
-		!slices.Equal(m.req.Messages, messages) || !equalStepKeys(m.req.StepKey, stepKey) {
+		!equalMessages(m.req.Messages, messages) || !equalStepKeys(m.req.StepKey, stepKey) {
 		return nil
 	}
 	return m
@@ -261,6 +260,14 @@ func modelKey(model, prompt string, messages []ChatMessage, stepKey *string) ste
 	for _, m := range messages {
 		h.str(m.Role)
 		h.str(m.Content)
+		h.str(m.ToolCallID)
+		h.str(m.Name)
+		h.buf = binary.AppendUvarint(h.buf, uint64(len(m.ToolCalls)))
+		for _, c := range m.ToolCalls {
+			h.str(c.ID)
+			h.str(c.ToolName)
+			h.str(c.ArgumentsJSON)
+		}
 	}
 	return sha256.Sum256(h.buf)
 }

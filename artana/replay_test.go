@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"runtime"
-	"slices"
 	"strconv"
 	"testing"
 )
@@ -29,7 +28,7 @@ func benchRun(b *testing.B, n int) (*Kernel, *MemStore, Run) {
 	for i := 3; i < n; i += 2 {
 		p := "filler " + strconv.Itoa(i)
 		if _, err := store.Append(tctx, run.ID, run.Tenant.ID, &ModelRequested{Model: "m", Prompt: p,
-			Messages: []ChatMessage{{"user", p}}, AllowedTools: []string{}}); err != nil {
+			Messages: []ChatMessage{{Role: "user", Content: p}}, AllowedTools: []string{}}); err != nil {
 			b.Fatal(err)
 		}
 		if _, err := store.Append(tctx, run.ID, run.Tenant.ID, &ModelCompleted{Model: "m",
@@ -100,7 +99,7 @@ func BenchmarkNaiveReplayModelStep(b *testing.B) {
 	for _, n := range benchLengths {
 		b.Run(fmt.Sprintf("events=%d", n), func(b *testing.B) {
 			_, store, run := benchRun(b, n)
-			msgs := []ChatMessage{{"user", "target"}}
+			msgs := []ChatMessage{{Role: "user", Content: "target"}}
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
@@ -122,7 +121,7 @@ func naiveFindModelCompleted(ctx context.Context, s Store, runID, model, prompt 
 	}
 	for i := len(events) - 1; i >= 0; i-- {
 		p, ok := events[i].Payload.(*ModelRequested)
-		if !ok || p.Model != model || p.Prompt != prompt || !slices.Equal(p.Messages, msgs) || !equalStepKeys(p.StepKey, stepKey) {
+		if !ok || p.Model != model || p.Prompt != prompt || !equalMessages(p.Messages, msgs) || !equalStepKeys(p.StepKey, stepKey) {
 			continue
 		}
 		for _, e := range events[i+1:] {
@@ -151,7 +150,7 @@ func TestIndexAgreesWithRescan(t *testing.T) {
 	appendP(&RunStarted{})
 	prompts := []string{"a", "b", "a", "c", "b", "a"}
 	for i, p := range prompts {
-		appendP(&ModelRequested{Model: "m", Prompt: p, Messages: []ChatMessage{{"user", p}}, AllowedTools: []string{}})
+		appendP(&ModelRequested{Model: "m", Prompt: p, Messages: []ChatMessage{{Role: "user", Content: p}}, AllowedTools: []string{}})
 		if i%3 != 2 { // every third request stays without completion
 			appendP(&ModelCompleted{Model: "m", OutputJSON: fmt.Sprintf(`{"approved":true,"reason":"%d"}`, i)})
 		}
@@ -161,7 +160,7 @@ func TestIndexAgreesWithRescan(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []string{"a", "b", "c", "d"} {
-		msgs := []ChatMessage{{"user", p}}
+		msgs := []ChatMessage{{Role: "user", Content: p}}
 		want, _ := naiveFindModelCompleted(tctx, store, "r", "m", p, msgs, nil)
 		var got *ModelCompleted
 		if m := x.findModel("m", p, msgs, nil); m != nil {
@@ -194,7 +193,7 @@ func BenchmarkMemStoreAppendPair(b *testing.B) {
 				}
 				p := "live " + strconv.Itoa(i)
 				if _, err := store.Append(tctx, run.ID, run.Tenant.ID, &ModelRequested{Model: "m", Prompt: p,
-					Messages: []ChatMessage{{"user", p}}, AllowedTools: []string{}}); err != nil {
+					Messages: []ChatMessage{{Role: "user", Content: p}}, AllowedTools: []string{}}); err != nil {
 					b.Fatal(err)
 				}
 				if _, err := store.Append(tctx, run.ID, run.Tenant.ID, &ModelCompleted{Model: "m",

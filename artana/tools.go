@@ -175,6 +175,12 @@ func (t *Tools) lookup(name string) *registeredTool {
 }
 
 // A ToolError is a tool failure with the outcome it should be logged with.
+//
+// The error of a failed tool step holds one in its chain (errors.As), made
+// from the logged completion: its Outcome, and an Err whose text is the
+// logged error message. It is built the same way when the step fails live
+// and when the failure is replayed from the log, so both read the same; the
+// error value the tool returned is not kept, only its text.
 type ToolError struct {
 	Outcome ToolOutcome // OutcomeTransientError, OutcomePermanentError or OutcomeUnknown
 	Err     error

@@ -118,12 +118,23 @@ func TestToolOutcomes(t *testing.T) {
 			if tc.panics && !strings.Contains(*done.ErrorMessage, "tool panicked: boom") {
 				t.Fatalf("panic message %q", *done.ErrorMessage)
 			}
-			// Failed outcomes replay as failures, without running the tool.
+			// The error holds the tool's outcome and message.
+			var te *ToolError
+			if !errors.As(err, &te) || te.Outcome != tc.outcome || te.Err == nil || te.Err.Error() != *done.ErrorMessage {
+				t.Fatalf("errors.As(*ToolError) = %+v, want outcome %s and message %q", te, tc.outcome, *done.ErrorMessage)
+			}
+			// Failed outcomes replay as failures, without running the tool,
+			// with an equal error.
+			live := err
 			n := len(eventTypes(t, store, run.ID))
 			_, err = k.StepTool(tctx, run, step)
-			e = wantKind(t, err, tc.kinds...)
-			if !strings.Contains(e.Msg, "previously") || calls != 1 || len(eventTypes(t, store, run.ID)) != n {
-				t.Fatalf("replayed failure %v, calls %d", err, calls)
+			wantKind(t, err, tc.kinds...)
+			if err.Error() != live.Error() || calls != 1 || len(eventTypes(t, store, run.ID)) != n {
+				t.Fatalf("replayed failure %v (live: %v), calls %d", err, live, calls)
+			}
+			var rte *ToolError
+			if !errors.As(err, &rte) || rte.Outcome != te.Outcome || rte.Err.Error() != te.Err.Error() {
+				t.Fatalf("replayed *ToolError %+v, live %+v", rte, te)
 			}
 			// Only an unknown outcome can be reconciled.
 			_, err = k.ReconcileTool(tctx, run, step)

@@ -133,7 +133,7 @@ func TestOptionsAndSchemaAreMatched(t *testing.T) {
 func TestCustomMatcher(t *testing.T) {
 	path := recordFile(t, echoModel(), "a")
 	byLastMessage := func(got, recorded artana.ModelRequest) bool {
-		return got.Messages[len(got.Messages)-1] == recorded.Messages[len(recorded.Messages)-1]
+		return got.Messages[len(got.Messages)-1].Content == recorded.Messages[len(recorded.Messages)-1].Content
 	}
 	rec, err := recorder.Open(path, nil, recorder.WithMatcher(byLastMessage))
 	require.NoError(t, err)
