@@ -26,21 +26,9 @@ func (m *Model) buildParams(req artana.ModelRequest) (oai.ChatCompletionNewParam
 	if len(msgs) == 0 {
 		msgs = []artana.ChatMessage{{Role: "user", Content: req.Prompt}}
 	}
-	for i, msg := range msgs {
-		switch msg.Role {
-		case "system":
-			p.Messages = append(p.Messages, oai.SystemMessage(msg.Content))
-		case "developer":
-			p.Messages = append(p.Messages, oai.DeveloperMessage(msg.Content))
-		case "user":
-			p.Messages = append(p.Messages, oai.UserMessage(msg.Content))
-		case "assistant":
-			p.Messages = append(p.Messages, oai.AssistantMessage(msg.Content))
-		case "tool":
-			return p, requestError(fmt.Sprintf("message %d has role \"tool\", which Chat Completions accepts only with the id of the tool call it answers, and artana.ChatMessage carries none; send tool results as a user message", i))
-		default:
-			return p, requestError(fmt.Sprintf("message %d has role %q; use system, developer, user or assistant", i, msg.Role))
-		}
+	var err error
+	if p.Messages, err = messages(msgs); err != nil {
+		return p, err
 	}
 
 	if len(req.OutputSchema) > 0 {
@@ -80,6 +68,12 @@ func (m *Model) buildParams(req artana.ModelRequest) (oai.ChatCompletionNewParam
 	}
 	if o.ReasoningEffort != "" {
 		p.ReasoningEffort = shared.ReasoningEffort(o.ReasoningEffort)
+	}
+	if o.ToolChoice != "" {
+		p.ToolChoice = toolChoice(o.ToolChoice)
+	}
+	if o.ParallelToolCalls != nil {
+		p.ParallelToolCalls = oai.Bool(*o.ParallelToolCalls)
 	}
 	return p, nil
 }
