@@ -7,23 +7,24 @@
 //     the kernel runs it (PIIScrubber, Quota, CapabilityGuard).
 //  2. A kernel-issued run id (StartRun with no id).
 //  3. A model call through artana.Chat with structured output (Decision).
-//  4. Deterministic replay of that call: same output, no model call, no
-//     event appended.
+//  4. The same call answered from the log: same output, no model call,
+//     no event appended.
 //  5. A tool (submit_transfer, requiring the capability finance:write) that
 //     fails once with an unknown outcome, which the log records.
-//  6. The step halting on replay before reconciliation, without running
-//     the tool again or logging a new request.
+//  6. The step, run again, halting before reconciliation: the log holds no
+//     outcome to answer it with, so it neither runs the tool again nor
+//     logs a new request.
 //  7. ReconcileTool running the tool again with the same idempotency key
 //     and logging its success.
-//  8. The reconciled result replaying from the log.
+//  8. The reconciled step answered from the log.
 //
 // The log is kept by the cassette store (package cassettes), one file per
 // run, in a temporary directory removed at the end; pass -dir to keep it
 // and inspect it with artana-replay (artana-replay show DIR).
 //
-// Run it offline, from the repository root; the model's answer is replayed
-// from the committed cassette testdata/cassettes/TestGolden.cassette and
-// nothing touches the network:
+// Run it offline, from the repository root; the model's answer comes from
+// the committed cassette testdata/cassettes/TestGolden.cassette (a replay)
+// and nothing touches the network:
 //
 //	go run ./examples/golden
 //
@@ -261,7 +262,7 @@ func (g *golden) runAndReplayModel(ctx context.Context) error {
 		return err
 	}
 
-	const f3 = "Feature 3 - Live Model Call"
+	const f3 = "Feature 3 - Model Call"
 	step := artana.ModelStep{Model: modelName, Prompt: prompt, StepKey: modelStepKey}
 	first, err := artana.Chat[Decision](ctx, g.k, tenant, run.ID, step)
 	if err != nil {
@@ -273,16 +274,16 @@ func (g *golden) runAndReplayModel(ctx context.Context) error {
 	}
 	g.feature(f3,
 		"answered_by", g.answeredBy,
-		"replayed", first.FromLog,
+		"from_log", first.FromLog,
 		"output", first.OutputJSON,
 		"usage", usage(first.Usage),
 		"event_types", eventTypes(afterFirst))
 	if err := invariant(f3, !first.FromLog && g.model.calls == 1,
-		"replayed=%v after %d model calls, want a fresh call", first.FromLog, g.model.calls); err != nil {
+		"from_log=%v after %d model calls, want a fresh call", first.FromLog, g.model.calls); err != nil {
 		return err
 	}
 
-	const f4 = "Feature 4 - Deterministic Model Replay"
+	const f4 = "Feature 4 - Model Step Answered From the Log"
 	second, err := artana.Chat[Decision](ctx, g.k, tenant, run.ID, step)
 	if err != nil {
 		return err
@@ -292,17 +293,17 @@ func (g *golden) runAndReplayModel(ctx context.Context) error {
 		return err
 	}
 	g.feature(f4,
-		"replayed", second.FromLog,
+		"from_log", second.FromLog,
 		"output_matches_live", second.Output == first.Output,
 		"event_count_unchanged", len(afterSecond) == len(afterFirst),
 		"model_calls", g.model.calls,
 		"usage", usage(second.Usage),
 		"event_types", eventTypes(afterSecond))
 	return errors.Join(
-		invariant(f4, second.FromLog, "the second call was not replayed from the log"),
-		invariant(f4, second.Output == first.Output, "replayed output %+v differs from %+v", second.Output, first.Output),
-		invariant(f4, len(afterSecond) == len(afterFirst), "replay appended events (%d before, %d after)", len(afterFirst), len(afterSecond)),
-		invariant(f4, g.model.calls == 1, "replay called the model (%d calls)", g.model.calls),
+		invariant(f4, second.FromLog, "the second call was not answered from the log"),
+		invariant(f4, second.Output == first.Output, "the output from the log %+v differs from %+v", second.Output, first.Output),
+		invariant(f4, len(afterSecond) == len(afterFirst), "answering from the log appended events (%d before, %d after)", len(afterFirst), len(afterSecond)),
+		invariant(f4, g.model.calls == 1, "answering from the log called the model (%d calls)", g.model.calls),
 	)
 }
 
@@ -342,7 +343,7 @@ func (g *golden) unknownOutcomeAndReconcile(ctx context.Context) error {
 		return err
 	}
 
-	const f6 = "Feature 6 - Replay Halt Before Reconciliation"
+	const f6 = "Feature 6 - Halt Before Reconciliation"
 	_, haltErr := g.k.StepTool(ctx, g.run, step)
 	beforeReconcile, err := g.events(ctx)
 	if err != nil {
@@ -355,7 +356,7 @@ func (g *golden) unknownOutcomeAndReconcile(ctx context.Context) error {
 		"event_count", len(beforeReconcile),
 		"tool_requested_unchanged", requestedAfterHalt == requested)
 	if err := errors.Join(
-		invariant(f6, errors.Is(haltErr, artana.ErrUnknownOutcome), "the replayed step returned %v, want ErrUnknownOutcome", haltErr),
+		invariant(f6, errors.Is(haltErr, artana.ErrUnknownOutcome), "the step run again returned %v, want ErrUnknownOutcome", haltErr),
 		invariant(f6, requestedAfterHalt == requested, "the halt logged a new tool_requested (%d, then %d)", requested, requestedAfterHalt),
 		invariant(f6, len(beforeReconcile) == len(afterUnknown), "the halt appended events (%d, then %d)", len(afterUnknown), len(beforeReconcile)),
 		invariant(f6, g.toolAttempts == 1, "the halt ran the tool again (%d attempts)", g.toolAttempts),
@@ -395,8 +396,8 @@ func (g *golden) unknownOutcomeAndReconcile(ctx context.Context) error {
 		return err
 	}
 
-	const f8 = "Feature 8 - Post-Reconcile Tool Replay"
-	replayed, err := g.k.StepTool(ctx, g.run, step)
+	const f8 = "Feature 8 - Reconciled Tool Step Answered From the Log"
+	again, err := g.k.StepTool(ctx, g.run, step)
 	if err != nil {
 		return fmt.Errorf("%s: %w", f8, err)
 	}
@@ -406,17 +407,17 @@ func (g *golden) unknownOutcomeAndReconcile(ctx context.Context) error {
 	}
 	chainErr := artana.VerifyChain(afterReplay)
 	g.feature(f8,
-		"result_matches_reconcile", replayed.ResultJSON == reconciled.ResultJSON,
+		"result_matches_reconcile", again.ResultJSON == reconciled.ResultJSON,
 		"tool_attempts", g.toolAttempts,
-		"replayed", replayed.FromLog,
-		"seq", replayed.Seq,
+		"from_log", again.FromLog,
+		"seq", again.Seq,
 		"event_count_unchanged", len(afterReplay) == len(afterReconcile),
 		"hash_chain_verified", chainErr == nil)
 	return errors.Join(
-		invariant(f8, replayed.FromLog, "the step ran the tool instead of replaying"),
-		invariant(f8, replayed.ResultJSON == reconciled.ResultJSON, "replayed result %s differs from %s", replayed.ResultJSON, reconciled.ResultJSON),
+		invariant(f8, again.FromLog, "the step ran the tool instead of answering from the log"),
+		invariant(f8, again.ResultJSON == reconciled.ResultJSON, "the result from the log %s differs from %s", again.ResultJSON, reconciled.ResultJSON),
 		invariant(f8, g.toolAttempts == 2, "the tool ran %d times, want 2", g.toolAttempts),
-		invariant(f8, len(afterReplay) == len(afterReconcile), "replay appended events (%d, then %d)", len(afterReconcile), len(afterReplay)),
+		invariant(f8, len(afterReplay) == len(afterReconcile), "answering from the log appended events (%d, then %d)", len(afterReconcile), len(afterReplay)),
 		invariant(f8, chainErr == nil, "the log's hash chain does not verify: %v", chainErr),
 	)
 }
