@@ -3,12 +3,14 @@ package artanatest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
@@ -16,7 +18,9 @@ import (
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/cassettes"
+	"github.com/artana-go/go-artana/internal/fielddiff"
 	"github.com/artana-go/go-artana/internal/gotestcmd"
+	"github.com/artana-go/go-artana/recorder"
 	"github.com/sebdah/goldie/v2"
 )
 
@@ -130,10 +134,19 @@ func normalize(text []byte, events []artana.Event) []byte {
 
 // AssertGoldenEvents compares the events of the run runID of store, in
 // the EventsText form, with the golden file testdata/<TestName>.golden
-// (see GoldenName), through github.com/sebdah/goldie/v2. Run the test with
-// -update (or GOLDIE_UPDATE=1) to write the file; a mismatch shows the line
-// diff and the command that rewrites the file. Use NormalizeVolatile for a
-// store whose clock or ids are not deterministic.
+// (see GoldenName), through github.com/sebdah/goldie/v2. Use
+// NormalizeVolatile for a store whose clock or ids are not deterministic.
+//
+// The file is written instead when the test records (the record switch of
+// package recorder: -artana.record=REGEXP or ARTANA_RECORD matching the
+// test's name, see recorder.Recording), so that one switch re-records a
+// test's cassettes and rewrites its golden log; or when -update (or
+// GOLDIE_UPDATE=1) is given, which rewrites the golden log alone, offline.
+//
+// A mismatch reports the first event that differs as a field diff
+// (-golden +got, as artana-replay diff prints it; hashes and prev, which
+// chain, are left out), then the command that rewrites the file. A missing
+// file reports the command that records the test, which writes it.
 //
 // goldie defines the -update, -template and -clean flags in every binary
 // that links it, so a test package using artanatest must not define flags
@@ -162,10 +175,15 @@ func AssertGoldenEvents(t testing.TB, store artana.Store, runID string, opts ...
 	if name == "" {
 		name = t.Name()
 	}
+	recording, err := recorder.Recording(t.Name())
+	if err != nil {
+		t.Fatalf("artanatest: AssertGoldenEvents: %v", err)
+		return
+	}
 	g := goldie.New(t)
 	path := g.GoldenFileName(t, name)
-	rewrite := "go test " + gotestcmd.PackageDir() + " -run " + gotestcmd.Quote(gotestcmd.RunPattern(t.Name())) + " -update"
-	if updateFlag() {
+	testCmd := "go test " + gotestcmd.PackageDir() + " -run " + gotestcmd.Quote(gotestcmd.RunPattern(t.Name()))
+	if recording || updateFlag() {
 		if err := g.Update(t, name, got); err != nil {
 			t.Fatalf("artanatest: AssertGoldenEvents: write %s: %v", path, err)
 			return
@@ -175,7 +193,8 @@ func AssertGoldenEvents(t testing.TB, store artana.Store, runID string, opts ...
 	}
 	want, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("artanatest: AssertGoldenEvents: golden file %s does not exist; create it with:\n\t%s", path, rewrite)
+		t.Errorf("artanatest: AssertGoldenEvents: golden file %s does not exist; record the test, which writes it (and the test's cassettes), with:\n\t%s",
+			path, testCmd+" -"+recorder.FlagName+"="+gotestcmd.Quote("^"+regexp.QuoteMeta(t.Name())+"$"))
 		return
 	}
 	if err != nil {
@@ -183,9 +202,93 @@ func AssertGoldenEvents(t testing.TB, store artana.Store, runID string, opts ...
 		return
 	}
 	if !bytes.Equal(got, want) {
-		t.Errorf("artanatest: AssertGoldenEvents: the events of run %q differ from %s:\n%s\nif the change is intended, rewrite the golden file with:\n\t%s",
-			runID, path, goldie.Diff(goldie.ClassicDiff, string(got), string(want)), rewrite)
+		t.Errorf("artanatest: AssertGoldenEvents: the events of run %q differ from %s; %s\nif the change is intended, rewrite the golden file with:\n\t%s",
+			runID, path, firstDifference(want, got), testCmd+" -update")
 	}
+}
+
+// firstDifference describes where the golden text want and got first
+// differ: the line, the event's seq and type, and its differing fields
+// (-golden +got). Hashes and prev are left out of the field diff: they
+// chain, so every event after a change differs in them.
+func firstDifference(want, got []byte) string {
+	wl := strings.Split(strings.TrimSuffix(string(want), "\n"), "\n")
+	gl := strings.Split(strings.TrimSuffix(string(got), "\n"), "\n")
+	i := 0
+	for i < len(wl) && i < len(gl) && wl[i] == gl[i] {
+		i++
+	}
+	switch {
+	case i == len(wl) && i == len(gl):
+		return "the texts differ only in line endings"
+	case i >= len(gl):
+		return fmt.Sprintf("the golden file has %d more line(s), from line %d: %s", len(wl)-i, i+1, describeLine(wl[i]))
+	case i >= len(wl):
+		return fmt.Sprintf("the run has %d more line(s) than the golden file, from line %d: %s", len(gl)-i, i+1, describeLine(gl[i]))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "first difference at line %d, %s (-golden +got):\n", i+1, describeLine(gl[i]))
+	var w, g map[string]any
+	if json.Unmarshal([]byte(wl[i]), &w) != nil || json.Unmarshal([]byte(gl[i]), &g) != nil {
+		fmt.Fprintf(&b, "\t-%s\n\t+%s", wl[i], gl[i])
+		return b.String()
+	}
+	delete(w, "hash")
+	delete(w, "prev")
+	delete(g, "hash")
+	delete(g, "prev")
+	_, diffs := jsonFields.Compare(w, g)
+	if len(diffs) == 0 {
+		b.WriteString("\tonly hash or prev differ: an event before it changed in a way the text does not show\n")
+	}
+	for _, d := range diffs {
+		fmt.Fprintf(&b, "\t%s:\n\t\t-%s\n\t\t+%s\n", d.Path, d.X, d.Y)
+	}
+	if rest := min(len(wl), len(gl)) - i - 1; rest > 0 {
+		fmt.Fprintf(&b, "(the %d line(s) after it may differ only because hashes chain)", rest)
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
+// describeLine names the record of a golden line: "seq 3 (model_completed)",
+// "the header" or "the end record".
+func describeLine(line string) string {
+	var rec struct {
+		Format string `json:"format"`
+		Type   string `json:"type"`
+		Body   struct {
+			Seq json.RawMessage `json:"seq"`
+		} `json:"body"`
+	}
+	if json.Unmarshal([]byte(line), &rec) != nil {
+		return "a line that is not JSON"
+	}
+	switch {
+	case rec.Format != "":
+		return "the header"
+	case rec.Type == "end":
+		return "the end record"
+	case rec.Body.Seq != nil:
+		return "seq " + string(rec.Body.Seq) + " (" + rec.Type + ")"
+	}
+	return "a " + rec.Type + " record"
+}
+
+// jsonFields prints the differing leaves of two decoded JSON records:
+// body.payload.prompt, body.payload.messages[0].content; values as JSON.
+var jsonFields = fielddiff.Format{
+	Root: "record",
+	Key:  func(k reflect.Value) string { return k.String() },
+	Value: func(v reflect.Value) string {
+		if !v.IsValid() {
+			return "(absent)"
+		}
+		b, err := json.Marshal(v.Interface())
+		if err != nil {
+			return fmt.Sprint(v.Interface())
+		}
+		return string(b)
+	},
 }
 
 // updateFlag reports whether goldie's -update flag (or GOLDIE_UPDATE) is

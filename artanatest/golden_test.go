@@ -103,7 +103,8 @@ func TestAssertGoldenEventsFails(t *testing.T) {
 
 	fails(t, func(tb testing.TB) {
 		artanatest.AssertGoldenEvents(tb, k.Store(), "ticket-1")
-	}, "golden file "+golden+" does not exist; create it with:", "go test . -run '^TestAssertGoldenEventsFails$' -update")
+	}, "golden file "+golden+" does not exist; record the test, which writes it (and the test's cassettes), with:",
+		"\n\tgo test . -run '^TestAssertGoldenEventsFails$' -artana.record='^TestAssertGoldenEventsFails$'")
 
 	if err := os.MkdirAll("testdata", 0o755); err != nil {
 		t.Fatal(err)
@@ -115,8 +116,28 @@ func TestAssertGoldenEventsFails(t *testing.T) {
 	}
 	fails(t, func(tb testing.TB) {
 		artanatest.AssertGoldenEvents(tb, k.Store(), "ticket-1")
-	}, `the events of run "ticket-1" differ from `+golden, `-{"type":"model_completed"`, `+{"type":"model_completed"`,
-		"if the change is intended, rewrite the golden file with:", "-update")
+	}, `the events of run "ticket-1" differ from `+golden+`; first difference at line 4, seq 3 (model_completed) (-golden +got):
+	body.payload.output_json:
+		-"{\"label\":\"spam\"}"
+		+"{\"label\":\"refund\"}"
+(the 3 line(s) after it may differ only because hashes chain)
+if the change is intended, rewrite the golden file with:
+	go test . -run '^TestAssertGoldenEventsFails$' -update`)
+
+	// An event the golden file lacks, and one it has more.
+	lines := strings.SplitAfter(good, "\n")
+	if err := os.WriteFile(golden, []byte(strings.Join(lines[:3], "")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fails(t, func(tb testing.TB) {
+		artanatest.AssertGoldenEvents(tb, k.Store(), "ticket-1")
+	}, "the run has 4 more line(s) than the golden file, from line 4: seq 3 (model_completed)")
+	if err := os.WriteFile(golden, []byte(good+lines[3]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fails(t, func(tb testing.TB) {
+		artanatest.AssertGoldenEvents(tb, k.Store(), "ticket-1")
+	}, "the golden file has 1 more line(s), from line 8: seq 3 (model_completed)")
 
 	fails(t, func(tb testing.TB) {
 		artanatest.AssertGoldenEvents(tb, k.Store(), "nope")

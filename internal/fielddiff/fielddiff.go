@@ -25,6 +25,9 @@ type Format struct {
 	Field func(goName string) string // a struct field's name; nil: its Go name
 	Index func(cmp.SliceIndex) int   // a slice element's index; nil: its Key, 0 when one side lacks it
 	Value func(reflect.Value) string // a value; it is invalid where one side lacks the leaf
+	// Key, if set, names a map key as a field (joined by a dot); nil
+	// prints it in brackets.
+	Key func(key reflect.Value) string
 }
 
 // Compare reports whether x and y are equal under opts and, if not, the
@@ -76,7 +79,14 @@ func (f Format) Path(p cmp.Path) string {
 			}
 			fmt.Fprintf(&b, "[%d]", k)
 		case cmp.MapIndex:
-			fmt.Fprintf(&b, "[%v]", s.Key())
+			if f.Key != nil {
+				if b.Len() > 0 {
+					b.WriteByte('.')
+				}
+				b.WriteString(f.Key(s.Key()))
+			} else {
+				fmt.Fprintf(&b, "[%v]", s.Key())
+			}
 		}
 	}
 	if b.Len() == 0 {
