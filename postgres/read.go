@@ -1,0 +1,203 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/artana-go/go-artana/artana"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// Events returns the run's events with seq > afterSeq; see artana.Store.
+// The events are not verified; use Verify for that.
+func (s *Store) Events(ctx context.Context, runID string, afterSeq int64) ([]artana.Event, error) {
+	events := []artana.Event{}
+	err := s.Scan(ctx, runID, afterSeq, func(e artana.Event) error {
+		events = append(events, e)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return events, nil
+}
+
+// Scan calls fn with each of the run's events with seq > afterSeq, in seq
+// order, as they arrive from the server, without holding the run in
+// memory. It stops at the first error fn returns and returns that error.
+// The events come from one snapshot of the table.
+func (s *Store) Scan(ctx context.Context, runID string, afterSeq int64, fn func(artana.Event) error) error {
+	return s.scan(ctx, runID, `SELECT `+s.columns+` FROM kernel_events WHERE run_id = $1 AND seq > $2 ORDER BY seq`,
+		fn, runID, afterSeq)
+}
+
+// ScanAll calls fn with every event of the ledger, ordered by run id
+// (bytewise) and then seq, streaming. It stops at the first error fn
+// returns and returns that error.
+func (s *Store) ScanAll(ctx context.Context, fn func(artana.Event) error) error {
+	return s.scan(ctx, "", `SELECT `+s.columns+` FROM kernel_events ORDER BY run_id COLLATE "C", seq`, fn)
+}
+
+func (s *Store) scan(ctx context.Context, runID, query string, fn func(artana.Event) error, args ...any) error {
+	fail := func(err error) error {
+		return &Error{Op: "read", Ledger: s.ledger, RunID: runID, Err: connErr(err)}
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	if s.closed.Load() {
+		return artana.ErrClosed
+	}
+	var rows pgx.Rows
+	var err error
+	for try := 0; try < 3; try++ {
+		rows, err = s.pool.Query(ctx, query, args...)
+		if err == nil || !pgconn.SafeToRetry(err) || ctx.Err() != nil {
+			break
+		}
+	}
+	if err != nil {
+		return s.readErr(fail(err))
+	}
+	defer rows.Close()
+	for rows.Next() {
+		e, err := s.decodeRow(rows)
+		if err != nil {
+			return err
+		}
+		if err := fn(e); err != nil {
+			return err
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return s.readErr(fail(err))
+	}
+	return nil
+}
+
+// readErr reports ErrClosed for a read that failed because Close ran.
+func (s *Store) readErr(err error) error {
+	if s.closed.Load() {
+		return artana.ErrClosed
+	}
+	return err
+}
+
+// decodeRow reads one kernel_events row: the timestamp from its
+// TIMESTAMPTZ (or timestamp_text, when set), the payload through
+// artana.DecodePayload.
+func (s *Store) decodeRow(rows pgx.Rows) (artana.Event, error) {
+	var (
+		e            artana.Event
+		typ, pl      string
+		prev, tsText *string
+		ts           time.Time
+	)
+	if err := rows.Scan(&e.RunID, &e.Seq, &e.ID, &e.TenantID, &typ, &prev, &e.Hash, &ts, &pl, &tsText); err != nil {
+		return e, &Error{Op: "read", Ledger: s.ledger, RunID: e.RunID,
+			Err: fmt.Errorf("bad row after seq %d: %w", e.Seq, err)}
+	}
+	e.Type = artana.EventType(typ)
+	fail := func(err error) (artana.Event, error) {
+		return e, &Error{Op: "read", Ledger: s.ledger, RunID: e.RunID, Seq: e.Seq,
+			Err: fmt.Errorf("%w; the row is damaged or was not written by artana", err)}
+	}
+	if prev != nil {
+		if *prev == "" {
+			return fail(errors.New("prev_event_hash is an empty string, want NULL or a hash"))
+		}
+		e.PrevHash = *prev
+	}
+	e.Timestamp = ts.UTC()
+	if tsText != nil {
+		t, err := artana.ParseTimestamp(*tsText)
+		if err != nil {
+			return fail(fmt.Errorf("column timestamp_text: %w", err))
+		}
+		if !t.Equal(e.Timestamp) {
+			return fail(fmt.Errorf("column timestamp_text %q is not the instant of column timestamp (%s)",
+				*tsText, artana.FormatTimestamp(e.Timestamp)))
+		}
+		e.Timestamp = t
+	}
+	var err error
+	if e.Payload, err = artana.DecodePayload(e.Type, []byte(pl)); err != nil {
+		return fail(fmt.Errorf("column payload_json: %w", err))
+	}
+	return e, nil
+}
+
+// Verify checks the run's hash chain, streaming it from the ledger. It
+// returns nil for a valid (or empty) run; otherwise an error wrapping the
+// *artana.ChainError of the first bad event, or the error of a row that
+// cannot be read.
+func (s *Store) Verify(ctx context.Context, runID string) error {
+	var v artana.ChainVerifier
+	return s.Scan(ctx, runID, 0, func(e artana.Event) error {
+		if err := v.Next(&e); err != nil {
+			return fmt.Errorf("verify %s: %w", s.ledger, err)
+		}
+		return nil
+	})
+}
+
+// Runs lists every run of the ledger ordered by run id (bytewise), with
+// its event count, tenant, the timestamps of its first and last events and
+// its last hash; see artana.Store.
+func (s *Store) Runs(ctx context.Context) ([]artana.RunInfo, error) {
+	fail := func(err error) ([]artana.RunInfo, error) {
+		return nil, s.readErr(&Error{Op: "list runs of", Ledger: s.ledger, Err: connErr(err)})
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(err)
+	}
+	if s.closed.Load() {
+		return nil, artana.ErrClosed
+	}
+	tsf, tsl := "NULL::text", "NULL::text"
+	if s.tsText {
+		tsf, tsl = "f.timestamp_text", "l.timestamp_text"
+	}
+	rows, err := s.pool.Query(ctx, `
+		SELECT r.run_id, r.n, f.tenant_id, f."timestamp", `+tsf+`, l."timestamp", `+tsl+`, l.event_hash
+		FROM (SELECT run_id, count(*) AS n, min(seq) AS lo, max(seq) AS hi FROM kernel_events GROUP BY run_id) AS r
+		JOIN kernel_events AS f ON f.run_id = r.run_id AND f.seq = r.lo
+		JOIN kernel_events AS l ON l.run_id = r.run_id AND l.seq = r.hi
+		ORDER BY r.run_id COLLATE "C"`)
+	if err != nil {
+		return fail(err)
+	}
+	defer rows.Close()
+	runs := []artana.RunInfo{}
+	for rows.Next() {
+		var (
+			r                 artana.RunInfo
+			first, last       time.Time
+			firstTxt, lastTxt *string
+		)
+		if err := rows.Scan(&r.RunID, &r.Events, &r.TenantID, &first, &firstTxt, &last, &lastTxt, &r.LastHash); err != nil {
+			return fail(err)
+		}
+		r.First, r.Last = first.UTC(), last.UTC()
+		for _, x := range []struct {
+			dst *time.Time
+			txt *string
+		}{{&r.First, firstTxt}, {&r.Last, lastTxt}} {
+			if x.txt != nil {
+				t, err := artana.ParseTimestamp(*x.txt)
+				if err != nil {
+					return nil, &Error{Op: "list runs of", Ledger: s.ledger, RunID: r.RunID, Err: fmt.Errorf("column timestamp_text: %w", err)}
+				}
+				*x.dst = t
+			}
+		}
+		runs = append(runs, r)
+	}
+	if err := rows.Err(); err != nil {
+		return fail(err)
+	}
+	return runs, nil
+}

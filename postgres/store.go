@@ -1,0 +1,539 @@
+package postgres
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/artana-go/go-artana/artana"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// An Option configures Open.
+type Option func(*config)
+
+type config struct {
+	store    []artana.StoreOption
+	readOnly bool
+	maxConns int32
+}
+
+// WithStoreOptions applies the options every artana store shares, such as
+// artana.WithClock and artana.WithIDs.
+func WithStoreOptions(opts ...artana.StoreOption) Option {
+	return func(c *config) { c.store = append(c.store, opts...) }
+}
+
+// ReadOnly opens an existing ledger for reading only: Open creates no
+// table and fails if there is no kernel_events table, the connections are
+// read-only sessions, and Append, CreateRun, Import and the lease methods
+// fail with ErrReadOnly.
+func ReadOnly() Option {
+	return func(c *config) { c.readOnly = true }
+}
+
+// WithMaxConns sets the size of the connection pool (pgxpool's default,
+// the larger of 4 and the number of CPUs, otherwise; the URL's
+// pool_max_conns parameter also sets it).
+func WithMaxConns(n int32) Option {
+	return func(c *config) { c.maxConns = n }
+}
+
+// Store is an artana.Store that keeps the event log in a PostgreSQL
+// table, kernel_events, shared by any number of processes on any number of
+// hosts. It is safe for concurrent use.
+type Store struct {
+	ledger   string // the URL, redacted
+	opts     artana.StoreOptions
+	readOnly bool
+	pool     *pgxpool.Pool
+	closed   atomic.Bool
+
+	// What Open found of the table.
+	pkIndex  string // the primary key's index, the name a seq clash reports
+	tsText   bool   // the table has the timestamp_text column
+	insertSQ string // the insert statement of an append
+	columns  string // the columns a read selects
+
+	mu   sync.Mutex
+	last map[string]lastEvent // the last event this Store saw appended, per run
+}
+
+// lastEvent is what an append needs of a run's last event.
+type lastEvent struct {
+	seq    int64
+	hash   string
+	tenant string
+}
+
+var (
+	_ artana.Store      = (*Store)(nil)
+	_ artana.RunCreator = (*Store)(nil)
+)
+
+// maxCached bounds the per-run cache of last events; beyond it the cache
+// starts afresh.
+const maxCached = 1 << 14
+
+// Open connects to the PostgreSQL database at url (postgres://user:password@host:port/db?...,
+// with any parameter pgx accepts, such as sslmode, search_path or
+// pool_max_conns) and checks, or creates, the kernel_events and
+// kernel_run_leases tables in the connection's schema. A kernel_events
+// table whose shape differs from the ledger's is refused with
+// ErrIncompatible and left untouched. Errors and String never show the
+// password.
+func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	ledger := Redact(url)
+	fail := func(err error) (*Store, error) { return nil, &Error{Op: "open", Ledger: ledger, Err: err} }
+	if !IsURL(url) {
+		return fail(errors.New("not a postgres:// or postgresql:// URL"))
+	}
+	pc, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return fail(fmt.Errorf("parse the URL: %w", err))
+	}
+	if cfg.maxConns > 0 {
+		pc.MaxConns = cfg.maxConns
+	}
+	if cfg.readOnly {
+		pc.ConnConfig.RuntimeParams["default_transaction_read_only"] = "on"
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pc)
+	if err != nil {
+		return fail(connErr(err))
+	}
+	s := &Store{ledger: ledger, opts: artana.NewStoreOptions(cfg.store...), readOnly: cfg.readOnly, pool: pool,
+		last: make(map[string]lastEvent)}
+	if err := s.init(ctx); err != nil {
+		pool.Close()
+		return fail(err)
+	}
+	return s, nil
+}
+
+// String returns the store's URL without the password.
+func (s *Store) String() string { return s.ledger }
+
+// connErr marks errors that are not the server's answer (it could not be
+// reached, or the connection broke) with ErrConnection.
+func connErr(err error) error {
+	if err == nil {
+		return nil
+	}
+	var pe *pgconn.PgError
+	var ce *pgconn.ConnectError
+	switch {
+	case errors.As(err, &ce):
+		return fmt.Errorf("%w: %w", ErrConnection, err)
+	case errors.As(err, &pe):
+		// Errors the server sends when it shuts down or restarts.
+		switch pe.Code {
+		case "57P01", "57P02", "57P03", "08000", "08003", "08006":
+			return fmt.Errorf("%w: %w", ErrConnection, err)
+		}
+		return err
+	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
+		return err
+	}
+	return fmt.Errorf("%w: %w", ErrConnection, err)
+}
+
+// Append appends p to the run; see artana.Store. Appends to one run are
+// serialised by the table's primary key and a transaction-scoped advisory
+// lock on the run, so that any number of processes on any number of hosts
+// append to a run without a gap or a duplicate seq. A Store remembers the
+// last event it appended to each run, so that its next append to the run
+// is a single statement; if another writer appended in between, the
+// statement fails on the primary key and the append is retried in a
+// transaction that reads the run's last event under the lock.
+func (s *Store) Append(ctx context.Context, runID, tenantID string, p artana.Payload) (artana.Event, error) {
+	return s.append(ctx, "append", runID, tenantID, p)
+}
+
+// CreateRun appends p as the first event of a new run, atomically across
+// hosts; see artana.RunCreator. If the run has events, nothing is appended
+// and the error matches artana.ErrRunExists.
+func (s *Store) CreateRun(ctx context.Context, runID, tenantID string, p artana.Payload) (artana.Event, error) {
+	return s.append(ctx, "create run", runID, tenantID, p)
+}
+
+func (s *Store) append(ctx context.Context, op, runID, tenantID string, p artana.Payload) (artana.Event, error) {
+	fail := func(seq int64, err error) (artana.Event, error) {
+		return artana.Event{}, &Error{Op: op, Ledger: s.ledger, RunID: runID, Seq: seq, Err: err}
+	}
+	if err := ctx.Err(); err != nil {
+		return fail(0, err)
+	}
+	if err := artana.CheckAppend(nil, runID, tenantID, p); err != nil {
+		return artana.Event{}, err
+	}
+	if s.closed.Load() {
+		return artana.Event{}, artana.ErrClosed
+	}
+	if s.readOnly {
+		return fail(0, ErrReadOnly)
+	}
+	create := op == "create run"
+	// The fast path: one statement, after the last event this Store knows.
+	var known *artana.Event
+	if create {
+		known = nil
+	} else if l, ok := s.cached(runID); ok {
+		known = &artana.Event{RunID: runID, Seq: l.seq, Hash: l.hash, TenantID: l.tenant}
+	}
+	if create || known != nil {
+		e, err := s.opts.NextEvent(known, runID, tenantID, p)
+		if err != nil {
+			return artana.Event{}, err
+		}
+		err = s.insertOne(ctx, &e)
+		switch {
+		case err == nil:
+			s.remember(&e)
+			return e, nil
+		case errors.Is(err, errSeqTaken) && create:
+			n, _ := s.count(ctx, runID)
+			return fail(0, fmt.Errorf("the run already has events (%d now): %w", n, artana.ErrRunExists))
+		case errors.Is(err, errSeqTaken):
+			// Another writer appended: fall through to the locked path.
+		default:
+			s.forget(runID)
+			return fail(e.Seq, err)
+		}
+	}
+	e, err := s.appendLocked(ctx, runID, tenantID, p)
+	if err != nil {
+		s.forget(runID)
+		var se *Error
+		if errors.As(err, &se) || errors.Is(err, artana.ErrTenantMismatch) || errors.Is(err, artana.ErrInvalidPayload) {
+			return artana.Event{}, err
+		}
+		return fail(e.Seq, err)
+	}
+	s.remember(&e)
+	return e, nil
+}
+
+// errSeqTaken is an insert that failed because the seq is taken: another
+// writer appended to the run first.
+var errSeqTaken = errors.New("seq already taken by another writer")
+
+// insertOne inserts e in one statement that takes the run's advisory lock.
+// A connection failure before the statement was sent is retried; one after
+// it leaves the outcome unknown, so the event is looked up by id once
+// connected again: found, the append succeeded.
+func (s *Store) insertOne(ctx context.Context, e *artana.Event) error {
+	args := s.insertArgs(e)
+	var err error
+	for try := 0; try < 3; try++ {
+		_, err = s.pool.Exec(ctx, s.insertSQ, args...)
+		if err == nil || !pgconn.SafeToRetry(err) || ctx.Err() != nil {
+			break
+		}
+	}
+	return s.insertErr(ctx, e, err)
+}
+
+// insertErr classifies the error of an insert of e. A server's refusal
+// means nothing was written. A connection that failed after the statement
+// was sent leaves the outcome unknown: the event is then looked up by id
+// on a new connection, and if it is there the append succeeded.
+func (s *Store) insertErr(ctx context.Context, e *artana.Event, err error) error {
+	if err == nil {
+		return nil
+	}
+	var pe *pgconn.PgError
+	if errors.As(err, &pe) {
+		switch {
+		case pe.Code == "23505" && pe.ConstraintName == s.pkIndex:
+			return errSeqTaken
+		case pe.Code == "23505":
+			return fmt.Errorf("event id %s is already in the ledger: %w", e.ID, err)
+		case pe.Code == "25006":
+			return fmt.Errorf("%w: the server refused the write (read-only transaction): %w", ErrReadOnly, err)
+		}
+		if !errors.Is(connErr(err), ErrConnection) {
+			return err
+		}
+	}
+	if pgconn.SafeToRetry(err) {
+		return fmt.Errorf("%w; nothing was appended", connErr(err))
+	}
+	ok, lerr := s.landed(ctx, e)
+	switch {
+	case lerr == nil && ok:
+		return nil
+	case lerr == nil:
+		return fmt.Errorf("%w; nothing was appended (event id %s is not in the run)", connErr(err), e.ID)
+	}
+	return fmt.Errorf("%w; event id %s may or may not be in the run: read the run to find out (looking it up failed: %v)",
+		connErr(err), e.ID, lerr)
+}
+
+// landed reports whether e is in the ledger, looking it up by id on a new
+// connection, for an insert whose outcome the connection's failure hid.
+func (s *Store) landed(ctx context.Context, e *artana.Event) (bool, error) {
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	var hash string
+	err := s.pool.QueryRow(lctx, `SELECT event_hash FROM kernel_events WHERE run_id = $1 AND seq = $2 AND event_id = $3`,
+		e.RunID, e.Seq, e.ID).Scan(&hash)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return hash == e.Hash, nil
+}
+
+// appendLocked appends p in a transaction that holds the run's advisory
+// lock while it reads the run's last event and inserts the next one.
+func (s *Store) appendLocked(ctx context.Context, runID, tenantID string, p artana.Payload) (artana.Event, error) {
+	var e artana.Event
+	for try := 0; ; try++ {
+		e = artana.Event{}
+		err := s.inTx(ctx, func(tx pgx.Tx) error {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, lockClass, runID); err != nil {
+				return err
+			}
+			last, err := lastOf(ctx, tx, runID)
+			if err != nil {
+				return err
+			}
+			if e, err = s.opts.NextEvent(last, runID, tenantID, p); err != nil {
+				return err
+			}
+			_, err = tx.Exec(ctx, s.insertSQ, s.insertArgs(&e)...)
+			return err
+		})
+		if err == nil {
+			return e, nil
+		}
+		if errors.Is(err, artana.ErrTenantMismatch) || errors.Is(err, artana.ErrInvalidPayload) {
+			return e, err
+		}
+		if pgconn.SafeToRetry(err) && try < 2 && ctx.Err() == nil {
+			continue
+		}
+		if e.ID == "" {
+			return e, connErr(err)
+		}
+		err = s.insertErr(ctx, &e, err)
+		if errors.Is(err, errSeqTaken) && try < 5 {
+			// A writer that does not take the lock (an older store, or a
+			// hand-written insert) appended first: read again.
+			continue
+		}
+		return e, err
+	}
+}
+
+// lockClass is the first key of the advisory locks of kernel_events runs;
+// the second is hashtext(run_id).
+const lockClass = 0x61727461 // "arta"
+
+// inTx runs fn in a transaction, committing if fn succeeds.
+func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	tx, err := s.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback(context.WithoutCancel(ctx))
+		return err
+	}
+	if err := ctx.Err(); err != nil {
+		_ = tx.Rollback(context.WithoutCancel(ctx))
+		return err
+	}
+	return tx.Commit(context.WithoutCancel(ctx))
+}
+
+// lastOf reads the run's last event (seq, hash, tenant), or nil.
+func lastOf(ctx context.Context, q interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, runID string) (*artana.Event, error) {
+	last := artana.Event{RunID: runID}
+	err := q.QueryRow(ctx, `SELECT seq, event_hash, tenant_id FROM kernel_events WHERE run_id = $1 ORDER BY seq DESC LIMIT 1`,
+		runID).Scan(&last.Seq, &last.Hash, &last.TenantID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read the run's last event: %w", err)
+	}
+	return &last, nil
+}
+
+func (s *Store) count(ctx context.Context, runID string) (int64, error) {
+	var n int64
+	err := s.pool.QueryRow(ctx, `SELECT count(*) FROM kernel_events WHERE run_id = $1`, runID).Scan(&n)
+	return n, err
+}
+
+func (s *Store) cached(runID string) (lastEvent, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	l, ok := s.last[runID]
+	return l, ok
+}
+
+func (s *Store) remember(e *artana.Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if l, ok := s.last[e.RunID]; ok && l.seq >= e.Seq {
+		return
+	}
+	if len(s.last) >= maxCached {
+		s.last = make(map[string]lastEvent)
+	}
+	s.last[e.RunID] = lastEvent{seq: e.Seq, hash: e.Hash, tenant: e.TenantID}
+}
+
+func (s *Store) forget(runID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.last, runID)
+}
+
+// insertArgs returns the values of the insert statement for e.
+func (s *Store) insertArgs(e *artana.Event) []any {
+	var prev any
+	if e.PrevHash != "" {
+		prev = e.PrevHash
+	}
+	args := []any{e.RunID, e.Seq, e.ID, e.TenantID, string(e.Type), prev, e.Hash,
+		e.Timestamp, string(artana.SeedPayloadJSON(e.Payload))}
+	if s.tsText {
+		args = append(args, timestampText(e.Timestamp))
+	}
+	return args
+}
+
+// timestampText returns the timestamp's text for the timestamp_text
+// column: NULL (nil) for a UTC timestamp, which TIMESTAMPTZ keeps exactly,
+// and the isoformat text for one with another offset or none, which a
+// TIMESTAMPTZ would lose and the hash needs.
+func timestampText(t time.Time) any {
+	if t.Location() == time.UTC {
+		return nil
+	}
+	return artana.FormatTimestamp(t)
+}
+
+// Import inserts events that were sealed elsewhere, for example exported
+// from another ledger, keeping their ids, timestamps and hashes, with
+// COPY in one transaction that holds the advisory locks of their runs. The
+// events of each run must continue that run's chain in this ledger: the
+// first one follows the run's last stored event (or is seq 1) and every
+// event verifies (artana.ChainVerifier). Events of several runs may be
+// mixed; the events of one run must be in seq order. Import is
+// all-or-nothing: on any error nothing is inserted.
+func (s *Store) Import(ctx context.Context, events []artana.Event) error {
+	fail := func(runID string, seq int64, err error) error {
+		return &Error{Op: "import", Ledger: s.ledger, RunID: runID, Seq: seq, Err: err}
+	}
+	if err := ctx.Err(); err != nil {
+		return fail("", 0, err)
+	}
+	if s.closed.Load() {
+		return artana.ErrClosed
+	}
+	if s.readOnly {
+		return fail("", 0, ErrReadOnly)
+	}
+	if len(events) == 0 {
+		return nil
+	}
+	var runs []string
+	seen := make(map[string]bool)
+	for i := range events {
+		e := &events[i]
+		if e.RunID == "" {
+			return fail("", e.Seq, fmt.Errorf("event %d of %d: empty run id; nothing was imported", i+1, len(events)))
+		}
+		if !s.tsText && e.Timestamp.Location() != time.UTC {
+			return fail(e.RunID, e.Seq, fmt.Errorf("event %d of %d: timestamp %s is not UTC, and this kernel_events table has no timestamp_text column to keep its offset (the hash needs it); nothing was imported",
+				i+1, len(events), artana.FormatTimestamp(e.Timestamp)))
+		}
+		if !seen[e.RunID] {
+			seen[e.RunID] = true
+			runs = append(runs, e.RunID)
+		}
+	}
+	sort.Strings(runs) // lock in one order, so that two imports never deadlock
+	var failed error
+	err := s.inTx(ctx, func(tx pgx.Tx) error {
+		verifiers := make(map[string]*artana.ChainVerifier, len(runs))
+		for _, run := range runs {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, lockClass, run); err != nil {
+				return err
+			}
+			last, err := lastOf(ctx, tx, run)
+			if err != nil {
+				return err
+			}
+			v := new(artana.ChainVerifier)
+			if last != nil {
+				v.Resume(last)
+			}
+			verifiers[run] = v
+		}
+		for i := range events {
+			e := &events[i]
+			if err := verifiers[e.RunID].Next(e); err != nil {
+				failed = fail(e.RunID, e.Seq, fmt.Errorf("event %d of %d does not continue the run's chain in this ledger: %w; nothing was imported",
+					i+1, len(events), err))
+				return failed
+			}
+		}
+		cols := []string{"run_id", "seq", "event_id", "tenant_id", "event_type", "prev_event_hash", "event_hash", "timestamp", "payload_json"}
+		if s.tsText {
+			cols = append(cols, "timestamp_text")
+		}
+		i := 0
+		_, err := tx.CopyFrom(ctx, pgx.Identifier{"kernel_events"}, cols, pgx.CopyFromFunc(func() ([]any, error) {
+			if i == len(events) {
+				return nil, nil
+			}
+			i++
+			return s.insertArgs(&events[i-1]), nil
+		}))
+		return err
+	})
+	if err != nil {
+		if failed != nil {
+			return failed
+		}
+		var pe *pgconn.PgError
+		if errors.As(err, &pe) && pe.Code == "23505" {
+			return fail("", 0, fmt.Errorf("an event is already in the ledger (%s); nothing was imported: %w", pe.Detail, err))
+		}
+		return fail("", 0, fmt.Errorf("%w; nothing was imported", connErr(err)))
+	}
+	for _, run := range runs {
+		s.forget(run)
+	}
+	return nil
+}
+
+// Close closes the connection pool, waiting for operations under way.
+// Later calls fail with artana.ErrClosed; closing again returns nil.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	s.pool.Close()
+	return nil
+}

@@ -1,0 +1,446 @@
+package postgres_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artanatest"
+	"github.com/artana-go/go-artana/cassettes"
+	"github.com/artana-go/go-artana/postgres"
+	"github.com/artana-go/go-artana/sqlite"
+)
+
+func TestStoreConformance(t *testing.T) {
+	artanatest.TestStore(t, func(t *testing.T, opts ...artana.StoreOption) artana.Store {
+		return open(t, newURL(t), postgres.WithStoreOptions(opts...))
+	})
+}
+
+// TestSkipMessage checks the message of a test run without a server.
+func TestSkipMessage(t *testing.T) {
+	if dbURL != "" {
+		t.Skip("a server is configured")
+	}
+	ft := &fakeTB{TB: t}
+	func() {
+		defer func() { recover() }()
+		newURL(ft)
+	}()
+	if !strings.Contains(ft.skipped, envURL) || strings.Contains(ft.skipped, "/tmp") {
+		t.Errorf("skip message %q does not name %s (or names a machine path)", ft.skipped, envURL)
+	}
+}
+
+type fakeTB struct {
+	testing.TB
+	skipped string
+}
+
+func (f *fakeTB) Helper() {}
+func (f *fakeTB) Skipf(format string, args ...any) {
+	f.skipped = fmt.Sprintf(format, args...)
+	panic("skip")
+}
+
+// sampleEvents appends one event of each kind to run in s, with a fixed
+// clock and ids, and returns them.
+func appendSamples(t *testing.T, s artana.Store, run string) []artana.Event {
+	t.Helper()
+	ctx := context.Background()
+	var out []artana.Event
+	for _, p := range []artana.Payload{
+		&artana.RunStarted{},
+		&artana.ModelRequested{Model: "m", Prompt: "Café 漢字 😀 \"q\"\n", Messages: []artana.ChatMessage{{Role: "user", Content: "hï"}},
+			AllowedTools: []string{"lookup"}, StepKey: artana.Ptr("s1")},
+		&artana.ModelCompleted{Model: "m", OutputJSON: `{"a":"é"}`, PromptTokens: 3, CompletionTokens: 2, CostUSD: 1e-05,
+			ToolCalls: []artana.ToolCallRecord{{ToolName: "lookup", ArgumentsJSON: `{"q":1}`}}},
+		&artana.ToolRequested{ToolName: "lookup", ArgumentsJSON: `{"q":1}`, IdempotencyKey: "k"},
+		&artana.ToolCompleted{ToolName: "lookup", ResultJSON: `{"r":2}`, Outcome: "success", ReceivedIdempotencyKey: artana.Ptr("k")},
+		&artana.PauseRequested{Reason: "review"},
+		&artana.WorkflowStepRequested{StepIndex: 0, StepName: "w"},
+		&artana.WorkflowStepCompleted{StepIndex: 0, StepName: "w", ResultJSON: "{}"},
+	} {
+		e, err := s.Append(ctx, run, "tenant-東京", p)
+		if err != nil {
+			t.Fatalf("Append %s: %v", p.Kind(), err)
+		}
+		out = append(out, e)
+	}
+	return out
+}
+
+// TestHashesMatchOtherStores appends the same events, with the same clock
+// and ids, to the PostgreSQL, SQLite, cassette and memory stores: every
+// hash is the same, and reading back gives the same events.
+func TestHashesMatchOtherStores(t *testing.T) {
+	pg := open(t, newURL(t), postgres.WithStoreOptions(artanatest.Deterministic()...))
+	lite, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "l.db"), sqlite.WithStoreOptions(artanatest.Deterministic()...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lite.Close()
+	cas, err := cassettes.OpenStore(t.TempDir(), artanatest.Deterministic()...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cas.Close()
+	mem := artana.NewMemStore(artanatest.Deterministic()...)
+	want := appendSamples(t, mem, "run-ü")
+	for name, s := range map[string]artana.Store{"postgres": pg, "sqlite": lite, "cassettes": cas} {
+		got := appendSamples(t, s, "run-ü")
+		read, err := s.Events(context.Background(), "run-ü", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range want {
+			if got[i].Hash != want[i].Hash || read[i].Hash != want[i].Hash {
+				t.Errorf("%s: seq %d hash %s (read back %s), memory store %s", name, i+1, got[i].Hash, read[i].Hash, want[i].Hash)
+			}
+			if read[i].ComputeHash() != want[i].Hash {
+				t.Errorf("%s: seq %d read back hashes to %s, want %s", name, i+1, read[i].ComputeHash(), want[i].Hash)
+			}
+		}
+	}
+}
+
+// TestImportKeepsOffsets imports events whose timestamps are not UTC (one
+// with an offset, one without), as ledgers of the Python original may
+// hold: they read back with the same text, so the same hash.
+func TestImportKeepsOffsets(t *testing.T) {
+	s := open(t, newURL(t))
+	var events []artana.Event
+	var prev string
+	for i, ts := range []string{"2026-01-02T03:04:05.123456+02:00", "2026-01-02T03:04:06", "2026-01-02T01:04:07+00:00"} {
+		tm, err := artana.ParseTimestamp(ts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e := artana.Event{ID: artana.NewID(), RunID: "offsets", TenantID: "t", Seq: int64(i + 1), Type: artana.EventRunStarted,
+			PrevHash: prev, Timestamp: tm, Payload: &artana.RunStarted{}}
+		e.Hash = e.ComputeHash()
+		prev = e.Hash
+		events = append(events, e)
+	}
+	if err := s.Import(context.Background(), events); err != nil {
+		t.Fatal(err)
+	}
+	got := assertGapless(t, s, "offsets")
+	for i := range got {
+		if a, b := artana.FormatTimestamp(got[i].Timestamp), artana.FormatTimestamp(events[i].Timestamp); a != b || got[i].Hash != events[i].Hash {
+			t.Errorf("seq %d: timestamp %s hash %s, imported %s %s", i+1, a, got[i].Hash, b, events[i].Hash)
+		}
+	}
+	runs, err := s.Runs(context.Background())
+	if err != nil || len(runs) != 1 || artana.FormatTimestamp(runs[0].First) != "2026-01-02T03:04:05.123456+02:00" {
+		t.Errorf("Runs = %+v, %v", runs, err)
+	}
+}
+
+func TestImport(t *testing.T) {
+	ctx := context.Background()
+	src := artana.NewMemStore()
+	a := appendSamples(t, src, "a")
+	b := appendSamples(t, src, "b")
+	s := open(t, newURL(t))
+	// All or nothing: a broken event at the end of b imports nothing.
+	bad := append([]artana.Event{}, b...)
+	bad[len(bad)-1].Hash = strings.Repeat("0", 64)
+	err := s.Import(ctx, append(append([]artana.Event{}, a...), bad...))
+	if !errors.Is(err, artana.ErrChainBroken) || !strings.Contains(err.Error(), `run "b" seq 8`) {
+		t.Errorf("Import of a broken chain: %v", err)
+	}
+	if runs, _ := s.Runs(ctx); len(runs) != 0 {
+		t.Fatalf("a failed import left %d runs", len(runs))
+	}
+	// Interleaved runs import, keeping everything.
+	var mixed []artana.Event
+	for i := range a {
+		mixed = append(mixed, a[i], b[i])
+	}
+	if err := s.Import(ctx, mixed); err != nil {
+		t.Fatal(err)
+	}
+	for run, want := range map[string][]artana.Event{"a": a, "b": b} {
+		got := assertGapless(t, s, run)
+		for i := range want {
+			if got[i].ID != want[i].ID || got[i].Hash != want[i].Hash || !got[i].Timestamp.Equal(want[i].Timestamp) {
+				t.Errorf("run %s seq %d: got %s %s, want %s %s", run, i+1, got[i].ID, got[i].Hash, want[i].ID, want[i].Hash)
+			}
+		}
+	}
+	// Importing a run again does not continue its chain.
+	if err := s.Import(ctx, a[:1]); !errors.Is(err, artana.ErrChainBroken) {
+		t.Errorf("Import of a run already there: %v", err)
+	}
+	// Appends continue an imported run.
+	e, err := s.Append(ctx, "a", "tenant-東京", &artana.RunStarted{})
+	if err != nil || e.Seq != int64(len(a)+1) || e.PrevHash != a[len(a)-1].Hash {
+		t.Errorf("Append after Import = %+v, %v", e, err)
+	}
+	// An event id already in the ledger fails the whole import.
+	dup := artana.Event{ID: a[0].ID, RunID: "c", TenantID: "t", Seq: 1, Type: artana.EventRunStarted,
+		Timestamp: time.Now().UTC().Truncate(time.Microsecond), Payload: &artana.RunStarted{}}
+	dup.Hash = dup.ComputeHash()
+	if err := s.Import(ctx, []artana.Event{dup}); err == nil || !strings.Contains(err.Error(), "nothing was imported") {
+		t.Errorf("Import of a duplicate event id: %v", err)
+	}
+	assertLen(t, s, "c", 0)
+}
+
+func assertLen(t *testing.T, s artana.Store, run string, want int) {
+	t.Helper()
+	events, err := s.Events(context.Background(), run, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events) != want {
+		t.Errorf("run %q has %d events, want %d", run, len(events), want)
+	}
+}
+
+// TestExportRoundTrip copies runs from PostgreSQL to cassettes and to
+// SQLite and back into new schemas: every hash is equal.
+func TestExportRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	pg := open(t, newURL(t))
+	want := map[string][]artana.Event{"a": appendSamples(t, pg, "a"), "b/ü": appendSamples(t, pg, "b/ü")}
+	var all []artana.Event
+	if err := pg.ScanAll(ctx, func(e artana.Event) error { all = append(all, e); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	lite, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "x.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lite.Close()
+	cas, err := cassettes.OpenStore(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cas.Close()
+	for name, via := range map[string]interface {
+		artana.Store
+		Import(context.Context, []artana.Event) error
+	}{"sqlite": lite, "cassettes": cas} {
+		if err := via.Import(ctx, all); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var back []artana.Event
+		for run := range want {
+			evs, err := via.Events(ctx, run, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			back = append(back, evs...)
+		}
+		pg2 := open(t, newURL(t))
+		if err := pg2.Import(ctx, back); err != nil {
+			t.Fatalf("%s back to PostgreSQL: %v", name, err)
+		}
+		for run, evs := range want {
+			got := assertGapless(t, pg2, run)
+			for i := range evs {
+				if got[i].Hash != evs[i].Hash || got[i].ID != evs[i].ID {
+					t.Errorf("%s: run %q seq %d hash %s, want %s", name, run, i+1, got[i].Hash, evs[i].Hash)
+				}
+			}
+		}
+	}
+}
+
+// TestIncompatibleTable refuses tables of another shape, saying what
+// differs, and leaves them as they were.
+func TestIncompatibleTable(t *testing.T) {
+	const good = `run_id TEXT NOT NULL, seq BIGINT NOT NULL, event_id TEXT NOT NULL UNIQUE, tenant_id TEXT NOT NULL,
+		event_type TEXT NOT NULL, prev_event_hash TEXT, event_hash TEXT NOT NULL, "timestamp" TIMESTAMPTZ NOT NULL,
+		payload_json TEXT NOT NULL`
+	for _, tc := range []struct {
+		name, table, want string
+	}{
+		{"missing column", `run_id TEXT NOT NULL, seq BIGINT NOT NULL, PRIMARY KEY (run_id, seq)`, "column event_id is missing"},
+		{"text timestamp", strings.Replace(good, `"timestamp" TIMESTAMPTZ`, `"timestamp" TEXT`, 1) + `, PRIMARY KEY (run_id, seq)`,
+			"column timestamp text NOT NULL, want timestamp timestamp with time zone NOT NULL"},
+		{"jsonb payload", strings.Replace(good, "payload_json TEXT", "payload_json JSONB", 1) + `, PRIMARY KEY (run_id, seq)`,
+			"column payload_json jsonb NOT NULL, want payload_json text NOT NULL"},
+		{"no primary key", good, "the primary key is not (run_id, seq)"},
+		{"event_id not unique", strings.Replace(good, "event_id TEXT NOT NULL UNIQUE", "event_id TEXT NOT NULL", 1) + `, PRIMARY KEY (run_id, seq)`,
+			"event_id is not UNIQUE"},
+		{"required extra column", good + `, shard INT NOT NULL, PRIMARY KEY (run_id, seq)`, "extra column shard integer NOT NULL has no default"},
+		{"prev not null", strings.Replace(good, "prev_event_hash TEXT", "prev_event_hash TEXT NOT NULL", 1) + `, PRIMARY KEY (run_id, seq)`,
+			"column prev_event_hash text NOT NULL, want prev_event_hash text"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u := newURL(t)
+			execSQL(t, u, `CREATE TABLE kernel_events (`+tc.table+`)`, `CREATE TABLE other (x int)`)
+			before := queryInt(t, u, `SELECT count(*) FROM pg_attribute WHERE attrelid = 'kernel_events'::regclass AND attnum > 0`)
+			_, err := postgres.Open(context.Background(), u)
+			if !errors.Is(err, postgres.ErrIncompatible) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Open: %v\nwant ErrIncompatible saying %q", err, tc.want)
+			}
+			after := queryInt(t, u, `SELECT count(*) FROM pg_attribute WHERE attrelid = 'kernel_events'::regclass AND attnum > 0`)
+			leases := queryInt(t, u, `SELECT count(*) FROM pg_class WHERE relname = 'kernel_run_leases' AND relnamespace = current_schema()::regnamespace`)
+			if before != after || leases != 0 {
+				t.Errorf("the refused schema changed: %d columns before, %d after, %d leases tables", before, after, leases)
+			}
+		})
+	}
+	// The Python original's shape (no timestamp_text, integer seq, an extra
+	// nullable column) is accepted and written to.
+	u := newURL(t)
+	execSQL(t, u, `CREATE TABLE kernel_events (`+strings.Replace(good, "seq BIGINT", "seq INTEGER", 1)+`, note TEXT, PRIMARY KEY (run_id, seq))`)
+	s := open(t, u)
+	appendSamples(t, s, "r")
+	assertGapless(t, s, "r")
+	ts, _ := artana.ParseTimestamp("2026-01-02T03:04:05+02:00")
+	e := artana.Event{ID: artana.NewID(), RunID: "z", TenantID: "t", Seq: 1, Type: artana.EventRunStarted, Timestamp: ts, Payload: &artana.RunStarted{}}
+	e.Hash = e.ComputeHash()
+	if err := s.Import(context.Background(), []artana.Event{e}); err == nil || !strings.Contains(err.Error(), "no timestamp_text column") {
+		t.Errorf("Import of a non-UTC timestamp into a table without timestamp_text: %v", err)
+	}
+}
+
+func TestReadOnly(t *testing.T) {
+	ctx := context.Background()
+	u := newURL(t)
+	_, err := postgres.Open(ctx, u, postgres.ReadOnly())
+	if !errors.Is(err, postgres.ErrNoLedger) {
+		t.Fatalf("read-only Open of an empty schema: %v, want ErrNoLedger", err)
+	}
+	if n := queryInt(t, u, `SELECT count(*) FROM pg_class WHERE relnamespace = current_schema()::regnamespace`); n != 0 {
+		t.Errorf("a read-only Open created %d relations", n)
+	}
+	w := open(t, u)
+	appendSamples(t, w, "r")
+	r := open(t, u, postgres.ReadOnly())
+	assertGapless(t, r, "r")
+	if _, err := r.Append(ctx, "r", "tenant-東京", &artana.RunStarted{}); !errors.Is(err, postgres.ErrReadOnly) {
+		t.Errorf("Append on a read-only store: %v", err)
+	}
+	if _, err := r.AcquireLease(ctx, "r", "me", time.Second); !errors.Is(err, postgres.ErrReadOnly) {
+		t.Errorf("AcquireLease on a read-only store: %v", err)
+	}
+	if err := r.Import(ctx, nil); err == nil {
+		t.Errorf("Import on a read-only store succeeded")
+	}
+}
+
+// TestPasswordNeverShown opens with a wrong password and with a bad URL:
+// no error, and no String, shows the password.
+func TestPasswordNeverShown(t *testing.T) {
+	u := newURL(t)
+	wrong := withParam(u, "connect_timeout", "5")
+	p := mustParse(wrong)
+	p.User = url.UserPassword(p.User.Username(), "hunter2-wrong")
+	_, err := postgres.Open(context.Background(), p.String())
+	if err == nil || strings.Contains(err.Error(), "hunter2") || !errors.Is(err, postgres.ErrConnection) {
+		t.Errorf("Open with a wrong password: %v", err)
+	}
+	if !strings.Contains(err.Error(), "xxxxx") {
+		t.Errorf("the error does not name the server: %v", err)
+	}
+	s := open(t, u)
+	if pw, ok := mustParse(u).User.Password(); ok && strings.Contains(s.String(), pw) {
+		t.Errorf("String() = %s shows the password", s.String())
+	}
+	for _, bad := range []string{"postgres://u:hunter2@host:notaport/db", "postgres://u:hunter2@/db?password=hunter2&sslmode=bogus"} {
+		if _, err := postgres.Open(context.Background(), bad); err == nil || strings.Contains(err.Error(), "hunter2") {
+			t.Errorf("Open(%q): %v", "…", err)
+		}
+	}
+	if got := postgres.Redact("postgres://u:hunter2@h/db?password=hunter2"); strings.Contains(got, "hunter2") {
+		t.Errorf("Redact = %s", got)
+	}
+}
+
+// TestLeases acquires, renews, releases and takes over run leases.
+func TestLeases(t *testing.T) {
+	ctx := context.Background()
+	u := newURL(t)
+	a, b := open(t, u), open(t, u)
+	la, err := a.AcquireLease(ctx, "run", "worker-a", time.Minute)
+	if err != nil || la.Token != 1 || la.Owner != "worker-a" {
+		t.Fatalf("AcquireLease = %+v, %v", la, err)
+	}
+	if _, err := b.AcquireLease(ctx, "run", "worker-b", time.Minute); !errors.Is(err, postgres.ErrLeaseHeld) || !strings.Contains(err.Error(), `"worker-a" holds it until`) {
+		t.Errorf("AcquireLease of a held run: %v", err)
+	}
+	again, err := a.AcquireLease(ctx, "run", "worker-a", time.Minute)
+	if err != nil || again.Token != la.Token || again.Expires.Before(la.Expires) {
+		t.Errorf("re-acquire by the holder = %+v, %v", again, err)
+	}
+	r, err := a.RenewLease(ctx, la, 2*time.Minute)
+	if err != nil || !r.Expires.After(la.Expires) {
+		t.Errorf("RenewLease = %+v, %v", r, err)
+	}
+	if err := a.ReleaseLease(ctx, r); err != nil {
+		t.Fatal(err)
+	}
+	lb, err := b.AcquireLease(ctx, "run", "worker-b", 100*time.Millisecond)
+	if err != nil || lb.Token != 2 {
+		t.Fatalf("AcquireLease after release = %+v, %v", lb, err)
+	}
+	if err := a.ReleaseLease(ctx, r); !errors.Is(err, postgres.ErrLeaseLost) {
+		t.Errorf("release of a lease given up: %v", err)
+	}
+	time.Sleep(150 * time.Millisecond) // let b's lease expire
+	lc, err := a.AcquireLease(ctx, "run", "worker-a", time.Minute)
+	if err != nil || lc.Token != 3 {
+		t.Fatalf("takeover of an expired lease = %+v, %v", lc, err)
+	}
+	if _, err := b.RenewLease(ctx, lb, time.Minute); !errors.Is(err, postgres.ErrLeaseLost) {
+		t.Errorf("renewal of a lease taken over: %v", err)
+	}
+	if err := b.ReleaseLease(ctx, lb); !errors.Is(err, postgres.ErrLeaseLost) {
+		t.Errorf("release of a lease taken over: %v", err)
+	}
+	if _, err := a.RenewLease(ctx, lc, time.Minute); err != nil {
+		t.Errorf("the new holder's renewal: %v", err)
+	}
+	for _, bad := range []struct {
+		run, owner string
+		ttl        time.Duration
+	}{{"", "o", time.Second}, {"r", "", time.Second}, {"r", "o", 0}} {
+		if _, err := a.AcquireLease(ctx, bad.run, bad.owner, bad.ttl); err == nil {
+			t.Errorf("AcquireLease(%q, %q, %v) succeeded", bad.run, bad.owner, bad.ttl)
+		}
+	}
+	// Many workers racing for one run: exactly one wins.
+	won := make(chan string, 8)
+	for i := range 8 {
+		go func() {
+			owner := string(rune('A' + i))
+			if _, err := a.AcquireLease(ctx, "raced", owner, time.Minute); err == nil {
+				won <- owner
+			} else if !errors.Is(err, postgres.ErrLeaseHeld) {
+				t.Errorf("racer %s: %v", owner, err)
+				won <- ""
+			} else {
+				won <- ""
+			}
+		}()
+	}
+	n := 0
+	for range 8 {
+		if <-won != "" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d of 8 racers acquired the lease, want 1", n)
+	}
+}
+
+func mustParse(u string) *url.URL {
+	p, err := url.Parse(u)
+	if err != nil {
+		panic(err)
+	}
+	return p
+}
