@@ -31,17 +31,23 @@ func (s *Store) Events(ctx context.Context, runID string, afterSeq int64) ([]art
 // The events come from one snapshot of the table.
 func (s *Store) Scan(ctx context.Context, runID string, afterSeq int64, fn func(artana.Event) error) error {
 	return s.scan(ctx, runID, `SELECT `+s.columns+` FROM kernel_events WHERE run_id = $1 AND seq > $2 ORDER BY seq`,
-		fn, runID, afterSeq)
+		ignoreText(fn), runID, afterSeq)
+}
+
+func ignoreText(fn func(artana.Event) error) func(artana.Event, []byte) error {
+	return func(e artana.Event, _ []byte) error { return fn(e) }
 }
 
 // ScanAll calls fn with every event of the ledger, ordered by run id
 // (bytewise) and then seq, streaming. It stops at the first error fn
 // returns and returns that error.
 func (s *Store) ScanAll(ctx context.Context, fn func(artana.Event) error) error {
-	return s.scan(ctx, "", `SELECT `+s.columns+` FROM kernel_events ORDER BY run_id COLLATE "C", seq`, fn)
+	return s.scan(ctx, "", `SELECT `+s.columns+` FROM kernel_events ORDER BY run_id COLLATE "C", seq`, ignoreText(fn))
 }
 
-func (s *Store) scan(ctx context.Context, runID, query string, fn func(artana.Event) error, args ...any) error {
+// scan calls fn with each event the query returns and its payload_json
+// text.
+func (s *Store) scan(ctx context.Context, runID, query string, fn func(artana.Event, []byte) error, args ...any) error {
 	fail := func(err error) error {
 		return &Error{Op: "read", Ledger: s.ledger, RunID: runID, Err: connErr(err)}
 	}
@@ -64,11 +70,11 @@ func (s *Store) scan(ctx context.Context, runID, query string, fn func(artana.Ev
 	}
 	defer rows.Close()
 	for rows.Next() {
-		e, err := s.decodeRow(rows)
+		e, text, err := s.decodeRow(rows)
 		if err != nil {
 			return err
 		}
-		if err := fn(e); err != nil {
+		if err := fn(e, text); err != nil {
 			return err
 		}
 	}
@@ -89,7 +95,7 @@ func (s *Store) readErr(err error) error {
 // decodeRow reads one kernel_events row: the timestamp from its
 // TIMESTAMPTZ (or timestamp_text, when set), the payload through
 // artana.DecodePayload.
-func (s *Store) decodeRow(rows pgx.Rows) (artana.Event, error) {
+func (s *Store) decodeRow(rows pgx.Rows) (artana.Event, []byte, error) {
 	var (
 		e            artana.Event
 		typ, pl      string
@@ -97,12 +103,12 @@ func (s *Store) decodeRow(rows pgx.Rows) (artana.Event, error) {
 		ts           time.Time
 	)
 	if err := rows.Scan(&e.RunID, &e.Seq, &e.ID, &e.TenantID, &typ, &prev, &e.Hash, &ts, &pl, &tsText); err != nil {
-		return e, &Error{Op: "read", Ledger: s.ledger, RunID: e.RunID,
+		return e, nil, &Error{Op: "read", Ledger: s.ledger, RunID: e.RunID,
 			Err: fmt.Errorf("bad row after seq %d: %w", e.Seq, err)}
 	}
 	e.Type = artana.EventType(typ)
-	fail := func(err error) (artana.Event, error) {
-		return e, &Error{Op: "read", Ledger: s.ledger, RunID: e.RunID, Seq: e.Seq,
+	fail := func(err error) (artana.Event, []byte, error) {
+		return e, nil, &Error{Op: "read", Ledger: s.ledger, RunID: e.RunID, Seq: e.Seq,
 			Err: fmt.Errorf("%w; the row is damaged or was not written by artana", err)}
 	}
 	if prev != nil {
@@ -124,24 +130,30 @@ func (s *Store) decodeRow(rows pgx.Rows) (artana.Event, error) {
 		e.Timestamp = t
 	}
 	var err error
-	if e.Payload, err = artana.DecodePayload(e.Type, []byte(pl)); err != nil {
+	text := []byte(pl)
+	if e.Payload, err = artana.DecodePayload(e.Type, text); err != nil {
 		return fail(fmt.Errorf("column payload_json: %w", err))
 	}
-	return e, nil
+	return e, text, nil
 }
 
-// Verify checks the run's hash chain, streaming it from the ledger. It
-// returns nil for a valid (or empty) run; otherwise an error wrapping the
-// *artana.ChainError of the first bad event, or the error of a row that
-// cannot be read.
+// Verify checks the run's hash chain, streaming it from the ledger, and
+// that every payload_json text is exactly what its payload encodes to
+// (artana.CheckStoredPayload). It returns nil for a valid (or empty) run;
+// otherwise an error wrapping the *artana.ChainError of the first bad
+// event, or the error of a row that cannot be read.
 func (s *Store) Verify(ctx context.Context, runID string) error {
 	var v artana.ChainVerifier
-	return s.Scan(ctx, runID, 0, func(e artana.Event) error {
-		if err := v.Next(&e); err != nil {
-			return fmt.Errorf("verify %s: %w", s.ledger, err)
-		}
-		return nil
-	})
+	return s.scan(ctx, runID, `SELECT `+s.columns+` FROM kernel_events WHERE run_id = $1 ORDER BY seq`,
+		func(e artana.Event, text []byte) error {
+			if err := v.Next(&e); err != nil {
+				return fmt.Errorf("verify %s: %w", s.ledger, err)
+			}
+			if err := artana.CheckStoredPayload(&e, text, artana.ColumnForm); err != nil {
+				return fmt.Errorf("verify %s: %w", s.ledger, err)
+			}
+			return nil
+		}, runID)
 }
 
 // Runs lists every run of the ledger ordered by run id (bytewise), with

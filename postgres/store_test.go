@@ -60,7 +60,7 @@ func appendSamples(t *testing.T, s artana.Store, run string) []artana.Event {
 		&artana.ModelRequested{Model: "m", Prompt: "Café 漢字 😀 \"q\"\n", Messages: []artana.ChatMessage{{Role: "user", Content: "hï"}},
 			AllowedTools: []string{"lookup"}, StepKey: artana.Ptr("s1")},
 		&artana.ModelCompleted{Model: "m", OutputJSON: `{"a":"é"}`, PromptTokens: 3, CompletionTokens: 2, CostUSD: 1e-05,
-			ToolCalls: []artana.ToolCallRecord{{ToolName: "lookup", ArgumentsJSON: `{"q":1}`}}},
+			ToolCalls: []artana.ToolCall{{ToolName: "lookup", ArgumentsJSON: `{"q":1}`}}},
 		&artana.ToolRequested{ToolName: "lookup", ArgumentsJSON: `{"q":1}`, IdempotencyKey: "k"},
 		&artana.ToolCompleted{ToolName: "lookup", ResultJSON: `{"r":2}`, Outcome: "success", ReceivedIdempotencyKey: artana.Ptr("k")},
 		&artana.PauseRequested{Reason: "review"},
@@ -443,4 +443,24 @@ func mustParse(u string) *url.URL {
 		panic(err)
 	}
 	return p
+}
+
+// TestVerifyFindsTampering changes rows behind the store's back: Verify
+// names the run and seq.
+func TestVerifyFindsTampering(t *testing.T) {
+	u := newURL(t)
+	s := open(t, u)
+	appendSamples(t, s, "r")
+	if err := s.Verify(context.Background(), "r"); err != nil {
+		t.Fatal(err)
+	}
+	// An extra key in the stored text: the hash still matches, the text does not.
+	execSQL(t, u, `UPDATE kernel_events SET payload_json = replace(payload_json, '"kind": "pause_requested"', '"kind": "pause_requested", "x": 1') WHERE seq = 6`)
+	if err := s.Verify(context.Background(), "r"); !errors.Is(err, artana.ErrChainBroken) || !strings.Contains(err.Error(), "seq 6") {
+		t.Errorf("Verify after an extra key: %v", err)
+	}
+	execSQL(t, u, `UPDATE kernel_events SET event_hash = repeat('0', 64) WHERE seq = 3`)
+	if err := s.Verify(context.Background(), "r"); !errors.Is(err, artana.ErrChainBroken) || !strings.Contains(err.Error(), "seq 3") {
+		t.Errorf("Verify after a changed hash: %v", err)
+	}
 }
