@@ -48,6 +48,18 @@ func TestHelperProcess(t *testing.T) {
 
 func runHelper(mode, path string) error {
 	ctx := context.Background()
+	if mode == "create" {
+		// Create a new ledger and append to it, saying when it starts, so
+		// that the parent can kill it in the first milliseconds.
+		fmt.Println("start")
+		s, err := sqlite.Open(ctx, path)
+		if err != nil {
+			return err
+		}
+		defer s.Close()
+		_, err = s.Append(ctx, "r", "t", &artana.RunStarted{})
+		return err
+	}
 	s, err := sqlite.Open(ctx, path)
 	if err != nil {
 		return err
@@ -262,4 +274,64 @@ func TestMultiProcessAppends(t *testing.T) {
 		}
 		assertGapless(t, s, r.RunID)
 	}
+}
+
+// TestCreateKilled kills a process at random moments in the first
+// milliseconds of creating a ledger: every kill leaves no ledger, or one
+// that opens read-only and verifies (empty, or with the run appended).
+// ARTANA_SQLITE_CREATE_KILLS sets the number of kills (40 by default).
+func TestCreateKilled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("kills child processes; skipped with -short")
+	}
+	kills := 40
+	if v := os.Getenv("ARTANA_SQLITE_CREATE_KILLS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			t.Fatalf("ARTANA_SQLITE_CREATE_KILLS=%q: %v", v, err)
+		}
+		kills = n
+	}
+	rng := rand.New(rand.NewPCG(22, 1))
+	outcomes := map[string]int{}
+	for k := range kills {
+		dir := t.TempDir()
+		path := filepath.Join(dir, "new.db")
+		cmd := helperCmd("create", path)
+		stdout, err := cmd.StdoutPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		buf := make([]byte, 6)
+		if _, err := stdout.Read(buf); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(rng.IntN(40000)) * time.Microsecond)
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		_ = cmd.Wait()
+		if _, err := os.Stat(path); os.IsNotExist(err) {
+			outcomes["no ledger"]++
+			continue
+		}
+		s, err := sqlite.Open(context.Background(), path, sqlite.ReadOnly())
+		if err != nil {
+			t.Errorf("kill %d: the ledger left behind does not open: %v", k+1, err)
+			continue
+		}
+		runs, err := s.Runs(context.Background())
+		if err == nil && len(runs) > 0 {
+			err = s.Verify(context.Background(), "r")
+			outcomes["ledger with the run"]++
+		} else if err == nil {
+			outcomes["empty ledger"]++
+		}
+		if err != nil {
+			t.Errorf("kill %d: %v", k+1, err)
+		}
+		s.Close()
+	}
+	t.Logf("%d kills: %v", kills, outcomes)
 }
