@@ -99,6 +99,9 @@ func decodeEvent(rec *Record) (artana.Event, error) {
 	}
 	e := artana.Event{ID: *b.ID, RunID: *b.Run, TenantID: *b.Tenant, Seq: *b.Seq, Type: typ,
 		PrevHash: rec.Prev, Hash: rec.Hash, Timestamp: ts, Payload: p}
+	if err := artana.CheckStoredPayload(&e, b.Payload, artana.CanonicalForm); err != nil {
+		return artana.Event{}, because(ErrNotCanonical, "%v; if the edit is deliberate, reseal the cassette", err)
+	}
 	var stack [1024]byte
 	if !bytes.Equal(appendEventBody(stack[:0], &e), rec.Body) {
 		return artana.Event{}, because(ErrNotCanonical,
