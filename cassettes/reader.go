@@ -30,6 +30,13 @@ func RecordTypes(types ...string) ReadOption {
 	}
 }
 
+// NoRecovery makes OpenShared report an append that a killed writer left
+// unfinished as ErrInterruptedAppend, rather than finish it (which writes
+// the file).
+func NoRecovery() ReadOption {
+	return func(r *Reader) { r.noRecover = true }
+}
+
 // A Reader reads a cassette one record at a time, checking every line as
 // it goes: JSON shape, canonical form, record type, the hash chain, and
 // finally the end record. Its memory is bounded by the longest line.
@@ -42,6 +49,9 @@ type Reader struct {
 	br     *bufio.Reader
 	closer io.Closer
 	types  map[string]bool
+	// noRecover: OpenShared reports a pending redo record instead of
+	// finishing the append.
+	noRecover bool
 
 	hdr     Header
 	hdrHash string
@@ -99,7 +109,11 @@ func Open(path string, opts ...ReadOption) (*Reader, error) {
 // may not write the file, the error wraps ErrInterruptedAppend. Close
 // releases the lock.
 func OpenShared(ctx context.Context, path string, opts ...ReadOption) (*Reader, error) {
-	f, err := lockPath(ctx, path, os.O_RDONLY, false)
+	var o Reader
+	for _, opt := range opts {
+		opt(&o)
+	}
+	f, err := lockPathRecover(ctx, path, os.O_RDONLY, false, !o.noRecover)
 	if err != nil {
 		var ce *Error
 		if errors.As(err, &ce) {

@@ -3,7 +3,10 @@ package cassettes
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/artana-go/go-artana/artana"
@@ -117,5 +120,47 @@ func TestTornRedoRecordIsDropped(t *testing.T) {
 	}
 	if _, err := os.Stat(redoPath(path)); !os.IsNotExist(err) {
 		t.Errorf("the torn redo record is still there (%v)", err)
+	}
+}
+
+// OpenShared finishes an interrupted append before it reads, or, with
+// NoRecovery, reports it as an interrupted append, not as damage.
+func TestOpenSharedInterruptedAppend(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	s, err := OpenStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i := range 3 {
+		if _, err := s.Append(ctx, "r", "t", &artana.WorkflowStepRequested{StepIndex: int64(i), StepName: "s"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tornAppend(t, s, "r", 20)
+	path := s.Path("r")
+	_, err = OpenShared(ctx, path, NoRecovery())
+	if !errors.Is(err, ErrInterruptedAppend) || errors.Is(err, ErrBrokenChain) || !strings.Contains(err.Error(), "an interrupted append awaits recovery") {
+		t.Fatalf("OpenShared(NoRecovery) = %v, want ErrInterruptedAppend", err)
+	}
+	r, err := OpenShared(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	n := 0
+	for {
+		_, err := r.NextEvent()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		n++
+	}
+	if n != 4 {
+		t.Errorf("read %d events, want 4 (the interrupted append finished)", n)
 	}
 }

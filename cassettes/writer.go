@@ -27,6 +27,12 @@ const DefaultLockWait = 10 * time.Second
 // the locked file is still the one at path, since an atomic rewrite may
 // have replaced it while we waited.
 func lockPath(ctx context.Context, path string, flag int, exclusive bool) (*os.File, error) {
+	return lockPathRecover(ctx, path, flag, exclusive, true)
+}
+
+// lockPathRecover is lockPath; without finish, a pending redo record is
+// reported as ErrInterruptedAppend instead of being finished.
+func lockPathRecover(ctx context.Context, path string, flag int, exclusive, finish bool) (*os.File, error) {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, DefaultLockWait)
@@ -57,11 +63,17 @@ func lockPath(ctx context.Context, path string, flag int, exclusive bool) (*os.F
 					if !exclusive || flag&(os.O_RDWR|os.O_WRONLY) == 0 {
 						unlock(f)
 						f.Close()
+						pending := func(why string) error {
+							return &Error{Path: path, Err: &reason{kind: ErrInterruptedAppend, detail: fmt.Sprintf(
+								"a writer was killed in the middle of an append and left %s; the next writer of the cassette finishes the append (%s); nothing was changed by hand",
+								filepath.Base(redoPath(path)), why)}}
+						}
+						if !finish {
+							return nil, pending("this reader does not write the file")
+						}
 						g, err := lockPath(ctx, path, os.O_RDWR, true)
 						if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
-							return nil, &Error{Path: path, Err: &reason{kind: ErrInterruptedAppend, detail: fmt.Sprintf(
-								"a writer was killed in the middle of an append and left %s; the next writer of the cassette finishes the append (this process may not write the file: %v); nothing was changed by hand",
-								filepath.Base(redoPath(path)), err)}}
+							return nil, pending(fmt.Sprintf("this process may not write the file: %v", err))
 						}
 						if err != nil {
 							return nil, err

@@ -5,6 +5,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -12,6 +15,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/cassettes"
 )
 
 // runCLI runs the command with a deadline: a command that blocks fails the
@@ -93,5 +99,106 @@ func copyTo(t *testing.T, from, to string) {
 	}
 	if err := os.WriteFile(to, b, 0o644); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// verify on a cassette directory that is being written reads each file
+// under the writers' lock, so it never reports damage that is not there.
+func TestVerifyDuringWrites(t *testing.T) {
+	dir := t.TempDir()
+	s, err := cassettes.OpenStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	ctx := context.Background()
+	if _, err := s.Append(ctx, "run-0", "t", &artana.RunStarted{}); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		for i := 0; ; i++ {
+			select {
+			case <-stop:
+				done <- nil
+				return
+			default:
+			}
+			run := fmt.Sprintf("run-%d", i%5)
+			if i%40 == 39 {
+				run = fmt.Sprintf("new-%d", i) // a run created while verify reads
+			}
+			// Long enough lines that appends cross pages (and go through
+			// a redo record) now and then.
+			p := &artana.WorkflowStepCompleted{StepIndex: int64(i), StepName: "s", ResultJSON: `"` + strings.Repeat("x", i%3000) + `"`}
+			if _, err := s.Append(ctx, run, "t", p); err != nil {
+				done <- err
+				return
+			}
+		}
+	}()
+	for i := range 100 {
+		time.Sleep(2 * time.Millisecond)
+		stdout, stderr, err := runCLI(t, "verify", dir)
+		if err != nil {
+			t.Errorf("verify %d during writes: %v\n%s%s", i+1, err, stdout, stderr)
+			break
+		}
+	}
+	close(stop)
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+}
+
+// An append that a killed writer left half done (its redo record on disk)
+// is finished by the reader, not reported as tampering.
+func TestVerifyFinishesInterruptedAppend(t *testing.T) {
+	dir := t.TempDir()
+	s, err := cassettes.OpenStore(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	for i := range 3 {
+		if _, err := s.Append(ctx, "r", "t", &artana.WorkflowStepRequested{StepIndex: int64(i), StepName: "s"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	path := s.Path("r")
+	before, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := &artana.WorkflowStepCompleted{StepIndex: 3, StepName: "s", ResultJSON: `"` + strings.Repeat("y", 9000) + `"`}
+	if _, err := s.Append(ctx, "r", "t", big); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	after, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Put the file back as a writer killed after 5000 bytes of the append
+	// leaves it, with the redo record it wrote first.
+	off := bytes.LastIndex(before[:len(before)-1], []byte("\n")) + 1
+	data := after[off:]
+	rec := binary.BigEndian.AppendUint64(nil, uint64(off))
+	rec = binary.BigEndian.AppendUint64(rec, uint64(len(data)))
+	sum := sha256.Sum256(data)
+	rec = append(append(rec, sum[:]...), data...)
+	if err := os.WriteFile(path+".redo", rec, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, after[:off+5000], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	stdout, stderr, err := runCLI(t, "verify", dir)
+	if err != nil || !strings.Contains(stdout, "ok    r  4 events") {
+		t.Errorf("verify: %v\n%s%s; want the append finished and 4 events", err, stdout, stderr)
+	}
+	if _, err := os.Stat(path + ".redo"); !os.IsNotExist(err) {
+		t.Errorf("the redo record is still there: %v", err)
 	}
 }

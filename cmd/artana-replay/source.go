@@ -161,6 +161,14 @@ func openDir(ctx context.Context, dir string) (*source, error) {
 				return nil, fmt.Errorf("%w; remove it from %s (a cassette directory holds cassette files)", err, dir)
 			}
 		}
+		if strings.HasPrefix(ent.Name(), ".") {
+			continue // a writer's temporary file, or another hidden file
+		}
+		if fi, err := os.Stat(p); err == nil && fi.Size() == 0 {
+			// An empty file holds no run: a writer is creating it (it
+			// writes the header under its lock), or a creation failed.
+			continue
+		}
 		// A file named like a cassette is read even when its first line is
 		// damaged (a merge conflict, say), so that the damage is reported
 		// rather than the run silently left out.
