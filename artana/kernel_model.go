@@ -27,6 +27,16 @@ type ModelStep struct {
 	// Tools the tenant lacks the capability for are never offered.
 	Tools   []string
 	Options ModelOptions // sampling and tool-choice options; not part of replay matching
+	// OnDelta, if set, streams the step: it is called with each piece of
+	// the answer as it arrives (see Delta), before model_completed is
+	// logged. A model that is not a StreamingModel delivers its answer as
+	// one delta (ResponseDelta); a step answered from the log delivers the
+	// logged output as one delta, once, before returning. Streaming
+	// changes delivery only: the step logs exactly what it logs without
+	// OnDelta, and OnDelta is not part of replay matching. If OnDelta
+	// returns an error, the step stops and returns it, and nothing is
+	// logged as completed.
+	OnDelta func(Delta) error
 }
 
 // ModelResult is the outcome of a model step.
@@ -178,6 +188,13 @@ func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *
 			}
 		}
 		calls := slices.Clone(c.ToolCalls)
+		if step.OnDelta != nil {
+			d := ResponseDelta(ModelResponse{OutputJSON: c.OutputJSON, ToolCalls: slices.Clone(calls),
+				Usage: Usage{PromptTokens: c.PromptTokens, CompletionTokens: c.CompletionTokens, CostUSD: c.CostUSD}})
+			if err := step.OnDelta(d); err != nil {
+				return fail(m.doneSeq, nil, "the step's OnDelta refused the logged answer", err)
+			}
+		}
 		return modelResult{
 			seq: m.doneSeq, outputJSON: c.OutputJSON, toolCalls: calls, replayed: true,
 			usage: Usage{PromptTokens: c.PromptTokens, CompletionTokens: c.CompletionTokens, CostUSD: c.CostUSD},
@@ -210,11 +227,17 @@ func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *
 			}
 		}
 	}
-	resp, err := k.model.Complete(ctx, ModelRequest{
+	mreq := ModelRequest{
 		RunID: run.ID, Model: inv.Model, Prompt: inv.Prompt, Messages: inv.Messages,
 		OutputName: codec.name, OutputSchema: codec.schema, Tools: inv.Tools,
 		Options: step.Options, StepKey: inv.StepKey,
-	})
+	}
+	var resp ModelResponse
+	if step.OnDelta != nil {
+		resp, err = Stream(ctx, k.model, mreq, step.OnDelta)
+	} else {
+		resp, err = k.model.Complete(ctx, mreq)
+	}
 	if err != nil {
 		return fail(reqSeq, nil, "model "+inv.Model+" (the request is logged; the next step calls the model again)", err)
 	}

@@ -129,6 +129,10 @@ type ModelError struct {
 	Message    string        // what the provider said, never containing credentials
 	RetryAfter time.Duration // the provider's Retry-After, if any
 	Err        error         // the underlying error, if any
+	// Partial holds the deltas a stream delivered before it failed, in
+	// order (JoinDeltas joins them); nil when no delta was delivered or the
+	// call did not stream.
+	Partial []Delta
 }
 
 // Error returns the class, HTTP status and message of the failure.
