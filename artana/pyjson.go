@@ -192,6 +192,15 @@ func CanonicalJSON(v any) ([]byte, error) {
 // CanonicalizeJSON rewrites a JSON document in the canonical form described
 // at CanonicalJSON. It fails on invalid JSON.
 func CanonicalizeJSON(data []byte) ([]byte, error) {
+	if out, ok := canonicalizeFast(nil, data); ok {
+		return out, nil
+	}
+	return canonicalizeGeneral(data)
+}
+
+// canonicalizeGeneral is CanonicalizeJSON through encoding/json: the
+// reference for canonicalizeFast, and the path that explains errors.
+func canonicalizeGeneral(data []byte) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var v any

@@ -2,6 +2,8 @@ package recorder
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"testing"
 )
 
@@ -36,6 +38,19 @@ func FuzzDecodeInteraction(f *testing.F) {
 		fp2, err2 := fingerprint(&again.Request)
 		if err1 != nil || err2 != nil || fp1 != fp2 {
 			t.Fatalf("fingerprints differ: %s %v, %s %v", fp1, err1, fp2, err2)
+		}
+		// What the writer writes: the request's text in the body is its
+		// canonical form, so its hash is the fingerprint Open can skip.
+		raw, ok := requestText(enc)
+		want, err := canonicalRequest(&in.Request)
+		if !ok || err != nil || !bytes.Equal(raw, want) {
+			t.Fatalf("request text of %s = %s (%v), want %s (%v)", enc, raw, ok, want, err)
+		}
+		if sum := sha256.Sum256(raw); hex.EncodeToString(sum[:]) != fp2 {
+			t.Fatalf("hash of the request text differs from the fingerprint of the decoded request")
+		}
+		if raw, ok := requestText(body); ok && !bytes.Contains(body, raw) {
+			t.Fatalf("request text %s is not in %s", raw, body)
 		}
 	})
 }

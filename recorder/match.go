@@ -231,3 +231,101 @@ func quoteShort(s string, n int) string {
 }
 
 func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// computeFP sets e.fp from e.in.Request, once.
+func (e *entry) computeFP() error {
+	if !e.fpDone {
+		e.fp, e.fpErr = fingerprint(&e.in.Request)
+		e.fpDone = true
+	}
+	return e.fpErr
+}
+
+// requestText returns the text of the "request" member of an interaction
+// body, without decoding it. It reports false for a body it cannot walk
+// simply (escaped keys, invalid JSON), which the decoder then explains.
+func requestText(body []byte) ([]byte, bool) {
+	i := skipSpace(body, 0)
+	if i >= len(body) || body[i] != '{' {
+		return nil, false
+	}
+	i++
+	for {
+		i = skipSpace(body, i)
+		if i >= len(body) || body[i] != '"' {
+			return nil, false
+		}
+		k := i + 1
+		for k < len(body) && body[k] != '"' && body[k] != '\\' {
+			k++
+		}
+		if k >= len(body) || body[k] != '"' {
+			return nil, false
+		}
+		key := body[i+1 : k]
+		i = skipSpace(body, k+1)
+		if i >= len(body) || body[i] != ':' {
+			return nil, false
+		}
+		i = skipSpace(body, i+1)
+		end, ok := skipValue(body, i)
+		if !ok {
+			return nil, false
+		}
+		if string(key) == "request" {
+			return body[i:end], true
+		}
+		i = skipSpace(body, end)
+		if i >= len(body) || body[i] != ',' {
+			return nil, false
+		}
+		i++
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the end of the JSON value that starts at i, counting
+// brackets outside strings. It does not validate the value: the body has
+// been decoded already.
+func skipValue(b []byte, i int) (int, bool) {
+	depth := 0
+	for ; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			for i++; i < len(b) && b[i] != '"'; i++ {
+				if b[i] == '\\' {
+					i++
+				}
+			}
+			if i >= len(b) {
+				return 0, false
+			}
+			if depth == 0 {
+				return i + 1, true
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				return i, true // the end of the enclosing object ends a scalar
+			}
+			if depth--; depth == 0 {
+				return i + 1, true
+			}
+		case ',', ' ', '\t', '\n', '\r':
+			if depth == 0 {
+				return i, true
+			}
+		}
+	}
+	if depth == 0 {
+		return i, true
+	}
+	return 0, false
+}

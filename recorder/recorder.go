@@ -2,6 +2,8 @@ package recorder
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -121,14 +123,21 @@ func (noCassette) Is(target error) bool { return target == fs.ErrNotExist }
 // entry is one interaction of a Recorder: loaded from the cassette or
 // recorded during this session.
 type entry struct {
-	in    Interaction
-	fp    string
-	line  int  // line in the cassette; 0 for a new interaction
-	used  bool // replayed, or new
-	done  bool // new: the live call returned and was recorded
-	skip  bool // new: not to be written (cancelled call, scrubber error)
-	body  []byte
-	wrong error // new: the interaction could not be encoded
+	in Interaction
+	// fp is the fingerprint of in.Request, computed when first needed for
+	// a loaded interaction (fpDone). rawFP is the hash of the request's
+	// text in the cassette, which the writer makes the canonical form of
+	// the request: when it equals a request's fingerprint, so does fp.
+	fp     string
+	fpDone bool
+	fpErr  error
+	rawFP  string
+	line   int  // line in the cassette; 0 for a new interaction
+	used   bool // replayed, or new
+	done   bool // new: the live call returned and was recorded
+	skip   bool // new: not to be written (cancelled call, scrubber error)
+	body   []byte
+	wrong  error // new: the interaction could not be encoded
 }
 
 // A Recorder is an artana.Model that records the interactions of a live
@@ -246,11 +255,14 @@ func (r *Recorder) load() error {
 		if err != nil {
 			return fmt.Errorf("recorder: %w", &cassettes.Error{Path: r.path, Line: rec.Line, Err: err})
 		}
-		fp, err := fingerprint(&in.Request)
-		if err != nil {
+		e := &entry{in: in, line: rec.Line}
+		if raw, ok := requestText(rec.Body); ok {
+			sum := sha256.Sum256(raw)
+			e.rawFP = hex.EncodeToString(sum[:])
+		} else if err := e.computeFP(); err != nil {
 			return fmt.Errorf("recorder: %w", &cassettes.Error{Path: r.path, Line: rec.Line, Err: err})
 		}
-		r.entries = append(r.entries, &entry{in: in, fp: fp, line: rec.Line})
+		r.entries = append(r.entries, e)
 	}
 	r.loaded = len(r.entries)
 	return nil
@@ -323,7 +335,9 @@ func (r *Recorder) match(got *artana.ModelRequest, fp string) *entry {
 			if r.cfg.matcher(*got, e.in.Request) {
 				return e
 			}
-		} else if e.fp == fp {
+		} else if e.rawFP == fp {
+			return e
+		} else if e.computeFP() == nil && e.fp == fp {
 			return e
 		}
 	}
@@ -344,7 +358,7 @@ func (r *Recorder) record(ctx context.Context, req artana.ModelRequest, fp strin
 		// Not the model's answer: nothing is recorded.
 		return artana.ModelResponse{}, fmt.Errorf("recorder: %s: %v mode: %w (nothing was called or recorded)", r.path, r.mode, err)
 	}
-	e := &entry{fp: fp, used: true}
+	e := &entry{fp: fp, fpDone: true, used: true}
 	r.mu.Lock()
 	r.entries = append(r.entries, e) // reserve the slot: arrival order
 	r.mu.Unlock()
@@ -390,7 +404,7 @@ func (r *Recorder) record(ctx context.Context, req artana.ModelRequest, fp strin
 		e.skip = true
 		return artana.ModelResponse{}, werr
 	}
-	e.in, e.body, e.fp, e.done = in, body, newFP, true
+	e.in, e.body, e.fp, e.fpDone, e.done = in, body, newFP, true, true
 	return resp, err
 }
 

@@ -1,0 +1,370 @@
+package artana
+
+import (
+	"bytes"
+	"slices"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// canonicalizeFast appends the canonical form of the JSON document data to
+// dst in one pass, without building a map: object members are written as
+// they come and reordered in place when their keys are not already sorted.
+// It reports false for what it leaves to the general path (invalid JSON,
+// a repeated key, a key with escapes or non-ASCII, invalid UTF-8, a lone
+// surrogate, deep nesting, trailing data), which then gives the same
+// result or the error. FuzzCanonicalizeFast checks that both agree.
+func canonicalizeFast(dst, data []byte) ([]byte, bool) {
+	c := canonicalizer{b: data}
+	start := len(dst)
+	dst, ok := c.value(dst)
+	if !ok {
+		return dst[:start], false
+	}
+	c.ws()
+	if c.i != len(c.b) {
+		return dst[:start], false
+	}
+	return dst, true
+}
+
+// maxCanonicalDepth bounds the nesting the fast path follows; deeper
+// documents go to the general path.
+const maxCanonicalDepth = 128
+
+type canonicalizer struct {
+	b       []byte
+	i       int
+	depth   int
+	members []canonMember // the members of the objects being written, innermost last
+	tmp     []byte        // scratch for reordering members and unescaping strings
+}
+
+// canonMember is one member of an object as written to dst: the key's
+// bytes are dst[key:keyEnd] (without quotes), the member ends at end.
+type canonMember struct{ start, key, keyEnd, end int }
+
+func (c *canonicalizer) ws() {
+	for c.i < len(c.b) {
+		switch c.b[c.i] {
+		case ' ', '\t', '\n', '\r':
+			c.i++
+		default:
+			return
+		}
+	}
+}
+
+func (c *canonicalizer) value(dst []byte) ([]byte, bool) {
+	c.ws()
+	if c.i >= len(c.b) {
+		return dst, false
+	}
+	switch c.b[c.i] {
+	case '{':
+		return c.object(dst)
+	case '[':
+		return c.array(dst)
+	case '"':
+		return c.str(dst)
+	case 't':
+		return c.literal(dst, "true")
+	case 'f':
+		return c.literal(dst, "false")
+	case 'n':
+		return c.literal(dst, "null")
+	}
+	return c.number(dst)
+}
+
+func (c *canonicalizer) literal(dst []byte, lit string) ([]byte, bool) {
+	if !bytes.HasPrefix(c.b[c.i:], []byte(lit)) {
+		return dst, false
+	}
+	c.i += len(lit)
+	return append(dst, lit...), true
+}
+
+func (c *canonicalizer) array(dst []byte) ([]byte, bool) {
+	if c.depth++; c.depth > maxCanonicalDepth {
+		return dst, false
+	}
+	c.i++ // '['
+	dst = append(dst, '[')
+	c.ws()
+	if c.i < len(c.b) && c.b[c.i] == ']' {
+		c.i++
+		c.depth--
+		return append(dst, ']'), true
+	}
+	for {
+		var ok bool
+		if dst, ok = c.value(dst); !ok {
+			return dst, false
+		}
+		c.ws()
+		if c.i >= len(c.b) {
+			return dst, false
+		}
+		switch c.b[c.i] {
+		case ',':
+			c.i++
+			dst = append(dst, ',')
+			continue
+		case ']':
+			c.i++
+			c.depth--
+			return append(dst, ']'), true
+		}
+		return dst, false
+	}
+}
+
+func (c *canonicalizer) object(dst []byte) ([]byte, bool) {
+	if c.depth++; c.depth > maxCanonicalDepth {
+		return dst, false
+	}
+	c.i++ // '{'
+	dst = append(dst, '{')
+	open := len(dst)
+	first := len(c.members)
+	defer func() { c.members = c.members[:first] }()
+	c.ws()
+	if c.i < len(c.b) && c.b[c.i] == '}' {
+		c.i++
+		c.depth--
+		return append(dst, '}'), true
+	}
+	sorted := true
+	for {
+		c.ws()
+		m := canonMember{start: len(dst)}
+		// Keys must be plain ASCII, so that their bytes are their code points.
+		if c.i >= len(c.b) || c.b[c.i] != '"' {
+			return dst, false
+		}
+		k := c.i + 1
+		for k < len(c.b) && c.b[k] != '"' {
+			if ch := c.b[k]; ch < 0x20 || ch >= 0x7f || ch == '\\' {
+				return dst, false
+			}
+			k++
+		}
+		if k >= len(c.b) {
+			return dst, false
+		}
+		m.key = len(dst) + 1
+		dst = append(dst, c.b[c.i:k+1]...)
+		m.keyEnd = len(dst) - 1
+		c.i = k + 1
+		c.ws()
+		if c.i >= len(c.b) || c.b[c.i] != ':' {
+			return dst, false
+		}
+		c.i++
+		dst = append(dst, ':')
+		var ok bool
+		if dst, ok = c.value(dst); !ok {
+			return dst, false
+		}
+		m.end = len(dst)
+		if n := len(c.members); n > first {
+			switch bytes.Compare(dst[c.members[n-1].key:c.members[n-1].keyEnd], dst[m.key:m.keyEnd]) {
+			case 0:
+				return dst, false // a repeated key: the general path keeps the last
+			case 1:
+				sorted = false
+			}
+		}
+		c.members = append(c.members, m)
+		c.ws()
+		if c.i >= len(c.b) {
+			return dst, false
+		}
+		if c.b[c.i] == ',' {
+			c.i++
+			dst = append(dst, ',')
+			continue
+		}
+		if c.b[c.i] != '}' {
+			return dst, false
+		}
+		c.i++
+		break
+	}
+	if !sorted {
+		ms := c.members[first:]
+		slices.SortFunc(ms, func(a, b canonMember) int {
+			return bytes.Compare(dst[a.key:a.keyEnd], dst[b.key:b.keyEnd])
+		})
+		for i := 1; i < len(ms); i++ {
+			if bytes.Equal(dst[ms[i-1].key:ms[i-1].keyEnd], dst[ms[i].key:ms[i].keyEnd]) {
+				return dst, false
+			}
+		}
+		c.tmp = append(c.tmp[:0], dst[open:]...)
+		out := dst[:open]
+		for i, m := range ms {
+			if i > 0 {
+				out = append(out, ',')
+			}
+			out = append(out, c.tmp[m.start-open:m.end-open]...)
+		}
+		dst = out
+	}
+	c.depth--
+	return append(dst, '}'), true
+}
+
+// str writes a string literal: verbatim when it is printable ASCII without
+// escapes (its canonical form), otherwise decoded and escaped again.
+func (c *canonicalizer) str(dst []byte) ([]byte, bool) {
+	start := c.i
+	c.i++ // '"'
+	for c.i < len(c.b) {
+		ch := c.b[c.i]
+		if ch == '"' {
+			c.i++
+			return append(dst, c.b[start:c.i]...), true
+		}
+		if ch < 0x20 || ch >= 0x7f || ch == '\\' {
+			break
+		}
+		c.i++
+	}
+	// The general case: decode as encoding/json does, giving up where it
+	// would substitute U+FFFD, then escape as Python does.
+	c.tmp = append(c.tmp[:0], c.b[start+1:c.i]...)
+	for c.i < len(c.b) {
+		ch := c.b[c.i]
+		switch {
+		case ch == '"':
+			c.i++
+			return appendPyString(dst, string(c.tmp)), true
+		case ch < 0x20:
+			return dst, false
+		case ch >= utf8.RuneSelf:
+			r, n := utf8.DecodeRune(c.b[c.i:])
+			if r == utf8.RuneError && n == 1 {
+				return dst, false
+			}
+			c.tmp = append(c.tmp, c.b[c.i:c.i+n]...)
+			c.i += n
+		case ch != '\\':
+			c.tmp = append(c.tmp, ch)
+			c.i++
+		default:
+			if c.i+1 >= len(c.b) {
+				return dst, false
+			}
+			e := c.b[c.i+1]
+			c.i += 2
+			switch e {
+			case '"', '\\', '/':
+				c.tmp = append(c.tmp, e)
+			case 'b':
+				c.tmp = append(c.tmp, '\b')
+			case 'f':
+				c.tmp = append(c.tmp, '\f')
+			case 'n':
+				c.tmp = append(c.tmp, '\n')
+			case 'r':
+				c.tmp = append(c.tmp, '\r')
+			case 't':
+				c.tmp = append(c.tmp, '\t')
+			case 'u':
+				r, ok := c.hex4()
+				if !ok {
+					return dst, false
+				}
+				if utf16.IsSurrogate(r) {
+					if !bytes.HasPrefix(c.b[c.i:], []byte(`\u`)) {
+						return dst, false
+					}
+					c.i += 2
+					r2, ok := c.hex4()
+					if !ok {
+						return dst, false
+					}
+					if r = utf16.DecodeRune(r, r2); r == utf8.RuneError {
+						return dst, false
+					}
+				}
+				c.tmp = utf8.AppendRune(c.tmp, r)
+			default:
+				return dst, false
+			}
+		}
+	}
+	return dst, false
+}
+
+func (c *canonicalizer) hex4() (rune, bool) {
+	if len(c.b)-c.i < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, ch := range c.b[c.i : c.i+4] {
+		switch {
+		case ch >= '0' && ch <= '9':
+			r = r<<4 | rune(ch-'0')
+		case ch >= 'a' && ch <= 'f':
+			r = r<<4 | rune(ch-'a'+10)
+		case ch >= 'A' && ch <= 'F':
+			r = r<<4 | rune(ch-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	c.i += 4
+	return r, true
+}
+
+// number writes a JSON number as the general path does: integers
+// verbatim, anything with a fraction or an exponent as a float repr.
+func (c *canonicalizer) number(dst []byte) ([]byte, bool) {
+	start := c.i
+	if c.i < len(c.b) && c.b[c.i] == '-' {
+		c.i++
+	}
+	digits := func() int {
+		n := 0
+		for c.i < len(c.b) && c.b[c.i] >= '0' && c.b[c.i] <= '9' {
+			c.i++
+			n++
+		}
+		return n
+	}
+	switch {
+	case c.i < len(c.b) && c.b[c.i] == '0':
+		c.i++
+	case digits() == 0:
+		return dst, false
+	}
+	isInt := true
+	if c.i < len(c.b) && c.b[c.i] == '.' {
+		c.i++
+		isInt = false
+		if digits() == 0 {
+			return dst, false
+		}
+	}
+	if c.i < len(c.b) && (c.b[c.i] == 'e' || c.b[c.i] == 'E') {
+		c.i++
+		isInt = false
+		if c.i < len(c.b) && (c.b[c.i] == '+' || c.b[c.i] == '-') {
+			c.i++
+		}
+		if digits() == 0 {
+			return dst, false
+		}
+	}
+	if isInt {
+		return append(dst, c.b[start:c.i]...), true
+	}
+	out, err := appendPyNumber(dst, string(c.b[start:c.i]))
+	if err != nil {
+		return dst, false
+	}
+	return out, true
+}
