@@ -9,8 +9,27 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
+
+// seedSkipMessage is why a test that needs the Python original skips: it
+// names the variable to set and the README section, and no path of a
+// particular machine.
+const seedSkipMessage = "ARTANA_SEED_DIR is unset or does not hold the Python original (src/artana): set it to run this interoperability test; see README.md, section \"Interoperability tests\""
+
+func TestSeedSkipMessage(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(readme), "### Interoperability tests") {
+		t.Errorf("README.md has no section \"Interoperability tests\", which the skip message names")
+	}
+	if strings.Contains(seedSkipMessage, "/work/") || strings.Contains(seedSkipMessage, "prepare_seed") {
+		t.Errorf("the skip message names a path of one machine: %s", seedSkipMessage)
+	}
+}
 
 // seedDir returns the prepared Python original, or skips the test.
 func seedDir(t *testing.T) string {
@@ -21,7 +40,7 @@ func seedDir(t *testing.T) string {
 			return dir
 		}
 	}
-	msg := "ARTANA_SEED_DIR is unset or does not hold a prepared seed (run /work/shared/seed/prepare_seed.sh)"
+	msg := seedSkipMessage
 	if os.Getenv("ARTANA_REQUIRE_SEED") == "1" {
 		t.Fatal(msg)
 	}

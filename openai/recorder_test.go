@@ -4,10 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -152,13 +150,6 @@ func TestLiveRecorded(t *testing.T) {
 // recordRequested reports whether -artana.record (or $ARTANA_RECORD)
 // asks to record the named test.
 func recordRequested(name string) bool {
-	pat := os.Getenv(recorder.EnvVar)
-	if f := flag.Lookup(recorder.FlagName); f != nil && f.Value.String() != "" {
-		pat = f.Value.String()
-	}
-	if pat == "" {
-		return false
-	}
-	re, err := regexp.Compile(pat)
-	return err == nil && re.MatchString(name)
+	rec, err := recorder.Recording(name)
+	return err == nil && rec
 }

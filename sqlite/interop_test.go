@@ -25,7 +25,7 @@ func seedPython(t *testing.T, script string, args ...string) *exec.Cmd {
 		if os.Getenv("ARTANA_REQUIRE_SEED") == "1" {
 			t.Fatalf("%s, and ARTANA_REQUIRE_SEED=1", why)
 		}
-		t.Skipf("%s: set ARTANA_SEED_DIR to a directory made by /work/shared/seed/prepare_seed.sh to run this interoperability test", why)
+		t.Skipf("%s: set ARTANA_SEED_DIR to the Python original (a directory holding src/artana) to run this interoperability test; see README.md, section \"Interoperability tests\"", why)
 	}
 	if dir == "" {
 		skip("ARTANA_SEED_DIR is not set")
