@@ -107,7 +107,7 @@ func TestToolMessagesRefused(t *testing.T) {
 		"tool message without id": {[]artana.ChatMessage{{Role: "user", Content: "x"}, {Role: "tool", Content: "42"}}, `message 1 has role "tool" and no ToolCallID`},
 		"answers no call": {[]artana.ChatMessage{{Role: "user", Content: "x"}, {Role: "assistant", ToolCalls: []artana.ToolCall{call}},
 			{Role: "tool", Content: "42", ToolCallID: "call_2"}}, `message 2 answers tool call "call_2", which no earlier assistant message made`},
-		"call without id": {[]artana.ChatMessage{{Role: "assistant", ToolCalls: []artana.ToolCall{{ToolName: "t"}}}}, "message 0: tool call 0 (t) has no id"},
+		"call without id":              {[]artana.ChatMessage{{Role: "assistant", ToolCalls: []artana.ToolCall{{ToolName: "t"}}}}, "message 0: tool call 0 (t) has no id"},
 		"tool calls on a user message": {[]artana.ChatMessage{{Role: "user", ToolCalls: []artana.ToolCall{call}}}, `message 0 has role "user" and tool calls`},
 	} {
 		t.Run(name, func(t *testing.T) {
