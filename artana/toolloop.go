@@ -1,0 +1,223 @@
+package artana
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+)
+
+// DefaultMaxTurns is the number of model steps a ToolLoop takes at most
+// when ToolLoop.MaxTurns is 0.
+const DefaultMaxTurns = 10
+
+// ToolLoop is the standard tool-calling agent loop: the model is asked,
+// every tool call it makes runs as a tool step, the results go back to it
+// as tool messages, and so on until it answers without tool calls.
+type ToolLoop struct {
+	Model string // model name, required
+	// Prompt and Messages start the conversation, as in ModelStep.
+	Prompt   string
+	Messages []ChatMessage
+	// StepKey names the loop; the keys of its steps derive from it:
+	// "KEY/turn-N" for the model step of turn N and "KEY/CALLID" for the
+	// tool step of a call, whose idempotency key thus derives from the run
+	// and the call id. "" means "tool-loop". Two loops in one run need
+	// different keys.
+	StepKey string
+	// Tools names the registered tools offered, as ModelStep.Tools: nil
+	// offers every registered tool.
+	Tools []string
+	// MaxTurns is the number of model steps the loop takes at most
+	// (DefaultMaxTurns if 0). A model still asking for tools in the last
+	// turn ends the loop with a *TurnLimitError; those calls are not run.
+	MaxTurns int
+	Options  ModelOptions // sampling and tool-choice options of every turn
+	// StopOnToolError ends the loop with the error of the first tool step
+	// that fails (transient or permanent outcome, arguments that do not fit
+	// the tool, a tool that is not offered). By default the failure goes
+	// back to the model as the tool message {"error": ..., "outcome": ...}
+	// and the loop goes on.
+	StopOnToolError bool
+}
+
+// ToolLoopResult is the outcome of a tool loop.
+type ToolLoopResult[T any] struct {
+	RunID      string
+	Output     T      // the final answer
+	OutputJSON string // the final answer as logged
+	// Messages is the whole conversation: the starting messages, each
+	// tool-calling assistant message followed by its tool messages, and
+	// the final assistant message.
+	Messages []ChatMessage
+	Turns    int   // model steps taken
+	Usage    Usage // summed over the turns
+	FromLog  bool  // true if every step was answered from the log
+}
+
+// A TurnLimitError ends a tool loop whose model still asked for tools in
+// its last allowed turn. Nothing is logged for those calls.
+type TurnLimitError struct {
+	RunID   string
+	Limit   int        // ToolLoop.MaxTurns, or DefaultMaxTurns
+	Seq     int64      // the model_completed of the last turn
+	Pending []ToolCall // the calls of the last turn, not run
+}
+
+// Error names the limit, the run and the calls left.
+func (e *TurnLimitError) Error() string {
+	names := make([]string, len(e.Pending))
+	for i, c := range e.Pending {
+		names[i] = c.ToolName
+	}
+	return fmt.Sprintf("artana: tool loop: run %q seq %d: turn limit %d reached: the model still asked for %d tool call(s) (%s) in turn %d; they were not run; raise ToolLoop.MaxTurns or revise the prompt",
+		e.RunID, e.Seq, e.Limit, len(e.Pending), strings.Join(names, ", "), e.Limit)
+}
+
+// RunToolLoop runs loop on run and decodes the final answer into T.
+//
+// Each turn is a model step (StepModel, with the kernel's middleware:
+// budget, capability and PII rules apply to every turn). If the model
+// asks for tool calls, each runs in order as a two-phase tool step
+// (StepTool) with the step key "KEY/CALLID", and its result, or its
+// failure, goes back as the tool message answering the call. A call
+// without id (some models give none) gets "call_TURN_N". The loop ends
+// when the model answers without tool calls; that answer is the output.
+//
+// Everything the loop does is a logged step, so calling it again with the
+// same loop on the same run replays it: no model and no tool is called
+// and the result is equal. A tool step whose request was logged without a
+// completion (the process died while the tool ran) halts the loop with
+// ErrUnknownOutcome, as StepTool does, until ReconcileTool resolves it.
+func RunToolLoop[T any](ctx context.Context, k *Kernel, run Run, loop ToolLoop) (ToolLoopResult[T], error) {
+	res := ToolLoopResult[T]{RunID: run.ID, FromLog: true}
+	key := loop.StepKey
+	if key == "" {
+		key = "tool-loop"
+	}
+	limit := loop.MaxTurns
+	if limit == 0 {
+		limit = DefaultMaxTurns
+	}
+	if limit < 0 {
+		return res, &Error{Op: "tool loop", RunID: run.ID, Kind: ErrInvalidInput, Msg: fmt.Sprintf("MaxTurns %d is negative", limit)}
+	}
+	conv := slices.Clone(loop.Messages)
+	if len(conv) == 0 && loop.Prompt != "" {
+		conv = []ChatMessage{{Role: "user", Content: loop.Prompt}}
+	}
+	for turn := 1; ; turn++ {
+		step, err := StepModel[T](ctx, k, run, ModelStep{
+			Model: loop.Model, Prompt: loop.Prompt, Messages: conv,
+			StepKey: fmt.Sprintf("%s/turn-%d", key, turn), Tools: loop.Tools, Options: loop.Options,
+		})
+		if err != nil {
+			return res, err
+		}
+		res.Turns = turn
+		res.FromLog = res.FromLog && step.FromLog
+		res.Usage.PromptTokens += step.Usage.PromptTokens
+		res.Usage.CompletionTokens += step.Usage.CompletionTokens
+		res.Usage.CachedPromptTokens += step.Usage.CachedPromptTokens
+		res.Usage.CostUSD += step.Usage.CostUSD
+		if len(step.ToolCalls) == 0 {
+			res.Output, res.OutputJSON = step.Output, step.OutputJSON
+			res.Messages = append(conv, ChatMessage{Role: "assistant", Content: assistantContent(step.Output, step.OutputJSON)})
+			return res, nil
+		}
+		calls := slices.Clone(step.ToolCalls)
+		for i := range calls {
+			if calls[i].ID == "" {
+				calls[i].ID = fmt.Sprintf("call_%d_%d", turn, i+1)
+			}
+		}
+		if turn >= limit {
+			return res, &TurnLimitError{RunID: run.ID, Limit: limit, Seq: step.Seq, Pending: calls}
+		}
+		content := ""
+		if step.OutputJSON != "" {
+			content = assistantContent(step.Output, step.OutputJSON)
+		}
+		conv = append(conv, ChatMessage{Role: "assistant", Content: content, ToolCalls: calls})
+		for _, call := range calls {
+			out, fromLog, err := k.loopTool(ctx, run, loop, key, call)
+			if err != nil {
+				return res, err
+			}
+			res.FromLog = res.FromLog && fromLog
+			conv = append(conv, ToolMessage(call, out))
+		}
+	}
+}
+
+// loopTool runs one call of a tool loop and returns the content of the
+// tool message that answers it.
+func (k *Kernel) loopTool(ctx context.Context, run Run, loop ToolLoop, key string, call ToolCall) (string, bool, error) {
+	if !k.offers(run, loop.Tools, call.ToolName) {
+		err := &Error{Op: "tool loop", RunID: run.ID, Tool: call.ToolName, Kind: ErrToolNotFound,
+			Msg: fmt.Sprintf("the model called tool %q (call %s), which this loop does not offer", call.ToolName, call.ID)}
+		if loop.StopOnToolError {
+			return "", false, err
+		}
+		return toolErrorMessage(fmt.Sprintf("tool %q is not available", call.ToolName), ""), true, nil
+	}
+	res, err := k.StepTool(ctx, run, ToolStep{Tool: call.ToolName, Args: call.ArgumentsJSON, StepKey: key + "/" + call.ID})
+	if err == nil {
+		return res.ResultJSON, res.FromLog, nil
+	}
+	var te *ToolError
+	switch {
+	case errors.Is(err, ErrUnknownOutcome):
+		return "", false, err
+	case loop.StopOnToolError:
+		return "", false, err
+	case errors.Is(err, ErrToolFailed) && errors.As(err, &te):
+		msg := ""
+		if te.Err != nil {
+			msg = te.Err.Error()
+		}
+		return toolErrorMessage(msg, te.Outcome), true, nil
+	case errors.Is(err, ErrInvalidInput):
+		// The arguments are not a JSON object or do not fit the tool:
+		// nothing was logged, and the same check fails the same way on
+		// replay.
+		var e *Error
+		msg := err.Error()
+		if errors.As(err, &e) && e.Err != nil {
+			msg = e.Err.Error()
+		}
+		return toolErrorMessage("invalid arguments: "+msg, ""), true, nil
+	}
+	return "", false, err
+}
+
+// offers reports whether a loop offering names (nil for all) lets the
+// tenant of run call tool.
+func (k *Kernel) offers(run Run, names []string, tool string) bool {
+	rt := k.tools.lookup(tool)
+	if rt == nil || (names != nil && !slices.Contains(names, tool)) {
+		return false
+	}
+	return run.Tenant.Can(rt.capability)
+}
+
+// toolErrorMessage is the content of the tool message that tells the
+// model a call failed.
+func toolErrorMessage(msg string, outcome ToolOutcome) string {
+	b, _ := json.Marshal(struct {
+		Error   string      `json:"error"`
+		Outcome ToolOutcome `json:"outcome,omitempty"`
+	}{msg, outcome})
+	return string(b)
+}
+
+// assistantContent is the content of the assistant message holding an
+// answer: the text of a string output, the JSON of any other.
+func assistantContent(output any, outputJSON string) string {
+	if s, ok := output.(string); ok {
+		return s
+	}
+	return outputJSON
+}

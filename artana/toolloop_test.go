@@ -1,0 +1,319 @@
+package artana
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+type orderArgs struct {
+	Order string `json:"order"`
+}
+
+// supportTools registers lookup_order (succeeds) and refund (fails with a
+// permanent error for already refunded orders), counting executions.
+func supportTools(t testing.TB, tools *Tools, runs *atomic.Int64) {
+	t.Helper()
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(RegisterTool(tools, "lookup_order", func(_ context.Context, a orderArgs) (map[string]string, error) {
+		runs.Add(1)
+		return map[string]string{"order": a.Order, "status": "delivered", "email": "ann@example.com"}, nil
+	}))
+	must(RegisterTool(tools, "refund", func(_ context.Context, a orderArgs) (json.RawMessage, error) {
+		runs.Add(1)
+		return nil, PermanentToolError(fmt.Errorf("order %s was already refunded", a.Order))
+	}, WithCapability("finance:write")))
+}
+
+// scriptedTurns is a model that answers turn N (counted by the tool
+// messages it receives) with script[N-1], checking the conversation.
+type scriptedTurns struct {
+	script []ModelResponse
+	calls  atomic.Int64
+	reqs   []ModelRequest
+}
+
+func (m *scriptedTurns) Complete(_ context.Context, req ModelRequest) (ModelResponse, error) {
+	n := m.calls.Add(1)
+	m.reqs = append(m.reqs, req)
+	if int(n) > len(m.script) {
+		return m.script[len(m.script)-1], nil
+	}
+	return m.script[n-1], nil
+}
+
+func supportScript() *scriptedTurns {
+	return &scriptedTurns{script: []ModelResponse{
+		{ToolCalls: []ToolCall{
+			{ID: "call_v6Lac", ToolName: "lookup_order", ArgumentsJSON: `{"order": "A-17"}`},
+			{ID: "call_onyWz", ToolName: "refund", ArgumentsJSON: `{"order": "A-17"}`},
+		}, Usage: Usage{PromptTokens: 75, CompletionTokens: 53, CostUSD: 0.001}},
+		{OutputJSON: `{"approved":false,"reason":"already refunded"}`, Usage: Usage{PromptTokens: 149, CompletionTokens: 32, CostUSD: 0.002}},
+	}}
+}
+
+var supportLoop = ToolLoop{Model: "gpt-4o", StepKey: "support",
+	Messages: []ChatMessage{{Role: "system", Content: "Support desk."}, {Role: "user", Content: "Refund order A-17."}}}
+
+func TestToolLoop(t *testing.T) {
+	m := supportScript()
+	k, store := newTestKernel(t, m)
+	var runs atomic.Int64
+	supportTools(t, k.Tools(), &runs)
+	run := mustStart(t, k, liveTenant, "ticket-7")
+
+	res, err := RunToolLoop[Decision](tctx, k, run, supportLoop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Output != (Decision{Approved: false, Reason: "already refunded"}) || res.Turns != 2 || res.FromLog || runs.Load() != 2 {
+		t.Fatalf("result %+v, tool runs %d", res, runs.Load())
+	}
+	if res.Usage.PromptTokens != 75+149 || res.Usage.CompletionTokens != 53+32 {
+		t.Errorf("usage %+v, want the sum of both turns", res.Usage)
+	}
+	want := append(supportLoop.Messages[:2:2],
+		ChatMessage{Role: "assistant", ToolCalls: m.script[0].ToolCalls},
+		ChatMessage{Role: "tool", ToolCallID: "call_v6Lac", Content: `{"email":"ann@example.com","order":"A-17","status":"delivered"}`},
+		ChatMessage{Role: "tool", ToolCallID: "call_onyWz", Content: `{"error":"order A-17 was already refunded","outcome":"permanent_error"}`},
+	)
+	// The second turn was sent the whole conversation, the failure included.
+	if diff := cmp.Diff(want, m.reqs[1].Messages); diff != "" {
+		t.Errorf("turn-2 messages (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(append(want, ChatMessage{Role: "assistant", Content: res.OutputJSON}), res.Messages); diff != "" {
+		t.Errorf("result messages (-want +got):\n%s", diff)
+	}
+	types := eventTypes(t, store, run.ID)
+	wantTypes := []EventType{EventRunStarted, EventModelRequested, EventModelCompleted,
+		EventToolRequested, EventToolCompleted, EventToolRequested, EventToolCompleted,
+		EventModelRequested, EventModelCompleted}
+	if diff := cmp.Diff(wantTypes, types); diff != "" {
+		t.Fatalf("events (-want +got):\n%s", diff)
+	}
+	events, _ := store.Events(tctx, run.ID, 0)
+	if got := events[2].Payload.(*ModelCompleted).ToolCalls; !cmp.Equal(got, m.script[0].ToolCalls) {
+		t.Errorf("logged tool calls %v, want them with their ids", got)
+	}
+	req := events[3].Payload.(*ToolRequested)
+	if *req.StepKey != "support/call_v6Lac" || req.IdempotencyKey != IdempotencyKey(run.ID, "support/call_v6Lac", 0) {
+		t.Errorf("tool request %+v: want step key support/call_v6Lac and the idempotency key of run and call id", req)
+	}
+	if got := *events[1].Payload.(*ModelRequested).StepKey; got != "support/turn-1" {
+		t.Errorf("turn-1 step key %q", got)
+	}
+
+	// Replayed on a new kernel with no model and tools that fail when
+	// called: nothing runs, nothing is appended, the result is equal.
+	n := len(types)
+	replayer := New(store, nil, WithTools(k.Tools()))
+	again, err := RunToolLoop[Decision](tctx, replayer, run, supportLoop)
+	if err != nil {
+		t.Fatalf("replay: %v", err)
+	}
+	if !again.FromLog || runs.Load() != 2 || m.calls.Load() != 2 || len(eventTypes(t, store, run.ID)) != n {
+		t.Errorf("replay ran something: from log %v, tool runs %d, model calls %d", again.FromLog, runs.Load(), m.calls.Load())
+	}
+	again.FromLog = res.FromLog
+	if diff := cmp.Diff(res, again); diff != "" {
+		t.Errorf("replayed result (-live +replayed):\n%s", diff)
+	}
+}
+
+func TestToolLoopStopOnToolError(t *testing.T) {
+	m := supportScript()
+	k, store := newTestKernel(t, m)
+	var runs atomic.Int64
+	supportTools(t, k.Tools(), &runs)
+	run := mustStart(t, k, liveTenant, "stop")
+	loop := supportLoop
+	loop.StopOnToolError = true
+	_, err := RunToolLoop[Decision](tctx, k, run, loop)
+	e := wantKind(t, err, ErrToolFailed)
+	var te *ToolError
+	if e.Tool != "refund" || !errors.As(err, &te) || te.Outcome != OutcomePermanentError || te.Err.Error() != "order A-17 was already refunded" {
+		t.Fatalf("error %v, want the refund's permanent failure", err)
+	}
+	if m.calls.Load() != 1 {
+		t.Errorf("model called %d times, want 1: the loop stops at the failure", m.calls.Load())
+	}
+	// Replayed, it stops the same way, with the same error.
+	_, again := RunToolLoop[Decision](tctx, New(store, nil, WithTools(k.Tools())), run, loop)
+	if again == nil || again.Error() != err.Error() {
+		t.Errorf("replayed error %v, want %v", again, err)
+	}
+}
+
+func TestToolLoopTurnLimit(t *testing.T) {
+	always := &scriptedTurns{script: []ModelResponse{{ToolCalls: []ToolCall{{ToolName: "lookup_order", ArgumentsJSON: `{"order":"A-1"}`}}}}}
+	k, store := newTestKernel(t, always)
+	var runs atomic.Int64
+	supportTools(t, k.Tools(), &runs)
+	run := mustStart(t, k, liveTenant, "limit")
+	loop := ToolLoop{Model: "m", Prompt: "look it up", MaxTurns: 3}
+	_, err := RunToolLoop[Decision](tctx, k, run, loop)
+	var tl *TurnLimitError
+	if !errors.As(err, &tl) || tl.Limit != 3 || len(tl.Pending) != 1 || tl.Pending[0].ID != "call_3_1" {
+		t.Fatalf("error %v (%+v), want a *TurnLimitError of limit 3 with the pending call", err, tl)
+	}
+	if !strings.Contains(err.Error(), "turn limit 3") || !strings.Contains(err.Error(), "lookup_order") || !strings.Contains(err.Error(), "MaxTurns") {
+		t.Errorf("error %q does not name the limit, the call and the fix", err)
+	}
+	events, _ := store.Events(tctx, run.ID, 0)
+	if last := events[len(events)-1]; last.Type != EventModelCompleted || last.Seq != tl.Seq {
+		t.Errorf("last event %s seq %d, want the model_completed of turn 3 (seq %d): the pending calls are not run", last.Type, last.Seq, tl.Seq)
+	}
+	if runs.Load() != 2 {
+		t.Errorf("%d tool runs, want 2 (turns 1 and 2)", runs.Load())
+	}
+	// Ids the model did not give are made from turn and position, the
+	// same on replay.
+	req := events[3].Payload.(*ToolRequested)
+	if *req.StepKey != "tool-loop/call_1_1" {
+		t.Errorf("step key %q, want tool-loop/call_1_1", *req.StepKey)
+	}
+	_, again := RunToolLoop[Decision](tctx, New(store, nil, WithTools(k.Tools())), run, loop)
+	if again == nil || again.Error() != err.Error() {
+		t.Errorf("replayed: %v, want %v", again, err)
+	}
+	if _, err := RunToolLoop[Decision](tctx, k, run, ToolLoop{Model: "m", Prompt: "x", MaxTurns: -1}); !errors.Is(err, ErrInvalidInput) {
+		t.Errorf("negative MaxTurns: %v", err)
+	}
+}
+
+// TestToolLoopBadCalls: a call of a tool the loop does not offer, and
+// arguments that do not fit, go back to the model as errors.
+func TestToolLoopBadCalls(t *testing.T) {
+	m := &scriptedTurns{script: []ModelResponse{
+		{ToolCalls: []ToolCall{
+			{ID: "c1", ToolName: "delete_everything", ArgumentsJSON: `{}`},
+			{ID: "c2", ToolName: "lookup_order", ArgumentsJSON: `{"order": 17}`},
+			{ID: "c3", ToolName: "refund", ArgumentsJSON: `{"order":"A-1"}`},
+		}},
+		{OutputJSON: `{"approved":true,"reason":"x"}`},
+	}}
+	k, store := newTestKernel(t, m)
+	var runs atomic.Int64
+	supportTools(t, k.Tools(), &runs)
+	run := mustStart(t, k, liveTenant, "bad-calls")
+	loop := ToolLoop{Model: "m", Prompt: "go", Tools: []string{"lookup_order"}}
+	res, err := RunToolLoop[Decision](tctx, k, run, loop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := res.Messages[2:5]
+	for i, want := range []string{`{"error":"tool \"delete_everything\" is not available"}`, `"invalid arguments: arguments {\"order\":17} do not fit`, `{"error":"tool \"refund\" is not available"}`} {
+		if !strings.Contains(got[i].Content, want) || got[i].ToolCallID != m.script[0].ToolCalls[i].ID {
+			t.Errorf("tool message %d = %+v, want it to answer %s with %s", i, got[i], m.script[0].ToolCalls[i].ID, want)
+		}
+	}
+	if runs.Load() != 0 {
+		t.Errorf("%d tool runs, want none", runs.Load())
+	}
+	if types := eventTypes(t, store, run.ID); len(types) != 5 {
+		t.Errorf("events %v, want only the two model steps", types)
+	}
+	if again, err := RunToolLoop[Decision](tctx, New(store, nil, WithTools(k.Tools())), run, loop); err != nil || !cmp.Equal(again.Messages, res.Messages) {
+		t.Errorf("replay: %v, %v", again.Messages, err)
+	}
+	loop.StopOnToolError = true
+	m.calls.Store(0)
+	_, err = RunToolLoop[Decision](tctx, k, mustStart(t, k, liveTenant, "bad-calls-stop"), loop)
+	wantKind(t, err, ErrToolNotFound)
+}
+
+// TestToolLoopHaltsOnUnknownOutcome: a crash between a tool request and its
+// completion halts the loop on the next run, without running the tool.
+func TestToolLoopHaltsOnUnknownOutcome(t *testing.T) {
+	m := supportScript()
+	k, store := newTestKernel(t, m)
+	var runs atomic.Int64
+	supportTools(t, k.Tools(), &runs)
+	run := mustStart(t, k, liveTenant, "crash")
+	crashed := New(dropCompletion{store, "refund"}, m, WithTools(k.Tools()))
+	if _, err := RunToolLoop[Decision](tctx, crashed, run, supportLoop); err == nil || !strings.Contains(err.Error(), "simulated crash") {
+		t.Fatalf("crashed loop: %v", err)
+	}
+	if runs.Load() != 2 {
+		t.Fatalf("%d tool runs before the crash, want 2", runs.Load())
+	}
+	for _, kk := range []*Kernel{k, New(store, m, WithTools(k.Tools()))} {
+		_, err := RunToolLoop[Decision](tctx, kk, run, supportLoop)
+		if e := wantKind(t, err, ErrUnknownOutcome); e.Tool != "refund" {
+			t.Errorf("halt names tool %q, want refund", e.Tool)
+		}
+		if runs.Load() != 2 || m.calls.Load() != 1 {
+			t.Errorf("after the halt: %d tool runs, %d model calls; want 2 and 1", runs.Load(), m.calls.Load())
+		}
+	}
+}
+
+type dropCompletion struct {
+	Store
+	tool string
+}
+
+func (s dropCompletion) Append(ctx context.Context, runID, tenantID string, p Payload) (Event, error) {
+	if c, ok := p.(*ToolCompleted); ok && c.ToolName == s.tool {
+		return Event{}, errors.New("simulated crash before tool_completed")
+	}
+	return s.Store.Append(ctx, runID, tenantID, p)
+}
+
+// TestToolLoopMiddleware: the kernel's middleware applies to every turn:
+// the PII scrubber to the tool messages of turn 2, the budget to each
+// model call.
+func TestToolLoopMiddleware(t *testing.T) {
+	m := supportScript()
+	k, store := newTestKernel(t, m, WithMiddleware(DefaultMiddleware()...))
+	var runs atomic.Int64
+	supportTools(t, k.Tools(), &runs)
+	run := mustStart(t, k, liveTenant, "mw")
+	if _, err := RunToolLoop[Decision](tctx, k, run, supportLoop); err != nil {
+		t.Fatal(err)
+	}
+	events, _ := store.Events(tctx, run.ID, 0)
+	turn2 := events[7].Payload.(*ModelRequested)
+	if c := turn2.Messages[3].Content; strings.Contains(c, "ann@example.com") || !strings.Contains(c, "[REDACTED_EMAIL]") {
+		t.Errorf("turn-2 tool message logged as %q, want the e-mail scrubbed", c)
+	}
+	if c := m.reqs[1].Messages[3]; strings.Contains(c.Content, "ann@example.com") || c.ToolCallID != "call_v6Lac" {
+		t.Errorf("turn-2 tool message sent as %+v, want it scrubbed and still answering its call", c)
+	}
+	// A budget spent by turn 1 stops turn 2 before the model is called.
+	poor := Tenant{ID: "org_poor", Capabilities: liveTenant.Capabilities, BudgetUSD: 0.001}
+	m2 := supportScript()
+	k2, _ := newTestKernel(t, m2, WithMiddleware(DefaultMiddleware()...))
+	supportTools(t, k2.Tools(), &runs)
+	_, err := RunToolLoop[Decision](tctx, k2, mustStart(t, k2, poor, "poor"), supportLoop)
+	if !errors.Is(err, ErrBudgetExceeded) || m2.calls.Load() != 1 {
+		t.Errorf("budget: %v after %d model calls, want ErrBudgetExceeded after 1", err, m2.calls.Load())
+	}
+}
+
+func TestToolLoopStringOutput(t *testing.T) {
+	m := &scriptedTurns{script: []ModelResponse{
+		{ToolCalls: []ToolCall{{ID: "c1", ToolName: "lookup_order", ArgumentsJSON: `{"order":"A-1"}`}}},
+		{OutputJSON: `"It was delivered."`},
+	}}
+	k, _ := newTestKernel(t, m)
+	var runs atomic.Int64
+	supportTools(t, k.Tools(), &runs)
+	res, err := RunToolLoop[string](tctx, k, mustStart(t, k, liveTenant, "text"), ToolLoop{Model: "m", Prompt: "where is A-1?"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if last := res.Messages[len(res.Messages)-1]; res.Output != "It was delivered." || last.Content != "It was delivered." {
+		t.Errorf("output %q, last message %+v; want the text, unquoted", res.Output, last)
+	}
+}
