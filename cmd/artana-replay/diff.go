@@ -71,9 +71,9 @@ func loadSide(ctx context.Context, e *env, arg string) (runRef, []artana.Event, 
 	}
 	evs, err := src.readRun(ctx, run)
 	if err != nil {
-		return runRef{}, nil, fmt.Errorf("read %s run %q: %w", path, run, err)
+		return runRef{}, nil, fmt.Errorf("read %s run %q: %w", src.path, run, err)
 	}
-	return runRef{Path: path, RunID: run, Events: len(evs)}, evs, nil
+	return runRef{Path: src.path, RunID: run, Events: len(evs)}, evs, nil
 }
 
 // A step is a group of events that belong together, and the key that

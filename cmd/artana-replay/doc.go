@@ -1,8 +1,11 @@
 // Command artana-replay inspects, verifies, compares and converts the
 // recorded runs of artana: SQLite ledgers (written by package sqlite or by
 // the Python original), single cassette files and directories of cassettes
-// (written by package cassettes). The kind of input is detected from the
-// file's content, not its name.
+// (written by package cassettes), and PostgreSQL ledgers (written by
+// package postgres), named by a postgres:// or postgresql:// URL wherever
+// a PATH or LEDGER is taken. The kind of a file is detected from its
+// content, not its name. A URL's password is never printed: messages show
+// it as xxxxx.
 //
 // Usage:
 //
@@ -11,7 +14,7 @@
 //	artana-replay verify [--json] PATH [RUN...]
 //	artana-replay diff   [--json] [--strict] A B        (A, B: PATH or PATH#RUN)
 //	artana-replay export [--json] [--force] LEDGER DIR [RUN...]
-//	artana-replay import [--json] SOURCE LEDGER.db
+//	artana-replay import [--json] SOURCE LEDGER   (LEDGER: a .db file or a postgres:// URL)
 //	artana-replay stats  [--json] PATH
 //	artana-replay reseal [--json] CASSETTE
 //

@@ -8,14 +8,15 @@ import (
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/internal/regfile"
+	"github.com/artana-go/go-artana/postgres"
 	"github.com/artana-go/go-artana/sqlite"
 )
 
 func importCommand() *command {
 	return &command{
 		name:    "import",
-		usage:   "[--json] SOURCE LEDGER.db",
-		summary: "write the runs of a cassette, a directory of cassettes or a ledger into a SQLite ledger, hashes preserved",
+		usage:   "[--json] SOURCE LEDGER",
+		summary: "write the runs of a cassette, a directory of cassettes or a ledger into a SQLite ledger (LEDGER.db) or a PostgreSQL one (postgres://...), hashes preserved",
 		run:     runImport,
 	}
 }
@@ -30,7 +31,10 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	dest := args[1]
-	if fi, err := os.Stat(dest); err == nil && fi.IsDir() {
+	destName := dest
+	if postgres.IsURL(dest) {
+		destName = postgres.Redact(dest)
+	} else if fi, err := os.Stat(dest); err == nil && fi.IsDir() {
 		return fmt.Errorf("import: %s is a directory; give the path of a SQLite ledger file (it is created if missing)", dest)
 	}
 	runs, err := src.runs(ctx)
@@ -49,10 +53,16 @@ func runImport(ctx context.Context, e *env, args []string) error {
 			return fmt.Errorf("import: %s run %q: %w; nothing was written (check it with: artana-replay verify %s)", src.path, id, err, src.path)
 		}
 		all = append(all, evs...)
-		out = append(out, exported{RunID: id, Path: dest, Events: len(evs)})
+		out = append(out, exported{RunID: id, Path: destName, Events: len(evs)})
 	}
 	if len(all) == 0 {
 		return fmt.Errorf("import: %s: %w", src.path, errNothing)
+	}
+	if postgres.IsURL(dest) {
+		if err := importPostgres(ctx, dest, all, out); err != nil {
+			return fmt.Errorf("import: %s into %s: %w", src.path, destName, err)
+		}
+		return e.reportImport(src.path, destName, out)
 	}
 	_, statErr := os.Stat(dest)
 	created := errors.Is(statErr, os.ErrNotExist)
@@ -100,16 +110,47 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		}
 		return fmt.Errorf("import: %s into %s: %w", src.path, dest, errors.Join(ierr, cerr))
 	}
+	return e.reportImport(src.path, dest, out)
+}
+
+// reportImport prints what import wrote.
+func (e *env) reportImport(from, dest string, out []exported) error {
 	if e.json {
 		return e.writeJSON(struct {
 			From string     `json:"from"`
 			To   string     `json:"to"`
 			Runs []exported `json:"runs"`
-		}{src.path, dest, out})
+		}{from, dest, out})
 	}
 	for _, x := range out {
 		fmt.Fprintf(e.stdout, "%s  %s\n", x.RunID, plural(int64(x.Events), "event"))
 	}
-	fmt.Fprintf(e.stdout, "imported %s from %s into %s\n", plural(int64(len(out)), "run"), src.path, dest)
+	fmt.Fprintf(e.stdout, "imported %s from %s into %s\n", plural(int64(len(out)), "run"), from, dest)
 	return nil
+}
+
+// importPostgres writes the events into the PostgreSQL ledger at url
+// (creating its tables if need be), all or nothing, refusing runs it
+// already holds.
+func importPostgres(ctx context.Context, url string, all []artana.Event, out []exported) error {
+	db, err := postgres.Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	runs, err := db.Runs(ctx)
+	if err != nil {
+		return err
+	}
+	have := make(map[string]int64, len(runs))
+	for _, r := range runs {
+		have[r.RunID] = r.Events
+	}
+	for _, x := range out {
+		if n, ok := have[x.RunID]; ok {
+			return fmt.Errorf("run %q is already in the ledger (%s); nothing was imported; import into another database or schema, or export the other runs only",
+				x.RunID, plural(n, "event"))
+		}
+	}
+	return db.Import(ctx, all)
 }

@@ -9,6 +9,8 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+
+	"github.com/artana-go/go-artana/postgres"
 )
 
 func main() {
@@ -72,7 +74,8 @@ func commands() []*command {
 }
 
 const topUsage = `artana-replay inspects, verifies, compares and converts recorded artana runs:
-SQLite ledgers, cassette files and directories of cassettes.
+SQLite ledgers, cassette files, directories of cassettes and PostgreSQL ledgers
+(postgres://user:password@host/db URLs; the password is never printed).
 
 usage: artana-replay COMMAND [flags] ARGS
 
@@ -181,7 +184,14 @@ func (e *env) nargs(args []string, min, max int) error {
 		return e.usagef("missing arguments (got %d, want at least %d)", len(args), min)
 	}
 	if max >= 0 && len(args) > max {
-		return e.usagef("too many arguments (got %d, want at most %d): %q", len(args), max, args[max:])
+		extra := make([]string, 0, len(args)-max)
+		for _, a := range args[max:] {
+			if postgres.IsURL(a) {
+				a = postgres.Redact(a)
+			}
+			extra = append(extra, a)
+		}
+		return e.usagef("too many arguments (got %d, want at most %d): %q", len(args), max, extra)
 	}
 	return nil
 }

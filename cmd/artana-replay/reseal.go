@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/artana-go/go-artana/cassettes"
+	"github.com/artana-go/go-artana/postgres"
 )
 
 func resealCommand() *command {
@@ -31,6 +32,10 @@ func runReseal(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	path := args[0]
+	if postgres.IsURL(path) {
+		return fmt.Errorf("reseal: %s is a PostgreSQL ledger, and a ledger's history is never rewritten; reseal only accepts hand edits of cassette files (to check the ledger, run: artana-replay verify %s)",
+			postgres.Redact(path), postgres.Redact(path))
+	}
 	fi, err := os.Stat(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("%s: no such file; reseal takes a cassette file", path)

@@ -15,12 +15,14 @@ import (
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/cassettes"
 	"github.com/artana-go/go-artana/internal/regfile"
+	"github.com/artana-go/go-artana/postgres"
 	"github.com/artana-go/go-artana/sqlite"
 )
 
 // The kinds of input artana-replay reads.
 const (
 	kindSQLite       = "SQLite ledger"
+	kindPostgres     = "PostgreSQL ledger"
 	kindCassette     = "events cassette"
 	kindInteractions = "interactions cassette"
 	kindDir          = "cassette directory"
@@ -36,8 +38,9 @@ var (
 type source struct {
 	path  string
 	kind  string
-	db    *sqlite.Store  // kindSQLite
-	files []cassetteFile // kindCassette, kindInteractions, kindDir
+	db    *sqlite.Store   // kindSQLite
+	pg    *postgres.Store // kindPostgres; path is its URL without the password
+	files []cassetteFile  // kindCassette, kindInteractions, kindDir
 }
 
 // A cassetteFile is one cassette of a source.
@@ -73,6 +76,13 @@ func sniff(path string) (string, error) {
 
 // openSource opens path read-only, detecting its kind from its content.
 func openSource(ctx context.Context, path string) (*source, error) {
+	if postgres.IsURL(path) {
+		db, err := postgres.Open(ctx, path, postgres.ReadOnly())
+		if err != nil {
+			return nil, err
+		}
+		return &source{path: db.String(), kind: kindPostgres, pg: db}, nil
+	}
 	fi, err := os.Stat(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("%s: no such file or directory; check the path (want a SQLite ledger, a cassette file or a directory of cassettes)", path)
@@ -210,13 +220,22 @@ func (s *source) Close() error {
 	if s.db != nil {
 		return s.db.Close()
 	}
+	if s.pg != nil {
+		return s.pg.Close()
+	}
 	return nil
 }
 
 // runs lists the run ids of the source, in order.
 func (s *source) runs(ctx context.Context) ([]string, error) {
-	if s.db != nil {
-		infos, err := s.db.Runs(ctx)
+	if s.db != nil || s.pg != nil {
+		var infos []artana.RunInfo
+		var err error
+		if s.db != nil {
+			infos, err = s.db.Runs(ctx)
+		} else {
+			infos, err = s.pg.Runs(ctx)
+		}
 		if err != nil {
 			return nil, err
 		}
@@ -290,6 +309,9 @@ func (s *source) scan(ctx context.Context, runID string, fn func(artana.Event) e
 	if s.db != nil {
 		return s.db.Scan(ctx, runID, 0, fn)
 	}
+	if s.pg != nil {
+		return s.pg.Scan(ctx, runID, 0, fn)
+	}
 	for _, f := range s.files {
 		if f.header.Kind == cassettes.KindEvents && f.runID == runID {
 			return scanCassette(ctx, f.path, fn)
@@ -308,6 +330,9 @@ func scanCassette(ctx context.Context, path string, fn func(artana.Event) error)
 func (s *source) scanAll(ctx context.Context, fn func(artana.Event) error) error {
 	if s.db != nil {
 		return s.db.ScanAll(ctx, fn)
+	}
+	if s.pg != nil {
+		return s.pg.ScanAll(ctx, fn)
 	}
 	for _, f := range s.files {
 		if f.header.Kind != cassettes.KindEvents {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/cassettes"
+	"github.com/artana-go/go-artana/postgres"
 	"github.com/artana-go/go-artana/sqlite"
 )
 
@@ -95,7 +96,7 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 			}
 		}
 		next := fmt.Sprintf("look at the event with: artana-replay show --full %s %q", src.path, first.RunID)
-		if src.kind != kindSQLite {
+		if src.kind != kindSQLite && src.kind != kindPostgres {
 			next = "if the edit was deliberate, accept it with: artana-replay reseal FILE; otherwise restore the file from version control"
 		}
 		what := "the ledger was changed after it was written"
@@ -153,6 +154,9 @@ func verifySource(ctx context.Context, src *source, only []string, e *env) ([]ve
 		}
 		return results, nil
 	}
+	if src.pg != nil {
+		return verifyPostgres(ctx, src, only, e)
+	}
 	if err := src.checkRuns(ctx, only); err != nil {
 		return nil, err
 	}
@@ -191,6 +195,49 @@ func verifySource(ctx context.Context, src *source, only []string, e *env) ([]ve
 	return results, nil
 }
 
+// verifyPostgres verifies the runs of a PostgreSQL ledger (all, or those
+// named), each streamed from the server.
+func verifyPostgres(ctx context.Context, src *source, only []string, e *env) ([]verifyResult, error) {
+	infos, err := src.pg.Runs(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := src.checkRuns(ctx, only); err != nil {
+		return nil, err
+	}
+	want := map[string]bool{}
+	for _, id := range only {
+		want[id] = true
+	}
+	var total int64
+	for _, in := range infos {
+		if len(only) == 0 || want[in.RunID] {
+			total += in.Events
+		}
+	}
+	prog := newProgress(e.stderr, "verify "+src.path, total)
+	defer prog.done()
+	results := []verifyResult{}
+	for _, in := range infos {
+		if len(only) > 0 && !want[in.RunID] {
+			continue
+		}
+		r := verifyResult{RunID: in.RunID, Path: src.path, OK: true}
+		err := src.pg.Scan(ctx, in.RunID, 0, func(artana.Event) error { r.Events++; prog.add(1); return nil })
+		if err == nil {
+			err = src.pg.Verify(ctx, in.RunID)
+		}
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			r.fail(err)
+		}
+		results = append(results, r)
+	}
+	return results, nil
+}
+
 // fail records why verification failed, and where.
 func (r *verifyResult) fail(err error) {
 	r.OK = false
@@ -203,6 +250,7 @@ func (r *verifyResult) fail(err error) {
 	}
 	var ce *artana.ChainError
 	var se *sqlite.Error
+	var pe *postgres.Error
 	var cae *cassettes.Error
 	switch {
 	case errors.As(err, &ce):
@@ -211,6 +259,9 @@ func (r *verifyResult) fail(err error) {
 	case errors.As(err, &se):
 		r.Seq = se.Seq
 		r.Error = se.Err.Error()
+	case errors.As(err, &pe):
+		r.Seq = pe.Seq
+		r.Error = pe.Err.Error()
 	default:
 		r.Error = err.Error()
 	}

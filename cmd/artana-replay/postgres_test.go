@@ -1,0 +1,148 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// pgSchema creates a schema of the test's own on the server that
+// ARTANA_POSTGRES_URL names, dropped when the test ends, and returns the
+// URL that selects it.
+func pgSchema(t *testing.T) string {
+	t.Helper()
+	server := os.Getenv("ARTANA_POSTGRES_URL")
+	if server == "" {
+		t.Skip("set ARTANA_POSTGRES_URL to the URL of a PostgreSQL server to run this test (see the README: Running the PostgreSQL tests)")
+	}
+	ctx := context.Background()
+	c, err := pgx.Connect(ctx, server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := fmt.Sprintf("artana_replay_%d_%d", os.Getpid(), time.Now().UnixNano())
+	if _, err := c.Exec(ctx, "CREATE SCHEMA "+name); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_, _ = c.Exec(ctx, "DROP SCHEMA "+name+" CASCADE")
+		c.Close(ctx)
+	})
+	u, err := url.Parse(server)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := u.Query()
+	q.Set("search_path", name)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+// TestPostgres runs every command that takes a ledger on a PostgreSQL URL,
+// and checks that no output or error ever shows the password.
+func TestPostgres(t *testing.T) {
+	pgURL := pgSchema(t)
+	u, _ := url.Parse(pgURL)
+	password, ok := u.User.Password()
+	if !ok || password == "" {
+		// Put one in: a server that trusts the connection ignores it.
+		u.User = url.UserPassword(u.User.Username(), "pw-not-needed-7f3a")
+		pgURL, password = u.String(), "pw-not-needed-7f3a"
+	}
+	ctx := context.Background()
+	dir := t.TempDir()
+	cli := func(wantErr bool, args ...string) string {
+		t.Helper()
+		var stdout, stderr bytes.Buffer
+		err := run(ctx, args, &stdout, &stderr)
+		exitCode(err, &stderr)
+		all := stdout.String() + stderr.String()
+		if strings.Contains(all, password) {
+			t.Errorf("artana-replay %s printed the password:\n%s", args[0], all)
+		}
+		if (err != nil) != wantErr {
+			t.Fatalf("artana-replay %s: err = %v, want error %v\n%s", strings.Join(args[:1], " "), err, wantErr, all)
+		}
+		return all
+	}
+	chat := filepath.Join("testdata", "chat_replay.db")
+	out := cli(false, "import", chat, pgURL)
+	if !strings.Contains(out, "imported 2 runs from testdata/chat_replay.db into postgres://") || !strings.Contains(out, ":xxxxx@") {
+		t.Errorf("import said:\n%s", out)
+	}
+	if out := cli(false, "ls", pgURL); !strings.Contains(out, "chat_run_1") || !strings.Contains(out, "chat_run_2") {
+		t.Errorf("ls said:\n%s", out)
+	}
+	if out := cli(false, "show", "--full", pgURL, "chat_run_1"); !strings.Contains(out, "model_completed") {
+		t.Errorf("show said:\n%s", out)
+	}
+	if out := cli(false, "verify", pgURL); !strings.Contains(out, "chat_run_1") || strings.Contains(out, "FAIL") {
+		t.Errorf("verify said:\n%s", out)
+	}
+	if out := cli(false, "stats", pgURL); !strings.Contains(out, "org_demo") {
+		t.Errorf("stats said:\n%s", out)
+	}
+	// Byte for byte: a strict diff compares ids, timestamps and hashes.
+	for _, run := range []string{"chat_run_1", "chat_run_2"} {
+		if out := cli(false, "diff", "--strict", pgURL+"#"+run, chat+"#"+run); !strings.Contains(out, "equivalent") {
+			t.Errorf("diff said:\n%s", out)
+		}
+	}
+	// PostgreSQL to cassettes and to SQLite, and back into PostgreSQL.
+	cli(false, "export", pgURL, filepath.Join(dir, "out"))
+	cli(false, "import", pgURL, filepath.Join(dir, "back.db"))
+	back := pgSchema(t)
+	cli(false, "import", filepath.Join(dir, "out"), back)
+	for _, run := range []string{"chat_run_1", "chat_run_2"} {
+		for _, other := range []string{filepath.Join(dir, "out") + "#" + run, filepath.Join(dir, "back.db") + "#" + run, back + "#" + run} {
+			if out := cli(false, "diff", "--strict", pgURL+"#"+run, other); !strings.Contains(out, "equivalent") {
+				t.Errorf("diff with %s said:\n%s", other, out)
+			}
+		}
+	}
+
+	// Errors name the server without its password.
+	if out := cli(true, "import", chat, pgURL); !strings.Contains(out, `run "chat_run_1" is already in the ledger`) {
+		t.Errorf("a second import said:\n%s", out)
+	}
+	if out := cli(true, "show", pgURL, "nope"); !strings.Contains(out, `run "nope" not found in postgres://`) {
+		t.Errorf("show of an unknown run said:\n%s", out)
+	}
+	if out := cli(true, "ls", pgURL, pgURL); !strings.Contains(out, "too many arguments") {
+		t.Errorf("ls with two URLs said:\n%s", out)
+	}
+	wrong := *u
+	wrong.User = url.UserPassword(u.User.Username(), "wrong-"+password)
+	if os.Getenv("ARTANA_POSTGRES_URL") != "" && strings.Contains(os.Getenv("ARTANA_POSTGRES_URL"), ":"+password+"@") {
+		if out := cli(true, "ls", wrong.String()); !strings.Contains(out, "xxxxx") {
+			t.Errorf("ls with a wrong password said:\n%s", out)
+		}
+	}
+	if out := cli(true, "reseal", pgURL); !strings.Contains(out, "never rewritten") {
+		t.Errorf("reseal of a URL said:\n%s", out)
+	}
+	empty := pgSchema(t)
+	if out := cli(true, "ls", empty); !strings.Contains(out, "no kernel_events table") {
+		t.Errorf("ls of an empty schema said:\n%s", out)
+	}
+	// A changed row fails verification, naming the run and seq.
+	c, err := pgx.Connect(ctx, pgURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close(ctx)
+	if _, err := c.Exec(ctx, `UPDATE kernel_events SET payload_json = replace(payload_json, '"model_completed"', '"model_completed", "extra": 1') WHERE run_id = 'chat_run_1' AND event_type = 'model_completed'`); err != nil {
+		t.Fatal(err)
+	}
+	if out := cli(true, "verify", pgURL); !strings.Contains(out, "FAIL  chat_run_1 at seq") || !strings.Contains(out, "ok    chat_run_2") {
+		t.Errorf("verify of a changed row said:\n%s", out)
+	}
+}
