@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 )
@@ -244,21 +245,21 @@ func (p *ModelRequested) Validate() error {
 		default:
 			return fmt.Errorf("model_requested: messages[%d].role %q is not one of system, user, assistant, tool", i, m.Role)
 		}
-		if err := checkUTF8(field(fmt.Sprintf("messages[%d].content", i), m.Content),
-			field(fmt.Sprintf("messages[%d].tool_call_id", i), m.ToolCallID),
-			field(fmt.Sprintf("messages[%d].name", i), m.Name)); err != nil {
+		if err := checkUTF8(fieldAt("messages[%d].content", i, 0, m.Content),
+			fieldAt("messages[%d].tool_call_id", i, 0, m.ToolCallID),
+			fieldAt("messages[%d].name", i, 0, m.Name)); err != nil {
 			return err
 		}
 		for j, c := range m.ToolCalls {
-			if err := checkUTF8(field(fmt.Sprintf("messages[%d].tool_calls[%d].id", i, j), c.ID),
-				field(fmt.Sprintf("messages[%d].tool_calls[%d].function.name", i, j), c.ToolName),
-				field(fmt.Sprintf("messages[%d].tool_calls[%d].function.arguments", i, j), c.ArgumentsJSON)); err != nil {
+			if err := checkUTF8(fieldAt("messages[%d].tool_calls[%d].id", i, j, c.ID),
+				fieldAt("messages[%d].tool_calls[%d].function.name", i, j, c.ToolName),
+				fieldAt("messages[%d].tool_calls[%d].function.arguments", i, j, c.ArgumentsJSON)); err != nil {
 				return err
 			}
 		}
 	}
 	for i, t := range p.AllowedTools {
-		if err := checkUTF8(field(fmt.Sprintf("allowed_tools[%d]", i), t)); err != nil {
+		if err := checkUTF8(fieldAt("allowed_tools[%d]", i, 0, t)); err != nil {
 			return err
 		}
 	}
@@ -278,9 +279,9 @@ func (p *ModelCompleted) Validate() error {
 		return fmt.Errorf("model_completed: cost_usd %v must be a number >= 0", p.CostUSD)
 	}
 	for i, c := range p.ToolCalls {
-		if err := checkUTF8(field(fmt.Sprintf("tool_calls[%d].tool_name", i), c.ToolName),
-			field(fmt.Sprintf("tool_calls[%d].arguments_json", i), c.ArgumentsJSON),
-			field(fmt.Sprintf("tool_calls[%d].tool_call_id", i), c.ID)); err != nil {
+		if err := checkUTF8(fieldAt("tool_calls[%d].tool_name", i, 0, c.ToolName),
+			fieldAt("tool_calls[%d].arguments_json", i, 0, c.ArgumentsJSON),
+			fieldAt("tool_calls[%d].tool_call_id", i, 0, c.ID)); err != nil {
 			return err
 		}
 	}
@@ -324,23 +325,43 @@ func (p *WorkflowStepCompleted) Validate() error {
 }
 
 type namedString struct {
-	name string
-	s    string
+	name    string // the name, or with indexed a format of i and j
+	indexed bool
+	i, j    int
+	s       string
 }
 
-func field(name, s string) namedString { return namedString{name, s} }
+// String returns the field's name.
+func (f namedString) String() string {
+	if !f.indexed {
+		return f.name
+	}
+	if strings.Count(f.name, "%d") == 2 {
+		return fmt.Sprintf(f.name, f.i, f.j)
+	}
+	return fmt.Sprintf(f.name, f.i)
+}
+
+func field(name, s string) namedString { return namedString{name: name, s: s} }
+
+// fieldAt names an element of a list by a format with one or two %d
+// verbs for i and j, formatted only in an error, so that validating a
+// payload allocates nothing.
+func fieldAt(format string, i, j int, s string) namedString {
+	return namedString{name: format, indexed: true, i: i, j: j, s: s}
+}
 
 func fieldPtr(name string, s *string) namedString {
 	if s == nil {
 		return namedString{name: name}
 	}
-	return namedString{name, *s}
+	return namedString{name: name, s: *s}
 }
 
 func checkUTF8(fields ...namedString) error {
 	for _, f := range fields {
 		if !utf8.ValidString(f.s) {
-			return fmt.Errorf("%s is not valid UTF-8", f.name)
+			return fmt.Errorf("%s is not valid UTF-8", f.String())
 		}
 	}
 	return nil
