@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -136,33 +138,37 @@ func (s *Store) tableDigests(ctx context.Context, runID string) (map[string]*row
 	return out, nil
 }
 
-// Verify checks the run: the file (CheckFile), the rows of the run as the
-// table holds them against those the index yields, the hash chain, and
-// that each stored payload is exactly the text the writer produces for it
-// (artana.CheckStoredPayload), streaming the run. It returns nil for a
-// valid (or empty) run; otherwise an error wrapping ErrDamaged, the
-// *artana.ChainError of the first bad event, or the error of a row that
-// cannot be read.
+// Verify checks the run: the file (SQLite's integrity_check, which
+// compares every index with the table, and the ledger's schema), the rows
+// of the run as the table holds them against those the index yields, the
+// hash chain, and that each stored payload is exactly the text the writer
+// produces for it (artana.CheckStoredPayload), streaming the run. It
+// returns nil for a valid (or empty) run in a sound file; otherwise an
+// error wrapping ErrDamaged, the *artana.ChainError of the first bad event,
+// or the error of a row that cannot be read.
 //
-// Verify reads the whole file twice (the check and the table); to verify
-// many runs, VerifyEach does that once for all of them.
+// Verify reads the whole file (the check and the table); to verify many
+// runs, VerifyEach does that once for all of them.
 func (s *Store) Verify(ctx context.Context, runID string) error {
-	if err := s.CheckFile(ctx); err != nil {
+	var first error
+	err := s.VerifyEach(ctx, []string{runID}, func(c RunCheck) error {
+		if c.Err != nil && first == nil {
+			first = c.Err
+		}
+		return nil
+	}, nil)
+	if err != nil {
 		return err
 	}
-	table, err := s.tableDigests(ctx, runID)
-	if err != nil {
-		return &Error{Op: "verify", Path: s.path, RunID: runID, Err: err}
-	}
-	_, err = s.verifyRun(ctx, runID, table[runID], nil)
-	return err
+	return first
 }
 
-// A RunCheck is what VerifyEach found for one run.
+// A RunCheck is what VerifyEach found for one run, or, with an empty
+// RunID, for the file.
 type RunCheck struct {
-	RunID  string
-	Events int64 // the events read and verified before Err, or all of them
-	Err    error // nil when the run verifies
+	RunID  string // "" for damage that concerns the file rather than a run
+	Events int64  // the events read and verified before Err, or all of them
+	Err    error  // nil when the run verifies
 }
 
 // VerifyEach verifies the runs named in only (every run of the ledger when
@@ -170,15 +176,22 @@ type RunCheck struct {
 // run id order. The file check and the read of the table are done once for
 // all runs. Runs are listed from the table as well as from the index, so a
 // run that one of them lost or invented is reported, not left out. A
-// damaged file (CheckFile) is returned as the error, before any run. onEvent,
-// if not nil, is called after each event read.
+// finding of SQLite's check that concerns a row is reported with the run
+// of the row; one that concerns the file is reported last, with an empty
+// RunID. An error that keeps the file from being read at all is returned.
+// onEvent, if not nil, is called after each event verified.
 func (s *Store) VerifyEach(ctx context.Context, only []string, fn func(RunCheck) error, onEvent func()) error {
-	if err := s.CheckFile(ctx); err != nil {
-		return err
+	if s.closed.Load() {
+		return artana.ErrClosed
 	}
+	fail := func(err error) error { return &Error{Op: "verify", Path: s.path, Err: err} }
 	table, err := s.tableDigests(ctx, "")
 	if err != nil {
-		return &Error{Op: "verify", Path: s.path, Err: err}
+		return fail(err)
+	}
+	perRun, file, err := s.checkIntegrity(ctx)
+	if err != nil {
+		return fail(err)
 	}
 	ids := only
 	if len(ids) == 0 {
@@ -187,7 +200,10 @@ func (s *Store) VerifyEach(ctx context.Context, only []string, fn func(RunCheck)
 			set[id] = true
 		}
 		if err := s.indexRuns(ctx, set); err != nil {
-			return &Error{Op: "verify", Path: s.path, Err: err}
+			return fail(err)
+		}
+		for id := range perRun {
+			set[id] = true
 		}
 		ids = make([]string, 0, len(set))
 		for id := range set {
@@ -200,11 +216,102 @@ func (s *Store) VerifyEach(ctx context.Context, only []string, fn func(RunCheck)
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr
 		}
+		if err == nil && len(perRun[id]) > 0 {
+			err = &Error{Op: "verify", Path: s.path, RunID: id, Err: fmt.Errorf("%w: PRAGMA integrity_check: %s; %s",
+				ErrDamaged, strings.Join(perRun[id], "; "), damagedNext)}
+		}
 		if err := fn(RunCheck{RunID: id, Events: n, Err: err}); err != nil {
 			return err
 		}
 	}
+	if len(file) > 0 {
+		err := fail(fmt.Errorf("%w: %s; %s", ErrDamaged, strings.Join(file, "; "), damagedNext))
+		if err := fn(RunCheck{Err: err}); err != nil {
+			return err
+		}
+	}
 	return nil
+}
+
+// rowMissing matches integrity_check's report of an index that lacks a row.
+var rowMissing = regexp.MustCompile(`^row (\d+) missing from index (\S+)$`)
+
+// checkIntegrity runs PRAGMA integrity_check and checks the ledger's
+// schema entries. A finding that names a row is returned under the row's
+// run (with its seq); the others concern the file.
+func (s *Store) checkIntegrity(ctx context.Context) (perRun map[string][]string, file []string, err error) {
+	rows, err := s.db.QueryContext(ctx, `PRAGMA integrity_check(100)`)
+	if err != nil {
+		return nil, nil, damagedErr(err)
+	}
+	var found []string
+	for rows.Next() {
+		var msg string
+		if err := rows.Scan(&msg); err != nil {
+			rows.Close()
+			return nil, nil, damagedErr(err)
+		}
+		if msg != "ok" {
+			found = append(found, msg)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, nil, damagedErr(err)
+	}
+	perRun = make(map[string][]string)
+	for _, msg := range found {
+		m := rowMissing.FindStringSubmatch(msg)
+		if m == nil {
+			file = append(file, "PRAGMA integrity_check: "+msg)
+			continue
+		}
+		var run sql.NullString
+		var seq int64
+		err := s.db.QueryRowContext(ctx, `SELECT run_id, seq FROM kernel_events NOT INDEXED WHERE rowid = ?`, m[1]).Scan(&run, &seq)
+		if err != nil {
+			file = append(file, "PRAGMA integrity_check: "+msg)
+			continue
+		}
+		perRun[run.String] = append(perRun[run.String], fmt.Sprintf("index %s lacks the row of seq %d", m[2], seq))
+	}
+	if msg := s.checkSchemaEntries(ctx); msg != "" {
+		file = append(file, msg)
+	}
+	return perRun, file, nil
+}
+
+// The schema entries of the ledger table, by name: SQLite stores the
+// statements without "IF NOT EXISTS".
+var ledgerSchema = []string{
+	"index|idx_kernel_events_run_seq|kernel_events|" + strings.Replace(createIndex, "INDEX IF NOT EXISTS", "INDEX", 1),
+	"table|kernel_events|kernel_events|" + strings.Replace(createTable, "TABLE IF NOT EXISTS", "TABLE", 1),
+	"index|sqlite_autoindex_kernel_events_1|kernel_events|",
+	"index|sqlite_autoindex_kernel_events_2|kernel_events|",
+}
+
+// checkSchemaEntries compares sqlite_master's entries for the ledger table
+// with those that artana and the Python original write. It returns what
+// differs, or "".
+func (s *Store) checkSchemaEntries(ctx context.Context) string {
+	rows, err := s.db.QueryContext(ctx, `SELECT type || '|' || name || '|' || tbl_name || '|' || coalesce(sql, '') FROM sqlite_master
+		WHERE tbl_name = 'kernel_events' OR name LIKE '%kernel_events%' ORDER BY name`)
+	if err != nil {
+		return "sqlite_master: " + err.Error()
+	}
+	defer rows.Close()
+	var got []string
+	for rows.Next() {
+		var e string
+		if err := rows.Scan(&e); err != nil {
+			return "sqlite_master: " + err.Error()
+		}
+		got = append(got, e)
+	}
+	if !slices.Equal(got, ledgerSchema) {
+		return fmt.Sprintf("the schema entries of kernel_events in sqlite_master are %q, want %q", got, ledgerSchema)
+	}
+	return ""
 }
 
 // indexRuns adds to set the run ids that the (run_id, seq) index holds.
