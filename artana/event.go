@@ -25,8 +25,8 @@ const (
 	EventWorkflowStepCompleted EventType = "workflow_step_completed"
 )
 
-// EventTypes lists every event type in the seed's declaration order.
-var EventTypes = []EventType{
+// allEventTypes lists every event type in the seed's declaration order.
+var allEventTypes = []EventType{
 	EventRunStarted, EventResumeRequested, EventModelRequested, EventModelCompleted,
 	EventToolRequested, EventToolCompleted, EventPauseRequested,
 	EventWorkflowStepRequested, EventWorkflowStepCompleted,
@@ -366,6 +366,3 @@ func checkUTF8(fields ...namedString) error {
 	}
 	return nil
 }
-
-// Ptr returns a pointer to a copy of v, for the optional payload fields.
-func Ptr[T any](v T) *T { return &v }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artanatest"
 )
 
 // The four worked examples of HASH_RECIPE.md §8, copied from ledgers the
@@ -86,8 +87,8 @@ func TestWorkedExamples(t *testing.T) {
 				t.Errorf("hash input is %d bytes, want %d", n, ex.wantInputLen)
 			}
 			// The column form written back is byte-identical to what Python stored.
-			if got := string(artana.SeedPayloadJSON(e.Payload)); got != ex.payload {
-				t.Errorf("SeedPayloadJSON =\n%s\nwant\n%s", got, ex.payload)
+			if got := string(artana.PayloadJSON(e.Payload)); got != ex.payload {
+				t.Errorf("PayloadJSON =\n%s\nwant\n%s", got, ex.payload)
 			}
 		})
 	}
@@ -95,8 +96,8 @@ func TestWorkedExamples(t *testing.T) {
 
 func sealed(t testing.TB, n int) []artana.Event {
 	t.Helper()
-	opts := artana.NewStoreOptions(artana.WithIDs(artana.SequentialIDs()),
-		artana.WithClock(artana.SteppingClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), time.Second)))
+	opts := artana.NewStoreOptions(artana.WithEventIDs(artanatest.SequentialIDs()),
+		artana.WithEventClock(artanatest.SteppingClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), time.Second)))
 	var events []artana.Event
 	for i := range n {
 		var last *artana.Event

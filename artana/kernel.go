@@ -52,7 +52,7 @@ type Option func(*Kernel)
 // otherwise). Registries may be shared between kernels.
 func WithTools(t *Tools) Option { return func(k *Kernel) { k.tools = t } }
 
-// WithRunIDs makes StartRun take kernel-issued run ids from newID (NewID by
+// WithRunIDs makes StartRun take kernel-issued run ids from newID (newID by
 // default), so that tests can produce identical logs.
 func WithRunIDs(newID func() string) Option { return func(k *Kernel) { k.newRunID = newID } }
 
@@ -60,7 +60,7 @@ func WithRunIDs(newID func() string) Option { return func(k *Kernel) { k.newRunI
 // that do not replay. model may be nil for a kernel that only replays or
 // runs tools; a live model step then fails.
 func New(store Store, model Model, opts ...Option) *Kernel {
-	k := &Kernel{store: store, model: model, newRunID: NewID, runs: make(map[string]*runIndex)}
+	k := &Kernel{store: store, model: model, newRunID: newID, runs: make(map[string]*runIndex)}
 	for _, opt := range opts {
 		opt(k)
 	}

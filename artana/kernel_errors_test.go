@@ -54,7 +54,7 @@ func TestReconcileRefusesArgumentsThatNoLongerFit(t *testing.T) {
 		Event{ID: "q", RunID: "r", TenantID: liveTenant.ID, Seq: 2, Type: EventToolRequested,
 			Payload: &ToolRequested{ToolName: "echo", ArgumentsJSON: oldArgs, IdempotencyKey: "k", ToolVersion: "1.0.0", SchemaVersion: "1"}},
 		Event{ID: "u", RunID: "r", TenantID: liveTenant.ID, Seq: 3, Type: EventToolCompleted,
-			Payload: &ToolCompleted{ToolName: "echo", Outcome: OutcomeUnknown, RequestID: Ptr("q")}},
+			Payload: &ToolCompleted{ToolName: "echo", Outcome: OutcomeUnknown, RequestID: new("q")}},
 	)}
 	k := New(store, nil)
 	ran := 0

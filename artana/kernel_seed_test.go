@@ -138,11 +138,11 @@ func TestReplaySeedWrittenRun(t *testing.T) {
 	transfer, err := k.StepTool(tctx, run, ToolStep{Tool: "submit_transfer", Args: TransferArgs{"acc_1", "10.00"}, StepKey: "transfer.acc_1.v1"})
 	if err != nil || !transfer.FromLog || transfer.Seq != 8 ||
 		transfer.ResultJSON != `{"status": "submitted", "account_id": "acc_1", "amount": "10.00"}` ||
-		transfer.IdempotencyKey != IdempotencyKey("seed_run", "transfer.acc_1.v1", 0) {
+		transfer.IdempotencyKey != idempotencyKey("seed_run", "transfer.acc_1.v1", 0) {
 		t.Fatalf("reconciled tool step %+v, %v", transfer, err)
 	}
 	second2, err := k.StepTool(tctx, run, ToolStep{Tool: "submit_transfer", Args: TransferArgs{"acc_2", "5"}})
-	if err != nil || !second2.FromLog || second2.Seq != 10 || second2.IdempotencyKey != IdempotencyKey("seed_run", "", 9) {
+	if err != nil || !second2.FromLog || second2.Seq != 10 || second2.IdempotencyKey != idempotencyKey("seed_run", "", 9) {
 		t.Fatalf("tool step without step key %+v, %v", second2, err)
 	}
 	if model.calls.Load() != 0 || len(store.events) != 10 {

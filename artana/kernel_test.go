@@ -49,8 +49,8 @@ var (
 
 func newTestKernel(t testing.TB, m Model, opts ...Option) (*Kernel, *MemStore) {
 	t.Helper()
-	store := NewMemStore(WithClock(SteppingClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), time.Millisecond)),
-		WithIDs(SequentialIDs()))
+	store := NewMemStore(WithEventClock(steppingClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), time.Millisecond)),
+		WithEventIDs(sequentialIDs()))
 	k := New(store, m, opts...)
 	t.Cleanup(func() { _ = k.Close() })
 	return k, store
@@ -154,7 +154,7 @@ func TestGoldenFlow(t *testing.T) {
 	}
 	events, _ := store.Events(tctx, run.ID, 0)
 	req, done := events[3].Payload.(*ToolRequested), events[4].Payload.(*ToolCompleted)
-	if req.IdempotencyKey != IdempotencyKey(run.ID, "transfer.acc_1.10.v1", 0) ||
+	if req.IdempotencyKey != idempotencyKey(run.ID, "transfer.acc_1.10.v1", 0) ||
 		req.ArgumentsJSON != `{"account_id":"acc_1","amount":"10.00"}` ||
 		done.Outcome != OutcomeUnknown || *done.RequestID != events[3].ID ||
 		*done.ReceivedIdempotencyKey != req.IdempotencyKey {
@@ -204,7 +204,7 @@ func TestGoldenFlow(t *testing.T) {
 }
 
 func TestStartRun(t *testing.T) {
-	k, _ := newTestKernel(t, nil, WithRunIDs(SequentialIDs()))
+	k, _ := newTestKernel(t, nil, WithRunIDs(sequentialIDs()))
 	run := mustStart(t, k, liveTenant, "")
 	if run.ID != "00000000000000000000000000000001" || run.Tenant.ID != "org_live" {
 		t.Fatalf("run = %+v", run)
@@ -285,7 +285,7 @@ func TestStepModelRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := mustStart(t, k, liveTenant, "r1")
-	opts := ModelOptions{Temperature: Ptr(0.0)}
+	opts := ModelOptions{Temperature: new(0.0)}
 	res, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "gpt", Prompt: "hello", StepKey: "s1", Options: opts})
 	if err != nil {
 		t.Fatal(err)
@@ -379,7 +379,7 @@ func TestModelReplayMatching(t *testing.T) {
 	}
 	n := len(eventTypes(t, store, run.ID))
 	for i, v := range variants {
-		v.Options.Seed = Ptr(int64(7)) // sampling options are not matched
+		v.Options.Seed = new(int64(7)) // sampling options are not matched
 		res, err := StepModel[Decision](tctx, k, run, v)
 		if err != nil || !res.FromLog {
 			t.Fatalf("variant %d again: %+v %v, want a replay", i, res, err)

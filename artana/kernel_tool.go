@@ -60,8 +60,8 @@ func (k *Kernel) StepTool(ctx context.Context, run Run, step ToolStep) (ToolResu
 		// A request without completion: the tool may or may not have run.
 		_, err := k.append(ctx, x, run, &ToolCompleted{
 			ToolName: step.Tool, Outcome: OutcomeUnknown,
-			ReceivedIdempotencyKey: Ptr(t.req.IdempotencyKey), RequestID: Ptr(t.eventID),
-			ErrorMessage: Ptr("Pending tool request found without completion event. Reconciliation is required before retry."),
+			ReceivedIdempotencyKey: new(t.req.IdempotencyKey), RequestID: new(t.eventID),
+			ErrorMessage: new("Pending tool request found without completion event. Reconciliation is required before retry."),
 		})
 		if err != nil {
 			return ToolResult{}, &Error{Op: op, RunID: run.ID, Seq: t.seq, Tool: step.Tool, Msg: "log unknown_outcome", Err: err}
@@ -73,7 +73,7 @@ func (k *Kernel) StepTool(ctx context.Context, run Run, step ToolStep) (ToolResu
 	if err := rt.check(argsJSON); err != nil {
 		return ToolResult{}, &Error{Op: op, RunID: run.ID, Tool: step.Tool, Kind: ErrInvalidInput, Msg: "nothing logged", Err: err}
 	}
-	key := IdempotencyKey(run.ID, step.StepKey, x.lastSeq+1)
+	key := idempotencyKey(run.ID, step.StepKey, x.lastSeq+1)
 	req, err := k.append(ctx, x, run, &ToolRequested{
 		ToolName: step.Tool, ArgumentsJSON: argsJSON, IdempotencyKey: key,
 		ToolVersion: rt.version, SchemaVersion: rt.schemaVersion, StepKey: stepKey,
@@ -113,8 +113,8 @@ func (k *Kernel) ReconcileTool(ctx context.Context, run Run, step ToolStep) (Too
 	if c := t.completion; c == nil {
 		_, err := k.append(ctx, x, run, &ToolCompleted{
 			ToolName: step.Tool, Outcome: OutcomeUnknown,
-			ReceivedIdempotencyKey: Ptr(t.req.IdempotencyKey), RequestID: Ptr(t.eventID),
-			ErrorMessage: Ptr("Pending tool request found without completion event. Reconciliation is required before retry."),
+			ReceivedIdempotencyKey: new(t.req.IdempotencyKey), RequestID: new(t.eventID),
+			ErrorMessage: new("Pending tool request found without completion event. Reconciliation is required before retry."),
 		})
 		if err != nil {
 			return ToolResult{}, &Error{Op: op, RunID: run.ID, Seq: t.seq, Tool: step.Tool, Msg: "log unknown_outcome", Err: err}

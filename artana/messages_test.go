@@ -51,7 +51,7 @@ const (
 
 func toolPayloads() (*ModelRequested, *ModelCompleted) {
 	return &ModelRequested{Model: "gpt-4o", Prompt: "Refund order A-17", Messages: toolConversation(),
-			AllowedTools: []string{"lookup_order", "refund"}, StepKey: Ptr("support.turn2")},
+			AllowedTools: []string{"lookup_order", "refund"}, StepKey: new("support.turn2")},
 		&ModelCompleted{Model: "gpt-4o", PromptTokens: 75, CompletionTokens: 53, CostUSD: 0.001, ToolCalls: []ToolCall{
 			{ToolName: "lookup_order", ArgumentsJSON: `{"order": "A-17"}`, ID: "call_1"},
 			{ToolName: "refund", ArgumentsJSON: `{}`},
@@ -72,7 +72,7 @@ func TestToolFieldsCanonicalBytes(t *testing.T) {
 	if got, want := string(CanonicalPayload(plain)), `{"allowed_tools":[],"kind":"model_requested","messages":[{"content":"p","role":"user"}],"model":"m","prompt":"p","step_key":null}`; got != want {
 		t.Errorf("plain model_requested:\n got %s\nwant %s", got, want)
 	}
-	if got, want := string(SeedPayloadJSON(plain)), `{"kind": "model_requested", "model": "m", "prompt": "p", "messages": [{"role": "user", "content": "p"}], "allowed_tools": [], "step_key": null}`; got != want {
+	if got, want := string(PayloadJSON(plain)), `{"kind": "model_requested", "model": "m", "prompt": "p", "messages": [{"role": "user", "content": "p"}], "allowed_tools": [], "step_key": null}`; got != want {
 		t.Errorf("plain column:\n got %s\nwant %s", got, want)
 	}
 	plainDone := &ModelCompleted{Model: "m", ToolCalls: []ToolCall{{ToolName: "t", ArgumentsJSON: "{}"}}}
@@ -90,10 +90,10 @@ func TestToolFieldsDecode(t *testing.T) {
 		want Payload
 	}{
 		{"canonical request", EventModelRequested, toolRequestedCanonical, req},
-		{"Go column request", EventModelRequested, string(SeedPayloadJSON(req)), req},
+		{"Go column request", EventModelRequested, string(PayloadJSON(req)), req},
 		{"Python column request, nulls", EventModelRequested, toolRequestedPythonColumn, req},
 		{"canonical completion", EventModelCompleted, toolCompletedCanonical, done},
-		{"Go column completion", EventModelCompleted, string(SeedPayloadJSON(done)), done},
+		{"Go column completion", EventModelCompleted, string(PayloadJSON(done)), done},
 		{"completion, null id", EventModelCompleted, strings.Replace(toolCompletedCanonical, `"arguments_json":"{}"`, `"arguments_json":"{}","tool_call_id":null`, 1), done},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -290,7 +290,7 @@ func TestModelStepToolSubset(t *testing.T) {
 	}
 	for _, c := range []string{ToolChoiceAuto, ToolChoiceNone, ToolChoiceRequired, "a"} {
 		if _, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "m", Prompt: "choice " + c, Tools: []string{"a"},
-			Options: ModelOptions{ToolChoice: c, ParallelToolCalls: Ptr(false)}}); err != nil {
+			Options: ModelOptions{ToolChoice: c, ParallelToolCalls: new(false)}}); err != nil {
 			t.Errorf("tool choice %q: %v", c, err)
 		} else if m.last.Options.ToolChoice != c || m.last.Options.ParallelToolCalls == nil {
 			t.Errorf("tool choice %q: the model received options %+v", c, m.last.Options)

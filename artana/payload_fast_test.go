@@ -24,7 +24,7 @@ var fastSamples = []struct {
 
 func TestDecodeFastTakesTheCommonShapes(t *testing.T) {
 	for _, s := range fastSamples {
-		if !decodeFast(NewPayload(s.typ), []byte(s.data)) {
+		if !decodeFast(newPayload(s.typ), []byte(s.data)) {
 			t.Errorf("decodeFast(%s, %s) fell back to the general path", s.typ, s.data)
 		}
 	}
@@ -38,7 +38,7 @@ func FuzzDecodeFast(f *testing.F) {
 		f.Add(string(s.typ), []byte(s.data))
 	}
 	f.Fuzz(func(t *testing.T, typ string, data []byte) {
-		p := NewPayload(EventType(typ))
+		p := newPayload(EventType(typ))
 		if p == nil || !decodeFast(p, data) {
 			return
 		}

@@ -14,10 +14,10 @@ import (
 // sorted at every level, no whitespace, ASCII only.
 func CanonicalPayload(p Payload) []byte { return appendPayload(nil, p, true) }
 
-// SeedPayloadJSON returns the payload in the form the seed stores in its
+// PayloadJSON returns the payload in the form the seed stores in its
 // payload_json column: json.dumps with the default ", " and ": " separators
 // and keys in declaration order ("kind" first), ASCII only.
-func SeedPayloadJSON(p Payload) []byte { return appendPayload(nil, p, false) }
+func PayloadJSON(p Payload) []byte { return appendPayload(nil, p, false) }
 
 // A pyField is one field of a payload: its key, its JSON shape, whether
 // the seed's schema requires it, its default, and a pointer to it.
@@ -294,9 +294,9 @@ func appendMessage(dst []byte, m *ChatMessage, canonical bool) []byte {
 	return append(dst, '}')
 }
 
-// NewPayload returns a zero payload of type t, or nil if t is not one of the
+// newPayload returns a zero payload of type t, or nil if t is not one of the
 // nine event types.
-func NewPayload(t EventType) Payload {
+func newPayload(t EventType) Payload {
 	switch t {
 	case EventRunStarted:
 		return &RunStarted{}
@@ -326,7 +326,7 @@ func NewPayload(t EventType) Payload {
 // that has a default takes it, unknown keys are ignored, and "kind", when
 // present, must equal t. Python's bare Infinity is accepted for cost_usd.
 func DecodePayload(t EventType, data []byte) (Payload, error) {
-	p := NewPayload(t)
+	p := newPayload(t)
 	if p == nil {
 		return nil, fmt.Errorf("unknown event type %q", t)
 	}
@@ -345,7 +345,7 @@ func DecodePayload(t EventType, data []byte) (Payload, error) {
 // decodeGeneral decodes a payload of any shape through encoding/json and
 // explains what is wrong with a bad one. It does not validate.
 func decodeGeneral(t EventType, data []byte) (Payload, error) {
-	p := NewPayload(t)
+	p := newPayload(t)
 	obj, err := decodeObject(data)
 	if err != nil {
 		return nil, fmt.Errorf("%s payload: %w", t, err)

@@ -13,7 +13,7 @@ type PayloadForm uint8
 
 const (
 	// ColumnForm is the Python original's payload_json column form,
-	// SeedPayloadJSON: keys in declaration order, ", " and ": ".
+	// PayloadJSON: keys in declaration order, ", " and ": ".
 	ColumnForm PayloadForm = iota
 	// CanonicalForm is the hashed form, CanonicalPayload: sorted keys, no
 	// whitespace. Cassettes store it.

@@ -332,7 +332,7 @@ func FuzzDecodePayload(f *testing.F) {
 			return
 		}
 		canon := artana.CanonicalPayload(p)
-		for _, form := range [][]byte{canon, artana.SeedPayloadJSON(p)} {
+		for _, form := range [][]byte{canon, artana.PayloadJSON(p)} {
 			q, err := artana.DecodePayload(artana.EventType(typ), form)
 			if err != nil {
 				t.Fatalf("re-decoding %s: %v", form, err)

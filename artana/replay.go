@@ -284,7 +284,7 @@ func toolKey(name, argsJSON string, stepKey *string) stepKeyHash {
 // IdempotencyKey returns the key the seed derives for a tool request:
 // sha256_hex(run_id + ":" + step_key), or, without a step key (""),
 // sha256_hex(run_id + ":" + seq) with the seq the tool_requested event gets.
-func IdempotencyKey(runID, stepKey string, seq int64) string {
+func idempotencyKey(runID, stepKey string, seq int64) string {
 	token := fmt.Sprintf("%s:%d", runID, seq)
 	if stepKey != "" {
 		token = runID + ":" + stepKey

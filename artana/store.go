@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 )
 
@@ -63,61 +62,35 @@ type StoreOptions struct {
 // A StoreOption configures a store.
 type StoreOption func(*StoreOptions)
 
-// WithClock makes a store take event timestamps from now, so that tests can
-// produce byte-identical logs. Timestamps are truncated to microseconds.
-func WithClock(now func() time.Time) StoreOption {
+// WithEventClock makes a store take event timestamps from now, so that
+// tests can produce byte-identical logs. Timestamps are truncated to
+// microseconds.
+func WithEventClock(now func() time.Time) StoreOption {
 	return func(o *StoreOptions) { o.Now = now }
 }
 
-// WithIDs makes a store take event ids from newID.
-func WithIDs(newID func() string) StoreOption {
+// WithEventIDs makes a store take event ids from newID.
+func WithEventIDs(newID func() string) StoreOption {
 	return func(o *StoreOptions) { o.NewID = newID }
 }
 
 // NewStoreOptions applies opts over the defaults.
 func NewStoreOptions(opts ...StoreOption) StoreOptions {
-	o := StoreOptions{Now: time.Now, NewID: NewID}
+	o := StoreOptions{Now: time.Now, NewID: newID}
 	for _, opt := range opts {
 		opt(&o)
 	}
 	return o
 }
 
-// NewID returns a random id in the form of Python's uuid4().hex: 32
+// newID returns a random id in the form of Python's uuid4().hex: 32
 // lowercase hex digits of a version 4 UUID.
-func NewID() string {
+func newID() string {
 	var b [16]byte
 	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails
 	b[6] = b[6]&0x0f | 0x40
 	b[8] = b[8]&0x3f | 0x80
 	return hex.EncodeToString(b[:])
-}
-
-// SequentialIDs returns an id source for tests: 32-hex-digit ids counting
-// up from 1. It is safe for concurrent use.
-func SequentialIDs() func() string {
-	var mu sync.Mutex
-	var n uint64
-	return func() string {
-		mu.Lock()
-		defer mu.Unlock()
-		n++
-		return fmt.Sprintf("%032x", n)
-	}
-}
-
-// SteppingClock returns a clock for tests that reads start, then start+step,
-// start+2*step and so on. It is safe for concurrent use.
-func SteppingClock(start time.Time, step time.Duration) func() time.Time {
-	var mu sync.Mutex
-	next := start
-	return func() time.Time {
-		mu.Lock()
-		defer mu.Unlock()
-		t := next
-		next = next.Add(step)
-		return t
-	}
 }
 
 // NextEvent builds and seals the event that follows last in a run (last is
@@ -126,7 +99,7 @@ func SteppingClock(start time.Time, step time.Duration) func() time.Time {
 // that the tenant matches the run's. Stores call it inside their append
 // critical section.
 func (o StoreOptions) NextEvent(last *Event, runID, tenantID string, p Payload) (Event, error) {
-	if err := CheckAppend(last, runID, tenantID, p); err != nil {
+	if err := o.CheckAppend(last, runID, tenantID, p); err != nil {
 		return Event{}, err
 	}
 	e := Event{
@@ -147,8 +120,9 @@ func (o StoreOptions) NextEvent(last *Event, runID, tenantID string, p Payload) 
 
 // CheckAppend reports whether p may be appended to the run whose last
 // event is last (nil for a new run): the run id is not empty, the payload is
-// valid and the tenant matches the run's.
-func CheckAppend(last *Event, runID, tenantID string, p Payload) error {
+// valid and the tenant matches the run's. NextEvent checks it too; stores
+// call it before any I/O to leave nothing behind on bad input.
+func (StoreOptions) CheckAppend(last *Event, runID, tenantID string, p Payload) error {
 	if runID == "" {
 		return fmt.Errorf("append: empty run id: %w", ErrInvalidPayload)
 	}

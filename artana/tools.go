@@ -240,8 +240,8 @@ func ToolExecutionFrom(ctx context.Context) (*ToolExecution, bool) {
 func runTool(ctx context.Context, rt *registeredTool, x *ToolExecution, argsJSON string) (p *ToolCompleted) {
 	p = &ToolCompleted{
 		ToolName:               rt.def.Name,
-		ReceivedIdempotencyKey: Ptr(x.IdempotencyKey),
-		RequestID:              Ptr(x.RequestEventID),
+		ReceivedIdempotencyKey: new(x.IdempotencyKey),
+		RequestID:              new(x.RequestEventID),
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -249,7 +249,7 @@ func runTool(ctx context.Context, rt *registeredTool, x *ToolExecution, argsJSON
 			p.ResultJSON = ""
 			// The panic value only: a stack trace would put goroutine ids
 			// and local paths into a hashed, committed log.
-			p.ErrorMessage = Ptr(fmt.Sprintf("tool panicked: %v", r))
+			p.ErrorMessage = new(fmt.Sprintf("tool panicked: %v", r))
 		}
 	}()
 	result, err := rt.call(context.WithValue(ctx, toolExecutionKey{}, x), argsJSON)
@@ -263,6 +263,6 @@ func runTool(ctx context.Context, rt *registeredTool, x *ToolExecution, argsJSON
 	if errors.As(err, &te) && (te.Outcome == OutcomeTransientError || te.Outcome == OutcomePermanentError) {
 		p.Outcome = te.Outcome
 	}
-	p.ErrorMessage = Ptr(err.Error())
+	p.ErrorMessage = new(err.Error())
 	return p
 }

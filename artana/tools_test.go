@@ -61,7 +61,7 @@ func TestToolSuccessAndExecutionContext(t *testing.T) {
 		t.Fatalf("request %+v", req)
 	}
 	// Without a step key the key derives from the request's seq (2).
-	if want := IdempotencyKey("r1", "", 2); req.IdempotencyKey != want || res.IdempotencyKey != want {
+	if want := idempotencyKey("r1", "", 2); req.IdempotencyKey != want || res.IdempotencyKey != want {
 		t.Fatalf("idempotency key %s, want %s", req.IdempotencyKey, want)
 	}
 	if seen.RunID != "r1" || seen.Tenant.ID != "org_live" || seen.IdempotencyKey != req.IdempotencyKey ||
@@ -164,7 +164,7 @@ func TestPendingToolRequest(t *testing.T) {
 		return echoResult{Echo: a.Text}, nil
 	})
 	crashed, err := store.Append(tctx, run.ID, run.Tenant.ID, &ToolRequested{ToolName: "echo", ArgumentsJSON: `{"text":"x"}`,
-		IdempotencyKey: "key-from-the-crashed-process", ToolVersion: "1.0.0", SchemaVersion: "1", StepKey: Ptr("s")})
+		IdempotencyKey: "key-from-the-crashed-process", ToolVersion: "1.0.0", SchemaVersion: "1", StepKey: new("s")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -300,7 +300,7 @@ func TestToolLogConsistency(t *testing.T) {
 		}
 	}
 	// A completion naming an unknown request breaks every tool step.
-	k = newK(start, req(2, "a"), done(3, Ptr("zzz"), "echo"))
+	k = newK(start, req(2, "a"), done(3, new("zzz"), "echo"))
 	_, err := k.StepTool(tctx, run, ToolStep{Tool: "echo", Args: echoArgs{"a"}})
 	if e := wantKind(t, err, ErrReplayMismatch); e.Seq != 3 {
 		t.Fatal(err)
@@ -310,7 +310,7 @@ func TestToolLogConsistency(t *testing.T) {
 	_, err = k.StepTool(tctx, run, ToolStep{Tool: "echo", Args: echoArgs{"a"}})
 	wantKind(t, err, ErrReplayMismatch)
 	// A completion for another tool than the request.
-	k = newK(start, req(2, "a"), done(3, Ptr("a"), "other"))
+	k = newK(start, req(2, "a"), done(3, new("a"), "other"))
 	_, err = k.StepTool(tctx, run, ToolStep{Tool: "echo", Args: echoArgs{"a"}})
 	if e := wantKind(t, err, ErrReplayMismatch); e.Seq != 3 {
 		t.Fatal(err)
@@ -383,8 +383,8 @@ func TestIdempotencyKey(t *testing.T) {
 		{"run_tool_unknown_reconcile", "transfer.acc_1.10.v1", 99, "932409b9374cbdeb5a61e2e587aab9bf061b9ee04e7125d3282465e54acabb34"},
 		{"run_tool_unknown_reconcile", "", 2, "ddde8f86528fe78aaf1afc3cf92e12df9fa836d470a53efd4357d371214f178f"},
 	} {
-		if got := IdempotencyKey(tc.run, tc.stepKey, tc.seq); got != tc.want {
-			t.Errorf("IdempotencyKey(%q, %q, %d) = %s, want %s", tc.run, tc.stepKey, tc.seq, got, tc.want)
+		if got := idempotencyKey(tc.run, tc.stepKey, tc.seq); got != tc.want {
+			t.Errorf("idempotencyKey(%q, %q, %d) = %s, want %s", tc.run, tc.stepKey, tc.seq, got, tc.want)
 		}
 	}
 }

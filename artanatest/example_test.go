@@ -2,6 +2,7 @@ package artanatest_test
 
 import (
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"fmt"
 	"testing"
@@ -173,7 +174,7 @@ func ExampleAssertGoldenEvents() {
 func ExampleEventsText() {
 	s := artana.NewMemStore()
 	ctx := context.Background()
-	_, _ = s.Append(ctx, artana.NewID(), "acme", &artana.RunStarted{})
+	_, _ = s.Append(ctx, rand.Text(), "acme", &artana.RunStarted{})
 	runs, _ := s.Runs(ctx)
 	events, _ := s.Events(ctx, runs[0].RunID, 0)
 	text, _ := artanatest.EventsText(events, artanatest.NormalizeVolatile())

@@ -21,8 +21,8 @@ func start() time.Time { return time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC) }
 //	s, err := sqlite.Open(ctx, path, sqlite.WithStoreOptions(artanatest.Deterministic()...))
 func Deterministic() []artana.StoreOption {
 	return []artana.StoreOption{
-		artana.WithClock(artana.SteppingClock(start(), time.Second)),
-		artana.WithIDs(artana.SequentialIDs()),
+		artana.WithEventClock(SteppingClock(start(), time.Second)),
+		artana.WithEventIDs(SequentialIDs()),
 	}
 }
 

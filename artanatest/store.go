@@ -290,7 +290,7 @@ func TestStore(t *testing.T, newStore NewStoreFunc) {
 	t.Run("ClockAndIDOptions", func(t *testing.T) {
 		start := time.Date(2024, 2, 29, 23, 59, 59, 0, time.UTC)
 		logOf := func() []artana.Event {
-			s := open(t, artana.WithClock(artana.SteppingClock(start, 1500*time.Nanosecond)), artana.WithIDs(artana.SequentialIDs()))
+			s := open(t, artana.WithEventClock(SteppingClock(start, 1500*time.Nanosecond)), artana.WithEventIDs(SequentialIDs()))
 			for _, p := range samplePayloads() {
 				if _, err := s.Append(ctx, "det", "t", p); err != nil {
 					t.Fatal(err)
@@ -427,7 +427,7 @@ func samplePayloads() []artana.Payload {
 		&artana.RunStarted{},
 		&artana.ModelRequested{Model: "fake-model", Prompt: awkward,
 			Messages:     []artana.ChatMessage{{Role: "system", Content: "be brief"}, {Role: "user", Content: awkward}},
-			AllowedTools: []string{"lookup", "tränslate"}, StepKey: artana.Ptr("step.1")},
+			AllowedTools: []string{"lookup", "tränslate"}, StepKey: new("step.1")},
 		&artana.ModelCompleted{Model: "fake-model", OutputJSON: `{"a":"é"}`, PromptTokens: 12, CompletionTokens: 6, CostUSD: 1e-05,
 			ToolCalls: []artana.ToolCall{{ToolName: "lookup", ArgumentsJSON: `{"q":"ü"}`}}},
 		&artana.ModelCompleted{Model: "m", OutputJSON: "{}", CostUSD: 0},
@@ -436,9 +436,9 @@ func samplePayloads() []artana.Payload {
 		&artana.ToolRequested{ToolName: "lookup", ArgumentsJSON: `{"q":"\u00fc"}`, IdempotencyKey: "k",
 			ToolVersion: artana.DefaultToolVersion, SchemaVersion: artana.DefaultSchemaVersion},
 		&artana.ToolCompleted{ToolName: "lookup", ResultJSON: "", Outcome: artana.OutcomeUnknown,
-			ReceivedIdempotencyKey: artana.Ptr("k"), RequestID: artana.Ptr("0123"), ErrorMessage: artana.Ptr(awkward)},
-		&artana.PauseRequested{Reason: "review", ContextJSON: artana.Ptr(`{"x":1}`)},
-		&artana.ResumeRequested{HumanInputJSON: artana.Ptr(`{"ok":true}`)},
+			ReceivedIdempotencyKey: new("k"), RequestID: new("0123"), ErrorMessage: new(awkward)},
+		&artana.PauseRequested{Reason: "review", ContextJSON: new(`{"x":1}`)},
+		&artana.ResumeRequested{HumanInputJSON: new(`{"ok":true}`)},
 		&artana.ResumeRequested{},
 		&artana.WorkflowStepRequested{StepIndex: 0, StepName: "fetch"},
 		&artana.WorkflowStepCompleted{StepIndex: 0, StepName: "fetch", ResultJSON: `"done"`},

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/cassettes"
 )
 
@@ -23,8 +24,8 @@ func benchPayload(i int) artana.Payload {
 // sealedEvents returns n sealed events of run "bench".
 func sealedEvents(tb testing.TB, n int) []artana.Event {
 	tb.Helper()
-	o := artana.NewStoreOptions(artana.WithClock(artana.SteppingClock(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Millisecond)),
-		artana.WithIDs(artana.SequentialIDs()))
+	o := artana.NewStoreOptions(artana.WithEventClock(artanatest.SteppingClock(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Millisecond)),
+		artana.WithEventIDs(artanatest.SequentialIDs()))
 	events := make([]artana.Event, n)
 	var last *artana.Event
 	for i := range events {

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/cassettes"
 )
 
@@ -21,8 +22,8 @@ var update = flag.Bool("cassettes.update", false, "rewrite the golden cassettes 
 func smallRun(t testing.TB, dir string) (*cassettes.Store, string) {
 	t.Helper()
 	s, err := cassettes.OpenStore(dir,
-		artana.WithClock(artana.SteppingClock(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC), 1500*time.Millisecond)),
-		artana.WithIDs(artana.SequentialIDs()))
+		artana.WithEventClock(artanatest.SteppingClock(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC), 1500*time.Millisecond)),
+		artana.WithEventIDs(artanatest.SequentialIDs()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,13 +32,13 @@ func smallRun(t testing.TB, dir string) (*cassettes.Store, string) {
 		&artana.RunStarted{},
 		&artana.ModelRequested{Model: "fake-model", Prompt: "Summarise: Café 漢字 😀",
 			Messages:     []artana.ChatMessage{{Role: "user", Content: "Summarise: Café 漢字 😀"}},
-			AllowedTools: []string{"lookup"}, StepKey: artana.Ptr("summary")},
+			AllowedTools: []string{"lookup"}, StepKey: new("summary")},
 		&artana.ModelCompleted{Model: "fake-model", OutputJSON: `{"summary":"ok"}`, PromptTokens: 12, CompletionTokens: 3, CostUSD: 1e-05,
 			ToolCalls: []artana.ToolCall{{ToolName: "lookup", ArgumentsJSON: `{"q":"café"}`}}},
 		&artana.ToolRequested{ToolName: "lookup", ArgumentsJSON: `{"q":"caf\u00e9"}`, IdempotencyKey: "k-1",
 			ToolVersion: artana.DefaultToolVersion, SchemaVersion: artana.DefaultSchemaVersion},
 		&artana.ToolCompleted{ToolName: "lookup", ResultJSON: `{"hits":2}`, Outcome: artana.OutcomeSuccess,
-			ReceivedIdempotencyKey: artana.Ptr("k-1"), RequestID: artana.Ptr("00000000000000000000000000000004")},
+			ReceivedIdempotencyKey: new("k-1"), RequestID: new("00000000000000000000000000000004")},
 	} {
 		if _, err := s.Append(ctx, "golden/run ü", "acme", p); err != nil {
 			t.Fatal(err)
@@ -82,8 +83,8 @@ func TestGoldenCassetteBytes(t *testing.T) {
 	}
 	// The hashes are the ones any other store computes for the same events.
 	mem := artana.NewMemStore(
-		artana.WithClock(artana.SteppingClock(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC), 1500*time.Millisecond)),
-		artana.WithIDs(artana.SequentialIDs()))
+		artana.WithEventClock(artanatest.SteppingClock(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC), 1500*time.Millisecond)),
+		artana.WithEventIDs(artanatest.SequentialIDs()))
 	for i, e := range events {
 		m, err := mem.Append(context.Background(), e.RunID, e.TenantID, e.Payload)
 		if err != nil {

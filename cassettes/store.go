@@ -53,7 +53,7 @@ type runState struct {
 }
 
 // OpenStore returns a Store on the directory dir, creating it if needed.
-// artana.WithClock and artana.WithIDs make its logs reproducible.
+// artana.WithEventClock and artana.WithEventIDs make its logs reproducible.
 func OpenStore(dir string, opts ...artana.StoreOption) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("open cassette store: %w", err)
@@ -207,7 +207,7 @@ func (s *Store) append(ctx context.Context, runID, tenantID string, p artana.Pay
 	f, err := lockPath(ctx, rs.path, os.O_RDWR, true)
 	if errors.Is(err, os.ErrNotExist) {
 		// Check before creating the file, so that a bad append leaves nothing.
-		if err := artana.CheckAppend(nil, runID, tenantID, p); err != nil {
+		if err := s.opts.CheckAppend(nil, runID, tenantID, p); err != nil {
 			return artana.Event{}, err
 		}
 		f, err = lockPath(ctx, rs.path, os.O_RDWR|os.O_CREATE, true)

@@ -44,7 +44,7 @@
 // equal: the canonical JSON (artana.CanonicalJSON) of the request as
 // recorded, i.e. model, prompt, messages, output name and schema, tool
 // definitions, options and step key. RunID is neither recorded nor
-// matched: artana.NewID makes it random per run. WithMatcher replaces the
+// matched: the kernel makes it random per run. WithMatcher replaces the
 // comparison. Interactions are tried in recorded order and each is used
 // once, so identical requests replay in the order they were recorded.
 //

@@ -182,13 +182,13 @@ func cloneRequest(r artana.ModelRequest) artana.ModelRequest {
 		r.Tools = tools
 	}
 	if o := r.Options; o.Temperature != nil {
-		r.Options.Temperature = artana.Ptr(*o.Temperature)
+		r.Options.Temperature = new(*o.Temperature)
 	}
 	if o := r.Options; o.MaxTokens != nil {
-		r.Options.MaxTokens = artana.Ptr(*o.MaxTokens)
+		r.Options.MaxTokens = new(*o.MaxTokens)
 	}
 	if o := r.Options; o.Seed != nil {
-		r.Options.Seed = artana.Ptr(*o.Seed)
+		r.Options.Seed = new(*o.Seed)
 	}
 	return r
 }

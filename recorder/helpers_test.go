@@ -2,6 +2,7 @@ package recorder_test
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"strings"
 	"sync"
@@ -50,7 +51,7 @@ func disconnected(t testing.TB) *fakeModel {
 
 func request(content string) artana.ModelRequest {
 	return artana.ModelRequest{
-		RunID: artana.NewID(), Model: "fake-1", Prompt: content,
+		RunID: rand.Text(), Model: "fake-1", Prompt: content,
 		Messages: []artana.ChatMessage{{Role: "system", Content: "Be brief."}, {Role: "user", Content: content}},
 	}
 }

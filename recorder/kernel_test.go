@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/recorder"
 	"github.com/sebdah/goldie/v2"
 	"github.com/stretchr/testify/require"
@@ -32,7 +33,7 @@ func triage(ctx context.Context, k *artana.Kernel, runID, system, ticket string)
 			Model:    "fake-1",
 			Messages: []artana.ChatMessage{{Role: "system", Content: system}, {Role: "user", Content: q}},
 			StepKey:  fmt.Sprintf("step-%d", i),
-			Options:  artana.ModelOptions{Temperature: artana.Ptr(0.0)},
+			Options:  artana.ModelOptions{Temperature: new(0.0)},
 		})
 		if err != nil {
 			return labels, err
@@ -59,8 +60,8 @@ func triageModel() *fakeModel {
 
 func deterministicStore() *artana.MemStore {
 	return artana.NewMemStore(
-		artana.WithClock(artana.SteppingClock(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC), time.Second)),
-		artana.WithIDs(artana.SequentialIDs()))
+		artana.WithEventClock(artanatest.SteppingClock(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC), time.Second)),
+		artana.WithEventIDs(artanatest.SequentialIDs()))
 }
 
 func runEvents(t testing.TB, s artana.Store, runID string) []artana.Event {
@@ -108,7 +109,7 @@ func TestKernelRecordThenReplay(t *testing.T) {
 //	go test ./recorder -run '^TestTriageCassette$' -artana.record='^TestTriageCassette$'
 func TestTriageCassette(t *testing.T) {
 	live := triageModel()
-	rec := recorder.New(t, live, recorder.WithClock(artana.SteppingClock(time.Unix(0, 0), 250*time.Millisecond)))
+	rec := recorder.New(t, live, recorder.WithClock(artanatest.SteppingClock(time.Unix(0, 0), 250*time.Millisecond)))
 	store := deterministicStore()
 	labels, err := triage(ctx, artana.New(store, rec), "run-1", triageSystem, "I want my money back")
 	require.NoError(t, err)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/cassettes"
 	"github.com/artana-go/go-artana/recorder"
 	"github.com/stretchr/testify/require"
@@ -108,7 +109,7 @@ func TestOptionsAndSchemaAreMatched(t *testing.T) {
 	rec, err := recorder.Open(path, echoModel(), recorder.WithMode(recorder.Record))
 	require.NoError(t, err)
 	req := request("a")
-	req.Options.Temperature = artana.Ptr(0.5)
+	req.Options.Temperature = new(0.5)
 	req.OutputSchema = []byte(`{"type": "object", "properties": {"answer": {"type": "string"}}}`)
 	req.Tools = []artana.ToolDefinition{{Name: "lookup", Description: "Look up.", Schema: []byte(`{"type":"object"}`)}}
 	_, err = rec.Complete(ctx, req)
@@ -118,7 +119,7 @@ func TestOptionsAndSchemaAreMatched(t *testing.T) {
 	rec, err = recorder.Open(path, nil, recorder.AllowUnused())
 	require.NoError(t, err)
 	other := req
-	other.Options.Temperature = artana.Ptr(0.7)
+	other.Options.Temperature = new(0.7)
 	_, err = rec.Complete(ctx, other)
 	require.ErrorIs(t, err, recorder.ErrNoMatch)
 	require.Contains(t, err.Error(), "\tOptions.Temperature:\n\t\t-0.5\n\t\t+0.7\n")
@@ -580,7 +581,7 @@ func TestCancelledCallIsNotRecorded(t *testing.T) {
 
 func TestLatencyIsRecorded(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "c.cassette")
-	clock := artana.SteppingClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), 1500*time.Millisecond)
+	clock := artanatest.SteppingClock(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC), 1500*time.Millisecond)
 	rec, err := recorder.Open(path, echoModel(), recorder.WithMode(recorder.Record), recorder.WithClock(clock))
 	require.NoError(t, err)
 	answer(t, rec, "a")

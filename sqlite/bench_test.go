@@ -62,14 +62,14 @@ func BenchmarkAppend(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer ins.Close()
-			payload := string(artana.SeedPayloadJSON(benchPayload()))
+			payload := string(artana.PayloadJSON(benchPayload()))
 			hash := strings.Repeat("ab", 32)
 			ts := artana.FormatTimestamp(time.Now())
 			seq := int64(0)
 			b.ResetTimer()
 			for b.Loop() {
 				seq++
-				if _, err := ins.Exec("bench", seq, artana.NewID(), "tenant", "model_completed", hash, hash, ts, payload); err != nil {
+				if _, err := ins.Exec("bench", seq, fmt.Sprintf("%032x", seq), "tenant", "model_completed", hash, hash, ts, payload); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -89,7 +89,7 @@ func fillRun(b *testing.B, s *sqlite.Store, run string, n int) int64 {
 			b.Fatal(err)
 		}
 		size += int64(len(e.ID) + len(e.RunID) + len(e.TenantID) + len(e.Type) + len(e.PrevHash) + len(e.Hash) +
-			len(artana.FormatTimestamp(e.Timestamp)) + len(artana.SeedPayloadJSON(e.Payload)) + 8)
+			len(artana.FormatTimestamp(e.Timestamp)) + len(artana.PayloadJSON(e.Payload)) + 8)
 	}
 	events, err := ms.Events(context.Background(), run, 0)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/sqlite"
 )
 
@@ -29,8 +30,8 @@ func fixtureLedger(t testing.TB, path string) {
 	ctx := context.Background()
 	clock := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	s, err := sqlite.Open(ctx, path, sqlite.WithStoreOptions(
-		artana.WithClock(func() time.Time { clock = clock.Add(time.Second); return clock }),
-		artana.WithIDs(artana.SequentialIDs())))
+		artana.WithEventClock(func() time.Time { clock = clock.Add(time.Second); return clock }),
+		artana.WithEventIDs(artanatest.SequentialIDs())))
 	if err != nil {
 		t.Fatal(err)
 	}

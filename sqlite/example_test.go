@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/sqlite"
 )
 
@@ -20,9 +21,9 @@ func Example() {
 	}
 	defer os.RemoveAll(dir)
 
-	clock := artana.SteppingClock(time.Date(2024, 2, 29, 23, 59, 59, 0, time.UTC), time.Second)
+	clock := artanatest.SteppingClock(time.Date(2024, 2, 29, 23, 59, 59, 0, time.UTC), time.Second)
 	s, err := sqlite.Open(ctx, filepath.Join(dir, "runs", "ledger.db"),
-		sqlite.WithStoreOptions(artana.WithClock(clock), artana.WithIDs(artana.SequentialIDs())))
+		sqlite.WithStoreOptions(artana.WithEventClock(clock), artana.WithEventIDs(artanatest.SequentialIDs())))
 	if err != nil {
 		fmt.Println(err)
 		return

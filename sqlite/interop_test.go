@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/sqlite"
 )
 
@@ -86,16 +87,16 @@ func interopPayloads() []artana.Payload {
 		&artana.RunStarted{},
 		&artana.ModelRequested{Model: "fake-model", Prompt: text,
 			Messages:     []artana.ChatMessage{{Role: "system", Content: "sé"}, {Role: "user", Content: text}},
-			AllowedTools: []string{"lookup", "tränslate"}, StepKey: artana.Ptr("step.ü")},
+			AllowedTools: []string{"lookup", "tränslate"}, StepKey: new("step.ü")},
 		&artana.ModelCompleted{Model: "fake-model", OutputJSON: `{"text":"` + "é😀" + `"}`, PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01,
 			ToolCalls: []artana.ToolCall{{ToolName: "lookup", ArgumentsJSON: `{"q":"ü"}`}}},
 		&artana.ToolRequested{ToolName: "lookup", ArgumentsJSON: `{"q":"\u00fc"}`, IdempotencyKey: "k",
-			ToolVersion: artana.DefaultToolVersion, SchemaVersion: artana.DefaultSchemaVersion, StepKey: artana.Ptr("s")},
+			ToolVersion: artana.DefaultToolVersion, SchemaVersion: artana.DefaultSchemaVersion, StepKey: new("s")},
 		&artana.ToolCompleted{ToolName: "lookup", ResultJSON: `{"ok":true}`, Outcome: artana.OutcomeSuccess,
-			ReceivedIdempotencyKey: artana.Ptr("k"), EffectID: artana.Ptr("eff"), RequestID: artana.Ptr("0123")},
-		&artana.ToolCompleted{ToolName: "lookup", Outcome: artana.OutcomeUnknown, ErrorMessage: artana.Ptr(text)},
-		&artana.PauseRequested{Reason: text, ContextJSON: artana.Ptr(`{"x":1}`), StepKey: artana.Ptr("p")},
-		&artana.ResumeRequested{HumanInputJSON: artana.Ptr(`{"ok":"ü"}`)},
+			ReceivedIdempotencyKey: new("k"), EffectID: new("eff"), RequestID: new("0123")},
+		&artana.ToolCompleted{ToolName: "lookup", Outcome: artana.OutcomeUnknown, ErrorMessage: new(text)},
+		&artana.PauseRequested{Reason: text, ContextJSON: new(`{"x":1}`), StepKey: new("p")},
+		&artana.ResumeRequested{HumanInputJSON: new(`{"ok":"ü"}`)},
 		&artana.ResumeRequested{},
 		&artana.WorkflowStepRequested{StepIndex: 0, StepName: "fetch 漢"},
 		&artana.WorkflowStepCompleted{StepIndex: 0, StepName: "fetch 漢", ResultJSON: `"done"`},
@@ -110,8 +111,8 @@ func interopPayloads() []artana.Payload {
 func TestPythonReadsGoLedger(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "go_written.db")
-	clock := artana.SteppingClock(time.Date(2024, 2, 29, 23, 59, 59, 0, time.UTC), 250*time.Millisecond+7*time.Microsecond)
-	s := openT(t, path, sqlite.WithStoreOptions(artana.WithClock(clock)))
+	clock := artanatest.SteppingClock(time.Date(2024, 2, 29, 23, 59, 59, 0, time.UTC), 250*time.Millisecond+7*time.Microsecond)
+	s := openT(t, path, sqlite.WithStoreOptions(artana.WithEventClock(clock)))
 	wrote := make(map[string][]artana.Event)
 	for _, run := range []struct{ id, tenant string }{
 		{"go_run_ünïcødé_漢字_🚀", "tenant_東京"}, {"go run | plain", "org"}, {"go_second", "org"},

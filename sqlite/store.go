@@ -51,7 +51,7 @@ type config struct {
 }
 
 // WithStoreOptions applies the options every artana store shares, such as
-// artana.WithClock and artana.WithIDs.
+// artana.WithEventClock and artana.WithEventIDs.
 func WithStoreOptions(opts ...artana.StoreOption) Option {
 	return func(c *config) { c.store = append(c.store, opts...) }
 }
@@ -508,7 +508,7 @@ func (s *Store) append(ctx context.Context, op, runID, tenantID string, p artana
 	if err := ctx.Err(); err != nil {
 		return fail(0, err)
 	}
-	if err := artana.CheckAppend(nil, runID, tenantID, p); err != nil {
+	if err := s.opts.CheckAppend(nil, runID, tenantID, p); err != nil {
 		return artana.Event{}, err
 	}
 	var e artana.Event
@@ -558,7 +558,7 @@ func (tx *writeTx) insert(ctx context.Context, e *artana.Event) error {
 		prev = e.PrevHash
 	}
 	_, err := tx.s.stmts.insert.ExecContext(ctx, e.RunID, e.Seq, e.ID, e.TenantID, string(e.Type), prev, e.Hash,
-		artana.FormatTimestamp(e.Timestamp), string(artana.SeedPayloadJSON(e.Payload)))
+		artana.FormatTimestamp(e.Timestamp), string(artana.PayloadJSON(e.Payload)))
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE constraint failed: kernel_events.event_id") {
 			return fmt.Errorf("event id %s is already in the ledger: %w", e.ID, err)

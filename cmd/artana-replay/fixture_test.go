@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/sqlite"
 )
 
@@ -55,8 +56,8 @@ func fixture(ctx context.Context, args []string) error {
 func fixedStore(ctx context.Context, path string) (*sqlite.Store, error) {
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	return sqlite.Open(ctx, path, sqlite.WithStoreOptions(
-		artana.WithClock(artana.SteppingClock(start, 1500*time.Millisecond)),
-		artana.WithIDs(artana.SequentialIDs())))
+		artana.WithEventClock(artanatest.SteppingClock(start, 1500*time.Millisecond)),
+		artana.WithEventIDs(artanatest.SequentialIDs())))
 }
 
 type decision struct {
@@ -157,8 +158,8 @@ func writeLarge(ctx context.Context, path, runID string, n int) error {
 		return err
 	}
 	defer store.Close()
-	opts := artana.NewStoreOptions(artana.WithClock(artana.SteppingClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Millisecond)),
-		artana.WithIDs(artana.SequentialIDs()))
+	opts := artana.NewStoreOptions(artana.WithEventClock(artanatest.SteppingClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Millisecond)),
+		artana.WithEventIDs(artanatest.SequentialIDs()))
 	var last *artana.Event
 	batch := make([]artana.Event, 0, 5000)
 	for i := 0; i < n; i++ {

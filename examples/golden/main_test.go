@@ -232,11 +232,11 @@ func TestArgs(t *testing.T) {
 func TestInvariantSensors(t *testing.T) {
 	req := func(id, tool, key string) artana.Event {
 		return artana.Event{ID: id, Type: artana.EventToolRequested,
-			Payload: &artana.ToolRequested{ToolName: tool, StepKey: artana.Ptr(key)}}
+			Payload: &artana.ToolRequested{ToolName: tool, StepKey: new(key)}}
 	}
 	done := func(reqID string, o artana.ToolOutcome) artana.Event {
 		return artana.Event{Type: artana.EventToolCompleted,
-			Payload: &artana.ToolCompleted{Outcome: o, RequestID: artana.Ptr(reqID)}}
+			Payload: &artana.ToolCompleted{Outcome: o, RequestID: new(reqID)}}
 	}
 	events := []artana.Event{
 		req("a", toolName, toolStepKey),
