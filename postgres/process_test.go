@@ -104,7 +104,7 @@ func runHelper(mode, u string) error {
 					} else {
 						steps = []artana.Payload{
 							&artana.ToolRequested{ToolName: "lookup", ArgumentsJSON: `{"k":"` + key + `"}`, IdempotencyKey: key},
-							&artana.ToolCompleted{ToolName: "lookup", ResultJSON: `{}`, Outcome: "success", ReceivedIdempotencyKey: artana.Ptr(key)},
+							&artana.ToolCompleted{ToolName: "lookup", ResultJSON: `{}`, Outcome: "success", ReceivedIdempotencyKey: new(key)},
 						}
 					}
 					for _, p := range steps {

@@ -25,7 +25,7 @@ type config struct {
 }
 
 // WithStoreOptions applies the options every artana store shares, such as
-// artana.WithClock and artana.WithIDs.
+// artana.WithEventClock and artana.WithEventIDs.
 func WithStoreOptions(opts ...artana.StoreOption) Option {
 	return func(c *config) { c.store = append(c.store, opts...) }
 }
@@ -174,7 +174,7 @@ func (s *Store) append(ctx context.Context, op, runID, tenantID string, p artana
 	if err := ctx.Err(); err != nil {
 		return fail(0, err)
 	}
-	if err := artana.CheckAppend(nil, runID, tenantID, p); err != nil {
+	if err := s.opts.CheckAppend(nil, runID, tenantID, p); err != nil {
 		return artana.Event{}, err
 	}
 	if s.closed.Load() {
@@ -414,7 +414,7 @@ func (s *Store) insertArgs(e *artana.Event) []any {
 		prev = e.PrevHash
 	}
 	args := []any{e.RunID, e.Seq, e.ID, e.TenantID, string(e.Type), prev, e.Hash,
-		e.Timestamp, string(artana.SeedPayloadJSON(e.Payload))}
+		e.Timestamp, string(artana.PayloadJSON(e.Payload))}
 	if s.tsText {
 		args = append(args, timestampText(e.Timestamp))
 	}

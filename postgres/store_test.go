@@ -2,6 +2,7 @@ package postgres_test
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"net/url"
@@ -58,11 +59,11 @@ func appendSamples(t *testing.T, s artana.Store, run string) []artana.Event {
 	for _, p := range []artana.Payload{
 		&artana.RunStarted{},
 		&artana.ModelRequested{Model: "m", Prompt: "Café 漢字 😀 \"q\"\n", Messages: []artana.ChatMessage{{Role: "user", Content: "hï"}},
-			AllowedTools: []string{"lookup"}, StepKey: artana.Ptr("s1")},
+			AllowedTools: []string{"lookup"}, StepKey: new("s1")},
 		&artana.ModelCompleted{Model: "m", OutputJSON: `{"a":"é"}`, PromptTokens: 3, CompletionTokens: 2, CostUSD: 1e-05,
 			ToolCalls: []artana.ToolCall{{ToolName: "lookup", ArgumentsJSON: `{"q":1}`}}},
 		&artana.ToolRequested{ToolName: "lookup", ArgumentsJSON: `{"q":1}`, IdempotencyKey: "k"},
-		&artana.ToolCompleted{ToolName: "lookup", ResultJSON: `{"r":2}`, Outcome: "success", ReceivedIdempotencyKey: artana.Ptr("k")},
+		&artana.ToolCompleted{ToolName: "lookup", ResultJSON: `{"r":2}`, Outcome: "success", ReceivedIdempotencyKey: new("k")},
 		&artana.PauseRequested{Reason: "review"},
 		&artana.WorkflowStepRequested{StepIndex: 0, StepName: "w"},
 		&artana.WorkflowStepCompleted{StepIndex: 0, StepName: "w", ResultJSON: "{}"},
@@ -122,7 +123,7 @@ func TestImportKeepsOffsets(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e := artana.Event{ID: artana.NewID(), RunID: "offsets", TenantID: "t", Seq: int64(i + 1), Type: artana.EventRunStarted,
+		e := artana.Event{ID: rand.Text(), RunID: "offsets", TenantID: "t", Seq: int64(i + 1), Type: artana.EventRunStarted,
 			PrevHash: prev, Timestamp: tm, Payload: &artana.RunStarted{}}
 		e.Hash = e.ComputeHash()
 		prev = e.Hash
@@ -299,7 +300,7 @@ func TestIncompatibleTable(t *testing.T) {
 	appendSamples(t, s, "r")
 	assertGapless(t, s, "r")
 	ts, _ := artana.ParseTimestamp("2026-01-02T03:04:05+02:00")
-	e := artana.Event{ID: artana.NewID(), RunID: "z", TenantID: "t", Seq: 1, Type: artana.EventRunStarted, Timestamp: ts, Payload: &artana.RunStarted{}}
+	e := artana.Event{ID: rand.Text(), RunID: "z", TenantID: "t", Seq: 1, Type: artana.EventRunStarted, Timestamp: ts, Payload: &artana.RunStarted{}}
 	e.Hash = e.ComputeHash()
 	if err := s.Import(context.Background(), []artana.Event{e}); err == nil || !strings.Contains(err.Error(), "no timestamp_text column") {
 		t.Errorf("Import of a non-UTC timestamp into a table without timestamp_text: %v", err)
