@@ -106,7 +106,7 @@ func TestToolLoop(t *testing.T) {
 		t.Errorf("logged tool calls %v, want them with their ids", got)
 	}
 	req := events[3].Payload.(*ToolRequested)
-	if *req.StepKey != "support/call_v6Lac" || req.IdempotencyKey != IdempotencyKey(run.ID, "support/call_v6Lac", 0) {
+	if *req.StepKey != "support/call_v6Lac" || req.IdempotencyKey != idempotencyKey(run.ID, "support/call_v6Lac", 0) {
 		t.Errorf("tool request %+v: want step key support/call_v6Lac and the idempotency key of run and call id", req)
 	}
 	if got := *events[1].Payload.(*ModelRequested).StepKey; got != "support/turn-1" {
