@@ -226,6 +226,14 @@ type ToolExecution struct {
 // a message id), logged as the tool_completed effect_id.
 func (x *ToolExecution) SetEffectID(id string) { x.effectID = &id }
 
+// EffectID returns the id set with SetEffectID, and whether one was set.
+func (x *ToolExecution) EffectID() (string, bool) {
+	if x.effectID == nil {
+		return "", false
+	}
+	return *x.effectID, true
+}
+
 type toolExecutionKey struct{}
 
 // ToolExecutionFrom returns the execution of the tool running with ctx, or

@@ -11,6 +11,18 @@
 //		// ... run the agent ...
 //	}
 //
+// # Tools
+//
+// Recorder.Tools wraps a registry so that tool executions are recorded in
+// the same cassette (tool, arguments, result or failure) and replayed from
+// it: a regression test then needs neither the model nor any tool backend.
+//
+//	rec := recorder.New(t, live)
+//	k := artana.New(artana.NewMemStore(), rec, artana.WithTools(rec.Tools(tools)))
+//
+// With CheckTools, replay also runs the tools live and reports, as a field
+// diff, each result that differs from the recording.
+//
 // # Workflow
 //
 // Replay is the default: the live model is never called, and a missing

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/artana-go/go-artana/artana"
@@ -172,6 +173,9 @@ func recordedError(err error) *artana.ModelError {
 func cloneRequest(r artana.ModelRequest) artana.ModelRequest {
 	r.RunID = ""
 	r.Messages = append([]artana.ChatMessage(nil), r.Messages...)
+	for i := range r.Messages {
+		r.Messages[i].ToolCalls = slices.Clone(r.Messages[i].ToolCalls)
+	}
 	r.OutputSchema = bytes.Clone(r.OutputSchema)
 	if r.Tools != nil {
 		tools := make([]artana.ToolDefinition, len(r.Tools))

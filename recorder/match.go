@@ -116,10 +116,14 @@ func scrubbedFields(req, got *artana.ModelRequest) int {
 
 // miss builds the MissError for got, which is req scrubbed. r.mu is held.
 func (r *Recorder) miss(req, got *artana.ModelRequest) *MissError {
-	m := &MissError{Path: r.path, Request: *got, Recorded: r.loaded, Rerecord: r.howToRecord(), Scrubbed: scrubbedFields(req, got)}
+	m := &MissError{Path: r.path, Request: *got, Rerecord: r.howToRecord(), Scrubbed: scrubbedFields(req, got)}
 	gotN := normalize(got)
 	best := -1
 	for _, e := range r.entries[:r.loaded] {
+		if e.tool != nil {
+			continue
+		}
+		m.Recorded++
 		if e.used {
 			m.Used++
 			continue

@@ -68,6 +68,7 @@ type config struct {
 	matcher     Matcher
 	now         func() time.Time
 	allowUnused bool
+	checkTools  bool
 	dir         string
 	rerecord    string // the command that re-records, if known
 }
@@ -124,6 +125,9 @@ func (noCassette) Is(target error) bool { return target == fs.ErrNotExist }
 // recorded during this session.
 type entry struct {
 	in Interaction
+	// tool is set on the entry of a tool execution (see Recorder.Tools);
+	// in is unused then.
+	tool *ToolInteraction
 	// fp is the fingerprint of in.Request, computed when first needed for
 	// a loaded interaction (fpDone). rawFP is the hash of the request's
 	// text in the cassette, which the writer makes the canonical form of
@@ -152,7 +156,8 @@ type Recorder struct {
 	entries   []*entry // loaded ones first, in file order, then new ones
 	loaded    int
 	misses    int
-	firstErr  *MissError
+	firstErr  error    // the first miss: a *MissError or a *ToolMissError
+	toolDiffs []string // CheckTools: executions whose live result differed
 	closed    bool
 	closeErr  error
 	inflight  sync.WaitGroup // Complete calls that Close waits for
@@ -232,7 +237,7 @@ func (r *Recorder) load() error {
 				Err: fmt.Errorf("cassette holds %s, not interactions; is this a run's event log? give the recorder a cassette of its own", kind)})
 		}
 	}
-	hdr, recs, err := cassettes.ReadAll(r.path, cassettes.RecordTypes(RecordType))
+	hdr, recs, err := cassettes.ReadAll(r.path, cassettes.RecordTypes(RecordType, toolRecordType))
 	if errors.Is(err, fs.ErrNotExist) {
 		if r.mode == RecordMissing {
 			return nil
@@ -251,6 +256,14 @@ func (r *Recorder) load() error {
 			Err: fmt.Errorf("interaction format %q is not supported; this build reads %q; re-record the cassette", v, BodyVersion)})
 	}
 	for _, rec := range recs {
+		if rec.Type == toolRecordType {
+			t, err := decodeTool(rec.Body)
+			if err != nil {
+				return fmt.Errorf("recorder: %w", &cassettes.Error{Path: r.path, Line: rec.Line, Err: err})
+			}
+			r.entries = append(r.entries, &entry{tool: &t, line: rec.Line})
+			continue
+		}
 		in, err := decodeInteraction(rec.Body)
 		if err != nil {
 			return fmt.Errorf("recorder: %w", &cassettes.Error{Path: r.path, Line: rec.Line, Err: err})
@@ -328,7 +341,7 @@ func (r *Recorder) Complete(ctx context.Context, req artana.ModelRequest) (artan
 // match returns the first unused entry that answers got, or nil. r.mu is held.
 func (r *Recorder) match(got *artana.ModelRequest, fp string) *entry {
 	for _, e := range r.entries[:r.loaded] {
-		if e.used {
+		if e.used || e.tool != nil {
 			continue
 		}
 		if r.cfg.matcher != nil {
@@ -414,7 +427,11 @@ func (r *Recorder) newRecords() []cassettes.Record {
 	var recs []cassettes.Record
 	for _, e := range r.entries[r.loaded:] {
 		if e.done && !e.skip {
-			recs = append(recs, cassettes.Record{Type: RecordType, Body: e.body})
+			typ := RecordType
+			if e.tool != nil {
+				typ = toolRecordType
+			}
+			recs = append(recs, cassettes.Record{Type: typ, Body: e.body})
 		}
 	}
 	return recs
@@ -489,10 +506,14 @@ func (r *Recorder) finish() error {
 			return fmt.Errorf("recorder: %w", err)
 		}
 	case Replay:
-		if r.cfg.allowUnused {
-			return nil
+		var errs []error
+		if len(r.toolDiffs) > 0 {
+			errs = append(errs, &ToolDiffError{Path: r.path, Diffs: r.toolDiffs})
 		}
-		return r.unusedError()
+		if !r.cfg.allowUnused {
+			errs = append(errs, r.unusedError())
+		}
+		return errors.Join(errs...)
 	}
 	return nil
 }
@@ -514,6 +535,9 @@ func (r *Recorder) unusedError() error {
 
 // describe names an entry in one line.
 func describe(e *entry) string {
+	if t := e.tool; t != nil {
+		return fmt.Sprintf("line %d: tool %q, arguments %s", e.line, t.Tool, quoteShort(t.ArgumentsJSON, 60))
+	}
 	req := &e.in.Request
 	s := fmt.Sprintf("line %d: model %q", e.line, req.Model)
 	if req.StepKey != "" {

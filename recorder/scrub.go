@@ -77,7 +77,11 @@ func ScrubSecrets(in *Interaction) error {
 	r := &in.Request
 	r.Prompt = RedactSecrets(r.Prompt)
 	for i := range r.Messages {
-		r.Messages[i].Content = RedactSecrets(r.Messages[i].Content)
+		m := &r.Messages[i]
+		m.Content = RedactSecrets(m.Content)
+		for j := range m.ToolCalls {
+			m.ToolCalls[j].ArgumentsJSON = RedactSecrets(m.ToolCalls[j].ArgumentsJSON)
+		}
 	}
 	for i := range r.Tools {
 		r.Tools[i].Description = RedactSecrets(r.Tools[i].Description)

@@ -1,0 +1,48 @@
+package artana
+
+import (
+	"context"
+	"errors"
+	"sync/atomic"
+	"testing"
+)
+
+func TestToolsWrap(t *testing.T) {
+	var runs atomic.Int64
+	base := NewTools()
+	supportTools(t, base, &runs)
+	var seen []string
+	wrapped := base.Wrap(func(next ToolHandler) ToolHandler {
+		return func(ctx context.Context, tool, args string) (string, error) {
+			seen = append(seen, tool+" "+args)
+			if tool == "refund" {
+				x, _ := ToolExecutionFrom(ctx)
+				x.SetEffectID("rf-1")
+				return `{"status":"refunded"}`, nil // answered without running the tool
+			}
+			return next(ctx, tool, args)
+		}
+	})
+	if got := toolNames(wrapped.Definitions()); len(got) != 2 || got[0] != "lookup_order" || wrapped.Capabilities()["refund"] != "finance:write" {
+		t.Fatalf("wrapped registry %v %v", got, wrapped.Capabilities())
+	}
+	k, store := newTestKernel(t, nil, WithTools(wrapped))
+	run := mustStart(t, k, liveTenant, "wrap")
+	if res, err := k.StepTool(tctx, run, ToolStep{Tool: "refund", Args: `{"order": "A-1"}`}); err != nil || res.ResultJSON != `{"status":"refunded"}` {
+		t.Fatalf("refund: %+v, %v", res, err)
+	}
+	if c := lastCompletion(t, store, run.ID); c.EffectID == nil || *c.EffectID != "rf-1" {
+		t.Errorf("effect id %v, want rf-1", c.EffectID)
+	}
+	if _, err := k.StepTool(tctx, run, ToolStep{Tool: "lookup_order", Args: orderArgs{"A-2"}}); err != nil || runs.Load() != 1 {
+		t.Fatalf("lookup: %v, runs %d", err, runs.Load())
+	}
+	if len(seen) != 2 || seen[0] != `refund {"order":"A-1"}` {
+		t.Errorf("the wrapper saw %q, want the tool names and canonical arguments", seen)
+	}
+	// Arguments that do not fit are refused before the wrapper is called.
+	_, err := k.StepTool(tctx, run, ToolStep{Tool: "lookup_order", Args: `{"order": 1}`})
+	if !errors.Is(err, ErrInvalidInput) || len(seen) != 2 {
+		t.Errorf("bad arguments: %v, wrapper calls %d", err, len(seen))
+	}
+}

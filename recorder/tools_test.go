@@ -1,0 +1,148 @@
+package recorder_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/recorder"
+	"github.com/google/go-cmp/cmp"
+	"github.com/stretchr/testify/require"
+)
+
+type orderArgs struct {
+	Order string `json:"order"`
+}
+
+// shop is a tool backend; a nil *shop is no backend at all.
+type shop struct {
+	status string
+	calls  int
+}
+
+func (s *shop) tools(t testing.TB) *artana.Tools {
+	t.Helper()
+	tools := artana.NewTools()
+	require.NoError(t, artana.RegisterTool(tools, "lookup_order", func(ctx context.Context, a orderArgs) (map[string]string, error) {
+		s.calls++ // a nil backend panics here
+		if x, ok := artana.ToolExecutionFrom(ctx); ok {
+			x.SetEffectID("lk-" + a.Order)
+		}
+		return map[string]string{"order": a.Order, "status": s.status}, nil
+	}))
+	require.NoError(t, artana.RegisterTool(tools, "refund", func(ctx context.Context, a orderArgs) (string, error) {
+		s.calls++
+		return "", artana.PermanentToolError(fmt.Errorf("order %s was already refunded", a.Order))
+	}))
+	return tools
+}
+
+// loopModel asks for both tools in parallel, then answers.
+func loopModel() *fakeModel {
+	return &fakeModel{CompleteFn: func(_ context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
+		if req.Messages[len(req.Messages)-1].Role != "tool" {
+			return artana.ModelResponse{ToolCalls: []artana.ToolCall{
+				{ID: "call_a", ToolName: "lookup_order", ArgumentsJSON: `{"order":"A-17"}`},
+				{ID: "call_b", ToolName: "refund", ArgumentsJSON: `{"order":"A-17"}`},
+			}}, nil
+		}
+		return artana.ModelResponse{OutputJSON: `{"label":"done"}`}, nil
+	}}
+}
+
+func runLoop(k *artana.Kernel) (artana.ToolLoopResult[verdict], error) {
+	run, err := k.LoadOrStartRun(ctx, artana.Tenant{ID: "acme"}, "ticket-1")
+	if err != nil {
+		return artana.ToolLoopResult[verdict]{}, err
+	}
+	return artana.RunToolLoop[verdict](ctx, k, run, artana.ToolLoop{Model: "fake-1", Prompt: "refund A-17", StepKey: "support"})
+}
+
+func recordLoop(t *testing.T) (string, []artana.Event) {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "loop.cassette")
+	rec, err := recorder.Open(path, loopModel(), recorder.WithMode(recorder.Record))
+	require.NoError(t, err)
+	backend := &shop{status: "delivered"}
+	store := deterministicStore()
+	k := artana.New(store, rec, artana.WithTools(rec.Tools(backend.tools(t))))
+	_, err = runLoop(k)
+	require.NoError(t, err)
+	require.NoError(t, rec.Close())
+	require.Equal(t, 2, backend.calls)
+	return path, runEvents(t, store, "ticket-1")
+}
+
+// TestToolsRecordThenReplay: tool executions are recorded next to the
+// model's interactions and replayed without a tool backend; the replayed
+// run logs exactly what the recorded one logged.
+func TestToolsRecordThenReplay(t *testing.T) {
+	path, recorded := recordLoop(t)
+	text, err := os.ReadFile(path)
+	require.NoError(t, err)
+	for _, want := range []string{`"type":"tool"`, `"tool":"lookup_order"`, `"effect_id":"lk-A-17"`,
+		`"error_message":"order A-17 was already refunded","latency"`, `"outcome":"permanent_error"`} {
+		if !strings.Contains(string(text), want) {
+			t.Errorf("cassette lacks %s:\n%s", want, text)
+		}
+	}
+
+	rec, err := recorder.Open(path, nil)
+	require.NoError(t, err)
+	var none *shop // no backend: calling a tool would panic
+	store := deterministicStore()
+	k := artana.New(store, rec, artana.WithTools(rec.Tools(none.tools(t))))
+	res, err := runLoop(k)
+	require.NoError(t, err)
+	require.NoError(t, rec.Close())
+	if res.Output.Label != "done" || res.FromLog {
+		t.Errorf("replayed loop %+v", res)
+	}
+	if diff := cmp.Diff(recorded, runEvents(t, store, "ticket-1")); diff != "" {
+		t.Errorf("the replayed run logged other events (-recorded +replayed):\n%s", diff)
+	}
+}
+
+func TestToolsCheckReportsDiff(t *testing.T) {
+	path, _ := recordLoop(t)
+	rec, err := recorder.Open(path, nil, recorder.CheckTools())
+	require.NoError(t, err)
+	backend := &shop{status: "lost"}
+	k := artana.New(deterministicStore(), rec, artana.WithTools(rec.Tools(backend.tools(t))))
+	_, err = runLoop(k)
+	require.NoError(t, err)
+	if backend.calls != 2 {
+		t.Errorf("CheckTools ran the tools %d times, want 2", backend.calls)
+	}
+	err = rec.Close()
+	var de *recorder.ToolDiffError
+	if !errors.As(err, &de) || len(de.Diffs) != 1 {
+		t.Fatalf("Close = %v, want a *ToolDiffError with one execution", err)
+	}
+	for _, want := range []string{`tool lookup_order {"order":"A-17"}`, `Result[status]`, `-"delivered"`, `+"lost"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("diff %q lacks %q", err, want)
+		}
+	}
+}
+
+func TestToolsReplayMiss(t *testing.T) {
+	path, _ := recordLoop(t)
+	rec2, err := recorder.Open(path, nil, recorder.AllowUnused())
+	require.NoError(t, err)
+	var none *shop
+	k := artana.New(deterministicStore(), rec2, artana.WithTools(rec2.Tools(none.tools(t))))
+	run, err := k.StartRun(ctx, artana.Tenant{ID: "acme"}, "other")
+	require.NoError(t, err)
+	_, err = k.StepTool(ctx, run, artana.ToolStep{Tool: "lookup_order", Args: orderArgs{"B-2"}})
+	var te *artana.ToolError
+	if !errors.Is(err, artana.ErrToolFailed) || !errors.As(err, &te) || !strings.Contains(err.Error(), `no recorded execution of tool "lookup_order" with arguments {"order":"B-2"}`) ||
+		!strings.Contains(err.Error(), `arguments[order]`) {
+		t.Errorf("miss: %v", err)
+	}
+}
