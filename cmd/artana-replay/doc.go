@@ -23,10 +23,14 @@
 // nothing is outstanding, "paused" when its last pause_requested is not
 // followed by a resume_requested, "pending tool" when a tool_requested has
 // no tool_completed, and "unknown outcome" when a tool call's latest
-// outcome is unknown_outcome and awaits ReconcileTool.
+// outcome is unknown_outcome and awaits ReconcileTool; --json adds the
+// step it waits at. It is artana.RunStatus, which Kernel.Status returns.
+// Costs are printed one way everywhere: dollars with six decimals.
 //
 // show prints a run's timeline, one line per event (seq, time, type, step
-// key, model or tool, outcome, tokens, cost); --full adds each payload.
+// key, model or tool, outcome, tokens, cost), then the run's status and the
+// step it waits at; --full keeps that table and puts each event's payload
+// on an indented line under its row.
 //
 // verify checks the hash chain of every run, or of the named runs,
 // streaming the ledger run by run in constant memory, and prints the first

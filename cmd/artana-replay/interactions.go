@@ -60,8 +60,14 @@ func readInteractions(ctx context.Context, path string, fn func(interaction) err
 
 // interactionsNote says what an interactions cassette is.
 func interactionsNote(f cassetteFile, n int) string {
-	return fmt.Sprintf("%s: interactions cassette (%s recorded by package recorder), not a run: it holds model interactions for replay in go test, not a run's events",
-		f.path, plural(int64(n), "model interaction"))
+	return fmt.Sprintf("%s: interactions cassette: %s recorded by package recorder, which answers a test's model calls from it (a replay); list them with: artana-replay show %s",
+		f.path, plural(int64(n), "model interaction"), shellQuote(f.path))
+}
+
+// interactionsHeading is the first line show prints of an interactions
+// cassette.
+func interactionsHeading(f cassetteFile) string {
+	return f.path + ": interactions cassette: model interactions recorded by package recorder, which answers a test's model calls from it (a replay)"
 }
 
 // countInteractions counts the records of an interactions cassette.

@@ -22,6 +22,7 @@ type lsRun struct {
 	First            string    `json:"first"`
 	Last             string    `json:"last"`
 	Status           string    `json:"status"`
+	Waiting          *waiting  `json:"waiting,omitempty"` // the step a run that is not complete waits at
 	PromptTokens     int64     `json:"prompt_tokens"`
 	CompletionTokens int64     `json:"completion_tokens"`
 	CostUSD          jsonFloat `json:"cost_usd"`
@@ -57,7 +58,7 @@ func runLs(ctx context.Context, e *env, args []string) error {
 		}{Path: src.path, Kind: src.kind, Runs: []lsRun{}, Interactions: inter}
 		for _, s := range sums {
 			out.Runs = append(out.Runs, lsRun{RunID: s.RunID, Tenant: s.Tenant, Events: s.Events,
-				First: formatTime(s.First), Last: formatTime(s.Last), Status: s.Status(),
+				First: formatTime(s.First), Last: formatTime(s.Last), Status: s.Status(), Waiting: waitingOf(s.Detail()),
 				PromptTokens: s.PromptTokens, CompletionTokens: s.CompletionTokens, CostUSD: jsonFloat(s.CostUSD)})
 		}
 		return e.writeJSON(out)

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -75,17 +76,14 @@ func (f jsonFloat) MarshalJSON() ([]byte, error) {
 	return []byte(strconv.FormatFloat(v, 'g', -1, 64)), nil
 }
 
-// formatCost prints a cost in USD for people.
+// formatCost prints a cost in US dollars one way in every table and
+// line: fixed point with six decimals (a millionth of a dollar), so that
+// costs line up and compare at a glance ($0.000099, $0.000100, $1.250000).
 func formatCost(c float64) string {
-	switch {
-	case c == 0:
-		return "$0"
-	case math.IsInf(c, 0) || math.IsNaN(c):
+	if math.IsInf(c, 0) || math.IsNaN(c) {
 		return "$" + strconv.FormatFloat(c, 'g', -1, 64)
-	case c < 0.0001 || c >= 1e9:
-		return "$" + strconv.FormatFloat(c, 'e', 2, 64)
 	}
-	return "$" + strconv.FormatFloat(c, 'f', 4, 64)
+	return "$" + strconv.FormatFloat(c, 'f', 6, 64)
 }
 
 // formatTime prints an event timestamp as the ledger stores it.
@@ -110,4 +108,13 @@ func plural(n int64, word string) string {
 		return fmt.Sprintf("%d %s", n, word)
 	}
 	return fmt.Sprintf("%d %ss", n, word)
+}
+
+// shellQuote returns s as one word of a POSIX shell command: as it is when
+// it holds only characters the shell leaves alone, else single-quoted.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./:@%+=,-") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

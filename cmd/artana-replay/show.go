@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
+	"text/tabwriter"
 
 	"github.com/artana-go/go-artana/artana"
 )
@@ -86,7 +89,7 @@ func pickRun(ctx context.Context, e *env, src *source, run string) (string, erro
 	return "", e.usagef("%s holds %d runs; name one (list them with: artana-replay ls %s)", src.path, len(runs), src.path)
 }
 
-func runShow(ctx context.Context, e *env, args []string, full bool) error {
+func runShow(ctx context.Context, e *env, args []string, full bool) (err error) {
 	src, err := e.openArgs(ctx, args, 1, 2)
 	if err != nil {
 		return err
@@ -103,16 +106,24 @@ func runShow(ctx context.Context, e *env, args []string, full bool) error {
 		return err
 	}
 	var lines []eventLine
+	// --full prints the same table, each row followed by its payload on
+	// an indented line: the rows are aligned first (in table), then the
+	// payloads put under them.
+	var table bytes.Buffer
+	var payloads []json.RawMessage
 	tw := e.table()
+	if full {
+		tw = tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
+	}
 	if !e.json {
 		fmt.Fprintf(e.stdout, "run %s\n", run)
-	}
-	if !e.json && !full {
 		fmt.Fprintln(tw, e.paint(colorBold, "SEQ\tTIME\tTYPE\tSTEP\tMODEL/TOOL\tOUTCOME\tTOKENS\tCOST"))
 	}
 	tenant := ""
+	var status artana.StatusTracker
 	err = src.scan(ctx, run, func(ev artana.Event) error {
 		tenant = ev.TenantID
+		status.Add(&ev)
 		l := describe(&ev)
 		if full || e.json {
 			l.Payload = artana.CanonicalPayload(ev.Payload)
@@ -130,11 +141,7 @@ func runShow(ctx context.Context, e *env, args []string, full bool) error {
 			cost = formatCost(float64(*l.CostUSD))
 		}
 		if full {
-			// One block per event: a payload line would break the columns.
-			fmt.Fprintf(e.stdout, "%d  %s  %s  step=%s  %s  outcome=%s  tokens=%s  cost=%s\n    payload: %s\n",
-				l.Seq, l.Time, e.paint(colorBold, l.Type), dash(l.StepKey), dash(l.Model+l.Tool),
-				dash(oneLine(l.Outcome)), tokens, cost, l.Payload)
-			return nil
+			payloads = append(payloads, l.Payload)
 		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Seq, l.Time, l.Type, dash(l.StepKey),
 			dash(l.Model+l.Tool), dash(oneLine(l.Outcome)), tokens, cost)
@@ -148,14 +155,36 @@ func runShow(ctx context.Context, e *env, args []string, full bool) error {
 		if lines == nil {
 			lines = []eventLine{}
 		}
+		st := status.Status()
 		return e.writeJSON(struct {
-			Path   string      `json:"path"`
-			RunID  string      `json:"run_id"`
-			Tenant string      `json:"tenant_id"`
-			Events []eventLine `json:"events"`
-		}{src.path, run, tenant, lines})
+			Path    string      `json:"path"`
+			RunID   string      `json:"run_id"`
+			Tenant  string      `json:"tenant_id"`
+			Status  string      `json:"status"`
+			Waiting *waiting    `json:"waiting,omitempty"`
+			Events  []eventLine `json:"events"`
+		}{src.path, run, tenant, string(st.State), waitingOf(st), lines})
 	}
-	return tw.Flush()
+	defer func() {
+		if err == nil {
+			_, err = fmt.Fprintf(e.stdout, "status: %s\n", status.Status())
+		}
+	}()
+	if err := tw.Flush(); err != nil || !full {
+		return err
+	}
+	rows := strings.SplitAfter(table.String(), "\n")
+	for i, row := range rows {
+		if _, err := io.WriteString(e.stdout, row); err != nil {
+			return err
+		}
+		if i >= 1 && i <= len(payloads) { // row 0 is the heading
+			if _, err := fmt.Fprintf(e.stdout, "    payload: %s\n", payloads[i-1]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // oneLine shortens s to one line of at most 40 characters.
@@ -171,7 +200,7 @@ func showInteractions(ctx context.Context, e *env, f cassetteFile) error {
 	var all []interaction
 	tw := e.table()
 	if !e.json {
-		fmt.Fprintf(e.stdout, "%s: interactions cassette (model interactions recorded by package recorder), not a run\n", f.path)
+		fmt.Fprintln(e.stdout, interactionsHeading(f))
 		fmt.Fprintln(tw, e.paint(colorBold, "LINE\tTYPE\tMODEL\tSTEP\tTOKENS\tCOST\tERROR"))
 	}
 	err := readInteractions(ctx, f.path, func(in interaction) error {

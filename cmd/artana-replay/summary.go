@@ -7,12 +7,12 @@ import (
 	"github.com/artana-go/go-artana/artana"
 )
 
-// Run statuses.
+// Run statuses, as artana.RunState names them.
 const (
-	statusComplete = "complete"
-	statusPaused   = "paused"
-	statusPending  = "pending tool"
-	statusUnknown  = "unknown outcome"
+	statusComplete = string(artana.RunComplete)
+	statusPaused   = string(artana.RunPaused)
+	statusPending  = string(artana.RunPendingTool)
+	statusUnknown  = string(artana.RunUnknownOutcome)
 )
 
 // A runSummary accumulates what ls and stats say about one run, one event
@@ -27,9 +27,7 @@ type runSummary struct {
 	CostUSD          float64
 	Models           map[string]*usageSum
 
-	paused   bool
-	requests map[string]*toolState // by tool_requested event id
-	order    []*toolState
+	status artana.StatusTracker
 }
 
 // usageSum is tokens and cost summed over some model calls.
@@ -47,28 +45,17 @@ func (u *usageSum) add(p *artana.ModelCompleted) {
 	u.CostUSD += p.CostUSD
 }
 
-// toolState is what is known of one tool request.
-type toolState struct {
-	id, name, key string
-	completed     bool
-	outcome       artana.ToolOutcome
-}
-
 func newRunSummary(e *artana.Event) *runSummary {
 	return &runSummary{RunID: e.RunID, Tenant: e.TenantID, First: e.Timestamp,
-		Models: map[string]*usageSum{}, requests: map[string]*toolState{}}
+		Models: map[string]*usageSum{}}
 }
 
 // add accounts for the run's next event.
 func (s *runSummary) add(e *artana.Event) {
 	s.Events++
 	s.Last = e.Timestamp
-	switch p := e.Payload.(type) {
-	case *artana.PauseRequested:
-		s.paused = true
-	case *artana.ResumeRequested:
-		s.paused = false
-	case *artana.ModelCompleted:
+	s.status.Add(e)
+	if p, ok := e.Payload.(*artana.ModelCompleted); ok {
 		s.PromptTokens += p.PromptTokens
 		s.CompletionTokens += p.CompletionTokens
 		s.CostUSD += p.CostUSD
@@ -78,61 +65,16 @@ func (s *runSummary) add(e *artana.Event) {
 			s.Models[p.Model] = u
 		}
 		u.add(p)
-	case *artana.ToolRequested:
-		t := &toolState{id: e.ID, name: p.ToolName, key: p.IdempotencyKey}
-		s.requests[e.ID] = t
-		s.order = append(s.order, t)
-	case *artana.ToolCompleted:
-		if t := s.requestOf(p); t != nil {
-			t.completed = true
-			t.outcome = p.Outcome
-		}
 	}
 }
 
-// requestOf finds the request a tool_completed completes: by request id,
-// else by idempotency key, else the latest open request of the same tool.
-func (s *runSummary) requestOf(p *artana.ToolCompleted) *toolState {
-	if p.RequestID != nil {
-		if t := s.requests[*p.RequestID]; t != nil {
-			return t
-		}
-	}
-	if p.ReceivedIdempotencyKey != nil {
-		for i := len(s.order) - 1; i >= 0; i-- {
-			if s.order[i].key == *p.ReceivedIdempotencyKey {
-				return s.order[i]
-			}
-		}
-	}
-	for i := len(s.order) - 1; i >= 0; i-- {
-		if t := s.order[i]; t.name == p.ToolName && !t.completed {
-			return t
-		}
-	}
-	return nil
-}
+// Status is the run's state: complete, or what it waits for (see
+// artana.RunState).
+func (s *runSummary) Status() string { return string(s.status.Status().State) }
 
-// Status says whether the run is complete or waits for something: a tool
-// outcome to reconcile, a tool completion, or a resume.
-func (s *runSummary) Status() string {
-	pending := false
-	for _, t := range s.order {
-		if t.completed && t.outcome == artana.OutcomeUnknown {
-			return statusUnknown
-		}
-		if !t.completed {
-			pending = true
-		}
-	}
-	switch {
-	case pending:
-		return statusPending
-	case s.paused:
-		return statusPaused
-	}
-	return statusComplete
-}
+// Detail is the run's status with the step it waits at (see
+// artana.RunStatus.String).
+func (s *runSummary) Detail() artana.RunStatus { return s.status.Status() }
 
 // Tokens is the run's prompt plus completion tokens.
 func (s *runSummary) Tokens() int64 { return s.PromptTokens + s.CompletionTokens }
@@ -160,4 +102,21 @@ func summarize(ctx context.Context, src *source, only []string) ([]*runSummary, 
 		}
 	}
 	return out, nil
+}
+
+// waiting is what a run that is not complete waits at, in the JSON of ls
+// and show.
+type waiting struct {
+	Seq     int64  `json:"seq"`
+	Tool    string `json:"tool,omitempty"`
+	StepKey string `json:"step_key,omitempty"`
+	Reason  string `json:"reason,omitempty"`
+}
+
+// waitingOf returns what st waits at, nil for a complete run.
+func waitingOf(st artana.RunStatus) *waiting {
+	if st.State == artana.RunComplete {
+		return nil
+	}
+	return &waiting{Seq: st.Seq, Tool: st.Tool, StepKey: st.StepKey, Reason: st.Reason}
 }

@@ -23,14 +23,19 @@ func verifyCommand() *command {
 
 // verifyResult is the outcome of verifying one run or cassette.
 type verifyResult struct {
-	RunID   string `json:"run_id,omitempty"`
-	Path    string `json:"path"`
-	OK      bool   `json:"ok"`
-	Events  int64  `json:"events"`
-	Seq     int64  `json:"seq,omitempty"`     // the first bad event
-	Line    int    `json:"line,omitempty"`    // the first bad line of a cassette
-	Problem string `json:"problem,omitempty"` // problemChanged, problemDamaged or problemInterrupted
-	Error   string `json:"error,omitempty"`
+	RunID  string `json:"run_id,omitempty"`
+	Path   string `json:"path"`
+	OK     bool   `json:"ok"`
+	Events int64  `json:"events"`
+	// Interactions counts the records of an interactions cassette, which
+	// holds no events.
+	Interactions int64  `json:"interactions,omitempty"`
+	Seq          int64  `json:"seq,omitempty"`     // the first bad event
+	Line         int    `json:"line,omitempty"`    // the first bad line of a cassette
+	Problem      string `json:"problem,omitempty"` // problemChanged, problemDamaged or problemInterrupted
+	Error        string `json:"error,omitempty"`
+
+	interactions bool // an interactions cassette
 }
 
 // What a failed verification found.
@@ -73,7 +78,11 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 				name = r.Path
 			}
 			if r.OK {
-				fmt.Fprintf(e.stdout, "%s  %s  %s\n", e.paint(colorGreen, "ok  "), name, plural(r.Events, "event"))
+				count := plural(r.Events, "event")
+				if r.interactions {
+					count = plural(r.Interactions, "interaction")
+				}
+				fmt.Fprintf(e.stdout, "%s  %s  %s\n", e.paint(colorGreen, "ok  "), name, count)
 				continue
 			}
 			where := ""
@@ -97,13 +106,17 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 		}
 		next := fmt.Sprintf("look at the event with: artana-replay show --full %s %q", src.path, first.RunID)
 		if src.kind != kindSQLite && src.kind != kindPostgres {
-			next = "if the edit was deliberate, accept it with: artana-replay reseal FILE; otherwise restore the file from version control"
+			file := first.Path
+			if file == "" {
+				file = src.path
+			}
+			next = "if the edit was deliberate, accept it with: artana-replay reseal " + shellQuote(file) + "; otherwise restore the file from version control"
 		}
 		what := "the ledger was changed after it was written"
 		switch first.Problem {
 		case problemDamaged:
 			what = "the file is damaged"
-			next = "restore it from a backup (what SQLite still reads can be saved with: sqlite3 FILE .recover)"
+			next = "restore it from a backup (what SQLite still reads can be saved with: sqlite3 " + shellQuote(src.path) + " .recover)"
 		case problemInterrupted:
 			what = "an interrupted append awaits recovery"
 			next = "the next writer of the cassette finishes it (artana-replay does when it may write the file); nothing was changed by hand"
@@ -171,8 +184,8 @@ func verifySource(ctx context.Context, src *source, only []string, e *env) ([]ve
 			if len(only) > 0 {
 				continue
 			}
-			r := verifyResult{Path: f.path, OK: true}
-			err := readInteractions(ctx, f.path, func(interaction) error { r.Events++; prog.add(1); return nil })
+			r := verifyResult{Path: f.path, OK: true, interactions: true}
+			err := readInteractions(ctx, f.path, func(interaction) error { r.Interactions++; prog.add(1); return nil })
 			if err != nil {
 				r.fail(err)
 			}

@@ -1,0 +1,83 @@
+package artana_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/artana-go/go-artana/artana"
+)
+
+func TestKernelStatus(t *testing.T) {
+	ctx := context.Background()
+	store := artana.NewMemStore()
+	fail := true
+	tools := artana.NewTools()
+	err := artana.RegisterTool(tools, "transfer", func(context.Context, struct{}) (string, error) {
+		if fail {
+			return "", errors.New("connection dropped after the request was sent")
+		}
+		return "ok", nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := artana.New(store, nil, artana.WithTools(tools))
+	tenant := artana.Tenant{ID: "t", BudgetUSD: 1}
+	run, err := k.StartRun(ctx, tenant, "r1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := func(what string, state artana.RunState, seq int64, tool, stepKey, text string) {
+		t.Helper()
+		got, err := k.Status(ctx, run.ID)
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if got.State != state || got.Seq != seq || got.Tool != tool || got.StepKey != stepKey || got.RunID != "r1" || got.TenantID != "t" {
+			t.Errorf("%s: status %+v, want %s at seq %d, tool %q, step %q", what, got, state, seq, tool, stepKey)
+		}
+		if got.String() != text {
+			t.Errorf("%s: String() = %q, want %q", what, got.String(), text)
+		}
+		events, _ := store.Events(ctx, run.ID, 0)
+		if other := artana.StatusOf(events); other != got {
+			t.Errorf("%s: StatusOf = %+v, Kernel.Status = %+v", what, other, got)
+		}
+	}
+	want("a new run", artana.RunComplete, 0, "", "", "complete")
+
+	step := artana.ToolStep{Tool: "transfer", Args: struct{}{}, StepKey: "transfer.v1"}
+	if _, err := k.StepTool(ctx, run, step); !errors.Is(err, artana.ErrUnknownOutcome) {
+		t.Fatalf("StepTool: %v, want ErrUnknownOutcome", err)
+	}
+	want("after an unknown outcome", artana.RunUnknownOutcome, 3, "transfer", "transfer.v1",
+		`unknown outcome: tool "transfer" (step "transfer.v1", seq 3); call ReconcileTool`)
+
+	fail = false
+	if _, err := k.ReconcileTool(ctx, run, step); err != nil {
+		t.Fatal(err)
+	}
+	want("after reconciliation", artana.RunComplete, 0, "", "", "complete")
+
+	if _, err := k.Pause(ctx, run, artana.PauseStep{Reason: "review the transfer", StepKey: "review"}); err != nil {
+		t.Fatal(err)
+	}
+	want("paused", artana.RunPaused, 5, "", "review", `paused: "review the transfer" (step "review", seq 5); call Resume`)
+	if _, err := k.Resume(ctx, run, map[string]bool{"approved": true}); err != nil {
+		t.Fatal(err)
+	}
+	want("resumed", artana.RunComplete, 0, "", "", "complete")
+
+	// A tool requested whose process died before it logged an outcome.
+	if _, err := store.Append(ctx, run.ID, "t", &artana.ToolRequested{ToolName: "transfer", ArgumentsJSON: "{}",
+		IdempotencyKey: "k2", ToolVersion: "1.0.0", SchemaVersion: "1"}); err != nil {
+		t.Fatal(err)
+	}
+	want("a tool without completion", artana.RunPendingTool, 7, "transfer", "",
+		`pending tool: tool "transfer" (seq 7) was requested and has no outcome logged`)
+
+	if _, err := k.Status(ctx, "nope"); !errors.Is(err, artana.ErrRunNotFound) {
+		t.Errorf("Status of an unknown run: %v, want ErrRunNotFound", err)
+	}
+}
