@@ -41,8 +41,9 @@ func CompareOptions(opts ...cmp.Option) ReplayOption {
 // AssertReplays runs agent twice against k's store and checks that the
 // second pass replays the first: first on k, then on a new kernel over the
 // same store (as after a restart) with k's tools, DefaultKernelOptions and
-// the ReplayKernelOptions, and a model that must not be called. The second
-// pass must append no event to any run, must not call the model, and must
+// the ReplayKernelOptions, a model that must not be called and tools that
+// must not run. The second pass must append no event to any run, must not
+// call the model or run a tool, and must
 // return an output equal to the first (go-cmp; the failure shows the diff
 // (-first +second)). It returns the first output.
 //
@@ -62,7 +63,8 @@ func AssertReplays[T any](t testing.TB, k *artana.Kernel, agent Agent[T], opts .
 	}
 
 	guard := &guardModel{}
-	kopts := append(DefaultKernelOptions(), artana.WithTools(k.Tools()))
+	tools := &guardTools{}
+	kopts := append(DefaultKernelOptions(), artana.WithTools(k.Tools().Wrap(tools.wrap)))
 	replayer := newKernel(k.Store(), guard, append(kopts, cfg.kernelOpts...)...)
 	var second T
 	added, err, snapErr := newEvents(ctx, k.Store(), "", func(ctx context.Context) (err error) {
@@ -70,6 +72,11 @@ func AssertReplays[T any](t testing.TB, k *artana.Kernel, agent Agent[T], opts .
 		return err
 	})
 	failed := false
+	if calls := tools.result(); len(calls) > 0 {
+		failed = true
+		t.Errorf("artanatest: AssertReplays: the second pass ran %d tool(s); replay must answer every tool step from the log. First: %s",
+			len(calls), calls[0])
+	}
 	if calls, req := guard.result(); calls > 0 {
 		failed = true
 		t.Errorf("artanatest: AssertReplays: the second pass called the model %d time(s); replay must answer every model step from the log. First request:\n%s",
@@ -110,6 +117,27 @@ func safeDiff(x, y any, opts ...cmp.Option) (diff string, err error) {
 		}
 	}()
 	return cmp.Diff(x, y, opts...), nil
+}
+
+// guardTools wraps the tools of a replay: every call is a failure.
+type guardTools struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (g *guardTools) wrap(next artana.ToolHandler) artana.ToolHandler {
+	return func(_ context.Context, tool, args string) (string, error) {
+		g.mu.Lock()
+		defer g.mu.Unlock()
+		g.calls = append(g.calls, tool+" "+args)
+		return "", artana.PermanentToolError(fmt.Errorf("artanatest: tool %q was called during replay", tool))
+	}
+}
+
+func (g *guardTools) result() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.calls
 }
 
 // guardModel is the model of a replay: every call is a failure.

@@ -3,6 +3,7 @@ package artanatest_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -62,6 +63,27 @@ func TestAssertReplaysFailsOnModelCall(t *testing.T) {
 			return res.Output, err
 		})
 	}, "the second pass called the model 1 time(s)", `"prompt": "again again "`, "model_requested", "second pass:")
+}
+
+func TestAssertReplaysFailsOnToolRun(t *testing.T) {
+	// An agent whose tool arguments change between passes runs the tool
+	// again.
+	fails(t, func(tb testing.TB) {
+		k, _, runs := triageKernel(tb)
+		pass := 0
+		artanatest.AssertReplays(tb, k, func(ctx context.Context, k *artana.Kernel) (string, error) {
+			pass++
+			run, err := k.LoadOrStartRun(ctx, tenant, "r")
+			if err != nil {
+				return "", err
+			}
+			_, err = k.StepTool(ctx, run, artana.ToolStep{Tool: "refund", Args: map[string]any{"order": fmt.Sprint("A-", pass), "cents": 100}})
+			return "ok", err
+		})
+		if runs.Load() != 1 {
+			tb.Errorf("the tool ran %d times; the replay's guard must not run it", runs.Load())
+		}
+	}, "the second pass ran 1 tool(s)", `refund {"cents":100,"order":"A-2"}`)
 }
 
 func TestAssertReplaysFailsOnOtherOutput(t *testing.T) {
