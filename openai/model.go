@@ -112,49 +112,58 @@ func (m *Model) Complete(ctx context.Context, req artana.ModelRequest) (artana.M
 	if err != nil {
 		return artana.ModelResponse{}, err
 	}
-	attempts := m.cfg.maxRetries + 1
 	for attempt := 1; ; attempt++ {
 		cc, res, err := m.attempt(ctx, params)
 		if err == nil {
 			return m.response(req, cc)
 		}
-		me := m.classify(ctx, err, res)
-		retryable := me.Class == artana.ClassTransient || me.Class == artana.ClassTimeout
-		if ctx.Err() != nil || !retryable {
-			return artana.ModelResponse{}, me
-		}
-		if attempt >= attempts {
-			if attempts > 1 {
-				me.Message += fmt.Sprintf(" (gave up after %d attempts)", attempts)
-			}
-			return artana.ModelResponse{}, me
-		}
-		if me.RetryAfter > m.cfg.maxRetryAfter {
-			me.Message += fmt.Sprintf(" (not retried: the endpoint asked to wait %v, more than the %v that openai.WithMaxRetryAfter allows)",
-				me.RetryAfter, m.cfg.maxRetryAfter)
-			return artana.ModelResponse{}, me
-		}
-		delay := m.delay(attempt, me.RetryAfter)
-		if deadline, ok := ctx.Deadline(); ok && m.now().Add(delay).After(deadline) {
-			me.Message += fmt.Sprintf(" (not retried: the next attempt would start after the context deadline, in %v)", delay)
-			return artana.ModelResponse{}, me
-		}
-		if m.cfg.logger != nil {
-			m.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "openai: model call failed, retrying",
-				slog.String("model", req.Model),
-				slog.String("run_id", req.RunID),
-				slog.Int("attempt", attempt),
-				slog.Int("max_attempts", attempts),
-				slog.String("class", string(me.Class)),
-				slog.Int("status", me.StatusCode),
-				slog.Duration("delay", delay),
-				slog.String("error", me.Error()),
-			)
-		}
-		if err := m.cfg.sleep(ctx, delay); err != nil {
-			return artana.ModelResponse{}, m.classify(ctx, err, nil)
+		if err := m.retryAfterFailure(ctx, req, attempt, m.classify(ctx, err, res)); err != nil {
+			return artana.ModelResponse{}, err
 		}
 	}
+}
+
+// retryAfterFailure decides, after the failed attempt n (1-based), whether
+// to retry: it waits the backoff and returns nil, or returns me, saying
+// why it gave up when it is retryable.
+func (m *Model) retryAfterFailure(ctx context.Context, req artana.ModelRequest, attempt int, me *artana.ModelError) error {
+	attempts := m.cfg.maxRetries + 1
+	retryable := me.Class == artana.ClassTransient || me.Class == artana.ClassTimeout
+	if ctx.Err() != nil || !retryable {
+		return me
+	}
+	if attempt >= attempts {
+		if attempts > 1 {
+			me.Message += fmt.Sprintf(" (gave up after %d attempts)", attempts)
+		}
+		return me
+	}
+	if me.RetryAfter > m.cfg.maxRetryAfter {
+		me.Message += fmt.Sprintf(" (not retried: the endpoint asked to wait %v, more than the %v that openai.WithMaxRetryAfter allows)",
+			me.RetryAfter, m.cfg.maxRetryAfter)
+		return me
+	}
+	delay := m.delay(attempt, me.RetryAfter)
+	if deadline, ok := ctx.Deadline(); ok && m.now().Add(delay).After(deadline) {
+		me.Message += fmt.Sprintf(" (not retried: the next attempt would start after the context deadline, in %v)", delay)
+		return me
+	}
+	if m.cfg.logger != nil {
+		m.cfg.logger.LogAttrs(ctx, slog.LevelWarn, "openai: model call failed, retrying",
+			slog.String("model", req.Model),
+			slog.String("run_id", req.RunID),
+			slog.Int("attempt", attempt),
+			slog.Int("max_attempts", attempts),
+			slog.String("class", string(me.Class)),
+			slog.Int("status", me.StatusCode),
+			slog.Duration("delay", delay),
+			slog.String("error", me.Error()),
+		)
+	}
+	if err := m.cfg.sleep(ctx, delay); err != nil {
+		return m.classify(ctx, err, nil)
+	}
+	return nil
 }
 
 // delay is the wait before the attempt after attempt n (1-based): the
