@@ -30,11 +30,14 @@
 //
 // A commit is durable when the server acknowledges it (with PostgreSQL's
 // default synchronous_commit), so a server crash or restart loses no
-// acknowledged append. When the connection fails, the append fails with an
-// error matching ErrConnection and nothing is half-written: if the
-// connection broke after the statement was sent, the Store looks the event
-// up once reconnected, and reports success if it was committed. The next
-// call takes a new connection from the pool.
+// acknowledged append. Nothing is ever half-written: an append is one
+// transaction. When the connection fails during an append, the Store looks
+// the event up on a new connection: if it was committed, the append
+// succeeded; if it certainly was not (the server process that ran it is
+// gone), the append is made again on a new connection, up to three tries;
+// otherwise it fails with an error matching ErrConnection that says
+// whether the event may be in the run. The next call takes a new
+// connection from the pool.
 //
 // # Reads
 //

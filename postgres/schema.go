@@ -73,7 +73,7 @@ var ledgerColumns = []struct {
 // init checks the schema and, unless read-only, creates the tables, in one
 // transaction that holds schemaLock. Nothing is created if the check fails.
 func (s *Store) init(ctx context.Context) error {
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := s.inTx(ctx, s.pool, func(tx pgx.Tx) error {
 		if !s.readOnly {
 			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, int64(schemaLock)); err != nil {
 				return err

@@ -168,11 +168,8 @@ func (s *Store) CreateRun(ctx context.Context, runID, tenantID string, p artana.
 }
 
 func (s *Store) append(ctx context.Context, op, runID, tenantID string, p artana.Payload) (artana.Event, error) {
-	fail := func(seq int64, err error) (artana.Event, error) {
-		return artana.Event{}, &Error{Op: op, Ledger: s.ledger, RunID: runID, Seq: seq, Err: err}
-	}
 	if err := ctx.Err(); err != nil {
-		return fail(0, err)
+		return artana.Event{}, &Error{Op: op, Ledger: s.ledger, RunID: runID, Err: err}
 	}
 	if err := s.opts.CheckAppend(nil, runID, tenantID, p); err != nil {
 		return artana.Event{}, err
@@ -181,14 +178,38 @@ func (s *Store) append(ctx context.Context, op, runID, tenantID string, p artana
 		return artana.Event{}, artana.ErrClosed
 	}
 	if s.readOnly {
-		return fail(0, ErrReadOnly)
+		return artana.Event{}, &Error{Op: op, Ledger: s.ledger, RunID: runID, Err: ErrReadOnly}
 	}
+	for attempt := 1; ; attempt++ {
+		e, err := s.appendOnce(ctx, op, runID, tenantID, p)
+		if err == nil {
+			s.remember(&e)
+			return e, nil
+		}
+		s.forget(runID)
+		var na *notAppended
+		if errors.As(err, &na) && attempt < 3 && ctx.Err() == nil && !s.closed.Load() {
+			// The connection failed and the event is certainly not in the
+			// ledger: append again on a new connection.
+			time.Sleep(time.Duration(attempt) * 20 * time.Millisecond)
+			continue
+		}
+		var se *Error
+		if errors.As(err, &se) || errors.Is(err, artana.ErrTenantMismatch) || errors.Is(err, artana.ErrInvalidPayload) {
+			return artana.Event{}, err
+		}
+		return artana.Event{}, &Error{Op: op, Ledger: s.ledger, RunID: runID, Seq: e.Seq, Err: err}
+	}
+}
+
+// appendOnce makes one attempt at an append: after the last event this
+// Store knows of the run, in one statement, else (or if another writer
+// appended in between) in a transaction that reads the run's last event
+// under the run's lock.
+func (s *Store) appendOnce(ctx context.Context, op, runID, tenantID string, p artana.Payload) (artana.Event, error) {
 	create := op == "create run"
-	// The fast path: one statement, after the last event this Store knows.
 	var known *artana.Event
-	if create {
-		known = nil
-	} else if l, ok := s.cached(runID); ok {
+	if l, ok := s.cached(runID); ok && !create {
 		known = &artana.Event{RunID: runID, Seq: l.seq, Hash: l.hash, TenantID: l.tenant}
 	}
 	if create || known != nil {
@@ -196,59 +217,56 @@ func (s *Store) append(ctx context.Context, op, runID, tenantID string, p artana
 		if err != nil {
 			return artana.Event{}, err
 		}
-		err = s.insertOne(ctx, &e)
+		pid, err := s.withConn(ctx, func(c *pgxpool.Conn) error {
+			_, err := c.Exec(ctx, s.insertSQ, s.insertArgs(&e)...)
+			return err
+		})
+		err = s.insertErr(ctx, &e, pid, err)
 		switch {
 		case err == nil:
-			s.remember(&e)
 			return e, nil
 		case errors.Is(err, errSeqTaken) && create:
 			n, _ := s.count(ctx, runID)
-			return fail(0, fmt.Errorf("the run already has events (%d now): %w", n, artana.ErrRunExists))
-		case errors.Is(err, errSeqTaken):
-			// Another writer appended: fall through to the locked path.
-		default:
-			s.forget(runID)
-			return fail(e.Seq, err)
+			return e, &Error{Op: op, Ledger: s.ledger, RunID: runID,
+				Err: fmt.Errorf("the run already has events (%d now): %w", n, artana.ErrRunExists)}
+		case !errors.Is(err, errSeqTaken):
+			return e, err
 		}
+		// Another writer appended first: go on under the lock.
 	}
-	e, err := s.appendLocked(ctx, runID, tenantID, p)
-	if err != nil {
-		s.forget(runID)
-		var se *Error
-		if errors.As(err, &se) || errors.Is(err, artana.ErrTenantMismatch) || errors.Is(err, artana.ErrInvalidPayload) {
-			return artana.Event{}, err
-		}
-		return fail(e.Seq, err)
-	}
-	s.remember(&e)
-	return e, nil
+	return s.appendLocked(ctx, runID, tenantID, p)
 }
 
 // errSeqTaken is an insert that failed because the seq is taken: another
 // writer appended to the run first.
 var errSeqTaken = errors.New("seq already taken by another writer")
 
-// insertOne inserts e in one statement that takes the run's advisory lock.
-// A connection failure before the statement was sent is retried; one after
-// it leaves the outcome unknown, so the event is looked up by id once
-// connected again: found, the append succeeded.
-func (s *Store) insertOne(ctx context.Context, e *artana.Event) error {
-	args := s.insertArgs(e)
-	var err error
-	for try := 0; try < 3; try++ {
-		_, err = s.pool.Exec(ctx, s.insertSQ, args...)
-		if err == nil || !pgconn.SafeToRetry(err) || ctx.Err() != nil {
-			break
-		}
+// notAppended is a failed connection after which the event is certainly
+// not in the ledger.
+type notAppended struct{ err error }
+
+func (e *notAppended) Error() string { return e.err.Error() + "; nothing was appended" }
+func (e *notAppended) Unwrap() error { return e.err }
+
+// withConn runs fn on a connection of the pool and returns the server
+// process id of the connection, by which the outcome of a statement whose
+// connection failed is told.
+func (s *Store) withConn(ctx context.Context, fn func(*pgxpool.Conn) error) (uint32, error) {
+	c, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return 0, err
 	}
-	return s.insertErr(ctx, e, err)
+	defer c.Release()
+	return c.Conn().PgConn().PID(), fn(c)
 }
 
-// insertErr classifies the error of an insert of e. A server's refusal
-// means nothing was written. A connection that failed after the statement
-// was sent leaves the outcome unknown: the event is then looked up by id
-// on a new connection, and if it is there the append succeeded.
-func (s *Store) insertErr(ctx context.Context, e *artana.Event, err error) error {
+// insertErr classifies the error of an insert of e, made on the
+// connection of server process pid. A server's refusal means nothing was
+// written. A connection that failed after the statement was sent leaves
+// the outcome unknown: the event is looked up by id on a new connection;
+// found, the append succeeded; not found once pid is gone, it certainly
+// failed (*notAppended).
+func (s *Store) insertErr(ctx context.Context, e *artana.Event, pid uint32, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -266,73 +284,88 @@ func (s *Store) insertErr(ctx context.Context, e *artana.Event, err error) error
 			return err
 		}
 	}
-	if pgconn.SafeToRetry(err) {
-		return fmt.Errorf("%w; nothing was appended", connErr(err))
+	if pgconn.SafeToRetry(err) || pid == 0 {
+		return &notAppended{connErr(err)}
 	}
-	ok, lerr := s.landed(ctx, e)
+	found, final, lerr := s.landed(ctx, e, pid)
 	switch {
-	case lerr == nil && ok:
+	case lerr == nil && found:
 		return nil
+	case lerr == nil && final && ctx.Err() == nil:
+		return &notAppended{connErr(err)}
+	case lerr == nil && final:
+		return fmt.Errorf("%w; nothing was appended", connErr(err))
 	case lerr == nil:
-		return fmt.Errorf("%w; nothing was appended (event id %s is not in the run)", connErr(err), e.ID)
+		lerr = fmt.Errorf("server process %d, which ran the append, is still running", pid)
 	}
-	return fmt.Errorf("%w; event id %s may or may not be in the run: read the run to find out (looking it up failed: %v)",
+	return fmt.Errorf("%w; event id %s may or may not be in the run: read the run to find out (%v)",
 		connErr(err), e.ID, lerr)
 }
 
-// landed reports whether e is in the ledger, looking it up by id on a new
-// connection, for an insert whose outcome the connection's failure hid.
-func (s *Store) landed(ctx context.Context, e *artana.Event) (bool, error) {
-	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+// landed reports whether e is in the ledger, and whether that is final
+// (the server process pid that ran its insert is gone, so it cannot commit
+// any more), looking on new connections for up to 10 seconds (a server
+// that restarts comes back).
+func (s *Store) landed(ctx context.Context, e *artana.Event, pid uint32) (found, final bool, err error) {
+	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	var hash string
-	err := s.pool.QueryRow(lctx, `SELECT event_hash FROM kernel_events WHERE run_id = $1 AND seq = $2 AND event_id = $3`,
-		e.RunID, e.Seq, e.ID).Scan(&hash)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
+	for try := 1; ; try++ {
+		var running bool
+		err = s.pool.QueryRow(lctx, `SELECT
+				EXISTS (SELECT 1 FROM kernel_events WHERE run_id = $1 AND seq = $2 AND event_id = $3),
+				EXISTS (SELECT 1 FROM pg_stat_activity WHERE pid = $4)`,
+			e.RunID, e.Seq, e.ID, int64(pid)).Scan(&found, &running)
+		switch {
+		case err == nil && (found || !running):
+			return found, true, nil
+		case err == nil && lctx.Err() != nil:
+			return false, false, nil // the process still runs
+		case err == nil:
+			// A process that was terminated takes a moment to exit.
+		case lctx.Err() != nil || s.closed.Load():
+			return false, false, fmt.Errorf("looking it up failed: %w", err)
+		}
+		time.Sleep(time.Duration(min(try, 10)) * 50 * time.Millisecond)
 	}
-	if err != nil {
-		return false, err
-	}
-	return hash == e.Hash, nil
 }
 
 // appendLocked appends p in a transaction that holds the run's advisory
 // lock while it reads the run's last event and inserts the next one.
 func (s *Store) appendLocked(ctx context.Context, runID, tenantID string, p artana.Payload) (artana.Event, error) {
-	var e artana.Event
-	for try := 0; ; try++ {
-		e = artana.Event{}
-		err := s.inTx(ctx, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, lockClass, runID); err != nil {
+	for try := 1; ; try++ {
+		var e artana.Event
+		pid, err := s.withConn(ctx, func(c *pgxpool.Conn) error {
+			return s.inTx(ctx, c, func(tx pgx.Tx) error {
+				if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, lockClass, runID); err != nil {
+					return err
+				}
+				last, err := lastOf(ctx, tx, runID)
+				if err != nil {
+					return err
+				}
+				if e, err = s.opts.NextEvent(last, runID, tenantID, p); err != nil {
+					return err
+				}
+				_, err = tx.Exec(ctx, s.insertSQ, s.insertArgs(&e)...)
 				return err
-			}
-			last, err := lastOf(ctx, tx, runID)
-			if err != nil {
-				return err
-			}
-			if e, err = s.opts.NextEvent(last, runID, tenantID, p); err != nil {
-				return err
-			}
-			_, err = tx.Exec(ctx, s.insertSQ, s.insertArgs(&e)...)
-			return err
+			})
 		})
-		if err == nil {
+		switch {
+		case err == nil:
 			return e, nil
-		}
-		if errors.Is(err, artana.ErrTenantMismatch) || errors.Is(err, artana.ErrInvalidPayload) {
+		case errors.Is(err, artana.ErrTenantMismatch) || errors.Is(err, artana.ErrInvalidPayload):
 			return e, err
-		}
-		if pgconn.SafeToRetry(err) && try < 2 && ctx.Err() == nil {
-			continue
-		}
-		if e.ID == "" {
+		case e.ID == "":
+			// Nothing was inserted before the failure.
+			if errors.Is(connErr(err), ErrConnection) && ctx.Err() == nil {
+				return e, &notAppended{connErr(err)}
+			}
 			return e, connErr(err)
 		}
-		err = s.insertErr(ctx, &e, err)
+		err = s.insertErr(ctx, &e, pid, err)
 		if errors.Is(err, errSeqTaken) && try < 5 {
-			// A writer that does not take the lock (an older store, or a
-			// hand-written insert) appended first: read again.
+			// A writer that does not take the lock (a hand-written insert,
+			// say) appended first: read again.
 			continue
 		}
 		return e, err
@@ -343,9 +376,11 @@ func (s *Store) appendLocked(ctx context.Context, runID, tenantID string, p arta
 // the second is hashtext(run_id).
 const lockClass = 0x61727461 // "arta"
 
-// inTx runs fn in a transaction, committing if fn succeeds.
-func (s *Store) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
-	tx, err := s.pool.Begin(ctx)
+// inTx runs fn in a transaction on c, committing if fn succeeds.
+func (s *Store) inTx(ctx context.Context, c interface {
+	Begin(context.Context) (pgx.Tx, error)
+}, fn func(pgx.Tx) error) error {
+	tx, err := c.Begin(ctx)
 	if err != nil {
 		return err
 	}
@@ -474,7 +509,7 @@ func (s *Store) Import(ctx context.Context, events []artana.Event) error {
 	}
 	sort.Strings(runs) // lock in one order, so that two imports never deadlock
 	var failed error
-	err := s.inTx(ctx, func(tx pgx.Tx) error {
+	err := s.inTx(ctx, s.pool, func(tx pgx.Tx) error {
 		verifiers := make(map[string]*artana.ChainVerifier, len(runs))
 		for _, run := range runs {
 			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, lockClass, run); err != nil {
