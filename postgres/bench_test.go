@@ -45,7 +45,7 @@ func BenchmarkAppend(b *testing.B) {
 	}
 	defer pool.Close()
 	p := benchPayload()
-	payload := string(artana.SeedPayloadJSON(p))
+	payload := string(artana.PayloadJSON(p))
 	hash := strings.Repeat("ab", 32)
 	ts := time.Now().UTC().Truncate(time.Microsecond)
 	// The first append reads the run, and each side's first statement is
@@ -58,7 +58,7 @@ func BenchmarkAppend(b *testing.B) {
 		seq++
 		if _, err := pool.Exec(ctx, `INSERT INTO kernel_events (run_id, seq, event_id, tenant_id, event_type, prev_event_hash, event_hash, "timestamp", payload_json)
 			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-			"bench", seq, artana.NewID(), "tenant", "model_completed", hash, hash, ts, payload); err != nil {
+			"bench", seq, fmt.Sprintf("%032x", seq), "tenant", "model_completed", hash, hash, ts, payload); err != nil {
 			b.Fatal(err)
 		}
 	}
