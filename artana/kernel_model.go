@@ -113,8 +113,9 @@ type modelResult struct {
 func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *strictCodec,
 	decode func(raw string) (string, error)) (modelResult, error) {
 	const op = "step model"
+	redacted := 0 // spans the middleware redacted; see redactionNote
 	fail := func(seq int64, kind error, msg string, err error) (modelResult, error) {
-		return modelResult{}, &Error{Op: op, RunID: run.ID, Seq: seq, Kind: kind, Msg: msg, Err: err}
+		return modelResult{}, &Error{Op: op, RunID: run.ID, Seq: seq, Kind: kind, Msg: msg + redactionNote(redacted), Err: err}
 	}
 	// A middleware's own *Error already says what and where; others are
 	// wrapped.
@@ -161,6 +162,7 @@ func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *
 			}
 		}
 	}
+	redacted = redactionMarkers(inv.Prompt, inv.Messages) - redactionMarkers(prompt, messages)
 	// The capability scope applies whatever the middleware did.
 	inv.Tools = slices.DeleteFunc(slices.Clone(inv.Tools), func(d ToolDefinition) bool {
 		return !run.Tenant.Can(inv.ToolCapabilities[d.Name])
@@ -355,4 +357,30 @@ func derefOr(s *string, def string) string {
 		return def
 	}
 	return *s
+}
+
+// redactionMarkers counts the "[REDACTED_" markers (a PIIScrubber's
+// [REDACTED_EMAIL], [REDACTED_PHONE], [REDACTED_SSN]) in a prompt and the
+// content of messages.
+func redactionMarkers(prompt string, messages []ChatMessage) int {
+	n := strings.Count(prompt, "[REDACTED_")
+	for _, m := range messages {
+		n += strings.Count(m.Content, "[REDACTED_")
+	}
+	return n
+}
+
+// redactionNote says, in a step's error, that middleware redacted n spans
+// of the request before it was logged and sent: a request that no longer
+// matches the log or a cassette may differ from the text as written only
+// by them.
+func redactionNote(n int) string {
+	if n <= 0 {
+		return ""
+	}
+	spans := "1 span"
+	if n > 1 {
+		spans = fmt.Sprintf("%d spans", n)
+	}
+	return "; note: middleware (a PIIScrubber) redacted " + spans + " of the prompt and messages before the request was logged and sent ([REDACTED_...] markers)"
 }

@@ -120,16 +120,31 @@ func middlewareRank(m Middleware) int {
 // PIIScrubber is the middleware that redacts e-mail addresses, phone
 // numbers and US social security numbers from the prompt and every message
 // before the log is searched: the scrubbed text is what is logged in
-// model_requested, what replay matches and what the model receives. See
-// ScrubPII for the exact rules.
-type PIIScrubber struct{}
+// model_requested, what replay matches and what the model receives. A
+// step that fails after it redacted something says how many spans.
+//
+// By default it is the Python original's scrubber, byte for byte (see
+// ScrubPII for the exact patterns): the enforced kernel and ledgers shared
+// with the original depend on it. Its patterns also match digits inside
+// longer identifiers: "Refund order 112-7654321-1234567" becomes "Refund
+// order [REDACTED_PHONE]-1234567", "#4155550123" becomes
+// "#[REDACTED_PHONE]". KeepIdentifiers leaves such identifiers alone (a
+// run of letters, digits and # _ / - that a pattern matches only part
+// of), at the price of logging what the original would not.
+type PIIScrubber struct {
+	KeepIdentifiers bool
+}
 
 // PrepareModel scrubs the prompt and the content of every message.
-func (PIIScrubber) PrepareModel(_ context.Context, inv ModelCall) (ModelCall, error) {
-	inv.Prompt = ScrubPII(inv.Prompt)
+func (p PIIScrubber) PrepareModel(_ context.Context, inv ModelCall) (ModelCall, error) {
+	scrub := ScrubPII
+	if p.KeepIdentifiers {
+		scrub = scrubPIIKeepingIdentifiers
+	}
+	inv.Prompt = scrub(inv.Prompt)
 	msgs := make([]ChatMessage, len(inv.Messages))
 	for i, m := range inv.Messages {
-		m.Content = ScrubPII(m.Content)
+		m.Content = scrub(m.Content)
 		msgs[i] = m
 	}
 	inv.Messages = msgs

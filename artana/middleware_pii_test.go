@@ -2,6 +2,7 @@ package artana
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"math/rand/v2"
 	"os"
@@ -205,5 +206,34 @@ func BenchmarkScrubPII(b *testing.B) {
 				ScrubPII(bc.s)
 			}
 		})
+	}
+}
+
+func TestScrubPIIKeepingIdentifiers(t *testing.T) {
+	for _, tc := range []struct{ in, original, keeping string }{
+		// Digits inside longer identifiers: the original redacts part of
+		// them; the option leaves them alone.
+		{"Refund order 112-7654321-1234567 please", "Refund order [REDACTED_PHONE]-1234567 please", "Refund order 112-7654321-1234567 please"},
+		{"ticket #4155550123", "ticket #[REDACTED_PHONE]", "ticket #4155550123"},
+		{"SKU A-123-45-6789", "SKU A-[REDACTED_SSN]", "SKU A-123-45-6789"},
+		// Whole phone numbers, SSNs and e-mail addresses are still redacted.
+		{"call 415-555-0123.", "call [REDACTED_PHONE].", "call [REDACTED_PHONE]."},
+		{"call (415) 555-0123 or +1 415 555 0123", "call ([REDACTED_PHONE] or +[REDACTED_PHONE]", "call ([REDACTED_PHONE] or +[REDACTED_PHONE]"},
+		{"ssn 123-45-6789, mail jane.doe@example.com", "ssn [REDACTED_SSN], mail [REDACTED_EMAIL]", "ssn [REDACTED_SSN], mail [REDACTED_EMAIL]"},
+		{"order 112-7654321-1234567, call 4155550123", "order [REDACTED_PHONE]-1234567, call [REDACTED_PHONE]", "order 112-7654321-1234567, call [REDACTED_PHONE]"},
+		{"no digits here", "no digits here", "no digits here"},
+		{"private \ue000 use #4155550123", "private \ue000 use #[REDACTED_PHONE]", "private \ue000 use #[REDACTED_PHONE]"},
+	} {
+		if got := ScrubPII(tc.in); got != tc.original {
+			t.Errorf("ScrubPII(%q) = %q, want %q (the original's scrubber is unchanged)", tc.in, got, tc.original)
+		}
+		if got := scrubPIIKeepingIdentifiers(tc.in); got != tc.keeping {
+			t.Errorf("scrubPIIKeepingIdentifiers(%q) = %q, want %q", tc.in, got, tc.keeping)
+		}
+	}
+	inv, err := PIIScrubber{KeepIdentifiers: true}.PrepareModel(context.Background(), ModelCall{
+		Prompt: "Refund order 112-7654321-1234567, call 415-555-0123", Messages: []ChatMessage{{Role: "user", Content: "#4155550123"}}})
+	if err != nil || inv.Prompt != "Refund order 112-7654321-1234567, call [REDACTED_PHONE]" || inv.Messages[0].Content != "#4155550123" {
+		t.Errorf("PIIScrubber{KeepIdentifiers: true}: %+v, %v", inv, err)
 	}
 }

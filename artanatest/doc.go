@@ -11,8 +11,9 @@
 // NewKernel returns a kernel on an in-memory store whose log is
 // byte-stable: timestamps from 2025-01-01 00:00:00 UTC one second apart,
 // event ids counting up (Deterministic), run ids "run-1", "run-2", ...
-// (RunIDs). It has the default middleware (artana.DefaultMiddleware, see
-// DefaultKernelOptions), so tenants that run model steps need a BudgetUSD.
+// (RunIDs). It has a quota and the capability guard (DefaultKernelOptions),
+// so tenants that run model steps need a BudgetUSD, and no scrubber: the
+// prompt is sent and logged as written unless the test adds one.
 // NewKernelWithStore takes any store. Both close the kernel when the test
 // ends.
 //

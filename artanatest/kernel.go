@@ -52,9 +52,10 @@ func NewStore(t testing.TB) *artana.MemStore {
 // calling model for live model steps (nil for a kernel that only replays
 // or runs tools). Its log is byte-stable: timestamps and event ids come
 // from Deterministic, and StartRun without a run id issues "run-1",
-// "run-2", ... (RunIDs). The kernel has the default middleware
-// (DefaultKernelOptions: tenants need a budget), then opts, which may override any of this (for
-// example another artana.WithRunIDs). The kernel, and so its store, is
+// "run-2", ... (RunIDs). The kernel has the middleware of
+// DefaultKernelOptions (a quota, so tenants need a budget, and the
+// capability guard; no scrubber), then opts, which may override any of
+// this (for example another artana.WithRunIDs). The kernel, and so its store, is
 // closed when the test ends.
 func NewKernel(t testing.TB, model artana.Model, opts ...artana.Option) *artana.Kernel {
 	t.Helper()
@@ -79,13 +80,15 @@ func NewKernelWithStore(t testing.TB, store artana.Store, model artana.Model, op
 
 // DefaultKernelOptions returns the options NewKernel gives every kernel
 // before the caller's, and that AssertReplays gives its replay kernel: the
-// root package's default middleware, artana.DefaultMiddleware (PII
-// scrubber, quota, capability guard). The quota needs every tenant that
-// runs a model step to have a BudgetUSD greater than 0. For a kernel
-// without this middleware, build it with artana.New on NewStore(t) and
-// artana.WithRunIDs(RunIDs()).
+// Quota and CapabilityGuard middleware of the root package. The quota needs
+// every tenant that runs a model step to have a BudgetUSD greater than 0.
+// No scrubber is among them: a test kernel sends and logs the prompt as
+// written. Add artana.WithMiddleware(artana.PIIScrubber{}) to test the
+// scrubbing an enforced kernel (artana.NewEnforced) does; a step error then
+// says how many spans it redacted. For a kernel without this middleware,
+// build it with artana.New on NewStore(t) and artana.WithRunIDs(RunIDs()).
 func DefaultKernelOptions() []artana.Option {
-	return []artana.Option{artana.WithMiddleware(artana.DefaultMiddleware()...)}
+	return []artana.Option{artana.WithMiddleware(artana.Quota{}, artana.CapabilityGuard{})}
 }
 
 // newKernel builds a kernel; kept in one place so that the constructors

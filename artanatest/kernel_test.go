@@ -187,7 +187,7 @@ func TestFakeModelConcurrent(t *testing.T) {
 	}
 }
 
-func TestNewKernelHasDefaultMiddleware(t *testing.T) {
+func TestNewKernelMiddleware(t *testing.T) {
 	k := artanatest.NewKernel(t, artanatest.NewFakeModel(t, artanatest.Reply{Output: verdict{"ok"}}))
 	ctx := t.Context()
 	// The quota refuses a tenant without a budget.
@@ -199,15 +199,44 @@ func TestNewKernelHasDefaultMiddleware(t *testing.T) {
 	if !errors.Is(err, artana.ErrInvalidInput) || !strings.Contains(err.Error(), "Quota") {
 		t.Errorf("step of a tenant without budget: %v, want the quota's refusal", err)
 	}
-	// The PII scrubber redacts the prompt before it is logged.
+	// No scrubber the test did not ask for: the prompt is sent and
+	// logged as written, digits of identifiers included.
 	run, err := k.StartRun(ctx, tenant, "")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := artana.StepModel[verdict](ctx, k, run, artana.ModelStep{Model: "m", Prompt: "mail jane@example.com"}); err != nil {
+	const prompt = "Refund order 112-7654321-1234567 (#4155550123), mail jane@example.com"
+	if _, err := artana.StepModel[verdict](ctx, k, run, artana.ModelStep{Model: "m", Prompt: prompt}); err != nil {
 		t.Fatal(err)
 	}
+	if log := eventsText(t, k.Store(), run.ID); !strings.Contains(log, prompt) {
+		t.Errorf("the test kernel changed the prompt:\n%s", log)
+	}
+}
+
+// TestScrubberNamedInErrors: a scrubber the test asks for redacts before
+// the request is logged and sent, and a failing step says how many spans
+// it redacted.
+func TestScrubberNamedInErrors(t *testing.T) {
+	miss := artanatest.Reply{Err: errors.New("no recorded interaction matches the request")}
+	m := artanatest.NewFakeModel(t, miss, miss)
+	k := artanatest.NewKernel(t, m, artana.WithMiddleware(artana.PIIScrubber{}))
+	ctx := t.Context()
+	run, err := k.StartRun(ctx, tenant, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = artana.StepModel[verdict](ctx, k, run, artana.ModelStep{Model: "m", Prompt: "call 415-555-0123 or mail jane@example.com"})
+	if err == nil || !strings.Contains(err.Error(), "middleware (a PIIScrubber) redacted 4 spans of the prompt and messages before the request was logged and sent") {
+		t.Fatalf("step error: %v, want the count of redactions (2 in the prompt, 2 in its message)", err)
+	}
 	if log := eventsText(t, k.Store(), run.ID); strings.Contains(log, "jane@example.com") {
-		t.Errorf("the default middleware did not scrub the prompt:\n%s", log)
+		t.Errorf("the scrubber did not redact the logged prompt:\n%s", log)
+	}
+
+	// Nothing redacted, nothing said.
+	_, err = artana.StepModel[verdict](ctx, k, run, artana.ModelStep{Model: "m", Prompt: "plain text", StepKey: "2"})
+	if err == nil || strings.Contains(err.Error(), "redacted") {
+		t.Fatalf("step error without redactions: %v", err)
 	}
 }

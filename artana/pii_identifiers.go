@@ -1,0 +1,79 @@
+package artana
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// scrubPIIKeepingIdentifiers is ScrubPII that leaves digits inside longer
+// identifiers alone: an order number "112-7654321-1234567", a ticket
+// "#4155550123", a SKU "A-123-45-6789". An identifier is a maximal run of
+// ASCII letters, digits and the characters # _ / -; when ScrubPII would
+// redact only part of such a run (the run is longer than what it matches),
+// the run is kept as it is. A run that is all phone number or SSN
+// ("415-555-0123", "123-45-6789") and everything outside identifiers
+// (e-mail addresses, "(415) 555-0123", "+1 415 555 0123") is scrubbed
+// exactly as ScrubPII does.
+func scrubPIIKeepingIdentifiers(s string) string {
+	if !hasDigitLike(s) {
+		return ScrubPII(s)
+	}
+	// Mask the identifiers to keep with private-use characters (neither
+	// digits nor word characters, so no pattern matches them), scrub, then
+	// put them back.
+	var kept []string
+	var masked strings.Builder
+	for i := 0; i < len(s); {
+		j := i
+		for j < len(s) && isIdentByte(s[j]) {
+			j++
+		}
+		if j == i {
+			r, size := utf8.DecodeRuneInString(s[i:])
+			if r >= 0xE000 && r <= 0xF8FF {
+				// The text holds private-use characters of its own: masking
+				// could mix them up with the marks, so scrub it as it is.
+				return ScrubPII(s)
+			}
+			masked.WriteString(s[i : i+size])
+			i += size
+			continue
+		}
+		tok := s[i:j]
+		if scrubbed := ScrubPII(tok); scrubbed != tok && !wholeRedaction(scrubbed) {
+			masked.WriteRune(rune(0xE000 + len(kept)%0x1900))
+			kept = append(kept, tok)
+		} else {
+			masked.WriteString(tok)
+		}
+		i = j
+	}
+	if len(kept) == 0 {
+		return ScrubPII(s)
+	}
+	if len(kept) > 0x1900 {
+		return ScrubPII(s) // more identifiers than marks: scrub as it is
+	}
+	out := ScrubPII(masked.String())
+	var b strings.Builder
+	for _, r := range out {
+		if r >= 0xE000 && r < 0xE000+0x1900 {
+			b.WriteString(kept[r-0xE000])
+			continue
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
+
+// isIdentByte reports whether c may be part of an identifier.
+func isIdentByte(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' ||
+		c == '#' || c == '_' || c == '/' || c == '-'
+}
+
+// wholeRedaction reports whether s is one redaction marker and nothing
+// else.
+func wholeRedaction(s string) bool {
+	return s == "[REDACTED_PHONE]" || s == "[REDACTED_SSN]" || s == "[REDACTED_EMAIL]"
+}
