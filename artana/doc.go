@@ -40,6 +40,34 @@
 // Python float repr) and Python isoformat timestamps (FormatTimestamp).
 // VerifyChain and ChainVerifier name the first bad seq and why.
 //
+// # Values in the log
+//
+// Go values in the log are written as the Python original writes the same
+// values, so that an agent written in either language logs the same bytes
+// and each replays the other's log. The Go type decides, as the pydantic
+// field type does in Python: a float64 or float32 is a float (100.0,
+// 1e+16, 5e-324), an int is an integer (100), whatever the value. Fields,
+// names and omissions follow encoding/json (json tags, omitempty,
+// omitzero, "-", the string option, embedded structs, json.Marshaler and
+// encoding.TextMarshaler, []byte as base64); map keys are sorted; a
+// time.Time is written as pydantic writes a datetime. The text has one of
+// the Python original's two forms:
+//
+//   - as json.dumps(..., sort_keys=True, separators=(",", ":")) writes it:
+//     keys sorted, non-ASCII and DEL escaped as \uXXXX, floats as repr
+//     (1e-05). This is the form of tool arguments (arguments_json, which
+//     replay compares byte for byte) and of JSONCodec workflow results.
+//   - as pydantic's model_dump_json writes it: struct fields in declaration
+//     order, strings raw UTF-8 (U+2028, U+2029, DEL and <>& unescaped),
+//     floats 0.00001 and 1e-7 where repr writes 1e-05 and 1e-07. This is
+//     the form of model outputs (output_json), pause contexts, human input,
+//     tool results and PydanticCodec workflow results.
+//
+// JSON given as text (a json.RawMessage, a model's output taken as
+// json.RawMessage or any, a json.Marshaler's output) is rewritten in the
+// same form with its numbers as written: an integer stays an integer, any
+// other number is a float of that value. NaN and infinities are refused.
+//
 // MemStore keeps runs in memory. Stores with a dependency live in their own
 // packages, so that importing this one compiles neither SQLite nor an LLM
 // SDK: sqlite writes the Python original's ledger format, and cassettes

@@ -2,6 +2,8 @@ package artana
 
 import (
 	"context"
+
+	"github.com/artana-go/go-artana/internal/pyjson"
 	"errors"
 	"fmt"
 	"reflect"
@@ -52,7 +54,15 @@ type ModelResult[T any] struct {
 
 // StepModel runs a model step whose output is decoded into T. The JSON
 // Schema of T (see SchemaFor) is sent as ModelRequest.OutputSchema, T's
-// name as OutputName.
+// name as OutputName. T may also be json.RawMessage, to keep the model's
+// bytes as they came, or any: then no schema is sent (OutputSchema is nil)
+// and any JSON document is an output.
+//
+// The output is logged as the Python original logs the output validated
+// into its pydantic model (see "Values in the log" in the package
+// documentation): a struct field by field, by its Go types; a
+// json.RawMessage or any output as the JSON the model wrote, rewritten
+// with its keys in the order written.
 //
 // If the log holds a model_requested with the same model, prompt, messages
 // and step key, followed by its model_completed, the step replays: the
@@ -76,15 +86,15 @@ func StepModel[T any](ctx context.Context, k *Kernel, run Run, step ModelStep) (
 	}
 	decode := func(raw string) (string, error) {
 		var out T
-		if err := codec.decode([]byte(raw), &out); err != nil {
+		if err := codec.decode([]byte(raw), &out, false); err != nil {
 			return "", &OutputError{Type: codec.typ.String(), Raw: raw, Err: err}
 		}
-		normalized, err := encodeCompact(out)
+		logged, err := loggedOutput[T](codec, raw)
 		if err != nil {
 			return "", &OutputError{Type: codec.typ.String(), Raw: raw, Err: err}
 		}
 		res.Output = out
-		return normalized, nil
+		return logged, nil
 	}
 	r, err := k.stepModel(ctx, run, step, codec, decode)
 	if err != nil {
@@ -93,6 +103,29 @@ func StepModel[T any](ctx context.Context, k *Kernel, run Run, step ModelStep) (
 	res.RunID, res.Seq, res.OutputJSON, res.Usage, res.ToolCalls, res.FromLog =
 		run.ID, r.seq, r.outputJSON, r.usage, r.toolCalls, r.replayed
 	return res, nil
+}
+
+// loggedOutput returns the output_json of a model output raw that decodes
+// into T: what the Python original logs, pydantic's model_dump_json of the
+// output validated into its model. A struct is written field by field by
+// its Go types (a float64 holding 100 as 100.0, an int as 100), numbers in
+// its interface fields keeping their kind as the model wrote them; a
+// json.RawMessage or any output is raw rewritten (pyjson.CanonicalizeModel),
+// keys in the order the model wrote them.
+func loggedOutput[T any](codec *strictCodec, raw string) (string, error) {
+	var b []byte
+	var err error
+	if codec.resolved == nil {
+		b, err = pyjson.CanonicalizeModel([]byte(raw))
+	} else {
+		// Decoded again with json.Number in interface values, so that 3
+		// stays an integer and 3.0 a float.
+		var exact T
+		if err = codec.decode([]byte(raw), &exact, true); err == nil {
+			b, err = pyjson.ModelDumpJSON(exact)
+		}
+	}
+	return string(b), err
 }
 
 // toolCallsOnly reports whether a model turn only asked for tool calls:

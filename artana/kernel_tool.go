@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/artana-go/go-artana/internal/pyjson"
 )
 
 // ToolStep is one tool call of a run.
@@ -12,8 +14,10 @@ type ToolStep struct {
 	Tool string // registered tool name
 	// Args are the arguments: a value encoding/json turns into a JSON
 	// object, or JSON text as a json.RawMessage or string (as a model's
-	// ToolCall.ArgumentsJSON). They are logged and matched in canonical
-	// form (CanonicalJSON).
+	// ToolCall.ArgumentsJSON). They are logged and matched as the Python
+	// original's step_tool logs a pydantic model holding the same values:
+	// json.dumps with sorted keys, compact, ASCII, floats as floats (see
+	// "Values in the log" in the package documentation).
 	Args any
 	// StepKey names the step for replay and derives its idempotency key;
 	// "" for none.
@@ -221,7 +225,7 @@ func canonicalArgs(args any) (string, error) {
 	if args == nil {
 		return "", fmt.Errorf("no arguments; pass a struct or a JSON object")
 	}
-	b, err := CanonicalJSON(args)
+	b, err := pyjson.Dumps(args)
 	if err != nil {
 		return "", err
 	}

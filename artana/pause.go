@@ -2,16 +2,17 @@ package artana
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
+
+	"github.com/artana-go/go-artana/internal/pyjson"
 )
 
 // PauseStep describes why a run pauses, for example for human review.
 type PauseStep struct {
 	Reason string // required
-	// Context is optional data for the reviewer, logged as JSON
-	// (context_json): a value encoding/json encodes, or JSON text as a
-	// json.RawMessage. Nil logs null.
+	// Context is optional data for the reviewer, logged as context_json
+	// as the Python original logs a pydantic model (see "Values in the
+	// log" in the package documentation): a value encoding/json encodes,
+	// or JSON text as a json.RawMessage. Nil logs null.
 	Context any
 	// StepKey names the pause; "" for none. Inside a workflow a named pause
 	// is a step: see Workflow.Pause.
@@ -53,8 +54,8 @@ func (k *Kernel) pause(ctx context.Context, x *runIndex, run Run, req PauseStep,
 }
 
 // Resume logs a resume_requested event for the run, with the human's
-// input as JSON (a value encoding/json encodes, or JSON text as a
-// json.RawMessage; nil for none), and returns the logged event. As in the
+// input logged as context_json is (a value encoding/json encodes, or JSON
+// text as a json.RawMessage; nil for none), and returns the logged event. As in the
 // seed, a run need not be paused to be resumed; every pause logged before
 // counts as resumed from then on.
 func (k *Kernel) Resume(ctx context.Context, run Run, humanInput any) (Event, error) {
@@ -75,18 +76,17 @@ func (k *Kernel) Resume(ctx context.Context, run Run, humanInput any) (Event, er
 	return e, nil
 }
 
-// optionalJSON encodes v as compact JSON without HTML escaping, as
-// pydantic's model_dump_json writes a model; nil stays nil.
+// optionalJSON encodes v as the Python original encodes a pause context or
+// human input, with pydantic's model_dump_json (see "Values in the log" in
+// the package documentation); nil stays nil.
 func optionalJSON(v any) (*string, error) {
 	if v == nil {
 		return nil, nil
 	}
-	if raw, ok := v.(json.RawMessage); ok && !json.Valid(raw) {
-		return nil, fmt.Errorf("invalid JSON text %q", raw)
-	}
-	s, err := encodeCompact(v)
+	b, err := pyjson.ModelDumpJSON(v)
 	if err != nil {
 		return nil, err
 	}
+	s := string(b)
 	return &s, nil
 }

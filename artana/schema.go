@@ -25,6 +25,9 @@ type strictCodec struct {
 
 // newStrictCodec derives the JSON Schema of t with jsonschema-go.
 func newStrictCodec(t reflect.Type) (*strictCodec, error) {
+	if isRawOutput(t) {
+		return &strictCodec{typ: t, name: "output"}, nil
+	}
 	s, err := jsonschema.ForType(t, nil)
 	if err != nil {
 		return nil, fmt.Errorf("derive JSON Schema of %s: %w", t, err)
@@ -47,8 +50,21 @@ func newStrictCodec(t reflect.Type) (*strictCodec, error) {
 	return &strictCodec{typ: t, name: name, schema: rendered, resolved: resolved}, nil
 }
 
-// decode decodes data into dst, a pointer to a value of c.typ.
-func (c *strictCodec) decode(data []byte, dst any) error {
+// isRawOutput reports whether t takes any JSON document as it is:
+// json.RawMessage and the empty interface. Such a type has no schema.
+func isRawOutput(t reflect.Type) bool {
+	return t == reflect.TypeFor[json.RawMessage]() || t.Kind() == reflect.Interface && t.NumMethod() == 0
+}
+
+// decode decodes data into dst, a pointer to a value of c.typ. With
+// useNumber, numbers in interface values are json.Number.
+func (c *strictCodec) decode(data []byte, dst any, useNumber bool) error {
+	if c.resolved == nil { // a raw output: any JSON document
+		if err := json.Unmarshal(data, dst); err != nil {
+			return fmt.Errorf("not a JSON document: %w", err)
+		}
+		return nil
+	}
 	var instance any
 	if err := json.Unmarshal(data, &instance); err != nil {
 		return fmt.Errorf("not a JSON document: %w", err)
@@ -58,6 +74,9 @@ func (c *strictCodec) decode(data []byte, dst any) error {
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
+	if useNumber {
+		dec.UseNumber()
+	}
 	if err := dec.Decode(dst); err != nil {
 		return err
 	}
@@ -65,18 +84,6 @@ func (c *strictCodec) decode(data []byte, dst any) error {
 		return errors.New("trailing data after the JSON document")
 	}
 	return nil
-}
-
-// encode writes v compactly, in field order and without HTML escaping, as
-// pydantic's model_dump_json does.
-func encodeCompact(v any) (string, error) {
-	var buf bytes.Buffer
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(v); err != nil {
-		return "", err
-	}
-	return string(bytes.TrimSuffix(buf.Bytes(), []byte("\n"))), nil
 }
 
 // codecCache holds one strictCodec per type, so a schema is derived once per

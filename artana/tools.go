@@ -2,6 +2,8 @@ package artana
 
 import (
 	"context"
+
+	"github.com/artana-go/go-artana/internal/pyjson"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -77,8 +79,10 @@ var toolNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
 // RegisterTool registers fn under name. The JSON Schema of A (see
 // SchemaFor) is offered to models; arguments are decoded into A strictly.
-// The result R is logged as its encoding/json form; use json.RawMessage to
-// log JSON text as it is. Names must match [A-Za-z0-9_-]{1,64} and be
+// The result R is logged as a Python tool returning model_dump_json() of
+// the same value logs it (see "Values in the log" in the package
+// documentation); a json.RawMessage result is logged as it is, as a
+// Python tool's string. Names must match [A-Za-z0-9_-]{1,64} and be
 // unique in the registry.
 func RegisterTool[A, R any](t *Tools, name string, fn ToolFunc[A, R], opts ...ToolOption) error {
 	fail := func(format string, args ...any) error {
@@ -96,7 +100,7 @@ func RegisterTool[A, R any](t *Tools, name string, fn ToolFunc[A, R], opts ...To
 	}
 	decode := func(argsJSON string) (A, error) {
 		var a A
-		if err := codec.decode([]byte(argsJSON), &a); err != nil {
+		if err := codec.decode([]byte(argsJSON), &a, false); err != nil {
 			return a, fmt.Errorf("arguments %s do not fit %s: %w", argsJSON, codec.typ, err)
 		}
 		return a, nil
@@ -124,11 +128,11 @@ func RegisterTool[A, R any](t *Tools, name string, fn ToolFunc[A, R], opts ...To
 				}
 				return string(raw), nil
 			}
-			out, err := encodeCompact(r)
+			out, err := pyjson.ModelDumpJSON(r)
 			if err != nil {
 				return "", PermanentToolError(fmt.Errorf("encode result: %w", err))
 			}
-			return out, nil
+			return string(out), nil
 		},
 	}
 	for _, opt := range opts {
@@ -219,8 +223,15 @@ type ToolExecution struct {
 	ToolVersion    string
 	SchemaVersion  string
 
-	effectID *string
+	effectID     *string
+	receivedKey  *string
+	requestID    *string
+	errorMessage *string
 }
+
+// The completion fields a tool may set, as a Python tool sets them in the
+// ToolExecutionResult it returns. They are logged whatever the outcome,
+// except after a panic.
 
 // SetEffectID records an id for the effect the tool produced (a payment id,
 // a message id), logged as the tool_completed effect_id.
@@ -233,6 +244,23 @@ func (x *ToolExecution) EffectID() (string, bool) {
 	}
 	return *x.effectID, true
 }
+
+// SetReceivedIdempotencyKey records the idempotency key the tool's
+// provider acknowledged, logged as received_idempotency_key instead of
+// IdempotencyKey.
+func (x *ToolExecution) SetReceivedIdempotencyKey(key string) { x.receivedKey = &key }
+
+// SetRequestID records the request_id of the completion instead of
+// RequestEventID. Replay pairs a completion with the tool_requested event
+// its request_id names: an id that names none makes every later step of
+// the run fail, in the Python original as here, so set it only to an id
+// of this run's tool_requested events.
+func (x *ToolExecution) SetRequestID(id string) { x.requestID = &id }
+
+// SetErrorMessage records the error_message of the completion: a note on
+// a success, or a message other than the returned error's text on a
+// failure.
+func (x *ToolExecution) SetErrorMessage(msg string) { x.errorMessage = &msg }
 
 type toolExecutionKey struct{}
 
@@ -262,8 +290,14 @@ func runTool(ctx context.Context, rt *registeredTool, x *ToolExecution, argsJSON
 	}()
 	result, err := rt.call(context.WithValue(ctx, toolExecutionKey{}, x), argsJSON)
 	p.EffectID = x.effectID
+	if x.receivedKey != nil {
+		p.ReceivedIdempotencyKey = x.receivedKey
+	}
+	if x.requestID != nil {
+		p.RequestID = x.requestID
+	}
 	if err == nil {
-		p.Outcome, p.ResultJSON = OutcomeSuccess, result
+		p.Outcome, p.ResultJSON, p.ErrorMessage = OutcomeSuccess, result, x.errorMessage
 		return p
 	}
 	p.Outcome = OutcomeUnknown
@@ -272,5 +306,8 @@ func runTool(ctx context.Context, rt *registeredTool, x *ToolExecution, argsJSON
 		p.Outcome = te.Outcome
 	}
 	p.ErrorMessage = new(err.Error())
+	if x.errorMessage != nil {
+		p.ErrorMessage = x.errorMessage
+	}
 	return p
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+
+	"github.com/artana-go/go-artana/internal/pyjson"
 )
 
 // WorkflowStatus says how a workflow run ended.
@@ -107,13 +109,31 @@ type Codec[T any] struct {
 	Unmarshal func(s string, v *T) error
 }
 
-// JSONCodec is the default codec, the seed's json_step_serde: canonical
-// JSON (sorted keys, compact, non-ASCII escaped; see CanonicalJSON) to
-// store, encoding/json to load.
+// JSONCodec is the default codec, the seed's json_step_serde: the result
+// stored as json.dumps(result, sort_keys=True, separators=(",", ":"))
+// writes the same value (sorted keys, compact, non-ASCII escaped, floats
+// as floats; see "Values in the log" in the package documentation),
+// loaded with encoding/json.
 func JSONCodec[T any]() Codec[T] {
 	return Codec[T]{
 		Marshal: func(v T) (string, error) {
-			b, err := CanonicalJSON(v)
+			b, err := pyjson.Dumps(v)
+			return string(b), err
+		},
+		Unmarshal: func(s string, v *T) error { return json.Unmarshal([]byte(s), v) },
+	}
+}
+
+// PydanticCodec is the codec of the seed's pydantic_step_serde: the result
+// stored as pydantic's model_dump_json writes the same value (fields in
+// declaration order, compact, raw UTF-8, floats as floats; see "Values in
+// the log" in the package documentation), loaded with encoding/json. Use
+// it for the steps of a workflow the Python original also runs with
+// pydantic_step_serde, so that both log the same bytes.
+func PydanticCodec[T any]() Codec[T] {
+	return Codec[T]{
+		Marshal: func(v T) (string, error) {
+			b, err := pyjson.ModelDumpJSON(v)
 			return string(b), err
 		},
 		Unmarshal: func(s string, v *T) error { return json.Unmarshal([]byte(s), v) },

@@ -47,13 +47,25 @@ const (
 	modelDialect
 )
 
-// MarshalModel returns v as pydantic's model_dump_json writes the same
+// Dumps returns v as the Python original's json.dumps(v, sort_keys=True,
+// separators=(",", ":")) writes the same value (for a pydantic model, its
+// model_dump(mode="json")): compact, object keys sorted by code point,
+// strings ASCII with lowercase \u escapes (<, > and & literal), floats as
+// repr (1e-05, 100.0, 1e+16) and integers as integers. It is the form of
+// tool arguments and json_step_serde results. JSON that v holds as text
+// (json.RawMessage, a json.Marshaler's output) is rewritten the same way,
+// numbers keeping their kind and value.
+func Dumps(v any) ([]byte, error) {
+	return appendValue(nil, v, dumpsDialect)
+}
+
+// ModelDumpJSON returns v as pydantic's model_dump_json writes the same
 // value: compact, struct fields in declaration order, map keys sorted,
 // strings raw UTF-8 (only ", \ and control characters escaped), floats
 // 0.00001, 100.0, 1e-7, 1e+16 and integers as integers. JSON that v holds
 // as text (json.RawMessage, a json.Marshaler's output) is rewritten as
 // CanonicalizeModel rewrites it.
-func MarshalModel(v any) ([]byte, error) {
+func ModelDumpJSON(v any) ([]byte, error) {
 	return appendValue(nil, v, modelDialect)
 }
 

@@ -103,7 +103,7 @@ func TestMarshalDialects(t *testing.T) {
 		Tuple: [2]float64{0, -0.5}, Iface: inner{X: 2}, TextKeys: map[textKey]uint8{"b": 1, "a": 2},
 		Embedded: Embedded{E: "emb", Zz: 5},
 	}
-	model, err := MarshalModel(v)
+	model, err := ModelDumpJSON(v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,9 +112,9 @@ func TestMarshalDialects(t *testing.T) {
 		`"bytes":"aGk=","when":"2024-01-01T00:00:00.120000Z","num":100.0,"int_keys":{"10":true,"9":false},"text2":"k:t","nil":null,` +
 		`"f32":0.1,"tuple":[0.0,-0.5],"iface":{"x":2.0,"y":0},"text_keys":{"a":2,"b":1},"e":"emb","Zz":5}`
 	if string(model) != wantModel {
-		t.Errorf("MarshalModel:\n got %s\nwant %s", model, wantModel)
+		t.Errorf("ModelDumpJSON:\n got %s\nwant %s", model, wantModel)
 	}
-	dumps, err := Marshal(v)
+	dumps, err := Dumps(v)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func TestMarshalDialects(t *testing.T) {
 		`"text":"a\u2028b\u2029c <b>&</b> \u00e9 \ud83d\ude00 \u007f \u0001\t\"\\/","text2":"k:t","text_keys":{"a":2,"b":1},` +
 		`"tuple":[0.0,-0.5],"when":"2024-01-01T00:00:00.120000Z"}`
 	if string(dumps) != wantDumps {
-		t.Errorf("Marshal:\n got %s\nwant %s", dumps, wantDumps)
+		t.Errorf("Dumps:\n got %s\nwant %s", dumps, wantDumps)
 	}
 }
 
@@ -136,11 +136,11 @@ func TestMarshalAsPythonLogs(t *testing.T) {
 		Cap float64 `json:"cap"`
 		N   int     `json:"n"`
 	}
-	got, err := Marshal(measureArgs{1e16, 100, 3})
+	got, err := Dumps(measureArgs{1e16, 100, 3})
 	if err != nil || string(got) != `{"big":1e+16,"cap":100.0,"n":3}` {
 		t.Errorf("tool arguments: %s, %v", got, err)
 	}
-	got, err = Marshal(map[string]any{"total": 100.0, "tiny": 1e-05, "big": 1e16, "count": 3})
+	got, err = Dumps(map[string]any{"total": 100.0, "tiny": 1e-05, "big": 1e16, "count": 3})
 	if err != nil || string(got) != `{"big":1e+16,"count":3,"tiny":1e-05,"total":100.0}` {
 		t.Errorf("json_step_serde result: %s, %v", got, err)
 	}
@@ -148,11 +148,11 @@ func TestMarshalAsPythonLogs(t *testing.T) {
 		Note  string  `json:"note"`
 		Score float64 `json:"score"`
 	}
-	got, err = MarshalModel(note{"x\u2028", 100})
+	got, err = ModelDumpJSON(note{"x\u2028", 100})
 	if err != nil || string(got) != "{\"note\":\"x\u2028\",\"score\":100.0}" {
 		t.Errorf("model_dump_json: %s, %v", got, err)
 	}
-	got, err = MarshalModel(5e-324)
+	got, err = ModelDumpJSON(5e-324)
 	if err != nil || string(got) != "5e-324" {
 		t.Errorf("5e-324: %s, %v", got, err)
 	}
@@ -176,11 +176,11 @@ type cycle struct {
 
 func TestMarshalErrorsAndMarshalers(t *testing.T) {
 	// A pointer-receiver MarshalJSON is used where the value is addressable.
-	got, err := MarshalModel(&struct{ A addrMarshaler }{})
+	got, err := ModelDumpJSON(&struct{ A addrMarshaler }{})
 	if err != nil || string(got) != `{"A":{"n":10.0}}` {
 		t.Errorf("addressable marshaler: %s, %v", got, err)
 	}
-	got, err = MarshalModel(struct{ A addrMarshaler }{A: addrMarshaler{N: 4}})
+	got, err = ModelDumpJSON(struct{ A addrMarshaler }{A: addrMarshaler{N: 4}})
 	if err != nil || string(got) != `{"A":{"N":4}}` {
 		t.Errorf("unaddressable marshaler: %s, %v", got, err)
 	}
@@ -194,25 +194,25 @@ func TestMarshalErrorsAndMarshalers(t *testing.T) {
 		"bad JSON":    badJSON{},
 		"number":      json.Number("1x"),
 	} {
-		if _, err := Marshal(v); err == nil {
+		if _, err := Dumps(v); err == nil {
 			t.Errorf("%s: no error", name)
 		}
-		if _, err := MarshalModel(v); err == nil {
+		if _, err := ModelDumpJSON(v); err == nil {
 			t.Errorf("%s: no error (model)", name)
 		}
 	}
 	c := &cycle{}
 	c.Next = c
-	if _, err := Marshal(c); err == nil || !strings.Contains(err.Error(), "cycle") {
+	if _, err := Dumps(c); err == nil || !strings.Contains(err.Error(), "cycle") {
 		t.Errorf("cycle: %v", err)
 	}
 	var ute *json.UnsupportedTypeError
-	if _, err := Marshal(make(chan int)); !errors.As(err, &ute) {
+	if _, err := Dumps(make(chan int)); !errors.As(err, &ute) {
 		t.Errorf("chan: %v is no *json.UnsupportedTypeError", err)
 	}
 	for _, v := range []any{nil, (*inner)(nil), json.RawMessage(nil), []int(nil), map[string]int(nil)} {
-		if got, err := MarshalModel(v); err != nil || string(got) != "null" {
-			t.Errorf("MarshalModel(%#v) = %s, %v", v, got, err)
+		if got, err := ModelDumpJSON(v); err != nil || string(got) != "null" {
+			t.Errorf("ModelDumpJSON(%#v) = %s, %v", v, got, err)
 		}
 	}
 }
@@ -260,11 +260,11 @@ func TestTimeAsPydantic(t *testing.T) {
 		time.Date(2024, 1, 1, 0, 0, 0, 0, time.FixedZone("", -(5*3600+30*60))): `"2024-01-01T00:00:00-05:30"`,
 		time.Date(2024, 1, 1, 0, 0, 0, 500000999, time.UTC):                    `"2024-01-01T00:00:00.500000Z"`,
 	} {
-		if got, err := MarshalModel(tm); err != nil || string(got) != want {
+		if got, err := ModelDumpJSON(tm); err != nil || string(got) != want {
 			t.Errorf("%v: %s, %v; want %s", tm, got, err, want)
 		}
 	}
-	if _, err := MarshalModel(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)); err == nil {
+	if _, err := ModelDumpJSON(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC)); err == nil {
 		t.Error("year 10000: no error")
 	}
 }

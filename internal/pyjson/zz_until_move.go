@@ -73,4 +73,3 @@ func AppendFloat(dst []byte, f float64) []byte {
 	return appendReprFloat(dst, f, 64)
 }
 
-func Marshal(v any) ([]byte, error) { return appendValue(nil, v, dumpsDialect) }
