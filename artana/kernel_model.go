@@ -2,14 +2,14 @@ package artana
 
 import (
 	"context"
-
-	"github.com/artana-go/go-artana/internal/pyjson"
 	"errors"
 	"fmt"
 	"reflect"
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/artana-go/go-artana/internal/pyjson"
 )
 
 // ModelStep is one model call of a run.

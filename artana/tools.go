@@ -2,14 +2,14 @@ package artana
 
 import (
 	"context"
-
-	"github.com/artana-go/go-artana/internal/pyjson"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
 	"regexp"
 	"sync"
+
+	"github.com/artana-go/go-artana/internal/pyjson"
 )
 
 // Tools is a registry of tools a kernel may offer to models and call in

@@ -1,14 +1,15 @@
 package pyjson
 
-// TEMPORARY: copies of the primitives that are moving here from artana; this
-// file goes when they land.
+// pyString and pyFloatToken are artana's appendPyString and appendPyFloat
+// (ensure_ascii strings, json.dumps floats), copied until those move into
+// this package.
 
 import (
 	"math"
 	"unicode/utf8"
 )
 
-func AppendString(dst []byte, s string) []byte {
+func pyString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -35,7 +36,7 @@ func AppendString(dst []byte, s string) []byte {
 			case '\f':
 				dst = append(dst, '\\', 'f')
 			default:
-				dst = appendU4(dst, rune(c))
+				dst = appendU4Tmp(dst, rune(c))
 			}
 			i++
 			start = i
@@ -44,10 +45,10 @@ func AppendString(dst []byte, s string) []byte {
 		r, size := utf8.DecodeRuneInString(s[i:])
 		if r >= 0x10000 {
 			r -= 0x10000
-			dst = appendU4(dst, 0xd800+(r>>10))
-			dst = appendU4(dst, 0xdc00+(r&0x3ff))
+			dst = appendU4Tmp(dst, 0xd800+(r>>10))
+			dst = appendU4Tmp(dst, 0xdc00+(r&0x3ff))
 		} else {
-			dst = appendU4(dst, r)
+			dst = appendU4Tmp(dst, r)
 		}
 		i += size
 		start = i
@@ -56,12 +57,12 @@ func AppendString(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-func appendU4(dst []byte, r rune) []byte {
+func appendU4Tmp(dst []byte, r rune) []byte {
 	return append(dst, '\\', 'u',
 		hexDigitsLower[r>>12&0xf], hexDigitsLower[r>>8&0xf], hexDigitsLower[r>>4&0xf], hexDigitsLower[r&0xf])
 }
 
-func AppendFloat(dst []byte, f float64) []byte {
+func pyFloatToken(dst []byte, f float64) []byte {
 	switch {
 	case math.IsInf(f, 1):
 		return append(dst, "Infinity"...)
@@ -72,4 +73,3 @@ func AppendFloat(dst []byte, f float64) []byte {
 	}
 	return appendReprFloat(dst, f, 64)
 }
-
