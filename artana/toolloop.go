@@ -35,6 +35,8 @@ type ToolLoop struct {
 	// turn ends the loop with a *TurnLimitError; those calls are not run.
 	MaxTurns int
 	Options  ModelOptions // sampling and tool-choice options of every turn
+	// OnDelta, if set, streams every turn's model step (ModelStep.OnDelta).
+	OnDelta func(Delta) error
 	// StopOnToolError ends the loop with the error of the first tool step
 	// that fails (transient or permanent outcome, arguments that do not fit
 	// the tool, a tool that is not offered). By default the failure goes
@@ -112,6 +114,7 @@ func RunToolLoop[T any](ctx context.Context, k *Kernel, run Run, loop ToolLoop) 
 		step, err := StepModel[T](ctx, k, run, ModelStep{
 			Model: loop.Model, Prompt: loop.Prompt, Messages: conv,
 			StepKey: fmt.Sprintf("%s/turn-%d", key, turn), Tools: loop.Tools, Options: loop.Options,
+			OnDelta: loop.OnDelta,
 		})
 		if err != nil {
 			return res, err

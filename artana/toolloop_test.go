@@ -309,9 +309,14 @@ func TestToolLoopStringOutput(t *testing.T) {
 	k, _ := newTestKernel(t, m)
 	var runs atomic.Int64
 	supportTools(t, k.Tools(), &runs)
-	res, err := RunToolLoop[string](tctx, k, mustStart(t, k, liveTenant, "text"), ToolLoop{Model: "m", Prompt: "where is A-1?"})
+	var deltas []Delta
+	res, err := RunToolLoop[string](tctx, k, mustStart(t, k, liveTenant, "text"), ToolLoop{Model: "m", Prompt: "where is A-1?",
+		OnDelta: func(d Delta) error { deltas = append(deltas, d); return nil }})
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(deltas) != 2 || len(deltas[0].ToolCalls) != 1 || deltas[1].Text == "" {
+		t.Errorf("streamed deltas %+v, want one per turn: the call, then the text", deltas)
 	}
 	if last := res.Messages[len(res.Messages)-1]; res.Output != "It was delivered." || last.Content != "It was delivered." {
 		t.Errorf("output %q, last message %+v; want the text, unquoted", res.Output, last)
