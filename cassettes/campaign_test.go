@@ -106,7 +106,7 @@ func TestTamperCampaignEvents(t *testing.T) {
 // TestTamperCampaignInteractions: an interactions cassette written by the
 // recorder (the examples' committed one).
 func TestTamperCampaignInteractions(t *testing.T) {
-	tamperCampaign(t, filepath.Join("..", "examples", "regression", "testdata", "cassettes", "TestTriage.cassette"), campaignN(), 22)
+	tamperCampaign(t, filepath.Join("..", "examples", "regression", "testdata", "cassettes", "TestSupport.cassette"), campaignN(), 22)
 }
 
 // campaignN is ARTANA_TAMPER_N, or 300.
