@@ -42,3 +42,9 @@ func TestMemStoreChunks(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestKernelOnMemStore(t *testing.T) {
+	artanatest.TestKernelStore(t, func(t *testing.T, opts ...artana.StoreOption) artana.Store {
+		return artana.NewMemStore(opts...)
+	})
+}

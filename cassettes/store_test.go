@@ -17,3 +17,13 @@ func TestStoreConformance(t *testing.T) {
 		return s
 	})
 }
+
+func TestKernelOnStore(t *testing.T) {
+	artanatest.TestKernelStore(t, func(t *testing.T, opts ...artana.StoreOption) artana.Store {
+		s, err := cassettes.OpenStore(t.TempDir(), opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}

@@ -465,3 +465,56 @@ func TestVerifyFindsTampering(t *testing.T) {
 		t.Errorf("Verify after a changed hash: %v", err)
 	}
 }
+
+// TestKernelOnStore runs the kernel's scenarios on the PostgreSQL store:
+// the same guarantees as on the other stores, and the same log, hash for
+// hash, as on a MemStore.
+func TestKernelOnStore(t *testing.T) {
+	artanatest.TestKernelStore(t, func(t *testing.T, opts ...artana.StoreOption) artana.Store {
+		return open(t, newURL(t), postgres.WithStoreOptions(opts...))
+	})
+}
+
+// TestKernelsOnTwoStores drives one run from two kernels on two Store
+// values (two connection pools, as two hosts would have): each kernel's
+// incremental index sees the other's appends, and each store's next
+// append after the other's goes after it.
+func TestKernelsOnTwoStores(t *testing.T) {
+	ctx := context.Background()
+	u := newURL(t)
+	s1, s2 := open(t, u), open(t, u)
+	reply := func(l string) *artanatest.FakeModel {
+		m := artanatest.NewFakeModel(t)
+		m.CompleteFn = func(context.Context, artana.ModelRequest) (artana.ModelResponse, error) {
+			return artana.ModelResponse{OutputJSON: `{"label":"` + l + `"}`}, nil
+		}
+		return m
+	}
+	a := artanatest.NewKernelWithStore(t, s1, reply("a"))
+	b := artanatest.NewKernelWithStore(t, s2, reply("b"))
+	tenant := artana.Tenant{ID: "acme", BudgetUSD: 1}
+	run, err := a.StartRun(ctx, tenant, "shared")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type out struct {
+		Label string `json:"label"`
+	}
+	for i := range 6 {
+		k := []*artana.Kernel{a, b}[i%2]
+		res, err := artana.StepModel[out](ctx, k, run, artana.ModelStep{Model: "m", Prompt: fmt.Sprint("turn ", i), StepKey: fmt.Sprint("t", i)})
+		if err != nil || res.FromLog || res.Output.Label != []string{"a", "b"}[i%2] {
+			t.Fatalf("turn %d = %+v, %v", i, res, err)
+		}
+	}
+	for i := range 6 {
+		k := []*artana.Kernel{b, a}[i%2] // the other kernel
+		res, err := artana.StepModel[out](ctx, k, run, artana.ModelStep{Model: "m", Prompt: fmt.Sprint("turn ", i), StepKey: fmt.Sprint("t", i)})
+		if err != nil || !res.FromLog || res.Output.Label != []string{"a", "b"}[i%2] {
+			t.Errorf("turn %d replayed by the other kernel = %+v, %v", i, res, err)
+		}
+	}
+	if events := assertGapless(t, s1, "shared"); len(events) != 13 {
+		t.Errorf("%d events, want 13", len(events))
+	}
+}

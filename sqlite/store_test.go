@@ -32,3 +32,13 @@ func TestStoreConformanceFull(t *testing.T) {
 		return s
 	})
 }
+
+func TestKernelOnStore(t *testing.T) {
+	artanatest.TestKernelStore(t, func(t *testing.T, opts ...artana.StoreOption) artana.Store {
+		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ledger.db"), sqlite.WithStoreOptions(opts...))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	})
+}
