@@ -348,7 +348,7 @@ func AssertHaltsOnUnknownOutcome(t testing.TB, k *artana.Kernel, run artana.Run,
 	case err != nil:
 		t.Errorf("%s: StepTool after ReconcileTool: %v, want the reconciled result", name, err)
 	case !again.FromLog || again.ResultJSON != res.ResultJSON:
-		t.Errorf("%s: StepTool after ReconcileTool returned %s (replayed %v), want the reconciled %s replayed",
+		t.Errorf("%s: StepTool after ReconcileTool returned %s (from_log %v), want the reconciled %s answered from the log",
 			name, again.ResultJSON, again.FromLog, res.ResultJSON)
 	case executions()-n0 != 2:
 		t.Errorf("%s: StepTool after ReconcileTool ran the tool again", name)

@@ -105,8 +105,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	}
 
 	fmt.Fprintln(stdout, "Model answered by:", flags.AnsweredBy())
-	fmt.Fprintln(stdout, "First call replayed:", first.replayed)
-	fmt.Fprintln(stdout, "Second call replayed:", second.replayed)
+	fmt.Fprintln(stdout, "First chat answered from the log:", first.fromLog)
+	fmt.Fprintln(stdout, "Second chat answered from the log:", second.fromLog)
 	fmt.Fprintln(stdout, "Model calls:", counted.calls)
 	fmt.Fprintln(stdout, "Tool calls:", c.toolCalls)
 	fmt.Fprintln(stdout, "Decision:", first.decision)
@@ -115,10 +115,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	fmt.Fprintln(stdout, "Event types:", second.eventTypes)
 
 	switch {
-	case !second.replayed || counted.calls != 1:
-		return fmt.Errorf("the second chat was not replayed (replayed=%v, %d model calls)", second.replayed, counted.calls)
+	case !second.fromLog || counted.calls != 1:
+		return fmt.Errorf("the second chat was not answered from the log (from_log=%v, %d model calls)", second.fromLog, counted.calls)
 	case second.decision != first.decision || strings.Join(second.toolResults, "\n") != strings.Join(first.toolResults, "\n"):
-		return fmt.Errorf("the replayed chat differs: %s %v, first %s %v", second.decision, second.toolResults, first.decision, first.toolResults)
+		return fmt.Errorf("the chat answered from the log differs: %s %v, first %s %v", second.decision, second.toolResults, first.decision, first.toolResults)
 	case c.toolCalls != len(first.toolResults):
 		return fmt.Errorf("the tool ran %d times for %d tool calls; replay must not run it", c.toolCalls, len(first.toolResults))
 	case len(second.eventTypes) != len(first.eventTypes):
@@ -136,7 +136,7 @@ type chat struct {
 }
 
 type sessionResult struct {
-	replayed     bool
+	fromLog      bool
 	decision     string
 	toolResults  []string
 	loggedPrompt string
@@ -166,7 +166,7 @@ func (c *chat) session(ctx context.Context, ledger string) (sessionResult, error
 	if err != nil {
 		return res, err
 	}
-	res.replayed, res.decision = answer.FromLog, answer.OutputJSON
+	res.fromLog, res.decision = answer.FromLog, answer.OutputJSON
 
 	run, err := k.LoadRun(ctx, tenant, runID)
 	if err != nil {

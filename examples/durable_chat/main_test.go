@@ -16,8 +16,8 @@ func TestMain(m *testing.M) { exampletest.Main(m, main) }
 
 var wantLines = []string{
 	"Model answered by: ",
-	"First call replayed: false",
-	"Second call replayed: true",
+	"First chat answered from the log: false",
+	"Second chat answered from the log: true",
 	"Model calls: 1",
 	"Tool calls: 1",
 	`Decision: {"approved":true,"reason":"`,
@@ -33,7 +33,9 @@ func TestReplayCommittedCassette(t *testing.T) {
 }
 
 // TestExitStatus runs main itself, as go run does.
-func TestExitStatus(t *testing.T) { exampletest.ExitStatus(t, "Second call replayed: true") }
+func TestExitStatus(t *testing.T) {
+	exampletest.ExitStatus(t, "Second chat answered from the log: true")
+}
 
 func TestRecordWithoutKey(t *testing.T) { exampletest.RecordWithoutKey(t, run) }
 

@@ -99,8 +99,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	fmt.Fprintln(stdout, "Live model response:", first.OutputJSON)
 	fmt.Fprintf(stdout, "Usage: prompt_tokens=%d completion_tokens=%d cost_usd=%g\n",
 		first.Usage.PromptTokens, first.Usage.CompletionTokens, first.Usage.CostUSD)
-	fmt.Fprintln(stdout, "First replayed:", first.FromLog)
-	fmt.Fprintln(stdout, "Second replayed:", second.FromLog)
+	fmt.Fprintln(stdout, "First answered from the log:", first.FromLog)
+	fmt.Fprintln(stdout, "Second answered from the log:", second.FromLog)
 	fmt.Fprintln(stdout, "Event types after first:", eventTypes(afterFirst))
 	fmt.Fprintln(stdout, "Event types after second:", eventTypes(afterSecond))
 
@@ -110,7 +110,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 	case len(afterFirst) != len(afterSecond):
 		return fmt.Errorf("replay appended events: %d after the first call, %d after the second", len(afterFirst), len(afterSecond))
 	case first.Output != second.Output:
-		return fmt.Errorf("replayed output %+v differs from the first %+v", second.Output, first.Output)
+		return fmt.Errorf("the output answered from the log %+v differs from the first %+v", second.Output, first.Output)
 	}
 	return nil
 }

@@ -19,8 +19,8 @@ var wantLines = []string{
 	"Run id: ",
 	`Live model response: {"approved":true,"reason":"`,
 	"Usage: prompt_tokens=",
-	"First replayed: false",
-	"Second replayed: true",
+	"First answered from the log: false",
+	"Second answered from the log: true",
 	"Event types after first: [run_started model_requested model_completed]",
 	"Event types after second: [run_started model_requested model_completed]",
 }
@@ -32,7 +32,7 @@ func TestReplayCommittedCassette(t *testing.T) {
 }
 
 // TestExitStatus runs main itself, as go run does.
-func TestExitStatus(t *testing.T) { exampletest.ExitStatus(t, "Second replayed: true") }
+func TestExitStatus(t *testing.T) { exampletest.ExitStatus(t, "Second answered from the log: true") }
 
 func TestRecordWithoutKey(t *testing.T) { exampletest.RecordWithoutKey(t, run) }
 
