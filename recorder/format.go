@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/artana-go/go-artana/artana"
@@ -42,6 +43,12 @@ type Interaction struct {
 	Err *artana.ModelError
 	// Latency is how long the live call took. Replay does not wait.
 	Latency time.Duration
+	// Streamed says the call was streamed (Recorder.Stream); Deltas are
+	// then the deltas the caller received, in order, each with its offset
+	// from the start of the call. A streamed call that failed holds the
+	// deltas delivered before the failure.
+	Streamed bool
+	Deltas   []RecordedDelta
 }
 
 // wireRequest is the recorded form of a request, and the form that is
@@ -75,6 +82,7 @@ type wireInteraction struct {
 	Response *wireResponse `json:"response,omitempty"`
 	Error    *wireError    `json:"error,omitempty"`
 	Latency  string        `json:"latency"`
+	Stream   *wireStream   `json:"stream,omitempty"`
 }
 
 func toWireRequest(r *artana.ModelRequest) wireRequest {
@@ -109,6 +117,7 @@ func encodeInteraction(in *Interaction) ([]byte, error) {
 	} else {
 		w.Response = &wireResponse{OutputJSON: in.Response.OutputJSON, Usage: in.Response.Usage, ToolCalls: in.Response.ToolCalls}
 	}
+	w.Stream = toWireStream(in)
 	return artana.CanonicalJSON(w)
 }
 
@@ -129,6 +138,9 @@ func decodeInteraction(body []byte) (Interaction, error) {
 	var err error
 	if in.Latency, err = time.ParseDuration(w.Latency); err != nil {
 		return Interaction{}, fmt.Errorf("bad interaction latency %q: %w", w.Latency, err)
+	}
+	if err := in.setStream(w.Stream); err != nil {
+		return Interaction{}, err
 	}
 	switch {
 	case w.Error != nil && w.Response != nil:
@@ -157,7 +169,7 @@ func recordedError(err error) *artana.ModelError {
 	var me *artana.ModelError
 	if errors.As(err, &me) {
 		msg := me.Message
-		if me.Err != nil && (msg == "" || msg != me.Err.Error()) {
+		if me.Err != nil && (msg == "" || !strings.Contains(msg, me.Err.Error())) {
 			if msg == "" {
 				msg = me.Err.Error()
 			} else {

@@ -70,7 +70,11 @@ type config struct {
 	allowUnused bool
 	checkTools  bool
 	dir         string
-	rerecord    string // the command that re-records, if known
+	// streams: see stream.go
+	separateStreams bool
+	paceStreams     bool
+	sleep           func(ctx context.Context, d time.Duration) error
+	rerecord        string // the command that re-records, if known
 }
 
 // WithMode sets the mode. For Open it defaults to Replay; for New it
@@ -293,6 +297,12 @@ func (r *Recorder) Mode() Mode { return r.mode }
 // with the recorded class, so errors.Is(err, artana.ErrModelTransient) and
 // the like work on replay as they did live.
 func (r *Recorder) Complete(ctx context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
+	return r.call(ctx, req, nil)
+}
+
+// call answers req; yield is nil for an unstreamed call (Complete), the
+// caller's delta callback for a streamed one (Stream).
+func (r *Recorder) call(ctx context.Context, req artana.ModelRequest, yield func(artana.Delta) error) (artana.ModelResponse, error) {
 	if err := ctx.Err(); err != nil {
 		return artana.ModelResponse{}, err
 	}
@@ -307,6 +317,9 @@ func (r *Recorder) Complete(ctx context.Context, req artana.ModelRequest) (artan
 	}
 	defer r.inflight.Done()
 	if r.mode == Passthrough {
+		if yield != nil {
+			return artana.Stream(ctx, r.live, req, yield)
+		}
 		return r.live.Complete(ctx, req)
 	}
 	got, err := scrubRequest(req, r.cfg.scrubbers)
@@ -319,10 +332,10 @@ func (r *Recorder) Complete(ctx context.Context, req artana.ModelRequest) (artan
 	}
 	if r.mode == Replay || r.mode == RecordMissing {
 		r.mu.Lock()
-		if e := r.match(&got, fp); e != nil {
+		if e := r.match(&got, fp, yield != nil); e != nil {
 			e.used = true
 			r.mu.Unlock()
-			return replay(&e.in)
+			return r.replayTo(ctx, &e.in, yield)
 		}
 		if r.mode == Replay {
 			miss := r.miss(&req, &got)
@@ -335,13 +348,13 @@ func (r *Recorder) Complete(ctx context.Context, req artana.ModelRequest) (artan
 		}
 		r.mu.Unlock()
 	}
-	return r.record(ctx, req, fp)
+	return r.record(ctx, req, fp, yield)
 }
 
 // match returns the first unused entry that answers got, or nil. r.mu is held.
-func (r *Recorder) match(got *artana.ModelRequest, fp string) *entry {
+func (r *Recorder) match(got *artana.ModelRequest, fp string, streamed bool) *entry {
 	for _, e := range r.entries[:r.loaded] {
-		if e.used || e.tool != nil {
+		if e.used || e.tool != nil || (r.cfg.separateStreams && e.in.Streamed != streamed) {
 			continue
 		}
 		if r.cfg.matcher != nil {
@@ -360,13 +373,14 @@ func (r *Recorder) match(got *artana.ModelRequest, fp string) *entry {
 func replay(in *Interaction) (artana.ModelResponse, error) {
 	if in.Err != nil {
 		e := *in.Err
+		e.Partial = partial(in)
 		return artana.ModelResponse{}, &e
 	}
 	return cloneResponse(in.Response), nil
 }
 
 // record calls the live model and keeps the interaction.
-func (r *Recorder) record(ctx context.Context, req artana.ModelRequest, fp string) (artana.ModelResponse, error) {
+func (r *Recorder) record(ctx context.Context, req artana.ModelRequest, fp string, yield func(artana.Delta) error) (artana.ModelResponse, error) {
 	if err := checkConfig(r.live); err != nil {
 		// Not the model's answer: nothing is recorded.
 		return artana.ModelResponse{}, fmt.Errorf("recorder: %s: %v mode: %w (nothing was called or recorded)", r.path, r.mode, err)
@@ -377,18 +391,19 @@ func (r *Recorder) record(ctx context.Context, req artana.ModelRequest, fp strin
 	r.mu.Unlock()
 
 	start := r.cfg.now()
-	resp, err := r.live.Complete(ctx, req)
+	resp, deltas, refused, err := r.callLive(ctx, req, start, yield)
 	latency := r.cfg.now().Sub(start)
 
-	in := Interaction{Request: cloneRequest(req), Latency: latency}
+	in := Interaction{Request: cloneRequest(req), Latency: latency, Streamed: yield != nil, Deltas: deltas}
 	if err != nil {
 		in.Err = recordedError(err)
 	} else {
 		in.Response = cloneResponse(resp)
 	}
 	var werr error
-	if err != nil && (errors.Is(err, context.Canceled) || ctx.Err() == context.Canceled) {
-		// The caller gave up: that is not the model's answer.
+	if err != nil && (refused || errors.Is(err, context.Canceled) || ctx.Err() == context.Canceled) {
+		// The caller gave up, or its callback stopped the stream: that is
+		// not the model's answer.
 		r.mu.Lock()
 		e.skip = true
 		r.mu.Unlock()

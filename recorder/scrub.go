@@ -71,8 +71,8 @@ func containsAny(s string, subs []string) bool {
 
 // ScrubSecrets is the default scrubber, always run first: it applies
 // RedactSecrets to every free-text field of the interaction: the prompt,
-// messages, tool descriptions, output, tool call arguments and the error
-// message.
+// messages, tool descriptions, output, tool call arguments, the error
+// message and the text of streamed deltas.
 func ScrubSecrets(in *Interaction) error {
 	r := &in.Request
 	r.Prompt = RedactSecrets(r.Prompt)
@@ -93,6 +93,7 @@ func ScrubSecrets(in *Interaction) error {
 	if in.Err != nil {
 		in.Err.Message = RedactSecrets(in.Err.Message)
 	}
+	scrubDeltas(in)
 	return nil
 }
 
