@@ -56,7 +56,7 @@ const (
 // (json.RawMessage, a json.Marshaler's output) is rewritten the same way,
 // numbers keeping their kind and value.
 func Dumps(v any) ([]byte, error) {
-	return appendValue(nil, v, dumpsDialect)
+	return marshal(v, dumpsDialect)
 }
 
 // ModelDumpJSON returns v as pydantic's model_dump_json writes the same
@@ -66,17 +66,46 @@ func Dumps(v any) ([]byte, error) {
 // as text (json.RawMessage, a json.Marshaler's output) is rewritten as
 // CanonicalizeModel rewrites it.
 func ModelDumpJSON(v any) ([]byte, error) {
-	return appendValue(nil, v, modelDialect)
+	return marshal(v, modelDialect)
+}
+
+// An encoder is the scratch space of one marshal, reused through
+// encoderPool so that a call allocates little more than its result.
+type encoder struct {
+	buf []byte
+	s   encodeState
+}
+
+var encoderPool = sync.Pool{New: func() any { return &encoder{buf: make([]byte, 0, 512)} }}
+
+func marshal(v any, d dialect) ([]byte, error) {
+	e := encoderPool.Get().(*encoder)
+	e.s = encodeState{d: d}
+	b, err := e.s.appendValue(e.buf[:0], v)
+	var out []byte
+	if err == nil {
+		out = make([]byte, len(b))
+		copy(out, b)
+	}
+	if cap(b) <= 64<<10 { // a huge buffer is left to the collector
+		e.buf = b[:0]
+		encoderPool.Put(e)
+	}
+	return out, err
 }
 
 // appendValue appends v in dialect d.
 func appendValue(dst []byte, v any, d dialect) ([]byte, error) {
 	s := encodeState{d: d}
+	return s.appendValue(dst, v)
+}
+
+func (s *encodeState) appendValue(dst []byte, v any) ([]byte, error) {
 	rv := reflect.ValueOf(v)
 	if !rv.IsValid() {
 		return append(dst, "null"...), nil
 	}
-	return typeEncoder(rv.Type())(dst, rv, &s)
+	return typeEncoder(rv.Type())(dst, rv, s)
 }
 
 type encodeState struct {
