@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -134,6 +135,7 @@ func BenchmarkLoadVerify(b *testing.B) {
 	size := fillRun(b, s, "big", n)
 	b.SetBytes(size)
 	b.ReportMetric(n, "events/op")
+	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
 		if err := s.Verify(ctx, "big"); err != nil {
@@ -141,9 +143,50 @@ func BenchmarkLoadVerify(b *testing.B) {
 		}
 	}
 	b.StopTimer()
+	b.ReportMetric(float64(testing.AllocsPerRun(1, func() { s.Verify(ctx, "big") }))/n, "allocs/event")
 	if testing.Verbose() {
 		fmt.Printf("run of %d events, %.1f MB of columns\n", n, float64(size)/1e6)
 	}
+}
+
+// BenchmarkLoadVerifyBeforeAfter verifies the same 100,000-event run with
+// Verify and with VerifyDecoded (Verify as it was before it read rows as
+// stored text), alternating the two in every iteration so that both see
+// the same machine load; it reports the MB/s of each (median) and their
+// ratio, x:
+//
+//	go test -run '^$' -bench LoadVerifyBeforeAfter -benchtime 5x ./sqlite
+func BenchmarkLoadVerifyBeforeAfter(b *testing.B) {
+	ctx := context.Background()
+	s, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "b.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	const n = 100_000
+	size := fillRun(b, s, "big", n)
+	var after, before []time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		if err := s.Verify(ctx, "big"); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		if err := s.VerifyDecoded(ctx, "big"); err != nil {
+			b.Fatal(err)
+		}
+		after, before = append(after, t1.Sub(t0)), append(before, time.Since(t1))
+	}
+	ma, mb := median(after), median(before)
+	b.ReportMetric(float64(size)/1e6/ma.Seconds(), "after-MB/s")
+	b.ReportMetric(float64(size)/1e6/mb.Seconds(), "before-MB/s")
+	b.ReportMetric(mb.Seconds()/ma.Seconds(), "x")
+}
+
+func median(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
 }
 
 // BenchmarkVerifyParts measures, on one 100,000-event ledger, what Verify

@@ -6,7 +6,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"regexp"
 	"slices"
 	"sort"
@@ -91,19 +90,35 @@ type rowDigest struct {
 }
 
 func (d *rowDigest) add(rowid, seq int64, hash string) {
-	h := fnv.New64a()
+	// FNV-1a (64 bits) of the big-endian rowid and seq and of the hash,
+	// written out so that it allocates nothing.
+	const offset, prime = 14695981039346656037, 1099511628211
+	h := uint64(offset)
 	var b [16]byte
 	binary.BigEndian.PutUint64(b[:8], uint64(rowid))
 	binary.BigEndian.PutUint64(b[8:], uint64(seq))
-	h.Write(b[:])
-	h.Write([]byte(hash))
+	for _, c := range b {
+		h = (h ^ uint64(c)) * prime
+	}
+	for i := 0; i < len(hash); i++ {
+		h = (h ^ uint64(hash[i])) * prime
+	}
 	d.n++
-	d.sum += h.Sum64()
+	d.sum += h
 }
 
 // tableDigests reads the table itself, without any index, and sums up the
 // rows of each run (of runID only, if not empty).
 func (s *Store) tableDigests(ctx context.Context, runID string) (map[string]*rowDigest, error) {
+	if out, ok := s.tableDigestsFast(ctx, runID); ok {
+		return out, nil
+	}
+	return s.tableDigestsScan(ctx, runID)
+}
+
+// tableDigestsScan is tableDigests reading the columns one by one; it
+// explains a row that tableDigestsFast cannot read.
+func (s *Store) tableDigestsScan(ctx context.Context, runID string) (map[string]*rowDigest, error) {
 	q := `SELECT run_id, rowid, seq, event_hash FROM kernel_events NOT INDEXED`
 	var args []any
 	if runID != "" {
@@ -335,6 +350,28 @@ func (s *Store) indexRuns(ctx context.Context, set map[string]bool) error {
 // verifying the chain and the payload texts, and compares its rows with
 // want, the table's digest of the run (nil: the table holds no row of it).
 func (s *Store) verifyRun(ctx context.Context, runID string, want *rowDigest, onEvent func()) (int64, error) {
+	n, ok, err := s.verifyRunStored(ctx, runID, want, onEvent)
+	if ok {
+		return n, err
+	}
+	return s.verifyRunDecoded(ctx, runID, want, onEvent, n)
+}
+
+// verifyRunDecoded is verifyRun decoding each row into an event, as a
+// read does; it explains every problem verifyRunStored leaves to it. The
+// first skip events are not reported to onEvent: verifyRunStored did.
+func (s *Store) verifyRunDecoded(ctx context.Context, runID string, want *rowDigest, onEvent func(), skip int64) (int64, error) {
+	if onEvent != nil && skip > 0 {
+		// The events the fast read counted are counted once.
+		report := onEvent
+		onEvent = func() {
+			if skip > 0 {
+				skip--
+				return
+			}
+			report()
+		}
+	}
 	var (
 		v        artana.ChainVerifier
 		got      rowDigest
@@ -372,9 +409,15 @@ func (s *Store) verifyRun(ctx context.Context, runID string, want *rowDigest, on
 		want = &rowDigest{}
 	}
 	if got != *want {
-		return 0, &Error{Op: "verify", Path: s.path, RunID: runID, Err: fmt.Errorf(
-			"%w: the run's rows differ between the table and its index: the table holds %d rows of the run, reads through the index find %d; %s",
-			ErrDamaged, want.n, got.n, damagedNext)}
+		return 0, s.digestErr(runID, want, &got)
 	}
 	return verified, broken
+}
+
+// digestErr reports a run whose rows differ between the table and the
+// index.
+func (s *Store) digestErr(runID string, want, got *rowDigest) error {
+	return &Error{Op: "verify", Path: s.path, RunID: runID, Err: fmt.Errorf(
+		"%w: the run's rows differ between the table and its index: the table holds %d rows of the run, reads through the index find %d; %s",
+		ErrDamaged, want.n, got.n, damagedNext)}
 }

@@ -1,0 +1,178 @@
+package artana
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+	"strings"
+	"unsafe"
+)
+
+// A StoredEvent is an event as a store holds it: its fields as read, the
+// timestamp and the payload still as text. Its strings may point into a
+// buffer the store reuses; the verifier keeps no reference to them.
+type StoredEvent struct {
+	ID, RunID, TenantID string
+	Seq                 int64
+	Type                EventType
+	PrevHash, Hash      string
+	Timestamp           string      // as stored
+	Payload             []byte      // as stored, in Form
+	Form                PayloadForm // the form the store keeps payloads in
+}
+
+// A StoredVerifier is a ChainVerifier that also verifies events given as
+// their stored text (NextStored), as stores do when they verify a run.
+// The zero value is ready to verify a run from seq 1.
+type StoredVerifier struct {
+	ChainVerifier
+	hash    [2 * sha256.Size]byte // the last hash, when NextStored kept it
+	text    []byte                // the payload re-encoded in the stored form
+	scratch scratchPayloads
+}
+
+// NextStored verifies e as the event that follows those already seen,
+// without decoding it into an Event: it does what Next and
+// CheckStoredPayload do for the decoded event, for the events the writers
+// produce (a payload exactly in e.Form, a timestamp exactly in the form
+// that is hashed), hashing the stored text. It allocates nothing.
+//
+// For any other event it reports handled false and checks nothing: the
+// store then decodes the event as it does for its readers, and calls Next
+// and CheckStoredPayload, which explain what is wrong. When handled is
+// true, err is what Next would have returned (CheckStoredPayload passes).
+func (v *StoredVerifier) NextStored(e *StoredEvent) (handled bool, err error) {
+	if v.started && e.RunID == v.runID && e.TenantID == v.tenantID && e.Seq == v.lastSeq+1 &&
+		e.PrevHash == v.lastHash {
+		// The common case: the link is good; see whether the text is.
+	} else if v.started || e.Seq != 1 || e.PrevHash != "" {
+		return false, nil // let Next name what is wrong with the link
+	}
+	b := append(v.buf[:0], e.ID...)
+	b = append(b, '|')
+	b = append(b, e.RunID...)
+	b = append(b, '|')
+	b = append(b, e.TenantID...)
+	b = append(b, '|')
+	b = strconv.AppendInt(b, e.Seq, 10)
+	b = append(b, '|')
+	b = append(b, e.Type...)
+	b = append(b, '|')
+	b = append(b, e.PrevHash...)
+	b = append(b, '|')
+	b, ok := appendStoredTimestamp(b, e.Timestamp)
+	if !ok {
+		v.buf = b
+		return false, nil
+	}
+	b = append(b, '|')
+	if b, ok = v.appendStoredPayload(b, e); !ok {
+		v.buf = b
+		return false, nil
+	}
+	v.buf = b
+	sum := sha256.Sum256(b)
+	var computed [2 * sha256.Size]byte
+	hex.Encode(computed[:], sum[:])
+	if string(computed[:]) != e.Hash {
+		return true, &ChainError{RunID: e.RunID, Seq: e.Seq, Reason: "hash mismatch: stored " + e.Hash + ", computed " +
+			string(computed[:]) + " (event or payload changed after it was written)"}
+	}
+	if !v.started || v.runID != e.RunID {
+		v.runID = strings.Clone(e.RunID)
+	}
+	if !v.started || v.tenantID != e.TenantID {
+		v.tenantID = strings.Clone(e.TenantID)
+	}
+	v.started, v.lastSeq = true, e.Seq
+	v.lastHash = v.keepHash(e.Hash)
+	return true, nil
+}
+
+// keepHash returns a copy of h that v owns, in a buffer of its own when h
+// has the size of a hash.
+func (v *StoredVerifier) keepHash(h string) string {
+	if len(h) != len(v.hash) {
+		return strings.Clone(h)
+	}
+	// v.lastHash may be the previous content of v.hash: compare first.
+	if v.lastHash == h {
+		return v.lastHash
+	}
+	copy(v.hash[:], h)
+	return unsafeString(v.hash[:])
+}
+
+// appendStoredTimestamp appends ts when it is exactly the form that is
+// hashed (FormatTimestamp of what ParseTimestamp reads from it).
+func appendStoredTimestamp(b []byte, ts string) ([]byte, bool) {
+	t, err := ParseTimestamp(ts)
+	if err != nil {
+		return b, false
+	}
+	n := len(b)
+	b = appendTimestamp(b, t)
+	if string(b[n:]) != ts {
+		return b[:n], false
+	}
+	return b, true
+}
+
+// appendStoredPayload appends the canonical form of e's payload when its
+// stored text is exactly form's encoding of what it decodes to.
+func (v *StoredVerifier) appendStoredPayload(b []byte, e *StoredEvent) ([]byte, bool) {
+	p := v.scratch.get(e.Type)
+	if p == nil || !decodeFast(p, e.Payload) || p.Validate() != nil {
+		return b, false
+	}
+	v.text = appendPayload(v.text[:0], p, e.Form == CanonicalForm)
+	if !bytes.Equal(v.text, e.Payload) {
+		return b, false
+	}
+	if e.Form == CanonicalForm {
+		return append(b, e.Payload...), true
+	}
+	return appendPayload(b, p, true), true
+}
+
+// scratchPayloads holds one payload of each type for a verifier to decode
+// into, event after event.
+type scratchPayloads struct {
+	p [9]Payload
+}
+
+func (s *scratchPayloads) get(t EventType) Payload {
+	i := -1
+	switch t {
+	case EventRunStarted:
+		i = 0
+	case EventResumeRequested:
+		i = 1
+	case EventPauseRequested:
+		i = 2
+	case EventModelRequested:
+		i = 3
+	case EventModelCompleted:
+		i = 4
+	case EventToolRequested:
+		i = 5
+	case EventToolCompleted:
+		i = 6
+	case EventWorkflowStepRequested:
+		i = 7
+	case EventWorkflowStepCompleted:
+		i = 8
+	}
+	if i < 0 {
+		return nil
+	}
+	if s.p[i] == nil {
+		s.p[i] = newPayload(t)
+	}
+	return s.p[i]
+}
+
+// unsafeString views b as a string; b must not change while the string is
+// in use.
+func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

@@ -1,0 +1,150 @@
+package artana_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/artana-go/go-artana/artana"
+)
+
+// storedFromExample returns a verifier positioned before the example and
+// the example as its stored columns.
+func storedFromExample(ex int) (*artana.StoredVerifier, artana.StoredEvent) {
+	w := workedExamples[ex]
+	v := new(artana.StoredVerifier)
+	if w.seq > 1 {
+		v.Resume(&artana.Event{RunID: w.run, TenantID: w.tenant, Seq: w.seq - 1, Hash: w.prev})
+	}
+	return v, artana.StoredEvent{ID: w.id, RunID: w.run, TenantID: w.tenant, Seq: w.seq, Type: w.typ,
+		PrevHash: w.prev, Hash: w.hash, Timestamp: w.timestamp, Payload: []byte(w.payload), Form: artana.ColumnForm}
+}
+
+// TestNextStoredWorkedExamples checks that the Python original's rows
+// verify from their stored text, and that each way of changing them is
+// either reported as Next reports it or left to the decoding path.
+func TestNextStoredWorkedExamples(t *testing.T) {
+	for i, w := range workedExamples {
+		v, e := storedFromExample(i)
+		handled, err := v.NextStored(&e)
+		if !handled || err != nil {
+			t.Errorf("%s: NextStored = %v, %v; want handled, nil", w.name, handled, err)
+		}
+		// The canonical form, as a cassette stores it.
+		v, e = storedFromExample(i)
+		p, _ := artana.DecodePayload(w.typ, []byte(w.payload))
+		e.Payload, e.Form = artana.CanonicalPayload(p), artana.CanonicalForm
+		if handled, err := v.NextStored(&e); !handled || err != nil {
+			t.Errorf("%s, canonical: NextStored = %v, %v; want handled, nil", w.name, handled, err)
+		}
+
+		v, e = storedFromExample(i)
+		e.Hash = strings.Repeat("0", 64)
+		handled, err = v.NextStored(&e)
+		var ce *artana.ChainError
+		if !handled || !errors.As(err, &ce) || !strings.HasPrefix(ce.Reason, "hash mismatch: stored 0000") {
+			t.Errorf("%s, other hash: NextStored = %v, %v; want a hash mismatch", w.name, handled, err)
+		}
+		ev := eventFromColumns(t, e.ID, e.RunID, e.TenantID, e.Seq, e.Type, e.PrevHash, e.Hash, e.Timestamp, string(e.Payload))
+		v2, _ := storedFromExample(i)
+		if want := v2.Next(&ev); err == nil || want == nil || err.Error() != want.Error() {
+			t.Errorf("%s, other hash: NextStored says %v, Next says %v", w.name, err, want)
+		}
+
+		for name, change := range map[string]func(*artana.StoredEvent){
+			"spaces":  func(e *artana.StoredEvent) { e.Payload = []byte(" " + string(e.Payload)) },
+			"compact": func(e *artana.StoredEvent) { e.Payload = []byte(strings.ReplaceAll(string(e.Payload), ", ", ",")) },
+			"Z":       func(e *artana.StoredEvent) { e.Timestamp = strings.Replace(e.Timestamp, "+00:00", "Z", 1) },
+			"seq":     func(e *artana.StoredEvent) { e.Seq++ },
+			"prev":    func(e *artana.StoredEvent) { e.PrevHash += "0" },
+			"unknown key": func(e *artana.StoredEvent) {
+				e.Payload = []byte(strings.Replace(string(e.Payload), "{", `{"x": 1, `, 1))
+			},
+			"another type":  func(e *artana.StoredEvent) { e.Type = "no_such_event" },
+			"canonical tag": func(e *artana.StoredEvent) { e.Form = artana.CanonicalForm },
+		} {
+			v, e := storedFromExample(i)
+			change(&e)
+			if string(e.Payload) == w.payload && e.Timestamp == w.timestamp && e.Seq == w.seq && e.PrevHash == w.prev &&
+				e.Type == w.typ && e.Form == artana.ColumnForm {
+				continue // the change does not apply to this example
+			}
+			if w.typ == artana.EventRunStarted && name == "compact" {
+				continue
+			}
+			if handled, err := v.NextStored(&e); handled {
+				t.Errorf("%s, %s: NextStored = handled, %v; want it left to the decoding path", w.name, name, err)
+			}
+		}
+	}
+}
+
+// maxStoredAllocs is what NextStored may allocate for one event of
+// sealed's: the strings of the payload it decodes (until the scanner
+// decodes into views of the text).
+const maxStoredAllocs = 5
+
+func TestNextStoredAllocations(t *testing.T) {
+	events := sealed(t, 200)
+	var stored []artana.StoredEvent
+	for _, e := range events {
+		stored = append(stored, artana.StoredEvent{ID: e.ID, RunID: e.RunID, TenantID: e.TenantID, Seq: e.Seq, Type: e.Type,
+			PrevHash: e.PrevHash, Hash: e.Hash, Timestamp: artana.FormatTimestamp(e.Timestamp),
+			Payload: artana.PayloadJSON(e.Payload), Form: artana.ColumnForm})
+	}
+	var v artana.StoredVerifier
+	for i := range stored[:100] {
+		if handled, err := v.NextStored(&stored[i]); !handled || err != nil {
+			t.Fatalf("seq %d: %v, %v", stored[i].Seq, handled, err)
+		}
+	}
+	i := 100
+	if n := testing.AllocsPerRun(99, func() {
+		if handled, err := v.NextStored(&stored[i]); !handled || err != nil {
+			t.Fatalf("seq %d: %v, %v", stored[i].Seq, handled, err)
+		}
+		i++
+	}); n > maxStoredAllocs {
+		t.Errorf("NextStored allocates %v times per event, want at most %d", n, maxStoredAllocs)
+	}
+}
+
+// FuzzNextStored checks NextStored against the decoding path: an event it
+// handles verifies exactly when the decoded event passes Next and
+// CheckStoredPayload.
+func FuzzNextStored(f *testing.F) {
+	for _, w := range workedExamples {
+		f.Add(string(w.typ), w.timestamp, []byte(w.payload), false)
+	}
+	f.Fuzz(func(t *testing.T, typ, ts string, payload []byte, canonical bool) {
+		form := artana.ColumnForm
+		if canonical {
+			form = artana.CanonicalForm
+		}
+		e := artana.StoredEvent{ID: "0123456789abcdef0123456789abcdef", RunID: "run", TenantID: "t", Seq: 1,
+			Type: artana.EventType(typ), Timestamp: ts, Payload: payload, Form: form}
+		var slowErr error
+		p, perr := artana.DecodePayload(e.Type, payload)
+		when, terr := artana.ParseTimestamp(ts)
+		if perr == nil && terr == nil {
+			ev := artana.Event{ID: e.ID, RunID: e.RunID, TenantID: e.TenantID, Seq: 1, Type: e.Type, Timestamp: when, Payload: p}
+			ev.Hash = ev.ComputeHash()
+			e.Hash = ev.Hash
+			var v artana.ChainVerifier
+			if slowErr = v.Next(&ev); slowErr == nil {
+				slowErr = artana.CheckStoredPayload(&ev, payload, form)
+			}
+		}
+		var v artana.StoredVerifier
+		handled, err := v.NextStored(&e)
+		if !handled {
+			return
+		}
+		if perr != nil || terr != nil {
+			t.Fatalf("NextStored handled an event that does not decode: %v, %v", perr, terr)
+		}
+		if err != nil || slowErr != nil {
+			t.Fatalf("NextStored: %v; decoding path: %v", err, slowErr)
+		}
+	})
+}
