@@ -110,6 +110,9 @@ func (d *rowDigest) add(rowid, seq int64, hash string) {
 // tableDigests reads the table itself, without any index, and sums up the
 // rows of each run (of runID only, if not empty).
 func (s *Store) tableDigests(ctx context.Context, runID string) (map[string]*rowDigest, error) {
+	if s.decoded {
+		return s.tableDigestsScan(ctx, runID)
+	}
 	if out, ok := s.tableDigestsFast(ctx, runID); ok {
 		return out, nil
 	}
@@ -350,6 +353,9 @@ func (s *Store) indexRuns(ctx context.Context, set map[string]bool) error {
 // verifying the chain and the payload texts, and compares its rows with
 // want, the table's digest of the run (nil: the table holds no row of it).
 func (s *Store) verifyRun(ctx context.Context, runID string, want *rowDigest, onEvent func()) (int64, error) {
+	if s.decoded {
+		return s.verifyRunDecoded(ctx, runID, want, onEvent, 0)
+	}
 	n, ok, err := s.verifyRunStored(ctx, runID, want, onEvent)
 	if ok {
 		return n, err

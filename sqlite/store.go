@@ -96,6 +96,7 @@ type Store struct {
 	opts      artana.StoreOptions
 	readOnly  bool
 	skipCheck bool
+	decoded   bool // verify by decoding every row, as before stored-text verification (tests compare)
 	db        *sql.DB
 	closed    atomic.Bool
 
