@@ -22,7 +22,7 @@ func diffCommand() *command {
 		name:    "diff",
 		usage:   "[--json] [--strict] A B",
 		summary: "align two runs (each PATH or PATH#RUN) by step and report the first divergence; exit 1 when they differ",
-	}, "strict", "also compare ids, run ids, seqs, timestamps, hashes, idempotency keys and request ids", runDiff)
+	}, "strict", "also compare ids, run ids, seqs, timestamps, hashes, idempotency keys, request ids and tool call ids", runDiff)
 }
 
 // A runRef is one side of a diff: a run of a ledger.
@@ -101,6 +101,7 @@ func stepsOf(evs []artana.Event) []*step {
 		return s
 	}
 	var openModel *step
+	var calls callTracker // the tool calls of the latest model step
 	unkeyed, models := 0, 0
 	tools := map[string]*step{} // by tool_requested event id
 	var toolOrder []*step
@@ -119,11 +120,16 @@ func stepsOf(evs []artana.Event) []*step {
 		case *artana.ModelCompleted:
 			if openModel != nil {
 				openModel.events = append(openModel.events, e)
+				calls.set(openModel, p.ToolCalls)
 				openModel = nil
 				continue
 			}
 		case *artana.ToolRequested:
-			s := newStep("tool "+p.ToolName+" "+p.ArgumentsJSON, fmt.Sprintf("tool step %s %s", p.ToolName, p.ArgumentsJSON), e)
+			key, label := "tool "+p.ToolName+" "+p.ArgumentsJSON, fmt.Sprintf("tool step %s %s", p.ToolName, p.ArgumentsJSON)
+			if k, l, ok := calls.match(p); ok {
+				key, label = k, l
+			}
+			s := newStep(key, label, e)
 			tools[e.ID] = s
 			toolOrder = append(toolOrder, s)
 			continue
@@ -212,6 +218,9 @@ func diffOptions(strict bool) cmp.Options {
 // the first one first.
 func diffRuns(a, b []artana.Event, strict bool) []divergence {
 	opts := diffOptions(strict)
+	if !strict {
+		a, b = normalizeCallIDs(a), normalizeCallIDs(b)
+	}
 	as, bs := stepsOf(a), stepsOf(b)
 	bIndex := make(map[string]int, len(bs))
 	for i, s := range bs {

@@ -20,6 +20,7 @@ import (
 //	artana-fixture seedflow OUT.db [SECOND_PROMPT]
 //	artana-fixture statuses OUT.db
 //	artana-fixture large OUT.db EVENTS
+//	artana-fixture toolloop OUT.db CALLID_PREFIX ORDER_STATUS
 func fixtureMain() {
 	if err := fixture(context.Background(), os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "artana-fixture:", err)
@@ -40,6 +41,11 @@ func fixture(ctx context.Context, args []string) error {
 		return writeSeedFlow(ctx, args[1], prompt)
 	case "statuses":
 		return writeStatuses(ctx, args[1])
+	case "toolloop":
+		if len(args) < 4 {
+			return errors.New("usage: artana-fixture toolloop OUT.db CALLID_PREFIX ORDER_STATUS")
+		}
+		return writeToolLoop(ctx, args[1], args[2], args[3])
 	case "large":
 		var n int
 		if len(args) < 3 {
@@ -187,4 +193,47 @@ func writeLarge(ctx context.Context, path, runID string, n int) error {
 		}
 	}
 	return store.Close()
+}
+
+type orderArgs struct {
+	Order string `json:"order"`
+}
+
+// writeToolLoop writes the run "ticket" of a two-turn tool loop: two
+// parallel calls (ids PREFIX1, PREFIX2) of lookup_order (answering status)
+// and refund (failing), then the answer.
+func writeToolLoop(ctx context.Context, path, prefix, status string) error {
+	store, err := fixedStore(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	model := artana.ModelFunc(func(_ context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
+		if req.Messages[len(req.Messages)-1].Role != "tool" {
+			return artana.ModelResponse{ToolCalls: []artana.ToolCall{
+				{ID: prefix + "1", ToolName: "lookup_order", ArgumentsJSON: `{"order": "A-17"}`},
+				{ID: prefix + "2", ToolName: "refund", ArgumentsJSON: `{"order": "A-17"}`},
+			}, Usage: artana.Usage{PromptTokens: 75, CompletionTokens: 53, CostUSD: 0.0007}}, nil
+		}
+		return artana.ModelResponse{OutputJSON: `"Order A-17 was already refunded."`,
+			Usage: artana.Usage{PromptTokens: 149, CompletionTokens: 32, CostUSD: 0.0007}}, nil
+	})
+	k := artana.New(store, model)
+	if err := artana.RegisterTool(k.Tools(), "lookup_order", func(_ context.Context, a orderArgs) (map[string]string, error) {
+		return map[string]string{"order": a.Order, "status": status}, nil
+	}); err != nil {
+		return err
+	}
+	if err := artana.RegisterTool(k.Tools(), "refund", func(_ context.Context, a orderArgs) (string, error) {
+		return "", artana.PermanentToolError(fmt.Errorf("order %s was already refunded", a.Order))
+	}); err != nil {
+		return err
+	}
+	run, err := k.StartRun(ctx, artana.Tenant{ID: "support"}, "ticket")
+	if err != nil {
+		return err
+	}
+	_, err = artana.RunToolLoop[string](ctx, k, run, artana.ToolLoop{Model: "gpt-4o", StepKey: "support",
+		Messages: []artana.ChatMessage{{Role: "user", Content: "Where is my refund for A-17?"}}})
+	return err
 }

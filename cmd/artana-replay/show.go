@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"regexp"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -36,6 +38,61 @@ type eventLine struct {
 	Hash             string          `json:"event_hash"`
 	PrevHash         string          `json:"prev_event_hash"`
 	Payload          json.RawMessage `json:"payload,omitempty"`
+	// ToolCalls are the calls a model_completed asked for; ToolMessages
+	// the tool results a model_requested sends back (the tool messages
+	// after its last assistant message).
+	ToolCalls    []shownCall    `json:"tool_calls,omitempty"`
+	ToolMessages []shownMessage `json:"tool_messages,omitempty"`
+}
+
+type shownCall struct {
+	ID        string `json:"id,omitempty"`
+	Tool      string `json:"tool"`
+	Arguments string `json:"arguments"`
+}
+
+type shownMessage struct {
+	ToolCallID string `json:"tool_call_id"`
+	Content    string `json:"content"`
+}
+
+// toolLines renders the tool calls and tool messages of l, one line each.
+func (l *eventLine) toolLines() []string {
+	var out []string
+	for _, c := range l.ToolCalls {
+		s := "↳ calls " + c.Tool + " " + shorten(c.Arguments, 60)
+		if c.ID != "" {
+			s += "  (" + c.ID + ")"
+		}
+		out = append(out, s)
+	}
+	for _, m := range l.ToolMessages {
+		out = append(out, "↳ answers "+m.ToolCallID+": "+shorten(m.Content, 70))
+	}
+	return out
+}
+
+// shorten puts s on one line of at most n runes.
+func shorten(s string, n int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if r := []rune(s); len(r) > n {
+		return string(r[:n-1]) + "…"
+	}
+	return s
+}
+
+// ansiCodes matches the color codes of a painted line.
+var ansiCodes = regexp.MustCompile("\x1b\\[[0-9;]*m")
+
+// lastToolMessages returns the tool messages after the last assistant
+// message of msgs: the results a request sends back.
+func lastToolMessages(msgs []artana.ChatMessage) []shownMessage {
+	var out []shownMessage
+	for i := len(msgs) - 1; i >= 0 && msgs[i].Role == "tool"; i-- {
+		out = append(out, shownMessage{ToolCallID: msgs[i].ToolCallID, Content: msgs[i].Content})
+	}
+	slices.Reverse(out)
+	return out
 }
 
 // describe extracts the columns of show from an event.
@@ -51,8 +108,12 @@ func describe(e *artana.Event) eventLine {
 	switch p := e.Payload.(type) {
 	case *artana.ModelRequested:
 		l.Model, l.StepKey = p.Model, deref(p.StepKey)
+		l.ToolMessages = lastToolMessages(p.Messages)
 	case *artana.ModelCompleted:
 		l.Model = p.Model
+		for _, c := range p.ToolCalls {
+			l.ToolCalls = append(l.ToolCalls, shownCall{ID: c.ID, Tool: c.ToolName, Arguments: c.ArgumentsJSON})
+		}
 		l.PromptTokens, l.CompletionTokens = p.PromptTokens, p.CompletionTokens
 		c := jsonFloat(p.CostUSD)
 		l.CostUSD = &c
@@ -111,10 +172,10 @@ func runShow(ctx context.Context, e *env, args []string, full bool) (err error) 
 	// payloads put under them.
 	var table bytes.Buffer
 	var payloads []json.RawMessage
-	tw := e.table()
-	if full {
-		tw = tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
-	}
+	var extras [][]string // the tool lines under each row
+	// The table is aligned in table, then printed row by row with what
+	// goes under each row.
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
 	if !e.json {
 		fmt.Fprintf(e.stdout, "run %s\n", run)
 		fmt.Fprintln(tw, e.paint(colorBold, "SEQ\tTIME\tTYPE\tSTEP\tMODEL/TOOL\tOUTCOME\tTOKENS\tCOST"))
@@ -140,11 +201,10 @@ func runShow(ctx context.Context, e *env, args []string, full bool) (err error) 
 			tokens = fmt.Sprintf("%d+%d", l.PromptTokens, l.CompletionTokens)
 			cost = formatCost(float64(*l.CostUSD))
 		}
-		if full {
-			payloads = append(payloads, l.Payload)
-		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", l.Seq, l.Time, l.Type, dash(l.StepKey),
 			dash(l.Model+l.Tool), dash(oneLine(l.Outcome)), tokens, cost)
+		payloads = append(payloads, l.Payload)
+		extras = append(extras, l.toolLines())
 		return nil
 	})
 	if err != nil {
@@ -170,16 +230,29 @@ func runShow(ctx context.Context, e *env, args []string, full bool) (err error) 
 			_, err = fmt.Fprintf(e.stdout, "status: %s\n", status.Status())
 		}
 	}()
-	if err := tw.Flush(); err != nil || !full {
+	if err := tw.Flush(); err != nil {
 		return err
 	}
 	rows := strings.SplitAfter(table.String(), "\n")
+	// Tool lines start under the TYPE column (under the payload with --full).
+	indent := "    "
+	if i := strings.Index(ansiCodes.ReplaceAllString(rows[0], ""), "TYPE"); i > 0 && !full {
+		indent = strings.Repeat(" ", i)
+	}
 	for i, row := range rows {
 		if _, err := io.WriteString(e.stdout, row); err != nil {
 			return err
 		}
-		if i >= 1 && i <= len(payloads) { // row 0 is the heading
+		if i < 1 || i > len(payloads) { // row 0 is the heading
+			continue
+		}
+		if full {
 			if _, err := fmt.Fprintf(e.stdout, "    payload: %s\n", payloads[i-1]); err != nil {
+				return err
+			}
+		}
+		for _, t := range extras[i-1] {
+			if _, err := fmt.Fprintf(e.stdout, "%s%s\n", indent, t); err != nil {
 				return err
 			}
 		}
