@@ -82,8 +82,12 @@ func isTransientNetErr(err error) bool {
 }
 
 // scrubber removes credentials from text that may end up in an error or a
-// log line.
-type scrubber struct{ secrets []string }
+// log line: the exact secrets it holds and, unless exactOnly, whatever
+// looks like a credential.
+type scrubber struct {
+	secrets   []string
+	exactOnly bool
+}
 
 // Patterns that look like credentials, whoever put them in the text.
 var (
@@ -97,12 +101,30 @@ const redacted = "[REDACTED]"
 func (s scrubber) scrub(text string) string {
 	for _, k := range s.secrets {
 		if len(k) >= 4 {
-			text = strings.ReplaceAll(text, k, redacted)
+			text = replaceSecret(text, k)
 		}
+	}
+	if s.exactOnly {
+		return text
 	}
 	text = keyPattern.ReplaceAllString(text, redacted)
 	text = apiKeyPattern.ReplaceAllString(text, "${1}"+redacted)
 	return bearerPattern.ReplaceAllString(text, "$1 "+redacted)
+}
+
+// replaceSecret replaces k in text, also where a JSON encoder escaped its
+// slashes, at any depth of JSON within JSON ("a\/b", "a\\\/b").
+func replaceSecret(text, k string) string {
+	text = strings.ReplaceAll(text, k, redacted)
+	parts := strings.Split(k, "/")
+	if len(parts) == 1 || !strings.Contains(text, parts[0]) {
+		return text
+	}
+	for i, p := range parts {
+		parts[i] = regexp.QuoteMeta(p)
+	}
+	re := regexp.MustCompile(strings.Join(parts, `\\*/`))
+	return re.ReplaceAllLiteralString(text, redacted)
 }
 
 // scrubURL drops the user info and query of u, where credentials hide.
@@ -163,9 +185,9 @@ func (m *Model) classify(parent context.Context, err error, res *http.Response) 
 	if apiErr, ok := errors.AsType[*oai.Error](err); ok {
 		e := &APIError{
 			StatusCode: apiErr.StatusCode,
-			Type:       apiErr.Type,
-			Code:       apiErr.Code,
-			Param:      apiErr.Param,
+			Type:       m.scrub.scrub(apiErr.Type),
+			Code:       m.scrub.scrub(apiErr.Code),
+			Param:      m.scrub.scrub(apiErr.Param),
 			Message:    m.scrub.scrub(apiErr.Message),
 		}
 		return &artana.ModelError{

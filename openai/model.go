@@ -54,7 +54,7 @@ func New(opts ...Option) (*Model, error) {
 	for k, v := range cfg.prices {
 		m.prices[k] = v
 	}
-	m.scrub.secrets = []string{cfg.apiKey, os.Getenv("OPENAI_API_KEY"), os.Getenv("OPENAI_ADMIN_KEY")}
+	m.scrub = scrubber{secrets: []string{cfg.apiKey, os.Getenv("OPENAI_API_KEY"), os.Getenv("OPENAI_ADMIN_KEY")}}
 
 	// One retry policy: the SDK's own retries are off on every request.
 	noRetry := option.WithMaxRetries(0)
@@ -189,7 +189,7 @@ func (m *Model) attempt(ctx context.Context, params oai.ChatCompletionNewParams)
 		defer cancel()
 	}
 	var res *http.Response
-	opts := append(m.reqOpts[:len(m.reqOpts):len(m.reqOpts)], option.WithResponseInto(&res))
+	opts := append(m.reqOpts[:len(m.reqOpts):len(m.reqOpts)], option.WithResponseInto(&res), m.scrubBody())
 	cc, err := m.client.Chat.Completions.New(ctx, params, opts...)
 	return cc, res, err
 }

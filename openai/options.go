@@ -37,6 +37,8 @@ type config struct {
 	legacyMaxTokens bool
 
 	logger *slog.Logger
+
+	scrubOutputs bool
 }
 
 // Defaults of the retry policy. The first three match the seed's
@@ -194,6 +196,22 @@ func WithStrictTools(strict bool) Option {
 // OpenAI's reasoning models reject "max_tokens".
 func WithLegacyMaxTokens() Option {
 	return func(cfg *config) { cfg.legacyMaxTokens = true }
+}
+
+// WithOutputScrubbing makes the Model scrub whatever looks like a
+// credential (an sk-... key, a bearer token, an "api_key": value, a JWT,
+// ...) from its successful answers too, before the kernel logs them or a
+// recorder writes them: the output, tool call arguments, every field of
+// the body. Without it, a successful answer is scrubbed only of the
+// secrets the request carried (the configured key and the values of the
+// Authorization, api-key, x-api-key and extra headers), which the Model
+// always removes, and error answers of everything that looks like one.
+//
+// It changes what the model said: a key-shaped string the model was asked
+// to produce (a sample key, a test fixture) reaches the log as
+// [REDACTED], and a test replaying the run sees the same.
+func WithOutputScrubbing() Option {
+	return func(cfg *config) { cfg.scrubOutputs = true }
 }
 
 // WithLogger makes the Model log each retry at level Warn. Log lines carry

@@ -100,7 +100,7 @@ func (s *streamAttempt) run(ctx context.Context, params oai.ChatCompletionNewPar
 		}
 		return res, err
 	})
-	opts := append(m.reqOpts[:len(m.reqOpts):len(m.reqOpts)], option.WithResponseInto(&s.res), guard)
+	opts := append(m.reqOpts[:len(m.reqOpts):len(m.reqOpts)], option.WithResponseInto(&s.res), guard, m.scrubBody())
 	stream := m.client.Chat.Completions.NewStreaming(ctx, params, opts...)
 	defer stream.Close()
 

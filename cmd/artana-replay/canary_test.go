@@ -1,0 +1,211 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artanatest"
+	"github.com/artana-go/go-artana/cassettes"
+	"github.com/artana-go/go-artana/openai"
+	"github.com/artana-go/go-artana/recorder"
+	"github.com/artana-go/go-artana/sqlite"
+	"github.com/openai/openai-go/v3/option"
+)
+
+// The canaries: an API key shaped like a real one, and the value of an
+// extra header the caller set. Neither may reach any byte written or any
+// error, log line or output.
+const (
+	canaryKey   = "sk-proj-CanaryKey0123456789abcdefGHIJKLmnop/qrs"
+	canaryExtra = "org-canary-extra-header-0123456789"
+)
+
+// echoServer answers every request with the secrets the request carried
+// (the Authorization value, the bare key, the extra header) echoed into
+// every field of its body, in turn: a success, a permanent error, a
+// transient error (retried, so logged), then a success again.
+func echoServer(t *testing.T) *httptest.Server {
+	var mu sync.Mutex
+	n := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		auth := r.Header.Get("Authorization")
+		key := strings.TrimPrefix(auth, "Bearer ")
+		extra := r.Header.Get("X-Org-Token")
+		// Every way the secrets might appear in a JSON string: raw, with
+		// '/' escaped as some encoders write it, and together.
+		all := fmt.Sprintf("%s | %s | %s | %s", auth, key, strings.ReplaceAll(key, "/", `\/`), extra)
+		mu.Lock()
+		i := n
+		n++
+		mu.Unlock()
+		stream := strings.Contains(r.Header.Get("Accept"), "text/event-stream")
+		switch {
+		case stream:
+			w.Header().Set("Content-Type", "text/event-stream")
+			fmt.Fprintf(w, "data: {\"id\":%q,\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":%q,\"system_fingerprint\":%q,\"choices\":[{\"index\":0,\"delta\":{\"role\":\"assistant\",\"content\":%q},\"finish_reason\":null}]}\n\n",
+				key, all, extra, `{"label":"`+strings.ReplaceAll(all, `\`, `\\`)+`"}`)
+			fmt.Fprintf(w, "data: {\"id\":%q,\"object\":\"chat.completion.chunk\",\"created\":1,\"model\":%q,\"choices\":[{\"index\":0,\"delta\":{},\"finish_reason\":\"stop\"}],\"usage\":{\"prompt_tokens\":3,\"completion_tokens\":2,\"total_tokens\":5}}\n\n", key, key)
+			fmt.Fprint(w, "data: [DONE]\n\n")
+		case i%4 == 1:
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			fmt.Fprintf(w, `{"error":{"message":%q,"type":%q,"code":%q,"param":%q}}`, all+": Invalid header value", key, auth, extra)
+		case i%4 == 2:
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusServiceUnavailable)
+			fmt.Fprintf(w, `{"error":{"message":%q,"type":%q,"code":%q,"param":%q}}`, "overloaded: "+all, extra, key, auth)
+		default:
+			w.Header().Set("Content-Type", "application/json")
+			fmt.Fprintf(w, `{"id":%q,"object":"chat.completion","created":1,"model":%q,"system_fingerprint":%q,"choices":[{"index":0,"message":{"role":"assistant","content":%q,"refusal":null},"finish_reason":"stop"}],"usage":{"prompt_tokens":3,"completion_tokens":2,"total_tokens":5}}`,
+				key, all, extra, `{"label":"`+strings.ReplaceAll(all, `\`, `\\`)+`"}`)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+type canaryVerdict struct {
+	Label string `json:"label"`
+}
+
+// TestSecretCanary echoes a fake key and an extra header's value in every
+// field of success and error answers, and drives them through the openai
+// model, the recorder, the kernel into a SQLite ledger and a cassette
+// store, a golden log and the CLI: the secrets appear in no byte written,
+// no error string, no log line and no output.
+func TestSecretCanary(t *testing.T) {
+	t.Setenv("OPENAI_API_KEY", "")
+	dir := t.TempDir()
+	srv := echoServer(t)
+	var logs bytes.Buffer
+	m, err := openai.New(openai.WithAPIKey(canaryKey), openai.WithBaseURL(srv.URL+"/v1/"),
+		openai.WithRequestOptions(option.WithHeader("X-Org-Token", canaryExtra)),
+		openai.WithRetries(2, time.Millisecond, time.Millisecond),
+		openai.WithLogger(slog.New(slog.NewTextHandler(&logs, nil))))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var said []string // every error string and output seen
+	note := func(v ...any) {
+		for _, x := range v {
+			if x != nil {
+				said = append(said, fmt.Sprintf("%v", x))
+			}
+		}
+	}
+	ctx := context.Background()
+
+	// The model alone, streamed.
+	resp, err := m.Stream(ctx, artana.ModelRequest{Model: "gpt-4o-mini", Prompt: "hi"}, func(d artana.Delta) error {
+		note(d.Text)
+		return nil
+	})
+	note(resp.OutputJSON, err)
+
+	cassette := filepath.Join(dir, "interactions.cassette")
+	rec, err := recorder.Open(cassette, m, recorder.WithMode(recorder.Record))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ledger := filepath.Join(dir, "ledger.db")
+	db, err := sqlite.Open(ctx, ledger)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cdir := filepath.Join(dir, "runs")
+	cs, err := cassettes.OpenStore(cdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, store := range []artana.Store{db, cs} {
+		k := artana.New(store, rec)
+		run, err := k.StartRun(ctx, artana.Tenant{ID: "acme"}, "canary")
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range 3 { // success; permanent error; transient error, retried, then success
+			res, err := artana.StepModel[canaryVerdict](ctx, k, run, artana.ModelStep{Model: "gpt-4o-mini",
+				Prompt: fmt.Sprintf("classify %d", i), StepKey: fmt.Sprintf("s%d", i)})
+			note(res.Output.Label, err)
+		}
+		events, err := store.Events(ctx, "canary", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden, err := artanatest.EventsText(events)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%T.golden", store)), golden, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	note(rec.Close(), db.Close(), cs.Close())
+
+	// Replayed from the cassette: the same answers and errors.
+	rep, err := recorder.Open(cassette, nil, recorder.WithMode(recorder.Replay), recorder.AllowUnused())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3 {
+		resp, err := rep.Complete(ctx, artana.ModelRequest{Model: "gpt-4o-mini", Prompt: fmt.Sprintf("classify %d", i)})
+		note(resp.OutputJSON, err)
+	}
+	note(rep.Close())
+
+	// The CLI on all of it.
+	for _, args := range [][]string{
+		{"show", "--full", ledger}, {"show", "--full", "--json", ledger}, {"verify", ledger}, {"ls", ledger},
+		{"show", "--full", cdir}, {"verify", cdir}, {"stats", cdir},
+		{"ls", cassette}, {"verify", cassette}, {"show", "--full", cassette},
+		{"export", ledger, filepath.Join(dir, "exported")},
+	} {
+		stdout, stderr, err := runCLI(t, args...)
+		note(stdout, stderr, err)
+	}
+
+	if len(said) < 20 {
+		t.Fatalf("only %d outputs and errors seen: %q", len(said), said)
+	}
+	for _, secret := range []string{canaryKey, strings.ReplaceAll(canaryKey, "/", `\/`), canaryExtra, "CanaryKey0123456789"} {
+		for _, s := range append(said, logs.String()) {
+			if strings.Contains(s, secret) {
+				t.Errorf("%q appears in an output, error or log line: %s", secret, s)
+			}
+		}
+		filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			data, err := os.ReadFile(path)
+			if err != nil {
+				t.Error(err)
+				return nil
+			}
+			if bytes.Contains(data, []byte(secret)) {
+				t.Errorf("%q is written in %s", secret, path)
+			}
+			return nil
+		})
+	}
+	if !strings.Contains(logs.String(), "retrying") {
+		t.Errorf("no retry was logged: %s", logs.String())
+	}
+	if !strings.Contains(strings.Join(said, "\n"), "[REDACTED]") {
+		t.Errorf("no [REDACTED] in any output: the echo did not reach them")
+	}
+}
