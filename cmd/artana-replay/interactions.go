@@ -19,6 +19,10 @@ type interaction struct {
 	CompletionTokens int64     `json:"completion_tokens"`
 	CostUSD          jsonFloat `json:"cost_usd"`
 	Error            string    `json:"error,omitempty"`
+	// A tool execution recorded by recorder.Recorder.Tools.
+	Tool      string `json:"tool,omitempty"`
+	Arguments string `json:"arguments_json,omitempty"`
+	Outcome   string `json:"outcome,omitempty"`
 }
 
 // readInteractions streams the records of an interactions cassette,
@@ -43,6 +47,21 @@ func readInteractions(ctx context.Context, path string, fn func(interaction) err
 			} `json:"error"`
 		}
 		in := interaction{Line: rec.Line, Type: rec.Type}
+		if rec.Type == "tool" {
+			var t struct {
+				Tool         string `json:"tool"`
+				Arguments    string `json:"arguments_json"`
+				Outcome      string `json:"outcome"`
+				ErrorMessage string `json:"error_message"`
+			}
+			if json.Unmarshal(rec.Body, &t) == nil {
+				in.Tool, in.Arguments, in.Outcome = t.Tool, t.Arguments, t.Outcome
+				if t.ErrorMessage != "" {
+					in.Error = t.Outcome + ": " + t.ErrorMessage
+				}
+			}
+			return fn(in)
+		}
 		if json.Unmarshal(rec.Body, &body) == nil {
 			in.Model, in.StepKey = body.Request.Model, body.Request.StepKey
 			if body.Response != nil {

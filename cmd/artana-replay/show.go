@@ -281,6 +281,11 @@ func showInteractions(ctx context.Context, e *env, f cassetteFile) error {
 			all = append(all, in)
 			return nil
 		}
+		if in.Tool != "" { // a tool execution: the tool, its arguments, its outcome
+			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t-\t-\t%s\n", in.Line, in.Type, in.Tool, shorten(in.Arguments, 40),
+				dash(oneLine(in.Error)))
+			return nil
+		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d+%d\t%s\t%s\n", in.Line, in.Type, dash(in.Model), dash(in.StepKey),
 			in.PromptTokens, in.CompletionTokens, formatCost(float64(in.CostUSD)), dash(oneLine(in.Error)))
 		return nil

@@ -63,6 +63,9 @@ func runStats(ctx context.Context, e *env, args []string) error {
 	}
 	for _, f := range src.interactions() {
 		err := readInteractions(ctx, f.path, func(in interaction) error {
+			if in.Tool != "" {
+				return nil // a tool execution: no tokens, no model
+			}
 			u := &usageSum{Calls: 1, PromptTokens: in.PromptTokens, CompletionTokens: in.CompletionTokens, CostUSD: float64(in.CostUSD)}
 			row(models, in.Model).add(u)
 			total.add(u)
