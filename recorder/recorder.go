@@ -433,6 +433,12 @@ func (r *Recorder) record(ctx context.Context, req artana.ModelRequest, fp strin
 		return artana.ModelResponse{}, werr
 	}
 	e.in, e.body, e.fp, e.fpDone, e.done = in, body, newFP, true, true
+	if err != nil && in.Err != nil && RedactSecrets(err.Error()) != err.Error() {
+		// The live model's error holds what looks like a credential: the
+		// caller gets the error as recorded (scrubbed), as a replay gives it.
+		scrubbed := *in.Err
+		return resp, &scrubbed
+	}
 	return resp, err
 }
 

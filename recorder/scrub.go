@@ -79,7 +79,9 @@ func ScrubSecrets(in *Interaction) error {
 	for i := range r.Messages {
 		m := &r.Messages[i]
 		m.Content = RedactSecrets(m.Content)
+		m.ToolCallID = RedactSecrets(m.ToolCallID)
 		for j := range m.ToolCalls {
+			m.ToolCalls[j].ID = RedactSecrets(m.ToolCalls[j].ID)
 			m.ToolCalls[j].ArgumentsJSON = RedactSecrets(m.ToolCalls[j].ArgumentsJSON)
 		}
 	}
@@ -88,6 +90,7 @@ func ScrubSecrets(in *Interaction) error {
 	}
 	in.Response.OutputJSON = RedactSecrets(in.Response.OutputJSON)
 	for i := range in.Response.ToolCalls {
+		in.Response.ToolCalls[i].ID = RedactSecrets(in.Response.ToolCalls[i].ID)
 		in.Response.ToolCalls[i].ArgumentsJSON = RedactSecrets(in.Response.ToolCalls[i].ArgumentsJSON)
 	}
 	if in.Err != nil {

@@ -196,6 +196,7 @@ func scrubDeltas(in *Interaction) {
 		text, reasoning = append(text, &d.Text), append(reasoning, &d.Reasoning)
 		for j := range d.ToolCalls {
 			c := &d.ToolCalls[j]
+			c.ID = RedactSecrets(c.ID)
 			c.ArgumentsJSON = RedactSecrets(c.ArgumentsJSON)
 			if _, ok := args[c.Index]; !ok {
 				order = append(order, c.Index)
