@@ -86,6 +86,23 @@ func (v *ChainVerifier) Resume(last *Event) {
 // type, and stored hash equal to the computed one. The error is a
 // *ChainError naming the first problem found.
 func (v *ChainVerifier) Next(e *Event) error {
+	if err := v.checkLinks(e); err != nil {
+		return err
+	}
+	v.buf = appendHashInput(v.buf[:0], e)
+	sum := sha256.Sum256(v.buf)
+	var computed [2 * sha256.Size]byte
+	hex.Encode(computed[:], sum[:])
+	if string(computed[:]) != e.Hash {
+		return &ChainError{RunID: e.RunID, Seq: e.Seq, Reason: fmt.Sprintf(
+			"hash mismatch: stored %s, computed %s (event or payload changed after it was written)", e.Hash, string(computed[:]))}
+	}
+	v.started, v.runID, v.tenantID, v.lastSeq, v.lastHash = true, e.RunID, e.TenantID, e.Seq, e.Hash
+	return nil
+}
+
+// checkLinks checks what Next checks but the hash.
+func (v *ChainVerifier) checkLinks(e *Event) error {
 	fail := func(format string, args ...any) error {
 		return &ChainError{RunID: e.RunID, Seq: e.Seq, Reason: fmt.Sprintf(format, args...)}
 	}
@@ -109,14 +126,6 @@ func (v *ChainVerifier) Next(e *Event) error {
 	case e.Payload.Kind() != e.Type:
 		return fail("event type %s does not match payload kind %s", e.Type, e.Payload.Kind())
 	}
-	v.buf = appendHashInput(v.buf[:0], e)
-	sum := sha256.Sum256(v.buf)
-	var computed [2 * sha256.Size]byte
-	hex.Encode(computed[:], sum[:])
-	if string(computed[:]) != e.Hash {
-		return fail("hash mismatch: stored %s, computed %s (event or payload changed after it was written)", e.Hash, string(computed[:]))
-	}
-	v.started, v.runID, v.tenantID, v.lastSeq, v.lastHash = true, e.RunID, e.TenantID, e.Seq, e.Hash
 	return nil
 }
 
