@@ -36,10 +36,29 @@
 //
 //	ARTANA_RECORD='^TestTriage$' go test ./...
 //
-// The flag wins over the environment. In Record mode every call goes to
-// the live model and, when the test ends and only if it passed, the whole
-// cassette is rewritten atomically; a failing test leaves the previous
-// cassette byte-identical. Commit the cassette; review it like code.
+// The flag wins over the environment. The same switch makes
+// artanatest.AssertGoldenEvents rewrite the test's golden event log, so one
+// command re-records a test. Recording(t.Name()) tells whether the test
+// records, before the live model is built:
+//
+//	var live artana.Model
+//	if rec, err := recorder.Recording(t.Name()); err != nil {
+//		t.Fatal(err)
+//	} else if rec {
+//		live, err = openai.New()
+//		...
+//	}
+//	k := artanatest.NewKernel(t, recorder.New(t, live))
+//
+// In Record mode every call goes to the live model and, when the test ends
+// and only if it passed, the whole cassette is rewritten atomically; a
+// failing test leaves the previous cassette byte-identical. Commit the
+// cassette; review it like code. Before any call, Record mode asks a live
+// model that has a CheckConfig() error method (as *openai.Model has) what
+// it lacks, and fails with that (a missing OPENAI_API_KEY, a base URL that
+// is not a URL) instead of a DNS or authentication error. With a
+// deterministic live model and WithClock (the cassette keeps each call's
+// latency), recording again writes a byte-identical cassette.
 //
 // The modes (WithMode, or Open for code that is not a test):
 //

@@ -257,7 +257,7 @@ func (r *Recorder) load() error {
 	}
 	if v := hdr.Meta["recorder"]; v != BodyVersion {
 		return fmt.Errorf("recorder: %w", &cassettes.Error{Path: r.path, Line: 1,
-			Err: fmt.Errorf("interaction format %q is not supported; this build reads %q; re-record the cassette", v, BodyVersion)})
+			Err: fmt.Errorf("interaction format %q is not supported; this build reads %q; re-record the cassette with:\n\t%s", v, BodyVersion, r.howToRecord())})
 	}
 	for _, rec := range recs {
 		if rec.Type == toolRecordType {

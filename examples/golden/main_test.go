@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -95,6 +96,36 @@ func TestGolden(t *testing.T) {
 		t.Fatalf("%v\noutput:\n%s", err, out.String())
 	}
 	exampletest.WantInOrder(t, out.String(), goldenLines...)
+}
+
+// TestRecordWithoutKey runs the test binary as the record command does,
+// without OPENAI_API_KEY: the test fails before any network call, saying
+// the key is missing, and the committed cassette is unchanged.
+func TestRecordWithoutKey(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts the test binary again")
+	}
+	before, err := os.ReadFile(committed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestGolden$", "-artana.record=^TestGolden$")
+	cmd.Env = append(os.Environ(), "OPENAI_API_KEY=", "OPENAI_BASE_URL=", "ARTANA_RECORD=")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("recording without a key passed:\n%s", out)
+	}
+	for _, want := range []string{"OPENAI_API_KEY is not set", "nothing was called", "--- FAIL: TestGolden"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), "no such host") {
+		t.Errorf("the recording reached the network:\n%s", out)
+	}
+	if after, err := os.ReadFile(committed); err != nil || !bytes.Equal(after, before) {
+		t.Errorf("the committed cassette changed (%v)", err)
+	}
 }
 
 func TestReplayCommittedCassette(t *testing.T) {
