@@ -37,7 +37,7 @@
 // event types and their payloads have the same fields and defaults, and
 // Event.ComputeHash produces the same bytes, using Python-style canonical
 // JSON (CanonicalPayload: sorted keys, compact, ensure_ascii escapes,
-// Python float repr) and Python isoformat timestamps (FormatTimestamp).
+// Python float repr) and Python isoformat timestamps (datetime.isoformat).
 // VerifyChain and ChainVerifier name the first bad seq and why.
 //
 // # Values in the log

@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+
+	"github.com/artana-go/go-artana/internal/isotime"
 )
 
 // ComputeHash returns the event's hash as the seed computes it: the
 // lowercase hex SHA-256 of event id, run id, tenant id, seq, event type,
-// previous hash ("" for the first event), FormatTimestamp(timestamp) and
+// previous hash ("" for the first event), isotime.Format(timestamp) and
 // CanonicalPayload, joined by "|". The Hash field itself is not read.
 func (e *Event) ComputeHash() string {
 	var stack [512]byte
@@ -36,7 +38,7 @@ func appendHashInput(b []byte, e *Event) []byte {
 	b = append(b, '|')
 	b = append(b, e.PrevHash...)
 	b = append(b, '|')
-	b = appendTimestamp(b, e.Timestamp)
+	b = isotime.Append(b, e.Timestamp)
 	b = append(b, '|')
 	if e.Payload != nil {
 		b = appendPayload(b, e.Payload, true)

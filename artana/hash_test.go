@@ -8,6 +8,7 @@ import (
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
+	"github.com/artana-go/go-artana/internal/isotime"
 )
 
 // The four worked examples of HASH_RECIPE.md §8, copied from ledgers the
@@ -68,9 +69,9 @@ func eventFromColumns(t testing.TB, id, run, tenant string, seq int64, typ artan
 	if err != nil {
 		t.Fatalf("DecodePayload: %v", err)
 	}
-	when, err := artana.ParseTimestamp(ts)
+	when, err := isotime.Parse(ts)
 	if err != nil {
-		t.Fatalf("ParseTimestamp: %v", err)
+		t.Fatalf("isotime.Parse: %v", err)
 	}
 	return artana.Event{ID: id, RunID: run, TenantID: tenant, Seq: seq, Type: typ, PrevHash: prev,
 		Hash: hash, Timestamp: when, Payload: p}

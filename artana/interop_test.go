@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/artana-go/go-artana/internal/isotime"
 )
 
 // The flow of testdata/interop_flow.py, written in Go with the types a Go
@@ -223,7 +225,7 @@ func TestInteropSameFlowSameBytes(t *testing.T) {
 		}
 		if g.Hash != p.Hash || g.ID != p.ID || !g.Timestamp.Equal(p.Timestamp) {
 			t.Errorf("seq %d %s: Go event %s at %s hash %s, Python %s at %s hash %s",
-				g.Seq, g.Type, g.ID, FormatTimestamp(g.Timestamp), g.Hash, p.ID, FormatTimestamp(p.Timestamp), p.Hash)
+				g.Seq, g.Type, g.ID, isotime.Format(g.Timestamp), g.Hash, p.ID, isotime.Format(p.Timestamp), p.Hash)
 		}
 	}
 
@@ -306,7 +308,7 @@ func rowsToEvents(t *testing.T, rows []ledgerRow) []Event {
 		if err != nil {
 			t.Fatalf("seq %d: %v", row.Seq, err)
 		}
-		ts, err := ParseTimestamp(row.Timestamp)
+		ts, err := isotime.Parse(row.Timestamp)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -328,7 +330,7 @@ func eventsToRows(t *testing.T, events []Event) []byte {
 	var b bytes.Buffer
 	for _, e := range events {
 		row := ledgerRow{RunID: e.RunID, Seq: e.Seq, EventID: e.ID, TenantID: e.TenantID, EventType: string(e.Type),
-			EventHash: e.Hash, Timestamp: FormatTimestamp(e.Timestamp), PayloadJSON: string(PayloadJSON(e.Payload))}
+			EventHash: e.Hash, Timestamp: isotime.Format(e.Timestamp), PayloadJSON: string(PayloadJSON(e.Payload))}
 		if e.PrevHash != "" {
 			row.PrevEventHash = &e.PrevHash
 		}

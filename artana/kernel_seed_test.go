@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/artana-go/go-artana/internal/isotime"
 )
 
 // seedSkipMessage is why a test that needs the Python original skips: it
@@ -88,7 +90,7 @@ func TestReplaySeedWrittenRun(t *testing.T) {
 		if err != nil {
 			t.Fatalf("seq %d: %v", row.Seq, err)
 		}
-		ts, err := ParseTimestamp(row.Timestamp)
+		ts, err := isotime.Parse(row.Timestamp)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+
+	"github.com/artana-go/go-artana/internal/pyjson"
 )
 
 // CanonicalPayload returns the payload's hashed JSON form, exactly as the
@@ -156,32 +158,32 @@ func appendPayload(dst []byte, p Payload, canonical bool) []byte {
 		if i > 0 {
 			dst = append(dst, comma...)
 		}
-		dst = appendPyString(dst, f.key)
+		dst = pyjson.AppendString(dst, f.key)
 		dst = append(dst, colon...)
 		switch f.kind {
 		case fKind:
-			dst = appendPyString(dst, string(p.Kind()))
+			dst = pyjson.AppendString(dst, string(p.Kind()))
 		case fStr:
-			dst = appendPyString(dst, *f.s)
+			dst = pyjson.AppendString(dst, *f.s)
 		case fOutcome:
-			dst = appendPyString(dst, string(*f.outcome))
+			dst = pyjson.AppendString(dst, string(*f.outcome))
 		case fNullStr:
 			if *f.sp == nil {
 				dst = append(dst, "null"...)
 			} else {
-				dst = appendPyString(dst, **f.sp)
+				dst = pyjson.AppendString(dst, **f.sp)
 			}
 		case fInt:
 			dst = strconv.AppendInt(dst, *f.i, 10)
 		case fFloat:
-			dst = appendPyFloat(dst, *f.f)
+			dst = pyjson.AppendFloat(dst, *f.f)
 		case fStrs:
 			dst = append(dst, '[')
 			for j, s := range *f.strs {
 				if j > 0 {
 					dst = append(dst, comma...)
 				}
-				dst = appendPyString(dst, s)
+				dst = pyjson.AppendString(dst, s)
 			}
 			dst = append(dst, ']')
 		case fMsgs:
@@ -201,21 +203,21 @@ func appendPayload(dst []byte, p Payload, canonical bool) []byte {
 				}
 				if canonical {
 					dst = append(dst, `{"arguments_json":`...)
-					dst = appendPyString(dst, c.ArgumentsJSON)
+					dst = pyjson.AppendString(dst, c.ArgumentsJSON)
 					if c.ID != "" {
 						dst = append(dst, `,"tool_call_id":`...)
-						dst = appendPyString(dst, c.ID)
+						dst = pyjson.AppendString(dst, c.ID)
 					}
 					dst = append(dst, `,"tool_name":`...)
-					dst = appendPyString(dst, c.ToolName)
+					dst = pyjson.AppendString(dst, c.ToolName)
 				} else {
 					dst = append(dst, `{"tool_name": `...)
-					dst = appendPyString(dst, c.ToolName)
+					dst = pyjson.AppendString(dst, c.ToolName)
 					dst = append(dst, `, "arguments_json": `...)
-					dst = appendPyString(dst, c.ArgumentsJSON)
+					dst = pyjson.AppendString(dst, c.ArgumentsJSON)
 					if c.ID != "" {
 						dst = append(dst, `, "tool_call_id": `...)
-						dst = appendPyString(dst, c.ID)
+						dst = pyjson.AppendString(dst, c.ID)
 					}
 				}
 				dst = append(dst, '}')
@@ -233,16 +235,16 @@ func appendPayload(dst []byte, p Payload, canonical bool) []byte {
 func appendMessage(dst []byte, m *ChatMessage, canonical bool) []byte {
 	if !canonical {
 		dst = append(dst, `{"role": `...)
-		dst = appendPyString(dst, m.Role)
+		dst = pyjson.AppendString(dst, m.Role)
 		dst = append(dst, `, "content": `...)
-		dst = appendPyString(dst, m.Content)
+		dst = pyjson.AppendString(dst, m.Content)
 		if m.ToolCallID != "" {
 			dst = append(dst, `, "tool_call_id": `...)
-			dst = appendPyString(dst, m.ToolCallID)
+			dst = pyjson.AppendString(dst, m.ToolCallID)
 		}
 		if m.Name != "" {
 			dst = append(dst, `, "name": `...)
-			dst = appendPyString(dst, m.Name)
+			dst = pyjson.AppendString(dst, m.Name)
 		}
 		if len(m.ToolCalls) > 0 {
 			dst = append(dst, `, "tool_calls": [`...)
@@ -251,11 +253,11 @@ func appendMessage(dst []byte, m *ChatMessage, canonical bool) []byte {
 					dst = append(dst, ", "...)
 				}
 				dst = append(dst, `{"id": `...)
-				dst = appendPyString(dst, c.ID)
+				dst = pyjson.AppendString(dst, c.ID)
 				dst = append(dst, `, "type": "function", "function": {"name": `...)
-				dst = appendPyString(dst, c.ToolName)
+				dst = pyjson.AppendString(dst, c.ToolName)
 				dst = append(dst, `, "arguments": `...)
-				dst = appendPyString(dst, c.ArgumentsJSON)
+				dst = pyjson.AppendString(dst, c.ArgumentsJSON)
 				dst = append(dst, "}}"...)
 			}
 			dst = append(dst, ']')
@@ -264,16 +266,16 @@ func appendMessage(dst []byte, m *ChatMessage, canonical bool) []byte {
 	}
 	// Sorted: content, name, role, tool_call_id, tool_calls.
 	dst = append(dst, `{"content":`...)
-	dst = appendPyString(dst, m.Content)
+	dst = pyjson.AppendString(dst, m.Content)
 	if m.Name != "" {
 		dst = append(dst, `,"name":`...)
-		dst = appendPyString(dst, m.Name)
+		dst = pyjson.AppendString(dst, m.Name)
 	}
 	dst = append(dst, `,"role":`...)
-	dst = appendPyString(dst, m.Role)
+	dst = pyjson.AppendString(dst, m.Role)
 	if m.ToolCallID != "" {
 		dst = append(dst, `,"tool_call_id":`...)
-		dst = appendPyString(dst, m.ToolCallID)
+		dst = pyjson.AppendString(dst, m.ToolCallID)
 	}
 	if len(m.ToolCalls) > 0 {
 		dst = append(dst, `,"tool_calls":[`...)
@@ -282,11 +284,11 @@ func appendMessage(dst []byte, m *ChatMessage, canonical bool) []byte {
 				dst = append(dst, ',')
 			}
 			dst = append(dst, `{"function":{"arguments":`...)
-			dst = appendPyString(dst, c.ArgumentsJSON)
+			dst = pyjson.AppendString(dst, c.ArgumentsJSON)
 			dst = append(dst, `,"name":`...)
-			dst = appendPyString(dst, c.ToolName)
+			dst = pyjson.AppendString(dst, c.ToolName)
 			dst = append(dst, `},"id":`...)
-			dst = appendPyString(dst, c.ID)
+			dst = pyjson.AppendString(dst, c.ID)
 			dst = append(dst, `,"type":"function"}`...)
 		}
 		dst = append(dst, ']')

@@ -7,6 +7,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/artana-go/go-artana/internal/isotime"
 )
 
 // A Store is an append-only, hash-chained event log of runs. Every
@@ -108,7 +110,7 @@ func (o StoreOptions) NextEvent(last *Event, runID, tenantID string, p Payload) 
 		TenantID:  tenantID,
 		Seq:       1,
 		Type:      p.Kind(),
-		Timestamp: TruncateTimestamp(o.Now()),
+		Timestamp: isotime.Truncate(o.Now()),
 		Payload:   p,
 	}
 	if last != nil {
@@ -137,12 +139,6 @@ func (StoreOptions) CheckAppend(last *Event, runID, tenantID string, p Payload) 
 			runID, last.TenantID, tenantID, ErrTenantMismatch)
 	}
 	return nil
-}
-
-// TruncateTimestamp truncates t to microseconds and converts it to UTC,
-// the resolution and zone the log stores.
-func TruncateTimestamp(t time.Time) time.Time {
-	return t.UTC().Truncate(time.Microsecond)
 }
 
 // A RunCreator is a Store that can start a run atomically. CreateRun

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unsafe"
+
+	"github.com/artana-go/go-artana/internal/isotime"
 )
 
 // A StoredEvent is an event as a store holds it: its fields as read, the
@@ -107,12 +109,12 @@ func (v *StoredVerifier) keepHash(h string) string {
 // appendStoredTimestamp appends ts when it is exactly the form that is
 // hashed (FormatTimestamp of what ParseTimestamp reads from it).
 func appendStoredTimestamp(b []byte, ts string) ([]byte, bool) {
-	t, err := ParseTimestamp(ts)
+	t, err := isotime.Parse(ts)
 	if err != nil {
 		return b, false
 	}
 	n := len(b)
-	b = appendTimestamp(b, t)
+	b = isotime.Append(b, t)
 	if string(b[n:]) != ts {
 		return b[:n], false
 	}

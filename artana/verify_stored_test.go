@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/internal/isotime"
 )
 
 // storedFromExample returns a verifier positioned before the example and
@@ -89,7 +90,7 @@ func TestNextStoredAllocations(t *testing.T) {
 	var stored []artana.StoredEvent
 	for _, e := range events {
 		stored = append(stored, artana.StoredEvent{ID: e.ID, RunID: e.RunID, TenantID: e.TenantID, Seq: e.Seq, Type: e.Type,
-			PrevHash: e.PrevHash, Hash: e.Hash, Timestamp: artana.FormatTimestamp(e.Timestamp),
+			PrevHash: e.PrevHash, Hash: e.Hash, Timestamp: isotime.Format(e.Timestamp),
 			Payload: artana.PayloadJSON(e.Payload), Form: artana.ColumnForm})
 	}
 	var v artana.StoredVerifier
@@ -125,7 +126,7 @@ func FuzzNextStored(f *testing.F) {
 			Type: artana.EventType(typ), Timestamp: ts, Payload: payload, Form: form}
 		var slowErr error
 		p, perr := artana.DecodePayload(e.Type, payload)
-		when, terr := artana.ParseTimestamp(ts)
+		when, terr := isotime.Parse(ts)
 		if perr == nil && terr == nil {
 			ev := artana.Event{ID: e.ID, RunID: e.RunID, TenantID: e.TenantID, Seq: 1, Type: e.Type, Timestamp: when, Payload: p}
 			ev.Hash = ev.ComputeHash()

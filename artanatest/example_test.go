@@ -9,6 +9,7 @@ import (
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
+	"github.com/artana-go/go-artana/internal/isotime"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -67,7 +68,7 @@ func ExampleNewKernel() {
 	_, _ = artana.StepModel[Decision](ctx, k, run, artana.ModelStep{Model: "gpt-4o-mini", Prompt: "Classify"})
 	events, _ := k.Store().Events(ctx, run.ID, 0)
 	for _, e := range events {
-		fmt.Println(run.ID, e.Seq, e.Type, e.ID, artana.FormatTimestamp(e.Timestamp))
+		fmt.Println(run.ID, e.Seq, e.Type, e.ID, isotime.Format(e.Timestamp))
 	}
 	// Output:
 	// run-1 1 run_started 00000000000000000000000000000001 2025-01-01T00:00:00+00:00

@@ -20,6 +20,7 @@ import (
 	"github.com/artana-go/go-artana/cassettes"
 	"github.com/artana-go/go-artana/internal/fielddiff"
 	"github.com/artana-go/go-artana/internal/gotestcmd"
+	"github.com/artana-go/go-artana/internal/pyjson"
 	"github.com/artana-go/go-artana/recorder"
 	"github.com/sebdah/goldie/v2"
 )
@@ -85,7 +86,7 @@ var (
 // normalize rewrites text, the cassette of events, as NormalizeVolatile
 // says.
 func normalize(text []byte, events []artana.Event) []byte {
-	quote := func(s string) string { return string(artana.AppendPythonString(nil, s)) }
+	quote := func(s string) string { return string(pyjson.AppendString(nil, s)) }
 	var pairs []string
 	keys := map[string]bool{}
 	addKey := func(k *string) {

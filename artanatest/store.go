@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/internal/isotime"
 )
 
 // NewStoreFunc opens a new, empty store for one subtest of TestStore,
@@ -306,7 +307,7 @@ func TestStore(t *testing.T, newStore NewStoreFunc) {
 		if a[0].ID != fmt.Sprintf("%032x", 1) || !a[0].Timestamp.Equal(start) {
 			t.Errorf("first event id %q time %v; the clock or id option was ignored", a[0].ID, a[0].Timestamp)
 		}
-		if got := artana.FormatTimestamp(a[1].Timestamp); got != "2024-02-29T23:59:59.000001+00:00" {
+		if got := isotime.Format(a[1].Timestamp); got != "2024-02-29T23:59:59.000001+00:00" {
 			t.Errorf("second timestamp = %s, want truncated to microseconds", got)
 		}
 		for i := range a {
@@ -402,8 +403,8 @@ func sameEvent(a, b artana.Event) error {
 	case a.ID != b.ID, a.RunID != b.RunID, a.TenantID != b.TenantID, a.Seq != b.Seq,
 		a.Type != b.Type, a.PrevHash != b.PrevHash, a.Hash != b.Hash:
 		return fmt.Errorf("header %+v != %+v", header(a), header(b))
-	case artana.FormatTimestamp(a.Timestamp) != artana.FormatTimestamp(b.Timestamp):
-		return fmt.Errorf("timestamp %s != %s", artana.FormatTimestamp(a.Timestamp), artana.FormatTimestamp(b.Timestamp))
+	case isotime.Format(a.Timestamp) != isotime.Format(b.Timestamp):
+		return fmt.Errorf("timestamp %s != %s", isotime.Format(a.Timestamp), isotime.Format(b.Timestamp))
 	case b.Payload == nil:
 		return fmt.Errorf("payload missing")
 	}

@@ -23,7 +23,7 @@
 //
 //	{"type":T,"prev":P,"hash":H,"body":B}
 //
-// B is canonical JSON (artana.CanonicalizeJSON: sorted keys, compact,
+// B is canonical JSON (sorted keys, compact,
 // ensure_ascii escapes, Python float repr), so the bytes are stable and a
 // diff is a line diff. P is the hash of the previous record ("" for the
 // first) and H is the record's hash:
@@ -34,7 +34,7 @@
 //     event_hash, i.e. artana.Event.ComputeHash, the seed's hash. B is
 //     {"id":…,"payload":{…},"run":…,"seq":N,"tenant":…,"timestamp":…} with
 //     the payload in artana.CanonicalPayload form and the timestamp in
-//     artana.FormatTimestamp form. The line chain of an events cassette IS
+//     Python isoformat form. The line chain of an events cassette IS
 //     the event hash chain: an event already carries its predecessor's hash
 //     and a hash over all of its fields, so a second chain would add bytes
 //     and nothing else, and keeping one chain means a cassette's hashes are

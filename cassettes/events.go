@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/internal/isotime"
 )
 
 // An events cassette stores each artana.Event as one record whose type is
@@ -17,7 +18,7 @@ import (
 //	{"id":…,"payload":{…},"run":…,"seq":N,"tenant":…,"timestamp":…}
 //
 // with the payload in artana.CanonicalPayload form and the timestamp in
-// artana.FormatTimestamp form: exactly the inputs of Event.ComputeHash.
+// Python isoformat form: exactly the inputs of Event.ComputeHash.
 
 // appendEventLine writes e's record line with its newline.
 func appendEventLine(dst []byte, e *artana.Event) []byte {
@@ -44,7 +45,7 @@ func appendEventBody(dst []byte, e *artana.Event) []byte {
 	dst = append(dst, `,"tenant":`...)
 	dst = appendString(dst, e.TenantID)
 	dst = append(dst, `,"timestamp":`...)
-	dst = appendString(dst, artana.FormatTimestamp(e.Timestamp))
+	dst = appendString(dst, isotime.Format(e.Timestamp))
 	return append(dst, '}')
 }
 
@@ -89,7 +90,7 @@ func decodeEvent(rec *Record) (artana.Event, error) {
 	if missing != "" {
 		return artana.Event{}, because(ErrSyntax, "event body has no %q field", missing)
 	}
-	ts, err := artana.ParseTimestamp(*b.Timestamp)
+	ts, err := isotime.Parse(*b.Timestamp)
 	if err != nil {
 		return artana.Event{}, because(ErrSyntax, "event body: %v", err)
 	}

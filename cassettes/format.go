@@ -10,6 +10,7 @@ import (
 	"strconv"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/internal/pyjson"
 )
 
 // Format is the name every cassette header carries in its "format" field.
@@ -56,7 +57,7 @@ type Record struct {
 	// letter, and not EndType.
 	Type string
 	// Body is the record's content, any JSON value. Writers store it in
-	// canonical form (artana.CanonicalizeJSON: sorted keys, compact,
+	// canonical form (sorted keys, compact,
 	// ensure_ascii), so it may be given in any form.
 	Body json.RawMessage
 	// Prev is the Hash of the record before this one, "" for the first.
@@ -238,4 +239,4 @@ func appendEndLine(dst []byte, prev, headerHash string, records int64) []byte {
 
 // appendString writes s as a JSON string the way the canonical encoding
 // does (Python's json.dumps with ensure_ascii).
-func appendString(dst []byte, s string) []byte { return artana.AppendPythonString(dst, s) }
+func appendString(dst []byte, s string) []byte { return pyjson.AppendString(dst, s) }

@@ -11,6 +11,8 @@ import (
 	"os"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/internal/isotime"
+	"github.com/artana-go/go-artana/internal/pyjson"
 )
 
 // A Change is one line that Reseal rewrote.
@@ -183,7 +185,7 @@ func reseal(src io.Reader, path string, w *bufio.Writer) ([]Change, error) {
 			if !validType(*j.Type) {
 				return fail(because(ErrUnknownType, "%q is not a valid record type", *j.Type))
 			}
-			body, err := artana.CanonicalizeJSON(j.Body)
+			body, err := pyjson.Canonicalize(j.Body)
 			if err != nil {
 				return fail(because(ErrSyntax, "body: %v", err))
 			}
@@ -236,7 +238,7 @@ func resealEvent(typ string, body []byte, seq int64, prev string) (artana.Event,
 	if b.ID == nil || b.Payload == nil || b.Run == nil || b.Tenant == nil || b.Timestamp == nil {
 		return artana.Event{}, 0, because(ErrSyntax, "event body needs id, payload, run, tenant and timestamp")
 	}
-	ts, err := artana.ParseTimestamp(*b.Timestamp)
+	ts, err := isotime.Parse(*b.Timestamp)
 	if err != nil {
 		return artana.Event{}, 0, because(ErrSyntax, "event body: %v", err)
 	}

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/internal/pyjson"
 	"github.com/artana-go/go-artana/internal/regfile"
 )
 
@@ -195,7 +196,7 @@ func sealRecords(dst []byte, prev string, recs []Record) ([]byte, string, error)
 			return nil, "", fmt.Errorf("record %d: type %q: %w: want lowercase letters, digits, '_', '-' or '.', starting with a letter, and not %q",
 				i, rec.Type, ErrUnknownType, EndType)
 		}
-		body, err := artana.CanonicalizeJSON(rec.Body)
+		body, err := pyjson.Canonicalize(rec.Body)
 		if err != nil {
 			return nil, "", fmt.Errorf("record %d (%s): body: %w", i, rec.Type, err)
 		}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/internal/isotime"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -119,13 +120,13 @@ func (s *Store) decodeRow(rows pgx.Rows) (artana.Event, []byte, error) {
 	}
 	e.Timestamp = ts.UTC()
 	if tsText != nil {
-		t, err := artana.ParseTimestamp(*tsText)
+		t, err := isotime.Parse(*tsText)
 		if err != nil {
 			return fail(fmt.Errorf("column timestamp_text: %w", err))
 		}
 		if !t.Equal(e.Timestamp) {
 			return fail(fmt.Errorf("column timestamp_text %q is not the instant of column timestamp (%s)",
-				*tsText, artana.FormatTimestamp(e.Timestamp)))
+				*tsText, isotime.Format(e.Timestamp)))
 		}
 		e.Timestamp = t
 	}
@@ -199,7 +200,7 @@ func (s *Store) Runs(ctx context.Context) ([]artana.RunInfo, error) {
 			txt *string
 		}{{&r.First, firstTxt}, {&r.Last, lastTxt}} {
 			if x.txt != nil {
-				t, err := artana.ParseTimestamp(*x.txt)
+				t, err := isotime.Parse(*x.txt)
 				if err != nil {
 					return nil, &Error{Op: "list runs of", Ledger: s.ledger, RunID: r.RunID, Err: fmt.Errorf("column timestamp_text: %w", err)}
 				}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/internal/isotime"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -464,7 +465,7 @@ func timestampText(t time.Time) any {
 	if t.Location() == time.UTC {
 		return nil
 	}
-	return artana.FormatTimestamp(t)
+	return isotime.Format(t)
 }
 
 // Import inserts events that were sealed elsewhere, for example exported
@@ -500,7 +501,7 @@ func (s *Store) Import(ctx context.Context, events []artana.Event) error {
 		}
 		if !s.tsText && e.Timestamp.Location() != time.UTC {
 			return fail(e.RunID, e.Seq, fmt.Errorf("event %d of %d: timestamp %s is not UTC, and this kernel_events table has no timestamp_text column to keep its offset (the hash needs it); nothing was imported",
-				i+1, len(events), artana.FormatTimestamp(e.Timestamp)))
+				i+1, len(events), isotime.Format(e.Timestamp)))
 		}
 		if !seen[e.RunID] {
 			seen[e.RunID] = true

@@ -14,6 +14,7 @@ import (
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/cassettes"
+	"github.com/artana-go/go-artana/internal/isotime"
 	"github.com/artana-go/go-artana/postgres"
 	"github.com/artana-go/go-artana/sqlite"
 )
@@ -119,7 +120,7 @@ func TestImportKeepsOffsets(t *testing.T) {
 	var events []artana.Event
 	var prev string
 	for i, ts := range []string{"2026-01-02T03:04:05.123456+02:00", "2026-01-02T03:04:06", "2026-01-02T01:04:07+00:00"} {
-		tm, err := artana.ParseTimestamp(ts)
+		tm, err := isotime.Parse(ts)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,12 +135,12 @@ func TestImportKeepsOffsets(t *testing.T) {
 	}
 	got := assertGapless(t, s, "offsets")
 	for i := range got {
-		if a, b := artana.FormatTimestamp(got[i].Timestamp), artana.FormatTimestamp(events[i].Timestamp); a != b || got[i].Hash != events[i].Hash {
+		if a, b := isotime.Format(got[i].Timestamp), isotime.Format(events[i].Timestamp); a != b || got[i].Hash != events[i].Hash {
 			t.Errorf("seq %d: timestamp %s hash %s, imported %s %s", i+1, a, got[i].Hash, b, events[i].Hash)
 		}
 	}
 	runs, err := s.Runs(context.Background())
-	if err != nil || len(runs) != 1 || artana.FormatTimestamp(runs[0].First) != "2026-01-02T03:04:05.123456+02:00" {
+	if err != nil || len(runs) != 1 || isotime.Format(runs[0].First) != "2026-01-02T03:04:05.123456+02:00" {
 		t.Errorf("Runs = %+v, %v", runs, err)
 	}
 }
@@ -299,7 +300,7 @@ func TestIncompatibleTable(t *testing.T) {
 	s := open(t, u)
 	appendSamples(t, s, "r")
 	assertGapless(t, s, "r")
-	ts, _ := artana.ParseTimestamp("2026-01-02T03:04:05+02:00")
+	ts, _ := isotime.Parse("2026-01-02T03:04:05+02:00")
 	e := artana.Event{ID: rand.Text(), RunID: "z", TenantID: "t", Seq: 1, Type: artana.EventRunStarted, Timestamp: ts, Payload: &artana.RunStarted{}}
 	e.Hash = e.ComputeHash()
 	if err := s.Import(context.Background(), []artana.Event{e}); err == nil || !strings.Contains(err.Error(), "no timestamp_text column") {

@@ -72,7 +72,7 @@
 // # Matching
 //
 // A request matches a recorded interaction when their fingerprints are
-// equal: the canonical JSON (artana.CanonicalJSON) of the request as
+// equal: the canonical JSON of the request as
 // recorded, i.e. model, prompt, messages, output name and schema, tool
 // definitions, options and step key. RunID is neither recorded nor
 // matched: the kernel makes it random per run. WithMatcher replaces the

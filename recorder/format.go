@@ -11,6 +11,7 @@ import (
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/cassettes"
+	"github.com/artana-go/go-artana/internal/pyjson"
 )
 
 // RecordType is the cassette record type of an interaction.
@@ -118,7 +119,7 @@ func encodeInteraction(in *Interaction) ([]byte, error) {
 		w.Response = &wireResponse{OutputJSON: in.Response.OutputJSON, Usage: in.Response.Usage, ToolCalls: in.Response.ToolCalls}
 	}
 	w.Stream = toWireStream(in)
-	return artana.CanonicalJSON(w)
+	return pyjson.Marshal(w)
 }
 
 var validClasses = map[artana.ErrorClass]bool{

@@ -11,12 +11,13 @@ import (
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/internal/fielddiff"
+	"github.com/artana-go/go-artana/internal/pyjson"
 )
 
 // canonicalRequest returns the canonical JSON of the recorded form of req:
 // what the cassette holds and what the default matcher compares.
 func canonicalRequest(req *artana.ModelRequest) ([]byte, error) {
-	b, err := artana.CanonicalJSON(toWireRequest(req))
+	b, err := pyjson.Marshal(toWireRequest(req))
 	if err != nil {
 		return nil, fmt.Errorf("request of model %q cannot be recorded: %w", req.Model, err)
 	}
@@ -162,7 +163,7 @@ func canonicalString(raw json.RawMessage) string {
 	if len(raw) == 0 {
 		return ""
 	}
-	b, err := artana.CanonicalizeJSON(raw)
+	b, err := pyjson.Canonicalize(raw)
 	if err != nil {
 		return string(raw)
 	}
@@ -213,7 +214,7 @@ func formatValue(v reflect.Value) string {
 	case reflect.String:
 		return strconv.Quote(v.String())
 	case reflect.Float32, reflect.Float64:
-		return artana.PythonFloat(v.Float())
+		return pyjson.Float(v.Float())
 	case reflect.Struct:
 		if b, err := json.Marshal(v.Interface()); err == nil {
 			return string(b)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/internal/fielddiff"
+	"github.com/artana-go/go-artana/internal/pyjson"
 )
 
 // toolRecordType is the cassette record type of a tool execution.
@@ -39,7 +40,7 @@ type wireTool struct {
 }
 
 func encodeTool(t *ToolInteraction) ([]byte, error) {
-	return artana.CanonicalJSON(wireTool{Tool: t.Tool, ArgumentsJSON: t.ArgumentsJSON, Outcome: t.Outcome,
+	return pyjson.Marshal(wireTool{Tool: t.Tool, ArgumentsJSON: t.ArgumentsJSON, Outcome: t.Outcome,
 		ResultJSON: t.ResultJSON, ErrorMessage: t.ErrorMessage, EffectID: t.EffectID, Latency: t.Latency.String()})
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/internal/isotime"
 	"github.com/artana-go/go-artana/sqlite"
 )
 
@@ -65,7 +66,7 @@ func BenchmarkAppend(b *testing.B) {
 			defer ins.Close()
 			payload := string(artana.PayloadJSON(benchPayload()))
 			hash := strings.Repeat("ab", 32)
-			ts := artana.FormatTimestamp(time.Now())
+			ts := isotime.Format(time.Now())
 			seq := int64(0)
 			b.ResetTimer()
 			for b.Loop() {
@@ -90,7 +91,7 @@ func fillRun(b *testing.B, s *sqlite.Store, run string, n int) int64 {
 			b.Fatal(err)
 		}
 		size += int64(len(e.ID) + len(e.RunID) + len(e.TenantID) + len(e.Type) + len(e.PrevHash) + len(e.Hash) +
-			len(artana.FormatTimestamp(e.Timestamp)) + len(artana.PayloadJSON(e.Payload)) + 8)
+			len(isotime.Format(e.Timestamp)) + len(artana.PayloadJSON(e.Payload)) + 8)
 	}
 	events, err := ms.Events(context.Background(), run, 0)
 	if err != nil {

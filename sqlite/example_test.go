@@ -9,6 +9,7 @@ import (
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
+	"github.com/artana-go/go-artana/internal/isotime"
 	"github.com/artana-go/go-artana/sqlite"
 )
 
@@ -39,7 +40,7 @@ func Example() {
 		}
 	}
 	err = s.Scan(ctx, "run-1", 1, func(e artana.Event) error {
-		fmt.Println(e.Seq, e.Type, artana.FormatTimestamp(e.Timestamp))
+		fmt.Println(e.Seq, e.Type, isotime.Format(e.Timestamp))
 		return nil
 	})
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/internal/isotime"
 	"github.com/artana-go/go-artana/sqlite"
 )
 
@@ -43,7 +44,7 @@ func FuzzRow(f *testing.F) {
 		if a, b := artana.CanonicalPayload(p), artana.CanonicalPayload(again); string(a) != string(b) {
 			t.Fatalf("payload changed on a round trip:\n%s\n%s", a, b)
 		}
-		if got := artana.FormatTimestamp(events[0].Timestamp); got == "" {
+		if got := isotime.Format(events[0].Timestamp); got == "" {
 			t.Fatalf("empty timestamp for %q", ts)
 		}
 	})

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/internal/isotime"
 	"github.com/artana-go/go-artana/sqlite"
 )
 
@@ -179,7 +180,7 @@ func TestSeedLedgerRoundTrip(t *testing.T) {
 		}
 		got := make(map[string][2]string) // event id -> timestamp, payload_json
 		err = s.ScanAll(ctx, func(e artana.Event) error {
-			got[e.ID] = [2]string{artana.FormatTimestamp(e.Timestamp), string(artana.PayloadJSON(e.Payload))}
+			got[e.ID] = [2]string{isotime.Format(e.Timestamp), string(artana.PayloadJSON(e.Payload))}
 			return nil
 		})
 		s.Close()

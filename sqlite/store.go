@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/internal/isotime"
 	"github.com/artana-go/go-artana/internal/regfile"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
 )
@@ -559,7 +560,7 @@ func (tx *writeTx) insert(ctx context.Context, e *artana.Event) error {
 		prev = e.PrevHash
 	}
 	_, err := tx.s.stmts.insert.ExecContext(ctx, e.RunID, e.Seq, e.ID, e.TenantID, string(e.Type), prev, e.Hash,
-		artana.FormatTimestamp(e.Timestamp), string(artana.PayloadJSON(e.Payload)))
+		isotime.Format(e.Timestamp), string(artana.PayloadJSON(e.Payload)))
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE constraint failed: kernel_events.event_id") {
 			return fmt.Errorf("event id %s is already in the ledger: %w", e.ID, err)
@@ -784,7 +785,7 @@ func (s *Store) readErr(err error) error {
 }
 
 // decodeRow reads one kernel_events row, as Python's get_events_for_run
-// does: timestamps through ParseTimestamp, payloads through DecodePayload.
+// does: timestamps through isotime.Parse, payloads through DecodePayload.
 func (s *Store) decodeRow(rows *sql.Rows, withRowid bool) (artana.Event, rawRow, error) {
 	var (
 		e               artana.Event
@@ -813,7 +814,7 @@ func (s *Store) decodeRow(rows *sql.Rows, withRowid bool) (artana.Event, rawRow,
 		return fail(errors.New("prev_event_hash is an empty string, want NULL or a hash"))
 	}
 	var err error
-	if e.Timestamp, err = artana.ParseTimestamp(ts); err != nil {
+	if e.Timestamp, err = isotime.Parse(ts); err != nil {
 		return fail(fmt.Errorf("column timestamp: %w", err))
 	}
 	if e.Payload, err = artana.DecodePayload(e.Type, []byte(pl)); err != nil {
@@ -856,10 +857,10 @@ func (s *Store) Runs(ctx context.Context) ([]artana.RunInfo, error) {
 		if err := rows.Scan(&r.RunID, &r.Events, &r.TenantID, &first, &fseq, &last, &lseq, &r.LastHash); err != nil {
 			return fail(err)
 		}
-		if r.First, err = artana.ParseTimestamp(first); err != nil {
+		if r.First, err = isotime.Parse(first); err != nil {
 			return nil, &Error{Op: "list runs of", Path: s.path, RunID: r.RunID, Seq: fseq, Err: fmt.Errorf("column timestamp: %w", err)}
 		}
-		if r.Last, err = artana.ParseTimestamp(last); err != nil {
+		if r.Last, err = isotime.Parse(last); err != nil {
 			return nil, &Error{Op: "list runs of", Path: s.path, RunID: r.RunID, Seq: lseq, Err: fmt.Errorf("column timestamp: %w", err)}
 		}
 		runs = append(runs, r)

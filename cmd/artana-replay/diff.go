@@ -15,6 +15,7 @@ import (
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/internal/fielddiff"
+	"github.com/artana-go/go-artana/internal/pyjson"
 )
 
 func diffCommand() *command {
@@ -323,7 +324,7 @@ func formatValue(v reflect.Value) string {
 	case reflect.String:
 		return strconv.Quote(v.String())
 	case reflect.Float64, reflect.Float32:
-		return artana.PythonFloat(v.Float())
+		return pyjson.Float(v.Float())
 	}
 	if v.CanInterface() {
 		return fmt.Sprintf("%v", v.Interface())

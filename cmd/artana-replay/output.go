@@ -11,7 +11,7 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/internal/isotime"
 )
 
 // isTerminal reports whether w is a terminal (a character device).
@@ -91,7 +91,7 @@ func formatTime(t time.Time) string {
 	if t.IsZero() {
 		return "-"
 	}
-	return artana.FormatTimestamp(t)
+	return isotime.Format(t)
 }
 
 // dash prints "-" for an empty string.

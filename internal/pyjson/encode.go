@@ -703,7 +703,7 @@ func typeFields(t reflect.Type) []field {
 
 	for i := range fields {
 		f := &fields[i]
-		f.nameDumps = append(pyString(nil, f.name), ':')
+		f.nameDumps = append(AppendString(nil, f.name), ':')
 		f.nameModel = append(AppendModelString(nil, f.name), ':')
 		f.enc = typeEncoder(f.typ)
 		if f.quoted {

@@ -370,7 +370,7 @@ func appendDialectString(dst []byte, s string, d dialect) []byte {
 	if d == modelDialect {
 		return AppendModelString(dst, s)
 	}
-	return pyString(dst, s)
+	return AppendString(dst, s)
 }
 
 // appendDialectFloat appends f as dialect d writes a float. Infinities (a
@@ -381,7 +381,7 @@ func appendDialectFloat(dst []byte, f float64, bits int, d dialect, allowInf boo
 		if d == modelDialect {
 			return append(dst, "null"...)
 		}
-		return pyFloatToken(dst, f)
+		return AppendFloat(dst, f)
 	}
 	if d == modelDialect {
 		return appendFloatNotation(dst, f, bits, -5, false)

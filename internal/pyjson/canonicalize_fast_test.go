@@ -1,4 +1,4 @@
-package artana
+package pyjson
 
 import (
 	"bytes"
@@ -58,7 +58,7 @@ func FuzzCanonicalizeFast(f *testing.F) {
 	})
 }
 
-func BenchmarkCanonicalizeJSON(b *testing.B) {
+func BenchmarkCanonicalize(b *testing.B) {
 	doc, _ := json.Marshal(map[string]any{
 		"model": "gpt-4o", "prompt": strings.Repeat("p", 300), "step_key": "",
 		"messages":      []map[string]string{{"role": "system", "content": "You are a student."}, {"role": "user", "content": strings.Repeat("Solve 2 + 2. ", 23)}},

@@ -1,4 +1,7 @@
-package artana
+// Package isotime writes and parses timestamps as Python's datetime does
+// (isoformat, fromisoformat), the form the Python original of artana stores
+// and hashes.
+package isotime
 
 import (
 	"fmt"
@@ -10,17 +13,18 @@ import (
 // timestamp back without an offset, so the hash must too.
 var naive = time.FixedZone("", 0)
 
-// FormatTimestamp returns t as Python's datetime.isoformat writes it, which
+// Format returns t as Python's datetime.isoformat writes it, which
 // is the form that is stored and hashed: 2006-01-02T15:04:05.000000+00:00,
 // truncated to microseconds, with the fraction omitted entirely when the
 // microsecond is zero and never trimmed otherwise. The offset is t's own
-// (+00:00 for UTC, never Z); a time from ParseTimestamp of a string without
+// (+00:00 for UTC, never Z); a time from Parse of a string without
 // an offset is written without one.
-func FormatTimestamp(t time.Time) string {
-	return string(appendTimestamp(make([]byte, 0, 32), t))
+func Format(t time.Time) string {
+	return string(Append(make([]byte, 0, 32), t))
 }
 
-func appendTimestamp(dst []byte, t time.Time) []byte {
+// Append appends Format(t) to dst.
+func Append(dst []byte, t time.Time) []byte {
 	dst = t.AppendFormat(dst, "2006-01-02T15:04:05")
 	if us := t.Nanosecond() / 1000; us != 0 {
 		dst = append(dst, '.',
@@ -48,12 +52,12 @@ func appendTimestamp(dst []byte, t time.Time) []byte {
 
 func appendTwo(dst []byte, n int) []byte { return append(dst, byte('0'+n/10), byte('0'+n%10)) }
 
-// ParseTimestamp parses a timestamp as Python 3.11's datetime.fromisoformat
+// Parse parses a timestamp as Python 3.11's datetime.fromisoformat
 // does for the forms that occur in ledgers: a date, a 'T' or ' ' separator,
 // HH:MM[:SS[.fraction]] and an optional Z or ±HH:MM[:SS] offset. The
-// fraction is truncated to microseconds. FormatTimestamp of the result is
+// fraction is truncated to microseconds. Format of the result is
 // the string Python hashes for the stored column.
-func ParseTimestamp(s string) (time.Time, error) {
+func Parse(s string) (time.Time, error) {
 	bad := func(why string) (time.Time, error) {
 		return time.Time{}, fmt.Errorf("timestamp %q: %s", s, why)
 	}
@@ -159,4 +163,10 @@ func ParseTimestamp(s string) (time.Time, error) {
 		return bad("date or time out of range")
 	}
 	return t, nil
+}
+
+// Truncate truncates t to microseconds and converts it to UTC, the
+// resolution and zone the log stores.
+func Truncate(t time.Time) time.Time {
+	return t.UTC().Truncate(time.Microsecond)
 }

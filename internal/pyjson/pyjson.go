@@ -1,4 +1,8 @@
-package artana
+// Package pyjson writes and reads JSON exactly as the Python original of
+// artana does with CPython's json module: ensure_ascii string escaping,
+// float repr, canonical (sorted, compact) documents, and a scanner for the
+// common shapes of stored payloads.
+package pyjson
 
 import (
 	"bytes"
@@ -19,10 +23,13 @@ import (
 
 const hexDigits = "0123456789abcdef"
 
-// appendPyString appends s as a Python ensure_ascii JSON string literal.
-// Invalid UTF-8 bytes are written as \ufffd, as encoding/json does; Validate
-// rejects such payloads before they reach a store.
-func appendPyString(dst []byte, s string) []byte {
+// AppendString appends s as a JSON string literal exactly as CPython's
+// json.dumps with ensure_ascii writes it: every non-ASCII code point and
+// DEL as lowercase \uXXXX, astral code points as surrogate pairs, short
+// escapes for \b \f \n \r \t, and <, > and & literal. Invalid UTF-8 bytes
+// are written as \ufffd, as encoding/json does; payload validation rejects
+// such text before it reaches a store.
+func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -75,9 +82,9 @@ func appendU4(dst []byte, r rune) []byte {
 		hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
 }
 
-// appendPyFloat appends f as CPython's json.dumps writes a float: repr for
+// AppendFloat appends f as CPython's json.dumps writes a float: repr for
 // finite values, and the bare tokens Infinity, -Infinity and NaN otherwise.
-func appendPyFloat(dst []byte, f float64) []byte {
+func AppendFloat(dst []byte, f float64) []byte {
 	switch {
 	case math.IsInf(f, 1):
 		return append(dst, "Infinity"...)
@@ -86,13 +93,13 @@ func appendPyFloat(dst []byte, f float64) []byte {
 	case math.IsNaN(f):
 		return append(dst, "NaN"...)
 	}
-	return appendPyRepr(dst, f)
+	return appendRepr(dst, f)
 }
 
-// appendPyRepr appends Python's repr of a finite float: the shortest digits
+// appendRepr appends Python's repr of a finite float: the shortest digits
 // that round-trip, in fixed notation when the decimal exponent is in
 // [-4, 16), otherwise d[.ddd]e±XX; whole numbers keep ".0".
-func appendPyRepr(dst []byte, f float64) []byte {
+func appendRepr(dst []byte, f float64) []byte {
 	var buf [32]byte
 	// 'e' with -1 precision gives the shortest round-trip digits: [-]d[.ddd]e±XX.
 	e := strconv.AppendFloat(buf[:0], f, 'e', -1, 64)
@@ -150,22 +157,12 @@ func appendPyRepr(dst []byte, f float64) []byte {
 	return strconv.AppendInt(dst, int64(exp), 10)
 }
 
-// AppendPythonString appends s as a JSON string literal exactly as the
-// canonical JSON writes it (CPython's json.dumps with ensure_ascii): every
-// non-ASCII code point and DEL as lowercase \uXXXX, astral code points as
-// surrogate pairs, short escapes for \b \f \n \r \t, and <, > and &
-// literal. Invalid UTF-8 bytes are written as \ufffd.
-func AppendPythonString(dst []byte, s string) []byte { return appendPyString(dst, s) }
+// Float returns the text CPython's json.dumps writes for f: repr(f) for
+// finite values (1e-05, 0.0, 100.0, 1e+16), Infinity, -Infinity or NaN
+// otherwise.
+func Float(f float64) string { return string(AppendFloat(nil, f)) }
 
-// AppendPythonFloat appends f as CPython's json.dumps writes it; see
-// PythonFloat.
-func AppendPythonFloat(dst []byte, f float64) []byte { return appendPyFloat(dst, f) }
-
-// PythonFloat returns the text CPython's json.dumps writes for f: repr(f) for
-// finite values (1e-05, 0.0, 100.0, 1e+16), Infinity, -Infinity or NaN otherwise.
-func PythonFloat(f float64) string { return string(appendPyFloat(nil, f)) }
-
-// CanonicalJSON returns v as the seed writes hashed and compared JSON:
+// Marshal returns v as the Python original writes hashed and compared JSON:
 // json.dumps(v, sort_keys=True, separators=(",", ":")) with ensure_ascii.
 // v is first marshalled with encoding/json (so struct tags and Marshaler
 // implementations apply) and the result is rewritten: object keys sorted by
@@ -176,39 +173,39 @@ func PythonFloat(f float64) string { return string(appendPyFloat(nil, f)) }
 // number, which encoding/json writes as 100, stays 100, where pydantic
 // writes a float field as 100.0. Tool arguments that must match a log the
 // Python original wrote byte for byte should carry such values as strings
-// (as the seed does with Decimal) or be given as json.RawMessage.
-func CanonicalJSON(v any) ([]byte, error) {
+// (as the Python original does with Decimal) or be given as json.RawMessage.
+func Marshal(v any) ([]byte, error) {
 	raw, ok := v.(json.RawMessage)
 	if !ok {
 		var err error
 		raw, err = json.Marshal(v)
 		if err != nil {
-			return nil, fmt.Errorf("artana: canonical JSON: %w", err)
+			return nil, fmt.Errorf("canonical JSON: %w", err)
 		}
 	}
-	return CanonicalizeJSON(raw)
+	return Canonicalize(raw)
 }
 
-// CanonicalizeJSON rewrites a JSON document in the canonical form described
-// at CanonicalJSON. It fails on invalid JSON.
-func CanonicalizeJSON(data []byte) ([]byte, error) {
+// Canonicalize rewrites a JSON document in the canonical form described at
+// Marshal. It fails on invalid JSON.
+func Canonicalize(data []byte) ([]byte, error) {
 	if out, ok := canonicalizeFast(nil, data); ok {
 		return out, nil
 	}
 	return canonicalizeGeneral(data)
 }
 
-// canonicalizeGeneral is CanonicalizeJSON through encoding/json: the
+// canonicalizeGeneral is Canonicalize through encoding/json: the
 // reference for canonicalizeFast, and the path that explains errors.
 func canonicalizeGeneral(data []byte) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var v any
 	if err := dec.Decode(&v); err != nil {
-		return nil, fmt.Errorf("artana: canonical JSON: %w", err)
+		return nil, fmt.Errorf("canonical JSON: %w", err)
 	}
 	if _, err := dec.Token(); err == nil {
-		return nil, fmt.Errorf("artana: canonical JSON: trailing data after the document")
+		return nil, fmt.Errorf("canonical JSON: trailing data after the document")
 	}
 	return appendCanonicalValue(nil, v)
 }
@@ -223,9 +220,9 @@ func appendCanonicalValue(dst []byte, v any) ([]byte, error) {
 		}
 		return append(dst, "false"...), nil
 	case string:
-		return appendPyString(dst, v), nil
+		return AppendString(dst, v), nil
 	case json.Number:
-		return appendPyNumber(dst, string(v))
+		return AppendNumber(dst, string(v))
 	case []any:
 		dst = append(dst, '[')
 		for i, e := range v {
@@ -243,13 +240,13 @@ func appendCanonicalValue(dst []byte, v any) ([]byte, error) {
 		for k := range v {
 			keys = append(keys, k)
 		}
-		slices.SortFunc(keys, comparePyStrings)
+		slices.SortFunc(keys, CompareKeys)
 		dst = append(dst, '{')
 		for i, k := range keys {
 			if i > 0 {
 				dst = append(dst, ',')
 			}
-			dst = appendPyString(dst, k)
+			dst = AppendString(dst, k)
 			dst = append(dst, ':')
 			var err error
 			if dst, err = appendCanonicalValue(dst, v[k]); err != nil {
@@ -258,23 +255,23 @@ func appendCanonicalValue(dst []byte, v any) ([]byte, error) {
 		}
 		return append(dst, '}'), nil
 	}
-	return nil, fmt.Errorf("artana: canonical JSON: unexpected %T", v)
+	return nil, fmt.Errorf("canonical JSON: unexpected %T", v)
 }
 
-// appendPyNumber writes a JSON number literal as Python would after parsing
+// AppendNumber writes a JSON number literal as Python would after parsing
 // it: integers verbatim (Python ints are unbounded), everything else as a
 // float repr.
-func appendPyNumber(dst []byte, lit string) ([]byte, error) {
+func AppendNumber(dst []byte, lit string) ([]byte, error) {
 	if !strings.ContainsAny(lit, ".eE") {
 		return append(dst, lit...), nil
 	}
 	f, err := strconv.ParseFloat(lit, 64)
 	if err != nil && !math.IsInf(f, 0) {
-		return nil, fmt.Errorf("artana: canonical JSON: number %s: %w", lit, err)
+		return nil, fmt.Errorf("canonical JSON: number %s: %w", lit, err)
 	}
-	return appendPyFloat(dst, f), nil
+	return AppendFloat(dst, f), nil
 }
 
-// comparePyStrings orders strings by code point, as Python's sort_keys does.
+// CompareKeys orders strings by code point, as Python's sort_keys does.
 // Byte order of valid UTF-8 is code point order.
-func comparePyStrings(a, b string) int { return strings.Compare(a, b) }
+func CompareKeys(a, b string) int { return strings.Compare(a, b) }

@@ -1,4 +1,4 @@
-package artana
+package pyjson
 
 import (
 	"bytes"
@@ -240,7 +240,7 @@ func (c *canonicalizer) str(dst []byte) ([]byte, bool) {
 		switch {
 		case ch == '"':
 			c.i++
-			return appendPyString(dst, string(c.tmp)), true
+			return AppendString(dst, string(c.tmp)), true
 		case ch < 0x20:
 			return dst, false
 		case ch >= utf8.RuneSelf:
@@ -362,7 +362,7 @@ func (c *canonicalizer) number(dst []byte) ([]byte, bool) {
 	if isInt {
 		return append(dst, c.b[start:c.i]...), true
 	}
-	out, err := appendPyNumber(dst, string(c.b[start:c.i]))
+	out, err := AppendNumber(dst, string(c.b[start:c.i]))
 	if err != nil {
 		return dst, false
 	}

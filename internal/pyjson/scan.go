@@ -1,0 +1,303 @@
+package pyjson
+
+import (
+	"math"
+	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
+)
+
+// A Scanner reads JSON values from B, starting at I, in the common shapes
+// only: each method reports false for anything unusual (invalid UTF-8, a
+// lone surrogate, an unexpected token...), and the caller then falls back
+// to encoding/json, which gives the same result or explains the error.
+type Scanner struct {
+	B []byte
+	I int
+}
+
+func (s *Scanner) WS() {
+	for s.I < len(s.B) {
+		switch s.B[s.I] {
+		case ' ', '\t', '\n', '\r':
+			s.I++
+		default:
+			return
+		}
+	}
+}
+
+func (s *Scanner) Eat(c byte) bool {
+	if s.I < len(s.B) && s.B[s.I] == c {
+		s.I++
+		return true
+	}
+	return false
+}
+
+func (s *Scanner) End() bool { s.WS(); return s.I == len(s.B) }
+
+func (s *Scanner) StrTo(dst *string) bool {
+	v, ok := s.Str()
+	*dst = v
+	return ok
+}
+
+func (s *Scanner) NullStr(dst **string) bool {
+	if s.Literal("null") {
+		*dst = nil
+		return true
+	}
+	v, ok := s.Str()
+	*dst = &v
+	return ok
+}
+
+func (s *Scanner) Literal(lit string) bool {
+	if len(s.B)-s.I >= len(lit) && string(s.B[s.I:s.I+len(lit)]) == lit {
+		s.I += len(lit)
+		return true
+	}
+	return false
+}
+
+// Str parses a JSON string. It gives up on invalid UTF-8 and lone
+// surrogates, which encoding/json would replace with U+FFFD.
+func (s *Scanner) Str() (string, bool) {
+	if !s.Eat('"') {
+		return "", false
+	}
+	start := s.I
+	for s.I < len(s.B) { // fast scan: no escapes, ASCII only
+		c := s.B[s.I]
+		if c == '"' {
+			v := string(s.B[start:s.I])
+			s.I++
+			return v, true
+		}
+		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
+			break
+		}
+		s.I++
+	}
+	out := append([]byte(nil), s.B[start:s.I]...)
+	for s.I < len(s.B) {
+		c := s.B[s.I]
+		switch {
+		case c == '"':
+			s.I++
+			return string(out), true
+		case c < 0x20:
+			return "", false
+		case c >= utf8.RuneSelf:
+			r, n := utf8.DecodeRune(s.B[s.I:])
+			if r == utf8.RuneError && n == 1 {
+				return "", false
+			}
+			out = append(out, s.B[s.I:s.I+n]...)
+			s.I += n
+		case c != '\\':
+			out = append(out, c)
+			s.I++
+		default:
+			if s.I+1 >= len(s.B) {
+				return "", false
+			}
+			e := s.B[s.I+1]
+			s.I += 2
+			switch e {
+			case '"', '\\', '/':
+				out = append(out, e)
+			case 'b':
+				out = append(out, '\b')
+			case 'f':
+				out = append(out, '\f')
+			case 'n':
+				out = append(out, '\n')
+			case 'r':
+				out = append(out, '\r')
+			case 't':
+				out = append(out, '\t')
+			case 'u':
+				r, ok := s.hex4()
+				if !ok {
+					return "", false
+				}
+				if utf16.IsSurrogate(r) {
+					if !s.Literal(`\u`) {
+						return "", false
+					}
+					r2, ok := s.hex4()
+					if !ok {
+						return "", false
+					}
+					r = utf16.DecodeRune(r, r2)
+					if r == utf8.RuneError {
+						return "", false
+					}
+				}
+				out = utf8.AppendRune(out, r)
+			default:
+				return "", false
+			}
+		}
+	}
+	return "", false
+}
+
+func (s *Scanner) hex4() (rune, bool) {
+	if len(s.B)-s.I < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range s.B[s.I : s.I+4] {
+		switch {
+		case c >= '0' && c <= '9':
+			r = r<<4 | rune(c-'0')
+		case c >= 'a' && c <= 'f':
+			r = r<<4 | rune(c-'a'+10)
+		case c >= 'A' && c <= 'F':
+			r = r<<4 | rune(c-'A'+10)
+		default:
+			return 0, false
+		}
+	}
+	s.I += 4
+	return r, true
+}
+
+// number returns the text of a JSON number literal.
+func (s *Scanner) Number() (string, bool) {
+	start := s.I
+	s.Eat('-')
+	digits := func() int {
+		n := 0
+		for s.I < len(s.B) && s.B[s.I] >= '0' && s.B[s.I] <= '9' {
+			s.I++
+			n++
+		}
+		return n
+	}
+	if s.Eat('0') {
+		// no further integer digits allowed
+	} else if digits() == 0 {
+		return "", false
+	}
+	if s.Eat('.') && digits() == 0 {
+		return "", false
+	}
+	if s.Eat('e') || s.Eat('E') {
+		if !s.Eat('+') {
+			s.Eat('-')
+		}
+		if digits() == 0 {
+			return "", false
+		}
+	}
+	return string(s.B[start:s.I]), true
+}
+
+func (s *Scanner) Int(dst *int64) bool {
+	lit, ok := s.Number()
+	if !ok {
+		return false
+	}
+	v, err := strconv.ParseInt(lit, 10, 64)
+	*dst = v
+	return err == nil
+}
+
+func (s *Scanner) Float(dst *float64) bool {
+	lit, ok := s.Number()
+	if !ok {
+		return false
+	}
+	v, err := strconv.ParseFloat(lit, 64)
+	*dst = v
+	return err == nil || math.IsInf(v, 0)
+}
+
+func (s *Scanner) Strs(dst *[]string) bool {
+	*dst = []string{}
+	if !s.Eat('[') {
+		return false
+	}
+	s.WS()
+	if s.Eat(']') {
+		return true
+	}
+	for {
+		s.WS()
+		v, ok := s.Str()
+		if !ok {
+			return false
+		}
+		*dst = append(*dst, v)
+		s.WS()
+		if s.Eat(',') {
+			continue
+		}
+		return s.Eat(']')
+	}
+}
+
+// Pairs parses a list of objects that each hold exactly the string fields
+// a and b, in any order.
+func (s *Scanner) Pairs(a, b string, add func(a, b string)) bool {
+	if !s.Eat('[') {
+		return false
+	}
+	s.WS()
+	if s.Eat(']') {
+		return true
+	}
+	for {
+		s.WS()
+		if !s.Eat('{') {
+			return false
+		}
+		var va, vb string
+		var seenA, seenB bool
+		for {
+			s.WS()
+			k, ok := s.Str()
+			if !ok {
+				return false
+			}
+			s.WS()
+			if !s.Eat(':') {
+				return false
+			}
+			s.WS()
+			v, ok := s.Str()
+			if !ok {
+				return false
+			}
+			switch {
+			case k == a && !seenA:
+				va, seenA = v, true
+			case k == b && !seenB:
+				vb, seenB = v, true
+			default:
+				return false
+			}
+			s.WS()
+			if s.Eat(',') {
+				continue
+			}
+			if !s.Eat('}') {
+				return false
+			}
+			break
+		}
+		if !seenA || !seenB {
+			return false
+		}
+		add(va, vb)
+		s.WS()
+		if s.Eat(',') {
+			continue
+		}
+		return s.Eat(']')
+	}
+}
