@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/internal/pyjson"
 )
 
 // A callTracker aligns tool steps by tool call: a tool step that runs a
@@ -53,8 +54,8 @@ func sameJSON(a, b string) bool {
 	if a == b {
 		return true
 	}
-	ca, err1 := artana.CanonicalizeJSON([]byte(a))
-	cb, err2 := artana.CanonicalizeJSON([]byte(b))
+	ca, err1 := pyjson.Canonicalize([]byte(a))
+	cb, err2 := pyjson.Canonicalize([]byte(b))
 	return err1 == nil && err2 == nil && string(ca) == string(cb)
 }
 
