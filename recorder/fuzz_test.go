@@ -54,3 +54,28 @@ func FuzzDecodeInteraction(f *testing.F) {
 		}
 	})
 }
+
+// FuzzDecodeTool checks that any tool record body either is refused or
+// round-trips: decoded and encoded, it decodes to the same execution.
+func FuzzDecodeTool(f *testing.F) {
+	f.Add([]byte(`{"arguments_json":"{\"order\":\"A-17\"}","effect_id":"rf-1","latency":"8µs","outcome":"success","result_json":"{\"id\":\"A-17\"}","tool":"lookup_order"}`))
+	f.Add([]byte(`{"arguments_json":"{}","error_message":"already refunded","latency":"1ms","outcome":"permanent_error","tool":"refund"}`))
+	f.Add([]byte(`{"arguments_json":"{}","latency":"1s","outcome":"maybe","tool":"refund"}`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		in, err := decodeTool(body)
+		if err != nil {
+			return
+		}
+		enc, err := encodeTool(&in)
+		if err != nil {
+			t.Fatalf("encode %+v: %v", in, err)
+		}
+		again, err := decodeTool(enc)
+		if err != nil {
+			t.Fatalf("re-decode of %s: %v", enc, err)
+		}
+		if again != in {
+			t.Fatalf("round trip changed %+v into %+v", in, again)
+		}
+	})
+}

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/cassettes"
 	"github.com/artana-go/go-artana/recorder"
 	"github.com/google/go-cmp/cmp"
 	"github.com/stretchr/testify/require"
@@ -144,5 +145,45 @@ func TestToolsReplayMiss(t *testing.T) {
 	if !errors.Is(err, artana.ErrToolFailed) || !errors.As(err, &te) || !strings.Contains(err.Error(), `no recorded execution of tool "lookup_order" with arguments {"order":"B-2"}`) ||
 		!strings.Contains(err.Error(), `arguments[order]`) {
 		t.Errorf("miss: %v", err)
+	}
+}
+
+func TestBadToolRecords(t *testing.T) {
+	hdr := cassettes.Header{Kind: cassettes.KindInteractions, Meta: map[string]string{"recorder": "1"}}
+	for _, tc := range []struct{ name, body, want string }{
+		{"unknown outcome", `{"arguments_json":"{}","latency":"1s","outcome":"maybe","tool":"refund"}`, `unknown outcome "maybe"`},
+		{"no tool", `{"arguments_json":"{}","latency":"1s","outcome":"success","result_json":"{}","tool":""}`, "names no tool"},
+		{"result not JSON", `{"arguments_json":"{}","latency":"1s","outcome":"success","result_json":"{oops","tool":"t"}`, `result_json "{oops" is not JSON`},
+		{"latency", `{"arguments_json":"{}","latency":"soon","outcome":"success","result_json":"{}","tool":"t"}`, `bad tool record latency "soon"`},
+		{"unknown field", `{"arguments_json":"{}","latency":"1s","outcome":"success","result_json":"{}","tool":"t","extra":1}`, `unknown field "extra"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			path := filepath.Join(t.TempDir(), "c.cassette")
+			require.NoError(t, cassettes.WriteFile(ctx, path, hdr, []cassettes.Record{{Type: "tool", Body: []byte(tc.body)}}))
+			_, err := recorder.Open(path, nil)
+			require.ErrorContains(t, err, tc.want)
+			require.ErrorContains(t, err, path+":2: ")
+		})
+	}
+}
+
+// TestToolsMissFailsTheTest: with New, a tool call the cassette does not
+// hold fails the test even if the agent carries on.
+func TestToolsMissFailsTheTest(t *testing.T) {
+	path, _ := recordLoop(t)
+	dir := filepath.Dir(path)
+	require.NoError(t, os.Rename(path, filepath.Join(dir, "TestAgent.cassette")))
+	ft := newFakeTB(t, "TestAgent")
+	rec := recorder.New(ft, nil, recorder.WithDir(dir), recorder.AllowUnused())
+	var none *shop
+	k := artana.New(deterministicStore(), rec, artana.WithTools(rec.Tools(none.tools(t))))
+	run, err := k.StartRun(ctx, artana.Tenant{ID: "acme"}, "r")
+	require.NoError(t, err)
+	_, _ = k.StepTool(ctx, run, artana.ToolStep{Tool: "refund", Args: orderArgs{"Z-9"}}) // the agent ignores the failure
+	ft.end()
+	for _, want := range []string{"1 request(s) had no recorded interaction", `no recorded execution of tool "refund" with arguments {"order":"Z-9"}`} {
+		if !strings.Contains(ft.errors(), want) {
+			t.Errorf("test errors lack %q:\n%s", want, ft.errors())
+		}
 	}
 }
