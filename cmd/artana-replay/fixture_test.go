@@ -19,6 +19,7 @@ import (
 //
 //	artana-fixture seedflow OUT.db [SECOND_PROMPT]
 //	artana-fixture statuses OUT.db
+//	artana-fixture streams OUT.cassette
 //	artana-fixture large OUT.db EVENTS
 //	artana-fixture toolloop OUT.db CALLID_PREFIX ORDER_STATUS
 func fixtureMain() {
@@ -46,6 +47,8 @@ func fixture(ctx context.Context, args []string) error {
 			return errors.New("usage: artana-fixture toolloop OUT.db CALLID_PREFIX ORDER_STATUS")
 		}
 		return writeToolLoop(ctx, args[1], args[2], args[3])
+	case "streams":
+		return writeStreams(args[1])
 	case "large":
 		var n int
 		if len(args) < 3 {

@@ -23,6 +23,11 @@ type interaction struct {
 	Tool      string `json:"tool,omitempty"`
 	Arguments string `json:"arguments_json,omitempty"`
 	Outcome   string `json:"outcome,omitempty"`
+	// Streamed marks an interaction recorded from a streamed call;
+	// Deltas counts its deltas and Stream holds them (show --full).
+	Streamed bool              `json:"streamed,omitempty"`
+	Deltas   int               `json:"deltas,omitempty"`
+	Stream   []json.RawMessage `json:"stream,omitempty"`
 }
 
 // readInteractions streams the records of an interactions cassette,
@@ -45,6 +50,9 @@ func readInteractions(ctx context.Context, path string, fn func(interaction) err
 				Class   string `json:"class"`
 				Message string `json:"message"`
 			} `json:"error"`
+			Stream *struct {
+				Deltas []json.RawMessage `json:"deltas"`
+			} `json:"stream"`
 		}
 		in := interaction{Line: rec.Line, Type: rec.Type}
 		if rec.Type == "tool" {
@@ -71,6 +79,9 @@ func readInteractions(ctx context.Context, path string, fn func(interaction) err
 			}
 			if body.Error != nil {
 				in.Error = fmt.Sprintf("%s: %s", body.Error.Class, body.Error.Message)
+			}
+			if body.Stream != nil {
+				in.Streamed, in.Deltas, in.Stream = true, len(body.Stream.Deltas), body.Stream.Deltas
 			}
 		}
 		return fn(in)

@@ -19,7 +19,7 @@ func showCommand() *command {
 		name:    "show",
 		usage:   "[--json] [--full] PATH [RUN]",
 		summary: "print a run's timeline, one line per event (RUN may be left out when PATH holds one run)",
-	}, "full", "print every event's payload", runShow)
+	}, "full", "print every event's payload (of an interactions cassette: every delta of its streamed interactions)", runShow)
 }
 
 // eventLine is what show prints of one event.
@@ -157,7 +157,7 @@ func runShow(ctx context.Context, e *env, args []string, full bool) (err error) 
 	}
 	defer src.Close()
 	if src.kind == kindInteractions {
-		return showInteractions(ctx, e, src.files[0])
+		return showInteractions(ctx, e, src.files[0], full)
 	}
 	run := ""
 	if len(args) == 2 {
@@ -269,25 +269,42 @@ func oneLine(s string) string {
 	return s
 }
 
-func showInteractions(ctx context.Context, e *env, f cassetteFile) error {
+// showInteractions prints an interactions cassette, one line per
+// interaction; a streamed one is marked with its number of deltas, and
+// with full each of its deltas follows on an indented line.
+func showInteractions(ctx context.Context, e *env, f cassetteFile, full bool) error {
 	var all []interaction
 	tw := e.table()
+	var table bytes.Buffer
+	var streams [][]json.RawMessage
+	if full && !e.json {
+		tw = tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
+	}
 	if !e.json {
 		fmt.Fprintln(e.stdout, interactionsHeading(f))
 		fmt.Fprintln(tw, e.paint(colorBold, "LINE\tTYPE\tMODEL\tSTEP\tTOKENS\tCOST\tERROR"))
 	}
 	err := readInteractions(ctx, f.path, func(in interaction) error {
 		if e.json {
+			if !full {
+				in.Stream = nil
+			}
 			all = append(all, in)
 			return nil
 		}
 		if in.Tool != "" { // a tool execution: the tool, its arguments, its outcome
 			fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t-\t-\t%s\n", in.Line, in.Type, in.Tool, shorten(in.Arguments, 40),
 				dash(oneLine(in.Error)))
+			streams = append(streams, nil)
 			return nil
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d+%d\t%s\t%s\n", in.Line, in.Type, dash(in.Model), dash(in.StepKey),
+		typ := in.Type
+		if in.Streamed {
+			typ += fmt.Sprintf(" (streamed, %s)", plural(int64(in.Deltas), "delta"))
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%d+%d\t%s\t%s\n", in.Line, typ, dash(in.Model), dash(in.StepKey),
 			in.PromptTokens, in.CompletionTokens, formatCost(float64(in.CostUSD)), dash(oneLine(in.Error)))
+		streams = append(streams, in.Stream)
 		return nil
 	})
 	if err != nil {
@@ -304,5 +321,22 @@ func showInteractions(ctx context.Context, e *env, f cassetteFile) error {
 			Interactions []interaction `json:"interactions"`
 		}{f.path, string(f.header.Kind), all})
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil || !full {
+		return err
+	}
+	rows := strings.SplitAfter(strings.TrimSuffix(table.String(), "\n"), "\n")
+	for i, row := range rows {
+		if _, err := io.WriteString(e.stdout, strings.TrimSuffix(row, "\n")+"\n"); err != nil {
+			return err
+		}
+		if i < 1 || i > len(streams) { // row 0 is the heading
+			continue
+		}
+		for j, d := range streams[i-1] {
+			if _, err := fmt.Fprintf(e.stdout, "    delta %d: %s\n", j+1, d); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
