@@ -56,7 +56,7 @@ func quickCheck(ctx context.Context, q interface {
 			return damagedErr(err)
 		}
 		if msg != "ok" {
-			found = append(found, msg)
+			found = append(found, finding(msg))
 		}
 	}
 	if err := rows.Err(); err != nil {
@@ -66,6 +66,12 @@ func quickCheck(ctx context.Context, q interface {
 		return fmt.Errorf("%w: PRAGMA quick_check: %s; %s", ErrDamaged, strings.Join(found, "; "), damagedNext)
 	}
 	return nil
+}
+
+// finding puts one of SQLite's check messages on one line.
+func finding(msg string) string {
+	msg = strings.TrimPrefix(msg, "*** in database main ***\n")
+	return strings.Join(strings.Fields(msg), " ")
 }
 
 // damagedErr turns SQLite's "database disk image is malformed" (and a
@@ -270,7 +276,7 @@ func (s *Store) checkIntegrity(ctx context.Context) (perRun map[string][]string,
 			return nil, nil, damagedErr(err)
 		}
 		if msg != "ok" {
-			found = append(found, msg)
+			found = append(found, finding(msg))
 		}
 	}
 	rows.Close()

@@ -258,3 +258,36 @@ func TestVerifyPayloadText(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenRefusesDamagedFile: a file whose b-tree pages are broken is
+// refused by Open with ErrDamaged, SQLite's finding and what to do, and
+// verify reports the same.
+func TestOpenRefusesDamagedFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "damaged.db")
+	fixtureLedger(t, path)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Page 2 is the table's root: make its cell count claim more cells
+	// than the page holds.
+	const pageSize = 4096
+	if data[pageSize] != 0x0d && data[pageSize] != 0x05 {
+		t.Fatalf("page 2 is not a table b-tree page (type %#x)", data[pageSize])
+	}
+	data[pageSize+3], data[pageSize+4] = 0x0f, 0xff
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, opts := range [][]sqlite.Option{nil, {sqlite.ReadOnly()}} {
+		_, err := sqlite.Open(context.Background(), path, opts...)
+		if !errors.Is(err, sqlite.ErrDamaged) || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), "restore it from a backup") {
+			t.Errorf("Open = %v, want ErrDamaged naming the file and what to do", err)
+		}
+		t.Log(err)
+	}
+	s := openT(t, path, sqlite.ReadOnly(), sqlite.SkipFileCheck())
+	if err := s.Verify(context.Background(), "ticket-4"); !errors.Is(err, sqlite.ErrDamaged) {
+		t.Errorf("Verify = %v, want ErrDamaged", err)
+	}
+}

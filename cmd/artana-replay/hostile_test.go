@@ -202,3 +202,32 @@ func TestVerifyFinishesInterruptedAppend(t *testing.T) {
 		t.Errorf("the redo record is still there: %v", err)
 	}
 }
+
+// A ledger that fails SQLite's check is refused at once by every command,
+// saying it is damaged and what to do.
+func TestDamagedLedgerRefused(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "damaged.db")
+	copyTo(t, filepath.Join("testdata", "chat_replay.db"), path)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := 4096
+	if len(data) < 2*page || (data[page] != 0x0d && data[page] != 0x05) {
+		t.Skipf("page 2 of the fixture is not a table b-tree page")
+	}
+	data[page+3], data[page+4] = 0x0f, 0xff
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"verify", "ls", "show"} {
+		_, stderr, err := runCLI(t, cmd, path)
+		msg := stderr
+		if err != nil {
+			msg += err.Error()
+		}
+		if err == nil || !strings.Contains(msg, "ledger file damaged: ") || !strings.Contains(msg, "restore it from a backup") {
+			t.Errorf("%s: %v %s, want the damage and what to do", cmd, err, stderr)
+		}
+	}
+}

@@ -103,6 +103,9 @@ func openSource(ctx context.Context, path string) (*source, error) {
 	if kind == kindSQLite {
 		db, err := sqlite.Open(ctx, path, sqlite.ReadOnly())
 		if err != nil {
+			if errors.Is(err, sqlite.ErrDamaged) {
+				return nil, err
+			}
 			if errors.Is(err, sqlite.ErrIncompatible) || !errors.Is(err, sqlite.ErrNotSQLite) {
 				return nil, fmt.Errorf("%s is a SQLite database but not an artana ledger: %w", path, err)
 			}
