@@ -519,3 +519,68 @@ func TestKernelsOnTwoStores(t *testing.T) {
 		t.Errorf("%d events, want 13", len(events))
 	}
 }
+
+// TestDamagedRows reads rows changed behind the store's back: each read
+// fails naming the run and seq and what is wrong with the row.
+func TestDamagedRows(t *testing.T) {
+	for _, tc := range []struct {
+		name, update, want string
+	}{
+		{"empty prev hash", `UPDATE kernel_events SET prev_event_hash = '' WHERE seq = 1`, `run "r" seq 1: prev_event_hash is an empty string`},
+		{"bad payload", `UPDATE kernel_events SET payload_json = '{"kind": ' WHERE seq = 2`, `run "r" seq 2: column payload_json`},
+		{"bad timestamp text", `UPDATE kernel_events SET timestamp_text = 'yesterday' WHERE seq = 3`, `run "r" seq 3: column timestamp_text`},
+		{"timestamp text of another instant", `UPDATE kernel_events SET timestamp_text = '2001-01-01T00:00:00+00:00' WHERE seq = 3`, "is not the instant of column timestamp"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u := newURL(t)
+			s := open(t, u)
+			appendSamples(t, s, "r")
+			execSQL(t, u, tc.update)
+			_, err := s.Events(context.Background(), "r", 0)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "damaged") {
+				t.Errorf("Events: %v\nwant an error saying %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestOpenErrors(t *testing.T) {
+	for _, bad := range []string{"", "mysql://u@h/db", "/tmp/ledger.db"} {
+		if _, err := postgres.Open(context.Background(), bad); err == nil || !strings.Contains(err.Error(), "not a postgres:// or postgresql:// URL") {
+			t.Errorf("Open(%q): %v", bad, err)
+		}
+	}
+	s := open(t, newURL(t))
+	if err := s.Import(context.Background(), []artana.Event{{Seq: 1}}); err == nil || !strings.Contains(err.Error(), "empty run id") {
+		t.Errorf("Import of an event without a run id: %v", err)
+	}
+	s.Close()
+	if err := s.Import(context.Background(), nil); !errors.Is(err, artana.ErrClosed) {
+		t.Errorf("Import after Close: %v", err)
+	}
+	if _, err := s.AcquireLease(context.Background(), "r", "me", time.Second); !errors.Is(err, artana.ErrClosed) {
+		t.Errorf("AcquireLease after Close: %v", err)
+	}
+}
+
+func FuzzRedact(f *testing.F) {
+	for _, s := range []string{"secret", "p@ss:word/with?odd#chars", "ünï cødé", "%41"} {
+		f.Add("user", s, "host=/tmp/x&sslmode=disable")
+	}
+	f.Fuzz(func(t *testing.T, user, password, query string) {
+		if len(password) < 6 {
+			return
+		}
+		u := &url.URL{Scheme: "postgres", User: url.UserPassword(user, password), Host: "db.internal:5432", Path: "/ledger", RawQuery: query}
+		raw := u.String()
+		got := postgres.Redact(raw)
+		pw := u.User.String() // the password as it appears, escaped, in raw
+		if _, esc, ok := strings.Cut(pw, ":"); ok && strings.Contains(got, esc) && !strings.Contains(strings.Replace(raw, esc, "", 1), esc) {
+			t.Errorf("Redact(%q) = %q shows the password", raw, got)
+		}
+		if q := withParam("postgres://h/db", "password", password); strings.Contains(postgres.Redact(q), url.QueryEscape(password)) &&
+			!strings.Contains("postgres://h/db?password=xxxxx", url.QueryEscape(password)) {
+			t.Errorf("Redact(%q) shows the password parameter", q)
+		}
+	})
+}
