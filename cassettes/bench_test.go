@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -167,4 +168,73 @@ func BenchmarkStoreEvents100k(b *testing.B) {
 		}
 		s.Close()
 	}
+}
+
+// BenchmarkVerify100k verifies a 100,000-event cassette with
+// Reader.Verify, which checks events from their text. It reports MB/s,
+// allocations per event and the peak live heap.
+func BenchmarkVerify100k(b *testing.B) {
+	path, size := write100k(b)
+	b.SetBytes(size)
+	b.ReportAllocs()
+	verify := func() {
+		r, err := cassettes.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer r.Close()
+		if n, err := r.Verify(context.Background(), nil); err != nil || n != 100_000 {
+			b.Fatalf("%d records, %v", n, err)
+		}
+	}
+	for b.Loop() {
+		verify()
+	}
+	b.StopTimer()
+	b.ReportMetric(testing.AllocsPerRun(1, verify)/100_000, "allocs/event")
+}
+
+// BenchmarkVerifyBeforeAfter100k verifies the same 100,000-event cassette
+// with Reader.Verify and by reading every event with NextEvent (as verify
+// did before), alternating the two in every iteration; it reports the
+// MB/s of each (median) and their ratio, x:
+//
+//	go test -run '^$' -bench VerifyBeforeAfter100k -benchtime 5x ./cassettes
+func BenchmarkVerifyBeforeAfter100k(b *testing.B) {
+	path, size := write100k(b)
+	var after, before []time.Duration
+	for b.Loop() {
+		t0 := time.Now()
+		r, err := cassettes.Open(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n, err := r.Verify(context.Background(), nil); err != nil || n != 100_000 {
+			b.Fatalf("%d records, %v", n, err)
+		}
+		r.Close()
+		t1 := time.Now()
+		if r, err = cassettes.Open(path); err != nil {
+			b.Fatal(err)
+		}
+		for {
+			if _, err := r.NextEvent(); err == io.EOF {
+				break
+			} else if err != nil {
+				b.Fatal(err)
+			}
+		}
+		r.Close()
+		after, before = append(after, t1.Sub(t0)), append(before, time.Since(t1))
+	}
+	ma, mb := median(after), median(before)
+	b.ReportMetric(float64(size)/1e6/ma.Seconds(), "after-MB/s")
+	b.ReportMetric(float64(size)/1e6/mb.Seconds(), "before-MB/s")
+	b.ReportMetric(mb.Seconds()/ma.Seconds(), "x")
+}
+
+func median(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
 }

@@ -62,7 +62,7 @@ type Reader struct {
 	lineOff int64 // byte offset of the last line read
 	prev    string
 	count   int64
-	chain   artana.ChainVerifier
+	chain   artana.StoredVerifier
 	runID   string // the header's run_id, checked against events
 	endOff  int64  // offset of the end record, once read
 	err     error  // sticky: io.EOF after the end record, or the first error
@@ -346,16 +346,28 @@ func (r *Reader) next() (Record, *artana.Event, error) {
 		return Record{}, nil, r.err
 	}
 	line, err := r.readLine()
+	if err != nil {
+		return Record{}, nil, r.lineErr(line, err)
+	}
+	return r.record(line)
+}
+
+// lineErr is the error of a record line that readLine failed to read (it
+// returned line and err).
+func (r *Reader) lineErr(line []byte, err error) error {
 	switch {
 	case err == io.EOF:
-		return Record{}, nil, r.fail(r.line+1, because(ErrTruncated,
+		return r.fail(r.line+1, because(ErrTruncated,
 			"the file ends after line %d without its end record: lines were cut off or a write was interrupted; restore the file from version control, or reseal it if what remains is intended", r.line))
 	case err == errTorn:
-		return Record{}, nil, r.fail(r.line, because(ErrTornLine,
+		return r.fail(r.line, because(ErrTornLine,
 			"%d bytes without a newline at the end of the file: a write was interrupted before it was acknowledged; remove the line (the lines before it are intact)", len(line)))
-	case err != nil:
-		return Record{}, nil, r.fail(r.line+1, err)
 	}
+	return r.fail(r.line+1, err)
+}
+
+// record checks line, the record line just read, and returns it.
+func (r *Reader) record(line []byte) (Record, *artana.Event, error) {
 	rec, err := parseRecord(line)
 	if err != nil {
 		return Record{}, nil, r.fail(r.line, err)
