@@ -222,6 +222,7 @@ func TestScrubPIIKeepingIdentifiers(t *testing.T) {
 		{"ssn 123-45-6789, mail jane.doe@example.com", "ssn [REDACTED_SSN], mail [REDACTED_EMAIL]", "ssn [REDACTED_SSN], mail [REDACTED_EMAIL]"},
 		{"order 112-7654321-1234567, call 4155550123", "order [REDACTED_PHONE]-1234567, call [REDACTED_PHONE]", "order 112-7654321-1234567, call [REDACTED_PHONE]"},
 		{"no digits here", "no digits here", "no digits here"},
+		{"mail a-4155550123@x.com", "mail [REDACTED_EMAIL]", "mail [REDACTED_EMAIL]"},
 		{"private \ue000 use #4155550123", "private \ue000 use #[REDACTED_PHONE]", "private \ue000 use #[REDACTED_PHONE]"},
 	} {
 		if got := ScrubPII(tc.in); got != tc.original {
@@ -236,4 +237,30 @@ func TestScrubPIIKeepingIdentifiers(t *testing.T) {
 	if err != nil || inv.Prompt != "Refund order 112-7654321-1234567, call [REDACTED_PHONE]" || inv.Messages[0].Content != "#4155550123" {
 		t.Errorf("PIIScrubber{KeepIdentifiers: true}: %+v, %v", inv, err)
 	}
+}
+
+// FuzzScrubPIIKeepingIdentifiers: the identifier-keeping scrubber changes
+// nothing the original leaves alone, leaves no mask behind, and redacts
+// every e-mail address the original redacts.
+func FuzzScrubPIIKeepingIdentifiers(f *testing.F) {
+	for _, s := range []string{
+		"Refund order 112-7654321-1234567 please", "ticket #4155550123", "call 415-555-0123.",
+		"mail jane.doe@example.com, ssn 123-45-6789", "A-123-45-6789/4155550123-x", "\ue000 #4155550123",
+		"a-4155550123@x.com", "jane@4155550123-x.com",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got := scrubPIIKeepingIdentifiers(s)
+		if ScrubPII(s) == s && got != s {
+			t.Fatalf("%q: changed to %q, though the original scrubber changes nothing", s, got)
+		}
+		if strings.ContainsFunc(got, func(r rune) bool { return r >= 0xE000 && r <= 0xF8FF }) &&
+			!strings.ContainsFunc(s, func(r rune) bool { return r >= 0xE000 && r <= 0xF8FF }) {
+			t.Fatalf("%q: a mask was left in %q", s, got)
+		}
+		if want, n := strings.Count(ScrubPII(s), "[REDACTED_EMAIL]"), strings.Count(got, "[REDACTED_EMAIL]"); n != want {
+			t.Fatalf("%q: %d e-mail addresses redacted in %q, the original redacts %d", s, n, got, want)
+		}
+	})
 }

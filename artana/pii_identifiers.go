@@ -11,9 +11,10 @@ import (
 // ASCII letters, digits and the characters # _ / -; when ScrubPII would
 // redact only part of such a run (the run is longer than what it matches),
 // the run is kept as it is. A run that is all phone number or SSN
-// ("415-555-0123", "123-45-6789") and everything outside identifiers
-// (e-mail addresses, "(415) 555-0123", "+1 415 555 0123") is scrubbed
-// exactly as ScrubPII does.
+// ("415-555-0123", "123-45-6789"), a run in a stretch of text that holds
+// an '@' (it may belong to an e-mail address) and everything outside
+// identifiers (e-mail addresses, "(415) 555-0123", "+1 415 555 0123") is
+// scrubbed exactly as ScrubPII does.
 func scrubPIIKeepingIdentifiers(s string) string {
 	if !hasDigitLike(s) {
 		return ScrubPII(s)
@@ -21,6 +22,21 @@ func scrubPIIKeepingIdentifiers(s string) string {
 	// Mask the identifiers to keep with private-use characters (neither
 	// digits nor word characters, so no pattern matches them), scrub, then
 	// put them back.
+	// A run in a stretch of text holding an '@' may be part of an e-mail
+	// address, which is scrubbed as ScrubPII does: such runs are never kept.
+	nearAt := make([]bool, len(s)+1)
+	for start := 0; start < len(s); {
+		end := start
+		for end < len(s) && !isSpaceByte(s[end]) {
+			end++
+		}
+		if strings.IndexByte(s[start:end], '@') >= 0 {
+			for k := start; k < end; k++ {
+				nearAt[k] = true
+			}
+		}
+		start = end + 1
+	}
 	var kept []string
 	var masked strings.Builder
 	for i := 0; i < len(s); {
@@ -40,7 +56,7 @@ func scrubPIIKeepingIdentifiers(s string) string {
 			continue
 		}
 		tok := s[i:j]
-		if scrubbed := ScrubPII(tok); scrubbed != tok && !wholeRedaction(scrubbed) {
+		if scrubbed := ScrubPII(tok); !nearAt[i] && scrubbed != tok && !wholeRedaction(scrubbed) {
 			masked.WriteRune(rune(0xE000 + len(kept)%0x1900))
 			kept = append(kept, tok)
 		} else {
@@ -64,6 +80,13 @@ func scrubPIIKeepingIdentifiers(s string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// isSpaceByte reports whether c is ASCII white space or starts a
+// non-ASCII character (which may be Unicode white space): e-mail
+// addresses hold neither.
+func isSpaceByte(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f' || c >= 0x80
 }
 
 // isIdentByte reports whether c may be part of an identifier.
