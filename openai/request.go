@@ -31,7 +31,7 @@ func (m *Model) buildParams(req artana.ModelRequest) (oai.ChatCompletionNewParam
 		return p, err
 	}
 
-	if len(req.OutputSchema) > 0 {
+	if structuredOutput(req.OutputSchema) {
 		schema, strict, err := m.outputSchema(req.OutputSchema)
 		if err != nil {
 			return p, requestError(fmt.Sprintf("output schema of %s: %v", outputName(req.OutputName), err))
@@ -76,6 +76,21 @@ func (m *Model) buildParams(req artana.ModelRequest) (oai.ChatCompletionNewParam
 		p.ParallelToolCalls = oai.Bool(*o.ParallelToolCalls)
 	}
 	return p, nil
+}
+
+// structuredOutput reports whether an output schema asks for a JSON
+// document: any schema but none and {"type":"string"}, the schema of a
+// text answer (a Go string), which is asked for as plain content and
+// returned as a JSON string.
+func structuredOutput(schema json.RawMessage) bool {
+	if len(bytes.TrimSpace(schema)) == 0 {
+		return false
+	}
+	var s map[string]any
+	if json.Unmarshal(schema, &s) == nil && len(s) == 1 && s["type"] == "string" {
+		return false
+	}
+	return true
 }
 
 func requestError(msg string) *artana.ModelError {

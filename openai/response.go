@@ -56,7 +56,10 @@ func (m *Model) response(req artana.ModelRequest, cc *oai.ChatCompletion) (artan
 	switch {
 	case strings.TrimSpace(content) == "" && len(out.ToolCalls) > 0:
 		// A tool-calling turn: no output yet.
-	case len(req.OutputSchema) > 0:
+	case len(out.ToolCalls) > 0 && structuredOutput(req.OutputSchema) && !json.Valid([]byte(strings.TrimSpace(content))):
+		// A tool-calling turn with a remark ("Let me look that up."):
+		// the remark is not the structured output, and is not kept.
+	case structuredOutput(req.OutputSchema):
 		content = strings.TrimSpace(content)
 		if content == "" {
 			return artana.ModelResponse{}, badOutput("the answer has neither content nor tool calls")

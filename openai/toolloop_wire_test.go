@@ -2,6 +2,7 @@ package openai_test
 
 import (
 	"context"
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -33,7 +34,10 @@ func TestWireToolLoop(t *testing.T) {
 	for _, c := range turn1.ToolCalls {
 		conv = append(conv, artana.ToolMessage(c, secrets[c.ArgumentsJSON]))
 	}
-	turn2, err := m.Complete(context.Background(), artana.ModelRequest{Model: "gpt-4o", Messages: conv, Tools: []artana.ToolDefinition{secretTool}})
+	// The answer is text (a Go string): its schema asks for no
+	// response_format, and the text comes back as a JSON string.
+	turn2, err := m.Complete(context.Background(), artana.ModelRequest{Model: "gpt-4o", Messages: conv, Tools: []artana.ToolDefinition{secretTool},
+		OutputSchema: json.RawMessage(`{"type":"string"}`)})
 	if err != nil {
 		t.Fatalf("turn 2: %v", err)
 	}
@@ -57,8 +61,29 @@ func TestWireToolLoop(t *testing.T) {
 			t.Errorf("tool message %d = %v, want role tool answering %s", i, got, c.ID)
 		}
 	}
-	if !strings.Contains(turn2.OutputJSON, "Welcome to Moria!") || len(turn2.ToolCalls) != 0 {
+	if !strings.HasPrefix(turn2.OutputJSON, `"The secrets`) || !strings.Contains(turn2.OutputJSON, "Welcome to Moria!") || len(turn2.ToolCalls) != 0 {
 		t.Errorf("turn 2 = %+v, want the final answer", turn2)
+	}
+}
+
+// TestWireToolCallsWithRemark: a tool-calling answer that also says
+// something is a tool-calling turn, also when a structured output is asked
+// for; the remark is not the output.
+func TestWireToolCallsWithRemark(t *testing.T) {
+	body := string(readWire(t, "openai-chat-tool-loop-turn1.json"))
+	withRemark := strings.Replace(body, `"content": null,`, `"content": "Let me look both up.",`, 1)
+	if withRemark == body {
+		t.Fatal("the fixture has no null content to replace")
+	}
+	srv := newServer(t, reply{status: 200, body: withRemark})
+	m := newModel(t, srv, &sleeps{})
+	resp, err := m.Complete(context.Background(), artana.ModelRequest{Model: "gpt-4o", Prompt: "x",
+		Tools: []artana.ToolDefinition{secretTool}, OutputName: "Answer", OutputSchema: json.RawMessage(mathSchema)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.OutputJSON != "" || len(resp.ToolCalls) != 2 {
+		t.Errorf("response %+v, want the two calls and no output", resp)
 	}
 }
 
