@@ -27,6 +27,23 @@
 //   - Chat is the one-call convenience: open or start the run, then one
 //     typed model step.
 //
+// # Streaming
+//
+// A step streams when ModelStep.OnDelta is set (RunToolLoop passes its
+// OnDelta to every turn): the callback receives each Delta of the answer
+// as it arrives (a text or reasoning fragment, tool-call fragments with
+// their index, and on the last delta the usage), from a model that is a
+// StreamingModel. A model that cannot stream is called with Complete and
+// delivers its answer as one delta (ResponseDelta). Streaming changes
+// delivery, not the log: a streamed step appends exactly the events an
+// unstreamed step with the same answer appends, so replay, golden logs and
+// the Python original's ledgers are unaffected. A step answered from the
+// log delivers the logged output to OnDelta as one delta (ResponseDelta of
+// the logged answer: its text, its tool calls whole, its usage), once,
+// before it returns. A stream that breaks off returns a *ModelError whose
+// Partial holds the deltas delivered (JoinDeltas joins them); nothing is
+// logged as completed and the next step calls the model again.
+//
 // Replay costs the same at event 10 and at event 100,000: the kernel keeps
 // an index per run and reads only the events it has not seen, so two
 // kernels, or two processes, on one store still see each other's appends.

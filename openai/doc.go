@@ -32,6 +32,29 @@
 // (DefaultPrices, PricesAsOf) that WithPrices extends or overrides, and
 // WithFailOnUnknownCost turns an unpriced model into an error.
 //
+// # Streaming
+//
+// Model is an artana.StreamingModel: Stream sends the request with
+// stream: true and stream_options.include_usage, reads the answer with
+// the SDK's NewStreaming and assembles it with its
+// ChatCompletionAccumulator (tool-call fragments merged by index), and
+// delivers one artana.Delta per chunk that carries something: content,
+// reasoning (the "reasoning" or "reasoning_content" field of Ollama, vLLM
+// and DeepSeek), tool-call fragments, usage. The assembled answer becomes
+// the response exactly as Complete's whole answer does. The event stream
+// is checked line by line before the SDK decodes it: a malformed line, an
+// event that is not JSON or an event type Chat Completions never sends is
+// a permanent *StreamError naming the line; a stream that ends without
+// "data: [DONE]" or whose connection drops is a transient *StreamError; an
+// error event inside a 200 stream is a transient *APIError naming the
+// event's line. A stream that fails after a delta was delivered keeps the
+// deltas in the error's Partial and is never retried (the caller has seen
+// them); one that fails before its first delta is retried like a failed
+// Complete. Only OpenAI-compatible Chat Completions streams are
+// understood (OpenAI, Ollama, vLLM, ...); Anthropic's Messages stream
+// (message_start, content_block_delta, ...) is not, and its event types
+// are reported as unknown.
+//
 // # Errors and retries
 //
 // Every error is a *artana.ModelError whose Class says what happened:

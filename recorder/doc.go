@@ -97,6 +97,21 @@
 // when it ends (AllowUnused turns this off), since the code no longer
 // makes the calls the cassette holds.
 //
+// # Streams
+//
+// A Recorder is an artana.StreamingModel. Stream records the deltas the
+// caller received, in order, each with its offset from the start of the
+// call, beside the whole response (or error); replay delivers the same
+// deltas in the same order, at once, or with PaceStreams at the recorded
+// pace (to test timeouts and user interfaces), then returns the recorded
+// response. A stream recorded as failed mid-way replays its deltas and
+// then the same *artana.ModelError, its Partial holding them. Matching
+// ignores streaming: a streamed and an unstreamed call for the same
+// request match the same interactions (Complete answered from a streamed
+// interaction returns its response; Stream answered from an unstreamed
+// one delivers it as one delta), unless SeparateStreams. A stream the
+// caller's callback stopped is not recorded.
+//
 // # Errors
 //
 // A live call that fails is recorded too, with its class
@@ -113,7 +128,8 @@
 // matched. ScrubSecrets always runs first: it replaces whatever looks like
 // an API key, bearer token or credential (sk-..., "Authorization: Bearer
 // ...", api_key=..., AWS, Google, GitHub and Slack tokens, JWTs) with
-// [REDACTED]. Add your own with WithScrubbers.
+// [REDACTED]. It scrubs streamed deltas too, including a secret split
+// across deltas (see ScrubSecrets). Add your own with WithScrubbers.
 //
 // # File format
 //
@@ -140,8 +156,22 @@
 //	    "tool_calls": [{"id": ..., "tool_name": ..., "arguments_json": ...}]
 //	  },
 //	  "error": {"class": "transient", "status": 429, "message": "...", "retry_after": "2s"},
-//	  "latency": "812ms"                      // time.Duration text
+//	  "latency": "812ms",                     // time.Duration text
+//	  "stream": {                             // a streamed call only
+//	    "deltas": [                           // in order; "at" is the offset from the call's start
+//	      {"at": "240ms", "text": "{\"label\":"},
+//	      {"at": "251ms", "reasoning": "..."},
+//	      {"at": "260ms", "tool_calls": [{"index": 0, "id": "call_1", "tool_name": "lookup", "arguments_json": "{\"q\""}]},
+//	      {"at": "812ms", "usage": {"prompt_tokens": 12, "completion_tokens": 3, "cost_usd": 0.0001}}
+//	    ]
+//	  }
 //	}
+//
+// "stream" is optional: an unstreamed interaction, and every cassette
+// written before streams were recorded, has none and reads (and hashes)
+// as before, so the header's version stays "1". A build that predates
+// streams refuses a cassette holding one, naming the line and the
+// unknown field "stream".
 //
 // The file is hash-chained line by line (see package cassettes): a hand
 // edit is reported as "path:line: reason"; cassettes.Reseal accepts a
