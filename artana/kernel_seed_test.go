@@ -13,12 +13,8 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/internal/isotime"
+	"github.com/artana-go/go-artana/internal/original"
 )
-
-// seedSkipMessage is why a test that needs the Python original skips: it
-// names the variable to set and the README section, and no path of a
-// particular machine.
-const seedSkipMessage = "ARTANA_SEED_DIR is unset or does not hold the Python original (src/artana): set it to run this interoperability test; see README.md, section \"Interoperability tests\""
 
 func TestSeedSkipMessage(t *testing.T) {
 	readme, err := os.ReadFile(filepath.Join("..", "README.md"))
@@ -28,27 +24,13 @@ func TestSeedSkipMessage(t *testing.T) {
 	if !strings.Contains(string(readme), "### Interoperability tests") {
 		t.Errorf("README.md has no section \"Interoperability tests\", which the skip message names")
 	}
-	if strings.Contains(seedSkipMessage, "/work/") || strings.Contains(seedSkipMessage, "prepare_seed") {
-		t.Errorf("the skip message names a path of one machine: %s", seedSkipMessage)
+	if strings.Contains(original.SkipMessage, "/work/") || strings.Contains(original.SkipMessage, "prepare_seed") {
+		t.Errorf("the skip message names a path of one machine: %s", original.SkipMessage)
 	}
 }
 
 // seedDir returns the prepared Python original, or skips the test.
-func seedDir(t *testing.T) string {
-	t.Helper()
-	dir := os.Getenv("ARTANA_SEED_DIR")
-	if dir != "" {
-		if _, err := os.Stat(filepath.Join(dir, "src", "artana")); err == nil {
-			return dir
-		}
-	}
-	msg := seedSkipMessage
-	if os.Getenv("ARTANA_REQUIRE_SEED") == "1" {
-		t.Fatal(msg)
-	}
-	t.Skip(msg)
-	return ""
-}
+func seedDir(t *testing.T) string { return original.Dir(t) }
 
 // A run written by the Python original replays in the Go kernel, given the
 // same inputs, without calling the model or a tool and without appending.

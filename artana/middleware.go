@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+
+	"github.com/artana-go/go-artana/internal/pii"
 )
 
 // Middleware hooks into every model step, as the Python original's
@@ -123,11 +125,19 @@ func middlewareRank(m Middleware) int {
 // model_requested, what replay matches and what the model receives. A
 // step that fails after it redacted something says how many spans.
 //
-// By default it is the Python original's scrubber, byte for byte (see
-// ScrubPII for the exact patterns): the enforced kernel and ledgers shared
-// with the original depend on it. Its patterns also match digits inside
-// longer identifiers: "Refund order 112-7654321-1234567" becomes "Refund
-// order [REDACTED_PHONE]-1234567", "#4155550123" becomes
+// By default it is the Python original's scrubber, byte for byte: the
+// enforced kernel and ledgers shared with the original depend on it. Three
+// patterns are applied in turn, with Python's re semantics (Unicode \d, \s
+// and \b; the first match found by backtracking wins), in time linear in
+// the text:
+//
+//	\b[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}\b                   [REDACTED_EMAIL]
+//	\b(?:\+?1[-.\s]?)?(?:\(?\d{3}\)?[-.\s]?)\d{3}[-.\s]?\d{4}\b          [REDACTED_PHONE]
+//	\b\d{3}-\d{2}-\d{4}\b                                                [REDACTED_SSN]
+//
+// The patterns also match digits inside longer identifiers: "Refund order
+// 112-7654321-1234567" becomes "Refund order [REDACTED_PHONE]-1234567",
+// "#4155550123" becomes
 // "#[REDACTED_PHONE]". KeepIdentifiers leaves such identifiers alone (a
 // run of letters, digits and # _ / - that a pattern matches only part
 // of), at the price of logging what the original would not.
@@ -137,9 +147,9 @@ type PIIScrubber struct {
 
 // PrepareModel scrubs the prompt and the content of every message.
 func (p PIIScrubber) PrepareModel(_ context.Context, inv ModelCall) (ModelCall, error) {
-	scrub := ScrubPII
+	scrub := pii.Scrub
 	if p.KeepIdentifiers {
-		scrub = scrubPIIKeepingIdentifiers
+		scrub = pii.ScrubKeepingIdentifiers
 	}
 	inv.Prompt = scrub(inv.Prompt)
 	msgs := make([]ChatMessage, len(inv.Messages))

@@ -357,3 +357,11 @@ func TestChatDurableReplay(t *testing.T) {
 	_, err = Chat[TransferDecision](tctx, k, tenant, "", step)
 	wantKind(t, err, ErrInvalidInput)
 }
+
+func TestPIIScrubberKeepIdentifiers(t *testing.T) {
+	inv, err := PIIScrubber{KeepIdentifiers: true}.PrepareModel(context.Background(), ModelCall{
+		Prompt: "Refund order 112-7654321-1234567, call 415-555-0123", Messages: []ChatMessage{{Role: "user", Content: "#4155550123"}}})
+	if err != nil || inv.Prompt != "Refund order 112-7654321-1234567, call [REDACTED_PHONE]" || inv.Messages[0].Content != "#4155550123" {
+		t.Errorf("PIIScrubber{KeepIdentifiers: true}: %+v, %v", inv, err)
+	}
+}

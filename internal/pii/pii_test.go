@@ -1,17 +1,17 @@
-package artana
+package pii
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"math/rand/v2"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/artana-go/go-artana/internal/original"
 )
 
 var piiCases = []struct{ in, want string }{
@@ -34,10 +34,10 @@ var piiCases = []struct{ in, want string }{
 	{"", ""},
 }
 
-func TestScrubPII(t *testing.T) {
+func TestScrub(t *testing.T) {
 	for _, c := range piiCases {
-		if got := ScrubPII(c.in); got != c.want {
-			t.Errorf("ScrubPII(%q) = %q, want %q", c.in, got, c.want)
+		if got := Scrub(c.in); got != c.want {
+			t.Errorf("Scrub(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
 }
@@ -55,8 +55,8 @@ func randomPIIText(r *rand.Rand, n int) string {
 
 // The scrubber redacts exactly what the Python original's
 // PIIScrubberMiddleware redacts, on crafted and random text.
-func TestScrubPIIMatchesSeed(t *testing.T) {
-	dir := seedDir(t)
+func TestScrubMatchesSeed(t *testing.T) {
+	dir := original.Dir(t)
 	inputs := []string{}
 	for _, c := range piiCases {
 		inputs = append(inputs, c.in)
@@ -75,8 +75,7 @@ from artana.middleware.pii_scrubber import PIIScrubberMiddleware
 m = PIIScrubberMiddleware()
 json.dump([m._redact_text(s) for s in json.load(sys.stdin)], sys.stdout)
 `)
-	cmd.Env = append(os.Environ(), "PYTHONPATH="+filepath.Join(dir, "src")+string(os.PathListSeparator)+
-		filepath.Join(dir, ".deps/usr/lib/python3/dist-packages"))
+	cmd.Env = append(os.Environ(), "PYTHONPATH="+original.PythonPath(dir))
 	cmd.Stdin = bytes.NewReader(in)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
@@ -90,9 +89,9 @@ json.dump([m._redact_text(s) for s in json.load(sys.stdin)], sys.stdout)
 	}
 	bad := 0
 	for i, s := range inputs {
-		if got := ScrubPII(s); got != want[i] && bad < 10 {
+		if got := Scrub(s); got != want[i] && bad < 10 {
 			bad++
-			t.Errorf("ScrubPII(%q)\n got %q\nwant %q (Python original)", s, got, want[i])
+			t.Errorf("Scrub(%q)\n got %q\nwant %q (Python original)", s, got, want[i])
 		}
 	}
 }
@@ -139,7 +138,7 @@ func checkLinear(t *testing.T, s string) string {
 
 // Input built to make a backtracking engine slow costs the scrubber a
 // bounded amount of work per byte, at every size.
-func TestScrubPIIAdversarialLinear(t *testing.T) {
+func TestScrubAdversarialLinear(t *testing.T) {
 	shapes := map[string]func(n int) string{
 		"local part without @":      func(n int) string { return strings.Repeat("a", n) },
 		"many @ and dots":           func(n int) string { return strings.Repeat("a@a.", n/4) },
@@ -158,7 +157,7 @@ func TestScrubPIIAdversarialLinear(t *testing.T) {
 	}
 }
 
-func FuzzScrubPII(f *testing.F) {
+func FuzzScrub(f *testing.F) {
 	for _, c := range piiCases {
 		f.Add(c.in)
 	}
@@ -166,17 +165,17 @@ func FuzzScrubPII(f *testing.F) {
 		got := checkLinear(t, s)
 		if isASCII(s) {
 			if want := oracleScrub(s); got != want {
-				t.Fatalf("ScrubPII(%q) = %q, regexp oracle %q", s, got, want)
+				t.Fatalf("Scrub(%q) = %q, regexp oracle %q", s, got, want)
 			}
 		}
 		if utf8.ValidString(s) && !utf8.ValidString(got) {
-			t.Fatalf("ScrubPII(%q) = %q is not valid UTF-8", s, got)
+			t.Fatalf("Scrub(%q) = %q is not valid UTF-8", s, got)
 		}
 	})
 }
 
 // ASCII random text agrees with the regexp oracle.
-func TestScrubPIIMatchesOracle(t *testing.T) {
+func TestScrubMatchesOracle(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	ascii := []rune("0123456789111--..  ()++@@_%aZcom\v\x1c\n")
 	for range 20000 {
@@ -185,13 +184,13 @@ func TestScrubPIIMatchesOracle(t *testing.T) {
 			b.WriteRune(ascii[r.IntN(len(ascii))])
 		}
 		s := b.String()
-		if got, want := ScrubPII(s), oracleScrub(s); got != want {
-			t.Fatalf("ScrubPII(%q) = %q, regexp oracle %q", s, got, want)
+		if got, want := Scrub(s), oracleScrub(s); got != want {
+			t.Fatalf("Scrub(%q) = %q, regexp oracle %q", s, got, want)
 		}
 	}
 }
 
-func BenchmarkScrubPII(b *testing.B) {
+func BenchmarkScrub(b *testing.B) {
 	// A 100 KB prompt of prose with some PII in it.
 	unit := "Please transfer 10 USD from acc_1 to acc_2. Contact me at jane.doe@example.com or (555) 123-4567; SSN 123-45-6789. Thanks! "
 	prompt := strings.Repeat(unit, 100*1024/len(unit)+1)[:100*1024]
@@ -203,13 +202,13 @@ func BenchmarkScrubPII(b *testing.B) {
 		b.Run(bc.name, func(b *testing.B) {
 			b.SetBytes(int64(len(bc.s)))
 			for b.Loop() {
-				ScrubPII(bc.s)
+				Scrub(bc.s)
 			}
 		})
 	}
 }
 
-func TestScrubPIIKeepingIdentifiers(t *testing.T) {
+func TestScrubKeepingIdentifiers(t *testing.T) {
 	for _, tc := range []struct{ in, original, keeping string }{
 		// Digits inside longer identifiers: the original redacts part of
 		// them; the option leaves them alone.
@@ -225,24 +224,19 @@ func TestScrubPIIKeepingIdentifiers(t *testing.T) {
 		{"mail a-4155550123@x.com", "mail [REDACTED_EMAIL]", "mail [REDACTED_EMAIL]"},
 		{"private \ue000 use #4155550123", "private \ue000 use #[REDACTED_PHONE]", "private \ue000 use #[REDACTED_PHONE]"},
 	} {
-		if got := ScrubPII(tc.in); got != tc.original {
-			t.Errorf("ScrubPII(%q) = %q, want %q (the original's scrubber is unchanged)", tc.in, got, tc.original)
+		if got := Scrub(tc.in); got != tc.original {
+			t.Errorf("Scrub(%q) = %q, want %q (the original's scrubber is unchanged)", tc.in, got, tc.original)
 		}
-		if got := scrubPIIKeepingIdentifiers(tc.in); got != tc.keeping {
-			t.Errorf("scrubPIIKeepingIdentifiers(%q) = %q, want %q", tc.in, got, tc.keeping)
+		if got := ScrubKeepingIdentifiers(tc.in); got != tc.keeping {
+			t.Errorf("ScrubKeepingIdentifiers(%q) = %q, want %q", tc.in, got, tc.keeping)
 		}
-	}
-	inv, err := PIIScrubber{KeepIdentifiers: true}.PrepareModel(context.Background(), ModelCall{
-		Prompt: "Refund order 112-7654321-1234567, call 415-555-0123", Messages: []ChatMessage{{Role: "user", Content: "#4155550123"}}})
-	if err != nil || inv.Prompt != "Refund order 112-7654321-1234567, call [REDACTED_PHONE]" || inv.Messages[0].Content != "#4155550123" {
-		t.Errorf("PIIScrubber{KeepIdentifiers: true}: %+v, %v", inv, err)
 	}
 }
 
-// FuzzScrubPIIKeepingIdentifiers: the identifier-keeping scrubber changes
+// FuzzScrubKeepingIdentifiers: the identifier-keeping scrubber changes
 // nothing the original leaves alone, leaves no mask behind, and redacts
 // every e-mail address the original redacts.
-func FuzzScrubPIIKeepingIdentifiers(f *testing.F) {
+func FuzzScrubKeepingIdentifiers(f *testing.F) {
 	for _, s := range []string{
 		"Refund order 112-7654321-1234567 please", "ticket #4155550123", "call 415-555-0123.",
 		"mail jane.doe@example.com, ssn 123-45-6789", "A-123-45-6789/4155550123-x", "\ue000 #4155550123",
@@ -251,15 +245,15 @@ func FuzzScrubPIIKeepingIdentifiers(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, s string) {
-		got := scrubPIIKeepingIdentifiers(s)
-		if ScrubPII(s) == s && got != s {
+		got := ScrubKeepingIdentifiers(s)
+		if Scrub(s) == s && got != s {
 			t.Fatalf("%q: changed to %q, though the original scrubber changes nothing", s, got)
 		}
 		if strings.ContainsFunc(got, func(r rune) bool { return r >= 0xE000 && r <= 0xF8FF }) &&
 			!strings.ContainsFunc(s, func(r rune) bool { return r >= 0xE000 && r <= 0xF8FF }) {
 			t.Fatalf("%q: a mask was left in %q", s, got)
 		}
-		if want, n := strings.Count(ScrubPII(s), "[REDACTED_EMAIL]"), strings.Count(got, "[REDACTED_EMAIL]"); n != want {
+		if want, n := strings.Count(Scrub(s), "[REDACTED_EMAIL]"), strings.Count(got, "[REDACTED_EMAIL]"); n != want {
 			t.Fatalf("%q: %d e-mail addresses redacted in %q, the original redacts %d", s, n, got, want)
 		}
 	})

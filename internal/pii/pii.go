@@ -1,4 +1,6 @@
-package artana
+// Package pii redacts personal data exactly as the Python original of
+// artana's PIIScrubberMiddleware does.
+package pii
 
 import (
 	"strings"
@@ -6,7 +8,7 @@ import (
 	"unicode/utf8"
 )
 
-// ScrubPII returns s with personal data redacted as the seed's
+// Scrub returns s with personal data redacted as the Python original's
 // PIIScrubberMiddleware does, byte for byte. Three patterns are applied in
 // turn, each to the output of the previous one, replacing every
 // non-overlapping match from left to right:
@@ -23,7 +25,7 @@ import (
 // its own for \b; they run in time linear in len(s), also on input built to
 // make a backtracking engine slow. Characters that Python's Unicode
 // database (14.0 for Python 3.11) does not know are classified by Go's.
-func ScrubPII(s string) string {
+func Scrub(s string) string {
 	var sc piiScan
 	return sc.scrub(s)
 }

@@ -1,29 +1,29 @@
-package artana
+package pii
 
 import (
 	"strings"
 	"unicode/utf8"
 )
 
-// scrubPIIKeepingIdentifiers is ScrubPII that leaves digits inside longer
+// ScrubKeepingIdentifiers is Scrub that leaves digits inside longer
 // identifiers alone: an order number "112-7654321-1234567", a ticket
 // "#4155550123", a SKU "A-123-45-6789". An identifier is a maximal run of
-// ASCII letters, digits and the characters # _ / -; when ScrubPII would
+// ASCII letters, digits and the characters # _ / -; when Scrub would
 // redact only part of such a run (the run is longer than what it matches),
 // the run is kept as it is. A run that is all phone number or SSN
 // ("415-555-0123", "123-45-6789"), a run in a stretch of text that holds
 // an '@' (it may belong to an e-mail address) and everything outside
 // identifiers (e-mail addresses, "(415) 555-0123", "+1 415 555 0123") is
-// scrubbed exactly as ScrubPII does.
-func scrubPIIKeepingIdentifiers(s string) string {
+// scrubbed exactly as Scrub does.
+func ScrubKeepingIdentifiers(s string) string {
 	if !hasDigitLike(s) {
-		return ScrubPII(s)
+		return Scrub(s)
 	}
 	// Mask the identifiers to keep with private-use characters (neither
 	// digits nor word characters, so no pattern matches them), scrub, then
 	// put them back.
 	// A run in a stretch of text holding an '@' may be part of an e-mail
-	// address, which is scrubbed as ScrubPII does: such runs are never kept.
+	// address, which is scrubbed as Scrub does: such runs are never kept.
 	nearAt := make([]bool, len(s)+1)
 	for start := 0; start < len(s); {
 		end := start
@@ -49,14 +49,14 @@ func scrubPIIKeepingIdentifiers(s string) string {
 			if r >= 0xE000 && r <= 0xF8FF {
 				// The text holds private-use characters of its own: masking
 				// could mix them up with the marks, so scrub it as it is.
-				return ScrubPII(s)
+				return Scrub(s)
 			}
 			masked.WriteString(s[i : i+size])
 			i += size
 			continue
 		}
 		tok := s[i:j]
-		if scrubbed := ScrubPII(tok); !nearAt[i] && scrubbed != tok && !wholeRedaction(scrubbed) {
+		if scrubbed := Scrub(tok); !nearAt[i] && scrubbed != tok && !wholeRedaction(scrubbed) {
 			masked.WriteRune(rune(0xE000 + len(kept)%0x1900))
 			kept = append(kept, tok)
 		} else {
@@ -65,12 +65,12 @@ func scrubPIIKeepingIdentifiers(s string) string {
 		i = j
 	}
 	if len(kept) == 0 {
-		return ScrubPII(s)
+		return Scrub(s)
 	}
 	if len(kept) > 0x1900 {
-		return ScrubPII(s) // more identifiers than marks: scrub as it is
+		return Scrub(s) // more identifiers than marks: scrub as it is
 	}
-	out := ScrubPII(masked.String())
+	out := Scrub(masked.String())
 	var b strings.Builder
 	for _, r := range out {
 		if r >= 0xE000 && r < 0xE000+0x1900 {
