@@ -22,6 +22,14 @@
 //     A request found without its completion is an unknown outcome: replay
 //     halts with ErrUnknownOutcome until ReconcileTool re-runs it with the
 //     same idempotency key.
+//   - RunToolLoop[T] is the standard tool-calling agent loop: a model
+//     step, each tool call it asks for as a tool step keyed by the call's
+//     id, the results (or failures) back to the model as tool messages
+//     (ChatMessage with ToolCallID), until the model answers with a T or
+//     the turn limit is reached (*TurnLimitError). It replays, halts and
+//     reconciles as its steps do. A conversation whose tool messages do not
+//     answer the calls before them is refused (*MessageError) before
+//     anything is logged.
 //   - RunWorkflow and Step run plain Go functions as replayable workflow
 //     steps; Pause and Resume wait for a human.
 //   - Chat is the one-call convenience: open or start the run, then one
@@ -51,7 +59,11 @@
 // # The log
 //
 // The log is wire-compatible with the Python original of artana: the nine
-// event types and their payloads have the same fields and defaults, and
+// event types and their payloads have the same fields and defaults (the
+// tool-call fields of messages, tool_call_id, name and tool_calls, and the
+// tool_call_id of a logged tool call, come from the newest Python artana
+// and are left out when empty, so a log without them is byte for byte the
+// Python original's), and
 // Event.ComputeHash produces the same bytes, using Python-style canonical
 // JSON (CanonicalPayload: sorted keys, compact, ensure_ascii escapes,
 // Python float repr) and Python isoformat timestamps (datetime.isoformat).

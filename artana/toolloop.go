@@ -9,9 +9,9 @@ import (
 	"strings"
 )
 
-// DefaultMaxTurns is the number of model steps a ToolLoop takes at most
+// defaultMaxTurns is the number of model steps a ToolLoop takes at most
 // when ToolLoop.MaxTurns is 0.
-const DefaultMaxTurns = 10
+const defaultMaxTurns = 10
 
 // ToolLoop is the standard tool-calling agent loop: the model is asked,
 // every tool call it makes runs as a tool step, the results go back to it
@@ -31,7 +31,7 @@ type ToolLoop struct {
 	// offers every registered tool.
 	Tools []string
 	// MaxTurns is the number of model steps the loop takes at most
-	// (DefaultMaxTurns if 0). A model still asking for tools in the last
+	// (defaultMaxTurns if 0). A model still asking for tools in the last
 	// turn ends the loop with a *TurnLimitError; those calls are not run.
 	MaxTurns int
 	Options  ModelOptions // sampling and tool-choice options of every turn
@@ -63,7 +63,7 @@ type ToolLoopResult[T any] struct {
 // its last allowed turn. Nothing is logged for those calls.
 type TurnLimitError struct {
 	RunID   string
-	Limit   int        // ToolLoop.MaxTurns, or DefaultMaxTurns
+	Limit   int        // ToolLoop.MaxTurns, or defaultMaxTurns
 	Seq     int64      // the model_completed of the last turn
 	Pending []ToolCall // the calls of the last turn, not run
 }
@@ -101,7 +101,7 @@ func RunToolLoop[T any](ctx context.Context, k *Kernel, run Run, loop ToolLoop) 
 	}
 	limit := loop.MaxTurns
 	if limit == 0 {
-		limit = DefaultMaxTurns
+		limit = defaultMaxTurns
 	}
 	if limit < 0 {
 		return res, &Error{Op: "tool loop", RunID: run.ID, Kind: ErrInvalidInput, Msg: fmt.Sprintf("MaxTurns %d is negative", limit)}
