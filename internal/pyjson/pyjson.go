@@ -99,63 +99,7 @@ func AppendFloat(dst []byte, f float64) []byte {
 // appendRepr appends Python's repr of a finite float: the shortest digits
 // that round-trip, in fixed notation when the decimal exponent is in
 // [-4, 16), otherwise d[.ddd]e±XX; whole numbers keep ".0".
-func appendRepr(dst []byte, f float64) []byte {
-	var buf [32]byte
-	// 'e' with -1 precision gives the shortest round-trip digits: [-]d[.ddd]e±XX.
-	e := strconv.AppendFloat(buf[:0], f, 'e', -1, 64)
-	neg := e[0] == '-'
-	if neg {
-		e = e[1:]
-		dst = append(dst, '-')
-	}
-	ePos := bytes.IndexByte(e, 'e')
-	mant, expPart := e[:ePos], e[ePos+1:]
-	exp, _ := strconv.Atoi(string(expPart))
-	digits := make([]byte, 0, len(mant))
-	for _, c := range mant {
-		if c != '.' {
-			digits = append(digits, c)
-		}
-	}
-	decpt := exp + 1 // position of the decimal point relative to the digits
-	if decpt > -4 && decpt <= 16 {
-		switch {
-		case decpt <= 0:
-			dst = append(dst, '0', '.')
-			for range -decpt {
-				dst = append(dst, '0')
-			}
-			dst = append(dst, digits...)
-		case decpt >= len(digits):
-			dst = append(dst, digits...)
-			for range decpt - len(digits) {
-				dst = append(dst, '0')
-			}
-			dst = append(dst, '.', '0')
-		default:
-			dst = append(dst, digits[:decpt]...)
-			dst = append(dst, '.')
-			dst = append(dst, digits[decpt:]...)
-		}
-		return dst
-	}
-	dst = append(dst, digits[0])
-	if len(digits) > 1 {
-		dst = append(dst, '.')
-		dst = append(dst, digits[1:]...)
-	}
-	dst = append(dst, 'e')
-	if exp < 0 {
-		dst = append(dst, '-')
-		exp = -exp
-	} else {
-		dst = append(dst, '+')
-	}
-	if exp < 10 {
-		dst = append(dst, '0')
-	}
-	return strconv.AppendInt(dst, int64(exp), 10)
-}
+func appendRepr(dst []byte, f float64) []byte { return appendReprFloat(dst, f, 64) }
 
 // Float returns the text CPython's json.dumps writes for f: repr(f) for
 // finite values (1e-05, 0.0, 100.0, 1e+16), Infinity, -Infinity or NaN
@@ -171,9 +115,10 @@ func Float(f float64) string { return string(AppendFloat(nil, f)) }
 //
 // The rewrite sees JSON, not Go types: a float64 field holding a whole
 // number, which encoding/json writes as 100, stays 100, where pydantic
-// writes a float field as 100.0. Tool arguments that must match a log the
-// Python original wrote byte for byte should carry such values as strings
-// (as the Python original does with Decimal) or be given as json.RawMessage.
+// writes a float field as 100.0. It is the form of the project's own
+// records (recorder fingerprints, cassette bodies), whose bytes must not
+// change; values the Python original also logs (tool arguments, workflow
+// results) are written with Dumps, which follows the Go types.
 func Marshal(v any) ([]byte, error) {
 	raw, ok := v.(json.RawMessage)
 	if !ok {
