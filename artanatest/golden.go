@@ -141,8 +141,9 @@ func normalize(text []byte, events []artana.Event) []byte {
 // The file is written instead when the test records (the record switch of
 // package recorder: -artana.record=REGEXP or ARTANA_RECORD matching the
 // test's name, see recorder.Recording), so that one switch re-records a
-// test's cassettes and rewrites its golden log; or when -update (or
-// GOLDIE_UPDATE=1) is given, which rewrites the golden log alone, offline.
+// test's cassettes and rewrites its golden log: like the cassettes, it is
+// written when the test ends and only if it passed. -update (or
+// GOLDIE_UPDATE=1) rewrites the golden log alone, offline, at once.
 //
 // A mismatch reports the first event that differs as a field diff
 // (-golden +got, as artana-replay diff prints it; hashes and prev, which
@@ -184,12 +185,28 @@ func AssertGoldenEvents(t testing.TB, store artana.Store, runID string, opts ...
 	g := goldie.New(t)
 	path := g.GoldenFileName(t, name)
 	testCmd := "go test " + gotestcmd.PackageDir() + " -run " + gotestcmd.Quote(gotestcmd.RunPattern(t.Name()))
-	if recording || updateFlag() {
+	write := func() {
 		if err := g.Update(t, name, got); err != nil {
-			t.Fatalf("artanatest: AssertGoldenEvents: write %s: %v", path, err)
+			t.Errorf("artanatest: AssertGoldenEvents: write %s: %v", path, err)
 			return
 		}
 		t.Logf("artanatest: wrote %s (%d events of run %q)", path, len(events), runID)
+	}
+	if recording {
+		// As the recorder does with the cassette: written only if the
+		// test passes, so that a failed recording leaves both as they were.
+		t.Logf("artanatest: record mode: %s will be written if the test passes (not if it fails or is skipped)", path)
+		t.Cleanup(func() {
+			if t.Failed() || t.Skipped() {
+				t.Logf("artanatest: the test did not pass; %s was left unchanged", path)
+				return
+			}
+			write()
+		})
+		return
+	}
+	if updateFlag() {
+		write()
 		return
 	}
 	want, err := os.ReadFile(path)

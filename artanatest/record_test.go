@@ -38,9 +38,10 @@ func TestOneSwitchRecords(t *testing.T) {
 	setFlag(t, "update", "false")
 	t.Setenv(recorder.EnvVar, "")
 	var liveCalls atomic.Int64
+	label := "refund"
 	live := artana.ModelFunc(func(context.Context, artana.ModelRequest) (artana.ModelResponse, error) {
 		liveCalls.Add(1)
-		return artana.ModelResponse{OutputJSON: `{"label":"refund"}`,
+		return artana.ModelResponse{OutputJSON: `{"label":"` + label + `"}`,
 			Usage: artana.Usage{PromptTokens: 12, CompletionTokens: 3, CostUSD: 0.0001}}, nil
 	})
 	fixed := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -80,6 +81,20 @@ func TestOneSwitchRecords(t *testing.T) {
 	if liveCalls.Load() != 1 {
 		t.Fatalf("recording called the live model %d times, want 1", liveCalls.Load())
 	}
+
+	// A recording that fails leaves cassette and golden log as they were,
+	// though the model answered otherwise.
+	label = "spam"
+	if f := check(t, func(tb testing.TB) {
+		triageTest(named{tb, "TestTriage"})
+		tb.Errorf("the test fails after recording")
+	}); !f.Failed() {
+		t.Fatal("the failing pass passed")
+	}
+	if c, g := files(); c != c1 || g != g1 {
+		t.Errorf("a failed recording changed the files:\ncassette:\n%s\ngolden:\n%s", c, g)
+	}
+	label = "refund"
 
 	// Again, through the environment variable this time.
 	setFlag(t, recorder.FlagName, "")
