@@ -232,6 +232,29 @@ func TestToolLoopBadCalls(t *testing.T) {
 	wantKind(t, err, ErrToolNotFound)
 }
 
+// TestToolLoopCapabilities: a tool the tenant may not use is not offered,
+// and a call of it goes back to the model as unavailable, without running.
+func TestToolLoopCapabilities(t *testing.T) {
+	m := supportScript()
+	k, store := newTestKernel(t, m)
+	var runs atomic.Int64
+	supportTools(t, k.Tools(), &runs)
+	run := mustStart(t, k, Tenant{ID: "org_readonly"}, "readonly")
+	res, err := RunToolLoop[Decision](tctx, k, run, supportLoop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := toolNames(m.reqs[0].Tools); !cmp.Equal(got, []string{"lookup_order"}) {
+		t.Errorf("offered %v, want lookup_order only", got)
+	}
+	if c := res.Messages[4].Content; c != `{"error":"tool \"refund\" is not available"}` || runs.Load() != 1 {
+		t.Errorf("refund answered %s after %d tool runs; want not available, 1 run", c, runs.Load())
+	}
+	if n := len(eventTypes(t, store, run.ID)); n != 7 {
+		t.Errorf("%d events, want 7 (no tool step for refund)", n)
+	}
+}
+
 // TestToolLoopHaltsOnUnknownOutcome: a crash between a tool request and its
 // completion halts the loop on the next run, without running the tool.
 func TestToolLoopHaltsOnUnknownOutcome(t *testing.T) {

@@ -95,6 +95,8 @@ func TestRecordThenReplay(t *testing.T) {
 	if got != first {
 		t.Errorf("replayed decision %+v, recorded %+v", got, first)
 	}
+	// What was recorded is the committed golden log of TestSupport.
+	artanatest.AssertGoldenEvents(t, recorded.Store(), "ticket-7", artanatest.GoldenName("TestSupport"))
 	a, b := events(t, recorded), events(t, replayed)
 	if diff := cmp.Diff(a, b); diff != "" {
 		t.Errorf("the replayed run logged other events (-recorded +replayed):\n%s", diff)
