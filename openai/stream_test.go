@@ -22,6 +22,8 @@ type streamReply struct {
 	body  []byte // the event stream
 	cutAt int    // if > 0, stop after this many bytes
 	abort bool   // with cutAt: drop the connection instead of ending the body
+	// status, if not 0 or 200, answers with this status and body as JSON
+	status int
 }
 
 // sseServer serves event streams in order (the last one repeats), flushing
@@ -52,6 +54,12 @@ func (s *sseServer) serve(w http.ResponseWriter, r *http.Request) {
 	s.mu.Unlock()
 
 	body := rep.body
+	if rep.status != 0 && rep.status != http.StatusOK {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(rep.status)
+		_, _ = w.Write(body)
+		return
+	}
 	if rep.cutAt > 0 {
 		body = body[:rep.cutAt]
 	}
@@ -414,4 +422,45 @@ func TestStreamYieldError(t *testing.T) {
 	if err != stop || n != 3 || srv.requests() != 1 {
 		t.Errorf("err = %v after %d deltas and %d requests; want the callback's error after 3, one request", err, n, srv.requests())
 	}
+}
+
+// TestStreamHTTPErrorRetried: an error status before the stream starts is
+// classified as Complete classifies it and retried when transient.
+func TestStreamHTTPErrorRetried(t *testing.T) {
+	srv := newSSEServer(t, streamReply{status: 429, body: readWire(t, "openai-error-429.json")},
+		streamReply{body: readWire(t, "openai-chat-stream.sse")})
+	m := newStreamModel(t, srv)
+	var got []artana.Delta
+	resp, err := m.Stream(context.Background(), artana.ModelRequest{Model: "gpt-3.5-turbo", Prompt: "count"}, collect(&got))
+	if err != nil || srv.requests() != 2 || len(got) != 14 || resp.OutputJSON != `"1, 2, 3, 4, 5"` {
+		t.Errorf("after a 429: %v, %d requests, %d deltas, %s", err, srv.requests(), len(got), resp.OutputJSON)
+	}
+
+	srv2 := newSSEServer(t, streamReply{status: 401, body: readWire(t, "openai-error-401.json")})
+	m2 := newStreamModel(t, srv2)
+	_, err = m2.Stream(context.Background(), artana.ModelRequest{Model: "gpt-3.5-turbo", Prompt: "count"}, collect(&got))
+	if !errors.Is(err, artana.ErrModelPermanent) || srv2.requests() != 1 || strings.Contains(err.Error(), testKey) {
+		t.Errorf("401: %v after %d requests", err, srv2.requests())
+	}
+}
+
+// BenchmarkStream measures a streamed call of the recorded Ollama stream
+// (300 events, 292 deltas) against a local server, and the same answer
+// as one whole body through Complete:
+//
+//	go test ./openai -run '^$' -bench 'Stream$' -benchmem
+func BenchmarkStream(b *testing.B) {
+	body := readWire(b, "ollama-chat-stream.sse")
+	srv := newSSEServer(b, streamReply{body: body})
+	m := newStreamModel(b, srv)
+	req := artana.ModelRequest{Model: "qwen3", Prompt: "count"}
+	b.Run("stream", func(b *testing.B) {
+		n := 0
+		for b.Loop() {
+			if _, err := m.Stream(context.Background(), req, func(artana.Delta) error { n++; return nil }); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.ReportMetric(float64(n)/float64(b.N), "deltas/op")
+	})
 }

@@ -271,3 +271,51 @@ func TestStreamBadRecords(t *testing.T) {
 		}
 	}
 }
+
+// TestStreamModes: Passthrough streams from the live model and records
+// nothing; RecordMissing appends a new streamed interaction to a cassette
+// of unstreamed ones, which then replays both.
+func TestStreamModes(t *testing.T) {
+	live := &streamingFake{deltas: fakeDeltas, resp: fakeAnswer}
+	pass, err := recorder.Open(filepath.Join(t.TempDir(), "none.cassette"), live, recorder.WithMode(recorder.Passthrough))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []artana.Delta
+	if _, err := pass.Stream(context.Background(), request("hi"), collect(&got)); err != nil || !cmp.Equal(got, fakeDeltas) {
+		t.Errorf("passthrough: %v, %+v", err, got)
+	}
+	pass.Close()
+
+	path := filepath.Join(t.TempDir(), "mixed.cassette")
+	rec, _ := recorder.Open(path, echoModel(), recorder.WithMode(recorder.Record))
+	if _, err := rec.Complete(context.Background(), request("plain")); err != nil {
+		t.Fatal(err)
+	}
+	rec.Close()
+	more, err := recorder.Open(path, live, recorder.WithMode(recorder.RecordMissing))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = nil
+	if _, err := more.Stream(context.Background(), request("streamed"), collect(&got)); err != nil || len(got) != len(fakeDeltas) {
+		t.Fatalf("record missing: %v, %d deltas", err, len(got))
+	}
+	if err := more.Close(); err != nil {
+		t.Fatal(err)
+	}
+	rep, err := recorder.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plain, streamed []artana.Delta
+	if _, err := rep.Stream(context.Background(), request("plain"), collect(&plain)); err != nil || len(plain) != 1 {
+		t.Errorf("plain: %v, %d deltas", err, len(plain))
+	}
+	if _, err := rep.Stream(context.Background(), request("streamed"), collect(&streamed)); err != nil || !cmp.Equal(streamed, fakeDeltas) {
+		t.Errorf("streamed: %v, %+v", err, streamed)
+	}
+	if err := rep.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
