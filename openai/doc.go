@@ -72,4 +72,15 @@
 // an Authorization header: errors carry an *APIError with what the
 // endpoint said, never the SDK's request, and text is scrubbed of the
 // configured key and of key-shaped strings.
+//
+// What the endpoint answers is scrubbed before anything decodes it, line
+// by line, so also what a Model returns and the kernel logs: the secrets
+// the request carried (the configured key, the values of the
+// Authorization, api-key and x-api-key headers and of any header added
+// with WithRequestOptions, except a few public ones such as Content-Type
+// and User-Agent) are replaced by [REDACTED] wherever in the body they
+// appear, slash-escaped or not; an error answer is also scrubbed of
+// whatever looks like a credential, in every field (message, type, code,
+// param). WithOutputScrubbing does the latter to successful answers too,
+// at the price of changing what the model said.
 package openai
