@@ -307,3 +307,28 @@ func BenchmarkMarshal(b *testing.B) {
 		}
 	})
 }
+
+// Encoders are built once per type, also when many goroutines ask at once.
+func TestEncoderCacheConcurrent(t *testing.T) {
+	type node struct {
+		V    float64 `json:"v"`
+		Next *node   `json:"next,omitempty"`
+	}
+	v := &node{V: 1, Next: &node{V: 2.5}}
+	done := make(chan string)
+	for range 8 {
+		go func() {
+			b, err := Dumps(v)
+			if err != nil {
+				done <- err.Error()
+				return
+			}
+			done <- string(b)
+		}()
+	}
+	for range 8 {
+		if got := <-done; got != `{"next":{"v":2.5},"v":1.0}` {
+			t.Errorf("got %s", got)
+		}
+	}
+}
