@@ -8,13 +8,13 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/internal/secrets"
 	oai "github.com/openai/openai-go/v3"
 )
 
@@ -89,42 +89,14 @@ type scrubber struct {
 	exactOnly bool
 }
 
-// Patterns that look like credentials, whoever put them in the text.
-var (
-	bearerPattern = regexp.MustCompile(`(?i)\b(bearer|basic)\s+[^\s"',]+`)
-	apiKeyPattern = regexp.MustCompile(`(?i)\b(api[-_]?key["']?\s*[=:]\s*["']?)[^\s"',&]+`)
-	keyPattern    = regexp.MustCompile(`\bsk-[A-Za-z0-9_\-]{8,}`)
-)
-
-const redacted = "[REDACTED]"
-
+// scrub removes the known secrets and, unless exactOnly, whatever looks
+// like a credential, with the scrubber recorder applies to cassettes.
 func (s scrubber) scrub(text string) string {
-	for _, k := range s.secrets {
-		if len(k) >= 4 {
-			text = replaceSecret(text, k)
-		}
-	}
+	text = secrets.RedactExact(text, s.secrets...)
 	if s.exactOnly {
 		return text
 	}
-	text = keyPattern.ReplaceAllString(text, redacted)
-	text = apiKeyPattern.ReplaceAllString(text, "${1}"+redacted)
-	return bearerPattern.ReplaceAllString(text, "$1 "+redacted)
-}
-
-// replaceSecret replaces k in text, also where a JSON encoder escaped its
-// slashes, at any depth of JSON within JSON ("a\/b", "a\\\/b").
-func replaceSecret(text, k string) string {
-	text = strings.ReplaceAll(text, k, redacted)
-	parts := strings.Split(k, "/")
-	if len(parts) == 1 || !strings.Contains(text, parts[0]) {
-		return text
-	}
-	for i, p := range parts {
-		parts[i] = regexp.QuoteMeta(p)
-	}
-	re := regexp.MustCompile(strings.Join(parts, `\\*/`))
-	return re.ReplaceAllLiteralString(text, redacted)
+	return secrets.Redact(text)
 }
 
 // scrubURL drops the user info and query of u, where credentials hide.

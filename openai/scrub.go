@@ -101,7 +101,7 @@ func (r *scrubReader) Close() error { return r.src.Close() }
 
 // scrubBytes scrubs one line of a body. The exact secrets are replaced in
 // the raw text (they hold nothing JSON escapes but '/', which
-// replaceSecret handles). The patterns run on the strings of a JSON line
+// secrets.RedactExact handles). The patterns run on the strings of a JSON line
 // (an event stream's "data: " line too), decoded, so that a match never
 // takes a backslash or a quote of the JSON with it.
 func (s scrubber) scrubBytes(line []byte) []byte {

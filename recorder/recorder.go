@@ -15,6 +15,7 @@ import (
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/cassettes"
+	"github.com/artana-go/go-artana/internal/secrets"
 )
 
 // A Mode says what a Recorder does with a call.
@@ -433,7 +434,7 @@ func (r *Recorder) record(ctx context.Context, req artana.ModelRequest, fp strin
 		return artana.ModelResponse{}, werr
 	}
 	e.in, e.body, e.fp, e.fpDone, e.done = in, body, newFP, true, true
-	if err != nil && in.Err != nil && RedactSecrets(err.Error()) != err.Error() {
+	if err != nil && in.Err != nil && secrets.Redact(err.Error()) != err.Error() {
 		// The live model's error holds what looks like a credential: the
 		// caller gets the error as recorded (scrubbed), as a replay gives it.
 		scrubbed := *in.Err

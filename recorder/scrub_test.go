@@ -10,6 +10,7 @@ import (
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/cassettes"
+	"github.com/artana-go/go-artana/internal/secrets"
 	"github.com/artana-go/go-artana/recorder"
 	"github.com/stretchr/testify/require"
 )
@@ -26,11 +27,15 @@ var fakeSecrets = []string{
 	"eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.SflKxwRJSMeKKF2QT4fwpM",
 	"hunter2-secret-value",
 	"s3cr3t-client-value",
+	// A bare key of 8 to 15 characters after "sk-": openai scrubbed it
+	// from its errors while recorder wrote it to cassettes.
+	"sk-abc123def456",
 }
 
 func TestRedactSecrets(t *testing.T) {
 	for _, tc := range []struct{ in, want string }{
 		{"key sk-proj-Abc123Def456Ghi789Jkl012 here", "key [REDACTED] here"},
+		{"short key sk-abc123def456 here", "short key [REDACTED] here"},
 		{"Authorization: Bearer tok.en-VALUE_12345678", "Authorization: Bearer [REDACTED]"},
 		{"authorization=Basic dXNlcjpwYXNz", "authorization=Basic [REDACTED]"},
 		{"Authorization: sk-not-long", "Authorization: [REDACTED]"},
@@ -47,7 +52,7 @@ func TestRedactSecrets(t *testing.T) {
 		{"What is the password policy? sk-short", "What is the password policy? sk-short"},
 		{"Classify: refund please", "Classify: refund please"},
 	} {
-		require.Equal(t, tc.want, recorder.RedactSecrets(tc.in), tc.in)
+		require.Equal(t, tc.want, secrets.Redact(tc.in), tc.in)
 	}
 }
 
@@ -55,7 +60,7 @@ func TestSecretsNeverReachTheCassette(t *testing.T) {
 	// The secrets as they appear in text: bare where their shape gives
 	// them away, labelled otherwise.
 	all := strings.Join(fakeSecrets[:2], " ") + " Authorization: Bearer " + fakeSecrets[2] + " " +
-		strings.Join(fakeSecrets[3:8], " ") + " password=" + fakeSecrets[8] + ` "client_secret": "` + fakeSecrets[9] + `"`
+		strings.Join(fakeSecrets[3:8], " ") + " password=" + fakeSecrets[8] + ` "client_secret": "` + fakeSecrets[9] + `" ` + fakeSecrets[10]
 	live := &fakeModel{CompleteFn: func(_ context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
 		if req.StepKey == "fail" {
 			return artana.ModelResponse{}, &artana.ModelError{Class: artana.ClassPermanent, StatusCode: 401,
@@ -88,7 +93,7 @@ func TestSecretsNeverReachTheCassette(t *testing.T) {
 		for _, s := range fakeSecrets {
 			require.NotContains(t, string(data), s, "%v mode wrote a secret", mode)
 		}
-		require.Contains(t, string(data), recorder.Redacted)
+		require.Contains(t, string(data), secrets.Marker)
 
 		// The request, with its secrets, still matches: it is scrubbed
 		// before matching.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/internal/secrets"
 )
 
 var _ artana.StreamingModel = (*Recorder)(nil)
@@ -178,7 +179,7 @@ func (in *Interaction) setStream(w *wireStream) error {
 	return nil
 }
 
-// scrubDeltas applies RedactSecrets to the text of every delta. A secret
+// scrubDeltas applies secrets.Redact to the text of every delta. A secret
 // split across deltas is in none of them alone, so the joined text (and
 // reasoning, and each call's arguments) is scrubbed too; when that changes
 // it, the changed middle goes to the first fragment it overlaps and the
@@ -191,13 +192,13 @@ func scrubDeltas(in *Interaction) {
 	var order []int
 	for i := range in.Deltas {
 		d := &in.Deltas[i].Delta
-		d.Text = RedactSecrets(d.Text)
-		d.Reasoning = RedactSecrets(d.Reasoning)
+		d.Text = secrets.Redact(d.Text)
+		d.Reasoning = secrets.Redact(d.Reasoning)
 		text, reasoning = append(text, &d.Text), append(reasoning, &d.Reasoning)
 		for j := range d.ToolCalls {
 			c := &d.ToolCalls[j]
-			c.ID = RedactSecrets(c.ID)
-			c.ArgumentsJSON = RedactSecrets(c.ArgumentsJSON)
+			c.ID = secrets.Redact(c.ID)
+			c.ArgumentsJSON = secrets.Redact(c.ArgumentsJSON)
 			if _, ok := args[c.Index]; !ok {
 				order = append(order, c.Index)
 			}
@@ -226,7 +227,7 @@ func scrubJoined(pieces []*string) {
 		b.WriteString(*p)
 	}
 	orig := b.String()
-	clean := RedactSecrets(orig)
+	clean := secrets.Redact(orig)
 	if clean == orig {
 		return
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/cassettes"
+	"github.com/artana-go/go-artana/internal/secrets"
 )
 
 // TestPaceStreams: with PaceStreams, replay waits the recorded gap before
@@ -69,7 +70,7 @@ func TestScrubJoined(t *testing.T) {
 				a, b, c := text[:cut1], text[cut1:cut2], text[cut2:]
 				pieces := []*string{&a, &b, &c}
 				scrubJoined(pieces)
-				if got, want := a+b+c, RedactSecrets(text); got != want {
+				if got, want := a+b+c, secrets.Redact(text); got != want {
 					t.Fatalf("%q cut at %d,%d: joined %q, want %q", text, cut1, cut2, got, want)
 				}
 			}

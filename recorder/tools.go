@@ -12,6 +12,7 @@ import (
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/internal/fielddiff"
 	"github.com/artana-go/go-artana/internal/pyjson"
+	"github.com/artana-go/go-artana/internal/secrets"
 )
 
 // toolRecordType is the cassette record type of a tool execution.
@@ -73,9 +74,9 @@ func decodeTool(body []byte) (ToolInteraction, error) {
 
 // scrubTool redacts secrets from what a tool record keeps.
 func scrubTool(t *ToolInteraction) {
-	t.ArgumentsJSON = RedactSecrets(t.ArgumentsJSON)
-	t.ResultJSON = RedactSecrets(t.ResultJSON)
-	t.ErrorMessage = RedactSecrets(t.ErrorMessage)
+	t.ArgumentsJSON = secrets.Redact(t.ArgumentsJSON)
+	t.ResultJSON = secrets.Redact(t.ResultJSON)
+	t.ErrorMessage = secrets.Redact(t.ErrorMessage)
 }
 
 // replayError is the error a recorded failure replays as: the kernel logs
@@ -146,7 +147,7 @@ func (r *Recorder) callTool(ctx context.Context, next artana.ToolHandler, tool, 
 	if r.mode == Passthrough {
 		return next(ctx, tool, argsJSON)
 	}
-	want := RedactSecrets(argsJSON)
+	want := secrets.Redact(argsJSON)
 	if r.mode == Replay || r.mode == RecordMissing {
 		r.mu.Lock()
 		var found *entry

@@ -1,0 +1,90 @@
+// Package secrets is the one secret scrubber of the module: openai scrubs
+// its errors and log lines with it, recorder every interaction before it is
+// matched or written to a cassette, so that what one of them removes the
+// other never writes.
+package secrets
+
+import (
+	"regexp"
+	"strings"
+)
+
+// Marker replaces every secret found.
+const Marker = "[REDACTED]"
+
+// patterns match credentials in free text. The first group, when present,
+// is kept: it is the name the secret was given. A pattern runs only on text
+// that holds one of its hints (lowercased), which keeps scrubbing cheap on
+// ordinary text.
+var patterns = []struct {
+	hints []string
+	re    *regexp.Regexp
+}{
+	// Authorization values: "Bearer xyz".
+	{[]string{"bearer"}, regexp.MustCompile(`(?i)(\bbearer\s+)[A-Za-z0-9\-._~+/]{8,}=*`)},
+	// name=value and "name": "value" pairs whose name says secret. An
+	// authorization scheme ("Bearer ") is kept with the name.
+	{[]string{"key", "token", "secret", "password", "authorization"},
+		regexp.MustCompile(`(?i)((?:api[_-]?key|x-api-key|access[_-]?token|auth[_-]?token|refresh[_-]?token|client[_-]?secret|secret[_-]?key|password|authorization)["']?\s*[:=]\s*["']?(?:(?:bearer|basic|token)\s+)?)[^\s"',;&}]{4,}`)},
+	// Provider key formats: OpenAI/Anthropic "sk-..." (8 characters or
+	// more after the prefix), Google "AIza...", AWS access key ids, GitHub
+	// and Slack tokens, JWTs.
+	{[]string{"sk-"}, regexp.MustCompile(`()\bsk-[A-Za-z0-9_\-]{8,}`)},
+	{[]string{"aiza"}, regexp.MustCompile(`()\bAIza[0-9A-Za-z_\-]{35}`)},
+	{[]string{"akia", "asia"}, regexp.MustCompile(`()\b(?:AKIA|ASIA)[0-9A-Z]{16}\b`)},
+	{[]string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"}, regexp.MustCompile(`()\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})`)},
+	{[]string{"xox"}, regexp.MustCompile(`()\bxox[abposr]-[A-Za-z0-9\-]{10,}`)},
+	{[]string{"eyj"}, regexp.MustCompile(`()\beyJ[A-Za-z0-9_\-]{8,}\.eyJ[A-Za-z0-9_\-]{8,}\.[A-Za-z0-9_\-]{8,}`)},
+}
+
+// Redact returns s with everything that looks like an API key, bearer
+// token or other credential replaced by Marker. The name a secret was given
+// ("api_key=", "Authorization: Bearer ") is kept.
+func Redact(s string) string {
+	if s == "" {
+		return s
+	}
+	lower := strings.ToLower(s)
+	for _, p := range patterns {
+		if !containsAny(lower, p.hints) || !p.re.MatchString(s) {
+			continue
+		}
+		s = p.re.ReplaceAllString(s, "${1}"+Marker)
+		lower = strings.ToLower(s)
+	}
+	return s
+}
+
+func containsAny(s string, subs []string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// RedactExact returns text with each of the known secrets (those of 4
+// characters or more) replaced by Marker, also where a JSON encoder escaped
+// their slashes, at any depth of JSON within JSON ("a\/b", "a\\\/b").
+func RedactExact(text string, known ...string) string {
+	for _, k := range known {
+		if len(k) >= 4 {
+			text = replaceSecret(text, k)
+		}
+	}
+	return text
+}
+
+func replaceSecret(text, k string) string {
+	text = strings.ReplaceAll(text, k, Marker)
+	parts := strings.Split(k, "/")
+	if len(parts) == 1 || !strings.Contains(text, parts[0]) {
+		return text
+	}
+	for i, p := range parts {
+		parts[i] = regexp.QuoteMeta(p)
+	}
+	re := regexp.MustCompile(strings.Join(parts, `\\*/`))
+	return re.ReplaceAllLiteralString(text, Marker)
+}

@@ -1,0 +1,37 @@
+package secrets
+
+import "testing"
+
+func TestRedact(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"key sk-proj-Abc123Def456Ghi789Jkl012 here", "key [REDACTED] here"},
+		// A bare key of 8 to 15 characters after "sk-": openai scrubbed it
+		// from errors while recorder wrote it to cassettes.
+		{"Incorrect API key provided: sk-abcdefgh", "Incorrect API key provided: [REDACTED]"},
+		{"my key is sk-abc123def456xyz.", "my key is [REDACTED]."},
+		{"Authorization: Bearer abc.def", "Authorization: Bearer [REDACTED]"},
+		{"Authorization: Bearer tok.en-VALUE_12345678", "Authorization: Bearer [REDACTED]"},
+		{"authorization=Basic dXNlcjpwYXNz", "authorization=Basic [REDACTED]"},
+		{"url?api-key=abc123&x=1", "url?api-key=[REDACTED]&x=1"},
+		{"The bearer of bad news asked for a task-list.", "The bearer of bad news asked for a task-list."},
+		{"What is the password policy? sk-short", "What is the password policy? sk-short"},
+		{"plain message", "plain message"},
+	} {
+		if got := Redact(tc.in); got != tc.want {
+			t.Errorf("Redact(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestRedactExact(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"key my-local-secret here", "key [REDACTED] here"},
+		{`{"u":"https:\/\/h\/p\/my\/secret"}`, `{"u":"https:\/\/h\/p\/[REDACTED]"}`},
+		{`"a\\\/b my\\\/secret"`, `"a\\\/b [REDACTED]"`},
+		{"abc is too short to be a secret", "abc is too short to be a secret"},
+	} {
+		if got := RedactExact(tc.in, "my-local-secret", "my/secret", "abc"); got != tc.want {
+			t.Errorf("RedactExact(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
