@@ -20,8 +20,10 @@ func benchPayload() artana.Payload {
 
 // BenchmarkAppend measures one event per transaction through the store
 // against raw pgx single-row inserts of the same row into a table of the
-// same shape on the same server. The two alternate, one of each per
-// iteration, so that both see the same load on the machine; the ratio
+// same shape on the same server, and against a store whose every append
+// takes the locked transaction (the Python store's way: lock, read the
+// last event, insert, commit). The three alternate, one of each per
+// iteration, so that all see the same load on the machine; the ratio
 // metric is the store's append rate over the raw insert rate (goal: at
 // least 0.7):
 //
@@ -29,6 +31,8 @@ func benchPayload() artana.Payload {
 func BenchmarkAppend(b *testing.B) {
 	ctx := context.Background()
 	s := open(b, newURL(b), postgres.WithMaxConns(1))
+	locked := open(b, newURL(b), postgres.WithMaxConns(1))
+	postgres.AlwaysLock(locked)
 	u := newURL(b)
 	execSQL(b, u, `CREATE TABLE kernel_events (
 		run_id TEXT NOT NULL, seq BIGINT NOT NULL, event_id TEXT NOT NULL UNIQUE, tenant_id TEXT NOT NULL,
@@ -50,8 +54,10 @@ func BenchmarkAppend(b *testing.B) {
 	ts := time.Now().UTC().Truncate(time.Microsecond)
 	// The first append reads the run, and each side's first statement is
 	// prepared: do both before timing.
-	if _, err := s.Append(ctx, "bench", "tenant", p); err != nil {
-		b.Fatal(err)
+	for _, st := range []*postgres.Store{s, locked} {
+		if _, err := st.Append(ctx, "bench", "tenant", p); err != nil {
+			b.Fatal(err)
+		}
 	}
 	seq := int64(0)
 	raw := func() {
@@ -63,7 +69,7 @@ func BenchmarkAppend(b *testing.B) {
 		}
 	}
 	raw()
-	var inStore, inRaw time.Duration
+	var inStore, inRaw, inLocked time.Duration
 	b.ResetTimer()
 	for b.Loop() {
 		t0 := time.Now()
@@ -72,12 +78,19 @@ func BenchmarkAppend(b *testing.B) {
 		}
 		t1 := time.Now()
 		raw()
-		inRaw += time.Since(t1)
+		t2 := time.Now()
+		if _, err := locked.Append(ctx, "bench", "tenant", p); err != nil {
+			b.Fatal(err)
+		}
+		inLocked += time.Since(t2)
+		inRaw += t2.Sub(t1)
 		inStore += t1.Sub(t0)
 	}
 	b.ReportMetric(float64(inStore.Microseconds())/float64(b.N), "store-µs/op")
 	b.ReportMetric(float64(inRaw.Microseconds())/float64(b.N), "raw-µs/op")
+	b.ReportMetric(float64(inLocked.Microseconds())/float64(b.N), "locked-µs/op")
 	b.ReportMetric(float64(inRaw)/float64(inStore), "store/raw-rate")
+	b.ReportMetric(float64(inRaw)/float64(inLocked), "locked/raw-rate")
 }
 
 // BenchmarkAppendWriters measures the aggregate append rate of 1, 4 and
@@ -127,4 +140,45 @@ func BenchmarkAppendWriters(b *testing.B) {
 	for i, writers := range levels {
 		b.ReportMetric(float64(perRound*b.N)/spent[i].Seconds(), fmt.Sprintf("appends/s@%d", writers))
 	}
+}
+
+// BenchmarkSharedRun measures the aggregate append rate of 8 goroutines
+// appending to one shared run, with the one-statement path (which then
+// often loses the race and redoes the append under the lock) and with
+// every append in the locked transaction. The two alternate in rounds:
+//
+//	go test -run '^$' -bench SharedRun -benchtime 100x ./postgres/
+func BenchmarkSharedRun(b *testing.B) {
+	const writers, each = 8, 4
+	ctx := context.Background()
+	s := open(b, newURL(b), postgres.WithMaxConns(writers))
+	locked := open(b, newURL(b), postgres.WithMaxConns(writers))
+	postgres.AlwaysLock(locked)
+	p := benchPayload()
+	round := func(st *postgres.Store) time.Duration {
+		start := time.Now()
+		var wg sync.WaitGroup
+		for range writers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range each {
+					if _, err := st.Append(ctx, "shared", "t", p); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		return time.Since(start)
+	}
+	var inStore, inLocked time.Duration
+	for b.Loop() {
+		inStore += round(s)
+		inLocked += round(locked)
+	}
+	n := float64(writers * each * b.N)
+	b.ReportMetric(n/inStore.Seconds(), "store-appends/s")
+	b.ReportMetric(n/inLocked.Seconds(), "locked-appends/s")
 }

@@ -64,6 +64,9 @@ type Store struct {
 
 	mu   sync.Mutex
 	last map[string]lastEvent // the last event this Store saw appended, per run
+	busy map[string]int       // runs where another writer won a race: appends left to make under the lock
+
+	alwaysLock bool // tests: every append in the locked transaction, as the Python store does
 }
 
 // lastEvent is what an append needs of a run's last event.
@@ -114,7 +117,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		return fail(connErr(err))
 	}
 	s := &Store{ledger: ledger, opts: artana.NewStoreOptions(cfg.store...), readOnly: cfg.readOnly, pool: pool,
-		last: make(map[string]lastEvent)}
+		last: make(map[string]lastEvent), busy: make(map[string]int)}
 	if err := s.init(ctx); err != nil {
 		pool.Close()
 		return fail(err)
@@ -210,7 +213,7 @@ func (s *Store) append(ctx context.Context, op, runID, tenantID string, p artana
 func (s *Store) appendOnce(ctx context.Context, op, runID, tenantID string, p artana.Payload) (artana.Event, error) {
 	create := op == "create run"
 	var known *artana.Event
-	if l, ok := s.cached(runID); ok && !create {
+	if l, ok := s.cached(runID); ok && !create && !s.alwaysLock && !s.contended(runID) {
 		known = &artana.Event{RunID: runID, Seq: l.seq, Hash: l.hash, TenantID: l.tenant}
 	}
 	if create || known != nil {
@@ -233,7 +236,10 @@ func (s *Store) appendOnce(ctx context.Context, op, runID, tenantID string, p ar
 		case !errors.Is(err, errSeqTaken):
 			return e, err
 		}
-		// Another writer appended first: go on under the lock.
+		// Another writer appended first: go on under the lock, and make
+		// the next appends to this run under it too, rather than lose
+		// more races.
+		s.markContended(runID)
 	}
 	return s.appendLocked(ctx, runID, tenantID, p)
 }
@@ -435,6 +441,36 @@ func (s *Store) remember(e *artana.Event) {
 		s.last = make(map[string]lastEvent)
 	}
 	s.last[e.RunID] = lastEvent{seq: e.Seq, hash: e.Hash, tenant: e.TenantID}
+}
+
+// busyAppends is how many appends to a run go straight to the locked
+// transaction after another writer won a race on it.
+const busyAppends = 16
+
+func (s *Store) markContended(runID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.busy) >= maxCached {
+		s.busy = make(map[string]int)
+	}
+	s.busy[runID] = busyAppends
+}
+
+// contended reports whether the next append to the run goes straight to
+// the locked transaction, counting it.
+func (s *Store) contended(runID string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	n, ok := s.busy[runID]
+	switch {
+	case !ok:
+		return false
+	case n <= 1:
+		delete(s.busy, runID)
+	default:
+		s.busy[runID] = n - 1
+	}
+	return true
 }
 
 func (s *Store) forget(runID string) {
