@@ -27,6 +27,11 @@ type Reply struct {
 	// Err, if not nil, is returned instead of a response, e.g. an
 	// *artana.ModelError to script a transient failure.
 	Err error
+	// Deltas, if set, are what a streamed call (Stream) delivers, in
+	// order, before it returns the response (or Err: a stream that breaks
+	// off). Without Deltas, a streamed call delivers the response as one
+	// delta (artana.ResponseDelta).
+	Deltas []artana.Delta
 }
 
 // FakeModel is a scripted artana.Model. Each call takes the next queued
@@ -47,7 +52,7 @@ type FakeModel struct {
 	requests []artana.ModelRequest
 }
 
-var _ artana.Model = (*FakeModel)(nil)
+var _ artana.StreamingModel = (*FakeModel)(nil)
 
 // NewFakeModel returns a FakeModel for the test t that answers with
 // replies, in order. The test fails if the model is called once they are
@@ -82,7 +87,7 @@ func (m *FakeModel) Calls() int {
 	return len(m.requests)
 }
 
-// Requests returns the requests Complete received, in call order.
+// Requests returns the requests Complete and Stream received, in call order.
 func (m *FakeModel) Requests() []artana.ModelRequest {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -91,10 +96,22 @@ func (m *FakeModel) Requests() []artana.ModelRequest {
 
 // Complete answers req with the next queued reply, or with CompleteFn.
 func (m *FakeModel) Complete(ctx context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
+	r, n, err := m.next(req)
+	if r != nil {
+		return r.response(n)
+	}
+	if err != nil {
+		return artana.ModelResponse{}, err
+	}
+	return m.CompleteFn(ctx, req)
+}
+
+// next takes the reply for req: the next queued one (r), else CompleteFn
+// (r and err nil), else the unexpected-call error. n is the call's number.
+func (m *FakeModel) next(req artana.ModelRequest) (r *Reply, n int, err error) {
 	m.mu.Lock()
 	m.requests = append(m.requests, req)
-	n := len(m.requests)
-	var r *Reply
+	n = len(m.requests)
 	if len(m.queue) > 0 {
 		r = &m.queue[0]
 		m.queue = m.queue[1:]
@@ -102,18 +119,15 @@ func (m *FakeModel) Complete(ctx context.Context, req artana.ModelRequest) (arta
 	fn := m.CompleteFn
 	m.mu.Unlock()
 
-	if r != nil {
-		return r.response(n)
+	if r != nil || fn != nil {
+		return r, n, nil
 	}
-	if fn != nil {
-		return fn(ctx, req)
-	}
-	err := fmt.Errorf("artanatest: FakeModel: call #%d: %w: no scripted reply left and no CompleteFn; request:\n%s",
+	err = fmt.Errorf("artanatest: FakeModel: call #%d: %w: no scripted reply left and no CompleteFn; request:\n%s",
 		n, ErrUnexpectedCall, DescribeRequest(req))
 	if m.t != nil {
 		m.t.Errorf("%v", err)
 	}
-	return artana.ModelResponse{}, err
+	return nil, n, err
 }
 
 func (r *Reply) response(call int) (artana.ModelResponse, error) {

@@ -464,3 +464,42 @@ func BenchmarkStream(b *testing.B) {
 		b.ReportMetric(float64(n)/float64(b.N), "deltas/op")
 	})
 }
+
+// TestStreamCanceled: a caller that gives up mid-stream gets a canceled
+// error keeping the deltas it saw, and the call is not retried.
+func TestStreamCanceled(t *testing.T) {
+	body := readWire(t, "openai-chat-stream.sse")
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/event-stream")
+		third := 0
+		for range 4 { // the role chunk and three deltas
+			third += bytes.Index(body[third:], []byte("\n\n")) + 2
+		}
+		_, _ = w.Write(body[:third])
+		w.(http.Flusher).Flush()
+		select {
+		case <-r.Context().Done():
+		case <-release:
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	m, err := openai.New(openai.WithBaseURL(srv.URL+"/v1"), openai.WithAPIKey(testKey))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	n := 0
+	_, err = m.Stream(ctx, artana.ModelRequest{Model: "gpt-3.5-turbo", Prompt: "count"}, func(artana.Delta) error {
+		if n++; n == 3 {
+			cancel()
+		}
+		return nil
+	})
+	me, ok := errors.AsType[*artana.ModelError](err)
+	if !ok || !errors.Is(err, context.Canceled) || len(me.Partial) != 3 {
+		t.Fatalf("err = %v, want a canceled ModelError keeping the 3 deltas", err)
+	}
+}

@@ -1,0 +1,41 @@
+package artanatest
+
+import (
+	"context"
+
+	"github.com/artana-go/go-artana/artana"
+)
+
+// Stream answers req as Complete does, delivering the reply's Deltas to
+// yield first (or, without Deltas, the response as one delta), so that a
+// streamed step can be scripted: the next queued reply, or CompleteFn
+// (whose answer is delivered as one delta).
+func (m *FakeModel) Stream(ctx context.Context, req artana.ModelRequest, yield func(artana.Delta) error) (artana.ModelResponse, error) {
+	r, n, err := m.next(req)
+	if err != nil {
+		return artana.ModelResponse{}, err
+	}
+	if r == nil {
+		resp, err := m.CompleteFn(ctx, req)
+		if err != nil {
+			return resp, err
+		}
+		if err := yield(artana.ResponseDelta(resp)); err != nil {
+			return artana.ModelResponse{}, err
+		}
+		return resp, nil
+	}
+	for _, d := range artana.CloneDeltas(r.Deltas) {
+		if err := yield(d); err != nil {
+			return artana.ModelResponse{}, err
+		}
+	}
+	resp, err := r.response(n)
+	if err != nil || len(r.Deltas) > 0 {
+		return resp, err
+	}
+	if err := yield(artana.ResponseDelta(resp)); err != nil {
+		return artana.ModelResponse{}, err
+	}
+	return resp, nil
+}
