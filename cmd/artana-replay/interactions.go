@@ -89,9 +89,13 @@ func readInteractions(ctx context.Context, path string, fn func(interaction) err
 }
 
 // interactionsNote says what an interactions cassette is.
-func interactionsNote(f cassetteFile, n int) string {
+func interactionsNote(f cassetteFile, n, tools int) string {
+	what := plural(int64(n), "model interaction")
+	if tools > 0 {
+		what += " and " + plural(int64(tools), "tool execution")
+	}
 	return fmt.Sprintf("%s: interactions cassette: %s recorded by package recorder, which answers a test's model calls from it (a replay); list them with: artana-replay show %s",
-		f.path, plural(int64(n), "model interaction"), shellQuote(f.path))
+		f.path, what, shellQuote(f.path))
 }
 
 // interactionsHeading is the first line show prints of an interactions
@@ -100,9 +104,16 @@ func interactionsHeading(f cassetteFile) string {
 	return f.path + ": interactions cassette: model interactions recorded by package recorder, which answers a test's model calls from it (a replay)"
 }
 
-// countInteractions counts the records of an interactions cassette.
-func countInteractions(ctx context.Context, f cassetteFile) (int, error) {
-	n := 0
-	err := readInteractions(ctx, f.path, func(interaction) error { n++; return nil })
-	return n, err
+// countInteractions counts the model interactions and the tool
+// executions of an interactions cassette.
+func countInteractions(ctx context.Context, f cassetteFile) (models, tools int, err error) {
+	err = readInteractions(ctx, f.path, func(in interaction) error {
+		if in.Tool != "" {
+			tools++
+		} else {
+			models++
+		}
+		return nil
+	})
+	return models, tools, err
 }

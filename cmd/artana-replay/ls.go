@@ -33,6 +33,7 @@ type lsInteractions struct {
 	Path         string `json:"path"`
 	Kind         string `json:"kind"`
 	Interactions int    `json:"interactions"`
+	Tools        int    `json:"tool_executions,omitempty"`
 }
 
 func runLs(ctx context.Context, e *env, args []string) error {
@@ -43,11 +44,11 @@ func runLs(ctx context.Context, e *env, args []string) error {
 	defer src.Close()
 	var inter []lsInteractions
 	for _, f := range src.interactions() {
-		n, err := countInteractions(ctx, f)
+		n, tools, err := countInteractions(ctx, f)
 		if err != nil {
 			return err
 		}
-		inter = append(inter, lsInteractions{Path: f.path, Kind: string(f.header.Kind), Interactions: n})
+		inter = append(inter, lsInteractions{Path: f.path, Kind: string(f.header.Kind), Interactions: n, Tools: tools})
 	}
 	if e.json {
 		out := struct {
@@ -78,7 +79,7 @@ func runLs(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "%s: no runs\n", src.path)
 	}
 	for i, in := range inter {
-		fmt.Fprintln(e.stdout, interactionsNote(src.interactions()[i], in.Interactions))
+		fmt.Fprintln(e.stdout, interactionsNote(src.interactions()[i], in.Interactions, in.Tools))
 	}
 	return nil
 }
