@@ -341,7 +341,7 @@ func (s *Store) Runs(ctx context.Context) ([]artana.RunInfo, error) {
 			continue
 		}
 		path := filepath.Join(s.dir, name)
-		runID, ok, err := runIDOf(path)
+		runID, ok, err := runIDOf(ctx, path)
 		if err != nil {
 			return nil, fmt.Errorf("list runs: %w", err)
 		}
@@ -363,14 +363,18 @@ func (s *Store) Runs(ctx context.Context) ([]artana.RunInfo, error) {
 	return out, nil
 }
 
-// runIDOf reads the run id from a cassette's header. ok is false for an
-// empty file.
-func runIDOf(path string) (string, bool, error) {
-	f, err := os.Open(path)
+// runIDOf reads the run id from a cassette's header, under the shared
+// lock, so that a header being written is not read half done. ok is false
+// for an empty file.
+func runIDOf(ctx context.Context, path string) (string, bool, error) {
+	f, err := lockPath(ctx, path, os.O_RDONLY, false)
+	if errors.Is(err, os.ErrNotExist) {
+		return "", false, nil // removed meanwhile
+	}
 	if err != nil {
 		return "", false, err
 	}
-	defer f.Close()
+	defer func() { unlock(f); f.Close() }()
 	if st, err := f.Stat(); err == nil && st.Size() == 0 {
 		return "", false, nil
 	}
