@@ -13,9 +13,26 @@ import (
 // general path, which gives the same result or explains the error.
 // FuzzDecodeFast checks that both paths agree.
 func decodeFast(p Payload, data []byte) bool {
+	s := pyjson.Scanner{B: data}
+	return decodeWith(&s, p)
+}
+
+// decodeFastReuse is decodeFast into a payload that is decoded into again
+// and again, for a verifier that only reads it before the next event: its
+// strings point into data, or into *arena for those with escapes, and its
+// lists and optional strings keep their memory (pyjson.Scanner.Reuse). It
+// allocates nothing once the arena and the lists have grown to the size of
+// the largest event.
+func decodeFastReuse(p Payload, data []byte, arena *[]byte) bool {
+	s := pyjson.Scanner{B: data, Reuse: true, Arena: (*arena)[:0]}
+	ok := decodeWith(&s, p)
+	*arena = s.Arena
+	return ok
+}
+
+func decodeWith(s *pyjson.Scanner, p Payload) bool {
 	list := p.fields()
 	fields := list.f[:list.n]
-	s := pyjson.Scanner{B: data}
 	s.WS()
 	if !s.Eat('{') {
 		return false
@@ -25,7 +42,7 @@ func decodeFast(p Payload, data []byte) bool {
 	if !s.Eat('}') {
 		for {
 			s.WS()
-			key, ok := s.Str()
+			key, ok := s.Name()
 			if !ok {
 				return false
 			}
@@ -35,7 +52,7 @@ func decodeFast(p Payload, data []byte) bool {
 			}
 			s.WS()
 			i := slices.IndexFunc(fields, func(f pyField) bool { return f.key == key })
-			if i < 0 || seen&(1<<i) != 0 || !value(&s, p, &fields[i]) {
+			if i < 0 || seen&(1<<i) != 0 || !value(s, p, &fields[i]) {
 				return false // an unknown or repeated key, or an unusual value
 			}
 			seen |= 1 << i
@@ -67,7 +84,7 @@ func decodeFast(p Payload, data []byte) bool {
 func value(s *pyjson.Scanner, p Payload, f *pyField) bool {
 	switch f.kind {
 	case fKind:
-		k, ok := s.Str()
+		k, ok := s.Name()
 		return ok && k == string(p.Kind())
 	case fStr:
 		return s.StrTo(f.s)
@@ -84,12 +101,12 @@ func value(s *pyjson.Scanner, p Payload, f *pyField) bool {
 	case fStrs:
 		return s.Strs(f.strs)
 	case fMsgs:
-		*f.msgs = []ChatMessage{}
+		*f.msgs = pyjson.Reset(s, *f.msgs)
 		return s.Pairs("role", "content", func(a, b string) {
 			*f.msgs = append(*f.msgs, ChatMessage{Role: a, Content: b})
 		})
 	case fCalls:
-		*f.calls = []ToolCall{}
+		*f.calls = pyjson.Reset(s, *f.calls)
 		return s.Pairs("tool_name", "arguments_json", func(a, b string) {
 			*f.calls = append(*f.calls, ToolCall{ToolName: a, ArgumentsJSON: b})
 		})

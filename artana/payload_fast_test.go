@@ -71,3 +71,37 @@ func BenchmarkDecodePayload(b *testing.B) {
 		}
 	})
 }
+
+// FuzzDecodeFastReuse checks that decoding into a payload that already
+// holds another event gives what decoding into a new one gives, and leaves
+// its input as it was.
+func FuzzDecodeFastReuse(f *testing.F) {
+	for i, s := range fastSamples {
+		f.Add(string(s.typ), []byte(fastSamples[(i+1)%len(fastSamples)].data), []byte(s.data))
+	}
+	f.Fuzz(func(t *testing.T, typ string, first, data []byte) {
+		fresh := newPayload(EventType(typ))
+		if fresh == nil {
+			return
+		}
+		reused := newPayload(EventType(typ))
+		var arena []byte
+		decodeFastReuse(reused, first, &arena)
+		input := string(data)
+		ok := decodeFastReuse(reused, data, &arena)
+		if want := decodeFast(fresh, data); ok != want {
+			t.Fatalf("reused decode ok=%v, fresh decode ok=%v", ok, want)
+		}
+		if string(data) != input {
+			t.Fatalf("decoding changed its input")
+		}
+		if !ok {
+			return
+		}
+		for _, canonical := range []bool{true, false} {
+			if got, want := appendPayload(nil, reused, canonical), appendPayload(nil, fresh, canonical); string(got) != string(want) {
+				t.Fatalf("reused decode encodes to %s, fresh decode to %s", got, want)
+			}
+		}
+	})
+}

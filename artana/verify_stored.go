@@ -31,6 +31,7 @@ type StoredVerifier struct {
 	ChainVerifier
 	hash    [2 * sha256.Size]byte // the last hash, when NextStored kept it
 	text    []byte                // the payload re-encoded in the stored form
+	arena   []byte                // the payload's strings that had escapes
 	scratch scratchPayloads
 }
 
@@ -125,7 +126,7 @@ func appendStoredTimestamp(b []byte, ts string) ([]byte, bool) {
 // stored text is exactly form's encoding of what it decodes to.
 func (v *StoredVerifier) appendStoredPayload(b []byte, e *StoredEvent) ([]byte, bool) {
 	p := v.scratch.get(e.Type)
-	if p == nil || !decodeFast(p, e.Payload) || p.Validate() != nil {
+	if p == nil || !decodeFastReuse(p, e.Payload, &v.arena) || p.Validate() != nil {
 		return b, false
 	}
 	v.text = appendPayload(v.text[:0], p, e.Form == CanonicalForm)

@@ -209,11 +209,31 @@ func (s *Store) VerifyEach(ctx context.Context, only []string, fn func(RunCheck)
 		return artana.ErrClosed
 	}
 	fail := func(err error) error { return &Error{Op: "verify", Path: s.path, Err: err} }
-	table, err := s.tableDigests(ctx, "")
-	if err != nil {
-		return fail(err)
+	// SQLite's integrity_check reads the whole file on a connection of its
+	// own while the table and the runs are read: on more than one core,
+	// verify takes the longer of the two rather than their sum.
+	type integrity struct {
+		perRun map[string][]string
+		file   []string
+		err    error
 	}
-	perRun, file, err := s.checkIntegrity(ctx)
+	checked := make(chan integrity, 1)
+	go func() {
+		var c integrity
+		c.perRun, c.file, c.err = s.checkIntegrity(ctx)
+		checked <- c
+	}()
+	var check *integrity
+	wait := func() *integrity {
+		if check == nil {
+			c := <-checked
+			check = &c
+		}
+		return check
+	}
+	defer wait()
+
+	table, err := s.tableDigests(ctx, "")
 	if err != nil {
 		return fail(err)
 	}
@@ -226,30 +246,63 @@ func (s *Store) VerifyEach(ctx context.Context, only []string, fn func(RunCheck)
 		if err := s.indexRuns(ctx, set); err != nil {
 			return fail(err)
 		}
-		for id := range perRun {
-			set[id] = true
-		}
 		ids = make([]string, 0, len(set))
 		for id := range set {
 			ids = append(ids, id)
 		}
 		sort.Strings(ids)
 	}
-	for _, id := range ids {
+	// The runs are verified while the check runs; their outcomes are
+	// reported once it is done, each with what it found in the run.
+	checks := make([]RunCheck, 0, len(ids))
+	verify := func(id string) error {
 		n, err := s.verifyRun(ctx, id, table[id], onEvent)
 		if cerr := ctx.Err(); cerr != nil {
 			return cerr
 		}
-		if err == nil && len(perRun[id]) > 0 {
-			err = &Error{Op: "verify", Path: s.path, RunID: id, Err: fmt.Errorf("%w: PRAGMA integrity_check: %s; %s",
-				ErrDamaged, strings.Join(perRun[id], "; "), damagedNext)}
-		}
-		if err := fn(RunCheck{RunID: id, Events: n, Err: err}); err != nil {
+		checks = append(checks, RunCheck{RunID: id, Events: n, Err: err})
+		return nil
+	}
+	for _, id := range ids {
+		if err := verify(id); err != nil {
 			return err
 		}
 	}
-	if len(file) > 0 {
-		err := fail(fmt.Errorf("%w: %s; %s", ErrDamaged, strings.Join(file, "; "), damagedNext))
+	c := wait()
+	if c.err != nil {
+		return fail(c.err)
+	}
+	if len(only) == 0 {
+		// A run that only the check names (none of its rows read above).
+		seen := make(map[string]bool, len(ids))
+		for _, id := range ids {
+			seen[id] = true
+		}
+		var more []string
+		for id := range c.perRun {
+			if !seen[id] {
+				more = append(more, id)
+			}
+		}
+		sort.Strings(more)
+		for _, id := range more {
+			if err := verify(id); err != nil {
+				return err
+			}
+		}
+		sort.SliceStable(checks, func(i, j int) bool { return checks[i].RunID < checks[j].RunID })
+	}
+	for _, rc := range checks {
+		if rc.Err == nil && len(c.perRun[rc.RunID]) > 0 {
+			rc.Err = &Error{Op: "verify", Path: s.path, RunID: rc.RunID, Err: fmt.Errorf("%w: PRAGMA integrity_check: %s; %s",
+				ErrDamaged, strings.Join(c.perRun[rc.RunID], "; "), damagedNext)}
+		}
+		if err := fn(rc); err != nil {
+			return err
+		}
+	}
+	if len(c.file) > 0 {
+		err := fail(fmt.Errorf("%w: %s; %s", ErrDamaged, strings.Join(c.file, "; "), damagedNext))
 		if err := fn(RunCheck{Err: err}); err != nil {
 			return err
 		}

@@ -88,7 +88,7 @@ func TestVerifyStreamingMemory(t *testing.T) {
 
 // BenchmarkVerify measures verify's throughput in MB/s of ledger file.
 // ARTANA_REPLAY_BENCH_EVENTS sets the ledger's size in events (default
-// 100000); about 3,600,000 events make a 1 GB ledger.
+// 100000); about 1,900,000 events make a 1 GB ledger.
 func BenchmarkVerify(b *testing.B) {
 	n := 100_000
 	if s := os.Getenv("ARTANA_REPLAY_BENCH_EVENTS"); s != "" {
@@ -107,3 +107,4 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 }
+

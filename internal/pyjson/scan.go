@@ -5,15 +5,56 @@ import (
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // A Scanner reads JSON values from B, starting at I, in the common shapes
 // only: each method reports false for anything unusual (invalid UTF-8, a
 // lone surrogate, an unexpected token...), and the caller then falls back
 // to encoding/json, which gives the same result or explains the error.
+//
+// With Reuse set, it decodes for a reader that only looks at the values
+// before it decodes the next input, as a verifier does: strings are views
+// of B (or, when they had escapes, of Arena), and Strs, NullStr and the
+// lists built with Pairs reuse the memory of the previous values, so that
+// decoding allocates nothing once the arena has grown to the size of the
+// largest input. B must then not change while the values are in use.
 type Scanner struct {
-	B []byte
-	I int
+	B     []byte
+	I     int
+	Reuse bool
+	Arena []byte // with Reuse: the text of strings that had escapes
+}
+
+// Reset returns an empty list to decode into: list itself, emptied, with
+// Reuse.
+func Reset[T any](s *Scanner, list []T) []T {
+	if s.Reuse && list != nil {
+		return list[:0]
+	}
+	return []T{}
+}
+
+// view returns b as a string without copying it.
+func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// Name parses a JSON string that is only compared, never kept, such as a
+// key: without escapes it is a view of B, whatever Reuse says.
+func (s *Scanner) Name() (string, bool) {
+	if s.I < len(s.B) && s.B[s.I] == '"' {
+		for j := s.I + 1; j < len(s.B); j++ {
+			c := s.B[j]
+			if c == '"' {
+				v := view(s.B[s.I+1 : j])
+				s.I = j + 1
+				return v, true
+			}
+			if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
+				break
+			}
+		}
+	}
+	return s.Str()
 }
 
 func (s *Scanner) WS() {
@@ -49,7 +90,11 @@ func (s *Scanner) NullStr(dst **string) bool {
 		return true
 	}
 	v, ok := s.Str()
-	*dst = &v
+	if s.Reuse && *dst != nil {
+		**dst = v
+	} else {
+		*dst = &v
+	}
 	return ok
 }
 
@@ -71,7 +116,12 @@ func (s *Scanner) Str() (string, bool) {
 	for s.I < len(s.B) { // fast scan: no escapes, ASCII only
 		c := s.B[s.I]
 		if c == '"' {
-			v := string(s.B[start:s.I])
+			var v string
+			if s.Reuse {
+				v = view(s.B[start:s.I])
+			} else {
+				v = string(s.B[start:s.I])
+			}
 			s.I++
 			return v, true
 		}
@@ -80,12 +130,20 @@ func (s *Scanner) Str() (string, bool) {
 		}
 		s.I++
 	}
-	out := append([]byte(nil), s.B[start:s.I]...)
+	var out []byte
+	if s.Reuse {
+		out = s.Arena[len(s.Arena):] // the arena's spare room; copied into it at the end
+	}
+	out = append(out, s.B[start:s.I]...)
 	for s.I < len(s.B) {
 		c := s.B[s.I]
 		switch {
 		case c == '"':
 			s.I++
+			if s.Reuse {
+				s.Arena = append(s.Arena, out...)
+				return view(s.Arena[len(s.Arena)-len(out):]), true
+			}
 			return string(out), true
 		case c < 0x20:
 			return "", false
@@ -194,7 +252,7 @@ func (s *Scanner) Number() (string, bool) {
 			return "", false
 		}
 	}
-	return string(s.B[start:s.I]), true
+	return view(s.B[start:s.I]), true // only parsed, never kept
 }
 
 func (s *Scanner) Int(dst *int64) bool {
@@ -218,7 +276,7 @@ func (s *Scanner) Float(dst *float64) bool {
 }
 
 func (s *Scanner) Strs(dst *[]string) bool {
-	*dst = []string{}
+	*dst = Reset(s, *dst)
 	if !s.Eat('[') {
 		return false
 	}
@@ -260,7 +318,7 @@ func (s *Scanner) Pairs(a, b string, add func(a, b string)) bool {
 		var seenA, seenB bool
 		for {
 			s.WS()
-			k, ok := s.Str()
+			k, ok := s.Name()
 			if !ok {
 				return false
 			}
