@@ -1,40 +1,40 @@
 // Command durable_chat is the Go port of the Python original's
 // 01_durable_chat_replay.py: a durable chat whose every step is logged in a
-// SQLite ledger and replays, after a restart, from that ledger.
+// SQLite ledger and is answered, after a restart, from that ledger.
 //
 // It shows:
 //   - a tenant with a capability (finance:write) and a budget, and the
 //     middleware chain PIIScrubber, Quota, CapabilityGuard: the e-mail
-//     address in the prompt is redacted before the log, replay matching or
-//     the model ever see it;
+//     address in the prompt is redacted before the log, the matching of
+//     logged steps or the model ever see it;
 //   - a tool (submit_transfer) that requires that capability, run when the
 //     model asks for it;
-//   - replay: the same chat on the same run id, after the kernel and the
-//     ledger are closed and opened again as a restarted process would,
-//     returns the logged answer and the logged tool result without calling
-//     the model or the tool, and appends nothing.
+//   - answers from the log: the same chat on the same run id, after the
+//     kernel and the ledger are closed and opened again as a restarted
+//     process would, returns the logged answer and the logged tool result
+//     without calling the model or the tool, and appends nothing.
 //
 // Unlike the seed, whose ChatClient returns the model's tool calls without
 // running them, the example runs the requested tool with StepTool, so the
-// replay covers the tool too. If an invariant fails the command says which
+// answer from the log covers the tool too. If an invariant fails the command says which
 // and exits with status 1.
 //
-// Run it offline, from the repository root; the model's answer is replayed
-// from the committed cassette testdata/durable_chat.cassette:
+// Run it offline, from the repository root; the model's answer comes from
+// the committed cassette testdata/cassettes/TestDurableChat.cassette (a replay):
 //
 //	go run ./examples/durable_chat
 //
-// Record a fresh cassette against a real OpenAI-compatible endpoint
-// (OPENAI_BASE_URL selects one other than OpenAI's):
+// The command only replays. Recording lives in the example's test, where
+// the live model is built; record a fresh cassette against a real
+// OpenAI-compatible endpoint (OPENAI_BASE_URL selects one other than
+// OpenAI's) with the one record switch:
 //
-//	OPENAI_API_KEY=... go run ./examples/durable_chat -record
+//	OPENAI_API_KEY=sk-... go test ./examples/durable_chat -run '^TestDurableChat$' -artana.record='^TestDurableChat$'
 //
-// The committed cassette was recorded with that record path, against a
-// local stand-in OpenAI-compatible server (go test ./examples/durable_chat
-// -run TestRecordAgainstStandIn -args -standin) that answers with Chat
-// Completions bodies shaped like OpenAI's; no real model produced it.
-// Re-record it against a real endpoint with the command above; a real
-// model may or may not ask for the tool.
+// The committed cassette was recorded that way against a local stand-in
+// OpenAI-compatible server (add -args -standin to the command above) that
+// answers with Chat Completions bodies shaped like OpenAI's; no real model
+// produced it.
 package main
 
 import (
@@ -47,7 +47,7 @@ import (
 	"strings"
 
 	"github.com/artana-go/go-artana/artana"
-	"github.com/artana-go/go-artana/examples/internal/livemodel"
+	"github.com/artana-go/go-artana/examples/internal/command"
 	"github.com/artana-go/go-artana/sqlite"
 )
 
@@ -70,19 +70,21 @@ const (
 
 var tenant = artana.Tenant{ID: "org_demo", Capabilities: []string{"finance:write"}, BudgetUSD: 1.0}
 
-func main() { livemodel.Main("durable_chat", run) }
+func main() { command.Main("durable_chat", run) }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
-	flags := livemodel.NewFlags("durable_chat", stderr)
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	flags := command.NewFlags("durable_chat", "TestDurableChat", stderr)
 	if ok, err := flags.Parse(args); !ok {
 		return err
 	}
+	return flags.Replay(func(model artana.Model, answeredBy string) error {
+		return prove(ctx, model, answeredBy, stdout)
+	})
+}
 
-	model, err := flags.Open()
-	if err != nil {
-		return err
-	}
-	defer flags.Finish(&err) // keeps a recording only if the run succeeded
+// prove runs the example on model; answeredBy says where the model's
+// answers come from. A nil error means every check held.
+func prove(ctx context.Context, model artana.Model, answeredBy string, stdout io.Writer) error {
 	counted := &countingModel{Model: model}
 
 	dir, err := os.MkdirTemp("", "artana-durable-chat-")
@@ -104,7 +106,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return err
 	}
 
-	fmt.Fprintln(stdout, "Model answered by:", flags.AnsweredBy())
+	fmt.Fprintln(stdout, "Model answered by:", answeredBy)
 	fmt.Fprintln(stdout, "First chat answered from the log:", first.fromLog)
 	fmt.Fprintln(stdout, "Second chat answered from the log:", second.fromLog)
 	fmt.Fprintln(stdout, "Model calls:", counted.calls)

@@ -8,7 +8,7 @@ import (
 	"github.com/artana-go/go-artana/examples/internal/standin"
 )
 
-const committed = "testdata/durable_chat.cassette"
+const committed = "testdata/cassettes/TestDurableChat.cassette"
 
 // TestMain runs the example's main instead of the tests when the test
 // binary is started by TestExitStatus.
@@ -37,7 +37,11 @@ func TestExitStatus(t *testing.T) {
 	exampletest.ExitStatus(t, "Second chat answered from the log: true")
 }
 
-func TestRecordWithoutKey(t *testing.T) { exampletest.RecordWithoutKey(t, run) }
+// TestRecordWithoutKey: recording without OPENAI_API_KEY fails before any
+// network call, naming the key, and leaves the cassette.
+func TestRecordWithoutKey(t *testing.T) {
+	exampletest.RecordWithoutKey(t, "TestDurableChat", committed)
+}
 
 // decisionAnswer answers the example's one model call: a decision and a
 // call of submit_transfer, as the seed's DemoModelPort does. It refuses a
@@ -61,26 +65,24 @@ func decisionAnswer(req standin.Request) (standin.Answer, error) {
 	}, nil
 }
 
-// TestRecordThenReplay records through the example's own -record path
-// against the stand-in, then replays the new cassette offline.
-func TestRecordThenReplay(t *testing.T) {
-	exampletest.RecordThenReplay(t, run, decisionAnswer, wantLines, "Balance check passed")
-}
-
-// TestFailedRecordingKeepsCassette: a recording whose run fails (here,
-// the endpoint answers with an output that does not fit TransferDecision) leaves
-// the cassette as it was.
-func TestFailedRecordingKeepsCassette(t *testing.T) {
-	exampletest.FailedRecordingKeepsCassette(t, run, committed, func(standin.Request) (standin.Answer, error) {
-		return standin.Answer{Content: `{"approved":"yes"}`}, nil
-	}, "does not fit")
-}
-
-// TestRecordAgainstStandIn rewrites the committed cassette through the
-// example's -record path against the local stand-in server. It runs only
-// when asked:
+// TestDurableChat runs the example on the model of recorder.New: the committed
+// cassette, replayed; or, with the record switch, the live endpoint,
+// recorded into that cassette (against the local stand-in server with
+// -args -standin):
 //
-//	go test ./examples/durable_chat -run TestRecordAgainstStandIn -args -standin
-func TestRecordAgainstStandIn(t *testing.T) {
-	exampletest.RecordAgainstStandIn(t, run, committed, decisionAnswer)
+//	OPENAI_API_KEY=sk-... go test ./examples/durable_chat -run '^TestDurableChat$' -artana.record='^TestDurableChat$'
+func TestDurableChat(t *testing.T) {
+	model, answeredBy := exampletest.Model(t, decisionAnswer)
+	exampletest.WantInOrder(t, exampletest.MustProve(t, prove, model, answeredBy), wantLines...)
+}
+
+// TestRecordThenReplay records the example against the stand-in, then
+// replays the new cassette through the command, offline.
+func TestRecordThenReplay(t *testing.T) {
+	exampletest.RecordThenReplay(t, prove, run, decisionAnswer, wantLines, "Balance check passed")
+}
+
+// TestProveFails: an answer the example cannot use fails the run.
+func TestProveFails(t *testing.T) {
+	exampletest.ProveFails(t, prove, `{"approved":"yes"}`, "does not fit")
 }

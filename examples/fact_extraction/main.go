@@ -6,22 +6,22 @@
 // step is logged and replay-safe like any other: the kernel runs under
 // the enforced policy with the default middleware stack.
 //
-// Run it offline, from the repository root; the model's answer is replayed
-// from the committed cassette testdata/fact_extraction.cassette:
+// Run it offline, from the repository root; the model's answer comes from
+// the committed cassette testdata/cassettes/TestFactExtraction.cassette (a replay):
 //
 //	go run ./examples/fact_extraction
 //
-// Record a fresh cassette against a real OpenAI-compatible endpoint
-// (OPENAI_BASE_URL selects one other than OpenAI's):
+// The command only replays. Recording lives in the example's test, where
+// the live model is built; record a fresh cassette against a real
+// OpenAI-compatible endpoint (OPENAI_BASE_URL selects one other than
+// OpenAI's) with the one record switch:
 //
-//	OPENAI_API_KEY=... go run ./examples/fact_extraction -record
+//	OPENAI_API_KEY=sk-... go test ./examples/fact_extraction -run '^TestFactExtraction$' -artana.record='^TestFactExtraction$'
 //
-// The committed cassette was recorded with that record path, against a
-// local stand-in OpenAI-compatible server (go test
-// ./examples/fact_extraction -run TestRecordAgainstStandIn -args -standin)
-// that answers with Chat Completions bodies shaped like OpenAI's, with
-// triplets written for the sample article; no real model produced it.
-// Re-record it against a real endpoint with the command above.
+// The committed cassette was recorded that way against a local stand-in
+// OpenAI-compatible server (add -args -standin to the command above) that
+// answers with Chat Completions bodies shaped like OpenAI's; no real model
+// produced it.
 package main
 
 import (
@@ -34,7 +34,7 @@ import (
 	"strings"
 
 	"github.com/artana-go/go-artana/artana"
-	"github.com/artana-go/go-artana/examples/internal/livemodel"
+	"github.com/artana-go/go-artana/examples/internal/command"
 	"github.com/artana-go/go-artana/sqlite"
 )
 
@@ -72,19 +72,21 @@ of the European Union.
 // prompt is the seed's prompt, byte for byte.
 var prompt = extractionInstructions + "\n\n---\n\nArticle:\n" + strings.TrimSpace(sampleArticle)
 
-func main() { livemodel.Main("fact_extraction", run) }
+func main() { command.Main("fact_extraction", run) }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
-	flags := livemodel.NewFlags("fact_extraction", stderr)
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	flags := command.NewFlags("fact_extraction", "TestFactExtraction", stderr)
 	if ok, err := flags.Parse(args); !ok {
 		return err
 	}
+	return flags.Replay(func(model artana.Model, answeredBy string) error {
+		return prove(ctx, model, answeredBy, stdout)
+	})
+}
 
-	model, err := flags.Open()
-	if err != nil {
-		return err
-	}
-	defer flags.Finish(&err) // keeps a recording only if the run succeeded
+// prove runs the example on model; answeredBy says where the model's
+// answers come from. A nil error means every check held.
+func prove(ctx context.Context, model artana.Model, answeredBy string, stdout io.Writer) error {
 
 	dir, err := os.MkdirTemp("", "artana-fact-extraction-")
 	if err != nil {
@@ -109,7 +111,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return err
 	}
 
-	fmt.Fprintln(stdout, "Model answered by:", flags.AnsweredBy())
+	fmt.Fprintln(stdout, "Model answered by:", answeredBy)
 	fmt.Fprintln(stdout, "Run id:", run.ID)
 	fmt.Fprintln(stdout, "Extracted triplets:")
 	for i, t := range result.Output.Triplets {

@@ -8,7 +8,7 @@ import (
 	"github.com/artana-go/go-artana/examples/internal/standin"
 )
 
-const committed = "testdata/fact_extraction.cassette"
+const committed = "testdata/cassettes/TestFactExtraction.cassette"
 
 // TestMain runs the example's main instead of the tests when the test
 // binary is started by TestExitStatus.
@@ -33,7 +33,11 @@ func TestReplayCommittedCassette(t *testing.T) {
 // TestExitStatus runs main itself, as go run does.
 func TestExitStatus(t *testing.T) { exampletest.ExitStatus(t, "Extracted triplets:") }
 
-func TestRecordWithoutKey(t *testing.T) { exampletest.RecordWithoutKey(t, run) }
+// TestRecordWithoutKey: recording without OPENAI_API_KEY fails before any
+// network call, naming the key, and leaves the cassette.
+func TestRecordWithoutKey(t *testing.T) {
+	exampletest.RecordWithoutKey(t, "TestFactExtraction", committed)
+}
 
 // factsAnswer answers the example's one model call with the triplets of
 // the sample article.
@@ -59,25 +63,24 @@ func factsAnswer(req standin.Request) (standin.Answer, error) {
 		`{"subject":"European Coal and Steel Community","predicate":"was founded in","object":"1951"}]}`}, nil
 }
 
-// TestRecordThenReplay records through the example's own -record path
-// against the stand-in, then replays the new cassette offline.
-func TestRecordThenReplay(t *testing.T) {
-	exampletest.RecordThenReplay(t, run, factsAnswer, wantLines, "University of Leipzig")
-}
-
-// TestFailedRecordingKeepsCassette: a recording whose run fails (here,
-// the model extracts nothing) leaves the cassette as it was.
-func TestFailedRecordingKeepsCassette(t *testing.T) {
-	exampletest.FailedRecordingKeepsCassette(t, run, committed, func(standin.Request) (standin.Answer, error) {
-		return standin.Answer{Content: `{"triplets":[]}`}, nil
-	}, "extracted no triplets")
-}
-
-// TestRecordAgainstStandIn rewrites the committed cassette through the
-// example's -record path against the local stand-in server. It runs only
-// when asked:
+// TestFactExtraction runs the example on the model of recorder.New: the committed
+// cassette, replayed; or, with the record switch, the live endpoint,
+// recorded into that cassette (against the local stand-in server with
+// -args -standin):
 //
-//	go test ./examples/fact_extraction -run TestRecordAgainstStandIn -args -standin
-func TestRecordAgainstStandIn(t *testing.T) {
-	exampletest.RecordAgainstStandIn(t, run, committed, factsAnswer)
+//	OPENAI_API_KEY=sk-... go test ./examples/fact_extraction -run '^TestFactExtraction$' -artana.record='^TestFactExtraction$'
+func TestFactExtraction(t *testing.T) {
+	model, answeredBy := exampletest.Model(t, factsAnswer)
+	exampletest.WantInOrder(t, exampletest.MustProve(t, prove, model, answeredBy), wantLines...)
+}
+
+// TestRecordThenReplay records the example against the stand-in, then
+// replays the new cassette through the command, offline.
+func TestRecordThenReplay(t *testing.T) {
+	exampletest.RecordThenReplay(t, prove, run, factsAnswer, wantLines, "University of Leipzig")
+}
+
+// TestProveFails: an answer the example cannot use fails the run.
+func TestProveFails(t *testing.T) {
+	exampletest.ProveFails(t, prove, `{"triplets":[]}`, "extracted no triplets")
 }

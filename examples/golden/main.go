@@ -45,7 +45,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -55,7 +54,6 @@ import (
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/cassettes"
 	"github.com/artana-go/go-artana/examples/internal/command"
-	"github.com/artana-go/go-artana/recorder"
 )
 
 // Decision is the structured output asked of the model.
@@ -76,53 +74,20 @@ const (
 	toolStepKey  = "transfer.acc_1.10.v1"
 	toolName     = "submit_transfer"
 	prompt       = "Respond only as JSON for schema {approved:boolean,reason:string}. Approve this request and give a short reason."
-
-	// cassetteFile is the committed cassette, relative to the example's
-	// directory: the cassette recorder.New gives the test TestGolden.
-	cassetteFile = "testdata/cassettes/TestGolden.cassette"
-	// recordCommand records a new cassette; it works from any directory
-	// of the module.
-	recordCommand = "OPENAI_API_KEY=sk-... go test github.com/artana-go/go-artana/examples/golden -run '^TestGolden$' -artana.record='^TestGolden$'"
 )
 
 func main() { command.Main("golden", run) }
 
 // run runs the example; a nil error means every invariant held.
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
-	fs := flag.NewFlagSet("golden", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cassette := fs.String("cassette", command.DefaultCassette("golden", cassetteFile), "the cassette the model's answer is replayed from")
-	dir := fs.String("dir", "", "keep the run's event log in this directory, one cassette file per run (default: a temporary directory, removed at the end)")
-	record := fs.Bool("record", false, "print how to record a new cassette: the example's test does it, where the live model is built")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return nil // the usage is printed
-		}
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	flags := command.NewFlags("golden", "TestGolden", stderr)
+	dir := flags.Set.String("dir", "", "keep the run's event log in this directory, one cassette file per run (default: a temporary directory, removed at the end)")
+	if ok, err := flags.Parse(args); !ok {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("unexpected arguments %q; see -help", fs.Args())
-	}
-	if *record {
-		return errors.New("this command only replays (it compiles no LLM SDK); record a new cassette with:\n\t" + recordCommand)
-	}
-
-	rec, err := recorder.Open(*cassette, nil)
-	if errors.Is(err, recorder.ErrNoCassette) {
-		return fmt.Errorf("%s: %w; run the example from the repository root or from its own directory, pass -cassette, or record one with:\n\t%s",
-			*cassette, recorder.ErrNoCassette, recordCommand)
-	}
-	if err != nil {
-		return err
-	}
-	defer func() {
-		// Close fails if the cassette holds calls that were not made; the
-		// run's own error, if any, says more.
-		if cerr := rec.Close(); err == nil {
-			err = cerr
-		}
-	}()
-	return prove(ctx, rec, *dir, command.AnsweredBy(*cassette, false), stdout)
+	return flags.Replay(func(model artana.Model, answeredBy string) error {
+		return prove(ctx, model, *dir, answeredBy, stdout)
+	})
 }
 
 // prove runs the eight features with model, keeping the event log in dir

@@ -5,7 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"io"
 	"os/exec"
 	"path/filepath"
 	"slices"
@@ -21,7 +21,7 @@ import (
 	"github.com/artana-go/go-artana/recorder"
 )
 
-const committed = cassetteFile
+const committed = "testdata/cassettes/TestGolden.cassette"
 
 // TestMain runs the example's main instead of the tests when the test
 // binary is started by TestExitStatus.
@@ -75,58 +75,16 @@ var goldenLines = []string{
 //
 //	OPENAI_API_KEY=sk-... go test ./examples/golden -run '^TestGolden$' -artana.record='^TestGolden$'
 func TestGolden(t *testing.T) {
-	recording, err := recorder.Recording(t.Name())
-	if err != nil {
-		t.Fatal(err)
-	}
-	var live artana.Model
-	if recording {
-		if exampletest.Standin() {
-			standin.Start(t, decisionAnswer)
-		}
-		m, err := openai.New()
-		if err != nil {
-			t.Fatal(err)
-		}
-		live = m
-	}
-	rec := recorder.New(t, live)
-	var out bytes.Buffer
-	if err := prove(t.Context(), rec, t.TempDir(), command.AnsweredBy(rec.Path(), recording), &out); err != nil {
-		t.Fatalf("%v\noutput:\n%s", err, out.String())
-	}
-	exampletest.WantInOrder(t, out.String(), goldenLines...)
+	model, answeredBy := exampletest.Model(t, decisionAnswer)
+	out := exampletest.MustProve(t, func(ctx context.Context, model artana.Model, answeredBy string, stdout io.Writer) error {
+		return prove(ctx, model, t.TempDir(), answeredBy, stdout)
+	}, model, answeredBy)
+	exampletest.WantInOrder(t, out, goldenLines...)
 }
 
-// TestRecordWithoutKey runs the test binary as the record command does,
-// without OPENAI_API_KEY: the test fails before any network call, saying
-// the key is missing, and the committed cassette is unchanged.
-func TestRecordWithoutKey(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts the test binary again")
-	}
-	before, err := os.ReadFile(committed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command(os.Args[0], "-test.run=^TestGolden$", "-artana.record=^TestGolden$")
-	cmd.Env = append(os.Environ(), "OPENAI_API_KEY=", "OPENAI_BASE_URL=", "ARTANA_RECORD=")
-	out, err := cmd.CombinedOutput()
-	if err == nil {
-		t.Fatalf("recording without a key passed:\n%s", out)
-	}
-	for _, want := range []string{"OPENAI_API_KEY is not set", "nothing was called", "--- FAIL: TestGolden"} {
-		if !strings.Contains(string(out), want) {
-			t.Errorf("output lacks %q:\n%s", want, out)
-		}
-	}
-	if strings.Contains(string(out), "no such host") {
-		t.Errorf("the recording reached the network:\n%s", out)
-	}
-	if after, err := os.ReadFile(committed); err != nil || !bytes.Equal(after, before) {
-		t.Errorf("the committed cassette changed (%v)", err)
-	}
-}
+// TestRecordWithoutKey: recording without OPENAI_API_KEY fails before any
+// network call, naming the key, and leaves the cassette.
+func TestRecordWithoutKey(t *testing.T) { exampletest.RecordWithoutKey(t, "TestGolden", committed) }
 
 func TestReplayCommittedCassette(t *testing.T) {
 	stdout, stderr := exampletest.MustRun(t, run, "-cassette", committed)
@@ -142,7 +100,7 @@ func TestReplayCommittedCassette(t *testing.T) {
 func TestExitStatus(t *testing.T) {
 	exampletest.ExitStatus(t, "All golden features validated.",
 		exampletest.ExitCase{Name: "bad flag", Args: []string{"-frobnicate"}, Code: 1, WantStderr: "flag provided but not defined: -frobnicate"},
-		exampletest.ExitCase{Name: "record", Args: []string{"-record"}, Code: 1, WantStderr: "record a new cassette with:\n\t" + recordCommand})
+		exampletest.ExitCase{Name: "record command", Args: []string{"-record"}, Code: 1, WantStderr: "record a new cassette with:\n\t" + command.RecordCommand("golden", "TestGolden")})
 }
 
 // TestDeps checks that the command compiles neither an LLM SDK nor SQLite:

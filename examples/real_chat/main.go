@@ -2,25 +2,26 @@
 // 02_real_litellm_chat.py: one chat with a real OpenAI-compatible model,
 // through a kernel under the enforced policy with the default middleware
 // stack, on a run whose id the kernel issues. Asked the same question
-// again on the same run, the kernel replays the answer from its log: no
+// again on the same run, the kernel answers from its log: no
 // model call, no event appended, the same output. If that does not hold
 // the command says so and exits with status 1.
 //
-// Run it offline, from the repository root; the model's answer is replayed
-// from the committed cassette testdata/real_chat.cassette:
+// Run it offline, from the repository root; the model's answer comes from
+// the committed cassette testdata/cassettes/TestRealChat.cassette (a replay):
 //
 //	go run ./examples/real_chat
 //
-// Record a fresh cassette against a real OpenAI-compatible endpoint
-// (OPENAI_BASE_URL selects one other than OpenAI's):
+// The command only replays. Recording lives in the example's test, where
+// the live model is built; record a fresh cassette against a real
+// OpenAI-compatible endpoint (OPENAI_BASE_URL selects one other than
+// OpenAI's) with the one record switch:
 //
-//	OPENAI_API_KEY=... go run ./examples/real_chat -record
+//	OPENAI_API_KEY=sk-... go test ./examples/real_chat -run '^TestRealChat$' -artana.record='^TestRealChat$'
 //
-// The committed cassette was recorded with that record path, against a
-// local stand-in OpenAI-compatible server (go test ./examples/real_chat
-// -run TestRecordAgainstStandIn -args -standin) that answers with Chat
-// Completions bodies shaped like OpenAI's; no real model produced it.
-// Re-record it against a real endpoint with the command above.
+// The committed cassette was recorded that way against a local stand-in
+// OpenAI-compatible server (add -args -standin to the command above) that
+// answers with Chat Completions bodies shaped like OpenAI's; no real model
+// produced it.
 package main
 
 import (
@@ -32,7 +33,7 @@ import (
 	"path/filepath"
 
 	"github.com/artana-go/go-artana/artana"
-	"github.com/artana-go/go-artana/examples/internal/livemodel"
+	"github.com/artana-go/go-artana/examples/internal/command"
 	"github.com/artana-go/go-artana/sqlite"
 )
 
@@ -44,19 +45,21 @@ type Decision struct {
 
 const prompt = "Respond only as JSON for schema {approved:boolean,reason:string}. Approve this request and give a short reason."
 
-func main() { livemodel.Main("real_chat", run) }
+func main() { command.Main("real_chat", run) }
 
-func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err error) {
-	flags := livemodel.NewFlags("real_chat", stderr)
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	flags := command.NewFlags("real_chat", "TestRealChat", stderr)
 	if ok, err := flags.Parse(args); !ok {
 		return err
 	}
+	return flags.Replay(func(model artana.Model, answeredBy string) error {
+		return prove(ctx, model, answeredBy, stdout)
+	})
+}
 
-	model, err := flags.Open()
-	if err != nil {
-		return err
-	}
-	defer flags.Finish(&err) // keeps a recording only if the run succeeded
+// prove runs the example on model; answeredBy says where the model's
+// answers come from. A nil error means every check held.
+func prove(ctx context.Context, model artana.Model, answeredBy string, stdout io.Writer) error {
 
 	dir, err := os.MkdirTemp("", "artana-real-chat-")
 	if err != nil {
@@ -94,7 +97,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 		return err
 	}
 
-	fmt.Fprintln(stdout, "Model answered by:", flags.AnsweredBy())
+	fmt.Fprintln(stdout, "Model answered by:", answeredBy)
 	fmt.Fprintln(stdout, "Run id:", run.ID)
 	fmt.Fprintln(stdout, "Live model response:", first.OutputJSON)
 	fmt.Fprintf(stdout, "Usage: prompt_tokens=%d completion_tokens=%d cost_usd=%g\n",
@@ -106,9 +109,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) (err erro
 
 	switch {
 	case !second.FromLog:
-		return errors.New("expected the second call to replay from the event log")
+		return errors.New("expected the second call to be answered from the event log")
 	case len(afterFirst) != len(afterSecond):
-		return fmt.Errorf("replay appended events: %d after the first call, %d after the second", len(afterFirst), len(afterSecond))
+		return fmt.Errorf("answering from the log appended events: %d after the first call, %d after the second", len(afterFirst), len(afterSecond))
 	case first.Output != second.Output:
 		return fmt.Errorf("the output answered from the log %+v differs from the first %+v", second.Output, first.Output)
 	}

@@ -1,7 +1,8 @@
 // Package exampletest holds the tests every example shares: its exit
-// status when run as a command, recording through its -record path against
-// the local stand-in server, and what a recording that cannot happen or
-// fails leaves behind.
+// status when run as a command, the model its test runs on (the committed
+// cassette replayed, or, with the record switch, the live endpoint or the
+// local stand-in server recorded), a recording that is then replayed by
+// the command, and a recording without a key.
 package exampletest
 
 import (
@@ -16,7 +17,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/examples/internal/command"
 	"github.com/artana-go/go-artana/examples/internal/standin"
+	"github.com/artana-go/go-artana/openai"
+	"github.com/artana-go/go-artana/recorder"
 )
 
 // Run is an example's run function: it runs the example with args,
@@ -29,7 +34,7 @@ type Answer = func(standin.Request) (standin.Answer, error)
 // standinFlag is -standin, registered only in test binaries.
 var standinFlag = func() *bool {
 	if testing.Testing() {
-		return flag.Bool("standin", false, "rewrite the example's committed cassette by recording against the local stand-in server")
+		return flag.Bool("standin", false, "with the record switch, record against the local stand-in server")
 	}
 	return new(bool)
 }()
@@ -88,11 +93,13 @@ type ExitCase struct {
 // ExitStatus runs main itself, as go run does, in the test binary that
 // Main set up: with no arguments, replaying the committed cassette, it
 // must exit 0 and print replayed; with a cassette that does not exist it
-// must exit 1 and say so; then the more cases.
+// must exit 1 and say so; with -record it must exit 1 and give the command
+// that records; then the more cases.
 func ExitStatus(t *testing.T, replayed string, more ...ExitCase) {
 	cases := append([]ExitCase{
 		{"replay, default cassette", nil, 0, replayed, ""},
 		{"no cassette", []string{"-cassette", filepath.Join(t.TempDir(), "missing.cassette")}, 1, "", "cassette does not exist"},
+		{"record", []string{"-record"}, 1, "", "this command only replays (it compiles no LLM SDK); record a new cassette with:\n\tOPENAI_API_KEY=sk-... go test github.com/artana-go/go-artana/examples/"},
 	}, more...)
 	for _, tc := range cases {
 		t.Run(tc.Name, func(t *testing.T) {
@@ -116,30 +123,70 @@ func ExitStatus(t *testing.T, replayed string, more ...ExitCase) {
 	}
 }
 
-// RecordWithoutKey checks that -record without OPENAI_API_KEY fails,
-// naming the variable, and writes no cassette.
-func RecordWithoutKey(t *testing.T, run Run) {
-	t.Setenv("OPENAI_API_KEY", "")
-	path := filepath.Join(t.TempDir(), "example.cassette")
-	err := run(context.Background(), []string{"-record", "-cassette", path}, &bytes.Buffer{}, &bytes.Buffer{})
-	if err == nil || !strings.Contains(err.Error(), "needs OPENAI_API_KEY") {
-		t.Fatalf("run -record without a key: %v, want an error naming OPENAI_API_KEY", err)
+// Prove is an example's prove function: it runs the example on model,
+// printing to stdout; answeredBy says where the model's answers come from.
+type Prove func(ctx context.Context, model artana.Model, answeredBy string, stdout io.Writer) error
+
+// Model returns the model an example's test runs on, and the text saying
+// where its answers come from: recorder.New's for t, which replays the
+// committed cassette testdata/cassettes/<t.Name()>.cassette or, with the
+// record switch (-artana.record, ARTANA_RECORD), records the live
+// OpenAI-compatible endpoint of OPENAI_API_KEY and OPENAI_BASE_URL; with
+// -args -standin, the local stand-in answering with answer.
+func Model(t *testing.T, answer Answer) (artana.Model, string) {
+	t.Helper()
+	recording, err := recorder.Recording(t.Name())
+	if err != nil {
+		t.Fatal(err)
 	}
-	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("a cassette was written: %v", err)
+	var live artana.Model
+	if recording {
+		if Standin() {
+			standin.Start(t, answer)
+		}
+		m, err := openai.New()
+		if err != nil {
+			t.Fatal(err)
+		}
+		live = m
 	}
+	rec := recorder.New(t, live)
+	return rec, command.AnsweredBy(rec.Path(), recording)
 }
 
-// RecordThenReplay records through the example's own -record path
-// against the stand-in answering with answer, then replays the new
-// cassette offline, with the endpoint unreachable. Both runs must print
-// want in order, the replay also fromAnswer; the endpoint must be called
-// once.
-func RecordThenReplay(t *testing.T, run Run, answer Answer, want []string, fromAnswer string) {
+// MustProve runs prove on model and returns what it printed; it fails the
+// test if prove fails.
+func MustProve(t testing.TB, prove Prove, model artana.Model, answeredBy string) string {
+	t.Helper()
+	var out bytes.Buffer
+	if err := prove(t.Context(), model, answeredBy, &out); err != nil {
+		t.Fatalf("%v\noutput:\n%s", err, out.String())
+	}
+	return out.String()
+}
+
+// RecordThenReplay records the example (prove) through openai and
+// recorder against the stand-in answering with answer, into a temporary
+// cassette; then runs the example's command (run) on that cassette with
+// the endpoint unreachable. Both must print want in order, the replay also
+// fromAnswer; the endpoint must be called once.
+func RecordThenReplay(t *testing.T, prove Prove, run Run, answer Answer, want []string, fromAnswer string) {
 	s := standin.Start(t, answer)
 	path := filepath.Join(t.TempDir(), "example.cassette")
-	live, _ := MustRun(t, run, "-record", "-cassette", path)
-	WantInOrder(t, live, want...)
+	live, err := openai.New()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec, err := recorder.Open(path, live, recorder.WithMode(recorder.Record))
+	if err != nil {
+		t.Fatal(err)
+	}
+	recorded := MustProve(t, prove, rec, command.AnsweredBy(path, true))
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	WantInOrder(t, recorded, want...)
+	WantInOrder(t, recorded, "the live endpoint (recording into "+path+")")
 	t.Setenv("OPENAI_BASE_URL", "http://127.0.0.1:1/unreachable/")
 	replay, _ := MustRun(t, run, "-cassette", path)
 	WantInOrder(t, replay, want...)
@@ -149,42 +196,48 @@ func RecordThenReplay(t *testing.T, run Run, answer Answer, want []string, fromA
 	}
 }
 
-// FailedRecordingKeepsCassette records over a copy of the committed
-// cassette against the stand-in answering with answer, under which the
-// run must fail with an error containing wantErr. The copy must be left as
-// it was, with no partial recording beside it.
-func FailedRecordingKeepsCassette(t *testing.T, run Run, committed string, answer Answer, wantErr string) {
-	standin.Start(t, answer)
+// RecordWithoutKey runs the test binary as the record command does for
+// the test named test, without OPENAI_API_KEY: the test must fail before
+// any network call, naming the key, and leave the committed cassette as it
+// was.
+func RecordWithoutKey(t *testing.T, test, committed string) {
+	if testing.Short() {
+		t.Skip("starts the test binary again")
+	}
 	before, err := os.ReadFile(committed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), filepath.Base(committed))
-	if err := os.WriteFile(path, before, 0o644); err != nil {
-		t.Fatal(err)
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$", "-artana.record=^"+test+"$")
+	cmd.Env = append(os.Environ(), "OPENAI_API_KEY=", "OPENAI_BASE_URL=", "ARTANA_RECORD=")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("recording without a key passed:\n%s", out)
 	}
-	err = run(context.Background(), []string{"-record", "-cassette", path}, &bytes.Buffer{}, &bytes.Buffer{})
-	if err == nil || !strings.Contains(err.Error(), wantErr) || !strings.Contains(err.Error(), "is unchanged") {
-		t.Fatalf("run -record with a failing run: %v, want an error containing %q and saying the cassette is unchanged", err, wantErr)
+	for _, want := range []string{"OPENAI_API_KEY is not set", "nothing was called", "--- FAIL: " + test} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
 	}
-	if after, err := os.ReadFile(path); err != nil || !bytes.Equal(after, before) {
-		t.Errorf("the cassette changed (%v)", err)
+	if strings.Contains(string(out), "no such host") {
+		t.Errorf("the recording reached the network:\n%s", out)
 	}
-	if _, err := os.Stat(path + ".recording"); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("the partial recording was left behind: %v", err)
+	if after, err := os.ReadFile(committed); err != nil || !bytes.Equal(after, before) {
+		t.Errorf("the committed cassette changed (%v)", err)
 	}
 }
 
-// RecordAgainstStandIn rewrites the committed cassette through the
-// example's -record path against the local stand-in server answering with
-// answer. It runs only when the test binary is given -standin:
-//
-//	go test ./examples/NAME -run TestRecordAgainstStandIn -args -standin
-func RecordAgainstStandIn(t *testing.T, run Run, committed string, answer Answer) {
-	if !*standinFlag {
-		t.Skip("rewrites " + committed + "; run with -args -standin")
+// ProveFails runs prove on a model that answers every call with
+// outputJSON, and checks that the example fails with an error containing
+// wantErr rather than claiming success.
+func ProveFails(t *testing.T, prove Prove, outputJSON, wantErr string) {
+	t.Helper()
+	model := artana.ModelFunc(func(context.Context, artana.ModelRequest) (artana.ModelResponse, error) {
+		return artana.ModelResponse{OutputJSON: outputJSON}, nil
+	})
+	var out bytes.Buffer
+	err := prove(t.Context(), model, "a test model", &out)
+	if err == nil || !strings.Contains(err.Error(), wantErr) {
+		t.Errorf("the example on a model answering %s: %v, want an error containing %q\noutput:\n%s", outputJSON, err, wantErr, out.String())
 	}
-	standin.Start(t, answer)
-	out, _ := MustRun(t, run, "-record", "-cassette", committed)
-	t.Logf("recorded %s:\n%s", committed, out)
 }
