@@ -97,6 +97,12 @@ func checkAgainstEncodingJSON(t *testing.T, v fuzzValue) {
 		return
 	}
 	want := encodingJSON(t, v)
+	var probe any
+	dec := json.NewDecoder(bytes.NewReader(want))
+	dec.UseNumber()
+	if dec.Decode(&probe) == nil && hasHugeNumber(probe) {
+		return // raw JSON with 1e400: null for pydantic, Infinity for json.dumps, by design
+	}
 	model, err := ModelDumpJSON(v)
 	if err != nil {
 		t.Fatalf("ModelDumpJSON: %v (encoding/json: %s)", err, want)
