@@ -345,3 +345,45 @@ func TestToolLoopStringOutput(t *testing.T) {
 		t.Errorf("output %q, last message %+v; want the text, unquoted", res.Output, last)
 	}
 }
+
+// BenchmarkToolLoopReplay measures replaying a whole tool loop from the
+// log on a freshly started kernel (as after a restart): N turns of two
+// parallel calls each, then the answer.
+func BenchmarkToolLoopReplay(b *testing.B) {
+	for _, turns := range []int{2, 8} {
+		b.Run(fmt.Sprintf("turns=%d", turns), func(b *testing.B) {
+			n := 0
+			model := ModelFunc(func(_ context.Context, req ModelRequest) (ModelResponse, error) {
+				n++
+				if n < turns {
+					return ModelResponse{ToolCalls: []ToolCall{
+						{ID: fmt.Sprintf("call_%d_a", n), ToolName: "lookup_order", ArgumentsJSON: fmt.Sprintf(`{"order":"A-%d"}`, n)},
+						{ID: fmt.Sprintf("call_%d_b", n), ToolName: "refund", ArgumentsJSON: fmt.Sprintf(`{"order":"A-%d"}`, n)},
+					}}, nil
+				}
+				return ModelResponse{OutputJSON: `{"approved":true,"reason":"done"}`}, nil
+			})
+			store := NewMemStore()
+			var runs atomic.Int64
+			tools := NewTools()
+			supportTools(b, tools, &runs)
+			k := New(store, model, WithTools(tools))
+			run, err := k.StartRun(tctx, liveTenant, "bench")
+			if err != nil {
+				b.Fatal(err)
+			}
+			loop := ToolLoop{Model: "m", Prompt: "go", MaxTurns: turns}
+			if _, err := RunToolLoop[Decision](tctx, k, run, loop); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				r := New(store, nil, WithTools(tools))
+				res, err := RunToolLoop[Decision](tctx, r, run, loop)
+				if err != nil || !res.FromLog {
+					b.Fatal(res, err)
+				}
+			}
+		})
+	}
+}

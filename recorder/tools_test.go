@@ -187,3 +187,28 @@ func TestToolsMissFailsTheTest(t *testing.T) {
 		}
 	}
 }
+
+// TestToolsRecordMissing: a call the cassette lacks runs and is appended;
+// the recorded ones replay without running.
+func TestToolsRecordMissing(t *testing.T) {
+	path, _ := recordLoop(t)
+	rec, err := recorder.Open(path, loopModel(), recorder.WithMode(recorder.RecordMissing), recorder.AllowUnused())
+	require.NoError(t, err)
+	backend := &shop{status: "delivered"}
+	k := artana.New(deterministicStore(), rec, artana.WithTools(rec.Tools(backend.tools(t))))
+	run, err := k.StartRun(ctx, artana.Tenant{ID: "acme"}, "r")
+	require.NoError(t, err)
+	for _, order := range []string{"A-17", "B-2"} {
+		_, err := k.StepTool(ctx, run, artana.ToolStep{Tool: "lookup_order", Args: orderArgs{order}})
+		require.NoError(t, err)
+	}
+	require.NoError(t, rec.Close())
+	if backend.calls != 1 {
+		t.Errorf("the tools ran %d times, want once (B-2; A-17 is recorded)", backend.calls)
+	}
+	text, err := os.ReadFile(path)
+	require.NoError(t, err)
+	if n := strings.Count(string(text), `"type":"tool"`); n != 3 || !strings.Contains(string(text), `{\"order\":\"B-2\"}`) {
+		t.Errorf("%d tool records after the append, want 3 with B-2:\n%s", n, text)
+	}
+}
