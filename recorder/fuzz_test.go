@@ -14,6 +14,8 @@ func FuzzDecodeInteraction(f *testing.F) {
 	f.Add([]byte(`{"latency":"250ms","request":{"messages":[{"content":"hi","role":"user"}],"model":"m","options":{"temperature":0.5},"prompt":"hi","step_key":"s"},"response":{"output_json":"{}","tool_calls":[{"arguments_json":"{}","tool_name":"t"}],"usage":{"completion_tokens":1,"cost_usd":0.1,"prompt_tokens":2}}}`))
 	f.Add([]byte(`{"error":{"class":"transient","message":"slow down","retry_after":"2s","status":429},"latency":"1s","request":{"messages":[],"model":"m","options":{},"prompt":""}}`))
 	f.Add([]byte(`{"latency":"1s","request":{"messages":null,"model":"m","options":{},"output_schema":{"type":"object"},"prompt":"","tools":[{"description":"d","name":"n","schema":{}}]},"response":{"output_json":"","usage":{"completion_tokens":0,"cost_usd":0,"prompt_tokens":0}}}`))
+	f.Add([]byte(`{"latency":"60ms","request":{"messages":[],"model":"m","options":{},"prompt":"p"},"response":{"output_json":"\"Hi\"","usage":{"completion_tokens":1,"cost_usd":0,"prompt_tokens":2}},"stream":{"deltas":[{"at":"10ms","text":"H"},{"at":"20ms","reasoning":"r","tool_calls":[{"arguments_json":"{","id":"c","index":0,"tool_name":"t"}]},{"at":"30ms","usage":{"completion_tokens":1,"cost_usd":0,"prompt_tokens":2}}]}}`))
+	f.Add([]byte(`{"error":{"class":"transient","message":"cut","status":200},"latency":"1s","request":{"messages":[],"model":"m","options":{},"prompt":""},"stream":{"deltas":[]}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		in, err := decodeInteraction(body)
 		if err != nil {
