@@ -116,7 +116,7 @@ func BenchmarkLoadVerify100k(b *testing.B) {
 	var peak uint64
 	first := true
 	for b.Loop() {
-		r, err := cassettes.Open(path)
+		r, err := cassettes.OpenReader(path)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -178,7 +178,7 @@ func BenchmarkVerify100k(b *testing.B) {
 	b.SetBytes(size)
 	b.ReportAllocs()
 	verify := func() {
-		r, err := cassettes.Open(path)
+		r, err := cassettes.OpenReader(path)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -205,7 +205,7 @@ func BenchmarkVerifyBeforeAfter100k(b *testing.B) {
 	var after, before []time.Duration
 	for b.Loop() {
 		t0 := time.Now()
-		r, err := cassettes.Open(path)
+		r, err := cassettes.OpenReader(path)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -214,7 +214,7 @@ func BenchmarkVerifyBeforeAfter100k(b *testing.B) {
 		}
 		r.Close()
 		t1 := time.Now()
-		if r, err = cassettes.Open(path); err != nil {
+		if r, err = cassettes.OpenReader(path); err != nil {
 			b.Fatal(err)
 		}
 		for {

@@ -28,7 +28,7 @@
 // diff is a line diff. P is the hash of the previous record ("" for the
 // first) and H is the record's hash:
 //
-//   - kind "interactions": H = RecordHash(T, P, B) = hex sha256(T "|" P "|" B),
+//   - kind "interactions": H = recordHash(T, P, B) = hex sha256(T "|" P "|" B),
 //     with T chosen by the writer (lowercase letters, digits, '_', '-', '.').
 //   - kind "events": T is the event type, P is prev_event_hash and H is
 //     event_hash, i.e. artana.Event.ComputeHash, the seed's hash. B is
@@ -41,7 +41,7 @@
 //     the very hashes the SQLite store holds for the same events.
 //
 // The last line is the end record, type "end", chained like the others
-// (H = RecordHash("end", P, B)), with body
+// (H = recordHash("end", P, B)), with body
 // {"header":<sha256 of the header line>,"records":<number of records>}. It
 // makes a cut at a line boundary (lost records) and an edited header
 // detectable. Appending replaces the end record.
@@ -53,7 +53,7 @@
 //
 // # Reading
 //
-// Reader (from NewReader or Open) streams records, checking each line, in
+// Reader (from NewReader, OpenReader or OpenShared) streams records, checking each line, in
 // memory bounded by the longest line. Next returns a Record; NextEvent an
 // artana.Event verified with artana.ChainVerifier. Both return io.EOF
 // after the end record. ReadAll and ReadEvents read a whole file. Errors
@@ -90,7 +90,7 @@
 // the event and the new end record in one write and fsyncs. Store keeps a
 // per-run index (line offsets, first and last event) so that an append or
 // Events(ctx, run, n) reads only lines it has not seen. Import writes
-// already sealed events verbatim; ReadEvents or Open read a single file.
+// already sealed events verbatim; ReadEvents or OpenReader read a single file.
 //
 // For package recorder: make records of your own types with any JSON body,
 //
@@ -98,7 +98,7 @@
 //	err = a.Append(cassettes.Record{Type: "interaction", Body: body})
 //	err = a.Close()
 //
-// or write them all at once with WriteFile, and read them back with Open
+// or write them all at once with WriteFile, and read them back with OpenReader
 // (optionally RecordTypes("interaction") to refuse any other type) or
 // ReadAll.
 package cassettes

@@ -24,7 +24,7 @@ func lines(data []byte) [][]byte {
 func join(ls [][]byte) []byte { return append(bytes.Join(ls, []byte("\n")), '\n') }
 
 func readAllEvents(path string) error {
-	r, err := cassettes.Open(path)
+	r, err := cassettes.OpenReader(path)
 	if err != nil {
 		return err
 	}

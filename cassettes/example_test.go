@@ -25,7 +25,7 @@ func Example() {
 	a.Append(cassettes.Record{Type: "interaction", Body: []byte(`{"request": {"prompt": "hi"}, "response": {"output": "hello"}, "latency_ms": 42}`)})
 	a.Close()
 
-	r, err := cassettes.Open(path, cassettes.RecordTypes("interaction"))
+	r, err := cassettes.OpenReader(path, cassettes.RecordTypes("interaction"))
 	if err != nil {
 		fmt.Println(err)
 		return

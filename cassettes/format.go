@@ -33,9 +33,9 @@ const (
 	KindInteractions Kind = "interactions"
 )
 
-// EndType is the record type of the end record that closes every cassette.
+// endType is the record type of the end record that closes every cassette.
 // It is reserved: no other record may use it.
-const EndType = "end"
+const endType = "end"
 
 // A Header is the first line of a cassette.
 type Header struct {
@@ -54,7 +54,7 @@ type Record struct {
 	// Type names what the body holds: for KindEvents one of the nine event
 	// types; for other kinds a name chosen by the writer, made of
 	// lowercase ASCII letters, digits, '_', '-' and '.', starting with a
-	// letter, and not EndType.
+	// letter, and not endType.
 	Type string
 	// Body is the record's content, any JSON value. Writers store it in
 	// canonical form (sorted keys, compact,
@@ -63,17 +63,17 @@ type Record struct {
 	// Prev is the Hash of the record before this one, "" for the first.
 	// Writers fill it in; readers report it.
 	Prev string
-	// Hash is the record's chain hash; see RecordHash. Writers fill it in.
+	// Hash is the record's chain hash; see recordHash. Writers fill it in.
 	Hash string
 	// Line is the record's 1-based line in the file, set by readers.
 	Line int
 }
 
-// RecordHash is the chain hash of a record of a kind other than
+// recordHash is the chain hash of a record of a kind other than
 // KindEvents, and of every end record: the lowercase hex SHA-256 of
 // type + "|" + prev + "|" + body, where body is the record's canonical
 // JSON exactly as it appears in the file.
-func RecordHash(typ, prev string, body []byte) string {
+func recordHash(typ, prev string, body []byte) string {
 	h := sha256.New()
 	h.Write([]byte(typ))
 	h.Write([]byte{'|'})
@@ -162,7 +162,7 @@ func because(kind error, format string, args ...any) error {
 
 // validType reports whether typ is a valid record type for a generic kind.
 func validType(typ string) bool {
-	if typ == "" || typ == EndType || len(typ) > 64 || typ[0] < 'a' || typ[0] > 'z' {
+	if typ == "" || typ == endType || len(typ) > 64 || typ[0] < 'a' || typ[0] > 'z' {
 		return false
 	}
 	for i := 0; i < len(typ); i++ {
@@ -233,7 +233,7 @@ func appendEndBody(dst []byte, headerHash string, records int64) []byte {
 // appendEndLine writes the end record line, with its newline.
 func appendEndLine(dst []byte, prev, headerHash string, records int64) []byte {
 	body := appendEndBody(nil, headerHash, records)
-	dst = appendRecord(dst, EndType, prev, RecordHash(EndType, prev, body), body)
+	dst = appendRecord(dst, endType, prev, recordHash(endType, prev, body), body)
 	return append(dst, '\n')
 }
 

@@ -58,7 +58,7 @@ func TestWriteFileReadAllRoundTrip(t *testing.T) {
 	if err := a.Close(); err != nil {
 		t.Fatal(err)
 	}
-	r, err := cassettes.Open(path)
+	r, err := cassettes.OpenReader(path)
 	if err != nil {
 		t.Fatal(err)
 	}

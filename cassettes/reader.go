@@ -81,12 +81,12 @@ func NewReader(r io.Reader, path string, opts ...ReadOption) (*Reader, error) {
 	return rd, nil
 }
 
-// Open opens the cassette file at path for reading. Close the Reader to
-// close the file. Open takes no lock: a reader racing an append may see a
+// OpenReader opens the cassette file at path for reading. Close the Reader
+// to close the file. OpenReader takes no lock: a reader racing an append may see a
 // torn last line or a missing end record; OpenShared (and Store) read under
 // the shared lock. A path that is not a regular file (a named pipe, a
 // device) is refused at once.
-func Open(path string, opts ...ReadOption) (*Reader, error) {
+func OpenReader(path string, opts ...ReadOption) (*Reader, error) {
 	f, err := regfile.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("open cassette: %w", err)
@@ -100,7 +100,7 @@ func Open(path string, opts ...ReadOption) (*Reader, error) {
 	return r, nil
 }
 
-// OpenShared opens the cassette at path for reading, as Open does, under
+// OpenShared opens the cassette at path for reading, as OpenReader does, under
 // the shared lock that writers take exclusively: it waits for an append
 // under way to finish (until ctx is done, or DefaultLockWait when ctx has
 // no deadline), so that it reads the file whole, never a write in
@@ -139,7 +139,7 @@ func (l lockedFile) Close() error {
 	return l.f.Close()
 }
 
-// Close closes the file opened by Open. It does nothing for a Reader made
+// Close closes the file opened by OpenReader or OpenShared. It does nothing for a Reader made
 // by NewReader.
 func (r *Reader) Close() error {
 	if r.closer == nil {
@@ -373,7 +373,7 @@ func (r *Reader) record(line []byte) (Record, *artana.Event, error) {
 		return Record{}, nil, r.fail(r.line, err)
 	}
 	rec.Line = r.line
-	if rec.Type == EndType {
+	if rec.Type == endType {
 		if err := r.checkEnd(&rec); err != nil {
 			return Record{}, nil, r.fail(r.line, err)
 		}
@@ -417,7 +417,7 @@ func (r *Reader) record(line []byte) (Record, *artana.Event, error) {
 		if rec.Prev != r.prev {
 			return Record{}, nil, r.fail(r.line, r.linkError(rec.Prev))
 		}
-		if h := RecordHash(rec.Type, rec.Prev, rec.Body); h != rec.Hash {
+		if h := recordHash(rec.Type, rec.Prev, rec.Body); h != rec.Hash {
 			return Record{}, nil, r.fail(r.line, because(ErrBrokenChain,
 				"hash mismatch: stored %s, computed %s: the record was edited; reseal the cassette if the edit is deliberate", rec.Hash, h))
 		}
@@ -438,7 +438,7 @@ func (r *Reader) checkEnd(rec *Record) error {
 	if rec.Prev != r.prev {
 		return r.linkError(rec.Prev)
 	}
-	if h := RecordHash(EndType, rec.Prev, rec.Body); h != rec.Hash {
+	if h := recordHash(endType, rec.Prev, rec.Body); h != rec.Hash {
 		return because(ErrBrokenChain, "end record hash mismatch: stored %s, computed %s: the end record was edited", rec.Hash, h)
 	}
 	var e endJSON
@@ -459,7 +459,7 @@ func (r *Reader) checkEnd(rec *Record) error {
 
 // ReadAll reads every record of the cassette at path.
 func ReadAll(path string, opts ...ReadOption) (Header, []Record, error) {
-	r, err := Open(path, opts...)
+	r, err := OpenReader(path, opts...)
 	if err != nil {
 		return Header{}, nil, err
 	}
@@ -480,7 +480,7 @@ func ReadAll(path string, opts ...ReadOption) (Header, []Record, error) {
 // ReadEvents reads every event of the KindEvents cassette at path, checking
 // the hash chain.
 func ReadEvents(path string) (Header, []artana.Event, error) {
-	r, err := Open(path)
+	r, err := OpenReader(path)
 	if err != nil {
 		return Header{}, nil, err
 	}

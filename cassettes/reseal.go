@@ -141,15 +141,15 @@ func reseal(src io.Reader, path string, w *bufio.Writer) ([]Change, error) {
 		if j.Type == nil || j.Body == nil {
 			return fail(because(ErrSyntax, "a record needs \"type\" and \"body\""))
 		}
-		if *j.Type == EndType {
+		if *j.Type == endType {
 			if oldEnd != nil {
-				changes = append(changes, Change{Line: endLine, Type: EndType, Fields: []string{"removed"}})
+				changes = append(changes, Change{Line: endLine, Type: endType, Fields: []string{"removed"}})
 			}
 			oldEnd, endLine = bytes.Clone(line), r.line
 			continue
 		}
 		if oldEnd != nil { // records after an end record: that end record goes
-			changes = append(changes, Change{Line: endLine, Type: EndType, Fields: []string{"removed"}})
+			changes = append(changes, Change{Line: endLine, Type: endType, Fields: []string{"removed"}})
 			oldEnd = nil
 		}
 		oldPrev, oldHash := "", ""
@@ -189,7 +189,7 @@ func reseal(src io.Reader, path string, w *bufio.Writer) ([]Change, error) {
 			if err != nil {
 				return fail(because(ErrSyntax, "body: %v", err))
 			}
-			h := RecordHash(*j.Type, prev, body)
+			h := recordHash(*j.Type, prev, body)
 			out = appendRecord(out, *j.Type, prev, h, body)
 			prev = h
 		}
@@ -216,9 +216,9 @@ func reseal(src io.Reader, path string, w *bufio.Writer) ([]Change, error) {
 	}
 	end := appendEndLine(nil, prev, hdrHash, count)
 	if oldEnd == nil {
-		changes = append(changes, Change{Line: r.line + 1, Type: EndType, Fields: []string{"added"}})
+		changes = append(changes, Change{Line: r.line + 1, Type: endType, Fields: []string{"added"}})
 	} else if !bytes.Equal(oldEnd, end[:len(end)-1]) {
-		changes = append(changes, Change{Line: endLine, Type: EndType, Fields: []string{"hash"}})
+		changes = append(changes, Change{Line: endLine, Type: endType, Fields: []string{"hash"}})
 	}
 	_, err = w.Write(end)
 	return changes, err

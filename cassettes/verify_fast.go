@@ -57,7 +57,7 @@ func (r *Reader) Verify(ctx context.Context, each func()) (int64, error) {
 // which explains what is wrong with it.
 func (r *Reader) verifyEventLine(line []byte) bool {
 	typ, rest, ok := cutPlain(line, `{"type":"`)
-	if !ok || typ == EndType || !artana.EventType(typ).Valid() || (r.types != nil && !r.types[typ]) {
+	if !ok || typ == endType || !artana.EventType(typ).Valid() || (r.types != nil && !r.types[typ]) {
 		return false
 	}
 	prev, rest, ok := cutPlain(rest, `,"prev":"`)

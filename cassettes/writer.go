@@ -194,7 +194,7 @@ func sealRecords(dst []byte, prev string, recs []Record) ([]byte, string, error)
 		rec := &recs[i]
 		if !validType(rec.Type) {
 			return nil, "", fmt.Errorf("record %d: type %q: %w: want lowercase letters, digits, '_', '-' or '.', starting with a letter, and not %q",
-				i, rec.Type, ErrUnknownType, EndType)
+				i, rec.Type, ErrUnknownType, endType)
 		}
 		body, err := pyjson.Canonicalize(rec.Body)
 		if err != nil {
@@ -202,7 +202,7 @@ func sealRecords(dst []byte, prev string, recs []Record) ([]byte, string, error)
 		}
 		rec.Body = body
 		rec.Prev = prev
-		rec.Hash = RecordHash(rec.Type, prev, body)
+		rec.Hash = recordHash(rec.Type, prev, body)
 		dst = appendRecord(dst, rec.Type, rec.Prev, rec.Hash, body)
 		dst = append(dst, '\n')
 		prev = rec.Hash

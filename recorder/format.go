@@ -14,17 +14,17 @@ import (
 	"github.com/artana-go/go-artana/internal/pyjson"
 )
 
-// RecordType is the cassette record type of an interaction.
-const RecordType = "interaction"
+// recordType is the cassette record type of an interaction.
+const recordType = "interaction"
 
-// BodyVersion is the version of the interaction body format. It is kept in
+// bodyVersion is the version of the interaction body format. It is kept in
 // the cassette header's meta as "recorder"; a cassette of another version
 // is refused.
-const BodyVersion = "1"
+const bodyVersion = "1"
 
 // header is the header of every cassette the recorder writes.
 func header() cassettes.Header {
-	return cassettes.Header{Kind: cassettes.KindInteractions, Meta: map[string]string{"recorder": BodyVersion}}
+	return cassettes.Header{Kind: cassettes.KindInteractions, Meta: map[string]string{"recorder": bodyVersion}}
 }
 
 // An Interaction is one recorded model call: the request and either the
@@ -213,4 +213,32 @@ func cloneRequest(r artana.ModelRequest) artana.ModelRequest {
 func cloneResponse(r artana.ModelResponse) artana.ModelResponse {
 	r.ToolCalls = append([]artana.ToolCall(nil), r.ToolCalls...)
 	return r
+}
+
+// An Entry is one decoded record of an interactions cassette: a model
+// interaction, or a tool execution when Tool is not nil.
+type Entry struct {
+	Interaction *Interaction
+	Tool        *ToolInteraction
+}
+
+// DecodeRecord decodes one record of an interactions cassette, as a
+// cassettes.Reader returns it. A record of another type, or a body the
+// recorder would refuse to replay, is an error naming the record's line.
+func DecodeRecord(rec cassettes.Record) (Entry, error) {
+	switch rec.Type {
+	case recordType:
+		in, err := decodeInteraction(rec.Body)
+		if err != nil {
+			return Entry{}, fmt.Errorf("line %d: %w", rec.Line, err)
+		}
+		return Entry{Interaction: &in}, nil
+	case toolRecordType:
+		t, err := decodeTool(rec.Body)
+		if err != nil {
+			return Entry{}, fmt.Errorf("line %d: %w", rec.Line, err)
+		}
+		return Entry{Tool: &t}, nil
+	}
+	return Entry{}, fmt.Errorf("line %d: record type %q is neither %q nor %q", rec.Line, rec.Type, recordType, toolRecordType)
 }

@@ -24,11 +24,9 @@ func canonicalRequest(req *artana.ModelRequest) ([]byte, error) {
 	return b, nil
 }
 
-// Fingerprint returns the fingerprint the default matcher compares: the
+// fingerprint returns the fingerprint the default matcher compares: the
 // hex SHA-256 of the canonical JSON of the request as recorded (every
 // field but RunID). Scrubbers are not applied.
-func Fingerprint(req artana.ModelRequest) (string, error) { return fingerprint(&req) }
-
 func fingerprint(req *artana.ModelRequest) (string, error) {
 	b, err := canonicalRequest(req)
 	if err != nil {

@@ -21,7 +21,7 @@ func TestReplayMatchesNonCanonicalRequestText(t *testing.T) {
 	}
 	var recs []cassettes.Record
 	for _, b := range bodies {
-		recs = append(recs, cassettes.Record{Type: RecordType, Body: []byte(b)})
+		recs = append(recs, cassettes.Record{Type: recordType, Body: []byte(b)})
 	}
 	if err := cassettes.WriteFile(context.Background(), path, header(), recs); err != nil {
 		t.Fatal(err)

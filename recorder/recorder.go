@@ -234,7 +234,7 @@ func (r *Recorder) howToRecord() string {
 func (r *Recorder) load() error {
 	// Look at the header first, so that a cassette of another kind is
 	// named as such rather than failing on its first record.
-	if rd, err := cassettes.Open(r.path); err == nil {
+	if rd, err := cassettes.OpenReader(r.path); err == nil {
 		kind := rd.Header().Kind
 		rd.Close()
 		if kind != cassettes.KindInteractions {
@@ -242,7 +242,7 @@ func (r *Recorder) load() error {
 				Err: fmt.Errorf("cassette holds %s, not interactions; is this a run's event log? give the recorder a cassette of its own", kind)})
 		}
 	}
-	hdr, recs, err := cassettes.ReadAll(r.path, cassettes.RecordTypes(RecordType, toolRecordType))
+	hdr, recs, err := cassettes.ReadAll(r.path, cassettes.RecordTypes(recordType, toolRecordType))
 	if errors.Is(err, fs.ErrNotExist) {
 		if r.mode == RecordMissing {
 			return nil
@@ -256,9 +256,9 @@ func (r *Recorder) load() error {
 		return fmt.Errorf("recorder: %w", &cassettes.Error{Path: r.path, Line: 1,
 			Err: fmt.Errorf("cassette holds %s, not interactions; is this a run's event log?", hdr.Kind)})
 	}
-	if v := hdr.Meta["recorder"]; v != BodyVersion {
+	if v := hdr.Meta["recorder"]; v != bodyVersion {
 		return fmt.Errorf("recorder: %w", &cassettes.Error{Path: r.path, Line: 1,
-			Err: fmt.Errorf("interaction format %q is not supported; this build reads %q; re-record the cassette with:\n\t%s", v, BodyVersion, r.howToRecord())})
+			Err: fmt.Errorf("interaction format %q is not supported; this build reads %q; re-record the cassette with:\n\t%s", v, bodyVersion, r.howToRecord())})
 	}
 	for _, rec := range recs {
 		if rec.Type == toolRecordType {
@@ -449,7 +449,7 @@ func (r *Recorder) newRecords() []cassettes.Record {
 	var recs []cassettes.Record
 	for _, e := range r.entries[r.loaded:] {
 		if e.done && !e.skip {
-			typ := RecordType
+			typ := recordType
 			if e.tool != nil {
 				typ = toolRecordType
 			}

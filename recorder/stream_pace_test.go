@@ -24,7 +24,7 @@ func TestPaceStreams(t *testing.T) {
 		t.Fatal(err)
 	}
 	path := filepath.Join(t.TempDir(), "paced.cassette")
-	if err := cassettes.WriteFile(context.Background(), path, header(), []cassettes.Record{{Type: RecordType, Body: body}}); err != nil {
+	if err := cassettes.WriteFile(context.Background(), path, header(), []cassettes.Record{{Type: recordType, Body: body}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, paced := range []bool{false, true} {

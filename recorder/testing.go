@@ -81,13 +81,13 @@ func Recording(name string) (bool, error) {
 	return re.MatchString(name), nil
 }
 
-// CassetteName returns the file name, relative to the cassette directory,
+// cassetteName returns the file name, relative to the cassette directory,
 // of the cassette of the test named name (as testing.TB.Name returns it):
 // "TestX.cassette", and "TestX/sub_case.cassette" for a subtest. Each
 // element keeps ASCII letters, digits, '.', '_' and '-'; any other
 // character becomes '_' and the element then ends in a short hash of its
 // original form, so that distinct names never share a file.
-func CassetteName(name string) string {
+func cassetteName(name string) string {
 	parts := strings.Split(name, "/")
 	for i, p := range parts {
 		safe := []byte(p)
@@ -110,18 +110,18 @@ func CassetteName(name string) string {
 	return filepath.Join(parts...) + ".cassette"
 }
 
-// RerecordCommand returns the command that re-records the cassette of the
+// rerecordCommand returns the command that re-records the cassette of the
 // test named name in the package in directory pkgDir (relative to the
 // module root, "." for the root):
 //
 //	go test ./pkg -run '^TestX$/^sub$' -artana.record='^TestX/sub$'
-func RerecordCommand(name, pkgDir string) string {
+func rerecordCommand(name, pkgDir string) string {
 	rec := "^" + regexp.QuoteMeta(name) + "$"
 	return fmt.Sprintf("go test %s -run %s -%s=%s", pkgDir, gotestcmd.Quote(gotestcmd.RunPattern(name)), FlagName, gotestcmd.Quote(rec))
 }
 
 // New returns a Recorder for the test t, wrapping live, with the cassette
-// testdata/cassettes/<CassetteName(t.Name())> (see WithDir).
+// testdata/cassettes/<cassetteName(t.Name())> (see WithDir).
 //
 // The mode is Replay, or Record if the test's name matches the regexp of
 // -artana.record (or, without the flag, of $ARTANA_RECORD); WithMode
@@ -143,8 +143,8 @@ func New(t testing.TB, live artana.Model, opts ...Option) *Recorder {
 	if cfg.dir == "" {
 		cfg.dir = filepath.Join("testdata", "cassettes")
 	}
-	path := filepath.Join(cfg.dir, CassetteName(name))
-	cfg.rerecord = RerecordCommand(name, gotestcmd.PackageDir())
+	path := filepath.Join(cfg.dir, cassetteName(name))
+	cfg.rerecord = rerecordCommand(name, gotestcmd.PackageDir())
 	if !cfg.modeSet {
 		rec, err := Recording(name)
 		if err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/artana-go/go-artana/cassettes"
+	"github.com/artana-go/go-artana/recorder"
 )
 
 // An interaction is the part of a recorded model interaction (package
@@ -31,58 +32,41 @@ type interaction struct {
 }
 
 // readInteractions streams the records of an interactions cassette,
-// checking its chain, and calls fn with each.
+// checking its chain and decoding each with package recorder (a record it
+// would refuse to replay is an error naming the line), and calls fn with
+// each.
 func readInteractions(ctx context.Context, path string, fn func(interaction) error) error {
 	return eachRecord(ctx, path, (*cassettes.Reader).Next, func(rec cassettes.Record) error {
-		var body struct {
-			Request struct {
-				Model   string `json:"model"`
-				StepKey string `json:"step_key"`
-			} `json:"request"`
-			Response *struct {
-				Usage struct {
-					PromptTokens     int64   `json:"prompt_tokens"`
-					CompletionTokens int64   `json:"completion_tokens"`
-					CostUSD          float64 `json:"cost_usd"`
-				} `json:"usage"`
-			} `json:"response"`
-			Error *struct {
-				Class   string `json:"class"`
-				Message string `json:"message"`
-			} `json:"error"`
-			Stream *struct {
-				Deltas []json.RawMessage `json:"deltas"`
-			} `json:"stream"`
+		e, err := recorder.DecodeRecord(rec)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
 		}
 		in := interaction{Line: rec.Line, Type: rec.Type}
-		if rec.Type == "tool" {
-			var t struct {
-				Tool         string `json:"tool"`
-				Arguments    string `json:"arguments_json"`
-				Outcome      string `json:"outcome"`
-				ErrorMessage string `json:"error_message"`
-			}
-			if json.Unmarshal(rec.Body, &t) == nil {
-				in.Tool, in.Arguments, in.Outcome = t.Tool, t.Arguments, t.Outcome
-				if t.ErrorMessage != "" {
-					in.Error = t.Outcome + ": " + t.ErrorMessage
-				}
+		if t := e.Tool; t != nil {
+			in.Tool, in.Arguments, in.Outcome = t.Tool, t.ArgumentsJSON, string(t.Outcome)
+			if t.ErrorMessage != "" {
+				in.Error = string(t.Outcome) + ": " + t.ErrorMessage
 			}
 			return fn(in)
 		}
-		if json.Unmarshal(rec.Body, &body) == nil {
-			in.Model, in.StepKey = body.Request.Model, body.Request.StepKey
-			if body.Response != nil {
-				in.PromptTokens = body.Response.Usage.PromptTokens
-				in.CompletionTokens = body.Response.Usage.CompletionTokens
-				in.CostUSD = jsonFloat(body.Response.Usage.CostUSD)
+		x := e.Interaction
+		in.Model, in.StepKey = x.Request.Model, x.Request.StepKey
+		in.PromptTokens, in.CompletionTokens = x.Response.Usage.PromptTokens, x.Response.Usage.CompletionTokens
+		in.CostUSD = jsonFloat(x.Response.Usage.CostUSD)
+		if x.Err != nil {
+			in.Error = fmt.Sprintf("%s: %s", x.Err.Class, x.Err.Message)
+		}
+		if x.Streamed {
+			// The deltas as recorded, for show --full.
+			var body struct {
+				Stream struct {
+					Deltas []json.RawMessage `json:"deltas"`
+				} `json:"stream"`
 			}
-			if body.Error != nil {
-				in.Error = fmt.Sprintf("%s: %s", body.Error.Class, body.Error.Message)
+			if err := json.Unmarshal(rec.Body, &body); err != nil {
+				return fmt.Errorf("%s:%d: %w", path, rec.Line, err)
 			}
-			if body.Stream != nil {
-				in.Streamed, in.Deltas, in.Stream = true, len(body.Stream.Deltas), body.Stream.Deltas
-			}
+			in.Streamed, in.Deltas, in.Stream = true, len(x.Deltas), body.Stream.Deltas
 		}
 		return fn(in)
 	})

@@ -1,0 +1,9 @@
+package recorder
+
+// Unexported names the external tests use.
+var (
+	CassetteName    = cassetteName
+	RerecordCommand = rerecordCommand
+)
+
+const RecordType = recordType
