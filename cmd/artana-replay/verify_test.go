@@ -107,4 +107,3 @@ func BenchmarkVerify(b *testing.B) {
 		}
 	}
 }
-
