@@ -8,29 +8,21 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/artana-go/go-artana/internal/secrets"
 	"github.com/openai/openai-go/v3/option"
 )
-
-// Request headers whose values are not secret: the SDK's own and the
-// standard ones. The value of every other header a request carries (the
-// Authorization, api-key and x-api-key headers, and any header a caller
-// added with WithRequestOptions) is treated as a secret: the Model scrubs it
-// from the answer, wherever in the body it appears.
-var publicHeaders = map[string]bool{
-	"Accept": true, "Accept-Encoding": true, "Content-Type": true, "Content-Length": true,
-	"User-Agent": true, "Idempotency-Key": true, "Openai-Organization": true, "Openai-Project": true,
-}
 
 // minSecretLen is the shortest header value treated as a secret: shorter
 // values ("1", "true") would scrub ordinary words from answers.
 const minSecretLen = 8
 
-// requestSecrets returns the secret values req carries in its headers,
-// with the Model's configured keys.
+// requestSecrets returns the secret values req carries in its headers
+// (every header but the public ones, secrets.PublicHeader), with the
+// Model's configured keys.
 func (m *Model) requestSecrets(req *http.Request) []string {
 	out := append([]string(nil), m.scrub.secrets...)
 	for name, vals := range req.Header {
-		if publicHeaders[name] || strings.HasPrefix(name, "X-Stainless-") {
+		if secrets.PublicHeader(name) { // the value of any other header is a secret
 			continue
 		}
 		for _, v := range vals {

@@ -25,7 +25,7 @@ func successBody(content string) string {
 // scrubbed from successful answers always; key-shaped strings the request
 // did not carry only with WithOutputScrubbing.
 func TestSuccessfulAnswerScrubbing(t *testing.T) {
-	content := `{"a":"` + testKey + `","b":"header-secret-0123456","c":"` + otherKey + `","d":"plain text, fine words"}`
+	content := `{"a":"` + testKey + `","b":"header-secret-0123456","c":"` + otherKey + `","d":"plain text, basic words, the bearer of bad news"}`
 	for _, scrubOutputs := range []bool{false, true} {
 		srv := newServer(t, reply{status: 200, body: successBody(content)})
 		opts := []openai.Option{openai.WithRequestOptions(option.WithHeader("X-Tenant-Token", "header-secret-0123456"))}
@@ -44,7 +44,7 @@ func TestSuccessfulAnswerScrubbing(t *testing.T) {
 		if got := strings.Contains(out, otherKey); got == scrubOutputs {
 			t.Errorf("scrubOutputs=%v: output %s", scrubOutputs, out)
 		}
-		if !strings.Contains(out, "plain text, fine words") {
+		if !strings.Contains(out, "plain text, basic words, the bearer of bad news") {
 			t.Errorf("scrubOutputs=%v: ordinary text changed: %s", scrubOutputs, out)
 		}
 	}

@@ -88,3 +88,20 @@ func replaceSecret(text, k string) string {
 	re := regexp.MustCompile(strings.Join(parts, `\\*/`))
 	return re.ReplaceAllLiteralString(text, Marker)
 }
+
+// publicHeaders are the request headers whose values are not secret: the
+// standard ones and the OpenAI SDK's own.
+var publicHeaders = map[string]bool{
+	"Accept": true, "Accept-Encoding": true, "Content-Type": true, "Content-Length": true,
+	"User-Agent": true, "Idempotency-Key": true, "Openai-Organization": true, "Openai-Project": true,
+}
+
+// PublicHeader reports whether the value of the request header name (in
+// canonical form, as http.Header keys are) may be recorded or shown: it is
+// on the allow-list of standard and SDK headers (Accept, Content-Type,
+// User-Agent, X-Stainless-*, ...). Every other header's value,
+// Authorization, api-key and x-api-key and any header a caller added
+// included, is a secret: never recorded, and scrubbed from answers.
+func PublicHeader(name string) bool {
+	return publicHeaders[name] || strings.HasPrefix(name, "X-Stainless-")
+}

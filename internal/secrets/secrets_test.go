@@ -35,3 +35,14 @@ func TestRedactExact(t *testing.T) {
 		}
 	}
 }
+
+func TestPublicHeader(t *testing.T) {
+	for name, want := range map[string]bool{
+		"Content-Type": true, "User-Agent": true, "X-Stainless-Os": true,
+		"Authorization": false, "Api-Key": false, "X-Api-Key": false, "X-Org-Token": false,
+	} {
+		if got := PublicHeader(name); got != want {
+			t.Errorf("PublicHeader(%q) = %v, want %v", name, got, want)
+		}
+	}
+}
