@@ -584,3 +584,35 @@ func FuzzRedact(f *testing.F) {
 		}
 	})
 }
+
+// TestScanStreams stops a scan at the first error of its callback, and
+// scans a whole ledger in run order.
+func TestScanStreams(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, newURL(t))
+	for _, run := range []string{"b", "a", "B", "ä"} {
+		appendSamples(t, s, run)
+	}
+	stop := errors.New("enough")
+	n := 0
+	err := s.Scan(ctx, "a", 0, func(artana.Event) error {
+		n++
+		if n == 3 {
+			return stop
+		}
+		return nil
+	})
+	if !errors.Is(err, stop) || n != 3 {
+		t.Errorf("Scan stopped after %d events with %v, want 3 and the callback's error", n, err)
+	}
+	var order []string
+	err = s.ScanAll(ctx, func(e artana.Event) error {
+		if len(order) == 0 || order[len(order)-1] != e.RunID {
+			order = append(order, e.RunID)
+		}
+		return nil
+	})
+	if err != nil || strings.Join(order, ",") != "B,a,b,ä" {
+		t.Errorf("ScanAll run order %v, %v; want bytewise B,a,b,ä", order, err)
+	}
+}
