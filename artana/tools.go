@@ -262,6 +262,15 @@ func (x *ToolExecution) SetRequestID(id string) { x.requestID = &id }
 // failure.
 func (x *ToolExecution) SetErrorMessage(msg string) { x.errorMessage = &msg }
 
+// ErrorMessage returns the message set with SetErrorMessage, and whether
+// one was set.
+func (x *ToolExecution) ErrorMessage() (string, bool) {
+	if x.errorMessage == nil {
+		return "", false
+	}
+	return *x.errorMessage, true
+}
+
 type toolExecutionKey struct{}
 
 // ToolExecutionFrom returns the execution of the tool running with ctx, or

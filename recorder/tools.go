@@ -25,7 +25,7 @@ type ToolInteraction struct {
 	ArgumentsJSON string             // canonical JSON, as the kernel logs it
 	Outcome       artana.ToolOutcome // success, transient_error, permanent_error or unknown_outcome
 	ResultJSON    string             // the result, on success
-	ErrorMessage  string             // the error's text, on failure
+	ErrorMessage  string             // the error's text on failure, a note the tool set on success
 	EffectID      string             // the effect id the tool set, if any
 	Latency       time.Duration      // how long the tool ran; replay does not wait
 }
@@ -164,9 +164,12 @@ func (r *Recorder) callTool(ctx context.Context, next artana.ToolHandler, tool, 
 			if r.cfg.checkTools && r.mode == Replay {
 				r.checkTool(ctx, next, found.line, rec, argsJSON)
 			}
-			if rec.EffectID != "" {
-				if x, ok := artana.ToolExecutionFrom(ctx); ok {
+			if x, ok := artana.ToolExecutionFrom(ctx); ok {
+				if rec.EffectID != "" {
 					x.SetEffectID(rec.EffectID)
+				}
+				if rec.Outcome == artana.OutcomeSuccess && rec.ErrorMessage != "" {
+					x.SetErrorMessage(rec.ErrorMessage) // a note on a success
 				}
 			}
 			if rec.Outcome != artana.OutcomeSuccess {
@@ -198,11 +201,13 @@ func runTool(ctx context.Context, next artana.ToolHandler, tool, argsJSON string
 		}
 	}()
 	result, err = next(ctx, tool, argsJSON)
+	note, noted := "", false
 	if x, ok := artana.ToolExecutionFrom(ctx); ok {
 		t.EffectID, _ = x.EffectID()
+		note, noted = x.ErrorMessage()
 	}
 	if err == nil {
-		t.Outcome, t.ResultJSON = artana.OutcomeSuccess, result
+		t.Outcome, t.ResultJSON, t.ErrorMessage = artana.OutcomeSuccess, result, note
 		return t, result, nil
 	}
 	t.Outcome = artana.OutcomeUnknown
@@ -211,6 +216,9 @@ func runTool(ctx context.Context, next artana.ToolHandler, tool, argsJSON string
 		t.Outcome = te.Outcome
 	}
 	t.ErrorMessage = err.Error()
+	if noted { // the kernel logs the message the tool set
+		t.ErrorMessage = note
+	}
 	return t, result, err
 }
 
