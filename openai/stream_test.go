@@ -503,3 +503,20 @@ func TestStreamCanceled(t *testing.T) {
 		t.Fatalf("err = %v, want a canceled ModelError keeping the 3 deltas", err)
 	}
 }
+
+// TestStreamAnthropicNotUnderstood: an Anthropic Messages stream (a real
+// one) is not Chat Completions: its first event type is named as unknown,
+// a permanent failure, and nothing is retried.
+func TestStreamAnthropicNotUnderstood(t *testing.T) {
+	srv := newSSEServer(t, streamReply{body: readWire(t, "anthropic-messages-stream.sse")})
+	m := newStreamModel(t, srv)
+	var got []artana.Delta
+	_, err := m.Stream(context.Background(), artana.ModelRequest{Model: "claude-sonnet-4-0", Prompt: "hi"}, collect(&got))
+	se, ok := errors.AsType[*openai.StreamError](err)
+	if !ok || !errors.Is(err, openai.ErrUnknownEvent) || se.Line != 1 || se.Text != "message_start" {
+		t.Fatalf("err = %v, want the unknown event message_start at line 1", err)
+	}
+	if !errors.Is(err, artana.ErrModelPermanent) || srv.requests() != 1 || len(got) != 0 {
+		t.Errorf("err = %v after %d requests and %d deltas; want permanent, 1 request, no delta", err, srv.requests(), len(got))
+	}
+}
