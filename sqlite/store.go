@@ -391,7 +391,16 @@ func createLedger(ctx context.Context, path string, cfg config) (err error) {
 		return fmt.Errorf("create the ledger: fsync: %w", err)
 	}
 	if err := os.Link(name, path); err != nil && !errors.Is(err, fs.ErrExist) {
-		return fmt.Errorf("create the ledger: %w", err)
+		// A file system without hard links: rename, unless another
+		// process created the ledger meanwhile. A narrow race remains
+		// there: a ledger another process creates between the check and
+		// the rename is replaced.
+		if exists(path) {
+			return nil
+		}
+		if err := os.Rename(name, path); err != nil {
+			return fmt.Errorf("create the ledger: %w", err)
+		}
 	}
 	if d, err := os.Open(filepath.Dir(path)); err == nil {
 		_ = d.Sync()
