@@ -173,7 +173,15 @@ func (k *Kernel) loopTool(ctx context.Context, run Run, loop ToolLoop, key strin
 	var te *ToolError
 	switch {
 	case errors.Is(err, ErrUnknownOutcome):
-		return "", false, err
+		var e *Error
+		seq := int64(0)
+		if errors.As(err, &e) {
+			seq = e.Seq
+		}
+		return "", false, &Error{Op: "tool loop", RunID: run.ID, Seq: seq, Tool: call.ToolName, Outcome: OutcomeUnknown,
+			Kind: ErrUnknownOutcome, Err: err,
+			Msg: fmt.Sprintf("call %s halts the loop; resolve it with ReconcileTool(ctx, run, ToolStep{Tool: %q, Args: %s, StepKey: %q}), then run the loop again",
+				call.ID, call.ToolName, call.ArgumentsJSON, key+"/"+call.ID)}
 	case loop.StopOnToolError:
 		return "", false, err
 	case errors.Is(err, ErrToolFailed) && errors.As(err, &te):

@@ -279,6 +279,18 @@ func TestToolLoopHaltsOnUnknownOutcome(t *testing.T) {
 			t.Errorf("after the halt: %d tool runs, %d model calls; want 2 and 1", runs.Load(), m.calls.Load())
 		}
 	}
+	// The error says how to reconcile; once reconciled, the loop goes on.
+	_, err := RunToolLoop[Decision](tctx, k, run, supportLoop)
+	want := `ReconcileTool(ctx, run, ToolStep{Tool: "refund", Args: {"order": "A-17"}, StepKey: "support/call_onyWz"})`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("halt %v, want it to say %s", err, want)
+	}
+	_, err = k.ReconcileTool(tctx, run, ToolStep{Tool: "refund", Args: `{"order": "A-17"}`, StepKey: "support/call_onyWz"})
+	wantKind(t, err, ErrToolFailed) // the refund fails again, now with a known outcome
+	res, err := RunToolLoop[Decision](tctx, k, run, supportLoop)
+	if err != nil || res.Turns != 2 || runs.Load() != 3 || m.calls.Load() != 2 {
+		t.Errorf("after reconciling: %+v, %v; %d tool runs, %d model calls; want 2 turns, 3 runs, 2 calls", res, err, runs.Load(), m.calls.Load())
+	}
 }
 
 type dropCompletion struct {
