@@ -201,9 +201,9 @@ func (g *sseGuard) check(line []byte) error {
 }
 
 func short(b []byte) string {
-	const max = 80
-	if len(b) > max {
-		return string(b[:max]) + "…"
+	const limit = 80
+	if len(b) > limit {
+		return string(b[:limit]) + "…"
 	}
 	return string(b)
 }
