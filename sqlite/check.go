@@ -3,7 +3,6 @@ package sqlite
 import (
 	"context"
 	"database/sql"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"regexp"
@@ -87,31 +86,26 @@ func damagedErr(err error) error {
 	return err
 }
 
-// rowDigest sums up a run's rows in any order: how many, and the sum of a
-// hash of each row's rowid, seq and event hash. The rows a run is read from
+// rowDigest sums up a run's rows in any order: how many, and sums of
+// their rowids, of their seqs and of a mix of the two, in integer
+// arithmetic that SQLite computes the same way (no term reaches 2^32, so
+// no sum of fewer than 2^31 rows overflows). The rows a run is read from
 // through the index and the rows the table holds for it must agree.
 type rowDigest struct {
-	n   int64
-	sum uint64
+	n, rowids, seqs, mix int64
 }
 
-func (d *rowDigest) add(rowid, seq int64, hash string) {
-	// FNV-1a (64 bits) of the big-endian rowid and seq and of the hash,
-	// written out so that it allocates nothing.
-	const offset, prime = 14695981039346656037, 1099511628211
-	h := uint64(offset)
-	var b [16]byte
-	binary.BigEndian.PutUint64(b[:8], uint64(rowid))
-	binary.BigEndian.PutUint64(b[8:], uint64(seq))
-	for _, c := range b {
-		h = (h ^ uint64(c)) * prime
-	}
-	for i := 0; i < len(hash); i++ {
-		h = (h ^ uint64(hash[i])) * prime
-	}
+func (d *rowDigest) add(rowid, seq int64) {
 	d.n++
-	d.sum += h
+	d.rowids += rowid % 4294967291
+	d.seqs += seq % 4294967279
+	d.mix += ((rowid%65521)*65537 + seq%65537) % 4294967291
 }
+
+// digestColumns is rowDigest.add summed up by SQLite, then the number of
+// rows whose seq is not an integer.
+const digestColumns = `count(*), sum(rowid % 4294967291), sum(seq % 4294967279),` +
+	` sum(((rowid % 65521) * 65537 + seq % 65537) % 4294967291), sum(typeof(seq) != 'integer')`
 
 // tableDigests reads the table itself, without any index, and sums up the
 // rows of each run (of runID only, if not empty).
@@ -128,7 +122,7 @@ func (s *Store) tableDigests(ctx context.Context, runID string) (map[string]*row
 // tableDigestsScan is tableDigests reading the columns one by one; it
 // explains a row that tableDigestsFast cannot read.
 func (s *Store) tableDigestsScan(ctx context.Context, runID string) (map[string]*rowDigest, error) {
-	q := `SELECT run_id, rowid, seq, event_hash FROM kernel_events NOT INDEXED`
+	q := `SELECT run_id, rowid, seq FROM kernel_events NOT INDEXED`
 	var args []any
 	if runID != "" {
 		q += ` WHERE run_id = ?`
@@ -144,9 +138,8 @@ func (s *Store) tableDigestsScan(ctx context.Context, runID string) (map[string]
 		var (
 			run        sql.NullString
 			rowid, seq int64
-			hash       sql.NullString
 		)
-		if err := rows.Scan(&run, &rowid, &seq, &hash); err != nil {
+		if err := rows.Scan(&run, &rowid, &seq); err != nil {
 			return nil, damagedErr(err)
 		}
 		d := out[run.String]
@@ -154,7 +147,7 @@ func (s *Store) tableDigestsScan(ctx context.Context, runID string) (map[string]
 			d = new(rowDigest)
 			out[run.String] = d
 		}
-		d.add(rowid, seq, hash.String)
+		d.add(rowid, seq)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, damagedErr(err)
@@ -445,7 +438,7 @@ func (s *Store) verifyRunDecoded(ctx context.Context, runID string, want *rowDig
 	)
 	err := s.scanRaw(ctx, runID, `SELECT `+columns+`, rowid FROM kernel_events WHERE run_id = ? ORDER BY seq`,
 		func(e artana.Event, raw rawRow) error {
-			got.add(raw.rowid, e.Seq, e.Hash)
+			got.add(raw.rowid, e.Seq)
 			if broken != nil {
 				return nil
 			}

@@ -2,30 +2,58 @@ package sqlite
 
 import (
 	"context"
-	"encoding/binary"
-	"hash/fnv"
+	"fmt"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
-// TestRowDigestIsFNV checks the written-out FNV-1a against hash/fnv.
-func TestRowDigestIsFNV(t *testing.T) {
-	for _, c := range []struct {
+// TestTableDigestsInSQL checks that the digests SQLite sums up are those
+// rowDigest.add sums up row by row, for rowids and seqs of any size and
+// sign and run ids of either type.
+func TestTableDigestsInSQL(t *testing.T) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(t.TempDir(), "d.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	for i, r := range []struct {
 		rowid, seq int64
-		hash       string
-	}{{1, 1, ""}, {7, 3, strings.Repeat("ab", 32)}, {-1, 1 << 40, "é"}} {
-		var d rowDigest
-		d.add(c.rowid, c.seq, c.hash)
-		h := fnv.New64a()
-		var b [16]byte
-		binary.BigEndian.PutUint64(b[:8], uint64(c.rowid))
-		binary.BigEndian.PutUint64(b[8:], uint64(c.seq))
-		h.Write(b[:])
-		h.Write([]byte(c.hash))
-		if d.sum != h.Sum64() || d.n != 1 {
-			t.Errorf("add(%d, %d, %q) = %x, hash/fnv %x", c.rowid, c.seq, c.hash, d.sum, h.Sum64())
+		run        any
+	}{
+		{1, 1, "a"}, {2, 2, "a"}, {7, 1, "b"}, {1 << 40, 3, "a"}, {-5, 4, "a"}, {9, -3, "b"},
+		{1<<62 + 12345, 1 << 50, "b"}, {-(1 << 62), 5, "a"}, {100, 1, 5}, {101, 2, "5"},
+	} {
+		_, err := s.db.ExecContext(ctx, `INSERT INTO kernel_events (rowid, run_id, seq, event_id, tenant_id, event_type, prev_event_hash, event_hash, timestamp, payload_json)
+			VALUES (?, ?, ?, ?, 't', 'run_started', NULL, 'h', '2024-01-01T00:00:00+00:00', '{}')`, r.rowid, r.run, r.seq, fmt.Sprint("id", i))
+		if err != nil {
+			t.Fatal(err)
 		}
+	}
+	for _, run := range []string{"", "a", "b", "5"} {
+		fast, ok := s.tableDigestsFast(ctx, run)
+		if !ok {
+			t.Fatalf("tableDigestsFast(%q) fell back", run)
+		}
+		slow, err := s.tableDigestsScan(ctx, run)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(fast) != len(slow) {
+			t.Fatalf("run %q: %d digests in SQL, %d row by row", run, len(fast), len(slow))
+		}
+		for id, d := range slow {
+			if f := fast[id]; f == nil || *f != *d {
+				t.Errorf("run %q: digest of %q in SQL %+v, row by row %+v", run, id, fast[id], *d)
+			}
+		}
+	}
+	if _, err := s.db.ExecContext(ctx, `UPDATE kernel_events SET seq = 'x' WHERE rowid = 1`); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := s.tableDigestsFast(ctx, ""); ok {
+		t.Errorf("tableDigestsFast took a text seq")
 	}
 }
 
