@@ -112,6 +112,23 @@
 // one delivers it as one delta), unless SeparateStreams. A stream the
 // caller's callback stopped is not recorded.
 //
+// # Any HTTP client
+//
+// A Transport records and replays at the HTTP level, for an agent that
+// calls an OpenAI-compatible endpoint through its own client (openai-go,
+// sashabaranov/go-openai, langchaingo, ...) and never touches the kernel:
+//
+//	tr := recorder.NewTransport(t, nil) // testdata/cassettes/TestAgent.cassette
+//	client := openai.NewClient(option.WithHTTPClient(tr.Client()))
+//
+// It writes the same cassettes under the same modes, flag and variable.
+// A Chat Completions call (JSON or stream) is parsed into the typed
+// request, so a changed prompt gives the field diff above; any other call
+// is recorded and matched as plain HTTP (method, path, query, canonical
+// body). Replay returns the recorded status, kept headers and body, byte
+// for byte. Request headers (Authorization, api-key, x-api-key) are never
+// written. A streamed call matches only a recorded stream.
+//
 // # Errors
 //
 // A live call that fails is recorded too, with its class
@@ -166,6 +183,14 @@
 //	    ]
 //	  }
 //	}
+//
+// An interaction a Transport recorded has two more members: "http" in
+// "request", matched with it ({"api": "openai.chat_completions", "extra":
+// {...the body's members the typed request does not hold}} for an
+// understood call; {"method", "path", "query", "body" or "body_text"} for
+// a plain one, whose typed request is empty), and "http" beside
+// "response": {"status", "header": {kept headers}, "body" (text) or
+// "body_base64"}, replayed as is.
 //
 // "stream" is optional: an unstreamed interaction, and every cassette
 // written before streams were recorded, has none and reads (and hashes)

@@ -50,6 +50,9 @@ type Interaction struct {
 	// deltas delivered before the failure.
 	Streamed bool
 	Deltas   []RecordedDelta
+	// HTTP is set on an interaction a Transport recorded: the HTTP request
+	// as matched and the HTTP response as replayed (see HTTPExchange).
+	HTTP *HTTPExchange
 }
 
 // wireRequest is the recorded form of a request, and the form that is
@@ -63,6 +66,7 @@ type wireRequest struct {
 	Tools        []artana.ToolDefinition `json:"tools,omitempty"`
 	Options      artana.ModelOptions     `json:"options"`
 	StepKey      string                  `json:"step_key,omitempty"`
+	HTTP         *wireHTTPRequest        `json:"http,omitempty"`
 }
 
 type wireResponse struct {
@@ -79,14 +83,15 @@ type wireError struct {
 }
 
 type wireInteraction struct {
-	Request  wireRequest   `json:"request"`
-	Response *wireResponse `json:"response,omitempty"`
-	Error    *wireError    `json:"error,omitempty"`
-	Latency  string        `json:"latency"`
-	Stream   *wireStream   `json:"stream,omitempty"`
+	Request  wireRequest       `json:"request"`
+	Response *wireResponse     `json:"response,omitempty"`
+	Error    *wireError        `json:"error,omitempty"`
+	Latency  string            `json:"latency"`
+	Stream   *wireStream       `json:"stream,omitempty"`
+	HTTP     *wireHTTPResponse `json:"http,omitempty"`
 }
 
-func toWireRequest(r *artana.ModelRequest) wireRequest {
+func toWireRequest(r *artana.ModelRequest, h *HTTPExchange) wireRequest {
 	msgs := r.Messages
 	if msgs == nil {
 		msgs = []artana.ChatMessage{}
@@ -94,7 +99,7 @@ func toWireRequest(r *artana.ModelRequest) wireRequest {
 	return wireRequest{
 		Model: r.Model, Prompt: r.Prompt, Messages: msgs,
 		OutputName: r.OutputName, OutputSchema: r.OutputSchema, Tools: r.Tools,
-		Options: r.Options, StepKey: r.StepKey,
+		Options: r.Options, StepKey: r.StepKey, HTTP: toWireHTTPRequest(h),
 	}
 }
 
@@ -108,7 +113,7 @@ func (w *wireRequest) request() artana.ModelRequest {
 
 // encodeInteraction returns the canonical JSON body of in.
 func encodeInteraction(in *Interaction) ([]byte, error) {
-	w := wireInteraction{Request: toWireRequest(&in.Request), Latency: in.Latency.String()}
+	w := wireInteraction{Request: toWireRequest(&in.Request, in.HTTP), Latency: in.Latency.String(), HTTP: toWireHTTPResponse(in.HTTP)}
 	if in.Err != nil {
 		e := &wireError{Class: in.Err.Class, Status: in.Err.StatusCode, Message: in.Err.Message}
 		if in.Err.RetryAfter != 0 {
@@ -137,6 +142,9 @@ func decodeInteraction(body []byte) (Interaction, error) {
 	}
 	in := Interaction{Request: w.Request.request()}
 	var err error
+	if in.HTTP, err = fromWireHTTP(w.Request.HTTP, w.HTTP); err != nil {
+		return Interaction{}, err
+	}
 	if in.Latency, err = time.ParseDuration(w.Latency); err != nil {
 		return Interaction{}, fmt.Errorf("bad interaction latency %q: %w", w.Latency, err)
 	}

@@ -16,6 +16,8 @@ func FuzzDecodeInteraction(f *testing.F) {
 	f.Add([]byte(`{"latency":"1s","request":{"messages":null,"model":"m","options":{},"output_schema":{"type":"object"},"prompt":"","tools":[{"description":"d","name":"n","schema":{}}]},"response":{"output_json":"","usage":{"completion_tokens":0,"cost_usd":0,"prompt_tokens":0}}}`))
 	f.Add([]byte(`{"latency":"60ms","request":{"messages":[],"model":"m","options":{},"prompt":"p"},"response":{"output_json":"\"Hi\"","usage":{"completion_tokens":1,"cost_usd":0,"prompt_tokens":2}},"stream":{"deltas":[{"at":"10ms","text":"H"},{"at":"20ms","reasoning":"r","tool_calls":[{"arguments_json":"{","id":"c","index":0,"tool_name":"t"}]},{"at":"30ms","usage":{"completion_tokens":1,"cost_usd":0,"prompt_tokens":2}}]}}`))
 	f.Add([]byte(`{"error":{"class":"transient","message":"cut","status":200},"latency":"1s","request":{"messages":[],"model":"m","options":{},"prompt":""},"stream":{"deltas":[]}}`))
+	f.Add([]byte(`{"http":{"body":"{\"data\":[]}","header":{"Content-Type":"application/json"},"status":200},"latency":"1ms","request":{"http":{"body":{"b":1,"a":[1.5]},"method":"POST","path":"/v1/messages","query":"x=1"},"messages":[],"model":"","options":{},"prompt":""},"response":{"output_json":"","usage":{"completion_tokens":0,"cost_usd":0,"prompt_tokens":0}}}`))
+	f.Add([]byte(`{"http":{"body_base64":"AP8=","status":503},"latency":"1ms","request":{"http":{"api":"openai.chat_completions","extra":{"top_p":0.5}},"messages":[{"content":"hi","role":"user"}],"model":"m","options":{},"prompt":"hi"},"error":{"class":"transient","message":"x","status":503}}`))
 	f.Fuzz(func(t *testing.T, body []byte) {
 		in, err := decodeInteraction(body)
 		if err != nil {
@@ -36,15 +38,15 @@ func FuzzDecodeInteraction(f *testing.F) {
 		if !bytes.Equal(enc, enc2) {
 			t.Fatalf("not stable:\n%s\n%s", enc, enc2)
 		}
-		fp1, err1 := fingerprint(&in.Request)
-		fp2, err2 := fingerprint(&again.Request)
+		fp1, err1 := fingerprintCall(&in.Request, in.HTTP)
+		fp2, err2 := fingerprintCall(&again.Request, again.HTTP)
 		if err1 != nil || err2 != nil || fp1 != fp2 {
 			t.Fatalf("fingerprints differ: %s %v, %s %v", fp1, err1, fp2, err2)
 		}
 		// What the writer writes: the request's text in the body is its
 		// canonical form, so its hash is the fingerprint Open can skip.
 		raw, ok := requestText(enc)
-		want, err := canonicalRequest(&in.Request)
+		want, err := canonicalCall(&in.Request, in.HTTP)
 		if !ok || err != nil || !bytes.Equal(raw, want) {
 			t.Fatalf("request text of %s = %s (%v), want %s (%v)", enc, raw, ok, want, err)
 		}

@@ -17,7 +17,13 @@ import (
 // canonicalRequest returns the canonical JSON of the recorded form of req:
 // what the cassette holds and what the default matcher compares.
 func canonicalRequest(req *artana.ModelRequest) ([]byte, error) {
-	b, err := pyjson.Marshal(toWireRequest(req))
+	return canonicalCall(req, nil)
+}
+
+// canonicalCall is canonicalRequest for a call that may have an HTTP
+// request side (an interaction of a Transport).
+func canonicalCall(req *artana.ModelRequest, h *HTTPExchange) ([]byte, error) {
+	b, err := pyjson.Marshal(toWireRequest(req, h))
 	if err != nil {
 		return nil, fmt.Errorf("request of model %q cannot be recorded: %w", req.Model, err)
 	}
@@ -28,7 +34,13 @@ func canonicalRequest(req *artana.ModelRequest) ([]byte, error) {
 // hex SHA-256 of the canonical JSON of the request as recorded (every
 // field but RunID). Scrubbers are not applied.
 func fingerprint(req *artana.ModelRequest) (string, error) {
-	b, err := canonicalRequest(req)
+	return fingerprintCall(req, nil)
+}
+
+// fingerprintCall is fingerprint for a call that may have an HTTP request
+// side.
+func fingerprintCall(req *artana.ModelRequest, h *HTTPExchange) (string, error) {
+	b, err := canonicalCall(req, h)
 	if err != nil {
 		return "", err
 	}
@@ -41,6 +53,9 @@ func fingerprint(req *artana.ModelRequest) (string, error) {
 type MissError struct {
 	Path    string              // the cassette
 	Request artana.ModelRequest // the request looked for, scrubbed, without RunID
+	// HTTP is, for a call through a Transport, the HTTP request side looked
+	// for (API, method, path, query, body), scrubbed; nil otherwise.
+	HTTP *HTTPExchange
 	// Nearest is the line of the nearest unused recorded interaction, 0 if
 	// every recorded interaction was used.
 	Nearest int
@@ -62,7 +77,7 @@ type MissError struct {
 func (e *MissError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "recorder: %s: %v:\n", e.Path, ErrNoMatch)
-	if req, err := canonicalRequest(&e.Request); err == nil {
+	if req, err := canonicalCall(&e.Request, e.HTTP); err == nil {
 		fmt.Fprintf(&b, "\t%s\n", req)
 	}
 	if e.Scrubbed > 0 {
@@ -114,9 +129,9 @@ func scrubbedFields(req, got *artana.ModelRequest) int {
 }
 
 // miss builds the MissError for got, which is req scrubbed. r.mu is held.
-func (r *Recorder) miss(req, got *artana.ModelRequest) *MissError {
-	m := &MissError{Path: r.path, Request: *got, Rerecord: r.howToRecord(), Scrubbed: scrubbedFields(req, got)}
-	gotN := normalize(got)
+func (r *Recorder) miss(req, got *artana.ModelRequest, h *HTTPExchange) *MissError {
+	m := &MissError{Path: r.path, Request: *got, HTTP: h, Rerecord: r.howToRecord(), Scrubbed: scrubbedFields(req, got)}
+	gotN := normalize(got, h)
 	best := -1
 	for _, e := range r.entries[:r.loaded] {
 		if e.tool != nil {
@@ -127,7 +142,7 @@ func (r *Recorder) miss(req, got *artana.ModelRequest) *MissError {
 			m.Used++
 			continue
 		}
-		diffs := diffRequests(normalize(&e.in.Request), gotN)
+		diffs := diffRequests(normalize(&e.in.Request, e.in.HTTP), gotN)
 		if best < 0 || len(diffs) < best {
 			best = len(diffs)
 			m.Nearest = e.line
@@ -149,6 +164,12 @@ type diffRequest struct {
 	Tools        map[int]diffTool
 	Options      artana.ModelOptions
 	StepKey      string
+	HTTP         diffHTTP
+}
+
+// diffHTTP is the HTTP request side of a Transport's call.
+type diffHTTP struct {
+	API, Method, Path, Query, Body, Extra string
 }
 
 type diffTool struct {
@@ -168,7 +189,7 @@ func canonicalString(raw json.RawMessage) string {
 	return string(b)
 }
 
-func normalize(r *artana.ModelRequest) diffRequest {
+func normalize(r *artana.ModelRequest, h *HTTPExchange) diffRequest {
 	d := diffRequest{
 		Model: r.Model, Prompt: r.Prompt, OutputName: r.OutputName,
 		OutputSchema: canonicalString(r.OutputSchema), Options: r.Options, StepKey: r.StepKey,
@@ -180,6 +201,10 @@ func normalize(r *artana.ModelRequest) diffRequest {
 	}
 	for i, t := range r.Tools {
 		d.Tools[i] = diffTool{Name: t.Name, Description: t.Description, Schema: canonicalString(t.Schema)}
+	}
+	if h != nil {
+		d.HTTP = diffHTTP{API: h.API, Method: h.Method, Path: h.Path, Query: h.Query,
+			Body: canonicalString(h.Body), Extra: canonicalString(h.Extra)}
 	}
 	return d
 }
@@ -238,7 +263,7 @@ func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
 // computeFP sets e.fp from e.in.Request, once.
 func (e *entry) computeFP() error {
 	if !e.fpDone {
-		e.fp, e.fpErr = fingerprint(&e.in.Request)
+		e.fp, e.fpErr = fingerprintCall(&e.in.Request, e.in.HTTP)
 		e.fpDone = true
 	}
 	return e.fpErr

@@ -75,7 +75,8 @@ type config struct {
 	separateStreams bool
 	paceStreams     bool
 	sleep           func(ctx context.Context, d time.Duration) error
-	rerecord        string // the command that re-records, if known
+	rerecord        string   // the command that re-records, if known
+	keepHeaders     []string // Transport: response headers kept besides the defaults
 }
 
 // WithMode sets the mode. For Open it defaults to Replay; for New it
@@ -339,7 +340,7 @@ func (r *Recorder) call(ctx context.Context, req artana.ModelRequest, yield func
 			return r.replayTo(ctx, &e.in, yield)
 		}
 		if r.mode == Replay {
-			miss := r.miss(&req, &got)
+			miss := r.miss(&req, &got, nil)
 			r.misses++
 			if r.firstErr == nil {
 				r.firstErr = miss

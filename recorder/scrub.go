@@ -19,7 +19,8 @@ type Scrubber func(*Interaction) error
 // the name a secret was given ("api_key=", "Authorization: Bearer "), in
 // every free-text field of the interaction: the prompt,
 // messages, tool descriptions, output, tool call arguments, the error
-// message and the text of streamed deltas.
+// message, the text of streamed deltas and, for a Transport's interaction,
+// the query, request body, kept response headers and response body.
 func ScrubSecrets(in *Interaction) error {
 	r := &in.Request
 	r.Prompt = secrets.Redact(r.Prompt)
@@ -44,17 +45,44 @@ func ScrubSecrets(in *Interaction) error {
 		in.Err.Message = secrets.Redact(in.Err.Message)
 	}
 	scrubDeltas(in)
+	if h := in.HTTP; h != nil {
+		h.Query = secrets.Redact(h.Query)
+		h.Body = redactBytes(h.Body)
+		h.Extra = redactBytes(h.Extra)
+		for k, v := range h.Header {
+			h.Header[k] = secrets.Redact(v)
+		}
+		h.ResponseBody = redactBytes(h.ResponseBody)
+	}
 	return nil
+}
+
+// redactBytes is secrets.Redact on bytes; b itself when nothing changes.
+func redactBytes(b []byte) []byte {
+	if len(b) == 0 {
+		return b
+	}
+	if s := secrets.Redact(string(b)); s != string(b) {
+		return []byte(s)
+	}
+	return b
 }
 
 // scrubRequest returns the request as it is matched and recorded: cloned,
 // without RunID, scrubbed.
 func scrubRequest(req artana.ModelRequest, scrubbers []Scrubber) (artana.ModelRequest, error) {
-	in := Interaction{Request: cloneRequest(req)}
+	r, _, err := scrubCall(req, nil, scrubbers)
+	return r, err
+}
+
+// scrubCall is scrubRequest for a call with an HTTP request side, which
+// is scrubbed (a copy) too.
+func scrubCall(req artana.ModelRequest, h *HTTPExchange, scrubbers []Scrubber) (artana.ModelRequest, *HTTPExchange, error) {
+	in := Interaction{Request: cloneRequest(req), HTTP: h.requestSide()}
 	for _, s := range scrubbers {
 		if err := s(&in); err != nil {
-			return artana.ModelRequest{}, err
+			return artana.ModelRequest{}, nil, err
 		}
 	}
-	return in.Request, nil
+	return in.Request, in.HTTP, nil
 }

@@ -139,6 +139,12 @@ func New(t testing.TB, live artana.Model, opts ...Option) *Recorder {
 	for _, o := range opts {
 		o(&cfg)
 	}
+	return newForTest(t, live, cfg)
+}
+
+// newForTest is New, for a Recorder or a Transport.
+func newForTest(t testing.TB, live artana.Model, cfg config) *Recorder {
+	t.Helper()
 	name := t.Name()
 	if cfg.dir == "" {
 		cfg.dir = filepath.Join("testdata", "cassettes")

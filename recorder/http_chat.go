@@ -1,0 +1,356 @@
+package recorder
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/internal/pyjson"
+)
+
+// chatRequest parses an OpenAI Chat Completions request body into the
+// typed request, whether it is streamed, and the members of the body the
+// typed request does not hold (as a canonical JSON object, nil if none).
+// ok is false for a body that is not a Chat Completions request the
+// recorder understands; the call is then recorded as plain HTTP.
+func chatRequest(body []byte) (req artana.ModelRequest, streamed bool, extra json.RawMessage, ok bool) {
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(body, &top); err != nil || top == nil {
+		return req, false, nil, false
+	}
+	take := func(key string, v any) bool {
+		raw, found := top[key]
+		if !found || string(raw) == "null" {
+			return false
+		}
+		if err := json.Unmarshal(raw, v); err != nil {
+			return false
+		}
+		delete(top, key)
+		return true
+	}
+	if !take("model", &req.Model) || !take("messages", new([]json.RawMessage)) {
+		return req, false, nil, false
+	}
+	var msgs []chatMessage
+	if err := json.Unmarshal(body, &struct {
+		Messages *[]chatMessage `json:"messages"`
+	}{&msgs}); err != nil {
+		return req, false, nil, false
+	}
+	for _, m := range msgs {
+		cm, ok := m.message()
+		if !ok {
+			return req, false, nil, false
+		}
+		req.Messages = append(req.Messages, cm)
+	}
+	take("stream", &streamed)
+
+	var tools []struct {
+		Type     string `json:"type"`
+		Function struct {
+			Name        string          `json:"name"`
+			Description string          `json:"description"`
+			Parameters  json.RawMessage `json:"parameters"`
+			Strict      *bool           `json:"strict"`
+		} `json:"function"`
+	}
+	if raw, found := top["tools"]; found {
+		if json.Unmarshal(raw, &tools) != nil {
+			return req, false, nil, false
+		}
+		delete(top, "tools")
+		var strict []*bool
+		anyStrict := false
+		for _, t := range tools {
+			if t.Type != "function" {
+				return req, false, nil, false
+			}
+			req.Tools = append(req.Tools, artana.ToolDefinition{Name: t.Function.Name, Description: t.Function.Description, Schema: canonicalRaw(t.Function.Parameters)})
+			strict = append(strict, t.Function.Strict)
+			anyStrict = anyStrict || t.Function.Strict != nil
+		}
+		if anyStrict {
+			// What the typed definitions do not hold: each tool's strict flag.
+			b, _ := json.Marshal(strict)
+			top["tools.strict"] = b
+		}
+	}
+	var rf struct {
+		Type       string `json:"type"`
+		JSONSchema struct {
+			Name   string          `json:"name"`
+			Schema json.RawMessage `json:"schema"`
+			Strict *bool           `json:"strict"`
+		} `json:"json_schema"`
+	}
+	if raw, found := top["response_format"]; found && json.Unmarshal(raw, &rf) == nil && rf.Type == "json_schema" {
+		req.OutputName, req.OutputSchema = rf.JSONSchema.Name, canonicalRaw(rf.JSONSchema.Schema)
+		delete(top, "response_format")
+		if rf.JSONSchema.Strict != nil {
+			top["response_format.strict"] = []byte(strconv.FormatBool(*rf.JSONSchema.Strict))
+		}
+	}
+	var f float64
+	if take("temperature", &f) {
+		req.Options.Temperature = &f
+	}
+	var n int64
+	if take("max_completion_tokens", &n) || take("max_tokens", &n) {
+		req.Options.MaxTokens = &n
+	}
+	var seed int64
+	if take("seed", &seed) {
+		req.Options.Seed = &seed
+	}
+	take("reasoning_effort", &req.Options.ReasoningEffort)
+	var par bool
+	if take("parallel_tool_calls", &par) {
+		req.Options.ParallelToolCalls = &par
+	}
+	if raw, found := top["tool_choice"]; found {
+		var s string
+		var named struct {
+			Type     string `json:"type"`
+			Function struct {
+				Name string `json:"name"`
+			} `json:"function"`
+		}
+		if json.Unmarshal(raw, &s) == nil && s != "" {
+			req.Options.ToolChoice = s
+			delete(top, "tool_choice")
+		} else if json.Unmarshal(raw, &named) == nil && named.Type == "function" && named.Function.Name != "" {
+			req.Options.ToolChoice = named.Function.Name
+			delete(top, "tool_choice")
+		}
+	}
+	if len(req.Messages) > 0 {
+		req.Prompt = req.Messages[len(req.Messages)-1].Content
+	}
+	if len(top) > 0 {
+		b, err := json.Marshal(top)
+		if err != nil {
+			return req, false, nil, false
+		}
+		if extra, err = pyjson.Canonicalize(b); err != nil {
+			return req, false, nil, false
+		}
+	}
+	return req, streamed, extra, true
+}
+
+// canonicalRaw returns the canonical form of a JSON document, or raw.
+func canonicalRaw(raw json.RawMessage) json.RawMessage {
+	if len(raw) == 0 || string(raw) == "null" {
+		return nil
+	}
+	if b, err := pyjson.Canonicalize(raw); err == nil {
+		return b
+	}
+	return raw
+}
+
+type chatMessage struct {
+	Role       string          `json:"role"`
+	Content    json.RawMessage `json:"content"`
+	Name       string          `json:"name"`
+	ToolCallID string          `json:"tool_call_id"`
+	ToolCalls  []struct {
+		ID       string `json:"id"`
+		Type     string `json:"type"`
+		Function struct {
+			Name      string `json:"name"`
+			Arguments string `json:"arguments"`
+		} `json:"function"`
+	} `json:"tool_calls"`
+}
+
+// message returns m as a ChatMessage; false when its content is neither
+// a string nor a list of text parts.
+func (m chatMessage) message() (artana.ChatMessage, bool) {
+	cm := artana.ChatMessage{Role: m.Role, Name: m.Name, ToolCallID: m.ToolCallID}
+	switch c := bytes.TrimSpace(m.Content); {
+	case len(c) == 0 || string(c) == "null":
+	case c[0] == '"':
+		if json.Unmarshal(c, &cm.Content) != nil {
+			return cm, false
+		}
+	case c[0] == '[':
+		var parts []struct {
+			Type string  `json:"type"`
+			Text *string `json:"text"`
+		}
+		if json.Unmarshal(c, &parts) != nil {
+			return cm, false
+		}
+		var b strings.Builder
+		for _, p := range parts {
+			if p.Type != "text" || p.Text == nil {
+				return cm, false // images, audio: recorded as plain HTTP
+			}
+			b.WriteString(*p.Text)
+		}
+		cm.Content = b.String()
+	default:
+		return cm, false
+	}
+	for _, tc := range m.ToolCalls {
+		cm.ToolCalls = append(cm.ToolCalls, artana.ToolCall{ID: tc.ID, ToolName: tc.Function.Name, ArgumentsJSON: tc.Function.Arguments})
+	}
+	return cm, true
+}
+
+type chatUsage struct {
+	PromptTokens        int64 `json:"prompt_tokens"`
+	CompletionTokens    int64 `json:"completion_tokens"`
+	PromptTokensDetails *struct {
+		CachedTokens int64 `json:"cached_tokens"`
+	} `json:"prompt_tokens_details"`
+}
+
+func (u *chatUsage) usage() artana.Usage {
+	out := artana.Usage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens}
+	if u.PromptTokensDetails != nil {
+		out.CachedPromptTokens = u.PromptTokensDetails.CachedTokens
+	}
+	return out
+}
+
+// chatResponse reads a Chat Completions JSON answer into the typed
+// response: the first choice's content (or refusal) and tool calls, and
+// the usage. ok is false for a body it cannot read.
+func chatResponse(body []byte) (artana.ModelResponse, bool) {
+	var cc struct {
+		Choices []struct {
+			Message chatMessage `json:"message"`
+		} `json:"choices"`
+		Usage *chatUsage `json:"usage"`
+	}
+	if json.Unmarshal(body, &cc) != nil || len(cc.Choices) == 0 {
+		return artana.ModelResponse{}, false
+	}
+	m, ok := cc.Choices[0].Message.message()
+	if !ok {
+		return artana.ModelResponse{}, false
+	}
+	resp := artana.ModelResponse{OutputJSON: m.Content, ToolCalls: m.ToolCalls}
+	if cc.Usage != nil {
+		resp.Usage = cc.Usage.usage()
+	}
+	return resp, true
+}
+
+// httpError reads a failed call's answer ({"error":{"message":...}}, as
+// OpenAI and Anthropic send it) into the recorded error.
+func httpError(status int, retryAfter string, body []byte) *artana.ModelError {
+	e := &artana.ModelError{Class: artana.ClassPermanent, StatusCode: status}
+	if status == 408 || status == 409 || status == 429 || status >= 500 {
+		e.Class = artana.ClassTransient
+	}
+	var w struct {
+		Error json.RawMessage `json:"error"`
+	}
+	var msg struct {
+		Message string `json:"message"`
+	}
+	switch {
+	case json.Unmarshal(body, &w) == nil && json.Unmarshal(w.Error, &msg) == nil && msg.Message != "":
+		e.Message = msg.Message
+	case json.Unmarshal(w.Error, &e.Message) == nil && e.Message != "":
+	default:
+		e.Message = fmt.Sprintf("HTTP %d: %s", status, quoteShort(string(body), 200))
+	}
+	if secs, err := strconv.Atoi(strings.TrimSpace(retryAfter)); err == nil && secs >= 0 {
+		e.RetryAfter = time.Duration(secs) * time.Second
+	}
+	return e
+}
+
+// An sseEvent is one "data:" payload of an event stream and when it was
+// read, from the start of the call.
+type sseEvent struct {
+	at   time.Duration
+	data []byte
+}
+
+// chatStream reads the events of a streamed Chat Completions answer into
+// deltas, the joined response, and the error the stream ended with (an
+// {"error":...} event, or no [DONE]), nil if it ended well. ok is false
+// when an event is not a chunk the recorder can read.
+func chatStream(events []sseEvent) (deltas []RecordedDelta, resp artana.ModelResponse, streamErr *artana.ModelError, ok bool) {
+	deltas = []RecordedDelta{}
+	done := false
+	for _, ev := range events {
+		if string(ev.data) == "[DONE]" {
+			done = true
+			break
+		}
+		var chunk struct {
+			Choices []struct {
+				Delta struct {
+					Content          *string `json:"content"`
+					Refusal          *string `json:"refusal"`
+					ReasoningContent *string `json:"reasoning_content"`
+					ToolCalls        []struct {
+						Index    int    `json:"index"`
+						ID       string `json:"id"`
+						Function struct {
+							Name      string `json:"name"`
+							Arguments string `json:"arguments"`
+						} `json:"function"`
+					} `json:"tool_calls"`
+				} `json:"delta"`
+			} `json:"choices"`
+			Usage *chatUsage      `json:"usage"`
+			Error json.RawMessage `json:"error"`
+		}
+		if json.Unmarshal(ev.data, &chunk) != nil {
+			return nil, resp, nil, false
+		}
+		if len(chunk.Error) > 0 && string(chunk.Error) != "null" {
+			streamErr = httpError(500, "", ev.data)
+			streamErr.StatusCode = 0
+			break
+		}
+		var d artana.Delta
+		for _, c := range chunk.Choices[:min(1, len(chunk.Choices))] {
+			if c.Delta.Content != nil {
+				d.Text = *c.Delta.Content
+			}
+			if c.Delta.ReasoningContent != nil {
+				d.Reasoning = *c.Delta.ReasoningContent
+			}
+			for _, tc := range c.Delta.ToolCalls {
+				d.ToolCalls = append(d.ToolCalls, artana.ToolCallDelta{Index: tc.Index, ID: tc.ID, ToolName: tc.Function.Name, ArgumentsJSON: tc.Function.Arguments})
+			}
+		}
+		if chunk.Usage != nil {
+			u := chunk.Usage.usage()
+			d.Usage = &u
+		}
+		if !d.IsZero() {
+			deltas = append(deltas, RecordedDelta{At: ev.at, Delta: d})
+		}
+	}
+	if streamErr == nil && !done {
+		streamErr = &artana.ModelError{Class: artana.ClassTransient, Message: "the event stream ended without data: [DONE]"}
+	}
+	ds := make([]artana.Delta, len(deltas))
+	for i, d := range deltas {
+		ds[i] = d.Delta
+	}
+	j := artana.JoinDeltas(ds)
+	resp.OutputJSON = j.Text
+	for _, c := range j.ToolCalls {
+		resp.ToolCalls = append(resp.ToolCalls, artana.ToolCall{ID: c.ID, ToolName: c.ToolName, ArgumentsJSON: c.ArgumentsJSON})
+	}
+	if j.Usage != nil {
+		resp.Usage = *j.Usage
+	}
+	return deltas, resp, streamErr, true
+}

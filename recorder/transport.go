@@ -1,0 +1,369 @@
+package recorder
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/internal/pyjson"
+)
+
+// A Transport is an http.RoundTripper that records the HTTP calls of any
+// client (openai-go, go-openai, langchaingo, ...) into an interactions
+// cassette and replays them, as a Recorder does for an artana.Model.
+//
+// An OpenAI Chat Completions call (POST .../chat/completions, JSON or
+// "stream": true) is understood: its body is parsed into the typed
+// request (model, messages with tool calls, tools, output schema,
+// options), which is matched, recorded and diffed on a miss as a
+// Recorder's request is, and its answer into the typed response (and
+// deltas, for a stream). Any other call is recorded and matched as plain
+// HTTP: method, URL path and query, canonical body. Replay returns the
+// recorded status, the kept response headers and the recorded body, byte
+// for byte (an event stream too). Request headers are never recorded, so
+// neither are credentials sent in them (Authorization, api-key,
+// x-api-key); the rest goes through the scrubbers as a Recorder's does.
+//
+// Modes, the -artana.record flag, ARTANA_RECORD, strict replay and the
+// miss report are a Recorder's.
+type Transport struct {
+	rec  *Recorder
+	base http.RoundTripper
+	keep map[string]bool
+}
+
+var _ http.RoundTripper = (*Transport)(nil)
+
+// defaultHeaders are the response headers a Transport keeps: what a
+// client reads (the content type, the request id, retry advice).
+var defaultHeaders = []string{"Content-Type", "X-Request-Id", "Request-Id", "Retry-After", "Retry-After-Ms"}
+
+// KeepHeaders adds response headers that a Transport records and replays,
+// besides Content-Type, X-Request-Id, Request-Id, Retry-After and
+// Retry-After-Ms. Their values go through the scrubbers; request headers
+// are never recorded.
+func KeepHeaders(names ...string) Option {
+	return func(c *config) { c.keepHeaders = append(c.keepHeaders, names...) }
+}
+
+// httpLive stands for the live model of a Transport's Recorder: the live
+// side is the base RoundTripper, which exchange calls directly.
+type httpLive struct{}
+
+func (httpLive) Complete(context.Context, artana.ModelRequest) (artana.ModelResponse, error) {
+	return artana.ModelResponse{}, errors.New("recorder: a Transport's recorder has no live model")
+}
+
+// OpenTransport returns a Transport for the cassette at path, in Replay
+// mode unless WithMode says otherwise, sending live calls through base
+// (http.DefaultTransport if nil). Close it to write what was recorded.
+func OpenTransport(path string, base http.RoundTripper, opts ...Option) (*Transport, error) {
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	rec, err := open(path, httpLive{}, cfg)
+	if err != nil {
+		return nil, err
+	}
+	return newTransport(rec, base), nil
+}
+
+// NewTransport returns a Transport for the test t, with the cassette
+// testdata/cassettes/<test name>.cassette (see WithDir), sending live
+// calls through base (http.DefaultTransport if nil). As with New, the
+// mode is Replay unless -artana.record or $ARTANA_RECORD matches the
+// test's name, and the test's end writes (or checks) the cassette. Give
+// its Client to the code under test:
+//
+//	client := openai.NewClient(option.WithHTTPClient(recorder.NewTransport(t, nil).Client()))
+func NewTransport(t testing.TB, base http.RoundTripper, opts ...Option) *Transport {
+	t.Helper()
+	var cfg config
+	for _, o := range opts {
+		o(&cfg)
+	}
+	rec := newForTest(t, httpLive{}, cfg)
+	if rec == nil {
+		return nil
+	}
+	return newTransport(rec, base)
+}
+
+func newTransport(rec *Recorder, base http.RoundTripper) *Transport {
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	t := &Transport{rec: rec, base: base, keep: map[string]bool{}}
+	for _, h := range append(append([]string(nil), defaultHeaders...), rec.cfg.keepHeaders...) {
+		t.keep[http.CanonicalHeaderKey(h)] = true
+	}
+	return t
+}
+
+// Client returns an *http.Client that sends its requests through t.
+func (t *Transport) Client() *http.Client { return &http.Client{Transport: t} }
+
+// Recorder returns the Recorder that holds t's cassette.
+func (t *Transport) Recorder() *Recorder { return t.rec }
+
+// Path returns the cassette's path.
+func (t *Transport) Path() string { return t.rec.path }
+
+// Mode returns the mode.
+func (t *Transport) Mode() Mode { return t.rec.mode }
+
+// Close finishes the Transport as Recorder.Close does.
+func (t *Transport) Close() error { return t.rec.Close() }
+
+// RoundTrip answers req: from the cassette in Replay mode, through the
+// base RoundTripper otherwise. A request no recorded interaction matches
+// fails with a *MissError (which the client returns wrapped in its own
+// error: errors.Is(err, recorder.ErrNoMatch) holds on the client's error
+// when the client wraps with %w).
+func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
+	var body []byte
+	if req.Body != nil {
+		var err error
+		body, err = io.ReadAll(req.Body)
+		req.Body.Close()
+		if err != nil {
+			return nil, fmt.Errorf("recorder: %s: read the request body: %w", t.rec.path, err)
+		}
+	}
+	var typed artana.ModelRequest
+	var streamed bool
+	h := &HTTPExchange{}
+	if chat, s, extra, ok := t.understand(req, body); ok {
+		typed, streamed = chat, s
+		h.API, h.Extra = APIChat, extra
+	} else {
+		h.Method, h.Path, h.Query = req.Method, req.URL.Path, req.URL.RawQuery
+		h.Body = body
+		if len(body) > 0 && json.Valid(body) {
+			if c, err := pyjson.Canonicalize(body); err == nil {
+				h.Body = c
+			}
+		}
+	}
+	live := func(ctx context.Context, start time.Time) (Interaction, error) {
+		return t.live(ctx, req, body, h.API, start)
+	}
+	in, err := t.rec.exchange(req.Context(), typed, h, streamed, live)
+	if err != nil {
+		return nil, err
+	}
+	return t.response(req, in.HTTP), nil
+}
+
+// understand parses a Chat Completions request.
+func (t *Transport) understand(req *http.Request, body []byte) (artana.ModelRequest, bool, json.RawMessage, bool) {
+	if req.Method != http.MethodPost || !strings.HasSuffix(strings.TrimSuffix(req.URL.Path, "/"), "/chat/completions") {
+		return artana.ModelRequest{}, false, nil, false
+	}
+	return chatRequest(body)
+}
+
+// response builds the client's response from a recorded exchange.
+func (t *Transport) response(req *http.Request, h *HTTPExchange) *http.Response {
+	header := http.Header{}
+	for k, v := range h.Header {
+		header.Set(k, v)
+	}
+	return &http.Response{
+		Status:     fmt.Sprintf("%d %s", h.Status, http.StatusText(h.Status)),
+		StatusCode: h.Status, Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: header, Body: io.NopCloser(bytes.NewReader(h.ResponseBody)),
+		ContentLength: int64(len(h.ResponseBody)), Request: req,
+	}
+}
+
+// live sends the request through the base RoundTripper and reads the whole
+// answer into an interaction (its HTTP response side, and the typed
+// response or error of an understood call).
+func (t *Transport) live(ctx context.Context, req *http.Request, body []byte, api string, start time.Time) (Interaction, error) {
+	out := req.Clone(ctx)
+	out.Body = io.NopCloser(bytes.NewReader(body))
+	out.ContentLength = int64(len(body))
+	out.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	// Let the base transport ask for and undo compression, so that the body
+	// recorded is the one the client reads.
+	out.Header.Del("Accept-Encoding")
+	resp, err := t.base.RoundTrip(out)
+	if err != nil {
+		return Interaction{}, err
+	}
+	defer resp.Body.Close()
+	h := &HTTPExchange{Status: resp.StatusCode, Header: map[string]string{}}
+	for k, v := range resp.Header {
+		if t.keep[http.CanonicalHeaderKey(k)] && len(v) > 0 {
+			h.Header[http.CanonicalHeaderKey(k)] = v[0]
+		}
+	}
+	if len(h.Header) == 0 {
+		h.Header = nil
+	}
+	in := Interaction{HTTP: h}
+	eventStream := strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream")
+	var events []sseEvent
+	if eventStream {
+		h.ResponseBody, events, err = readEvents(resp.Body, func() time.Duration { return t.rec.cfg.now().Sub(start) })
+	} else {
+		h.ResponseBody, err = io.ReadAll(resp.Body)
+	}
+	if err != nil {
+		return Interaction{}, fmt.Errorf("recorder: %s: read the response body: %w", t.rec.path, err)
+	}
+	if api != APIChat {
+		return in, nil
+	}
+	if resp.StatusCode >= 400 {
+		in.Err = httpError(resp.StatusCode, resp.Header.Get("Retry-After"), h.ResponseBody)
+		return in, nil
+	}
+	if eventStream {
+		in.Streamed = true
+		deltas, r, serr, ok := chatStream(events)
+		if ok {
+			in.Deltas, in.Response, in.Err = deltas, r, serr
+			if serr != nil {
+				in.Response = artana.ModelResponse{}
+			}
+		}
+		return in, nil
+	}
+	in.Response, _ = chatResponse(h.ResponseBody)
+	return in, nil
+}
+
+// readEvents reads a whole event stream, noting when each data line came.
+func readEvents(r io.Reader, since func() time.Duration) ([]byte, []sseEvent, error) {
+	var all bytes.Buffer
+	var events []sseEvent
+	br := bufio.NewReader(r)
+	for {
+		line, err := br.ReadBytes('\n')
+		all.Write(line)
+		if data, ok := bytes.CutPrefix(bytes.TrimRight(line, "\r\n"), []byte("data:")); ok {
+			events = append(events, sseEvent{at: since(), data: bytes.TrimSpace(data)})
+		}
+		if err == io.EOF {
+			return all.Bytes(), events, nil
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+	}
+}
+
+// exchange answers a call of a Transport: typed is the understood request
+// (zero for a plain HTTP call), h its HTTP request side, streamed whether
+// the client asked for a stream (matched: a stream replays only a
+// recorded stream), live the call through the base RoundTripper.
+func (r *Recorder) exchange(ctx context.Context, typed artana.ModelRequest, h *HTTPExchange, streamed bool,
+	live func(ctx context.Context, start time.Time) (Interaction, error)) (*Interaction, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	r.mu.Lock()
+	closed := r.closed
+	if !closed {
+		r.inflight.Add(1)
+	}
+	r.mu.Unlock()
+	if closed {
+		return nil, fmt.Errorf("recorder: %s: %w", r.path, ErrClosed)
+	}
+	defer r.inflight.Done()
+	if r.mode == Passthrough {
+		in, err := live(ctx, r.cfg.now())
+		return &in, err
+	}
+	got, gotH, err := scrubCall(typed, h, r.cfg.scrubbers)
+	if err != nil {
+		return nil, fmt.Errorf("recorder: %s: scrub request: %w", r.path, err)
+	}
+	fp, err := fingerprintCall(&got, gotH)
+	if err != nil {
+		return nil, fmt.Errorf("recorder: %s: %w", r.path, err)
+	}
+	if r.mode == Replay || r.mode == RecordMissing {
+		r.mu.Lock()
+		for _, e := range r.entries[:r.loaded] {
+			if e.used || e.tool != nil || e.in.HTTP == nil || e.in.Streamed != streamed {
+				continue
+			}
+			if e.rawFP == fp || (e.computeFP() == nil && e.fp == fp) {
+				e.used = true
+				r.mu.Unlock()
+				return &e.in, nil
+			}
+		}
+		if r.mode == Replay {
+			miss := r.miss(&typed, &got, gotH)
+			r.misses++
+			if r.firstErr == nil {
+				r.firstErr = miss
+			}
+			r.mu.Unlock()
+			return nil, miss
+		}
+		r.mu.Unlock()
+	}
+
+	e := &entry{fp: fp, fpDone: true, used: true}
+	r.mu.Lock()
+	r.entries = append(r.entries, e) // reserve the slot: arrival order
+	r.mu.Unlock()
+	skip := func() {
+		r.mu.Lock()
+		e.skip = true
+		r.mu.Unlock()
+	}
+	start := r.cfg.now()
+	in, err := live(ctx, start)
+	if err != nil {
+		skip() // no answer (connection refused, cancelled): nothing recorded
+		return nil, err
+	}
+	in.Latency = r.cfg.now().Sub(start)
+	in.Request = cloneRequest(typed)
+	resp := in.HTTP
+	in.HTTP = h.requestSide()
+	in.HTTP.Status, in.HTTP.Header, in.HTTP.ResponseBody = resp.Status, resp.Header, resp.ResponseBody
+	var werr error
+	for _, s := range r.cfg.scrubbers {
+		if werr = s(&in); werr != nil {
+			werr = fmt.Errorf("recorder: %s: scrub interaction: %w (nothing recorded)", r.path, werr)
+			break
+		}
+	}
+	var body []byte
+	if werr == nil {
+		if body, werr = encodeInteraction(&in); werr != nil {
+			werr = fmt.Errorf("recorder: %s: encode interaction: %w (nothing recorded)", r.path, werr)
+		}
+	}
+	var newFP string
+	if werr == nil {
+		newFP, werr = fingerprintCall(&in.Request, in.HTTP)
+	}
+	if werr != nil {
+		skip()
+		return nil, werr
+	}
+	r.mu.Lock()
+	e.in, e.body, e.fp, e.fpDone, e.done = in, body, newFP, true, true
+	r.mu.Unlock()
+	// The client gets the answer as recorded (scrubbed), as replay gives it.
+	return &in, nil
+}

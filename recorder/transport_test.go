@@ -1,0 +1,345 @@
+package recorder_test
+
+import (
+	"bytes"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/artana-go/go-artana/cassettes"
+	"github.com/artana-go/go-artana/recorder"
+)
+
+// wire reads a real wire body from openai/testdata/wire.
+func wire(t testing.TB, name string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "openai", "testdata", "wire", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// fakeKey is sent in every credential header; it must reach no cassette.
+const fakeKey = "sk-proj-FAKEfakeFAKEfake0123456789abcdefghij"
+
+// wireServer answers each request with the next of the given response
+// bodies (.sse ones as event streams), with headers a client needs and
+// some it must not get back.
+func wireServer(t testing.TB, bodies ...string) *httptest.Server {
+	t.Helper()
+	var mu sync.Mutex
+	next := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		mu.Lock()
+		name := bodies[next%len(bodies)]
+		next++
+		mu.Unlock()
+		status := http.StatusOK
+		if strings.HasPrefix(name, "openai-error-400") {
+			status = http.StatusBadRequest
+		}
+		ct := "application/json"
+		if strings.HasSuffix(name, ".sse") {
+			ct = "text/event-stream; charset=utf-8"
+		}
+		w.Header().Set("Content-Type", ct)
+		w.Header().Set("X-Request-Id", "req_"+strings.TrimSuffix(name, filepath.Ext(name)))
+		w.Header().Set("Set-Cookie", "__cf_bm="+fakeKey)
+		w.Header().Set("Openai-Organization", "org-secret")
+		w.WriteHeader(status)
+		w.Write(wire(t, name))
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// post sends body to url with the fake key in every credential header,
+// and returns the status, headers and body the client got.
+func post(t testing.TB, c *http.Client, url string, body []byte) (*http.Response, []byte, error) {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+fakeKey)
+	req.Header.Set("api-key", fakeKey)
+	req.Header.Set("x-api-key", fakeKey)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return resp, b, nil
+}
+
+type exchange struct {
+	status      int
+	contentType string
+	requestID   string
+	cookie      string
+	body        string
+}
+
+func got(resp *http.Response, body []byte) exchange {
+	return exchange{resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("X-Request-Id"), resp.Header.Get("Set-Cookie"), string(body)}
+}
+
+func TestTransportRecordsAndReplaysChatCalls(t *testing.T) {
+	calls := []struct{ req, resp string }{
+		{"openai-chat-basic.request.json", "openai-chat-basic.json"},
+		{"openai-chat-json-schema.request.json", "openai-chat-json-schema.json"},
+		{"openai-chat-tool-loop-turn1.request.json", "openai-chat-tool-loop-turn1.json"},
+		{"openai-chat-tool-loop-turn2.request.json", "openai-chat-tool-loop-turn2.json"},
+		{"openai-chat-stream.request.json", "openai-chat-stream.sse"},
+		{"openai-chat-stream-tool-calls.request.json", "openai-chat-stream-tool-calls.sse"},
+		{"openai-error-400.request.json", "openai-error-400.json"},
+	}
+	var resps []string
+	for _, c := range calls {
+		resps = append(resps, c.resp)
+	}
+	srv := wireServer(t, resps...)
+	path := filepath.Join(t.TempDir(), "chat.cassette")
+
+	tr, err := recorder.OpenTransport(path, nil, recorder.WithMode(recorder.Record))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var live []exchange
+	for _, c := range calls {
+		resp, body, err := post(t, tr.Client(), srv.URL+"/v1/chat/completions", wire(t, c.req))
+		if err != nil {
+			t.Fatalf("%s: %v", c.req, err)
+		}
+		live = append(live, got(resp, body))
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+
+	for i, c := range calls {
+		if live[i].body != string(wire(t, c.resp)) {
+			t.Errorf("%s: live body differs from the server's", c.resp)
+		}
+		if live[i].cookie != "" {
+			t.Errorf("%s: the client got Set-Cookie %q; only kept headers pass", c.resp, live[i].cookie)
+		}
+	}
+
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, secret := range []string{fakeKey, "FAKEfakeFAKE", "org-secret"} {
+		if bytes.Contains(raw, []byte(secret)) {
+			t.Errorf("the cassette holds %q", secret)
+		}
+	}
+
+	// The cassette holds typed interactions.
+	_, recs, err := cassettes.ReadAll(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(recs) != len(calls) {
+		t.Fatalf("%d records, want %d", len(recs), len(calls))
+	}
+	e, err := recorder.DecodeRecord(recs[3])
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := e.Interaction
+	if in.HTTP == nil || in.HTTP.API != recorder.APIChat || in.Request.Model != "gpt-4o" {
+		t.Fatalf("turn 2 recorded as %+v / %+v", in.Request, in.HTTP)
+	}
+	if m := in.Request.Messages[2]; m.Role != "assistant" || len(m.ToolCalls) != 2 || m.ToolCalls[0].ToolName != "secret_retrieval_tool" {
+		t.Errorf("turn 2's assistant message = %+v", m)
+	}
+	if m := in.Request.Messages[3]; m.Role != "tool" || m.ToolCallID != "call_v6LacIrChvs6ITVpIZqy5tFc" {
+		t.Errorf("turn 2's tool message = %+v", m)
+	}
+	if len(in.Request.Tools) != 1 || in.Request.Tools[0].Name != "secret_retrieval_tool" {
+		t.Errorf("tools = %+v", in.Request.Tools)
+	}
+	if e, _ := recorder.DecodeRecord(recs[1]); e.Interaction.Request.OutputName != "math_schema" || len(e.Interaction.Request.OutputSchema) == 0 {
+		t.Errorf("json-schema call recorded as %+v", e.Interaction.Request)
+	}
+	if e, _ := recorder.DecodeRecord(recs[2]); len(e.Interaction.Response.ToolCalls) != 2 {
+		t.Errorf("turn 1 response = %+v", e.Interaction.Response)
+	}
+	if e, _ := recorder.DecodeRecord(recs[4]); !e.Interaction.Streamed || len(e.Interaction.Deltas) == 0 || e.Interaction.Response.OutputJSON == "" || e.Interaction.Response.Usage.PromptTokens == 0 {
+		t.Errorf("stream recorded as %+v", e.Interaction)
+	}
+	if e, _ := recorder.DecodeRecord(recs[5]); len(e.Interaction.Response.ToolCalls) == 0 {
+		t.Errorf("streamed tool calls recorded as %+v", e.Interaction.Response)
+	}
+	if e, _ := recorder.DecodeRecord(recs[6]); e.Interaction.Err == nil || e.Interaction.Err.StatusCode != 400 {
+		t.Errorf("400 recorded as %+v", e.Interaction)
+	}
+
+	// Replay, the server stopped.
+	tr, err = recorder.OpenTransport(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range calls {
+		resp, body, err := post(t, tr.Client(), srv.URL+"/v1/chat/completions", wire(t, c.req))
+		if err != nil {
+			t.Fatalf("replay %s: %v", c.req, err)
+		}
+		if g := got(resp, body); g != live[i] {
+			t.Errorf("replay %s:\n got %+v\nwant %+v", c.req, g, live[i])
+		}
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTransportMissNamesTheField(t *testing.T) {
+	srv := wireServer(t, "openai-chat-tool-loop-turn1.json")
+	path := filepath.Join(t.TempDir(), "miss.cassette")
+	tr, err := recorder.OpenTransport(path, nil, recorder.WithMode(recorder.Record))
+	if err != nil {
+		t.Fatal(err)
+	}
+	body := wire(t, "openai-chat-tool-loop-turn1.request.json")
+	if _, _, err := post(t, tr.Client(), srv.URL+"/v1/chat/completions", body); err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+
+	tr, err = recorder.OpenTransport(path, nil, recorder.AllowUnused())
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := bytes.Replace(body, []byte("retrieve the secrets"), []byte("retrieve the passwords"), 1)
+	_, _, err = post(t, tr.Client(), srv.URL+"/v1/chat/completions", changed)
+	var miss *recorder.MissError
+	if !errors.As(err, &miss) || !errors.Is(err, recorder.ErrNoMatch) {
+		t.Fatalf("err = %v, want a *MissError", err)
+	}
+	for _, want := range []string{
+		"Messages[1].Content:",
+		`-"Please retrieve the secrets associated`,
+		`+"Please retrieve the passwords associated`,
+		"re-record with:",
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("the miss report lacks %q:\n%v", want, err)
+		}
+	}
+	if strings.Contains(miss.Diff, "Tools") || strings.Contains(miss.Diff, "HTTP") {
+		t.Errorf("the diff names unchanged fields:\n%s", miss.Diff)
+	}
+	tr.Close()
+}
+
+func TestTransportPlainHTTP(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Request-Id", "req_plain")
+		io.WriteString(w, `{"path":"`+r.URL.Path+`","query":"`+r.URL.RawQuery+`"}`)
+	}))
+	defer srv.Close()
+	path := filepath.Join(t.TempDir(), "plain.cassette")
+	tr, err := recorder.OpenTransport(path, nil, recorder.WithMode(recorder.Record))
+	if err != nil {
+		t.Fatal(err)
+	}
+	get := func(c *http.Client, url string) (string, error) {
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		req.Header.Set("x-api-key", fakeKey)
+		resp, err := c.Do(req)
+		if err != nil {
+			return "", err
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.Header.Get("Request-Id") + " " + string(b), nil
+	}
+	liveModels, err := get(tr.Client(), srv.URL+"/v1/models?limit=2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp, liveMsg, err := post(t, tr.Client(), srv.URL+"/v1/messages", []byte(`{"model":"claude","max_tokens":10,"messages":[{"role":"user","content":"hi"}]}`))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatal(err)
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	if raw, _ := os.ReadFile(path); bytes.Contains(raw, []byte("FAKEfake")) {
+		t.Errorf("the cassette holds the key")
+	}
+
+	tr, err = recorder.OpenTransport(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g, err := get(tr.Client(), srv.URL+"/v1/models?limit=2"); err != nil || g != liveModels {
+		t.Errorf("replayed GET = %q, %v; want %q", g, err, liveModels)
+	}
+	// Same JSON, other key order: the canonical body matches.
+	if _, g, err := post(t, tr.Client(), srv.URL+"/v1/messages", []byte(`{"messages":[{"content":"hi","role":"user"}],"max_tokens":10,"model":"claude"}`)); err != nil || string(g) != string(liveMsg) {
+		t.Errorf("replayed POST = %q, %v; want %q", g, err, liveMsg)
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	tr, err = recorder.OpenTransport(path, nil, recorder.AllowUnused())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = get(tr.Client(), srv.URL+"/v1/models?limit=3")
+	if !errors.Is(err, recorder.ErrNoMatch) || !strings.Contains(err.Error(), `HTTP.Query:`) || !strings.Contains(err.Error(), `+"limit=3"`) {
+		t.Errorf("err = %v, want a miss on HTTP.Query", err)
+	}
+	tr.Close()
+}
+
+func TestNewTransportReplaysInTests(t *testing.T) {
+	dir := t.TempDir()
+	srv := wireServer(t, "openai-chat-basic.json")
+	body := wire(t, "openai-chat-basic.request.json")
+	rec, err := recorder.OpenTransport(filepath.Join(dir, "TestNewTransportReplaysInTests.cassette"), nil, recorder.WithMode(recorder.Record))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, live, err := post(t, rec.Client(), srv.URL+"/v1/chat/completions", body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+
+	tr := recorder.NewTransport(t, nil, recorder.WithDir(dir))
+	if tr.Mode() != recorder.Replay {
+		t.Fatalf("mode %v", tr.Mode())
+	}
+	_, b, err := post(t, tr.Client(), srv.URL+"/v1/chat/completions", body)
+	if err != nil || !bytes.Equal(b, live) {
+		t.Fatalf("replay = %q, %v", b, err)
+	}
+}
