@@ -20,6 +20,7 @@ import (
 	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/cassettes"
 	"github.com/artana-go/go-artana/openai"
+	"github.com/artana-go/go-artana/postgres"
 	"github.com/artana-go/go-artana/recorder"
 	"github.com/artana-go/go-artana/sqlite"
 	"github.com/openai/openai-go/v3/option"
@@ -88,8 +89,22 @@ type canaryVerdict struct {
 // store, a golden log and the CLI: the secrets appear in no byte written,
 // no error string, no log line and no output.
 func TestSecretCanary(t *testing.T) {
-	t.Setenv("OPENAI_API_KEY", "")
 	dir := t.TempDir()
+	secretCanary(t, dir, filepath.Join(dir, "ledger.db"), filepath.Join(dir, "runs"))
+}
+
+// TestSecretCanaryPostgres is TestSecretCanary with a PostgreSQL ledger
+// beside the others (ARTANA_POSTGRES_URL; skipped without it).
+func TestSecretCanaryPostgres(t *testing.T) {
+	pgURL := pgSchema(t)
+	dir := t.TempDir()
+	secretCanary(t, dir, filepath.Join(dir, "ledger.db"), filepath.Join(dir, "runs"), pgURL)
+}
+
+// secretCanary runs the canary flow with files under dir and the SQLite
+// ledger, cassette directory and other ledgers (PostgreSQL URLs) given.
+func secretCanary(t *testing.T, dir, ledger, cdir string, others ...string) {
+	t.Setenv("OPENAI_API_KEY", "")
 	srv := echoServer(t)
 	var logs bytes.Buffer
 	m, err := openai.New(openai.WithAPIKey(canaryKey), openai.WithBaseURL(srv.URL+"/v1/"),
@@ -121,17 +136,24 @@ func TestSecretCanary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ledger := filepath.Join(dir, "ledger.db")
 	db, err := sqlite.Open(ctx, ledger)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cdir := filepath.Join(dir, "runs")
 	cs, err := cassettes.OpenStore(cdir)
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, store := range []artana.Store{db, cs} {
+	stores := []artana.Store{db, cs}
+	for _, u := range others {
+		pg, err := postgres.Open(ctx, u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer pg.Close()
+		stores = append(stores, pg)
+	}
+	for i, store := range stores {
 		k := artana.New(store, rec)
 		run, err := k.StartRun(ctx, artana.Tenant{ID: "acme"}, "canary")
 		if err != nil {
@@ -150,7 +172,7 @@ func TestSecretCanary(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%T.golden", store)), golden, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("store%d.golden", i)), golden, 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -167,13 +189,19 @@ func TestSecretCanary(t *testing.T) {
 	}
 	note(rep.Close())
 
-	// The CLI on all of it.
-	for _, args := range [][]string{
+	// The CLI on all of it; a PostgreSQL ledger is exported, so that its
+	// rows are looked at as bytes too.
+	cmds := [][]string{
 		{"show", "--full", ledger}, {"show", "--full", "--json", ledger}, {"verify", ledger}, {"ls", ledger},
 		{"show", "--full", cdir}, {"verify", cdir}, {"stats", cdir},
 		{"ls", cassette}, {"verify", cassette}, {"show", "--full", cassette},
 		{"export", ledger, filepath.Join(dir, "exported")},
-	} {
+	}
+	for i, u := range others {
+		cmds = append(cmds, []string{"show", "--full", "--json", u}, []string{"verify", u},
+			[]string{"export", u, filepath.Join(dir, fmt.Sprintf("exported-%d", i))})
+	}
+	for _, args := range cmds {
 		stdout, stderr, err := runCLI(t, args...)
 		note(stdout, stderr, err)
 	}
