@@ -167,6 +167,43 @@ var kernelScenarios = []kernelScenario{
 		}
 		AssertChainValid(t, s, "refunds")
 	}},
+	{name: "ToolLoopReplays", run: func(t *testing.T, s artana.Store) {
+		// Messages with tool calls and tool messages (the fields the
+		// Python original lacks) survive the store and hash the same.
+		ctx := t.Context()
+		fm := NewFakeModel(t)
+		fm.CompleteFn = func(_ context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
+			if req.Messages[len(req.Messages)-1].Role != "tool" {
+				return artana.ModelResponse{ToolCalls: []artana.ToolCall{
+					{ID: "call_1", ToolName: "refund", ArgumentsJSON: `{"order": "Ä-1"}`},
+					{ID: "call_2", ToolName: "refund", ArgumentsJSON: `{"order": "B-2"}`},
+				}, Usage: artana.Usage{PromptTokens: 5, CompletionTokens: 2, CostUSD: 0.001}}, nil
+			}
+			return artana.ModelResponse{OutputJSON: `{"label":"refund"}`, Usage: artana.Usage{PromptTokens: 9, CompletionTokens: 2, CostUSD: 0.001}}, nil
+		}
+		executions := 0
+		tools := countingTools(t, &executions)
+		k := NewKernelWithStore(t, s, fm, artana.WithTools(tools))
+		run, err := k.StartRun(ctx, acme, "loop")
+		if err != nil {
+			t.Fatal(err)
+		}
+		loop := artana.ToolLoop{Model: "m", StepKey: "support",
+			Messages: []artana.ChatMessage{{Role: "system", Content: "Desk", Name: "desk"}, {Role: "user", Content: "Refund Ä-1 and B-2"}}}
+		live, err := artana.RunToolLoop[label](ctx, k, run, loop)
+		if err != nil || live.Output.Label != "refund" || executions != 2 {
+			t.Fatalf("live loop = %+v, %v, %d executions", live, err, executions)
+		}
+		k2 := NewKernelWithStore(t, s, NewFakeModel(t), artana.WithTools(tools))
+		AssertNoNewEvents(t, s, "loop", func(ctx context.Context) error {
+			again, err := artana.RunToolLoop[label](ctx, k2, run, loop)
+			if err == nil && (!again.FromLog || again.Output != live.Output || len(again.Messages) != len(live.Messages) || executions != 2) {
+				err = fmt.Errorf("replayed loop = %+v, want %+v from the log", again, live)
+			}
+			return err
+		})
+		AssertChainValid(t, s, "loop")
+	}},
 	{name: "UnknownOutcomeHalts", run: func(t *testing.T, s artana.Store) {
 		ctx := t.Context()
 		executions := 0
