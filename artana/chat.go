@@ -2,7 +2,7 @@ package artana
 
 import "context"
 
-// Chat is the seed's ChatClient.chat: it opens the run runID of tenant,
+// Chat is the Python original's ChatClient.chat: it opens the run runID of tenant,
 // starting it if it has no events, and takes one model step whose output
 // is decoded into T. Called again with the same arguments, it replays.
 //

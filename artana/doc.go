@@ -3,25 +3,36 @@
 //
 // Every model call and tool call an agent makes goes through a Kernel and is
 // written to an append-only, hash-chained event log, a Store. Running the
-// same run again replays it from the log: no model is called, no tool
-// re-executes and no event is added. Tests rely on that one property.
+// same run again answers every step from the log: no model is called, no
+// tool re-executes and no event is added, and the step's result says so
+// (ModelResult.FromLog, ToolResult.FromLog). Tests rely on that one
+// property. (A model call answered from a recorded cassette, package
+// recorder, is a different thing: the step still runs and is logged.)
+//
+// "The Python original", in this documentation, is artana, the Python
+// library this package reimplements: its ledgers (the SQLite event log it
+// writes) and this package's logs are the same format, byte for byte, so
+// that each verifies and replays the other's. Names of its classes and
+// functions are given where this package follows one of them.
 //
 // # Runs and steps
 //
-// New builds a kernel over a Store and a Model (NewEnforced also insists on
-// the PII scrubber, quota and capability guard middleware). StartRun opens
-// a run for a Tenant; LoadRun and LoadOrStartRun find it again, in this process or
-// the next. A run advances by steps:
+// New builds a kernel over a Store and a Model; NewEnforced also installs
+// the PII scrubber, quota and capability guard middleware
+// (DefaultMiddleware) and requires tenants with a budget. StartRun starts
+// a new run for a Tenant, LoadRun loads an existing one (in this process
+// or the next) and LoadOrStartRun does whichever applies. A run advances
+// by steps, each given as a struct (ModelStep, ToolStep, PauseStep):
 //
 //   - StepModel[T] asks the model for a value of type T. The output JSON
 //     Schema is derived from T and the answer is decoded strictly into T.
 //     A step with the same model, prompt, messages and step key as a
-//     logged one replays its logged answer.
+//     logged one is answered from the log. The result is a ModelResult[T].
 //   - StepTool runs a registered tool (RegisterTool) in two phases:
 //     tool_requested is logged before the call, tool_completed after it.
 //     A request found without its completion is an unknown outcome: replay
 //     halts with ErrUnknownOutcome until ReconcileTool re-runs it with the
-//     same idempotency key.
+//     same idempotency key. The result is a ToolResult.
 //   - RunToolLoop[T] is the standard tool-calling agent loop: a model
 //     step, each tool call it asks for as a tool step keyed by the call's
 //     id, the results (or failures) back to the model as tool messages
@@ -32,8 +43,12 @@
 //     anything is logged.
 //   - RunWorkflow and Step run plain Go functions as replayable workflow
 //     steps; Pause and Resume wait for a human.
-//   - Chat is the one-call convenience: open or start the run, then one
-//     typed model step.
+//   - Chat is the one-call convenience: LoadOrStartRun, then one typed
+//     model step.
+//
+// Middleware (PIIScrubber, Quota, CapabilityGuard, or your own) hooks
+// into model steps by implementing one or more of PrepareModelHook,
+// BeforeModelHook and AfterModelHook.
 //
 // # Streaming
 //
@@ -63,10 +78,10 @@
 // tool-call fields of messages, tool_call_id, name and tool_calls, and the
 // tool_call_id of a logged tool call, come from the newest Python artana
 // and are left out when empty, so a log without them is byte for byte the
-// Python original's), and
-// Event.ComputeHash produces the same bytes, using Python-style canonical
-// JSON (CanonicalPayload: sorted keys, compact, ensure_ascii escapes,
-// Python float repr) and Python isoformat timestamps (datetime.isoformat).
+// Python original's), and Event.ComputeHash produces the same bytes, using
+// canonical JSON (CanonicalForm: json.dumps with sorted keys, compact,
+// ensure_ascii escapes, Python float repr) and Python isoformat
+// timestamps (datetime.isoformat).
 // VerifyChain and ChainVerifier name the first bad seq and why.
 //
 // # Values in the log

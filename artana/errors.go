@@ -7,16 +7,18 @@ import (
 	"strings"
 )
 
-// Errors returned by the kernel, usable with errors.Is. They reach the
-// caller wrapped in an *Error that names the operation, run, seq and tool.
-// A tenant mismatch matches ErrTenantMismatch, shared with the stores.
+// Errors for errors.Is. The kernel's reach the caller wrapped in an *Error
+// that names the operation, run, seq and tool; a model's in a *ModelError
+// (ErrModelPermanent also matches refusals and truncated output, which
+// retrying does not fix either); a store's name the run; every *ChainError
+// matches ErrChainBroken.
 var (
 	// ErrRunNotFound means the run has no events. Start it with StartRun.
 	ErrRunNotFound = errors.New("run not found")
 	// ErrRunExists means StartRun was given the id of a run that has events.
 	ErrRunExists = errors.New("run already exists")
 	// ErrReplayMismatch means the log disagrees with the step being replayed,
-	// or is inconsistent in itself (the seed's ReplayConsistencyError).
+	// or is inconsistent in itself (the Python original's ReplayConsistencyError).
 	ErrReplayMismatch = errors.New("replay mismatch")
 	// ErrToolFailed means a tool call did not succeed, now or when it was first
 	// run. Unknown outcomes match it too.
@@ -36,13 +38,28 @@ var (
 	// ErrOutputInvalid means a model output does not fit the output type; the
 	// error chain holds an *OutputError with the raw output.
 	ErrOutputInvalid = errors.New("model output does not match the output type")
-	// ErrBudgetExceeded means the run has spent its tenant's budget (the seed's
+	// ErrBudgetExceeded means the run has spent its tenant's budget (the Python original's
 	// BudgetExceededError). Raised by the Quota middleware before a model
 	// call when the budget is exhausted, and after one that exceeded it.
 	ErrBudgetExceeded = errors.New("budget exceeded")
 	// ErrPaused means a workflow paused for a human (see Workflow.Pause); the
 	// error is a *PausedError holding the ticket.
 	ErrPaused = errors.New("run paused")
+
+	ErrModelTransient = errors.New("transient model error")
+	ErrModelPermanent = errors.New("permanent model error")
+	ErrModelTimeout   = errors.New("model timeout")
+	ErrModelRefusal   = errors.New("model refused")
+	ErrModelTruncated = errors.New("model output truncated")
+
+	// ErrClosed means the store is closed.
+	ErrClosed = errors.New("store is closed")
+	// ErrTenantMismatch means the run belongs to another tenant.
+	ErrTenantMismatch = errors.New("tenant mismatch")
+	// ErrInvalidPayload means a payload was refused before it was appended.
+	ErrInvalidPayload = errors.New("invalid payload")
+	// ErrChainBroken is matched by every *ChainError.
+	ErrChainBroken = errors.New("hash chain broken")
 )
 
 // An Error is a kernel failure with its place: the operation, run, event
@@ -102,7 +119,7 @@ func (e *Error) Unwrap() []error {
 	return errs
 }
 
-// Is makes an unknown outcome match ErrToolFailed as well, as the seed
+// Is makes an unknown outcome match ErrToolFailed as well, as the Python original
 // raises the same ToolExecutionFailedError for both.
 func (e *Error) Is(target error) bool {
 	return target == ErrToolFailed && e.Kind == ErrUnknownOutcome

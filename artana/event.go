@@ -9,7 +9,7 @@ import (
 	"unicode/utf8"
 )
 
-// EventType names what an event records. The values are the seed's.
+// EventType names what an event records. The values are the Python original's.
 type EventType string
 
 // The nine event types of the log.
@@ -25,7 +25,7 @@ const (
 	EventWorkflowStepCompleted EventType = "workflow_step_completed"
 )
 
-// allEventTypes lists every event type in the seed's declaration order.
+// allEventTypes lists every event type in the Python original's declaration order.
 var allEventTypes = []EventType{
 	EventRunStarted, EventResumeRequested, EventModelRequested, EventModelCompleted,
 	EventToolRequested, EventToolCompleted, EventPauseRequested,
@@ -64,10 +64,10 @@ type Event struct {
 type Payload interface {
 	// Kind returns the event type the payload belongs to.
 	Kind() EventType
-	// Validate reports the first field that the seed's schema would reject.
+	// Validate reports the first field that the Python original's schema would reject.
 	Validate() error
 
-	// fields lists the payload's fields in the seed's declaration order,
+	// fields lists the payload's fields in the Python original's declaration order,
 	// pointing into the payload: the writers read them and the decoders
 	// fill them. It is the one description of each payload's schema.
 	fields() pyFields
@@ -114,7 +114,7 @@ func equalMessages(a, b []ChatMessage) bool {
 // ToolOutcome is how a tool call ended.
 type ToolOutcome string
 
-// The four tool outcomes of the seed.
+// The four tool outcomes of the Python original.
 const (
 	OutcomeSuccess        ToolOutcome = "success"
 	OutcomeTransientError ToolOutcome = "transient_error"
@@ -122,7 +122,7 @@ const (
 	OutcomeUnknown        ToolOutcome = "unknown_outcome"
 )
 
-// Default values the seed's schema gives to tool_requested fields.
+// Default values the Python original's schema gives to tool_requested fields.
 const (
 	DefaultToolVersion   = "1.0.0"
 	DefaultSchemaVersion = "1"

@@ -77,7 +77,7 @@ func ExampleKernel_Pause() {
 	fmt.Println("resumed at seq", resumed.Seq)
 	events, _ := store.Events(ctx, run.ID, 0)
 	for _, e := range events {
-		fmt.Printf("%d %s %s\n", e.Seq, e.Type, artana.PayloadJSON(e.Payload))
+		fmt.Printf("%d %s %s\n", e.Seq, e.Type, artana.ColumnForm.Encode(e.Payload))
 	}
 	// Output:
 	// paused at seq 2: amount above limit

@@ -3,14 +3,13 @@ package artana
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"strconv"
 
 	"github.com/artana-go/go-artana/internal/isotime"
 )
 
-// ComputeHash returns the event's hash as the seed computes it: the
+// ComputeHash returns the event's hash as the Python original computes it: the
 // lowercase hex SHA-256 of event id, run id, tenant id, seq, event type,
 // previous hash ("" for the first event), isotime.Format(timestamp) and
 // CanonicalPayload, joined by "|". The Hash field itself is not read.
@@ -45,9 +44,6 @@ func appendHashInput(b []byte, e *Event) []byte {
 	}
 	return b
 }
-
-// ErrChainBroken is matched, via errors.Is, by every *ChainError.
-var ErrChainBroken = errors.New("hash chain broken")
 
 // A ChainError reports the first event of a run that fails verification.
 type ChainError struct {

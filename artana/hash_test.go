@@ -88,7 +88,7 @@ func TestWorkedExamples(t *testing.T) {
 				t.Errorf("hash input is %d bytes, want %d", n, ex.wantInputLen)
 			}
 			// The column form written back is byte-identical to what Python stored.
-			if got := string(artana.PayloadJSON(e.Payload)); got != ex.payload {
+			if got := string(artana.ColumnForm.Encode(e.Payload)); got != ex.payload {
 				t.Errorf("PayloadJSON =\n%s\nwant\n%s", got, ex.payload)
 			}
 		})

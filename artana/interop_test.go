@@ -217,10 +217,10 @@ func TestInteropSameFlowSameBytes(t *testing.T) {
 			t.Errorf("seq %d: Go logged %s, Python %s", g.Seq, g.Type, p.Type)
 			continue
 		}
-		if gc, pc := CanonicalPayload(g.Payload), CanonicalPayload(p.Payload); !bytes.Equal(gc, pc) {
+		if gc, pc := CanonicalForm.Encode(g.Payload), CanonicalForm.Encode(p.Payload); !bytes.Equal(gc, pc) {
 			t.Errorf("seq %d %s: canonical payloads differ\n    Go %s\nPython %s", g.Seq, g.Type, gc, pc)
 		}
-		if gs, ps := PayloadJSON(g.Payload), pyRows[i].PayloadJSON; string(gs) != ps {
+		if gs, ps := ColumnForm.Encode(g.Payload), pyRows[i].PayloadJSON; string(gs) != ps {
 			t.Errorf("seq %d %s: payload_json differs\n    Go %s\nPython %s", g.Seq, g.Type, gs, ps)
 		}
 		if g.Hash != p.Hash || g.ID != p.ID || !g.Timestamp.Equal(p.Timestamp) {
@@ -330,7 +330,7 @@ func eventsToRows(t *testing.T, events []Event) []byte {
 	var b bytes.Buffer
 	for _, e := range events {
 		row := ledgerRow{RunID: e.RunID, Seq: e.Seq, EventID: e.ID, TenantID: e.TenantID, EventType: string(e.Type),
-			EventHash: e.Hash, Timestamp: isotime.Format(e.Timestamp), PayloadJSON: string(PayloadJSON(e.Payload))}
+			EventHash: e.Hash, Timestamp: isotime.Format(e.Timestamp), PayloadJSON: string(ColumnForm.Encode(e.Payload))}
 		if e.PrevHash != "" {
 			row.PrevEventHash = &e.PrevHash
 		}

@@ -147,7 +147,7 @@ func (k *Kernel) LoadRun(ctx context.Context, tenant Tenant, runID string) (Run,
 }
 
 // LoadOrStartRun loads the run if it exists and starts it otherwise, as the
-// seed's ChatClient does.
+// Python original's ChatClient does.
 func (k *Kernel) LoadOrStartRun(ctx context.Context, tenant Tenant, runID string) (Run, error) {
 	run, err := k.LoadRun(ctx, tenant, runID)
 	if errors.Is(err, ErrRunNotFound) && runID != "" {
@@ -156,7 +156,7 @@ func (k *Kernel) LoadOrStartRun(ctx context.Context, tenant Tenant, runID string
 	return run, err
 }
 
-// Close closes the kernel's store, as the seed's kernel does, and drops the
+// Close closes the kernel's store, as the Python original's kernel does, and drops the
 // kernel's run indexes.
 func (k *Kernel) Close() error {
 	k.mu.Lock()

@@ -18,7 +18,7 @@ type ModelStep struct {
 	// Prompt is the prompt as logged. With no Messages, the model is sent
 	// one user message holding it. With Messages and no Prompt, the prompt
 	// is the content of the last user message (or, without one, every
-	// message as "role: content" lines), as in the seed.
+	// message as "role: content" lines), as in the Python original.
 	Prompt   string
 	Messages []ChatMessage
 	// StepKey names the step for replay; "" for none. Two steps with the
@@ -327,7 +327,7 @@ func (k *Kernel) offeredTools(names []string) ([]ToolDefinition, error, error) {
 }
 
 // normalizeModelInput returns the prompt and messages of a step, as the
-// seed's _normalize_model_input does.
+// Python original's _normalize_model_input does.
 func normalizeModelInput(step ModelStep) (string, []ChatMessage, error) {
 	switch {
 	case step.Model == "":

@@ -133,7 +133,7 @@ func (k *Kernel) ReconcileTool(ctx context.Context, run Run, step ToolStep) (Too
 	return k.completeTool(ctx, op, x, run, rt, argsJSON, t.eventID, t.seq, t.req)
 }
 
-// prepareTool locks the run and checks the tool as the seed does before
+// prepareTool locks the run and checks the tool as the Python original does before
 // looking at the log: registered, allowed for the tenant, and the run's tool
 // events consistent.
 func (k *Kernel) prepareTool(ctx context.Context, op string, run Run, step ToolStep) (*runIndex, *registeredTool, string, error) {
@@ -217,7 +217,7 @@ func toolFailure(op, runID string, seq int64, tool string, c *ToolCompleted) err
 	return e
 }
 
-// canonicalArgs returns the arguments as the seed logs them.
+// canonicalArgs returns the arguments as the Python original logs them.
 func canonicalArgs(args any) (string, error) {
 	if s, ok := args.(string); ok {
 		args = json.RawMessage(s)

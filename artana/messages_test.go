@@ -60,23 +60,23 @@ func toolPayloads() (*ModelRequested, *ModelCompleted) {
 
 func TestToolFieldsCanonicalBytes(t *testing.T) {
 	req, done := toolPayloads()
-	if got := string(CanonicalPayload(req)); got != toolRequestedCanonical {
+	if got := string(CanonicalForm.Encode(req)); got != toolRequestedCanonical {
 		t.Errorf("model_requested canonical:\n got %s\nwant %s", got, toolRequestedCanonical)
 	}
-	if got := string(CanonicalPayload(done)); got != toolCompletedCanonical {
+	if got := string(CanonicalForm.Encode(done)); got != toolCompletedCanonical {
 		t.Errorf("model_completed canonical:\n got %s\nwant %s", got, toolCompletedCanonical)
 	}
 	// Without tool fields, messages and records are written as the Python
 	// original writes them: role and content, tool_name and arguments_json.
 	plain := &ModelRequested{Model: "m", Prompt: "p", Messages: []ChatMessage{{Role: "user", Content: "p"}}}
-	if got, want := string(CanonicalPayload(plain)), `{"allowed_tools":[],"kind":"model_requested","messages":[{"content":"p","role":"user"}],"model":"m","prompt":"p","step_key":null}`; got != want {
+	if got, want := string(CanonicalForm.Encode(plain)), `{"allowed_tools":[],"kind":"model_requested","messages":[{"content":"p","role":"user"}],"model":"m","prompt":"p","step_key":null}`; got != want {
 		t.Errorf("plain model_requested:\n got %s\nwant %s", got, want)
 	}
-	if got, want := string(PayloadJSON(plain)), `{"kind": "model_requested", "model": "m", "prompt": "p", "messages": [{"role": "user", "content": "p"}], "allowed_tools": [], "step_key": null}`; got != want {
+	if got, want := string(ColumnForm.Encode(plain)), `{"kind": "model_requested", "model": "m", "prompt": "p", "messages": [{"role": "user", "content": "p"}], "allowed_tools": [], "step_key": null}`; got != want {
 		t.Errorf("plain column:\n got %s\nwant %s", got, want)
 	}
 	plainDone := &ModelCompleted{Model: "m", ToolCalls: []ToolCall{{ToolName: "t", ArgumentsJSON: "{}"}}}
-	if got, want := string(CanonicalPayload(plainDone)), `{"completion_tokens":0,"cost_usd":0.0,"kind":"model_completed","model":"m","output_json":"","prompt_tokens":0,"tool_calls":[{"arguments_json":"{}","tool_name":"t"}]}`; got != want {
+	if got, want := string(CanonicalForm.Encode(plainDone)), `{"completion_tokens":0,"cost_usd":0.0,"kind":"model_completed","model":"m","output_json":"","prompt_tokens":0,"tool_calls":[{"arguments_json":"{}","tool_name":"t"}]}`; got != want {
 		t.Errorf("plain model_completed:\n got %s\nwant %s", got, want)
 	}
 }
@@ -90,10 +90,10 @@ func TestToolFieldsDecode(t *testing.T) {
 		want Payload
 	}{
 		{"canonical request", EventModelRequested, toolRequestedCanonical, req},
-		{"Go column request", EventModelRequested, string(PayloadJSON(req)), req},
+		{"Go column request", EventModelRequested, string(ColumnForm.Encode(req)), req},
 		{"Python column request, nulls", EventModelRequested, toolRequestedPythonColumn, req},
 		{"canonical completion", EventModelCompleted, toolCompletedCanonical, done},
-		{"Go column completion", EventModelCompleted, string(PayloadJSON(done)), done},
+		{"Go column completion", EventModelCompleted, string(ColumnForm.Encode(done)), done},
 		{"completion, null id", EventModelCompleted, strings.Replace(toolCompletedCanonical, `"arguments_json":"{}"`, `"arguments_json":"{}","tool_call_id":null`, 1), done},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -104,7 +104,7 @@ func TestToolFieldsDecode(t *testing.T) {
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("decoded (-want +got):\n%s", diff)
 			}
-			if c := string(CanonicalPayload(got)); c != string(CanonicalPayload(tc.want)) {
+			if c := string(CanonicalForm.Encode(got)); c != string(CanonicalForm.Encode(tc.want)) {
 				t.Errorf("re-encoded %s", c)
 			}
 		})

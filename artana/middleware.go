@@ -168,7 +168,7 @@ func (p PIIScrubber) PrepareModel(_ context.Context, inv ModelCall) (ModelCall, 
 //
 // Before a live model call, a run that has spent its whole budget or more
 // is refused with ErrBudgetExceeded: the model is not called (its
-// model_requested is logged already, as in the seed). After a call whose
+// model_requested is logged already, as in the Python original). After a call whose
 // cost takes the run over its budget, the step fails with
 // ErrBudgetExceeded; its model_completed is logged, so the cost counts.
 // Steps answered from the log cost nothing and are never refused.

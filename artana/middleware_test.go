@@ -121,7 +121,7 @@ func TestPIIScrubberLogsAndSendsScrubbedText(t *testing.T) {
 		t.Fatalf("model_requested logged prompt %q messages %q", req.Prompt, req.Messages)
 	}
 	for _, e := range events {
-		if s := string(PayloadJSON(e.Payload)); strings.Contains(s, "jane@") || strings.Contains(s, "4567") {
+		if s := string(ColumnForm.Encode(e.Payload)); strings.Contains(s, "jane@") || strings.Contains(s, "4567") {
 			t.Fatalf("seq %d logs personal data: %s", e.Seq, s)
 		}
 	}

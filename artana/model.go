@@ -111,16 +111,6 @@ const (
 	ClassTruncated ErrorClass = "truncated" // the output hit the token limit (finish_reason "length")
 )
 
-// Sentinels for errors.Is on a *ModelError. ErrModelPermanent also matches
-// refusals and truncated output, which retrying does not fix either.
-var (
-	ErrModelTransient = errors.New("transient model error")
-	ErrModelPermanent = errors.New("permanent model error")
-	ErrModelTimeout   = errors.New("model timeout")
-	ErrModelRefusal   = errors.New("model refused")
-	ErrModelTruncated = errors.New("model output truncated")
-)
-
 // A ModelError is a failed model call with its class. Providers return it;
 // the recorder stores and replays it.
 type ModelError struct {

@@ -19,7 +19,7 @@ type PauseStep struct {
 	StepKey string
 }
 
-// A PauseTicket identifies a logged pause, as the seed's PauseTicket.
+// A PauseTicket identifies a logged pause, as the Python original's PauseTicket.
 type PauseTicket struct {
 	RunID    string
 	TicketID string // the event id of the pause_requested event
@@ -56,7 +56,7 @@ func (k *Kernel) pause(ctx context.Context, x *runIndex, run Run, req PauseStep,
 // Resume logs a resume_requested event for the run, with the human's
 // input logged as context_json is (a value encoding/json encodes, or JSON
 // text as a json.RawMessage; nil for none), and returns the logged event. As in the
-// seed, a run need not be paused to be resumed; every pause logged before
+// Python original, a run need not be paused to be resumed; every pause logged before
 // counts as resumed from then on.
 func (k *Kernel) Resume(ctx context.Context, run Run, humanInput any) (Event, error) {
 	const op = "resume"

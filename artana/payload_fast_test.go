@@ -46,7 +46,7 @@ func FuzzDecodeFast(f *testing.F) {
 		if err != nil {
 			t.Fatalf("fast path accepted %s, general path says %v", data, err)
 		}
-		if a, b := CanonicalPayload(p), CanonicalPayload(slow); string(a) != string(b) {
+		if a, b := CanonicalForm.Encode(p), CanonicalForm.Encode(slow); string(a) != string(b) {
 			t.Fatalf("paths disagree on %s:\nfast    %s\ngeneral %s", data, a, b)
 		}
 	})

@@ -11,18 +11,8 @@ import (
 	"github.com/artana-go/go-artana/internal/pyjson"
 )
 
-// CanonicalPayload returns the payload's hashed JSON form, exactly as the
-// seed's payload_to_canonical_json writes it: every field present, keys
-// sorted at every level, no whitespace, ASCII only.
-func CanonicalPayload(p Payload) []byte { return appendPayload(nil, p, true) }
-
-// PayloadJSON returns the payload in the form the seed stores in its
-// payload_json column: json.dumps with the default ", " and ": " separators
-// and keys in declaration order ("kind" first), ASCII only.
-func PayloadJSON(p Payload) []byte { return appendPayload(nil, p, false) }
-
 // A pyField is one field of a payload: its key, its JSON shape, whether
-// the seed's schema requires it, its default, and a pointer to it.
+// the Python original's schema requires it, its default, and a pointer to it.
 type pyField struct {
 	key      string
 	kind     uint8
@@ -118,7 +108,7 @@ func (p *WorkflowStepCompleted) fields() pyFields {
 }
 
 // setDefault gives a field that was missing from a decoded object the
-// value the seed's schema gives it.
+// value the Python original's schema gives it.
 func (f *pyField) setDefault() {
 	switch f.kind {
 	case fStr:
@@ -136,7 +126,7 @@ func (f *pyField) setDefault() {
 	}
 }
 
-// appendPayload writes p in its canonical (sorted, compact) or its seed
+// appendPayload writes p in its canonical (sorted, compact) or its ledger
 // column (declaration order, ", " and ": ") form.
 func appendPayload(dst []byte, p Payload, canonical bool) []byte {
 	list := p.fields()
@@ -323,7 +313,7 @@ func newPayload(t EventType) Payload {
 }
 
 // DecodePayload parses a payload of type t from JSON in either the canonical
-// or the seed's column form, validating it as the seed's schema does: a
+// or the Python original's column form, validating it as the Python original's schema does: a
 // missing required field or a wrongly typed one is an error, a missing field
 // that has a default takes it, unknown keys are ignored, and "kind", when
 // present, must equal t. Python's bare Infinity is accepted for cost_usd.

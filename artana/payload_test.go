@@ -23,7 +23,7 @@ func TestDecodePayload(t *testing.T) {
 	if err != nil {
 		t.Fatalf("DecodePayload with cost Infinity: %v", err)
 	}
-	if got := string(artana.CanonicalPayload(inf)); !strings.Contains(got, `"cost_usd":Infinity`) {
+	if got := string(artana.CanonicalForm.Encode(inf)); !strings.Contains(got, `"cost_usd":Infinity`) {
 		t.Errorf("Infinity cost re-encodes as %s", got)
 	}
 
@@ -70,13 +70,13 @@ func FuzzDecodePayload(f *testing.F) {
 		if err != nil {
 			return
 		}
-		canon := artana.CanonicalPayload(p)
-		for _, form := range [][]byte{canon, artana.PayloadJSON(p)} {
+		canon := artana.CanonicalForm.Encode(p)
+		for _, form := range [][]byte{canon, artana.ColumnForm.Encode(p)} {
 			q, err := artana.DecodePayload(artana.EventType(typ), form)
 			if err != nil {
 				t.Fatalf("re-decoding %s: %v", form, err)
 			}
-			if got := artana.CanonicalPayload(q); string(got) != string(canon) {
+			if got := artana.CanonicalForm.Encode(q); string(got) != string(canon) {
 				t.Fatalf("not a fixed point: %s -> %s", canon, got)
 			}
 		}

@@ -7,16 +7,20 @@ import (
 	"strconv"
 )
 
-// A PayloadForm is one of the two text forms in which a store keeps a
-// payload.
+// A PayloadForm is one of the two text forms of a payload, in which stores
+// keep it: ColumnForm.Encode(p) is what the Python original's ledger holds
+// in its payload_json column, CanonicalForm.Encode(p) what the hash covers
+// (and cassettes keep). DecodePayload reads both.
 type PayloadForm uint8
 
 const (
-	// ColumnForm is the Python original's payload_json column form,
-	// PayloadJSON: keys in declaration order, ", " and ": ".
+	// ColumnForm is the Python original's payload_json column form:
+	// json.dumps with the default ", " and ": " separators, keys in
+	// declaration order ("kind" first), ASCII only.
 	ColumnForm PayloadForm = iota
-	// CanonicalForm is the hashed form, CanonicalPayload: sorted keys, no
-	// whitespace. Cassettes store it.
+	// CanonicalForm is the hashed form, as the Python original's
+	// payload_to_canonical_json writes it: every field present, keys
+	// sorted at every level, no whitespace, ASCII only. Cassettes store it.
 	CanonicalForm
 )
 
@@ -30,8 +34,8 @@ func (f PayloadForm) String() string {
 // Encode returns p in form f.
 func (f PayloadForm) Encode(p Payload) []byte { return appendPayload(nil, p, f == CanonicalForm) }
 
-// CheckStoredPayload reports whether stored, the payload text a store holds
-// for e, is exactly form's encoding of e.Payload (which the store decoded
+// Check reports whether stored, the payload text a store holds for e, is
+// exactly f's encoding of e.Payload (which the store decoded
 // from stored). The event hash covers the decoded payload only, and the
 // decoders ignore unknown keys and fill in defaults, so without this check
 // a key added to the stored text, a renamed key or a deleted one with a
@@ -41,18 +45,18 @@ func (f PayloadForm) Encode(p Payload) []byte { return appendPayload(nil, p, f =
 // error is a *ChainError for e naming the first key that differs: a key
 // the payload type does not have, a field missing from the text, or a
 // value whose text is not the one the writer produces.
-func CheckStoredPayload(e *Event, stored []byte, form PayloadForm) error {
+func (f PayloadForm) Check(e *Event, stored []byte) error {
 	if e.Payload == nil {
 		return &ChainError{RunID: e.RunID, Seq: e.Seq, Reason: "no payload"}
 	}
 	var stack [1024]byte
-	want := appendPayload(stack[:0], e.Payload, form == CanonicalForm)
+	want := appendPayload(stack[:0], e.Payload, f == CanonicalForm)
 	if bytes.Equal(want, stored) {
 		return nil
 	}
 	return &ChainError{RunID: e.RunID, Seq: e.Seq, Reason: fmt.Sprintf(
 		"stored payload is not the %s text of what it decodes to: %s (the payload was changed after it was written)",
-		form, payloadTextDiff(stored, want))}
+		f, payloadTextDiff(stored, want))}
 }
 
 // payloadTextDiff names the first difference between the stored payload

@@ -12,8 +12,8 @@ import (
 // keeps what it decodes to is named, with the key.
 func TestCheckStoredPayload(t *testing.T) {
 	p := &artana.ToolCompleted{ToolName: "refund", ResultJSON: `{"ok":true}`, Outcome: artana.OutcomeSuccess}
-	col := string(artana.PayloadJSON(p))
-	can := string(artana.CanonicalPayload(p))
+	col := string(artana.ColumnForm.Encode(p))
+	can := string(artana.CanonicalForm.Encode(p))
 	for _, c := range []struct {
 		name, text string
 		form       artana.PayloadForm
@@ -34,7 +34,7 @@ func TestCheckStoredPayload(t *testing.T) {
 			t.Fatalf("%s: %v", c.name, err)
 		}
 		e := artana.Event{RunID: "r", Seq: 7, Payload: dec}
-		err = artana.CheckStoredPayload(&e, []byte(c.text), c.form)
+		err = c.form.Check(&e, []byte(c.text))
 		if c.want == "" {
 			if err != nil {
 				t.Errorf("%s: %v", c.name, err)
@@ -68,7 +68,7 @@ func FuzzCheckStoredPayload(f *testing.F) {
 			form = artana.CanonicalForm
 		}
 		e := artana.Event{RunID: "r", Seq: 1, Payload: p}
-		err = artana.CheckStoredPayload(&e, []byte(text), form)
+		err = form.Check(&e, []byte(text))
 		if exact := string(form.Encode(p)) == text; exact != (err == nil) {
 			t.Fatalf("text %q: exact %v, check %v", text, exact, err)
 		}

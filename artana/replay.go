@@ -25,7 +25,7 @@ type runIndex struct {
 
 	spentUSD float64 // sum of cost_usd of the model_completed events
 
-	// chain verifies every event as it is indexed, as the seed's
+	// chain verifies every event as it is indexed, as the Python original's
 	// KernelEvent validator does on load: a run whose log was changed
 	// after it was written cannot be replayed or extended.
 	chain ChainVerifier
@@ -39,7 +39,7 @@ type runIndex struct {
 	legacyNext int                        // next toolOrder entry a legacy completion may take
 
 	// Workflow steps by step index, the latest event winning as in the
-	// seed's WorkflowContext.
+	// Python original's WorkflowContext.
 	wfRequested map[int64]wfRequest
 	wfCompleted map[int64]wfEntry
 
@@ -150,7 +150,7 @@ func (x *runIndex) add(e *Event, linksOnly bool) error {
 		x.lastModel = m
 	case *ModelCompleted:
 		// The completion belongs to the latest request if no other request
-		// came in between (the seed's find_model_completed_after).
+		// came in between (the Python original's find_model_completed_after).
 		if m := x.lastModel; m != nil && m.completed == nil {
 			m.completed, m.doneSeq = p, e.Seq
 		}
@@ -181,7 +181,7 @@ func (x *runIndex) add(e *Event, linksOnly bool) error {
 	return nil
 }
 
-// addToolCompleted pairs a completion with its request as the seed's
+// addToolCompleted pairs a completion with its request as the Python original's
 // resolve_tool_resolutions does: by request_id, the latest completion
 // winning; completions without request_id (legacy) pair in order with the
 // requests that have no completion.
@@ -289,7 +289,7 @@ func toolKey(name, argsJSON string, stepKey *string) stepKeyHash {
 	return sha256.Sum256(h.buf)
 }
 
-// IdempotencyKey returns the key the seed derives for a tool request:
+// IdempotencyKey returns the key the Python original derives for a tool request:
 // sha256_hex(run_id + ":" + step_key), or, without a step key (""),
 // sha256_hex(run_id + ":" + seq) with the seq the tool_requested event gets.
 func idempotencyKey(runID, stepKey string, seq int64) string {

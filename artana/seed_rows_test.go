@@ -91,7 +91,7 @@ func TestSeedLedgersVerify(t *testing.T) {
 			}
 			for i := range events {
 				seen[events[i].Type] = true
-				if got := string(artana.PayloadJSON(events[i].Payload)); got != columns[&events[i]] {
+				if got := string(artana.ColumnForm.Encode(events[i].Payload)); got != columns[&events[i]] {
 					t.Errorf("%s run %s seq %d: payload_json written back differs:\n got %s\nwant %s",
 						file, runID, events[i].Seq, got, columns[&events[i]])
 				}

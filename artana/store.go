@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"time"
 
@@ -46,13 +45,6 @@ type RunInfo struct {
 	Last     time.Time // timestamp of the last event
 	LastHash string    // hash of the last event
 }
-
-// Errors returned by stores, usable with errors.Is.
-var (
-	ErrClosed         = errors.New("store is closed")
-	ErrTenantMismatch = errors.New("tenant mismatch")
-	ErrInvalidPayload = errors.New("invalid payload")
-)
 
 // StoreOptions are the settings every store shares. Store packages apply
 // their functional options with NewStoreOptions.

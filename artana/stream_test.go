@@ -74,7 +74,7 @@ func TestStreamedStepLogsWhatUnstreamedLogs(t *testing.T) {
 		t.Fatalf("unstreamed logged %d events, streamed %d; want 3 each", len(a), len(b))
 	}
 	for i := range a {
-		pa, pb := CanonicalPayload(a[i].Payload), CanonicalPayload(b[i].Payload)
+		pa, pb := CanonicalForm.Encode(a[i].Payload), CanonicalForm.Encode(b[i].Payload)
 		if string(pa) != string(pb) || a[i].Hash != b[i].Hash || a[i].ID != b[i].ID || !a[i].Timestamp.Equal(b[i].Timestamp) {
 			t.Errorf("event %d differs:\nunstreamed %s %s\nstreamed   %s %s", i+1, a[i].Hash, pa, b[i].Hash, pb)
 		}

@@ -6,7 +6,7 @@ import (
 	"math"
 )
 
-// Validate reports whether t is a complete tenant as the seed's
+// Validate reports whether t is a complete tenant as the Python original's
 // TenantContext requires: a non-empty ID and a budget greater than zero.
 // The error matches ErrInvalidInput.
 //

@@ -202,13 +202,13 @@ func (e *ToolError) Error() string {
 func (e *ToolError) Unwrap() error { return e.Err }
 
 // TransientToolError marks err as a failure that a retry might fix: it is
-// logged with the outcome transient_error (the seed's ToolTransientError).
+// logged with the outcome transient_error (the Python original's ToolTransientError).
 func TransientToolError(err error) error {
 	return &ToolError{Outcome: OutcomeTransientError, Err: err}
 }
 
 // PermanentToolError marks err as a failure that a retry will not fix: it
-// is logged with the outcome permanent_error (the seed's ToolPermanentError).
+// is logged with the outcome permanent_error (the Python original's ToolPermanentError).
 func PermanentToolError(err error) error {
 	return &ToolError{Outcome: OutcomePermanentError, Err: err}
 }

@@ -37,14 +37,14 @@ type StoredVerifier struct {
 
 // NextStored verifies e as the event that follows those already seen,
 // without decoding it into an Event: it does what Next and
-// CheckStoredPayload do for the decoded event, for the events the writers
+// PayloadForm.Check do for the decoded event, for the events the writers
 // produce (a payload exactly in e.Form, a timestamp exactly in the form
 // that is hashed), hashing the stored text. It allocates nothing.
 //
 // For any other event it reports handled false and checks nothing: the
 // store then decodes the event as it does for its readers, and calls Next
-// and CheckStoredPayload, which explain what is wrong. When handled is
-// true, err is what Next would have returned (CheckStoredPayload passes).
+// and PayloadForm.Check, which explain what is wrong. When handled is
+// true, err is what Next would have returned (PayloadForm.Check passes).
 func (v *StoredVerifier) NextStored(e *StoredEvent) (handled bool, err error) {
 	if v.started && e.RunID == v.runID && e.TenantID == v.tenantID && e.Seq == v.lastSeq+1 &&
 		e.PrevHash == v.lastHash {

@@ -34,7 +34,7 @@ func TestNextStoredWorkedExamples(t *testing.T) {
 		// The canonical form, as a cassette stores it.
 		v, e = storedFromExample(i)
 		p, _ := artana.DecodePayload(w.typ, []byte(w.payload))
-		e.Payload, e.Form = artana.CanonicalPayload(p), artana.CanonicalForm
+		e.Payload, e.Form = artana.CanonicalForm.Encode(p), artana.CanonicalForm
 		if handled, err := v.NextStored(&e); !handled || err != nil {
 			t.Errorf("%s, canonical: NextStored = %v, %v; want handled, nil", w.name, handled, err)
 		}
@@ -89,7 +89,7 @@ func TestNextStoredAllocations(t *testing.T) {
 	for _, e := range events {
 		stored = append(stored, artana.StoredEvent{ID: e.ID, RunID: e.RunID, TenantID: e.TenantID, Seq: e.Seq, Type: e.Type,
 			PrevHash: e.PrevHash, Hash: e.Hash, Timestamp: isotime.Format(e.Timestamp),
-			Payload: artana.PayloadJSON(e.Payload), Form: artana.ColumnForm})
+			Payload: artana.ColumnForm.Encode(e.Payload), Form: artana.ColumnForm})
 	}
 	var v artana.StoredVerifier
 	for i := range stored[:100] {
@@ -110,7 +110,7 @@ func TestNextStoredAllocations(t *testing.T) {
 
 // FuzzNextStored checks NextStored against the decoding path: an event it
 // handles verifies exactly when the decoded event passes Next and
-// CheckStoredPayload.
+// PayloadForm.Check.
 func FuzzNextStored(f *testing.F) {
 	for _, w := range workedExamples {
 		f.Add(string(w.typ), w.timestamp, []byte(w.payload), false)
@@ -131,7 +131,7 @@ func FuzzNextStored(f *testing.F) {
 			e.Hash = ev.Hash
 			var v artana.ChainVerifier
 			if slowErr = v.Next(&ev); slowErr == nil {
-				slowErr = artana.CheckStoredPayload(&ev, payload, form)
+				slowErr = form.Check(&ev, payload)
 			}
 		}
 		var v artana.StoredVerifier

@@ -12,7 +12,7 @@ import (
 // WorkflowStatus says how a workflow run ended.
 type WorkflowStatus string
 
-// The two statuses of the seed's WorkflowRunResult.
+// The two statuses of the Python original's WorkflowRunResult.
 const (
 	WorkflowComplete WorkflowStatus = "complete"
 	WorkflowPaused   WorkflowStatus = "paused"
@@ -42,7 +42,7 @@ func (e *PausedError) Error() string {
 // Is reports whether target is ErrPaused.
 func (e *PausedError) Is(target error) bool { return target == ErrPaused }
 
-// A Workflow is one execution of a workflow function, as the seed's
+// A Workflow is one execution of a workflow function, as the Python original's
 // WorkflowContext: it numbers the steps the function takes and replays
 // those the log already holds. A Workflow is used by one goroutine.
 type Workflow struct {
@@ -65,7 +65,7 @@ func (wf *Workflow) Resuming() bool { return wf.resuming }
 
 // RunWorkflow runs fn as a workflow of the run runID ("" for a new
 // kernel-issued id) of tenant. The run need not exist: unlike StartRun, a
-// workflow logs no run_started, as in the seed, so the first event of a
+// workflow logs no run_started, as in the Python original, so the first event of a
 // new run is its first workflow_step_requested. An existing run must
 // belong to tenant (ErrTenantMismatch).
 //
@@ -109,7 +109,7 @@ type Codec[T any] struct {
 	Unmarshal func(s string, v *T) error
 }
 
-// JSONCodec is the default codec, the seed's json_step_serde: the result
+// JSONCodec is the default codec, the Python original's json_step_serde: the result
 // stored as json.dumps(result, sort_keys=True, separators=(",", ":"))
 // writes the same value (sorted keys, compact, non-ASCII escaped, floats
 // as floats; see "Values in the log" in the package documentation),
@@ -124,7 +124,7 @@ func JSONCodec[T any]() Codec[T] {
 	}
 }
 
-// PydanticCodec is the codec of the seed's pydantic_step_serde: the result
+// PydanticCodec is the codec of the Python original's pydantic_step_serde: the result
 // stored as pydantic's model_dump_json writes the same value (fields in
 // declaration order, compact, raw UTF-8, floats as floats; see "Values in
 // the log" in the package documentation), loaded with encoding/json. Use
@@ -144,7 +144,7 @@ func PydanticCodec[T any]() Codec[T] {
 type StepOption[T any] func(*Codec[T])
 
 // WithCodec makes a step store its result with s instead of JSONCodec,
-// e.g. to match results written by the seed's pydantic_step_serde.
+// e.g. to match results written by the Python original's pydantic_step_serde.
 func WithCodec[T any](s Codec[T]) StepOption[T] { return func(d *Codec[T]) { *d = s } }
 
 // Step runs action as the workflow's next step, named name, or replays it.
@@ -237,7 +237,7 @@ func Step[T any](ctx context.Context, wf *Workflow, name string, action func(ctx
 // none) and a nil error, so the workflow goes on; while the run has not
 // been resumed it returns the same ticket again without logging anything.
 // A pause without StepKey logs a new pause_requested every time, as the
-// seed's does; the workflow then decides itself whether to pause again.
+// Python original's does; the workflow then decides itself whether to pause again.
 func (wf *Workflow) Pause(ctx context.Context, req PauseStep) (json.RawMessage, error) {
 	const op = "pause"
 	contextJSON, err := optionalJSON(req.Context)

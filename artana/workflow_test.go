@@ -286,7 +286,7 @@ func TestPauseResume(t *testing.T) {
 	}
 	events, _ := store.Events(tctx, "pause_run", 0)
 	for i, e := range events {
-		if got := string(PayloadJSON(e.Payload)); got != want[i] {
+		if got := string(ColumnForm.Encode(e.Payload)); got != want[i] {
 			t.Errorf("seq %d: %s\nwant %s", e.Seq, got, want[i])
 		}
 	}

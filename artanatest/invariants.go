@@ -190,7 +190,7 @@ type eventList []artana.Event
 func (l eventList) String() string {
 	var b strings.Builder
 	for _, e := range l {
-		fmt.Fprintf(&b, "\trun %q seq %d %s %s\n", e.RunID, e.Seq, e.Type, artana.CanonicalPayload(e.Payload))
+		fmt.Fprintf(&b, "\trun %q seq %d %s %s\n", e.RunID, e.Seq, e.Type, artana.CanonicalForm.Encode(e.Payload))
 	}
 	return b.String()
 }

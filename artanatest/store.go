@@ -552,7 +552,7 @@ func sameEvent(a, b artana.Event) error {
 	case b.Payload == nil:
 		return fmt.Errorf("payload missing")
 	}
-	if ca, cb := artana.CanonicalPayload(a.Payload), artana.CanonicalPayload(b.Payload); string(ca) != string(cb) {
+	if ca, cb := artana.CanonicalForm.Encode(a.Payload), artana.CanonicalForm.Encode(b.Payload); string(ca) != string(cb) {
 		return fmt.Errorf("payload %s != %s", ca, cb)
 	}
 	return nil

@@ -31,7 +31,7 @@
 //   - kind "interactions": H = recordHash(T, P, B) = hex sha256(T "|" P "|" B),
 //     with T chosen by the writer (lowercase letters, digits, '_', '-', '.').
 //   - kind "events": T is the event type, P is prev_event_hash and H is
-//     event_hash, i.e. artana.Event.ComputeHash, the seed's hash. B is
+//     event_hash, i.e. artana.Event.ComputeHash, the Python original's hash. B is
 //     {"id":…,"payload":{…},"run":…,"seq":N,"tenant":…,"timestamp":…} with
 //     the payload in artana.CanonicalPayload form and the timestamp in
 //     Python isoformat form. The line chain of an events cassette IS

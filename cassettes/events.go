@@ -37,7 +37,7 @@ func appendEventBody(dst []byte, e *artana.Event) []byte {
 	dst = append(dst, `{"id":`...)
 	dst = appendString(dst, e.ID)
 	dst = append(dst, `,"payload":`...)
-	dst = append(dst, artana.CanonicalPayload(e.Payload)...)
+	dst = append(dst, artana.CanonicalForm.Encode(e.Payload)...)
 	dst = append(dst, `,"run":`...)
 	dst = appendString(dst, e.RunID)
 	dst = append(dst, `,"seq":`...)
@@ -100,7 +100,7 @@ func decodeEvent(rec *Record) (artana.Event, error) {
 	}
 	e := artana.Event{ID: *b.ID, RunID: *b.Run, TenantID: *b.Tenant, Seq: *b.Seq, Type: typ,
 		PrevHash: rec.Prev, Hash: rec.Hash, Timestamp: ts, Payload: p}
-	if err := artana.CheckStoredPayload(&e, b.Payload, artana.CanonicalForm); err != nil {
+	if err := artana.CanonicalForm.Check(&e, b.Payload); err != nil {
 		return artana.Event{}, because(ErrNotCanonical, "%v; if the edit is deliberate, reseal the cassette", err)
 	}
 	var stack [1024]byte

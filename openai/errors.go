@@ -57,7 +57,7 @@ func hint(status int) string {
 // errBadOutput marks a 200 answer that cannot be used.
 var errBadOutput = errors.New("unusable response")
 
-// classOfStatus classifies an HTTP status as the seed's adapter does.
+// classOfStatus classifies an HTTP status as the Python original's adapter does.
 func classOfStatus(status int) artana.ErrorClass {
 	switch {
 	case status == http.StatusRequestTimeout, status == http.StatusConflict,

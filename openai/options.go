@@ -41,7 +41,7 @@ type config struct {
 	scrubOutputs bool
 }
 
-// Defaults of the retry policy. The first three match the seed's
+// Defaults of the retry policy. The first three match the Python original's
 // LiteLLMAdapter.
 const (
 	// DefaultMaxRetries is how many times a transient failure is retried.
@@ -169,7 +169,7 @@ func WithPrices(prices map[string]Price) Option {
 }
 
 // WithFailOnUnknownCost makes a call whose model has no price fail with a
-// permanent ModelError instead of reporting a cost of zero, as the seed's
+// permanent ModelError instead of reporting a cost of zero, as the Python original's
 // fail_on_unknown_cost does.
 func WithFailOnUnknownCost(fail bool) Option {
 	return func(cfg *config) { cfg.failOnUnknownCost = fail }

@@ -49,7 +49,7 @@ func BenchmarkAppend(b *testing.B) {
 	}
 	defer pool.Close()
 	p := benchPayload()
-	payload := string(artana.PayloadJSON(p))
+	payload := string(artana.ColumnForm.Encode(p))
 	hash := strings.Repeat("ab", 32)
 	ts := time.Now().UTC().Truncate(time.Microsecond)
 	// The first append reads the run, and each side's first statement is

@@ -140,7 +140,7 @@ func (s *Store) decodeRow(rows pgx.Rows) (artana.Event, []byte, error) {
 
 // Verify checks the run's hash chain, streaming it from the ledger, and
 // that every payload_json text is exactly what its payload encodes to
-// (artana.CheckStoredPayload). It returns nil for a valid (or empty) run;
+// (artana.PayloadForm.Check). It returns nil for a valid (or empty) run;
 // otherwise an error wrapping the *artana.ChainError of the first bad
 // event, or the error of a row that cannot be read.
 func (s *Store) Verify(ctx context.Context, runID string) error {
@@ -150,7 +150,7 @@ func (s *Store) Verify(ctx context.Context, runID string) error {
 			if err := v.Next(&e); err != nil {
 				return fmt.Errorf("verify %s: %w", s.ledger, err)
 			}
-			if err := artana.CheckStoredPayload(&e, text, artana.ColumnForm); err != nil {
+			if err := artana.ColumnForm.Check(&e, text); err != nil {
 				return fmt.Errorf("verify %s: %w", s.ledger, err)
 			}
 			return nil

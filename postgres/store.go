@@ -486,7 +486,7 @@ func (s *Store) insertArgs(e *artana.Event) []any {
 		prev = e.PrevHash
 	}
 	args := []any{e.RunID, e.Seq, e.ID, e.TenantID, string(e.Type), prev, e.Hash,
-		e.Timestamp, string(artana.PayloadJSON(e.Payload))}
+		e.Timestamp, string(artana.ColumnForm.Encode(e.Payload))}
 	if s.tsText {
 		args = append(args, timestampText(e.Timestamp))
 	}

@@ -64,7 +64,7 @@ func BenchmarkAppend(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer ins.Close()
-			payload := string(artana.PayloadJSON(benchPayload()))
+			payload := string(artana.ColumnForm.Encode(benchPayload()))
 			hash := strings.Repeat("ab", 32)
 			ts := isotime.Format(time.Now())
 			seq := int64(0)
@@ -91,7 +91,7 @@ func fillRun(b *testing.B, s *sqlite.Store, run string, n int) int64 {
 			b.Fatal(err)
 		}
 		size += int64(len(e.ID) + len(e.RunID) + len(e.TenantID) + len(e.Type) + len(e.PrevHash) + len(e.Hash) +
-			len(isotime.Format(e.Timestamp)) + len(artana.PayloadJSON(e.Payload)) + 8)
+			len(isotime.Format(e.Timestamp)) + len(artana.ColumnForm.Encode(e.Payload)) + 8)
 	}
 	events, err := ms.Events(context.Background(), run, 0)
 	if err != nil {

@@ -159,7 +159,7 @@ func (s *Store) tableDigestsScan(ctx context.Context, runID string) (map[string]
 // compares every index with the table, and the ledger's schema), the rows
 // of the run as the table holds them against those the index yields, the
 // hash chain, and that each stored payload is exactly the text the writer
-// produces for it (artana.CheckStoredPayload), streaming the run. It
+// produces for it (artana.PayloadForm.Check), streaming the run. It
 // returns nil for a valid (or empty) run in a sound file; otherwise an
 // error wrapping ErrDamaged, the *artana.ChainError of the first bad event,
 // or the error of a row that cannot be read.
@@ -446,7 +446,7 @@ func (s *Store) verifyRunDecoded(ctx context.Context, runID string, want *rowDig
 				broken = fmt.Errorf("verify %s: %w", s.path, err)
 				return nil
 			}
-			if err := artana.CheckStoredPayload(&e, raw.payload, artana.ColumnForm); err != nil {
+			if err := artana.ColumnForm.Check(&e, raw.payload); err != nil {
 				broken = fmt.Errorf("verify %s: %w", s.path, err)
 				return nil
 			}

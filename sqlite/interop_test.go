@@ -173,9 +173,9 @@ func TestPythonReadsGoLedger(t *testing.T) {
 			}
 			if p.EventID != e.ID || p.RunID != e.RunID || p.TenantID != e.TenantID || p.Seq != e.Seq ||
 				p.EventType != string(e.Type) || prev != e.PrevHash || p.EventHash != e.Hash ||
-				p.Timestamp != isotime.Format(e.Timestamp) || p.Payload != string(artana.CanonicalPayload(e.Payload)) {
+				p.Timestamp != isotime.Format(e.Timestamp) || p.Payload != string(artana.CanonicalForm.Encode(e.Payload)) {
 				t.Errorf("run %q seq %d: python read\n %+v\nGo wrote\n %s %s %s",
-					runID, e.Seq, p, isotime.Format(e.Timestamp), e.Hash, artana.CanonicalPayload(e.Payload))
+					runID, e.Seq, p, isotime.Format(e.Timestamp), e.Hash, artana.CanonicalForm.Encode(e.Payload))
 			}
 		}
 	}

@@ -180,7 +180,7 @@ func TestSeedLedgerRoundTrip(t *testing.T) {
 		}
 		got := make(map[string][2]string) // event id -> timestamp, payload_json
 		err = s.ScanAll(ctx, func(e artana.Event) error {
-			got[e.ID] = [2]string{isotime.Format(e.Timestamp), string(artana.PayloadJSON(e.Payload))}
+			got[e.ID] = [2]string{isotime.Format(e.Timestamp), string(artana.ColumnForm.Encode(e.Payload))}
 			return nil
 		})
 		s.Close()

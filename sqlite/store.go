@@ -128,7 +128,7 @@ var (
 	_ artana.RunCreator = (*Store)(nil)
 )
 
-// The seed's statements, with its whitespace, so that sqlite_master holds
+// The Python original's statements, with its whitespace, so that sqlite_master holds
 // the same text as in a ledger the Python original created.
 const (
 	createTable = `CREATE TABLE IF NOT EXISTS kernel_events (
@@ -144,7 +144,7 @@ const (
                         PRIMARY KEY (run_id, seq)
                     )`
 	createIndex = `CREATE INDEX IF NOT EXISTS idx_kernel_events_run_seq
-                    ON kernel_events (run_id, seq)` + "\n                    "  // the seed's trailing whitespace is stored too
+                    ON kernel_events (run_id, seq)` + "\n                    "  // the Python original's trailing whitespace is stored too
 
 	columns     = `run_id, seq, event_id, tenant_id, event_type, prev_event_hash, event_hash, timestamp, payload_json`
 	insertEvent = `INSERT INTO kernel_events (` + columns + `) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
@@ -569,7 +569,7 @@ func (tx *writeTx) insert(ctx context.Context, e *artana.Event) error {
 		prev = e.PrevHash
 	}
 	_, err := tx.s.stmts.insert.ExecContext(ctx, e.RunID, e.Seq, e.ID, e.TenantID, string(e.Type), prev, e.Hash,
-		isotime.Format(e.Timestamp), string(artana.PayloadJSON(e.Payload)))
+		isotime.Format(e.Timestamp), string(artana.ColumnForm.Encode(e.Payload)))
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE constraint failed: kernel_events.event_id") {
 			return fmt.Errorf("event id %s is already in the ledger: %w", e.ID, err)

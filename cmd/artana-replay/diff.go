@@ -315,7 +315,7 @@ func formatValue(v reflect.Value) string {
 		}
 		if v.Kind() == reflect.Pointer && v.Elem().Kind() == reflect.Struct {
 			if p, ok := v.Interface().(artana.Payload); ok {
-				return string(p.Kind()) + " " + string(artana.CanonicalPayload(p))
+				return string(p.Kind()) + " " + string(artana.CanonicalForm.Encode(p))
 			}
 		}
 		v = v.Elem()

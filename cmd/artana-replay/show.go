@@ -187,7 +187,7 @@ func runShow(ctx context.Context, e *env, args []string, full bool) (err error) 
 		status.Add(&ev)
 		l := describe(&ev)
 		if full || e.json {
-			l.Payload = artana.CanonicalPayload(ev.Payload)
+			l.Payload = artana.CanonicalForm.Encode(ev.Payload)
 		}
 		if e.json {
 			if !full {

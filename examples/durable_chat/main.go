@@ -14,7 +14,7 @@
 //     process would, returns the logged answer and the logged tool result
 //     without calling the model or the tool, and appends nothing.
 //
-// Unlike the seed, whose ChatClient returns the model's tool calls without
+// Unlike the Python original, whose ChatClient returns the model's tool calls without
 // running them, the example runs the requested tool with StepTool, so the
 // answer from the log covers the tool too. If an invariant fails the command says which
 // and exits with status 1.

@@ -69,7 +69,7 @@ European Coal and Steel Community, founded in 1951. Brussels serves as the de fa
 of the European Union.
 `
 
-// prompt is the seed's prompt, byte for byte.
+// prompt is the Python original's prompt, byte for byte.
 var prompt = extractionInstructions + "\n\n---\n\nArticle:\n" + strings.TrimSpace(sampleArticle)
 
 func main() { command.Main("fact_extraction", run) }

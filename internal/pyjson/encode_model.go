@@ -8,7 +8,7 @@ import (
 // This file holds the second way the Python original writes JSON: pydantic's
 // model_dump_json, used for model outputs (output_json), pause contexts
 // (context_json), human input (human_input_json) and pydantic_step_serde
-// results. Measured on the seed's pydantic 2:
+// results. Measured on the Python original's pydantic 2:
 //
 //   - strings are raw UTF-8: only ", \ and U+0000-U+001F are escaped (\b \f
 //     \n \r \t short, the others \u00XX in lowercase hex); DEL, U+2028,
