@@ -24,4 +24,17 @@
 // Open refuses, without modifying it, a file that is not a SQLite database
 // and a database whose kernel_events table has other columns. ReadOnly
 // opens an existing ledger for inspection without ever writing to it.
+// Open creates a new ledger whole (built under a temporary name, then
+// linked into place), so a process killed meanwhile leaves no ledger or a
+// valid empty one; it checks an existing one with SQLite's quick_check
+// (CheckFile) and refuses a damaged file with ErrDamaged. A path that is
+// not a regular file (a named pipe, a device) is refused at once.
+//
+// Verify and VerifyEach check more than the hash chain: the file
+// (integrity_check, which compares every index with the table, and the
+// schema entries), each run's rows as the table holds them against those
+// that reads through the (run_id, seq) index find, and each stored
+// payload's text against the text the writer produces for what it decodes
+// to (artana.CheckStoredPayload), so that a key added to, renamed in or
+// deleted from a payload_json column is reported with run, seq and key.
 package sqlite
