@@ -122,8 +122,21 @@ func (t *Transport) Path() string { return t.rec.path }
 // Mode returns the mode.
 func (t *Transport) Mode() Mode { return t.rec.mode }
 
-// Close finishes the Transport as Recorder.Close does.
-func (t *Transport) Close() error { return t.rec.Close() }
+// Close finishes the Transport as Recorder.Close does and also returns
+// the first request that no recorded interaction matched (a *MissError),
+// if any: some clients (langchaingo) replace a transport's error by a
+// text of their own, and the miss report is then seen here (and, with
+// NewTransport, in the test's failure).
+func (t *Transport) Close() error {
+	err := t.rec.Close()
+	t.rec.mu.Lock()
+	first := t.rec.firstErr
+	t.rec.mu.Unlock()
+	if first != nil {
+		return errors.Join(first, err)
+	}
+	return err
+}
 
 // RoundTrip answers req: from the cassette in Replay mode, through the
 // base RoundTripper otherwise. A request no recorded interaction matches

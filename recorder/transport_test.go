@@ -249,7 +249,10 @@ func TestTransportMissNamesTheField(t *testing.T) {
 	if strings.Contains(miss.Diff, "Tools") || strings.Contains(miss.Diff, "HTTP") {
 		t.Errorf("the diff names unchanged fields:\n%s", miss.Diff)
 	}
-	tr.Close()
+	// A client may hide the transport's error: Close reports the miss too.
+	if err := tr.Close(); !errors.As(err, &miss) || !strings.Contains(err.Error(), "Messages[1].Content:") {
+		t.Errorf("Close = %v, want the miss", err)
+	}
 }
 
 func TestTransportPlainHTTP(t *testing.T) {
