@@ -75,7 +75,10 @@ func ExampleKernel_Pause() {
 		panic(err)
 	}
 	fmt.Println("resumed at seq", resumed.Seq)
-	events, _ := store.Events(ctx, run.ID, 0)
+	events, err := store.Events(ctx, run.ID, 0)
+	if err != nil {
+		panic(err)
+	}
 	for _, e := range events {
 		fmt.Printf("%d %s %s\n", e.Seq, e.Type, artana.ColumnForm.Encode(e.Payload))
 	}

@@ -220,7 +220,10 @@ func BenchmarkAppendVerify(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		events, _ := s.Events(ctx, "run", 0)
+		events, err := s.Events(ctx, "run", 0)
+		if err != nil {
+			b.Fatal(err)
+		}
 		b.ReportAllocs()
 		for b.Loop() {
 			if err := artana.VerifyChain(events); err != nil {

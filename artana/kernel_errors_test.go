@@ -18,7 +18,10 @@ func TestTamperedRunIsRefused(t *testing.T) {
 	if _, err := StepModel[Decision](tctx, k, run, step); err != nil {
 		t.Fatal(err)
 	}
-	events, _ := store.Events(tctx, run.ID, 0)
+	events, err := store.Events(tctx, run.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	// The store shares payloads with the events it returns: edit the logged answer.
 	events[2].Payload.(*ModelCompleted).OutputJSON = `{"approved":true,"reason":"over the limit"}`
 
@@ -38,8 +41,8 @@ func TestTamperedRunIsRefused(t *testing.T) {
 	if called {
 		t.Errorf("the model was called for a tampered run")
 	}
-	if after, _ := store.Events(tctx, run.ID, 0); len(after) != len(events) {
-		t.Errorf("the run grew from %d to %d events", len(events), len(after))
+	if after, err := store.Events(tctx, run.ID, 0); err != nil || len(after) != len(events) {
+		t.Errorf("the run grew from %d to %d events (%v)", len(events), len(after), err)
 	}
 }
 

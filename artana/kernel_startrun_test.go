@@ -65,7 +65,10 @@ func TestStartRunRace(t *testing.T) {
 			t.Errorf("losing StartRun: %v, want ErrRunExists", err)
 		}
 	}
-	events, _ := store.Events(tctx, "contested", 0)
+	events, err := store.Events(tctx, "contested", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if won != 1 || len(events) != 1 {
 		t.Errorf("%d StartRun calls won and the run has %d events; want 1 and 1", won, len(events))
 	}

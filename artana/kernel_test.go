@@ -152,7 +152,10 @@ func TestGoldenFlow(t *testing.T) {
 	if e.Seq != 5 || e.Outcome != OutcomeUnknown || !strings.Contains(err.Error(), "simulated network drop") {
 		t.Fatalf("unknown outcome error = %+v", e)
 	}
-	events, _ := store.Events(tctx, run.ID, 0)
+	events, err := store.Events(tctx, run.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	req, done := events[3].Payload.(*ToolRequested), events[4].Payload.(*ToolCompleted)
 	if req.IdempotencyKey != idempotencyKey(run.ID, "transfer.acc_1.10.v1", 0) ||
 		req.ArgumentsJSON != `{"account_id":"acc_1","amount":"10.00"}` ||
@@ -197,7 +200,10 @@ func TestGoldenFlow(t *testing.T) {
 	if got := eventTypes(t, store, run.ID); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("events = %v, want %v (no duplicates)", got, want)
 	}
-	all, _ := store.Events(tctx, run.ID, 0)
+	all, err := store.Events(tctx, run.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := VerifyChain(all); err != nil {
 		t.Fatal(err)
 	}
@@ -307,7 +313,10 @@ func TestStepModelRequest(t *testing.T) {
 	if len(res.ToolCalls) != 1 || res.ToolCalls[0].ID != "c1" || res.Usage.CostUSD != 0.01 {
 		t.Fatalf("result = %+v", res)
 	}
-	events, _ := store.Events(tctx, run.ID, 0)
+	events, err := store.Events(tctx, run.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	mr, mc := events[1].Payload.(*ModelRequested), events[2].Payload.(*ModelCompleted)
 	if fmt.Sprint(mr.AllowedTools) != "[submit_transfer lookup]" || *mr.StepKey != "s1" ||
 		mc.OutputJSON != `{"approved":false,"reason":"no"}` || mc.PromptTokens != 12 ||
@@ -342,7 +351,10 @@ func TestStepModelInputs(t *testing.T) {
 			if err != nil || res.FromLog {
 				t.Fatal(res, err)
 			}
-			events, _ := store.Events(tctx, run.ID, res.Seq-2)
+			events, err := store.Events(tctx, run.ID, res.Seq-2)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if p := events[0].Payload.(*ModelRequested); p.Prompt != tc.wantPrompt || model.last.Prompt != tc.wantPrompt {
 				t.Fatalf("prompt %q, want %q", p.Prompt, tc.wantPrompt)
 			}
@@ -531,14 +543,17 @@ func TestMiddleware(t *testing.T) {
 	if got := strings.Join(log, "|"); got != want {
 		t.Fatalf("hooks ran %s, want %s", got, want)
 	}
-	events, _ := store.Events(tctx, run.ID, 0)
+	events, err := store.Events(tctx, run.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if p := events[1].Payload.(*ModelRequested); p.Prompt != "Mail [REDACTED_EMAIL]" || model.last.Messages[0].Content != "Mail [REDACTED_EMAIL]" {
 		t.Fatalf("logged %q, sent %q", p.Prompt, model.last.Messages[0].Content)
 	}
 	// A refusing BeforeModel stops the call.
 	stop := errors.New("budget exhausted")
 	k2 := New(store, model, WithMiddleware(recordingMiddleware{log: &log, before: stop}))
-	_, err := StepModel[Decision](tctx, k2, run, ModelStep{Model: "m", Prompt: "new"})
+	_, err = StepModel[Decision](tctx, k2, run, ModelStep{Model: "m", Prompt: "new"})
 	if !errors.Is(err, stop) || model.calls.Load() != 1 {
 		t.Fatalf("err %v, model calls %d", err, model.calls.Load())
 	}

@@ -20,7 +20,10 @@ func TestToolCallsOnlyTurn(t *testing.T) {
 	if live.Output != (Decision{}) || live.OutputJSON != "" || len(live.ToolCalls) != 1 || live.ToolCalls[0].ToolName != "lookup" {
 		t.Errorf("live = %+v; want the zero output, empty output JSON and the lookup call", live)
 	}
-	events, _ := store.Events(tctx, run.ID, 0)
+	events, err := store.Events(tctx, run.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if c, ok := events[len(events)-1].Payload.(*ModelCompleted); !ok || c.OutputJSON != "" || len(c.ToolCalls) != 1 {
 		t.Errorf("logged %+v; want model_completed with empty output_json and one tool call", events[len(events)-1].Payload)
 	}

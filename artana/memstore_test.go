@@ -37,7 +37,10 @@ func TestMemStoreChunks(t *testing.T) {
 			}
 		}
 	}
-	all, _ := s.Events(ctx, "long", 0)
+	all, err := s.Events(ctx, "long", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := artana.VerifyChain(all); err != nil {
 		t.Fatal(err)
 	}

@@ -159,7 +159,10 @@ func TestToolMessagesReplay(t *testing.T) {
 	if diff := cmp.Diff(toolConversation(), m.last.Messages); diff != "" {
 		t.Errorf("model received (-want +got):\n%s", diff)
 	}
-	events, _ := store.Events(tctx, run.ID, 0)
+	events, err := store.Events(tctx, run.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if diff := cmp.Diff(toolConversation(), events[1].Payload.(*ModelRequested).Messages); diff != "" {
 		t.Errorf("logged messages (-want +got):\n%s", diff)
 	}
@@ -264,7 +267,10 @@ func TestModelStepToolSubset(t *testing.T) {
 	if got := toolNames(m.last.Tools); !cmp.Equal(got, []string{"c", "a"}) {
 		t.Errorf("offered %v, want [c a]", got)
 	}
-	events, _ := store.Events(tctx, run.ID, 0)
+	events, err := store.Events(tctx, run.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if got := events[1].Payload.(*ModelRequested).AllowedTools; !cmp.Equal(got, []string{"c", "a"}) {
 		t.Errorf("logged allowed_tools %v, want [c a]", got)
 	}
@@ -276,7 +282,7 @@ func TestModelStepToolSubset(t *testing.T) {
 	}
 
 	n := len(eventTypes(t, store, run.ID))
-	_, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "m", Prompt: "s", Tools: []string{"a", "nope"}})
+	_, err = StepModel[Decision](tctx, k, run, ModelStep{Model: "m", Prompt: "s", Tools: []string{"a", "nope"}})
 	wantKind(t, err, ErrToolNotFound)
 	_, err = StepModel[Decision](tctx, k, run, ModelStep{Model: "m", Prompt: "s", Tools: []string{"a", "a"}})
 	wantKind(t, err, ErrInvalidInput)

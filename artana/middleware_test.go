@@ -238,7 +238,10 @@ func TestCapabilityGuardFiltersTools(t *testing.T) {
 	if log[0] != "after prepare p lookup,audit" {
 		t.Fatalf("middleware after the guard saw %q", log[0])
 	}
-	events, _ := store.Events(tctx, "r", 0)
+	events, err := store.Events(tctx, "r", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if got := events[1].Payload.(*ModelRequested).AllowedTools; !slices.Equal(got, []string{"lookup", "audit"}) {
 		t.Fatalf("allowed_tools logged %v", got)
 	}

@@ -40,7 +40,10 @@ func TestKernelStatus(t *testing.T) {
 		if got.String() != text {
 			t.Errorf("%s: String() = %q, want %q", what, got.String(), text)
 		}
-		events, _ := store.Events(ctx, run.ID, 0)
+		events, err := store.Events(ctx, run.ID, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
 		if other := artana.StatusOf(events); other != got {
 			t.Errorf("%s: StatusOf = %+v, Kernel.Status = %+v", what, other, got)
 		}

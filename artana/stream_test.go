@@ -68,8 +68,14 @@ func TestStreamedStepLogsWhatUnstreamedLogs(t *testing.T) {
 		t.Errorf("result = %+v", res)
 	}
 
-	a, _ := plainStore.Events(tctx, run.ID, 0)
-	b, _ := streamedStore.Events(tctx, run2.ID, 0)
+	a, err := plainStore.Events(tctx, run.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := streamedStore.Events(tctx, run2.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(a) != 3 || len(a) != len(b) {
 		t.Fatalf("unstreamed logged %d events, streamed %d; want 3 each", len(a), len(b))
 	}
@@ -94,8 +100,8 @@ func TestStreamedStepLogsWhatUnstreamedLogs(t *testing.T) {
 	if sm.calls != 1 {
 		t.Errorf("model called %d times, want 1", sm.calls)
 	}
-	if c, _ := streamedStore.Events(tctx, run2.ID, 0); len(c) != 3 {
-		t.Errorf("replay appended: %d events", len(c))
+	if c, err := streamedStore.Events(tctx, run2.ID, 0); err != nil || len(c) != 3 {
+		t.Errorf("replay appended: %d events, %v", len(c), err)
 	}
 }
 

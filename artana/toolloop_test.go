@@ -101,7 +101,10 @@ func TestToolLoop(t *testing.T) {
 	if diff := cmp.Diff(wantTypes, types); diff != "" {
 		t.Fatalf("events (-want +got):\n%s", diff)
 	}
-	events, _ := store.Events(tctx, run.ID, 0)
+	events, err := store.Events(tctx, run.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if got := events[2].Payload.(*ModelCompleted).ToolCalls; !cmp.Equal(got, m.script[0].ToolCalls) {
 		t.Errorf("logged tool calls %v, want them with their ids", got)
 	}
@@ -169,7 +172,10 @@ func TestToolLoopTurnLimit(t *testing.T) {
 	if !strings.Contains(err.Error(), "turn limit 3") || !strings.Contains(err.Error(), "lookup_order") || !strings.Contains(err.Error(), "MaxTurns") {
 		t.Errorf("error %q does not name the limit, the call and the fix", err)
 	}
-	events, _ := store.Events(tctx, run.ID, 0)
+	events, err := store.Events(tctx, run.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if last := events[len(events)-1]; last.Type != EventModelCompleted || last.Seq != tl.Seq {
 		t.Errorf("last event %s seq %d, want the model_completed of turn 3 (seq %d): the pending calls are not run", last.Type, last.Seq, tl.Seq)
 	}
@@ -317,7 +323,10 @@ func TestToolLoopMiddleware(t *testing.T) {
 	if _, err := RunToolLoop[Decision](tctx, k, run, supportLoop); err != nil {
 		t.Fatal(err)
 	}
-	events, _ := store.Events(tctx, run.ID, 0)
+	events, err := store.Events(tctx, run.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	turn2 := events[7].Payload.(*ModelRequested)
 	if c := turn2.Messages[3].Content; strings.Contains(c, "ann@example.com") || !strings.Contains(c, "[REDACTED_EMAIL]") {
 		t.Errorf("turn-2 tool message logged as %q, want the e-mail scrubbed", c)
@@ -330,7 +339,7 @@ func TestToolLoopMiddleware(t *testing.T) {
 	m2 := supportScript()
 	k2, _ := newTestKernel(t, m2, WithMiddleware(DefaultMiddleware()...))
 	supportTools(t, k2.Tools(), &runs)
-	_, err := RunToolLoop[Decision](tctx, k2, mustStart(t, k2, poor, "poor"), supportLoop)
+	_, err = RunToolLoop[Decision](tctx, k2, mustStart(t, k2, poor, "poor"), supportLoop)
 	if !errors.Is(err, ErrBudgetExceeded) || m2.calls.Load() != 1 {
 		t.Errorf("budget: %v after %d model calls, want ErrBudgetExceeded after 1", err, m2.calls.Load())
 	}

@@ -29,7 +29,10 @@ func newToolKernel(t *testing.T, fn ToolFunc[echoArgs, echoResult]) (*Kernel, *M
 
 func lastCompletion(t *testing.T, s Store, runID string) *ToolCompleted {
 	t.Helper()
-	events, _ := s.Events(tctx, runID, 0)
+	events, err := s.Events(tctx, runID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	p, ok := events[len(events)-1].Payload.(*ToolCompleted)
 	if !ok {
 		t.Fatalf("last event is %s, want tool_completed", events[len(events)-1].Type)
@@ -55,7 +58,10 @@ func TestToolSuccessAndExecutionContext(t *testing.T) {
 	if res.ResultJSON != `{"echo":"héllo","html":"<b>&</b>"}` || res.FromLog || res.Seq != 3 {
 		t.Fatalf("result %+v", res)
 	}
-	events, _ := store.Events(tctx, run.ID, 0)
+	events, err := store.Events(tctx, run.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	req := events[1].Payload.(*ToolRequested)
 	if req.ArgumentsJSON != `{"text":"h\u00e9llo"}` || req.ToolVersion != "1.0.0" || req.SchemaVersion != "1" || req.StepKey != nil {
 		t.Fatalf("request %+v", req)
@@ -345,7 +351,10 @@ func TestRegisterTool(t *testing.T) {
 	if err != nil || res.ResultJSON != `""` {
 		t.Fatal(res, err)
 	}
-	events, _ := store.Events(tctx, run.ID, 0)
+	events, err := store.Events(tctx, run.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if p := events[1].Payload.(*ToolRequested); p.ToolVersion != "2.0.0" || p.SchemaVersion != "3" {
 		t.Fatalf("request %+v", p)
 	}

@@ -105,7 +105,10 @@ func TestToolArgumentsAndResultByGoType(t *testing.T) {
 	if want := "{\"n\":3,\"note\":\"<\u2028>\",\"ratio\":0.03}"; res.ResultJSON != want {
 		t.Fatalf("result %s, want %s", res.ResultJSON, want)
 	}
-	events, _ := store.Events(tctx, "r1", 0)
+	events, err := store.Events(tctx, "r1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if got := events[1].Payload.(*ToolRequested).ArgumentsJSON; got != `{"big":1e+16,"cap":100.0,"n":3}` {
 		t.Fatalf("arguments_json %s", got)
 	}
@@ -144,7 +147,10 @@ func TestToolSetsCompletionFields(t *testing.T) {
 			})
 			_, _ = k.StepTool(tctx, run, ToolStep{Tool: "echo", Args: echoArgs{"x"}})
 			c := lastCompletion(t, store, run.ID)
-			events, _ := store.Events(tctx, run.ID, 0)
+			events, err := store.Events(tctx, run.ID, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
 			if c.Outcome != tc.outcome || *c.ReceivedIdempotencyKey != "prov-key" || *c.RequestID != events[1].ID ||
 				*c.EffectID != "eff" || *c.ErrorMessage != tc.message {
 				t.Fatalf("completion %+v", c)

@@ -153,7 +153,10 @@ func TestWorkflowSerde(t *testing.T) {
 	if _, err := RunWorkflow(tctx, k, flowTenant, "wf", flow); err != nil {
 		t.Fatal(err)
 	}
-	events, _ := store.Events(tctx, "wf", 0)
+	events, err := store.Events(tctx, "wf", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if got := events[1].Payload.(*WorkflowStepCompleted).ResultJSON; got != `{"a":"\u00fc","b":2.5,"c":[1,null,true]}` {
 		t.Fatalf("result_json %s, want the seed's json_step_serde bytes", got)
 	}
@@ -284,7 +287,10 @@ func TestPauseResume(t *testing.T) {
 		`{"kind": "pause_requested", "reason": "second pause", "context_json": null, "step_key": null}`,
 		`{"kind": "resume_requested", "human_input_json": null}`,
 	}
-	events, _ := store.Events(tctx, "pause_run", 0)
+	events, err := store.Events(tctx, "pause_run", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i, e := range events {
 		if got := string(ColumnForm.Encode(e.Payload)); got != want[i] {
 			t.Errorf("seq %d: %s\nwant %s", e.Seq, got, want[i])

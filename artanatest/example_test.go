@@ -66,7 +66,10 @@ func ExampleNewKernel() {
 	ctx := t.Context()
 	run, _ := k.StartRun(ctx, artana.Tenant{ID: "acme", BudgetUSD: 1}, "")
 	_, _ = artana.StepModel[Decision](ctx, k, run, artana.ModelStep{Model: "gpt-4o-mini", Prompt: "Classify"})
-	events, _ := k.Store().Events(ctx, run.ID, 0)
+	events, err := k.Store().Events(ctx, run.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, e := range events {
 		fmt.Println(run.ID, e.Seq, e.Type, e.ID, isotime.Format(e.Timestamp))
 	}
@@ -177,7 +180,10 @@ func ExampleEventsText() {
 	ctx := context.Background()
 	_, _ = s.Append(ctx, rand.Text(), "acme", &artana.RunStarted{})
 	runs, _ := s.Runs(ctx)
-	events, _ := s.Events(ctx, runs[0].RunID, 0)
+	events, err := s.Events(ctx, runs[0].RunID, 0)
+	if err != nil {
+		panic(err)
+	}
 	text, _ := artanatest.EventsText(events, artanatest.NormalizeVolatile())
 	fmt.Print(string(text))
 	// Output:
@@ -193,7 +199,10 @@ func ExampleIgnoreVolatile() {
 	read := func(s artana.Store) []artana.Event {
 		_, _ = s.Append(ctx, "r1", "acme", &artana.RunStarted{})
 		_, _ = s.Append(ctx, "r1", "acme", &artana.ModelCompleted{Model: "m", OutputJSON: `{"label":"billing"}`})
-		events, _ := s.Events(ctx, "r1", 0)
+		events, err := s.Events(ctx, "r1", 0)
+		if err != nil {
+			panic(err)
+		}
 		return events
 	}
 	a := read(artana.NewMemStore(artanatest.Deterministic()...))

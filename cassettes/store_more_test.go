@@ -117,8 +117,14 @@ func TestImport(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	r1, _ := src.Events(ctx, "r1", 0)
-	r2, _ := src.Events(ctx, "r2", 0)
+	r1, err := src.Events(ctx, "r1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, err := src.Events(ctx, "r2", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	s, _ := cassettes.OpenStore(t.TempDir())
 	defer s.Close()
@@ -152,8 +158,8 @@ func TestImport(t *testing.T) {
 	if len(after) != len(before) {
 		t.Errorf("failed Import left files: %d before, %d after", len(before), len(after))
 	}
-	if events, _ := s.Events(ctx, "r3", 0); len(events) != 0 {
-		t.Errorf("failed Import wrote run r3")
+	if events, err := s.Events(ctx, "r3", 0); err != nil || len(events) != 0 {
+		t.Errorf("failed Import wrote run r3 (%d events, %v)", len(events), err)
 	}
 	// Importing a run that already exists from seq 1 is refused.
 	if err := s.Import(ctx, r1); !errors.Is(err, artana.ErrChainBroken) {

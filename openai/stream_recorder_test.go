@@ -154,7 +154,10 @@ func TestStreamKernelBadStream(t *testing.T) {
 	if se, ok := errors.AsType[*openai.StreamError](err); !ok || se.Line != 3 || se.Text != "surprise" {
 		t.Errorf("err = %v, want the event at line 3 named", err)
 	}
-	events, _ := store.Events(ctx, run.ID, 0)
+	events, err := store.Events(ctx, run.ID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if len(events) != 2 || events[1].Type != artana.EventModelRequested {
 		t.Fatalf("logged %d events; want run_started, model_requested and nothing completed", len(events))
 	}

@@ -147,8 +147,14 @@ func TestImport(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	x, _ := src.Events(ctx, "x", 0)
-	y, _ := src.Events(ctx, "y", 0)
+	x, err := src.Events(ctx, "x", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err := src.Events(ctx, "y", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	dstPath := filepath.Join(dir, "dst.db")
 	dst := openT(t, dstPath)
@@ -177,7 +183,7 @@ func TestImport(t *testing.T) {
 	bad := y[1]
 	bad.Payload = &artana.WorkflowStepRequested{StepIndex: 99, StepName: "s"}
 	tampered = append(tampered, y[0], bad)
-	err := dst.Import(ctx, tampered)
+	err = dst.Import(ctx, tampered)
 	var se *sqlite.Error
 	if !errors.As(err, &se) || se.RunID != "y" || se.Seq != 2 || !errors.Is(err, artana.ErrChainBroken) ||
 		!strings.Contains(err.Error(), "nothing was imported") {
@@ -199,7 +205,10 @@ func TestImport(t *testing.T) {
 		t.Fatalf("Import continuing run x: %v", err)
 	}
 	assertRuns(map[string]int64{"x": 3, "y": 2})
-	got, _ := dst.Events(ctx, "x", 0)
+	got, err := dst.Events(ctx, "x", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for i := range got {
 		if got[i].ID != x[i].ID || got[i].Hash != x[i].Hash || !got[i].Timestamp.Equal(x[i].Timestamp) {
 			t.Errorf("imported event %d differs from the source", i+1)
