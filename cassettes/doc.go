@@ -76,7 +76,12 @@
 // reported when it is opened. Writers hold an advisory lock (flock) on the file:
 // another process writing the same cassette waits until its context is
 // done, or DefaultLockWait, and then fails with ErrLocked. They never
-// interleave.
+// interleave. OpenShared reads under the same lock, shared, so that a
+// reader never sees an append in progress (artana-replay reads every
+// cassette this way); it finishes an interrupted append first, or, with
+// NoRecovery or where it may not write the file, reports it as
+// ErrInterruptedAppend ("an interrupted append awaits recovery"), never as
+// damage. A path that is not a regular file is refused at once.
 //
 // # Store
 //
