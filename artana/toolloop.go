@@ -31,7 +31,7 @@ type ToolLoop struct {
 	// offers every registered tool.
 	Tools []string
 	// MaxTurns is the number of model steps the loop takes at most
-	// (defaultMaxTurns if 0). A model still asking for tools in the last
+	// (10 if 0). A model still asking for tools in the last
 	// turn ends the loop with a *TurnLimitError; those calls are not run.
 	MaxTurns int
 	Options  ModelOptions // sampling and tool-choice options of every turn
@@ -63,7 +63,7 @@ type ToolLoopResult[T any] struct {
 // its last allowed turn. Nothing is logged for those calls.
 type TurnLimitError struct {
 	RunID   string
-	Limit   int        // ToolLoop.MaxTurns, or defaultMaxTurns
+	Limit   int        // ToolLoop.MaxTurns, or 10
 	Seq     int64      // the model_completed of the last turn
 	Pending []ToolCall // the calls of the last turn, not run
 }
