@@ -224,7 +224,7 @@ func (u *chatUsage) usage() artana.Usage {
 // chatResponse reads a Chat Completions JSON answer into the typed
 // response: the first choice's content (or refusal) and tool calls, and
 // the usage. ok is false for a body it cannot read.
-func chatResponse(body []byte) (artana.ModelResponse, bool) {
+func chatResponse(body []byte, structured bool) (artana.ModelResponse, bool) {
 	var cc struct {
 		Choices []struct {
 			Message chatMessage `json:"message"`
@@ -238,7 +238,7 @@ func chatResponse(body []byte) (artana.ModelResponse, bool) {
 	if !ok {
 		return artana.ModelResponse{}, false
 	}
-	resp := artana.ModelResponse{OutputJSON: m.Content, ToolCalls: m.ToolCalls}
+	resp := artana.ModelResponse{OutputJSON: outputJSON(m.Content, structured, len(m.ToolCalls)), ToolCalls: m.ToolCalls}
 	if cc.Usage != nil {
 		resp.Usage = cc.Usage.usage()
 	}
@@ -282,7 +282,7 @@ type sseEvent struct {
 // deltas, the joined response, and the error the stream ended with (an
 // {"error":...} event, or no [DONE]), nil if it ended well. ok is false
 // when an event is not a chunk the recorder can read.
-func chatStream(events []sseEvent) (deltas []RecordedDelta, resp artana.ModelResponse, streamErr *artana.ModelError, ok bool) {
+func chatStream(events []sseEvent, structured bool) (deltas []RecordedDelta, resp artana.ModelResponse, streamErr *artana.ModelError, ok bool) {
 	deltas = []RecordedDelta{}
 	done := false
 	for _, ev := range events {
@@ -345,7 +345,7 @@ func chatStream(events []sseEvent) (deltas []RecordedDelta, resp artana.ModelRes
 		ds[i] = d.Delta
 	}
 	j := artana.JoinDeltas(ds)
-	resp.OutputJSON = j.Text
+	resp.OutputJSON = outputJSON(j.Text, structured, len(j.ToolCalls))
 	for _, c := range j.ToolCalls {
 		resp.ToolCalls = append(resp.ToolCalls, artana.ToolCall{ID: c.ID, ToolName: c.ToolName, ArgumentsJSON: c.ArgumentsJSON})
 	}
@@ -353,4 +353,22 @@ func chatStream(events []sseEvent) (deltas []RecordedDelta, resp artana.ModelRes
 		resp.Usage = *j.Usage
 	}
 	return deltas, resp, streamErr, true
+}
+
+// outputJSON returns the output of an answer as openai.Model returns it:
+// for a structured request, the content's JSON document; else the content
+// as a JSON string; "" for a turn of tool calls with no content (or with a
+// remark that is not the structured output).
+func outputJSON(content string, structured bool, toolCalls int) string {
+	trimmed := strings.TrimSpace(content)
+	switch {
+	case trimmed == "" && toolCalls > 0:
+		return ""
+	case structured && json.Valid([]byte(trimmed)):
+		return trimmed
+	case structured && toolCalls > 0:
+		return ""
+	}
+	b, _ := json.Marshal(content)
+	return string(b)
 }

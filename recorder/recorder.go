@@ -75,8 +75,10 @@ type config struct {
 	separateStreams bool
 	paceStreams     bool
 	sleep           func(ctx context.Context, d time.Duration) error
-	rerecord        string   // the command that re-records, if known
-	keepHeaders     []string // Transport: response headers kept besides the defaults
+	rerecord        string       // the command that re-records, if known
+	keepHeaders     []string     // Transport: response headers kept besides the defaults
+	logStore        artana.Store // Transport: LogRun
+	logRun          artana.Run
 }
 
 // WithMode sets the mode. For Open it defaults to Replay; for New it

@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -39,6 +41,9 @@ type Transport struct {
 	rec  *Recorder
 	base http.RoundTripper
 	keep map[string]bool
+
+	logMu      sync.Mutex // serialises the run log's appends
+	logStarted bool
 }
 
 var _ http.RoundTripper = (*Transport)(nil)
@@ -168,11 +173,15 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			}
 		}
 	}
+	structured := len(typed.OutputSchema) > 0
 	live := func(ctx context.Context, start time.Time) (Interaction, error) {
-		return t.live(ctx, req, body, h.API, start)
+		return t.live(ctx, req, body, h.API, structured, start)
 	}
 	in, err := t.rec.exchange(req.Context(), typed, h, streamed, live)
 	if err != nil {
+		return nil, err
+	}
+	if err := t.logStep(req.Context(), in); err != nil {
 		return nil, err
 	}
 	return t.response(req, in.HTTP), nil
@@ -203,7 +212,7 @@ func (t *Transport) response(req *http.Request, h *HTTPExchange) *http.Response 
 // live sends the request through the base RoundTripper and reads the whole
 // answer into an interaction (its HTTP response side, and the typed
 // response or error of an understood call).
-func (t *Transport) live(ctx context.Context, req *http.Request, body []byte, api string, start time.Time) (Interaction, error) {
+func (t *Transport) live(ctx context.Context, req *http.Request, body []byte, api string, structured bool, start time.Time) (Interaction, error) {
 	out := req.Clone(ctx)
 	out.Body = io.NopCloser(bytes.NewReader(body))
 	out.ContentLength = int64(len(body))
@@ -245,7 +254,7 @@ func (t *Transport) live(ctx context.Context, req *http.Request, body []byte, ap
 	}
 	if eventStream {
 		in.Streamed = true
-		deltas, r, serr, ok := chatStream(events)
+		deltas, r, serr, ok := chatStream(events, structured)
 		if ok {
 			in.Deltas, in.Response, in.Err = deltas, r, serr
 			if serr != nil {
@@ -254,7 +263,7 @@ func (t *Transport) live(ctx context.Context, req *http.Request, body []byte, ap
 		}
 		return in, nil
 	}
-	in.Response, _ = chatResponse(h.ResponseBody)
+	in.Response, _ = chatResponse(h.ResponseBody, structured)
 	return in, nil
 }
 
@@ -379,4 +388,70 @@ func (r *Recorder) exchange(ctx context.Context, typed artana.ModelRequest, h *H
 	r.mu.Unlock()
 	// The client gets the answer as recorded (scrubbed), as replay gives it.
 	return &in, nil
+}
+
+// LogRun makes a Transport also log each Chat Completions call it
+// answers (recorded or replayed) as a model step of run in store: a
+// model_requested event (model, prompt, messages, offered tool names) and
+// a model_completed event (output, usage, tool calls), after a
+// run_started event if the run has no events yet. An agent that never
+// touches the kernel so gets a hash-chained run log, which
+// artanatest.AssertGoldenEvents, artana-replay show and diff read. The
+// output is logged as openai.Model returns it: the content's JSON document
+// when the request asked for structured output, else the content as a
+// JSON string ("" for a turn of tool calls alone). A call that failed
+// (an HTTP error, a broken stream) is not logged; plain HTTP calls are
+// not either. The cost is logged as 0: the Transport knows no prices.
+func LogRun(store artana.Store, run artana.Run) Option {
+	return func(c *config) { c.logStore, c.logRun = store, run }
+}
+
+// logStep appends the model step of an understood call to the run log.
+func (t *Transport) logStep(ctx context.Context, in *Interaction) error {
+	store, run := t.rec.cfg.logStore, t.rec.cfg.logRun
+	if store == nil || in.HTTP == nil || in.HTTP.API != APIChat || in.Err != nil {
+		return nil
+	}
+	t.logMu.Lock()
+	defer t.logMu.Unlock()
+	fail := func(what string, err error) error {
+		return fmt.Errorf("recorder: %s: log the call to run %q: %s: %w (the client got no answer)", t.rec.path, run.ID, what, err)
+	}
+	if !t.logStarted {
+		evs, err := store.Events(ctx, run.ID, 0)
+		if err != nil {
+			return fail("read the run", err)
+		}
+		if len(evs) == 0 {
+			if _, err := store.Append(ctx, run.ID, run.Tenant.ID, &artana.RunStarted{}); err != nil {
+				return fail("append run_started", err)
+			}
+		}
+		t.logStarted = true
+	}
+	req := &in.Request
+	var allowed []string
+	for _, tool := range req.Tools {
+		allowed = append(allowed, tool.Name)
+	}
+	if allowed == nil {
+		allowed = []string{}
+	}
+	if _, err := store.Append(ctx, run.ID, run.Tenant.ID, &artana.ModelRequested{
+		Model: req.Model, Prompt: req.Prompt, Messages: slices.Clone(req.Messages), AllowedTools: allowed,
+	}); err != nil {
+		return fail("append model_requested", err)
+	}
+	calls := slices.Clone(in.Response.ToolCalls)
+	if calls == nil {
+		calls = []artana.ToolCall{}
+	}
+	u := in.Response.Usage
+	if _, err := store.Append(ctx, run.ID, run.Tenant.ID, &artana.ModelCompleted{
+		Model: req.Model, OutputJSON: in.Response.OutputJSON,
+		PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens, CostUSD: u.CostUSD, ToolCalls: calls,
+	}); err != nil {
+		return fail("append model_completed", err)
+	}
+	return nil
 }

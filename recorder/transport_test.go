@@ -8,10 +8,13 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
 
+	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/cassettes"
 	"github.com/artana-go/go-artana/recorder"
 )
@@ -344,5 +347,83 @@ func TestNewTransportReplaysInTests(t *testing.T) {
 	_, b, err := post(t, tr.Client(), srv.URL+"/v1/chat/completions", body)
 	if err != nil || !bytes.Equal(b, live) {
 		t.Fatalf("replay = %q, %v", b, err)
+	}
+}
+
+func TestTransportLogRun(t *testing.T) {
+	calls := []struct{ req, resp string }{
+		{"openai-chat-tool-loop-turn1.request.json", "openai-chat-tool-loop-turn1.json"},
+		{"openai-chat-tool-loop-turn2.request.json", "openai-chat-tool-loop-turn2.json"},
+		{"openai-chat-json-schema.request.json", "openai-chat-json-schema.json"},
+		{"openai-chat-stream.request.json", "openai-chat-stream.sse"},
+	}
+	var resps []string
+	for _, c := range calls {
+		resps = append(resps, c.resp)
+	}
+	resps = append(resps, "openai-chat-basic.json") // the embeddings call's answer
+	srv := wireServer(t, resps...)
+	path := filepath.Join(t.TempDir(), "log.cassette")
+	run := artana.Run{ID: "agent-1", Tenant: artana.Tenant{ID: "acme"}}
+	logged := func(mode recorder.Mode) []artana.Event {
+		store := artana.NewMemStore()
+		tr, err := recorder.OpenTransport(path, nil, recorder.WithMode(mode), recorder.LogRun(store, run))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, c := range calls {
+			if _, _, err := post(t, tr.Client(), srv.URL+"/v1/chat/completions", wire(t, c.req)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Not understood: not logged.
+		if _, _, err := post(t, tr.Client(), srv.URL+"/v1/embeddings", []byte(`{"input":"x","model":"e"}`)); err != nil {
+			t.Fatal(err)
+		}
+		if err := tr.Close(); err != nil {
+			t.Fatal(err)
+		}
+		evs, err := store.Events(t.Context(), run.ID, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := artana.VerifyChain(evs); err != nil {
+			t.Fatal(err)
+		}
+		return evs
+	}
+	live := logged(recorder.Record)
+	srv.Close()
+	replayed := logged(recorder.Replay)
+
+	var types []string
+	for _, e := range live {
+		types = append(types, string(e.Type))
+	}
+	want := "run_started model_requested model_completed model_requested model_completed model_requested model_completed model_requested model_completed"
+	if got := strings.Join(types, " "); got != want {
+		t.Fatalf("logged %s\nwant   %s", got, want)
+	}
+	if len(replayed) != len(live) {
+		t.Fatalf("replay logged %d events, live %d", len(replayed), len(live))
+	}
+	for i := range live {
+		if !reflect.DeepEqual(live[i].Payload, replayed[i].Payload) {
+			t.Errorf("event %d: live %+v, replayed %+v", i+1, live[i].Payload, replayed[i].Payload)
+		}
+	}
+	c1 := live[2].Payload.(*artana.ModelCompleted)
+	if c1.OutputJSON != "" || len(c1.ToolCalls) != 2 || c1.ToolCalls[0].ID != "call_v6LacIrChvs6ITVpIZqy5tFc" || c1.PromptTokens != 75 {
+		t.Errorf("turn 1 logged as %+v", c1)
+	}
+	r2 := live[3].Payload.(*artana.ModelRequested)
+	if len(r2.Messages) != 5 || r2.Messages[3].ToolCallID == "" || !slices.Equal(r2.AllowedTools, []string{"secret_retrieval_tool"}) {
+		t.Errorf("turn 2 requested as %+v", r2)
+	}
+	if c := live[6].Payload.(*artana.ModelCompleted); c.OutputJSON != `{"final_answer":"4"}` {
+		t.Errorf("structured output logged as %q", c.OutputJSON)
+	}
+	if c := live[8].Payload.(*artana.ModelCompleted); !strings.HasPrefix(c.OutputJSON, `"1`) || c.CompletionTokens == 0 {
+		t.Errorf("stream logged as %+v", c)
 	}
 }
