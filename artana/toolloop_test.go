@@ -172,9 +172,9 @@ func TestToolLoopTurnLimit(t *testing.T) {
 	if !strings.Contains(err.Error(), "turn limit 3") || !strings.Contains(err.Error(), "lookup_order") || !strings.Contains(err.Error(), "MaxTurns") {
 		t.Errorf("error %q does not name the limit, the call and the fix", err)
 	}
-	events, err := store.Events(tctx, run.ID, 0)
-	if err != nil {
-		t.Fatal(err)
+	events, readErr := store.Events(tctx, run.ID, 0)
+	if readErr != nil {
+		t.Fatal(readErr)
 	}
 	if last := events[len(events)-1]; last.Type != EventModelCompleted || last.Seq != tl.Seq {
 		t.Errorf("last event %s seq %d, want the model_completed of turn 3 (seq %d): the pending calls are not run", last.Type, last.Seq, tl.Seq)
