@@ -105,6 +105,10 @@ func (t *ToolInteraction) replayError() error {
 // where their results differ from the recording. In RecordMissing mode,
 // unmatched calls run and are recorded; in Passthrough mode the tools run
 // and nothing is recorded.
+//
+// Secrets are redacted from a tool record's arguments, result and message
+// (as ScrubSecrets does for interactions); the scrubbers of WithScrubbers
+// see model interactions only.
 func (r *Recorder) Tools(tools *artana.Tools) *artana.Tools {
 	return tools.Wrap(func(next artana.ToolHandler) artana.ToolHandler {
 		return func(ctx context.Context, tool, argsJSON string) (string, error) {
