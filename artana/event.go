@@ -12,7 +12,8 @@ import (
 // EventType names what an event records. The values are the Python original's.
 type EventType string
 
-// The nine event types of the log.
+// The event types of the log: the nine the Python original writes, and
+// replayed_with_drift, which only the newest Python artana knows.
 const (
 	EventRunStarted            EventType = "run_started"
 	EventResumeRequested       EventType = "resume_requested"
@@ -23,21 +24,26 @@ const (
 	EventPauseRequested        EventType = "pause_requested"
 	EventWorkflowStepRequested EventType = "workflow_step_requested"
 	EventWorkflowStepCompleted EventType = "workflow_step_completed"
+	// EventReplayedWithDrift records that a step was answered from the log
+	// (or forked) although its request differs from the logged one, under
+	// a ReplayPolicy that allows it.
+	EventReplayedWithDrift EventType = "replayed_with_drift"
 )
 
-// allEventTypes lists every event type in the Python original's declaration order.
+// allEventTypes lists every event type in the newest Python artana's
+// declaration order.
 var allEventTypes = []EventType{
 	EventRunStarted, EventResumeRequested, EventModelRequested, EventModelCompleted,
-	EventToolRequested, EventToolCompleted, EventPauseRequested,
+	EventReplayedWithDrift, EventToolRequested, EventToolCompleted, EventPauseRequested,
 	EventWorkflowStepRequested, EventWorkflowStepCompleted,
 }
 
-// Valid reports whether t is one of the nine event types.
+// Valid reports whether t is one of the event types.
 func (t EventType) Valid() bool {
 	switch t {
 	case EventRunStarted, EventResumeRequested, EventModelRequested, EventModelCompleted,
 		EventToolRequested, EventToolCompleted, EventPauseRequested,
-		EventWorkflowStepRequested, EventWorkflowStepCompleted:
+		EventWorkflowStepRequested, EventWorkflowStepCompleted, EventReplayedWithDrift:
 		return true
 	}
 	return false
@@ -59,8 +65,8 @@ type Event struct {
 
 // A Payload is the typed body of an event: one of *RunStarted,
 // *ResumeRequested, *PauseRequested, *ModelRequested, *ModelCompleted,
-// *ToolRequested, *ToolCompleted, *WorkflowStepRequested or
-// *WorkflowStepCompleted.
+// *ToolRequested, *ToolCompleted, *WorkflowStepRequested,
+// *WorkflowStepCompleted or *ReplayedWithDrift.
 type Payload interface {
 	// Kind returns the event type the payload belongs to.
 	Kind() EventType
@@ -183,6 +189,27 @@ type ToolCompleted struct {
 	ErrorMessage           *string
 }
 
+// ReplayedWithDrift records that a step was replayed, or forked, although
+// its request drifted from the logged one: the newest Python artana's
+// ReplayedWithDriftPayload, field for field. For a model step Model is the
+// model and the source is the logged model_requested and its
+// model_completed; for a tool step (DriftFields "tool_version" and/or
+// "schema_version") Model is the tool's name and the source is the logged
+// tool_requested and its tool_completed.
+type ReplayedWithDrift struct {
+	StepKey     *string
+	Model       string
+	DriftFields []string // the request fields that differ, e.g. "prompt", "messages"
+	// SourceRequestedEventID is the id of the logged request whose answer
+	// was reused (or at which the run was forked).
+	SourceRequestedEventID string
+	// SourceTerminalSeq is the seq of the logged completion reused, nil if
+	// the logged request had none.
+	SourceTerminalSeq *int64
+	Policy            ReplayPolicy // ReplayAllowPromptDrift or ReplayForkOnDrift
+	ForkRunID         *string      // the fork that continues the run, nil when not forking
+}
+
 // WorkflowStepRequested records the start of a workflow step.
 type WorkflowStepRequested struct {
 	StepIndex int64
@@ -219,6 +246,9 @@ func (*ToolCompleted) Kind() EventType { return EventToolCompleted }
 
 // Kind returns EventWorkflowStepRequested.
 func (*WorkflowStepRequested) Kind() EventType { return EventWorkflowStepRequested }
+
+// Kind returns EventReplayedWithDrift.
+func (*ReplayedWithDrift) Kind() EventType { return EventReplayedWithDrift }
 
 // Kind returns EventWorkflowStepCompleted.
 func (*WorkflowStepCompleted) Kind() EventType { return EventWorkflowStepCompleted }
@@ -306,6 +336,26 @@ func (p *ToolCompleted) Validate() error {
 		fieldPtr("received_idempotency_key", p.ReceivedIdempotencyKey),
 		fieldPtr("effect_id", p.EffectID), fieldPtr("request_id", p.RequestID),
 		fieldPtr("error_message", p.ErrorMessage))
+}
+
+// Validate checks the policy, that the source seq is not negative and that
+// the strings are valid UTF-8.
+func (p *ReplayedWithDrift) Validate() error {
+	switch p.Policy {
+	case ReplayStrict, ReplayAllowPromptDrift, ReplayForkOnDrift:
+	default:
+		return fmt.Errorf("replayed_with_drift: replay_policy %q is not one of strict, allow_prompt_drift, fork_on_drift", p.Policy)
+	}
+	if p.SourceTerminalSeq != nil && *p.SourceTerminalSeq < 0 {
+		return fmt.Errorf("replayed_with_drift: source_model_terminal_seq %d is negative", *p.SourceTerminalSeq)
+	}
+	for i, f := range p.DriftFields {
+		if err := checkUTF8(fieldAt("drift_fields[%d]", i, 0, f)); err != nil {
+			return err
+		}
+	}
+	return checkUTF8(fieldPtr("step_key", p.StepKey), field("model", p.Model),
+		field("source_model_requested_event_id", p.SourceRequestedEventID), fieldPtr("fork_run_id", p.ForkRunID))
 }
 
 // Validate checks that the step index is not negative and the name is valid UTF-8.

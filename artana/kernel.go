@@ -40,6 +40,8 @@ type Kernel struct {
 	enforced   bool // built by NewEnforced
 	newRunID   func() string
 	outputs    codecCache
+	// replayPolicy is the policy of steps that name none.
+	replayPolicy ReplayPolicy
 
 	mu   sync.Mutex
 	runs map[string]*runIndex

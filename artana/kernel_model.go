@@ -39,6 +39,10 @@ type ModelStep struct {
 	// returns an error, the step stops and returns it, and nothing is
 	// logged as completed.
 	OnDelta func(Delta) error
+	// ReplayPolicy says what the step does when the log holds a request of
+	// its step key that differs from it (see ReplayPolicy); "" uses the
+	// kernel's (WithReplayPolicy). Without a step key a step never drifts.
+	ReplayPolicy ReplayPolicy
 }
 
 // ModelResult is the outcome of a model step.
@@ -50,6 +54,10 @@ type ModelResult[T any] struct {
 	Usage      Usage
 	ToolCalls  []ToolCall
 	FromLog    bool // true if the result came from the log, not the model
+	// Drift is set when the step's request drifted from the logged one and
+	// its replay policy allowed it. When the step forked, RunID is the
+	// fork's id: later steps belong to that run.
+	Drift *Drift
 }
 
 // StepModel runs a model step whose output is decoded into T. The JSON
@@ -100,8 +108,11 @@ func StepModel[T any](ctx context.Context, k *Kernel, run Run, step ModelStep) (
 	if err != nil {
 		return res, err
 	}
-	res.RunID, res.Seq, res.OutputJSON, res.Usage, res.ToolCalls, res.FromLog =
-		run.ID, r.seq, r.outputJSON, r.usage, r.toolCalls, r.replayed
+	res.RunID, res.Seq, res.OutputJSON, res.Usage, res.ToolCalls, res.FromLog, res.Drift =
+		run.ID, r.seq, r.outputJSON, r.usage, r.toolCalls, r.replayed, r.drift
+	if r.runID != "" {
+		res.RunID = r.runID
+	}
 	return res, nil
 }
 
@@ -139,6 +150,8 @@ type modelResult struct {
 	usage      Usage
 	toolCalls  []ToolCall
 	replayed   bool
+	drift      *Drift
+	runID      string // the fork the step ran in, "" for the step's run
 }
 
 // stepModel is StepModel without the type parameter. decode checks a raw
@@ -167,6 +180,10 @@ func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *
 		return fail(seq, nil, "", err)
 	}
 	prompt, messages, err := normalizeModelInput(step)
+	if err != nil {
+		return fail(0, ErrInvalidInput, err.Error(), nil)
+	}
+	policy, err := k.policyFor(step.ReplayPolicy)
 	if err != nil {
 		return fail(0, ErrInvalidInput, err.Error(), nil)
 	}
@@ -215,7 +232,7 @@ func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *
 		return fail(m.seq, ErrReplayMismatch, "cannot resume run with changed allowed tools for the same model request: logged "+
 			quoteList(m.req.AllowedTools)+", now "+quoteList(allowed)+"; use a new step key or run id", nil)
 	}
-	if m != nil && m.completed != nil {
+	replay := func(m *modelEntry) (modelResult, error) {
 		c := m.completed
 		if !toolCallsOnly(c.OutputJSON, len(c.ToolCalls)) {
 			if _, err := decode(c.OutputJSON); err != nil {
@@ -234,6 +251,48 @@ func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *
 			seq: m.doneSeq, outputJSON: c.OutputJSON, toolCalls: calls, replayed: true,
 			usage: Usage{PromptTokens: c.PromptTokens, CompletionTokens: c.CompletionTokens, CostUSD: c.CostUSD},
 		}, nil
+	}
+	if m != nil && m.completed != nil {
+		return replay(m)
+	}
+	if m == nil && policy != ReplayStrict {
+		c, fields, err := x.modelDriftSource(inv.Model, allowed, stepKey, inv.Prompt, inv.Messages)
+		if err != nil {
+			return modelResult{}, err
+		}
+		if c != nil && (c.completed != nil || policy == ReplayForkOnDrift) {
+			d := &ReplayedWithDrift{StepKey: stepKey, Model: inv.Model, DriftFields: fields,
+				SourceRequestedEventID: c.eventID, Policy: policy}
+			if c.completed != nil {
+				d.SourceTerminalSeq = new(c.doneSeq)
+			}
+			drift := &Drift{Fields: fields, Policy: policy, SourceSeq: c.seq}
+			if policy == ReplayAllowPromptDrift {
+				if drift.Seq, err = k.logDrift(ctx, x, run, d); err != nil {
+					return fail(c.seq, nil, "log replayed_with_drift", err)
+				}
+				r, err := replay(c)
+				r.drift = drift
+				return r, err
+			}
+			req := &ModelRequested{Model: inv.Model, Prompt: inv.Prompt, Messages: inv.Messages,
+				AllowedTools: allowed, StepKey: stepKey}
+			forkID := ForkRunID(run.ID, c.prevHash, req)
+			d.ForkRunID = &forkID
+			f, err := k.fork(ctx, run, c.seq-1, forkID)
+			if err != nil {
+				return modelResult{}, err
+			}
+			if drift.Seq, err = k.logDrift(ctx, x, run, d); err != nil {
+				return fail(c.seq, nil, "log replayed_with_drift", err)
+			}
+			drift.ParentRunID, drift.ForkRunID = run.ID, forkID
+			sub := step
+			sub.ReplayPolicy = ReplayStrict
+			r, err := k.stepModel(ctx, f, sub, codec, decode)
+			r.drift, r.runID = drift, forkID
+			return r, err
+		}
 	}
 
 	if k.model == nil {

@@ -96,6 +96,21 @@ func value(s *pyjson.Scanner, p Payload, f *pyField) bool {
 		return s.NullStr(f.sp)
 	case fInt:
 		return s.Int(f.i)
+	case fNullInt:
+		if s.Literal("null") {
+			*f.ip = nil
+			return true
+		}
+		if s.Reuse && *f.ip != nil {
+			return s.Int(*f.ip)
+		}
+		var n int64
+		*f.ip = &n
+		return s.Int(&n)
+	case fPolicy:
+		v, ok := s.Str()
+		*f.policy = ReplayPolicy(v)
+		return ok
 	case fFloat:
 		return s.Float(f.f)
 	case fStrs:

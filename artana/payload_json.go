@@ -21,7 +21,9 @@ type pyField struct {
 	s        *string
 	sp       **string
 	outcome  *ToolOutcome
+	policy   *ReplayPolicy
 	i        *int64
+	ip       **int64
 	f        *float64
 	strs     *[]string
 	msgs     *[]ChatMessage
@@ -47,10 +49,12 @@ const (
 	fNullStr              // a string or null
 	fOutcome              // a ToolOutcome string
 	fInt                  // an integer
+	fNullInt              // an integer or null
 	fFloat                // a number (Python float; Infinity allowed)
 	fStrs                 // a list of strings
 	fMsgs                 // a list of {"role","content"}
 	fCalls                // a list of {"tool_name","arguments_json"}
+	fPolicy               // a ReplayPolicy string
 )
 
 func kindField() pyField                      { return pyField{key: "kind", kind: fKind} }
@@ -98,6 +102,15 @@ func (p *ToolCompleted) fields() pyFields {
 		nullStr("error_message", &p.ErrorMessage))
 }
 
+func (p *ReplayedWithDrift) fields() pyFields {
+	return fieldList(kindField(), nullStr("step_key", &p.StepKey), reqStr("model", &p.Model),
+		pyField{key: "drift_fields", kind: fStrs, strs: &p.DriftFields},
+		reqStr("source_model_requested_event_id", &p.SourceRequestedEventID),
+		pyField{key: "source_model_terminal_seq", kind: fNullInt, ip: &p.SourceTerminalSeq},
+		pyField{key: "replay_policy", kind: fPolicy, required: true, policy: &p.Policy},
+		nullStr("fork_run_id", &p.ForkRunID))
+}
+
 func (p *WorkflowStepRequested) fields() pyFields {
 	return fieldList(kindField(), reqInt("step_index", &p.StepIndex), reqStr("step_name", &p.StepName))
 }
@@ -117,6 +130,8 @@ func (f *pyField) setDefault() {
 		*f.outcome = ToolOutcome(f.def)
 	case fNullStr:
 		*f.sp = nil
+	case fNullInt:
+		*f.ip = nil
 	case fStrs:
 		*f.strs = []string{}
 	case fMsgs:
@@ -165,6 +180,14 @@ func appendPayload(dst []byte, p Payload, canonical bool) []byte {
 			}
 		case fInt:
 			dst = strconv.AppendInt(dst, *f.i, 10)
+		case fNullInt:
+			if *f.ip == nil {
+				dst = append(dst, "null"...)
+			} else {
+				dst = strconv.AppendInt(dst, **f.ip, 10)
+			}
+		case fPolicy:
+			dst = pyjson.AppendString(dst, string(*f.policy))
 		case fFloat:
 			dst = pyjson.AppendFloat(dst, *f.f)
 		case fStrs:
@@ -308,6 +331,8 @@ func newPayload(t EventType) Payload {
 		return &WorkflowStepRequested{}
 	case EventWorkflowStepCompleted:
 		return &WorkflowStepCompleted{}
+	case EventReplayedWithDrift:
+		return &ReplayedWithDrift{}
 	}
 	return nil
 }
@@ -439,6 +464,15 @@ func (d *fieldDecoder) decode(f *pyField) {
 		*f.sp = d.nullString(f.key)
 	case fInt:
 		*f.i = d.int(f.key)
+	case fNullInt:
+		if v := d.obj[f.key]; isNull(v) {
+			*f.ip = nil
+		} else {
+			n := d.int(f.key)
+			*f.ip = &n
+		}
+	case fPolicy:
+		*f.policy = ReplayPolicy(d.string(f.key))
 	case fFloat:
 		*f.f = d.float(f.key)
 	case fStrs:

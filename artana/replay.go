@@ -30,8 +30,11 @@ type runIndex struct {
 	// after it was written cannot be replayed or extended.
 	chain ChainVerifier
 
-	models    map[stepKeyHash]*modelEntry // latest model_requested per request
-	lastModel *modelEntry                 // latest model_requested of the run
+	models          map[stepKeyHash]*modelEntry // latest model_requested per request
+	lastModel       *modelEntry                 // latest model_requested of the run
+	modelsByStepKey map[string]*modelEntry      // latest model_requested per step key
+	toolsByStepKey  map[string]*toolEntry       // latest tool_requested per step key
+	drifts          map[string]*driftEntry      // replayed_with_drift events by driftKey
 
 	tools      map[stepKeyHash]*toolEntry // latest tool_requested per request
 	toolsByID  map[string]*toolEntry      // tool_requested event id -> entry
@@ -65,6 +68,8 @@ type pauseEntry struct {
 type stepKeyHash [sha256.Size]byte
 
 type modelEntry struct {
+	eventID   string
+	prevHash  string // the hash of the event before the request
 	seq       int64
 	req       *ModelRequested
 	completed *ModelCompleted
@@ -73,6 +78,7 @@ type modelEntry struct {
 
 type toolEntry struct {
 	eventID    string
+	prevHash   string // the hash of the event before the request
 	seq        int64
 	req        *ToolRequested
 	completion *ToolCompleted // the latest completion, nil while pending
@@ -85,6 +91,10 @@ func newRunIndex(id string) *runIndex {
 		models:    make(map[stepKeyHash]*modelEntry),
 		tools:     make(map[stepKeyHash]*toolEntry),
 		toolsByID: make(map[string]*toolEntry),
+
+		modelsByStepKey: make(map[string]*modelEntry),
+		toolsByStepKey:  make(map[string]*toolEntry),
+		drifts:          make(map[string]*driftEntry),
 
 		wfRequested: make(map[int64]wfRequest),
 		wfCompleted: make(map[int64]wfEntry),
@@ -145,9 +155,14 @@ func (x *runIndex) add(e *Event, linksOnly bool) error {
 	x.lastSeq = e.Seq
 	switch p := e.Payload.(type) {
 	case *ModelRequested:
-		m := &modelEntry{seq: e.Seq, req: p}
+		m := &modelEntry{eventID: e.ID, prevHash: e.PrevHash, seq: e.Seq, req: p}
 		x.models[modelKey(p.Model, p.Prompt, p.Messages, p.StepKey)] = m
 		x.lastModel = m
+		if p.StepKey != nil {
+			x.modelsByStepKey[*p.StepKey] = m
+		}
+	case *ReplayedWithDrift:
+		x.drifts[driftKey(p.StepKey, p.SourceRequestedEventID, p.Policy, p.DriftFields, p.ForkRunID)] = &driftEntry{seq: e.Seq, p: p}
 	case *ModelCompleted:
 		// The completion belongs to the latest request if no other request
 		// came in between (the Python original's find_model_completed_after).
@@ -156,7 +171,10 @@ func (x *runIndex) add(e *Event, linksOnly bool) error {
 		}
 		x.spentUSD += p.CostUSD
 	case *ToolRequested:
-		t := &toolEntry{eventID: e.ID, seq: e.Seq, req: p}
+		t := &toolEntry{eventID: e.ID, prevHash: e.PrevHash, seq: e.Seq, req: p}
+		if p.StepKey != nil {
+			x.toolsByStepKey[*p.StepKey] = t
+		}
 		x.tools[toolKey(p.ToolName, p.ArgumentsJSON, p.StepKey)] = t
 		x.toolsByID[e.ID] = t
 		x.toolOrder = append(x.toolOrder, t)

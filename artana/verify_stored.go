@@ -142,7 +142,7 @@ func (v *StoredVerifier) appendStoredPayload(b []byte, e *StoredEvent) ([]byte, 
 // scratchPayloads holds one payload of each type for a verifier to decode
 // into, event after event.
 type scratchPayloads struct {
-	p [9]Payload
+	p [10]Payload
 }
 
 func (s *scratchPayloads) get(t EventType) Payload {
@@ -166,6 +166,8 @@ func (s *scratchPayloads) get(t EventType) Payload {
 		i = 7
 	case EventWorkflowStepCompleted:
 		i = 8
+	case EventReplayedWithDrift:
+		i = 9
 	}
 	if i < 0 {
 		return nil

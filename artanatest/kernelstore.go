@@ -119,6 +119,41 @@ func countingTools(t *testing.T, executions *int) *artana.Tools {
 }
 
 var kernelScenarios = []kernelScenario{
+	{name: "ReplayPolicies", run: func(t *testing.T, s artana.Store) {
+		ctx := t.Context()
+		k := newTurnKernel(t, s, "billing")
+		run, err := k.StartRun(ctx, acme, "drift")
+		if err != nil {
+			t.Fatal(err)
+		}
+		step := artana.ModelStep{Model: "m", Prompt: "Classify: charged twice", StepKey: "classify"}
+		if _, err := artana.StepModel[label](ctx, k, run, step); err != nil {
+			t.Fatal(err)
+		}
+		// Prompt drift replays from the log and is logged once.
+		step.Prompt = "Classify the ticket: charged twice"
+		step.ReplayPolicy = artana.ReplayAllowPromptDrift
+		k2 := newTurnKernel(t, s, "")
+		for range 2 {
+			r, err := artana.StepModel[label](ctx, k2, run, step)
+			if err != nil || !r.FromLog || r.Drift == nil || r.Output.Label != "billing" {
+				t.Fatalf("drifted step = %+v, %v", r, err)
+			}
+		}
+		// Fork on drift continues live in a fork.
+		step.Prompt = "Classify it: charged twice"
+		step.ReplayPolicy = artana.ReplayForkOnDrift
+		k3 := newTurnKernel(t, s, "refunds")
+		r, err := artana.StepModel[label](ctx, k3, run, step)
+		if err != nil || r.FromLog || r.Drift == nil || r.RunID == run.ID || r.Output.Label != "refunds" {
+			t.Fatalf("forked step = %+v, %v", r, err)
+		}
+		AssertChainValid(t, s, "drift")
+		AssertChainValid(t, s, r.RunID)
+		if err := artana.CheckFork(ctx, s, r.RunID); err != nil {
+			t.Error(err)
+		}
+	}},
 	{name: "ModelStepReplays", run: func(t *testing.T, s artana.Store) {
 		ctx := t.Context()
 		k := newTurnKernel(t, s, "billing")

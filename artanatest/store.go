@@ -565,7 +565,7 @@ func header(e artana.Event) string {
 // awkward is text that exercises every escaping rule of the canonical JSON.
 const awkward = "Café 漢字 😀 \"q\" back\\slash tab\t nl\n ctrl\x1f DEL\x7f LS\u2028 <b>&amp;</b> /"
 
-// samplePayloads returns one payload of each of the nine types, with
+// samplePayloads returns one payload of each of the ten types, with
 // non-ASCII text, nulls and awkward floats.
 func samplePayloads() []artana.Payload {
 	return []artana.Payload{
@@ -587,5 +587,9 @@ func samplePayloads() []artana.Payload {
 		&artana.ResumeRequested{},
 		&artana.WorkflowStepRequested{StepIndex: 0, StepName: "fetch"},
 		&artana.WorkflowStepCompleted{StepIndex: 0, StepName: "fetch", ResultJSON: `"done"`},
+		&artana.ReplayedWithDrift{StepKey: new("step.1"), Model: "fake-model", DriftFields: []string{"prompt", "messages"},
+			SourceRequestedEventID: "0123", SourceTerminalSeq: new(int64(3)), Policy: artana.ReplayAllowPromptDrift},
+		&artana.ReplayedWithDrift{Model: awkward, DriftFields: []string{}, SourceRequestedEventID: "0123",
+			Policy: artana.ReplayForkOnDrift, ForkRunID: new("run-ünï::fork::0123456789abcdef")},
 	}
 }

@@ -1,0 +1,228 @@
+package artana
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// driftEvents returns the replayed_with_drift payloads of a run.
+func driftEvents(t testing.TB, s Store, runID string) []*ReplayedWithDrift {
+	t.Helper()
+	events, err := s.Events(tctx, runID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*ReplayedWithDrift
+	for _, e := range events {
+		if d, ok := e.Payload.(*ReplayedWithDrift); ok {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
+// recordDecision runs one model step with step key "decide" live and
+// returns the kernel's store.
+func recordDecision(t *testing.T) (*MemStore, Run, *fakeModel) {
+	t.Helper()
+	m := replyWith(`{"approved":true,"reason":"ok"}`)
+	k, store := newTestKernel(t, m)
+	run := mustStart(t, k, liveTenant, "run-drift")
+	if _, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "gpt-4o", Prompt: "Approve?", StepKey: "decide"}); err != nil {
+		t.Fatal(err)
+	}
+	return store, run, m
+}
+
+func TestReplayedWithDriftPayloadBytes(t *testing.T) {
+	p := &ReplayedWithDrift{StepKey: new("decide"), Model: "gpt-4o", DriftFields: []string{"prompt", "messages"},
+		SourceRequestedEventID: "00000000000000000000000000000002", SourceTerminalSeq: new(int64(3)),
+		Policy: ReplayAllowPromptDrift}
+	wantCanon := `{"drift_fields":["prompt","messages"],"fork_run_id":null,"kind":"replayed_with_drift","model":"gpt-4o","replay_policy":"allow_prompt_drift","source_model_requested_event_id":"00000000000000000000000000000002","source_model_terminal_seq":3,"step_key":"decide"}`
+	wantColumn := `{"kind": "replayed_with_drift", "step_key": "decide", "model": "gpt-4o", "drift_fields": ["prompt", "messages"], "source_model_requested_event_id": "00000000000000000000000000000002", "source_model_terminal_seq": 3, "replay_policy": "allow_prompt_drift", "fork_run_id": null}`
+	if got := string(CanonicalPayload(p)); got != wantCanon {
+		t.Errorf("canonical\n got %s\nwant %s", got, wantCanon)
+	}
+	if got := string(PayloadJSON(p)); got != wantColumn {
+		t.Errorf("column\n got %s\nwant %s", got, wantColumn)
+	}
+	for _, text := range []string{wantCanon, wantColumn} {
+		back, err := DecodePayload(EventReplayedWithDrift, []byte(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(Payload(p), back); diff != "" {
+			t.Errorf("decoded (-want +got):\n%s", diff)
+		}
+		g, err := decodeGeneral(EventReplayedWithDrift, []byte(text))
+		if err != nil || !cmp.Equal(Payload(p), g) {
+			t.Errorf("general decoder: %v %+v", err, g)
+		}
+	}
+	// Defaults, nulls and the fork form.
+	fork := &ReplayedWithDrift{Model: "m", SourceRequestedEventID: "x", Policy: ReplayForkOnDrift, ForkRunID: new("r::fork::0123456789abcdef")}
+	back, err := DecodePayload(EventReplayedWithDrift, []byte(`{"kind":"replayed_with_drift","model":"m","source_model_requested_event_id":"x","replay_policy":"fork_on_drift","fork_run_id":"r::fork::0123456789abcdef"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fork.DriftFields = []string{}
+	if diff := cmp.Diff(Payload(fork), back); diff != "" {
+		t.Errorf("decoded with defaults (-want +got):\n%s", diff)
+	}
+	for _, bad := range []string{
+		`{"kind":"replayed_with_drift","model":"m","source_model_requested_event_id":"x","replay_policy":"sometimes"}`,
+		`{"kind":"replayed_with_drift","model":"m","replay_policy":"strict"}`,
+		`{"kind":"replayed_with_drift","model":"m","source_model_requested_event_id":"x","replay_policy":"strict","source_model_terminal_seq":"3"}`,
+	} {
+		if _, err := DecodePayload(EventReplayedWithDrift, []byte(bad)); err == nil {
+			t.Errorf("%s decoded", bad)
+		}
+	}
+	// A stored text with an extra key is caught by CheckStoredPayload.
+	e := Event{RunID: "r", Seq: 4, Payload: p}
+	if err := CheckStoredPayload(&e, []byte(wantColumn), ColumnForm); err != nil {
+		t.Error(err)
+	}
+	extra := strings.Replace(wantColumn, `"fork_run_id": null`, `"fork_run_id": null, "note": 1`, 1)
+	if err := CheckStoredPayload(&e, []byte(extra), ColumnForm); err == nil || !strings.Contains(err.Error(), `"note"`) {
+		t.Errorf("extra key: %v", err)
+	}
+}
+
+func TestReplayStrictUnchanged(t *testing.T) {
+	store, run, _ := recordDecision(t)
+	k := New(store, nil)
+	_, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "gpt-4o", Prompt: "Approve now?", StepKey: "decide"})
+	if !errors.Is(err, ErrReplayMismatch) {
+		t.Fatalf("strict drifted replay: %v, want ErrReplayMismatch", err)
+	}
+	if _, err := k.policyFor("sometimes"); err == nil {
+		t.Error("unknown policy accepted")
+	}
+	_, err = StepModel[Decision](tctx, k, run, ModelStep{Model: "gpt-4o", Prompt: "Approve?", StepKey: "decide", ReplayPolicy: "sometimes"})
+	if !errors.Is(err, ErrInvalidInput) {
+		t.Errorf("unknown policy: %v", err)
+	}
+	if len(driftEvents(t, store, run.ID)) != 0 {
+		t.Error("strict logged a drift event")
+	}
+}
+
+func TestReplayAllowPromptDrift(t *testing.T) {
+	store, run, m := recordDecision(t)
+	k := New(store, nil, WithReplayPolicy(ReplayAllowPromptDrift))
+	step := ModelStep{Model: "gpt-4o", Prompt: "Approve, please?", StepKey: "decide"}
+	res, err := StepModel[Decision](tctx, k, run, step)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.FromLog || res.Output != (Decision{true, "ok"}) || res.Seq != 3 || res.RunID != run.ID || m.calls.Load() != 1 {
+		t.Fatalf("result %+v, model calls %d", res, m.calls.Load())
+	}
+	want := &Drift{Fields: []string{"prompt", "messages"}, Policy: ReplayAllowPromptDrift, SourceSeq: 2, Seq: 4}
+	if diff := cmp.Diff(want, res.Drift); diff != "" {
+		t.Errorf("drift (-want +got):\n%s", diff)
+	}
+	events, _ := store.Events(tctx, run.ID, 0)
+	if len(events) != 4 || events[3].Type != EventReplayedWithDrift {
+		t.Fatalf("events %v", eventTypes(t, store, run.ID))
+	}
+	wantCanon := `{"drift_fields":["prompt","messages"],"fork_run_id":null,"kind":"replayed_with_drift","model":"gpt-4o","replay_policy":"allow_prompt_drift","source_model_requested_event_id":"` + events[1].ID + `","source_model_terminal_seq":3,"step_key":"decide"}`
+	if got := string(CanonicalPayload(events[3].Payload)); got != wantCanon {
+		t.Errorf("drift event\n got %s\nwant %s", got, wantCanon)
+	}
+	var v ChainVerifier
+	for i := range events {
+		if err := v.Next(&events[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Stable: replayed again (on a new kernel too), nothing is appended.
+	for _, kk := range []*Kernel{k, New(store, nil, WithReplayPolicy(ReplayAllowPromptDrift))} {
+		again, err := StepModel[Decision](tctx, kk, run, step)
+		if err != nil || again.Drift == nil || again.Drift.Seq != 4 {
+			t.Fatalf("again: %+v %v", again, err)
+		}
+		if n := len(eventTypes(t, store, run.ID)); n != 4 {
+			t.Fatalf("replaying the drifted run again appended: %d events", n)
+		}
+	}
+	// The original request still replays exactly, without drift.
+	orig, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "gpt-4o", Prompt: "Approve?", StepKey: "decide"})
+	if err != nil || orig.Drift != nil || !orig.FromLog {
+		t.Errorf("original: %+v %v", orig, err)
+	}
+	// A different model or different tools is still a mismatch.
+	if _, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "gpt-5", Prompt: "Approve?", StepKey: "decide"}); !errors.Is(err, ErrReplayMismatch) || !strings.Contains(err.Error(), `model "gpt-4o", now "gpt-5"`) {
+		t.Errorf("other model: %v", err)
+	}
+	if err := RegisterTool(k.Tools(), "lookup_order", func(_ context.Context, a orderArgs) (string, error) { return "", nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := StepModel[Decision](tctx, k, run, step); !errors.Is(err, ErrReplayMismatch) || !strings.Contains(err.Error(), `offered tools [], now ["lookup_order"]`) {
+		t.Errorf("other tools: %v", err)
+	}
+}
+
+func TestReplayForkOnDrift(t *testing.T) {
+	store, run, m := recordDecision(t)
+	parent, _ := store.Events(tctx, run.ID, 0)
+	m2 := replyWith(`{"approved":false,"reason":"forked"}`)
+	k := New(store, m2, WithReplayPolicy(ReplayForkOnDrift))
+	step := ModelStep{Model: "gpt-4o", Prompt: "Approve, please?", StepKey: "decide"}
+	res, err := StepModel[Decision](tctx, k, run, step)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := &ModelRequested{Model: "gpt-4o", Prompt: "Approve, please?", Messages: []ChatMessage{{Role: "user", Content: "Approve, please?"}},
+		AllowedTools: []string{}, StepKey: new("decide")}
+	forkID := ForkRunID(run.ID, parent[1].PrevHash, req)
+	if !strings.HasPrefix(forkID, "run-drift::fork::") || len(forkID) != len("run-drift::fork::")+16 {
+		t.Fatalf("fork id %q", forkID)
+	}
+	if p, ok := ForkParent(forkID); !ok || p != run.ID {
+		t.Errorf("ForkParent(%q) = %q, %v", forkID, p, ok)
+	}
+	if res.FromLog || res.RunID != forkID || res.Output != (Decision{false, "forked"}) || m2.calls.Load() != 1 || m.calls.Load() != 1 {
+		t.Fatalf("result %+v", res)
+	}
+	want := &Drift{Fields: []string{"prompt", "messages"}, Policy: ReplayForkOnDrift, SourceSeq: 2, Seq: 4, ParentRunID: run.ID, ForkRunID: forkID}
+	if diff := cmp.Diff(want, res.Drift); diff != "" {
+		t.Errorf("drift (-want +got):\n%s", diff)
+	}
+	// The parent is untouched but for the drift event naming the fork.
+	after, _ := store.Events(tctx, run.ID, 0)
+	if diff := cmp.Diff(parent, after[:3]); diff != "" || len(after) != 4 {
+		t.Fatalf("parent changed (-before +after):\n%s", diff)
+	}
+	d := after[3].Payload.(*ReplayedWithDrift)
+	if d.Policy != ReplayForkOnDrift || *d.ForkRunID != forkID || *d.SourceTerminalSeq != 3 || d.SourceRequestedEventID != parent[1].ID {
+		t.Errorf("drift event %+v", d)
+	}
+	// The fork: the parent's prefix, payload for payload, then the live step.
+	fork, _ := store.Events(tctx, forkID, 0)
+	if got := eventTypes(t, store, forkID); !cmp.Equal(got, []EventType{EventRunStarted, EventModelRequested, EventModelCompleted}) {
+		t.Fatalf("fork events %v", got)
+	}
+	if string(CanonicalPayload(fork[0].Payload)) != string(CanonicalPayload(parent[0].Payload)) {
+		t.Error("fork prefix differs from the parent")
+	}
+	if err := CheckFork(tctx, store, forkID); err != nil {
+		t.Errorf("CheckFork: %v", err)
+	}
+
+	// Stable: the drifted run replays again, from the fork, appending nothing.
+	replayer := New(store, nil, WithReplayPolicy(ReplayForkOnDrift))
+	again, err := StepModel[Decision](tctx, replayer, run, step)
+	if err != nil || !again.FromLog || again.RunID != forkID || again.Output != res.Output {
+		t.Fatalf("again: %+v %v", again, err)
+	}
+	if len(eventTypes(t, store, run.ID)) != 4 || len(eventTypes(t, store, forkID)) != 3 {
+		t.Error("replaying the forked run again appended events")
+	}
+}
