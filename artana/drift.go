@@ -79,7 +79,7 @@ func ForkRunID(runID, prevHash string, req Payload) string {
 	h := sha256.New()
 	h.Write([]byte(prevHash))
 	h.Write([]byte{'|'})
-	h.Write(CanonicalPayload(req))
+	h.Write(CanonicalForm.Encode(req))
 	return runID + forkSep + hex.EncodeToString(h.Sum(nil))[:16]
 }
 
@@ -160,7 +160,7 @@ func (k *Kernel) fork(ctx context.Context, run Run, n int64, forkID string) (Run
 		return f, &Error{Op: op, RunID: forkID, Err: err}
 	}
 	for i := range min(len(have), len(prefix)) {
-		if have[i].Type != prefix[i].Type || !bytes.Equal(CanonicalPayload(have[i].Payload), CanonicalPayload(prefix[i].Payload)) {
+		if have[i].Type != prefix[i].Type || !bytes.Equal(CanonicalForm.Encode(have[i].Payload), CanonicalForm.Encode(prefix[i].Payload)) {
 			return f, &Error{Op: op, RunID: forkID, Seq: have[i].Seq, Kind: ErrReplayMismatch,
 				Msg: fmt.Sprintf("the fork exists but its event differs from seq %d of its parent %q; inspect both with artana-replay diff", prefix[i].Seq, run.ID)}
 		}
@@ -234,7 +234,7 @@ func CheckFork(ctx context.Context, s Store, forkID string) error {
 		return fmt.Errorf("fork %q has %d events, not the %d of the prefix and the drifted request", forkID, len(fork), src+1)
 	}
 	for i := range src {
-		if fork[i].Type != parent[i].Type || !bytes.Equal(CanonicalPayload(fork[i].Payload), CanonicalPayload(parent[i].Payload)) {
+		if fork[i].Type != parent[i].Type || !bytes.Equal(CanonicalForm.Encode(fork[i].Payload), CanonicalForm.Encode(parent[i].Payload)) {
 			return fmt.Errorf("fork %q: seq %d differs from its parent's", forkID, fork[i].Seq)
 		}
 	}

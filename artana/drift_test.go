@@ -44,10 +44,10 @@ func TestReplayedWithDriftPayloadBytes(t *testing.T) {
 		Policy: ReplayAllowPromptDrift}
 	wantCanon := `{"drift_fields":["prompt","messages"],"fork_run_id":null,"kind":"replayed_with_drift","model":"gpt-4o","replay_policy":"allow_prompt_drift","source_model_requested_event_id":"00000000000000000000000000000002","source_model_terminal_seq":3,"step_key":"decide"}`
 	wantColumn := `{"kind": "replayed_with_drift", "step_key": "decide", "model": "gpt-4o", "drift_fields": ["prompt", "messages"], "source_model_requested_event_id": "00000000000000000000000000000002", "source_model_terminal_seq": 3, "replay_policy": "allow_prompt_drift", "fork_run_id": null}`
-	if got := string(CanonicalPayload(p)); got != wantCanon {
+	if got := string(CanonicalForm.Encode(p)); got != wantCanon {
 		t.Errorf("canonical\n got %s\nwant %s", got, wantCanon)
 	}
-	if got := string(PayloadJSON(p)); got != wantColumn {
+	if got := string(ColumnForm.Encode(p)); got != wantColumn {
 		t.Errorf("column\n got %s\nwant %s", got, wantColumn)
 	}
 	for _, text := range []string{wantCanon, wantColumn} {
@@ -82,13 +82,13 @@ func TestReplayedWithDriftPayloadBytes(t *testing.T) {
 			t.Errorf("%s decoded", bad)
 		}
 	}
-	// A stored text with an extra key is caught by CheckStoredPayload.
+	// A stored text with an extra key is caught by PayloadForm.Check.
 	e := Event{RunID: "r", Seq: 4, Payload: p}
-	if err := CheckStoredPayload(&e, []byte(wantColumn), ColumnForm); err != nil {
+	if err := ColumnForm.Check(&e, []byte(wantColumn)); err != nil {
 		t.Error(err)
 	}
 	extra := strings.Replace(wantColumn, `"fork_run_id": null`, `"fork_run_id": null, "note": 1`, 1)
-	if err := CheckStoredPayload(&e, []byte(extra), ColumnForm); err == nil || !strings.Contains(err.Error(), `"note"`) {
+	if err := ColumnForm.Check(&e, []byte(extra)); err == nil || !strings.Contains(err.Error(), `"note"`) {
 		t.Errorf("extra key: %v", err)
 	}
 }
@@ -132,7 +132,7 @@ func TestReplayAllowPromptDrift(t *testing.T) {
 		t.Fatalf("events %v", eventTypes(t, store, run.ID))
 	}
 	wantCanon := `{"drift_fields":["prompt","messages"],"fork_run_id":null,"kind":"replayed_with_drift","model":"gpt-4o","replay_policy":"allow_prompt_drift","source_model_requested_event_id":"` + events[1].ID + `","source_model_terminal_seq":3,"step_key":"decide"}`
-	if got := string(CanonicalPayload(events[3].Payload)); got != wantCanon {
+	if got := string(CanonicalForm.Encode(events[3].Payload)); got != wantCanon {
 		t.Errorf("drift event\n got %s\nwant %s", got, wantCanon)
 	}
 	var v ChainVerifier
@@ -209,7 +209,7 @@ func TestReplayForkOnDrift(t *testing.T) {
 	if got := eventTypes(t, store, forkID); !cmp.Equal(got, []EventType{EventRunStarted, EventModelRequested, EventModelCompleted}) {
 		t.Fatalf("fork events %v", got)
 	}
-	if string(CanonicalPayload(fork[0].Payload)) != string(CanonicalPayload(parent[0].Payload)) {
+	if string(CanonicalForm.Encode(fork[0].Payload)) != string(CanonicalForm.Encode(parent[0].Payload)) {
 		t.Error("fork prefix differs from the parent")
 	}
 	if err := CheckFork(tctx, store, forkID); err != nil {
