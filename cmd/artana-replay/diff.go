@@ -218,6 +218,24 @@ func diffOptions(strict bool) cmp.Options {
 // diffRuns aligns the runs a and b by step and returns every divergence,
 // the first one first.
 func diffRuns(a, b []artana.Event, strict bool) []divergence {
+	return alignRuns(a, b, strict).divs
+}
+
+// An alignment is two runs aligned by step: the pairs of steps in the
+// order of A, each step of B found in A beside it, and each step of only
+// one run on its own, a step only in B placed after the B step before it.
+type alignment struct {
+	pairs []stepPair
+	divs  []divergence // every divergence, the first one first
+}
+
+// A stepPair is one step of A (or nil) and the same step of B (or nil).
+type stepPair struct {
+	a, b *step
+}
+
+// alignRuns aligns the runs a and b by step, as diff reports them.
+func alignRuns(a, b []artana.Event, strict bool) alignment {
 	opts := diffOptions(strict)
 	if !strict {
 		a, b = normalizeCallIDs(a), normalizeCallIDs(b)
@@ -229,15 +247,27 @@ func diffRuns(a, b []artana.Event, strict bool) []divergence {
 	}
 	used := make([]bool, len(bs))
 	var out []divergence
+	var pairs []stepPair
+	placed := 0 // B steps before this index that no A step matched are placed
+	placeB := func(upTo int) {
+		for ; placed < upTo; placed++ {
+			if !used[placed] {
+				pairs = append(pairs, stepPair{b: bs[placed]})
+			}
+		}
+	}
 	lastB := -1
 	for _, sa := range as {
 		i, ok := bIndex[sa.key]
 		if !ok {
+			pairs = append(pairs, stepPair{a: sa})
 			out = append(out, divergence{Step: sa.label, Kind: "only_in_a", ASeq: sa.events[0].Seq, AType: string(sa.events[0].Type)})
 			continue
 		}
 		used[i] = true
 		sb := bs[i]
+		placeB(i)
+		pairs = append(pairs, stepPair{a: sa, b: sb})
 		if i < lastB {
 			out = append(out, divergence{Step: sa.label, Kind: "order", ASeq: sa.events[0].Seq, BSeq: sb.events[0].Seq,
 				AType: string(sa.events[0].Type), BType: string(sb.events[0].Type)})
@@ -273,13 +303,14 @@ func diffRuns(a, b []artana.Event, strict bool) []divergence {
 			break
 		}
 	}
+	placeB(len(bs))
 	for i, sb := range bs {
 		if !used[i] {
 			out = append(out, divergence{Step: sb.label, Kind: "only_in_b", BSeq: sb.events[0].Seq, BType: string(sb.events[0].Type)})
 		}
 	}
 	sort.SliceStable(out, func(i, j int) bool { return out[i].pos() < out[j].pos() })
-	return out
+	return alignment{pairs: pairs, divs: out}
 }
 
 // eventFields prints the fields of events that differ: paths in the log's

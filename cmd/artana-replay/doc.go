@@ -17,6 +17,7 @@
 //	artana-replay import [--json] SOURCE LEDGER   (LEDGER: a .db file or a postgres:// URL)
 //	artana-replay stats  [--json] PATH
 //	artana-replay reseal [--json] CASSETTE
+//	artana-replay html   [-o FILE] [--limit N] [--strict] PATH[#RUN] [B]
 //
 // ls lists the runs of a ledger: tenant, event count, first and last
 // timestamps, status, tokens and cost. A run's status is "complete" when
@@ -55,6 +56,24 @@
 // reseal accepts a deliberate hand edit of a cassette: it lists the lines
 // that changed and recomputes the cassette's chain. SQLite ledgers are
 // refused: their history is never rewritten.
+//
+// html writes one self-contained HTML file (standard output, or -o FILE):
+// of one run, or of an interactions cassette, given one argument; of the
+// diff of two runs, given two. A run's report opens with its hash chain
+// check (verified, or the seq where it breaks) and its status, sums up
+// tokens and cost with a chart of both over the run, and lists its steps
+// as diff groups them (a model request and its completion, a tool call and
+// its outcome, a workflow step), each a <details> element that opens on
+// its messages, tool calls and the events' payloads; unknown outcomes,
+// pending tools, pauses the run waits at, drift and the break of the
+// chain are flagged and open. A diff's report aligns the two runs exactly
+// as diff does, marks the first divergence (anchor #first-divergence,
+// scrolled to on load) and lists the differing fields. Of a run of more
+// than --limit steps (default 2000; 0 renders all) it renders the first
+// and last steps and every flagged or divergent one with its neighbours,
+// and sums up each stretch left out in one row. The page makes no request
+// (a Content-Security-Policy forbids any; its only script is allowed by
+// hash), reads without script, and shows every ledger string as text.
 //
 // Every command prints human-readable text by default and JSON with
 // --json, prints its usage with -h, and exits with status 0 on success,

@@ -22,6 +22,7 @@ import (
 //	artana-fixture streams OUT.cassette
 //	artana-fixture large OUT.db EVENTS
 //	artana-fixture toolloop OUT.db CALLID_PREFIX ORDER_STATUS
+//	artana-fixture hostile OUT.db
 func fixtureMain() {
 	if err := fixture(context.Background(), os.Args[1:]); err != nil {
 		fmt.Fprintln(os.Stderr, "artana-fixture:", err)
@@ -42,6 +43,8 @@ func fixture(ctx context.Context, args []string) error {
 		return writeSeedFlow(ctx, args[1], prompt)
 	case "statuses":
 		return writeStatuses(ctx, args[1])
+	case "hostile":
+		return writeHostile(ctx, args[1])
 	case "toolloop":
 		if len(args) < 4 {
 			return errors.New("usage: artana-fixture toolloop OUT.db CALLID_PREFIX ORDER_STATUS")
@@ -239,4 +242,51 @@ func writeToolLoop(ctx context.Context, path, prefix, status string) error {
 	_, err = artana.RunToolLoop[string](ctx, k, run, artana.ToolLoop{Model: "gpt-4o", StepKey: "support",
 		Messages: []artana.ChatMessage{{Role: "user", Content: "Where is my refund for A-17?"}}})
 	return err
+}
+
+// hostileText is ledger data that would run script, load an image or
+// close the page's markup if a report took it for HTML.
+const hostileText = `</script><script>window.__pwned=1;document.title="pwned"</script><img src=x onerror="window.__pwned=2;document.title='pwned'"><a href="https://example.com/">x</a>`
+
+// writeHostile writes a run whose every free-text field holds
+// hostileText: run id, tenant, model, prompt, messages, tool name,
+// arguments, step keys, results, error message and pause reason. Its tool
+// call ends with an unknown outcome and the run ends paused.
+func writeHostile(ctx context.Context, path string) error {
+	store, err := sqlite.Open(ctx, path)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	opts := artana.NewStoreOptions(artana.WithEventClock(artanatest.SteppingClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 250*time.Millisecond)),
+		artana.WithEventIDs(artanatest.SequentialIDs()))
+	h := hostileText
+	arg, _ := json.Marshal(map[string]string{"q": h})
+	out, _ := json.Marshal(map[string]string{"answer": h})
+	key := "key " + h
+	call := artana.ToolCall{ID: "call " + h, ToolName: "tool" + h, ArgumentsJSON: string(arg)}
+	payloads := []artana.Payload{
+		&artana.RunStarted{},
+		&artana.ModelRequested{Model: "model" + h, Prompt: h, Messages: []artana.ChatMessage{
+			{Role: "system", Content: h}, {Role: "user", Content: h, Name: h}}, AllowedTools: []string{"tool" + h}, StepKey: &key},
+		&artana.ModelCompleted{Model: "model" + h, OutputJSON: string(out), PromptTokens: 10, CompletionTokens: 5, CostUSD: 0.001,
+			ToolCalls: []artana.ToolCall{call}},
+		&artana.ToolRequested{ToolName: "tool" + h, ArgumentsJSON: string(arg), IdempotencyKey: "idem", ToolVersion: "1.0.0", SchemaVersion: "1", StepKey: &key},
+		&artana.ToolCompleted{ToolName: "tool" + h, ResultJSON: string(out), Outcome: artana.OutcomeUnknown, ErrorMessage: &key},
+		&artana.PauseRequested{Reason: h, StepKey: &key},
+	}
+	var evs []artana.Event
+	var last *artana.Event
+	for _, p := range payloads {
+		e, err := opts.NextEvent(last, "run"+h, "tenant"+h, p)
+		if err != nil {
+			return err
+		}
+		evs = append(evs, e)
+		last = &evs[len(evs)-1]
+	}
+	if err := store.Import(ctx, evs); err != nil {
+		return err
+	}
+	return store.Close()
 }

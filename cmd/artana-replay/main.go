@@ -69,7 +69,7 @@ type command struct {
 func commands() []*command {
 	return []*command{
 		lsCommand(), showCommand(), verifyCommand(), diffCommand(),
-		exportCommand(), importCommand(), statsCommand(), resealCommand(),
+		exportCommand(), importCommand(), statsCommand(), resealCommand(), htmlCommand(),
 	}
 }
 
