@@ -551,7 +551,7 @@ func formatLatency(d time.Duration) string {
 func viewEvent(ev *artana.Event) eventView {
 	v := eventView{Seq: ev.Seq, Type: string(ev.Type), Time: formatTime(ev.Timestamp), Hash: ev.Hash}
 	if ev.Payload != nil {
-		raw := artana.CanonicalPayload(ev.Payload)
+		raw := artana.CanonicalForm.Encode(ev.Payload)
 		var b bytes.Buffer
 		if json.Indent(&b, raw, "", "  ") == nil {
 			v.Payload = b.String()
