@@ -4,7 +4,11 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"os"
 	"testing"
+
+	"github.com/artana-go/go-artana/artana"
 )
 
 // FuzzDecodeInteraction checks that any body either is refused or
@@ -80,6 +84,50 @@ func FuzzDecodeTool(f *testing.F) {
 		}
 		if again != in {
 			t.Fatalf("round trip changed %+v into %+v", in, again)
+		}
+	})
+}
+
+// FuzzHTTPRequests checks that the Transport's request parsers never
+// panic and that what they understand can be recorded: it encodes,
+// decodes to the same request and fingerprints alike.
+func FuzzHTTPRequests(f *testing.F) {
+	for _, name := range []string{
+		"../openai/testdata/wire/openai-chat-tool-loop-turn2.request.json",
+		"../openai/testdata/wire/openai-chat-json-schema.request.json",
+		"../openai/testdata/wire/openai-chat-stream.request.json",
+		"testdata/wire/anthropic-messages-tool-loop-turn2.request.json",
+		"testdata/wire/anthropic-messages-stream-tool-loop-turn1.request.json",
+	} {
+		if b, err := os.ReadFile(name); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		for api, parse := range map[string]func([]byte) (artana.ModelRequest, bool, json.RawMessage, bool){
+			APIChat: chatRequest, APIMessages: messagesRequest,
+		} {
+			req, streamed, extra, ok := parse(body)
+			if !ok {
+				continue
+			}
+			in := Interaction{Request: req, Streamed: streamed, HTTP: &HTTPExchange{API: api, Extra: extra, Status: 200}}
+			if streamed {
+				in.Deltas = []RecordedDelta{}
+			}
+			enc, err := encodeInteraction(&in)
+			if err != nil {
+				continue // e.g. a schema that is not JSON
+			}
+			again, err := decodeInteraction(enc)
+			if err != nil {
+				t.Fatalf("%s: re-decode of %s: %v", api, enc, err)
+			}
+			fp1, err1 := fingerprintCall(&in.Request, in.HTTP)
+			fp2, err2 := fingerprintCall(&again.Request, again.HTTP)
+			if err1 != nil || err2 != nil || fp1 != fp2 {
+				t.Fatalf("%s: fingerprints differ after a round trip: %v %v\n%s", api, err1, err2, enc)
+			}
 		}
 	})
 }

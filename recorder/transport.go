@@ -23,8 +23,9 @@ import (
 // client (openai-go, go-openai, langchaingo, ...) into an interactions
 // cassette and replays them, as a Recorder does for an artana.Model.
 //
-// An OpenAI Chat Completions call (POST .../chat/completions, JSON or
-// "stream": true) is understood: its body is parsed into the typed
+// An OpenAI Chat Completions call (POST .../chat/completions) and an
+// Anthropic Messages API call (POST .../v1/messages), JSON or streamed,
+// are understood: the body is parsed into the typed
 // request (model, messages with tool calls, tools, output schema,
 // options), which is matched, recorded and diffed on a miss as a
 // Recorder's request is, and its answer into the typed response (and
@@ -161,9 +162,9 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	var typed artana.ModelRequest
 	var streamed bool
 	h := &HTTPExchange{}
-	if chat, s, extra, ok := t.understand(req, body); ok {
-		typed, streamed = chat, s
-		h.API, h.Extra = APIChat, extra
+	if api, understood, s, extra, ok := t.understand(req, body); ok {
+		typed, streamed = understood, s
+		h.API, h.Extra = api, extra
 	} else {
 		h.Method, h.Path, h.Query = req.Method, req.URL.Path, req.URL.RawQuery
 		h.Body = body
@@ -187,12 +188,22 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	return t.response(req, in.HTTP), nil
 }
 
-// understand parses a Chat Completions request.
-func (t *Transport) understand(req *http.Request, body []byte) (artana.ModelRequest, bool, json.RawMessage, bool) {
-	if req.Method != http.MethodPost || !strings.HasSuffix(strings.TrimSuffix(req.URL.Path, "/"), "/chat/completions") {
-		return artana.ModelRequest{}, false, nil, false
+// understand parses a request of an API the Transport knows: OpenAI Chat
+// Completions (POST .../chat/completions) or the Anthropic Messages API
+// (POST .../v1/messages).
+func (t *Transport) understand(req *http.Request, body []byte) (api string, typed artana.ModelRequest, streamed bool, extra json.RawMessage, ok bool) {
+	if req.Method != http.MethodPost {
+		return "", typed, false, nil, false
 	}
-	return chatRequest(body)
+	switch path := strings.TrimSuffix(req.URL.Path, "/"); {
+	case strings.HasSuffix(path, "/chat/completions"):
+		typed, streamed, extra, ok = chatRequest(body)
+		return APIChat, typed, streamed, extra, ok
+	case strings.HasSuffix(path, "/v1/messages"):
+		typed, streamed, extra, ok = messagesRequest(body)
+		return APIMessages, typed, streamed, extra, ok
+	}
+	return "", typed, false, nil, false
 }
 
 // response builds the client's response from a recorded exchange.
@@ -245,7 +256,7 @@ func (t *Transport) live(ctx context.Context, req *http.Request, body []byte, ap
 	if err != nil {
 		return Interaction{}, fmt.Errorf("recorder: %s: read the response body: %w", t.rec.path, err)
 	}
-	if api != APIChat {
+	if api == "" {
 		return in, nil
 	}
 	if resp.StatusCode >= 400 {
@@ -254,7 +265,15 @@ func (t *Transport) live(ctx context.Context, req *http.Request, body []byte, ap
 	}
 	if eventStream {
 		in.Streamed = true
-		deltas, r, serr, ok := chatStream(events, structured)
+		var deltas []RecordedDelta
+		var r artana.ModelResponse
+		var serr *artana.ModelError
+		ok := false
+		if api == APIMessages {
+			deltas, r, serr, ok = messagesStream(events)
+		} else {
+			deltas, r, serr, ok = chatStream(events, structured)
+		}
 		if ok {
 			in.Deltas, in.Response, in.Err = deltas, r, serr
 			if serr != nil {
@@ -263,7 +282,11 @@ func (t *Transport) live(ctx context.Context, req *http.Request, body []byte, ap
 		}
 		return in, nil
 	}
-	in.Response, _ = chatResponse(h.ResponseBody, structured)
+	if api == APIMessages {
+		in.Response, _ = messagesResponse(h.ResponseBody)
+	} else {
+		in.Response, _ = chatResponse(h.ResponseBody, structured)
+	}
 	return in, nil
 }
 
@@ -359,6 +382,9 @@ func (r *Recorder) exchange(ctx context.Context, typed artana.ModelRequest, h *H
 	}
 	in.Latency = r.cfg.now().Sub(start)
 	in.Request = cloneRequest(typed)
+	if in.Streamed = streamed; streamed && in.Deltas == nil {
+		in.Deltas = []RecordedDelta{} // a stream refused with an HTTP error
+	}
 	resp := in.HTTP
 	in.HTTP = h.requestSide()
 	in.HTTP.Status, in.HTTP.Header, in.HTTP.ResponseBody = resp.Status, resp.Header, resp.ResponseBody
@@ -390,8 +416,8 @@ func (r *Recorder) exchange(ctx context.Context, typed artana.ModelRequest, h *H
 	return &in, nil
 }
 
-// LogRun makes a Transport also log each Chat Completions call it
-// answers (recorded or replayed) as a model step of run in store: a
+// LogRun makes a Transport also log each call it understands (Chat
+// Completions, Anthropic Messages) and answers (recorded or replayed) as a model step of run in store: a
 // model_requested event (model, prompt, messages, offered tool names) and
 // a model_completed event (output, usage, tool calls), after a
 // run_started event if the run has no events yet. An agent that never
@@ -409,7 +435,7 @@ func LogRun(store artana.Store, run artana.Run) Option {
 // logStep appends the model step of an understood call to the run log.
 func (t *Transport) logStep(ctx context.Context, in *Interaction) error {
 	store, run := t.rec.cfg.logStore, t.rec.cfg.logRun
-	if store == nil || in.HTTP == nil || in.HTTP.API != APIChat || in.Err != nil {
+	if store == nil || in.HTTP == nil || in.HTTP.API == "" || in.Err != nil {
 		return nil
 	}
 	t.logMu.Lock()

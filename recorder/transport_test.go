@@ -22,7 +22,11 @@ import (
 // wire reads a real wire body from openai/testdata/wire.
 func wire(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "openai", "testdata", "wire", name))
+	dir := filepath.Join("..", "openai", "testdata", "wire")
+	if strings.HasPrefix(name, "anthropic-") {
+		dir = filepath.Join("testdata", "wire")
+	}
+	b, err := os.ReadFile(filepath.Join(dir, name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -46,8 +50,11 @@ func wireServer(t testing.TB, bodies ...string) *httptest.Server {
 		next++
 		mu.Unlock()
 		status := http.StatusOK
-		if strings.HasPrefix(name, "openai-error-400") {
+		switch {
+		case strings.HasPrefix(name, "openai-error-400"):
 			status = http.StatusBadRequest
+		case strings.HasPrefix(name, "anthropic-error-529"):
+			status = 529
 		}
 		ct := "application/json"
 		if strings.HasSuffix(name, ".sse") {
@@ -426,4 +433,104 @@ func TestTransportLogRun(t *testing.T) {
 	if c := live[8].Payload.(*artana.ModelCompleted); !strings.HasPrefix(c.OutputJSON, `"1`) || c.CompletionTokens == 0 {
 		t.Errorf("stream logged as %+v", c)
 	}
+}
+
+func TestTransportAnthropicMessages(t *testing.T) {
+	calls := []struct{ req, resp string }{
+		{"anthropic-messages-tool-loop-turn1.request.json", "anthropic-messages-tool-loop-turn1.json"},
+		{"anthropic-messages-tool-loop-turn2.request.json", "anthropic-messages-tool-loop-turn2.json"},
+		{"anthropic-messages-stream-tool-loop-turn1.request.json", "anthropic-messages-stream-tool-loop-turn1.sse"},
+		{"anthropic-messages-stream-tool-loop-turn2.request.json", "anthropic-messages-stream-tool-loop-turn2.sse"},
+		{"anthropic-error-529.request.json", "anthropic-error-529.json"},
+		{"anthropic-messages-stream-error-overloaded.request.json", "anthropic-messages-stream-error-overloaded.sse"},
+	}
+	var resps []string
+	for _, c := range calls {
+		resps = append(resps, c.resp)
+	}
+	srv := wireServer(t, resps...)
+	path := filepath.Join(t.TempDir(), "anthropic.cassette")
+	tr, err := recorder.OpenTransport(path, nil, recorder.WithMode(recorder.Record))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var live []exchange
+	for _, c := range calls {
+		resp, body, err := post(t, tr.Client(), srv.URL+"/v1/messages", wire(t, c.req))
+		if err != nil {
+			t.Fatalf("%s: %v", c.req, err)
+		}
+		live = append(live, got(resp, body))
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	if raw, _ := os.ReadFile(path); bytes.Contains(raw, []byte("FAKEfake")) {
+		t.Errorf("the cassette holds the key")
+	}
+	_, recs, err := cassettes.ReadAll(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decode := func(i int) *recorder.Interaction {
+		e, err := recorder.DecodeRecord(recs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return e.Interaction
+	}
+	if in := decode(0); in.HTTP.API != recorder.APIMessages || in.Request.Messages[0].Role != "system" || in.Request.Prompt == "" ||
+		len(in.Request.Tools) != 1 || len(in.Response.ToolCalls) != 2 || !strings.HasPrefix(in.Response.ToolCalls[0].ArgumentsJSON, `{"password":"`) || in.Response.Usage.PromptTokens != 416 {
+		t.Errorf("turn 1 recorded as %+v", in)
+	}
+	in := decode(1)
+	var roles []string
+	for _, m := range in.Request.Messages {
+		roles = append(roles, m.Role)
+	}
+	if strings.Join(roles, " ") != "system user assistant tool tool" || in.Request.Messages[2].ToolCalls[1].ID != "toolu_01VPuQJ1LonDBYXrr8pqPkqQ" || in.Request.Messages[4].Content != "Life before Death" {
+		t.Errorf("turn 2 requested as %+v", in.Request.Messages)
+	}
+	if !strings.Contains(string(in.HTTP.Extra), "cache_control") {
+		t.Errorf("extra %s lacks the cache_control members", in.HTTP.Extra)
+	}
+	if in := decode(2); !in.Streamed || len(in.Response.ToolCalls) != 2 || !strings.HasPrefix(in.Response.ToolCalls[1].ArgumentsJSON, `{"password":`) || in.Response.Usage.CompletionTokens == 0 {
+		t.Errorf("streamed turn 1 recorded as %+v", in.Response)
+	}
+	if in := decode(4); in.Err == nil || in.Err.StatusCode != 529 || in.Err.Class != "transient" {
+		t.Errorf("529 recorded as %+v", in.Err)
+	}
+	if in := decode(5); in.Err == nil || !in.Streamed || !strings.Contains(in.Err.Message, "Overloaded") {
+		t.Errorf("overloaded stream recorded as %+v / %+v", in.Err, in)
+	}
+
+	tr, err = recorder.OpenTransport(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range calls {
+		resp, body, err := post(t, tr.Client(), srv.URL+"/v1/messages", wire(t, c.req))
+		if err != nil {
+			t.Fatalf("replay %s: %v", c.req, err)
+		}
+		if g := got(resp, body); g != live[i] {
+			t.Errorf("replay %s:\n got %+v\nwant %+v", c.req, g, live[i])
+		}
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// One word of the prompt changed: a typed miss.
+	tr, err = recorder.OpenTransport(path, nil, recorder.AllowUnused())
+	if err != nil {
+		t.Fatal(err)
+	}
+	changed := bytes.Replace(wire(t, calls[0].req), []byte("each of these"), []byte("all of these"), 1)
+	_, _, err = post(t, tr.Client(), srv.URL+"/v1/messages", changed)
+	if err == nil || !strings.Contains(err.Error(), "Messages[1].Content:") || !strings.Contains(err.Error(), `+"Please retrieve the secrets associated with all of these`) {
+		t.Errorf("err = %v, want a miss on Messages[1].Content", err)
+	}
+	tr.Close()
 }

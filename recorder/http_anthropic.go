@@ -1,0 +1,386 @@
+package recorder
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"strings"
+
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/internal/pyjson"
+)
+
+// APIMessages is the HTTPExchange.API of an Anthropic Messages API call
+// (POST .../v1/messages), JSON or streamed.
+const APIMessages = "anthropic.messages"
+
+// leftovers collects the members of content blocks, tools and the system
+// prompt that the typed request does not hold (cache_control, citations,
+// ...), by where they are, so that they are matched too.
+type leftovers map[string]map[string]json.RawMessage
+
+// take decodes the members of raw named in known into the pointers given,
+// and keeps the others under where. It reports false for raw that is not
+// a JSON object or a member that does not decode.
+func (l leftovers) take(where string, raw json.RawMessage, known map[string]any) bool {
+	var obj map[string]json.RawMessage
+	if json.Unmarshal(raw, &obj) != nil || obj == nil {
+		return false
+	}
+	for k, v := range obj {
+		if p, ok := known[k]; ok {
+			if string(v) != "null" && json.Unmarshal(v, p) != nil {
+				return false
+			}
+			continue
+		}
+		if l[where] == nil {
+			l[where] = map[string]json.RawMessage{}
+		}
+		l[where][k] = v
+	}
+	return true
+}
+
+// messagesRequest parses an Anthropic Messages request body into the typed
+// request: the system prompt as a first system message, text blocks as
+// content, tool_use blocks as the assistant's tool calls, each
+// tool_result block as a tool message, tools, max_tokens, temperature and
+// tool_choice. What it does not hold goes to extra (the top-level members
+// and, under "blocks", the other members of blocks, tools and system
+// parts). ok is false for a body with blocks it does not read (images,
+// documents, thinking): the call is then recorded as plain HTTP.
+func messagesRequest(body []byte) (req artana.ModelRequest, streamed bool, extra json.RawMessage, ok bool) {
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil || top == nil {
+		return req, false, nil, false
+	}
+	left := leftovers{}
+	take := func(key string, v any) bool {
+		raw, found := top[key]
+		if !found || string(raw) == "null" || json.Unmarshal(raw, v) != nil {
+			return false
+		}
+		delete(top, key)
+		return true
+	}
+	var rawMsgs []json.RawMessage
+	if !take("model", &req.Model) || !take("messages", &rawMsgs) {
+		return req, false, nil, false
+	}
+	take("stream", &streamed)
+
+	if raw, found := top["system"]; found {
+		var s string
+		var parts []json.RawMessage
+		switch {
+		case json.Unmarshal(raw, &s) == nil:
+		case json.Unmarshal(raw, &parts) == nil:
+			var b strings.Builder
+			for i, p := range parts {
+				var typ, text string
+				if !left.take(fmt.Sprintf("system[%d]", i), p, map[string]any{"type": &typ, "text": &text}) || typ != "text" {
+					return req, false, nil, false
+				}
+				b.WriteString(text)
+			}
+			s = b.String()
+		default:
+			return req, false, nil, false
+		}
+		delete(top, "system")
+		req.Messages = append(req.Messages, artana.ChatMessage{Role: "system", Content: s})
+	}
+
+	for i, raw := range rawMsgs {
+		var role string
+		var content json.RawMessage
+		if !left.take(fmt.Sprintf("messages[%d]", i), raw, map[string]any{"role": &role, "content": &content}) {
+			return req, false, nil, false
+		}
+		var s string
+		if json.Unmarshal(content, &s) == nil {
+			req.Messages = append(req.Messages, artana.ChatMessage{Role: role, Content: s})
+			continue
+		}
+		var blocks []json.RawMessage
+		if json.Unmarshal(content, &blocks) != nil {
+			return req, false, nil, false
+		}
+		msg := artana.ChatMessage{Role: role}
+		var results []artana.ChatMessage
+		for j, blk := range blocks {
+			where := fmt.Sprintf("messages[%d].content[%d]", i, j)
+			var typ, text, id, name, toolUseID string
+			var input, resultContent json.RawMessage
+			if !left.take(where, blk, map[string]any{"type": &typ, "text": &text, "id": &id, "name": &name,
+				"input": &input, "tool_use_id": &toolUseID, "content": &resultContent}) {
+				return req, false, nil, false
+			}
+			switch typ {
+			case "text":
+				msg.Content += text
+			case "tool_use":
+				args, err := pyjson.Canonicalize(orEmptyObject(input))
+				if err != nil {
+					return req, false, nil, false
+				}
+				msg.ToolCalls = append(msg.ToolCalls, artana.ToolCall{ID: id, ToolName: name, ArgumentsJSON: string(args)})
+			case "tool_result":
+				text, ok := blockText(resultContent)
+				if !ok {
+					return req, false, nil, false
+				}
+				results = append(results, artana.ChatMessage{Role: "tool", ToolCallID: toolUseID, Content: text})
+			default:
+				return req, false, nil, false // images, documents, thinking: plain HTTP
+			}
+		}
+		if msg.Content != "" || len(msg.ToolCalls) > 0 || len(results) == 0 {
+			req.Messages = append(req.Messages, msg)
+		}
+		req.Messages = append(req.Messages, results...)
+	}
+
+	var rawTools []json.RawMessage
+	if take("tools", &rawTools) {
+		for i, raw := range rawTools {
+			var def artana.ToolDefinition
+			var schema json.RawMessage
+			if !left.take(fmt.Sprintf("tools[%d]", i), raw, map[string]any{"name": &def.Name, "description": &def.Description, "input_schema": &schema}) {
+				return req, false, nil, false
+			}
+			def.Schema = canonicalRaw(schema)
+			req.Tools = append(req.Tools, def)
+		}
+	}
+	var n int64
+	if take("max_tokens", &n) {
+		req.Options.MaxTokens = &n
+	}
+	var f float64
+	if take("temperature", &f) {
+		req.Options.Temperature = &f
+	}
+	if raw, found := top["tool_choice"]; found {
+		var tc struct {
+			Type string `json:"type"`
+			Name string `json:"name"`
+		}
+		if json.Unmarshal(raw, &tc) == nil {
+			choice := map[string]string{"auto": artana.ToolChoiceAuto, "any": artana.ToolChoiceRequired, "none": artana.ToolChoiceNone, "tool": tc.Name}[tc.Type]
+			if choice != "" {
+				req.Options.ToolChoice = choice
+				left.take("tool_choice", raw, map[string]any{"type": new(string), "name": new(string)})
+				delete(top, "tool_choice")
+			}
+		}
+	}
+	for i := len(req.Messages) - 1; i >= 0; i-- {
+		if m := req.Messages[i]; m.Role == "user" {
+			req.Prompt = m.Content
+			break
+		}
+	}
+	if len(left) > 0 {
+		b, err := json.Marshal(left)
+		if err != nil {
+			return req, false, nil, false
+		}
+		top["blocks"] = b
+	}
+	if len(top) > 0 {
+		b, err := json.Marshal(top)
+		if err != nil {
+			return req, false, nil, false
+		}
+		if extra, err = pyjson.Canonicalize(b); err != nil {
+			return req, false, nil, false
+		}
+	}
+	return req, streamed, extra, true
+}
+
+func orEmptyObject(raw json.RawMessage) json.RawMessage {
+	if len(bytes.TrimSpace(raw)) == 0 || string(raw) == "null" {
+		return json.RawMessage("{}")
+	}
+	return raw
+}
+
+// blockText reads a tool_result's content: a string or text blocks.
+func blockText(raw json.RawMessage) (string, bool) {
+	if len(raw) == 0 || string(raw) == "null" {
+		return "", true
+	}
+	var s string
+	if json.Unmarshal(raw, &s) == nil {
+		return s, true
+	}
+	var parts []struct {
+		Type string  `json:"type"`
+		Text *string `json:"text"`
+	}
+	if json.Unmarshal(raw, &parts) != nil {
+		return "", false
+	}
+	var b strings.Builder
+	for _, p := range parts {
+		if p.Type != "text" || p.Text == nil {
+			return "", false
+		}
+		b.WriteString(*p.Text)
+	}
+	return b.String(), true
+}
+
+type messagesUsage struct {
+	InputTokens              int64 `json:"input_tokens"`
+	OutputTokens             int64 `json:"output_tokens"`
+	CacheCreationInputTokens int64 `json:"cache_creation_input_tokens"`
+	CacheReadInputTokens     int64 `json:"cache_read_input_tokens"`
+}
+
+// usage counts every prompt token, cached or not, as PromptTokens, as
+// OpenAI does; CachedPromptTokens are the ones read from the cache.
+func (u *messagesUsage) usage() artana.Usage {
+	return artana.Usage{
+		PromptTokens:       u.InputTokens + u.CacheCreationInputTokens + u.CacheReadInputTokens,
+		CompletionTokens:   u.OutputTokens,
+		CachedPromptTokens: u.CacheReadInputTokens,
+	}
+}
+
+// messagesResponse reads a Messages API JSON answer into the typed
+// response: text blocks joined, tool_use blocks as tool calls, the usage.
+func messagesResponse(body []byte) (artana.ModelResponse, bool) {
+	var m struct {
+		Content []struct {
+			Type  string          `json:"type"`
+			Text  string          `json:"text"`
+			ID    string          `json:"id"`
+			Name  string          `json:"name"`
+			Input json.RawMessage `json:"input"`
+		} `json:"content"`
+		Usage *messagesUsage `json:"usage"`
+	}
+	if json.Unmarshal(body, &m) != nil || m.Content == nil {
+		return artana.ModelResponse{}, false
+	}
+	var text strings.Builder
+	var resp artana.ModelResponse
+	for _, c := range m.Content {
+		switch c.Type {
+		case "text":
+			text.WriteString(c.Text)
+		case "tool_use":
+			args, err := pyjson.Canonicalize(orEmptyObject(c.Input))
+			if err != nil {
+				return artana.ModelResponse{}, false
+			}
+			resp.ToolCalls = append(resp.ToolCalls, artana.ToolCall{ID: c.ID, ToolName: c.Name, ArgumentsJSON: string(args)})
+		}
+	}
+	resp.OutputJSON = outputJSON(text.String(), false, len(resp.ToolCalls))
+	if m.Usage != nil {
+		resp.Usage = m.Usage.usage()
+	}
+	return resp, true
+}
+
+// messagesStream reads the events of a streamed Messages API answer into
+// deltas (text, thinking as reasoning, tool_use blocks as tool-call
+// fragments, the usage at message_delta), the joined response, and the
+// error it ended with (an "error" event, or no message_stop).
+func messagesStream(events []sseEvent) (deltas []RecordedDelta, resp artana.ModelResponse, streamErr *artana.ModelError, ok bool) {
+	deltas = []RecordedDelta{}
+	calls := map[int]int{} // content block index -> tool call index
+	var usage messagesUsage
+	stopped := false
+	for _, ev := range events {
+		var e struct {
+			Type    string `json:"type"`
+			Index   int    `json:"index"`
+			Message *struct {
+				Usage *messagesUsage `json:"usage"`
+			} `json:"message"`
+			ContentBlock *struct {
+				Type string `json:"type"`
+				ID   string `json:"id"`
+				Name string `json:"name"`
+			} `json:"content_block"`
+			Delta *struct {
+				Type        string `json:"type"`
+				Text        string `json:"text"`
+				PartialJSON string `json:"partial_json"`
+				Thinking    string `json:"thinking"`
+			} `json:"delta"`
+			Usage *messagesUsage `json:"usage"`
+		}
+		if json.Unmarshal(ev.data, &e) != nil {
+			return nil, resp, nil, false
+		}
+		var d artana.Delta
+		switch e.Type {
+		case "message_start":
+			if e.Message != nil && e.Message.Usage != nil {
+				usage = *e.Message.Usage
+			}
+		case "content_block_start":
+			if b := e.ContentBlock; b != nil && b.Type == "tool_use" {
+				calls[e.Index] = len(calls)
+				d.ToolCalls = []artana.ToolCallDelta{{Index: calls[e.Index], ID: b.ID, ToolName: b.Name}}
+			}
+		case "content_block_delta":
+			if x := e.Delta; x != nil {
+				switch x.Type {
+				case "text_delta":
+					d.Text = x.Text
+				case "thinking_delta":
+					d.Reasoning = x.Thinking
+				case "input_json_delta":
+					if i, isCall := calls[e.Index]; isCall && x.PartialJSON != "" {
+						d.ToolCalls = []artana.ToolCallDelta{{Index: i, ArgumentsJSON: x.PartialJSON}}
+					}
+				}
+			}
+		case "message_delta":
+			if e.Usage != nil {
+				usage.OutputTokens = e.Usage.OutputTokens
+				u := usage.usage()
+				d.Usage = &u
+			}
+		case "message_stop":
+			stopped = true
+		case "error":
+			streamErr = httpError(500, "", ev.data)
+			streamErr.StatusCode = 0
+		}
+		if !d.IsZero() {
+			deltas = append(deltas, RecordedDelta{At: ev.at, Delta: d})
+		}
+		if streamErr != nil {
+			break
+		}
+	}
+	if streamErr == nil && !stopped {
+		streamErr = &artana.ModelError{Class: artana.ClassTransient, Message: "the event stream ended without message_stop"}
+	}
+	ds := make([]artana.Delta, len(deltas))
+	for i, d := range deltas {
+		ds[i] = d.Delta
+	}
+	j := artana.JoinDeltas(ds)
+	resp.OutputJSON = outputJSON(j.Text, false, len(j.ToolCalls))
+	for _, c := range j.ToolCalls {
+		args := c.ArgumentsJSON
+		if b, err := pyjson.Canonicalize(orEmptyObject(json.RawMessage(args))); err == nil {
+			args = string(b)
+		}
+		resp.ToolCalls = append(resp.ToolCalls, artana.ToolCall{ID: c.ID, ToolName: c.ToolName, ArgumentsJSON: args})
+	}
+	if j.Usage != nil {
+		resp.Usage = *j.Usage
+	}
+	return deltas, resp, streamErr, true
+}
