@@ -12,33 +12,11 @@ import (
 	"github.com/openai/openai-go/v3/option"
 )
 
-// minSecretLen is the shortest header value treated as a secret: shorter
-// values ("1", "true") would scrub ordinary words from answers.
-const minSecretLen = 8
-
 // requestSecrets returns the secret values req carries in its headers
-// (every header but the public ones, secrets.PublicHeader), with the
-// Model's configured keys.
+// (secrets.HeaderValues), with the Model's configured keys.
 func (m *Model) requestSecrets(req *http.Request) []string {
 	out := append([]string(nil), m.scrub.secrets...)
-	for name, vals := range req.Header {
-		if secrets.PublicHeader(name) { // the value of any other header is a secret
-			continue
-		}
-		for _, v := range vals {
-			out = append(out, v)
-			if _, tok, ok := strings.Cut(v, " "); ok { // "Bearer KEY": the key alone too
-				out = append(out, strings.TrimSpace(tok))
-			}
-		}
-	}
-	keep := out[:0]
-	for _, s := range out {
-		if len(s) >= minSecretLen {
-			keep = append(keep, s)
-		}
-	}
-	return keep
+	return append(out, secrets.HeaderValues(req.Header)...)
 }
 
 // scrubBody is the Model's innermost middleware: it rewrites the answer's

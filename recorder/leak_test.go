@@ -3,6 +3,10 @@ package recorder_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -49,5 +53,61 @@ func TestRecorderScrubsWhatLeaves(t *testing.T) {
 	}
 	if strings.Contains(string(data), leakedKey) {
 		t.Errorf("the cassette holds the key:\n%s", data)
+	}
+}
+
+// A Transport records no value of the request's secret headers, even when
+// the endpoint echoes them in its answer, streamed or not; the client
+// reads the answer scrubbed too.
+func TestTransportScrubsEchoedHeaders(t *testing.T) {
+	const token, extra = "tok-NotKeyShaped-0123456789", "org-extra-header-value-42"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		echo := r.Header.Get("Authorization") + " | " + r.Header.Get("X-Org-Token")
+		if strings.Contains(r.URL.Path, "stream") {
+			w.Header().Set("Content-Type", "text/event-stream")
+			fmt.Fprintf(w, "data: {\"echo\":%q}\n\ndata: [DONE]\n\n", echo)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprintf(w, `{"echo":%q,"token":%q}`, echo, strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+	}))
+	defer srv.Close()
+	path := filepath.Join(t.TempDir(), "t.cassette")
+	tr, err := recorder.OpenTransport(path, nil, recorder.WithMode(recorder.Record))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var read []string
+	for _, p := range []string{"/v1/plain", "/v1/stream"} {
+		req, _ := http.NewRequest(http.MethodPost, srv.URL+p, strings.NewReader(`{}`))
+		req.Header.Set("Authorization", "Bearer "+token)
+		req.Header.Set("X-Org-Token", extra)
+		resp, err := tr.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		read = append(read, string(b))
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{token, extra} {
+		if strings.Contains(string(data), s) {
+			t.Errorf("the cassette holds %s:\n%s", s, data)
+		}
+		for _, r := range read {
+			if strings.Contains(r, s) {
+				t.Errorf("the client read %s: %s", s, r)
+			}
+		}
+	}
+	if !strings.Contains(string(data), "[REDACTED]") {
+		t.Errorf("the cassette holds no [REDACTED]: the echo did not reach it:\n%s", data)
 	}
 }

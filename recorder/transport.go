@@ -17,6 +17,7 @@ import (
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/internal/pyjson"
+	"github.com/artana-go/go-artana/internal/secrets"
 )
 
 // A Transport is an http.RoundTripper that records the HTTP calls of any
@@ -246,12 +247,23 @@ func (t *Transport) live(ctx context.Context, req *http.Request, body []byte, ap
 		h.Header = nil
 	}
 	in := Interaction{HTTP: h}
+	// What the request carried in its headers (credentials, a caller's
+	// extra headers) is scrubbed from the answer before anything reads it:
+	// an endpoint may echo it anywhere in the body.
+	known := secrets.HeaderValues(req.Header)
+	scrub := func(b []byte) []byte {
+		if len(known) == 0 {
+			return b
+		}
+		return []byte(secrets.RedactExact(string(b), known...))
+	}
 	eventStream := strings.HasPrefix(resp.Header.Get("Content-Type"), "text/event-stream")
 	var events []sseEvent
 	if eventStream {
-		h.ResponseBody, events, err = readEvents(resp.Body, func() time.Duration { return t.rec.cfg.now().Sub(start) })
+		h.ResponseBody, events, err = readEvents(resp.Body, func() time.Duration { return t.rec.cfg.now().Sub(start) }, scrub)
 	} else {
 		h.ResponseBody, err = io.ReadAll(resp.Body)
+		h.ResponseBody = scrub(h.ResponseBody)
 	}
 	if err != nil {
 		return Interaction{}, fmt.Errorf("recorder: %s: read the response body: %w", t.rec.path, err)
@@ -291,12 +303,13 @@ func (t *Transport) live(ctx context.Context, req *http.Request, body []byte, ap
 }
 
 // readEvents reads a whole event stream, noting when each data line came.
-func readEvents(r io.Reader, since func() time.Duration) ([]byte, []sseEvent, error) {
+func readEvents(r io.Reader, since func() time.Duration, scrub func([]byte) []byte) ([]byte, []sseEvent, error) {
 	var all bytes.Buffer
 	var events []sseEvent
 	br := bufio.NewReader(r)
 	for {
 		line, err := br.ReadBytes('\n')
+		line = scrub(line)
 		all.Write(line)
 		if data, ok := bytes.CutPrefix(bytes.TrimRight(line, "\r\n"), []byte("data:")); ok {
 			events = append(events, sseEvent{at: since(), data: bytes.TrimSpace(data)})

@@ -105,3 +105,33 @@ var publicHeaders = map[string]bool{
 func PublicHeader(name string) bool {
 	return publicHeaders[name] || strings.HasPrefix(name, "X-Stainless-")
 }
+
+// minHeaderSecret is the shortest header value taken as a secret: shorter
+// values ("1", "true") would scrub ordinary words.
+const minHeaderSecret = 8
+
+// HeaderValues returns the secret values a request carries in h: the value
+// of every header that is not PublicHeader (Authorization, api-key,
+// x-api-key and any header a caller added), and the credential alone of a
+// "Scheme credential" value, each at least 8 bytes long. Scrub an answer of
+// them with RedactExact: an endpoint may echo them anywhere.
+func HeaderValues(h map[string][]string) []string {
+	var out []string
+	add := func(v string) {
+		if v = strings.TrimSpace(v); len(v) >= minHeaderSecret {
+			out = append(out, v)
+		}
+	}
+	for name, vals := range h {
+		if PublicHeader(name) {
+			continue
+		}
+		for _, v := range vals {
+			add(v)
+			if _, cred, ok := strings.Cut(v, " "); ok {
+				add(cred)
+			}
+		}
+	}
+	return out
+}

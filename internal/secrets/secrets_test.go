@@ -46,3 +46,19 @@ func TestPublicHeader(t *testing.T) {
 		}
 	}
 }
+
+func TestHeaderValues(t *testing.T) {
+	got := HeaderValues(map[string][]string{
+		"Authorization": {"Bearer tok-0123456789"}, "X-Org-Token": {"org-secret-value"},
+		"Content-Type": {"application/json"}, "X-Short": {"1"},
+	})
+	want := map[string]bool{"Bearer tok-0123456789": true, "tok-0123456789": true, "org-secret-value": true}
+	if len(got) != len(want) {
+		t.Fatalf("HeaderValues = %q, want %v", got, want)
+	}
+	for _, v := range got {
+		if !want[v] {
+			t.Errorf("HeaderValues = %q, want %v", got, want)
+		}
+	}
+}
