@@ -24,8 +24,10 @@
 // run: its next append to that run is a single INSERT statement (taking the
 // lock), as cheap as a plain insert. If another writer appended in between,
 // that statement fails on the primary key, and the append is redone in a
-// transaction that reads the run's last event under the lock, as are the
-// store's next appends to that run, rather than lose more races. CreateRun is
+// transaction that reads the run's last event under the lock (BEGIN, the
+// lock and the read in one round trip), and so are the store's next
+// appends to that run, rather than lose more races (16, doubling with each
+// race lost again). CreateRun is
 // an insert of seq 1, so exactly one of several hosts creating one run
 // succeeds.
 //

@@ -64,7 +64,7 @@ type Store struct {
 
 	mu   sync.Mutex
 	last map[string]lastEvent // the last event this Store saw appended, per run
-	busy map[string]int       // runs where another writer won a race: appends left to make under the lock
+	busy map[string]busyRun   // runs where other writers won races
 
 	alwaysLock bool // tests: every append in the locked transaction, as the Python store does
 }
@@ -117,7 +117,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 		return fail(connErr(err))
 	}
 	s := &Store{ledger: ledger, opts: artana.NewStoreOptions(cfg.store...), readOnly: cfg.readOnly, pool: pool,
-		last: make(map[string]lastEvent), busy: make(map[string]int)}
+		last: make(map[string]lastEvent), busy: make(map[string]busyRun)}
 	if err := s.init(ctx); err != nil {
 		pool.Close()
 		return fail(err)
@@ -228,6 +228,9 @@ func (s *Store) appendOnce(ctx context.Context, op, runID, tenantID string, p ar
 		err = s.insertErr(ctx, &e, pid, err)
 		switch {
 		case err == nil:
+			if !create {
+				s.uncontended(runID)
+			}
 			return e, nil
 		case errors.Is(err, errSeqTaken) && create:
 			n, _ := s.count(ctx, runID)
@@ -342,20 +345,39 @@ func (s *Store) appendLocked(ctx context.Context, runID, tenantID string, p arta
 	for try := 1; ; try++ {
 		var e artana.Event
 		pid, err := s.withConn(ctx, func(c *pgxpool.Conn) error {
-			return s.inTx(ctx, c, func(tx pgx.Tx) error {
-				if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, lockClass, runID); err != nil {
-					return err
+			// BEGIN, the lock and the read of the last event in one round
+			// trip; then the insert and the commit.
+			b := &pgx.Batch{}
+			b.BeginTx(pgx.TxOptions{})
+			b.Queue(`SELECT pg_advisory_xact_lock($1, hashtext($2))`, lockClass, runID)
+			b.Queue(lastSQL, runID)
+			br := c.SendBatch(ctx, b)
+			tx := br.Tx()
+			last, err := func() (*artana.Event, error) {
+				defer br.Close()
+				for range 2 {
+					if _, err := br.Exec(); err != nil {
+						return nil, err
+					}
 				}
-				last, err := lastOf(ctx, tx, runID)
-				if err != nil {
-					return err
+				return scanLast(br.QueryRow(), runID)
+			}()
+			if err == nil {
+				err = br.Close()
+			}
+			if err == nil {
+				if e, err = s.opts.NextEvent(last, runID, tenantID, p); err == nil {
+					_, err = tx.Exec(ctx, s.insertSQ, s.insertArgs(&e)...)
 				}
-				if e, err = s.opts.NextEvent(last, runID, tenantID, p); err != nil {
-					return err
-				}
-				_, err = tx.Exec(ctx, s.insertSQ, s.insertArgs(&e)...)
+			}
+			if err == nil {
+				err = ctx.Err()
+			}
+			if err != nil {
+				_ = tx.Rollback(context.WithoutCancel(ctx))
 				return err
-			})
+			}
+			return tx.Commit(context.WithoutCancel(ctx))
 		})
 		switch {
 		case err == nil:
@@ -402,13 +424,19 @@ func (s *Store) inTx(ctx context.Context, c interface {
 	return tx.Commit(context.WithoutCancel(ctx))
 }
 
+// lastSQL reads the run's last event.
+const lastSQL = `SELECT seq, event_hash, tenant_id FROM kernel_events WHERE run_id = $1 ORDER BY seq DESC LIMIT 1`
+
 // lastOf reads the run's last event (seq, hash, tenant), or nil.
 func lastOf(ctx context.Context, q interface {
 	QueryRow(context.Context, string, ...any) pgx.Row
 }, runID string) (*artana.Event, error) {
+	return scanLast(q.QueryRow(ctx, lastSQL, runID), runID)
+}
+
+func scanLast(row pgx.Row, runID string) (*artana.Event, error) {
 	last := artana.Event{RunID: runID}
-	err := q.QueryRow(ctx, `SELECT seq, event_hash, tenant_id FROM kernel_events WHERE run_id = $1 ORDER BY seq DESC LIMIT 1`,
-		runID).Scan(&last.Seq, &last.Hash, &last.TenantID)
+	err := row.Scan(&last.Seq, &last.Hash, &last.TenantID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
 	}
@@ -444,16 +472,26 @@ func (s *Store) remember(e *artana.Event) {
 }
 
 // busyAppends is how many appends to a run go straight to the locked
-// transaction after another writer won a race on it.
-const busyAppends = 16
+// transaction after another writer won a race on it; each race lost again
+// right after doubles it, up to maxBusyAppends.
+const busyAppends, maxBusyAppends = 16, 1024
 
 func (s *Store) markContended(runID string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.busy) >= maxCached {
-		s.busy = make(map[string]int)
+		s.busy = make(map[string]busyRun)
 	}
-	s.busy[runID] = busyAppends
+	b := s.busy[runID]
+	b.window = min(max(2*b.window, busyAppends), maxBusyAppends)
+	b.left = b.window
+	s.busy[runID] = b
+}
+
+// A busyRun is a run on which other writers won races.
+type busyRun struct {
+	window int // appends to make under the lock after the last race lost
+	left   int // of which left
 }
 
 // contended reports whether the next append to the run goes straight to
@@ -461,16 +499,21 @@ func (s *Store) markContended(runID string) {
 func (s *Store) contended(runID string) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	n, ok := s.busy[runID]
-	switch {
-	case !ok:
+	b, ok := s.busy[runID]
+	if !ok || b.left == 0 {
 		return false
-	case n <= 1:
-		delete(s.busy, runID)
-	default:
-		s.busy[runID] = n - 1
 	}
+	b.left--
+	s.busy[runID] = b
 	return true
+}
+
+// uncontended forgets the races lost on a run once its one-statement
+// append succeeds.
+func (s *Store) uncontended(runID string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.busy, runID)
 }
 
 func (s *Store) forget(runID string) {
