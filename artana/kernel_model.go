@@ -92,10 +92,14 @@ func StepModel[T any](ctx context.Context, k *Kernel, run Run, step ModelStep) (
 	if err != nil {
 		return res, &Error{Op: "step model", RunID: run.ID, Kind: ErrInvalidInput, Err: err}
 	}
-	decode := func(raw string) (string, error) {
+	decode := func(raw string, replayed bool) (string, error) {
 		var out T
 		if err := codec.decode([]byte(raw), &out, false); err != nil {
 			return "", &OutputError{Type: codec.typ.String(), Raw: raw, Err: err}
+		}
+		if replayed {
+			res.Output = out
+			return raw, nil // the log holds it already
 		}
 		logged, err := loggedOutput[T](codec, raw)
 		if err != nil {
@@ -117,7 +121,7 @@ func StepModel[T any](ctx context.Context, k *Kernel, run Run, step ModelStep) (
 }
 
 // loggedOutput returns the output_json of a model output raw that decodes
-// into T: what the Python original logs, pydantic's model_dump_json of the
+// into T (codec.decode has just accepted it): what the Python original logs, pydantic's model_dump_json of the
 // output validated into its model. A struct is written field by field by
 // its Go types (a float64 holding 100 as 100.0, an int as 100), numbers in
 // its interface fields keeping their kind as the model wrote them; a
@@ -132,7 +136,7 @@ func loggedOutput[T any](codec *strictCodec, raw string) (string, error) {
 		// Decoded again with json.Number in interface values, so that 3
 		// stays an integer and 3.0 a float.
 		var exact T
-		if err = codec.decode([]byte(raw), &exact, true); err == nil {
+		if err = codec.decodeValid([]byte(raw), &exact, true); err == nil {
 			b, err = pyjson.ModelDumpJSON(exact)
 		}
 	}
@@ -155,9 +159,10 @@ type modelResult struct {
 }
 
 // stepModel is StepModel without the type parameter. decode checks a raw
-// output, keeps the decoded value and returns the form to log.
+// output, keeps the decoded value and returns the form to log; for an
+// output replayed from the log (replayed), it returns raw unchanged.
 func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *strictCodec,
-	decode func(raw string) (string, error)) (modelResult, error) {
+	decode func(raw string, replayed bool) (string, error)) (modelResult, error) {
 	const op = "step model"
 	redacted := 0 // spans the middleware redacted; see redactionNote
 	fail := func(seq int64, kind error, msg string, err error) (modelResult, error) {
@@ -235,7 +240,7 @@ func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *
 	replay := func(m *modelEntry) (modelResult, error) {
 		c := m.completed
 		if !toolCallsOnly(c.OutputJSON, len(c.ToolCalls)) {
-			if _, err := decode(c.OutputJSON); err != nil {
+			if _, err := decode(c.OutputJSON, true); err != nil {
 				return fail(m.doneSeq, ErrReplayMismatch, "the logged output does not fit the output type", err)
 			}
 		}
@@ -337,7 +342,7 @@ func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *
 	}
 	outputJSON := ""
 	if !toolCallsOnly(resp.OutputJSON, len(resp.ToolCalls)) {
-		outputJSON, err = decode(resp.OutputJSON)
+		outputJSON, err = decode(resp.OutputJSON, false)
 	}
 	if err != nil {
 		return fail(reqSeq, nil, "model "+inv.Model+" (no answer logged; the next step calls the model again)", err)

@@ -72,6 +72,15 @@ func (c *strictCodec) decode(data []byte, dst any, useNumber bool) error {
 	if err := c.resolved.Validate(instance); err != nil {
 		return err
 	}
+	return c.decodeValid(data, dst, useNumber)
+}
+
+// decodeValid is decode for data that decode has just accepted: it skips
+// the schema, which says the same of the same bytes.
+func (c *strictCodec) decodeValid(data []byte, dst any, useNumber bool) error {
+	if c.resolved == nil {
+		return c.decode(data, dst, useNumber)
+	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if useNumber {
