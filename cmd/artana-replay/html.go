@@ -508,6 +508,19 @@ func viewStep(n int, s *step, st *artana.RunStatus) stepView {
 		case *artana.WorkflowStepCompleted:
 			v.Kind = "workflow"
 			v.Summary += " → " + shorten(p.ResultJSON, 80)
+		case *artana.ReplayedWithDrift:
+			v.Kind = "drift"
+			v.Summary = fmt.Sprintf("%s replayed under %s although %s drifted", p.Model, p.Policy, strings.Join(p.DriftFields, ", "))
+			if p.StepKey != nil {
+				v.Summary = fmt.Sprintf("step %q: %s", *p.StepKey, v.Summary)
+			}
+			v.Flag = "replayed with drift in " + strings.Join(p.DriftFields, ", ")
+			if p.SourceTerminalSeq != nil {
+				v.Flag += fmt.Sprintf("; answer reused from seq %d", *p.SourceTerminalSeq)
+			}
+			if p.ForkRunID != nil {
+				v.Flag += "; forked into run " + *p.ForkRunID
+			}
 		default:
 			v.Kind, v.Summary = "other", string(ev.Type)
 			if strings.Contains(string(ev.Type), "drift") {

@@ -10,6 +10,9 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artanatest"
 )
 
 // renderHTML runs artana-replay html with args and returns the page.
@@ -425,5 +428,39 @@ func TestHTMLErrors(t *testing.T) {
 	}
 	if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 		t.Errorf("a failed html left %d files behind", len(entries))
+	}
+}
+
+// A replayed_with_drift event stands out, saying which fields drifted,
+// where the answer came from and the fork, if any.
+func TestHTMLDrift(t *testing.T) {
+	opts := artana.NewStoreOptions(artana.WithEventIDs(artanatest.SequentialIDs()))
+	key := "decide"
+	seq := int64(3)
+	fork := "r::fork::0123456789abcdef"
+	var evs []artana.Event
+	var last *artana.Event
+	for _, p := range []artana.Payload{
+		&artana.RunStarted{},
+		&artana.ModelRequested{Model: "gpt-4o", Prompt: "p", Messages: []artana.ChatMessage{{Role: "user", Content: "p"}}, StepKey: &key},
+		&artana.ModelCompleted{Model: "gpt-4o", OutputJSON: `{}`, ToolCalls: []artana.ToolCall{}},
+		&artana.ReplayedWithDrift{StepKey: &key, Model: "gpt-4o", DriftFields: []string{"prompt", "messages"},
+			SourceRequestedEventID: "x", SourceTerminalSeq: &seq, Policy: artana.ReplayForkOnDrift, ForkRunID: &fork},
+	} {
+		e, err := opts.NextEvent(last, "r", "t", p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, e)
+		last = &evs[len(evs)-1]
+	}
+	v := buildRunView(evs, chainView{OK: true}, 0)
+	if len(v.Steps) != 3 {
+		t.Fatalf("%d steps, want 3", len(v.Steps))
+	}
+	d := v.Steps[2]
+	want := "replayed with drift in prompt, messages; answer reused from seq 3; forked into run " + fork
+	if d.Kind != "drift" || d.Flag != want || !d.Open || v.Attention != 1 {
+		t.Errorf("drift step: kind %q, flag %q, open %v, attention %d; want drift, %q, open, 1", d.Kind, d.Flag, d.Open, v.Attention, want)
 	}
 }
