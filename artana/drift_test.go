@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -224,5 +225,128 @@ func TestReplayForkOnDrift(t *testing.T) {
 	}
 	if len(eventTypes(t, store, run.ID)) != 4 || len(eventTypes(t, store, forkID)) != 3 {
 		t.Error("replaying the forked run again appended events")
+	}
+}
+
+func TestToolLoopReplayPolicies(t *testing.T) {
+	m := supportScript()
+	k, store := newTestKernel(t, m)
+	var runs atomic.Int64
+	supportTools(t, k.Tools(), &runs)
+	run := mustStart(t, k, liveTenant, "ticket-9")
+	live, err := RunToolLoop[Decision](tctx, k, run, supportLoop)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := len(eventTypes(t, store, run.ID))
+	drifted := supportLoop
+	drifted.Messages = []ChatMessage{{Role: "system", Content: "Support desk. Be kind."}, {Role: "user", Content: "Refund order A-17."}}
+
+	// Strict: the changed system prompt is a new request, which a kernel
+	// without a model cannot answer.
+	replayer := New(store, nil, WithTools(k.Tools()))
+	if _, err := RunToolLoop[Decision](tctx, replayer, run, drifted); !errors.Is(err, ErrReplayMismatch) {
+		t.Fatalf("strict: %v", err)
+	}
+
+	// Allow prompt drift: both turns replay from the log, each logged once.
+	drifted.ReplayPolicy = ReplayAllowPromptDrift
+	for i := range 2 {
+		res, err := RunToolLoop[Decision](tctx, replayer, run, drifted)
+		if err != nil {
+			t.Fatalf("allow drift (%d): %v", i, err)
+		}
+		if !res.FromLog || res.Output != live.Output || res.RunID != run.ID || len(res.Drifts) != 2 || runs.Load() != 2 || m.calls.Load() != 2 {
+			t.Fatalf("allow drift (%d): %+v, tool runs %d, model calls %d", i, res, runs.Load(), m.calls.Load())
+		}
+		for _, d := range res.Drifts {
+			if !cmp.Equal(d.Fields, []string{"messages"}) || d.Policy != ReplayAllowPromptDrift {
+				t.Errorf("drift %+v", d)
+			}
+		}
+		if got := len(eventTypes(t, store, run.ID)); got != n+2 {
+			t.Fatalf("allow drift (%d): %d events, want %d", i, got, n+2)
+		}
+	}
+	ds := driftEvents(t, store, run.ID)
+	if *ds[0].StepKey != "support/turn-1" || *ds[1].StepKey != "support/turn-2" {
+		t.Errorf("drift events %+v %+v", ds[0], ds[1])
+	}
+
+	// Fork on drift: the loop goes on live in a fork of the run.
+	drifted.Messages[0].Content = "Support desk. Be brief."
+	drifted.ReplayPolicy = ReplayForkOnDrift
+	m2 := supportScript()
+	forker := New(store, m2, WithTools(k.Tools()))
+	res, err := RunToolLoop[Decision](tctx, forker, run, drifted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.FromLog || res.RunID == run.ID || len(res.Drifts) != 1 || res.Drifts[0].ForkRunID != res.RunID || m2.calls.Load() != 2 || runs.Load() != 4 {
+		t.Fatalf("fork: %+v, tool runs %d, model calls %d", res, runs.Load(), m2.calls.Load())
+	}
+	if got := eventTypes(t, store, res.RunID); len(got) != n {
+		t.Errorf("fork events %v", got)
+	}
+	if err := CheckFork(tctx, store, res.RunID); err != nil {
+		t.Error(err)
+	}
+	parentLen := len(eventTypes(t, store, run.ID))
+	// Replaying the forked loop again runs nothing and appends nothing.
+	again, err := RunToolLoop[Decision](tctx, New(store, nil, WithTools(k.Tools())), run, drifted)
+	if err != nil || !again.FromLog || again.RunID != res.RunID || runs.Load() != 4 {
+		t.Fatalf("fork again: %+v %v", again, err)
+	}
+	if len(eventTypes(t, store, run.ID)) != parentLen || len(eventTypes(t, store, res.RunID)) != n {
+		t.Error("replaying the forked loop appended events")
+	}
+}
+
+func TestToolDrift(t *testing.T) {
+	var runs atomic.Int64
+	register := func(version string) *Tools {
+		tools := NewTools()
+		if err := RegisterTool(tools, "lookup_order", func(_ context.Context, a orderArgs) (map[string]string, error) {
+			runs.Add(1)
+			return map[string]string{"order": a.Order, "version": version}, nil
+		}, WithToolVersion(version)); err != nil {
+			t.Fatal(err)
+		}
+		return tools
+	}
+	k, store := newTestKernel(t, nil, WithTools(register("1.0.0")))
+	run := mustStart(t, k, liveTenant, "tools-drift")
+	step := ToolStep{Tool: "lookup_order", Args: orderArgs{Order: "A-1"}, StepKey: "lookup"}
+	live, err := k.StepTool(tctx, run, step)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2 := New(store, nil, WithTools(register("2.0.0")))
+	_, err = v2.StepTool(tctx, run, step)
+	if !errors.Is(err, ErrReplayMismatch) || !strings.Contains(err.Error(), `tool_version logged "1.0.0", now "2.0.0"`) {
+		t.Fatalf("strict: %v", err)
+	}
+	step.ReplayPolicy = ReplayAllowPromptDrift
+	for range 2 {
+		r, err := v2.StepTool(tctx, run, step)
+		if err != nil || !r.FromLog || r.ResultJSON != live.ResultJSON || r.Drift == nil || !cmp.Equal(r.Drift.Fields, []string{"tool_version"}) || runs.Load() != 1 {
+			t.Fatalf("allow: %+v %v", r, err)
+		}
+	}
+	ds := driftEvents(t, store, run.ID)
+	if len(ds) != 1 || ds[0].Model != "lookup_order" || *ds[0].SourceTerminalSeq != live.Seq {
+		t.Fatalf("drift events %+v", ds)
+	}
+	step.ReplayPolicy = ReplayForkOnDrift
+	r, err := v2.StepTool(tctx, run, step)
+	if err != nil || r.FromLog || r.RunID == run.ID || !strings.Contains(r.ResultJSON, "2.0.0") || runs.Load() != 2 {
+		t.Fatalf("fork: %+v %v", r, err)
+	}
+	if err := CheckFork(tctx, store, r.RunID); err != nil {
+		t.Error(err)
+	}
+	again, err := New(store, nil, WithTools(register("2.0.0"))).StepTool(tctx, run, step)
+	if err != nil || !again.FromLog || again.RunID != r.RunID || runs.Load() != 2 {
+		t.Fatalf("fork again: %+v %v", again, err)
 	}
 }

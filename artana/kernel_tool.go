@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/artana-go/go-artana/internal/pyjson"
 )
@@ -22,6 +23,10 @@ type ToolStep struct {
 	// StepKey names the step for replay and derives its idempotency key;
 	// "" for none.
 	StepKey string
+	// ReplayPolicy says what a replayed step does when the tool's version
+	// or schema version differs from the logged request's (see
+	// ReplayPolicy); "" uses the kernel's (WithReplayPolicy).
+	ReplayPolicy ReplayPolicy
 }
 
 // ToolResult is the outcome of a tool step.
@@ -32,6 +37,10 @@ type ToolResult struct {
 	ResultJSON     string
 	IdempotencyKey string
 	FromLog        bool // true if the result came from the log, not the tool
+	// Drift is set when the tool changed since the step was logged and the
+	// step's replay policy allowed it. When the step forked, RunID is the
+	// fork's id: later steps belong to that run.
+	Drift *Drift
 }
 
 // StepTool runs a tool step, two-phase: tool_requested is logged with an
@@ -57,8 +66,15 @@ func (k *Kernel) StepTool(ctx context.Context, run Run, step ToolStep) (ToolResu
 	}
 	defer x.mu.Unlock()
 	stepKey := optString(step.StepKey)
+	policy, err := k.policyFor(step.ReplayPolicy)
+	if err != nil {
+		return ToolResult{}, &Error{Op: op, RunID: run.ID, Tool: step.Tool, Kind: ErrInvalidInput, Msg: err.Error()}
+	}
 	if t := x.findTool(step.Tool, argsJSON, stepKey); t != nil {
 		if c := t.completion; c != nil {
+			if changed := toolChanges(t.req, rt); len(changed) > 0 {
+				return k.toolDrift(ctx, x, run, step, rt, t, changed, policy)
+			}
 			return replayToolCompletion(op, run, step.Tool, t)
 		}
 		// A request without completion: the tool may or may not have run.
@@ -182,6 +198,71 @@ func (k *Kernel) completeTool(ctx context.Context, op string, x *runIndex, run R
 	}
 	return ToolResult{RunID: run.ID, Seq: e.Seq, Tool: rt.def.Name, ResultJSON: done.ResultJSON,
 		IdempotencyKey: req.IdempotencyKey}, nil
+}
+
+// toolChanges returns the request fields in which the registered tool
+// differs from its logged request: "tool_version", "schema_version".
+func toolChanges(req *ToolRequested, rt *registeredTool) []string {
+	var changed []string
+	if req.ToolVersion != rt.version {
+		changed = append(changed, "tool_version")
+	}
+	if req.SchemaVersion != rt.schemaVersion {
+		changed = append(changed, "schema_version")
+	}
+	return changed
+}
+
+// toolDrift answers a tool step whose logged request names another
+// version or schema version of the tool, under policy.
+func (k *Kernel) toolDrift(ctx context.Context, x *runIndex, run Run, step ToolStep, rt *registeredTool,
+	t *toolEntry, changed []string, policy ReplayPolicy) (ToolResult, error) {
+	const op = "step tool"
+	what := make([]string, 0, 2)
+	for _, f := range changed {
+		if f == "tool_version" {
+			what = append(what, fmt.Sprintf("tool_version logged %q, now %q", t.req.ToolVersion, rt.version))
+		} else {
+			what = append(what, fmt.Sprintf("schema_version logged %q, now %q", t.req.SchemaVersion, rt.schemaVersion))
+		}
+	}
+	if policy == ReplayStrict {
+		return ToolResult{}, &Error{Op: op, RunID: run.ID, Seq: t.seq, Tool: step.Tool, Kind: ErrReplayMismatch,
+			Msg: fmt.Sprintf("the tool changed since the step was logged (%s); replay with ReplayAllowPromptDrift to reuse the logged result, ReplayForkOnDrift to run the tool again in a fork, or use a new step key",
+				strings.Join(what, ", "))}
+	}
+	d := &ReplayedWithDrift{StepKey: t.req.StepKey, Model: step.Tool, DriftFields: changed,
+		SourceRequestedEventID: t.eventID, SourceTerminalSeq: new(t.doneSeq), Policy: policy}
+	drift := &Drift{Fields: changed, Policy: policy, SourceSeq: t.seq}
+	var err error
+	if policy == ReplayAllowPromptDrift {
+		if drift.Seq, err = k.logDrift(ctx, x, run, d); err != nil {
+			return ToolResult{}, &Error{Op: op, RunID: run.ID, Seq: t.seq, Tool: step.Tool, Msg: "log replayed_with_drift", Err: err}
+		}
+		r, err := replayToolCompletion(op, run, step.Tool, t)
+		r.Drift = drift
+		return r, err
+	}
+	req := &ToolRequested{ToolName: step.Tool, ArgumentsJSON: t.req.ArgumentsJSON, ToolVersion: rt.version,
+		SchemaVersion: rt.schemaVersion, StepKey: t.req.StepKey}
+	forkID := ForkRunID(run.ID, t.prevHash, req)
+	d.ForkRunID = &forkID
+	f, err := k.fork(ctx, run, t.seq-1, forkID)
+	if err != nil {
+		return ToolResult{}, err
+	}
+	if drift.Seq, err = k.logDrift(ctx, x, run, d); err != nil {
+		return ToolResult{}, &Error{Op: op, RunID: run.ID, Seq: t.seq, Tool: step.Tool, Msg: "log replayed_with_drift", Err: err}
+	}
+	drift.ParentRunID, drift.ForkRunID = run.ID, forkID
+	sub := step
+	sub.ReplayPolicy = ReplayStrict
+	r, err := k.StepTool(ctx, f, sub)
+	r.Drift = drift
+	if r.RunID == "" {
+		r.RunID = forkID
+	}
+	return r, err
 }
 
 // replayToolCompletion returns the logged completion of t, or its failure.

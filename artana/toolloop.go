@@ -43,6 +43,10 @@ type ToolLoop struct {
 	// back to the model as the tool message {"error": ..., "outcome": ...}
 	// and the loop goes on.
 	StopOnToolError bool
+	// ReplayPolicy is the replay policy of the loop's model and tool steps
+	// (ModelStep.ReplayPolicy, ToolStep.ReplayPolicy). When a step forks,
+	// the loop goes on in the fork: the result's RunID names it.
+	ReplayPolicy ReplayPolicy
 }
 
 // ToolLoopResult is the outcome of a tool loop.
@@ -57,6 +61,9 @@ type ToolLoopResult[T any] struct {
 	Turns    int   // model steps taken
 	Usage    Usage // summed over the turns
 	FromLog  bool  // true if every step was answered from the log
+	// Drifts lists the steps answered although they drifted from the log,
+	// in order (see ReplayPolicy).
+	Drifts []Drift
 }
 
 // A TurnLimitError ends a tool loop whose model still asked for tools in
@@ -114,10 +121,17 @@ func RunToolLoop[T any](ctx context.Context, k *Kernel, run Run, loop ToolLoop) 
 		step, err := StepModel[T](ctx, k, run, ModelStep{
 			Model: loop.Model, Prompt: loop.Prompt, Messages: conv,
 			StepKey: fmt.Sprintf("%s/turn-%d", key, turn), Tools: loop.Tools, Options: loop.Options,
-			OnDelta: loop.OnDelta,
+			OnDelta: loop.OnDelta, ReplayPolicy: loop.ReplayPolicy,
 		})
 		if err != nil {
 			return res, err
+		}
+		if step.Drift != nil {
+			res.Drifts = append(res.Drifts, *step.Drift)
+		}
+		if step.RunID != run.ID { // forked: the loop goes on in the fork
+			run = Run{ID: step.RunID, Tenant: run.Tenant}
+			res.RunID = run.ID
 		}
 		res.Turns = turn
 		res.FromLog = res.FromLog && step.FromLog
@@ -145,9 +159,16 @@ func RunToolLoop[T any](ctx context.Context, k *Kernel, run Run, loop ToolLoop) 
 		}
 		conv = append(conv, ChatMessage{Role: "assistant", Content: content, ToolCalls: calls})
 		for _, call := range calls {
-			out, fromLog, err := k.loopTool(ctx, run, loop, key, call)
+			out, fromLog, tr, err := k.loopTool(ctx, run, loop, key, call)
 			if err != nil {
 				return res, err
+			}
+			if tr.Drift != nil {
+				res.Drifts = append(res.Drifts, *tr.Drift)
+			}
+			if tr.RunID != "" && tr.RunID != run.ID {
+				run = Run{ID: tr.RunID, Tenant: run.Tenant}
+				res.RunID = run.ID
 			}
 			res.FromLog = res.FromLog && fromLog
 			conv = append(conv, ToolMessage(call, out))
@@ -157,18 +178,18 @@ func RunToolLoop[T any](ctx context.Context, k *Kernel, run Run, loop ToolLoop) 
 
 // loopTool runs one call of a tool loop and returns the content of the
 // tool message that answers it.
-func (k *Kernel) loopTool(ctx context.Context, run Run, loop ToolLoop, key string, call ToolCall) (string, bool, error) {
+func (k *Kernel) loopTool(ctx context.Context, run Run, loop ToolLoop, key string, call ToolCall) (string, bool, ToolResult, error) {
 	if !k.offers(run, loop.Tools, call.ToolName) {
 		err := &Error{Op: "tool loop", RunID: run.ID, Tool: call.ToolName, Kind: ErrToolNotFound,
 			Msg: fmt.Sprintf("the model called tool %q (call %s), which this loop does not offer", call.ToolName, call.ID)}
 		if loop.StopOnToolError {
-			return "", false, err
+			return "", false, ToolResult{}, err
 		}
-		return toolErrorMessage(fmt.Sprintf("tool %q is not available", call.ToolName), ""), true, nil
+		return toolErrorMessage(fmt.Sprintf("tool %q is not available", call.ToolName), ""), true, ToolResult{}, nil
 	}
-	res, err := k.StepTool(ctx, run, ToolStep{Tool: call.ToolName, Args: call.ArgumentsJSON, StepKey: key + "/" + call.ID})
+	res, err := k.StepTool(ctx, run, ToolStep{Tool: call.ToolName, Args: call.ArgumentsJSON, StepKey: key + "/" + call.ID, ReplayPolicy: loop.ReplayPolicy})
 	if err == nil {
-		return res.ResultJSON, res.FromLog, nil
+		return res.ResultJSON, res.FromLog, res, nil
 	}
 	var te *ToolError
 	switch {
@@ -178,18 +199,18 @@ func (k *Kernel) loopTool(ctx context.Context, run Run, loop ToolLoop, key strin
 		if errors.As(err, &e) {
 			seq = e.Seq
 		}
-		return "", false, &Error{Op: "tool loop", RunID: run.ID, Seq: seq, Tool: call.ToolName, Outcome: OutcomeUnknown,
+		return "", false, res, &Error{Op: "tool loop", RunID: run.ID, Seq: seq, Tool: call.ToolName, Outcome: OutcomeUnknown,
 			Kind: ErrUnknownOutcome, Err: err,
 			Msg: fmt.Sprintf("call %s halts the loop; resolve it with ReconcileTool(ctx, run, ToolStep{Tool: %q, Args: %s, StepKey: %q}), then run the loop again",
 				call.ID, call.ToolName, call.ArgumentsJSON, key+"/"+call.ID)}
 	case loop.StopOnToolError:
-		return "", false, err
+		return "", false, res, err
 	case errors.Is(err, ErrToolFailed) && errors.As(err, &te):
 		msg := ""
 		if te.Err != nil {
 			msg = te.Err.Error()
 		}
-		return toolErrorMessage(msg, te.Outcome), true, nil
+		return toolErrorMessage(msg, te.Outcome), true, res, nil
 	case errors.Is(err, ErrInvalidInput):
 		// The arguments are not a JSON object or do not fit the tool:
 		// nothing was logged, and the same check fails the same way on
@@ -199,9 +220,9 @@ func (k *Kernel) loopTool(ctx context.Context, run Run, loop ToolLoop, key strin
 		if errors.As(err, &e) && e.Err != nil {
 			msg = e.Err.Error()
 		}
-		return toolErrorMessage("invalid arguments: "+msg, ""), true, nil
+		return toolErrorMessage("invalid arguments: "+msg, ""), true, res, nil
 	}
-	return "", false, err
+	return "", false, res, err
 }
 
 // offers reports whether a loop offering names (nil for all) lets the
