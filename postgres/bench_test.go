@@ -21,8 +21,8 @@ func benchPayload() artana.Payload {
 // BenchmarkAppend measures one event per transaction through the store
 // against raw pgx single-row inserts of the same row into a table of the
 // same shape on the same server, and against a store whose every append
-// takes the locked transaction (the Python store's way: lock, read the
-// last event, insert, commit). The three alternate, one of each per
+// takes the locked transaction (as the Python store appends: lock, read
+// the last event, insert, commit; here the first three in one round trip). The three alternate, one of each per
 // iteration, so that all see the same load on the machine; the ratio
 // metric is the store's append rate over the raw insert rate (goal: at
 // least 0.7):

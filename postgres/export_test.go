@@ -1,7 +1,7 @@
 package postgres
 
-// AlwaysLock makes every append of s take the locked transaction (read
-// the last event under the run's lock, insert, commit), the Python
-// store's way, so that benchmarks can compare it with the one-statement
-// path.
+// AlwaysLock makes every append of s take the locked transaction (BEGIN,
+// the run's lock and the read of its last event, then insert and commit),
+// as the Python store appends, so that benchmarks can compare it with the
+// one-statement path.
 func AlwaysLock(s *Store) { s.alwaysLock = true }
