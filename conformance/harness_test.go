@@ -16,6 +16,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/artana-go/go-artana/cassettes"
 	"github.com/artana-go/go-artana/recorder"
 )
 
@@ -56,7 +57,7 @@ func serve(t *testing.T, files []string) (*httptest.Server, *[][]byte) {
 			http.Error(w, fmt.Sprintf("unexpected request %d: %s", n+1, body), http.StatusTeapot)
 			return
 		}
-		b, err := os.ReadFile(filepath.Join(wireDir, files[n]))
+		b, err := os.ReadFile(wirePath(files[n]))
 		if err != nil {
 			http.Error(w, err.Error(), http.StatusInternalServerError)
 			return
@@ -67,6 +68,7 @@ func serve(t *testing.T, files []string) (*httptest.Server, *[][]byte) {
 			w.Header().Set("Content-Type", "application/json")
 		}
 		w.Header().Set("X-Request-Id", "req_"+strings.TrimSuffix(files[n], filepath.Ext(files[n])))
+		w.Header().Set("Request-Id", "req_"+strings.TrimSuffix(files[n], filepath.Ext(files[n])))
 		w.Header().Set("Set-Cookie", "session="+fakeKey)
 		w.Write(b)
 	}))
@@ -111,6 +113,21 @@ func conform(t *testing.T, sc scenario) {
 	}
 	if bytes.Contains(raw, []byte(fakeKey)) || bytes.Contains(raw, []byte("FAKEfake")) {
 		t.Errorf("the cassette holds the API key")
+	}
+
+	// Every call was understood: recorded as a typed request.
+	_, recs, err := cassettes.ReadAll(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range recs {
+		e, err := recorder.DecodeRecord(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if in := e.Interaction; in.HTTP == nil || in.HTTP.API == "" || in.Request.Model == "" {
+			t.Errorf("line %d was recorded as plain HTTP, not understood: %+v", rec.Line, in.HTTP)
+		}
 	}
 
 	tr, err = recorder.OpenTransport(path, nil)
@@ -165,12 +182,11 @@ func conform(t *testing.T, sc scenario) {
 	}
 }
 
-// readWire returns a wire fixture's text.
-func readWire(t testing.TB, name string) string {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join(wireDir, name))
-	if err != nil {
-		t.Fatal(err)
+// wirePath returns where a wire fixture is: the OpenAI ones in the openai
+// package's testdata, the Anthropic ones in the recorder's.
+func wirePath(name string) string {
+	if strings.HasPrefix(name, "anthropic-") {
+		return filepath.Join("..", "recorder", "testdata", "wire", name)
 	}
-	return string(b)
+	return filepath.Join(wireDir, name)
 }
