@@ -163,211 +163,271 @@ type modelResult struct {
 // output replayed from the log (replayed), it returns raw unchanged.
 func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *strictCodec,
 	decode func(raw string, replayed bool) (string, error)) (modelResult, error) {
-	const op = "step model"
-	redacted := 0 // spans the middleware redacted; see redactionNote
-	fail := func(seq int64, kind error, msg string, err error) (modelResult, error) {
-		return modelResult{}, &Error{Op: op, RunID: run.ID, Seq: seq, Kind: kind, Msg: msg + redactionNote(redacted), Err: err}
-	}
-	// A middleware's own *Error already says what and where; others are
-	// wrapped.
-	mwFail := func(seq int64, err error) (modelResult, error) {
-		var e *Error
-		if errors.As(err, &e) && e == err {
-			// A middleware's own *Error, kept as it is; a copy gets the
-			// seq, so that an error value the middleware shares is not
-			// changed.
-			c := *e
-			if c.Seq == 0 {
-				c.Seq = seq
-			}
-			return modelResult{}, &c
-		}
-		return fail(seq, nil, "", err)
-	}
+	ms := &modelStep{k: k, ctx: ctx, run: run, step: step, codec: codec, decode: decode}
 	prompt, messages, err := normalizeModelInput(step)
 	if err != nil {
-		return fail(0, ErrInvalidInput, err.Error(), nil)
+		return ms.fail(0, ErrInvalidInput, err.Error(), nil)
 	}
 	policy, err := k.policyFor(step.ReplayPolicy)
 	if err != nil {
-		return fail(0, ErrInvalidInput, err.Error(), nil)
+		return ms.fail(0, ErrInvalidInput, err.Error(), nil)
 	}
 	if err := checkConversation(messages); err != nil {
-		return fail(0, ErrInvalidInput, "nothing logged", err)
+		return ms.fail(0, ErrInvalidInput, "nothing logged", err)
 	}
 	offered, kind, err := k.offeredTools(step.Tools)
 	if err != nil {
-		return fail(0, kind, err.Error(), nil)
+		return ms.fail(0, kind, err.Error(), nil)
 	}
-	x, err := k.lockRun(ctx, op, run)
-	if err != nil {
+	if ms.x, err = k.lockRun(ctx, modelOp, run); err != nil {
 		return modelResult{}, err
 	}
-	defer x.mu.Unlock()
-
-	inv := ModelCall{
-		Run: run, Model: step.Model, Prompt: prompt, Messages: messages,
-		Tools: offered, ToolCapabilities: k.tools.Capabilities(),
-		StepKey: step.StepKey, SpentUSD: x.spentUSD,
+	defer ms.x.mu.Unlock()
+	if res, err := ms.prepare(prompt, messages, offered); err != nil {
+		return res, err
 	}
-	for _, m := range k.middleware {
-		if h, ok := m.(PrepareModelHook); ok {
-			if inv, err = h.PrepareModel(ctx, inv); err != nil {
-				return mwFail(0, err)
-			}
-		}
-	}
-	redacted = redactionMarkers(inv.Prompt, inv.Messages) - redactionMarkers(prompt, messages)
-	// The capability scope applies whatever the middleware did.
-	inv.Tools = slices.DeleteFunc(slices.Clone(inv.Tools), func(d ToolDefinition) bool {
-		return !run.Tenant.Can(inv.ToolCapabilities[d.Name])
-	})
-	allowed := make([]string, len(inv.Tools))
-	for i, d := range inv.Tools {
-		allowed[i] = d.Name
-	}
-	if c := step.Options.ToolChoice; c != "" && c != ToolChoiceAuto && c != ToolChoiceNone && c != ToolChoiceRequired &&
-		!slices.Contains(allowed, c) {
-		return fail(0, ErrInvalidInput, fmt.Sprintf("tool choice %q names no tool offered in this step (offered: %s); nothing logged", c, quoteList(allowed)), nil)
-	}
-	stepKey := optString(inv.StepKey)
-
-	m := x.findModel(inv.Model, inv.Prompt, inv.Messages, stepKey)
-	if m != nil && !slices.Equal(m.req.AllowedTools, allowed) {
-		return fail(m.seq, ErrReplayMismatch, "cannot resume run with changed allowed tools for the same model request: logged "+
-			quoteList(m.req.AllowedTools)+", now "+quoteList(allowed)+"; use a new step key or run id", nil)
-	}
-	replay := func(m *modelEntry) (modelResult, error) {
-		c := m.completed
-		if !toolCallsOnly(c.OutputJSON, len(c.ToolCalls)) {
-			if _, err := decode(c.OutputJSON, true); err != nil {
-				return fail(m.doneSeq, ErrReplayMismatch, "the logged output does not fit the output type", err)
-			}
-		}
-		calls := slices.Clone(c.ToolCalls)
-		if step.OnDelta != nil {
-			d := ResponseDelta(ModelResponse{OutputJSON: c.OutputJSON, ToolCalls: slices.Clone(calls),
-				Usage: Usage{PromptTokens: c.PromptTokens, CompletionTokens: c.CompletionTokens, CostUSD: c.CostUSD}})
-			if err := step.OnDelta(d); err != nil {
-				return fail(m.doneSeq, nil, "the step's OnDelta refused the logged answer", err)
-			}
-		}
-		return modelResult{
-			seq: m.doneSeq, outputJSON: c.OutputJSON, toolCalls: calls, replayed: true,
-			usage: Usage{PromptTokens: c.PromptTokens, CompletionTokens: c.CompletionTokens, CostUSD: c.CostUSD},
-		}, nil
+	m := ms.x.findModel(ms.inv.Model, ms.inv.Prompt, ms.inv.Messages, ms.stepKey)
+	if m != nil && !slices.Equal(m.req.AllowedTools, ms.allowed) {
+		return ms.fail(m.seq, ErrReplayMismatch, "cannot resume run with changed allowed tools for the same model request: logged "+
+			quoteList(m.req.AllowedTools)+", now "+quoteList(ms.allowed)+"; use a new step key or run id", nil)
 	}
 	if m != nil && m.completed != nil {
-		return replay(m)
+		return ms.fromLog(m)
 	}
 	if m == nil && policy != ReplayStrict {
-		c, fields, err := x.modelDriftSource(inv.Model, allowed, stepKey, inv.Prompt, inv.Messages)
-		if err != nil {
-			return modelResult{}, err
-		}
-		if c != nil && (c.completed != nil || policy == ReplayForkOnDrift) {
-			d := &ReplayedWithDrift{StepKey: stepKey, Model: inv.Model, DriftFields: fields,
-				SourceRequestedEventID: c.eventID, Policy: policy}
-			if c.completed != nil {
-				d.SourceTerminalSeq = new(c.doneSeq)
-			}
-			drift := &Drift{Fields: fields, Policy: policy, SourceSeq: c.seq}
-			if policy == ReplayAllowPromptDrift {
-				if drift.Seq, err = k.logDrift(ctx, x, run, d); err != nil {
-					return fail(c.seq, nil, "log replayed_with_drift", err)
-				}
-				r, err := replay(c)
-				r.drift = drift
-				return r, err
-			}
-			req := &ModelRequested{Model: inv.Model, Prompt: inv.Prompt, Messages: inv.Messages,
-				AllowedTools: allowed, StepKey: stepKey}
-			forkID := ForkRunID(run.ID, c.prevHash, req)
-			d.ForkRunID = &forkID
-			f, err := k.fork(ctx, run, c.seq-1, forkID)
-			if err != nil {
-				return modelResult{}, err
-			}
-			if drift.Seq, err = k.logDrift(ctx, x, run, d); err != nil {
-				return fail(c.seq, nil, "log replayed_with_drift", err)
-			}
-			drift.ParentRunID, drift.ForkRunID = run.ID, forkID
-			sub := step
-			sub.ReplayPolicy = ReplayStrict
-			r, err := k.stepModel(ctx, f, sub, codec, decode)
-			r.drift, r.runID = drift, forkID
-			return r, err
+		if res, handled, err := ms.drifted(policy); handled {
+			return res, err
 		}
 	}
+	return ms.live(m)
+}
 
-	if k.model == nil {
+const modelOp = "step model"
+
+// A modelStep is one model step in progress, with the run locked.
+type modelStep struct {
+	k      *Kernel
+	ctx    context.Context
+	run    Run
+	step   ModelStep
+	codec  *strictCodec
+	decode func(raw string, replayed bool) (string, error)
+
+	x        *runIndex
+	inv      ModelCall // the call as the middleware left it
+	allowed  []string  // names of the tools offered
+	stepKey  *string
+	redacted int // spans the middleware redacted; see redactionNote
+}
+
+func (ms *modelStep) fail(seq int64, kind error, msg string, err error) (modelResult, error) {
+	return modelResult{}, &Error{Op: modelOp, RunID: ms.run.ID, Seq: seq, Kind: kind, Msg: msg + redactionNote(ms.redacted), Err: err}
+}
+
+// mwFail fails the step with a middleware's error: a middleware's own
+// *Error already says what and where, and is kept as it is (a copy gets
+// the seq, so that an error value the middleware shares is not changed);
+// others are wrapped.
+func (ms *modelStep) mwFail(seq int64, err error) (modelResult, error) {
+	var e *Error
+	if errors.As(err, &e) && e == err {
+		c := *e
+		if c.Seq == 0 {
+			c.Seq = seq
+		}
+		return modelResult{}, &c
+	}
+	return ms.fail(seq, nil, "", err)
+}
+
+// prepare runs the PrepareModel hooks and applies the tenant's capability
+// scope, whatever the middleware did, and checks the tool choice.
+func (ms *modelStep) prepare(prompt string, messages []ChatMessage, offered []ToolDefinition) (modelResult, error) {
+	inv := ModelCall{
+		Run: ms.run, Model: ms.step.Model, Prompt: prompt, Messages: messages,
+		Tools: offered, ToolCapabilities: ms.k.tools.Capabilities(),
+		StepKey: ms.step.StepKey, SpentUSD: ms.x.spentUSD,
+	}
+	var err error
+	for _, m := range ms.k.middleware {
+		if h, ok := m.(PrepareModelHook); ok {
+			if inv, err = h.PrepareModel(ms.ctx, inv); err != nil {
+				return ms.mwFail(0, err)
+			}
+		}
+	}
+	ms.redacted = redactionMarkers(inv.Prompt, inv.Messages) - redactionMarkers(prompt, messages)
+	inv.Tools = slices.DeleteFunc(slices.Clone(inv.Tools), func(d ToolDefinition) bool {
+		return !ms.run.Tenant.Can(inv.ToolCapabilities[d.Name])
+	})
+	ms.allowed = make([]string, len(inv.Tools))
+	for i, d := range inv.Tools {
+		ms.allowed[i] = d.Name
+	}
+	if c := ms.step.Options.ToolChoice; c != "" && c != ToolChoiceAuto && c != ToolChoiceNone && c != ToolChoiceRequired &&
+		!slices.Contains(ms.allowed, c) {
+		return ms.fail(0, ErrInvalidInput, fmt.Sprintf("tool choice %q names no tool offered in this step (offered: %s); nothing logged", c, quoteList(ms.allowed)), nil)
+	}
+	ms.inv, ms.stepKey = inv, optString(inv.StepKey)
+	return modelResult{}, nil
+}
+
+// fromLog answers the step with the logged completion of m.
+func (ms *modelStep) fromLog(m *modelEntry) (modelResult, error) {
+	c := m.completed
+	if !toolCallsOnly(c.OutputJSON, len(c.ToolCalls)) {
+		if _, err := ms.decode(c.OutputJSON, true); err != nil {
+			return ms.fail(m.doneSeq, ErrReplayMismatch, "the logged output does not fit the output type", err)
+		}
+	}
+	calls := slices.Clone(c.ToolCalls)
+	usage := Usage{PromptTokens: c.PromptTokens, CompletionTokens: c.CompletionTokens, CostUSD: c.CostUSD}
+	if ms.step.OnDelta != nil {
+		d := ResponseDelta(ModelResponse{OutputJSON: c.OutputJSON, ToolCalls: slices.Clone(calls), Usage: usage})
+		if err := ms.step.OnDelta(d); err != nil {
+			return ms.fail(m.doneSeq, nil, "the step's OnDelta refused the logged answer", err)
+		}
+	}
+	return modelResult{seq: m.doneSeq, outputJSON: c.OutputJSON, toolCalls: calls, replayed: true, usage: usage}, nil
+}
+
+// drifted answers a step that matches no logged request under a replay
+// policy other than strict: when a logged request differs from it only in
+// what the policy allows, the step is answered from that request's
+// completion (allow_prompt_drift) or re-run on a fork of the run
+// (fork_on_drift), and replayed_with_drift is logged. handled is false
+// when no logged request qualifies.
+func (ms *modelStep) drifted(policy ReplayPolicy) (res modelResult, handled bool, err error) {
+	k, x, inv, run := ms.k, ms.x, ms.inv, ms.run
+	c, fields, err := x.modelDriftSource(inv.Model, ms.allowed, ms.stepKey, inv.Prompt, inv.Messages)
+	if err != nil {
+		return modelResult{}, true, err
+	}
+	if c == nil || (c.completed == nil && policy != ReplayForkOnDrift) {
+		return modelResult{}, false, nil
+	}
+	d := &ReplayedWithDrift{StepKey: ms.stepKey, Model: inv.Model, DriftFields: fields,
+		SourceRequestedEventID: c.eventID, Policy: policy}
+	if c.completed != nil {
+		d.SourceTerminalSeq = new(c.doneSeq)
+	}
+	drift := &Drift{Fields: fields, Policy: policy, SourceSeq: c.seq}
+	if policy == ReplayAllowPromptDrift {
+		if drift.Seq, err = k.logDrift(ms.ctx, x, run, d); err != nil {
+			res, err := ms.fail(c.seq, nil, "log replayed_with_drift", err)
+			return res, true, err
+		}
+		r, err := ms.fromLog(c)
+		r.drift = drift
+		return r, true, err
+	}
+	req := &ModelRequested{Model: inv.Model, Prompt: inv.Prompt, Messages: inv.Messages,
+		AllowedTools: ms.allowed, StepKey: ms.stepKey}
+	forkID := ForkRunID(run.ID, c.prevHash, req)
+	d.ForkRunID = &forkID
+	f, err := k.fork(ms.ctx, run, c.seq-1, forkID)
+	if err != nil {
+		return modelResult{}, true, err
+	}
+	if drift.Seq, err = k.logDrift(ms.ctx, x, run, d); err != nil {
+		res, err := ms.fail(c.seq, nil, "log replayed_with_drift", err)
+		return res, true, err
+	}
+	drift.ParentRunID, drift.ForkRunID = run.ID, forkID
+	sub := ms.step
+	sub.ReplayPolicy = ReplayStrict
+	r, err := k.stepModel(ms.ctx, f, sub, ms.codec, ms.decode)
+	r.drift, r.runID = drift, forkID
+	return r, true, err
+}
+
+// live calls the model: model_requested is logged (unless m, a pending
+// request, matches), the BeforeModel hooks run, the model is called, its
+// output decoded, model_completed logged and the AfterModel hooks run.
+func (ms *modelStep) live(m *modelEntry) (modelResult, error) {
+	inv := ms.inv
+	if ms.k.model == nil {
 		msg := fmt.Sprintf("no logged result for model %q, step key %q, prompt %q, and the kernel has no model to call", inv.Model, inv.StepKey, truncateText(inv.Prompt, 80))
-		if m := x.lastModel; m != nil {
+		if m := ms.x.lastModel; m != nil {
 			msg += fmt.Sprintf("; the latest logged request (seq %d) has model %q, step key %q, prompt %q", m.seq, m.req.Model, derefOr(m.req.StepKey, ""), truncateText(m.req.Prompt, 80))
 		}
-		return fail(0, ErrReplayMismatch, msg+"; if the prompt or step key changed on purpose, run the step with a live (or recording) model", nil)
+		return ms.fail(0, ErrReplayMismatch, msg+"; if the prompt or step key changed on purpose, run the step with a live (or recording) model", nil)
 	}
 	var reqSeq int64 // the model_requested this call answers
 	if m != nil {
 		reqSeq = m.seq
 	} else {
 		req := &ModelRequested{Model: inv.Model, Prompt: inv.Prompt, Messages: inv.Messages,
-			AllowedTools: allowed, StepKey: stepKey}
-		e, err := k.append(ctx, x, run, req)
+			AllowedTools: ms.allowed, StepKey: ms.stepKey}
+		e, err := ms.k.append(ms.ctx, ms.x, ms.run, req)
 		if err != nil {
-			return fail(0, nil, "log model_requested", err)
+			return ms.fail(0, nil, "log model_requested", err)
 		}
 		reqSeq = e.Seq
 	}
-	for _, mw := range k.middleware {
+	for _, mw := range ms.k.middleware {
 		if h, ok := mw.(BeforeModelHook); ok {
-			if err := h.BeforeModel(ctx, inv); err != nil {
-				return mwFail(reqSeq, err)
+			if err := h.BeforeModel(ms.ctx, inv); err != nil {
+				return ms.mwFail(reqSeq, err)
 			}
 		}
 	}
-	mreq := ModelRequest{
-		RunID: run.ID, Model: inv.Model, Prompt: inv.Prompt, Messages: inv.Messages,
-		OutputName: codec.name, OutputSchema: codec.schema, Tools: inv.Tools,
-		Options: step.Options, StepKey: inv.StepKey,
-	}
-	var resp ModelResponse
-	if step.OnDelta != nil {
-		resp, err = Stream(ctx, k.model, mreq, step.OnDelta)
-	} else {
-		resp, err = k.model.Complete(ctx, mreq)
-	}
+	resp, outputJSON, res, err := ms.call(reqSeq)
 	if err != nil {
-		return fail(reqSeq, nil, "model "+inv.Model+" (the request is logged; the next step calls the model again)", err)
-	}
-	outputJSON := ""
-	if !toolCallsOnly(resp.OutputJSON, len(resp.ToolCalls)) {
-		outputJSON, err = decode(resp.OutputJSON, false)
-	}
-	if err != nil {
-		return fail(reqSeq, nil, "model "+inv.Model+" (no answer logged; the next step calls the model again)", err)
+		return res, err
 	}
 	records := slices.Clone(resp.ToolCalls)
 	if records == nil {
 		records = []ToolCall{}
 	}
-	e, err := k.append(ctx, x, run, &ModelCompleted{
+	e, err := ms.k.append(ms.ctx, ms.x, ms.run, &ModelCompleted{
 		Model: inv.Model, OutputJSON: outputJSON,
 		PromptTokens: resp.Usage.PromptTokens, CompletionTokens: resp.Usage.CompletionTokens,
 		CostUSD: resp.Usage.CostUSD, ToolCalls: records,
 	})
 	if err != nil {
-		return fail(0, nil, "log model_completed", err)
+		return ms.fail(0, nil, "log model_completed", err)
 	}
-	for _, mw := range k.middleware {
+	for _, mw := range ms.k.middleware {
 		if h, ok := mw.(AfterModelHook); ok {
-			if err := h.AfterModel(ctx, inv, resp.Usage); err != nil {
-				return mwFail(e.Seq, err)
+			if err := h.AfterModel(ms.ctx, inv, resp.Usage); err != nil {
+				return ms.mwFail(e.Seq, err)
 			}
 		}
 	}
 	return modelResult{seq: e.Seq, outputJSON: outputJSON, usage: resp.Usage,
 		toolCalls: slices.Clone(resp.ToolCalls)}, nil
+}
+
+// call sends the request to the model, streaming when the step has
+// OnDelta, and decodes the output.
+func (ms *modelStep) call(reqSeq int64) (ModelResponse, string, modelResult, error) {
+	inv := ms.inv
+	mreq := ModelRequest{
+		RunID: ms.run.ID, Model: inv.Model, Prompt: inv.Prompt, Messages: inv.Messages,
+		OutputName: ms.codec.name, OutputSchema: ms.codec.schema, Tools: inv.Tools,
+		Options: ms.step.Options, StepKey: inv.StepKey,
+	}
+	var resp ModelResponse
+	var err error
+	if ms.step.OnDelta != nil {
+		resp, err = Stream(ms.ctx, ms.k.model, mreq, ms.step.OnDelta)
+	} else {
+		resp, err = ms.k.model.Complete(ms.ctx, mreq)
+	}
+	if err != nil {
+		res, err := ms.fail(reqSeq, nil, "model "+inv.Model+" (the request is logged; the next step calls the model again)", err)
+		return resp, "", res, err
+	}
+	outputJSON := ""
+	if !toolCallsOnly(resp.OutputJSON, len(resp.ToolCalls)) {
+		outputJSON, err = ms.decode(resp.OutputJSON, false)
+	}
+	if err != nil {
+		res, err := ms.fail(reqSeq, nil, "model "+inv.Model+" (no answer logged; the next step calls the model again)", err)
+		return resp, "", res, err
+	}
+	return resp, outputJSON, modelResult{}, nil
 }
 
 // offeredTools returns the definitions of the named registered tools, or
