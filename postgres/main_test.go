@@ -79,13 +79,19 @@ var schemas atomic.Int64
 
 var unsafeChars = regexp.MustCompile(`[^a-z0-9_]+`)
 
-// newURL returns the URL of a new, empty schema for the test, skipping the
-// test when no server is configured.
-func newURL(t testing.TB) string {
+// needServer skips the test when no server is configured.
+func needServer(t testing.TB) {
 	t.Helper()
 	if dbURL == "" {
 		t.Skipf("set %s to the URL of a PostgreSQL server to run this test (see the README: Running the PostgreSQL tests)", envURL)
 	}
+}
+
+// newURL returns the URL of a new, empty schema for the test, skipping the
+// test when no server is configured.
+func newURL(t testing.TB) string {
+	t.Helper()
+	needServer(t)
 	name := fmt.Sprintf("t%d_%s", schemas.Add(1), unsafeChars.ReplaceAllString(strings.ToLower(t.Name()), "_"))
 	if len(name) > 60 {
 		name = name[:60]

@@ -20,6 +20,7 @@ import (
 )
 
 func TestStoreConformance(t *testing.T) {
+	needServer(t)
 	artanatest.TestStore(t, func(t *testing.T, opts ...artana.StoreOption) artana.Store {
 		return open(t, newURL(t), postgres.WithStoreOptions(opts...))
 	})
@@ -471,6 +472,7 @@ func TestVerifyFindsTampering(t *testing.T) {
 // the same guarantees as on the other stores, and the same log, hash for
 // hash, as on a MemStore.
 func TestKernelOnStore(t *testing.T) {
+	needServer(t)
 	artanatest.TestKernelStore(t, func(t *testing.T, opts ...artana.StoreOption) artana.Store {
 		return open(t, newURL(t), postgres.WithStoreOptions(opts...))
 	})
