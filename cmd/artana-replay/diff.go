@@ -143,6 +143,13 @@ func stepsOf(evs []artana.Event) []*step {
 			workflows[p.StepIndex] = newStep(fmt.Sprintf("workflow %d", p.StepIndex),
 				fmt.Sprintf("workflow step %d %q", p.StepIndex, p.StepName), e)
 			continue
+		case *artana.ReplayedWithDrift:
+			key := "drift " + string(p.Policy) + " " + p.Model
+			if p.StepKey != nil {
+				key = "drift " + string(p.Policy) + " key " + *p.StepKey
+			}
+			newStep(key, fmt.Sprintf("%s of %q (%s drifted)", p.Policy, derefOr(p.StepKey, p.Model), strings.Join(p.DriftFields, ", ")), e)
+			continue
 		case *artana.WorkflowStepCompleted:
 			if s := workflows[p.StepIndex]; s != nil {
 				s.events = append(s.events, e)
@@ -363,6 +370,49 @@ func formatValue(v reflect.Value) string {
 	return v.String()
 }
 
+func derefOr(s *string, def string) string {
+	if s == nil {
+		return def
+	}
+	return *s
+}
+
+// A forkRelation says that one side of a diff is a fork of the other.
+type forkRelation struct {
+	Fork   string `json:"fork"`   // "a" or "b": the side that is the fork
+	Parent string `json:"parent"` // the other side
+	// PrefixEvents is the number of events the fork copied from its
+	// parent; DriftSeq the parent's replayed_with_drift event naming the
+	// fork (0 if the parent has none).
+	PrefixEvents int64 `json:"prefix_events"`
+	DriftSeq     int64 `json:"drift_seq,omitempty"`
+}
+
+// forkOf reports whether one of the runs a and b is a fork of the other.
+func forkOf(a, b runRef, ea, eb []artana.Event) *forkRelation {
+	rel := &forkRelation{Fork: "b", Parent: "a"}
+	parent, fork := ea, b.RunID
+	if p, ok := artana.ForkParent(b.RunID); !ok || p != a.RunID {
+		if p, ok := artana.ForkParent(a.RunID); !ok || p != b.RunID {
+			return nil
+		}
+		rel = &forkRelation{Fork: "a", Parent: "b"}
+		parent, fork = eb, a.RunID
+	}
+	for _, e := range parent {
+		if d, ok := e.Payload.(*artana.ReplayedWithDrift); ok && d.ForkRunID != nil && *d.ForkRunID == fork {
+			rel.DriftSeq = e.Seq
+			for _, src := range parent {
+				if src.ID == d.SourceRequestedEventID {
+					rel.PrefixEvents = src.Seq - 1
+				}
+			}
+			break
+		}
+	}
+	return rel
+}
+
 func runDiff(ctx context.Context, e *env, args []string, strict bool) error {
 	if err := e.nargs(args, 2, 2); err != nil {
 		return err
@@ -376,21 +426,31 @@ func runDiff(ctx context.Context, e *env, args []string, strict bool) error {
 		return err
 	}
 	divs := diffRuns(a, b, strict)
+	fork := forkOf(refA, refB, a, b)
 	if e.json {
 		if divs == nil {
 			divs = []divergence{}
 		}
 		if err := e.writeJSON(struct {
-			A           runRef       `json:"a"`
-			B           runRef       `json:"b"`
-			Equivalent  bool         `json:"equivalent"`
-			Strict      bool         `json:"strict"`
-			Divergences []divergence `json:"divergences"`
-		}{refA, refB, len(divs) == 0, strict, divs}); err != nil {
+			A           runRef        `json:"a"`
+			B           runRef        `json:"b"`
+			Fork        *forkRelation `json:"fork,omitempty"`
+			Equivalent  bool          `json:"equivalent"`
+			Strict      bool          `json:"strict"`
+			Divergences []divergence  `json:"divergences"`
+		}{refA, refB, fork, len(divs) == 0, strict, divs}); err != nil {
 			return err
 		}
 	} else {
 		printDiff(e, refA, refB, divs, strict, len(stepsOf(a)))
+		if fork != nil {
+			side, other := strings.ToUpper(fork.Fork), strings.ToUpper(fork.Parent)
+			fmt.Fprintf(e.stdout, "%s is a fork of %s: it starts with a copy of %s's first %s", side, other, other, plural(fork.PrefixEvents, "event"))
+			if fork.DriftSeq > 0 {
+				fmt.Fprintf(e.stdout, "; %s seq %d (replayed_with_drift) names the fork", other, fork.DriftSeq)
+			}
+			fmt.Fprintln(e.stdout)
+		}
 	}
 	if len(divs) > 0 {
 		return errReported

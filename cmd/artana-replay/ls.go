@@ -3,6 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+
+	"github.com/artana-go/go-artana/artana"
 )
 
 func lsCommand() *command {
@@ -17,6 +19,7 @@ func lsCommand() *command {
 // lsRun is one run in the JSON output of ls.
 type lsRun struct {
 	RunID            string    `json:"run_id"`
+	ForkOf           string    `json:"fork_of,omitempty"` // the parent of a fork (ReplayForkOnDrift)
 	Tenant           string    `json:"tenant_id"`
 	Events           int64     `json:"events"`
 	First            string    `json:"first"`
@@ -58,7 +61,8 @@ func runLs(ctx context.Context, e *env, args []string) error {
 			Interactions []lsInteractions `json:"interactions,omitempty"`
 		}{Path: src.path, Kind: src.kind, Runs: []lsRun{}, Interactions: inter}
 		for _, s := range sums {
-			out.Runs = append(out.Runs, lsRun{RunID: s.RunID, Tenant: s.Tenant, Events: s.Events,
+			parent, _ := artana.ForkParent(s.RunID)
+			out.Runs = append(out.Runs, lsRun{RunID: s.RunID, ForkOf: parent, Tenant: s.Tenant, Events: s.Events,
 				First: formatTime(s.First), Last: formatTime(s.Last), Status: s.Status(), Waiting: waitingOf(s.Detail()),
 				PromptTokens: s.PromptTokens, CompletionTokens: s.CompletionTokens, CostUSD: jsonFloat(s.CostUSD)})
 		}
@@ -68,7 +72,11 @@ func runLs(ctx context.Context, e *env, args []string) error {
 		tw := e.table()
 		fmt.Fprintln(tw, e.paint(colorBold, "RUN\tTENANT\tEVENTS\tFIRST\tLAST\tSTATUS\tTOKENS\tCOST"))
 		for _, s := range sums {
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%d\t%s\n", s.RunID, dash(s.Tenant), s.Events,
+			name := s.RunID
+			if parent, ok := artana.ForkParent(s.RunID); ok {
+				name += " (fork of " + parent + ")"
+			}
+			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%d\t%s\n", name, dash(s.Tenant), s.Events,
 				formatTime(s.First), formatTime(s.Last), e.paint(statusColor(s.Status()), s.Status()),
 				s.Tokens(), formatCost(s.CostUSD))
 		}

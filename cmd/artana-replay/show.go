@@ -43,6 +43,18 @@ type eventLine struct {
 	// after its last assistant message).
 	ToolCalls    []shownCall    `json:"tool_calls,omitempty"`
 	ToolMessages []shownMessage `json:"tool_messages,omitempty"`
+	// Drift is what a replayed_with_drift event says.
+	Drift *shownDrift `json:"drift,omitempty"`
+}
+
+// shownDrift is a replayed_with_drift event: the request fields that
+// drifted, the policy, the completion reused and the fork.
+type shownDrift struct {
+	Fields    []string `json:"drift_fields"`
+	Policy    string   `json:"replay_policy"`
+	SourceID  string   `json:"source_requested_event_id"`
+	ReusedSeq *int64   `json:"source_terminal_seq"`
+	ForkRunID string   `json:"fork_run_id,omitempty"`
 }
 
 type shownCall struct {
@@ -68,6 +80,19 @@ func (l *eventLine) toolLines() []string {
 	}
 	for _, m := range l.ToolMessages {
 		out = append(out, "↳ answers "+m.ToolCallID+": "+shorten(m.Content, 70))
+	}
+	if d := l.Drift; d != nil {
+		s := "↳ drifted in " + strings.Join(d.Fields, ", ")
+		if len(d.Fields) == 0 {
+			s = "↳ drifted"
+		}
+		switch {
+		case d.ForkRunID != "":
+			s += "; forked into run " + d.ForkRunID
+		case d.ReusedSeq != nil:
+			s += fmt.Sprintf("; answer reused from seq %d", *d.ReusedSeq)
+		}
+		out = append(out, s+" ("+d.Policy+")")
 	}
 	return out
 }
@@ -127,6 +152,11 @@ func describe(e *artana.Event) eventLine {
 		l.StepKey = fmt.Sprintf("%d:%s", p.StepIndex, p.StepName)
 	case *artana.WorkflowStepCompleted:
 		l.StepKey = fmt.Sprintf("%d:%s", p.StepIndex, p.StepName)
+	case *artana.ReplayedWithDrift:
+		l.StepKey, l.Model = deref(p.StepKey), p.Model
+		l.Outcome = string(p.Policy)
+		l.Drift = &shownDrift{Fields: p.DriftFields, Policy: string(p.Policy), SourceID: p.SourceRequestedEventID,
+			ReusedSeq: p.SourceTerminalSeq, ForkRunID: deref(p.ForkRunID)}
 	}
 	return l
 }
@@ -176,8 +206,13 @@ func runShow(ctx context.Context, e *env, args []string, full bool) (err error) 
 	// The table is aligned in table, then printed row by row with what
 	// goes under each row.
 	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
+	forkOf, _ := artana.ForkParent(run)
 	if !e.json {
-		fmt.Fprintf(e.stdout, "run %s\n", run)
+		if forkOf != "" {
+			fmt.Fprintf(e.stdout, "run %s (fork of %s)\n", run, forkOf)
+		} else {
+			fmt.Fprintf(e.stdout, "run %s\n", run)
+		}
 		fmt.Fprintln(tw, e.paint(colorBold, "SEQ\tTIME\tTYPE\tSTEP\tMODEL/TOOL\tOUTCOME\tTOKENS\tCOST"))
 	}
 	tenant := ""
@@ -219,11 +254,12 @@ func runShow(ctx context.Context, e *env, args []string, full bool) (err error) 
 		return e.writeJSON(struct {
 			Path    string      `json:"path"`
 			RunID   string      `json:"run_id"`
+			ForkOf  string      `json:"fork_of,omitempty"`
 			Tenant  string      `json:"tenant_id"`
 			Status  string      `json:"status"`
 			Waiting *waiting    `json:"waiting,omitempty"`
 			Events  []eventLine `json:"events"`
-		}{src.path, run, tenant, string(st.State), waitingOf(st), lines})
+		}{src.path, run, forkOf, tenant, string(st.State), waitingOf(st), lines})
 	}
 	defer func() {
 		if err == nil {
