@@ -230,6 +230,9 @@ func (r *Recorder) howToRecord() string {
 	if r.cfg.rerecord != "" {
 		return r.cfg.rerecord
 	}
+	if _, ok := r.live.(httpLive); ok {
+		return "open the transport with recorder.WithMode(recorder.Record), with the endpoint reachable"
+	}
 	return "open the recorder with recorder.WithMode(recorder.Record) and a live model"
 }
 
