@@ -251,8 +251,13 @@ func (r *Recorder) recordTool(ctx context.Context, next artana.ToolHandler, tool
 }
 
 // checkTool runs the tool live and keeps a diff if its result differs
-// from the recording.
+// from the recording. What the live tool sets on its execution (effect
+// id, message) is undone: the step logs the recording.
 func (r *Recorder) checkTool(ctx context.Context, next artana.ToolHandler, line int, rec *ToolInteraction, argsJSON string) {
+	if x, ok := artana.ToolExecutionFrom(ctx); ok {
+		saved := *x
+		defer func() { *x = saved }()
+	}
 	live, _, _ := runTool(ctx, next, rec.Tool, argsJSON)
 	scrubTool(&live)
 	diffs := toolDiff(rec, &live)

@@ -23,6 +23,7 @@ type orderArgs struct {
 // shop is a tool backend; a nil *shop is no backend at all.
 type shop struct {
 	status string
+	note   string // if set, the message refund sets on its execution
 	calls  int
 }
 
@@ -39,6 +40,9 @@ func (s *shop) tools(t testing.TB) *artana.Tools {
 	}))
 	require.NoError(t, artana.RegisterTool(tools, "refund", func(ctx context.Context, a orderArgs) (string, error) {
 		s.calls++
+		if x, ok := artana.ToolExecutionFrom(ctx); ok && s.note != "" {
+			x.SetErrorMessage(s.note)
+		}
 		return "", artana.PermanentToolError(fmt.Errorf("order %s was already refunded", a.Order))
 	}))
 	return tools
@@ -110,23 +114,31 @@ func TestToolsRecordThenReplay(t *testing.T) {
 	}
 }
 
+// TestToolsCheckReportsDiff: with CheckTools the tools run live too; a
+// differing result is reported, and the run logs the recording, not what
+// the live tool returned or set on its execution.
 func TestToolsCheckReportsDiff(t *testing.T) {
-	path, _ := recordLoop(t)
+	path, recorded := recordLoop(t)
 	rec, err := recorder.Open(path, nil, recorder.CheckTools())
 	require.NoError(t, err)
-	backend := &shop{status: "lost"}
-	k := artana.New(deterministicStore(), rec, artana.WithTools(rec.Tools(backend.tools(t))))
+	backend := &shop{status: "lost", note: "refund service says no"}
+	store := deterministicStore()
+	k := artana.New(store, rec, artana.WithTools(rec.Tools(backend.tools(t))))
 	_, err = runLoop(k)
 	require.NoError(t, err)
 	if backend.calls != 2 {
 		t.Errorf("CheckTools ran the tools %d times, want 2", backend.calls)
 	}
+	if diff := cmp.Diff(recorded, runEvents(t, store, "ticket-1")); diff != "" {
+		t.Errorf("the checked run logged other events than the recorded one (-recorded +checked):\n%s", diff)
+	}
 	err = rec.Close()
 	var de *recorder.ToolDiffError
-	if !errors.As(err, &de) || len(de.Diffs) != 1 {
-		t.Fatalf("Close = %v, want a *ToolDiffError with one execution", err)
+	if !errors.As(err, &de) || len(de.Diffs) != 2 {
+		t.Fatalf("Close = %v, want a *ToolDiffError with two executions", err)
 	}
-	for _, want := range []string{`tool lookup_order {"order":"A-17"}`, `Result[status]`, `-"delivered"`, `+"lost"`} {
+	for _, want := range []string{`tool lookup_order {"order":"A-17"}`, `Result[status]`, `-"delivered"`, `+"lost"`,
+		`tool refund {"order":"A-17"}`, `-"order A-17 was already refunded"`, `+"refund service says no"`} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("diff %q lacks %q", err, want)
 		}
