@@ -71,157 +71,185 @@ func Reseal(ctx context.Context, path string) ([]Change, error) {
 }
 
 func reseal(src io.Reader, path string, w *bufio.Writer) ([]Change, error) {
-	r := &Reader{path: path, br: bufio.NewReaderSize(src, 64<<10)}
-	var changes []Change
-	fail := func(err error) ([]Change, error) { return nil, &Error{Path: path, Line: r.line, Err: err} }
-
-	// Header.
-	line, err := r.readLine()
-	if err != nil && err != errTorn {
-		if err == io.EOF {
-			return fail(because(ErrHeader, "empty file, not a cassette"))
-		}
+	rs := &resealer{r: &Reader{path: path, br: bufio.NewReaderSize(src, 64<<10)}, w: w}
+	fail := func(err error) ([]Change, error) { return nil, &Error{Path: path, Line: rs.r.line, Err: err} }
+	hdrHash, err := rs.header()
+	if err != nil {
 		return fail(err)
 	}
-	line = bytes.TrimSuffix(line, []byte("\r"))
-	if err := checkLine(line); err != nil {
-		return fail(err)
-	}
-	var hj headerJSON
-	if err := json.Unmarshal(line, &hj); err != nil {
-		return fail(because(ErrSyntax, "header: %v", err))
-	}
-	if hj.Format == nil || *hj.Format != Format {
-		return fail(because(ErrHeader, "not an %s file", Format))
-	}
-	if hj.Version == nil || hj.Version.String() != fmt.Sprint(Version) {
-		v := "none"
-		if hj.Version != nil {
-			v = hj.Version.String()
-		}
-		return fail(&reason{kind: ErrVersion, detail: fmt.Sprintf("cassette format version %s is not supported; this build reads version %d", v, Version)})
-	}
-	if hj.Kind == nil || !Kind(*hj.Kind).known() {
-		return fail(because(ErrHeader, "unknown kind; want %q or %q", KindEvents, KindInteractions))
-	}
-	hdr := Header{Version: Version, Kind: Kind(*hj.Kind), Meta: hj.Meta}
-	hdrLine := appendHeader(nil, hdr)
-	if !bytes.Equal(hdrLine, line) {
-		changes = append(changes, Change{Line: 1, Type: "header", Fields: []string{"form"}})
-	}
-	hdrHash := hashBytes(hdrLine)
-	w.Write(hdrLine)
-	w.WriteByte('\n')
-
-	runID := hdr.Meta["run_id"]
-	var (
-		prev    string
-		count   int64
-		tenant  string
-		oldEnd  []byte
-		endLine int
-		out     []byte
-	)
 	for {
-		line, err := r.readLine()
+		line, err := rs.r.readLine()
 		if err == io.EOF {
 			break
 		}
 		if err != nil && err != errTorn {
 			return fail(err)
 		}
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		if err := checkLine(line); err != nil {
+		if err := rs.record(bytes.TrimSuffix(line, []byte("\r"))); err != nil {
 			return fail(err)
 		}
-		var j recordJSON
-		if err := json.Unmarshal(line, &j); err != nil {
-			return fail(because(ErrSyntax, "%v", err))
-		}
-		if j.Type == nil || j.Body == nil {
-			return fail(because(ErrSyntax, "a record needs \"type\" and \"body\""))
-		}
-		if *j.Type == endType {
-			if oldEnd != nil {
-				changes = append(changes, Change{Line: endLine, Type: endType, Fields: []string{"removed"}})
-			}
-			oldEnd, endLine = bytes.Clone(line), r.line
-			continue
-		}
-		if oldEnd != nil { // records after an end record: that end record goes
-			changes = append(changes, Change{Line: endLine, Type: endType, Fields: []string{"removed"}})
-			oldEnd = nil
-		}
-		oldPrev, oldHash := "", ""
-		if j.Prev != nil {
-			oldPrev = *j.Prev
-		}
-		if j.Hash != nil {
-			oldHash = *j.Hash
-		}
-		ch := Change{Line: r.line, Type: *j.Type}
-		out = out[:0]
-		if hdr.Kind == KindEvents {
-			e, oldSeq, err := resealEvent(*j.Type, j.Body, count+1, prev)
-			if err != nil {
-				return fail(err)
-			}
-			if runID != "" && e.RunID != runID {
-				return fail(because(ErrBrokenChain, "event of run %q in the cassette of run %q; move it to its own cassette", e.RunID, runID))
-			}
-			if count == 0 {
-				tenant = e.TenantID
-			} else if e.TenantID != tenant {
-				return fail(because(ErrBrokenChain, "tenant %q, but the run belongs to tenant %q", e.TenantID, tenant))
-			}
-			ch.Seq = e.Seq
-			if oldSeq != e.Seq {
-				ch.Fields = append(ch.Fields, "seq")
-			}
-			out = appendEventLine(out, &e)
-			out = out[:len(out)-1]
-			prev = e.Hash
-		} else {
-			if !validType(*j.Type) {
-				return fail(because(ErrUnknownType, "%q is not a valid record type", *j.Type))
-			}
-			body, err := pyjson.Canonicalize(j.Body)
-			if err != nil {
-				return fail(because(ErrSyntax, "body: %v", err))
-			}
-			h := recordHash(*j.Type, prev, body)
-			out = appendRecord(out, *j.Type, prev, h, body)
-			prev = h
-		}
-		count++
-		if !bytes.Equal(out, line) {
-			var nj recordJSON
-			json.Unmarshal(out, &nj)
-			if oldPrev != *nj.Prev {
-				ch.Fields = append(ch.Fields, "prev")
-			}
-			if oldHash != *nj.Hash {
-				ch.Fields = append(ch.Fields, "hash")
-			}
-			if !bytes.Equal(j.Body, nj.Body) {
-				ch.Fields = append(ch.Fields, "body")
-			}
-			if len(ch.Fields) == 0 {
-				ch.Fields = append(ch.Fields, "form")
-			}
-			changes = append(changes, ch)
-		}
-		w.Write(out)
-		w.WriteByte('\n')
 	}
-	end := appendEndLine(nil, prev, hdrHash, count)
-	if oldEnd == nil {
-		changes = append(changes, Change{Line: r.line + 1, Type: endType, Fields: []string{"added"}})
-	} else if !bytes.Equal(oldEnd, end[:len(end)-1]) {
-		changes = append(changes, Change{Line: endLine, Type: endType, Fields: []string{"hash"}})
+	end := appendEndLine(nil, rs.prev, hdrHash, rs.count)
+	if rs.oldEnd == nil {
+		rs.changes = append(rs.changes, Change{Line: rs.r.line + 1, Type: endType, Fields: []string{"added"}})
+	} else if !bytes.Equal(rs.oldEnd, end[:len(end)-1]) {
+		rs.changes = append(rs.changes, Change{Line: rs.endLine, Type: endType, Fields: []string{"hash"}})
 	}
 	_, err = w.Write(end)
-	return changes, err
+	return rs.changes, err
+}
+
+// A resealer rewrites a cassette line by line, sealing each record after
+// the one before it and noting what changed.
+type resealer struct {
+	r       *Reader
+	w       *bufio.Writer
+	changes []Change
+
+	hdr     Header
+	runID   string // of an events cassette, from its header
+	prev    string // hash of the last record written
+	count   int64  // records written
+	tenant  string // of the run, from its first event
+	oldEnd  []byte // the end record read last, if any
+	endLine int    // its line
+	out     []byte
+}
+
+// header reads, checks and rewrites the header line, and returns the hash
+// of the rewritten one.
+func (rs *resealer) header() (string, error) {
+	line, err := rs.r.readLine()
+	if err != nil && err != errTorn {
+		if err == io.EOF {
+			return "", because(ErrHeader, "empty file, not a cassette")
+		}
+		return "", err
+	}
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	if err := checkLine(line); err != nil {
+		return "", err
+	}
+	var hj headerJSON
+	if err := json.Unmarshal(line, &hj); err != nil {
+		return "", because(ErrSyntax, "header: %v", err)
+	}
+	if hj.Format == nil || *hj.Format != Format {
+		return "", because(ErrHeader, "not an %s file", Format)
+	}
+	if hj.Version == nil || hj.Version.String() != fmt.Sprint(Version) {
+		v := "none"
+		if hj.Version != nil {
+			v = hj.Version.String()
+		}
+		return "", &reason{kind: ErrVersion, detail: fmt.Sprintf("cassette format version %s is not supported; this build reads version %d", v, Version)}
+	}
+	if hj.Kind == nil || !Kind(*hj.Kind).known() {
+		return "", because(ErrHeader, "unknown kind; want %q or %q", KindEvents, KindInteractions)
+	}
+	rs.hdr = Header{Version: Version, Kind: Kind(*hj.Kind), Meta: hj.Meta}
+	rs.runID = rs.hdr.Meta["run_id"]
+	hdrLine := appendHeader(nil, rs.hdr)
+	if !bytes.Equal(hdrLine, line) {
+		rs.changes = append(rs.changes, Change{Line: 1, Type: "header", Fields: []string{"form"}})
+	}
+	rs.w.Write(hdrLine)
+	rs.w.WriteByte('\n')
+	return hashBytes(hdrLine), nil
+}
+
+// record reseals one record line; an end record is dropped, to be
+// written anew at the end.
+func (rs *resealer) record(line []byte) error {
+	if err := checkLine(line); err != nil {
+		return err
+	}
+	var j recordJSON
+	if err := json.Unmarshal(line, &j); err != nil {
+		return because(ErrSyntax, "%v", err)
+	}
+	if j.Type == nil || j.Body == nil {
+		return because(ErrSyntax, "a record needs \"type\" and \"body\"")
+	}
+	if *j.Type == endType {
+		if rs.oldEnd != nil {
+			rs.changes = append(rs.changes, Change{Line: rs.endLine, Type: endType, Fields: []string{"removed"}})
+		}
+		rs.oldEnd, rs.endLine = bytes.Clone(line), rs.r.line
+		return nil
+	}
+	if rs.oldEnd != nil { // records after an end record: that end record goes
+		rs.changes = append(rs.changes, Change{Line: rs.endLine, Type: endType, Fields: []string{"removed"}})
+		rs.oldEnd = nil
+	}
+	ch := Change{Line: rs.r.line, Type: *j.Type}
+	rs.out = rs.out[:0]
+	if rs.hdr.Kind == KindEvents {
+		e, oldSeq, err := resealEvent(*j.Type, j.Body, rs.count+1, rs.prev)
+		if err != nil {
+			return err
+		}
+		if rs.runID != "" && e.RunID != rs.runID {
+			return because(ErrBrokenChain, "event of run %q in the cassette of run %q; move it to its own cassette", e.RunID, rs.runID)
+		}
+		if rs.count == 0 {
+			rs.tenant = e.TenantID
+		} else if e.TenantID != rs.tenant {
+			return because(ErrBrokenChain, "tenant %q, but the run belongs to tenant %q", e.TenantID, rs.tenant)
+		}
+		ch.Seq = e.Seq
+		if oldSeq != e.Seq {
+			ch.Fields = append(ch.Fields, "seq")
+		}
+		rs.out = appendEventLine(rs.out, &e)
+		rs.out = rs.out[:len(rs.out)-1]
+		rs.prev = e.Hash
+	} else {
+		if !validType(*j.Type) {
+			return because(ErrUnknownType, "%q is not a valid record type", *j.Type)
+		}
+		body, err := pyjson.Canonicalize(j.Body)
+		if err != nil {
+			return because(ErrSyntax, "body: %v", err)
+		}
+		h := recordHash(*j.Type, rs.prev, body)
+		rs.out = appendRecord(rs.out, *j.Type, rs.prev, h, body)
+		rs.prev = h
+	}
+	rs.count++
+	if !bytes.Equal(rs.out, line) {
+		rs.changes = append(rs.changes, changed(ch, &j, rs.out))
+	}
+	rs.w.Write(rs.out)
+	rs.w.WriteByte('\n')
+	return nil
+}
+
+// changed completes ch with the fields in which the rewritten line out
+// differs from the record read, j.
+func changed(ch Change, j *recordJSON, out []byte) Change {
+	oldPrev, oldHash := "", ""
+	if j.Prev != nil {
+		oldPrev = *j.Prev
+	}
+	if j.Hash != nil {
+		oldHash = *j.Hash
+	}
+	var nj recordJSON
+	json.Unmarshal(out, &nj)
+	if oldPrev != *nj.Prev {
+		ch.Fields = append(ch.Fields, "prev")
+	}
+	if oldHash != *nj.Hash {
+		ch.Fields = append(ch.Fields, "hash")
+	}
+	if !bytes.Equal(j.Body, nj.Body) {
+		ch.Fields = append(ch.Fields, "body")
+	}
+	if len(ch.Fields) == 0 {
+		ch.Fields = append(ch.Fields, "form")
+	}
+	return ch
 }
 
 // resealEvent decodes an event record leniently and seals it as seq, after
