@@ -46,7 +46,9 @@ func TestMain(m *testing.M) {
 }
 
 // testdata is the CLI's test data, in the main module.
-func testdata(name string) string { return filepath.Join("..", "cmd", "artana-replay", "testdata", name) }
+func testdata(name string) string {
+	return filepath.Join("..", "cmd", "artana-replay", "testdata", name)
+}
 
 // report runs artana-replay html with args, writing to a file in dir
 // named name, and returns the file's path.
