@@ -54,8 +54,18 @@ func testdata(name string) string {
 // named name, and returns the file's path.
 func report(t *testing.T, dir, name string, args ...string) string {
 	t.Helper()
-	out := filepath.Join(dir, name)
+	return reportIn(t, "", dir, name, args...)
+}
+
+// reportIn is report run in the directory wd ("": the test's).
+func reportIn(t *testing.T, wd, dir, name string, args ...string) string {
+	t.Helper()
+	out, err := filepath.Abs(filepath.Join(dir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
 	cmd := exec.Command(replayBin, append([]string{"html", "-o", out}, args...)...)
+	cmd.Dir = wd
 	if b, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("artana-replay html %s: %v\n%s", strings.Join(args, " "), err, b)
 	}
