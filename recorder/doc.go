@@ -127,7 +127,7 @@
 // is recorded and matched as plain HTTP (method, path, query, canonical
 // body). Replay returns the recorded status, kept headers and body, byte
 // for byte. Request headers (Authorization, api-key, x-api-key) are never
-// written. A streamed call matches only a recorded stream.
+// written, and their values are redacted wherever an endpoint echoes them. A streamed call matches only a recorded stream.
 //
 // # Errors
 //

@@ -179,7 +179,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 	live := func(ctx context.Context, start time.Time) (Interaction, error) {
 		return t.live(ctx, req, body, h.API, structured, start)
 	}
-	in, err := t.rec.exchange(req.Context(), typed, h, streamed, live)
+	in, err := t.rec.exchange(req.Context(), typed, h, streamed, live, credentialScrubber(req.Header))
 	if err != nil {
 		return nil, err
 	}
@@ -328,7 +328,7 @@ func readEvents(r io.Reader, since func() time.Duration, scrub func([]byte) []by
 // the client asked for a stream (matched: a stream replays only a
 // recorded stream), live the call through the base RoundTripper.
 func (r *Recorder) exchange(ctx context.Context, typed artana.ModelRequest, h *HTTPExchange, streamed bool,
-	live func(ctx context.Context, start time.Time) (Interaction, error)) (*Interaction, error) {
+	live func(ctx context.Context, start time.Time) (Interaction, error), first Scrubber) (*Interaction, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -346,7 +346,11 @@ func (r *Recorder) exchange(ctx context.Context, typed artana.ModelRequest, h *H
 		in, err := live(ctx, r.cfg.now())
 		return &in, err
 	}
-	got, gotH, err := scrubCall(typed, h, r.cfg.scrubbers)
+	scrubbers := r.cfg.scrubbers
+	if first != nil {
+		scrubbers = append([]Scrubber{first}, scrubbers...)
+	}
+	got, gotH, err := scrubCall(typed, h, scrubbers)
 	if err != nil {
 		return nil, fmt.Errorf("recorder: %s: scrub request: %w", r.path, err)
 	}
@@ -402,7 +406,7 @@ func (r *Recorder) exchange(ctx context.Context, typed artana.ModelRequest, h *H
 	in.HTTP = h.requestSide()
 	in.HTTP.Status, in.HTTP.Header, in.HTTP.ResponseBody = resp.Status, resp.Header, resp.ResponseBody
 	var werr error
-	for _, s := range r.cfg.scrubbers {
+	for _, s := range scrubbers {
 		if werr = s(&in); werr != nil {
 			werr = fmt.Errorf("recorder: %s: scrub interaction: %w (nothing recorded)", r.path, werr)
 			break
@@ -493,4 +497,74 @@ func (t *Transport) logStep(ctx context.Context, in *Interaction) error {
 		return fail("append model_completed", err)
 	}
 	return nil
+}
+
+// credentialHeaders are the request headers whose values are credentials.
+var credentialHeaders = []string{"Authorization", "Proxy-Authorization", "Api-Key", "X-Api-Key", "X-Goog-Api-Key"}
+
+// credentialScrubber returns a scrubber that replaces the credentials the
+// request sent in its headers wherever they appear in the interaction (an
+// endpoint that echoes a key, a key of no known shape), or nil when the
+// request sent none.
+func credentialScrubber(h http.Header) Scrubber {
+	var known []string
+	for _, name := range credentialHeaders {
+		for _, v := range h.Values(name) {
+			v = strings.TrimSpace(v)
+			if scheme, rest, ok := strings.Cut(v, " "); ok && (strings.EqualFold(scheme, "Bearer") || strings.EqualFold(scheme, "Basic")) {
+				v = strings.TrimSpace(rest)
+			}
+			if len(v) >= 4 {
+				known = append(known, v)
+			}
+		}
+	}
+	if len(known) == 0 {
+		return nil
+	}
+	return func(in *Interaction) error {
+		redact := func(s string) string { return secrets.RedactExact(s, known...) }
+		redactB := func(b []byte) []byte {
+			if len(b) == 0 {
+				return b
+			}
+			if s := redact(string(b)); s != string(b) {
+				return []byte(s)
+			}
+			return b
+		}
+		r := &in.Request
+		r.Prompt = redact(r.Prompt)
+		for i := range r.Messages {
+			m := &r.Messages[i]
+			m.Content, m.ToolCallID = redact(m.Content), redact(m.ToolCallID)
+			for j := range m.ToolCalls {
+				m.ToolCalls[j].ArgumentsJSON = redact(m.ToolCalls[j].ArgumentsJSON)
+			}
+		}
+		for i := range r.Tools {
+			r.Tools[i].Description = redact(r.Tools[i].Description)
+		}
+		in.Response.OutputJSON = redact(in.Response.OutputJSON)
+		for i := range in.Response.ToolCalls {
+			in.Response.ToolCalls[i].ArgumentsJSON = redact(in.Response.ToolCalls[i].ArgumentsJSON)
+		}
+		if in.Err != nil {
+			in.Err.Message = redact(in.Err.Message)
+		}
+		for i := range in.Deltas {
+			d := &in.Deltas[i]
+			d.Text, d.Reasoning = redact(d.Text), redact(d.Reasoning)
+			for j := range d.ToolCalls {
+				d.ToolCalls[j].ArgumentsJSON = redact(d.ToolCalls[j].ArgumentsJSON)
+			}
+		}
+		if x := in.HTTP; x != nil {
+			x.Query, x.Body, x.Extra, x.ResponseBody = redact(x.Query), redactB(x.Body), redactB(x.Extra), redactB(x.ResponseBody)
+			for k, v := range x.Header {
+				x.Header[k] = redact(v)
+			}
+		}
+		return nil
+	}
 }

@@ -534,3 +534,74 @@ func TestTransportAnthropicMessages(t *testing.T) {
 	}
 	tr.Close()
 }
+
+// TestTransportEchoedKeys: an endpoint that echoes the credentials it got
+// (in the body, an event stream and a kept header), keys of no known shape
+// among them, still writes none of them.
+func TestTransportEchoedKeys(t *testing.T) {
+	const hexKey = "0123456789abcdef0123456789abcdef" // an Azure-style api-key
+	const plainKey = "local-proxy-key-9f8e7d"          // no known shape
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		echo := r.Header.Get("Authorization") + " " + r.Header.Get("api-key") + " " + r.Header.Get("x-api-key")
+		w.Header().Set("X-Request-Id", echo)
+		if r.URL.Query().Get("stream") != "" {
+			w.Header().Set("Content-Type", "text/event-stream")
+			io.WriteString(w, `data: {"choices":[{"delta":{"content":"`+echo+`"}}]}`+"\n\ndata: [DONE]\n\n")
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"choices":[{"message":{"role":"assistant","content":"`+echo+`"}}],"usage":{"prompt_tokens":1,"completion_tokens":1}}`)
+	}))
+	defer srv.Close()
+	path := filepath.Join(t.TempDir(), "echo.cassette")
+	send := func(c *http.Client, stream bool) string {
+		body := `{"model":"m","messages":[{"role":"user","content":"hi"}]}`
+		url := srv.URL + "/v1/chat/completions"
+		if stream {
+			body = `{"model":"m","stream":true,"messages":[{"role":"user","content":"hi"}]}`
+			url += "?stream=1"
+		}
+		req, _ := http.NewRequest(http.MethodPost, url, strings.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+fakeKey)
+		req.Header.Set("api-key", hexKey)
+		req.Header.Set("x-api-key", plainKey)
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		return resp.Header.Get("X-Request-Id") + "|" + string(b)
+	}
+	tr, err := recorder.OpenTransport(path, nil, recorder.WithMode(recorder.Record))
+	if err != nil {
+		t.Fatal(err)
+	}
+	live := []string{send(tr.Client(), false), send(tr.Client(), true)}
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{fakeKey, hexKey, plainKey} {
+		if bytes.Contains(raw, []byte(k)) {
+			t.Errorf("the cassette holds %q", k)
+		}
+		for _, l := range live {
+			if strings.Contains(l, k) {
+				t.Errorf("the client got %q live: the answer it gets is the one recorded", k)
+			}
+		}
+	}
+	tr, err = recorder.OpenTransport(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	if got := []string{send(tr.Client(), false), send(tr.Client(), true)}; !slices.Equal(got, live) {
+		t.Errorf("replay = %q, want %q", got, live)
+	}
+}
