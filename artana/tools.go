@@ -250,6 +250,15 @@ func (x *ToolExecution) EffectID() (string, bool) {
 // IdempotencyKey.
 func (x *ToolExecution) SetReceivedIdempotencyKey(key string) { x.receivedKey = &key }
 
+// ReceivedIdempotencyKey returns the key set with
+// SetReceivedIdempotencyKey, and whether one was set.
+func (x *ToolExecution) ReceivedIdempotencyKey() (string, bool) {
+	if x.receivedKey == nil {
+		return "", false
+	}
+	return *x.receivedKey, true
+}
+
 // SetRequestID records the request_id of the completion instead of
 // RequestEventID. Replay pairs a completion with the tool_requested event
 // its request_id names: an id that names none makes every later step of

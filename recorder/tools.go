@@ -27,7 +27,12 @@ type ToolInteraction struct {
 	ResultJSON    string             // the result, on success
 	ErrorMessage  string             // the error's text on failure, a note the tool set on success
 	EffectID      string             // the effect id the tool set, if any
-	Latency       time.Duration      // how long the tool ran; replay does not wait
+	// ReceivedIdempotencyKey is the key the tool said its provider
+	// acknowledged (ToolExecution.SetReceivedIdempotencyKey), "" if none.
+	// A request id the tool set is not recorded: it names an event of the
+	// recorded run.
+	ReceivedIdempotencyKey string
+	Latency                time.Duration // how long the tool ran; replay does not wait
 }
 
 type wireTool struct {
@@ -37,12 +42,14 @@ type wireTool struct {
 	ResultJSON    string             `json:"result_json,omitempty"`
 	ErrorMessage  string             `json:"error_message,omitempty"`
 	EffectID      string             `json:"effect_id,omitempty"`
+	ReceivedKey   string             `json:"received_idempotency_key,omitempty"`
 	Latency       string             `json:"latency"`
 }
 
 func encodeTool(t *ToolInteraction) ([]byte, error) {
 	return pyjson.Marshal(wireTool{Tool: t.Tool, ArgumentsJSON: t.ArgumentsJSON, Outcome: t.Outcome,
-		ResultJSON: t.ResultJSON, ErrorMessage: t.ErrorMessage, EffectID: t.EffectID, Latency: t.Latency.String()})
+		ResultJSON: t.ResultJSON, ErrorMessage: t.ErrorMessage, EffectID: t.EffectID,
+		ReceivedKey: t.ReceivedIdempotencyKey, Latency: t.Latency.String()})
 }
 
 func decodeTool(body []byte) (ToolInteraction, error) {
@@ -53,7 +60,8 @@ func decodeTool(body []byte) (ToolInteraction, error) {
 		return ToolInteraction{}, fmt.Errorf("bad tool record: %w", err)
 	}
 	t := ToolInteraction{Tool: w.Tool, ArgumentsJSON: w.ArgumentsJSON, Outcome: w.Outcome,
-		ResultJSON: w.ResultJSON, ErrorMessage: w.ErrorMessage, EffectID: w.EffectID}
+		ResultJSON: w.ResultJSON, ErrorMessage: w.ErrorMessage, EffectID: w.EffectID,
+		ReceivedIdempotencyKey: w.ReceivedKey}
 	var err error
 	if t.Latency, err = time.ParseDuration(w.Latency); err != nil {
 		return ToolInteraction{}, fmt.Errorf("bad tool record latency %q: %w", w.Latency, err)
@@ -95,7 +103,8 @@ func (t *ToolInteraction) replayError() error {
 // backend. Give it to the kernel with artana.WithTools.
 //
 // In Record mode each call runs the tool and is recorded: tool, arguments,
-// result or failure outcome and message, effect id. In Replay mode a call
+// result or failure outcome and message, effect id and received
+// idempotency key. In Replay mode a call
 // is answered from the first unused recorded execution of the same tool
 // with the same arguments, and the tool does not run; the kernel logs the
 // recorded result, or the recorded failure with its outcome and message,
@@ -172,6 +181,9 @@ func (r *Recorder) callTool(ctx context.Context, next artana.ToolHandler, tool, 
 				if rec.EffectID != "" {
 					x.SetEffectID(rec.EffectID)
 				}
+				if rec.ReceivedIdempotencyKey != "" {
+					x.SetReceivedIdempotencyKey(rec.ReceivedIdempotencyKey)
+				}
 				if rec.Outcome == artana.OutcomeSuccess && rec.ErrorMessage != "" {
 					x.SetErrorMessage(rec.ErrorMessage) // a note on a success
 				}
@@ -208,6 +220,7 @@ func runTool(ctx context.Context, next artana.ToolHandler, tool, argsJSON string
 	note, noted := "", false
 	if x, ok := artana.ToolExecutionFrom(ctx); ok {
 		t.EffectID, _ = x.EffectID()
+		t.ReceivedIdempotencyKey, _ = x.ReceivedIdempotencyKey()
 		note, noted = x.ErrorMessage()
 	}
 	if err == nil {

@@ -34,6 +34,7 @@ func (s *shop) tools(t testing.TB) *artana.Tools {
 		s.calls++ // a nil backend panics here
 		if x, ok := artana.ToolExecutionFrom(ctx); ok {
 			x.SetEffectID("lk-" + a.Order)
+			x.SetReceivedIdempotencyKey("shop-" + a.Order)
 			x.SetErrorMessage("served from cache")
 		}
 		return map[string]string{"order": a.Order, "status": s.status}, nil
@@ -91,7 +92,7 @@ func TestToolsRecordThenReplay(t *testing.T) {
 	path, recorded := recordLoop(t)
 	text, err := os.ReadFile(path)
 	require.NoError(t, err)
-	for _, want := range []string{`"type":"tool"`, `"tool":"lookup_order"`, `"effect_id":"lk-A-17"`, `"error_message":"served from cache"`,
+	for _, want := range []string{`"type":"tool"`, `"tool":"lookup_order"`, `"effect_id":"lk-A-17"`, `"received_idempotency_key":"shop-A-17"`, `"error_message":"served from cache"`,
 		`"error_message":"order A-17 was already refunded","latency"`, `"outcome":"permanent_error"`} {
 		if !strings.Contains(string(text), want) {
 			t.Errorf("cassette lacks %s:\n%s", want, text)
