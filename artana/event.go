@@ -134,22 +134,27 @@ const (
 	DefaultSchemaVersion = "1"
 )
 
-// RunStarted opens a run.
+// RunStarted is the payload of a run_started event (EventRunStarted),
+// which opens a run.
 type RunStarted struct{}
 
-// ResumeRequested records that a paused run was resumed.
+// ResumeRequested is the payload of a resume_requested event
+// (EventResumeRequested): a paused run was resumed.
 type ResumeRequested struct {
 	HumanInputJSON *string // JSON text given by the human, or nil
 }
 
-// PauseRequested records that a run paused, for example for human review.
+// PauseRequested is the payload of a pause_requested event
+// (EventPauseRequested): the run paused, for example for human review. A
+// PauseStep asks for one.
 type PauseRequested struct {
 	Reason      string
 	ContextJSON *string // optional JSON context
 	StepKey     *string
 }
 
-// ModelRequested records a model request before the model is called.
+// ModelRequested is the payload of a model_requested event
+// (EventModelRequested), logged before the model is called.
 type ModelRequested struct {
 	Model        string
 	Prompt       string
@@ -158,7 +163,8 @@ type ModelRequested struct {
 	StepKey      *string
 }
 
-// ModelCompleted records a model response.
+// ModelCompleted is the payload of a model_completed event
+// (EventModelCompleted): the model's answer.
 type ModelCompleted struct {
 	Model            string
 	OutputJSON       string
@@ -168,7 +174,8 @@ type ModelCompleted struct {
 	ToolCalls        []ToolCall
 }
 
-// ToolRequested records a tool call before the tool runs.
+// ToolRequested is the payload of a tool_requested event
+// (EventToolRequested), logged before the tool runs.
 type ToolRequested struct {
 	ToolName       string
 	ArgumentsJSON  string // canonical JSON of the arguments
@@ -178,7 +185,8 @@ type ToolRequested struct {
 	StepKey        *string
 }
 
-// ToolCompleted records how a tool call ended.
+// ToolCompleted is the payload of a tool_completed event
+// (EventToolCompleted): how a tool call ended.
 type ToolCompleted struct {
 	ToolName               string
 	ResultJSON             string
@@ -189,8 +197,9 @@ type ToolCompleted struct {
 	ErrorMessage           *string
 }
 
-// ReplayedWithDrift records that a step was replayed, or forked, although
-// its request drifted from the logged one: the newest Python artana's
+// ReplayedWithDrift is the payload of a replayed_with_drift event: a step
+// was replayed, or forked, although its request drifted from the logged
+// one: the newest Python artana's
 // ReplayedWithDriftPayload, field for field. For a model step Model is the
 // model and the source is the logged model_requested and its
 // model_completed; for a tool step (DriftFields "tool_version" and/or
@@ -210,13 +219,15 @@ type ReplayedWithDrift struct {
 	ForkRunID         *string      // the fork that continues the run, nil when not forking
 }
 
-// WorkflowStepRequested records the start of a workflow step.
+// WorkflowStepRequested is the payload of a workflow_step_requested event
+// (EventWorkflowStepRequested): a workflow step started.
 type WorkflowStepRequested struct {
 	StepIndex int64
 	StepName  string
 }
 
-// WorkflowStepCompleted records a workflow step's result.
+// WorkflowStepCompleted is the payload of a workflow_step_completed event
+// (EventWorkflowStepCompleted): a workflow step's result.
 type WorkflowStepCompleted struct {
 	StepIndex  int64
 	StepName   string

@@ -2,32 +2,9 @@ package artana
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
 	"sync"
 )
-
-// A Tenant is who a run belongs to and what it may do.
-type Tenant struct {
-	ID string // required
-	// Capabilities the tenant holds, e.g. "finance:write". Tools that
-	// require a capability the tenant lacks are neither offered nor run.
-	Capabilities []string
-	// BudgetUSD is the spending limit per run, for budget middleware.
-	BudgetUSD float64
-}
-
-// Can reports whether the tenant holds capability c. Every tenant can use
-// what requires no capability ("").
-func (t Tenant) Can(c string) bool { return c == "" || slices.Contains(t.Capabilities, c) }
-
-// A Run is a handle on a run of the log, as returned by StartRun and
-// LoadRun and passed to every step.
-type Run struct {
-	ID     string
-	Tenant Tenant
-}
 
 // A Kernel runs model and tool steps against a Store, logging every step
 // before and after it happens and replaying steps already in the log. It is
@@ -78,85 +55,6 @@ func (k *Kernel) Tools() *Tools { return k.tools }
 
 // Store returns the kernel's store.
 func (k *Kernel) Store() Store { return k.store }
-
-// StartRun starts a run for tenant: it logs run_started and returns the
-// run. With runID "" the kernel issues a new id; a runID that already has
-// events is refused with ErrRunExists.
-func (k *Kernel) StartRun(ctx context.Context, tenant Tenant, runID string) (Run, error) {
-	const op = "start run"
-	if err := k.checkTenant(op, runID, tenant); err != nil {
-		return Run{}, err
-	}
-	if runID != "" {
-		return k.startRun(ctx, op, tenant, runID)
-	}
-	for range 5 {
-		run, err := k.startRun(ctx, op, tenant, k.newRunID())
-		if err == nil || !errors.Is(err, ErrRunExists) {
-			return run, err
-		}
-	}
-	return Run{}, &Error{Op: op, Kind: ErrRunExists, Msg: "no unused run id after 5 attempts; check the id source given to WithRunIDs"}
-}
-
-func (k *Kernel) startRun(ctx context.Context, op string, tenant Tenant, runID string) (Run, error) {
-	x := k.lockIndex(runID)
-	defer x.mu.Unlock()
-	if err := x.sync(ctx, k.store); err != nil {
-		return Run{}, &Error{Op: op, RunID: runID, Err: err}
-	}
-	if x.lastSeq > 0 {
-		return Run{}, &Error{Op: op, RunID: runID, Kind: ErrRunExists,
-			Msg: "choose another run id, or open the run with LoadRun"}
-	}
-	var e Event
-	var err error
-	if c, ok := k.store.(RunCreator); ok {
-		e, err = c.CreateRun(ctx, runID, tenant.ID, &RunStarted{})
-	} else {
-		e, err = k.store.Append(ctx, runID, tenant.ID, &RunStarted{})
-	}
-	if errors.Is(err, ErrRunExists) {
-		k.forget(x)
-		return Run{}, &Error{Op: op, RunID: runID, Kind: ErrRunExists,
-			Msg: "another writer started the run at the same time; open it with LoadRun", Err: err}
-	}
-	if err != nil {
-		k.forget(x)
-		return Run{}, &Error{Op: op, RunID: runID, Err: err}
-	}
-	if err := x.appended(ctx, k.store, &e); err != nil {
-		return Run{}, &Error{Op: op, RunID: runID, Err: err}
-	}
-	if e.Seq != 1 {
-		return Run{}, &Error{Op: op, RunID: runID, Seq: e.Seq, Kind: ErrRunExists,
-			Msg: "another writer started the run at the same time"}
-	}
-	return Run{ID: runID, Tenant: tenant}, nil
-}
-
-// LoadRun opens an existing run for tenant. It fails with ErrRunNotFound
-// if the run has no events and with ErrTenantMismatch if it belongs to
-// another tenant.
-func (k *Kernel) LoadRun(ctx context.Context, tenant Tenant, runID string) (Run, error) {
-	run := Run{ID: runID, Tenant: tenant}
-	x, err := k.lockRun(ctx, "load run", run)
-	if err != nil {
-		return Run{}, err
-	}
-	x.mu.Unlock()
-	return run, nil
-}
-
-// LoadOrStartRun loads the run if it exists and starts it otherwise, as the
-// Python original's ChatClient does.
-func (k *Kernel) LoadOrStartRun(ctx context.Context, tenant Tenant, runID string) (Run, error) {
-	run, err := k.LoadRun(ctx, tenant, runID)
-	if errors.Is(err, ErrRunNotFound) && runID != "" {
-		return k.StartRun(ctx, tenant, runID)
-	}
-	return run, err
-}
 
 // Close closes the kernel's store, as the Python original's kernel does, and drops the
 // kernel's run indexes.

@@ -2,6 +2,8 @@ package artana
 
 import (
 	"context"
+	"encoding/json"
+	"fmt"
 
 	"github.com/artana-go/go-artana/internal/pyjson"
 )
@@ -89,4 +91,60 @@ func optionalJSON(v any) (*string, error) {
 	}
 	s := string(b)
 	return &s, nil
+}
+
+// A PausedError ends a workflow that paused: Workflow.Pause returns it and
+// the workflow function returns it, and RunWorkflow turns it into a
+// WorkflowPaused result. It matches ErrPaused.
+type PausedError struct {
+	Ticket PauseTicket
+}
+
+// Error names the run and the pause ticket.
+func (e *PausedError) Error() string {
+	return fmt.Sprintf("artana: workflow run %q paused at seq %d (ticket %s): %s; call Resume, then RunWorkflow again",
+		e.Ticket.RunID, e.Ticket.Seq, e.Ticket.TicketID, e.Ticket.Reason)
+}
+
+// Is reports whether target is ErrPaused.
+func (e *PausedError) Is(target error) bool { return target == ErrPaused }
+
+// Pause pauses the workflow for a human: it logs pause_requested and
+// returns a *PausedError for the workflow function to return, which makes
+// RunWorkflow report WorkflowPaused with the ticket.
+//
+// A pause with a StepKey is a step of the workflow: when the workflow runs
+// again after Resume, the same Pause finds its pause in the log followed
+// by a resume_requested and returns the human input logged with it (nil if
+// none) and a nil error, so the workflow goes on; while the run has not
+// been resumed it returns the same ticket again without logging anything.
+// A pause without StepKey logs a new pause_requested every time, as the
+// Python original's does; the workflow then decides itself whether to pause again.
+func (wf *Workflow) Pause(ctx context.Context, req PauseStep) (json.RawMessage, error) {
+	const op = "pause"
+	contextJSON, err := optionalJSON(req.Context)
+	if err != nil {
+		return nil, &Error{Op: op, RunID: wf.run.ID, Kind: ErrInvalidInput, Msg: "pause context: nothing logged", Err: err}
+	}
+	x, err := wf.k.lockRun(ctx, op, wf.run)
+	if err != nil {
+		return nil, err
+	}
+	defer x.mu.Unlock()
+	if req.StepKey != "" {
+		if pe := x.pauses[req.StepKey]; pe != nil {
+			if pe.resume == nil {
+				return nil, &PausedError{Ticket: pe.ticket}
+			}
+			if in := pe.resume.HumanInputJSON; in != nil {
+				return json.RawMessage(*in), nil
+			}
+			return nil, nil
+		}
+	}
+	ticket, err := wf.k.pause(ctx, x, wf.run, req, contextJSON)
+	if err != nil {
+		return nil, err
+	}
+	return nil, &PausedError{Ticket: ticket}
 }
