@@ -14,19 +14,27 @@ import (
 
 // terminateOthers kills the server processes of every connection to the
 // test's database but admin's (only those waiting for a lock, if waiting)
-// and returns how many it killed.
-func terminateOthers(t *testing.T, admin *pgx.Conn, waiting bool) int64 {
+// and returns their process ids. A process that was killed can linger a
+// moment, still shown as waiting: the caller counts distinct ids.
+func terminateOthers(t *testing.T, admin *pgx.Conn, waiting bool) []int64 {
 	t.Helper()
-	q := `SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+	q := `SELECT pid FROM pg_stat_activity
 		WHERE datname = current_database() AND pid <> pg_backend_pid() AND state <> 'idle in transaction'`
 	if waiting {
 		q += ` AND wait_event_type = 'Lock'`
 	}
-	var n int64
-	if err := admin.QueryRow(context.Background(), q).Scan(&n); err != nil {
+	// MATERIALIZED: the filter runs first, so that no other process is
+	// killed.
+	rows, err := admin.Query(context.Background(), `WITH victims AS MATERIALIZED (`+q+`)
+		SELECT pid FROM victims WHERE pg_terminate_backend(pid)`)
+	if err != nil {
 		t.Fatal(err)
 	}
-	return n
+	pids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pids
 }
 
 // TestConnectionLoss kills the store's connections on the server: an
@@ -48,7 +56,7 @@ func TestConnectionLoss(t *testing.T) {
 	defer admin.Close(ctx)
 
 	// Idle connections killed: the next append goes through.
-	if n := terminateOthers(t, admin, false); n == 0 {
+	if n := len(terminateOthers(t, admin, false)); n == 0 {
 		t.Fatal("the store had no connection to kill")
 	}
 	e, err := s.Append(ctx, "r", "t", &artana.RunStarted{})
@@ -80,7 +88,7 @@ func TestConnectionLoss(t *testing.T) {
 	}()
 	// Kill every connection that waits for the lock until the append gives
 	// up (it tries three connections), then let the lock go.
-	killed := 0
+	killed := map[int64]bool{}
 	var r result
 wait:
 	for deadline := time.Now().Add(20 * time.Second); ; {
@@ -92,7 +100,9 @@ wait:
 		if time.Now().After(deadline) {
 			t.Fatal("the append neither failed nor succeeded")
 		}
-		killed += int(terminateOthers(t, admin, true))
+		for _, pid := range terminateOthers(t, admin, true) {
+			killed[pid] = true
+		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	if err := tx.Rollback(ctx); err != nil {
@@ -101,8 +111,8 @@ wait:
 	if !errors.Is(r.err, postgres.ErrConnection) || !strings.Contains(r.err.Error(), "nothing was appended") {
 		t.Errorf("Append whose connections died: %v, want ErrConnection, nothing appended", r.err)
 	}
-	if killed != 3 {
-		t.Errorf("killed %d connections of the append, want 3 (it tries three)", killed)
+	if len(killed) != 3 {
+		t.Errorf("killed %d connections of the append, want 3 (it tries three)", len(killed))
 	}
 	events := assertGapless(t, s, "r")
 	if len(events) != 2 {
