@@ -540,7 +540,7 @@ func TestTransportAnthropicMessages(t *testing.T) {
 // among them, still writes none of them.
 func TestTransportEchoedKeys(t *testing.T) {
 	const hexKey = "0123456789abcdef0123456789abcdef" // an Azure-style api-key
-	const plainKey = "local-proxy-key-9f8e7d"          // no known shape
+	const plainKey = "local-proxy-key-9f8e7d"         // no known shape
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
 		echo := r.Header.Get("Authorization") + " " + r.Header.Get("api-key") + " " + r.Header.Get("x-api-key")
