@@ -13,6 +13,7 @@ import (
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
+	"github.com/artana-go/go-artana/sqlite"
 )
 
 // renderHTML runs artana-replay html with args and returns the page.
@@ -462,5 +463,93 @@ func TestHTMLDrift(t *testing.T) {
 	want := "replayed with drift in prompt, messages; answer reused from seq 3; forked into run " + fork
 	if d.Kind != "drift" || d.Flag != want || !d.Open || v.Attention != 1 {
 		t.Errorf("drift step: kind %q, flag %q, open %v, attention %d; want drift, %q, open, 1", d.Kind, d.Flag, d.Open, v.Attention, want)
+	}
+}
+
+// A directory of cassettes is a source like any other: its run renders as
+// the SQLite ledger it was exported from does, and the two are equivalent.
+func TestHTMLCassetteDirectory(t *testing.T) {
+	chat := filepath.Join("testdata", "chat_replay.db")
+	dir := filepath.Join(t.TempDir(), "out")
+	var out, errOut bytes.Buffer
+	if err := run(context.Background(), []string{"export", chat, dir}, &out, &errOut); err != nil {
+		t.Fatalf("export: %v\n%s", err, errOut.String())
+	}
+	fromDir := renderHTML(t, dir+"#chat_run_1")
+	fromDB := renderHTML(t, chat+"#chat_run_1")
+	body := func(page string) string { return page[strings.Index(page, `<main class="timeline"`):] }
+	if body(fromDir) != body(fromDB) {
+		t.Error("the run's timeline differs between the ledger and the cassette exported from it")
+	}
+	if page := renderHTML(t, "--strict", dir+"#chat_run_1", chat+"#chat_run_1"); !strings.Contains(page, "Equivalent: 3 steps align and match.") {
+		t.Error("the exported run is not equivalent to the original under --strict")
+	}
+}
+
+// writeTurns writes a run of n model turns keyed turn-1 … turn-n, the
+// answer of turn differ (if any) changed.
+func writeTurns(t *testing.T, path string, n, differ int) {
+	t.Helper()
+	ctx := context.Background()
+	store, err := sqlite.Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	opts := artana.NewStoreOptions(artana.WithEventIDs(artanatest.SequentialIDs()))
+	evs := make([]artana.Event, 0, 2*n+1)
+	var last *artana.Event
+	add := func(p artana.Payload) {
+		e, err := opts.NextEvent(last, "turns", "org", p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		evs = append(evs, e)
+		last = &evs[len(evs)-1]
+	}
+	add(&artana.RunStarted{})
+	for i := 1; i <= n; i++ {
+		key := fmt.Sprintf("turn-%d", i)
+		answer := fmt.Sprintf(`{"answer":"%d"}`, i)
+		if i == differ {
+			answer = `{"answer":"changed"}`
+		}
+		add(&artana.ModelRequested{Model: "m", Prompt: key, Messages: []artana.ChatMessage{{Role: "user", Content: key}}, AllowedTools: []string{}, StepKey: &key})
+		add(&artana.ModelCompleted{Model: "m", OutputJSON: answer, PromptTokens: 3, CompletionTokens: 2, CostUSD: 0.001, ToolCalls: []artana.ToolCall{}})
+	}
+	if err := store.Import(ctx, evs); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A diff of long runs renders the first and last rows and those around
+// each divergence; the rows between are summed up.
+func TestHTMLLargeDiff(t *testing.T) {
+	dir := t.TempDir()
+	a, b := filepath.Join(dir, "a.db"), filepath.Join(dir, "b.db")
+	writeTurns(t, a, 300, -1)
+	writeTurns(t, b, 300, 150)
+	page := renderHTML(t, "--limit", "20", a, b)
+	tags := checkSelfContained(t, page)
+	rows := 0
+	for _, tg := range tags {
+		if tg.name == "section" {
+			rows++
+		}
+	}
+	// 301 aligned steps: the first 10, the last 10, and rows 149 to 153
+	// (turn-150 is row 151).
+	if rows != 25 {
+		t.Errorf("%d rows rendered, want 25", rows)
+	}
+	for _, want := range []string{
+		`<section class="row s-differs first" id="first-divergence">`,
+		"Steps 11–148: 138 steps left out — 138 model turns, 0 tool steps.",
+		"Steps 154–291: 138 steps left out",
+		"25 of 301 aligned steps are rendered",
+	} {
+		if !strings.Contains(page, want) {
+			t.Errorf("the report lacks %q", want)
+		}
 	}
 }

@@ -96,6 +96,13 @@ func TestPostgres(t *testing.T) {
 			t.Errorf("diff said:\n%s", out)
 		}
 	}
+	// The HTML report of a run there, and of its diff with the original.
+	if out := cli(false, "html", pgURL+"#chat_run_1"); !strings.Contains(out, "Hash chain verified: 5 events.") || !strings.Contains(out, "PostgreSQL ledger <span class=\"mono\">postgres://") {
+		t.Errorf("html said:\n%s", out)
+	}
+	if out := cli(false, "html", "--strict", pgURL+"#chat_run_1", chat+"#chat_run_1"); !strings.Contains(out, "Equivalent: 3 steps align and match.") {
+		t.Errorf("html of a diff said:\n%s", out)
+	}
 	// PostgreSQL to cassettes and to SQLite, and back into PostgreSQL.
 	cli(false, "export", pgURL, filepath.Join(dir, "out"))
 	cli(false, "import", pgURL, filepath.Join(dir, "back.db"))
