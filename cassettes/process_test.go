@@ -113,8 +113,9 @@ func TestLockContentionBetweenProcesses(t *testing.T) {
 	}
 
 	// A writer that waits gets the lock once the other process lets go.
-	done := make(chan error, 1)
+	done, started := make(chan error, 1), make(chan struct{})
 	go func() {
+		close(started)
 		wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 		a, err := cassettes.OpenAppender(wctx, path, cassettes.Header{Kind: cassettes.KindInteractions})
@@ -124,7 +125,12 @@ func TestLockContentionBetweenProcesses(t *testing.T) {
 		}
 		done <- err
 	}()
-	time.Sleep(50 * time.Millisecond)
+	<-started
+	select {
+	case err := <-done:
+		t.Fatalf("the waiting writer returned %v while the other process held the lock", err)
+	default:
+	}
 	stdin.Close()
 	if err := <-done; err != nil {
 		t.Fatalf("waiting writer: %v", err)

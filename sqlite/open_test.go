@@ -268,12 +268,18 @@ func TestBusyTimeout(t *testing.T) {
 		t.Errorf("Append with an expiring context while locked: %v, want DeadlineExceeded", err)
 	}
 	// Once the lock is released, the waiting append goes through.
-	done := make(chan error, 1)
+	done, started := make(chan error, 1), make(chan struct{})
 	go func() {
+		close(started)
 		_, err := slow.Append(ctx, "r", "t", &artana.RunStarted{})
 		done <- err
 	}()
-	time.Sleep(50 * time.Millisecond)
+	<-started
+	select {
+	case err := <-done:
+		t.Fatalf("the waiting Append returned %v while the lock was held", err)
+	default:
+	}
 	if _, err := conn.ExecContext(ctx, "COMMIT"); err != nil {
 		t.Fatal(err)
 	}
