@@ -67,14 +67,33 @@
 // Partial holds the deltas delivered (JoinDeltas joins them); nothing is
 // logged as completed and the next step calls the model again.
 //
+// # Replay policies
+//
+// By default (ReplayStrict) a step whose request differs from the logged
+// one in anything is a new request. ReplayAllowPromptDrift lets a model
+// step whose logged request (found by step key) differs only in prompt or
+// messages return the logged answer, and a tool step whose tool changed
+// version or schema version since it was logged return the logged
+// result; ReplayForkOnDrift copies the run up to such a step into a new
+// run, "<run>::fork::<16 hex digits>" (ForkRunID), that continues live.
+// Either way the run gets one replayed_with_drift event (ReplayedWithDrift,
+// the newest Python artana's payload) naming the fields that drifted, the
+// answer reused and the fork; replaying again appends nothing. A different
+// model or different tools offered is still ErrReplayMismatch. A log
+// without drift events is byte for byte the Python original's; one with
+// them is the newest Python artana's, which the Python original cannot
+// load. The fork cannot keep its parent's event hashes (they cover the run
+// id), so the fork id's hash covers the parent's prefix by the hash of its
+// last event, and CheckFork checks a fork against its parent.
+//
 // Replay costs the same at event 10 and at event 100,000: the kernel keeps
 // an index per run and reads only the events it has not seen, so two
 // kernels, or two processes, on one store still see each other's appends.
 //
 // # The log
 //
-// The log is wire-compatible with the Python original of artana: the nine
-// event types and their payloads have the same fields and defaults (the
+// The log is wire-compatible with the Python original of artana: its nine
+// event types (and the newest Python artana's replayed_with_drift) and their payloads have the same fields and defaults (the
 // tool-call fields of messages, tool_call_id, name and tool_calls, and the
 // tool_call_id of a logged tool call, come from the newest Python artana
 // and are left out when empty, so a log without them is byte for byte the

@@ -81,6 +81,11 @@ type ModelResult[T any] struct {
 // (an *OutputError, matching ErrOutputInvalid, if it does not fit; nothing
 // is logged then) and model_completed is logged.
 //
+// Under ReplayAllowPromptDrift or ReplayForkOnDrift (ModelStep.ReplayPolicy,
+// WithReplayPolicy), a step whose step key names a logged request that
+// differs only in prompt or messages is answered from the log, or forked,
+// instead; Drift says so (see ReplayPolicy).
+//
 // A turn in which the model only asks for tool calls (no output at all)
 // is logged with an empty output_json; its Output is the zero T and the
 // calls are in ToolCalls.

@@ -20,6 +20,9 @@ var fastSamples = []struct {
 	{EventResumeRequested, `{"kind": "resume_requested", "human_input_json": null}`},
 	{EventWorkflowStepRequested, `{"kind": "workflow_step_requested", "step_index": 0, "step_name": "fetch"}`},
 	{EventWorkflowStepCompleted, `{"kind": "workflow_step_completed", "step_index": 3, "step_name": "s", "result_json": "\"done\""}`},
+	{EventReplayedWithDrift, `{"kind": "replayed_with_drift", "step_key": "decide", "model": "m", "drift_fields": ["prompt", "messages"], "source_model_requested_event_id": "0a", "source_model_terminal_seq": 3, "replay_policy": "allow_prompt_drift", "fork_run_id": null}`},
+	{EventReplayedWithDrift, `{"drift_fields":[],"fork_run_id":"r::fork::0123456789abcdef","kind":"replayed_with_drift","model":"m","replay_policy":"fork_on_drift","source_model_requested_event_id":"0a","source_model_terminal_seq":null,"step_key":null}`},
+	{EventReplayedWithDrift, `{"model": "m", "source_model_requested_event_id": "0a", "replay_policy": "strict"}`},
 }
 
 func TestDecodeFastTakesTheCommonShapes(t *testing.T) {
