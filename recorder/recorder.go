@@ -566,6 +566,13 @@ func describe(e *entry) string {
 	if t := e.tool; t != nil {
 		return fmt.Sprintf("line %d: tool %q, arguments %s", e.line, t.Tool, quoteShort(t.ArgumentsJSON, 60))
 	}
+	if h := e.in.HTTP; h != nil && h.API == "" {
+		target := h.Path
+		if h.Query != "" {
+			target += "?" + h.Query
+		}
+		return fmt.Sprintf("line %d: HTTP %s %s", e.line, h.Method, quoteShort(target, 80))
+	}
 	req := &e.in.Request
 	s := fmt.Sprintf("line %d: model %q", e.line, req.Model)
 	if req.StepKey != "" {

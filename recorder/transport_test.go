@@ -605,3 +605,87 @@ func TestTransportEchoedKeys(t *testing.T) {
 		t.Errorf("replay = %q, want %q", got, live)
 	}
 }
+
+func TestTransportRecordMissingAndUnused(t *testing.T) {
+	srv := wireServer(t, "openai-chat-basic.json", "openai-chat-json-schema.json")
+	path := filepath.Join(t.TempDir(), "missing.cassette")
+	basic, schema := wire(t, "openai-chat-basic.request.json"), wire(t, "openai-chat-json-schema.request.json")
+	open := func(opts ...recorder.Option) *recorder.Transport {
+		tr, err := recorder.OpenTransport(path, nil, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return tr
+	}
+	tr := open(recorder.WithMode(recorder.Record))
+	if _, _, err := post(t, tr.Client(), srv.URL+"/v1/chat/completions", basic); err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// RecordMissing: the first call replays, the second is recorded and appended.
+	tr = open(recorder.WithMode(recorder.RecordMissing))
+	for _, b := range [][]byte{basic, schema} {
+		if _, _, err := post(t, tr.Client(), srv.URL+"/v1/chat/completions", b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, recs, err := cassettes.ReadAll(path); err != nil || len(recs) != 2 {
+		t.Fatalf("%d records, %v; want 2", len(recs), err)
+	}
+	// Strict replay: a call the code no longer makes fails Close, named.
+	srv.Close()
+	tr = open()
+	if _, _, err := post(t, tr.Client(), srv.URL+"/v1/chat/completions", basic); err != nil {
+		t.Fatal(err)
+	}
+	if err := tr.Close(); !errors.Is(err, recorder.ErrUnused) || !strings.Contains(err.Error(), `line 3: model "gpt-4o-2024-08-06"`) {
+		t.Errorf("Close = %v, want the unused interaction named", err)
+	}
+}
+
+// TestTransportConcurrent replays calls made at once, each answered by its
+// own interaction (run with -race).
+func TestTransportConcurrent(t *testing.T) {
+	names := []string{"openai-chat-basic", "openai-chat-json-schema", "openai-chat-tool-loop-turn1", "openai-chat-tool-loop-turn2"}
+	var resps []string
+	for _, n := range names {
+		resps = append(resps, n+".json")
+	}
+	srv := wireServer(t, resps...)
+	path := filepath.Join(t.TempDir(), "concurrent.cassette")
+	tr, err := recorder.OpenTransport(path, nil, recorder.WithMode(recorder.Record))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range names {
+		if _, _, err := post(t, tr.Client(), srv.URL+"/v1/chat/completions", wire(t, n+".request.json")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+	tr, err = recorder.OpenTransport(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	for _, n := range names {
+		wg.Go(func() {
+			_, body, err := post(t, tr.Client(), srv.URL+"/v1/chat/completions", wire(t, n+".request.json"))
+			if err != nil || !bytes.Equal(body, wire(t, n+".json")) {
+				t.Errorf("%s: %v", n, err)
+			}
+		})
+	}
+	wg.Wait()
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
