@@ -81,7 +81,7 @@ usage: artana-replay COMMAND [flags] ARGS
 
 Commands:
 %s
-Every command takes --json (JSON output) and -h (its usage). Exit status:
+Every command but html takes --json (JSON output); every one takes -h (its usage). Exit status:
 0 success, 1 failure (a failed verification, runs that differ), 2 bad usage.
 `
 
