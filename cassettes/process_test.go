@@ -19,16 +19,16 @@ import (
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/cassettes"
+	"github.com/artana-go/go-artana/internal/childtest"
 )
 
 // TestHelperProcess is not a test: the tests below run the test binary
-// again with CASSETTES_HELPER set, to act as a second process.
+// again (childtest.Command), to act as a second process.
 func TestHelperProcess(t *testing.T) {
-	mode := os.Getenv("CASSETTES_HELPER")
-	if mode == "" {
+	mode, arg, ok := childtest.Mode()
+	if !ok {
 		t.Skip("helper process for the multi-process tests")
 	}
-	arg := os.Getenv("CASSETTES_HELPER_ARG")
 	ctx := context.Background()
 	switch mode {
 	case "lock": // hold the lock of cassette arg until stdin closes
@@ -72,9 +72,7 @@ func TestHelperProcess(t *testing.T) {
 
 func helper(t *testing.T, mode, arg string) *exec.Cmd {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$")
-	cmd.Env = append(os.Environ(), "CASSETTES_HELPER="+mode, "CASSETTES_HELPER_ARG="+arg)
-	return cmd
+	return childtest.Command(mode, arg)
 }
 
 func TestLockContentionBetweenProcesses(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/internal/childtest"
 	"github.com/artana-go/go-artana/postgres"
 	"github.com/jackc/pgx/v5"
 )
@@ -30,7 +31,7 @@ func TestMain(m *testing.M) {
 
 func testMain(m *testing.M) int {
 	server := os.Getenv(envURL)
-	if server == "" || os.Getenv(helperMode) != "" {
+	if _, _, child := childtest.Mode(); server == "" || child {
 		return m.Run()
 	}
 	ctx := context.Background()

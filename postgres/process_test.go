@@ -17,32 +17,27 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/internal/childtest"
 	"github.com/artana-go/go-artana/postgres"
 )
 
-// The helper process: the test binary re-executed with these variables set
-// runs TestHelperProcess in that mode against the ledger at helperURL.
-const (
-	helperMode = "ARTANA_POSTGRES_HELPER"
-	helperURL  = "ARTANA_POSTGRES_HELPER_URL"
-	helperFor  = "ARTANA_POSTGRES_HELPER_FOR"
-)
+// helperFor is how long a "writers" child writes.
+const helperFor = "ARTANA_POSTGRES_HELPER_FOR"
 
+// helperCmd runs TestHelperProcess in a child process (childtest), in
+// mode, against the database at u.
 func helperCmd(mode, u string, extra ...string) *exec.Cmd {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), helperMode+"="+mode, helperURL+"="+u)
-	cmd.Env = append(cmd.Env, extra...)
-	return cmd
+	return childtest.Command(mode, u, extra...)
 }
 
 // TestHelperProcess is not a test: it is the child process of the
 // many-writers and crash tests.
 func TestHelperProcess(t *testing.T) {
-	mode := os.Getenv(helperMode)
-	if mode == "" {
+	mode, u, ok := childtest.Mode()
+	if !ok {
 		t.Skip("the child process of TestManyWriters and TestCrashAndRestart")
 	}
-	if err := runHelper(mode, os.Getenv(helperURL)); err != nil {
+	if err := runHelper(mode, u); err != nil {
 		fmt.Fprintln(os.Stderr, "helper:", err)
 		os.Exit(1)
 	}

@@ -16,30 +16,22 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/internal/childtest"
 	"github.com/artana-go/go-artana/sqlite"
 )
 
-// The helper process: a test binary re-executed with these variables set
-// runs TestHelperProcess in that mode against the ledger at helperDB.
-const (
-	helperMode = "ARTANA_SQLITE_HELPER"
-	helperDB   = "ARTANA_SQLITE_HELPER_DB"
-)
-
-func helperCmd(mode, path string) *exec.Cmd {
-	cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1")
-	cmd.Env = append(os.Environ(), helperMode+"="+mode, helperDB+"="+path)
-	return cmd
-}
+// helperCmd runs TestHelperProcess in a child process, in mode, against
+// the ledger at path.
+func helperCmd(mode, path string) *exec.Cmd { return childtest.Command(mode, path) }
 
 // TestHelperProcess is not a test: it is the child process of the crash
 // and multi-process tests.
 func TestHelperProcess(t *testing.T) {
-	mode := os.Getenv(helperMode)
-	if mode == "" {
+	mode, path, ok := childtest.Mode()
+	if !ok {
 		t.Skip("the child process of TestCrashSafety and TestMultiProcessAppends")
 	}
-	if err := runHelper(mode, os.Getenv(helperDB)); err != nil {
+	if err := runHelper(mode, path); err != nil {
 		fmt.Fprintln(os.Stderr, "helper:", err)
 		os.Exit(1)
 	}
