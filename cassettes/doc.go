@@ -33,7 +33,7 @@
 //   - kind "events": T is the event type, P is prev_event_hash and H is
 //     event_hash, i.e. artana.Event.ComputeHash, the Python original's hash. B is
 //     {"id":…,"payload":{…},"run":…,"seq":N,"tenant":…,"timestamp":…} with
-//     the payload in artana.CanonicalPayload form and the timestamp in
+//     the payload in artana.CanonicalForm and the timestamp in
 //     Python isoformat form. The line chain of an events cassette IS
 //     the event hash chain: an event already carries its predecessor's hash
 //     and a hash over all of its fields, so a second chain would add bytes

@@ -17,7 +17,7 @@ import (
 //
 //	{"id":…,"payload":{…},"run":…,"seq":N,"tenant":…,"timestamp":…}
 //
-// with the payload in artana.CanonicalPayload form and the timestamp in
+// with the payload in artana.CanonicalForm and the timestamp in
 // Python isoformat form: exactly the inputs of Event.ComputeHash.
 
 // appendEventLine writes e's record line with its newline.
