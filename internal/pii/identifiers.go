@@ -5,6 +5,13 @@ import (
 	"unicode/utf8"
 )
 
+// The marks that stand for kept identifiers while the text is scrubbed:
+// the private-use characters U+E000 to U+F8FF.
+const (
+	markBase = 0xE000
+	maxMarks = 0x1900
+)
+
 // ScrubKeepingIdentifiers is Scrub that leaves digits inside longer
 // identifiers alone: an order number "112-7654321-1234567", a ticket
 // "#4155550123", a SKU "A-123-45-6789". An identifier is a maximal run of
@@ -46,7 +53,7 @@ func ScrubKeepingIdentifiers(s string) string {
 		}
 		if j == i {
 			r, size := utf8.DecodeRuneInString(s[i:])
-			if r >= 0xE000 && r <= 0xF8FF {
+			if r >= markBase && r < markBase+maxMarks {
 				// The text holds private-use characters of its own: masking
 				// could mix them up with the marks, so scrub it as it is.
 				return Scrub(s)
@@ -57,7 +64,10 @@ func ScrubKeepingIdentifiers(s string) string {
 		}
 		tok := s[i:j]
 		if scrubbed := Scrub(tok); !nearAt[i] && scrubbed != tok && !wholeRedaction(scrubbed) {
-			masked.WriteRune(rune(0xE000 + len(kept)%0x1900))
+			if len(kept) == maxMarks {
+				return Scrub(s) // more identifiers than marks: scrub as it is
+			}
+			masked.WriteRune(rune(markBase + len(kept)))
 			kept = append(kept, tok)
 		} else {
 			masked.WriteString(tok)
@@ -67,14 +77,11 @@ func ScrubKeepingIdentifiers(s string) string {
 	if len(kept) == 0 {
 		return Scrub(s)
 	}
-	if len(kept) > 0x1900 {
-		return Scrub(s) // more identifiers than marks: scrub as it is
-	}
 	out := Scrub(masked.String())
 	var b strings.Builder
 	for _, r := range out {
-		if r >= 0xE000 && r < 0xE000+0x1900 {
-			b.WriteString(kept[r-0xE000])
+		if r >= markBase && r < markBase+maxMarks {
+			b.WriteString(kept[r-markBase])
 			continue
 		}
 		b.WriteRune(r)

@@ -233,6 +233,22 @@ func TestScrubKeepingIdentifiers(t *testing.T) {
 	}
 }
 
+// TestScrubKeepingIdentifiersMany: a text with more identifiers to keep
+// than there are marks for them is scrubbed as Scrub does.
+func TestScrubKeepingIdentifiersMany(t *testing.T) {
+	for _, n := range []int{0x1900, 0x1901} {
+		s := strings.Repeat("112-7654321-1234567 ", n)
+		got := ScrubKeepingIdentifiers(s)
+		want := s
+		if n > 0x1900 {
+			want = Scrub(s)
+		}
+		if got != want {
+			t.Errorf("%d identifiers: got %.60q..., want %.60q...", n, got, want)
+		}
+	}
+}
+
 // FuzzScrubKeepingIdentifiers: the identifier-keeping scrubber changes
 // nothing the original leaves alone, leaves no mask behind, and redacts
 // every e-mail address the original redacts.
