@@ -96,19 +96,20 @@ func (m *FakeModel) Requests() []artana.ModelRequest {
 
 // Complete answers req with the next queued reply, or with CompleteFn.
 func (m *FakeModel) Complete(ctx context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
-	r, n, err := m.next(req)
-	if r != nil {
+	r, fn, n, err := m.next(req)
+	switch {
+	case r != nil:
 		return r.response(n)
-	}
-	if err != nil {
+	case err != nil:
 		return artana.ModelResponse{}, err
 	}
-	return m.CompleteFn(ctx, req)
+	return fn(ctx, req)
 }
 
 // next takes the reply for req: the next queued one (r), else CompleteFn
-// (r and err nil), else the unexpected-call error. n is the call's number.
-func (m *FakeModel) next(req artana.ModelRequest) (r *Reply, n int, err error) {
+// as it was at the call (fn, with r and err nil), else the
+// unexpected-call error. n is the call's number.
+func (m *FakeModel) next(req artana.ModelRequest) (r *Reply, fn func(context.Context, artana.ModelRequest) (artana.ModelResponse, error), n int, err error) {
 	m.mu.Lock()
 	m.requests = append(m.requests, req)
 	n = len(m.requests)
@@ -116,18 +117,18 @@ func (m *FakeModel) next(req artana.ModelRequest) (r *Reply, n int, err error) {
 		r = &m.queue[0]
 		m.queue = m.queue[1:]
 	}
-	fn := m.CompleteFn
+	fn = m.CompleteFn
 	m.mu.Unlock()
 
 	if r != nil || fn != nil {
-		return r, n, nil
+		return r, fn, n, nil
 	}
 	err = fmt.Errorf("artanatest: FakeModel: call #%d: %w: no scripted reply left and no CompleteFn; request:\n%s",
 		n, ErrUnexpectedCall, DescribeRequest(req))
 	if m.t != nil {
 		m.t.Errorf("%v", err)
 	}
-	return nil, n, err
+	return nil, nil, n, err
 }
 
 func (r *Reply) response(call int) (artana.ModelResponse, error) {

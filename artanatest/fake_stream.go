@@ -11,12 +11,12 @@ import (
 // streamed step can be scripted: the next queued reply, or CompleteFn
 // (whose answer is delivered as one delta).
 func (m *FakeModel) Stream(ctx context.Context, req artana.ModelRequest, yield func(artana.Delta) error) (artana.ModelResponse, error) {
-	r, n, err := m.next(req)
+	r, fn, n, err := m.next(req)
 	if err != nil {
 		return artana.ModelResponse{}, err
 	}
 	if r == nil {
-		resp, err := m.CompleteFn(ctx, req)
+		resp, err := fn(ctx, req)
 		if err != nil {
 			return resp, err
 		}
