@@ -199,7 +199,7 @@ func (x *runIndex) modelDriftSource(model string, allowed []string, stepKey *str
 }
 
 // CheckFork checks that forkID is a fork of the run its id names: the
-// parent holds a replayed_with_drift event naming it, the fork's events
+// parent holds a replayed_with_drift event naming it (the latest is read), the fork's events
 // before the drifting step are the parent's (payload for payload), and
 // the id's hash is that of the parent's prefix (the hash of its last
 // event) and of the fork's first own event, the drifted request.
@@ -219,8 +219,7 @@ func CheckFork(ctx context.Context, s Store, forkID string) error {
 	var d *ReplayedWithDrift
 	for _, e := range parent {
 		if p, ok := e.Payload.(*ReplayedWithDrift); ok && p.ForkRunID != nil && *p.ForkRunID == forkID {
-			d = p
-			break
+			d = p // the latest one
 		}
 	}
 	if d == nil {

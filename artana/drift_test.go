@@ -350,3 +350,108 @@ func TestToolDrift(t *testing.T) {
 		t.Fatalf("fork again: %+v %v", again, err)
 	}
 }
+
+func TestForkErrors(t *testing.T) {
+	store, run, _ := recordDecision(t)
+	parent, _ := store.Events(tctx, run.ID, 0)
+	step := ModelStep{Model: "gpt-4o", Prompt: "Approve, please?", StepKey: "decide", ReplayPolicy: ReplayForkOnDrift}
+	req := &ModelRequested{Model: "gpt-4o", Prompt: "Approve, please?", Messages: []ChatMessage{{Role: "user", Content: "Approve, please?"}},
+		AllowedTools: []string{}, StepKey: new("decide")}
+	forkID := ForkRunID(run.ID, parent[1].PrevHash, req)
+
+	// A run that already holds the fork's id but not the parent's prefix.
+	if _, err := store.Append(tctx, forkID, liveTenant.ID, &PauseRequested{Reason: "squatter"}); err != nil {
+		t.Fatal(err)
+	}
+	k := New(store, replyWith(`{"approved":false,"reason":"x"}`))
+	_, err := StepModel[Decision](tctx, k, run, step)
+	if !errors.Is(err, ErrReplayMismatch) || !strings.Contains(err.Error(), "the fork exists but its event differs from seq 1") {
+		t.Fatalf("squatted fork: %v", err)
+	}
+	if n := len(driftEvents(t, store, run.ID)); n != 0 {
+		t.Errorf("a failed fork logged %d drift events", n)
+	}
+
+	// CheckFork names what is wrong.
+	for _, c := range []struct{ id, want string }{
+		{run.ID, "is no fork"},
+		{forkID, "holds no replayed_with_drift event naming it"},
+	} {
+		if err := CheckFork(tctx, store, c.id); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("CheckFork(%q) = %v, want %q", c.id, err, c.want)
+		}
+	}
+	// A tool step with an unknown policy.
+	if _, err := k.StepTool(tctx, run, ToolStep{Tool: "nope", Args: map[string]int{}, ReplayPolicy: "sometimes"}); err == nil {
+		t.Error("unknown tool policy accepted")
+	}
+}
+
+func TestCheckForkTampered(t *testing.T) {
+	store, run, _ := recordDecision(t)
+	k := New(store, replyWith(`{"approved":false,"reason":"forked"}`), WithReplayPolicy(ReplayForkOnDrift))
+	res, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "gpt-4o", Prompt: "Approve, please?", StepKey: "decide"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A second fork id whose hash does not recompute: the parent names it,
+	// its prefix is right, its request is not the one hashed.
+	bogus := run.ID + "::fork::0000000000000000"
+	if _, err := store.Append(tctx, bogus, liveTenant.ID, &RunStarted{}); err != nil {
+		t.Fatal(err)
+	}
+	events, _ := store.Events(tctx, res.RunID, 0)
+	if _, err := store.Append(tctx, bogus, liveTenant.ID, events[1].Payload); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Append(tctx, run.ID, liveTenant.ID, &ReplayedWithDrift{Model: "gpt-4o", SourceRequestedEventID: events[1].ID,
+		Policy: ReplayForkOnDrift, ForkRunID: &bogus}); err != nil {
+		t.Fatal(err)
+	}
+	if err := CheckFork(tctx, store, bogus); err == nil || !strings.Contains(err.Error(), "is no event of") {
+		t.Errorf("CheckFork(bogus source) = %v", err)
+	}
+	parent, _ := store.Events(tctx, run.ID, 0)
+	if _, err := store.Append(tctx, run.ID, liveTenant.ID, &ReplayedWithDrift{Model: "gpt-4o", SourceRequestedEventID: parent[1].ID,
+		Policy: ReplayForkOnDrift, ForkRunID: &bogus}); err != nil {
+		t.Fatal(err)
+	}
+	err = CheckFork(tctx, store, bogus)
+	if err == nil || !strings.Contains(err.Error(), "hash to") {
+		t.Errorf("CheckFork(bogus hash) = %v", err)
+	}
+}
+
+func TestDriftFromPendingRequest(t *testing.T) {
+	k, store := newTestKernel(t, replyWith(`{"approved":true,"reason":"live"}`))
+	// Requests logged without their completion (the process died).
+	pending := func(id string) Run {
+		run := mustStart(t, k, liveTenant, id)
+		if _, err := store.Append(tctx, run.ID, liveTenant.ID, &ModelRequested{Model: "gpt-4o", Prompt: "Approve?",
+			Messages: []ChatMessage{{Role: "user", Content: "Approve?"}}, AllowedTools: []string{}, StepKey: new("decide")}); err != nil {
+			t.Fatal(err)
+		}
+		return run
+	}
+	step := ModelStep{Model: "gpt-4o", Prompt: "Approve, please?", StepKey: "decide", ReplayPolicy: ReplayAllowPromptDrift}
+	// Allow prompt drift has no answer to reuse: the step runs live.
+	run := pending("pending-allow")
+	res, err := StepModel[Decision](tctx, k, run, step)
+	if err != nil || res.FromLog || res.Drift != nil || res.RunID != run.ID || len(driftEvents(t, store, run.ID)) != 0 {
+		t.Fatalf("allow drift from a pending request: %+v %v", res, err)
+	}
+	// Fork on drift forks, with no completion to name.
+	run = pending("pending-fork")
+	step.ReplayPolicy = ReplayForkOnDrift
+	res, err = StepModel[Decision](tctx, k, run, step)
+	if err != nil || res.RunID == run.ID || res.Drift == nil || res.FromLog {
+		t.Fatalf("fork from a pending request: %+v %v", res, err)
+	}
+	ds := driftEvents(t, store, run.ID)
+	if len(ds) != 1 || ds[0].SourceTerminalSeq != nil || *ds[0].ForkRunID != res.RunID {
+		t.Fatalf("drift events %+v", ds)
+	}
+	if err := CheckFork(tctx, store, res.RunID); err != nil {
+		t.Error(err)
+	}
+}
