@@ -689,3 +689,38 @@ func TestTransportConcurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestDecodeRecordRefusesBadHTTPMembers(t *testing.T) {
+	const req = `"request":{"messages":[],"model":"","options":{},"prompt":""`
+	const resp = `"response":{"output_json":"","usage":{"completion_tokens":0,"cost_usd":0,"prompt_tokens":0}}`
+	for _, c := range []struct{ body, want string }{
+		{`{"latency":"1s",` + req + `,"http":{"method":"GET","path":"/"}},` + resp + `}`, "no HTTP response"},
+		{`{"http":{"status":200},"latency":"1s",` + req + `},` + resp + `}`, `request has no "http" member`},
+		{`{"http":{"status":200},"latency":"1s",` + req + `,"http":{"path":"/"}},` + resp + `}`, "names neither an API nor a method"},
+		{`{"http":{"status":42},"latency":"1s",` + req + `,"http":{"method":"GET"}},` + resp + `}`, "not an HTTP status code"},
+		{`{"http":{"status":200,"body_base64":"%%%"},"latency":"1s",` + req + `,"http":{"method":"GET"}},` + resp + `}`, "body_base64"},
+		{`{"http":{"status":200,"body":"x","body_base64":"eA=="},"latency":"1s",` + req + `,"http":{"method":"GET"}},` + resp + `}`, "both body and body_base64"},
+		{`{"http":{"status":200},"latency":"1s",` + req + `,"http":{"method":"GET","body":{},"body_text":"x"}},` + resp + `}`, "both body and body_text"},
+	} {
+		_, err := recorder.DecodeRecord(cassettes.Record{Type: "interaction", Line: 7, Body: []byte(c.body)})
+		if err == nil || !strings.Contains(err.Error(), "line 7: ") || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("DecodeRecord(%s) = %v, want an error naming line 7 and %q", c.body, err, c.want)
+		}
+	}
+}
+
+func TestTransportLogRunFailure(t *testing.T) {
+	srv := wireServer(t, "openai-chat-basic.json")
+	store := artana.NewMemStore()
+	store.Close()
+	tr, err := recorder.OpenTransport(filepath.Join(t.TempDir(), "c.cassette"), nil,
+		recorder.WithMode(recorder.Record), recorder.LogRun(store, artana.Run{ID: "r", Tenant: artana.Tenant{ID: "t"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Close()
+	_, _, err = post(t, tr.Client(), srv.URL+"/v1/chat/completions", wire(t, "openai-chat-basic.request.json"))
+	if err == nil || !strings.Contains(err.Error(), `log the call to run "r"`) || !strings.Contains(err.Error(), "the client got no answer") {
+		t.Errorf("err = %v, want the log failure named", err)
+	}
+}
