@@ -7,6 +7,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 type echoArgs struct {
@@ -55,28 +58,28 @@ func TestToolSuccessAndExecutionContext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.ResultJSON != `{"echo":"héllo","html":"<b>&</b>"}` || res.FromLog || res.Seq != 3 {
-		t.Fatalf("result %+v", res)
+	// Without a step key the idempotency key derives from the request's
+	// seq (2).
+	key := idempotencyKey("r1", "", 2)
+	if diff := cmp.Diff(ToolResult{RunID: "r1", Seq: 3, Tool: "echo", ResultJSON: `{"echo":"héllo","html":"<b>&</b>"}`, IdempotencyKey: key}, res); diff != "" {
+		t.Fatalf("result (-want +got):\n%s", diff)
 	}
 	events, err := store.Events(tctx, run.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := events[1].Payload.(*ToolRequested)
-	if req.ArgumentsJSON != `{"text":"h\u00e9llo"}` || req.ToolVersion != "1.0.0" || req.SchemaVersion != "1" || req.StepKey != nil {
-		t.Fatalf("request %+v", req)
+	wantReq := &ToolRequested{ToolName: "echo", ArgumentsJSON: `{"text":"h\u00e9llo"}`, IdempotencyKey: key, ToolVersion: "1.0.0", SchemaVersion: "1"}
+	if diff := cmp.Diff(wantReq, events[1].Payload); diff != "" {
+		t.Fatalf("tool_requested (-want +got):\n%s", diff)
 	}
-	// Without a step key the key derives from the request's seq (2).
-	if want := idempotencyKey("r1", "", 2); req.IdempotencyKey != want || res.IdempotencyKey != want {
-		t.Fatalf("idempotency key %s, want %s", req.IdempotencyKey, want)
-	}
-	if seen.RunID != "r1" || seen.Tenant.ID != "org_live" || seen.IdempotencyKey != req.IdempotencyKey ||
-		seen.RequestEventID != events[1].ID || seen.ToolName != "echo" || seen.ToolVersion != "1.0.0" {
-		t.Fatalf("execution %+v", seen)
+	if diff := cmp.Diff(&ToolExecution{RunID: "r1", Tenant: liveTenant, ToolName: "echo", IdempotencyKey: key,
+		RequestEventID: events[1].ID, ToolVersion: "1.0.0", SchemaVersion: "1"}, seen, cmpopts.IgnoreUnexported(ToolExecution{})); diff != "" {
+		t.Fatalf("execution (-want +got):\n%s", diff)
 	}
 	done := events[2].Payload.(*ToolCompleted)
-	if *done.EffectID != "eff-1" || *done.RequestID != events[1].ID || done.ErrorMessage != nil {
-		t.Fatalf("completion %+v", done)
+	if diff := cmp.Diff(&ToolCompleted{ToolName: "echo", ResultJSON: res.ResultJSON, Outcome: OutcomeSuccess,
+		ReceivedIdempotencyKey: new(key), EffectID: new("eff-1"), RequestID: new(events[1].ID)}, done); diff != "" {
+		t.Fatalf("tool_completed (-want +got):\n%s", diff)
 	}
 	// Arguments given as JSON text match the same request.
 	again, err := k.StepTool(tctx, run, ToolStep{Tool: "echo", Args: `{ "text" : "h\u00e9llo" }`})
