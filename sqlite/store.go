@@ -358,7 +358,6 @@ func createLedger(ctx context.Context, path string, cfg config) (err error) {
 		return fmt.Errorf("create the ledger: %w", err)
 	}
 	build := func() error {
-		defer db.Close()
 		conn, err := db.Conn(ctx)
 		if err != nil {
 			return err
@@ -373,10 +372,11 @@ func createLedger(ctx context.Context, path string, cfg config) (err error) {
 		}
 		return createSchema(ctx, conn)
 	}
-	if err := build(); err != nil {
-		return fmt.Errorf("create the ledger: %w", err)
+	err = build()
+	if cerr := db.Close(); err == nil { // closing checkpoints the WAL into the file
+		err = cerr
 	}
-	if err := db.Close(); err != nil { // checkpoints the WAL into the file
+	if err != nil {
 		return fmt.Errorf("create the ledger: %w", err)
 	}
 	f, err := os.OpenFile(name, os.O_RDWR, 0)
