@@ -176,12 +176,7 @@ func messagesRequest(body []byte) (req artana.ModelRequest, streamed bool, extra
 			}
 		}
 	}
-	for i := len(req.Messages) - 1; i >= 0; i-- {
-		if m := req.Messages[i]; m.Role == "user" {
-			req.Prompt = m.Content
-			break
-		}
-	}
+	req.Prompt = promptOf(req.Messages)
 	if len(left) > 0 {
 		b, err := json.Marshal(left)
 		if err != nil {

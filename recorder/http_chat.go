@@ -129,9 +129,7 @@ func chatRequest(body []byte) (req artana.ModelRequest, streamed bool, extra jso
 			delete(top, "tool_choice")
 		}
 	}
-	if len(req.Messages) > 0 {
-		req.Prompt = req.Messages[len(req.Messages)-1].Content
-	}
+	req.Prompt = promptOf(req.Messages)
 	if len(top) > 0 {
 		b, err := json.Marshal(top)
 		if err != nil {
@@ -371,4 +369,20 @@ func outputJSON(content string, structured bool, toolCalls int) string {
 	}
 	b, _ := json.Marshal(content)
 	return string(b)
+}
+
+// promptOf returns the prompt the kernel logs for a conversation: the
+// content of the last user message or, without one, every message as
+// "role: content" lines.
+func promptOf(msgs []artana.ChatMessage) string {
+	for i := len(msgs) - 1; i >= 0; i-- {
+		if msgs[i].Role == "user" {
+			return msgs[i].Content
+		}
+	}
+	lines := make([]string, len(msgs))
+	for i, m := range msgs {
+		lines[i] = m.Role + ": " + m.Content
+	}
+	return strings.Join(lines, "\n")
 }
