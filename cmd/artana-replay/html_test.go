@@ -173,11 +173,15 @@ func TestHTMLAttention(t *testing.T) {
 	}
 	runs, _ := src.runs(context.Background())
 	src.Close()
+	waiting := map[string]string{}
 	for _, r := range runs {
 		page := renderHTML(t, db+"#"+r)
 		checkSelfContained(t, page)
 		if strings.Contains(page, `id="status">Status: complete`) {
 			continue
+		}
+		if m := regexp.MustCompile(`<span class="flag">⚠ ([^<]*)</span>`).FindStringSubmatch(page); m != nil {
+			waiting[r] = m[1]
 		}
 		m := regexp.MustCompile(`id="status">Status: ([^<]*) — <a href="#(step-\d+)">`).FindStringSubmatch(page)
 		if m == nil {
@@ -187,6 +191,10 @@ func TestHTMLAttention(t *testing.T) {
 		if !regexp.MustCompile(`<details class="step k-\w+ attention" id="` + m[2] + `" open>`).MatchString(page) {
 			t.Errorf("run %s (%s): step %s does not stand out", r, m[1], m[2])
 		}
+	}
+	want := map[string]string{"paused_run": "paused", "pending_run": "pending tool", "unknown_run": "unknown outcome"}
+	if fmt.Sprint(waiting) != fmt.Sprint(want) {
+		t.Errorf("flagged steps of the runs that wait: %v, want %v", waiting, want)
 	}
 }
 
