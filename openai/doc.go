@@ -14,13 +14,17 @@
 // # Requests
 //
 // The kernel's messages are sent as they are (a request without messages
-// sends its prompt as one user message). An output schema becomes a
+// sends its prompt as one user message): an assistant message with its
+// tool_calls, a tool message with the tool_call_id of the call it answers
+// (one that answers no earlier call is refused before anything is sent).
+// An output schema becomes a
 // "json_schema" response format named after the output type, in strict
 // mode unless WithStrictOutput(false): the schema is first adapted by
 // StrictSchema, since strict mode wants "additionalProperties": false and
 // every property required. Tools become function definitions, in order.
 // ModelOptions map to temperature, max_completion_tokens (or max_tokens
-// with WithLegacyMaxTokens), seed and reasoning_effort.
+// with WithLegacyMaxTokens), seed, reasoning_effort, tool_choice ("auto",
+// "none", "required" or one named function) and parallel_tool_calls.
 //
 // # Responses
 //
