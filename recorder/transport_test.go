@@ -724,3 +724,41 @@ func TestTransportLogRunFailure(t *testing.T) {
 		t.Errorf("err = %v, want the log failure named", err)
 	}
 }
+
+// TestNewTransportMissFailsTheTest: a client that hides the transport's
+// error (langchaingo does) still fails the test, with the field diff and
+// the command that re-records it.
+func TestNewTransportMissFailsTheTest(t *testing.T) {
+	dir := t.TempDir()
+	srv := wireServer(t, "openai-chat-basic.json")
+	body := wire(t, "openai-chat-basic.request.json")
+	rec, err := recorder.OpenTransport(filepath.Join(dir, "TestAgent.cassette"), nil, recorder.WithMode(recorder.Record))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := post(t, rec.Client(), srv.URL+"/v1/chat/completions", body); err != nil {
+		t.Fatal(err)
+	}
+	if err := rec.Close(); err != nil {
+		t.Fatal(err)
+	}
+	srv.Close()
+
+	ft := newFakeTB(t, "TestAgent")
+	tr := recorder.NewTransport(ft, nil, recorder.WithDir(dir))
+	changed := bytes.Replace(body, []byte("how are you"), []byte("how are they"), 1)
+	if _, _, err := post(t, tr.Client(), srv.URL+"/v1/chat/completions", changed); err == nil {
+		t.Fatal("a changed prompt replayed")
+	}
+	ft.end()
+	for _, want := range []string{
+		"1 request(s) had no recorded interaction",
+		"Messages[0].Content:",
+		`+"Hello, how are they?"`,
+		"-artana.record='^TestAgent$'",
+	} {
+		if !strings.Contains(ft.errors(), want) {
+			t.Errorf("the test's failure lacks %q:\n%s", want, ft.errors())
+		}
+	}
+}
