@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 var flowTenant = Tenant{ID: "org_flow", BudgetUSD: 1}
@@ -51,16 +53,29 @@ func TestWorkflowPauseResumeAcrossKernels(t *testing.T) {
 
 	k1, store := newTestKernel(t, nil)
 	res, err := RunWorkflow(tctx, k1, flowTenant, "wf", flow)
-	if err != nil || res.Status != WorkflowPaused || res.Ticket == nil || res.Ticket.Seq != 5 || res.Ticket.Reason != "needs human review" {
-		t.Fatalf("first run: %+v, %v", res, err)
+	if err != nil {
+		t.Fatalf("first run: %v", err)
+	}
+	if res.Ticket == nil {
+		t.Fatalf("first run: %+v, want a pause ticket", res)
 	}
 	ticket := *res.Ticket
+	paused := WorkflowResult[string]{RunID: "wf", Status: WorkflowPaused, Ticket: &PauseTicket{RunID: "wf", TicketID: ticket.TicketID, Seq: 5, Reason: "needs human review"}}
+	if diff := cmp.Diff(paused, res); diff != "" {
+		t.Fatalf("first run (-want +got):\n%s", diff)
+	}
 
 	k2 := New(store, nil)
 	// Running again before the resume pauses on the same ticket and logs nothing.
 	res, err = RunWorkflow(tctx, k2, flowTenant, "wf", flow)
-	if err != nil || res.Status != WorkflowPaused || *res.Ticket != ticket || len(eventTypes(t, store, "wf")) != 5 {
-		t.Fatalf("run while paused: %+v, %v", res, err)
+	if err != nil {
+		t.Fatalf("run while paused: %v", err)
+	}
+	if diff := cmp.Diff(paused, res); diff != "" {
+		t.Fatalf("run while paused (-want +got):\n%s", diff)
+	}
+	if n := len(eventTypes(t, store, "wf")); n != 5 {
+		t.Fatalf("run while paused: %d events, want 5 (nothing logged)", n)
 	}
 	if _, err := k2.Resume(tctx, Run{ID: "wf", Tenant: flowTenant}, reviewNote{"approved by Zoë", 1}); err != nil {
 		t.Fatal(err)
@@ -68,11 +83,15 @@ func TestWorkflowPauseResumeAcrossKernels(t *testing.T) {
 
 	k3 := New(store, nil)
 	res, err = RunWorkflow(tctx, k3, flowTenant, "wf", flow)
-	if err != nil || res.Status != WorkflowComplete || res.Output != "approved by Zoë" || res.Ticket != nil {
-		t.Fatalf("run after resume: %+v, %v", res, err)
+	if err != nil {
+		t.Fatalf("run after resume: %v", err)
 	}
-	if want := map[string]int{"fetch": 1, "score": 1, "finish": 1}; !equalCounts(runs, want) {
-		t.Fatalf("actions ran %v, want %v", runs, want)
+	complete := WorkflowResult[string]{RunID: "wf", Status: WorkflowComplete, Output: "approved by Zoë"}
+	if diff := cmp.Diff(complete, res); diff != "" {
+		t.Fatalf("run after resume (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff(map[string]int{"fetch": 1, "score": 1, "finish": 1}, runs); diff != "" {
+		t.Fatalf("actions ran (-want +got):\n%s", diff)
 	}
 	want := []EventType{EventWorkflowStepRequested, EventWorkflowStepCompleted, EventWorkflowStepRequested, EventWorkflowStepCompleted,
 		EventPauseRequested, EventResumeRequested, EventWorkflowStepRequested, EventWorkflowStepCompleted}
@@ -81,21 +100,15 @@ func TestWorkflowPauseResumeAcrossKernels(t *testing.T) {
 	}
 	// Once complete, running it again replays everything.
 	res, err = RunWorkflow(tctx, New(store, nil), flowTenant, "wf", flow)
-	if err != nil || res.Output != "approved by Zoë" || runs["finish"] != 1 || len(eventTypes(t, store, "wf")) != len(want) {
-		t.Fatalf("replay: %+v, %v, %v", res, err, runs)
+	if err != nil {
+		t.Fatalf("replay: %v", err)
 	}
-}
-
-func equalCounts(a, b map[string]int) bool {
-	if len(a) != len(b) {
-		return false
+	if diff := cmp.Diff(complete, res); diff != "" {
+		t.Fatalf("replay (-want +got):\n%s", diff)
 	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
+	if runs["finish"] != 1 || len(eventTypes(t, store, "wf")) != len(want) {
+		t.Fatalf("replay ran actions %v or logged events", runs)
 	}
-	return true
 }
 
 func TestWorkflowStepNameMismatch(t *testing.T) {
