@@ -134,6 +134,7 @@ func TestToolMessagesRefused(t *testing.T) {
 			{Role: "tool", Content: "42", ToolCallID: "call_2"}}, `message 2 answers tool call "call_2", which no earlier assistant message made`},
 		"call without id":              {[]artana.ChatMessage{{Role: "assistant", ToolCalls: []artana.ToolCall{{ToolName: "t"}}}}, "message 0: tool call 0 (t) has no id"},
 		"tool calls on a user message": {[]artana.ChatMessage{{Role: "user", ToolCalls: []artana.ToolCall{call}}}, `message 0 has role "user" and tool calls`},
+		"unknown role":                 {[]artana.ChatMessage{{Role: "user", Content: "x"}, {Role: "function", Content: "42"}}, `message 1 has role "function"; use system, developer, user, assistant or tool`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			srv := newServer(t)
@@ -147,5 +148,35 @@ func TestToolMessagesRefused(t *testing.T) {
 				t.Errorf("%d requests sent; a refused conversation sends none", n)
 			}
 		})
+	}
+}
+
+// TestWireMessageNames: a message's Name is sent as its "name", for every
+// role that has one; an assistant message with tool calls and no content
+// sends no content.
+func TestWireMessageNames(t *testing.T) {
+	srv := newServer(t, reply{status: 200, file: "openai-chat-tool-loop-turn2.json"})
+	m := newModel(t, srv, &sleeps{})
+	call := artana.ToolCall{ID: "call_1", ToolName: "t", ArgumentsJSON: "{}"}
+	_, err := m.Complete(context.Background(), artana.ModelRequest{Model: "gpt-4o", Messages: []artana.ChatMessage{
+		{Role: "system", Content: "s", Name: "ops"},
+		{Role: "developer", Content: "d", Name: "dev"},
+		{Role: "user", Content: "u", Name: "jane"},
+		{Role: "assistant", Name: "bot", ToolCalls: []artana.ToolCall{call}},
+		artana.ToolMessage(call, "42"),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []any{
+		map[string]any{"role": "system", "content": "s", "name": "ops"},
+		map[string]any{"role": "developer", "content": "d", "name": "dev"},
+		map[string]any{"role": "user", "content": "u", "name": "jane"},
+		map[string]any{"role": "assistant", "name": "bot", "tool_calls": []any{map[string]any{
+			"id": "call_1", "type": "function", "function": map[string]any{"name": "t", "arguments": "{}"}}}},
+		map[string]any{"role": "tool", "content": "42", "tool_call_id": "call_1"},
+	}
+	if diff := cmp.Diff(want, srv.sent(0)["messages"]); diff != "" {
+		t.Errorf("messages sent (-want +got):\n%s", diff)
 	}
 }
