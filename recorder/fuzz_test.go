@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/artana-go/go-artana/artana"
 )
@@ -127,6 +128,51 @@ func FuzzHTTPRequests(f *testing.F) {
 			fp2, err2 := fingerprintCall(&again.Request, again.HTTP)
 			if err1 != nil || err2 != nil || fp1 != fp2 {
 				t.Fatalf("%s: fingerprints differ after a round trip: %v %v\n%s", api, err1, err2, enc)
+			}
+		}
+	})
+}
+
+// FuzzHTTPStreams checks that whatever event stream an endpoint sends,
+// what the Transport records of it can be read back: the stream parsers
+// never panic and the interaction they make decodes.
+func FuzzHTTPStreams(f *testing.F) {
+	for _, name := range []string{
+		"../openai/testdata/wire/openai-chat-stream-tool-calls.sse",
+		"../openai/testdata/wire/openai-chat-stream-error-midstream.sse",
+		"testdata/wire/anthropic-messages-stream-tool-loop-turn1.sse",
+		"testdata/wire/anthropic-messages-stream-error-overloaded.sse",
+	} {
+		if b, err := os.ReadFile(name); err == nil {
+			f.Add(b)
+		}
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		raw, events, err := readEvents(bytes.NewReader(body), func() time.Duration { return time.Millisecond }, func(b []byte) []byte { return b })
+		if err != nil || !bytes.Equal(raw, body) {
+			t.Fatalf("readEvents kept %d of %d bytes: %v", len(raw), len(body), err)
+		}
+		for api, parse := range map[string]func([]sseEvent) ([]RecordedDelta, artana.ModelResponse, *artana.ModelError, bool){
+			APIChat: func(ev []sseEvent) ([]RecordedDelta, artana.ModelResponse, *artana.ModelError, bool) {
+				return chatStream(ev, false)
+			},
+			APIMessages: messagesStream,
+		} {
+			deltas, resp, serr, ok := parse(events)
+			if !ok {
+				continue
+			}
+			in := Interaction{Request: artana.ModelRequest{Model: "m"}, Streamed: true, Deltas: deltas, Response: resp, Err: serr,
+				HTTP: &HTTPExchange{API: api, Status: 200, ResponseBody: raw}}
+			if serr != nil {
+				in.Response = artana.ModelResponse{}
+			}
+			enc, err := encodeInteraction(&in)
+			if err != nil {
+				t.Fatalf("%s: encode: %v", api, err)
+			}
+			if _, err := decodeInteraction(enc); err != nil {
+				t.Fatalf("%s: what was recorded cannot be read: %v\n%s", api, err, enc)
 			}
 		}
 	})

@@ -324,6 +324,9 @@ func chatStream(events []sseEvent, structured bool) (deltas []RecordedDelta, res
 				d.Reasoning = *c.Delta.ReasoningContent
 			}
 			for _, tc := range c.Delta.ToolCalls {
+				if tc.Index < 0 {
+					return nil, resp, nil, false // not a stream the recorder can type; its bytes still replay
+				}
 				d.ToolCalls = append(d.ToolCalls, artana.ToolCallDelta{Index: tc.Index, ID: tc.ID, ToolName: tc.Function.Name, ArgumentsJSON: tc.Function.Arguments})
 			}
 		}

@@ -250,7 +250,7 @@ func (t *Transport) live(ctx context.Context, req *http.Request, body []byte, ap
 	// What the request carried in its headers (credentials, a caller's
 	// extra headers) is scrubbed from the answer before anything reads it:
 	// an endpoint may echo it anywhere in the body.
-	known := secrets.HeaderValues(req.Header)
+	known := headerSecrets(req.Header)
 	scrub := func(b []byte) []byte {
 		if len(known) == 0 {
 			return b
@@ -499,26 +499,28 @@ func (t *Transport) logStep(ctx context.Context, in *Interaction) error {
 	return nil
 }
 
-// credentialHeaders are the request headers whose values are credentials.
-var credentialHeaders = []string{"Authorization", "Proxy-Authorization", "Api-Key", "X-Api-Key", "X-Goog-Api-Key"}
+// headerSecrets returns the secret values the request carries in its
+// headers (secrets.HeaderValues), longest first, so that "Bearer KEY" is
+// replaced whole before KEY alone and the scrubbed text does not depend on
+// map order.
+func headerSecrets(h http.Header) []string {
+	known := secrets.HeaderValues(h)
+	slices.SortFunc(known, func(a, b string) int {
+		if len(a) != len(b) {
+			return len(b) - len(a)
+		}
+		return strings.Compare(a, b)
+	})
+	return known
+}
 
-// credentialScrubber returns a scrubber that replaces the credentials the
-// request sent in its headers wherever they appear in the interaction (an
+// credentialScrubber returns a scrubber that replaces the secret values
+// the request sent in its headers (headerSecrets) wherever they appear in
+// the interaction, its request side and kept response headers included (an
 // endpoint that echoes a key, a key of no known shape), or nil when the
 // request sent none.
 func credentialScrubber(h http.Header) Scrubber {
-	var known []string
-	for _, name := range credentialHeaders {
-		for _, v := range h.Values(name) {
-			v = strings.TrimSpace(v)
-			if scheme, rest, ok := strings.Cut(v, " "); ok && (strings.EqualFold(scheme, "Bearer") || strings.EqualFold(scheme, "Basic")) {
-				v = strings.TrimSpace(rest)
-			}
-			if len(v) >= 4 {
-				known = append(known, v)
-			}
-		}
-	}
+	known := headerSecrets(h)
 	if len(known) == 0 {
 		return nil
 	}
