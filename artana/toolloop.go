@@ -92,8 +92,11 @@ func (e *TurnLimitError) Error() string {
 // asks for tool calls, each runs in order as a two-phase tool step
 // (StepTool) with the step key "KEY/CALLID", and its result, or its
 // failure, goes back as the tool message answering the call. A call
-// without id (some models give none) gets "call_TURN_N". The loop ends
-// when the model answers without tool calls; that answer is the output.
+// without id (some models give none) gets "call_TURN_N". A turn whose
+// calls reuse an id (of an earlier call, or twice in the turn) ends the
+// loop with an error matching ErrInvalidInput, holding a *MessageError,
+// before any of its calls runs. The loop ends when the model answers
+// without tool calls; that answer is the output.
 //
 // Everything the loop does is a logged step, so calling it again with the
 // same loop on the same run replays it: no model and no tool is called
@@ -153,6 +156,10 @@ func RunToolLoop[T any](ctx context.Context, k *Kernel, run Run, loop ToolLoop) 
 		if turn >= limit {
 			return res, &TurnLimitError{RunID: run.ID, Limit: limit, Seq: step.Seq, Pending: calls}
 		}
+		if err := reusedCallID(conv, calls); err != nil {
+			return res, &Error{Op: "tool loop", RunID: run.ID, Seq: step.Seq, Kind: ErrInvalidInput, Err: err,
+				Msg: fmt.Sprintf("turn %d: the model reused a tool call id; no call of the turn was run", turn)}
+		}
 		content := ""
 		if step.OutputJSON != "" {
 			content = assistantContent(step.Output, step.OutputJSON)
@@ -174,6 +181,33 @@ func RunToolLoop[T any](ctx context.Context, k *Kernel, run Run, loop ToolLoop) 
 			conv = append(conv, ToolMessage(call, out))
 		}
 	}
+}
+
+// reusedCallID reports a call of calls whose id an earlier call of calls
+// or of the conversation conv already has: its tool step would have the
+// step key of the earlier one, and the conversation would be refused.
+// The error is the *MessageError of the assistant message that would
+// hold calls.
+func reusedCallID(conv []ChatMessage, calls []ToolCall) error {
+	seen := map[string]int{}
+	for i, m := range conv {
+		for _, c := range m.ToolCalls {
+			seen[c.ID] = i
+		}
+	}
+	at := len(conv)
+	for _, c := range calls {
+		if j, ok := seen[c.ID]; ok {
+			where := fmt.Sprintf("message %d", j)
+			if j == at {
+				where = "this message"
+			}
+			return &MessageError{Index: at, ToolCallID: c.ID,
+				Msg: fmt.Sprintf("tool call id %q is already used by %s; call ids must be unique in a conversation", c.ID, where)}
+		}
+		seen[c.ID] = at
+	}
+	return nil
 }
 
 // loopTool runs one call of a tool loop and returns the content of the

@@ -197,6 +197,52 @@ func TestToolLoopTurnLimit(t *testing.T) {
 	}
 }
 
+// TestToolLoopReusedCallID: a turn whose calls reuse an id (of an earlier
+// turn, or twice in the turn) ends the loop with an error naming the turn
+// and the id, before any call of that turn runs, the same on replay.
+func TestToolLoopReusedCallID(t *testing.T) {
+	first := ToolCall{ID: "call_a", ToolName: "lookup_order", ArgumentsJSON: `{"order":"A-1"}`}
+	for name, tc := range map[string]struct {
+		script []ModelResponse
+		where  string
+		runs   int64
+	}{
+		"in a later turn": {[]ModelResponse{
+			{ToolCalls: []ToolCall{first}},
+			{ToolCalls: []ToolCall{{ID: "call_a", ToolName: "lookup_order", ArgumentsJSON: `{"order":"B-2"}`}}},
+		}, "turn 2", 1},
+		"twice in a turn": {[]ModelResponse{
+			{ToolCalls: []ToolCall{first, {ID: "call_a", ToolName: "lookup_order", ArgumentsJSON: `{"order":"B-2"}`}}},
+		}, "turn 1", 0},
+	} {
+		t.Run(name, func(t *testing.T) {
+			k, store := newTestKernel(t, &scriptedTurns{script: tc.script})
+			var runs atomic.Int64
+			supportTools(t, k.Tools(), &runs)
+			run := mustStart(t, k, liveTenant, "reuse")
+			_, err := RunToolLoop[Decision](tctx, k, run, ToolLoop{Model: "m", Prompt: "x"})
+			var me *MessageError
+			if !errors.Is(err, ErrInvalidInput) || !errors.As(err, &me) || me.ToolCallID != "call_a" || !strings.Contains(err.Error(), tc.where) {
+				t.Fatalf("error %v, want ErrInvalidInput with a *MessageError for call_a naming %s", err, tc.where)
+			}
+			if runs.Load() != tc.runs {
+				t.Errorf("%d tool runs, want %d: no call of the turn runs", runs.Load(), tc.runs)
+			}
+			events, readErr := store.Events(tctx, run.ID, 0)
+			if readErr != nil {
+				t.Fatal(readErr)
+			}
+			if last := events[len(events)-1]; last.Type != EventModelCompleted {
+				t.Errorf("last event %s, want the model_completed of the turn", last.Type)
+			}
+			_, again := RunToolLoop[Decision](tctx, New(store, nil, WithTools(k.Tools())), run, ToolLoop{Model: "m", Prompt: "x"})
+			if again == nil || again.Error() != err.Error() {
+				t.Errorf("replayed: %v, want %v", again, err)
+			}
+		})
+	}
+}
+
 // TestToolLoopBadCalls: a call of a tool the loop does not offer, and
 // arguments that do not fit, go back to the model as errors.
 func TestToolLoopBadCalls(t *testing.T) {
