@@ -55,6 +55,13 @@ type ToolResult struct {
 // unknown_outcome and the step halts with ErrUnknownOutcome: only
 // ReconcileTool runs it again.
 //
+// A matching request logged by another version of the tool (its
+// tool_version or schema_version differs from the registered tool's)
+// fails with ErrReplayMismatch naming what changed, unless the step's
+// replay policy allows the drift: ReplayAllowPromptDrift returns the
+// logged result and logs replayed_with_drift, ReplayForkOnDrift runs the
+// tool again in a fork of the run (see ReplayPolicy).
+//
 // The tool must be registered (ErrToolNotFound) and usable by the tenant
 // (ErrCapabilityDenied), also when replaying. Arguments that do not fit the
 // tool fail with ErrInvalidInput before anything is logged.
