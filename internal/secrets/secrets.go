@@ -6,6 +6,7 @@ package secrets
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 )
 
@@ -67,7 +68,12 @@ func containsAny(s string, subs []string) bool {
 // RedactExact returns text with each of the known secrets (those of 4
 // characters or more) replaced by Marker, also where a JSON encoder escaped
 // their slashes, at any depth of JSON within JSON ("a\/b", "a\\\/b").
+// Longer secrets are replaced first, so that the result does not depend on
+// the order of known when one secret holds another ("Bearer sk-..." and
+// "sk-...").
 func RedactExact(text string, known ...string) string {
+	known = slices.Clone(known)
+	slices.SortStableFunc(known, func(a, b string) int { return len(b) - len(a) })
 	for _, k := range known {
 		if len(k) >= 4 {
 			text = replaceSecret(text, k)

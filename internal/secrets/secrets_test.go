@@ -62,3 +62,18 @@ func TestHeaderValues(t *testing.T) {
 		}
 	}
 }
+
+// TestRedactExactOrder: a secret that holds another is replaced whole,
+// whatever the order they are given in.
+func TestRedactExactOrder(t *testing.T) {
+	in := `{"echo":"Bearer sk-abcdefgh12345","key":"sk-abcdefgh12345x"}`
+	want := `{"echo":"[REDACTED]","key":"[REDACTED]"}`
+	for _, known := range [][]string{
+		{"sk-abcdefgh12345", "Bearer sk-abcdefgh12345", "sk-abcdefgh12345x"},
+		{"sk-abcdefgh12345x", "Bearer sk-abcdefgh12345", "sk-abcdefgh12345"},
+	} {
+		if got := RedactExact(in, known...); got != want {
+			t.Errorf("RedactExact(%q, %q) = %q, want %q", in, known, got, want)
+		}
+	}
+}
