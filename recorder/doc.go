@@ -122,10 +122,12 @@
 //	client := openai.NewClient(option.WithHTTPClient(tr.Client()))
 //
 // It writes the same cassettes under the same modes, flag and variable.
-// A Chat Completions call (JSON or stream) is parsed into the typed
-// request, so a changed prompt gives the field diff above; any other call
-// is recorded and matched as plain HTTP (method, path, query, canonical
-// body). Replay returns the recorded status, kept headers and body, byte
+// An OpenAI Chat Completions call and an Anthropic Messages call (JSON or
+// stream) are parsed into the typed request, so a changed prompt gives the
+// field diff above; any other call is recorded and matched as plain HTTP
+// (method, path, query, canonical body). With LogRun, each understood
+// call is also logged as a model step of a run in a store, so an agent
+// that never touches the kernel gets a run log for golden files. Replay returns the recorded status, kept headers and body, byte
 // for byte. Request headers (Authorization, api-key, x-api-key) are never
 // written, and their values are redacted wherever an endpoint echoes them. A streamed call matches only a recorded stream.
 //
