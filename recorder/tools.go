@@ -208,17 +208,29 @@ func (r *Recorder) callTool(ctx context.Context, next artana.ToolHandler, tool, 
 }
 
 // runTool runs next and describes how it ended, as the kernel would log it.
+// A panic is recovered as the kernel recovers it: unknown_outcome, and
+// whatever the tool set on its execution before it panicked is undone (the
+// kernel logs none of it after a panic), so that the step logs what its
+// replay logs.
 func runTool(ctx context.Context, next artana.ToolHandler, tool, argsJSON string) (t ToolInteraction, result string, err error) {
 	t = ToolInteraction{Tool: tool, ArgumentsJSON: argsJSON}
+	x, hasX := artana.ToolExecutionFrom(ctx)
+	var saved artana.ToolExecution
+	if hasX {
+		saved = *x
+	}
 	defer func() {
 		if p := recover(); p != nil {
+			if hasX {
+				*x = saved
+			}
 			err = &artana.ToolError{Outcome: artana.OutcomeUnknown, Err: fmt.Errorf("tool panicked: %v", p)}
 			t.Outcome, t.ResultJSON, t.ErrorMessage = artana.OutcomeUnknown, "", err.Error()
 		}
 	}()
 	result, err = next(ctx, tool, argsJSON)
 	note, noted := "", false
-	if x, ok := artana.ToolExecutionFrom(ctx); ok {
+	if hasX {
 		t.EffectID, _ = x.EffectID()
 		t.ReceivedIdempotencyKey, _ = x.ReceivedIdempotencyKey()
 		note, noted = x.ErrorMessage()

@@ -226,3 +226,54 @@ func TestToolsRecordMissing(t *testing.T) {
 		t.Errorf("%d tool records after the append, want 3 with B-2:\n%s", n, text)
 	}
 }
+
+// TestToolsPanicReplaysAsLogged: a tool that sets its effect id and then
+// panics is logged as the kernel logs a panic (unknown outcome, no effect
+// id), recorded, and replayed to the same events.
+func TestToolsPanicReplaysAsLogged(t *testing.T) {
+	tools := func() *artana.Tools {
+		tools := artana.NewTools()
+		require.NoError(t, artana.RegisterTool(tools, "charge", func(ctx context.Context, a orderArgs) (string, error) {
+			if x, ok := artana.ToolExecutionFrom(ctx); ok {
+				x.SetEffectID("ch-1")
+			}
+			panic("card reader on fire")
+		}))
+		return tools
+	}
+	step := func(k *artana.Kernel) {
+		run, err := k.LoadOrStartRun(ctx, artana.Tenant{ID: "acme"}, "r")
+		require.NoError(t, err)
+		_, err = k.StepTool(ctx, run, artana.ToolStep{Tool: "charge", Args: orderArgs{"A-1"}})
+		require.ErrorIs(t, err, artana.ErrUnknownOutcome)
+	}
+	plain := deterministicStore()
+	step(artana.New(plain, nil, artana.WithTools(tools())))
+
+	path := filepath.Join(t.TempDir(), "panic.cassette")
+	rec, err := recorder.Open(path, loopModel(), recorder.WithMode(recorder.Record))
+	require.NoError(t, err)
+	recorded := deterministicStore()
+	step(artana.New(recorded, rec, artana.WithTools(rec.Tools(tools()))))
+	require.NoError(t, rec.Close())
+
+	rec, err = recorder.Open(path, nil)
+	require.NoError(t, err)
+	replayed := deterministicStore()
+	step(artana.New(replayed, rec, artana.WithTools(rec.Tools(tools()))))
+	require.NoError(t, rec.Close())
+	text, err := os.ReadFile(path)
+	require.NoError(t, err)
+	require.Contains(t, string(text), `"error_message":"tool panicked: card reader on fire"`)
+
+	want := runEvents(t, plain, "r")
+	if c := want[len(want)-1].Payload.(*artana.ToolCompleted); c.EffectID != nil || c.Outcome != artana.OutcomeUnknown {
+		t.Fatalf("the kernel logged %+v after a panic, want unknown outcome and no effect id", c)
+	}
+	if diff := cmp.Diff(want, runEvents(t, recorded, "r")); diff != "" {
+		t.Errorf("recorded run differs from the run without recorder (-plain +recorded):\n%s", diff)
+	}
+	if diff := cmp.Diff(want, runEvents(t, replayed, "r")); diff != "" {
+		t.Errorf("replayed run differs (-plain +replayed):\n%s", diff)
+	}
+}
