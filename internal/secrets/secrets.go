@@ -73,7 +73,15 @@ func containsAny(s string, subs []string) bool {
 // "sk-...").
 func RedactExact(text string, known ...string) string {
 	known = slices.Clone(known)
-	slices.SortStableFunc(known, func(a, b string) int { return len(b) - len(a) })
+	// Longest first, so that "Bearer KEY" is replaced whole before KEY;
+	// equal lengths in byte order, so the result never depends on the
+	// order the caller gathered them in (a map's, for headers).
+	slices.SortFunc(known, func(a, b string) int {
+		if len(a) != len(b) {
+			return len(b) - len(a)
+		}
+		return strings.Compare(a, b)
+	})
 	for _, k := range known {
 		if len(k) >= 4 {
 			text = replaceSecret(text, k)

@@ -77,3 +77,17 @@ func TestRedactExactOrder(t *testing.T) {
 		}
 	}
 }
+
+// Secrets of equal length that overlap in the text are replaced in one
+// order whatever order they are given in (header values come in a map's).
+func TestRedactExactOrderIndependent(t *testing.T) {
+	const text = "echo: abcdXY12abcd"
+	a, b := "abcdXY12", "XY12abcd"
+	got1, got2 := RedactExact(text, a, b), RedactExact(text, b, a)
+	if got1 != got2 {
+		t.Fatalf("RedactExact depends on argument order: %q vs %q", got1, got2)
+	}
+	if got1 != "echo: [REDACTED]abcd" {
+		t.Fatalf("RedactExact = %q, want %q", got1, "echo: [REDACTED]abcd")
+	}
+}
