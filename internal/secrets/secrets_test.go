@@ -87,7 +87,7 @@ func TestRedactExactOrderIndependent(t *testing.T) {
 	if got1 != got2 {
 		t.Fatalf("RedactExact depends on argument order: %q vs %q", got1, got2)
 	}
-	if got1 != "echo: [REDACTED]abcd" {
-		t.Fatalf("RedactExact = %q, want %q", got1, "echo: [REDACTED]abcd")
+	if got1 != "echo: abcd[REDACTED]" {
+		t.Fatalf("RedactExact = %q, want %q", got1, "echo: abcd[REDACTED]")
 	}
 }
