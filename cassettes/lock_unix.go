@@ -9,6 +9,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// openNoWait is added to the flags a lock file is opened with: a path
+// that became a named pipe after it was checked does not block the open.
+// It changes nothing for a regular file.
+const openNoWait = unix.O_NONBLOCK
+
 // tryLock takes an advisory flock on f without blocking. It reports false
 // if another open file description holds a conflicting lock.
 func tryLock(f *os.File, exclusive bool) (bool, error) {

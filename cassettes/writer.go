@@ -46,9 +46,14 @@ func lockPathRecover(ctx context.Context, path string, flag int, exclusive, fini
 			// Opening a named pipe would wait for a writer forever.
 			return nil, &Error{Path: path, Err: regfile.Check(path, fi, false)}
 		}
-		f, err := os.OpenFile(path, flag, 0o644)
+		f, err := os.OpenFile(path, flag|openNoWait, 0o644)
 		if err != nil {
 			return nil, err
+		}
+		if fi, err := f.Stat(); err == nil && !fi.Mode().IsRegular() {
+			// The path changed between the check above and the open.
+			f.Close()
+			return nil, &Error{Path: path, Err: regfile.Check(path, fi, false)}
 		}
 		ok, err := tryLock(f, exclusive)
 		if err != nil {
