@@ -12,7 +12,7 @@ import (
 // ComputeHash returns the event's hash as the Python original computes it: the
 // lowercase hex SHA-256 of event id, run id, tenant id, seq, event type,
 // previous hash ("" for the first event), isotime.Format(timestamp) and
-// CanonicalPayload, joined by "|". The Hash field itself is not read.
+// the payload's CanonicalForm, joined by "|". The Hash field itself is not read.
 func (e *Event) ComputeHash() string {
 	var stack [512]byte
 	b := appendHashInput(stack[:0], e)

@@ -108,7 +108,7 @@ func (v *StoredVerifier) keepHash(h string) string {
 }
 
 // appendStoredTimestamp appends ts when it is exactly the form that is
-// hashed (FormatTimestamp of what ParseTimestamp reads from it).
+// hashed (isotime.Format of what isotime.Parse reads from it).
 func appendStoredTimestamp(b []byte, ts string) ([]byte, bool) {
 	t, err := isotime.Parse(ts)
 	if err != nil {
