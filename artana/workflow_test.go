@@ -304,10 +304,12 @@ func TestPauseResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i, e := range events {
-		if got := string(ColumnForm.Encode(e.Payload)); got != want[i] {
-			t.Errorf("seq %d: %s\nwant %s", e.Seq, got, want[i])
-		}
+	var got []string
+	for _, e := range events {
+		got = append(got, string(ColumnForm.Encode(e.Payload)))
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("pause_run payloads (-want +got):\n%s", d)
 	}
 
 	// Errors: unknown run, other tenant, bad JSON; nothing is logged.
