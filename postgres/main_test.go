@@ -145,12 +145,15 @@ func open(t testing.TB, u string, opts ...postgres.Option) *postgres.Store {
 }
 
 // assertGapless reads the run and checks seqs 1..n without gaps and a
-// valid chain; it returns the events.
+// valid chain; it returns the events. An empty run fails.
 func assertGapless(t testing.TB, s *postgres.Store, run string) []artana.Event {
 	t.Helper()
 	events, err := s.Events(context.Background(), run, 0)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(events) == 0 {
+		t.Fatalf("run %q has no events", run)
 	}
 	for i, e := range events {
 		if e.Seq != int64(i+1) {
