@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestKernelStatus(t *testing.T) {
@@ -34,8 +35,10 @@ func TestKernelStatus(t *testing.T) {
 		if err != nil {
 			t.Fatalf("%s: %v", what, err)
 		}
-		if got.State != state || got.Seq != seq || got.Tool != tool || got.StepKey != stepKey || got.RunID != "r1" || got.TenantID != "t" {
-			t.Errorf("%s: status %+v, want %s at seq %d, tool %q, step %q", what, got, state, seq, tool, stepKey)
+		w := got // Events, LastSeq and Reason are not checked here
+		w.RunID, w.TenantID, w.State, w.Seq, w.Tool, w.StepKey = "r1", "t", state, seq, tool, stepKey
+		if d := cmp.Diff(w, got); d != "" {
+			t.Errorf("%s: status (-want +got):\n%s", what, d)
 		}
 		if got.String() != text {
 			t.Errorf("%s: String() = %q, want %q", what, got.String(), text)
@@ -44,8 +47,8 @@ func TestKernelStatus(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if other := artana.StatusOf(events); other != got {
-			t.Errorf("%s: StatusOf = %+v, Kernel.Status = %+v", what, other, got)
+		if d := cmp.Diff(got, artana.StatusOf(events)); d != "" {
+			t.Errorf("%s: StatusOf differs from Kernel.Status (-Status +StatusOf):\n%s", what, d)
 		}
 	}
 	want("a new run", artana.RunComplete, 0, "", "", "complete")
