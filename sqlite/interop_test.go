@@ -15,6 +15,7 @@ import (
 	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/internal/isotime"
 	"github.com/artana-go/go-artana/sqlite"
+	"github.com/google/go-cmp/cmp"
 )
 
 // seedPython returns a command running the Python original's interpreter
@@ -134,19 +135,20 @@ func TestPythonReadsGoLedger(t *testing.T) {
 	if err != nil {
 		t.Fatalf("python: %v\n%s", err, stderr.Bytes())
 	}
+	type pyEvent struct {
+		EventID       string  `json:"event_id"`
+		RunID         string  `json:"run_id"`
+		TenantID      string  `json:"tenant_id"`
+		Seq           int64   `json:"seq"`
+		EventType     string  `json:"event_type"`
+		PrevEventHash *string `json:"prev_event_hash"`
+		EventHash     string  `json:"event_hash"`
+		Timestamp     string  `json:"timestamp"`
+		Payload       string  `json:"payload"`
+	}
 	var got map[string]struct {
-		Verified bool `json:"verified"`
-		Events   []struct {
-			EventID       string  `json:"event_id"`
-			RunID         string  `json:"run_id"`
-			TenantID      string  `json:"tenant_id"`
-			Seq           int64   `json:"seq"`
-			EventType     string  `json:"event_type"`
-			PrevEventHash *string `json:"prev_event_hash"`
-			EventHash     string  `json:"event_hash"`
-			Timestamp     string  `json:"timestamp"`
-			Payload       string  `json:"payload"`
-		} `json:"events"`
+		Verified bool      `json:"verified"`
+		Events   []pyEvent `json:"events"`
 	}
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("python output: %v\n%s", err, out)
@@ -164,18 +166,16 @@ func TestPythonReadsGoLedger(t *testing.T) {
 		}
 		for i, e := range events {
 			p := py.Events[i]
-			prev := ""
-			if p.PrevEventHash != nil {
-				prev = *p.PrevEventHash
-			}
 			if (e.Seq == 1) != (p.PrevEventHash == nil) {
 				t.Errorf("run %q seq %d: python prev_event_hash %v; want None exactly for seq 1", runID, e.Seq, p.PrevEventHash)
 			}
-			if p.EventID != e.ID || p.RunID != e.RunID || p.TenantID != e.TenantID || p.Seq != e.Seq ||
-				p.EventType != string(e.Type) || prev != e.PrevHash || p.EventHash != e.Hash ||
-				p.Timestamp != isotime.Format(e.Timestamp) || p.Payload != string(artana.CanonicalForm.Encode(e.Payload)) {
-				t.Errorf("run %q seq %d: python read\n %+v\nGo wrote\n %s %s %s",
-					runID, e.Seq, p, isotime.Format(e.Timestamp), e.Hash, artana.CanonicalForm.Encode(e.Payload))
+			want := pyEvent{EventID: e.ID, RunID: e.RunID, TenantID: e.TenantID, Seq: e.Seq, EventType: string(e.Type),
+				EventHash: e.Hash, Timestamp: isotime.Format(e.Timestamp), Payload: string(artana.CanonicalForm.Encode(e.Payload))}
+			if e.PrevHash != "" {
+				want.PrevEventHash = &e.PrevHash
+			}
+			if d := cmp.Diff(want, p); d != "" {
+				t.Errorf("run %q seq %d: python read what Go did not write (-Go wrote +python read):\n%s", runID, e.Seq, d)
 			}
 		}
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/internal/isotime"
 	"github.com/artana-go/go-artana/sqlite"
+	"github.com/google/go-cmp/cmp"
 )
 
 // expectedLedgers is testdata/seed/expected.json, written by
@@ -129,8 +130,10 @@ func TestSeedLedgers(t *testing.T) {
 				if !ok {
 					t.Fatalf("unexpected run %q", r.RunID)
 				}
-				if r.Events != w.Events || r.TenantID != w.TenantID || r.LastHash != w.LastHash {
-					t.Errorf("run %q: Runs() = %+v; want %d events, tenant %q, last hash %s", r.RunID, r, w.Events, w.TenantID, w.LastHash)
+				wantRun := r // First and Last are checked against the events below
+				wantRun.Events, wantRun.TenantID, wantRun.LastHash = w.Events, w.TenantID, w.LastHash
+				if d := cmp.Diff(wantRun, r); d != "" {
+					t.Errorf("run %q: Runs() (-want +got):\n%s", r.RunID, d)
 				}
 				events, err := s.Events(ctx, r.RunID, 0)
 				if err != nil {
