@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/cassettes"
+	"github.com/google/go-cmp/cmp"
 )
 
 func interactions() []cassettes.Record {
@@ -29,8 +30,9 @@ func TestWriteFileReadAllRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Version != cassettes.Version || got.Kind != cassettes.KindInteractions || got.Meta["model"] != "m" {
-		t.Errorf("header = %+v", got)
+	wantH := cassettes.Header{Version: cassettes.Version, Kind: cassettes.KindInteractions, Meta: map[string]string{"model": "m"}}
+	if d := cmp.Diff(wantH, got); d != "" {
+		t.Errorf("header (-want +got):\n%s", d)
 	}
 	if len(recs) != 2 {
 		t.Fatalf("got %d records, want 2", len(recs))

@@ -11,6 +11,7 @@ import (
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/cassettes"
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestFileNamesAreSafeAndDistinct(t *testing.T) {
@@ -135,10 +136,8 @@ func TestImport(t *testing.T) {
 	if err != nil || len(got) != 2 {
 		t.Fatalf("r1: %d events, %v", len(got), err)
 	}
-	for i := range got {
-		if got[i].ID != r1[i].ID || got[i].Hash != r1[i].Hash || !got[i].Timestamp.Equal(r1[i].Timestamp) {
-			t.Errorf("r1 seq %d not imported verbatim: %+v", i+1, got[i])
-		}
+	if d := cmp.Diff(r1, got); d != "" {
+		t.Errorf("r1 not imported verbatim (-imported +read back):\n%s", d)
 	}
 	// The store continues an imported run.
 	if e, err := s.Append(ctx, "r2", "t", &artana.RunStarted{}); err != nil || e.PrevHash != r2[0].Hash {
