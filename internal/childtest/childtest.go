@@ -11,6 +11,9 @@
 //		}
 //		...
 //	}
+//
+// A TestMain may take its mode first, before any test runs: the examples'
+// TestMain runs the example's main that way (examples/internal/exampletest).
 package childtest
 
 import (

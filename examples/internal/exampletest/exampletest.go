@@ -8,8 +8,10 @@ package exampletest
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -20,6 +22,7 @@ import (
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/examples/internal/command"
 	"github.com/artana-go/go-artana/examples/internal/standin"
+	"github.com/artana-go/go-artana/internal/childtest"
 	"github.com/artana-go/go-artana/openai"
 	"github.com/artana-go/go-artana/recorder"
 )
@@ -43,13 +46,22 @@ var standinFlag = func() *bool {
 // that records then records against the local stand-in server.
 func Standin() bool { return *standinFlag }
 
-// runMainEnv, when set to 1, makes the test binary run the example's main.
-const runMainEnv = "ARTANA_EXAMPLE_RUN_MAIN"
+// mainMode is the childtest mode in which the test binary runs the
+// example's main; the child's argument is the JSON list of main's
+// arguments.
+const mainMode = "example-main"
 
 // Main is the example's TestMain: it runs the example's main instead of
-// the tests when ExitStatus starts the test binary.
+// the tests when ExitStatus starts the test binary (childtest.Command in
+// mode mainMode), with the arguments ExitStatus gave.
 func Main(m *testing.M, main func()) {
-	if os.Getenv(runMainEnv) == "1" {
+	if mode, arg, ok := childtest.Mode(); ok && mode == mainMode {
+		var args []string
+		if err := json.Unmarshal([]byte(arg), &args); err != nil {
+			fmt.Fprintf(os.Stderr, "exampletest: the arguments of main %q: %v\n", arg, err)
+			os.Exit(2)
+		}
+		os.Args = append(os.Args[:1], args...)
 		main()
 		os.Exit(0)
 	}
@@ -103,11 +115,14 @@ func ExitStatus(t *testing.T, replayed string, more ...ExitCase) {
 	}, more...)
 	for _, tc := range cases {
 		t.Run(tc.Name, func(t *testing.T) {
-			cmd := exec.Command(os.Args[0], tc.Args...)
-			cmd.Env = append(os.Environ(), runMainEnv+"=1")
+			args, err := json.Marshal(tc.Args)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cmd := childtest.Command(mainMode, string(args))
 			var stdout, stderr bytes.Buffer
 			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			err := cmd.Run()
+			err = cmd.Run()
 			code := 0
 			var exit *exec.ExitError
 			if errors.As(err, &exit) {
