@@ -121,8 +121,10 @@ func TestReplayAllowPromptDrift(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.FromLog || res.Output != (Decision{true, "ok"}) || res.Seq != 3 || res.RunID != run.ID || m.calls.Load() != 1 {
-		t.Fatalf("result %+v, model calls %d", res, m.calls.Load())
+	wantRes := res // the drift is checked below
+	wantRes.FromLog, wantRes.Output, wantRes.Seq, wantRes.RunID = true, Decision{true, "ok"}, 3, run.ID
+	if d := cmp.Diff(wantRes, res); d != "" || m.calls.Load() != 1 {
+		t.Fatalf("result, %d model calls (want 1) (-want +got):\n%s", m.calls.Load(), d)
 	}
 	want := &Drift{Fields: []string{"prompt", "messages"}, Policy: ReplayAllowPromptDrift, SourceSeq: 2, Seq: 4}
 	if diff := cmp.Diff(want, res.Drift); diff != "" {

@@ -76,8 +76,10 @@ func TestToolLoop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Output != (Decision{Approved: false, Reason: "already refunded"}) || res.Turns != 2 || res.FromLog || runs.Load() != 2 {
-		t.Fatalf("result %+v, tool runs %d", res, runs.Load())
+	wantRes := res // the usage and the messages are checked below
+	wantRes.Output, wantRes.Turns, wantRes.FromLog = Decision{Approved: false, Reason: "already refunded"}, 2, false
+	if d := cmp.Diff(wantRes, res); d != "" || runs.Load() != 2 {
+		t.Fatalf("result, %d tool runs (want 2) (-want +got):\n%s", runs.Load(), d)
 	}
 	if res.Usage.PromptTokens != 75+149 || res.Usage.CompletionTokens != 53+32 {
 		t.Errorf("usage %+v, want the sum of both turns", res.Usage)
