@@ -191,8 +191,10 @@ func TestReplayForkOnDrift(t *testing.T) {
 	if p, ok := ForkParent(forkID); !ok || p != run.ID {
 		t.Errorf("ForkParent(%q) = %q, %v", forkID, p, ok)
 	}
-	if res.FromLog || res.RunID != forkID || res.Output != (Decision{false, "forked"}) || m2.calls.Load() != 1 || m.calls.Load() != 1 {
-		t.Fatalf("result %+v", res)
+	wantRes := res // the drift is checked below
+	wantRes.FromLog, wantRes.RunID, wantRes.Output = false, forkID, Decision{false, "forked"}
+	if d := cmp.Diff(wantRes, res); d != "" || m2.calls.Load() != 1 || m.calls.Load() != 1 {
+		t.Fatalf("result, model calls %d and %d (want 1 and 1) (-want +got):\n%s", m.calls.Load(), m2.calls.Load(), d)
 	}
 	want := &Drift{Fields: []string{"prompt", "messages"}, Policy: ReplayForkOnDrift, SourceSeq: 2, Seq: 4, ParentRunID: run.ID, ForkRunID: forkID}
 	if diff := cmp.Diff(want, res.Drift); diff != "" {

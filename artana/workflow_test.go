@@ -279,8 +279,12 @@ func TestPauseResume(t *testing.T) {
 	run := mustStart(t, k, tenant, "pause_run")
 	ticket, err := k.Pause(tctx, run, PauseStep{Reason: "approval needed",
 		Context: json.RawMessage(`{"note":"amount > limit","score":0.5}`), StepKey: "approve"})
-	if err != nil || ticket.Seq != 2 || ticket.RunID != "pause_run" || ticket.Reason != "approval needed" || ticket.TicketID == "" {
-		t.Fatalf("%+v %v", ticket, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantTicket := PauseTicket{RunID: "pause_run", TicketID: ticket.TicketID, Seq: 2, Reason: "approval needed"} // the id is checked against the log below
+	if d := cmp.Diff(wantTicket, ticket); d != "" || ticket.TicketID == "" {
+		t.Fatalf("ticket %+v (-want +got):\n%s", ticket, d)
 	}
 	if _, err := k.Resume(tctx, run, json.RawMessage(`{"note":"ok","score":1.0}`)); err != nil {
 		t.Fatal(err)
@@ -310,6 +314,9 @@ func TestPauseResume(t *testing.T) {
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("pause_run payloads (-want +got):\n%s", d)
+	}
+	if len(events) > 1 && events[1].ID != ticket.TicketID {
+		t.Errorf("ticket id %q, the pause_requested event's id is %q", ticket.TicketID, events[1].ID)
 	}
 
 	// Errors: unknown run, other tenant, bad JSON; nothing is logged.
