@@ -40,8 +40,13 @@ func TestWriteFileReadAllRoundTrip(t *testing.T) {
 	if want := `{"latency_ms":12,"request":{"model":"m","prompt":"h\u00e9llo"}}`; string(recs[0].Body) != want {
 		t.Errorf("body = %s, want %s", recs[0].Body, want)
 	}
-	if recs[0].Prev != "" || recs[1].Prev != recs[0].Hash || recs[1].Line != 3 {
-		t.Errorf("chain: %+v", recs)
+	type link struct {
+		Line int
+		Prev string
+	}
+	wantChain := []link{{2, ""}, {3, recs[0].Hash}}
+	if d := cmp.Diff(wantChain, []link{{recs[0].Line, recs[0].Prev}, {recs[1].Line, recs[1].Prev}}); d != "" {
+		t.Errorf("chain (-want +got):\n%s", d)
 	}
 
 	a, err := cassettes.OpenAppender(ctx, path, h)
