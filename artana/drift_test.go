@@ -306,8 +306,13 @@ func TestToolLoopReplayPolicies(t *testing.T) {
 	parentLen := len(eventTypes(t, store, run.ID))
 	// Replaying the forked loop again runs nothing and appends nothing.
 	again, err := RunToolLoop[Decision](tctx, New(store, nil, WithTools(k.Tools())), run, drifted)
-	if err != nil || !again.FromLog || again.RunID != res.RunID || runs.Load() != 4 {
-		t.Fatalf("fork again: %+v %v", again, err)
+	if err != nil {
+		t.Fatalf("fork again: %v", err)
+	}
+	wantAgain := res
+	wantAgain.FromLog = true
+	if d := cmp.Diff(wantAgain, again, cmpopts.EquateEmpty()); d != "" || runs.Load() != 4 {
+		t.Fatalf("fork again, %d tool runs (want 4): want the forked result from the log (-want +got):\n%s", runs.Load(), d)
 	}
 	if len(eventTypes(t, store, run.ID)) != parentLen || len(eventTypes(t, store, res.RunID)) != n {
 		t.Error("replaying the forked loop appended events")
@@ -363,8 +368,13 @@ func TestToolDrift(t *testing.T) {
 		t.Error(err)
 	}
 	again, err := New(store, nil, WithTools(register("2.0.0"))).StepTool(tctx, run, step)
-	if err != nil || !again.FromLog || again.RunID != r.RunID || runs.Load() != 2 {
-		t.Fatalf("fork again: %+v %v", again, err)
+	if err != nil {
+		t.Fatalf("fork again: %v", err)
+	}
+	wantAgain := r
+	wantAgain.FromLog = true
+	if d := cmp.Diff(wantAgain, again); d != "" || runs.Load() != 2 {
+		t.Fatalf("fork again, %d tool runs (want 2): want the forked result from the log (-want +got):\n%s", runs.Load(), d)
 	}
 }
 
