@@ -14,6 +14,7 @@ import (
 
 	"github.com/artana-go/go-artana/internal/isotime"
 	"github.com/artana-go/go-artana/internal/original"
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestSeedSkipMessage(t *testing.T) {
@@ -109,10 +110,14 @@ func TestReplaySeedWrittenRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !first.FromLog || first.Seq != 3 || first.Output != (Decision{true, "ok: Approve transfer, café 🚀"}) ||
-		first.Usage != (Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01}) ||
-		len(first.ToolCalls) != 1 || first.ToolCalls[0].ArgumentsJSON != `{"account_id":"acc_1","amount":"10.00"}` {
-		t.Fatalf("first model step %+v", first)
+	wantFirst := first // the tool call's arguments are checked below
+	wantFirst.FromLog, wantFirst.Seq, wantFirst.Output = true, 3, Decision{true, "ok: Approve transfer, café 🚀"}
+	wantFirst.Usage = Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01}
+	if d := cmp.Diff(wantFirst, first); d != "" {
+		t.Fatalf("first model step (-want +got):\n%s", d)
+	}
+	if len(first.ToolCalls) != 1 || first.ToolCalls[0].ArgumentsJSON != `{"account_id":"acc_1","amount":"10.00"}` {
+		t.Fatalf("first model step's tool calls %+v", first.ToolCalls)
 	}
 	second, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "fake-model", Prompt: "Second question"})
 	if err != nil || !second.FromLog || second.Seq != 5 || second.Output.Reason != "ok: Second question" {
@@ -120,10 +125,14 @@ func TestReplaySeedWrittenRun(t *testing.T) {
 	}
 
 	transfer, err := k.StepTool(tctx, run, ToolStep{Tool: "submit_transfer", Args: TransferArgs{"acc_1", "10.00"}, StepKey: "transfer.acc_1.v1"})
-	if err != nil || !transfer.FromLog || transfer.Seq != 8 ||
-		transfer.ResultJSON != `{"status": "submitted", "account_id": "acc_1", "amount": "10.00"}` ||
-		transfer.IdempotencyKey != idempotencyKey("seed_run", "transfer.acc_1.v1", 0) {
-		t.Fatalf("reconciled tool step %+v, %v", transfer, err)
+	if err != nil {
+		t.Fatalf("reconciled tool step: %v", err)
+	}
+	wantTransfer := ToolResult{RunID: "seed_run", Seq: 8, Tool: "submit_transfer", FromLog: true,
+		ResultJSON:     `{"status": "submitted", "account_id": "acc_1", "amount": "10.00"}`,
+		IdempotencyKey: idempotencyKey("seed_run", "transfer.acc_1.v1", 0)}
+	if d := cmp.Diff(wantTransfer, transfer); d != "" {
+		t.Fatalf("reconciled tool step (-want +got):\n%s", d)
 	}
 	second2, err := k.StepTool(tctx, run, ToolStep{Tool: "submit_transfer", Args: TransferArgs{"acc_2", "5"}})
 	if err != nil || !second2.FromLog || second2.Seq != 10 || second2.IdempotencyKey != idempotencyKey("seed_run", "", 9) {
