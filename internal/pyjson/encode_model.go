@@ -41,32 +41,13 @@ func AppendModelString(dst []byte, s string) []byte {
 			continue
 		}
 		dst = append(dst, s[start:i]...)
-		switch c {
-		case '"':
-			dst = append(dst, '\\', '"')
-		case '\\':
-			dst = append(dst, '\\', '\\')
-		case '\n':
-			dst = append(dst, '\\', 'n')
-		case '\r':
-			dst = append(dst, '\\', 'r')
-		case '\t':
-			dst = append(dst, '\\', 't')
-		case '\b':
-			dst = append(dst, '\\', 'b')
-		case '\f':
-			dst = append(dst, '\\', 'f')
-		default:
-			dst = append(dst, '\\', 'u', '0', '0', hexDigitsLower[c>>4], hexDigitsLower[c&0xf])
-		}
+		dst = appendASCIIEscape(dst, c)
 		i++
 		start = i
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
 }
-
-const hexDigitsLower = "0123456789abcdef"
 
 // AppendModelFloat appends a finite f as pydantic's model_dump_json writes
 // a float (0.00001, 100.0, 1e-7, 1e+16). The caller rejects NaN and ±Inf.
