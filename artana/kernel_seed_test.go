@@ -1,18 +1,14 @@
 package artana
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/artana-go/go-artana/internal/isotime"
 	"github.com/artana-go/go-artana/internal/original"
 	"github.com/google/go-cmp/cmp"
 )
@@ -41,49 +37,7 @@ func TestReplaySeedWrittenRun(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.Command("python3", script, filepath.Join(t.TempDir(), "ledger.db"))
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "PYTHONPATH="+filepath.Join(dir, "src")+string(os.PathListSeparator)+
-		filepath.Join(dir, ".deps/usr/lib/python3/dist-packages"))
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("python3 %s: %v\n%s", script, err, stderr.Bytes())
-	}
-	store := &sliceStore{}
-	sc := bufio.NewScanner(bytes.NewReader(out))
-	sc.Buffer(nil, 1<<20)
-	for sc.Scan() {
-		var row struct {
-			RunID         string  `json:"run_id"`
-			Seq           int64   `json:"seq"`
-			EventID       string  `json:"event_id"`
-			TenantID      string  `json:"tenant_id"`
-			EventType     string  `json:"event_type"`
-			PrevEventHash *string `json:"prev_event_hash"`
-			EventHash     string  `json:"event_hash"`
-			Timestamp     string  `json:"timestamp"`
-			PayloadJSON   string  `json:"payload_json"`
-		}
-		if err := json.Unmarshal(sc.Bytes(), &row); err != nil {
-			t.Fatal(err)
-		}
-		p, err := DecodePayload(EventType(row.EventType), []byte(row.PayloadJSON))
-		if err != nil {
-			t.Fatalf("seq %d: %v", row.Seq, err)
-		}
-		ts, err := isotime.Parse(row.Timestamp)
-		if err != nil {
-			t.Fatal(err)
-		}
-		e := Event{ID: row.EventID, RunID: row.RunID, TenantID: row.TenantID, Seq: row.Seq,
-			Type: EventType(row.EventType), Hash: row.EventHash, Timestamp: ts, Payload: p}
-		if row.PrevEventHash != nil {
-			e.PrevHash = *row.PrevEventHash
-		}
-		store.events = append(store.events, e)
-	}
+	store := &sliceStore{events: rowsToEvents(t, runPython(t, dir, script, filepath.Join(t.TempDir(), "ledger.db")))}
 	if err := VerifyChain(store.events); err != nil {
 		t.Fatal(err)
 	}
