@@ -583,6 +583,25 @@ var isZeroerType = reflect.TypeFor[isZeroer]()
 // embedded structs, names from json tags, Go's rules for hidden embedded
 // fields except that tagged fields win.
 func typeFields(t reflect.Type) []field {
+	fields := dominantFields(allFields(t))
+	slices.SortFunc(fields, func(a, b field) int { return slices.Compare(a.index, b.index) })
+	for i := range fields {
+		f := &fields[i]
+		f.nameDumps = append(AppendString(nil, f.name), ':')
+		f.nameModel = append(AppendModelString(nil, f.name), ':')
+		f.enc = typeEncoder(f.typ)
+		if f.quoted {
+			f.enc = quotedEncoder(f.typ, f.enc)
+		}
+	}
+	return fields
+}
+
+// allFields returns every JSON field of struct type t and of the structs
+// it embeds, breadth first, names not yet deduplicated. A field reached
+// through two embedded structs of the same type at one depth is listed
+// twice, so that dominantFields drops it as ambiguous.
+func allFields(t reflect.Type) []field {
 	current := []field{}
 	next := []field{{typ: t}}
 	var count, nextCount map[reflect.Type]int
@@ -598,76 +617,92 @@ func typeFields(t reflect.Type) []field {
 			}
 			visited[f.typ] = true
 			for i := 0; i < f.typ.NumField(); i++ {
-				sf := f.typ.Field(i)
-				if sf.Anonymous {
-					t := sf.Type
-					if t.Kind() == reflect.Pointer {
-						t = t.Elem()
+				index := append(slices.Clip(f.index), i)
+				fld, embedded, ok := structField(f.typ.Field(i), index)
+				switch {
+				case !ok:
+				case embedded:
+					nextCount[fld.typ]++
+					if nextCount[fld.typ] == 1 {
+						next = append(next, fld)
 					}
-					if !sf.IsExported() && t.Kind() != reflect.Struct {
-						continue
-					}
-				} else if !sf.IsExported() {
-					continue
-				}
-				tag := sf.Tag.Get("json")
-				if tag == "-" {
-					continue
-				}
-				name, opts, _ := strings.Cut(tag, ",")
-				if !isValidTag(name) {
-					name = ""
-				}
-				index := make([]int, len(f.index)+1)
-				copy(index, f.index)
-				index[len(f.index)] = i
-
-				ft := sf.Type
-				if ft.Name() == "" && ft.Kind() == reflect.Pointer {
-					ft = ft.Elem()
-				}
-				quoted := false
-				if hasOpt(opts, "string") {
-					switch ft.Kind() {
-					case reflect.Bool,
-						reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
-						reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
-						reflect.Float32, reflect.Float64,
-						reflect.String:
-						quoted = true
-					}
-				}
-				if name != "" || !sf.Anonymous || ft.Kind() != reflect.Struct {
-					tagged := name != ""
-					if name == "" {
-						name = sf.Name
-					}
-					fld := field{
-						name:      name,
-						tag:       tagged,
-						index:     index,
-						typ:       sf.Type,
-						omitEmpty: hasOpt(opts, "omitempty"),
-						omitZero:  hasOpt(opts, "omitzero"),
-						quoted:    quoted,
-					}
-					if fld.omitZero {
-						fld.isZero = zeroFunc(sf.Type)
-					}
+				default:
 					fields = append(fields, fld)
 					if count[f.typ] > 1 {
 						fields = append(fields, fields[len(fields)-1])
 					}
-					continue
-				}
-				nextCount[ft]++
-				if nextCount[ft] == 1 {
-					next = append(next, field{name: ft.Name(), index: index, typ: ft})
 				}
 			}
 		}
 	}
+	return fields
+}
 
+// structField returns the JSON field of struct field sf, at index in the
+// outer struct. It reports embedded for an untagged embedded struct, whose
+// fields are the outer struct's (fld then holds the struct type to look
+// into), and !ok for a field JSON leaves out.
+func structField(sf reflect.StructField, index []int) (fld field, embedded, ok bool) {
+	if sf.Anonymous {
+		t := sf.Type
+		if t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if !sf.IsExported() && t.Kind() != reflect.Struct {
+			return field{}, false, false
+		}
+	} else if !sf.IsExported() {
+		return field{}, false, false
+	}
+	tag := sf.Tag.Get("json")
+	if tag == "-" {
+		return field{}, false, false
+	}
+	name, opts, _ := strings.Cut(tag, ",")
+	if !isValidTag(name) {
+		name = ""
+	}
+	ft := sf.Type
+	if ft.Name() == "" && ft.Kind() == reflect.Pointer {
+		ft = ft.Elem()
+	}
+	if name == "" && sf.Anonymous && ft.Kind() == reflect.Struct {
+		return field{name: ft.Name(), index: index, typ: ft}, true, true
+	}
+	quoted := false
+	if hasOpt(opts, "string") {
+		switch ft.Kind() {
+		case reflect.Bool,
+			reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+			reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+			reflect.Float32, reflect.Float64,
+			reflect.String:
+			quoted = true
+		}
+	}
+	fld = field{
+		name:      name,
+		tag:       name != "",
+		index:     index,
+		typ:       sf.Type,
+		omitEmpty: hasOpt(opts, "omitempty"),
+		omitZero:  hasOpt(opts, "omitzero"),
+		quoted:    quoted,
+	}
+	if fld.name == "" {
+		fld.name = sf.Name
+	}
+	if fld.omitZero {
+		fld.isZero = zeroFunc(sf.Type)
+	}
+	return fld, false, true
+}
+
+// dominantFields keeps, of the fields sharing a name, the dominant one:
+// the shallowest, a tagged one before an untagged one at its depth, and
+// none when two share its depth and tagging. It returns the fields sorted
+// by name.
+func dominantFields(fields []field) []field {
 	slices.SortFunc(fields, func(a, b field) int {
 		if c := strings.Compare(a.name, b.name); c != 0 {
 			return c
@@ -698,19 +733,7 @@ func typeFields(t reflect.Type) []field {
 		}
 		out = append(out, fi)
 	}
-	fields = slices.Clone(out)
-	slices.SortFunc(fields, func(a, b field) int { return slices.Compare(a.index, b.index) })
-
-	for i := range fields {
-		f := &fields[i]
-		f.nameDumps = append(AppendString(nil, f.name), ':')
-		f.nameModel = append(AppendModelString(nil, f.name), ':')
-		f.enc = typeEncoder(f.typ)
-		if f.quoted {
-			f.enc = quotedEncoder(f.typ, f.enc)
-		}
-	}
-	return fields
+	return slices.Clone(out)
 }
 
 // quotedEncoder writes a field with the string option as encoding/json
