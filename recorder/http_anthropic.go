@@ -51,131 +51,30 @@ func (l leftovers) take(where string, raw json.RawMessage, known map[string]any)
 // parts). ok is false for a body with blocks it does not read (images,
 // documents, thinking): the call is then recorded as plain HTTP.
 func messagesRequest(body []byte) (req artana.ModelRequest, streamed bool, extra json.RawMessage, ok bool) {
-	var top map[string]json.RawMessage
+	var top chatBody
 	if json.Unmarshal(body, &top) != nil || top == nil {
 		return req, false, nil, false
 	}
 	left := leftovers{}
-	take := func(key string, v any) bool {
-		raw, found := top[key]
-		if !found || string(raw) == "null" || json.Unmarshal(raw, v) != nil {
-			return false
-		}
-		delete(top, key)
-		return true
-	}
 	var rawMsgs []json.RawMessage
-	if !take("model", &req.Model) || !take("messages", &rawMsgs) {
+	if !top.take("model", &req.Model) || !top.take("messages", &rawMsgs) {
 		return req, false, nil, false
 	}
-	take("stream", &streamed)
-
-	if raw, found := top["system"]; found {
-		var s string
-		var parts []json.RawMessage
-		switch {
-		case json.Unmarshal(raw, &s) == nil:
-		case json.Unmarshal(raw, &parts) == nil:
-			var b strings.Builder
-			for i, p := range parts {
-				var typ, text string
-				if !left.take(fmt.Sprintf("system[%d]", i), p, map[string]any{"type": &typ, "text": &text}) || typ != "text" {
-					return req, false, nil, false
-				}
-				b.WriteString(text)
-			}
-			s = b.String()
-		default:
-			return req, false, nil, false
-		}
-		delete(top, "system")
-		req.Messages = append(req.Messages, artana.ChatMessage{Role: "system", Content: s})
+	top.take("stream", &streamed)
+	if req.Messages, ok = top.messagesSystem(left); !ok {
+		return req, false, nil, false
 	}
-
 	for i, raw := range rawMsgs {
-		var role string
-		var content json.RawMessage
-		if !left.take(fmt.Sprintf("messages[%d]", i), raw, map[string]any{"role": &role, "content": &content}) {
+		msgs, ok := messagesMessage(i, raw, left)
+		if !ok {
 			return req, false, nil, false
 		}
-		var s string
-		if json.Unmarshal(content, &s) == nil {
-			req.Messages = append(req.Messages, artana.ChatMessage{Role: role, Content: s})
-			continue
-		}
-		var blocks []json.RawMessage
-		if json.Unmarshal(content, &blocks) != nil {
-			return req, false, nil, false
-		}
-		msg := artana.ChatMessage{Role: role}
-		var results []artana.ChatMessage
-		for j, blk := range blocks {
-			where := fmt.Sprintf("messages[%d].content[%d]", i, j)
-			var typ, text, id, name, toolUseID string
-			var input, resultContent json.RawMessage
-			if !left.take(where, blk, map[string]any{"type": &typ, "text": &text, "id": &id, "name": &name,
-				"input": &input, "tool_use_id": &toolUseID, "content": &resultContent}) {
-				return req, false, nil, false
-			}
-			switch typ {
-			case "text":
-				msg.Content += text
-			case "tool_use":
-				args, err := pyjson.Canonicalize(orEmptyObject(input))
-				if err != nil {
-					return req, false, nil, false
-				}
-				msg.ToolCalls = append(msg.ToolCalls, artana.ToolCall{ID: id, ToolName: name, ArgumentsJSON: string(args)})
-			case "tool_result":
-				text, ok := blockText(resultContent)
-				if !ok {
-					return req, false, nil, false
-				}
-				results = append(results, artana.ChatMessage{Role: "tool", ToolCallID: toolUseID, Content: text})
-			default:
-				return req, false, nil, false // images, documents, thinking: plain HTTP
-			}
-		}
-		if msg.Content != "" || len(msg.ToolCalls) > 0 || len(results) == 0 {
-			req.Messages = append(req.Messages, msg)
-		}
-		req.Messages = append(req.Messages, results...)
+		req.Messages = append(req.Messages, msgs...)
 	}
-
-	var rawTools []json.RawMessage
-	if take("tools", &rawTools) {
-		for i, raw := range rawTools {
-			var def artana.ToolDefinition
-			var schema json.RawMessage
-			if !left.take(fmt.Sprintf("tools[%d]", i), raw, map[string]any{"name": &def.Name, "description": &def.Description, "input_schema": &schema}) {
-				return req, false, nil, false
-			}
-			def.Schema = canonicalRaw(schema)
-			req.Tools = append(req.Tools, def)
-		}
+	if req.Tools, ok = top.messagesTools(left); !ok {
+		return req, false, nil, false
 	}
-	var n int64
-	if take("max_tokens", &n) {
-		req.Options.MaxTokens = &n
-	}
-	var f float64
-	if take("temperature", &f) {
-		req.Options.Temperature = &f
-	}
-	if raw, found := top["tool_choice"]; found {
-		var tc struct {
-			Type string `json:"type"`
-			Name string `json:"name"`
-		}
-		if json.Unmarshal(raw, &tc) == nil {
-			choice := map[string]string{"auto": artana.ToolChoiceAuto, "any": artana.ToolChoiceRequired, "none": artana.ToolChoiceNone, "tool": tc.Name}[tc.Type]
-			if choice != "" {
-				req.Options.ToolChoice = choice
-				left.take("tool_choice", raw, map[string]any{"type": new(string), "name": new(string)})
-				delete(top, "tool_choice")
-			}
-		}
-	}
+	top.messagesOptions(&req.Options, left)
 	req.Prompt = promptOf(req.Messages)
 	if len(left) > 0 {
 		b, err := json.Marshal(left)
@@ -184,16 +83,144 @@ func messagesRequest(body []byte) (req artana.ModelRequest, streamed bool, extra
 		}
 		top["blocks"] = b
 	}
-	if len(top) > 0 {
-		b, err := json.Marshal(top)
-		if err != nil {
-			return req, false, nil, false
-		}
-		if extra, err = pyjson.Canonicalize(b); err != nil {
-			return req, false, nil, false
-		}
+	if extra, ok = top.extra(); !ok {
+		return req, false, nil, false
 	}
 	return req, streamed, extra, true
+}
+
+// messagesSystem takes the system member, a string or a list of text
+// blocks, as the leading system message (none without one). It reports
+// false for a system member of another form.
+func (top chatBody) messagesSystem(left leftovers) ([]artana.ChatMessage, bool) {
+	raw, found := top["system"]
+	if !found {
+		return nil, true
+	}
+	var s string
+	var parts []json.RawMessage
+	switch {
+	case json.Unmarshal(raw, &s) == nil:
+	case json.Unmarshal(raw, &parts) == nil:
+		var b strings.Builder
+		for i, p := range parts {
+			var typ, text string
+			if !left.take(fmt.Sprintf("system[%d]", i), p, map[string]any{"type": &typ, "text": &text}) || typ != "text" {
+				return nil, false
+			}
+			b.WriteString(text)
+		}
+		s = b.String()
+	default:
+		return nil, false
+	}
+	delete(top, "system")
+	return []artana.ChatMessage{{Role: "system", Content: s}}, true
+}
+
+// messagesMessage returns the typed messages of messages[i]: one message
+// with its text and tool calls, followed by one tool message per
+// tool_result block. It reports false for a message with blocks the
+// recorder does not type (images, documents, thinking), which is then
+// recorded as plain HTTP.
+func messagesMessage(i int, raw json.RawMessage, left leftovers) ([]artana.ChatMessage, bool) {
+	var role string
+	var content json.RawMessage
+	if !left.take(fmt.Sprintf("messages[%d]", i), raw, map[string]any{"role": &role, "content": &content}) {
+		return nil, false
+	}
+	var s string
+	if json.Unmarshal(content, &s) == nil {
+		return []artana.ChatMessage{{Role: role, Content: s}}, true
+	}
+	var blocks []json.RawMessage
+	if json.Unmarshal(content, &blocks) != nil {
+		return nil, false
+	}
+	msg := artana.ChatMessage{Role: role}
+	var results []artana.ChatMessage
+	for j, blk := range blocks {
+		where := fmt.Sprintf("messages[%d].content[%d]", i, j)
+		var typ, text, id, name, toolUseID string
+		var input, resultContent json.RawMessage
+		if !left.take(where, blk, map[string]any{"type": &typ, "text": &text, "id": &id, "name": &name,
+			"input": &input, "tool_use_id": &toolUseID, "content": &resultContent}) {
+			return nil, false
+		}
+		switch typ {
+		case "text":
+			msg.Content += text
+		case "tool_use":
+			args, err := pyjson.Canonicalize(orEmptyObject(input))
+			if err != nil {
+				return nil, false
+			}
+			msg.ToolCalls = append(msg.ToolCalls, artana.ToolCall{ID: id, ToolName: name, ArgumentsJSON: string(args)})
+		case "tool_result":
+			text, ok := blockText(resultContent)
+			if !ok {
+				return nil, false
+			}
+			results = append(results, artana.ChatMessage{Role: "tool", ToolCallID: toolUseID, Content: text})
+		default:
+			return nil, false // images, documents, thinking: plain HTTP
+		}
+	}
+	var out []artana.ChatMessage
+	if msg.Content != "" || len(msg.ToolCalls) > 0 || len(results) == 0 {
+		out = append(out, msg)
+	}
+	return append(out, results...), true
+}
+
+// messagesTools takes the tools member as typed tool definitions (nil
+// without one). It reports false for a tool the recorder does not type.
+func (top chatBody) messagesTools(left leftovers) ([]artana.ToolDefinition, bool) {
+	var rawTools []json.RawMessage
+	if !top.take("tools", &rawTools) {
+		return nil, true
+	}
+	var defs []artana.ToolDefinition
+	for i, raw := range rawTools {
+		var def artana.ToolDefinition
+		var schema json.RawMessage
+		if !left.take(fmt.Sprintf("tools[%d]", i), raw, map[string]any{"name": &def.Name, "description": &def.Description, "input_schema": &schema}) {
+			return nil, false
+		}
+		def.Schema = canonicalRaw(schema)
+		defs = append(defs, def)
+	}
+	return defs, true
+}
+
+// messagesOptions takes the options the typed request holds: max_tokens,
+// temperature and a tool_choice of a known type.
+func (top chatBody) messagesOptions(o *artana.ModelOptions, left leftovers) {
+	var n int64
+	if top.take("max_tokens", &n) {
+		o.MaxTokens = &n
+	}
+	var f float64
+	if top.take("temperature", &f) {
+		o.Temperature = &f
+	}
+	raw, found := top["tool_choice"]
+	if !found {
+		return
+	}
+	var tc struct {
+		Type string `json:"type"`
+		Name string `json:"name"`
+	}
+	if json.Unmarshal(raw, &tc) != nil {
+		return
+	}
+	choice := map[string]string{"auto": artana.ToolChoiceAuto, "any": artana.ToolChoiceRequired, "none": artana.ToolChoiceNone, "tool": tc.Name}[tc.Type]
+	if choice != "" {
+		o.ToolChoice = choice
+		left.take("tool_choice", raw, map[string]any{"type": new(string), "name": new(string)})
+		delete(top, "tool_choice")
+	}
 }
 
 func orEmptyObject(raw json.RawMessage) json.RawMessage {

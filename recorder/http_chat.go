@@ -18,39 +18,76 @@ import (
 // ok is false for a body that is not a Chat Completions request the
 // recorder understands; the call is then recorded as plain HTTP.
 func chatRequest(body []byte) (req artana.ModelRequest, streamed bool, extra json.RawMessage, ok bool) {
-	var top map[string]json.RawMessage
+	var top chatBody
 	if err := json.Unmarshal(body, &top); err != nil || top == nil {
 		return req, false, nil, false
 	}
-	take := func(key string, v any) bool {
-		raw, found := top[key]
-		if !found || string(raw) == "null" {
-			return false
-		}
-		if err := json.Unmarshal(raw, v); err != nil {
-			return false
-		}
-		delete(top, key)
-		return true
-	}
-	if !take("model", &req.Model) || !take("messages", new([]json.RawMessage)) {
+	if !top.take("model", &req.Model) || !top.take("messages", new([]json.RawMessage)) {
 		return req, false, nil, false
 	}
+	if req.Messages, ok = chatMessages(body); !ok {
+		return req, false, nil, false
+	}
+	top.take("stream", &streamed)
+	if !top.tools(&req) {
+		return req, false, nil, false
+	}
+	top.responseFormat(&req)
+	top.options(&req.Options)
+	req.Prompt = promptOf(req.Messages)
+	if extra, ok = top.extra(); !ok {
+		return req, false, nil, false
+	}
+	return req, streamed, extra, true
+}
+
+// chatBody is a Chat Completions request body, member by member. Parsing
+// takes the members the typed request holds out of it; what remains is the
+// request's extra.
+type chatBody map[string]json.RawMessage
+
+// take decodes the member key into v and removes it. It reports false,
+// leaving the member, when it is missing, null or not of v's type.
+func (top chatBody) take(key string, v any) bool {
+	raw, found := top[key]
+	if !found || string(raw) == "null" {
+		return false
+	}
+	if err := json.Unmarshal(raw, v); err != nil {
+		return false
+	}
+	delete(top, key)
+	return true
+}
+
+// chatMessages returns the typed messages of a Chat Completions request
+// body, or false if one of them is not a message the recorder understands.
+func chatMessages(body []byte) ([]artana.ChatMessage, bool) {
 	var msgs []chatMessage
 	if err := json.Unmarshal(body, &struct {
 		Messages *[]chatMessage `json:"messages"`
 	}{&msgs}); err != nil {
-		return req, false, nil, false
+		return nil, false
 	}
+	var out []artana.ChatMessage
 	for _, m := range msgs {
 		cm, ok := m.message()
 		if !ok {
-			return req, false, nil, false
+			return nil, false
 		}
-		req.Messages = append(req.Messages, cm)
+		out = append(out, cm)
 	}
-	take("stream", &streamed)
+	return out, true
+}
 
+// tools takes the tools member into req.Tools, keeping the tools' strict
+// flags, which the typed definitions do not hold, as "tools.strict". It
+// reports false for a tools member that is not a list of functions.
+func (top chatBody) tools(req *artana.ModelRequest) bool {
+	raw, found := top["tools"]
+	if !found {
+		return true
+	}
 	var tools []struct {
 		Type     string `json:"type"`
 		Function struct {
@@ -60,27 +97,31 @@ func chatRequest(body []byte) (req artana.ModelRequest, streamed bool, extra jso
 			Strict      *bool           `json:"strict"`
 		} `json:"function"`
 	}
-	if raw, found := top["tools"]; found {
-		if json.Unmarshal(raw, &tools) != nil {
-			return req, false, nil, false
-		}
-		delete(top, "tools")
-		var strict []*bool
-		anyStrict := false
-		for _, t := range tools {
-			if t.Type != "function" {
-				return req, false, nil, false
-			}
-			req.Tools = append(req.Tools, artana.ToolDefinition{Name: t.Function.Name, Description: t.Function.Description, Schema: canonicalRaw(t.Function.Parameters)})
-			strict = append(strict, t.Function.Strict)
-			anyStrict = anyStrict || t.Function.Strict != nil
-		}
-		if anyStrict {
-			// What the typed definitions do not hold: each tool's strict flag.
-			b, _ := json.Marshal(strict)
-			top["tools.strict"] = b
-		}
+	if json.Unmarshal(raw, &tools) != nil {
+		return false
 	}
+	delete(top, "tools")
+	var strict []*bool
+	anyStrict := false
+	for _, t := range tools {
+		if t.Type != "function" {
+			return false
+		}
+		req.Tools = append(req.Tools, artana.ToolDefinition{Name: t.Function.Name, Description: t.Function.Description, Schema: canonicalRaw(t.Function.Parameters)})
+		strict = append(strict, t.Function.Strict)
+		anyStrict = anyStrict || t.Function.Strict != nil
+	}
+	if anyStrict {
+		b, _ := json.Marshal(strict)
+		top["tools.strict"] = b
+	}
+	return true
+}
+
+// responseFormat takes a json_schema response_format into req's output
+// name and schema, keeping its strict flag as "response_format.strict".
+// Any other response_format stays in the extra.
+func (top chatBody) responseFormat(req *artana.ModelRequest) {
 	var rf struct {
 		Type       string `json:"type"`
 		JSONSchema struct {
@@ -89,57 +130,77 @@ func chatRequest(body []byte) (req artana.ModelRequest, streamed bool, extra jso
 			Strict *bool           `json:"strict"`
 		} `json:"json_schema"`
 	}
-	if raw, found := top["response_format"]; found && json.Unmarshal(raw, &rf) == nil && rf.Type == "json_schema" {
-		req.OutputName, req.OutputSchema = rf.JSONSchema.Name, canonicalRaw(rf.JSONSchema.Schema)
-		delete(top, "response_format")
-		if rf.JSONSchema.Strict != nil {
-			top["response_format.strict"] = []byte(strconv.FormatBool(*rf.JSONSchema.Strict))
-		}
+	raw, found := top["response_format"]
+	if !found || json.Unmarshal(raw, &rf) != nil || rf.Type != "json_schema" {
+		return
 	}
+	req.OutputName, req.OutputSchema = rf.JSONSchema.Name, canonicalRaw(rf.JSONSchema.Schema)
+	delete(top, "response_format")
+	if rf.JSONSchema.Strict != nil {
+		top["response_format.strict"] = []byte(strconv.FormatBool(*rf.JSONSchema.Strict))
+	}
+}
+
+// options takes the sampling and tool options the typed request holds.
+func (top chatBody) options(o *artana.ModelOptions) {
 	var f float64
-	if take("temperature", &f) {
-		req.Options.Temperature = &f
+	if top.take("temperature", &f) {
+		o.Temperature = &f
 	}
 	var n int64
-	if take("max_completion_tokens", &n) || take("max_tokens", &n) {
-		req.Options.MaxTokens = &n
+	if top.take("max_completion_tokens", &n) || top.take("max_tokens", &n) {
+		o.MaxTokens = &n
 	}
 	var seed int64
-	if take("seed", &seed) {
-		req.Options.Seed = &seed
+	if top.take("seed", &seed) {
+		o.Seed = &seed
 	}
-	take("reasoning_effort", &req.Options.ReasoningEffort)
+	top.take("reasoning_effort", &o.ReasoningEffort)
 	var par bool
-	if take("parallel_tool_calls", &par) {
-		req.Options.ParallelToolCalls = &par
+	if top.take("parallel_tool_calls", &par) {
+		o.ParallelToolCalls = &par
 	}
-	if raw, found := top["tool_choice"]; found {
-		var s string
-		var named struct {
-			Type     string `json:"type"`
-			Function struct {
-				Name string `json:"name"`
-			} `json:"function"`
-		}
-		if json.Unmarshal(raw, &s) == nil && s != "" {
-			req.Options.ToolChoice = s
-			delete(top, "tool_choice")
-		} else if json.Unmarshal(raw, &named) == nil && named.Type == "function" && named.Function.Name != "" {
-			req.Options.ToolChoice = named.Function.Name
-			delete(top, "tool_choice")
-		}
+	top.toolChoice(o)
+}
+
+// toolChoice takes a tool_choice given as a mode ("auto", "none",
+// "required") or as one named function; any other form stays in the extra.
+func (top chatBody) toolChoice(o *artana.ModelOptions) {
+	raw, found := top["tool_choice"]
+	if !found {
+		return
 	}
-	req.Prompt = promptOf(req.Messages)
-	if len(top) > 0 {
-		b, err := json.Marshal(top)
-		if err != nil {
-			return req, false, nil, false
-		}
-		if extra, err = pyjson.Canonicalize(b); err != nil {
-			return req, false, nil, false
-		}
+	var s string
+	var named struct {
+		Type     string `json:"type"`
+		Function struct {
+			Name string `json:"name"`
+		} `json:"function"`
 	}
-	return req, streamed, extra, true
+	if json.Unmarshal(raw, &s) == nil && s != "" {
+		o.ToolChoice = s
+		delete(top, "tool_choice")
+	} else if json.Unmarshal(raw, &named) == nil && named.Type == "function" && named.Function.Name != "" {
+		o.ToolChoice = named.Function.Name
+		delete(top, "tool_choice")
+	}
+}
+
+// extra returns the members left, as a canonical JSON object, or nil if
+// none are.
+func (top chatBody) extra() (json.RawMessage, bool) {
+	if len(top) == 0 {
+		return nil, true
+	}
+	b, err := json.Marshal(map[string]json.RawMessage(top))
+	if err != nil {
+		return nil, false
+	}
+	extra, err := pyjson.Canonicalize(b)
+	if err != nil {
+		return nil, false
+	}
+	return extra, true
 }
 
 // canonicalRaw returns the canonical form of a JSON document, or raw.
