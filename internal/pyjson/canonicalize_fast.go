@@ -3,8 +3,6 @@ package pyjson
 import (
 	"bytes"
 	"slices"
-	"unicode/utf16"
-	"unicode/utf8"
 )
 
 // canonicalizeFast appends the canonical form of the JSON document data to
@@ -217,7 +215,8 @@ func (c *canonicalizer) object(dst []byte) ([]byte, bool) {
 }
 
 // str writes a string literal: verbatim when it is printable ASCII without
-// escapes (its canonical form), otherwise decoded and escaped again.
+// escapes (its canonical form), otherwise decoded as encoding/json does
+// (giving up where it would substitute U+FFFD) and escaped again.
 func (c *canonicalizer) str(dst []byte) ([]byte, bool) {
 	start := c.i
 	c.i++ // '"'
@@ -232,92 +231,13 @@ func (c *canonicalizer) str(dst []byte) ([]byte, bool) {
 		}
 		c.i++
 	}
-	// The general case: decode as encoding/json does, giving up where it
-	// would substitute U+FFFD, then escape as Python does.
-	c.tmp = append(c.tmp[:0], c.b[start+1:c.i]...)
-	for c.i < len(c.b) {
-		ch := c.b[c.i]
-		switch {
-		case ch == '"':
-			c.i++
-			return AppendString(dst, string(c.tmp)), true
-		case ch < 0x20:
-			return dst, false
-		case ch >= utf8.RuneSelf:
-			r, n := utf8.DecodeRune(c.b[c.i:])
-			if r == utf8.RuneError && n == 1 {
-				return dst, false
-			}
-			c.tmp = append(c.tmp, c.b[c.i:c.i+n]...)
-			c.i += n
-		case ch != '\\':
-			c.tmp = append(c.tmp, ch)
-			c.i++
-		default:
-			if c.i+1 >= len(c.b) {
-				return dst, false
-			}
-			e := c.b[c.i+1]
-			c.i += 2
-			switch e {
-			case '"', '\\', '/':
-				c.tmp = append(c.tmp, e)
-			case 'b':
-				c.tmp = append(c.tmp, '\b')
-			case 'f':
-				c.tmp = append(c.tmp, '\f')
-			case 'n':
-				c.tmp = append(c.tmp, '\n')
-			case 'r':
-				c.tmp = append(c.tmp, '\r')
-			case 't':
-				c.tmp = append(c.tmp, '\t')
-			case 'u':
-				r, ok := c.hex4()
-				if !ok {
-					return dst, false
-				}
-				if utf16.IsSurrogate(r) {
-					if !bytes.HasPrefix(c.b[c.i:], []byte(`\u`)) {
-						return dst, false
-					}
-					c.i += 2
-					r2, ok := c.hex4()
-					if !ok {
-						return dst, false
-					}
-					if r = utf16.DecodeRune(r, r2); r == utf8.RuneError {
-						return dst, false
-					}
-				}
-				c.tmp = utf8.AppendRune(c.tmp, r)
-			default:
-				return dst, false
-			}
-		}
+	tmp, end, err := unquote(append(c.tmp[:0], c.b[start+1:c.i]...), c.b, c.i, strictStrings)
+	c.tmp = tmp
+	if err != nil {
+		return dst, false
 	}
-	return dst, false
-}
-
-func (c *canonicalizer) hex4() (rune, bool) {
-	if len(c.b)-c.i < 4 {
-		return 0, false
-	}
-	var r rune
-	for _, ch := range c.b[c.i : c.i+4] {
-		switch {
-		case ch >= '0' && ch <= '9':
-			r = r<<4 | rune(ch-'0')
-		case ch >= 'a' && ch <= 'f':
-			r = r<<4 | rune(ch-'a'+10)
-		case ch >= 'A' && ch <= 'F':
-			r = r<<4 | rune(ch-'A'+10)
-		default:
-			return 0, false
-		}
-	}
-	c.i += 4
-	return r, true
+	c.i = end
+	return AppendString(dst, string(tmp)), true
 }
 
 // number writes a JSON number as the general path does: integers

@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -211,100 +210,25 @@ func (p *textParser) object(dst []byte, depth int) ([]byte, error) {
 // surrogate escapes become U+FFFD, as encoding/json decodes them.
 func (p *textParser) string() (string, error) {
 	p.pos++ // "
-	start := p.pos
-	// Fast path: no escapes.
-	for i := p.pos; i < len(p.data); i++ {
+	i := p.pos
+	for ; i < len(p.data); i++ { // fast path: ASCII, no escapes
 		c := p.data[i]
 		if c == '"' {
+			s := string(p.data[p.pos:i])
 			p.pos = i + 1
-			return string(p.data[start:i]), nil
+			return s, nil
 		}
-		if c == '\\' || c < 0x20 {
+		if c == '\\' || c < 0x20 || c >= utf8.RuneSelf {
 			break
 		}
 	}
-	b := p.str[:0]
-	for p.pos < len(p.data) {
-		c := p.data[p.pos]
-		switch {
-		case c == '"':
-			p.pos++
-			p.str = b
-			return string(b), nil
-		case c < 0x20:
-			return "", p.errorf("control character %#x in a string", c)
-		case c != '\\':
-			b = append(b, c)
-			p.pos++
-			continue
-		}
-		if p.pos+1 >= len(p.data) {
-			break
-		}
-		e := p.data[p.pos+1]
-		p.pos += 2
-		switch e {
-		case '"', '\\', '/':
-			b = append(b, e)
-		case 'b':
-			b = append(b, '\b')
-		case 'f':
-			b = append(b, '\f')
-		case 'n':
-			b = append(b, '\n')
-		case 'r':
-			b = append(b, '\r')
-		case 't':
-			b = append(b, '\t')
-		case 'u':
-			r, ok := p.hex4()
-			if !ok {
-				return "", p.errorf("invalid \\u escape")
-			}
-			if utf16.IsSurrogate(r) {
-				r2 := utf8.RuneError
-				if p.pos+1 < len(p.data) && p.data[p.pos] == '\\' && p.data[p.pos+1] == 'u' {
-					save := p.pos
-					p.pos += 2
-					if lo, ok := p.hex4(); ok {
-						if dec := utf16.DecodeRune(r, lo); dec != utf8.RuneError {
-							r2 = dec
-						} else {
-							p.pos = save
-						}
-					} else {
-						return "", p.errorf("invalid \\u escape")
-					}
-				}
-				r = r2
-			}
-			b = utf8.AppendRune(b, r)
-		default:
-			return "", p.errorf("invalid escape \\%c", e)
-		}
+	b, end, err := unquote(append(p.str[:0], p.data[p.pos:i]...), p.data, i, lenientStrings)
+	p.pos = end
+	if err != nil {
+		return "", p.errorf("%v", err)
 	}
-	return "", p.errorf("unterminated string")
-}
-
-func (p *textParser) hex4() (rune, bool) {
-	if p.pos+4 > len(p.data) {
-		return 0, false
-	}
-	var r rune
-	for _, c := range p.data[p.pos : p.pos+4] {
-		switch {
-		case c >= '0' && c <= '9':
-			r = r<<4 | rune(c-'0')
-		case c >= 'a' && c <= 'f':
-			r = r<<4 | rune(c-'a'+10)
-		case c >= 'A' && c <= 'F':
-			r = r<<4 | rune(c-'A'+10)
-		default:
-			return 0, false
-		}
-	}
-	p.pos += 4
-	return r, true
+	p.str = b
+	return string(b), nil
 }
 
 // number rewrites the number at p.pos as Python writes the value it

@@ -3,7 +3,6 @@ package pyjson
 import (
 	"math"
 	"strconv"
-	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
 )
@@ -134,94 +133,16 @@ func (s *Scanner) Str() (string, bool) {
 	if s.Reuse {
 		out = s.Arena[len(s.Arena):] // the arena's spare room; copied into it at the end
 	}
-	out = append(out, s.B[start:s.I]...)
-	for s.I < len(s.B) {
-		c := s.B[s.I]
-		switch {
-		case c == '"':
-			s.I++
-			if s.Reuse {
-				s.Arena = append(s.Arena, out...)
-				return view(s.Arena[len(s.Arena)-len(out):]), true
-			}
-			return string(out), true
-		case c < 0x20:
-			return "", false
-		case c >= utf8.RuneSelf:
-			r, n := utf8.DecodeRune(s.B[s.I:])
-			if r == utf8.RuneError && n == 1 {
-				return "", false
-			}
-			out = append(out, s.B[s.I:s.I+n]...)
-			s.I += n
-		case c != '\\':
-			out = append(out, c)
-			s.I++
-		default:
-			if s.I+1 >= len(s.B) {
-				return "", false
-			}
-			e := s.B[s.I+1]
-			s.I += 2
-			switch e {
-			case '"', '\\', '/':
-				out = append(out, e)
-			case 'b':
-				out = append(out, '\b')
-			case 'f':
-				out = append(out, '\f')
-			case 'n':
-				out = append(out, '\n')
-			case 'r':
-				out = append(out, '\r')
-			case 't':
-				out = append(out, '\t')
-			case 'u':
-				r, ok := s.hex4()
-				if !ok {
-					return "", false
-				}
-				if utf16.IsSurrogate(r) {
-					if !s.Literal(`\u`) {
-						return "", false
-					}
-					r2, ok := s.hex4()
-					if !ok {
-						return "", false
-					}
-					r = utf16.DecodeRune(r, r2)
-					if r == utf8.RuneError {
-						return "", false
-					}
-				}
-				out = utf8.AppendRune(out, r)
-			default:
-				return "", false
-			}
-		}
+	out, end, err := unquote(append(out, s.B[start:s.I]...), s.B, s.I, strictStrings)
+	if err != nil {
+		return "", false
 	}
-	return "", false
-}
-
-func (s *Scanner) hex4() (rune, bool) {
-	if len(s.B)-s.I < 4 {
-		return 0, false
+	s.I = end
+	if s.Reuse {
+		s.Arena = append(s.Arena, out...)
+		return view(s.Arena[len(s.Arena)-len(out):]), true
 	}
-	var r rune
-	for _, c := range s.B[s.I : s.I+4] {
-		switch {
-		case c >= '0' && c <= '9':
-			r = r<<4 | rune(c-'0')
-		case c >= 'a' && c <= 'f':
-			r = r<<4 | rune(c-'a'+10)
-		case c >= 'A' && c <= 'F':
-			r = r<<4 | rune(c-'A'+10)
-		default:
-			return 0, false
-		}
-	}
-	s.I += 4
-	return r, true
+	return string(out), true
 }
 
 // number returns the text of a JSON number literal.
