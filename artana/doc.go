@@ -2,7 +2,7 @@
 // agents, shaped as a deterministic record/replay test toolkit.
 //
 // Every model call and tool call an agent makes goes through a Kernel and is
-// written to an append-only, hash-chained event log, a Store. Running the
+// written to an append-only, hash-chained event log, a ledger.Store. Running the
 // same run again answers every step from the log: no model is called, no
 // tool re-executes and no event is added, and the step's result says so
 // (ModelResult.FromLog, ToolResult.FromLog). Tests rely on that one
@@ -17,7 +17,7 @@
 //
 // # Runs and steps
 //
-// New builds a kernel over a Store and a Model; NewEnforced also installs
+// New builds a kernel over a ledger.Store and a Model; NewEnforced also installs
 // the PII scrubber, quota and capability guard middleware
 // (DefaultMiddleware) and requires tenants with a budget. StartRun starts
 // a new run for a Tenant, LoadRun loads an existing one (in this process
@@ -75,8 +75,8 @@
 // messages return the logged answer, and a tool step whose tool changed
 // version or schema version since it was logged return the logged
 // result; ReplayForkOnDrift copies the run up to such a step into a new
-// run, "<run>::fork::<16 hex digits>" (ForkRunID), that continues live.
-// Either way the run gets one replayed_with_drift event (ReplayedWithDrift,
+// run, "<run>::fork::<16 hex digits>" (ledger.ForkRunID), that continues live.
+// Either way the run gets one replayed_with_drift event (ledger.ReplayedWithDrift,
 // the newest Python artana's payload) naming the fields that drifted, the
 // answer reused and the fork; replaying again appends nothing. A different
 // model or different tools offered is still ErrReplayMismatch. A log
@@ -84,7 +84,7 @@
 // them is the newest Python artana's, which the Python original cannot
 // load. The fork cannot keep its parent's event hashes (they cover the run
 // id), so the fork id's hash covers the parent's prefix by the hash of its
-// last event, and CheckFork checks a fork against its parent.
+// last event, and ledger.CheckFork checks a fork against its parent.
 //
 // Replay costs the same at event 10 and at event 100,000: the kernel keeps
 // an index per run and reads only the events it has not seen, so two
@@ -92,16 +92,10 @@
 //
 // # The log
 //
-// The log is wire-compatible with the Python original of artana: its nine
-// event types (and the newest Python artana's replayed_with_drift) and their payloads have the same fields and defaults (the
-// tool-call fields of messages, tool_call_id, name and tool_calls, and the
-// tool_call_id of a logged tool call, come from the newest Python artana
-// and are left out when empty, so a log without them is byte for byte the
-// Python original's), and Event.ComputeHash produces the same bytes, using
-// canonical JSON (CanonicalForm: json.dumps with sorted keys, compact,
-// ensure_ascii escapes, Python float repr) and Python isoformat
-// timestamps (datetime.isoformat).
-// VerifyChain and ChainVerifier name the first bad seq and why.
+// The log's events, payloads, hashing, stores and verification are in
+// package ledger: Event and its ten payload types, the Store interface
+// every store implements, ledger.NewMemStore (the in-memory store of
+// tests) and the chain verifiers. A kernel is built over any ledger.Store.
 //
 // # Values in the log
 //
@@ -131,7 +125,7 @@
 // same form with its numbers as written: an integer stays an integer, any
 // other number is a float of that value. NaN and infinities are refused.
 //
-// MemStore keeps runs in memory. Stores with a dependency live in their own
+// ledger.MemStore keeps runs in memory. Stores with a dependency live in their own
 // packages, so that importing this one compiles neither SQLite nor an LLM
 // SDK: sqlite writes the Python original's ledger format, and cassettes
 // keeps each run as a reviewable file in testdata/. Package recorder

@@ -7,20 +7,22 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // driftEvents returns the replayed_with_drift payloads of a run.
-func driftEvents(t testing.TB, s Store, runID string) []*ReplayedWithDrift {
+func driftEvents(t testing.TB, s ledger.Store, runID string) []*ledger.ReplayedWithDrift {
 	t.Helper()
 	events, err := s.Events(tctx, runID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []*ReplayedWithDrift
+	var out []*ledger.ReplayedWithDrift
 	for _, e := range events {
-		if d, ok := e.Payload.(*ReplayedWithDrift); ok {
+		if d, ok := e.Payload.(*ledger.ReplayedWithDrift); ok {
 			out = append(out, d)
 		}
 	}
@@ -29,7 +31,7 @@ func driftEvents(t testing.TB, s Store, runID string) []*ReplayedWithDrift {
 
 // recordDecision runs one model step with step key "decide" live and
 // returns the kernel's store.
-func recordDecision(t *testing.T) (*MemStore, Run, *fakeModel) {
+func recordDecision(t *testing.T) (*ledger.MemStore, Run, *fakeModel) {
 	t.Helper()
 	m := replyWith(`{"approved":true,"reason":"ok"}`)
 	k, store := newTestKernel(t, m)
@@ -38,61 +40,6 @@ func recordDecision(t *testing.T) (*MemStore, Run, *fakeModel) {
 		t.Fatal(err)
 	}
 	return store, run, m
-}
-
-func TestReplayedWithDriftPayloadBytes(t *testing.T) {
-	p := &ReplayedWithDrift{StepKey: new("decide"), Model: "gpt-4o", DriftFields: []string{"prompt", "messages"},
-		SourceRequestedEventID: "00000000000000000000000000000002", SourceTerminalSeq: new(int64(3)),
-		Policy: ReplayAllowPromptDrift}
-	wantCanon := `{"drift_fields":["prompt","messages"],"fork_run_id":null,"kind":"replayed_with_drift","model":"gpt-4o","replay_policy":"allow_prompt_drift","source_model_requested_event_id":"00000000000000000000000000000002","source_model_terminal_seq":3,"step_key":"decide"}`
-	wantColumn := `{"kind": "replayed_with_drift", "step_key": "decide", "model": "gpt-4o", "drift_fields": ["prompt", "messages"], "source_model_requested_event_id": "00000000000000000000000000000002", "source_model_terminal_seq": 3, "replay_policy": "allow_prompt_drift", "fork_run_id": null}`
-	if got := string(CanonicalForm.Encode(p)); got != wantCanon {
-		t.Errorf("canonical\n got %s\nwant %s", got, wantCanon)
-	}
-	if got := string(ColumnForm.Encode(p)); got != wantColumn {
-		t.Errorf("column\n got %s\nwant %s", got, wantColumn)
-	}
-	for _, text := range []string{wantCanon, wantColumn} {
-		back, err := DecodePayload(EventReplayedWithDrift, []byte(text))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if diff := cmp.Diff(Payload(p), back); diff != "" {
-			t.Errorf("decoded (-want +got):\n%s", diff)
-		}
-		g, err := decodeGeneral(EventReplayedWithDrift, []byte(text))
-		if err != nil || !cmp.Equal(Payload(p), g) {
-			t.Errorf("general decoder: %v %+v", err, g)
-		}
-	}
-	// Defaults, nulls and the fork form.
-	fork := &ReplayedWithDrift{Model: "m", SourceRequestedEventID: "x", Policy: ReplayForkOnDrift, ForkRunID: new("r::fork::0123456789abcdef")}
-	back, err := DecodePayload(EventReplayedWithDrift, []byte(`{"kind":"replayed_with_drift","model":"m","source_model_requested_event_id":"x","replay_policy":"fork_on_drift","fork_run_id":"r::fork::0123456789abcdef"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	fork.DriftFields = []string{}
-	if diff := cmp.Diff(Payload(fork), back); diff != "" {
-		t.Errorf("decoded with defaults (-want +got):\n%s", diff)
-	}
-	for _, bad := range []string{
-		`{"kind":"replayed_with_drift","model":"m","source_model_requested_event_id":"x","replay_policy":"sometimes"}`,
-		`{"kind":"replayed_with_drift","model":"m","replay_policy":"strict"}`,
-		`{"kind":"replayed_with_drift","model":"m","source_model_requested_event_id":"x","replay_policy":"strict","source_model_terminal_seq":"3"}`,
-	} {
-		if _, err := DecodePayload(EventReplayedWithDrift, []byte(bad)); err == nil {
-			t.Errorf("%s decoded", bad)
-		}
-	}
-	// A stored text with an extra key is caught by PayloadForm.Check.
-	e := Event{RunID: "r", Seq: 4, Payload: p}
-	if err := ColumnForm.Check(&e, []byte(wantColumn)); err != nil {
-		t.Error(err)
-	}
-	extra := strings.Replace(wantColumn, `"fork_run_id": null`, `"fork_run_id": null, "note": 1`, 1)
-	if err := ColumnForm.Check(&e, []byte(extra)); err == nil || !strings.Contains(err.Error(), `"note"`) {
-		t.Errorf("extra key: %v", err)
-	}
 }
 
 func TestReplayStrictUnchanged(t *testing.T) {
@@ -132,14 +79,14 @@ func TestReplayAllowPromptDrift(t *testing.T) {
 		t.Errorf("drift (-want +got):\n%s", diff)
 	}
 	events, _ := store.Events(tctx, run.ID, 0)
-	if len(events) != 4 || events[3].Type != EventReplayedWithDrift {
+	if len(events) != 4 || events[3].Type != ledger.EventReplayedWithDrift {
 		t.Fatalf("events %v", eventTypes(t, store, run.ID))
 	}
 	wantCanon := `{"drift_fields":["prompt","messages"],"fork_run_id":null,"kind":"replayed_with_drift","model":"gpt-4o","replay_policy":"allow_prompt_drift","source_model_requested_event_id":"` + events[1].ID + `","source_model_terminal_seq":3,"step_key":"decide"}`
-	if got := string(CanonicalForm.Encode(events[3].Payload)); got != wantCanon {
+	if got := string(ledger.CanonicalForm.Encode(events[3].Payload)); got != wantCanon {
 		t.Errorf("drift event\n got %s\nwant %s", got, wantCanon)
 	}
-	var v ChainVerifier
+	var v ledger.ChainVerifier
 	for i := range events {
 		if err := v.Next(&events[i]); err != nil {
 			t.Fatal(err)
@@ -183,13 +130,13 @@ func TestReplayForkOnDrift(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := &ModelRequested{Model: "gpt-4o", Prompt: "Approve, please?", Messages: []ChatMessage{{Role: "user", Content: "Approve, please?"}},
+	req := &ledger.ModelRequested{Model: "gpt-4o", Prompt: "Approve, please?", Messages: []ChatMessage{{Role: "user", Content: "Approve, please?"}},
 		AllowedTools: []string{}, StepKey: new("decide")}
-	forkID := ForkRunID(run.ID, parent[1].PrevHash, req)
+	forkID := ledger.ForkRunID(run.ID, parent[1].PrevHash, req)
 	if !strings.HasPrefix(forkID, "run-drift::fork::") || len(forkID) != len("run-drift::fork::")+16 {
 		t.Fatalf("fork id %q", forkID)
 	}
-	if p, ok := ForkParent(forkID); !ok || p != run.ID {
+	if p, ok := ledger.ForkParent(forkID); !ok || p != run.ID {
 		t.Errorf("ForkParent(%q) = %q, %v", forkID, p, ok)
 	}
 	wantRes := res // the drift is checked below
@@ -206,21 +153,21 @@ func TestReplayForkOnDrift(t *testing.T) {
 	if diff := cmp.Diff(parent, after[:3]); diff != "" || len(after) != 4 {
 		t.Fatalf("parent changed (-before +after):\n%s", diff)
 	}
-	d := after[3].Payload.(*ReplayedWithDrift)
+	d := after[3].Payload.(*ledger.ReplayedWithDrift)
 	wantD := *d // StepKey, Model and DriftFields are not checked here
-	wantD.Policy, wantD.ForkRunID, wantD.SourceTerminalSeq, wantD.SourceRequestedEventID = ReplayForkOnDrift, &forkID, new(int64(3)), parent[1].ID
+	wantD.Policy, wantD.ForkRunID, wantD.SourceTerminalSeq, wantD.SourceRequestedEventID = string(ReplayForkOnDrift), &forkID, new(int64(3)), parent[1].ID
 	if diff := cmp.Diff(&wantD, d); diff != "" {
 		t.Errorf("drift event (-want +got):\n%s", diff)
 	}
 	// The fork: the parent's prefix, payload for payload, then the live step.
 	fork, _ := store.Events(tctx, forkID, 0)
-	if got := eventTypes(t, store, forkID); !cmp.Equal(got, []EventType{EventRunStarted, EventModelRequested, EventModelCompleted}) {
+	if got := eventTypes(t, store, forkID); !cmp.Equal(got, []ledger.EventType{ledger.EventRunStarted, ledger.EventModelRequested, ledger.EventModelCompleted}) {
 		t.Fatalf("fork events %v", got)
 	}
-	if string(CanonicalForm.Encode(fork[0].Payload)) != string(CanonicalForm.Encode(parent[0].Payload)) {
+	if string(ledger.CanonicalForm.Encode(fork[0].Payload)) != string(ledger.CanonicalForm.Encode(parent[0].Payload)) {
 		t.Error("fork prefix differs from the parent")
 	}
-	if err := CheckFork(tctx, store, forkID); err != nil {
+	if err := ledger.CheckFork(tctx, store, forkID); err != nil {
 		t.Errorf("CheckFork: %v", err)
 	}
 
@@ -300,7 +247,7 @@ func TestToolLoopReplayPolicies(t *testing.T) {
 	if got := eventTypes(t, store, res.RunID); len(got) != n {
 		t.Errorf("fork events %v", got)
 	}
-	if err := CheckFork(tctx, store, res.RunID); err != nil {
+	if err := ledger.CheckFork(tctx, store, res.RunID); err != nil {
 		t.Error(err)
 	}
 	parentLen := len(eventTypes(t, store, run.ID))
@@ -364,7 +311,7 @@ func TestToolDrift(t *testing.T) {
 	if err != nil || r.FromLog || r.RunID == run.ID || !strings.Contains(r.ResultJSON, "2.0.0") || runs.Load() != 2 {
 		t.Fatalf("fork: %+v %v", r, err)
 	}
-	if err := CheckFork(tctx, store, r.RunID); err != nil {
+	if err := ledger.CheckFork(tctx, store, r.RunID); err != nil {
 		t.Error(err)
 	}
 	again, err := New(store, nil, WithTools(register("2.0.0"))).StepTool(tctx, run, step)
@@ -382,12 +329,12 @@ func TestForkErrors(t *testing.T) {
 	store, run, _ := recordDecision(t)
 	parent, _ := store.Events(tctx, run.ID, 0)
 	step := ModelStep{Model: "gpt-4o", Prompt: "Approve, please?", StepKey: "decide", ReplayPolicy: ReplayForkOnDrift}
-	req := &ModelRequested{Model: "gpt-4o", Prompt: "Approve, please?", Messages: []ChatMessage{{Role: "user", Content: "Approve, please?"}},
+	req := &ledger.ModelRequested{Model: "gpt-4o", Prompt: "Approve, please?", Messages: []ChatMessage{{Role: "user", Content: "Approve, please?"}},
 		AllowedTools: []string{}, StepKey: new("decide")}
-	forkID := ForkRunID(run.ID, parent[1].PrevHash, req)
+	forkID := ledger.ForkRunID(run.ID, parent[1].PrevHash, req)
 
 	// A run that already holds the fork's id but not the parent's prefix.
-	if _, err := store.Append(tctx, forkID, liveTenant.ID, &PauseRequested{Reason: "squatter"}); err != nil {
+	if _, err := store.Append(tctx, forkID, liveTenant.ID, &ledger.PauseRequested{Reason: "squatter"}); err != nil {
 		t.Fatal(err)
 	}
 	k := New(store, replyWith(`{"approved":false,"reason":"x"}`))
@@ -404,7 +351,7 @@ func TestForkErrors(t *testing.T) {
 		{run.ID, "is no fork"},
 		{forkID, "holds no replayed_with_drift event naming it"},
 	} {
-		if err := CheckFork(tctx, store, c.id); err == nil || !strings.Contains(err.Error(), c.want) {
+		if err := ledger.CheckFork(tctx, store, c.id); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("CheckFork(%q) = %v, want %q", c.id, err, c.want)
 		}
 	}
@@ -424,26 +371,26 @@ func TestCheckForkTampered(t *testing.T) {
 	// A second fork id whose hash does not recompute: the parent names it,
 	// its prefix is right, its request is not the one hashed.
 	bogus := run.ID + "::fork::0000000000000000"
-	if _, err := store.Append(tctx, bogus, liveTenant.ID, &RunStarted{}); err != nil {
+	if _, err := store.Append(tctx, bogus, liveTenant.ID, &ledger.RunStarted{}); err != nil {
 		t.Fatal(err)
 	}
 	events, _ := store.Events(tctx, res.RunID, 0)
 	if _, err := store.Append(tctx, bogus, liveTenant.ID, events[1].Payload); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := store.Append(tctx, run.ID, liveTenant.ID, &ReplayedWithDrift{Model: "gpt-4o", SourceRequestedEventID: events[1].ID,
-		Policy: ReplayForkOnDrift, ForkRunID: &bogus}); err != nil {
+	if _, err := store.Append(tctx, run.ID, liveTenant.ID, &ledger.ReplayedWithDrift{Model: "gpt-4o", SourceRequestedEventID: events[1].ID,
+		Policy: string(ReplayForkOnDrift), ForkRunID: &bogus}); err != nil {
 		t.Fatal(err)
 	}
-	if err := CheckFork(tctx, store, bogus); err == nil || !strings.Contains(err.Error(), "is no event of") {
+	if err := ledger.CheckFork(tctx, store, bogus); err == nil || !strings.Contains(err.Error(), "is no event of") {
 		t.Errorf("CheckFork(bogus source) = %v", err)
 	}
 	parent, _ := store.Events(tctx, run.ID, 0)
-	if _, err := store.Append(tctx, run.ID, liveTenant.ID, &ReplayedWithDrift{Model: "gpt-4o", SourceRequestedEventID: parent[1].ID,
-		Policy: ReplayForkOnDrift, ForkRunID: &bogus}); err != nil {
+	if _, err := store.Append(tctx, run.ID, liveTenant.ID, &ledger.ReplayedWithDrift{Model: "gpt-4o", SourceRequestedEventID: parent[1].ID,
+		Policy: string(ReplayForkOnDrift), ForkRunID: &bogus}); err != nil {
 		t.Fatal(err)
 	}
-	err = CheckFork(tctx, store, bogus)
+	err = ledger.CheckFork(tctx, store, bogus)
 	if err == nil || !strings.Contains(err.Error(), "hash to") {
 		t.Errorf("CheckFork(bogus hash) = %v", err)
 	}
@@ -454,7 +401,7 @@ func TestDriftFromPendingRequest(t *testing.T) {
 	// Requests logged without their completion (the process died).
 	pending := func(id string) Run {
 		run := mustStart(t, k, liveTenant, id)
-		if _, err := store.Append(tctx, run.ID, liveTenant.ID, &ModelRequested{Model: "gpt-4o", Prompt: "Approve?",
+		if _, err := store.Append(tctx, run.ID, liveTenant.ID, &ledger.ModelRequested{Model: "gpt-4o", Prompt: "Approve?",
 			Messages: []ChatMessage{{Role: "user", Content: "Approve?"}}, AllowedTools: []string{}, StepKey: new("decide")}); err != nil {
 			t.Fatal(err)
 		}
@@ -483,7 +430,7 @@ func TestDriftFromPendingRequest(t *testing.T) {
 	if diff := cmp.Diff(&wantD, ds[0]); diff != "" {
 		t.Fatalf("drift event (-want +got):\n%s", diff)
 	}
-	if err := CheckFork(tctx, store, res.RunID); err != nil {
+	if err := ledger.CheckFork(tctx, store, res.RunID); err != nil {
 		t.Error(err)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/artana-go/go-artana/artana/ledger"
 )
 
 // Errors for errors.Is. The kernel's reach the caller wrapped in an *Error
@@ -16,7 +18,7 @@ var (
 	// ErrRunNotFound means the run has no events. Start it with StartRun.
 	ErrRunNotFound = errors.New("run not found")
 	// ErrRunExists means StartRun was given the id of a run that has events.
-	ErrRunExists = errors.New("run already exists")
+	ErrRunExists = ledger.ErrRunExists
 	// ErrReplayMismatch means the log disagrees with the step being replayed,
 	// or is inconsistent in itself (the Python original's ReplayConsistencyError).
 	ErrReplayMismatch = errors.New("replay mismatch")
@@ -52,14 +54,11 @@ var (
 	ErrModelRefusal   = errors.New("model refused")
 	ErrModelTruncated = errors.New("model output truncated")
 
-	// ErrClosed means the store is closed.
-	ErrClosed = errors.New("store is closed")
-	// ErrTenantMismatch means the run belongs to another tenant.
-	ErrTenantMismatch = errors.New("tenant mismatch")
-	// ErrInvalidPayload means a payload was refused before it was appended.
-	ErrInvalidPayload = errors.New("invalid payload")
-	// ErrChainBroken is matched by every *ChainError.
-	ErrChainBroken = errors.New("hash chain broken")
+	// Store errors (see package ledger).
+	ErrClosed         = ledger.ErrClosed
+	ErrTenantMismatch = ledger.ErrTenantMismatch
+	ErrInvalidPayload = ledger.ErrInvalidPayload
+	ErrChainBroken    = ledger.ErrChainBroken
 )
 
 // An Error is a kernel failure with its place: the operation, run, event
@@ -67,14 +66,14 @@ var (
 // the underlying cause (a store, model or tool error), if any; errors.Is and
 // errors.As see both.
 type Error struct {
-	Op      string      // "start run", "step model", "step tool", "reconcile tool", ...
-	RunID   string      // the run, "" if none
-	Seq     int64       // the event concerned, 0 if none
-	Tool    string      // the tool concerned, "" if none
-	Outcome ToolOutcome // the tool outcome concerned, "" if none
-	Kind    error       // sentinel, or nil
-	Msg     string      // what happened and what to do next
-	Err     error       // cause, or nil
+	Op      string             // "start run", "step model", "step tool", "reconcile tool", ...
+	RunID   string             // the run, "" if none
+	Seq     int64              // the event concerned, 0 if none
+	Tool    string             // the tool concerned, "" if none
+	Outcome ledger.ToolOutcome // the tool outcome concerned, "" if none
+	Kind    error              // sentinel, or nil
+	Msg     string             // what happened and what to do next
+	Err     error              // cause, or nil
 }
 
 // Error describes the failure with its operation, run, seq and tool.

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 )
 
@@ -28,7 +30,7 @@ func ExampleStepModel() {
 		calls++
 		return artana.ModelResponse{OutputJSON: `{"approved":true,"reason":"balance ok"}`}, nil
 	})
-	k := artana.New(artana.NewMemStore(), model)
+	k := artana.New(ledger.NewMemStore(), model)
 	defer k.Close()
 	_ = artana.RegisterTool(k.Tools(), "submit_transfer",
 		func(ctx context.Context, t Transfer) (json.RawMessage, error) {

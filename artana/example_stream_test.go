@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 )
 
@@ -28,7 +30,7 @@ func (countingModel) Stream(_ context.Context, _ artana.ModelRequest, yield func
 // is answered from the log, which delivers the logged output as one delta.
 func ExampleModelStep_onDelta() {
 	ctx := context.Background()
-	k := artana.New(artana.NewMemStore(), countingModel{})
+	k := artana.New(ledger.NewMemStore(), countingModel{})
 	defer k.Close()
 	run, _ := k.StartRun(ctx, artana.Tenant{ID: "org_demo"}, "streamed")
 	step := artana.ModelStep{Model: "demo", Prompt: "approve?", OnDelta: func(d artana.Delta) error {

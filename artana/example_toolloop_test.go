@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 )
 
@@ -26,7 +28,7 @@ func ExampleRunToolLoop() {
 		}
 		return artana.ModelResponse{OutputJSON: fmt.Sprintf("%q", "Order A-17: "+last.Content)}, nil
 	})
-	k := artana.New(artana.NewMemStore(), model)
+	k := artana.New(ledger.NewMemStore(), model)
 	defer k.Close()
 	_ = artana.RegisterTool(k.Tools(), "order_status", func(ctx context.Context, a OrderArgs) (string, error) {
 		return "delivered", nil

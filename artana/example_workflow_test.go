@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 )
 
@@ -13,7 +15,7 @@ import (
 // input.
 func ExampleRunWorkflow() {
 	ctx := context.Background()
-	k := artana.New(artana.NewMemStore(), nil)
+	k := artana.New(ledger.NewMemStore(), nil)
 	tenant := artana.Tenant{ID: "org_flow", BudgetUSD: 1}
 
 	flow := func(ctx context.Context, wf *artana.Workflow) (string, error) {
@@ -59,7 +61,7 @@ func ExampleRunWorkflow() {
 // event, and Resume logs the human's answer.
 func ExampleKernel_Pause() {
 	ctx := context.Background()
-	store := artana.NewMemStore()
+	store := ledger.NewMemStore()
 	k := artana.New(store, nil)
 	run, err := k.StartRun(ctx, artana.Tenant{ID: "org_pause"}, "transfer-1")
 	if err != nil {
@@ -80,7 +82,7 @@ func ExampleKernel_Pause() {
 		panic(err)
 	}
 	for _, e := range events {
-		fmt.Printf("%d %s %s\n", e.Seq, e.Type, artana.ColumnForm.Encode(e.Payload))
+		fmt.Printf("%d %s %s\n", e.Seq, e.Type, ledger.ColumnForm.Encode(e.Payload))
 	}
 	// Output:
 	// paused at seq 2: amount above limit
@@ -100,7 +102,7 @@ func ExampleChat() {
 		return artana.ModelResponse{OutputJSON: `{"approved":true,"reason":"Balance check passed."}`,
 			Usage: artana.Usage{CostUSD: 0.01}}, nil
 	})
-	k := artana.NewEnforced(artana.NewMemStore(), model)
+	k := artana.NewEnforced(ledger.NewMemStore(), model)
 	tenant := artana.Tenant{ID: "org_demo", Capabilities: []string{"finance:write"}, BudgetUSD: 1}
 	step := artana.ModelStep{Model: "gpt-4o-mini", Prompt: "Transfer 10 from acc_1. My email is user@example.com"}
 	for range 2 {

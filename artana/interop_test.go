@@ -11,6 +11,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/internal/isotime"
 )
 
@@ -217,10 +219,10 @@ func TestInteropSameFlowSameBytes(t *testing.T) {
 			t.Errorf("seq %d: Go logged %s, Python %s", g.Seq, g.Type, p.Type)
 			continue
 		}
-		if gc, pc := CanonicalForm.Encode(g.Payload), CanonicalForm.Encode(p.Payload); !bytes.Equal(gc, pc) {
+		if gc, pc := ledger.CanonicalForm.Encode(g.Payload), ledger.CanonicalForm.Encode(p.Payload); !bytes.Equal(gc, pc) {
 			t.Errorf("seq %d %s: canonical payloads differ\n    Go %s\nPython %s", g.Seq, g.Type, gc, pc)
 		}
-		if gs, ps := ColumnForm.Encode(g.Payload), pyRows[i].PayloadJSON; string(gs) != ps {
+		if gs, ps := ledger.ColumnForm.Encode(g.Payload), pyRows[i].PayloadJSON; string(gs) != ps {
 			t.Errorf("seq %d %s: payload_json differs\n    Go %s\nPython %s", g.Seq, g.Type, gs, ps)
 		}
 		if g.Hash != p.Hash || g.ID != p.ID || !g.Timestamp.Equal(p.Timestamp) {
@@ -300,11 +302,11 @@ func runPython(t *testing.T, dir string, args ...string) []ledgerRow {
 	return rows
 }
 
-func rowsToEvents(t *testing.T, rows []ledgerRow) []Event {
+func rowsToEvents(t *testing.T, rows []ledgerRow) []ledger.Event {
 	t.Helper()
-	var events []Event
+	var events []ledger.Event
 	for _, row := range rows {
-		p, err := DecodePayload(EventType(row.EventType), []byte(row.PayloadJSON))
+		p, err := ledger.DecodePayload(ledger.EventType(row.EventType), []byte(row.PayloadJSON))
 		if err != nil {
 			t.Fatalf("seq %d: %v", row.Seq, err)
 		}
@@ -312,25 +314,25 @@ func rowsToEvents(t *testing.T, rows []ledgerRow) []Event {
 		if err != nil {
 			t.Fatal(err)
 		}
-		e := Event{ID: row.EventID, RunID: row.RunID, TenantID: row.TenantID, Seq: row.Seq,
-			Type: EventType(row.EventType), Hash: row.EventHash, Timestamp: ts, Payload: p}
+		e := ledger.Event{ID: row.EventID, RunID: row.RunID, TenantID: row.TenantID, Seq: row.Seq,
+			Type: ledger.EventType(row.EventType), Hash: row.EventHash, Timestamp: ts, Payload: p}
 		if row.PrevEventHash != nil {
 			e.PrevHash = *row.PrevEventHash
 		}
 		events = append(events, e)
 	}
-	if err := VerifyChain(events); err != nil {
+	if err := ledger.VerifyChain(events); err != nil {
 		t.Fatal(err)
 	}
 	return events
 }
 
-func eventsToRows(t *testing.T, events []Event) []byte {
+func eventsToRows(t *testing.T, events []ledger.Event) []byte {
 	t.Helper()
 	var b bytes.Buffer
 	for _, e := range events {
 		row := ledgerRow{RunID: e.RunID, Seq: e.Seq, EventID: e.ID, TenantID: e.TenantID, EventType: string(e.Type),
-			EventHash: e.Hash, Timestamp: isotime.Format(e.Timestamp), PayloadJSON: string(ColumnForm.Encode(e.Payload))}
+			EventHash: e.Hash, Timestamp: isotime.Format(e.Timestamp), PayloadJSON: string(ledger.ColumnForm.Encode(e.Payload))}
 		if e.PrevHash != "" {
 			row.PrevEventHash = &e.PrevHash
 		}

@@ -4,13 +4,15 @@ import (
 	"context"
 	"fmt"
 	"sync"
+
+	"github.com/artana-go/go-artana/artana/ledger"
 )
 
 // A Kernel runs model and tool steps against a Store, logging every step
 // before and after it happens and replaying steps already in the log. It is
 // safe for concurrent use; steps on one run are serialized.
 type Kernel struct {
-	store      Store
+	store      ledger.Store
 	model      Model
 	tools      *Tools
 	middleware []Middleware
@@ -38,8 +40,8 @@ func WithRunIDs(newID func() string) Option { return func(k *Kernel) { k.newRunI
 // New returns a kernel logging to store and calling model for model steps
 // that do not replay. model may be nil for a kernel that only replays or
 // runs tools; a live model step then fails.
-func New(store Store, model Model, opts ...Option) *Kernel {
-	k := &Kernel{store: store, model: model, newRunID: newID, runs: make(map[string]*runIndex)}
+func New(store ledger.Store, model Model, opts ...Option) *Kernel {
+	k := &Kernel{store: store, model: model, newRunID: ledger.NewStoreOptions().NewID, runs: make(map[string]*runIndex)}
 	for _, opt := range opts {
 		opt(k)
 	}
@@ -54,7 +56,7 @@ func New(store Store, model Model, opts ...Option) *Kernel {
 func (k *Kernel) Tools() *Tools { return k.tools }
 
 // Store returns the kernel's store.
-func (k *Kernel) Store() Store { return k.store }
+func (k *Kernel) Store() ledger.Store { return k.store }
 
 // Close closes the kernel's store, as the Python original's kernel does, and drops the
 // kernel's run indexes.
@@ -148,13 +150,13 @@ func (k *Kernel) lockRunOrEmpty(ctx context.Context, op string, run Run, allowEm
 }
 
 // append logs p to the run and indexes it.
-func (k *Kernel) append(ctx context.Context, x *runIndex, run Run, p Payload) (Event, error) {
+func (k *Kernel) append(ctx context.Context, x *runIndex, run Run, p ledger.Payload) (ledger.Event, error) {
 	e, err := k.store.Append(ctx, run.ID, run.Tenant.ID, p)
 	if err != nil {
-		return Event{}, err
+		return ledger.Event{}, err
 	}
 	if err := x.appended(ctx, k.store, &e); err != nil {
-		return Event{}, err
+		return ledger.Event{}, err
 	}
 	return e, nil
 }

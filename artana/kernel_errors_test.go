@@ -6,6 +6,8 @@ import (
 	"errors"
 	"strings"
 	"testing"
+
+	"github.com/artana-go/go-artana/artana/ledger"
 )
 
 // TestTamperedRunIsRefused: a run whose log was changed after it was
@@ -23,7 +25,7 @@ func TestTamperedRunIsRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The store shares payloads with the events it returns: edit the logged answer.
-	events[2].Payload.(*ModelCompleted).OutputJSON = `{"approved":true,"reason":"over the limit"}`
+	events[2].Payload.(*ledger.ModelCompleted).OutputJSON = `{"approved":true,"reason":"over the limit"}`
 
 	called := false
 	fresh := New(store, ModelFunc(func(context.Context, ModelRequest) (ModelResponse, error) {
@@ -34,7 +36,7 @@ func TestTamperedRunIsRefused(t *testing.T) {
 	if err == nil {
 		_, err = StepModel[Decision](tctx, fresh, run2, step)
 	}
-	var ce *ChainError
+	var ce *ledger.ChainError
 	if !errors.Is(err, ErrChainBroken) || !errors.As(err, &ce) || ce.Seq != 3 {
 		t.Fatalf("step on a tampered run: err = %v; want ErrChainBroken at seq 3", err)
 	}
@@ -53,11 +55,11 @@ func TestTamperedRunIsRefused(t *testing.T) {
 func TestReconcileRefusesArgumentsThatNoLongerFit(t *testing.T) {
 	oldArgs := `{"txt":"x"}` // the field was called txt when the request was logged
 	store := &sliceStore{events: sealChain(
-		Event{ID: "s", RunID: "r", TenantID: liveTenant.ID, Seq: 1, Type: EventRunStarted, Payload: &RunStarted{}},
-		Event{ID: "q", RunID: "r", TenantID: liveTenant.ID, Seq: 2, Type: EventToolRequested,
-			Payload: &ToolRequested{ToolName: "echo", ArgumentsJSON: oldArgs, IdempotencyKey: "k", ToolVersion: "1.0.0", SchemaVersion: "1"}},
-		Event{ID: "u", RunID: "r", TenantID: liveTenant.ID, Seq: 3, Type: EventToolCompleted,
-			Payload: &ToolCompleted{ToolName: "echo", Outcome: OutcomeUnknown, RequestID: new("q")}},
+		ledger.Event{ID: "s", RunID: "r", TenantID: liveTenant.ID, Seq: 1, Type: ledger.EventRunStarted, Payload: &ledger.RunStarted{}},
+		ledger.Event{ID: "q", RunID: "r", TenantID: liveTenant.ID, Seq: 2, Type: ledger.EventToolRequested,
+			Payload: &ledger.ToolRequested{ToolName: "echo", ArgumentsJSON: oldArgs, IdempotencyKey: "k", ToolVersion: "1.0.0", SchemaVersion: "1"}},
+		ledger.Event{ID: "u", RunID: "r", TenantID: liveTenant.ID, Seq: 3, Type: ledger.EventToolCompleted,
+			Payload: &ledger.ToolCompleted{ToolName: "echo", Outcome: ledger.OutcomeUnknown, RequestID: new("q")}},
 	)}
 	k := New(store, nil)
 	ran := 0

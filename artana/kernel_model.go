@@ -9,6 +9,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/internal/pyjson"
 )
 
@@ -311,8 +313,8 @@ func (ms *modelStep) drifted(policy ReplayPolicy) (res modelResult, handled bool
 	if c == nil || (c.completed == nil && policy != ReplayForkOnDrift) {
 		return modelResult{}, false, nil
 	}
-	d := &ReplayedWithDrift{StepKey: ms.stepKey, Model: inv.Model, DriftFields: fields,
-		SourceRequestedEventID: c.eventID, Policy: policy}
+	d := &ledger.ReplayedWithDrift{StepKey: ms.stepKey, Model: inv.Model, DriftFields: fields,
+		SourceRequestedEventID: c.eventID, Policy: string(policy)}
 	if c.completed != nil {
 		d.SourceTerminalSeq = new(c.doneSeq)
 	}
@@ -326,9 +328,9 @@ func (ms *modelStep) drifted(policy ReplayPolicy) (res modelResult, handled bool
 		r.drift = drift
 		return r, true, err
 	}
-	req := &ModelRequested{Model: inv.Model, Prompt: inv.Prompt, Messages: inv.Messages,
+	req := &ledger.ModelRequested{Model: inv.Model, Prompt: inv.Prompt, Messages: inv.Messages,
 		AllowedTools: ms.allowed, StepKey: ms.stepKey}
-	forkID := ForkRunID(run.ID, c.prevHash, req)
+	forkID := ledger.ForkRunID(run.ID, c.prevHash, req)
 	d.ForkRunID = &forkID
 	f, err := k.fork(ms.ctx, run, c.seq-1, forkID)
 	if err != nil {
@@ -362,7 +364,7 @@ func (ms *modelStep) live(m *modelEntry) (modelResult, error) {
 	if m != nil {
 		reqSeq = m.seq
 	} else {
-		req := &ModelRequested{Model: inv.Model, Prompt: inv.Prompt, Messages: inv.Messages,
+		req := &ledger.ModelRequested{Model: inv.Model, Prompt: inv.Prompt, Messages: inv.Messages,
 			AllowedTools: ms.allowed, StepKey: ms.stepKey}
 		e, err := ms.k.append(ms.ctx, ms.x, ms.run, req)
 		if err != nil {
@@ -385,7 +387,7 @@ func (ms *modelStep) live(m *modelEntry) (modelResult, error) {
 	if records == nil {
 		records = []ToolCall{}
 	}
-	e, err := ms.k.append(ms.ctx, ms.x, ms.run, &ModelCompleted{
+	e, err := ms.k.append(ms.ctx, ms.x, ms.run, &ledger.ModelCompleted{
 		Model: inv.Model, OutputJSON: outputJSON,
 		PromptTokens: resp.Usage.PromptTokens, CompletionTokens: resp.Usage.CompletionTokens,
 		CostUSD: resp.Usage.CostUSD, ToolCalls: records,

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/internal/original"
 	"github.com/google/go-cmp/cmp"
 )
@@ -38,7 +40,7 @@ func TestReplaySeedWrittenRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	store := &sliceStore{events: rowsToEvents(t, runPython(t, dir, script, filepath.Join(t.TempDir(), "ledger.db")))}
-	if err := VerifyChain(store.events); err != nil {
+	if err := ledger.VerifyChain(store.events); err != nil {
 		t.Fatal(err)
 	}
 	if len(store.events) != 10 {

@@ -6,20 +6,22 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/artana-go/go-artana/artana/ledger"
 )
 
 // barrierStore holds every reader of an empty run until n readers have
 // come, so that racing kernels all see the run as new before any of them
 // appends: the window in which two processes would both start it.
 type barrierStore struct {
-	*MemStore
+	*ledger.MemStore
 	n       int
 	mu      sync.Mutex
 	waiting int
 	release chan struct{}
 }
 
-func (s *barrierStore) Events(ctx context.Context, runID string, afterSeq int64) ([]Event, error) {
+func (s *barrierStore) Events(ctx context.Context, runID string, afterSeq int64) ([]ledger.Event, error) {
 	events, err := s.MemStore.Events(ctx, runID, afterSeq)
 	if err != nil || len(events) > 0 || afterSeq > 0 {
 		return events, err
@@ -42,7 +44,7 @@ func (s *barrierStore) Events(ctx context.Context, runID string, afterSeq int64)
 // gets ErrRunExists.
 func TestStartRunRace(t *testing.T) {
 	const racers = 6
-	store := &barrierStore{MemStore: NewMemStore(), n: racers, release: make(chan struct{})}
+	store := &barrierStore{MemStore: ledger.NewMemStore(), n: racers, release: make(chan struct{})}
 	var wg sync.WaitGroup
 	errs := make(chan error, racers)
 	for range racers {
@@ -75,12 +77,12 @@ func TestStartRunRace(t *testing.T) {
 }
 
 // appendOnlyStore hides MemStore's CreateRun, like a third-party store.
-type appendOnlyStore struct{ Store }
+type appendOnlyStore struct{ ledger.Store }
 
 // TestStartRunWithoutRunCreator: on a store without CreateRun, StartRun
 // still refuses an id that already has events.
 func TestStartRunWithoutRunCreator(t *testing.T) {
-	store := appendOnlyStore{NewMemStore()}
+	store := appendOnlyStore{ledger.NewMemStore()}
 	if _, err := New(store, replyWith(`{}`)).StartRun(tctx, liveTenant, "r"); err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -49,22 +51,22 @@ var (
 	liveTenant = Tenant{ID: "org_live", Capabilities: []string{"decision:approve", "finance:write"}, BudgetUSD: 0.2}
 )
 
-func newTestKernel(t testing.TB, m Model, opts ...Option) (*Kernel, *MemStore) {
+func newTestKernel(t testing.TB, m Model, opts ...Option) (*Kernel, *ledger.MemStore) {
 	t.Helper()
-	store := NewMemStore(WithEventClock(steppingClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), time.Millisecond)),
-		WithEventIDs(sequentialIDs()))
+	store := ledger.NewMemStore(ledger.WithEventClock(steppingClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), time.Millisecond)),
+		ledger.WithEventIDs(sequentialIDs()))
 	k := New(store, m, opts...)
 	t.Cleanup(func() { _ = k.Close() })
 	return k, store
 }
 
-func eventTypes(t testing.TB, s Store, runID string) []EventType {
+func eventTypes(t testing.TB, s ledger.Store, runID string) []ledger.EventType {
 	t.Helper()
 	events, err := s.Events(tctx, runID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	types := make([]EventType, len(events))
+	types := make([]ledger.EventType, len(events))
 	for i, e := range events {
 		types[i] = e.Type
 	}
@@ -153,17 +155,17 @@ func TestGoldenFlow(t *testing.T) {
 	tool := ToolStep{Tool: "submit_transfer", Args: TransferArgs{"acc_1", "10.00"}, StepKey: "transfer.acc_1.10.v1"}
 	_, err = k.StepTool(tctx, run, tool)
 	e := wantKind(t, err, ErrUnknownOutcome, ErrToolFailed)
-	if e.Seq != 5 || e.Outcome != OutcomeUnknown || !strings.Contains(err.Error(), "simulated network drop") {
+	if e.Seq != 5 || e.Outcome != ledger.OutcomeUnknown || !strings.Contains(err.Error(), "simulated network drop") {
 		t.Fatalf("unknown outcome error = %+v", e)
 	}
 	events, err := store.Events(tctx, run.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, done := events[3].Payload.(*ToolRequested), events[4].Payload.(*ToolCompleted)
+	req, done := events[3].Payload.(*ledger.ToolRequested), events[4].Payload.(*ledger.ToolCompleted)
 	if req.IdempotencyKey != idempotencyKey(run.ID, "transfer.acc_1.10.v1", 0) ||
 		req.ArgumentsJSON != `{"account_id":"acc_1","amount":"10.00"}` ||
-		done.Outcome != OutcomeUnknown || *done.RequestID != events[3].ID ||
+		done.Outcome != ledger.OutcomeUnknown || *done.RequestID != events[3].ID ||
 		*done.ReceivedIdempotencyKey != req.IdempotencyKey {
 		t.Fatalf("tool events: %+v %+v", req, done)
 	}
@@ -204,8 +206,8 @@ func TestGoldenFlow(t *testing.T) {
 	if d := cmp.Diff(wantReplayed, again); d != "" || attempts != 2 {
 		t.Fatalf("second reconcile, %d attempts (-reconciled, from the log +again):\n%s", attempts, d)
 	}
-	want := []EventType{EventRunStarted, EventModelRequested, EventModelCompleted, EventToolRequested,
-		EventToolCompleted, EventToolCompleted}
+	want := []ledger.EventType{ledger.EventRunStarted, ledger.EventModelRequested, ledger.EventModelCompleted, ledger.EventToolRequested,
+		ledger.EventToolCompleted, ledger.EventToolCompleted}
 	if got := eventTypes(t, store, run.ID); fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Fatalf("events = %v, want %v (no duplicates)", got, want)
 	}
@@ -213,7 +215,7 @@ func TestGoldenFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := VerifyChain(all); err != nil {
+	if err := ledger.VerifyChain(all); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -326,7 +328,7 @@ func TestStepModelRequest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mr, mc := events[1].Payload.(*ModelRequested), events[2].Payload.(*ModelCompleted)
+	mr, mc := events[1].Payload.(*ledger.ModelRequested), events[2].Payload.(*ledger.ModelCompleted)
 	if fmt.Sprint(mr.AllowedTools) != "[submit_transfer lookup]" || *mr.StepKey != "s1" ||
 		mc.OutputJSON != `{"approved":false,"reason":"no"}` || mc.PromptTokens != 12 ||
 		len(mc.ToolCalls) != 1 || mc.ToolCalls[0].ArgumentsJSON != `{"account_id":"a","amount":"1"}` {
@@ -364,7 +366,7 @@ func TestStepModelInputs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if p := events[0].Payload.(*ModelRequested); p.Prompt != tc.wantPrompt || model.last.Prompt != tc.wantPrompt {
+			if p := events[0].Payload.(*ledger.ModelRequested); p.Prompt != tc.wantPrompt || model.last.Prompt != tc.wantPrompt {
 				t.Fatalf("prompt %q, want %q", p.Prompt, tc.wantPrompt)
 			}
 		})
@@ -459,7 +461,7 @@ func TestStrictOutputDecoding(t *testing.T) {
 			if err != nil || res.FromLog || model.calls.Load() != 2 {
 				t.Fatal(res, err)
 			}
-			want := []EventType{EventRunStarted, EventModelRequested, EventModelCompleted}
+			want := []ledger.EventType{ledger.EventRunStarted, ledger.EventModelRequested, ledger.EventModelCompleted}
 			if got := eventTypes(t, store, run.ID); fmt.Sprint(got) != fmt.Sprint(want) {
 				t.Fatalf("events %v, want %v", got, want)
 			}
@@ -556,7 +558,7 @@ func TestMiddleware(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := events[1].Payload.(*ModelRequested); p.Prompt != "Mail [REDACTED_EMAIL]" || model.last.Messages[0].Content != "Mail [REDACTED_EMAIL]" {
+	if p := events[1].Payload.(*ledger.ModelRequested); p.Prompt != "Mail [REDACTED_EMAIL]" || model.last.Messages[0].Content != "Mail [REDACTED_EMAIL]" {
 		t.Fatalf("logged %q, sent %q", p.Prompt, model.last.Messages[0].Content)
 	}
 	// A refusing BeforeModel stops the call.
@@ -615,8 +617,8 @@ func TestTwoKernelsShareAStore(t *testing.T) {
 func TestMixedTenantRunIsCorrupt(t *testing.T) {
 	store := &sliceStore{}
 	store.events = sealChain(
-		Event{ID: "1", RunID: "r", TenantID: "a", Seq: 1, Type: EventRunStarted, Payload: &RunStarted{}},
-		Event{ID: "2", RunID: "r", TenantID: "b", Seq: 2, Type: EventRunStarted, Payload: &RunStarted{}},
+		ledger.Event{ID: "1", RunID: "r", TenantID: "a", Seq: 1, Type: ledger.EventRunStarted, Payload: &ledger.RunStarted{}},
+		ledger.Event{ID: "2", RunID: "r", TenantID: "b", Seq: 2, Type: ledger.EventRunStarted, Payload: &ledger.RunStarted{}},
 	)
 	k := New(store, nil)
 	_, err := k.LoadRun(tctx, Tenant{ID: "a"}, "r")
@@ -637,7 +639,7 @@ func TestClose(t *testing.T) {
 
 // sealChain sets the previous hash and hash of events built by hand, run by
 // run in order, so that a test log passes the kernel's chain check.
-func sealChain(events ...Event) []Event {
+func sealChain(events ...ledger.Event) []ledger.Event {
 	last := map[string]string{}
 	for i := range events {
 		e := &events[i]
@@ -651,16 +653,16 @@ func sealChain(events ...Event) []Event {
 // sliceStore is a Store holding events as given, so tests can load logs
 // written elsewhere (the Python original) or broken on purpose.
 type sliceStore struct {
-	events []Event
-	opts   StoreOptions
+	events []ledger.Event
+	opts   ledger.StoreOptions
 	closed bool
 }
 
-func (s *sliceStore) Append(ctx context.Context, runID, tenantID string, p Payload) (Event, error) {
+func (s *sliceStore) Append(ctx context.Context, runID, tenantID string, p ledger.Payload) (ledger.Event, error) {
 	if s.opts.Now == nil {
-		s.opts = NewStoreOptions()
+		s.opts = ledger.NewStoreOptions()
 	}
-	var last *Event
+	var last *ledger.Event
 	for i := range s.events {
 		if s.events[i].RunID == runID {
 			last = &s.events[i]
@@ -668,14 +670,14 @@ func (s *sliceStore) Append(ctx context.Context, runID, tenantID string, p Paylo
 	}
 	e, err := s.opts.NextEvent(last, runID, tenantID, p)
 	if err != nil {
-		return Event{}, err
+		return ledger.Event{}, err
 	}
 	s.events = append(s.events, e)
 	return e, nil
 }
 
-func (s *sliceStore) Events(ctx context.Context, runID string, afterSeq int64) ([]Event, error) {
-	var out []Event
+func (s *sliceStore) Events(ctx context.Context, runID string, afterSeq int64) ([]ledger.Event, error) {
+	var out []ledger.Event
 	for _, e := range s.events {
 		if e.RunID == runID && e.Seq > afterSeq {
 			out = append(out, e)
@@ -684,5 +686,5 @@ func (s *sliceStore) Events(ctx context.Context, runID string, afterSeq int64) (
 	return out, nil
 }
 
-func (s *sliceStore) Runs(ctx context.Context) ([]RunInfo, error) { return nil, nil }
-func (s *sliceStore) Close() error                                { s.closed = true; return nil }
+func (s *sliceStore) Runs(ctx context.Context) ([]ledger.RunInfo, error) { return nil, nil }
+func (s *sliceStore) Close() error                                       { s.closed = true; return nil }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/internal/pyjson"
 )
 
@@ -85,15 +87,15 @@ func (k *Kernel) StepTool(ctx context.Context, run Run, step ToolStep) (ToolResu
 			return replayToolCompletion(op, run, step.Tool, t)
 		}
 		// A request without completion: the tool may or may not have run.
-		_, err := k.append(ctx, x, run, &ToolCompleted{
-			ToolName: step.Tool, Outcome: OutcomeUnknown,
+		_, err := k.append(ctx, x, run, &ledger.ToolCompleted{
+			ToolName: step.Tool, Outcome: ledger.OutcomeUnknown,
 			ReceivedIdempotencyKey: new(t.req.IdempotencyKey), RequestID: new(t.eventID),
 			ErrorMessage: new("Pending tool request found without completion event. Reconciliation is required before retry."),
 		})
 		if err != nil {
 			return ToolResult{}, &Error{Op: op, RunID: run.ID, Seq: t.seq, Tool: step.Tool, Msg: "log unknown_outcome", Err: err}
 		}
-		return ToolResult{}, &Error{Op: op, RunID: run.ID, Seq: t.seq, Tool: step.Tool, Outcome: OutcomeUnknown,
+		return ToolResult{}, &Error{Op: op, RunID: run.ID, Seq: t.seq, Tool: step.Tool, Outcome: ledger.OutcomeUnknown,
 			Kind: ErrUnknownOutcome, Msg: "the request has no completion; it is now logged as unknown_outcome and the step halts until ReconcileTool"}
 	}
 
@@ -101,14 +103,14 @@ func (k *Kernel) StepTool(ctx context.Context, run Run, step ToolStep) (ToolResu
 		return ToolResult{}, &Error{Op: op, RunID: run.ID, Tool: step.Tool, Kind: ErrInvalidInput, Msg: "nothing logged", Err: err}
 	}
 	key := idempotencyKey(run.ID, step.StepKey, x.lastSeq+1)
-	req, err := k.append(ctx, x, run, &ToolRequested{
+	req, err := k.append(ctx, x, run, &ledger.ToolRequested{
 		ToolName: step.Tool, ArgumentsJSON: argsJSON, IdempotencyKey: key,
 		ToolVersion: rt.version, SchemaVersion: rt.schemaVersion, StepKey: stepKey,
 	})
 	if err != nil {
 		return ToolResult{}, &Error{Op: op, RunID: run.ID, Tool: step.Tool, Msg: "log tool_requested", Err: err}
 	}
-	return k.completeTool(ctx, op, x, run, rt, argsJSON, req.ID, req.Seq, req.Payload.(*ToolRequested))
+	return k.completeTool(ctx, op, x, run, rt, argsJSON, req.ID, req.Seq, req.Payload.(*ledger.ToolRequested))
 }
 
 // ReconcileTool resolves a tool step whose outcome is unknown: it runs the
@@ -138,16 +140,16 @@ func (k *Kernel) ReconcileTool(ctx context.Context, run Run, step ToolStep) (Too
 			Msg: "the logged arguments no longer fit the tool's argument type; nothing logged", Err: err}
 	}
 	if c := t.completion; c == nil {
-		_, err := k.append(ctx, x, run, &ToolCompleted{
-			ToolName: step.Tool, Outcome: OutcomeUnknown,
+		_, err := k.append(ctx, x, run, &ledger.ToolCompleted{
+			ToolName: step.Tool, Outcome: ledger.OutcomeUnknown,
 			ReceivedIdempotencyKey: new(t.req.IdempotencyKey), RequestID: new(t.eventID),
 			ErrorMessage: new("Pending tool request found without completion event. Reconciliation is required before retry."),
 		})
 		if err != nil {
 			return ToolResult{}, &Error{Op: op, RunID: run.ID, Seq: t.seq, Tool: step.Tool, Msg: "log unknown_outcome", Err: err}
 		}
-	} else if c.Outcome != OutcomeUnknown {
-		if c.Outcome == OutcomeSuccess {
+	} else if c.Outcome != ledger.OutcomeUnknown {
+		if c.Outcome == ledger.OutcomeSuccess {
 			return replayToolCompletion(op, run, step.Tool, t)
 		}
 		return ToolResult{}, &Error{Op: op, RunID: run.ID, Seq: t.doneSeq, Tool: step.Tool, Outcome: c.Outcome,
@@ -189,7 +191,7 @@ func (k *Kernel) prepareTool(ctx context.Context, op string, run Run, step ToolS
 
 // completeTool runs the tool for the request and logs its completion.
 func (k *Kernel) completeTool(ctx context.Context, op string, x *runIndex, run Run, rt *registeredTool,
-	argsJSON, requestID string, requestSeq int64, req *ToolRequested) (ToolResult, error) {
+	argsJSON, requestID string, requestSeq int64, req *ledger.ToolRequested) (ToolResult, error) {
 	exec := &ToolExecution{
 		RunID: run.ID, Tenant: run.Tenant, ToolName: rt.def.Name, IdempotencyKey: req.IdempotencyKey,
 		RequestEventID: requestID, ToolVersion: req.ToolVersion, SchemaVersion: req.SchemaVersion,
@@ -200,7 +202,7 @@ func (k *Kernel) completeTool(ctx context.Context, op string, x *runIndex, run R
 		return ToolResult{}, &Error{Op: op, RunID: run.ID, Seq: requestSeq, Tool: rt.def.Name,
 			Msg: "log tool_completed (the request stays pending; the next step marks it unknown_outcome)", Err: err}
 	}
-	if done.Outcome != OutcomeSuccess {
+	if done.Outcome != ledger.OutcomeSuccess {
 		return ToolResult{}, toolFailure(op, run.ID, e.Seq, rt.def.Name, done)
 	}
 	return ToolResult{RunID: run.ID, Seq: e.Seq, Tool: rt.def.Name, ResultJSON: done.ResultJSON,
@@ -209,7 +211,7 @@ func (k *Kernel) completeTool(ctx context.Context, op string, x *runIndex, run R
 
 // toolChanges returns the request fields in which the registered tool
 // differs from its logged request: "tool_version", "schema_version".
-func toolChanges(req *ToolRequested, rt *registeredTool) []string {
+func toolChanges(req *ledger.ToolRequested, rt *registeredTool) []string {
 	var changed []string
 	if req.ToolVersion != rt.version {
 		changed = append(changed, "tool_version")
@@ -238,8 +240,8 @@ func (k *Kernel) toolDrift(ctx context.Context, x *runIndex, run Run, step ToolS
 			Msg: fmt.Sprintf("the tool changed since the step was logged (%s); replay with ReplayAllowPromptDrift to reuse the logged result, ReplayForkOnDrift to run the tool again in a fork, or use a new step key",
 				strings.Join(what, ", "))}
 	}
-	d := &ReplayedWithDrift{StepKey: t.req.StepKey, Model: step.Tool, DriftFields: changed,
-		SourceRequestedEventID: t.eventID, SourceTerminalSeq: new(t.doneSeq), Policy: policy}
+	d := &ledger.ReplayedWithDrift{StepKey: t.req.StepKey, Model: step.Tool, DriftFields: changed,
+		SourceRequestedEventID: t.eventID, SourceTerminalSeq: new(t.doneSeq), Policy: string(policy)}
 	drift := &Drift{Fields: changed, Policy: policy, SourceSeq: t.seq}
 	var err error
 	if policy == ReplayAllowPromptDrift {
@@ -250,9 +252,9 @@ func (k *Kernel) toolDrift(ctx context.Context, x *runIndex, run Run, step ToolS
 		r.Drift = drift
 		return r, err
 	}
-	req := &ToolRequested{ToolName: step.Tool, ArgumentsJSON: t.req.ArgumentsJSON, ToolVersion: rt.version,
+	req := &ledger.ToolRequested{ToolName: step.Tool, ArgumentsJSON: t.req.ArgumentsJSON, ToolVersion: rt.version,
 		SchemaVersion: rt.schemaVersion, StepKey: t.req.StepKey}
-	forkID := ForkRunID(run.ID, t.prevHash, req)
+	forkID := ledger.ForkRunID(run.ID, t.prevHash, req)
 	d.ForkRunID = &forkID
 	f, err := k.fork(ctx, run, t.seq-1, forkID)
 	if err != nil {
@@ -279,7 +281,7 @@ func replayToolCompletion(op string, run Run, tool string, t *toolEntry) (ToolRe
 		return ToolResult{}, &Error{Op: op, RunID: run.ID, Seq: t.doneSeq, Tool: tool, Kind: ErrReplayMismatch,
 			Msg: fmt.Sprintf("tool_completed names tool %q, not the requested %q", c.ToolName, tool)}
 	}
-	if c.Outcome != OutcomeSuccess {
+	if c.Outcome != ledger.OutcomeSuccess {
 		return ToolResult{}, toolFailure(op, run.ID, t.doneSeq, tool, c)
 	}
 	return ToolResult{RunID: run.ID, Seq: t.doneSeq, Tool: tool, ResultJSON: c.ResultJSON,
@@ -291,14 +293,14 @@ func replayToolCompletion(op string, run Run, tool string, t *toolEntry) (ToolRe
 // replayed from the log return equal errors: an *Error matching
 // ErrToolFailed (and ErrUnknownOutcome for unknown_outcome) whose chain
 // holds a *ToolError with the outcome and the logged error message.
-func toolFailure(op, runID string, seq int64, tool string, c *ToolCompleted) error {
+func toolFailure(op, runID string, seq int64, tool string, c *ledger.ToolCompleted) error {
 	te := &ToolError{Outcome: c.Outcome}
 	if c.ErrorMessage != nil && *c.ErrorMessage != "" {
 		te.Err = errors.New(*c.ErrorMessage)
 	}
 	e := &Error{Op: op, RunID: runID, Seq: seq, Tool: tool, Outcome: c.Outcome, Kind: ErrToolFailed,
 		Msg: fmt.Sprintf("outcome %s", c.Outcome), Err: te}
-	if c.Outcome == OutcomeUnknown {
+	if c.Outcome == ledger.OutcomeUnknown {
 		e.Kind = ErrUnknownOutcome
 		e.Msg = "outcome unknown; call ReconcileTool to run it again with the same idempotency key"
 	}

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -26,7 +28,7 @@ func TestToolCallsOnlyTurn(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c, ok := events[len(events)-1].Payload.(*ModelCompleted); !ok || c.OutputJSON != "" || len(c.ToolCalls) != 1 {
+	if c, ok := events[len(events)-1].Payload.(*ledger.ModelCompleted); !ok || c.OutputJSON != "" || len(c.ToolCalls) != 1 {
 		t.Errorf("logged %+v; want model_completed with empty output_json and one tool call", events[len(events)-1].Payload)
 	}
 	replayed, err := StepModel[Decision](tctx, k, run, step)

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -49,10 +51,10 @@ const (
 		`"allowed_tools": ["lookup_order", "refund"], "step_key": "support.turn2"}`
 )
 
-func toolPayloads() (*ModelRequested, *ModelCompleted) {
-	return &ModelRequested{Model: "gpt-4o", Prompt: "Refund order A-17", Messages: toolConversation(),
+func toolPayloads() (*ledger.ModelRequested, *ledger.ModelCompleted) {
+	return &ledger.ModelRequested{Model: "gpt-4o", Prompt: "Refund order A-17", Messages: toolConversation(),
 			AllowedTools: []string{"lookup_order", "refund"}, StepKey: new("support.turn2")},
-		&ModelCompleted{Model: "gpt-4o", PromptTokens: 75, CompletionTokens: 53, CostUSD: 0.001, ToolCalls: []ToolCall{
+		&ledger.ModelCompleted{Model: "gpt-4o", PromptTokens: 75, CompletionTokens: 53, CostUSD: 0.001, ToolCalls: []ToolCall{
 			{ToolName: "lookup_order", ArgumentsJSON: `{"order": "A-17"}`, ID: "call_1"},
 			{ToolName: "refund", ArgumentsJSON: `{}`},
 		}}
@@ -60,23 +62,23 @@ func toolPayloads() (*ModelRequested, *ModelCompleted) {
 
 func TestToolFieldsCanonicalBytes(t *testing.T) {
 	req, done := toolPayloads()
-	if got := string(CanonicalForm.Encode(req)); got != toolRequestedCanonical {
+	if got := string(ledger.CanonicalForm.Encode(req)); got != toolRequestedCanonical {
 		t.Errorf("model_requested canonical:\n got %s\nwant %s", got, toolRequestedCanonical)
 	}
-	if got := string(CanonicalForm.Encode(done)); got != toolCompletedCanonical {
+	if got := string(ledger.CanonicalForm.Encode(done)); got != toolCompletedCanonical {
 		t.Errorf("model_completed canonical:\n got %s\nwant %s", got, toolCompletedCanonical)
 	}
 	// Without tool fields, messages and records are written as the Python
 	// original writes them: role and content, tool_name and arguments_json.
-	plain := &ModelRequested{Model: "m", Prompt: "p", Messages: []ChatMessage{{Role: "user", Content: "p"}}}
-	if got, want := string(CanonicalForm.Encode(plain)), `{"allowed_tools":[],"kind":"model_requested","messages":[{"content":"p","role":"user"}],"model":"m","prompt":"p","step_key":null}`; got != want {
+	plain := &ledger.ModelRequested{Model: "m", Prompt: "p", Messages: []ChatMessage{{Role: "user", Content: "p"}}}
+	if got, want := string(ledger.CanonicalForm.Encode(plain)), `{"allowed_tools":[],"kind":"model_requested","messages":[{"content":"p","role":"user"}],"model":"m","prompt":"p","step_key":null}`; got != want {
 		t.Errorf("plain model_requested:\n got %s\nwant %s", got, want)
 	}
-	if got, want := string(ColumnForm.Encode(plain)), `{"kind": "model_requested", "model": "m", "prompt": "p", "messages": [{"role": "user", "content": "p"}], "allowed_tools": [], "step_key": null}`; got != want {
+	if got, want := string(ledger.ColumnForm.Encode(plain)), `{"kind": "model_requested", "model": "m", "prompt": "p", "messages": [{"role": "user", "content": "p"}], "allowed_tools": [], "step_key": null}`; got != want {
 		t.Errorf("plain column:\n got %s\nwant %s", got, want)
 	}
-	plainDone := &ModelCompleted{Model: "m", ToolCalls: []ToolCall{{ToolName: "t", ArgumentsJSON: "{}"}}}
-	if got, want := string(CanonicalForm.Encode(plainDone)), `{"completion_tokens":0,"cost_usd":0.0,"kind":"model_completed","model":"m","output_json":"","prompt_tokens":0,"tool_calls":[{"arguments_json":"{}","tool_name":"t"}]}`; got != want {
+	plainDone := &ledger.ModelCompleted{Model: "m", ToolCalls: []ToolCall{{ToolName: "t", ArgumentsJSON: "{}"}}}
+	if got, want := string(ledger.CanonicalForm.Encode(plainDone)), `{"completion_tokens":0,"cost_usd":0.0,"kind":"model_completed","model":"m","output_json":"","prompt_tokens":0,"tool_calls":[{"arguments_json":"{}","tool_name":"t"}]}`; got != want {
 		t.Errorf("plain model_completed:\n got %s\nwant %s", got, want)
 	}
 }
@@ -85,26 +87,26 @@ func TestToolFieldsDecode(t *testing.T) {
 	req, done := toolPayloads()
 	for _, tc := range []struct {
 		name string
-		typ  EventType
+		typ  ledger.EventType
 		data string
-		want Payload
+		want ledger.Payload
 	}{
-		{"canonical request", EventModelRequested, toolRequestedCanonical, req},
-		{"Go column request", EventModelRequested, string(ColumnForm.Encode(req)), req},
-		{"Python column request, nulls", EventModelRequested, toolRequestedPythonColumn, req},
-		{"canonical completion", EventModelCompleted, toolCompletedCanonical, done},
-		{"Go column completion", EventModelCompleted, string(ColumnForm.Encode(done)), done},
-		{"completion, null id", EventModelCompleted, strings.Replace(toolCompletedCanonical, `"arguments_json":"{}"`, `"arguments_json":"{}","tool_call_id":null`, 1), done},
+		{"canonical request", ledger.EventModelRequested, toolRequestedCanonical, req},
+		{"Go column request", ledger.EventModelRequested, string(ledger.ColumnForm.Encode(req)), req},
+		{"Python column request, nulls", ledger.EventModelRequested, toolRequestedPythonColumn, req},
+		{"canonical completion", ledger.EventModelCompleted, toolCompletedCanonical, done},
+		{"Go column completion", ledger.EventModelCompleted, string(ledger.ColumnForm.Encode(done)), done},
+		{"completion, null id", ledger.EventModelCompleted, strings.Replace(toolCompletedCanonical, `"arguments_json":"{}"`, `"arguments_json":"{}","tool_call_id":null`, 1), done},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := DecodePayload(tc.typ, []byte(tc.data))
+			got, err := ledger.DecodePayload(tc.typ, []byte(tc.data))
 			if err != nil {
 				t.Fatal(err)
 			}
 			if diff := cmp.Diff(tc.want, got); diff != "" {
 				t.Errorf("decoded (-want +got):\n%s", diff)
 			}
-			if c := string(CanonicalForm.Encode(got)); c != string(CanonicalForm.Encode(tc.want)) {
+			if c := string(ledger.CanonicalForm.Encode(got)); c != string(ledger.CanonicalForm.Encode(tc.want)) {
 				t.Errorf("re-encoded %s", c)
 			}
 		})
@@ -116,7 +118,7 @@ func TestToolFieldsDecode(t *testing.T) {
 		`{"model":"m","prompt":"p","messages":[{"role":"tool","content":"","tool_call_id":7}]}`,
 		`{"model":"m","prompt":"p","messages":[{"role":"assistant","content":"","tool_calls":{}}]}`,
 	} {
-		if p, err := DecodePayload(EventModelRequested, []byte(bad)); err == nil {
+		if p, err := ledger.DecodePayload(ledger.EventModelRequested, []byte(bad)); err == nil {
 			t.Errorf("DecodePayload(%s) = %+v, want an error", bad, p)
 		}
 	}
@@ -163,7 +165,7 @@ func TestToolMessagesReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if diff := cmp.Diff(toolConversation(), events[1].Payload.(*ModelRequested).Messages); diff != "" {
+	if diff := cmp.Diff(toolConversation(), events[1].Payload.(*ledger.ModelRequested).Messages); diff != "" {
 		t.Errorf("logged messages (-want +got):\n%s", diff)
 	}
 	res, err := StepModel[Decision](tctx, New(store, nil), run, step)
@@ -271,7 +273,7 @@ func TestModelStepToolSubset(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := events[1].Payload.(*ModelRequested).AllowedTools; !cmp.Equal(got, []string{"c", "a"}) {
+	if got := events[1].Payload.(*ledger.ModelRequested).AllowedTools; !cmp.Equal(got, []string{"c", "a"}) {
 		t.Errorf("logged allowed_tools %v, want [c a]", got)
 	}
 	if _, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "m", Prompt: "q", Tools: []string{}}); err != nil || len(m.last.Tools) != 0 {

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/internal/pii"
 )
 
@@ -79,7 +81,7 @@ func WithMiddleware(m ...Middleware) Option {
 // greater than 0) at every step.
 //
 //	k := artana.NewEnforced(store, model)
-func NewEnforced(store Store, model Model, opts ...Option) *Kernel {
+func NewEnforced(store ledger.Store, model Model, opts ...Option) *Kernel {
 	k := New(store, model, opts...)
 	k.enforced = true
 	for _, d := range DefaultMiddleware() {

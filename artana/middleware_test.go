@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -116,12 +118,12 @@ func TestPIIScrubberLogsAndSendsScrubbedText(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := events[1].Payload.(*ModelRequested)
+	req := events[1].Payload.(*ledger.ModelRequested)
 	if req.Prompt != wantPrompt || !equalMessages(req.Messages, wantMessages) {
 		t.Fatalf("model_requested logged prompt %q messages %q", req.Prompt, req.Messages)
 	}
 	for _, e := range events {
-		if s := string(ColumnForm.Encode(e.Payload)); strings.Contains(s, "jane@") || strings.Contains(s, "4567") {
+		if s := string(ledger.ColumnForm.Encode(e.Payload)); strings.Contains(s, "jane@") || strings.Contains(s, "4567") {
 			t.Fatalf("seq %d logs personal data: %s", e.Seq, s)
 		}
 	}
@@ -189,7 +191,7 @@ func TestQuotaFailsAfterExceedingCall(t *testing.T) {
 	if e := wantKind(t, err, ErrBudgetExceeded); e.Seq != 5 || !strings.Contains(e.Error(), "exceeded budget: limit=0.300000, spent=0.500000") {
 		t.Fatalf("error %q", e)
 	}
-	if got := eventTypes(t, store, "r"); len(got) != 5 || got[4] != EventModelCompleted {
+	if got := eventTypes(t, store, "r"); len(got) != 5 || got[4] != ledger.EventModelCompleted {
 		t.Fatalf("events %v: the exceeding call must be logged", got)
 	}
 	_, err = StepModel[Decision](tctx, k, run, quotaStep(2))
@@ -242,13 +244,13 @@ func TestCapabilityGuardFiltersTools(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := events[1].Payload.(*ModelRequested).AllowedTools; !slices.Equal(got, []string{"lookup", "audit"}) {
+	if got := events[1].Payload.(*ledger.ModelRequested).AllowedTools; !slices.Equal(got, []string{"lookup", "audit"}) {
 		t.Fatalf("allowed_tools logged %v", got)
 	}
 }
 
 func TestNewEnforced(t *testing.T) {
-	store := NewMemStore()
+	store := ledger.NewMemStore()
 	var log []string
 	extra := tracingMiddleware{"extra", &log}
 	for _, c := range []struct {
@@ -348,7 +350,7 @@ func TestChatDurableReplay(t *testing.T) {
 	if want := (TransferDecision{true, "Balance check passed."}); first.Output != want || second.Output != want {
 		t.Fatalf("outputs %+v %+v", first.Output, second.Output)
 	}
-	if got, want := eventTypes(t, store, "example_run_1"), []EventType{EventRunStarted, EventModelRequested, EventModelCompleted}; !slices.Equal(got, want) {
+	if got, want := eventTypes(t, store, "example_run_1"), []ledger.EventType{ledger.EventRunStarted, ledger.EventModelRequested, ledger.EventModelCompleted}; !slices.Equal(got, want) {
 		t.Fatalf("event types %v, want %v", got, want)
 	}
 	if len(second.ToolCalls) != 1 || second.ToolCalls[0].ToolName != "submit_transfer" {

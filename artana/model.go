@@ -86,19 +86,6 @@ type Usage struct {
 	CostUSD            float64 `json:"cost_usd"`
 }
 
-// ToolCall is a tool call a model asked for: in a ModelResponse, in a
-// ModelResult and, as logged, in ModelCompleted.ToolCalls.
-//
-// ID is the provider's call id. It is logged as tool_call_id (the newest
-// Python artana's name), left out of the payload when empty, so a call
-// without id is logged as the Python original logs it; a replayed call
-// has the id the live one had.
-type ToolCall struct {
-	ID            string `json:"id,omitempty"` // the provider's call id, if any
-	ToolName      string `json:"tool_name"`
-	ArgumentsJSON string `json:"arguments_json"`
-}
-
 // ErrorClass says how a failed model call may be handled.
 type ErrorClass string
 

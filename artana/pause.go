@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"fmt"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/internal/pyjson"
 )
 
@@ -48,7 +50,7 @@ func (k *Kernel) Pause(ctx context.Context, run Run, req PauseStep) (PauseTicket
 }
 
 func (k *Kernel) pause(ctx context.Context, x *runIndex, run Run, req PauseStep, contextJSON *string) (PauseTicket, error) {
-	e, err := k.append(ctx, x, run, &PauseRequested{Reason: req.Reason, ContextJSON: contextJSON, StepKey: optString(req.StepKey)})
+	e, err := k.append(ctx, x, run, &ledger.PauseRequested{Reason: req.Reason, ContextJSON: contextJSON, StepKey: optString(req.StepKey)})
 	if err != nil {
 		return PauseTicket{}, &Error{Op: "pause", RunID: run.ID, Msg: "log pause_requested", Err: err}
 	}
@@ -60,20 +62,20 @@ func (k *Kernel) pause(ctx context.Context, x *runIndex, run Run, req PauseStep,
 // text as a json.RawMessage; nil for none), and returns the logged event. As in the
 // Python original, a run need not be paused to be resumed; every pause logged before
 // counts as resumed from then on.
-func (k *Kernel) Resume(ctx context.Context, run Run, humanInput any) (Event, error) {
+func (k *Kernel) Resume(ctx context.Context, run Run, humanInput any) (ledger.Event, error) {
 	const op = "resume"
 	inputJSON, err := optionalJSON(humanInput)
 	if err != nil {
-		return Event{}, &Error{Op: op, RunID: run.ID, Kind: ErrInvalidInput, Msg: "human input: nothing logged", Err: err}
+		return ledger.Event{}, &Error{Op: op, RunID: run.ID, Kind: ErrInvalidInput, Msg: "human input: nothing logged", Err: err}
 	}
 	x, err := k.lockRun(ctx, op, run)
 	if err != nil {
-		return Event{}, err
+		return ledger.Event{}, err
 	}
 	defer x.mu.Unlock()
-	e, err := k.append(ctx, x, run, &ResumeRequested{HumanInputJSON: inputJSON})
+	e, err := k.append(ctx, x, run, &ledger.ResumeRequested{HumanInputJSON: inputJSON})
 	if err != nil {
-		return Event{}, &Error{Op: op, RunID: run.ID, Msg: "log resume_requested", Err: err}
+		return ledger.Event{}, &Error{Op: op, RunID: run.ID, Msg: "log resume_requested", Err: err}
 	}
 	return e, nil
 }

@@ -6,6 +6,8 @@ import (
 	"encoding/binary"
 	"fmt"
 	"sync"
+
+	"github.com/artana-go/go-artana/artana/ledger"
 )
 
 // A runIndex is the kernel's incremental view of one run: everything replay
@@ -28,7 +30,7 @@ type runIndex struct {
 	// chain verifies every event as it is indexed, as the Python original's
 	// KernelEvent validator does on load: a run whose log was changed
 	// after it was written cannot be replayed or extended.
-	chain ChainVerifier
+	chain ledger.ChainVerifier
 
 	models          map[stepKeyHash]*modelEntry // latest model_requested per request
 	lastModel       *modelEntry                 // latest model_requested of the run
@@ -52,17 +54,17 @@ type runIndex struct {
 
 type wfRequest struct {
 	seq int64
-	p   *WorkflowStepRequested
+	p   *ledger.WorkflowStepRequested
 }
 
 type wfEntry struct {
 	seq int64
-	p   *WorkflowStepCompleted
+	p   *ledger.WorkflowStepCompleted
 }
 
 type pauseEntry struct {
 	ticket PauseTicket
-	resume *ResumeRequested // the first resume_requested after the pause, or nil
+	resume *ledger.ResumeRequested // the first resume_requested after the pause, or nil
 }
 
 type stepKeyHash [sha256.Size]byte
@@ -71,8 +73,8 @@ type modelEntry struct {
 	eventID   string
 	prevHash  string // the hash of the event before the request
 	seq       int64
-	req       *ModelRequested
-	completed *ModelCompleted
+	req       *ledger.ModelRequested
+	completed *ledger.ModelCompleted
 	doneSeq   int64
 }
 
@@ -80,8 +82,8 @@ type toolEntry struct {
 	eventID    string
 	prevHash   string // the hash of the event before the request
 	seq        int64
-	req        *ToolRequested
-	completion *ToolCompleted // the latest completion, nil while pending
+	req        *ledger.ToolRequested
+	completion *ledger.ToolCompleted // the latest completion, nil while pending
 	doneSeq    int64
 }
 
@@ -103,7 +105,7 @@ func newRunIndex(id string) *runIndex {
 }
 
 // sync reads the events appended since the last one seen.
-func (x *runIndex) sync(ctx context.Context, s Store) error {
+func (x *runIndex) sync(ctx context.Context, s ledger.Store) error {
 	events, err := s.Events(ctx, x.id, x.lastSeq)
 	if err != nil {
 		return err
@@ -119,7 +121,7 @@ func (x *runIndex) sync(ctx context.Context, s Store) error {
 // appended adds e, just appended by this kernel, or syncs if other events
 // came in between. The store computed e's hash from the payload the kernel
 // gave it, so only its links are checked, not its hash again.
-func (x *runIndex) appended(ctx context.Context, s Store, e *Event) error {
+func (x *runIndex) appended(ctx context.Context, s ledger.Store, e *ledger.Event) error {
 	if e.Seq == x.lastSeq+1 {
 		return x.add(e, true)
 	}
@@ -128,7 +130,7 @@ func (x *runIndex) appended(ctx context.Context, s Store, e *Event) error {
 
 // add indexes the event that follows lastSeq, verifying it (its links
 // only, if linksOnly).
-func (x *runIndex) add(e *Event, linksOnly bool) error {
+func (x *runIndex) add(e *ledger.Event, linksOnly bool) error {
 	if e.Seq != x.lastSeq+1 {
 		return &Error{Op: "read run", RunID: x.id, Seq: e.Seq, Kind: ErrReplayMismatch,
 			Msg: fmt.Sprintf("store returned seq %d after seq %d; the store is broken or the run was rewritten", e.Seq, x.lastSeq)}
@@ -142,7 +144,7 @@ func (x *runIndex) add(e *Event, linksOnly bool) error {
 	if x.tenantErr == nil { // a run of mixed tenants fails every step with tenantErr
 		var err error
 		if linksOnly {
-			err = x.chain.link(e)
+			err = x.chain.Link(e)
 		} else {
 			err = x.chain.Next(e)
 		}
@@ -154,23 +156,23 @@ func (x *runIndex) add(e *Event, linksOnly bool) error {
 	}
 	x.lastSeq = e.Seq
 	switch p := e.Payload.(type) {
-	case *ModelRequested:
+	case *ledger.ModelRequested:
 		m := &modelEntry{eventID: e.ID, prevHash: e.PrevHash, seq: e.Seq, req: p}
 		x.models[modelKey(p.Model, p.Prompt, p.Messages, p.StepKey)] = m
 		x.lastModel = m
 		if p.StepKey != nil {
 			x.modelsByStepKey[*p.StepKey] = m
 		}
-	case *ReplayedWithDrift:
+	case *ledger.ReplayedWithDrift:
 		x.drifts[driftKey(p.StepKey, p.SourceRequestedEventID, p.Policy, p.DriftFields, p.ForkRunID)] = &driftEntry{seq: e.Seq, p: p}
-	case *ModelCompleted:
+	case *ledger.ModelCompleted:
 		// The completion belongs to the latest request if no other request
 		// came in between (the Python original's find_model_completed_after).
 		if m := x.lastModel; m != nil && m.completed == nil {
 			m.completed, m.doneSeq = p, e.Seq
 		}
 		x.spentUSD += p.CostUSD
-	case *ToolRequested:
+	case *ledger.ToolRequested:
 		t := &toolEntry{eventID: e.ID, prevHash: e.PrevHash, seq: e.Seq, req: p}
 		if p.StepKey != nil {
 			x.toolsByStepKey[*p.StepKey] = t
@@ -178,19 +180,19 @@ func (x *runIndex) add(e *Event, linksOnly bool) error {
 		x.tools[toolKey(p.ToolName, p.ArgumentsJSON, p.StepKey)] = t
 		x.toolsByID[e.ID] = t
 		x.toolOrder = append(x.toolOrder, t)
-	case *ToolCompleted:
+	case *ledger.ToolCompleted:
 		x.addToolCompleted(e.Seq, p)
-	case *WorkflowStepRequested:
+	case *ledger.WorkflowStepRequested:
 		x.wfRequested[p.StepIndex] = wfRequest{seq: e.Seq, p: p}
-	case *WorkflowStepCompleted:
+	case *ledger.WorkflowStepCompleted:
 		x.wfCompleted[p.StepIndex] = wfEntry{e.Seq, p}
-	case *PauseRequested:
+	case *ledger.PauseRequested:
 		pe := &pauseEntry{ticket: PauseTicket{RunID: e.RunID, TicketID: e.ID, Seq: e.Seq, Reason: p.Reason}}
 		if p.StepKey != nil {
 			x.pauses[*p.StepKey] = pe
 		}
 		x.pendingPauses = append(x.pendingPauses, pe)
-	case *ResumeRequested:
+	case *ledger.ResumeRequested:
 		for _, pe := range x.pendingPauses {
 			pe.resume = p
 		}
@@ -203,7 +205,7 @@ func (x *runIndex) add(e *Event, linksOnly bool) error {
 // resolve_tool_resolutions does: by request_id, the latest completion
 // winning; completions without request_id (legacy) pair in order with the
 // requests that have no completion.
-func (x *runIndex) addToolCompleted(seq int64, p *ToolCompleted) {
+func (x *runIndex) addToolCompleted(seq int64, p *ledger.ToolCompleted) {
 	if p.RequestID != nil {
 		t := x.toolsByID[*p.RequestID]
 		if t == nil {

@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"strconv"
 	"testing"
+
+	"github.com/artana-go/go-artana/artana/ledger"
 )
 
 var benchLengths = []int{100, 10_000, 100_000}
@@ -13,9 +15,9 @@ var benchLengths = []int{100, 10_000, 100_000}
 // benchRun returns a kernel and a run of n events whose first model step
 // (prompt "target", seq 2 and 3) is the one benchmarks replay: the worst
 // case for a backward rescan.
-func benchRun(b *testing.B, n int) (*Kernel, *MemStore, Run) {
+func benchRun(b *testing.B, n int) (*Kernel, *ledger.MemStore, Run) {
 	b.Helper()
-	store := NewMemStore()
+	store := ledger.NewMemStore()
 	model := replyWith(`{"approved":true,"reason":"ok"}`)
 	k := New(store, model)
 	run, err := k.StartRun(tctx, liveTenant, "bench")
@@ -27,11 +29,11 @@ func benchRun(b *testing.B, n int) (*Kernel, *MemStore, Run) {
 	}
 	for i := 3; i < n; i += 2 {
 		p := "filler " + strconv.Itoa(i)
-		if _, err := store.Append(tctx, run.ID, run.Tenant.ID, &ModelRequested{Model: "m", Prompt: p,
+		if _, err := store.Append(tctx, run.ID, run.Tenant.ID, &ledger.ModelRequested{Model: "m", Prompt: p,
 			Messages: []ChatMessage{{Role: "user", Content: p}}, AllowedTools: []string{}}); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := store.Append(tctx, run.ID, run.Tenant.ID, &ModelCompleted{Model: "m",
+		if _, err := store.Append(tctx, run.ID, run.Tenant.ID, &ledger.ModelCompleted{Model: "m",
 			OutputJSON: `{"approved":true,"reason":"ok"}`}); err != nil {
 			b.Fatal(err)
 		}
@@ -114,21 +116,21 @@ func BenchmarkNaiveReplayModelStep(b *testing.B) {
 
 // naiveFindModelCompleted is the seed's find_matching_model_cycle over a
 // freshly loaded run.
-func naiveFindModelCompleted(ctx context.Context, s Store, runID, model, prompt string, msgs []ChatMessage, stepKey *string) (*ModelCompleted, error) {
+func naiveFindModelCompleted(ctx context.Context, s ledger.Store, runID, model, prompt string, msgs []ChatMessage, stepKey *string) (*ledger.ModelCompleted, error) {
 	events, err := s.Events(ctx, runID, 0)
 	if err != nil {
 		return nil, err
 	}
 	for i := len(events) - 1; i >= 0; i-- {
-		p, ok := events[i].Payload.(*ModelRequested)
+		p, ok := events[i].Payload.(*ledger.ModelRequested)
 		if !ok || p.Model != model || p.Prompt != prompt || !equalMessages(p.Messages, msgs) || !equalStepKeys(p.StepKey, stepKey) {
 			continue
 		}
 		for _, e := range events[i+1:] {
 			switch c := e.Payload.(type) {
-			case *ModelRequested:
+			case *ledger.ModelRequested:
 				return nil, nil
-			case *ModelCompleted:
+			case *ledger.ModelCompleted:
 				return c, nil
 			}
 		}
@@ -140,19 +142,19 @@ func naiveFindModelCompleted(ctx context.Context, s Store, runID, model, prompt 
 // The index answers like the naive rescan, on a run with repeated and
 // interleaved requests.
 func TestIndexAgreesWithRescan(t *testing.T) {
-	store := NewMemStore()
+	store := ledger.NewMemStore()
 	tenant := liveTenant.ID
-	appendP := func(p Payload) {
+	appendP := func(p ledger.Payload) {
 		if _, err := store.Append(tctx, "r", tenant, p); err != nil {
 			t.Fatal(err)
 		}
 	}
-	appendP(&RunStarted{})
+	appendP(&ledger.RunStarted{})
 	prompts := []string{"a", "b", "a", "c", "b", "a"}
 	for i, p := range prompts {
-		appendP(&ModelRequested{Model: "m", Prompt: p, Messages: []ChatMessage{{Role: "user", Content: p}}, AllowedTools: []string{}})
+		appendP(&ledger.ModelRequested{Model: "m", Prompt: p, Messages: []ChatMessage{{Role: "user", Content: p}}, AllowedTools: []string{}})
 		if i%3 != 2 { // every third request stays without completion
-			appendP(&ModelCompleted{Model: "m", OutputJSON: fmt.Sprintf(`{"approved":true,"reason":"%d"}`, i)})
+			appendP(&ledger.ModelCompleted{Model: "m", OutputJSON: fmt.Sprintf(`{"approved":true,"reason":"%d"}`, i)})
 		}
 	}
 	x := newRunIndex("r")
@@ -162,7 +164,7 @@ func TestIndexAgreesWithRescan(t *testing.T) {
 	for _, p := range []string{"a", "b", "c", "d"} {
 		msgs := []ChatMessage{{Role: "user", Content: p}}
 		want, _ := naiveFindModelCompleted(tctx, store, "r", "m", p, msgs, nil)
-		var got *ModelCompleted
+		var got *ledger.ModelCompleted
 		if m := x.findModel("m", p, msgs, nil); m != nil {
 			got = m.completed
 		}
@@ -192,11 +194,11 @@ func BenchmarkMemStoreAppendPair(b *testing.B) {
 					b.StartTimer()
 				}
 				p := "live " + strconv.Itoa(i)
-				if _, err := store.Append(tctx, run.ID, run.Tenant.ID, &ModelRequested{Model: "m", Prompt: p,
+				if _, err := store.Append(tctx, run.ID, run.Tenant.ID, &ledger.ModelRequested{Model: "m", Prompt: p,
 					Messages: []ChatMessage{{Role: "user", Content: p}}, AllowedTools: []string{}}); err != nil {
 					b.Fatal(err)
 				}
-				if _, err := store.Append(tctx, run.ID, run.Tenant.ID, &ModelCompleted{Model: "m",
+				if _, err := store.Append(tctx, run.ID, run.Tenant.ID, &ledger.ModelCompleted{Model: "m",
 					OutputJSON: `{"approved":true,"reason":"ok"}`, PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01}); err != nil {
 					b.Fatal(err)
 				}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"github.com/artana-go/go-artana/artana/ledger"
 )
 
 // A Tenant is who a run belongs to and what it may do.
@@ -59,12 +61,12 @@ func (k *Kernel) startRun(ctx context.Context, op string, tenant Tenant, runID s
 		return Run{}, &Error{Op: op, RunID: runID, Kind: ErrRunExists,
 			Msg: "choose another run id, or open the run with LoadRun"}
 	}
-	var e Event
+	var e ledger.Event
 	var err error
-	if c, ok := k.store.(RunCreator); ok {
-		e, err = c.CreateRun(ctx, runID, tenant.ID, &RunStarted{})
+	if c, ok := k.store.(ledger.RunCreator); ok {
+		e, err = c.CreateRun(ctx, runID, tenant.ID, &ledger.RunStarted{})
 	} else {
-		e, err = k.store.Append(ctx, runID, tenant.ID, &RunStarted{})
+		e, err = k.store.Append(ctx, runID, tenant.ID, &ledger.RunStarted{})
 	}
 	if errors.Is(err, ErrRunExists) {
 		k.forget(x)
@@ -156,4 +158,18 @@ func (k *Kernel) checkTenant(op, runID string, t Tenant) error {
 		return &c
 	}
 	return nil
+}
+
+// Status returns the status of the run runID, read from the store: the
+// same the artana-replay CLI shows. A run with no events is
+// ErrRunNotFound.
+func (k *Kernel) Status(ctx context.Context, runID string) (ledger.RunStatus, error) {
+	events, err := k.store.Events(ctx, runID, 0)
+	if err != nil {
+		return ledger.RunStatus{}, &Error{Op: "status", RunID: runID, Err: err}
+	}
+	if len(events) == 0 {
+		return ledger.RunStatus{}, &Error{Op: "status", RunID: runID, Kind: ErrRunNotFound, Msg: "the store holds no event of this run; check the run id"}
+	}
+	return ledger.StatusOf(events), nil
 }

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"reflect"
 	"testing"
+
+	"github.com/artana-go/go-artana/artana/ledger"
 )
 
 // streamingFake is a StreamingModel that delivers deltas, then answers
@@ -80,7 +82,7 @@ func TestStreamedStepLogsWhatUnstreamedLogs(t *testing.T) {
 		t.Fatalf("unstreamed logged %d events, streamed %d; want 3 each", len(a), len(b))
 	}
 	for i := range a {
-		pa, pb := CanonicalForm.Encode(a[i].Payload), CanonicalForm.Encode(b[i].Payload)
+		pa, pb := ledger.CanonicalForm.Encode(a[i].Payload), ledger.CanonicalForm.Encode(b[i].Payload)
 		if string(pa) != string(pb) || a[i].Hash != b[i].Hash || a[i].ID != b[i].ID || !a[i].Timestamp.Equal(b[i].Timestamp) {
 			t.Errorf("event %d differs:\nunstreamed %s %s\nstreamed   %s %s", i+1, a[i].Hash, pa, b[i].Hash, pb)
 		}
@@ -142,7 +144,7 @@ func TestStreamFailures(t *testing.T) {
 	if !errors.Is(err, stop) {
 		t.Errorf("err = %v, want the callback's error", err)
 	}
-	if got := eventTypes(t, store, run.ID); len(got) != 2 || got[1] != EventModelRequested {
+	if got := eventTypes(t, store, run.ID); len(got) != 2 || got[1] != ledger.EventModelRequested {
 		t.Errorf("events = %v, want run_started, model_requested", got)
 	}
 

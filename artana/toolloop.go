@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/artana-go/go-artana/artana/ledger"
 )
 
 // defaultMaxTurns is the number of model steps a ToolLoop takes at most
@@ -233,7 +235,7 @@ func (k *Kernel) loopTool(ctx context.Context, run Run, loop ToolLoop, key strin
 		if errors.As(err, &e) {
 			seq = e.Seq
 		}
-		return "", false, res, &Error{Op: "tool loop", RunID: run.ID, Seq: seq, Tool: call.ToolName, Outcome: OutcomeUnknown,
+		return "", false, res, &Error{Op: "tool loop", RunID: run.ID, Seq: seq, Tool: call.ToolName, Outcome: ledger.OutcomeUnknown,
 			Kind: ErrUnknownOutcome, Err: err,
 			Msg: fmt.Sprintf("call %s halts the loop; resolve it with ReconcileTool(ctx, run, ToolStep{Tool: %q, Args: %s, StepKey: %q}), then run the loop again",
 				call.ID, call.ToolName, call.ArgumentsJSON, key+"/"+call.ID)}
@@ -271,10 +273,10 @@ func (k *Kernel) offers(run Run, names []string, tool string) bool {
 
 // toolErrorMessage is the content of the tool message that tells the
 // model a call failed.
-func toolErrorMessage(msg string, outcome ToolOutcome) string {
+func toolErrorMessage(msg string, outcome ledger.ToolOutcome) string {
 	b, _ := json.Marshal(struct {
-		Error   string      `json:"error"`
-		Outcome ToolOutcome `json:"outcome,omitempty"`
+		Error   string             `json:"error"`
+		Outcome ledger.ToolOutcome `json:"outcome,omitempty"`
 	}{msg, outcome})
 	return string(b)
 }

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -97,9 +99,9 @@ func TestToolLoop(t *testing.T) {
 		t.Errorf("result messages (-want +got):\n%s", diff)
 	}
 	types := eventTypes(t, store, run.ID)
-	wantTypes := []EventType{EventRunStarted, EventModelRequested, EventModelCompleted,
-		EventToolRequested, EventToolCompleted, EventToolRequested, EventToolCompleted,
-		EventModelRequested, EventModelCompleted}
+	wantTypes := []ledger.EventType{ledger.EventRunStarted, ledger.EventModelRequested, ledger.EventModelCompleted,
+		ledger.EventToolRequested, ledger.EventToolCompleted, ledger.EventToolRequested, ledger.EventToolCompleted,
+		ledger.EventModelRequested, ledger.EventModelCompleted}
 	if diff := cmp.Diff(wantTypes, types); diff != "" {
 		t.Fatalf("events (-want +got):\n%s", diff)
 	}
@@ -107,14 +109,14 @@ func TestToolLoop(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := events[2].Payload.(*ModelCompleted).ToolCalls; !cmp.Equal(got, m.script[0].ToolCalls) {
+	if got := events[2].Payload.(*ledger.ModelCompleted).ToolCalls; !cmp.Equal(got, m.script[0].ToolCalls) {
 		t.Errorf("logged tool calls %v, want them with their ids", got)
 	}
-	req := events[3].Payload.(*ToolRequested)
+	req := events[3].Payload.(*ledger.ToolRequested)
 	if *req.StepKey != "support/call_v6Lac" || req.IdempotencyKey != idempotencyKey(run.ID, "support/call_v6Lac", 0) {
 		t.Errorf("tool request %+v: want step key support/call_v6Lac and the idempotency key of run and call id", req)
 	}
-	if got := *events[1].Payload.(*ModelRequested).StepKey; got != "support/turn-1" {
+	if got := *events[1].Payload.(*ledger.ModelRequested).StepKey; got != "support/turn-1" {
 		t.Errorf("turn-1 step key %q", got)
 	}
 
@@ -146,7 +148,7 @@ func TestToolLoopStopOnToolError(t *testing.T) {
 	_, err := RunToolLoop[Decision](tctx, k, run, loop)
 	e := wantKind(t, err, ErrToolFailed)
 	var te *ToolError
-	if e.Tool != "refund" || !errors.As(err, &te) || te.Outcome != OutcomePermanentError || te.Err.Error() != "order A-17 was already refunded" {
+	if e.Tool != "refund" || !errors.As(err, &te) || te.Outcome != ledger.OutcomePermanentError || te.Err.Error() != "order A-17 was already refunded" {
 		t.Fatalf("error %v, want the refund's permanent failure", err)
 	}
 	if m.calls.Load() != 1 {
@@ -178,7 +180,7 @@ func TestToolLoopTurnLimit(t *testing.T) {
 	if readErr != nil {
 		t.Fatal(readErr)
 	}
-	if last := events[len(events)-1]; last.Type != EventModelCompleted || last.Seq != tl.Seq {
+	if last := events[len(events)-1]; last.Type != ledger.EventModelCompleted || last.Seq != tl.Seq {
 		t.Errorf("last event %s seq %d, want the model_completed of turn 3 (seq %d): the pending calls are not run", last.Type, last.Seq, tl.Seq)
 	}
 	if runs.Load() != 2 {
@@ -186,7 +188,7 @@ func TestToolLoopTurnLimit(t *testing.T) {
 	}
 	// Ids the model did not give are made from turn and position, the
 	// same on replay.
-	req := events[3].Payload.(*ToolRequested)
+	req := events[3].Payload.(*ledger.ToolRequested)
 	if *req.StepKey != "tool-loop/call_1_1" {
 		t.Errorf("step key %q, want tool-loop/call_1_1", *req.StepKey)
 	}
@@ -234,7 +236,7 @@ func TestToolLoopReusedCallID(t *testing.T) {
 			if readErr != nil {
 				t.Fatal(readErr)
 			}
-			if last := events[len(events)-1]; last.Type != EventModelCompleted {
+			if last := events[len(events)-1]; last.Type != ledger.EventModelCompleted {
 				t.Errorf("last event %s, want the model_completed of the turn", last.Type)
 			}
 			_, again := RunToolLoop[Decision](tctx, New(store, nil, WithTools(k.Tools())), run, ToolLoop{Model: "m", Prompt: "x"})
@@ -348,13 +350,13 @@ func TestToolLoopHaltsOnUnknownOutcome(t *testing.T) {
 }
 
 type dropCompletion struct {
-	Store
+	ledger.Store
 	tool string
 }
 
-func (s dropCompletion) Append(ctx context.Context, runID, tenantID string, p Payload) (Event, error) {
-	if c, ok := p.(*ToolCompleted); ok && c.ToolName == s.tool {
-		return Event{}, errors.New("simulated crash before tool_completed")
+func (s dropCompletion) Append(ctx context.Context, runID, tenantID string, p ledger.Payload) (ledger.Event, error) {
+	if c, ok := p.(*ledger.ToolCompleted); ok && c.ToolName == s.tool {
+		return ledger.Event{}, errors.New("simulated crash before tool_completed")
 	}
 	return s.Store.Append(ctx, runID, tenantID, p)
 }
@@ -375,7 +377,7 @@ func TestToolLoopMiddleware(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	turn2 := events[7].Payload.(*ModelRequested)
+	turn2 := events[7].Payload.(*ledger.ModelRequested)
 	if c := turn2.Messages[3].Content; strings.Contains(c, "ann@example.com") || !strings.Contains(c, "[REDACTED_EMAIL]") {
 		t.Errorf("turn-2 tool message logged as %q, want the e-mail scrubbed", c)
 	}
@@ -432,7 +434,7 @@ func BenchmarkToolLoopReplay(b *testing.B) {
 				}
 				return ModelResponse{OutputJSON: `{"approved":true,"reason":"done"}`}, nil
 			})
-			store := NewMemStore()
+			store := ledger.NewMemStore()
 			var runs atomic.Int64
 			tools := NewTools()
 			supportTools(b, tools, &runs)

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"sync"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/internal/pyjson"
 )
 
@@ -107,8 +109,8 @@ func RegisterTool[A, R any](t *Tools, name string, fn ToolFunc[A, R], opts ...To
 	}
 	rt := &registeredTool{
 		def:           ToolDefinition{Name: name, Schema: codec.schema},
-		version:       DefaultToolVersion,
-		schemaVersion: DefaultSchemaVersion,
+		version:       ledger.DefaultToolVersion,
+		schemaVersion: ledger.DefaultSchemaVersion,
 		check: func(argsJSON string) error {
 			_, err := decode(argsJSON)
 			return err
@@ -186,7 +188,7 @@ func (t *Tools) lookup(name string) *registeredTool {
 // and when the failure is replayed from the log, so both read the same; the
 // error value the tool returned is not kept, only its text.
 type ToolError struct {
-	Outcome ToolOutcome // OutcomeTransientError, OutcomePermanentError or OutcomeUnknown
+	Outcome ledger.ToolOutcome // OutcomeTransientError, OutcomePermanentError or OutcomeUnknown
 	Err     error
 }
 
@@ -204,13 +206,13 @@ func (e *ToolError) Unwrap() error { return e.Err }
 // TransientToolError marks err as a failure that a retry might fix: it is
 // logged with the outcome transient_error (the Python original's ToolTransientError).
 func TransientToolError(err error) error {
-	return &ToolError{Outcome: OutcomeTransientError, Err: err}
+	return &ToolError{Outcome: ledger.OutcomeTransientError, Err: err}
 }
 
 // PermanentToolError marks err as a failure that a retry will not fix: it
 // is logged with the outcome permanent_error (the Python original's ToolPermanentError).
 func PermanentToolError(err error) error {
-	return &ToolError{Outcome: OutcomePermanentError, Err: err}
+	return &ToolError{Outcome: ledger.OutcomePermanentError, Err: err}
 }
 
 // ToolExecution is what a running tool knows about its call.
@@ -291,15 +293,15 @@ func ToolExecutionFrom(ctx context.Context) (*ToolExecution, bool) {
 
 // runTool runs rt and returns the tool_completed payload describing how it
 // ended. A panic is recovered and recorded as unknown_outcome.
-func runTool(ctx context.Context, rt *registeredTool, x *ToolExecution, argsJSON string) (p *ToolCompleted) {
-	p = &ToolCompleted{
+func runTool(ctx context.Context, rt *registeredTool, x *ToolExecution, argsJSON string) (p *ledger.ToolCompleted) {
+	p = &ledger.ToolCompleted{
 		ToolName:               rt.def.Name,
 		ReceivedIdempotencyKey: new(x.IdempotencyKey),
 		RequestID:              new(x.RequestEventID),
 	}
 	defer func() {
 		if r := recover(); r != nil {
-			p.Outcome = OutcomeUnknown
+			p.Outcome = ledger.OutcomeUnknown
 			p.ResultJSON = ""
 			// The panic value only: a stack trace would put goroutine ids
 			// and local paths into a hashed, committed log.
@@ -315,12 +317,12 @@ func runTool(ctx context.Context, rt *registeredTool, x *ToolExecution, argsJSON
 		p.RequestID = x.requestID
 	}
 	if err == nil {
-		p.Outcome, p.ResultJSON, p.ErrorMessage = OutcomeSuccess, result, x.errorMessage
+		p.Outcome, p.ResultJSON, p.ErrorMessage = ledger.OutcomeSuccess, result, x.errorMessage
 		return p
 	}
-	p.Outcome = OutcomeUnknown
+	p.Outcome = ledger.OutcomeUnknown
 	var te *ToolError
-	if errors.As(err, &te) && (te.Outcome == OutcomeTransientError || te.Outcome == OutcomePermanentError) {
+	if errors.As(err, &te) && (te.Outcome == ledger.OutcomeTransientError || te.Outcome == ledger.OutcomePermanentError) {
 		p.Outcome = te.Outcome
 	}
 	p.ErrorMessage = new(err.Error())

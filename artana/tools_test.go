@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -21,7 +23,7 @@ type echoResult struct {
 	HTML string `json:"html"`
 }
 
-func newToolKernel(t *testing.T, fn ToolFunc[echoArgs, echoResult]) (*Kernel, *MemStore, Run) {
+func newToolKernel(t *testing.T, fn ToolFunc[echoArgs, echoResult]) (*Kernel, *ledger.MemStore, Run) {
 	t.Helper()
 	k, store := newTestKernel(t, nil)
 	if err := RegisterTool(k.Tools(), "echo", fn); err != nil {
@@ -30,13 +32,13 @@ func newToolKernel(t *testing.T, fn ToolFunc[echoArgs, echoResult]) (*Kernel, *M
 	return k, store, mustStart(t, k, liveTenant, "r1")
 }
 
-func lastCompletion(t *testing.T, s Store, runID string) *ToolCompleted {
+func lastCompletion(t *testing.T, s ledger.Store, runID string) *ledger.ToolCompleted {
 	t.Helper()
 	events, err := s.Events(tctx, runID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, ok := events[len(events)-1].Payload.(*ToolCompleted)
+	p, ok := events[len(events)-1].Payload.(*ledger.ToolCompleted)
 	if !ok {
 		t.Fatalf("last event is %s, want tool_completed", events[len(events)-1].Type)
 	}
@@ -68,7 +70,7 @@ func TestToolSuccessAndExecutionContext(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantReq := &ToolRequested{ToolName: "echo", ArgumentsJSON: `{"text":"h\u00e9llo"}`, IdempotencyKey: key, ToolVersion: "1.0.0", SchemaVersion: "1"}
+	wantReq := &ledger.ToolRequested{ToolName: "echo", ArgumentsJSON: `{"text":"h\u00e9llo"}`, IdempotencyKey: key, ToolVersion: "1.0.0", SchemaVersion: "1"}
 	if diff := cmp.Diff(wantReq, events[1].Payload); diff != "" {
 		t.Fatalf("tool_requested (-want +got):\n%s", diff)
 	}
@@ -76,8 +78,8 @@ func TestToolSuccessAndExecutionContext(t *testing.T) {
 		RequestEventID: events[1].ID, ToolVersion: "1.0.0", SchemaVersion: "1"}, seen, cmpopts.IgnoreUnexported(ToolExecution{})); diff != "" {
 		t.Fatalf("execution (-want +got):\n%s", diff)
 	}
-	done := events[2].Payload.(*ToolCompleted)
-	if diff := cmp.Diff(&ToolCompleted{ToolName: "echo", ResultJSON: res.ResultJSON, Outcome: OutcomeSuccess,
+	done := events[2].Payload.(*ledger.ToolCompleted)
+	if diff := cmp.Diff(&ledger.ToolCompleted{ToolName: "echo", ResultJSON: res.ResultJSON, Outcome: ledger.OutcomeSuccess,
 		ReceivedIdempotencyKey: new(key), EffectID: new("eff-1"), RequestID: new(events[1].ID)}, done); diff != "" {
 		t.Fatalf("tool_completed (-want +got):\n%s", diff)
 	}
@@ -96,14 +98,14 @@ func TestToolOutcomes(t *testing.T) {
 		name    string
 		err     error
 		panics  bool
-		outcome ToolOutcome
+		outcome ledger.ToolOutcome
 		kinds   []error
 	}{
-		{"transient", TransientToolError(errors.New("rate limited")), false, OutcomeTransientError, []error{ErrToolFailed}},
-		{"permanent", fmt.Errorf("wrapped: %w", PermanentToolError(errors.New("account closed"))), false, OutcomePermanentError, []error{ErrToolFailed}},
-		{"plain error is unknown", errors.New("connection reset"), false, OutcomeUnknown, []error{ErrToolFailed, ErrUnknownOutcome}},
-		{"explicit unknown", &ToolError{Outcome: OutcomeUnknown, Err: errors.New("timeout")}, false, OutcomeUnknown, []error{ErrUnknownOutcome}},
-		{"panic is unknown", nil, true, OutcomeUnknown, []error{ErrUnknownOutcome}},
+		{"transient", TransientToolError(errors.New("rate limited")), false, ledger.OutcomeTransientError, []error{ErrToolFailed}},
+		{"permanent", fmt.Errorf("wrapped: %w", PermanentToolError(errors.New("account closed"))), false, ledger.OutcomePermanentError, []error{ErrToolFailed}},
+		{"plain error is unknown", errors.New("connection reset"), false, ledger.OutcomeUnknown, []error{ErrToolFailed, ErrUnknownOutcome}},
+		{"explicit unknown", &ToolError{Outcome: ledger.OutcomeUnknown, Err: errors.New("timeout")}, false, ledger.OutcomeUnknown, []error{ErrUnknownOutcome}},
+		{"panic is unknown", nil, true, ledger.OutcomeUnknown, []error{ErrUnknownOutcome}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			calls := 0
@@ -147,7 +149,7 @@ func TestToolOutcomes(t *testing.T) {
 			}
 			// Only an unknown outcome can be reconciled.
 			_, err = k.ReconcileTool(tctx, run, step)
-			if tc.outcome == OutcomeUnknown {
+			if tc.outcome == ledger.OutcomeUnknown {
 				wantKind(t, err, ErrUnknownOutcome) // the tool fails the same way again
 				if calls != 2 {
 					t.Fatalf("reconcile did not re-run the tool")
@@ -172,7 +174,7 @@ func TestPendingToolRequest(t *testing.T) {
 		keys = append(keys, x.IdempotencyKey)
 		return echoResult{Echo: a.Text}, nil
 	})
-	crashed, err := store.Append(tctx, run.ID, run.Tenant.ID, &ToolRequested{ToolName: "echo", ArgumentsJSON: `{"text":"x"}`,
+	crashed, err := store.Append(tctx, run.ID, run.Tenant.ID, &ledger.ToolRequested{ToolName: "echo", ArgumentsJSON: `{"text":"x"}`,
 		IdempotencyKey: "key-from-the-crashed-process", ToolVersion: "1.0.0", SchemaVersion: "1", StepKey: new("s")})
 	if err != nil {
 		t.Fatal(err)
@@ -184,7 +186,7 @@ func TestPendingToolRequest(t *testing.T) {
 	}
 	done := lastCompletion(t, store, run.ID)
 	want := *done // only the outcome and what names the crashed request are checked here
-	want.Outcome, want.RequestID, want.ReceivedIdempotencyKey = OutcomeUnknown, &crashed.ID, new("key-from-the-crashed-process")
+	want.Outcome, want.RequestID, want.ReceivedIdempotencyKey = ledger.OutcomeUnknown, &crashed.ID, new("key-from-the-crashed-process")
 	if d := cmp.Diff(&want, done); d != "" {
 		t.Fatalf("completion (-want +got):\n%s", d)
 	}
@@ -203,7 +205,7 @@ func TestPendingToolRequest(t *testing.T) {
 	}
 
 	// ReconcileTool on a pending request logs unknown_outcome itself first.
-	if _, err := store.Append(tctx, run.ID, run.Tenant.ID, &ToolRequested{ToolName: "echo", ArgumentsJSON: `{"text":"y"}`,
+	if _, err := store.Append(tctx, run.ID, run.Tenant.ID, &ledger.ToolRequested{ToolName: "echo", ArgumentsJSON: `{"text":"y"}`,
 		IdempotencyKey: "k2", ToolVersion: "1.0.0", SchemaVersion: "1"}); err != nil {
 		t.Fatal(err)
 	}
@@ -282,16 +284,16 @@ func TestToolStepMatching(t *testing.T) {
 }
 
 func TestToolLogConsistency(t *testing.T) {
-	req := func(seq int64, id string) Event {
-		return Event{ID: id, RunID: "r", TenantID: "org_live", Seq: seq, Type: EventToolRequested,
-			Payload: &ToolRequested{ToolName: "echo", ArgumentsJSON: `{"text":"` + id + `"}`, IdempotencyKey: id, ToolVersion: "1.0.0", SchemaVersion: "1"}}
+	req := func(seq int64, id string) ledger.Event {
+		return ledger.Event{ID: id, RunID: "r", TenantID: "org_live", Seq: seq, Type: ledger.EventToolRequested,
+			Payload: &ledger.ToolRequested{ToolName: "echo", ArgumentsJSON: `{"text":"` + id + `"}`, IdempotencyKey: id, ToolVersion: "1.0.0", SchemaVersion: "1"}}
 	}
-	done := func(seq int64, requestID *string, tool string) Event {
-		return Event{ID: fmt.Sprint("d", seq), RunID: "r", TenantID: "org_live", Seq: seq, Type: EventToolCompleted,
-			Payload: &ToolCompleted{ToolName: tool, ResultJSON: `{"legacy":true}`, Outcome: OutcomeSuccess, RequestID: requestID}}
+	done := func(seq int64, requestID *string, tool string) ledger.Event {
+		return ledger.Event{ID: fmt.Sprint("d", seq), RunID: "r", TenantID: "org_live", Seq: seq, Type: ledger.EventToolCompleted,
+			Payload: &ledger.ToolCompleted{ToolName: tool, ResultJSON: `{"legacy":true}`, Outcome: ledger.OutcomeSuccess, RequestID: requestID}}
 	}
-	start := Event{ID: "s", RunID: "r", TenantID: "org_live", Seq: 1, Type: EventRunStarted, Payload: &RunStarted{}}
-	newK := func(events ...Event) *Kernel {
+	start := ledger.Event{ID: "s", RunID: "r", TenantID: "org_live", Seq: 1, Type: ledger.EventRunStarted, Payload: &ledger.RunStarted{}}
+	newK := func(events ...ledger.Event) *Kernel {
 		k := New(&sliceStore{events: sealChain(events...)}, nil)
 		if err := RegisterTool(k.Tools(), "echo", func(context.Context, echoArgs) (echoResult, error) {
 			return echoResult{}, errors.New("must not run")
@@ -360,7 +362,7 @@ func TestRegisterTool(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := events[1].Payload.(*ToolRequested); p.ToolVersion != "2.0.0" || p.SchemaVersion != "3" {
+	if p := events[1].Payload.(*ledger.ToolRequested); p.ToolVersion != "2.0.0" || p.SchemaVersion != "3" {
 		t.Fatalf("request %+v", p)
 	}
 }
@@ -380,7 +382,7 @@ func TestToolResultEncoding(t *testing.T) {
 	run := mustStart(t, k, liveTenant, "r1")
 	for _, tool := range []string{"raw", "unencodable"} {
 		_, err := k.StepTool(tctx, run, ToolStep{Tool: tool, Args: echoArgs{"x"}})
-		if e := wantKind(t, err, ErrToolFailed); e.Outcome != OutcomePermanentError {
+		if e := wantKind(t, err, ErrToolFailed); e.Outcome != ledger.OutcomePermanentError {
 			t.Fatalf("%s: %v", tool, err)
 		}
 	}
@@ -414,7 +416,7 @@ func TestErrorMessages(t *testing.T) {
 	if s := oe.Error(); !strings.HasPrefix(s, "output does not fit main.Decision: bad (raw output: xxx") || len(s) > 260 {
 		t.Fatalf("output error %q", s)
 	}
-	if (&ToolError{Outcome: OutcomeUnknown}).Error() != "unknown_outcome" {
+	if (&ToolError{Outcome: ledger.OutcomeUnknown}).Error() != "unknown_outcome" {
 		t.Fatal("ToolError without cause")
 	}
 }

@@ -4,6 +4,9 @@ import (
 	"context"
 	"testing"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/internal/original"
+
 	"github.com/artana-go/go-artana/artana"
 )
 
@@ -18,17 +21,17 @@ func TestSeedValuesLogSameBytes(t *testing.T) {
 	}
 	logged := func(path, runID string, seq int64) string {
 		t.Helper()
-		runs, _, _ := readSeedRows(t, path)
+		runs, _, _ := original.ReadRows(t, path)
 		for _, e := range runs[runID] {
 			if e.Seq != seq {
 				continue
 			}
 			switch p := e.Payload.(type) {
-			case *artana.WorkflowStepCompleted:
+			case *ledger.WorkflowStepCompleted:
 				return p.ResultJSON
-			case *artana.PauseRequested:
+			case *ledger.PauseRequested:
 				return *p.ContextJSON
-			case *artana.ResumeRequested:
+			case *ledger.ResumeRequested:
 				return *p.HumanInputJSON
 			}
 		}
@@ -46,7 +49,7 @@ func TestSeedValuesLogSameBytes(t *testing.T) {
 	}
 
 	// Pause and resume through the kernel, on a fresh store.
-	k := artana.New(artana.NewMemStore(), nil)
+	k := artana.New(ledger.NewMemStore(), nil)
 	ctx := context.Background()
 	run, err := k.StartRun(ctx, artana.Tenant{ID: "org_pause", BudgetUSD: 1}, "values")
 	if err != nil {
@@ -63,22 +66,22 @@ func TestSeedValuesLogSameBytes(t *testing.T) {
 		t.Fatal(err)
 	}
 	const pr = "testdata/seed_rows/pause_resume.jsonl"
-	runs, _, order := readSeedRows(t, pr)
+	runs, _, order := original.ReadRows(t, pr)
 	var wantContext, wantInput string
 	for _, id := range order {
 		for _, e := range runs[id] {
-			if p, ok := e.Payload.(*artana.PauseRequested); ok && p.ContextJSON != nil && wantContext == "" {
+			if p, ok := e.Payload.(*ledger.PauseRequested); ok && p.ContextJSON != nil && wantContext == "" {
 				wantContext = *p.ContextJSON
 			}
-			if p, ok := e.Payload.(*artana.ResumeRequested); ok && p.HumanInputJSON != nil && wantInput == "" {
+			if p, ok := e.Payload.(*ledger.ResumeRequested); ok && p.HumanInputJSON != nil && wantInput == "" {
 				wantInput = *p.HumanInputJSON
 			}
 		}
 	}
-	if got := *events[1].Payload.(*artana.PauseRequested).ContextJSON; got != wantContext {
+	if got := *events[1].Payload.(*ledger.PauseRequested).ContextJSON; got != wantContext {
 		t.Errorf("pause context: Go %s, Python %s", got, wantContext)
 	}
-	if got := *events[2].Payload.(*artana.ResumeRequested).HumanInputJSON; got != wantInput {
+	if got := *events[2].Payload.(*ledger.ResumeRequested).HumanInputJSON; got != wantInput {
 		t.Errorf("human input: Go %s, Python %s", got, wantInput)
 	}
 }

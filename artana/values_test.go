@@ -6,6 +6,8 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 )
@@ -86,7 +88,7 @@ func TestStepModelRawAndAnyOutputs(t *testing.T) {
 	if !errors.Is(err, ErrOutputInvalid) || !errors.As(err, &oe) || oe.Raw != "not json" {
 		t.Fatalf("invalid raw output: %v", err)
 	}
-	if got := eventTypes(t, store, "r1"); len(got) != before+1 || got[len(got)-1] != EventModelRequested {
+	if got := eventTypes(t, store, "r1"); len(got) != before+1 || got[len(got)-1] != ledger.EventModelRequested {
 		t.Fatalf("events %v after an invalid answer; want only the request added", got)
 	}
 }
@@ -117,7 +119,7 @@ func TestToolArgumentsAndResultByGoType(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := events[1].Payload.(*ToolRequested).ArgumentsJSON; got != `{"big":1e+16,"cap":100.0,"n":3}` {
+	if got := events[1].Payload.(*ledger.ToolRequested).ArgumentsJSON; got != `{"big":1e+16,"cap":100.0,"n":3}` {
 		t.Fatalf("arguments_json %s", got)
 	}
 	// The same arguments as the Python original's text match the request.
@@ -137,12 +139,12 @@ func TestToolSetsCompletionFields(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		err     error
-		outcome ToolOutcome
+		outcome ledger.ToolOutcome
 		message string
 	}{
-		{"success", nil, OutcomeSuccess, "note"},
-		{"permanent", PermanentToolError(fail), OutcomePermanentError, "note"},
-		{"unknown", fail, OutcomeUnknown, "note"},
+		{"success", nil, ledger.OutcomeSuccess, "note"},
+		{"permanent", PermanentToolError(fail), ledger.OutcomePermanentError, "note"},
+		{"unknown", fail, ledger.OutcomeUnknown, "note"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			k, store, run := newToolKernel(t, func(ctx context.Context, a echoArgs) (echoResult, error) {

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/internal/pyjson"
 )
 
@@ -181,7 +183,7 @@ func Step[T any](ctx context.Context, wf *Workflow, name string, action func(ctx
 			x.mu.Unlock()
 			return fail(r.seq, ErrReplayMismatch, fmt.Sprintf("the log has a request for step %q at this index; the workflow changed, use a new run id", r.p.StepName), nil)
 		}
-	} else if _, err := k.append(ctx, x, run, &WorkflowStepRequested{StepIndex: index, StepName: name}); err != nil {
+	} else if _, err := k.append(ctx, x, run, &ledger.WorkflowStepRequested{StepIndex: index, StepName: name}); err != nil {
 		k.forget(x)
 		x.mu.Unlock()
 		return fail(0, nil, "log workflow_step_requested", err)
@@ -205,7 +207,7 @@ func Step[T any](ctx context.Context, wf *Workflow, name string, action func(ctx
 		return fail(0, nil, "the action ran but its result was not logged; running the workflow again runs it again", err)
 	}
 	defer x.mu.Unlock()
-	if _, err := k.append(ctx, x, run, &WorkflowStepCompleted{StepIndex: index, StepName: name, ResultJSON: result}); err != nil {
+	if _, err := k.append(ctx, x, run, &ledger.WorkflowStepCompleted{StepIndex: index, StepName: name, ResultJSON: result}); err != nil {
 		return fail(0, nil, "log workflow_step_completed (the action ran; running the workflow again runs it again)", err)
 	}
 	return v, nil

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/internal/original"
+
 	"github.com/artana-go/go-artana/artana"
 )
 
@@ -13,16 +16,16 @@ import (
 // any append fails the test.
 type seedLedger struct {
 	t    *testing.T
-	runs map[string][]artana.Event
+	runs map[string][]ledger.Event
 }
 
-func (s *seedLedger) Append(context.Context, string, string, artana.Payload) (artana.Event, error) {
+func (s *seedLedger) Append(context.Context, string, string, ledger.Payload) (ledger.Event, error) {
 	s.t.Error("the replayed workflow appended an event")
-	return artana.Event{}, errors.New("read-only ledger")
+	return ledger.Event{}, errors.New("read-only ledger")
 }
 
-func (s *seedLedger) Events(_ context.Context, runID string, afterSeq int64) ([]artana.Event, error) {
-	var out []artana.Event
+func (s *seedLedger) Events(_ context.Context, runID string, afterSeq int64) ([]ledger.Event, error) {
+	var out []ledger.Event
 	for _, e := range s.runs[runID] {
 		if e.Seq > afterSeq {
 			out = append(out, e)
@@ -31,7 +34,7 @@ func (s *seedLedger) Events(_ context.Context, runID string, afterSeq int64) ([]
 	return out, nil
 }
 
-func (s *seedLedger) Runs(context.Context) ([]artana.RunInfo, error) { return nil, nil }
+func (s *seedLedger) Runs(context.Context) ([]ledger.RunInfo, error) { return nil, nil }
 func (s *seedLedger) Close() error                                   { return nil }
 
 type seedNote struct {
@@ -45,7 +48,7 @@ type seedNote struct {
 // results decoded from the seed's json_step_serde and pydantic_step_serde
 // bytes, and the named pause found resumed with the human's input.
 func TestReplaySeedWorkflow(t *testing.T) {
-	runs, _, _ := readSeedRows(t, "testdata/seed_rows/workflow.jsonl")
+	runs, _, _ := original.ReadRows(t, "testdata/seed_rows/workflow.jsonl")
 	k := artana.New(&seedLedger{t: t, runs: runs}, nil)
 	tenant := artana.Tenant{ID: "org_flow", BudgetUSD: 1}
 	ctx := context.Background()

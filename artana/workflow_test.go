@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -93,8 +95,8 @@ func TestWorkflowPauseResumeAcrossKernels(t *testing.T) {
 	if diff := cmp.Diff(map[string]int{"fetch": 1, "score": 1, "finish": 1}, runs); diff != "" {
 		t.Fatalf("actions ran (-want +got):\n%s", diff)
 	}
-	want := []EventType{EventWorkflowStepRequested, EventWorkflowStepCompleted, EventWorkflowStepRequested, EventWorkflowStepCompleted,
-		EventPauseRequested, EventResumeRequested, EventWorkflowStepRequested, EventWorkflowStepCompleted}
+	want := []ledger.EventType{ledger.EventWorkflowStepRequested, ledger.EventWorkflowStepCompleted, ledger.EventWorkflowStepRequested, ledger.EventWorkflowStepCompleted,
+		ledger.EventPauseRequested, ledger.EventResumeRequested, ledger.EventWorkflowStepRequested, ledger.EventWorkflowStepCompleted}
 	if got := eventTypes(t, store, "wf"); !slices.Equal(got, want) {
 		t.Fatalf("events %v, want %v", got, want)
 	}
@@ -151,7 +153,7 @@ func TestWorkflowStepNameMismatch(t *testing.T) {
 	if err != nil || res.Output != 7 || calls != 2 {
 		t.Fatalf("%+v %v calls=%d", res, err, calls)
 	}
-	if got := eventTypes(t, k.Store(), "wf2"); !slices.Equal(got, []EventType{EventWorkflowStepRequested, EventWorkflowStepCompleted}) {
+	if got := eventTypes(t, k.Store(), "wf2"); !slices.Equal(got, []ledger.EventType{ledger.EventWorkflowStepRequested, ledger.EventWorkflowStepCompleted}) {
 		t.Fatalf("events %v", got)
 	}
 }
@@ -170,7 +172,7 @@ func TestWorkflowSerde(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := events[1].Payload.(*WorkflowStepCompleted).ResultJSON; got != `{"a":"\u00fc","b":2.5,"c":[1,null,true]}` {
+	if got := events[1].Payload.(*ledger.WorkflowStepCompleted).ResultJSON; got != `{"a":"\u00fc","b":2.5,"c":[1,null,true]}` {
 		t.Fatalf("result_json %s, want the seed's json_step_serde bytes", got)
 	}
 	res, err := RunWorkflow(tctx, k, flowTenant, "wf", flow)
@@ -220,7 +222,7 @@ func TestWorkflowErrors(t *testing.T) {
 	if err != nil || res.RunID != "issued" || res.Output != false {
 		t.Fatalf("%+v %v", res, err)
 	}
-	if got := eventTypes(t, store, "issued"); got[0] != EventWorkflowStepRequested {
+	if got := eventTypes(t, store, "issued"); got[0] != ledger.EventWorkflowStepRequested {
 		t.Fatalf("a workflow logs no run_started: %v", got)
 	}
 	_, err = RunWorkflow(tctx, k, Tenant{ID: "other"}, "issued", noop)
@@ -293,7 +295,7 @@ func TestPauseResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	e, err := k.Resume(tctx, run, nil)
-	if err != nil || e.Seq != 5 || e.Type != EventResumeRequested {
+	if err != nil || e.Seq != 5 || e.Type != ledger.EventResumeRequested {
 		t.Fatalf("%+v %v", e, err)
 	}
 	// The payloads are the seed's, byte for byte (testdata/seed_rows/pause_resume.jsonl).
@@ -310,7 +312,7 @@ func TestPauseResume(t *testing.T) {
 	}
 	var got []string
 	for _, e := range events {
-		got = append(got, string(ColumnForm.Encode(e.Payload)))
+		got = append(got, string(ledger.ColumnForm.Encode(e.Payload)))
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("pause_run payloads (-want +got):\n%s", d)

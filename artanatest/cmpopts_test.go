@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
 	"github.com/google/go-cmp/cmp"
@@ -12,13 +14,13 @@ import (
 
 // twoLogs runs triage on a deterministic kernel and on one with a real
 // clock and random ids, and returns both logs.
-func twoLogs(t *testing.T) (det, live []artana.Event) {
+func twoLogs(t *testing.T) (det, live []ledger.Event) {
 	t.Helper()
 	k, _, _ := triageKernel(t)
 	if _, err := triage(t.Context(), k); err != nil {
 		t.Fatal(err)
 	}
-	lk := artanatest.NewKernelWithStore(t, artana.NewMemStore(), artanatest.NewFakeModel(t, artanatest.Reply{Output: verdict{"refund"}}),
+	lk := artanatest.NewKernelWithStore(t, ledger.NewMemStore(), artanatest.NewFakeModel(t, artanatest.Reply{Output: verdict{"refund"}}),
 		artana.WithTools(refundTools(t, new(atomic.Int64))))
 	if _, err := triage(t.Context(), lk); err != nil {
 		t.Fatal(err)
@@ -54,14 +56,14 @@ func TestIgnoreVolatileComparesPayloads(t *testing.T) {
 	det, live := twoLogs(t)
 	// A payload of another value, and a payload of another type: both are
 	// differences, compared through the Payload interface.
-	changed := *live[2].Payload.(*artana.ModelCompleted)
+	changed := *live[2].Payload.(*ledger.ModelCompleted)
 	changed.OutputJSON = `{"label":"spam"}`
 	live[2].Payload = &changed
 	diff := cmp.Diff(det, live, artanatest.IgnoreVolatile())
 	if !strings.Contains(diff, "OutputJSON") || !strings.Contains(diff, "spam") {
 		t.Errorf("changed payload field not reported:\n%s", diff)
 	}
-	live[2].Payload = &artana.WorkflowStepCompleted{StepName: "x"}
+	live[2].Payload = &ledger.WorkflowStepCompleted{StepName: "x"}
 	if cmp.Equal(det, live, artanatest.IgnoreVolatile()) {
 		t.Error("payloads of different types compared equal")
 	}

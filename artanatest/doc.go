@@ -1,6 +1,6 @@
 // Package artanatest holds helpers for testing artana stores, kernels and
 // agents with go test. TestStore is the conformance suite every
-// artana.Store implementation must pass; the rest turns the kernel's
+// ledger.Store implementation must pass; the rest turns the kernel's
 // guarantees into one-line assertions for agent tests.
 //
 // Every helper takes a testing.TB, marks itself with t.Helper, and
@@ -56,7 +56,7 @@
 // # Comparing events
 //
 // IgnoreTimestamps, IgnoreIDs, IgnoreHashes and IgnoreVolatile are go-cmp
-// options for artana.Event values; they compose, and payloads are compared
+// options for ledger.Event values; they compose, and payloads are compared
 // through the Payload interface, field by field.
 //
 // A regression test of a whole agent, replaying a recorder cassette, is in

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 )
 
 // AssertDriftedOnly fails the test unless the run runID of store holds at
@@ -17,7 +17,7 @@ import (
 // after an edit of the prompt say, drifted in what the edit changed and
 // nowhere else. Each failure names the event's seq, its step key and the
 // fields the test did not expect.
-func AssertDriftedOnly(t testing.TB, store artana.Store, runID string, fields ...string) {
+func AssertDriftedOnly(t testing.TB, store ledger.Store, runID string, fields ...string) {
 	t.Helper()
 	if len(fields) == 0 {
 		t.Errorf("artanatest: AssertDriftedOnly: no fields given; name the request fields the replay may drift in (prompt, messages, tool_version, schema_version)")
@@ -34,7 +34,7 @@ func AssertDriftedOnly(t testing.TB, store artana.Store, runID string, fields ..
 	}
 	drifts := 0
 	for _, e := range events {
-		d, ok := e.Payload.(*artana.ReplayedWithDrift)
+		d, ok := e.Payload.(*ledger.ReplayedWithDrift)
 		if !ok {
 			continue
 		}

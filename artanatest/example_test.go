@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"testing"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/internal/isotime"
@@ -176,9 +178,9 @@ func ExampleAssertGoldenEvents() {
 // cassette, here normalized since the store has a real clock and random
 // ids.
 func ExampleEventsText() {
-	s := artana.NewMemStore()
+	s := ledger.NewMemStore()
 	ctx := context.Background()
-	_, _ = s.Append(ctx, rand.Text(), "acme", &artana.RunStarted{})
+	_, _ = s.Append(ctx, rand.Text(), "acme", &ledger.RunStarted{})
 	runs, _ := s.Runs(ctx)
 	events, err := s.Events(ctx, runs[0].RunID, 0)
 	if err != nil {
@@ -196,20 +198,20 @@ func ExampleEventsText() {
 // clock and random ids differ only in what IgnoreVolatile ignores.
 func ExampleIgnoreVolatile() {
 	ctx := context.Background()
-	read := func(s artana.Store) []artana.Event {
-		_, _ = s.Append(ctx, "r1", "acme", &artana.RunStarted{})
-		_, _ = s.Append(ctx, "r1", "acme", &artana.ModelCompleted{Model: "m", OutputJSON: `{"label":"billing"}`})
+	read := func(s ledger.Store) []ledger.Event {
+		_, _ = s.Append(ctx, "r1", "acme", &ledger.RunStarted{})
+		_, _ = s.Append(ctx, "r1", "acme", &ledger.ModelCompleted{Model: "m", OutputJSON: `{"label":"billing"}`})
 		events, err := s.Events(ctx, "r1", 0)
 		if err != nil {
 			panic(err)
 		}
 		return events
 	}
-	a := read(artana.NewMemStore(artanatest.Deterministic()...))
-	b := read(artana.NewMemStore())
+	a := read(ledger.NewMemStore(artanatest.Deterministic()...))
+	b := read(ledger.NewMemStore())
 	fmt.Println(cmp.Equal(a, b), cmp.Equal(a, b, artanatest.IgnoreVolatile()))
 
-	b[1].Payload = &artana.ModelCompleted{Model: "m", OutputJSON: `{"label":"spam"}`}
+	b[1].Payload = &ledger.ModelCompleted{Model: "m", OutputJSON: `{"label":"spam"}`}
 	fmt.Println(cmp.Equal(a, b, artanatest.IgnoreVolatile()))
 	// Output:
 	// false true

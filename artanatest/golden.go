@@ -16,7 +16,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/cassettes"
 	"github.com/artana-go/go-artana/internal/fielddiff"
 	"github.com/artana-go/go-artana/internal/gotestcmd"
@@ -51,7 +52,7 @@ func GoldenName(name string) GoldenOption { return func(c *goldenConfig) { c.nam
 // text form of an events cassette (package cassettes): a header line, one
 // canonical line per event, and the end record. The text is exactly the
 // file cassettes.WriteEvents writes, unless NormalizeVolatile is given.
-func EventsText(events []artana.Event, opts ...GoldenOption) ([]byte, error) {
+func EventsText(events []ledger.Event, opts ...GoldenOption) ([]byte, error) {
 	var cfg goldenConfig
 	for _, o := range opts {
 		o(&cfg)
@@ -85,7 +86,7 @@ var (
 
 // normalize rewrites text, the cassette of events, as NormalizeVolatile
 // says.
-func normalize(text []byte, events []artana.Event) []byte {
+func normalize(text []byte, events []ledger.Event) []byte {
 	quote := func(s string) string { return string(pyjson.AppendString(nil, s)) }
 	var pairs []string
 	keys := map[string]bool{}
@@ -99,9 +100,9 @@ func normalize(text []byte, events []artana.Event) []byte {
 		seq := strconv.FormatInt(e.Seq, 10)
 		pairs = append(pairs, quote(e.ID), `"<id-`+seq+`>"`, quote(e.Hash), `"<hash-`+seq+`>"`)
 		switch p := e.Payload.(type) {
-		case *artana.ToolRequested:
+		case *ledger.ToolRequested:
 			addKey(&p.IdempotencyKey)
-		case *artana.ToolCompleted:
+		case *ledger.ToolCompleted:
 			addKey(p.ReceivedIdempotencyKey)
 		}
 	}
@@ -153,7 +154,7 @@ func normalize(text []byte, events []artana.Event) []byte {
 // goldie defines the -update, -template and -clean flags in every binary
 // that links it, so a test package using artanatest must not define flags
 // of those names itself.
-func AssertGoldenEvents(t testing.TB, store artana.Store, runID string, opts ...GoldenOption) {
+func AssertGoldenEvents(t testing.TB, store ledger.Store, runID string, opts ...GoldenOption) {
 	t.Helper()
 	var cfg goldenConfig
 	for _, o := range opts {

@@ -10,6 +10,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/cassettes"
@@ -36,9 +38,9 @@ func TestAssertGoldenEvents(t *testing.T) {
 
 // liveRun runs triage-like steps on a kernel with a real clock, random
 // event ids and a random run id, and returns the run id.
-func liveRun(t *testing.T) (artana.Store, string) {
+func liveRun(t *testing.T) (ledger.Store, string) {
 	t.Helper()
-	s := artana.NewMemStore()
+	s := ledger.NewMemStore()
 	k := artana.New(s, artanatest.NewFakeModel(t, artanatest.Reply{Output: verdict{"refund"}}),
 		artana.WithTools(refundTools(t, new(atomic.Int64))))
 	ctx := t.Context()
@@ -78,9 +80,9 @@ func TestAssertGoldenEventsNormalized(t *testing.T) {
 }
 
 func TestNormalizeEscapedRunID(t *testing.T) {
-	s := artana.NewMemStore()
+	s := ledger.NewMemStore()
 	const id = "tïcket/\"1\""
-	if _, err := s.Append(context.Background(), id, "acme", &artana.RunStarted{}); err != nil {
+	if _, err := s.Append(context.Background(), id, "acme", &ledger.RunStarted{}); err != nil {
 		t.Fatal(err)
 	}
 	text := eventsText(t, s, id, artanatest.NormalizeVolatile())
@@ -174,7 +176,7 @@ func TestEventsTextErrors(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `events of run "ticket-1"`) {
 		t.Errorf("a run not starting at seq 1: %v", err)
 	}
-	evs[2].Payload = &artana.ModelCompleted{Model: "x", OutputJSON: "{}"}
+	evs[2].Payload = &ledger.ModelCompleted{Model: "x", OutputJSON: "{}"}
 	if _, err := artanatest.EventsText(evs); err == nil {
 		t.Error("a broken chain was written")
 	}

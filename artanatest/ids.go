@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// SequentialIDs returns an id source for tests, for artana.WithEventIDs:
+// SequentialIDs returns an id source for tests, for ledger.WithEventIDs:
 // 32-hex-digit ids counting up from 1, in the form of the random ones. It
 // is safe for concurrent use.
 func SequentialIDs() func() string {
@@ -20,7 +20,7 @@ func SequentialIDs() func() string {
 	}
 }
 
-// SteppingClock returns a clock for tests, for artana.WithEventClock, that
+// SteppingClock returns a clock for tests, for ledger.WithEventClock, that
 // reads start, then start+step, start+2*step and so on. It is safe for
 // concurrent use.
 func SteppingClock(start time.Time, step time.Duration) func() time.Time {

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/google/go-cmp/cmp"
 )
@@ -166,7 +168,7 @@ func (g *guardModel) result() (int, artana.ModelRequest) {
 // AssertNoNewEvents runs fn and fails the test if it appended events to
 // the run runID of store, or to any run of store if runID is "", listing
 // them. An error from fn fails the test too.
-func AssertNoNewEvents(t testing.TB, store artana.Store, runID string, fn func(ctx context.Context) error) {
+func AssertNoNewEvents(t testing.TB, store ledger.Store, runID string, fn func(ctx context.Context) error) {
 	t.Helper()
 	added, err, snapErr := newEvents(t.Context(), store, runID, fn)
 	if snapErr != nil {
@@ -185,19 +187,19 @@ func AssertNoNewEvents(t testing.TB, store artana.Store, runID string, fn func(c
 }
 
 // eventList prints events one per line: run, seq, type and payload.
-type eventList []artana.Event
+type eventList []ledger.Event
 
 func (l eventList) String() string {
 	var b strings.Builder
 	for _, e := range l {
-		fmt.Fprintf(&b, "\trun %q seq %d %s %s\n", e.RunID, e.Seq, e.Type, artana.CanonicalForm.Encode(e.Payload))
+		fmt.Fprintf(&b, "\trun %q seq %d %s %s\n", e.RunID, e.Seq, e.Type, ledger.CanonicalForm.Encode(e.Payload))
 	}
 	return b.String()
 }
 
 // newEvents runs fn and returns the events it appended to runID (or to
 // any run if runID is ""), fn's error, and the error of reading the store.
-func newEvents(ctx context.Context, store artana.Store, runID string, fn func(ctx context.Context) error) (added eventList, fnErr, err error) {
+func newEvents(ctx context.Context, store ledger.Store, runID string, fn func(ctx context.Context) error) (added eventList, fnErr, err error) {
 	before, err := lastSeqs(ctx, store, runID)
 	if err != nil {
 		return nil, nil, fmt.Errorf("read the store before: %w", err)
@@ -226,7 +228,7 @@ type seqs struct {
 }
 
 // lastSeqs returns the last seq of runID, or of every run if runID is "".
-func lastSeqs(ctx context.Context, store artana.Store, runID string) (seqs, error) {
+func lastSeqs(ctx context.Context, store ledger.Store, runID string) (seqs, error) {
 	s := seqs{seq: make(map[string]int64)}
 	if runID != "" {
 		evs, err := store.Events(ctx, runID, 0)
@@ -251,10 +253,10 @@ func lastSeqs(ctx context.Context, store artana.Store, runID string) (seqs, erro
 }
 
 // AssertChainValid fails the test unless the run runID of store has
-// events and its hash chain verifies (artana.VerifyChain): seqs from 1
+// events and its hash chain verifies (ledger.VerifyChain): seqs from 1
 // without gaps, each event's hash recomputes, each links to the previous
 // one, one tenant.
-func AssertChainValid(t testing.TB, store artana.Store, runID string) {
+func AssertChainValid(t testing.TB, store ledger.Store, runID string) {
 	t.Helper()
 	events, err := store.Events(t.Context(), runID, 0)
 	if err != nil {
@@ -265,7 +267,7 @@ func AssertChainValid(t testing.TB, store artana.Store, runID string) {
 		t.Errorf("artanatest: AssertChainValid: run %q has no events; check the run id", runID)
 		return
 	}
-	if err := artana.VerifyChain(events); err != nil {
+	if err := ledger.VerifyChain(events); err != nil {
 		t.Errorf("artanatest: AssertChainValid: %v", err)
 	}
 }
@@ -276,13 +278,13 @@ var errInterrupted = errors.New("artanatest: simulated crash before tool_complet
 // interruptedStore fails the append of the completion of one tool, as a
 // process that dies while the tool runs would never log it.
 type interruptedStore struct {
-	artana.Store
+	ledger.Store
 	tool string
 }
 
-func (s interruptedStore) Append(ctx context.Context, runID, tenantID string, p artana.Payload) (artana.Event, error) {
-	if c, ok := p.(*artana.ToolCompleted); ok && c.ToolName == s.tool {
-		return artana.Event{}, errInterrupted
+func (s interruptedStore) Append(ctx context.Context, runID, tenantID string, p ledger.Payload) (ledger.Event, error) {
+	if c, ok := p.(*ledger.ToolCompleted); ok && c.ToolName == s.tool {
+		return ledger.Event{}, errInterrupted
 	}
 	return s.Store.Append(ctx, runID, tenantID, p)
 }

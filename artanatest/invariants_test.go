@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
 	"github.com/google/go-cmp/cmp"
@@ -191,13 +193,13 @@ func TestAssertNoNewEvents(t *testing.T) {
 }
 
 // tampered is a store whose reads return a changed payload at seq 2.
-type tampered struct{ artana.Store }
+type tampered struct{ ledger.Store }
 
-func (s tampered) Events(ctx context.Context, runID string, after int64) ([]artana.Event, error) {
+func (s tampered) Events(ctx context.Context, runID string, after int64) ([]ledger.Event, error) {
 	evs, err := s.Store.Events(ctx, runID, after)
 	for i := range evs {
 		if evs[i].Seq == 2 {
-			p := *evs[i].Payload.(*artana.ModelRequested)
+			p := *evs[i].Payload.(*ledger.ModelRequested)
 			p.Prompt = "Refund everything"
 			evs[i].Payload = &p
 		}
@@ -206,14 +208,14 @@ func (s tampered) Events(ctx context.Context, runID string, after int64) ([]arta
 }
 
 func TestAssertChainValid(t *testing.T) {
-	var store artana.Store
+	var store ledger.Store
 	passes(t, func(tb testing.TB) {
 		k, _, _ := triageKernel(tb)
 		if _, err := triage(tb.Context(), k); err != nil {
 			tb.Fatal(err)
 		}
 		artanatest.AssertChainValid(tb, k.Store(), "ticket-1")
-		store = artana.NewMemStore()
+		store = ledger.NewMemStore()
 		for _, e := range mustEvents(tb, k.Store(), "ticket-1") {
 			if _, err := store.Append(tb.Context(), e.RunID, e.TenantID, e.Payload); err != nil {
 				tb.Fatal(err)
@@ -226,14 +228,14 @@ func TestAssertChainValid(t *testing.T) {
 	fails(t, func(tb testing.TB) {
 		artanatest.AssertChainValid(tb, store, "ticket-2")
 	}, `run "ticket-2" has no events`)
-	closed := artana.NewMemStore()
+	closed := ledger.NewMemStore()
 	_ = closed.Close()
 	fails(t, func(tb testing.TB) {
 		artanatest.AssertChainValid(tb, closed, "ticket-1")
 	}, `read run "ticket-1"`, "closed")
 }
 
-func mustEvents(tb testing.TB, s artana.Store, runID string) []artana.Event {
+func mustEvents(tb testing.TB, s ledger.Store, runID string) []ledger.Event {
 	tb.Helper()
 	evs, err := s.Events(tb.Context(), runID, 0)
 	if err != nil {
@@ -259,7 +261,7 @@ func TestAssertHaltsOnUnknownOutcome(t *testing.T) {
 		evs := mustEvents(tb, k.Store(), "r")
 		var outcomes []string
 		for _, e := range evs {
-			if c, ok := e.Payload.(*artana.ToolCompleted); ok {
+			if c, ok := e.Payload.(*ledger.ToolCompleted); ok {
 				outcomes = append(outcomes, string(c.Outcome))
 			}
 		}
@@ -271,14 +273,14 @@ func TestAssertHaltsOnUnknownOutcome(t *testing.T) {
 
 // forgetful is a broken store: it loses tool requests that have no
 // completion yet, so a kernel on it cannot know the tool already ran.
-type forgetful struct{ artana.Store }
+type forgetful struct{ ledger.Store }
 
-func (s forgetful) Events(ctx context.Context, runID string, after int64) ([]artana.Event, error) {
+func (s forgetful) Events(ctx context.Context, runID string, after int64) ([]ledger.Event, error) {
 	evs, err := s.Store.Events(ctx, runID, after)
 	if err != nil || len(evs) == 0 {
 		return evs, err
 	}
-	if _, ok := evs[len(evs)-1].Payload.(*artana.ToolRequested); ok {
+	if _, ok := evs[len(evs)-1].Payload.(*ledger.ToolRequested); ok {
 		evs = evs[:len(evs)-1]
 	}
 	return evs, nil
@@ -288,7 +290,7 @@ func TestAssertHaltsOnUnknownOutcomeFails(t *testing.T) {
 	// On a store that loses the pending request, the tool runs again.
 	f := fails(t, func(tb testing.TB) {
 		runs := new(atomic.Int64)
-		k := artanatest.NewKernelWithStore(tb, forgetful{artana.NewMemStore()}, nil, artana.WithTools(refundTools(tb, runs)))
+		k := artanatest.NewKernelWithStore(tb, forgetful{ledger.NewMemStore()}, nil, artana.WithTools(refundTools(tb, runs)))
 		run, err := k.StartRun(tb.Context(), tenant, "r")
 		if err != nil {
 			tb.Fatal(err)

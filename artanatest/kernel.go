@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 )
 
@@ -19,10 +21,10 @@ func start() time.Time { return time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC) }
 // appends. Use it with stores other than MemStore:
 //
 //	s, err := sqlite.Open(ctx, path, sqlite.WithStoreOptions(artanatest.Deterministic()...))
-func Deterministic() []artana.StoreOption {
-	return []artana.StoreOption{
-		artana.WithEventClock(SteppingClock(start(), time.Second)),
-		artana.WithEventIDs(SequentialIDs()),
+func Deterministic() []ledger.StoreOption {
+	return []ledger.StoreOption{
+		ledger.WithEventClock(SteppingClock(start(), time.Second)),
+		ledger.WithEventIDs(SequentialIDs()),
 	}
 }
 
@@ -41,9 +43,9 @@ func RunIDs() func() string {
 
 // NewStore returns an empty in-memory store with the Deterministic clock
 // and ids, closed when the test ends.
-func NewStore(t testing.TB) *artana.MemStore {
+func NewStore(t testing.TB) *ledger.MemStore {
 	t.Helper()
-	s := artana.NewMemStore(Deterministic()...)
+	s := ledger.NewMemStore(Deterministic()...)
 	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
@@ -66,7 +68,7 @@ func NewKernel(t testing.TB, model artana.Model, opts ...artana.Option) *artana.
 // closes store when the test ends. The store's clock and ids are its own:
 // open it with Deterministic() for a byte-stable log, or compare its log
 // with the NormalizeVolatile golden option.
-func NewKernelWithStore(t testing.TB, store artana.Store, model artana.Model, opts ...artana.Option) *artana.Kernel {
+func NewKernelWithStore(t testing.TB, store ledger.Store, model artana.Model, opts ...artana.Option) *artana.Kernel {
 	t.Helper()
 	all := append(DefaultKernelOptions(), artana.WithRunIDs(RunIDs()))
 	k := newKernel(store, model, append(all, opts...)...)
@@ -93,6 +95,6 @@ func DefaultKernelOptions() []artana.Option {
 
 // newKernel builds a kernel; kept in one place so that the constructors
 // follow artana.New's signature in a single spot.
-func newKernel(store artana.Store, model artana.Model, opts ...artana.Option) *artana.Kernel {
+func newKernel(store ledger.Store, model artana.Model, opts ...artana.Option) *artana.Kernel {
 	return artana.New(store, model, opts...)
 }

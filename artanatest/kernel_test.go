@@ -9,11 +9,13 @@ import (
 	"sync/atomic"
 	"testing"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
 )
 
-func eventsText(t *testing.T, s artana.Store, runID string, opts ...artanatest.GoldenOption) string {
+func eventsText(t *testing.T, s ledger.Store, runID string, opts ...artanatest.GoldenOption) string {
 	t.Helper()
 	evs, err := s.Events(context.Background(), runID, 0)
 	if err != nil {
@@ -53,7 +55,7 @@ func TestNewKernelLogIsByteStable(t *testing.T) {
 }
 
 func TestNewKernelClosesAtCleanup(t *testing.T) {
-	var store artana.Store
+	var store ledger.Store
 	t.Run("sub", func(t *testing.T) {
 		k := artanatest.NewKernel(t, nil)
 		store = k.Store()
@@ -64,16 +66,16 @@ func TestNewKernelClosesAtCleanup(t *testing.T) {
 }
 
 // closeFails is a store whose Close fails.
-type closeFails struct{ artana.Store }
+type closeFails struct{ ledger.Store }
 
 func (closeFails) Close() error { return errors.New("disk gone") }
 
 func TestNewKernelWithStoreReportsCloseError(t *testing.T) {
 	fails(t, func(tb testing.TB) {
-		artanatest.NewKernelWithStore(tb, closeFails{artana.NewMemStore()}, nil)
+		artanatest.NewKernelWithStore(tb, closeFails{ledger.NewMemStore()}, nil)
 	}, "close kernel: disk gone")
 	passes(t, func(tb testing.TB) {
-		s := artana.NewMemStore(artanatest.Deterministic()...)
+		s := ledger.NewMemStore(artanatest.Deterministic()...)
 		k := artanatest.NewKernelWithStore(tb, s, nil, artana.WithRunIDs(func() string { return "mine" }))
 		if run, err := k.StartRun(tb.Context(), tenant, ""); err != nil || run.ID != "mine" {
 			tb.Errorf("StartRun = %q, %v; want the caller's run id source to win", run.ID, err)

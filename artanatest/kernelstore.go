@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 )
 
@@ -29,7 +31,7 @@ func TestKernelStore(t *testing.T, newStore NewStoreFunc) {
 			if t.Failed() || sc.noCompare {
 				return
 			}
-			mem := artana.NewMemStore(Deterministic()...)
+			mem := ledger.NewMemStore(Deterministic()...)
 			sc.run(t, mem)
 			compareLogs(t, s, mem)
 		})
@@ -38,7 +40,7 @@ func TestKernelStore(t *testing.T, newStore NewStoreFunc) {
 
 // compareLogs fails the test unless got holds the runs of want, event for
 // event, with equal hashes.
-func compareLogs(t *testing.T, got, want artana.Store) {
+func compareLogs(t *testing.T, got, want ledger.Store) {
 	t.Helper()
 	ctx := context.Background()
 	gr, err := got.Runs(ctx)
@@ -81,12 +83,12 @@ var acme = artana.Tenant{ID: "acme", BudgetUSD: 1}
 type kernelScenario struct {
 	name      string
 	noCompare bool // the log depends on timing
-	run       func(t *testing.T, s artana.Store)
+	run       func(t *testing.T, s ledger.Store)
 }
 
 // newTurnKernel returns a kernel on s whose model answers label l (and
 // fails the test if called when l is "").
-func newTurnKernel(t *testing.T, s artana.Store, l string, opts ...artana.Option) *artana.Kernel {
+func newTurnKernel(t *testing.T, s ledger.Store, l string, opts ...artana.Option) *artana.Kernel {
 	t.Helper()
 	var m artana.Model
 	if l != "" {
@@ -119,7 +121,7 @@ func countingTools(t *testing.T, executions *int) *artana.Tools {
 }
 
 var kernelScenarios = []kernelScenario{
-	{name: "ReplayPolicies", run: func(t *testing.T, s artana.Store) {
+	{name: "ReplayPolicies", run: func(t *testing.T, s ledger.Store) {
 		ctx := t.Context()
 		k := newTurnKernel(t, s, "billing")
 		run, err := k.StartRun(ctx, acme, "drift")
@@ -150,11 +152,11 @@ var kernelScenarios = []kernelScenario{
 		}
 		AssertChainValid(t, s, "drift")
 		AssertChainValid(t, s, r.RunID)
-		if err := artana.CheckFork(ctx, s, r.RunID); err != nil {
+		if err := ledger.CheckFork(ctx, s, r.RunID); err != nil {
 			t.Error(err)
 		}
 	}},
-	{name: "ModelStepReplays", run: func(t *testing.T, s artana.Store) {
+	{name: "ModelStepReplays", run: func(t *testing.T, s ledger.Store) {
 		ctx := t.Context()
 		k := newTurnKernel(t, s, "billing")
 		run, err := k.StartRun(ctx, acme, "ticket-1")
@@ -181,7 +183,7 @@ var kernelScenarios = []kernelScenario{
 		})
 		AssertChainValid(t, s, "ticket-1")
 	}},
-	{name: "ToolStepReplays", run: func(t *testing.T, s artana.Store) {
+	{name: "ToolStepReplays", run: func(t *testing.T, s ledger.Store) {
 		ctx := t.Context()
 		executions := 0
 		tools := countingTools(t, &executions)
@@ -202,7 +204,7 @@ var kernelScenarios = []kernelScenario{
 		}
 		AssertChainValid(t, s, "refunds")
 	}},
-	{name: "ToolLoopReplays", run: func(t *testing.T, s artana.Store) {
+	{name: "ToolLoopReplays", run: func(t *testing.T, s ledger.Store) {
 		// Messages with tool calls and tool messages (the fields the
 		// Python original lacks) survive the store and hash the same.
 		ctx := t.Context()
@@ -239,7 +241,7 @@ var kernelScenarios = []kernelScenario{
 		})
 		AssertChainValid(t, s, "loop")
 	}},
-	{name: "UnknownOutcomeHalts", run: func(t *testing.T, s artana.Store) {
+	{name: "UnknownOutcomeHalts", run: func(t *testing.T, s ledger.Store) {
 		ctx := t.Context()
 		executions := 0
 		k := NewKernelWithStore(t, s, nil, artana.WithTools(countingTools(t, &executions)))
@@ -254,7 +256,7 @@ var kernelScenarios = []kernelScenario{
 			t.Errorf("reconciled result %s", res.ResultJSON)
 		}
 	}},
-	{name: "PauseResume", run: func(t *testing.T, s artana.Store) {
+	{name: "PauseResume", run: func(t *testing.T, s ledger.Store) {
 		ctx := t.Context()
 		k := newTurnKernel(t, s, "refund")
 		run, err := k.StartRun(ctx, acme, "review")
@@ -272,11 +274,11 @@ var kernelScenarios = []kernelScenario{
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(events) != 3 || events[1].Type != artana.EventPauseRequested || events[2].Type != artana.EventResumeRequested {
+		if len(events) != 3 || events[1].Type != ledger.EventPauseRequested || events[2].Type != ledger.EventResumeRequested {
 			t.Errorf("log after pause and resume: %v", eventList(events))
 		}
 	}},
-	{name: "WorkflowResumes", run: func(t *testing.T, s artana.Store) {
+	{name: "WorkflowResumes", run: func(t *testing.T, s ledger.Store) {
 		ctx := t.Context()
 		ran := map[string]int{}
 		flow := func(ctx context.Context, wf *artana.Workflow) (int, error) {
@@ -303,7 +305,7 @@ var kernelScenarios = []kernelScenario{
 			t.Errorf("steps ran %v times, want once each", ran)
 		}
 	}},
-	{name: "KernelsTakeTurns", run: func(t *testing.T, s artana.Store) {
+	{name: "KernelsTakeTurns", run: func(t *testing.T, s ledger.Store) {
 		// Two kernels (two processes, or hosts) on one run: each syncs
 		// the other's appends before its next step.
 		ctx := t.Context()
@@ -332,7 +334,7 @@ var kernelScenarios = []kernelScenario{
 		}
 		AssertChainValid(t, s, "shared")
 	}},
-	{name: "StartRunRace", noCompare: true, run: func(t *testing.T, s artana.Store) {
+	{name: "StartRunRace", noCompare: true, run: func(t *testing.T, s ledger.Store) {
 		ctx := t.Context()
 		const racers = 6
 		errs := make(chan error, racers)

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/internal/isotime"
 )
@@ -16,10 +18,10 @@ import (
 // NewStoreFunc opens a new, empty store for one subtest of TestStore,
 // applying the given options. It should register its own cleanup; TestStore
 // also closes the store when the subtest ends.
-type NewStoreFunc func(t *testing.T, opts ...artana.StoreOption) artana.Store
+type NewStoreFunc func(t *testing.T, opts ...ledger.StoreOption) ledger.Store
 
 // An opener opens a new, empty store for one check, with the given options.
-type opener func(opts ...artana.StoreOption) (artana.Store, error)
+type opener func(opts ...ledger.StoreOption) (ledger.Store, error)
 
 // A storeCase is one check of the conformance suite. It returns every
 // problem it finds, joined, or errSkip when the store lacks what it checks.
@@ -48,20 +50,20 @@ var storeCases = []storeCase{
 	{"Close", checkClose},
 }
 
-// TestStore runs the conformance suite that every artana.Store must pass,
+// TestStore runs the conformance suite that every ledger.Store must pass,
 // one subtest per check: append assigns seq, previous hash, id, timestamp
 // and hash; payloads of all nine types round-trip; concurrent appends
 // produce a gapless, valid chain; runs are isolated; reads after a seq
 // return only later events; an unknown run reads as empty; runs are
 // listed; a tenant mismatch, an invalid payload or a cancelled context
 // append nothing; the clock and id options are honoured; a store that
-// implements artana.RunCreator lets exactly one of several concurrent
+// implements ledger.RunCreator lets exactly one of several concurrent
 // CreateRun calls win; and Close makes later calls fail with
 // artana.ErrClosed.
 func TestStore(t *testing.T, newStore NewStoreFunc) {
 	for _, c := range storeCases {
 		t.Run(c.name, func(t *testing.T) {
-			open := func(opts ...artana.StoreOption) (artana.Store, error) {
+			open := func(opts ...ledger.StoreOption) (ledger.Store, error) {
 				s := newStore(t, opts...)
 				t.Cleanup(func() { _ = s.Close() })
 				return s, nil
@@ -82,11 +84,11 @@ func TestStore(t *testing.T, newStore NewStoreFunc) {
 // given options each time it is called, and CheckStore closes it. The
 // result joins every problem found, each prefixed with the name of its
 // check, or is nil.
-func CheckStore(ctx context.Context, open func(opts ...artana.StoreOption) (artana.Store, error)) error {
+func CheckStore(ctx context.Context, open func(opts ...ledger.StoreOption) (ledger.Store, error)) error {
 	var errs []error
 	for _, c := range storeCases {
-		var opened []artana.Store
-		err := c.check(ctx, func(opts ...artana.StoreOption) (artana.Store, error) {
+		var opened []ledger.Store
+		err := c.check(ctx, func(opts ...ledger.StoreOption) (ledger.Store, error) {
 			s, err := open(opts...)
 			if err == nil {
 				opened = append(opened, s)
@@ -122,17 +124,17 @@ func checkAppendAssignsChain(ctx context.Context, open opener) error {
 		return err
 	}
 	var p problems
-	var prev *artana.Event
+	var prev *ledger.Event
 	for i := range 3 {
 		before := time.Now().UTC().Truncate(time.Microsecond)
-		e, err := s.Append(ctx, "run-1", "tenant-1", &artana.WorkflowStepRequested{StepIndex: int64(i), StepName: "s"})
+		e, err := s.Append(ctx, "run-1", "tenant-1", &ledger.WorkflowStepRequested{StepIndex: int64(i), StepName: "s"})
 		if err != nil {
 			return p.fatal("Append #%d: %v", i+1, err)
 		}
 		if e.Seq != int64(i+1) {
 			p.add("Append #%d: seq = %d, want %d", i+1, e.Seq, i+1)
 		}
-		if e.RunID != "run-1" || e.TenantID != "tenant-1" || e.Type != artana.EventWorkflowStepRequested {
+		if e.RunID != "run-1" || e.TenantID != "tenant-1" || e.Type != ledger.EventWorkflowStepRequested {
 			p.add("Append #%d: run, tenant, type = %q, %q, %q", i+1, e.RunID, e.TenantID, e.Type)
 		}
 		if len(e.ID) != 32 {
@@ -166,7 +168,7 @@ func checkPayloadsRoundTrip(ctx context.Context, open opener) error {
 	}
 	var p problems
 	const run = "run-ünï/漢字 🚀"
-	var appended []artana.Event
+	var appended []ledger.Event
 	for _, pl := range samplePayloads() {
 		e, err := s.Append(ctx, run, "tenant-東京", pl)
 		if err != nil {
@@ -186,7 +188,7 @@ func checkPayloadsRoundTrip(ctx context.Context, open opener) error {
 			p.add("event %d read back differs from the one appended: %v", i+1, err)
 		}
 	}
-	if err := artana.VerifyChain(got); err != nil {
+	if err := ledger.VerifyChain(got); err != nil {
 		p.add("VerifyChain: %v", err)
 	}
 	return p.err()
@@ -204,7 +206,7 @@ func checkConcurrentAppends(ctx context.Context, open opener) error {
 	for w := range workers {
 		wg.Go(func() {
 			for i := range each {
-				pl := &artana.WorkflowStepCompleted{StepIndex: int64(i), StepName: fmt.Sprintf("w%d", w), ResultJSON: "{}"}
+				pl := &ledger.WorkflowStepCompleted{StepIndex: int64(i), StepName: fmt.Sprintf("w%d", w), ResultJSON: "{}"}
 				if _, err := s.Append(ctx, "busy", "t", pl); err != nil {
 					errs <- err
 				}
@@ -228,7 +230,7 @@ func checkConcurrentAppends(ctx context.Context, open opener) error {
 			return p.fatal("events[%d].Seq = %d, want %d", i, e.Seq, i+1)
 		}
 	}
-	if err := artana.VerifyChain(events); err != nil {
+	if err := ledger.VerifyChain(events); err != nil {
 		p.add("VerifyChain: %v", err)
 	}
 	return p.err()
@@ -242,7 +244,7 @@ func checkRunsAreIsolated(ctx context.Context, open opener) error {
 	var p problems
 	for i := range 3 {
 		for _, run := range []string{"a", "b"} {
-			if _, err := s.Append(ctx, run, "t-"+run, &artana.WorkflowStepRequested{StepIndex: int64(i), StepName: run}); err != nil {
+			if _, err := s.Append(ctx, run, "t-"+run, &ledger.WorkflowStepRequested{StepIndex: int64(i), StepName: run}); err != nil {
 				return p.fatal("Append %s: %v", run, err)
 			}
 		}
@@ -260,7 +262,7 @@ func checkRunsAreIsolated(ctx context.Context, open opener) error {
 				p.add("run %s event %d: run %q seq %d tenant %q", run, i, e.RunID, e.Seq, e.TenantID)
 			}
 		}
-		if err := artana.VerifyChain(events); err != nil {
+		if err := ledger.VerifyChain(events); err != nil {
 			p.add("VerifyChain(%s): %v", run, err)
 		}
 	}
@@ -274,7 +276,7 @@ func checkEventsAfterSeq(ctx context.Context, open opener) error {
 	}
 	var p problems
 	for i := range 5 {
-		if _, err := s.Append(ctx, "r", "t", &artana.WorkflowStepRequested{StepIndex: int64(i), StepName: "x"}); err != nil {
+		if _, err := s.Append(ctx, "r", "t", &ledger.WorkflowStepRequested{StepIndex: int64(i), StepName: "x"}); err != nil {
 			return p.fatal("Append: %v", err)
 		}
 	}
@@ -296,7 +298,7 @@ func checkEventsAfterSeq(ctx context.Context, open opener) error {
 		}
 	}
 	// Appends made after a read are seen by the next incremental read.
-	if _, err := s.Append(ctx, "r", "t", &artana.RunStarted{}); err != nil {
+	if _, err := s.Append(ctx, "r", "t", &ledger.RunStarted{}); err != nil {
 		return p.fatal("Append: %v", err)
 	}
 	events, err := s.Events(ctx, "r", 5)
@@ -331,9 +333,9 @@ func checkRuns(ctx context.Context, open opener) error {
 	if err != nil || len(runs) != 0 {
 		return p.fatal("Runs of an empty store = %v, %v; want none", runs, err)
 	}
-	var lastOfB artana.Event
+	var lastOfB ledger.Event
 	for i, run := range []string{"b", "a", "b", "c", "b"} {
-		e, err := s.Append(ctx, run, "tenant-"+run, &artana.WorkflowStepRequested{StepIndex: int64(i), StepName: "x"})
+		e, err := s.Append(ctx, run, "tenant-"+run, &ledger.WorkflowStepRequested{StepIndex: int64(i), StepName: "x"})
 		if err != nil {
 			return p.fatal("Append: %v", err)
 		}
@@ -364,10 +366,10 @@ func checkTenantMismatch(ctx context.Context, open opener) error {
 		return err
 	}
 	var p problems
-	if _, err := s.Append(ctx, "r", "owner", &artana.RunStarted{}); err != nil {
+	if _, err := s.Append(ctx, "r", "owner", &ledger.RunStarted{}); err != nil {
 		return p.fatal("Append: %v", err)
 	}
-	if _, err := s.Append(ctx, "r", "intruder", &artana.RunStarted{}); !errors.Is(err, artana.ErrTenantMismatch) {
+	if _, err := s.Append(ctx, "r", "intruder", &ledger.RunStarted{}); !errors.Is(err, artana.ErrTenantMismatch) {
 		p.add("Append with another tenant: err = %v, want ErrTenantMismatch", err)
 	}
 	p.wantLen(ctx, s, "r", 1)
@@ -380,19 +382,19 @@ func checkInvalidPayload(ctx context.Context, open opener) error {
 		return err
 	}
 	var p problems
-	for _, pl := range []artana.Payload{
-		&artana.ModelCompleted{Model: "m", OutputJSON: "{}", CostUSD: math.NaN()},
-		&artana.ModelCompleted{Model: "m", OutputJSON: "{}", PromptTokens: -1},
-		&artana.ToolCompleted{ToolName: "t", Outcome: "exploded"},
-		&artana.ModelRequested{Model: "m", Messages: []artana.ChatMessage{{Role: "wizard"}}},
-		&artana.PauseRequested{Reason: "bad \xff utf-8"},
+	for _, pl := range []ledger.Payload{
+		&ledger.ModelCompleted{Model: "m", OutputJSON: "{}", CostUSD: math.NaN()},
+		&ledger.ModelCompleted{Model: "m", OutputJSON: "{}", PromptTokens: -1},
+		&ledger.ToolCompleted{ToolName: "t", Outcome: "exploded"},
+		&ledger.ModelRequested{Model: "m", Messages: []artana.ChatMessage{{Role: "wizard"}}},
+		&ledger.PauseRequested{Reason: "bad \xff utf-8"},
 		nil,
 	} {
 		if _, err := s.Append(ctx, "r", "t", pl); !errors.Is(err, artana.ErrInvalidPayload) {
 			p.add("Append(%#v): err = %v, want ErrInvalidPayload", pl, err)
 		}
 	}
-	if _, err := s.Append(ctx, "", "t", &artana.RunStarted{}); err == nil {
+	if _, err := s.Append(ctx, "", "t", &ledger.RunStarted{}); err == nil {
 		p.add("Append with an empty run id succeeded")
 	}
 	p.wantLen(ctx, s, "r", 0)
@@ -407,7 +409,7 @@ func checkCancelledContext(ctx context.Context, open opener) error {
 	var p problems
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := s.Append(cctx, "r", "t", &artana.RunStarted{}); !errors.Is(err, context.Canceled) {
+	if _, err := s.Append(cctx, "r", "t", &ledger.RunStarted{}); !errors.Is(err, context.Canceled) {
 		p.add("Append with a cancelled context: err = %v, want context.Canceled", err)
 	}
 	p.wantLen(ctx, s, "r", 0)
@@ -416,8 +418,8 @@ func checkCancelledContext(ctx context.Context, open opener) error {
 
 func checkClockAndIDOptions(ctx context.Context, open opener) error {
 	start := time.Date(2024, 2, 29, 23, 59, 59, 0, time.UTC)
-	logOf := func() ([]artana.Event, error) {
-		s, err := open(artana.WithEventClock(SteppingClock(start, 1500*time.Nanosecond)), artana.WithEventIDs(SequentialIDs()))
+	logOf := func() ([]ledger.Event, error) {
+		s, err := open(ledger.WithEventClock(SteppingClock(start, 1500*time.Nanosecond)), ledger.WithEventIDs(SequentialIDs()))
 		if err != nil {
 			return nil, err
 		}
@@ -459,9 +461,9 @@ func checkCreateRun(ctx context.Context, open opener) error {
 	if err != nil {
 		return err
 	}
-	c, ok := s.(artana.RunCreator)
+	c, ok := s.(ledger.RunCreator)
 	if !ok {
-		return fmt.Errorf("%T does not implement artana.RunCreator: %w", s, errSkip)
+		return fmt.Errorf("%T does not implement ledger.RunCreator: %w", s, errSkip)
 	}
 	var p problems
 	const racers = 8
@@ -469,7 +471,7 @@ func checkCreateRun(ctx context.Context, open opener) error {
 	results := make(chan error, racers)
 	for range racers {
 		wg.Go(func() {
-			_, err := c.CreateRun(ctx, "contested", "t", &artana.RunStarted{})
+			_, err := c.CreateRun(ctx, "contested", "t", &ledger.RunStarted{})
 			results <- err
 		})
 	}
@@ -488,14 +490,14 @@ func checkCreateRun(ctx context.Context, open opener) error {
 		p.add("%d of %d concurrent CreateRun calls succeeded, want exactly 1", won, racers)
 	}
 	p.wantLen(ctx, s, "contested", 1)
-	if _, err := s.Append(ctx, "grown", "t", &artana.RunStarted{}); err != nil {
+	if _, err := s.Append(ctx, "grown", "t", &ledger.RunStarted{}); err != nil {
 		return p.fatal("Append: %v", err)
 	}
-	if _, err := c.CreateRun(ctx, "grown", "t", &artana.RunStarted{}); !errors.Is(err, artana.ErrRunExists) {
+	if _, err := c.CreateRun(ctx, "grown", "t", &ledger.RunStarted{}); !errors.Is(err, artana.ErrRunExists) {
 		p.add("CreateRun of a run with events: err = %v, want ErrRunExists", err)
 	}
 	p.wantLen(ctx, s, "grown", 1)
-	if _, err := c.CreateRun(ctx, "bad", "t", &artana.ModelCompleted{CostUSD: -1}); !errors.Is(err, artana.ErrInvalidPayload) {
+	if _, err := c.CreateRun(ctx, "bad", "t", &ledger.ModelCompleted{CostUSD: -1}); !errors.Is(err, artana.ErrInvalidPayload) {
 		p.add("CreateRun with an invalid payload: err = %v, want ErrInvalidPayload", err)
 	}
 	p.wantLen(ctx, s, "bad", 0)
@@ -508,7 +510,7 @@ func checkClose(ctx context.Context, open opener) error {
 		return err
 	}
 	var p problems
-	if _, err := s.Append(ctx, "r", "t", &artana.RunStarted{}); err != nil {
+	if _, err := s.Append(ctx, "r", "t", &ledger.RunStarted{}); err != nil {
 		return p.fatal("Append: %v", err)
 	}
 	if err := s.Close(); err != nil {
@@ -517,7 +519,7 @@ func checkClose(ctx context.Context, open opener) error {
 	if err := s.Close(); err != nil {
 		p.add("second Close: %v, want nil", err)
 	}
-	if _, err := s.Append(ctx, "r", "t", &artana.RunStarted{}); !errors.Is(err, artana.ErrClosed) {
+	if _, err := s.Append(ctx, "r", "t", &ledger.RunStarted{}); !errors.Is(err, artana.ErrClosed) {
 		p.add("Append after Close: err = %v, want ErrClosed", err)
 	}
 	if _, err := s.Events(ctx, "r", 0); !errors.Is(err, artana.ErrClosed) {
@@ -530,7 +532,7 @@ func checkClose(ctx context.Context, open opener) error {
 }
 
 // wantLen adds a problem unless the run has want events.
-func (p *problems) wantLen(ctx context.Context, s artana.Store, run string, want int) {
+func (p *problems) wantLen(ctx context.Context, s ledger.Store, run string, want int) {
 	events, err := s.Events(ctx, run, 0)
 	switch {
 	case err != nil:
@@ -542,7 +544,7 @@ func (p *problems) wantLen(ctx context.Context, s artana.Store, run string, want
 
 // sameEvent compares two events by their stored and hashed forms, so that a
 // nil and an empty slice are the same, as they are in the log.
-func sameEvent(a, b artana.Event) error {
+func sameEvent(a, b ledger.Event) error {
 	switch {
 	case a.ID != b.ID, a.RunID != b.RunID, a.TenantID != b.TenantID, a.Seq != b.Seq,
 		a.Type != b.Type, a.PrevHash != b.PrevHash, a.Hash != b.Hash:
@@ -552,13 +554,13 @@ func sameEvent(a, b artana.Event) error {
 	case b.Payload == nil:
 		return fmt.Errorf("payload missing")
 	}
-	if ca, cb := artana.CanonicalForm.Encode(a.Payload), artana.CanonicalForm.Encode(b.Payload); string(ca) != string(cb) {
+	if ca, cb := ledger.CanonicalForm.Encode(a.Payload), ledger.CanonicalForm.Encode(b.Payload); string(ca) != string(cb) {
 		return fmt.Errorf("payload %s != %s", ca, cb)
 	}
 	return nil
 }
 
-func header(e artana.Event) string {
+func header(e ledger.Event) string {
 	return fmt.Sprintf("{id %s run %q tenant %q seq %d type %s prev %s hash %s}", e.ID, e.RunID, e.TenantID, e.Seq, e.Type, e.PrevHash, e.Hash)
 }
 
@@ -567,29 +569,29 @@ const awkward = "Café 漢字 😀 \"q\" back\\slash tab\t nl\n ctrl\x1f DEL\x7f
 
 // samplePayloads returns one payload of each of the ten types, with
 // non-ASCII text, nulls and awkward floats.
-func samplePayloads() []artana.Payload {
-	return []artana.Payload{
-		&artana.RunStarted{},
-		&artana.ModelRequested{Model: "fake-model", Prompt: awkward,
+func samplePayloads() []ledger.Payload {
+	return []ledger.Payload{
+		&ledger.RunStarted{},
+		&ledger.ModelRequested{Model: "fake-model", Prompt: awkward,
 			Messages:     []artana.ChatMessage{{Role: "system", Content: "be brief"}, {Role: "user", Content: awkward}},
 			AllowedTools: []string{"lookup", "tränslate"}, StepKey: new("step.1")},
-		&artana.ModelCompleted{Model: "fake-model", OutputJSON: `{"a":"é"}`, PromptTokens: 12, CompletionTokens: 6, CostUSD: 1e-05,
+		&ledger.ModelCompleted{Model: "fake-model", OutputJSON: `{"a":"é"}`, PromptTokens: 12, CompletionTokens: 6, CostUSD: 1e-05,
 			ToolCalls: []artana.ToolCall{{ToolName: "lookup", ArgumentsJSON: `{"q":"ü"}`}}},
-		&artana.ModelCompleted{Model: "m", OutputJSON: "{}", CostUSD: 0},
-		&artana.ModelCompleted{Model: "m", OutputJSON: "{}", CostUSD: 0.1 + 0.2, ToolCalls: []artana.ToolCall{}},
-		&artana.ModelCompleted{Model: "m", OutputJSON: "{}", CostUSD: 1e16},
-		&artana.ToolRequested{ToolName: "lookup", ArgumentsJSON: `{"q":"\u00fc"}`, IdempotencyKey: "k",
-			ToolVersion: artana.DefaultToolVersion, SchemaVersion: artana.DefaultSchemaVersion},
-		&artana.ToolCompleted{ToolName: "lookup", ResultJSON: "", Outcome: artana.OutcomeUnknown,
+		&ledger.ModelCompleted{Model: "m", OutputJSON: "{}", CostUSD: 0},
+		&ledger.ModelCompleted{Model: "m", OutputJSON: "{}", CostUSD: 0.1 + 0.2, ToolCalls: []artana.ToolCall{}},
+		&ledger.ModelCompleted{Model: "m", OutputJSON: "{}", CostUSD: 1e16},
+		&ledger.ToolRequested{ToolName: "lookup", ArgumentsJSON: `{"q":"\u00fc"}`, IdempotencyKey: "k",
+			ToolVersion: ledger.DefaultToolVersion, SchemaVersion: ledger.DefaultSchemaVersion},
+		&ledger.ToolCompleted{ToolName: "lookup", ResultJSON: "", Outcome: ledger.OutcomeUnknown,
 			ReceivedIdempotencyKey: new("k"), RequestID: new("0123"), ErrorMessage: new(awkward)},
-		&artana.PauseRequested{Reason: "review", ContextJSON: new(`{"x":1}`)},
-		&artana.ResumeRequested{HumanInputJSON: new(`{"ok":true}`)},
-		&artana.ResumeRequested{},
-		&artana.WorkflowStepRequested{StepIndex: 0, StepName: "fetch"},
-		&artana.WorkflowStepCompleted{StepIndex: 0, StepName: "fetch", ResultJSON: `"done"`},
-		&artana.ReplayedWithDrift{StepKey: new("step.1"), Model: "fake-model", DriftFields: []string{"prompt", "messages"},
-			SourceRequestedEventID: "0123", SourceTerminalSeq: new(int64(3)), Policy: artana.ReplayAllowPromptDrift},
-		&artana.ReplayedWithDrift{Model: awkward, DriftFields: []string{}, SourceRequestedEventID: "0123",
-			Policy: artana.ReplayForkOnDrift, ForkRunID: new("run-ünï::fork::0123456789abcdef")},
+		&ledger.PauseRequested{Reason: "review", ContextJSON: new(`{"x":1}`)},
+		&ledger.ResumeRequested{HumanInputJSON: new(`{"ok":true}`)},
+		&ledger.ResumeRequested{},
+		&ledger.WorkflowStepRequested{StepIndex: 0, StepName: "fetch"},
+		&ledger.WorkflowStepCompleted{StepIndex: 0, StepName: "fetch", ResultJSON: `"done"`},
+		&ledger.ReplayedWithDrift{StepKey: new("step.1"), Model: "fake-model", DriftFields: []string{"prompt", "messages"},
+			SourceRequestedEventID: "0123", SourceTerminalSeq: new(int64(3)), Policy: "allow_prompt_drift"},
+		&ledger.ReplayedWithDrift{Model: awkward, DriftFields: []string{}, SourceRequestedEventID: "0123",
+			Policy: "fork_on_drift", ForkRunID: new("run-ünï::fork::0123456789abcdef")},
 	}
 }

@@ -6,21 +6,22 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artanatest"
 )
 
 func TestCheckStore(t *testing.T) {
 	ctx := context.Background()
-	good := func(opts ...artana.StoreOption) (artana.Store, error) { return artana.NewMemStore(opts...), nil }
+	good := func(opts ...ledger.StoreOption) (ledger.Store, error) { return ledger.NewMemStore(opts...), nil }
 	if err := artanatest.CheckStore(ctx, good); err != nil {
 		t.Fatalf("CheckStore(MemStore) = %v, want nil", err)
 	}
 
 	// A store that lets anyone append and forgets to close reports each
 	// problem under the name of its check.
-	bad := func(opts ...artana.StoreOption) (artana.Store, error) {
-		return &lenientStore{MemStore: artana.NewMemStore(opts...)}, nil
+	bad := func(opts ...ledger.StoreOption) (ledger.Store, error) {
+		return &lenientStore{MemStore: ledger.NewMemStore(opts...)}, nil
 	}
 	err := artanatest.CheckStore(ctx, bad)
 	if err == nil {
@@ -38,16 +39,16 @@ func TestCheckStore(t *testing.T) {
 		t.Errorf("CheckStore checked CreateRun on a store without it:\n%v", err)
 	}
 
-	failing := func(opts ...artana.StoreOption) (artana.Store, error) { return nil, errors.New("no database") }
+	failing := func(opts ...ledger.StoreOption) (ledger.Store, error) { return nil, errors.New("no database") }
 	if err := artanatest.CheckStore(ctx, failing); err == nil || !strings.Contains(err.Error(), "AppendAssignsChain: no database") {
 		t.Errorf("CheckStore with a failing open = %v, want the open error under each check", err)
 	}
 }
 
 // lenientStore appends for any tenant, ignores Close and has no CreateRun.
-type lenientStore struct{ *artana.MemStore }
+type lenientStore struct{ *ledger.MemStore }
 
-func (s *lenientStore) Append(ctx context.Context, runID, tenantID string, p artana.Payload) (artana.Event, error) {
+func (s *lenientStore) Append(ctx context.Context, runID, tenantID string, p ledger.Payload) (ledger.Event, error) {
 	if events, err := s.MemStore.Events(ctx, runID, 0); err == nil && len(events) > 0 {
 		tenantID = events[0].TenantID
 	}

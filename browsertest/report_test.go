@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
@@ -421,7 +423,7 @@ func TestLargeRun(t *testing.T) {
 }
 
 // writeEvents writes one run of the given payloads to a new SQLite ledger.
-func writeEvents(t *testing.T, path, runID, tenant string, payloads []artana.Payload) {
+func writeEvents(t *testing.T, path, runID, tenant string, payloads []ledger.Payload) {
 	t.Helper()
 	ctx := context.Background()
 	store, err := sqlite.Open(ctx, path)
@@ -429,10 +431,10 @@ func writeEvents(t *testing.T, path, runID, tenant string, payloads []artana.Pay
 		t.Fatal(err)
 	}
 	defer store.Close()
-	opts := artana.NewStoreOptions(artana.WithEventClock(artanatest.SteppingClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 700*time.Millisecond)),
-		artana.WithEventIDs(artanatest.SequentialIDs()))
-	batch := make([]artana.Event, 0, 5000)
-	var last *artana.Event
+	opts := ledger.NewStoreOptions(ledger.WithEventClock(artanatest.SteppingClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 700*time.Millisecond)),
+		ledger.WithEventIDs(artanatest.SequentialIDs()))
+	batch := make([]ledger.Event, 0, 5000)
+	var last *ledger.Event
 	for i, p := range payloads {
 		e, err := opts.NextEvent(last, runID, tenant, p)
 		if err != nil {
@@ -457,7 +459,7 @@ func writeEvents(t *testing.T, path, runID, tenant string, payloads []artana.Pay
 // writeTurns writes a run of n model turns keyed turn-1 … turn-n, the
 // answer of turn differ (if any) changed.
 func writeTurns(t *testing.T, path string, n, differ int) {
-	ps := []artana.Payload{&artana.RunStarted{}}
+	ps := []ledger.Payload{&ledger.RunStarted{}}
 	for i := 1; i <= n; i++ {
 		key := fmt.Sprintf("turn-%d", i)
 		q := fmt.Sprintf("What is the balance of account acc_%d?", i)
@@ -467,22 +469,22 @@ func writeTurns(t *testing.T, path string, n, differ int) {
 		}
 		out, _ := json.Marshal(answer)
 		ps = append(ps,
-			&artana.ModelRequested{Model: "gpt-4o-mini", Prompt: q, Messages: []artana.ChatMessage{{Role: "user", Content: q}}, AllowedTools: []string{}, StepKey: &key},
-			&artana.ModelCompleted{Model: "gpt-4o-mini", OutputJSON: string(out), PromptTokens: 40 + int64(i), CompletionTokens: 12, CostUSD: 0.0001 * float64(i%7+1), ToolCalls: []artana.ToolCall{}})
+			&ledger.ModelRequested{Model: "gpt-4o-mini", Prompt: q, Messages: []artana.ChatMessage{{Role: "user", Content: q}}, AllowedTools: []string{}, StepKey: &key},
+			&ledger.ModelCompleted{Model: "gpt-4o-mini", OutputJSON: string(out), PromptTokens: 40 + int64(i), CompletionTokens: 12, CostUSD: 0.0001 * float64(i%7+1), ToolCalls: []artana.ToolCall{}})
 	}
 	writeEvents(t, path, "balances", "org_demo", ps)
 }
 
 // writeLarge writes a run of n events: n/2 model turns.
 func writeLarge(t *testing.T, path string, n int) {
-	ps := make([]artana.Payload, 0, n)
+	ps := make([]ledger.Payload, 0, n)
 	for i := 0; i < n; i++ {
 		if i%2 == 0 {
 			q := fmt.Sprintf("question %d: what is the balance of account acc_%d?", i, i%97)
-			ps = append(ps, &artana.ModelRequested{Model: "bench-model", Prompt: q,
+			ps = append(ps, &ledger.ModelRequested{Model: "bench-model", Prompt: q,
 				Messages: []artana.ChatMessage{{Role: "user", Content: q}}, AllowedTools: []string{"lookup"}})
 		} else {
-			ps = append(ps, &artana.ModelCompleted{Model: "bench-model", OutputJSON: `{"answer":"the balance is 10.00 USD","confidence":0.93}`,
+			ps = append(ps, &ledger.ModelCompleted{Model: "bench-model", OutputJSON: `{"answer":"the balance is 10.00 USD","confidence":0.93}`,
 				PromptTokens: 40, CompletionTokens: 12, CostUSD: 0.0002, ToolCalls: []artana.ToolCall{}})
 		}
 	}
@@ -496,14 +498,14 @@ func writeHostile(t *testing.T, path string) {
 	out, _ := json.Marshal(map[string]string{"answer": h})
 	key := "key " + h
 	call := artana.ToolCall{ID: "call " + h, ToolName: "tool" + h, ArgumentsJSON: string(arg)}
-	writeEvents(t, path, "run"+h, "tenant"+h, []artana.Payload{
-		&artana.RunStarted{},
-		&artana.ModelRequested{Model: "model" + h, Prompt: h, Messages: []artana.ChatMessage{
+	writeEvents(t, path, "run"+h, "tenant"+h, []ledger.Payload{
+		&ledger.RunStarted{},
+		&ledger.ModelRequested{Model: "model" + h, Prompt: h, Messages: []artana.ChatMessage{
 			{Role: "system", Content: h}, {Role: "user", Content: h, Name: h}}, AllowedTools: []string{"tool" + h}, StepKey: &key},
-		&artana.ModelCompleted{Model: "model" + h, OutputJSON: string(out), PromptTokens: 10, CompletionTokens: 5, CostUSD: 0.001,
+		&ledger.ModelCompleted{Model: "model" + h, OutputJSON: string(out), PromptTokens: 10, CompletionTokens: 5, CostUSD: 0.001,
 			ToolCalls: []artana.ToolCall{call}},
-		&artana.ToolRequested{ToolName: "tool" + h, ArgumentsJSON: string(arg), IdempotencyKey: "idem", ToolVersion: "1.0.0", SchemaVersion: "1", StepKey: &key},
-		&artana.ToolCompleted{ToolName: "tool" + h, ResultJSON: string(out), Outcome: artana.OutcomeUnknown, ErrorMessage: &key},
-		&artana.PauseRequested{Reason: h, StepKey: &key},
+		&ledger.ToolRequested{ToolName: "tool" + h, ArgumentsJSON: string(arg), IdempotencyKey: "idem", ToolVersion: "1.0.0", SchemaVersion: "1", StepKey: &key},
+		&ledger.ToolCompleted{ToolName: "tool" + h, ResultJSON: string(out), Outcome: ledger.OutcomeUnknown, ErrorMessage: &key},
+		&ledger.PauseRequested{Reason: h, StepKey: &key},
 	})
 }

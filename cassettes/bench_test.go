@@ -11,24 +11,26 @@ import (
 	"testing"
 	"time"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/cassettes"
 )
 
-func benchPayload(i int) artana.Payload {
-	return &artana.ModelCompleted{Model: "fake-model", OutputJSON: fmt.Sprintf(`{"answer":"step %d, with some text to make the line realistic"}`, i),
+func benchPayload(i int) ledger.Payload {
+	return &ledger.ModelCompleted{Model: "fake-model", OutputJSON: fmt.Sprintf(`{"answer":"step %d, with some text to make the line realistic"}`, i),
 		PromptTokens: 120, CompletionTokens: 30, CostUSD: 0.00042,
 		ToolCalls: []artana.ToolCall{{ToolName: "lookup", ArgumentsJSON: `{"q":"café"}`}}}
 }
 
 // sealedEvents returns n sealed events of run "bench".
-func sealedEvents(tb testing.TB, n int) []artana.Event {
+func sealedEvents(tb testing.TB, n int) []ledger.Event {
 	tb.Helper()
-	o := artana.NewStoreOptions(artana.WithEventClock(artanatest.SteppingClock(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Millisecond)),
-		artana.WithEventIDs(artanatest.SequentialIDs()))
-	events := make([]artana.Event, n)
-	var last *artana.Event
+	o := ledger.NewStoreOptions(ledger.WithEventClock(artanatest.SteppingClock(time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC), time.Millisecond)),
+		ledger.WithEventIDs(artanatest.SequentialIDs()))
+	events := make([]ledger.Event, n)
+	var last *ledger.Event
 	for i := range events {
 		e, err := o.NextEvent(last, "bench", "t", benchPayload(i))
 		if err != nil {

@@ -31,9 +31,9 @@
 //   - kind "interactions": H = recordHash(T, P, B) = hex sha256(T "|" P "|" B),
 //     with T chosen by the writer (lowercase letters, digits, '_', '-', '.').
 //   - kind "events": T is the event type, P is prev_event_hash and H is
-//     event_hash, i.e. artana.Event.ComputeHash, the Python original's hash. B is
+//     event_hash, i.e. ledger.Event.ComputeHash, the Python original's hash. B is
 //     {"id":…,"payload":{…},"run":…,"seq":N,"tenant":…,"timestamp":…} with
-//     the payload in artana.CanonicalForm and the timestamp in
+//     the payload in ledger.CanonicalForm and the timestamp in
 //     Python isoformat form. The line chain of an events cassette IS
 //     the event hash chain: an event already carries its predecessor's hash
 //     and a hash over all of its fields, so a second chain would add bytes
@@ -55,7 +55,7 @@
 //
 // Reader (from NewReader, OpenReader or OpenShared) streams records, checking each line, in
 // memory bounded by the longest line. Next returns a Record; NextEvent an
-// artana.Event verified with artana.ChainVerifier. Both return io.EOF
+// ledger.Event verified with ledger.ChainVerifier. Both return io.EOF
 // after the end record. ReadAll and ReadEvents read a whole file. Errors
 // are *Error{Path, Line, Err} whose Err matches, via errors.Is, one of
 // ErrSyntax, ErrNotCanonical, ErrUnknownType, ErrBrokenChain (which is
@@ -85,11 +85,11 @@
 //
 // # Store
 //
-// Store (OpenStore) is an artana.Store keeping each run in its own events
+// Store (OpenStore) is an ledger.Store keeping each run in its own events
 // cassette, named by FileName: a lowercase slug of the run id plus 16 hex
 // digits of its SHA-256, safe for any id (non-ASCII, '/', "..", very long)
 // and on case-insensitive file systems; the header's meta.run_id holds the
-// real id. Events are sealed by artana.StoreOptions.NextEvent, so their
+// real id. Events are sealed by ledger.StoreOptions.NextEvent, so their
 // hashes are those of every other store. Append holds the run's mutex and
 // the file's lock, catches up with lines other processes appended, writes
 // the event and the new end record in one write and fsyncs. Store keeps a

@@ -12,7 +12,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/cassettes"
 )
 
@@ -141,7 +142,7 @@ func TestReaderReportsCorruption(t *testing.T) {
 			if _, err := s.Events(context.Background(), "golden/run ü", 0); !(errors.Is(err, want) || want == errNone && err == nil) {
 				t.Errorf("Store.Events: err = %v, want %v", err, want)
 			}
-			if _, err := s.Append(context.Background(), "golden/run ü", "acme", &artana.RunStarted{}); !(errors.Is(err, want) || want == errNone && err == nil) {
+			if _, err := s.Append(context.Background(), "golden/run ü", "acme", &ledger.RunStarted{}); !(errors.Is(err, want) || want == errNone && err == nil) {
 				t.Errorf("Store.Append: err = %v, want %v", err, want)
 			}
 		})
@@ -213,7 +214,7 @@ func TestResealAcceptsDeliberateEdit(t *testing.T) {
 	if err != nil {
 		t.Fatalf("resealed cassette: %v", err)
 	}
-	if len(events) != 4 || events[2].Payload.(*artana.ModelCompleted).PromptTokens != 13 {
+	if len(events) != 4 || events[2].Payload.(*ledger.ModelCompleted).PromptTokens != 13 {
 		t.Errorf("resealed events: %d, %+v", len(events), events[2].Payload)
 	}
 	// Resealing a sealed cassette changes nothing.

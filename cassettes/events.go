@@ -7,21 +7,23 @@ import (
 	"strconv"
 	"unicode/utf8"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/internal/isotime"
 )
 
-// An events cassette stores each artana.Event as one record whose type is
+// An events cassette stores each ledger.Event as one record whose type is
 // the event type, whose prev and hash are the event's prev_event_hash and
 // event_hash, and whose body is
 //
 //	{"id":…,"payload":{…},"run":…,"seq":N,"tenant":…,"timestamp":…}
 //
-// with the payload in artana.CanonicalForm and the timestamp in
+// with the payload in ledger.CanonicalForm and the timestamp in
 // Python isoformat form: exactly the inputs of Event.ComputeHash.
 
 // appendEventLine writes e's record line with its newline.
-func appendEventLine(dst []byte, e *artana.Event) []byte {
+func appendEventLine(dst []byte, e *ledger.Event) []byte {
 	dst = append(dst, `{"type":`...)
 	dst = appendString(dst, string(e.Type))
 	dst = append(dst, `,"prev":`...)
@@ -33,11 +35,11 @@ func appendEventLine(dst []byte, e *artana.Event) []byte {
 	return append(dst, "}\n"...)
 }
 
-func appendEventBody(dst []byte, e *artana.Event) []byte {
+func appendEventBody(dst []byte, e *ledger.Event) []byte {
 	dst = append(dst, `{"id":`...)
 	dst = appendString(dst, e.ID)
 	dst = append(dst, `,"payload":`...)
-	dst = append(dst, artana.CanonicalForm.Encode(e.Payload)...)
+	dst = append(dst, ledger.CanonicalForm.Encode(e.Payload)...)
 	dst = append(dst, `,"run":`...)
 	dst = appendString(dst, e.RunID)
 	dst = append(dst, `,"seq":`...)
@@ -61,15 +63,15 @@ type eventBody struct {
 // decodeEvent parses an events record into an Event and checks that the
 // body is exactly what appendEventBody writes for it. It does not check
 // the hash chain.
-func decodeEvent(rec *Record) (artana.Event, error) {
-	typ := artana.EventType(rec.Type)
+func decodeEvent(rec *Record) (ledger.Event, error) {
+	typ := ledger.EventType(rec.Type)
 	if !typ.Valid() {
-		return artana.Event{}, because(ErrUnknownType, "%q is not an event type", rec.Type)
+		return ledger.Event{}, because(ErrUnknownType, "%q is not an event type", rec.Type)
 	}
 	b, ok := fastEventBody(rec.Body)
 	if !ok {
 		if err := json.Unmarshal(rec.Body, &b); err != nil {
-			return artana.Event{}, because(ErrSyntax, "event body: %v", err)
+			return ledger.Event{}, because(ErrSyntax, "event body: %v", err)
 		}
 	}
 	missing := ""
@@ -88,24 +90,24 @@ func decodeEvent(rec *Record) (artana.Event, error) {
 		missing = "timestamp"
 	}
 	if missing != "" {
-		return artana.Event{}, because(ErrSyntax, "event body has no %q field", missing)
+		return ledger.Event{}, because(ErrSyntax, "event body has no %q field", missing)
 	}
 	ts, err := isotime.Parse(*b.Timestamp)
 	if err != nil {
-		return artana.Event{}, because(ErrSyntax, "event body: %v", err)
+		return ledger.Event{}, because(ErrSyntax, "event body: %v", err)
 	}
-	p, err := artana.DecodePayload(typ, b.Payload)
+	p, err := ledger.DecodePayload(typ, b.Payload)
 	if err != nil {
-		return artana.Event{}, because(ErrSyntax, "event payload: %v", err)
+		return ledger.Event{}, because(ErrSyntax, "event payload: %v", err)
 	}
-	e := artana.Event{ID: *b.ID, RunID: *b.Run, TenantID: *b.Tenant, Seq: *b.Seq, Type: typ,
+	e := ledger.Event{ID: *b.ID, RunID: *b.Run, TenantID: *b.Tenant, Seq: *b.Seq, Type: typ,
 		PrevHash: rec.Prev, Hash: rec.Hash, Timestamp: ts, Payload: p}
-	if err := artana.CanonicalForm.Check(&e, b.Payload); err != nil {
-		return artana.Event{}, because(ErrNotCanonical, "%v; if the edit is deliberate, reseal the cassette", err)
+	if err := ledger.CanonicalForm.Check(&e, b.Payload); err != nil {
+		return ledger.Event{}, because(ErrNotCanonical, "%v; if the edit is deliberate, reseal the cassette", err)
 	}
 	var stack [1024]byte
 	if !bytes.Equal(appendEventBody(stack[:0], &e), rec.Body) {
-		return artana.Event{}, because(ErrNotCanonical,
+		return ledger.Event{}, because(ErrNotCanonical,
 			"event body differs from its canonical form (edited by hand?); if the edit is deliberate, reseal the cassette")
 	}
 	return e, nil

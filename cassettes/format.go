@@ -24,7 +24,7 @@ type Kind string
 
 // The kinds of cassette.
 const (
-	// KindEvents marks a cassette of one run's events, one artana.Event per record, written by
+	// KindEvents marks a cassette of one run's events, one ledger.Event per record, written by
 	// Store, Import and AppendEvents.
 	KindEvents Kind = "events"
 	// KindInteractions marks a cassette of a model's interactions, written by package recorder.

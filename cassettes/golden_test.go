@@ -10,6 +10,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/cassettes"
@@ -22,22 +24,22 @@ var update = flag.Bool("cassettes.update", false, "rewrite the golden cassettes 
 func smallRun(t testing.TB, dir string) (*cassettes.Store, string) {
 	t.Helper()
 	s, err := cassettes.OpenStore(dir,
-		artana.WithEventClock(artanatest.SteppingClock(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC), 1500*time.Millisecond)),
-		artana.WithEventIDs(artanatest.SequentialIDs()))
+		ledger.WithEventClock(artanatest.SteppingClock(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC), 1500*time.Millisecond)),
+		ledger.WithEventIDs(artanatest.SequentialIDs()))
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx := context.Background()
-	for _, p := range []artana.Payload{
-		&artana.RunStarted{},
-		&artana.ModelRequested{Model: "fake-model", Prompt: "Summarise: Café 漢字 😀",
+	for _, p := range []ledger.Payload{
+		&ledger.RunStarted{},
+		&ledger.ModelRequested{Model: "fake-model", Prompt: "Summarise: Café 漢字 😀",
 			Messages:     []artana.ChatMessage{{Role: "user", Content: "Summarise: Café 漢字 😀"}},
 			AllowedTools: []string{"lookup"}, StepKey: new("summary")},
-		&artana.ModelCompleted{Model: "fake-model", OutputJSON: `{"summary":"ok"}`, PromptTokens: 12, CompletionTokens: 3, CostUSD: 1e-05,
+		&ledger.ModelCompleted{Model: "fake-model", OutputJSON: `{"summary":"ok"}`, PromptTokens: 12, CompletionTokens: 3, CostUSD: 1e-05,
 			ToolCalls: []artana.ToolCall{{ToolName: "lookup", ArgumentsJSON: `{"q":"café"}`}}},
-		&artana.ToolRequested{ToolName: "lookup", ArgumentsJSON: `{"q":"caf\u00e9"}`, IdempotencyKey: "k-1",
-			ToolVersion: artana.DefaultToolVersion, SchemaVersion: artana.DefaultSchemaVersion},
-		&artana.ToolCompleted{ToolName: "lookup", ResultJSON: `{"hits":2}`, Outcome: artana.OutcomeSuccess,
+		&ledger.ToolRequested{ToolName: "lookup", ArgumentsJSON: `{"q":"caf\u00e9"}`, IdempotencyKey: "k-1",
+			ToolVersion: ledger.DefaultToolVersion, SchemaVersion: ledger.DefaultSchemaVersion},
+		&ledger.ToolCompleted{ToolName: "lookup", ResultJSON: `{"hits":2}`, Outcome: ledger.OutcomeSuccess,
 			ReceivedIdempotencyKey: new("k-1"), RequestID: new("00000000000000000000000000000004")},
 	} {
 		if _, err := s.Append(ctx, "golden/run ü", "acme", p); err != nil {
@@ -78,13 +80,13 @@ func TestGoldenCassetteBytes(t *testing.T) {
 	if h.Meta["run_id"] != "golden/run ü" || len(events) != 5 {
 		t.Errorf("golden header %+v, %d events", h, len(events))
 	}
-	if err := artana.VerifyChain(events); err != nil {
+	if err := ledger.VerifyChain(events); err != nil {
 		t.Error(err)
 	}
 	// The hashes are the ones any other store computes for the same events.
-	mem := artana.NewMemStore(
-		artana.WithEventClock(artanatest.SteppingClock(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC), 1500*time.Millisecond)),
-		artana.WithEventIDs(artanatest.SequentialIDs()))
+	mem := ledger.NewMemStore(
+		ledger.WithEventClock(artanatest.SteppingClock(time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC), 1500*time.Millisecond)),
+		ledger.WithEventIDs(artanatest.SequentialIDs()))
 	for i, e := range events {
 		m, err := mem.Append(context.Background(), e.RunID, e.TenantID, e.Payload)
 		if err != nil {

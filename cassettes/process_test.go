@@ -17,7 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/cassettes"
 	"github.com/artana-go/go-artana/internal/childtest"
 )
@@ -46,7 +47,7 @@ func TestHelperProcess(t *testing.T) {
 			os.Exit(1)
 		}
 		for i := 0; ; i++ {
-			e, err := s.Append(ctx, "crash", "t", &artana.WorkflowStepCompleted{StepIndex: int64(i), StepName: "s", ResultJSON: `"x"`})
+			e, err := s.Append(ctx, "crash", "t", &ledger.WorkflowStepCompleted{StepIndex: int64(i), StepName: "s", ResultJSON: `"x"`})
 			if err != nil {
 				fmt.Println("error:", err)
 				os.Exit(1)
@@ -61,7 +62,7 @@ func TestHelperProcess(t *testing.T) {
 			os.Exit(1)
 		}
 		for i := range count {
-			if _, err := s.Append(ctx, "shared", "t", &artana.WorkflowStepRequested{StepIndex: int64(i), StepName: "p"}); err != nil {
+			if _, err := s.Append(ctx, "shared", "t", &ledger.WorkflowStepRequested{StepIndex: int64(i), StepName: "p"}); err != nil {
 				fmt.Println("error:", err)
 				os.Exit(1)
 			}
@@ -157,7 +158,7 @@ func TestTwoProcessesAppendToOneRun(t *testing.T) {
 	}
 	defer s.Close()
 	for i := range each {
-		if _, err := s.Append(context.Background(), "shared", "t", &artana.RunStarted{}); err != nil {
+		if _, err := s.Append(context.Background(), "shared", "t", &ledger.RunStarted{}); err != nil {
 			t.Fatalf("append %d: %v", i, err)
 		}
 	}
@@ -173,7 +174,7 @@ func TestTwoProcessesAppendToOneRun(t *testing.T) {
 	if len(events) != 3*each {
 		t.Errorf("%d events, want %d", len(events), 3*each)
 	}
-	if err := artana.VerifyChain(events); err != nil {
+	if err := ledger.VerifyChain(events); err != nil {
 		t.Error(err)
 	}
 }
@@ -233,7 +234,7 @@ func TestCrashSafety(t *testing.T) {
 		if err != nil {
 			t.Fatalf("round %d: after kill: %v", round, err)
 		}
-		if err := artana.VerifyChain(events); err != nil {
+		if err := ledger.VerifyChain(events); err != nil {
 			t.Fatalf("round %d: %v", round, err)
 		}
 		if int64(len(events)) < acked {

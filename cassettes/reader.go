@@ -10,7 +10,8 @@ import (
 	"io"
 	"os"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/internal/regfile"
 )
 
@@ -62,7 +63,7 @@ type Reader struct {
 	lineOff int64 // byte offset of the last line read
 	prev    string
 	count   int64
-	chain   artana.StoredVerifier
+	chain   ledger.StoredVerifier
 	runID   string // the header's run_id, checked against events
 	endOff  int64  // offset of the end record, once read
 	err     error  // sticky: io.EOF after the end record, or the first error
@@ -164,15 +165,15 @@ func (r *Reader) Next() (Record, error) {
 }
 
 // NextEvent returns the next record of a KindEvents cassette as an event,
-// checked against the event hash chain (artana.ChainVerifier). It returns
+// checked against the event hash chain (ledger.ChainVerifier). It returns
 // io.EOF after the end record.
-func (r *Reader) NextEvent() (artana.Event, error) {
+func (r *Reader) NextEvent() (ledger.Event, error) {
 	if r.hdr.Kind != KindEvents {
-		return artana.Event{}, fmt.Errorf("%s: NextEvent on a cassette of kind %q; use Next", r.path, r.hdr.Kind)
+		return ledger.Event{}, fmt.Errorf("%s: NextEvent on a cassette of kind %q; use Next", r.path, r.hdr.Kind)
 	}
 	_, e, err := r.next()
 	if err != nil {
-		return artana.Event{}, err
+		return ledger.Event{}, err
 	}
 	return *e, nil
 }
@@ -341,7 +342,7 @@ type endJSON struct {
 	Records *int64  `json:"records"`
 }
 
-func (r *Reader) next() (Record, *artana.Event, error) {
+func (r *Reader) next() (Record, *ledger.Event, error) {
 	if r.err != nil {
 		return Record{}, nil, r.err
 	}
@@ -367,7 +368,7 @@ func (r *Reader) lineErr(line []byte, err error) error {
 }
 
 // record checks line, the record line just read, and returns it.
-func (r *Reader) record(line []byte) (Record, *artana.Event, error) {
+func (r *Reader) record(line []byte) (Record, *ledger.Event, error) {
 	rec, err := parseRecord(line)
 	if err != nil {
 		return Record{}, nil, r.fail(r.line, err)
@@ -389,7 +390,7 @@ func (r *Reader) record(line []byte) (Record, *artana.Event, error) {
 		r.err = io.EOF
 		return Record{}, nil, io.EOF
 	}
-	var ev *artana.Event
+	var ev *ledger.Event
 	if r.hdr.Kind == KindEvents {
 		if r.types != nil && !r.types[rec.Type] {
 			return Record{}, nil, r.fail(r.line, because(ErrUnknownType, "%q is not accepted here", rec.Type))
@@ -403,7 +404,7 @@ func (r *Reader) record(line []byte) (Record, *artana.Event, error) {
 				"seq %d belongs to run %q, but the cassette header is for run %q", e.Seq, e.RunID, r.runID))
 		}
 		if err := r.chain.Next(&e); err != nil {
-			var ce *artana.ChainError
+			var ce *ledger.ChainError
 			if errors.As(err, &ce) {
 				return Record{}, nil, r.fail(r.line, because(ErrBrokenChain, "seq %d: %s", ce.Seq, ce.Reason))
 			}
@@ -479,7 +480,7 @@ func ReadAll(path string, opts ...ReadOption) (Header, []Record, error) {
 
 // ReadEvents reads every event of the KindEvents cassette at path, checking
 // the hash chain.
-func ReadEvents(path string) (Header, []artana.Event, error) {
+func ReadEvents(path string) (Header, []ledger.Event, error) {
 	r, err := OpenReader(path)
 	if err != nil {
 		return Header{}, nil, err
@@ -488,7 +489,7 @@ func ReadEvents(path string) (Header, []artana.Event, error) {
 	if r.hdr.Kind != KindEvents {
 		return Header{}, nil, &Error{Path: path, Line: 1, Err: because(ErrHeader, "cassette holds %s, not events", r.hdr.Kind)}
 	}
-	var events []artana.Event
+	var events []ledger.Event
 	for {
 		e, err := r.NextEvent()
 		if err == io.EOF {
@@ -507,7 +508,7 @@ func ReadEvents(path string) (Header, []artana.Event, error) {
 // only when count is 0. With anchor set, the first line read is taken as
 // an already verified event whose own hash is merely recomputed, and the
 // chain resumes from it.
-func resumeReader(src io.Reader, path string, hdr Header, hdrHash string, line int, off int64, prev string, count int64, last *artana.Event) *Reader {
+func resumeReader(src io.Reader, path string, hdr Header, hdrHash string, line int, off int64, prev string, count int64, last *ledger.Event) *Reader {
 	r := &Reader{path: path, br: bufio.NewReaderSize(src, 64<<10), hdr: hdr, hdrHash: hdrHash,
 		line: line, off: off, prev: prev, count: count, runID: hdr.Meta["run_id"]}
 	if last != nil {

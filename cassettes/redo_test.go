@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 )
 
 // tornAppend leaves a run's cassette as a process killed in the middle of
@@ -24,7 +24,7 @@ func tornAppend(t *testing.T, s *Store, runID string, cut int) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.Append(ctx, runID, "t", &artana.WorkflowStepRequested{StepIndex: 9, StepName: "late"}); err != nil {
+	if _, err := s.Append(ctx, runID, "t", &ledger.WorkflowStepRequested{StepIndex: 9, StepName: "late"}); err != nil {
 		t.Fatal(err)
 	}
 	after, err := os.ReadFile(path)
@@ -58,7 +58,7 @@ func TestInterruptedAppendIsFinished(t *testing.T) {
 			t.Fatal(err)
 		}
 		for i := range 3 {
-			if _, err := s.Append(ctx, "r", "t", &artana.WorkflowStepRequested{StepIndex: int64(i), StepName: "s"}); err != nil {
+			if _, err := s.Append(ctx, "r", "t", &ledger.WorkflowStepRequested{StepIndex: int64(i), StepName: "s"}); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -76,16 +76,16 @@ func TestInterruptedAppendIsFinished(t *testing.T) {
 		if err != nil {
 			t.Fatalf("cut %d: Events after an interrupted append: %v", cut, err)
 		}
-		if len(events) != 4 || events[3].Payload.(*artana.WorkflowStepRequested).StepName != "late" {
+		if len(events) != 4 || events[3].Payload.(*ledger.WorkflowStepRequested).StepName != "late" {
 			t.Errorf("cut %d: %d events; want the 3 appended and the interrupted one", cut, len(events))
 		}
-		if err := artana.VerifyChain(events); err != nil {
+		if err := ledger.VerifyChain(events); err != nil {
 			t.Errorf("cut %d: %v", cut, err)
 		}
 		if _, err := os.Stat(redoPath(s2.Path("r"))); !os.IsNotExist(err) {
 			t.Errorf("cut %d: the redo record is still there (%v)", cut, err)
 		}
-		if _, err := s2.Append(ctx, "r", "t", &artana.RunStarted{}); err != nil {
+		if _, err := s2.Append(ctx, "r", "t", &ledger.RunStarted{}); err != nil {
 			t.Errorf("cut %d: append after recovery: %v", cut, err)
 		}
 		s2.Close()
@@ -103,7 +103,7 @@ func TestTornRedoRecordIsDropped(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s.Close()
-	if _, err := s.Append(ctx, "r", "t", &artana.RunStarted{}); err != nil {
+	if _, err := s.Append(ctx, "r", "t", &ledger.RunStarted{}); err != nil {
 		t.Fatal(err)
 	}
 	path := s.Path("r")
@@ -134,7 +134,7 @@ func TestOpenSharedInterruptedAppend(t *testing.T) {
 	}
 	defer s.Close()
 	for i := range 3 {
-		if _, err := s.Append(ctx, "r", "t", &artana.WorkflowStepRequested{StepIndex: int64(i), StepName: "s"}); err != nil {
+		if _, err := s.Append(ctx, "r", "t", &ledger.WorkflowStepRequested{StepIndex: int64(i), StepName: "s"}); err != nil {
 			t.Fatal(err)
 		}
 	}

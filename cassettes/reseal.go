@@ -10,7 +10,8 @@ import (
 	"io"
 	"os"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/internal/isotime"
 	"github.com/artana-go/go-artana/internal/pyjson"
 )
@@ -37,7 +38,7 @@ var errNoChange = errors.New("no change")
 // Reseal accepts deliberate edits to the cassette at path: it rewrites
 // every record in canonical form, recomputes the chain from the first
 // record on (for events: seq renumbered from 1, prev_event_hash and
-// event_hash recomputed with artana.Event.ComputeHash, ids, timestamps and
+// event_hash recomputed with ledger.Event.ComputeHash, ids, timestamps and
 // payloads kept) and writes a new end record, atomically and under the
 // cassette's lock. It returns the lines that changed; a cassette that is
 // already sealed is left untouched and yields none.
@@ -254,34 +255,34 @@ func changed(ch Change, j *recordJSON, out []byte) Change {
 
 // resealEvent decodes an event record leniently and seals it as seq, after
 // the event whose hash is prev. It returns the seq the record had.
-func resealEvent(typ string, body []byte, seq int64, prev string) (artana.Event, int64, error) {
-	t := artana.EventType(typ)
+func resealEvent(typ string, body []byte, seq int64, prev string) (ledger.Event, int64, error) {
+	t := ledger.EventType(typ)
 	if !t.Valid() {
-		return artana.Event{}, 0, because(ErrUnknownType, "%q is not an event type", typ)
+		return ledger.Event{}, 0, because(ErrUnknownType, "%q is not an event type", typ)
 	}
 	var b eventBody
 	if err := json.Unmarshal(body, &b); err != nil {
-		return artana.Event{}, 0, because(ErrSyntax, "event body: %v", err)
+		return ledger.Event{}, 0, because(ErrSyntax, "event body: %v", err)
 	}
 	if b.ID == nil || b.Payload == nil || b.Run == nil || b.Tenant == nil || b.Timestamp == nil {
-		return artana.Event{}, 0, because(ErrSyntax, "event body needs id, payload, run, tenant and timestamp")
+		return ledger.Event{}, 0, because(ErrSyntax, "event body needs id, payload, run, tenant and timestamp")
 	}
 	ts, err := isotime.Parse(*b.Timestamp)
 	if err != nil {
-		return artana.Event{}, 0, because(ErrSyntax, "event body: %v", err)
+		return ledger.Event{}, 0, because(ErrSyntax, "event body: %v", err)
 	}
-	p, err := artana.DecodePayload(t, b.Payload)
+	p, err := ledger.DecodePayload(t, b.Payload)
 	if err != nil {
-		return artana.Event{}, 0, because(ErrSyntax, "event payload: %v", err)
+		return ledger.Event{}, 0, because(ErrSyntax, "event payload: %v", err)
 	}
 	if err := checkIDs(*b.Run, *b.Tenant); err != nil {
-		return artana.Event{}, 0, because(ErrSyntax, "%v", err)
+		return ledger.Event{}, 0, because(ErrSyntax, "%v", err)
 	}
 	var oldSeq int64
 	if b.Seq != nil {
 		oldSeq = *b.Seq
 	}
-	e := artana.Event{ID: *b.ID, RunID: *b.Run, TenantID: *b.Tenant, Seq: seq, Type: t,
+	e := ledger.Event{ID: *b.ID, RunID: *b.Run, TenantID: *b.Tenant, Seq: seq, Type: t,
 		PrevHash: prev, Timestamp: ts, Payload: p}
 	e.Hash = e.ComputeHash()
 	return e, oldSeq, nil

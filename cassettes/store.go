@@ -13,10 +13,12 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 )
 
-// Store is an artana.Store that keeps each run as one KindEvents cassette
+// Store is an ledger.Store that keeps each run as one KindEvents cassette
 // in a directory (see FileName). It is safe for concurrent use, and several
 // processes may use one directory: appends to a run are serialised by the
 // run's file lock, and each process reads the others' appends.
@@ -26,7 +28,7 @@ import (
 // Events(ctx, run, n) reads only the lines after seq n.
 type Store struct {
 	dir  string
-	opts artana.StoreOptions
+	opts ledger.StoreOptions
 
 	mu     sync.Mutex
 	runs   map[string]*runState
@@ -34,8 +36,8 @@ type Store struct {
 }
 
 var (
-	_ artana.Store      = (*Store)(nil)
-	_ artana.RunCreator = (*Store)(nil)
+	_ ledger.Store      = (*Store)(nil)
+	_ ledger.RunCreator = (*Store)(nil)
 )
 
 // runState is what a Store knows about one run's file.
@@ -48,17 +50,17 @@ type runState struct {
 	size    int64
 	t       tail
 	offsets []int64      // offsets[i] is the offset of the line of seq i+1
-	first   artana.Event // seq 1, without payload
-	last    *artana.Event
+	first   ledger.Event // seq 1, without payload
+	last    *ledger.Event
 }
 
 // OpenStore returns a Store on the directory dir, creating it if needed.
-// artana.WithEventClock and artana.WithEventIDs make its logs reproducible.
-func OpenStore(dir string, opts ...artana.StoreOption) (*Store, error) {
+// ledger.WithEventClock and ledger.WithEventIDs make its logs reproducible.
+func OpenStore(dir string, opts ...ledger.StoreOption) (*Store, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, fmt.Errorf("open cassette store: %w", err)
 	}
-	return &Store{dir: dir, opts: artana.NewStoreOptions(opts...), runs: make(map[string]*runState)}, nil
+	return &Store{dir: dir, opts: ledger.NewStoreOptions(opts...), runs: make(map[string]*runState)}, nil
 }
 
 // Dir returns the store's directory.
@@ -116,7 +118,7 @@ func (s *Store) state(runID string) (*runState, error) {
 // was appended since the last refresh, unless the file was replaced. Events
 // with seq > collectAfter that it reads are returned. from is the first seq
 // it read.
-func (rs *runState) refresh(f *os.File, collectAfter int64) (evs []artana.Event, from int64, err error) {
+func (rs *runState) refresh(f *os.File, collectAfter int64) (evs []ledger.Event, from int64, err error) {
 	st, err := f.Stat()
 	if err != nil {
 		return nil, 0, err
@@ -173,34 +175,34 @@ func (rs *runState) refresh(f *os.File, collectAfter int64) (evs []artana.Event,
 // reset forgets everything known about the file.
 func (rs *runState) reset() {
 	rs.loaded, rs.file, rs.size = false, nil, 0
-	rs.t, rs.offsets, rs.first, rs.last = tail{}, nil, artana.Event{}, nil
+	rs.t, rs.offsets, rs.first, rs.last = tail{}, nil, ledger.Event{}, nil
 }
 
 func (rs *runState) count() int64 { return int64(len(rs.offsets)) }
 
-// Append appends p to the run; see artana.Store. The event is on disk
+// Append appends p to the run; see ledger.Store. The event is on disk
 // (fsynced) when Append returns.
-func (s *Store) Append(ctx context.Context, runID, tenantID string, p artana.Payload) (artana.Event, error) {
+func (s *Store) Append(ctx context.Context, runID, tenantID string, p ledger.Payload) (ledger.Event, error) {
 	return s.append(ctx, runID, tenantID, p, false)
 }
 
 // CreateRun appends p as the first event of a new run, under the same
-// locks that Append takes; see artana.RunCreator. If the run already has
+// locks that Append takes; see ledger.RunCreator. If the run already has
 // events, nothing is appended and the error matches artana.ErrRunExists.
-func (s *Store) CreateRun(ctx context.Context, runID, tenantID string, p artana.Payload) (artana.Event, error) {
+func (s *Store) CreateRun(ctx context.Context, runID, tenantID string, p ledger.Payload) (ledger.Event, error) {
 	return s.append(ctx, runID, tenantID, p, true)
 }
 
-func (s *Store) append(ctx context.Context, runID, tenantID string, p artana.Payload, create bool) (artana.Event, error) {
+func (s *Store) append(ctx context.Context, runID, tenantID string, p ledger.Payload, create bool) (ledger.Event, error) {
 	if err := ctx.Err(); err != nil {
-		return artana.Event{}, err
+		return ledger.Event{}, err
 	}
 	if err := checkIDs(runID, tenantID); err != nil {
-		return artana.Event{}, err
+		return ledger.Event{}, err
 	}
 	rs, err := s.state(runID)
 	if err != nil {
-		return artana.Event{}, err
+		return ledger.Event{}, err
 	}
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
@@ -208,31 +210,31 @@ func (s *Store) append(ctx context.Context, runID, tenantID string, p artana.Pay
 	if errors.Is(err, os.ErrNotExist) {
 		// Check before creating the file, so that a bad append leaves nothing.
 		if err := s.opts.CheckAppend(nil, runID, tenantID, p); err != nil {
-			return artana.Event{}, err
+			return ledger.Event{}, err
 		}
 		f, err = lockPath(ctx, rs.path, os.O_RDWR|os.O_CREATE, true)
 	}
 	if err != nil {
-		return artana.Event{}, fmt.Errorf("append to run %q: %w", runID, err)
+		return ledger.Event{}, fmt.Errorf("append to run %q: %w", runID, err)
 	}
 	defer func() { unlock(f); f.Close() }()
 	if _, _, err := rs.refresh(f, 1<<62); err != nil {
-		return artana.Event{}, fmt.Errorf("append to run %q: %w", runID, err)
+		return ledger.Event{}, fmt.Errorf("append to run %q: %w", runID, err)
 	}
 	if create && rs.count() > 0 {
-		return artana.Event{}, fmt.Errorf("create run %q in %s: it already has %d events: %w",
+		return ledger.Event{}, fmt.Errorf("create run %q in %s: it already has %d events: %w",
 			runID, rs.path, rs.count(), artana.ErrRunExists)
 	}
 	e, err := s.opts.NextEvent(rs.last, runID, tenantID, p)
 	if err != nil {
-		return artana.Event{}, err
+		return ledger.Event{}, err
 	}
 	line := appendEventLine(nil, &e)
 	if rs.count() == 0 {
 		t, err := createTail(f, rs.path, eventsHeader(runID), line, 1, e.Hash)
 		if err != nil {
 			rs.loaded = false
-			return artana.Event{}, err
+			return ledger.Event{}, err
 		}
 		rs.t = t
 		rs.offsets = append(rs.offsets, t.endOff-int64(len(line)))
@@ -242,7 +244,7 @@ func (s *Store) append(ctx context.Context, runID, tenantID string, p artana.Pay
 		off := rs.t.endOff
 		if err := rs.t.write(f, line, 1, e.Hash); err != nil {
 			rs.loaded = false
-			return artana.Event{}, err
+			return ledger.Event{}, err
 		}
 		rs.offsets = append(rs.offsets, off)
 	}
@@ -256,9 +258,9 @@ func (s *Store) append(ctx context.Context, runID, tenantID string, p artana.Pay
 	return e, nil
 }
 
-// Events returns the run's events with seq > afterSeq; see artana.Store.
+// Events returns the run's events with seq > afterSeq; see ledger.Store.
 // Every event returned is checked against the hash chain.
-func (s *Store) Events(ctx context.Context, runID string, afterSeq int64) ([]artana.Event, error) {
+func (s *Store) Events(ctx context.Context, runID string, afterSeq int64) ([]ledger.Event, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -271,7 +273,7 @@ func (s *Store) Events(ctx context.Context, runID string, afterSeq int64) ([]art
 	f, err := lockPath(ctx, rs.path, os.O_RDONLY, false)
 	if errors.Is(err, os.ErrNotExist) {
 		rs.reset()
-		return []artana.Event{}, nil
+		return []ledger.Event{}, nil
 	}
 	if err != nil {
 		return nil, fmt.Errorf("read run %q: %w", runID, err)
@@ -284,13 +286,13 @@ func (s *Store) Events(ctx context.Context, runID string, afterSeq int64) ([]art
 	}
 	if afterSeq+1 >= from {
 		if fresh == nil {
-			fresh = []artana.Event{}
+			fresh = []ledger.Event{}
 		}
 		return fresh, nil
 	}
 	// Read seq afterSeq+1 .. from-1 from the file, then add the fresh ones.
 	upTo := from - 1
-	out := make([]artana.Event, 0, upTo-afterSeq+int64(len(fresh)))
+	out := make([]ledger.Event, 0, upTo-afterSeq+int64(len(fresh)))
 	var r *Reader
 	if afterSeq == 0 {
 		start := rs.offsets[0]
@@ -318,9 +320,9 @@ func (s *Store) Events(ctx context.Context, runID string, afterSeq int64) ([]art
 }
 
 // Runs lists the runs of the store's directory, ordered by run id; see
-// artana.Store. A cassette whose file name is not FileName of its run id
+// ledger.Store. A cassette whose file name is not FileName of its run id
 // is an error, since the store could not find it by id.
-func (s *Store) Runs(ctx context.Context) ([]artana.RunInfo, error) {
+func (s *Store) Runs(ctx context.Context) ([]ledger.RunInfo, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -334,7 +336,7 @@ func (s *Store) Runs(ctx context.Context) ([]artana.RunInfo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list runs: %w", err)
 	}
-	out := []artana.RunInfo{}
+	out := []ledger.RunInfo{}
 	for _, de := range entries {
 		name := de.Name()
 		if !de.Type().IsRegular() || !strings.HasSuffix(name, ".jsonl") || strings.HasPrefix(name, ".") {
@@ -359,7 +361,7 @@ func (s *Store) Runs(ctx context.Context) ([]artana.RunInfo, error) {
 			out = append(out, info)
 		}
 	}
-	slices.SortFunc(out, func(a, b artana.RunInfo) int { return strings.Compare(a.RunID, b.RunID) })
+	slices.SortFunc(out, func(a, b ledger.RunInfo) int { return strings.Compare(a.RunID, b.RunID) })
 	return out, nil
 }
 
@@ -388,28 +390,28 @@ func runIDOf(ctx context.Context, path string) (string, bool, error) {
 	return r.runID, true, nil
 }
 
-func (s *Store) runInfo(ctx context.Context, runID string) (artana.RunInfo, bool, error) {
+func (s *Store) runInfo(ctx context.Context, runID string) (ledger.RunInfo, bool, error) {
 	rs, err := s.state(runID)
 	if err != nil {
-		return artana.RunInfo{}, false, err
+		return ledger.RunInfo{}, false, err
 	}
 	rs.mu.Lock()
 	defer rs.mu.Unlock()
 	f, err := lockPath(ctx, rs.path, os.O_RDONLY, false)
 	if errors.Is(err, os.ErrNotExist) {
-		return artana.RunInfo{}, false, nil
+		return ledger.RunInfo{}, false, nil
 	}
 	if err != nil {
-		return artana.RunInfo{}, false, err
+		return ledger.RunInfo{}, false, err
 	}
 	defer func() { unlock(f); f.Close() }()
 	if _, _, err := rs.refresh(f, 1<<62); err != nil {
-		return artana.RunInfo{}, false, err
+		return ledger.RunInfo{}, false, err
 	}
 	if rs.last == nil {
-		return artana.RunInfo{}, false, nil
+		return ledger.RunInfo{}, false, nil
 	}
-	return artana.RunInfo{RunID: runID, TenantID: rs.first.TenantID, Events: rs.last.Seq,
+	return ledger.RunInfo{RunID: runID, TenantID: rs.first.TenantID, Events: rs.last.Seq,
 		First: rs.first.Timestamp, Last: rs.last.Timestamp, LastHash: rs.last.Hash}, true, nil
 }
 
@@ -421,11 +423,11 @@ func (s *Store) runInfo(ctx context.Context, runID string) (artana.RunInfo, bool
 // check fails nothing is written. Each run is then written with one fsynced
 // write; only an I/O error in the middle can leave some runs imported and
 // others not, and it is reported.
-func (s *Store) Import(ctx context.Context, events []artana.Event) error {
+func (s *Store) Import(ctx context.Context, events []ledger.Event) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	byRun := map[string][]artana.Event{}
+	byRun := map[string][]ledger.Event{}
 	var ids []string
 	for _, e := range events {
 		if _, ok := byRun[e.RunID]; !ok {
@@ -439,7 +441,7 @@ func (s *Store) Import(ctx context.Context, events []artana.Event) error {
 		f       *os.File
 		created bool
 		lines   []byte
-		evs     []artana.Event
+		evs     []ledger.Event
 	}
 	var jobs []job
 	done := false

@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/cassettes"
 	"github.com/google/go-cmp/cmp"
@@ -37,7 +39,7 @@ func TestFileNamesAreSafeAndDistinct(t *testing.T) {
 	defer s.Close()
 	ctx := context.Background()
 	for _, id := range ids {
-		if _, err := s.Append(ctx, id, "t", &artana.RunStarted{}); err != nil {
+		if _, err := s.Append(ctx, id, "t", &ledger.RunStarted{}); err != nil {
 			t.Fatalf("Append(%q): %v", id, err)
 		}
 	}
@@ -58,7 +60,7 @@ func TestFileNamesAreSafeAndDistinct(t *testing.T) {
 func TestInvalidUTF8RunIDAppendsNothing(t *testing.T) {
 	s, _ := cassettes.OpenStore(t.TempDir())
 	defer s.Close()
-	if _, err := s.Append(context.Background(), "bad\xff", "t", &artana.RunStarted{}); !errors.Is(err, artana.ErrInvalidPayload) {
+	if _, err := s.Append(context.Background(), "bad\xff", "t", &ledger.RunStarted{}); !errors.Is(err, artana.ErrInvalidPayload) {
 		t.Errorf("Append with an invalid UTF-8 run id: %v, want ErrInvalidPayload", err)
 	}
 	if entries, _ := os.ReadDir(s.Dir()); len(entries) != 0 {
@@ -82,7 +84,7 @@ func TestTwoStoresShareADirectory(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for range 15 {
-					if _, err := s.Append(ctx, "shared", "t", &artana.RunStarted{}); err != nil {
+					if _, err := s.Append(ctx, "shared", "t", &ledger.RunStarted{}); err != nil {
 						t.Error(err)
 						return
 					}
@@ -100,7 +102,7 @@ func TestTwoStoresShareADirectory(t *testing.T) {
 		if err != nil || len(events) != 90 {
 			t.Fatalf("%d events, %v; want 90", len(events), err)
 		}
-		if err := artana.VerifyChain(events); err != nil {
+		if err := ledger.VerifyChain(events); err != nil {
 			t.Error(err)
 		}
 		tail, err := s.Events(ctx, "shared", 88)
@@ -115,9 +117,9 @@ func TestTwoStoresShareADirectory(t *testing.T) {
 
 func TestImport(t *testing.T) {
 	ctx := context.Background()
-	src := artana.NewMemStore()
+	src := ledger.NewMemStore()
 	for i, run := range []string{"r1", "r2", "r1"} {
-		if _, err := src.Append(ctx, run, "t", &artana.WorkflowStepRequested{StepIndex: int64(i), StepName: run}); err != nil {
+		if _, err := src.Append(ctx, run, "t", &ledger.WorkflowStepRequested{StepIndex: int64(i), StepName: run}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -132,7 +134,7 @@ func TestImport(t *testing.T) {
 
 	s, _ := cassettes.OpenStore(t.TempDir())
 	defer s.Close()
-	if err := s.Import(ctx, append(append([]artana.Event{}, r1...), r2...)); err != nil {
+	if err := s.Import(ctx, append(append([]ledger.Event{}, r1...), r2...)); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Events(ctx, "r1", 0)
@@ -143,16 +145,16 @@ func TestImport(t *testing.T) {
 		t.Errorf("r1 not imported verbatim (-imported +read back):\n%s", d)
 	}
 	// The store continues an imported run.
-	if e, err := s.Append(ctx, "r2", "t", &artana.RunStarted{}); err != nil || e.PrevHash != r2[0].Hash {
+	if e, err := s.Append(ctx, "r2", "t", &ledger.RunStarted{}); err != nil || e.PrevHash != r2[0].Hash {
 		t.Errorf("append after import: %+v, %v", e, err)
 	}
 
 	// A broken chain in one run imports nothing at all.
-	more, _ := src.Append(ctx, "r3", "t", &artana.RunStarted{})
+	more, _ := src.Append(ctx, "r3", "t", &ledger.RunStarted{})
 	tampered := r1[1]
 	tampered.Hash = strings.Repeat("0", 64)
 	before, _ := os.ReadDir(s.Dir())
-	err = s.Import(ctx, []artana.Event{more, r1[0], tampered})
+	err = s.Import(ctx, []ledger.Event{more, r1[0], tampered})
 	if !errors.Is(err, artana.ErrChainBroken) {
 		t.Errorf("Import of a tampered run: %v, want ErrChainBroken", err)
 	}

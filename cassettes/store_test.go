@@ -3,13 +3,14 @@ package cassettes_test
 import (
 	"testing"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/cassettes"
 )
 
 func TestStoreConformance(t *testing.T) {
-	artanatest.TestStore(t, func(t *testing.T, opts ...artana.StoreOption) artana.Store {
+	artanatest.TestStore(t, func(t *testing.T, opts ...ledger.StoreOption) ledger.Store {
 		s, err := cassettes.OpenStore(t.TempDir(), opts...)
 		if err != nil {
 			t.Fatal(err)
@@ -19,7 +20,7 @@ func TestStoreConformance(t *testing.T) {
 }
 
 func TestKernelOnStore(t *testing.T) {
-	artanatest.TestKernelStore(t, func(t *testing.T, opts ...artana.StoreOption) artana.Store {
+	artanatest.TestKernelStore(t, func(t *testing.T, opts ...ledger.StoreOption) ledger.Store {
 		s, err := cassettes.OpenStore(t.TempDir(), opts...)
 		if err != nil {
 			t.Fatal(err)

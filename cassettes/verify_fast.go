@@ -7,7 +7,7 @@ import (
 	"strings"
 	"unsafe"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 )
 
 // Verify reads and checks every remaining record as Next does, up to and
@@ -17,7 +17,7 @@ import (
 // called after every record.
 //
 // The records of an events cassette in exactly the form the writers
-// produce are checked from their text (artana.StoredVerifier), without
+// produce are checked from their text (ledger.StoredVerifier), without
 // decoding them into events; memory stays bounded by the longest line.
 func (r *Reader) Verify(ctx context.Context, each func()) (int64, error) {
 	var n int64
@@ -57,7 +57,7 @@ func (r *Reader) Verify(ctx context.Context, each func()) (int64, error) {
 // which explains what is wrong with it.
 func (r *Reader) verifyEventLine(line []byte) bool {
 	typ, rest, ok := cutPlain(line, `{"type":"`)
-	if !ok || typ == endType || !artana.EventType(typ).Valid() || (r.types != nil && !r.types[typ]) {
+	if !ok || typ == endType || !ledger.EventType(typ).Valid() || (r.types != nil && !r.types[typ]) {
 		return false
 	}
 	prev, rest, ok := cutPlain(rest, `,"prev":"`)
@@ -105,8 +105,8 @@ func (r *Reader) verifyEventLine(line []byte) bool {
 	if !ok || string(rest) != "}" || (r.runID != "" && run != r.runID) {
 		return false
 	}
-	e := artana.StoredEvent{ID: id, RunID: run, TenantID: tenant, Seq: seq, Type: artana.EventType(typ),
-		PrevHash: prev, Hash: hash, Timestamp: ts, Payload: payload, Form: artana.CanonicalForm}
+	e := ledger.StoredEvent{ID: id, RunID: run, TenantID: tenant, Seq: seq, Type: ledger.EventType(typ),
+		PrevHash: prev, Hash: hash, Timestamp: ts, Payload: payload, Form: ledger.CanonicalForm}
 	if handled, err := r.chain.NextStored(&e); !handled || err != nil {
 		return false
 	}

@@ -14,6 +14,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/internal/pyjson"
 	"github.com/artana-go/go-artana/internal/regfile"
@@ -217,8 +219,8 @@ func sealRecords(dst []byte, prev string, recs []Record) ([]byte, string, error)
 
 // checkEvents verifies that events continue the chain that ends at last
 // (nil for a new run) and can be stored; it returns their lines.
-func checkEvents(dst []byte, last *artana.Event, runID string, events []artana.Event) ([]byte, error) {
-	var v artana.ChainVerifier
+func checkEvents(dst []byte, last *ledger.Event, runID string, events []ledger.Event) ([]byte, error) {
+	var v ledger.ChainVerifier
 	if last != nil {
 		v.Resume(last)
 	}
@@ -270,7 +272,7 @@ func WriteFile(ctx context.Context, path string, h Header, recs []Record) error 
 // atomically, after checking that they form a valid chain from seq 1. The
 // header's meta records the run id. Events are written verbatim: ids,
 // timestamps and hashes are preserved.
-func WriteEvents(ctx context.Context, path string, events []artana.Event) error {
+func WriteEvents(ctx context.Context, path string, events []ledger.Event) error {
 	if len(events) == 0 {
 		return fmt.Errorf("write %s: no events", path)
 	}
@@ -461,7 +463,7 @@ type Appender struct {
 	f    *os.File
 	hdr  Header
 	t    tail
-	last *artana.Event // KindEvents: the last event
+	last *ledger.Event // KindEvents: the last event
 }
 
 // OpenAppender opens the cassette at path for appending, creating it with
@@ -547,7 +549,7 @@ func (a *Appender) Append(recs ...Record) error {
 
 // AppendEvents appends already sealed events verbatim, after checking that
 // they continue the cassette's chain, in one write, and fsyncs.
-func (a *Appender) AppendEvents(events ...artana.Event) error {
+func (a *Appender) AppendEvents(events ...ledger.Event) error {
 	if a.f == nil {
 		return fmt.Errorf("append to %s: appender is closed", a.t.path)
 	}

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/openai"
 	"github.com/artana-go/go-artana/recorder"
@@ -138,7 +140,7 @@ func TestStreamKernelBadStream(t *testing.T) {
 	type answer struct {
 		Secret string `json:"secret"`
 	}
-	store := artana.NewMemStore()
+	store := ledger.NewMemStore()
 	k := artana.New(store, rec)
 	ctx := context.Background()
 	run, err := k.StartRun(ctx, artana.Tenant{ID: "t", BudgetUSD: 1}, "run-1")
@@ -158,7 +160,7 @@ func TestStreamKernelBadStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(events) != 2 || events[1].Type != artana.EventModelRequested {
+	if len(events) != 2 || events[1].Type != ledger.EventModelRequested {
 		t.Fatalf("logged %d events; want run_started, model_requested and nothing completed", len(events))
 	}
 	got = nil
@@ -178,7 +180,7 @@ func TestStreamKernelBadStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k2 := artana.New(artana.NewMemStore(), rep)
+	k2 := artana.New(ledger.NewMemStore(), rep)
 	run2, _ := k2.StartRun(ctx, artana.Tenant{ID: "t", BudgetUSD: 1}, "run-2")
 	got = nil
 	if _, err := artana.StepModel[answer](ctx, k2, run2, step); !errors.Is(err, artana.ErrModelPermanent) {

@@ -8,13 +8,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/postgres"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
-func benchPayload() artana.Payload {
-	return &artana.ModelCompleted{Model: "gpt-4o-mini", OutputJSON: `{"approved":true,"reason":"` + strings.Repeat("ok ", 40) + `"}`,
+func benchPayload() ledger.Payload {
+	return &ledger.ModelCompleted{Model: "gpt-4o-mini", OutputJSON: `{"approved":true,"reason":"` + strings.Repeat("ok ", 40) + `"}`,
 		PromptTokens: 120, CompletionTokens: 60, CostUSD: 0.00123}
 }
 
@@ -49,7 +50,7 @@ func BenchmarkAppend(b *testing.B) {
 	}
 	defer pool.Close()
 	p := benchPayload()
-	payload := string(artana.ColumnForm.Encode(p))
+	payload := string(ledger.ColumnForm.Encode(p))
 	hash := strings.Repeat("ab", 32)
 	ts := time.Now().UTC().Truncate(time.Microsecond)
 	// The first append reads the run, and each side's first statement is

@@ -7,7 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/postgres"
 	"github.com/jackc/pgx/v5"
 )
@@ -46,7 +47,7 @@ func TestConnectionLoss(t *testing.T) {
 	ctx := context.Background()
 	u := newURL(t)
 	s := open(t, u)
-	if _, err := s.Append(ctx, "r", "t", &artana.RunStarted{}); err != nil {
+	if _, err := s.Append(ctx, "r", "t", &ledger.RunStarted{}); err != nil {
 		t.Fatal(err)
 	}
 	admin, err := pgx.Connect(ctx, u)
@@ -59,7 +60,7 @@ func TestConnectionLoss(t *testing.T) {
 	if n := len(terminateOthers(t, admin, false)); n == 0 {
 		t.Fatal("the store had no connection to kill")
 	}
-	e, err := s.Append(ctx, "r", "t", &artana.RunStarted{})
+	e, err := s.Append(ctx, "r", "t", &ledger.RunStarted{})
 	if err != nil || e.Seq != 2 {
 		t.Fatalf("Append after its connections were killed = seq %d, %v", e.Seq, err)
 	}
@@ -78,12 +79,12 @@ func TestConnectionLoss(t *testing.T) {
 		t.Fatal(err)
 	}
 	type result struct {
-		e   artana.Event
+		e   ledger.Event
 		err error
 	}
 	done := make(chan result)
 	go func() {
-		e, err := s.Append(ctx, "r", "t", &artana.PauseRequested{Reason: "waits"})
+		e, err := s.Append(ctx, "r", "t", &ledger.PauseRequested{Reason: "waits"})
 		done <- result{e, err}
 	}()
 	// Kill every connection that waits for the lock until the append gives
@@ -119,7 +120,7 @@ wait:
 		t.Errorf("a failed append left %d events, want 2", len(events))
 	}
 	// The next call reconnects.
-	e, err = s.Append(ctx, "r", "t", &artana.RunStarted{})
+	e, err = s.Append(ctx, "r", "t", &ledger.RunStarted{})
 	if err != nil || e.Seq != int64(len(events)+1) {
 		t.Fatalf("Append after the failure = seq %d, %v", e.Seq, err)
 	}

@@ -1,7 +1,7 @@
-// Package postgres is an artana.Store on PostgreSQL, through
+// Package postgres is an ledger.Store on PostgreSQL, through
 // github.com/jackc/pgx/v5 (a connection pool), so that many workers on many
 // machines share one ledger. The kernel never sees pgx: it sees an
-// artana.Store.
+// ledger.Store.
 //
 // The ledger is a kernel_events table with the columns of the Python
 // original's ledger (run_id, seq, event_id unique, tenant_id, event_type,

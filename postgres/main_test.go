@@ -11,7 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/internal/childtest"
 	"github.com/artana-go/go-artana/postgres"
 	"github.com/jackc/pgx/v5"
@@ -146,7 +147,7 @@ func open(t testing.TB, u string, opts ...postgres.Option) *postgres.Store {
 
 // assertGapless reads the run and checks seqs 1..n without gaps and a
 // valid chain; it returns the events. An empty run fails.
-func assertGapless(t testing.TB, s *postgres.Store, run string) []artana.Event {
+func assertGapless(t testing.TB, s *postgres.Store, run string) []ledger.Event {
 	t.Helper()
 	events, err := s.Events(context.Background(), run, 0)
 	if err != nil {
@@ -160,7 +161,7 @@ func assertGapless(t testing.TB, s *postgres.Store, run string) []artana.Event {
 			t.Fatalf("run %q: event %d has seq %d", run, i+1, e.Seq)
 		}
 	}
-	if err := artana.VerifyChain(events); err != nil {
+	if err := ledger.VerifyChain(events); err != nil {
 		t.Fatalf("run %q: %v", run, err)
 	}
 	if err := s.Verify(context.Background(), run); err != nil {

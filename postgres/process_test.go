@@ -16,6 +16,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/internal/childtest"
 	"github.com/artana-go/go-artana/postgres"
@@ -51,7 +53,7 @@ type acks struct {
 	out *bufio.Writer
 }
 
-func (a *acks) ack(e artana.Event) error {
+func (a *acks) ack(e ledger.Event) error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	fmt.Fprintf(a.out, "%s %d %s\n", e.RunID, e.Seq, e.Hash)
@@ -90,16 +92,16 @@ func runHelper(mode, u string) error {
 				for i := 0; time.Now().Before(deadline); i++ {
 					run := fmt.Sprintf("shared-%d", (w+i)%sharedRuns)
 					key := fmt.Sprintf("%d-%d-%d", os.Getpid(), w, i)
-					var steps []artana.Payload
+					var steps []ledger.Payload
 					if i%2 == 0 {
-						steps = []artana.Payload{
-							&artana.ModelRequested{Model: "m", Prompt: "step " + key, Messages: []artana.ChatMessage{{Role: "user", Content: key}}},
-							&artana.ModelCompleted{Model: "m", OutputJSON: `{"ok":true}`, PromptTokens: 10, CompletionTokens: 2, CostUSD: 0.0001},
+						steps = []ledger.Payload{
+							&ledger.ModelRequested{Model: "m", Prompt: "step " + key, Messages: []artana.ChatMessage{{Role: "user", Content: key}}},
+							&ledger.ModelCompleted{Model: "m", OutputJSON: `{"ok":true}`, PromptTokens: 10, CompletionTokens: 2, CostUSD: 0.0001},
 						}
 					} else {
-						steps = []artana.Payload{
-							&artana.ToolRequested{ToolName: "lookup", ArgumentsJSON: `{"k":"` + key + `"}`, IdempotencyKey: key},
-							&artana.ToolCompleted{ToolName: "lookup", ResultJSON: `{}`, Outcome: "success", ReceivedIdempotencyKey: new(key)},
+						steps = []ledger.Payload{
+							&ledger.ToolRequested{ToolName: "lookup", ArgumentsJSON: `{"k":"` + key + `"}`, IdempotencyKey: key},
+							&ledger.ToolCompleted{ToolName: "lookup", ResultJSON: `{}`, Outcome: "success", ReceivedIdempotencyKey: new(key)},
 						}
 					}
 					for _, p := range steps {
@@ -123,7 +125,7 @@ func runHelper(mode, u string) error {
 		// Append until killed, going on after errors (the server
 		// restarts under it).
 		for i := 0; ; i++ {
-			e, err := s.Append(ctx, "crash", "t", &artana.ModelCompleted{Model: "m",
+			e, err := s.Append(ctx, "crash", "t", &ledger.ModelCompleted{Model: "m",
 				OutputJSON: strings.Repeat("x", i%300), PromptTokens: int64(i), CostUSD: 1e-05})
 			if err != nil {
 				fmt.Fprintln(os.Stderr, "append:", err)
@@ -313,7 +315,7 @@ func TestCrashAndRestart(t *testing.T) {
 		t.Errorf("only %d appends were acknowledged across %d kills", n, kills)
 	}
 	// The ledger stays usable.
-	if _, err := s.Append(context.Background(), "crash", "t", &artana.RunStarted{}); err != nil {
+	if _, err := s.Append(context.Background(), "crash", "t", &ledger.RunStarted{}); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("%d kills and a server restart: %d acknowledged appends, all present", kills, n)

@@ -6,17 +6,19 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/internal/isotime"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 )
 
-// Events returns the run's events with seq > afterSeq; see artana.Store.
+// Events returns the run's events with seq > afterSeq; see ledger.Store.
 // The events are not verified; use Verify for that.
-func (s *Store) Events(ctx context.Context, runID string, afterSeq int64) ([]artana.Event, error) {
-	events := []artana.Event{}
-	err := s.Scan(ctx, runID, afterSeq, func(e artana.Event) error {
+func (s *Store) Events(ctx context.Context, runID string, afterSeq int64) ([]ledger.Event, error) {
+	events := []ledger.Event{}
+	err := s.Scan(ctx, runID, afterSeq, func(e ledger.Event) error {
 		events = append(events, e)
 		return nil
 	})
@@ -30,25 +32,25 @@ func (s *Store) Events(ctx context.Context, runID string, afterSeq int64) ([]art
 // order, as they arrive from the server, without holding the run in
 // memory. It stops at the first error fn returns and returns that error.
 // The events come from one snapshot of the table.
-func (s *Store) Scan(ctx context.Context, runID string, afterSeq int64, fn func(artana.Event) error) error {
+func (s *Store) Scan(ctx context.Context, runID string, afterSeq int64, fn func(ledger.Event) error) error {
 	return s.scan(ctx, runID, `SELECT `+s.columns+` FROM kernel_events WHERE run_id = $1 AND seq > $2 ORDER BY seq`,
 		ignoreText(fn), runID, afterSeq)
 }
 
-func ignoreText(fn func(artana.Event) error) func(artana.Event, []byte) error {
-	return func(e artana.Event, _ []byte) error { return fn(e) }
+func ignoreText(fn func(ledger.Event) error) func(ledger.Event, []byte) error {
+	return func(e ledger.Event, _ []byte) error { return fn(e) }
 }
 
 // ScanAll calls fn with every event of the ledger, ordered by run id
 // (bytewise) and then seq, streaming. It stops at the first error fn
 // returns and returns that error.
-func (s *Store) ScanAll(ctx context.Context, fn func(artana.Event) error) error {
+func (s *Store) ScanAll(ctx context.Context, fn func(ledger.Event) error) error {
 	return s.scan(ctx, "", `SELECT `+s.columns+` FROM kernel_events ORDER BY run_id COLLATE "C", seq`, ignoreText(fn))
 }
 
 // scan calls fn with each event the query returns and its payload_json
 // text.
-func (s *Store) scan(ctx context.Context, runID, query string, fn func(artana.Event, []byte) error, args ...any) error {
+func (s *Store) scan(ctx context.Context, runID, query string, fn func(ledger.Event, []byte) error, args ...any) error {
 	fail := func(err error) error {
 		return &Error{Op: "read", Ledger: s.ledger, RunID: runID, Err: connErr(err)}
 	}
@@ -95,10 +97,10 @@ func (s *Store) readErr(err error) error {
 
 // decodeRow reads one kernel_events row: the timestamp from its
 // TIMESTAMPTZ (or timestamp_text, when set), the payload through
-// artana.DecodePayload.
-func (s *Store) decodeRow(rows pgx.Rows) (artana.Event, []byte, error) {
+// ledger.DecodePayload.
+func (s *Store) decodeRow(rows pgx.Rows) (ledger.Event, []byte, error) {
 	var (
-		e            artana.Event
+		e            ledger.Event
 		typ, pl      string
 		prev, tsText *string
 		ts           time.Time
@@ -107,8 +109,8 @@ func (s *Store) decodeRow(rows pgx.Rows) (artana.Event, []byte, error) {
 		return e, nil, &Error{Op: "read", Ledger: s.ledger, RunID: e.RunID,
 			Err: fmt.Errorf("bad row after seq %d: %w", e.Seq, err)}
 	}
-	e.Type = artana.EventType(typ)
-	fail := func(err error) (artana.Event, []byte, error) {
+	e.Type = ledger.EventType(typ)
+	fail := func(err error) (ledger.Event, []byte, error) {
 		return e, nil, &Error{Op: "read", Ledger: s.ledger, RunID: e.RunID, Seq: e.Seq,
 			Err: fmt.Errorf("%w; the row is damaged or was not written by artana", err)}
 	}
@@ -132,7 +134,7 @@ func (s *Store) decodeRow(rows pgx.Rows) (artana.Event, []byte, error) {
 	}
 	var err error
 	text := []byte(pl)
-	if e.Payload, err = artana.DecodePayload(e.Type, text); err != nil {
+	if e.Payload, err = ledger.DecodePayload(e.Type, text); err != nil {
 		return fail(fmt.Errorf("column payload_json: %w", err))
 	}
 	return e, text, nil
@@ -140,17 +142,17 @@ func (s *Store) decodeRow(rows pgx.Rows) (artana.Event, []byte, error) {
 
 // Verify checks the run's hash chain, streaming it from the ledger, and
 // that every payload_json text is exactly what its payload encodes to
-// (artana.PayloadForm.Check). It returns nil for a valid (or empty) run;
-// otherwise an error wrapping the *artana.ChainError of the first bad
+// (ledger.PayloadForm.Check). It returns nil for a valid (or empty) run;
+// otherwise an error wrapping the *ledger.ChainError of the first bad
 // event, or the error of a row that cannot be read.
 func (s *Store) Verify(ctx context.Context, runID string) error {
-	var v artana.ChainVerifier
+	var v ledger.ChainVerifier
 	return s.scan(ctx, runID, `SELECT `+s.columns+` FROM kernel_events WHERE run_id = $1 ORDER BY seq`,
-		func(e artana.Event, text []byte) error {
+		func(e ledger.Event, text []byte) error {
 			if err := v.Next(&e); err != nil {
 				return fmt.Errorf("verify %s: %w", s.ledger, err)
 			}
-			if err := artana.ColumnForm.Check(&e, text); err != nil {
+			if err := ledger.ColumnForm.Check(&e, text); err != nil {
 				return fmt.Errorf("verify %s: %w", s.ledger, err)
 			}
 			return nil
@@ -159,9 +161,9 @@ func (s *Store) Verify(ctx context.Context, runID string) error {
 
 // Runs lists every run of the ledger ordered by run id (bytewise), with
 // its event count, tenant, the timestamps of its first and last events and
-// its last hash; see artana.Store.
-func (s *Store) Runs(ctx context.Context) ([]artana.RunInfo, error) {
-	fail := func(err error) ([]artana.RunInfo, error) {
+// its last hash; see ledger.Store.
+func (s *Store) Runs(ctx context.Context) ([]ledger.RunInfo, error) {
+	fail := func(err error) ([]ledger.RunInfo, error) {
 		return nil, s.readErr(&Error{Op: "list runs of", Ledger: s.ledger, Err: connErr(err)})
 	}
 	if err := ctx.Err(); err != nil {
@@ -184,10 +186,10 @@ func (s *Store) Runs(ctx context.Context) ([]artana.RunInfo, error) {
 		return fail(err)
 	}
 	defer rows.Close()
-	runs := []artana.RunInfo{}
+	runs := []ledger.RunInfo{}
 	for rows.Next() {
 		var (
-			r                 artana.RunInfo
+			r                 ledger.RunInfo
 			first, last       time.Time
 			firstTxt, lastTxt *string
 		)

@@ -9,6 +9,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/internal/isotime"
 	"github.com/jackc/pgx/v5"
@@ -20,14 +22,14 @@ import (
 type Option func(*config)
 
 type config struct {
-	store    []artana.StoreOption
+	store    []ledger.StoreOption
 	readOnly bool
 	maxConns int32
 }
 
 // WithStoreOptions applies the options every artana store shares, such as
-// artana.WithEventClock and artana.WithEventIDs.
-func WithStoreOptions(opts ...artana.StoreOption) Option {
+// ledger.WithEventClock and ledger.WithEventIDs.
+func WithStoreOptions(opts ...ledger.StoreOption) Option {
 	return func(c *config) { c.store = append(c.store, opts...) }
 }
 
@@ -46,12 +48,12 @@ func WithMaxConns(n int32) Option {
 	return func(c *config) { c.maxConns = n }
 }
 
-// Store is an artana.Store that keeps the event log in a PostgreSQL
+// Store is an ledger.Store that keeps the event log in a PostgreSQL
 // table, kernel_events, shared by any number of processes on any number of
 // hosts. It is safe for concurrent use.
 type Store struct {
 	ledger   string // the URL, redacted
-	opts     artana.StoreOptions
+	opts     ledger.StoreOptions
 	readOnly bool
 	pool     *pgxpool.Pool
 	closed   atomic.Bool
@@ -77,8 +79,8 @@ type lastEvent struct {
 }
 
 var (
-	_ artana.Store      = (*Store)(nil)
-	_ artana.RunCreator = (*Store)(nil)
+	_ ledger.Store      = (*Store)(nil)
+	_ ledger.RunCreator = (*Store)(nil)
 )
 
 // maxCached bounds the per-run cache of last events; beyond it the cache
@@ -97,8 +99,8 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	ledger := Redact(url)
-	fail := func(err error) (*Store, error) { return nil, &Error{Op: "open", Ledger: ledger, Err: err} }
+	redacted := Redact(url)
+	fail := func(err error) (*Store, error) { return nil, &Error{Op: "open", Ledger: redacted, Err: err} }
 	if !IsURL(url) {
 		return fail(errors.New("not a postgres:// or postgresql:// URL"))
 	}
@@ -116,7 +118,7 @@ func Open(ctx context.Context, url string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return fail(connErr(err))
 	}
-	s := &Store{ledger: ledger, opts: artana.NewStoreOptions(cfg.store...), readOnly: cfg.readOnly, pool: pool,
+	s := &Store{ledger: redacted, opts: ledger.NewStoreOptions(cfg.store...), readOnly: cfg.readOnly, pool: pool,
 		last: make(map[string]lastEvent), busy: make(map[string]busyRun)}
 	if err := s.init(ctx); err != nil {
 		pool.Close()
@@ -152,7 +154,7 @@ func connErr(err error) error {
 	return fmt.Errorf("%w: %w", ErrConnection, err)
 }
 
-// Append appends p to the run; see artana.Store. Appends to one run are
+// Append appends p to the run; see ledger.Store. Appends to one run are
 // serialised by the table's primary key and a transaction-scoped advisory
 // lock on the run, so that any number of processes on any number of hosts
 // append to a run without a gap or a duplicate seq. A Store remembers the
@@ -160,29 +162,29 @@ func connErr(err error) error {
 // is a single statement; if another writer appended in between, the
 // statement fails on the primary key and the append is retried in a
 // transaction that reads the run's last event under the lock.
-func (s *Store) Append(ctx context.Context, runID, tenantID string, p artana.Payload) (artana.Event, error) {
+func (s *Store) Append(ctx context.Context, runID, tenantID string, p ledger.Payload) (ledger.Event, error) {
 	return s.append(ctx, "append", runID, tenantID, p)
 }
 
 // CreateRun appends p as the first event of a new run, atomically across
-// hosts; see artana.RunCreator. If the run has events, nothing is appended
+// hosts; see ledger.RunCreator. If the run has events, nothing is appended
 // and the error matches artana.ErrRunExists.
-func (s *Store) CreateRun(ctx context.Context, runID, tenantID string, p artana.Payload) (artana.Event, error) {
+func (s *Store) CreateRun(ctx context.Context, runID, tenantID string, p ledger.Payload) (ledger.Event, error) {
 	return s.append(ctx, "create run", runID, tenantID, p)
 }
 
-func (s *Store) append(ctx context.Context, op, runID, tenantID string, p artana.Payload) (artana.Event, error) {
+func (s *Store) append(ctx context.Context, op, runID, tenantID string, p ledger.Payload) (ledger.Event, error) {
 	if err := ctx.Err(); err != nil {
-		return artana.Event{}, &Error{Op: op, Ledger: s.ledger, RunID: runID, Err: err}
+		return ledger.Event{}, &Error{Op: op, Ledger: s.ledger, RunID: runID, Err: err}
 	}
 	if err := s.opts.CheckAppend(nil, runID, tenantID, p); err != nil {
-		return artana.Event{}, err
+		return ledger.Event{}, err
 	}
 	if s.closed.Load() {
-		return artana.Event{}, artana.ErrClosed
+		return ledger.Event{}, artana.ErrClosed
 	}
 	if s.readOnly {
-		return artana.Event{}, &Error{Op: op, Ledger: s.ledger, RunID: runID, Err: ErrReadOnly}
+		return ledger.Event{}, &Error{Op: op, Ledger: s.ledger, RunID: runID, Err: ErrReadOnly}
 	}
 	for attempt := 1; ; attempt++ {
 		e, err := s.appendOnce(ctx, op, runID, tenantID, p)
@@ -200,9 +202,9 @@ func (s *Store) append(ctx context.Context, op, runID, tenantID string, p artana
 		}
 		var se *Error
 		if errors.As(err, &se) || errors.Is(err, artana.ErrTenantMismatch) || errors.Is(err, artana.ErrInvalidPayload) {
-			return artana.Event{}, err
+			return ledger.Event{}, err
 		}
-		return artana.Event{}, &Error{Op: op, Ledger: s.ledger, RunID: runID, Seq: e.Seq, Err: err}
+		return ledger.Event{}, &Error{Op: op, Ledger: s.ledger, RunID: runID, Seq: e.Seq, Err: err}
 	}
 }
 
@@ -210,16 +212,16 @@ func (s *Store) append(ctx context.Context, op, runID, tenantID string, p artana
 // Store knows of the run, in one statement, else (or if another writer
 // appended in between) in a transaction that reads the run's last event
 // under the run's lock.
-func (s *Store) appendOnce(ctx context.Context, op, runID, tenantID string, p artana.Payload) (artana.Event, error) {
+func (s *Store) appendOnce(ctx context.Context, op, runID, tenantID string, p ledger.Payload) (ledger.Event, error) {
 	create := op == "create run"
-	var known *artana.Event
+	var known *ledger.Event
 	if l, ok := s.cached(runID); ok && !create && !s.alwaysLock && !s.contended(runID) {
-		known = &artana.Event{RunID: runID, Seq: l.seq, Hash: l.hash, TenantID: l.tenant}
+		known = &ledger.Event{RunID: runID, Seq: l.seq, Hash: l.hash, TenantID: l.tenant}
 	}
 	if create || known != nil {
 		e, err := s.opts.NextEvent(known, runID, tenantID, p)
 		if err != nil {
-			return artana.Event{}, err
+			return ledger.Event{}, err
 		}
 		pid, err := s.withConn(ctx, func(c *pgxpool.Conn) error {
 			_, err := c.Exec(ctx, s.insertSQ, s.insertArgs(&e)...)
@@ -276,7 +278,7 @@ func (s *Store) withConn(ctx context.Context, fn func(*pgxpool.Conn) error) (uin
 // the outcome unknown: the event is looked up by id on a new connection;
 // found, the append succeeded; not found once pid is gone, it certainly
 // failed (*notAppended).
-func (s *Store) insertErr(ctx context.Context, e *artana.Event, pid uint32, err error) error {
+func (s *Store) insertErr(ctx context.Context, e *ledger.Event, pid uint32, err error) error {
 	if err == nil {
 		return nil
 	}
@@ -316,7 +318,7 @@ func (s *Store) insertErr(ctx context.Context, e *artana.Event, pid uint32, err 
 // (the server process pid that ran its insert is gone, so it cannot commit
 // any more), looking on new connections for up to 10 seconds (a server
 // that restarts comes back).
-func (s *Store) landed(ctx context.Context, e *artana.Event, pid uint32) (found, final bool, err error) {
+func (s *Store) landed(ctx context.Context, e *ledger.Event, pid uint32) (found, final bool, err error) {
 	lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	for try := 1; ; try++ {
@@ -341,9 +343,9 @@ func (s *Store) landed(ctx context.Context, e *artana.Event, pid uint32) (found,
 
 // appendLocked appends p in a transaction that holds the run's advisory
 // lock while it reads the run's last event and inserts the next one.
-func (s *Store) appendLocked(ctx context.Context, runID, tenantID string, p artana.Payload) (artana.Event, error) {
+func (s *Store) appendLocked(ctx context.Context, runID, tenantID string, p ledger.Payload) (ledger.Event, error) {
 	for try := 1; ; try++ {
-		var e artana.Event
+		var e ledger.Event
 		pid, err := s.withConn(ctx, func(c *pgxpool.Conn) error {
 			// BEGIN, the lock and the read of the last event in one round
 			// trip; then the insert and the commit.
@@ -353,7 +355,7 @@ func (s *Store) appendLocked(ctx context.Context, runID, tenantID string, p arta
 			b.Queue(lastSQL, runID)
 			br := c.SendBatch(ctx, b)
 			tx := br.Tx()
-			last, err := func() (*artana.Event, error) {
+			last, err := func() (*ledger.Event, error) {
 				defer br.Close()
 				for range 2 {
 					if _, err := br.Exec(); err != nil {
@@ -430,12 +432,12 @@ const lastSQL = `SELECT seq, event_hash, tenant_id FROM kernel_events WHERE run_
 // lastOf reads the run's last event (seq, hash, tenant), or nil.
 func lastOf(ctx context.Context, q interface {
 	QueryRow(context.Context, string, ...any) pgx.Row
-}, runID string) (*artana.Event, error) {
+}, runID string) (*ledger.Event, error) {
 	return scanLast(q.QueryRow(ctx, lastSQL, runID), runID)
 }
 
-func scanLast(row pgx.Row, runID string) (*artana.Event, error) {
-	last := artana.Event{RunID: runID}
+func scanLast(row pgx.Row, runID string) (*ledger.Event, error) {
+	last := ledger.Event{RunID: runID}
 	err := row.Scan(&last.Seq, &last.Hash, &last.TenantID)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, nil
@@ -459,7 +461,7 @@ func (s *Store) cached(runID string) (lastEvent, bool) {
 	return l, ok
 }
 
-func (s *Store) remember(e *artana.Event) {
+func (s *Store) remember(e *ledger.Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if l, ok := s.last[e.RunID]; ok && l.seq >= e.Seq {
@@ -523,13 +525,13 @@ func (s *Store) forget(runID string) {
 }
 
 // insertArgs returns the values of the insert statement for e.
-func (s *Store) insertArgs(e *artana.Event) []any {
+func (s *Store) insertArgs(e *ledger.Event) []any {
 	var prev any
 	if e.PrevHash != "" {
 		prev = e.PrevHash
 	}
 	args := []any{e.RunID, e.Seq, e.ID, e.TenantID, string(e.Type), prev, e.Hash,
-		e.Timestamp, string(artana.ColumnForm.Encode(e.Payload))}
+		e.Timestamp, string(ledger.ColumnForm.Encode(e.Payload))}
 	if s.tsText {
 		args = append(args, timestampText(e.Timestamp))
 	}
@@ -552,10 +554,10 @@ func timestampText(t time.Time) any {
 // COPY in one transaction that holds the advisory locks of their runs. The
 // events of each run must continue that run's chain in this ledger: the
 // first one follows the run's last stored event (or is seq 1) and every
-// event verifies (artana.ChainVerifier). Events of several runs may be
+// event verifies (ledger.ChainVerifier). Events of several runs may be
 // mixed; the events of one run must be in seq order. Import is
 // all-or-nothing: on any error nothing is inserted.
-func (s *Store) Import(ctx context.Context, events []artana.Event) error {
+func (s *Store) Import(ctx context.Context, events []ledger.Event) error {
 	fail := func(runID string, seq int64, err error) error {
 		return &Error{Op: "import", Ledger: s.ledger, RunID: runID, Seq: seq, Err: err}
 	}
@@ -590,7 +592,7 @@ func (s *Store) Import(ctx context.Context, events []artana.Event) error {
 	sort.Strings(runs) // lock in one order, so that two imports never deadlock
 	var failed error
 	err := s.inTx(ctx, s.pool, func(tx pgx.Tx) error {
-		verifiers := make(map[string]*artana.ChainVerifier, len(runs))
+		verifiers := make(map[string]*ledger.ChainVerifier, len(runs))
 		for _, run := range runs {
 			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, lockClass, run); err != nil {
 				return err
@@ -599,7 +601,7 @@ func (s *Store) Import(ctx context.Context, events []artana.Event) error {
 			if err != nil {
 				return err
 			}
-			v := new(artana.ChainVerifier)
+			v := new(ledger.ChainVerifier)
 			if last != nil {
 				v.Resume(last)
 			}

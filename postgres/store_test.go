@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/cassettes"
@@ -21,7 +23,7 @@ import (
 
 func TestStoreConformance(t *testing.T) {
 	needServer(t)
-	artanatest.TestStore(t, func(t *testing.T, opts ...artana.StoreOption) artana.Store {
+	artanatest.TestStore(t, func(t *testing.T, opts ...ledger.StoreOption) ledger.Store {
 		return open(t, newURL(t), postgres.WithStoreOptions(opts...))
 	})
 }
@@ -54,21 +56,21 @@ func (f *fakeTB) Skipf(format string, args ...any) {
 
 // sampleEvents appends one event of each kind to run in s, with a fixed
 // clock and ids, and returns them.
-func appendSamples(t *testing.T, s artana.Store, run string) []artana.Event {
+func appendSamples(t *testing.T, s ledger.Store, run string) []ledger.Event {
 	t.Helper()
 	ctx := context.Background()
-	var out []artana.Event
-	for _, p := range []artana.Payload{
-		&artana.RunStarted{},
-		&artana.ModelRequested{Model: "m", Prompt: "Café 漢字 😀 \"q\"\n", Messages: []artana.ChatMessage{{Role: "user", Content: "hï"}},
+	var out []ledger.Event
+	for _, p := range []ledger.Payload{
+		&ledger.RunStarted{},
+		&ledger.ModelRequested{Model: "m", Prompt: "Café 漢字 😀 \"q\"\n", Messages: []artana.ChatMessage{{Role: "user", Content: "hï"}},
 			AllowedTools: []string{"lookup"}, StepKey: new("s1")},
-		&artana.ModelCompleted{Model: "m", OutputJSON: `{"a":"é"}`, PromptTokens: 3, CompletionTokens: 2, CostUSD: 1e-05,
+		&ledger.ModelCompleted{Model: "m", OutputJSON: `{"a":"é"}`, PromptTokens: 3, CompletionTokens: 2, CostUSD: 1e-05,
 			ToolCalls: []artana.ToolCall{{ToolName: "lookup", ArgumentsJSON: `{"q":1}`}}},
-		&artana.ToolRequested{ToolName: "lookup", ArgumentsJSON: `{"q":1}`, IdempotencyKey: "k"},
-		&artana.ToolCompleted{ToolName: "lookup", ResultJSON: `{"r":2}`, Outcome: "success", ReceivedIdempotencyKey: new("k")},
-		&artana.PauseRequested{Reason: "review"},
-		&artana.WorkflowStepRequested{StepIndex: 0, StepName: "w"},
-		&artana.WorkflowStepCompleted{StepIndex: 0, StepName: "w", ResultJSON: "{}"},
+		&ledger.ToolRequested{ToolName: "lookup", ArgumentsJSON: `{"q":1}`, IdempotencyKey: "k"},
+		&ledger.ToolCompleted{ToolName: "lookup", ResultJSON: `{"r":2}`, Outcome: "success", ReceivedIdempotencyKey: new("k")},
+		&ledger.PauseRequested{Reason: "review"},
+		&ledger.WorkflowStepRequested{StepIndex: 0, StepName: "w"},
+		&ledger.WorkflowStepCompleted{StepIndex: 0, StepName: "w", ResultJSON: "{}"},
 	} {
 		e, err := s.Append(ctx, run, "tenant-東京", p)
 		if err != nil {
@@ -94,9 +96,9 @@ func TestHashesMatchOtherStores(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer cas.Close()
-	mem := artana.NewMemStore(artanatest.Deterministic()...)
+	mem := ledger.NewMemStore(artanatest.Deterministic()...)
 	want := appendSamples(t, mem, "run-ü")
-	for name, s := range map[string]artana.Store{"postgres": pg, "sqlite": lite, "cassettes": cas} {
+	for name, s := range map[string]ledger.Store{"postgres": pg, "sqlite": lite, "cassettes": cas} {
 		got := appendSamples(t, s, "run-ü")
 		read, err := s.Events(context.Background(), "run-ü", 0)
 		if err != nil {
@@ -118,15 +120,15 @@ func TestHashesMatchOtherStores(t *testing.T) {
 // hold: they read back with the same text, so the same hash.
 func TestImportKeepsOffsets(t *testing.T) {
 	s := open(t, newURL(t))
-	var events []artana.Event
+	var events []ledger.Event
 	var prev string
 	for i, ts := range []string{"2026-01-02T03:04:05.123456+02:00", "2026-01-02T03:04:06", "2026-01-02T01:04:07+00:00"} {
 		tm, err := isotime.Parse(ts)
 		if err != nil {
 			t.Fatal(err)
 		}
-		e := artana.Event{ID: rand.Text(), RunID: "offsets", TenantID: "t", Seq: int64(i + 1), Type: artana.EventRunStarted,
-			PrevHash: prev, Timestamp: tm, Payload: &artana.RunStarted{}}
+		e := ledger.Event{ID: rand.Text(), RunID: "offsets", TenantID: "t", Seq: int64(i + 1), Type: ledger.EventRunStarted,
+			PrevHash: prev, Timestamp: tm, Payload: &ledger.RunStarted{}}
 		e.Hash = e.ComputeHash()
 		prev = e.Hash
 		events = append(events, e)
@@ -148,14 +150,14 @@ func TestImportKeepsOffsets(t *testing.T) {
 
 func TestImport(t *testing.T) {
 	ctx := context.Background()
-	src := artana.NewMemStore()
+	src := ledger.NewMemStore()
 	a := appendSamples(t, src, "a")
 	b := appendSamples(t, src, "b")
 	s := open(t, newURL(t))
 	// All or nothing: a broken event at the end of b imports nothing.
-	bad := append([]artana.Event{}, b...)
+	bad := append([]ledger.Event{}, b...)
 	bad[len(bad)-1].Hash = strings.Repeat("0", 64)
-	err := s.Import(ctx, append(append([]artana.Event{}, a...), bad...))
+	err := s.Import(ctx, append(append([]ledger.Event{}, a...), bad...))
 	if !errors.Is(err, artana.ErrChainBroken) || !strings.Contains(err.Error(), `run "b" seq 8`) {
 		t.Errorf("Import of a broken chain: %v", err)
 	}
@@ -163,14 +165,14 @@ func TestImport(t *testing.T) {
 		t.Fatalf("a failed import left %d runs", len(runs))
 	}
 	// Interleaved runs import, keeping everything.
-	var mixed []artana.Event
+	var mixed []ledger.Event
 	for i := range a {
 		mixed = append(mixed, a[i], b[i])
 	}
 	if err := s.Import(ctx, mixed); err != nil {
 		t.Fatal(err)
 	}
-	for run, want := range map[string][]artana.Event{"a": a, "b": b} {
+	for run, want := range map[string][]ledger.Event{"a": a, "b": b} {
 		got := assertGapless(t, s, run)
 		for i := range want {
 			if got[i].ID != want[i].ID || got[i].Hash != want[i].Hash || !got[i].Timestamp.Equal(want[i].Timestamp) {
@@ -183,21 +185,21 @@ func TestImport(t *testing.T) {
 		t.Errorf("Import of a run already there: %v", err)
 	}
 	// Appends continue an imported run.
-	e, err := s.Append(ctx, "a", "tenant-東京", &artana.RunStarted{})
+	e, err := s.Append(ctx, "a", "tenant-東京", &ledger.RunStarted{})
 	if err != nil || e.Seq != int64(len(a)+1) || e.PrevHash != a[len(a)-1].Hash {
 		t.Errorf("Append after Import = %+v, %v", e, err)
 	}
 	// An event id already in the ledger fails the whole import.
-	dup := artana.Event{ID: a[0].ID, RunID: "c", TenantID: "t", Seq: 1, Type: artana.EventRunStarted,
-		Timestamp: time.Now().UTC().Truncate(time.Microsecond), Payload: &artana.RunStarted{}}
+	dup := ledger.Event{ID: a[0].ID, RunID: "c", TenantID: "t", Seq: 1, Type: ledger.EventRunStarted,
+		Timestamp: time.Now().UTC().Truncate(time.Microsecond), Payload: &ledger.RunStarted{}}
 	dup.Hash = dup.ComputeHash()
-	if err := s.Import(ctx, []artana.Event{dup}); err == nil || !strings.Contains(err.Error(), "nothing was imported") {
+	if err := s.Import(ctx, []ledger.Event{dup}); err == nil || !strings.Contains(err.Error(), "nothing was imported") {
 		t.Errorf("Import of a duplicate event id: %v", err)
 	}
 	assertLen(t, s, "c", 0)
 }
 
-func assertLen(t *testing.T, s artana.Store, run string, want int) {
+func assertLen(t *testing.T, s ledger.Store, run string, want int) {
 	t.Helper()
 	events, err := s.Events(context.Background(), run, 0)
 	if err != nil {
@@ -213,9 +215,9 @@ func assertLen(t *testing.T, s artana.Store, run string, want int) {
 func TestExportRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	pg := open(t, newURL(t))
-	want := map[string][]artana.Event{"a": appendSamples(t, pg, "a"), "b/ü": appendSamples(t, pg, "b/ü")}
-	var all []artana.Event
-	if err := pg.ScanAll(ctx, func(e artana.Event) error { all = append(all, e); return nil }); err != nil {
+	want := map[string][]ledger.Event{"a": appendSamples(t, pg, "a"), "b/ü": appendSamples(t, pg, "b/ü")}
+	var all []ledger.Event
+	if err := pg.ScanAll(ctx, func(e ledger.Event) error { all = append(all, e); return nil }); err != nil {
 		t.Fatal(err)
 	}
 	lite, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "x.db"))
@@ -229,13 +231,13 @@ func TestExportRoundTrip(t *testing.T) {
 	}
 	defer cas.Close()
 	for name, via := range map[string]interface {
-		artana.Store
-		Import(context.Context, []artana.Event) error
+		ledger.Store
+		Import(context.Context, []ledger.Event) error
 	}{"sqlite": lite, "cassettes": cas} {
 		if err := via.Import(ctx, all); err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
-		var back []artana.Event
+		var back []ledger.Event
 		for run := range want {
 			evs, err := via.Events(ctx, run, 0)
 			if err != nil {
@@ -302,9 +304,9 @@ func TestIncompatibleTable(t *testing.T) {
 	appendSamples(t, s, "r")
 	assertGapless(t, s, "r")
 	ts, _ := isotime.Parse("2026-01-02T03:04:05+02:00")
-	e := artana.Event{ID: rand.Text(), RunID: "z", TenantID: "t", Seq: 1, Type: artana.EventRunStarted, Timestamp: ts, Payload: &artana.RunStarted{}}
+	e := ledger.Event{ID: rand.Text(), RunID: "z", TenantID: "t", Seq: 1, Type: ledger.EventRunStarted, Timestamp: ts, Payload: &ledger.RunStarted{}}
 	e.Hash = e.ComputeHash()
-	if err := s.Import(context.Background(), []artana.Event{e}); err == nil || !strings.Contains(err.Error(), "no timestamp_text column") {
+	if err := s.Import(context.Background(), []ledger.Event{e}); err == nil || !strings.Contains(err.Error(), "no timestamp_text column") {
 		t.Errorf("Import of a non-UTC timestamp into a table without timestamp_text: %v", err)
 	}
 }
@@ -323,7 +325,7 @@ func TestReadOnly(t *testing.T) {
 	appendSamples(t, w, "r")
 	r := open(t, u, postgres.ReadOnly())
 	assertGapless(t, r, "r")
-	if _, err := r.Append(ctx, "r", "tenant-東京", &artana.RunStarted{}); !errors.Is(err, postgres.ErrReadOnly) {
+	if _, err := r.Append(ctx, "r", "tenant-東京", &ledger.RunStarted{}); !errors.Is(err, postgres.ErrReadOnly) {
 		t.Errorf("Append on a read-only store: %v", err)
 	}
 	if _, err := r.AcquireLease(ctx, "r", "me", time.Second); !errors.Is(err, postgres.ErrReadOnly) {
@@ -473,7 +475,7 @@ func TestVerifyFindsTampering(t *testing.T) {
 // hash, as on a MemStore.
 func TestKernelOnStore(t *testing.T) {
 	needServer(t)
-	artanatest.TestKernelStore(t, func(t *testing.T, opts ...artana.StoreOption) artana.Store {
+	artanatest.TestKernelStore(t, func(t *testing.T, opts ...ledger.StoreOption) ledger.Store {
 		return open(t, newURL(t), postgres.WithStoreOptions(opts...))
 	})
 }
@@ -553,7 +555,7 @@ func TestOpenErrors(t *testing.T) {
 		}
 	}
 	s := open(t, newURL(t))
-	if err := s.Import(context.Background(), []artana.Event{{Seq: 1}}); err == nil || !strings.Contains(err.Error(), "empty run id") {
+	if err := s.Import(context.Background(), []ledger.Event{{Seq: 1}}); err == nil || !strings.Contains(err.Error(), "empty run id") {
 		t.Errorf("Import of an event without a run id: %v", err)
 	}
 	s.Close()
@@ -597,7 +599,7 @@ func TestScanStreams(t *testing.T) {
 	}
 	stop := errors.New("enough")
 	n := 0
-	err := s.Scan(ctx, "a", 0, func(artana.Event) error {
+	err := s.Scan(ctx, "a", 0, func(ledger.Event) error {
 		n++
 		if n == 3 {
 			return stop
@@ -608,7 +610,7 @@ func TestScanStreams(t *testing.T) {
 		t.Errorf("Scan stopped after %d events with %v, want 3 and the callback's error", n, err)
 	}
 	var order []string
-	err = s.ScanAll(ctx, func(e artana.Event) error {
+	err = s.ScanAll(ctx, func(e ledger.Event) error {
 		if len(order) == 0 || order[len(order)-1] != e.RunID {
 			order = append(order, e.RunID)
 		}

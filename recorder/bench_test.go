@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/recorder"
 )
@@ -13,7 +15,7 @@ const benchSteps = 50
 
 // agent50 runs 50 model steps through a kernel on m.
 func agent50(b *testing.B, m artana.Model) {
-	k := artana.New(artana.NewMemStore(), m)
+	k := artana.New(ledger.NewMemStore(), m)
 	run, err := k.StartRun(ctx, artana.Tenant{ID: "acme"}, "run-1")
 	if err != nil {
 		b.Fatal(err)

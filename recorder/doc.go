@@ -7,7 +7,7 @@
 //
 //	func TestTriage(t *testing.T) {
 //		rec := recorder.New(t, openaiModel(t)) // testdata/cassettes/TestTriage.cassette
-//		k := artana.New(artana.NewMemStore(), rec)
+//		k := artana.New(ledger.NewMemStore(), rec)
 //		// ... run the agent ...
 //	}
 //
@@ -18,7 +18,7 @@
 // it: a regression test then needs neither the model nor any tool backend.
 //
 //	rec := recorder.New(t, live)
-//	k := artana.New(artana.NewMemStore(), rec, artana.WithTools(rec.Tools(tools)))
+//	k := artana.New(ledger.NewMemStore(), rec, artana.WithTools(rec.Tools(tools)))
 //
 // With CheckTools, replay also runs the tools live and reports, as a field
 // diff, each result that differs from the recording.

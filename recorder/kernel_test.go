@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/recorder"
@@ -58,13 +60,13 @@ func triageModel() *fakeModel {
 	}}
 }
 
-func deterministicStore() *artana.MemStore {
-	return artana.NewMemStore(
-		artana.WithEventClock(artanatest.SteppingClock(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC), time.Second)),
-		artana.WithEventIDs(artanatest.SequentialIDs()))
+func deterministicStore() *ledger.MemStore {
+	return ledger.NewMemStore(
+		ledger.WithEventClock(artanatest.SteppingClock(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC), time.Second)),
+		ledger.WithEventIDs(artanatest.SequentialIDs()))
 }
 
-func runEvents(t testing.TB, s artana.Store, runID string) []artana.Event {
+func runEvents(t testing.TB, s ledger.Store, runID string) []ledger.Event {
 	t.Helper()
 	evs, err := s.Events(ctx, runID, 0)
 	require.NoError(t, err)

@@ -13,6 +13,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/cassettes"
 	"github.com/artana-go/go-artana/internal/secrets"
@@ -77,7 +79,7 @@ type config struct {
 	sleep           func(ctx context.Context, d time.Duration) error
 	rerecord        string       // the command that re-records, if known
 	keepHeaders     []string     // Transport: response headers kept besides the defaults
-	logStore        artana.Store // Transport: LogRun
+	logStore        ledger.Store // Transport: LogRun
 	logRun          artana.Run
 }
 

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/cassettes"
@@ -487,8 +489,8 @@ func TestBadInteractionBodies(t *testing.T) {
 
 func TestEventsCassetteIsRefused(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "run.cassette")
-	s := artana.NewMemStore()
-	_, err := s.Append(ctx, "r1", "t1", &artana.RunStarted{})
+	s := ledger.NewMemStore()
+	_, err := s.Append(ctx, "r1", "t1", &ledger.RunStarted{})
 	require.NoError(t, err)
 	evs, err := s.Events(ctx, "r1", 0)
 	require.NoError(t, err)

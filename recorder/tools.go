@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/internal/fielddiff"
 	"github.com/artana-go/go-artana/internal/pyjson"
@@ -23,7 +25,7 @@ const toolRecordType = "tool"
 type ToolInteraction struct {
 	Tool          string
 	ArgumentsJSON string             // canonical JSON, as the kernel logs it
-	Outcome       artana.ToolOutcome // success, transient_error, permanent_error or unknown_outcome
+	Outcome       ledger.ToolOutcome // success, transient_error, permanent_error or unknown_outcome
 	ResultJSON    string             // the result, on success
 	ErrorMessage  string             // the error's text on failure, a note the tool set on success
 	EffectID      string             // the effect id the tool set, if any
@@ -38,7 +40,7 @@ type ToolInteraction struct {
 type wireTool struct {
 	Tool          string             `json:"tool"`
 	ArgumentsJSON string             `json:"arguments_json"`
-	Outcome       artana.ToolOutcome `json:"outcome"`
+	Outcome       ledger.ToolOutcome `json:"outcome"`
 	ResultJSON    string             `json:"result_json,omitempty"`
 	ErrorMessage  string             `json:"error_message,omitempty"`
 	EffectID      string             `json:"effect_id,omitempty"`
@@ -69,11 +71,11 @@ func decodeTool(body []byte) (ToolInteraction, error) {
 	switch {
 	case t.Tool == "":
 		return ToolInteraction{}, errors.New("tool record names no tool")
-	case t.Outcome == artana.OutcomeSuccess:
+	case t.Outcome == ledger.OutcomeSuccess:
 		if !json.Valid([]byte(t.ResultJSON)) {
 			return ToolInteraction{}, fmt.Errorf("tool record of %q: result_json %q is not JSON", t.Tool, t.ResultJSON)
 		}
-	case t.Outcome == artana.OutcomeTransientError || t.Outcome == artana.OutcomePermanentError || t.Outcome == artana.OutcomeUnknown:
+	case t.Outcome == ledger.OutcomeTransientError || t.Outcome == ledger.OutcomePermanentError || t.Outcome == ledger.OutcomeUnknown:
 	default:
 		return ToolInteraction{}, fmt.Errorf("tool record of %q: unknown outcome %q (want success, transient_error, permanent_error or unknown_outcome)", t.Tool, t.Outcome)
 	}
@@ -184,11 +186,11 @@ func (r *Recorder) callTool(ctx context.Context, next artana.ToolHandler, tool, 
 				if rec.ReceivedIdempotencyKey != "" {
 					x.SetReceivedIdempotencyKey(rec.ReceivedIdempotencyKey)
 				}
-				if rec.Outcome == artana.OutcomeSuccess && rec.ErrorMessage != "" {
+				if rec.Outcome == ledger.OutcomeSuccess && rec.ErrorMessage != "" {
 					x.SetErrorMessage(rec.ErrorMessage) // a note on a success
 				}
 			}
-			if rec.Outcome != artana.OutcomeSuccess {
+			if rec.Outcome != ledger.OutcomeSuccess {
 				return "", rec.replayError()
 			}
 			return rec.ResultJSON, nil
@@ -224,8 +226,8 @@ func runTool(ctx context.Context, next artana.ToolHandler, tool, argsJSON string
 			if hasX {
 				*x = saved
 			}
-			err = &artana.ToolError{Outcome: artana.OutcomeUnknown, Err: fmt.Errorf("tool panicked: %v", p)}
-			t.Outcome, t.ResultJSON, t.ErrorMessage = artana.OutcomeUnknown, "", err.Error()
+			err = &artana.ToolError{Outcome: ledger.OutcomeUnknown, Err: fmt.Errorf("tool panicked: %v", p)}
+			t.Outcome, t.ResultJSON, t.ErrorMessage = ledger.OutcomeUnknown, "", err.Error()
 		}
 	}()
 	result, err = next(ctx, tool, argsJSON)
@@ -236,12 +238,12 @@ func runTool(ctx context.Context, next artana.ToolHandler, tool, argsJSON string
 		note, noted = x.ErrorMessage()
 	}
 	if err == nil {
-		t.Outcome, t.ResultJSON, t.ErrorMessage = artana.OutcomeSuccess, result, note
+		t.Outcome, t.ResultJSON, t.ErrorMessage = ledger.OutcomeSuccess, result, note
 		return t, result, nil
 	}
-	t.Outcome = artana.OutcomeUnknown
+	t.Outcome = ledger.OutcomeUnknown
 	var te *artana.ToolError
-	if errors.As(err, &te) && (te.Outcome == artana.OutcomeTransientError || te.Outcome == artana.OutcomePermanentError) {
+	if errors.As(err, &te) && (te.Outcome == ledger.OutcomeTransientError || te.Outcome == ledger.OutcomePermanentError) {
 		t.Outcome = te.Outcome
 	}
 	t.ErrorMessage = err.Error()
@@ -297,7 +299,7 @@ func (r *Recorder) checkTool(ctx context.Context, next artana.ToolHandler, line 
 // toolResult is a tool execution as compared: the result JSON decoded, so
 // that the diff names the fields that changed.
 type toolResult struct {
-	Outcome      artana.ToolOutcome
+	Outcome      ledger.ToolOutcome
 	Result       any
 	ErrorMessage string
 	EffectID     string

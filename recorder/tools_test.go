@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/cassettes"
 	"github.com/artana-go/go-artana/recorder"
@@ -70,7 +72,7 @@ func runLoop(k *artana.Kernel) (artana.ToolLoopResult[verdict], error) {
 	return artana.RunToolLoop[verdict](ctx, k, run, artana.ToolLoop{Model: "fake-1", Prompt: "refund A-17", StepKey: "support"})
 }
 
-func recordLoop(t *testing.T) (string, []artana.Event) {
+func recordLoop(t *testing.T) (string, []ledger.Event) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "loop.cassette")
 	rec, err := recorder.Open(path, loopModel(), recorder.WithMode(recorder.Record))
@@ -267,7 +269,7 @@ func TestToolsPanicReplaysAsLogged(t *testing.T) {
 	require.Contains(t, string(text), `"error_message":"tool panicked: card reader on fire"`)
 
 	want := runEvents(t, plain, "r")
-	if c := want[len(want)-1].Payload.(*artana.ToolCompleted); c.EffectID != nil || c.Outcome != artana.OutcomeUnknown {
+	if c := want[len(want)-1].Payload.(*ledger.ToolCompleted); c.EffectID != nil || c.Outcome != ledger.OutcomeUnknown {
 		t.Fatalf("the kernel logged %+v after a panic, want unknown outcome and no effect id", c)
 	}
 	if diff := cmp.Diff(want, runEvents(t, recorded, "r")); diff != "" {

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/internal/pyjson"
 	"github.com/artana-go/go-artana/internal/secrets"
@@ -445,7 +447,7 @@ func (r *Recorder) exchange(ctx context.Context, typed artana.ModelRequest, h *H
 // JSON string ("" for a turn of tool calls alone). A call that failed
 // (an HTTP error, a broken stream) is not logged; plain HTTP calls are
 // not either. The cost is logged as 0: the Transport knows no prices.
-func LogRun(store artana.Store, run artana.Run) Option {
+func LogRun(store ledger.Store, run artana.Run) Option {
 	return func(c *config) { c.logStore, c.logRun = store, run }
 }
 
@@ -466,7 +468,7 @@ func (t *Transport) logStep(ctx context.Context, in *Interaction) error {
 			return fail("read the run", err)
 		}
 		if len(evs) == 0 {
-			if _, err := store.Append(ctx, run.ID, run.Tenant.ID, &artana.RunStarted{}); err != nil {
+			if _, err := store.Append(ctx, run.ID, run.Tenant.ID, &ledger.RunStarted{}); err != nil {
 				return fail("append run_started", err)
 			}
 		}
@@ -480,7 +482,7 @@ func (t *Transport) logStep(ctx context.Context, in *Interaction) error {
 	if allowed == nil {
 		allowed = []string{}
 	}
-	if _, err := store.Append(ctx, run.ID, run.Tenant.ID, &artana.ModelRequested{
+	if _, err := store.Append(ctx, run.ID, run.Tenant.ID, &ledger.ModelRequested{
 		Model: req.Model, Prompt: req.Prompt, Messages: slices.Clone(req.Messages), AllowedTools: allowed,
 	}); err != nil {
 		return fail("append model_requested", err)
@@ -490,7 +492,7 @@ func (t *Transport) logStep(ctx context.Context, in *Interaction) error {
 		calls = []artana.ToolCall{}
 	}
 	u := in.Response.Usage
-	if _, err := store.Append(ctx, run.ID, run.Tenant.ID, &artana.ModelCompleted{
+	if _, err := store.Append(ctx, run.ID, run.Tenant.ID, &ledger.ModelCompleted{
 		Model: req.Model, OutputJSON: in.Response.OutputJSON,
 		PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens, CostUSD: u.CostUSD, ToolCalls: calls,
 	}); err != nil {

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/recorder"
@@ -20,7 +22,7 @@ import (
 func TestTransportGoldenRunLog(t *testing.T) {
 	srv := wireServer(t, "openai-chat-tool-loop-turn1.json", "openai-chat-tool-loop-turn2.json")
 	clock := artanatest.SteppingClock(time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC), time.Second)
-	store := artana.NewMemStore(artana.WithEventClock(clock), artana.WithEventIDs(artanatest.SequentialIDs()))
+	store := ledger.NewMemStore(ledger.WithEventClock(clock), ledger.WithEventIDs(artanatest.SequentialIDs()))
 	run := artana.Run{ID: "agent-7", Tenant: artana.Tenant{ID: "acme"}}
 	tr := recorder.NewTransport(t, nil, recorder.LogRun(store, run), recorder.WithClock(func() time.Time { return time.Unix(0, 0) }))
 	if tr.Mode() == recorder.Replay {

@@ -14,6 +14,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/cassettes"
 	"github.com/artana-go/go-artana/recorder"
@@ -372,8 +374,8 @@ func TestTransportLogRun(t *testing.T) {
 	srv := wireServer(t, resps...)
 	path := filepath.Join(t.TempDir(), "log.cassette")
 	run := artana.Run{ID: "agent-1", Tenant: artana.Tenant{ID: "acme"}}
-	logged := func(mode recorder.Mode) []artana.Event {
-		store := artana.NewMemStore()
+	logged := func(mode recorder.Mode) []ledger.Event {
+		store := ledger.NewMemStore()
 		tr, err := recorder.OpenTransport(path, nil, recorder.WithMode(mode), recorder.LogRun(store, run))
 		if err != nil {
 			t.Fatal(err)
@@ -394,7 +396,7 @@ func TestTransportLogRun(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := artana.VerifyChain(evs); err != nil {
+		if err := ledger.VerifyChain(evs); err != nil {
 			t.Fatal(err)
 		}
 		return evs
@@ -419,18 +421,18 @@ func TestTransportLogRun(t *testing.T) {
 			t.Errorf("event %d: live %+v, replayed %+v", i+1, live[i].Payload, replayed[i].Payload)
 		}
 	}
-	c1 := live[2].Payload.(*artana.ModelCompleted)
+	c1 := live[2].Payload.(*ledger.ModelCompleted)
 	if c1.OutputJSON != "" || len(c1.ToolCalls) != 2 || c1.ToolCalls[0].ID != "call_v6LacIrChvs6ITVpIZqy5tFc" || c1.PromptTokens != 75 {
 		t.Errorf("turn 1 logged as %+v", c1)
 	}
-	r2 := live[3].Payload.(*artana.ModelRequested)
+	r2 := live[3].Payload.(*ledger.ModelRequested)
 	if len(r2.Messages) != 5 || r2.Messages[3].ToolCallID == "" || !slices.Equal(r2.AllowedTools, []string{"secret_retrieval_tool"}) {
 		t.Errorf("turn 2 requested as %+v", r2)
 	}
-	if c := live[6].Payload.(*artana.ModelCompleted); c.OutputJSON != `{"final_answer":"4"}` {
+	if c := live[6].Payload.(*ledger.ModelCompleted); c.OutputJSON != `{"final_answer":"4"}` {
 		t.Errorf("structured output logged as %q", c.OutputJSON)
 	}
-	if c := live[8].Payload.(*artana.ModelCompleted); !strings.HasPrefix(c.OutputJSON, `"1`) || c.CompletionTokens == 0 {
+	if c := live[8].Payload.(*ledger.ModelCompleted); !strings.HasPrefix(c.OutputJSON, `"1`) || c.CompletionTokens == 0 {
 		t.Errorf("stream logged as %+v", c)
 	}
 }
@@ -711,7 +713,7 @@ func TestDecodeRecordRefusesBadHTTPMembers(t *testing.T) {
 
 func TestTransportLogRunFailure(t *testing.T) {
 	srv := wireServer(t, "openai-chat-basic.json")
-	store := artana.NewMemStore()
+	store := ledger.NewMemStore()
 	store.Close()
 	tr, err := recorder.OpenTransport(filepath.Join(t.TempDir(), "c.cassette"), nil,
 		recorder.WithMode(recorder.Record), recorder.LogRun(store, artana.Run{ID: "r", Tenant: artana.Tenant{ID: "t"}}))

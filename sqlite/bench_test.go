@@ -10,13 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/internal/isotime"
 	"github.com/artana-go/go-artana/sqlite"
 )
 
-func benchPayload() artana.Payload {
-	return &artana.ModelCompleted{Model: "gpt-4o-mini", OutputJSON: `{"approved":true,"reason":"` + strings.Repeat("ok ", 40) + `"}`,
+func benchPayload() ledger.Payload {
+	return &ledger.ModelCompleted{Model: "gpt-4o-mini", OutputJSON: `{"approved":true,"reason":"` + strings.Repeat("ok ", 40) + `"}`,
 		PromptTokens: 120, CompletionTokens: 60, CostUSD: 0.00123}
 }
 
@@ -64,7 +65,7 @@ func BenchmarkAppend(b *testing.B) {
 				b.Fatal(err)
 			}
 			defer ins.Close()
-			payload := string(artana.ColumnForm.Encode(benchPayload()))
+			payload := string(ledger.ColumnForm.Encode(benchPayload()))
 			hash := strings.Repeat("ab", 32)
 			ts := isotime.Format(time.Now())
 			seq := int64(0)
@@ -83,7 +84,7 @@ func BenchmarkAppend(b *testing.B) {
 // returns the total size of their columns in bytes.
 func fillRun(b *testing.B, s *sqlite.Store, run string, n int) int64 {
 	b.Helper()
-	ms := artana.NewMemStore()
+	ms := ledger.NewMemStore()
 	var size int64
 	for range n {
 		e, err := ms.Append(context.Background(), run, "tenant", benchPayload())
@@ -91,7 +92,7 @@ func fillRun(b *testing.B, s *sqlite.Store, run string, n int) int64 {
 			b.Fatal(err)
 		}
 		size += int64(len(e.ID) + len(e.RunID) + len(e.TenantID) + len(e.Type) + len(e.PrevHash) + len(e.Hash) +
-			len(isotime.Format(e.Timestamp)) + len(artana.ColumnForm.Encode(e.Payload)) + 8)
+			len(isotime.Format(e.Timestamp)) + len(ledger.ColumnForm.Encode(e.Payload)) + 8)
 	}
 	events, err := ms.Events(context.Background(), run, 0)
 	if err != nil {

@@ -13,7 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/sqlite"
 )
 
@@ -76,7 +77,7 @@ func verifyReport(path string) (problems []string, err error) {
 		if c.Err == nil {
 			return nil
 		}
-		var ce *artana.ChainError
+		var ce *ledger.ChainError
 		var se *sqlite.Error
 		switch {
 		case c.RunID == "":

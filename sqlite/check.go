@@ -10,6 +10,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 )
 
@@ -159,9 +161,9 @@ func (s *Store) tableDigestsScan(ctx context.Context, runID string) (map[string]
 // compares every index with the table, and the ledger's schema), the rows
 // of the run as the table holds them against those the index yields, the
 // hash chain, and that each stored payload is exactly the text the writer
-// produces for it (artana.PayloadForm.Check), streaming the run. It
+// produces for it (ledger.PayloadForm.Check), streaming the run. It
 // returns nil for a valid (or empty) run in a sound file; otherwise an
-// error wrapping ErrDamaged, the *artana.ChainError of the first bad event,
+// error wrapping ErrDamaged, the *ledger.ChainError of the first bad event,
 // or the error of a row that cannot be read.
 //
 // Verify reads the whole file (the check and the table); to verify many
@@ -431,13 +433,13 @@ func (s *Store) verifyRunDecoded(ctx context.Context, runID string, want *rowDig
 		}
 	}
 	var (
-		v        artana.ChainVerifier
+		v        ledger.ChainVerifier
 		got      rowDigest
 		verified int64
 		broken   error // the first bad event; the rows are still counted
 	)
 	err := s.scanRaw(ctx, runID, `SELECT `+columns+`, rowid FROM kernel_events WHERE run_id = ? ORDER BY seq`,
-		func(e artana.Event, raw rawRow) error {
+		func(e ledger.Event, raw rawRow) error {
 			got.add(raw.rowid, e.Seq)
 			if broken != nil {
 				return nil
@@ -446,7 +448,7 @@ func (s *Store) verifyRunDecoded(ctx context.Context, runID string, want *rowDig
 				broken = fmt.Errorf("verify %s: %w", s.path, err)
 				return nil
 			}
-			if err := artana.ColumnForm.Check(&e, raw.payload); err != nil {
+			if err := ledger.ColumnForm.Check(&e, raw.payload); err != nil {
 				broken = fmt.Errorf("verify %s: %w", s.path, err)
 				return nil
 			}

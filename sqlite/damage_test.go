@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/sqlite"
@@ -30,31 +32,31 @@ func fixtureLedger(t testing.TB, path string) {
 	ctx := context.Background()
 	clock := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	s, err := sqlite.Open(ctx, path, sqlite.WithStoreOptions(
-		artana.WithEventClock(func() time.Time { clock = clock.Add(time.Second); return clock }),
-		artana.WithEventIDs(artanatest.SequentialIDs())))
+		ledger.WithEventClock(func() time.Time { clock = clock.Add(time.Second); return clock }),
+		ledger.WithEventIDs(artanatest.SequentialIDs())))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer s.Close()
 	step := func(run string, n int) {
 		for i := range n {
-			var p artana.Payload
+			var p ledger.Payload
 			switch i % 6 {
 			case 0:
-				p = &artana.RunStarted{}
+				p = &ledger.RunStarted{}
 			case 1:
-				p = &artana.ModelRequested{Model: "gpt-4o-mini", Prompt: "classify " + run,
+				p = &ledger.ModelRequested{Model: "gpt-4o-mini", Prompt: "classify " + run,
 					Messages: []artana.ChatMessage{{Role: "user", Content: "I was charged twice"}}}
 			case 2:
-				p = &artana.ModelCompleted{Model: "gpt-4o-mini", OutputJSON: `{"label":"refund"}`,
+				p = &ledger.ModelCompleted{Model: "gpt-4o-mini", OutputJSON: `{"label":"refund"}`,
 					PromptTokens: 12, CompletionTokens: 3, CostUSD: 0.00012}
 			case 3:
-				p = &artana.ToolRequested{ToolName: "refund", ArgumentsJSON: `{"order":"A-17"}`,
+				p = &ledger.ToolRequested{ToolName: "refund", ArgumentsJSON: `{"order":"A-17"}`,
 					IdempotencyKey: fmt.Sprintf("%s-%d", run, i), ToolVersion: "1.0.0", SchemaVersion: "1"}
 			case 4:
-				p = &artana.ToolCompleted{ToolName: "refund", ResultJSON: `{"ok":true}`, Outcome: artana.OutcomeSuccess}
+				p = &ledger.ToolCompleted{ToolName: "refund", ResultJSON: `{"ok":true}`, Outcome: ledger.OutcomeSuccess}
 			case 5:
-				p = &artana.WorkflowStepCompleted{StepIndex: int64(i), StepName: "notify", ResultJSON: "{}"}
+				p = &ledger.WorkflowStepCompleted{StepIndex: int64(i), StepName: "notify", ResultJSON: "{}"}
 			}
 			if _, err := s.Append(ctx, run, "acme", p); err != nil {
 				t.Fatal(err)
@@ -249,7 +251,7 @@ func TestVerifyPayloadText(t *testing.T) {
 		}
 		seen[c.run] = true
 		err := got[c.run].Err
-		var ce *artana.ChainError
+		var ce *ledger.ChainError
 		if !errors.As(err, &ce) || ce.Seq != c.seq || ce.RunID != c.run || !strings.Contains(ce.Reason, c.want) {
 			t.Errorf("run %s: err = %v, want a ChainError at seq %d naming %s", c.run, err, c.seq, c.want)
 		}

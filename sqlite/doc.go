@@ -1,4 +1,4 @@
-// Package sqlite is an artana.Store on SQLite, using the pure-Go driver
+// Package sqlite is an ledger.Store on SQLite, using the pure-Go driver
 // modernc.org/sqlite (no cgo).
 //
 // A ledger file written by this package is the Python original's ledger
@@ -35,6 +35,6 @@
 // schema entries), each run's rows as the table holds them against those
 // that reads through the (run_id, seq) index find, and each stored
 // payload's text against the text the writer produces for what it decodes
-// to (artana.ColumnForm.Check), so that a key added to, renamed in or
+// to (ledger.ColumnForm.Check), so that a key added to, renamed in or
 // deleted from a payload_json column is reported with run, seq and key.
 package sqlite

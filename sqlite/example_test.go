@@ -7,7 +7,8 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/internal/isotime"
 	"github.com/artana-go/go-artana/sqlite"
@@ -24,22 +25,22 @@ func Example() {
 
 	clock := artanatest.SteppingClock(time.Date(2024, 2, 29, 23, 59, 59, 0, time.UTC), time.Second)
 	s, err := sqlite.Open(ctx, filepath.Join(dir, "runs", "ledger.db"),
-		sqlite.WithStoreOptions(artana.WithEventClock(clock), artana.WithEventIDs(artanatest.SequentialIDs())))
+		sqlite.WithStoreOptions(ledger.WithEventClock(clock), ledger.WithEventIDs(artanatest.SequentialIDs())))
 	if err != nil {
 		fmt.Println(err)
 		return
 	}
-	for _, p := range []artana.Payload{
-		&artana.RunStarted{},
-		&artana.PauseRequested{Reason: "needs review"},
-		&artana.ResumeRequested{},
+	for _, p := range []ledger.Payload{
+		&ledger.RunStarted{},
+		&ledger.PauseRequested{Reason: "needs review"},
+		&ledger.ResumeRequested{},
 	} {
 		if _, err := s.Append(ctx, "run-1", "org", p); err != nil {
 			fmt.Println(err)
 			return
 		}
 	}
-	err = s.Scan(ctx, "run-1", 1, func(e artana.Event) error {
+	err = s.Scan(ctx, "run-1", 1, func(e ledger.Event) error {
 		fmt.Println(e.Seq, e.Type, isotime.Format(e.Timestamp))
 		return nil
 	})

@@ -5,7 +5,8 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/internal/isotime"
 	"github.com/artana-go/go-artana/sqlite"
 )
@@ -37,11 +38,11 @@ func FuzzRow(f *testing.F) {
 			return
 		}
 		p := events[0].Payload
-		again, err := artana.DecodePayload(p.Kind(), artana.ColumnForm.Encode(p))
+		again, err := ledger.DecodePayload(p.Kind(), ledger.ColumnForm.Encode(p))
 		if err != nil {
-			t.Fatalf("re-encoded payload does not decode: %v\n%s", err, artana.ColumnForm.Encode(p))
+			t.Fatalf("re-encoded payload does not decode: %v\n%s", err, ledger.ColumnForm.Encode(p))
 		}
-		if a, b := artana.CanonicalForm.Encode(p), artana.CanonicalForm.Encode(again); string(a) != string(b) {
+		if a, b := ledger.CanonicalForm.Encode(p), ledger.CanonicalForm.Encode(again); string(a) != string(b) {
 			t.Fatalf("payload changed on a round trip:\n%s\n%s", a, b)
 		}
 		if got := isotime.Format(events[0].Timestamp); got == "" {

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/internal/isotime"
@@ -83,29 +85,29 @@ asyncio.run(main(sys.argv[1], sys.argv[2]))
 
 // interopPayloads covers the nine event types, non-ASCII text and the
 // floats Go and Python print differently.
-func interopPayloads() []artana.Payload {
+func interopPayloads() []ledger.Payload {
 	text := "Café 漢字 😀 👨\u200d👩\u200d👧 𝄞 \"q\" back\\slash\ttab\nnl\r\n ctrl\x1f DEL\x7f LS\u2028 BOM\ufeff e\u0301 <b>&amp;</b> / 'single'"
-	ps := []artana.Payload{
-		&artana.RunStarted{},
-		&artana.ModelRequested{Model: "fake-model", Prompt: text,
+	ps := []ledger.Payload{
+		&ledger.RunStarted{},
+		&ledger.ModelRequested{Model: "fake-model", Prompt: text,
 			Messages:     []artana.ChatMessage{{Role: "system", Content: "sé"}, {Role: "user", Content: text}},
 			AllowedTools: []string{"lookup", "tränslate"}, StepKey: new("step.ü")},
-		&artana.ModelCompleted{Model: "fake-model", OutputJSON: `{"text":"` + "é😀" + `"}`, PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01,
+		&ledger.ModelCompleted{Model: "fake-model", OutputJSON: `{"text":"` + "é😀" + `"}`, PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01,
 			ToolCalls: []artana.ToolCall{{ToolName: "lookup", ArgumentsJSON: `{"q":"ü"}`}}},
-		&artana.ToolRequested{ToolName: "lookup", ArgumentsJSON: `{"q":"\u00fc"}`, IdempotencyKey: "k",
-			ToolVersion: artana.DefaultToolVersion, SchemaVersion: artana.DefaultSchemaVersion, StepKey: new("s")},
-		&artana.ToolCompleted{ToolName: "lookup", ResultJSON: `{"ok":true}`, Outcome: artana.OutcomeSuccess,
+		&ledger.ToolRequested{ToolName: "lookup", ArgumentsJSON: `{"q":"\u00fc"}`, IdempotencyKey: "k",
+			ToolVersion: ledger.DefaultToolVersion, SchemaVersion: ledger.DefaultSchemaVersion, StepKey: new("s")},
+		&ledger.ToolCompleted{ToolName: "lookup", ResultJSON: `{"ok":true}`, Outcome: ledger.OutcomeSuccess,
 			ReceivedIdempotencyKey: new("k"), EffectID: new("eff"), RequestID: new("0123")},
-		&artana.ToolCompleted{ToolName: "lookup", Outcome: artana.OutcomeUnknown, ErrorMessage: new(text)},
-		&artana.PauseRequested{Reason: text, ContextJSON: new(`{"x":1}`), StepKey: new("p")},
-		&artana.ResumeRequested{HumanInputJSON: new(`{"ok":"ü"}`)},
-		&artana.ResumeRequested{},
-		&artana.WorkflowStepRequested{StepIndex: 0, StepName: "fetch 漢"},
-		&artana.WorkflowStepCompleted{StepIndex: 0, StepName: "fetch 漢", ResultJSON: `"done"`},
+		&ledger.ToolCompleted{ToolName: "lookup", Outcome: ledger.OutcomeUnknown, ErrorMessage: new(text)},
+		&ledger.PauseRequested{Reason: text, ContextJSON: new(`{"x":1}`), StepKey: new("p")},
+		&ledger.ResumeRequested{HumanInputJSON: new(`{"ok":"ü"}`)},
+		&ledger.ResumeRequested{},
+		&ledger.WorkflowStepRequested{StepIndex: 0, StepName: "fetch 漢"},
+		&ledger.WorkflowStepCompleted{StepIndex: 0, StepName: "fetch 漢", ResultJSON: `"done"`},
 	}
 	for _, c := range []float64{1e-05, 0.1 + 0.2, 123456789.125, 0.0, 1e-07, 2.5e-08, 1.0 / 3, 100.0, 1e16,
 		12345678901234567890.0, 1e22, 5e-324, 0.000123, math.MaxFloat64, 1.5} {
-		ps = append(ps, &artana.ModelCompleted{Model: "m", OutputJSON: "{}", PromptTokens: 1, CostUSD: c})
+		ps = append(ps, &ledger.ModelCompleted{Model: "m", OutputJSON: "{}", PromptTokens: 1, CostUSD: c})
 	}
 	return ps
 }
@@ -114,8 +116,8 @@ func TestPythonReadsGoLedger(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "go_written.db")
 	clock := artanatest.SteppingClock(time.Date(2024, 2, 29, 23, 59, 59, 0, time.UTC), 250*time.Millisecond+7*time.Microsecond)
-	s := openT(t, path, sqlite.WithStoreOptions(artana.WithEventClock(clock)))
-	wrote := make(map[string][]artana.Event)
+	s := openT(t, path, sqlite.WithStoreOptions(ledger.WithEventClock(clock)))
+	wrote := make(map[string][]ledger.Event)
 	for _, run := range []struct{ id, tenant string }{
 		{"go_run_ünïcødé_漢字_🚀", "tenant_東京"}, {"go run | plain", "org"}, {"go_second", "org"},
 	} {
@@ -170,7 +172,7 @@ func TestPythonReadsGoLedger(t *testing.T) {
 				t.Errorf("run %q seq %d: python prev_event_hash %v; want None exactly for seq 1", runID, e.Seq, p.PrevEventHash)
 			}
 			want := pyEvent{EventID: e.ID, RunID: e.RunID, TenantID: e.TenantID, Seq: e.Seq, EventType: string(e.Type),
-				EventHash: e.Hash, Timestamp: isotime.Format(e.Timestamp), Payload: string(artana.CanonicalForm.Encode(e.Payload))}
+				EventHash: e.Hash, Timestamp: isotime.Format(e.Timestamp), Payload: string(ledger.CanonicalForm.Encode(e.Payload))}
 			if e.PrevHash != "" {
 				want.PrevEventHash = &e.PrevHash
 			}
@@ -185,7 +187,7 @@ func TestPythonReadsGoLedger(t *testing.T) {
 		t.Errorf("Verify after Python appended: %v", err)
 	}
 	events, err := s2.Events(ctx, "go_second", int64(len(wrote["go_second"])))
-	if err != nil || len(events) != 1 || events[0].Type != artana.EventPauseRequested {
+	if err != nil || len(events) != 1 || events[0].Type != ledger.EventPauseRequested {
 		t.Errorf("the event Python appended: %v, %v", events, err)
 	}
 }

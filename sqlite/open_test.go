@@ -11,7 +11,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/sqlite"
 	"github.com/google/go-cmp/cmp"
 )
@@ -49,7 +50,7 @@ func execSQL(t *testing.T, db *sql.DB, stmts ...string) {
 func TestOpenCreatesDirectory(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "a", "b", "ledger.db")
 	s := openT(t, path)
-	if _, err := s.Append(context.Background(), "r", "t", &artana.RunStarted{}); err != nil {
+	if _, err := s.Append(context.Background(), "r", "t", &ledger.RunStarted{}); err != nil {
 		t.Fatal(err)
 	}
 	if s.Path() != path {
@@ -66,7 +67,7 @@ func TestOpenCreatesDirectory(t *testing.T) {
 func TestOpenOddPath(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "we?ird #dir %41", "lédger ?.db")
 	s := openT(t, path)
-	if _, err := s.Append(context.Background(), "r", "t", &artana.RunStarted{}); err != nil {
+	if _, err := s.Append(context.Background(), "r", "t", &ledger.RunStarted{}); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()
@@ -166,7 +167,7 @@ func TestOpenAcceptsEmptyFileAndOtherTables(t *testing.T) {
 	db.Close()
 	for _, path := range []string{empty, other} {
 		s := openT(t, path)
-		if _, err := s.Append(ctx, "r", "t", &artana.RunStarted{}); err != nil {
+		if _, err := s.Append(ctx, "r", "t", &ledger.RunStarted{}); err != nil {
 			t.Errorf("%s: %v", path, err)
 		}
 	}
@@ -209,19 +210,19 @@ func TestReadOnly(t *testing.T) {
 
 	path := filepath.Join(dir, "ledger.db")
 	w := openT(t, path)
-	e1, err := w.Append(ctx, "r", "t", &artana.RunStarted{})
+	e1, err := w.Append(ctx, "r", "t", &ledger.RunStarted{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// While a writer is open (a -wal file exists), a reader sees its later appends.
 	live := openT(t, path, sqlite.ReadOnly())
-	e2, err := w.Append(ctx, "r", "t", &artana.PauseRequested{Reason: "x"})
+	e2, err := w.Append(ctx, "r", "t", &ledger.PauseRequested{Reason: "x"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if events, err := live.Events(ctx, "r", 0); err != nil {
 		t.Errorf("live reader: %v", err)
-	} else if d := cmp.Diff([]artana.Event{e1, e2}, events); d != "" {
+	} else if d := cmp.Diff([]ledger.Event{e1, e2}, events); d != "" {
 		t.Errorf("live reader: want both appends (-appended +read):\n%s", d)
 	}
 	live.Close()
@@ -229,10 +230,10 @@ func TestReadOnly(t *testing.T) {
 
 	before := dirSnapshot(t, dir)
 	s := openT(t, path, sqlite.ReadOnly())
-	if _, err := s.Append(ctx, "r", "t", &artana.RunStarted{}); !errors.Is(err, sqlite.ErrReadOnly) {
+	if _, err := s.Append(ctx, "r", "t", &ledger.RunStarted{}); !errors.Is(err, sqlite.ErrReadOnly) {
 		t.Errorf("Append on a read-only store: %v, want ErrReadOnly", err)
 	}
-	if err := s.Import(ctx, []artana.Event{e1}); !errors.Is(err, sqlite.ErrReadOnly) {
+	if err := s.Import(ctx, []ledger.Event{e1}); !errors.Is(err, sqlite.ErrReadOnly) {
 		t.Errorf("Import on a read-only store: %v, want ErrReadOnly", err)
 	}
 	if err := s.Verify(ctx, "r"); err != nil {
@@ -259,7 +260,7 @@ func TestBusyTimeout(t *testing.T) {
 	if _, err := conn.ExecContext(ctx, "BEGIN IMMEDIATE"); err != nil {
 		t.Fatal(err)
 	}
-	_, err = s.Append(ctx, "r", "t", &artana.RunStarted{})
+	_, err = s.Append(ctx, "r", "t", &ledger.RunStarted{})
 	if err == nil || !strings.Contains(err.Error(), "busy timeout") || !strings.Contains(err.Error(), path) {
 		t.Errorf("Append while another writer holds the lock: %v; want a busy timeout error naming the file", err)
 	}
@@ -267,14 +268,14 @@ func TestBusyTimeout(t *testing.T) {
 	cctx, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
 	defer cancel()
 	slow := openT(t, path, sqlite.WithBusyTimeout(5*time.Second))
-	if _, err := slow.Append(cctx, "r", "t", &artana.RunStarted{}); !errors.Is(err, context.DeadlineExceeded) {
+	if _, err := slow.Append(cctx, "r", "t", &ledger.RunStarted{}); !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("Append with an expiring context while locked: %v, want DeadlineExceeded", err)
 	}
 	// Once the lock is released, the waiting append goes through.
 	done, started := make(chan error, 1), make(chan struct{})
 	go func() {
 		close(started)
-		_, err := slow.Append(ctx, "r", "t", &artana.RunStarted{})
+		_, err := slow.Append(ctx, "r", "t", &ledger.RunStarted{})
 		done <- err
 	}()
 	<-started

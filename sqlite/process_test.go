@@ -15,7 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/internal/childtest"
 	"github.com/artana-go/go-artana/sqlite"
 )
@@ -49,7 +50,7 @@ func runHelper(mode, path string) error {
 			return err
 		}
 		defer s.Close()
-		_, err = s.Append(ctx, "r", "t", &artana.RunStarted{})
+		_, err = s.Append(ctx, "r", "t", &ledger.RunStarted{})
 		return err
 	}
 	s, err := sqlite.Open(ctx, path)
@@ -62,7 +63,7 @@ func runHelper(mode, path string) error {
 		// Append until killed; report each acknowledged append on stdout.
 		out := bufio.NewWriter(os.Stdout)
 		for i := 0; ; i++ {
-			e, err := s.Append(ctx, "crash", "t", &artana.ModelCompleted{Model: "m",
+			e, err := s.Append(ctx, "crash", "t", &ledger.ModelCompleted{Model: "m",
 				OutputJSON: strings.Repeat("x", i%300), PromptTokens: int64(i), CostUSD: 1e-05})
 			if err != nil {
 				return err
@@ -86,7 +87,7 @@ func runHelper(mode, path string) error {
 					if i%2 == 1 {
 						run = own
 					}
-					p := &artana.WorkflowStepCompleted{StepIndex: int64(i), StepName: fmt.Sprintf("w%d", w), ResultJSON: "{}"}
+					p := &ledger.WorkflowStepCompleted{StepIndex: int64(i), StepName: fmt.Sprintf("w%d", w), ResultJSON: "{}"}
 					if _, err := s.Append(ctx, run, "t", p); err != nil {
 						errs <- err
 					}
@@ -105,7 +106,7 @@ func runHelper(mode, path string) error {
 
 // assertGapless reads the run and checks seqs 1..n without gaps and a
 // valid chain; it returns the events. An empty run fails.
-func assertGapless(t *testing.T, s *sqlite.Store, run string) []artana.Event {
+func assertGapless(t *testing.T, s *sqlite.Store, run string) []ledger.Event {
 	t.Helper()
 	events, err := s.Events(context.Background(), run, 0)
 	if err != nil {
@@ -119,7 +120,7 @@ func assertGapless(t *testing.T, s *sqlite.Store, run string) []artana.Event {
 			t.Fatalf("run %q: event %d has seq %d", run, i+1, e.Seq)
 		}
 	}
-	if err := artana.VerifyChain(events); err != nil {
+	if err := ledger.VerifyChain(events); err != nil {
 		t.Fatalf("run %q: %v", run, err)
 	}
 	if err := s.Verify(context.Background(), run); err != nil {
@@ -222,7 +223,7 @@ func TestCrashSafety(t *testing.T) {
 		t.Errorf("only %d appends were acknowledged across %d kills", len(acked), kills)
 	}
 	// The ledger stays usable after the crashes.
-	if _, err := s.Append(context.Background(), "crash", "t", &artana.RunStarted{}); err != nil {
+	if _, err := s.Append(context.Background(), "crash", "t", &ledger.RunStarted{}); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("%d kills, %d events, %d acknowledged", kills, len(events), len(acked))

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/sqlite"
 )
@@ -50,7 +52,7 @@ func TestBadRows(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			path := filepath.Join(t.TempDir(), "bad.db")
 			s := openT(t, path)
-			for _, p := range []artana.Payload{&artana.RunStarted{}, &artana.PauseRequested{Reason: "x"}, &artana.PauseRequested{Reason: "y"}} {
+			for _, p := range []ledger.Payload{&ledger.RunStarted{}, &ledger.PauseRequested{Reason: "x"}, &ledger.PauseRequested{Reason: "y"}} {
 				if _, err := s.Append(ctx, "r", "t", p); err != nil {
 					t.Fatal(err)
 				}
@@ -100,12 +102,12 @@ func TestScan(t *testing.T) {
 	ctx := context.Background()
 	s := openT(t, filepath.Join(t.TempDir(), "s.db"))
 	for _, run := range []string{"b", "a", "b", "a", "c"} {
-		if _, err := s.Append(ctx, run, "t", &artana.RunStarted{}); err != nil {
+		if _, err := s.Append(ctx, run, "t", &ledger.RunStarted{}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	var got []string
-	err := s.ScanAll(ctx, func(e artana.Event) error {
+	err := s.ScanAll(ctx, func(e ledger.Event) error {
 		got = append(got, e.RunID+string(rune('0'+e.Seq)))
 		return nil
 	})
@@ -114,26 +116,26 @@ func TestScan(t *testing.T) {
 	}
 	stop := errors.New("stop")
 	n := 0
-	err = s.Scan(ctx, "b", 0, func(artana.Event) error { n++; return stop })
+	err = s.Scan(ctx, "b", 0, func(ledger.Event) error { n++; return stop })
 	if !errors.Is(err, stop) || n != 1 {
 		t.Errorf("Scan with a failing callback: %v after %d calls; want stop after 1", err, n)
 	}
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	if err := s.Scan(cctx, "b", 0, func(artana.Event) error { return nil }); !errors.Is(err, context.Canceled) {
+	if err := s.Scan(cctx, "b", 0, func(ledger.Event) error { return nil }); !errors.Is(err, context.Canceled) {
 		t.Errorf("Scan with a cancelled context: %v", err)
 	}
 	if _, err := s.Runs(cctx); !errors.Is(err, context.Canceled) {
 		t.Errorf("Runs with a cancelled context: %v", err)
 	}
 	s.Close()
-	if err := s.ScanAll(ctx, func(artana.Event) error { return nil }); !errors.Is(err, artana.ErrClosed) {
+	if err := s.ScanAll(ctx, func(ledger.Event) error { return nil }); !errors.Is(err, artana.ErrClosed) {
 		t.Errorf("ScanAll after Close: %v", err)
 	}
 	if err := s.Verify(ctx, "a"); !errors.Is(err, artana.ErrClosed) {
 		t.Errorf("Verify after Close: %v", err)
 	}
-	if err := s.Import(ctx, []artana.Event{{RunID: "x"}}); !errors.Is(err, artana.ErrClosed) {
+	if err := s.Import(ctx, []ledger.Event{{RunID: "x"}}); !errors.Is(err, artana.ErrClosed) {
 		t.Errorf("Import after Close: %v", err)
 	}
 }
@@ -143,7 +145,7 @@ func TestImport(t *testing.T) {
 	dir := t.TempDir()
 	src := openT(t, filepath.Join(dir, "src.db"))
 	for i, run := range []string{"x", "y", "x", "x", "y"} {
-		if _, err := src.Append(ctx, run, "tenant-"+run, &artana.WorkflowStepRequested{StepIndex: int64(i), StepName: "s"}); err != nil {
+		if _, err := src.Append(ctx, run, "tenant-"+run, &ledger.WorkflowStepRequested{StepIndex: int64(i), StepName: "s"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -179,9 +181,9 @@ func TestImport(t *testing.T) {
 	}
 
 	// A broken event in the middle: nothing is imported.
-	tampered := append([]artana.Event{}, x[:2]...)
+	tampered := append([]ledger.Event{}, x[:2]...)
 	bad := y[1]
-	bad.Payload = &artana.WorkflowStepRequested{StepIndex: 99, StepName: "s"}
+	bad.Payload = &ledger.WorkflowStepRequested{StepIndex: 99, StepName: "s"}
 	tampered = append(tampered, y[0], bad)
 	err = dst.Import(ctx, tampered)
 	var se *sqlite.Error
@@ -198,7 +200,7 @@ func TestImport(t *testing.T) {
 	assertRuns(map[string]int64{})
 
 	// Part of run x and all of run y, then the rest of x continuing it.
-	if err := dst.Import(ctx, append(append([]artana.Event{}, x[:1]...), y...)); err != nil {
+	if err := dst.Import(ctx, append(append([]ledger.Event{}, x[:1]...), y...)); err != nil {
 		t.Fatal(err)
 	}
 	if err := dst.Import(ctx, x[1:]); err != nil {
@@ -219,13 +221,13 @@ func TestImport(t *testing.T) {
 		t.Errorf("importing seq 3 again: %v", err)
 	}
 	// An event id that is already in the ledger, in a valid chain of another run.
-	dup := artana.Event{ID: x[0].ID, RunID: "z", TenantID: "t", Seq: 1, Type: artana.EventRunStarted,
-		Timestamp: x[0].Timestamp, Payload: &artana.RunStarted{}}
+	dup := ledger.Event{ID: x[0].ID, RunID: "z", TenantID: "t", Seq: 1, Type: ledger.EventRunStarted,
+		Timestamp: x[0].Timestamp, Payload: &ledger.RunStarted{}}
 	dup.Hash = dup.ComputeHash()
-	if err := dst.Import(ctx, []artana.Event{dup}); err == nil || !strings.Contains(err.Error(), "already in the ledger") {
+	if err := dst.Import(ctx, []ledger.Event{dup}); err == nil || !strings.Contains(err.Error(), "already in the ledger") {
 		t.Errorf("Import of a duplicate event id: %v", err)
 	}
-	if err := dst.Import(ctx, []artana.Event{{}}); err == nil || !strings.Contains(err.Error(), "empty run id") {
+	if err := dst.Import(ctx, []ledger.Event{{}}); err == nil || !strings.Contains(err.Error(), "empty run id") {
 		t.Errorf("Import of an event without run id: %v", err)
 	}
 	if err := dst.Import(ctx, nil); err != nil {
@@ -233,7 +235,7 @@ func TestImport(t *testing.T) {
 	}
 	assertRuns(map[string]int64{"x": 3, "y": 2})
 	// Appends continue imported chains.
-	if _, err := dst.Append(ctx, "x", "tenant-x", &artana.RunStarted{}); err != nil {
+	if _, err := dst.Append(ctx, "x", "tenant-x", &ledger.RunStarted{}); err != nil {
 		t.Fatal(err)
 	}
 	assertGapless(t, dst, "x")

@@ -11,7 +11,8 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/internal/isotime"
 	"github.com/artana-go/go-artana/sqlite"
 	"github.com/google/go-cmp/cmp"
@@ -95,7 +96,7 @@ func TestSeedLedgers(t *testing.T) {
 	if len(exp.Ledgers) < 8 {
 		t.Fatalf("expected.json lists %d ledgers, want at least 8", len(exp.Ledgers))
 	}
-	seen := make(map[artana.EventType]bool)
+	seen := make(map[ledger.EventType]bool)
 	for name, want := range exp.Ledgers {
 		t.Run(name, func(t *testing.T) {
 			s, err := sqlite.Open(ctx, filepath.Join(dir, name), sqlite.ReadOnly())
@@ -109,7 +110,7 @@ func TestSeedLedgers(t *testing.T) {
 			}
 			if want.Tampered != nil {
 				err := s.Verify(ctx, want.Tampered.RunID)
-				var ce *artana.ChainError
+				var ce *ledger.ChainError
 				if !errors.As(err, &ce) || ce.Seq != want.Tampered.Seq || ce.RunID != want.Tampered.RunID {
 					t.Fatalf("Verify(%q) = %v; want a chain error at seq %d", want.Tampered.RunID, err, want.Tampered.Seq)
 				}
@@ -139,7 +140,7 @@ func TestSeedLedgers(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				if err := artana.VerifyChain(events); err != nil {
+				if err := ledger.VerifyChain(events); err != nil {
 					t.Errorf("VerifyChain: %v", err)
 				}
 				if err := s.Verify(ctx, r.RunID); err != nil {
@@ -159,10 +160,10 @@ func TestSeedLedgers(t *testing.T) {
 			}
 		})
 	}
-	for _, typ := range []artana.EventType{
-		artana.EventRunStarted, artana.EventResumeRequested, artana.EventModelRequested, artana.EventModelCompleted,
-		artana.EventToolRequested, artana.EventToolCompleted, artana.EventPauseRequested,
-		artana.EventWorkflowStepRequested, artana.EventWorkflowStepCompleted,
+	for _, typ := range []ledger.EventType{
+		ledger.EventRunStarted, ledger.EventResumeRequested, ledger.EventModelRequested, ledger.EventModelCompleted,
+		ledger.EventToolRequested, ledger.EventToolCompleted, ledger.EventPauseRequested,
+		ledger.EventWorkflowStepRequested, ledger.EventWorkflowStepCompleted,
 	} {
 		if !seen[typ] {
 			t.Errorf("no seed ledger has a %s event", typ)
@@ -182,8 +183,8 @@ func TestSeedLedgerRoundTrip(t *testing.T) {
 			t.Fatal(err)
 		}
 		got := make(map[string][2]string) // event id -> timestamp, payload_json
-		err = s.ScanAll(ctx, func(e artana.Event) error {
-			got[e.ID] = [2]string{isotime.Format(e.Timestamp), string(artana.ColumnForm.Encode(e.Payload))}
+		err = s.ScanAll(ctx, func(e ledger.Event) error {
+			got[e.ID] = [2]string{isotime.Format(e.Timestamp), string(ledger.ColumnForm.Encode(e.Payload))}
 			return nil
 		})
 		s.Close()

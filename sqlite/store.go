@@ -16,6 +16,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/internal/isotime"
 	"github.com/artana-go/go-artana/internal/regfile"
@@ -44,7 +46,7 @@ const DefaultBusyTimeout = 10 * time.Second
 type Option func(*config)
 
 type config struct {
-	store     []artana.StoreOption
+	store     []ledger.StoreOption
 	sync      SyncMode
 	busy      time.Duration
 	readOnly  bool
@@ -52,8 +54,8 @@ type config struct {
 }
 
 // WithStoreOptions applies the options every artana store shares, such as
-// artana.WithEventClock and artana.WithEventIDs.
-func WithStoreOptions(opts ...artana.StoreOption) Option {
+// ledger.WithEventClock and ledger.WithEventIDs.
+func WithStoreOptions(opts ...ledger.StoreOption) Option {
 	return func(c *config) { c.store = append(c.store, opts...) }
 }
 
@@ -89,12 +91,12 @@ func SkipFileCheck() Option {
 	return func(c *config) { c.skipCheck = true }
 }
 
-// Store is an artana.Store that keeps the event log in a SQLite file in
+// Store is an ledger.Store that keeps the event log in a SQLite file in
 // the Python original's ledger format. It is safe for concurrent use, also
 // by other Store values and processes on the same file.
 type Store struct {
 	path      string
-	opts      artana.StoreOptions
+	opts      ledger.StoreOptions
 	readOnly  bool
 	skipCheck bool
 	decoded   bool // verify by decoding every row, as before stored-text verification (tests compare)
@@ -124,8 +126,8 @@ func (w *writeStmts) close() error {
 }
 
 var (
-	_ artana.Store      = (*Store)(nil)
-	_ artana.RunCreator = (*Store)(nil)
+	_ ledger.Store      = (*Store)(nil)
+	_ ledger.RunCreator = (*Store)(nil)
 )
 
 // The Python original's statements, with its whitespace, so that sqlite_master holds
@@ -201,7 +203,7 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 	if err != nil {
 		return fail(err)
 	}
-	s := &Store{path: path, opts: artana.NewStoreOptions(cfg.store...), readOnly: cfg.readOnly, skipCheck: cfg.skipCheck, db: db}
+	s := &Store{path: path, opts: ledger.NewStoreOptions(cfg.store...), readOnly: cfg.readOnly, skipCheck: cfg.skipCheck, db: db}
 	if err := s.init(ctx); err != nil {
 		_ = db.Close()
 		return fail(err)
@@ -500,29 +502,29 @@ func checkSchema(ctx context.Context, conn *sql.Conn) error {
 func (s *Store) Path() string { return s.path }
 
 // Append appends p to the run in one BEGIN IMMEDIATE transaction; see
-// artana.Store. It waits up to the busy timeout for other writers.
-func (s *Store) Append(ctx context.Context, runID, tenantID string, p artana.Payload) (artana.Event, error) {
+// ledger.Store. It waits up to the busy timeout for other writers.
+func (s *Store) Append(ctx context.Context, runID, tenantID string, p ledger.Payload) (ledger.Event, error) {
 	return s.append(ctx, "append", runID, tenantID, p)
 }
 
 // CreateRun appends p as the first event of a new run, in the same
-// transaction that checks the run has no events; see artana.RunCreator.
+// transaction that checks the run has no events; see ledger.RunCreator.
 // If it has, nothing is appended and the error matches artana.ErrRunExists.
-func (s *Store) CreateRun(ctx context.Context, runID, tenantID string, p artana.Payload) (artana.Event, error) {
+func (s *Store) CreateRun(ctx context.Context, runID, tenantID string, p ledger.Payload) (ledger.Event, error) {
 	return s.append(ctx, "create run", runID, tenantID, p)
 }
 
-func (s *Store) append(ctx context.Context, op, runID, tenantID string, p artana.Payload) (artana.Event, error) {
-	fail := func(seq int64, err error) (artana.Event, error) {
-		return artana.Event{}, &Error{Op: op, Path: s.path, RunID: runID, Seq: seq, Err: err}
+func (s *Store) append(ctx context.Context, op, runID, tenantID string, p ledger.Payload) (ledger.Event, error) {
+	fail := func(seq int64, err error) (ledger.Event, error) {
+		return ledger.Event{}, &Error{Op: op, Path: s.path, RunID: runID, Seq: seq, Err: err}
 	}
 	if err := ctx.Err(); err != nil {
 		return fail(0, err)
 	}
 	if err := s.opts.CheckAppend(nil, runID, tenantID, p); err != nil {
-		return artana.Event{}, err
+		return ledger.Event{}, err
 	}
-	var e artana.Event
+	var e ledger.Event
 	err := s.write(ctx, func(tx *writeTx) error {
 		last, err := tx.lastEvent(ctx, runID)
 		if err != nil {
@@ -541,7 +543,7 @@ func (s *Store) append(ctx context.Context, op, runID, tenantID string, p artana
 	if err != nil {
 		var se *Error
 		if errors.As(err, &se) || errors.Is(err, artana.ErrTenantMismatch) || errors.Is(err, artana.ErrInvalidPayload) {
-			return artana.Event{}, err
+			return ledger.Event{}, err
 		}
 		return fail(e.Seq, err)
 	}
@@ -551,8 +553,8 @@ func (s *Store) append(ctx context.Context, op, runID, tenantID string, p artana
 // writeTx is an open BEGIN IMMEDIATE transaction on the writer connection.
 type writeTx struct{ s *Store }
 
-func (tx *writeTx) lastEvent(ctx context.Context, runID string) (*artana.Event, error) {
-	last := artana.Event{RunID: runID}
+func (tx *writeTx) lastEvent(ctx context.Context, runID string) (*ledger.Event, error) {
+	last := ledger.Event{RunID: runID}
 	err := tx.s.stmts.last.QueryRowContext(ctx, runID).Scan(&last.Seq, &last.Hash, &last.TenantID)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, nil
@@ -563,13 +565,13 @@ func (tx *writeTx) lastEvent(ctx context.Context, runID string) (*artana.Event, 
 	return &last, nil
 }
 
-func (tx *writeTx) insert(ctx context.Context, e *artana.Event) error {
+func (tx *writeTx) insert(ctx context.Context, e *ledger.Event) error {
 	var prev any
 	if e.PrevHash != "" {
 		prev = e.PrevHash
 	}
 	_, err := tx.s.stmts.insert.ExecContext(ctx, e.RunID, e.Seq, e.ID, e.TenantID, string(e.Type), prev, e.Hash,
-		isotime.Format(e.Timestamp), string(artana.ColumnForm.Encode(e.Payload)))
+		isotime.Format(e.Timestamp), string(ledger.ColumnForm.Encode(e.Payload)))
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE constraint failed: kernel_events.event_id") {
 			return fmt.Errorf("event id %s is already in the ledger: %w", e.ID, err)
@@ -659,10 +661,10 @@ func (s *Store) resetWriter() {
 // from another ledger, keeping their ids, timestamps and hashes. The events
 // of each run must continue that run's chain in this ledger: the first one
 // follows the run's last stored event (or is seq 1) and every event
-// verifies (artana.ChainVerifier). Events of several runs may be mixed; the
+// verifies (ledger.ChainVerifier). Events of several runs may be mixed; the
 // events of one run must be in seq order. Import is all-or-nothing: on any
 // error nothing is inserted.
-func (s *Store) Import(ctx context.Context, events []artana.Event) error {
+func (s *Store) Import(ctx context.Context, events []ledger.Event) error {
 	if err := ctx.Err(); err != nil {
 		return &Error{Op: "import", Path: s.path, Err: err}
 	}
@@ -671,7 +673,7 @@ func (s *Store) Import(ctx context.Context, events []artana.Event) error {
 	}
 	var failed *Error
 	err := s.write(ctx, func(tx *writeTx) error {
-		verifiers := make(map[string]*artana.ChainVerifier)
+		verifiers := make(map[string]*ledger.ChainVerifier)
 		for i := range events {
 			e := &events[i]
 			fail := func(err error) error {
@@ -684,7 +686,7 @@ func (s *Store) Import(ctx context.Context, events []artana.Event) error {
 			}
 			v := verifiers[e.RunID]
 			if v == nil {
-				v = new(artana.ChainVerifier)
+				v = new(ledger.ChainVerifier)
 				last, err := tx.lastEvent(ctx, e.RunID)
 				if err != nil {
 					return fail(err)
@@ -709,11 +711,11 @@ func (s *Store) Import(ctx context.Context, events []artana.Event) error {
 	return err
 }
 
-// Events returns the run's events with seq > afterSeq; see artana.Store.
+// Events returns the run's events with seq > afterSeq; see ledger.Store.
 // The events are not verified; use Verify for that.
-func (s *Store) Events(ctx context.Context, runID string, afterSeq int64) ([]artana.Event, error) {
-	events := []artana.Event{}
-	err := s.Scan(ctx, runID, afterSeq, func(e artana.Event) error {
+func (s *Store) Events(ctx context.Context, runID string, afterSeq int64) ([]ledger.Event, error) {
+	events := []ledger.Event{}
+	err := s.Scan(ctx, runID, afterSeq, func(e ledger.Event) error {
 		events = append(events, e)
 		return nil
 	})
@@ -727,7 +729,7 @@ func (s *Store) Events(ctx context.Context, runID string, afterSeq int64) ([]art
 // order, without holding the run in memory. It stops at the first error fn
 // returns and returns that error. The events come from one consistent
 // snapshot of the ledger.
-func (s *Store) Scan(ctx context.Context, runID string, afterSeq int64, fn func(artana.Event) error) error {
+func (s *Store) Scan(ctx context.Context, runID string, afterSeq int64, fn func(ledger.Event) error) error {
 	return s.scan(ctx, runID, `SELECT `+columns+` FROM kernel_events WHERE run_id = ? AND seq > ? ORDER BY seq`,
 		fn, runID, afterSeq)
 }
@@ -735,12 +737,12 @@ func (s *Store) Scan(ctx context.Context, runID string, afterSeq int64, fn func(
 // ScanAll calls fn with every event of the ledger, ordered by run id and
 // then seq, without holding a run in memory. It stops at the first error fn
 // returns and returns that error.
-func (s *Store) ScanAll(ctx context.Context, fn func(artana.Event) error) error {
+func (s *Store) ScanAll(ctx context.Context, fn func(ledger.Event) error) error {
 	return s.scan(ctx, "", `SELECT `+columns+` FROM kernel_events ORDER BY run_id, seq`, fn)
 }
 
-func (s *Store) scan(ctx context.Context, runID, query string, fn func(artana.Event) error, args ...any) error {
-	return s.scanRaw(ctx, runID, query, func(e artana.Event, _ rawRow) error { return fn(e) }, args...)
+func (s *Store) scan(ctx context.Context, runID, query string, fn func(ledger.Event) error, args ...any) error {
+	return s.scanRaw(ctx, runID, query, func(e ledger.Event, _ rawRow) error { return fn(e) }, args...)
 }
 
 // rawRow is what a row holds beyond the event it decodes to: its payload
@@ -752,7 +754,7 @@ type rawRow struct {
 
 // scanRaw runs query, which selects the columns (and, optionally, the
 // rowid after them), and calls fn with each row decoded.
-func (s *Store) scanRaw(ctx context.Context, runID, query string, fn func(artana.Event, rawRow) error, args ...any) error {
+func (s *Store) scanRaw(ctx context.Context, runID, query string, fn func(ledger.Event, rawRow) error, args ...any) error {
 	fail := func(err error) error { return &Error{Op: "read", Path: s.path, RunID: runID, Err: damagedErr(err)} }
 	if err := ctx.Err(); err != nil {
 		return fail(err)
@@ -795,9 +797,9 @@ func (s *Store) readErr(err error) error {
 
 // decodeRow reads one kernel_events row, as Python's get_events_for_run
 // does: timestamps through isotime.Parse, payloads through DecodePayload.
-func (s *Store) decodeRow(rows *sql.Rows, withRowid bool) (artana.Event, rawRow, error) {
+func (s *Store) decodeRow(rows *sql.Rows, withRowid bool) (ledger.Event, rawRow, error) {
 	var (
-		e               artana.Event
+		e               ledger.Event
 		typ, ts, pl     string
 		prev            sql.NullString
 		runID, tenantID sql.NullString
@@ -811,8 +813,8 @@ func (s *Store) decodeRow(rows *sql.Rows, withRowid bool) (artana.Event, rawRow,
 		return e, raw, &Error{Op: "read", Path: s.path, RunID: runID.String,
 			Err: fmt.Errorf("bad row after seq %d: %w", e.Seq, err)}
 	}
-	e.RunID, e.TenantID, e.PrevHash, e.Type = runID.String, tenantID.String, prev.String, artana.EventType(typ)
-	fail := func(err error) (artana.Event, rawRow, error) {
+	e.RunID, e.TenantID, e.PrevHash, e.Type = runID.String, tenantID.String, prev.String, ledger.EventType(typ)
+	fail := func(err error) (ledger.Event, rawRow, error) {
 		return e, raw, &Error{Op: "read", Path: s.path, RunID: e.RunID, Seq: e.Seq,
 			Err: fmt.Errorf("%w; the row is damaged or was not written by artana", err)}
 	}
@@ -826,7 +828,7 @@ func (s *Store) decodeRow(rows *sql.Rows, withRowid bool) (artana.Event, rawRow,
 	if e.Timestamp, err = isotime.Parse(ts); err != nil {
 		return fail(fmt.Errorf("column timestamp: %w", err))
 	}
-	if e.Payload, err = artana.DecodePayload(e.Type, []byte(pl)); err != nil {
+	if e.Payload, err = ledger.DecodePayload(e.Type, []byte(pl)); err != nil {
 		return fail(fmt.Errorf("column payload_json: %w", err))
 	}
 	raw.payload = []byte(pl)
@@ -835,9 +837,9 @@ func (s *Store) decodeRow(rows *sql.Rows, withRowid bool) (artana.Event, rawRow,
 
 // Runs lists every run of the ledger ordered by run id, with its event
 // count, tenant, the timestamps of its first and last events and its last
-// hash; see artana.Store.
-func (s *Store) Runs(ctx context.Context) ([]artana.RunInfo, error) {
-	fail := func(err error) ([]artana.RunInfo, error) {
+// hash; see ledger.Store.
+func (s *Store) Runs(ctx context.Context) ([]ledger.RunInfo, error) {
+	fail := func(err error) ([]ledger.RunInfo, error) {
 		return nil, s.readErr(&Error{Op: "list runs of", Path: s.path, Err: err})
 	}
 	if err := ctx.Err(); err != nil {
@@ -856,10 +858,10 @@ func (s *Store) Runs(ctx context.Context) ([]artana.RunInfo, error) {
 		return fail(err)
 	}
 	defer rows.Close()
-	runs := []artana.RunInfo{}
+	runs := []ledger.RunInfo{}
 	for rows.Next() {
 		var (
-			r           artana.RunInfo
+			r           ledger.RunInfo
 			first, last string
 			fseq, lseq  int64
 		)

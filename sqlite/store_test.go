@@ -5,13 +5,14 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/sqlite"
 )
 
 func TestStoreConformance(t *testing.T) {
-	artanatest.TestStore(t, func(t *testing.T, opts ...artana.StoreOption) artana.Store {
+	artanatest.TestStore(t, func(t *testing.T, opts ...ledger.StoreOption) ledger.Store {
 		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ledger.db"), sqlite.WithStoreOptions(opts...))
 		if err != nil {
 			t.Fatal(err)
@@ -22,7 +23,7 @@ func TestStoreConformance(t *testing.T) {
 }
 
 func TestStoreConformanceFull(t *testing.T) {
-	artanatest.TestStore(t, func(t *testing.T, opts ...artana.StoreOption) artana.Store {
+	artanatest.TestStore(t, func(t *testing.T, opts ...ledger.StoreOption) ledger.Store {
 		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ledger.db"),
 			sqlite.WithStoreOptions(opts...), sqlite.WithSynchronous(sqlite.SyncFull))
 		if err != nil {
@@ -34,7 +35,7 @@ func TestStoreConformanceFull(t *testing.T) {
 }
 
 func TestKernelOnStore(t *testing.T) {
-	artanatest.TestKernelStore(t, func(t *testing.T, opts ...artana.StoreOption) artana.Store {
+	artanatest.TestKernelStore(t, func(t *testing.T, opts ...ledger.StoreOption) ledger.Store {
 		s, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "ledger.db"), sqlite.WithStoreOptions(opts...))
 		if err != nil {
 			t.Fatal(err)

@@ -5,7 +5,7 @@ import (
 	"database/sql"
 	"unsafe"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 )
 
 // storedRow selects a row as one text, so that reading it costs one string
@@ -23,7 +23,7 @@ const storedRow = `CASE WHEN typeof(seq) = 'integer' AND typeof(event_id) = 'tex
 
 // verifyRunStored is verifyRun for a run whose rows are all as the
 // writers write them, reading each row as one string and verifying it from
-// its stored text (artana.StoredVerifier.NextStored). It reports ok false
+// its stored text (ledger.StoredVerifier.NextStored). It reports ok false
 // at the first row it cannot take that way (a row of another shape, a
 // broken chain, a read error), having called onEvent n times; verifyRun
 // then reads the run again the usual way, which explains what is wrong.
@@ -37,10 +37,10 @@ func (s *Store) verifyRunStored(ctx context.Context, runID string, want *rowDige
 	}
 	defer rows.Close()
 	var (
-		v   artana.StoredVerifier
+		v   ledger.StoredVerifier
 		got rowDigest
 		row sql.NullString
-		e   = artana.StoredEvent{Form: artana.ColumnForm}
+		e   = ledger.StoredEvent{Form: ledger.ColumnForm}
 	)
 	for rows.Next() {
 		if err := rows.Scan(&row); err != nil || !row.Valid {
@@ -72,7 +72,7 @@ func (s *Store) verifyRunStored(ctx context.Context, runID string, want *rowDige
 }
 
 // splitStoredRow splits a storedRow text into e and returns the rowid.
-func splitStoredRow(row string, e *artana.StoredEvent) (rowid int64, ok bool) {
+func splitStoredRow(row string, e *ledger.StoredEvent) (rowid int64, ok bool) {
 	var nums [10]int64
 	row, ok = splitInts(row, nums[:])
 	if !ok {
@@ -110,7 +110,7 @@ func splitStoredRow(row string, e *artana.StoredEvent) (rowid int64, ok bool) {
 		return 0, false
 	}
 	// The payload is only read: a view of the row's text.
-	e.Seq, e.Type, e.Payload = nums[1], artana.EventType(typ), unsafe.Slice(unsafe.StringData(payload), len(payload))
+	e.Seq, e.Type, e.Payload = nums[1], ledger.EventType(typ), unsafe.Slice(unsafe.StringData(payload), len(payload))
 	return nums[0], true
 }
 

@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/openai"
 	"github.com/artana-go/go-artana/recorder"
@@ -85,7 +87,7 @@ func loadFixture(tb testing.TB) fixture {
 // artanaTest is the agent test as written with artana: 50 model steps
 // through a kernel on an in-memory store.
 func artanaTest(m artana.Model) error {
-	k := artana.New(artana.NewMemStore(), m)
+	k := artana.New(ledger.NewMemStore(), m)
 	run, err := k.StartRun(ctx, artana.Tenant{ID: "acme"}, "run-1")
 	if err != nil {
 		return err

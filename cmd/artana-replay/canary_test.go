@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/cassettes"
 	"github.com/artana-go/go-artana/openai"
@@ -102,8 +103,8 @@ func TestSecretCanaryPostgres(t *testing.T) {
 }
 
 // secretCanary runs the canary flow with files under dir and the SQLite
-// ledger, cassette directory and other ledgers (PostgreSQL URLs) given.
-func secretCanary(t *testing.T, dir, ledger, cdir string, others ...string) {
+// ledger (dbPath), cassette directory and other ledgers (PostgreSQL URLs) given.
+func secretCanary(t *testing.T, dir, dbPath, cdir string, others ...string) {
 	t.Setenv("OPENAI_API_KEY", "")
 	srv := echoServer(t)
 	var logs bytes.Buffer
@@ -136,7 +137,7 @@ func secretCanary(t *testing.T, dir, ledger, cdir string, others ...string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db, err := sqlite.Open(ctx, ledger)
+	db, err := sqlite.Open(ctx, dbPath)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +145,7 @@ func secretCanary(t *testing.T, dir, ledger, cdir string, others ...string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	stores := []artana.Store{db, cs}
+	stores := []ledger.Store{db, cs}
 	for _, u := range others {
 		pg, err := postgres.Open(ctx, u)
 		if err != nil {
@@ -192,10 +193,10 @@ func secretCanary(t *testing.T, dir, ledger, cdir string, others ...string) {
 	// The CLI on all of it; a PostgreSQL ledger is exported, so that its
 	// rows are looked at as bytes too.
 	cmds := [][]string{
-		{"show", "--full", ledger}, {"show", "--full", "--json", ledger}, {"verify", ledger}, {"ls", ledger},
+		{"show", "--full", dbPath}, {"show", "--full", "--json", dbPath}, {"verify", dbPath}, {"ls", dbPath},
 		{"show", "--full", cdir}, {"verify", cdir}, {"stats", cdir},
 		{"ls", cassette}, {"verify", cassette}, {"show", "--full", cassette},
-		{"export", ledger, filepath.Join(dir, "exported")},
+		{"export", dbPath, filepath.Join(dir, "exported")},
 	}
 	for i, u := range others {
 		cmds = append(cmds, []string{"show", "--full", "--json", u}, []string{"verify", u},

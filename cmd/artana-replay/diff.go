@@ -10,10 +10,11 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
-	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/internal/fielddiff"
 	"github.com/artana-go/go-artana/internal/pyjson"
 )
@@ -57,7 +58,7 @@ func splitRunRef(arg string) (path, run string) {
 }
 
 // loadSide opens one side of a diff and reads its run.
-func loadSide(ctx context.Context, e *env, arg string) (runRef, []artana.Event, error) {
+func loadSide(ctx context.Context, e *env, arg string) (runRef, []ledger.Event, error) {
 	path, run := splitRunRef(arg)
 	src, err := openSource(ctx, path)
 	if err != nil {
@@ -82,22 +83,22 @@ func loadSide(ctx context.Context, e *env, arg string) (runRef, []artana.Event, 
 type step struct {
 	key    string
 	label  string
-	events []artana.Event
+	events []ledger.Event
 }
 
 // stepsOf groups a run's events into steps: a model request and its
 // completion, a tool request and its completions, a workflow step's
 // request and completion, or a single event.
-func stepsOf(evs []artana.Event) []*step {
+func stepsOf(evs []ledger.Event) []*step {
 	var out []*step
 	seen := map[string]int{}
-	newStep := func(key, label string, e artana.Event) *step {
+	newStep := func(key, label string, e ledger.Event) *step {
 		seen[key]++
 		if n := seen[key]; n > 1 {
 			key = fmt.Sprintf("%s #%d", key, n)
 			label = fmt.Sprintf("%s (occurrence %d)", label, n)
 		}
-		s := &step{key: key, label: label, events: []artana.Event{e}}
+		s := &step{key: key, label: label, events: []ledger.Event{e}}
 		out = append(out, s)
 		return s
 	}
@@ -109,7 +110,7 @@ func stepsOf(evs []artana.Event) []*step {
 	workflows := map[int64]*step{}
 	for _, e := range evs {
 		switch p := e.Payload.(type) {
-		case *artana.ModelRequested:
+		case *ledger.ModelRequested:
 			models++
 			if p.StepKey != nil && *p.StepKey != "" {
 				openModel = newStep("model key "+*p.StepKey, fmt.Sprintf("model step %q", *p.StepKey), e)
@@ -118,14 +119,14 @@ func stepsOf(evs []artana.Event) []*step {
 				openModel = newStep(fmt.Sprintf("model #%d", unkeyed), fmt.Sprintf("model step %d (no step key)", models), e)
 			}
 			continue
-		case *artana.ModelCompleted:
+		case *ledger.ModelCompleted:
 			if openModel != nil {
 				openModel.events = append(openModel.events, e)
 				calls.set(openModel, p.ToolCalls)
 				openModel = nil
 				continue
 			}
-		case *artana.ToolRequested:
+		case *ledger.ToolRequested:
 			key, label := "tool "+p.ToolName+" "+p.ArgumentsJSON, fmt.Sprintf("tool step %s %s", p.ToolName, p.ArgumentsJSON)
 			if k, l, ok := calls.match(p); ok {
 				key, label = k, l
@@ -134,23 +135,23 @@ func stepsOf(evs []artana.Event) []*step {
 			tools[e.ID] = s
 			toolOrder = append(toolOrder, s)
 			continue
-		case *artana.ToolCompleted:
+		case *ledger.ToolCompleted:
 			if s := toolStepOf(p, tools, toolOrder); s != nil {
 				s.events = append(s.events, e)
 				continue
 			}
-		case *artana.WorkflowStepRequested:
+		case *ledger.WorkflowStepRequested:
 			workflows[p.StepIndex] = newStep(fmt.Sprintf("workflow %d", p.StepIndex),
 				fmt.Sprintf("workflow step %d %q", p.StepIndex, p.StepName), e)
 			continue
-		case *artana.ReplayedWithDrift:
+		case *ledger.ReplayedWithDrift:
 			key := "drift " + string(p.Policy) + " " + p.Model
 			if p.StepKey != nil {
 				key = "drift " + string(p.Policy) + " key " + *p.StepKey
 			}
 			newStep(key, fmt.Sprintf("%s of %q (%s drifted)", p.Policy, derefOr(p.StepKey, p.Model), strings.Join(p.DriftFields, ", ")), e)
 			continue
-		case *artana.WorkflowStepCompleted:
+		case *ledger.WorkflowStepCompleted:
 			if s := workflows[p.StepIndex]; s != nil {
 				s.events = append(s.events, e)
 				delete(workflows, p.StepIndex)
@@ -163,20 +164,20 @@ func stepsOf(evs []artana.Event) []*step {
 }
 
 // toolStepOf finds the tool step a tool_completed belongs to.
-func toolStepOf(p *artana.ToolCompleted, byID map[string]*step, order []*step) *step {
+func toolStepOf(p *ledger.ToolCompleted, byID map[string]*step, order []*step) *step {
 	if p.RequestID != nil {
 		if s := byID[*p.RequestID]; s != nil {
 			return s
 		}
 	}
 	for i := len(order) - 1; i >= 0; i-- {
-		req := order[i].events[0].Payload.(*artana.ToolRequested)
+		req := order[i].events[0].Payload.(*ledger.ToolRequested)
 		if p.ReceivedIdempotencyKey != nil && req.IdempotencyKey == *p.ReceivedIdempotencyKey {
 			return order[i]
 		}
 	}
 	for i := len(order) - 1; i >= 0; i-- {
-		if order[i].events[0].Payload.(*artana.ToolRequested).ToolName == p.ToolName {
+		if order[i].events[0].Payload.(*ledger.ToolRequested).ToolName == p.ToolName {
 			return order[i]
 		}
 	}
@@ -216,15 +217,15 @@ func diffOptions(strict bool) cmp.Options {
 		return nil
 	}
 	return cmp.Options{
-		cmpopts.IgnoreFields(artana.Event{}, "ID", "RunID", "Seq", "PrevHash", "Hash", "Timestamp"),
-		cmpopts.IgnoreFields(artana.ToolRequested{}, "IdempotencyKey"),
-		cmpopts.IgnoreFields(artana.ToolCompleted{}, "ReceivedIdempotencyKey", "RequestID"),
+		cmpopts.IgnoreFields(ledger.Event{}, "ID", "RunID", "Seq", "PrevHash", "Hash", "Timestamp"),
+		cmpopts.IgnoreFields(ledger.ToolRequested{}, "IdempotencyKey"),
+		cmpopts.IgnoreFields(ledger.ToolCompleted{}, "ReceivedIdempotencyKey", "RequestID"),
 	}
 }
 
 // diffRuns aligns the runs a and b by step and returns every divergence,
 // the first one first.
-func diffRuns(a, b []artana.Event, strict bool) []divergence {
+func diffRuns(a, b []ledger.Event, strict bool) []divergence {
 	return alignRuns(a, b, strict).divs
 }
 
@@ -242,7 +243,7 @@ type stepPair struct {
 }
 
 // alignRuns aligns the runs a and b by step, as diff reports them.
-func alignRuns(a, b []artana.Event, strict bool) alignment {
+func alignRuns(a, b []ledger.Event, strict bool) alignment {
 	opts := diffOptions(strict)
 	if !strict {
 		a, b = normalizeCallIDs(a), normalizeCallIDs(b)
@@ -282,7 +283,7 @@ func alignRuns(a, b []artana.Event, strict bool) alignment {
 		lastB = max(lastB, i)
 		for j := 0; j < max(len(sa.events), len(sb.events)); j++ {
 			d := divergence{Step: sa.label, Kind: "differs"}
-			var ea, eb *artana.Event
+			var ea, eb *ledger.Event
 			if j < len(sa.events) {
 				ea = &sa.events[j]
 				d.ASeq, d.AType = ea.Seq, string(ea.Type)
@@ -352,8 +353,8 @@ func formatValue(v reflect.Value) string {
 			return "null"
 		}
 		if v.Kind() == reflect.Pointer && v.Elem().Kind() == reflect.Struct {
-			if p, ok := v.Interface().(artana.Payload); ok {
-				return string(p.Kind()) + " " + string(artana.CanonicalForm.Encode(p))
+			if p, ok := v.Interface().(ledger.Payload); ok {
+				return string(p.Kind()) + " " + string(ledger.CanonicalForm.Encode(p))
 			}
 		}
 		v = v.Elem()
@@ -389,18 +390,18 @@ type forkRelation struct {
 }
 
 // forkOf reports whether one of the runs a and b is a fork of the other.
-func forkOf(a, b runRef, ea, eb []artana.Event) *forkRelation {
+func forkOf(a, b runRef, ea, eb []ledger.Event) *forkRelation {
 	rel := &forkRelation{Fork: "b", Parent: "a"}
 	parent, fork := ea, b.RunID
-	if p, ok := artana.ForkParent(b.RunID); !ok || p != a.RunID {
-		if p, ok := artana.ForkParent(a.RunID); !ok || p != b.RunID {
+	if p, ok := ledger.ForkParent(b.RunID); !ok || p != a.RunID {
+		if p, ok := ledger.ForkParent(a.RunID); !ok || p != b.RunID {
 			return nil
 		}
 		rel = &forkRelation{Fork: "a", Parent: "b"}
 		parent, fork = eb, a.RunID
 	}
 	for _, e := range parent {
-		if d, ok := e.Payload.(*artana.ReplayedWithDrift); ok && d.ForkRunID != nil && *d.ForkRunID == fork {
+		if d, ok := e.Payload.(*ledger.ReplayedWithDrift); ok && d.ForkRunID != nil && *d.ForkRunID == fork {
 			rel.DriftSeq = e.Seq
 			for _, src := range parent {
 				if src.ID == d.SourceRequestedEventID {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/internal/pyjson"
 )
@@ -25,7 +27,7 @@ func (c *callTracker) set(model *step, calls []artana.ToolCall) {
 // match finds the call a tool request runs: the unused call whose id ends
 // the request's step key (as artana.RunToolLoop keys it), else the first
 // unused call of the same tool with the same arguments.
-func (c *callTracker) match(p *artana.ToolRequested) (key, label string, ok bool) {
+func (c *callTracker) match(p *ledger.ToolRequested) (key, label string, ok bool) {
 	i := -1
 	for j, call := range c.calls {
 		if !c.used[j] && call.ID != "" && p.StepKey != nil && strings.HasSuffix(*p.StepKey, "/"+call.ID) {
@@ -63,7 +65,7 @@ func sameJSON(a, b string) bool {
 // "call-N", N counting the run's distinct ids in order of appearance: in
 // tool calls, tool messages and the step keys of tool requests. Without
 // --strict, call ids are compared like event ids: not at all.
-func normalizeCallIDs(evs []artana.Event) []artana.Event {
+func normalizeCallIDs(evs []ledger.Event) []ledger.Event {
 	ids := map[string]string{}
 	name := func(id string) string {
 		if id == "" {
@@ -76,10 +78,10 @@ func normalizeCallIDs(evs []artana.Event) []artana.Event {
 		ids[id] = n
 		return n
 	}
-	out := make([]artana.Event, len(evs))
+	out := make([]ledger.Event, len(evs))
 	for i, e := range evs {
 		switch p := e.Payload.(type) {
-		case *artana.ModelCompleted:
+		case *ledger.ModelCompleted:
 			c := *p
 			c.ToolCalls = make([]artana.ToolCall, len(p.ToolCalls))
 			for j, tc := range p.ToolCalls {
@@ -87,7 +89,7 @@ func normalizeCallIDs(evs []artana.Event) []artana.Event {
 				c.ToolCalls[j] = tc
 			}
 			e.Payload = &c
-		case *artana.ModelRequested:
+		case *ledger.ModelRequested:
 			c := *p
 			c.Messages = make([]artana.ChatMessage, len(p.Messages))
 			for j, m := range p.Messages {
@@ -103,7 +105,7 @@ func normalizeCallIDs(evs []artana.Event) []artana.Event {
 				c.Messages[j] = m
 			}
 			e.Payload = &c
-		case *artana.ToolRequested:
+		case *ledger.ToolRequested:
 			if p.StepKey != nil {
 				c := *p
 				key, best := *p.StepKey, ""

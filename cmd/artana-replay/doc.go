@@ -25,7 +25,7 @@
 // followed by a resume_requested, "pending tool" when a tool_requested has
 // no tool_completed, and "unknown outcome" when a tool call's latest
 // outcome is unknown_outcome and awaits ReconcileTool; --json adds the
-// step it waits at. It is artana.RunStatus, which Kernel.Status returns.
+// step it waits at. It is ledger.RunStatus, which Kernel.Status returns.
 // Costs are printed one way everywhere: dollars with six decimals.
 //
 // show prints a run's timeline, one line per event (seq, time, type, step

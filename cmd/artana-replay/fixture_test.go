@@ -8,6 +8,8 @@ import (
 	"os"
 	"time"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/sqlite"
@@ -68,8 +70,8 @@ func fixture(ctx context.Context, args []string) error {
 func fixedStore(ctx context.Context, path string) (*sqlite.Store, error) {
 	start := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	return sqlite.Open(ctx, path, sqlite.WithStoreOptions(
-		artana.WithEventClock(artanatest.SteppingClock(start, 1500*time.Millisecond)),
-		artana.WithEventIDs(artanatest.SequentialIDs())))
+		ledger.WithEventClock(artanatest.SteppingClock(start, 1500*time.Millisecond)),
+		ledger.WithEventIDs(artanatest.SequentialIDs())))
 }
 
 type decision struct {
@@ -141,16 +143,16 @@ func writeStatuses(ctx context.Context, path string) error {
 	}
 	defer store.Close()
 	key := "k1"
-	runs := map[string][]artana.Payload{
-		"done_run": {&artana.RunStarted{},
-			&artana.ModelRequested{Model: "m", Prompt: "hi", Messages: []artana.ChatMessage{{Role: "user", Content: "hi"}}, AllowedTools: []string{}},
-			&artana.ModelCompleted{Model: "m", OutputJSON: "{}", PromptTokens: 3, CompletionTokens: 2, CostUSD: 0.5, ToolCalls: []artana.ToolCall{}}},
-		"paused_run": {&artana.RunStarted{}, &artana.PauseRequested{Reason: "needs review"}},
-		"pending_run": {&artana.RunStarted{}, &artana.ToolRequested{ToolName: "t", ArgumentsJSON: "{}", IdempotencyKey: key,
-			ToolVersion: artana.DefaultToolVersion, SchemaVersion: artana.DefaultSchemaVersion}},
-		"unknown_run": {&artana.RunStarted{}, &artana.ToolRequested{ToolName: "t", ArgumentsJSON: "{}", IdempotencyKey: key,
-			ToolVersion: artana.DefaultToolVersion, SchemaVersion: artana.DefaultSchemaVersion},
-			&artana.ToolCompleted{ToolName: "t", ResultJSON: "{}", Outcome: artana.OutcomeUnknown, ReceivedIdempotencyKey: &key}},
+	runs := map[string][]ledger.Payload{
+		"done_run": {&ledger.RunStarted{},
+			&ledger.ModelRequested{Model: "m", Prompt: "hi", Messages: []artana.ChatMessage{{Role: "user", Content: "hi"}}, AllowedTools: []string{}},
+			&ledger.ModelCompleted{Model: "m", OutputJSON: "{}", PromptTokens: 3, CompletionTokens: 2, CostUSD: 0.5, ToolCalls: []artana.ToolCall{}}},
+		"paused_run": {&ledger.RunStarted{}, &ledger.PauseRequested{Reason: "needs review"}},
+		"pending_run": {&ledger.RunStarted{}, &ledger.ToolRequested{ToolName: "t", ArgumentsJSON: "{}", IdempotencyKey: key,
+			ToolVersion: ledger.DefaultToolVersion, SchemaVersion: ledger.DefaultSchemaVersion}},
+		"unknown_run": {&ledger.RunStarted{}, &ledger.ToolRequested{ToolName: "t", ArgumentsJSON: "{}", IdempotencyKey: key,
+			ToolVersion: ledger.DefaultToolVersion, SchemaVersion: ledger.DefaultSchemaVersion},
+			&ledger.ToolCompleted{ToolName: "t", ResultJSON: "{}", Outcome: ledger.OutcomeUnknown, ReceivedIdempotencyKey: &key}},
 	}
 	for _, id := range []string{"done_run", "paused_run", "pending_run", "unknown_run"} {
 		for _, p := range runs[id] {
@@ -170,17 +172,17 @@ func writeLarge(ctx context.Context, path, runID string, n int) error {
 		return err
 	}
 	defer store.Close()
-	opts := artana.NewStoreOptions(artana.WithEventClock(artanatest.SteppingClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Millisecond)),
-		artana.WithEventIDs(artanatest.SequentialIDs()))
-	var last *artana.Event
-	batch := make([]artana.Event, 0, 5000)
+	opts := ledger.NewStoreOptions(ledger.WithEventClock(artanatest.SteppingClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), time.Millisecond)),
+		ledger.WithEventIDs(artanatest.SequentialIDs()))
+	var last *ledger.Event
+	batch := make([]ledger.Event, 0, 5000)
 	for i := 0; i < n; i++ {
-		var p artana.Payload
+		var p ledger.Payload
 		if i%2 == 0 {
-			p = &artana.ModelRequested{Model: "bench-model", Prompt: fmt.Sprintf("question %d: what is the balance of account acc_%d?", i, i%97),
+			p = &ledger.ModelRequested{Model: "bench-model", Prompt: fmt.Sprintf("question %d: what is the balance of account acc_%d?", i, i%97),
 				Messages: []artana.ChatMessage{{Role: "user", Content: fmt.Sprintf("question %d: what is the balance of account acc_%d?", i, i%97)}}, AllowedTools: []string{"lookup"}}
 		} else {
-			p = &artana.ModelCompleted{Model: "bench-model", OutputJSON: `{"answer":"the balance is 10.00 USD","confidence":0.93}`,
+			p = &ledger.ModelCompleted{Model: "bench-model", OutputJSON: `{"answer":"the balance is 10.00 USD","confidence":0.93}`,
 				PromptTokens: 40, CompletionTokens: 12, CostUSD: 0.0002, ToolCalls: []artana.ToolCall{}}
 		}
 		e, err := opts.NextEvent(last, runID, "org_bench", p)
@@ -258,25 +260,25 @@ func writeHostile(ctx context.Context, path string) error {
 		return err
 	}
 	defer store.Close()
-	opts := artana.NewStoreOptions(artana.WithEventClock(artanatest.SteppingClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 250*time.Millisecond)),
-		artana.WithEventIDs(artanatest.SequentialIDs()))
+	opts := ledger.NewStoreOptions(ledger.WithEventClock(artanatest.SteppingClock(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), 250*time.Millisecond)),
+		ledger.WithEventIDs(artanatest.SequentialIDs()))
 	h := hostileText
 	arg, _ := json.Marshal(map[string]string{"q": h})
 	out, _ := json.Marshal(map[string]string{"answer": h})
 	key := "key " + h
 	call := artana.ToolCall{ID: "call " + h, ToolName: "tool" + h, ArgumentsJSON: string(arg)}
-	payloads := []artana.Payload{
-		&artana.RunStarted{},
-		&artana.ModelRequested{Model: "model" + h, Prompt: h, Messages: []artana.ChatMessage{
+	payloads := []ledger.Payload{
+		&ledger.RunStarted{},
+		&ledger.ModelRequested{Model: "model" + h, Prompt: h, Messages: []artana.ChatMessage{
 			{Role: "system", Content: h}, {Role: "user", Content: h, Name: h}}, AllowedTools: []string{"tool" + h}, StepKey: &key},
-		&artana.ModelCompleted{Model: "model" + h, OutputJSON: string(out), PromptTokens: 10, CompletionTokens: 5, CostUSD: 0.001,
+		&ledger.ModelCompleted{Model: "model" + h, OutputJSON: string(out), PromptTokens: 10, CompletionTokens: 5, CostUSD: 0.001,
 			ToolCalls: []artana.ToolCall{call}},
-		&artana.ToolRequested{ToolName: "tool" + h, ArgumentsJSON: string(arg), IdempotencyKey: "idem", ToolVersion: "1.0.0", SchemaVersion: "1", StepKey: &key},
-		&artana.ToolCompleted{ToolName: "tool" + h, ResultJSON: string(out), Outcome: artana.OutcomeUnknown, ErrorMessage: &key},
-		&artana.PauseRequested{Reason: h, StepKey: &key},
+		&ledger.ToolRequested{ToolName: "tool" + h, ArgumentsJSON: string(arg), IdempotencyKey: "idem", ToolVersion: "1.0.0", SchemaVersion: "1", StepKey: &key},
+		&ledger.ToolCompleted{ToolName: "tool" + h, ResultJSON: string(out), Outcome: ledger.OutcomeUnknown, ErrorMessage: &key},
+		&ledger.PauseRequested{Reason: h, StepKey: &key},
 	}
-	var evs []artana.Event
-	var last *artana.Event
+	var evs []ledger.Event
+	var last *ledger.Event
 	for _, p := range payloads {
 		e, err := opts.NextEvent(last, "run"+h, "tenant"+h, p)
 		if err != nil {

@@ -16,7 +16,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/cassettes"
 )
 
@@ -112,7 +113,7 @@ func TestVerifyDuringWrites(t *testing.T) {
 	}
 	defer s.Close()
 	ctx := context.Background()
-	if _, err := s.Append(ctx, "run-0", "t", &artana.RunStarted{}); err != nil {
+	if _, err := s.Append(ctx, "run-0", "t", &ledger.RunStarted{}); err != nil {
 		t.Fatal(err)
 	}
 	stop := make(chan struct{})
@@ -131,7 +132,7 @@ func TestVerifyDuringWrites(t *testing.T) {
 			}
 			// Long enough lines that appends cross pages (and go through
 			// a redo record) now and then.
-			p := &artana.WorkflowStepCompleted{StepIndex: int64(i), StepName: "s", ResultJSON: `"` + strings.Repeat("x", i%3000) + `"`}
+			p := &ledger.WorkflowStepCompleted{StepIndex: int64(i), StepName: "s", ResultJSON: `"` + strings.Repeat("x", i%3000) + `"`}
 			if _, err := s.Append(ctx, run, "t", p); err != nil {
 				done <- err
 				return
@@ -162,7 +163,7 @@ func TestVerifyFinishesInterruptedAppend(t *testing.T) {
 	}
 	ctx := context.Background()
 	for i := range 3 {
-		if _, err := s.Append(ctx, "r", "t", &artana.WorkflowStepRequested{StepIndex: int64(i), StepName: "s"}); err != nil {
+		if _, err := s.Append(ctx, "r", "t", &ledger.WorkflowStepRequested{StepIndex: int64(i), StepName: "s"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -171,7 +172,7 @@ func TestVerifyFinishesInterruptedAppend(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	big := &artana.WorkflowStepCompleted{StepIndex: 3, StepName: "s", ResultJSON: `"` + strings.Repeat("y", 9000) + `"`}
+	big := &ledger.WorkflowStepCompleted{StepIndex: 3, StepName: "s", ResultJSON: `"` + strings.Repeat("y", 9000) + `"`}
 	if _, err := s.Append(ctx, "r", "t", big); err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/cassettes"
 )
@@ -259,9 +261,9 @@ func runReport(ctx context.Context, e *env, arg string, o htmlOptions) (*htmlRep
 
 // readChecked reads a run and checks its hash chain. A run whose chain
 // breaks is still rendered: the events read, and where it breaks.
-func readChecked(ctx context.Context, src *source, run string) ([]artana.Event, chainView, error) {
-	var evs []artana.Event
-	err := src.scan(ctx, run, func(ev artana.Event) error {
+func readChecked(ctx context.Context, src *source, run string) ([]ledger.Event, chainView, error) {
+	var evs []ledger.Event
+	err := src.scan(ctx, run, func(ev ledger.Event) error {
 		evs = append(evs, ev)
 		return nil
 	})
@@ -280,7 +282,7 @@ func readChecked(ctx context.Context, src *source, run string) ([]artana.Event, 
 		return nil, chain, fmt.Errorf("read %s run %q: %w", src.path, run, err)
 	}
 	if chain.OK {
-		var v artana.ChainVerifier
+		var v ledger.ChainVerifier
 		for i := range evs {
 			if err := v.Next(&evs[i]); err != nil {
 				r := verifyResult{RunID: run}
@@ -296,10 +298,10 @@ func readChecked(ctx context.Context, src *source, run string) ([]artana.Event, 
 
 // buildRunView groups a run's events into steps, as diff does, and
 // renders at most limit of them (0: all).
-func buildRunView(evs []artana.Event, chain chainView, limit int) *runView {
+func buildRunView(evs []ledger.Event, chain chainView, limit int) *runView {
 	v := &runView{Chain: chain, Events: len(evs)}
-	st := artana.StatusOf(evs)
-	v.Status, v.Waiting = st.String(), st.State != artana.RunComplete
+	st := ledger.StatusOf(evs)
+	v.Status, v.Waiting = st.String(), st.State != ledger.RunComplete
 	if len(evs) > 0 {
 		v.Tenant = evs[0].TenantID
 	}
@@ -312,7 +314,7 @@ func buildRunView(evs []artana.Event, chain chainView, limit int) *runView {
 	for i, s := range steps {
 		views[i] = viewStep(i+1, s, &st)
 		for _, ev := range s.events {
-			if p, ok := ev.Payload.(*artana.ModelCompleted); ok {
+			if p, ok := ev.Payload.(*ledger.ModelCompleted); ok {
 				v.PromptTokens += p.PromptTokens
 				v.CompletionTokens += p.CompletionTokens
 				tok += p.PromptTokens + p.CompletionTokens
@@ -377,7 +379,7 @@ func fillGapTotals(rows []stepView, steps []*step) {
 		var cost float64
 		for _, s := range steps[g.From-1 : g.To] {
 			for _, ev := range s.events {
-				if p, ok := ev.Payload.(*artana.ModelCompleted); ok {
+				if p, ok := ev.Payload.(*ledger.ModelCompleted); ok {
 					g.Tokens += p.PromptTokens + p.CompletionTokens
 					if !math.IsNaN(p.CostUSD) && !math.IsInf(p.CostUSD, 0) {
 						cost += p.CostUSD
@@ -433,7 +435,7 @@ func elide(rows []stepView, limit int, keep func(int) bool, count func(*gapView,
 }
 
 // viewStep renders one step of a run.
-func viewStep(n int, s *step, st *artana.RunStatus) stepView {
+func viewStep(n int, s *step, st *ledger.RunStatus) stepView {
 	v := stepView{N: n, Anchor: fmt.Sprintf("step-%d", n), Label: s.label}
 	first, last := s.events[0], s.events[len(s.events)-1]
 	if first.Seq == last.Seq {
@@ -450,16 +452,16 @@ func viewStep(n int, s *step, st *artana.RunStatus) stepView {
 			v.Flag = string(st.State)
 		}
 		switch p := ev.Payload.(type) {
-		case *artana.RunStarted:
+		case *ledger.RunStarted:
 			v.Kind, v.Summary = "start", "run started"
-		case *artana.ResumeRequested:
+		case *ledger.ResumeRequested:
 			v.Kind, v.Summary = "resume", "resumed"
 			if p.HumanInputJSON != nil {
 				v.Summary += " with " + shorten(*p.HumanInputJSON, 80)
 			}
-		case *artana.PauseRequested:
+		case *ledger.PauseRequested:
 			v.Kind, v.Summary = "pause", "paused: "+shorten(p.Reason, 100)
-		case *artana.ModelRequested:
+		case *ledger.ModelRequested:
 			v.Kind, v.Summary = "model", p.Model
 			for _, m := range p.Messages {
 				mv := messageView{Role: m.Role, Content: m.Content, ToolCallID: m.ToolCallID}
@@ -471,7 +473,7 @@ func viewStep(n int, s *step, st *artana.RunStatus) stepView {
 			if len(p.Messages) == 0 && p.Prompt != "" {
 				v.Messages = append(v.Messages, messageView{Role: "prompt", Content: p.Prompt})
 			}
-		case *artana.ModelCompleted:
+		case *ledger.ModelCompleted:
 			v.Kind = "model"
 			tokens += p.PromptTokens + p.CompletionTokens
 			cost += p.CostUSD
@@ -487,15 +489,15 @@ func viewStep(n int, s *step, st *artana.RunStatus) stepView {
 			} else {
 				v.Summary += " → " + shorten(p.OutputJSON, 80)
 			}
-		case *artana.ToolRequested:
+		case *ledger.ToolRequested:
 			v.Kind, v.Summary = "tool", p.ToolName+" "+shorten(p.ArgumentsJSON, 80)
-		case *artana.ToolCompleted:
+		case *ledger.ToolCompleted:
 			v.Kind = "tool"
 			v.Summary += " → " + string(p.Outcome)
 			switch {
-			case p.Outcome == artana.OutcomeUnknown && v.Flag == "":
+			case p.Outcome == ledger.OutcomeUnknown && v.Flag == "":
 				v.Flag = "unknown outcome"
-			case p.Outcome != artana.OutcomeUnknown && v.Flag == "unknown outcome":
+			case p.Outcome != ledger.OutcomeUnknown && v.Flag == "unknown outcome":
 				v.Flag = fmt.Sprintf("unknown outcome, reconciled at seq %d", ev.Seq)
 			}
 			if p.ErrorMessage != nil {
@@ -503,12 +505,12 @@ func viewStep(n int, s *step, st *artana.RunStatus) stepView {
 			} else {
 				v.Summary += " " + shorten(p.ResultJSON, 60)
 			}
-		case *artana.WorkflowStepRequested:
+		case *ledger.WorkflowStepRequested:
 			v.Kind, v.Summary = "workflow", fmt.Sprintf("%d %s", p.StepIndex, p.StepName)
-		case *artana.WorkflowStepCompleted:
+		case *ledger.WorkflowStepCompleted:
 			v.Kind = "workflow"
 			v.Summary += " → " + shorten(p.ResultJSON, 80)
-		case *artana.ReplayedWithDrift:
+		case *ledger.ReplayedWithDrift:
 			v.Kind = "drift"
 			v.Summary = fmt.Sprintf("%s replayed under %s although %s drifted", p.Model, p.Policy, strings.Join(p.DriftFields, ", "))
 			if p.StepKey != nil {
@@ -532,7 +534,7 @@ func viewStep(n int, s *step, st *artana.RunStatus) stepView {
 		}
 	}
 	if v.Kind == "tool" && len(s.events) == 1 {
-		if _, ok := first.Payload.(*artana.ToolRequested); ok && v.Flag == "" {
+		if _, ok := first.Payload.(*ledger.ToolRequested); ok && v.Flag == "" {
 			v.Flag = "pending tool: no outcome logged"
 		}
 	}
@@ -561,10 +563,10 @@ func formatLatency(d time.Duration) string {
 }
 
 // viewEvent renders one event with its payload as indented JSON.
-func viewEvent(ev *artana.Event) eventView {
+func viewEvent(ev *ledger.Event) eventView {
 	v := eventView{Seq: ev.Seq, Type: string(ev.Type), Time: formatTime(ev.Timestamp), Hash: ev.Hash}
 	if ev.Payload != nil {
-		raw := artana.CanonicalForm.Encode(ev.Payload)
+		raw := ledger.CanonicalForm.Encode(ev.Payload)
 		var b bytes.Buffer
 		if json.Indent(&b, raw, "", "  ") == nil {
 			v.Payload = b.String()
@@ -634,7 +636,7 @@ func interactionsReport(ctx context.Context, src *source, o htmlOptions) (*htmlR
 			if in.Outcome != "" {
 				s.Summary += " → " + in.Outcome
 			}
-			if in.Outcome == string(artana.OutcomeUnknown) {
+			if in.Outcome == string(ledger.OutcomeUnknown) {
 				s.Flag = "unknown outcome"
 			}
 			v.Tools++
@@ -690,7 +692,7 @@ func interactionsReport(ctx context.Context, src *source, o htmlOptions) (*htmlR
 
 // diffReport aligns two runs as diff does and renders them side by side.
 func diffReport(ctx context.Context, e *env, argA, argB string, o htmlOptions) (*htmlReport, error) {
-	load := func(arg string) (runRef, []artana.Event, chainView, error) {
+	load := func(arg string) (runRef, []ledger.Event, chainView, error) {
 		path, run := splitRunRef(arg)
 		src, err := openSource(ctx, path)
 		if err != nil {
@@ -723,7 +725,7 @@ func diffReport(ctx context.Context, e *env, argA, argB string, o htmlOptions) (
 	// The steps hold the events diff compared (tool call ids renamed
 	// without --strict); the report shows the events as logged.
 	bySeqA, bySeqB := indexBySeq(a), indexBySeq(b)
-	stA, stB := artana.StatusOf(a), artana.StatusOf(b)
+	stA, stB := ledger.StatusOf(a), ledger.StatusOf(b)
 	divsOf := map[string][]divergence{}
 	for _, d := range al.divs {
 		divsOf[d.Step] = append(divsOf[d.Step], d)
@@ -781,8 +783,8 @@ func diffReport(ctx context.Context, e *env, argA, argB string, o htmlOptions) (
 	return &htmlReport{Title: title, Diff: v, Limit: o.limit}, nil
 }
 
-func indexBySeq(evs []artana.Event) map[int64]*artana.Event {
-	m := make(map[int64]*artana.Event, len(evs))
+func indexBySeq(evs []ledger.Event) map[int64]*ledger.Event {
+	m := make(map[int64]*ledger.Event, len(evs))
 	for i := range evs {
 		m[evs[i].Seq] = &evs[i]
 	}
@@ -790,8 +792,8 @@ func indexBySeq(evs []artana.Event) map[int64]*artana.Event {
 }
 
 // original returns s with its events as logged.
-func original(s *step, bySeq map[int64]*artana.Event) *step {
-	c := &step{key: s.key, label: s.label, events: make([]artana.Event, len(s.events))}
+func original(s *step, bySeq map[int64]*ledger.Event) *step {
+	c := &step{key: s.key, label: s.label, events: make([]ledger.Event, len(s.events))}
 	for i, ev := range s.events {
 		if o := bySeq[ev.Seq]; o != nil {
 			ev = *o

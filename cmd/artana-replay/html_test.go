@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/sqlite"
@@ -443,18 +445,18 @@ func TestHTMLErrors(t *testing.T) {
 // A replayed_with_drift event stands out, saying which fields drifted,
 // where the answer came from and the fork, if any.
 func TestHTMLDrift(t *testing.T) {
-	opts := artana.NewStoreOptions(artana.WithEventIDs(artanatest.SequentialIDs()))
+	opts := ledger.NewStoreOptions(ledger.WithEventIDs(artanatest.SequentialIDs()))
 	key := "decide"
 	seq := int64(3)
 	fork := "r::fork::0123456789abcdef"
-	var evs []artana.Event
-	var last *artana.Event
-	for _, p := range []artana.Payload{
-		&artana.RunStarted{},
-		&artana.ModelRequested{Model: "gpt-4o", Prompt: "p", Messages: []artana.ChatMessage{{Role: "user", Content: "p"}}, StepKey: &key},
-		&artana.ModelCompleted{Model: "gpt-4o", OutputJSON: `{}`, ToolCalls: []artana.ToolCall{}},
-		&artana.ReplayedWithDrift{StepKey: &key, Model: "gpt-4o", DriftFields: []string{"prompt", "messages"},
-			SourceRequestedEventID: "x", SourceTerminalSeq: &seq, Policy: artana.ReplayForkOnDrift, ForkRunID: &fork},
+	var evs []ledger.Event
+	var last *ledger.Event
+	for _, p := range []ledger.Payload{
+		&ledger.RunStarted{},
+		&ledger.ModelRequested{Model: "gpt-4o", Prompt: "p", Messages: []artana.ChatMessage{{Role: "user", Content: "p"}}, StepKey: &key},
+		&ledger.ModelCompleted{Model: "gpt-4o", OutputJSON: `{}`, ToolCalls: []artana.ToolCall{}},
+		&ledger.ReplayedWithDrift{StepKey: &key, Model: "gpt-4o", DriftFields: []string{"prompt", "messages"},
+			SourceRequestedEventID: "x", SourceTerminalSeq: &seq, Policy: "fork_on_drift", ForkRunID: &fork},
 	} {
 		e, err := opts.NextEvent(last, "r", "t", p)
 		if err != nil {
@@ -504,10 +506,10 @@ func writeTurns(t *testing.T, path string, n, differ int) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	opts := artana.NewStoreOptions(artana.WithEventIDs(artanatest.SequentialIDs()))
-	evs := make([]artana.Event, 0, 2*n+1)
-	var last *artana.Event
-	add := func(p artana.Payload) {
+	opts := ledger.NewStoreOptions(ledger.WithEventIDs(artanatest.SequentialIDs()))
+	evs := make([]ledger.Event, 0, 2*n+1)
+	var last *ledger.Event
+	add := func(p ledger.Payload) {
 		e, err := opts.NextEvent(last, "turns", "org", p)
 		if err != nil {
 			t.Fatal(err)
@@ -515,15 +517,15 @@ func writeTurns(t *testing.T, path string, n, differ int) {
 		evs = append(evs, e)
 		last = &evs[len(evs)-1]
 	}
-	add(&artana.RunStarted{})
+	add(&ledger.RunStarted{})
 	for i := 1; i <= n; i++ {
 		key := fmt.Sprintf("turn-%d", i)
 		answer := fmt.Sprintf(`{"answer":"%d"}`, i)
 		if i == differ {
 			answer = `{"answer":"changed"}`
 		}
-		add(&artana.ModelRequested{Model: "m", Prompt: key, Messages: []artana.ChatMessage{{Role: "user", Content: key}}, AllowedTools: []string{}, StepKey: &key})
-		add(&artana.ModelCompleted{Model: "m", OutputJSON: answer, PromptTokens: 3, CompletionTokens: 2, CostUSD: 0.001, ToolCalls: []artana.ToolCall{}})
+		add(&ledger.ModelRequested{Model: "m", Prompt: key, Messages: []artana.ChatMessage{{Role: "user", Content: key}}, AllowedTools: []string{}, StepKey: &key})
+		add(&ledger.ModelCompleted{Model: "m", OutputJSON: answer, PromptTokens: 3, CompletionTokens: 2, CostUSD: 0.001, ToolCalls: []artana.ToolCall{}})
 	}
 	if err := store.Import(ctx, evs); err != nil {
 		t.Fatal(err)

@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/internal/regfile"
 	"github.com/artana-go/go-artana/postgres"
 	"github.com/artana-go/go-artana/sqlite"
@@ -42,14 +43,14 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	// Read and check everything before touching the destination.
-	var all []artana.Event
+	var all []ledger.Event
 	var out []exported
 	for _, id := range runs {
 		evs, err := src.readRun(ctx, id)
 		if err != nil {
 			return fmt.Errorf("import: read %s run %q: %w; nothing was written", src.path, id, err)
 		}
-		if err := artana.VerifyChain(evs); err != nil {
+		if err := ledger.VerifyChain(evs); err != nil {
 			return fmt.Errorf("import: %s run %q: %w; nothing was written (check it with: artana-replay verify %s)", src.path, id, err, src.path)
 		}
 		all = append(all, evs...)
@@ -132,7 +133,7 @@ func (e *env) reportImport(from, dest string, out []exported) error {
 // importPostgres writes the events into the PostgreSQL ledger at url
 // (creating its tables if need be), all or nothing, refusing runs it
 // already holds.
-func importPostgres(ctx context.Context, url string, all []artana.Event, out []exported) error {
+func importPostgres(ctx context.Context, url string, all []ledger.Event, out []exported) error {
 	db, err := postgres.Open(ctx, url)
 	if err != nil {
 		return err

@@ -4,7 +4,7 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 )
 
 func lsCommand() *command {
@@ -61,7 +61,7 @@ func runLs(ctx context.Context, e *env, args []string) error {
 			Interactions []lsInteractions `json:"interactions,omitempty"`
 		}{Path: src.path, Kind: src.kind, Runs: []lsRun{}, Interactions: inter}
 		for _, s := range sums {
-			parent, _ := artana.ForkParent(s.RunID)
+			parent, _ := ledger.ForkParent(s.RunID)
 			out.Runs = append(out.Runs, lsRun{RunID: s.RunID, ForkOf: parent, Tenant: s.Tenant, Events: s.Events,
 				First: formatTime(s.First), Last: formatTime(s.Last), Status: s.Status(), Waiting: waitingOf(s.Detail()),
 				PromptTokens: s.PromptTokens, CompletionTokens: s.CompletionTokens, CostUSD: jsonFloat(s.CostUSD)})
@@ -73,7 +73,7 @@ func runLs(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(tw, e.paint(colorBold, "RUN\tTENANT\tEVENTS\tFIRST\tLAST\tSTATUS\tTOKENS\tCOST"))
 		for _, s := range sums {
 			name := s.RunID
-			if parent, ok := artana.ForkParent(s.RunID); ok {
+			if parent, ok := ledger.ForkParent(s.RunID); ok {
 				name += " (fork of " + parent + ")"
 			}
 			fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%d\t%s\n", name, dash(s.Tenant), s.Events,

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 )
 
@@ -121,7 +123,7 @@ func lastToolMessages(msgs []artana.ChatMessage) []shownMessage {
 }
 
 // describe extracts the columns of show from an event.
-func describe(e *artana.Event) eventLine {
+func describe(e *ledger.Event) eventLine {
 	l := eventLine{Seq: e.Seq, ID: e.ID, Time: formatTime(e.Timestamp), Type: string(e.Type),
 		Hash: e.Hash, PrevHash: e.PrevHash}
 	deref := func(p *string) string {
@@ -131,10 +133,10 @@ func describe(e *artana.Event) eventLine {
 		return *p
 	}
 	switch p := e.Payload.(type) {
-	case *artana.ModelRequested:
+	case *ledger.ModelRequested:
 		l.Model, l.StepKey = p.Model, deref(p.StepKey)
 		l.ToolMessages = lastToolMessages(p.Messages)
-	case *artana.ModelCompleted:
+	case *ledger.ModelCompleted:
 		l.Model = p.Model
 		for _, c := range p.ToolCalls {
 			l.ToolCalls = append(l.ToolCalls, shownCall{ID: c.ID, Tool: c.ToolName, Arguments: c.ArgumentsJSON})
@@ -142,17 +144,17 @@ func describe(e *artana.Event) eventLine {
 		l.PromptTokens, l.CompletionTokens = p.PromptTokens, p.CompletionTokens
 		c := jsonFloat(p.CostUSD)
 		l.CostUSD = &c
-	case *artana.ToolRequested:
+	case *ledger.ToolRequested:
 		l.Tool, l.StepKey = p.ToolName, deref(p.StepKey)
-	case *artana.ToolCompleted:
+	case *ledger.ToolCompleted:
 		l.Tool, l.Outcome = p.ToolName, string(p.Outcome)
-	case *artana.PauseRequested:
+	case *ledger.PauseRequested:
 		l.StepKey, l.Outcome = deref(p.StepKey), p.Reason
-	case *artana.WorkflowStepRequested:
+	case *ledger.WorkflowStepRequested:
 		l.StepKey = fmt.Sprintf("%d:%s", p.StepIndex, p.StepName)
-	case *artana.WorkflowStepCompleted:
+	case *ledger.WorkflowStepCompleted:
 		l.StepKey = fmt.Sprintf("%d:%s", p.StepIndex, p.StepName)
-	case *artana.ReplayedWithDrift:
+	case *ledger.ReplayedWithDrift:
 		l.StepKey, l.Model = deref(p.StepKey), p.Model
 		l.Outcome = string(p.Policy)
 		l.Drift = &shownDrift{Fields: p.DriftFields, Policy: string(p.Policy), SourceID: p.SourceRequestedEventID,
@@ -206,7 +208,7 @@ func runShow(ctx context.Context, e *env, args []string, full bool) (err error) 
 	// The table is aligned in table, then printed row by row with what
 	// goes under each row.
 	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
-	forkOf, _ := artana.ForkParent(run)
+	forkOf, _ := ledger.ForkParent(run)
 	if !e.json {
 		if forkOf != "" {
 			fmt.Fprintf(e.stdout, "run %s (fork of %s)\n", run, forkOf)
@@ -216,13 +218,13 @@ func runShow(ctx context.Context, e *env, args []string, full bool) (err error) 
 		fmt.Fprintln(tw, e.paint(colorBold, "SEQ\tTIME\tTYPE\tSTEP\tMODEL/TOOL\tOUTCOME\tTOKENS\tCOST"))
 	}
 	tenant := ""
-	var status artana.StatusTracker
-	err = src.scan(ctx, run, func(ev artana.Event) error {
+	var status ledger.StatusTracker
+	err = src.scan(ctx, run, func(ev ledger.Event) error {
 		tenant = ev.TenantID
 		status.Add(&ev)
 		l := describe(&ev)
 		if full || e.json {
-			l.Payload = artana.CanonicalForm.Encode(ev.Payload)
+			l.Payload = ledger.CanonicalForm.Encode(ev.Payload)
 		}
 		if e.json {
 			if !full {

@@ -12,7 +12,8 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/cassettes"
 	"github.com/artana-go/go-artana/internal/regfile"
 	"github.com/artana-go/go-artana/postgres"
@@ -232,7 +233,7 @@ func (s *source) Close() error {
 // runs lists the run ids of the source, in order.
 func (s *source) runs(ctx context.Context) ([]string, error) {
 	if s.db != nil || s.pg != nil {
-		var infos []artana.RunInfo
+		var infos []ledger.RunInfo
 		var err error
 		if s.db != nil {
 			infos, err = s.db.Runs(ctx)
@@ -308,7 +309,7 @@ func quoteAll(ss []string) []string {
 // scan calls fn with each event of the run, in seq order, streaming. A
 // cassette's events are checked as they are read (any error names the
 // file and line); a SQLite ledger's are not (use verify).
-func (s *source) scan(ctx context.Context, runID string, fn func(artana.Event) error) error {
+func (s *source) scan(ctx context.Context, runID string, fn func(ledger.Event) error) error {
 	if s.db != nil {
 		return s.db.Scan(ctx, runID, 0, fn)
 	}
@@ -325,12 +326,12 @@ func (s *source) scan(ctx context.Context, runID string, fn func(artana.Event) e
 }
 
 // scanCassette streams the events of one events cassette.
-func scanCassette(ctx context.Context, path string, fn func(artana.Event) error) error {
+func scanCassette(ctx context.Context, path string, fn func(ledger.Event) error) error {
 	return eachRecord(ctx, path, (*cassettes.Reader).NextEvent, fn)
 }
 
 // scanAll calls fn with every event of every run, run by run.
-func (s *source) scanAll(ctx context.Context, fn func(artana.Event) error) error {
+func (s *source) scanAll(ctx context.Context, fn func(ledger.Event) error) error {
 	if s.db != nil {
 		return s.db.ScanAll(ctx, fn)
 	}
@@ -349,9 +350,9 @@ func (s *source) scanAll(ctx context.Context, fn func(artana.Event) error) error
 }
 
 // readRun reads a whole run into memory.
-func (s *source) readRun(ctx context.Context, runID string) ([]artana.Event, error) {
-	var evs []artana.Event
-	err := s.scan(ctx, runID, func(e artana.Event) error {
+func (s *source) readRun(ctx context.Context, runID string) ([]ledger.Event, error) {
+	var evs []ledger.Event
+	err := s.scan(ctx, runID, func(e ledger.Event) error {
 		evs = append(evs, e)
 		return nil
 	})

@@ -4,15 +4,15 @@ import (
 	"context"
 	"time"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 )
 
-// Run statuses, as artana.RunState names them.
+// Run statuses, as ledger.RunState names them.
 const (
-	statusComplete = string(artana.RunComplete)
-	statusPaused   = string(artana.RunPaused)
-	statusPending  = string(artana.RunPendingTool)
-	statusUnknown  = string(artana.RunUnknownOutcome)
+	statusComplete = string(ledger.RunComplete)
+	statusPaused   = string(ledger.RunPaused)
+	statusPending  = string(ledger.RunPendingTool)
+	statusUnknown  = string(ledger.RunUnknownOutcome)
 )
 
 // A runSummary accumulates what ls and stats say about one run, one event
@@ -27,7 +27,7 @@ type runSummary struct {
 	CostUSD          float64
 	Models           map[string]*usageSum
 
-	status artana.StatusTracker
+	status ledger.StatusTracker
 }
 
 // usageSum is tokens and cost summed over some model calls.
@@ -38,24 +38,24 @@ type usageSum struct {
 	CostUSD          float64
 }
 
-func (u *usageSum) add(p *artana.ModelCompleted) {
+func (u *usageSum) add(p *ledger.ModelCompleted) {
 	u.Calls++
 	u.PromptTokens += p.PromptTokens
 	u.CompletionTokens += p.CompletionTokens
 	u.CostUSD += p.CostUSD
 }
 
-func newRunSummary(e *artana.Event) *runSummary {
+func newRunSummary(e *ledger.Event) *runSummary {
 	return &runSummary{RunID: e.RunID, Tenant: e.TenantID, First: e.Timestamp,
 		Models: map[string]*usageSum{}}
 }
 
 // add accounts for the run's next event.
-func (s *runSummary) add(e *artana.Event) {
+func (s *runSummary) add(e *ledger.Event) {
 	s.Events++
 	s.Last = e.Timestamp
 	s.status.Add(e)
-	if p, ok := e.Payload.(*artana.ModelCompleted); ok {
+	if p, ok := e.Payload.(*ledger.ModelCompleted); ok {
 		s.PromptTokens += p.PromptTokens
 		s.CompletionTokens += p.CompletionTokens
 		s.CostUSD += p.CostUSD
@@ -69,12 +69,12 @@ func (s *runSummary) add(e *artana.Event) {
 }
 
 // Status is the run's state: complete, or what it waits for (see
-// artana.RunState).
+// ledger.RunState).
 func (s *runSummary) Status() string { return string(s.status.Status().State) }
 
 // Detail is the run's status with the step it waits at (see
-// artana.RunStatus.String).
-func (s *runSummary) Detail() artana.RunStatus { return s.status.Status() }
+// ledger.RunStatus.String).
+func (s *runSummary) Detail() ledger.RunStatus { return s.status.Status() }
 
 // Tokens is the run's prompt plus completion tokens.
 func (s *runSummary) Tokens() int64 { return s.PromptTokens + s.CompletionTokens }
@@ -84,7 +84,7 @@ func (s *runSummary) Tokens() int64 { return s.PromptTokens + s.CompletionTokens
 func summarize(ctx context.Context, src *source, only []string) ([]*runSummary, error) {
 	var out []*runSummary
 	var cur *runSummary
-	add := func(e artana.Event) error {
+	add := func(e ledger.Event) error {
 		if cur == nil || cur.RunID != e.RunID {
 			cur = newRunSummary(&e)
 			out = append(out, cur)
@@ -114,8 +114,8 @@ type waiting struct {
 }
 
 // waitingOf returns what st waits at, nil for a complete run.
-func waitingOf(st artana.RunStatus) *waiting {
-	if st.State == artana.RunComplete {
+func waitingOf(st ledger.RunStatus) *waiting {
+	if st.State == ledger.RunComplete {
 		return nil
 	}
 	return &waiting{Seq: st.Seq, Tool: st.Tool, StepKey: st.StepKey, Reason: st.Reason}

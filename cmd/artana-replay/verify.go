@@ -6,7 +6,8 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/cassettes"
 	"github.com/artana-go/go-artana/postgres"
 	"github.com/artana-go/go-artana/sqlite"
@@ -236,7 +237,7 @@ func verifyPostgres(ctx context.Context, src *source, only []string, e *env) ([]
 			continue
 		}
 		r := verifyResult{RunID: in.RunID, Path: src.path, OK: true}
-		err := src.pg.Scan(ctx, in.RunID, 0, func(artana.Event) error { r.Events++; prog.add(1); return nil })
+		err := src.pg.Scan(ctx, in.RunID, 0, func(ledger.Event) error { r.Events++; prog.add(1); return nil })
 		if err == nil {
 			err = src.pg.Verify(ctx, in.RunID)
 		}
@@ -261,7 +262,7 @@ func (r *verifyResult) fail(err error) {
 	case errors.Is(err, cassettes.ErrInterruptedAppend):
 		r.Problem = problemInterrupted
 	}
-	var ce *artana.ChainError
+	var ce *ledger.ChainError
 	var se *sqlite.Error
 	var pe *postgres.Error
 	var cae *cassettes.Error

@@ -46,6 +46,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/examples/internal/command"
 	"github.com/artana-go/go-artana/sqlite"
@@ -92,16 +94,16 @@ func prove(ctx context.Context, model artana.Model, answeredBy string, stdout io
 		return err
 	}
 	defer os.RemoveAll(dir)
-	ledger := filepath.Join(dir, "ledger.db")
+	dbPath := filepath.Join(dir, "ledger.db")
 
 	c := &chat{model: counted}
-	first, err := c.session(ctx, ledger)
+	first, err := c.session(ctx, dbPath)
 	if err != nil {
 		return err
 	}
 	// The same chat again, as a restarted process would run it: a new
 	// kernel on the ledger opened again.
-	second, err := c.session(ctx, ledger)
+	second, err := c.session(ctx, dbPath)
 	if err != nil {
 		return err
 	}
@@ -142,15 +144,15 @@ type sessionResult struct {
 	decision     string
 	toolResults  []string
 	loggedPrompt string
-	eventTypes   []artana.EventType
+	eventTypes   []ledger.EventType
 }
 
 // session opens the ledger, sends the prompt on the run runID (starting
 // it if it has no events), runs the tools the model asked for, and closes
 // the ledger.
-func (c *chat) session(ctx context.Context, ledger string) (sessionResult, error) {
+func (c *chat) session(ctx context.Context, dbPath string) (sessionResult, error) {
 	var res sessionResult
-	store, err := sqlite.Open(ctx, ledger)
+	store, err := sqlite.Open(ctx, dbPath)
 	if err != nil {
 		return res, err
 	}
@@ -188,7 +190,7 @@ func (c *chat) session(ctx context.Context, ledger string) (sessionResult, error
 	}
 	for _, e := range events {
 		res.eventTypes = append(res.eventTypes, e.Type)
-		if p, ok := e.Payload.(*artana.ModelRequested); ok {
+		if p, ok := e.Payload.(*ledger.ModelRequested); ok {
 			res.loggedPrompt = p.Prompt
 		}
 	}

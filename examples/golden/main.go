@@ -51,6 +51,8 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/cassettes"
 	"github.com/artana-go/go-artana/examples/internal/command"
@@ -149,15 +151,15 @@ func invariant(feature string, ok bool, format string, args ...any) error {
 	return fmt.Errorf("%s: invariant failed: %s", feature, fmt.Sprintf(format, args...))
 }
 
-func (g *golden) events(ctx context.Context) ([]artana.Event, error) {
+func (g *golden) events(ctx context.Context) ([]ledger.Event, error) {
 	return g.k.Store().Events(ctx, g.run.ID, 0)
 }
 
-func (g *golden) prove(ctx context.Context, store artana.Store) error {
+func (g *golden) prove(ctx context.Context, store ledger.Store) error {
 	// Feature 1: the enforced policy installs the mandatory middleware
 	// and refuses a tenant without a budget.
 	const f1 = "Feature 1 - Enforced Policy + Middleware Order"
-	_, refused := artana.NewEnforced(artana.NewMemStore(), nil).StartRun(ctx, artana.Tenant{ID: "no_budget"}, "")
+	_, refused := artana.NewEnforced(ledger.NewMemStore(), nil).StartRun(ctx, artana.Tenant{ID: "no_budget"}, "")
 	stack := artana.DefaultMiddleware()
 	names := make([]string, len(stack))
 	for i, m := range stack {
@@ -290,7 +292,7 @@ func (g *golden) unknownOutcomeAndReconcile(ctx context.Context) error {
 	}
 	unknown, requestID := latestToolCompletion(afterUnknown, toolName, toolStepKey)
 	requested := countToolRequests(afterUnknown, toolName, toolStepKey)
-	outcome := artana.ToolOutcome("")
+	outcome := ledger.ToolOutcome("")
 	if unknown != nil {
 		outcome = unknown.Outcome
 	}
@@ -301,7 +303,7 @@ func (g *golden) unknownOutcomeAndReconcile(ctx context.Context) error {
 		"latest_request_id", requestID,
 		"tool_requested_count", requested)
 	if err := errors.Join(
-		invariant(f5, outcome == artana.OutcomeUnknown, "latest tool outcome %q, want unknown_outcome", outcome),
+		invariant(f5, outcome == ledger.OutcomeUnknown, "latest tool outcome %q, want unknown_outcome", outcome),
 		invariant(f5, requested == 1, "%d tool_requested events, want 1", requested),
 		invariant(f5, g.toolAttempts == 1, "the tool ran %d times, want 1", g.toolAttempts),
 	); err != nil {
@@ -353,7 +355,7 @@ func (g *golden) unknownOutcomeAndReconcile(ctx context.Context) error {
 		"same_idempotency_key", sameKey,
 		"latest_tool_outcome", outcome)
 	if err := errors.Join(
-		invariant(f7, outcome == artana.OutcomeSuccess, "latest tool outcome %q, want success", outcome),
+		invariant(f7, outcome == ledger.OutcomeSuccess, "latest tool outcome %q, want success", outcome),
 		invariant(f7, len(afterReconcile) == len(beforeReconcile)+1, "reconcile appended %d events, want 1", len(afterReconcile)-len(beforeReconcile)),
 		invariant(f7, g.toolAttempts == 2, "the tool ran %d times, want 2", g.toolAttempts),
 		invariant(f7, sameKey, "reconcile used another idempotency key"),
@@ -370,7 +372,7 @@ func (g *golden) unknownOutcomeAndReconcile(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	chainErr := artana.VerifyChain(afterReplay)
+	chainErr := ledger.VerifyChain(afterReplay)
 	g.feature(f8,
 		"result_matches_reconcile", again.ResultJSON == reconciled.ResultJSON,
 		"tool_attempts", g.toolAttempts,
@@ -389,15 +391,15 @@ func (g *golden) unknownOutcomeAndReconcile(ctx context.Context) error {
 
 // latestToolCompletion returns the last tool_completed answering a
 // tool_requested of tool with stepKey, and that request's event id.
-func latestToolCompletion(events []artana.Event, tool, stepKey string) (*artana.ToolCompleted, string) {
+func latestToolCompletion(events []ledger.Event, tool, stepKey string) (*ledger.ToolCompleted, string) {
 	requests := map[string]bool{}
 	for _, e := range events {
-		if r, ok := e.Payload.(*artana.ToolRequested); ok && r.ToolName == tool && r.StepKey != nil && *r.StepKey == stepKey {
+		if r, ok := e.Payload.(*ledger.ToolRequested); ok && r.ToolName == tool && r.StepKey != nil && *r.StepKey == stepKey {
 			requests[e.ID] = true
 		}
 	}
 	for i := len(events) - 1; i >= 0; i-- {
-		if c, ok := events[i].Payload.(*artana.ToolCompleted); ok && c.RequestID != nil && requests[*c.RequestID] {
+		if c, ok := events[i].Payload.(*ledger.ToolCompleted); ok && c.RequestID != nil && requests[*c.RequestID] {
 			return c, *c.RequestID
 		}
 	}
@@ -405,18 +407,18 @@ func latestToolCompletion(events []artana.Event, tool, stepKey string) (*artana.
 }
 
 // countToolRequests counts the tool_requested events of tool with stepKey.
-func countToolRequests(events []artana.Event, tool, stepKey string) int {
+func countToolRequests(events []ledger.Event, tool, stepKey string) int {
 	n := 0
 	for _, e := range events {
-		if r, ok := e.Payload.(*artana.ToolRequested); ok && r.ToolName == tool && r.StepKey != nil && *r.StepKey == stepKey {
+		if r, ok := e.Payload.(*ledger.ToolRequested); ok && r.ToolName == tool && r.StepKey != nil && *r.StepKey == stepKey {
 			n++
 		}
 	}
 	return n
 }
 
-func eventTypes(events []artana.Event) []artana.EventType {
-	types := make([]artana.EventType, len(events))
+func eventTypes(events []ledger.Event) []ledger.EventType {
+	types := make([]ledger.EventType, len(events))
 	for i, e := range events {
 		types[i] = e.Type
 	}

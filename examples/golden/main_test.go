@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/cassettes"
 	"github.com/artana-go/go-artana/examples/internal/command"
@@ -168,8 +170,8 @@ func TestRecordThenReplay(t *testing.T) {
 		t.Fatalf("runs %v, %v; want one", infos, err)
 	}
 	events, err := store.Events(context.Background(), infos[0].RunID, 0)
-	if err != nil || len(events) != 6 || artana.VerifyChain(events) != nil {
-		t.Errorf("the log holds %d events (%v), chain %v; want 6 verified", len(events), err, artana.VerifyChain(events))
+	if err != nil || len(events) != 6 || ledger.VerifyChain(events) != nil {
+		t.Errorf("the log holds %d events (%v), chain %v; want 6 verified", len(events), err, ledger.VerifyChain(events))
 	}
 	store.Close()
 
@@ -219,31 +221,31 @@ func TestArgs(t *testing.T) {
 // TestInvariantSensors checks the functions the invariants of features 5
 // to 7 read the log with, on a log that holds other tools and step keys.
 func TestInvariantSensors(t *testing.T) {
-	req := func(id, tool, key string) artana.Event {
-		return artana.Event{ID: id, Type: artana.EventToolRequested,
-			Payload: &artana.ToolRequested{ToolName: tool, StepKey: new(key)}}
+	req := func(id, tool, key string) ledger.Event {
+		return ledger.Event{ID: id, Type: ledger.EventToolRequested,
+			Payload: &ledger.ToolRequested{ToolName: tool, StepKey: new(key)}}
 	}
-	done := func(reqID string, o artana.ToolOutcome) artana.Event {
-		return artana.Event{Type: artana.EventToolCompleted,
-			Payload: &artana.ToolCompleted{Outcome: o, RequestID: new(reqID)}}
+	done := func(reqID string, o ledger.ToolOutcome) ledger.Event {
+		return ledger.Event{Type: ledger.EventToolCompleted,
+			Payload: &ledger.ToolCompleted{Outcome: o, RequestID: new(reqID)}}
 	}
-	events := []artana.Event{
+	events := []ledger.Event{
 		req("a", toolName, toolStepKey),
-		done("a", artana.OutcomeUnknown),
+		done("a", ledger.OutcomeUnknown),
 		req("b", toolName, "other.step"),
 		req("c", "other_tool", toolStepKey),
-		done("a", artana.OutcomeSuccess),
-		done("b", artana.OutcomePermanentError),
-		done("c", artana.OutcomeTransientError),
+		done("a", ledger.OutcomeSuccess),
+		done("b", ledger.OutcomePermanentError),
+		done("c", ledger.OutcomeTransientError),
 	}
 	if n := countToolRequests(events, toolName, toolStepKey); n != 1 {
 		t.Errorf("countToolRequests = %d, want 1", n)
 	}
 	c, id := latestToolCompletion(events, toolName, toolStepKey)
-	if c == nil || c.Outcome != artana.OutcomeSuccess || id != "a" {
+	if c == nil || c.Outcome != ledger.OutcomeSuccess || id != "a" {
 		t.Errorf("latestToolCompletion = %+v, %q; want the success of request a", c, id)
 	}
-	if c, _ := latestToolCompletion(events[:2], toolName, toolStepKey); c == nil || c.Outcome != artana.OutcomeUnknown {
+	if c, _ := latestToolCompletion(events[:2], toolName, toolStepKey); c == nil || c.Outcome != ledger.OutcomeUnknown {
 		t.Errorf("latestToolCompletion before reconcile = %+v, want unknown_outcome", c)
 	}
 	if c, id := latestToolCompletion(events, "missing", toolStepKey); c != nil || id != "" {

@@ -32,6 +32,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/examples/internal/command"
 	"github.com/artana-go/go-artana/sqlite"
@@ -118,8 +120,8 @@ func prove(ctx context.Context, model artana.Model, answeredBy string, stdout io
 	return nil
 }
 
-func eventTypes(events []artana.Event) []artana.EventType {
-	types := make([]artana.EventType, len(events))
+func eventTypes(events []ledger.Event) []ledger.EventType {
+	types := make([]ledger.EventType, len(events))
 	for i, e := range events {
 		types[i] = e.Type
 	}

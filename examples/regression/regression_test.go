@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/examples/regression"
@@ -101,7 +103,7 @@ func TestRecordThenReplay(t *testing.T) {
 	if diff := cmp.Diff(a, b); diff != "" {
 		t.Errorf("the replayed run logged other events (-recorded +replayed):\n%s", diff)
 	}
-	calls := b[2].Payload.(*artana.ModelCompleted).ToolCalls
+	calls := b[2].Payload.(*ledger.ModelCompleted).ToolCalls
 	ids := []string{}
 	for _, c := range calls {
 		ids = append(ids, c.ID)
@@ -111,7 +113,7 @@ func TestRecordThenReplay(t *testing.T) {
 	}
 }
 
-func events(t *testing.T, k *artana.Kernel) []artana.Event {
+func events(t *testing.T, k *artana.Kernel) []ledger.Event {
 	t.Helper()
 	evs, err := k.Store().Events(t.Context(), "ticket-7", 0)
 	if err != nil {

@@ -1,4 +1,4 @@
-package artana
+package ledger
 
 import (
 	"bytes"
@@ -182,9 +182,9 @@ func (s *scratchPayloads) get(t EventType) Payload {
 // in use.
 func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
-// link is Next without recomputing the hash: for an event whose hash was
-// just computed from its payload, by the store the kernel appended it to.
-func (v *ChainVerifier) link(e *Event) error {
+// Link is Next without recomputing the hash: for an event whose hash was
+// just computed from its payload, by the store it was appended to.
+func (v *ChainVerifier) Link(e *Event) error {
 	if err := v.checkLinks(e); err != nil {
 		return err
 	}

@@ -1,7 +1,6 @@
-package artana
+package ledger
 
 import (
-	"context"
 	"fmt"
 )
 
@@ -19,11 +18,11 @@ const (
 	// run again, re-runs it with the same idempotency key.
 	RunPendingTool RunState = "pending tool"
 	// RunUnknownOutcome: a tool call ended with an unknown outcome; the
-	// step halts until ReconcileTool runs it again.
+	// step halts until artana's Kernel.ReconcileTool runs it again.
 	RunUnknownOutcome RunState = "unknown outcome"
 )
 
-// RunStatus is where a run stands, as its log says. Kernel.Status returns
+// RunStatus is where a run stands, as its log says. artana's Kernel.Status returns
 // it; artana-replay ls and show print it.
 type RunStatus struct {
 	RunID    string
@@ -166,18 +165,4 @@ func StatusOf(events []Event) RunStatus {
 		t.Add(&events[i])
 	}
 	return t.Status()
-}
-
-// Status returns the status of the run runID, read from the store: the
-// same the artana-replay CLI shows. A run with no events is
-// ErrRunNotFound.
-func (k *Kernel) Status(ctx context.Context, runID string) (RunStatus, error) {
-	events, err := k.store.Events(ctx, runID, 0)
-	if err != nil {
-		return RunStatus{}, &Error{Op: "status", RunID: runID, Err: err}
-	}
-	if len(events) == 0 {
-		return RunStatus{}, &Error{Op: "status", RunID: runID, Kind: ErrRunNotFound, Msg: "the store holds no event of this run; check the run id"}
-	}
-	return StatusOf(events), nil
 }

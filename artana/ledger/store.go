@@ -1,4 +1,4 @@
-package artana
+package ledger
 
 import (
 	"context"
@@ -136,7 +136,7 @@ func (StoreOptions) CheckAppend(last *Event, runID, tenantID string, p Payload) 
 // A RunCreator is a Store that can start a run atomically. CreateRun
 // appends p as the first event of runID only if the run has no events yet;
 // otherwise it appends nothing and fails with an error matching
-// ErrRunExists. Kernel.StartRun uses it when the store has it, so that two
+// ErrRunExists. artana's Kernel.StartRun uses it when the store has it, so that two
 // processes starting the same run id never both succeed (without it, the
 // loser's run_started lands at seq 2 and StartRun reports the clash after
 // the fact). MemStore, sqlite.Store and cassettes.Store implement it.

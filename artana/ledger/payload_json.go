@@ -1,4 +1,4 @@
-package artana
+package ledger
 
 import (
 	"bytes"
@@ -21,7 +21,6 @@ type pyField struct {
 	s        *string
 	sp       **string
 	outcome  *ToolOutcome
-	policy   *ReplayPolicy
 	i        *int64
 	ip       **int64
 	f        *float64
@@ -54,7 +53,7 @@ const (
 	fStrs                 // a list of strings
 	fMsgs                 // a list of {"role","content"}
 	fCalls                // a list of {"tool_name","arguments_json"}
-	fPolicy               // a ReplayPolicy string
+	fPolicy               // a replay policy string
 )
 
 func kindField() pyField                      { return pyField{key: "kind", kind: fKind} }
@@ -107,7 +106,7 @@ func (p *ReplayedWithDrift) fields() pyFields {
 		pyField{key: "drift_fields", kind: fStrs, strs: &p.DriftFields},
 		reqStr("source_model_requested_event_id", &p.SourceRequestedEventID),
 		pyField{key: "source_model_terminal_seq", kind: fNullInt, ip: &p.SourceTerminalSeq},
-		pyField{key: "replay_policy", kind: fPolicy, required: true, policy: &p.Policy},
+		pyField{key: "replay_policy", kind: fPolicy, required: true, s: &p.Policy},
 		nullStr("fork_run_id", &p.ForkRunID))
 }
 
@@ -187,7 +186,7 @@ func appendPayload(dst []byte, p Payload, canonical bool) []byte {
 				dst = strconv.AppendInt(dst, **f.ip, 10)
 			}
 		case fPolicy:
-			dst = pyjson.AppendString(dst, string(*f.policy))
+			dst = pyjson.AppendString(dst, *f.s)
 		case fFloat:
 			dst = pyjson.AppendFloat(dst, *f.f)
 		case fStrs:
@@ -472,7 +471,7 @@ func (d *fieldDecoder) decode(f *pyField) {
 			*f.ip = &n
 		}
 	case fPolicy:
-		*f.policy = ReplayPolicy(d.string(f.key))
+		*f.s = d.string(f.key)
 	case fFloat:
 		*f.f = d.float(f.key)
 	case fStrs:

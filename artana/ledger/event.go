@@ -1,9 +1,8 @@
-package artana
+package ledger
 
 import (
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -26,7 +25,7 @@ const (
 	EventWorkflowStepCompleted EventType = "workflow_step_completed"
 	// EventReplayedWithDrift records that a step was answered from the log
 	// (or forked) although its request differs from the logged one, under
-	// a ReplayPolicy that allows it.
+	// a replay policy that allows it.
 	EventReplayedWithDrift EventType = "replayed_with_drift"
 )
 
@@ -96,25 +95,17 @@ type ChatMessage struct {
 	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
 }
 
-// ToolMessage returns the tool message that answers call with content.
-func ToolMessage(call ToolCall, content string) ChatMessage {
-	return ChatMessage{Role: "tool", Content: content, ToolCallID: call.ID}
-}
-
-// equalMessages reports whether two conversations are the same, tool
-// calls included.
-func equalMessages(a, b []ChatMessage) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		x, y := &a[i], &b[i]
-		if x.Role != y.Role || x.Content != y.Content || x.ToolCallID != y.ToolCallID || x.Name != y.Name ||
-			!slices.Equal(x.ToolCalls, y.ToolCalls) {
-			return false
-		}
-	}
-	return true
+// ToolCall is a tool call a model asked for: in artana.ModelResponse,
+// artana.ModelResult and, as logged, in ModelCompleted.ToolCalls.
+//
+// ID is the provider's call id. It is logged as tool_call_id (the newest
+// Python artana's name), left out of the payload when empty, so a call
+// without id is logged as the Python original logs it; a replayed call
+// has the id the live one had.
+type ToolCall struct {
+	ID            string `json:"id,omitempty"` // the provider's call id, if any
+	ToolName      string `json:"tool_name"`
+	ArgumentsJSON string `json:"arguments_json"`
 }
 
 // ToolOutcome is how a tool call ended.
@@ -215,8 +206,8 @@ type ReplayedWithDrift struct {
 	// SourceTerminalSeq is the seq of the logged completion reused, nil if
 	// the logged request had none.
 	SourceTerminalSeq *int64
-	Policy            ReplayPolicy // ReplayAllowPromptDrift or ReplayForkOnDrift
-	ForkRunID         *string      // the fork that continues the run, nil when not forking
+	Policy            string  // the replay policy: "allow_prompt_drift" or "fork_on_drift"
+	ForkRunID         *string // the fork that continues the run, nil when not forking
 }
 
 // WorkflowStepRequested is the payload of a workflow_step_requested event
@@ -353,7 +344,7 @@ func (p *ToolCompleted) Validate() error {
 // the strings are valid UTF-8.
 func (p *ReplayedWithDrift) Validate() error {
 	switch p.Policy {
-	case ReplayStrict, ReplayAllowPromptDrift, ReplayForkOnDrift:
+	case "strict", "allow_prompt_drift", "fork_on_drift":
 	default:
 		return fmt.Errorf("replayed_with_drift: replay_policy %q is not one of strict, allow_prompt_drift, fork_on_drift", p.Policy)
 	}
@@ -426,4 +417,12 @@ func checkUTF8(fields ...namedString) error {
 		}
 	}
 	return nil
+}
+
+// derefOr returns *s, or def when s is nil.
+func derefOr(s *string, def string) string {
+	if s == nil {
+		return def
+	}
+	return *s
 }

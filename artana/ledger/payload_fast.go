@@ -1,4 +1,4 @@
-package artana
+package ledger
 
 import (
 	"slices"
@@ -109,7 +109,7 @@ func value(s *pyjson.Scanner, p Payload, f *pyField) bool {
 		return s.Int(&n)
 	case fPolicy:
 		v, ok := s.Str()
-		*f.policy = ReplayPolicy(v)
+		*f.s = v
 		return ok
 	case fFloat:
 		return s.Float(f.f)

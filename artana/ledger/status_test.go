@@ -1,9 +1,11 @@
-package artana_test
+package ledger_test
 
 import (
 	"context"
 	"errors"
 	"testing"
+
+	"github.com/artana-go/go-artana/artana/ledger"
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/google/go-cmp/cmp"
@@ -11,7 +13,7 @@ import (
 
 func TestKernelStatus(t *testing.T) {
 	ctx := context.Background()
-	store := artana.NewMemStore()
+	store := ledger.NewMemStore()
 	fail := true
 	tools := artana.NewTools()
 	err := artana.RegisterTool(tools, "transfer", func(context.Context, struct{}) (string, error) {
@@ -29,7 +31,7 @@ func TestKernelStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := func(what string, state artana.RunState, seq int64, tool, stepKey, text string) {
+	want := func(what string, state ledger.RunState, seq int64, tool, stepKey, text string) {
 		t.Helper()
 		got, err := k.Status(ctx, run.ID)
 		if err != nil {
@@ -47,40 +49,40 @@ func TestKernelStatus(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d := cmp.Diff(got, artana.StatusOf(events)); d != "" {
+		if d := cmp.Diff(got, ledger.StatusOf(events)); d != "" {
 			t.Errorf("%s: StatusOf differs from Kernel.Status (-Status +StatusOf):\n%s", what, d)
 		}
 	}
-	want("a new run", artana.RunComplete, 0, "", "", "complete")
+	want("a new run", ledger.RunComplete, 0, "", "", "complete")
 
 	step := artana.ToolStep{Tool: "transfer", Args: struct{}{}, StepKey: "transfer.v1"}
 	if _, err := k.StepTool(ctx, run, step); !errors.Is(err, artana.ErrUnknownOutcome) {
 		t.Fatalf("StepTool: %v, want ErrUnknownOutcome", err)
 	}
-	want("after an unknown outcome", artana.RunUnknownOutcome, 3, "transfer", "transfer.v1",
+	want("after an unknown outcome", ledger.RunUnknownOutcome, 3, "transfer", "transfer.v1",
 		`unknown outcome: tool "transfer" (step "transfer.v1", seq 3); call ReconcileTool`)
 
 	fail = false
 	if _, err := k.ReconcileTool(ctx, run, step); err != nil {
 		t.Fatal(err)
 	}
-	want("after reconciliation", artana.RunComplete, 0, "", "", "complete")
+	want("after reconciliation", ledger.RunComplete, 0, "", "", "complete")
 
 	if _, err := k.Pause(ctx, run, artana.PauseStep{Reason: "review the transfer", StepKey: "review"}); err != nil {
 		t.Fatal(err)
 	}
-	want("paused", artana.RunPaused, 5, "", "review", `paused: "review the transfer" (step "review", seq 5); call Resume`)
+	want("paused", ledger.RunPaused, 5, "", "review", `paused: "review the transfer" (step "review", seq 5); call Resume`)
 	if _, err := k.Resume(ctx, run, map[string]bool{"approved": true}); err != nil {
 		t.Fatal(err)
 	}
-	want("resumed", artana.RunComplete, 0, "", "", "complete")
+	want("resumed", ledger.RunComplete, 0, "", "", "complete")
 
 	// A tool requested whose process died before it logged an outcome.
-	if _, err := store.Append(ctx, run.ID, "t", &artana.ToolRequested{ToolName: "transfer", ArgumentsJSON: "{}",
+	if _, err := store.Append(ctx, run.ID, "t", &ledger.ToolRequested{ToolName: "transfer", ArgumentsJSON: "{}",
 		IdempotencyKey: "k2", ToolVersion: "1.0.0", SchemaVersion: "1"}); err != nil {
 		t.Fatal(err)
 	}
-	want("a tool without completion", artana.RunPendingTool, 7, "transfer", "",
+	want("a tool without completion", ledger.RunPendingTool, 7, "transfer", "",
 		`pending tool: tool "transfer" (seq 7) was requested and has no outcome logged`)
 
 	if _, err := k.Status(ctx, "nope"); !errors.Is(err, artana.ErrRunNotFound) {

@@ -1,7 +1,10 @@
-package artana
+package ledger
 
 import (
+	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 var fastSamples = []struct {
@@ -107,4 +110,59 @@ func FuzzDecodeFastReuse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestReplayedWithDriftPayloadBytes(t *testing.T) {
+	p := &ReplayedWithDrift{StepKey: new("decide"), Model: "gpt-4o", DriftFields: []string{"prompt", "messages"},
+		SourceRequestedEventID: "00000000000000000000000000000002", SourceTerminalSeq: new(int64(3)),
+		Policy: "allow_prompt_drift"}
+	wantCanon := `{"drift_fields":["prompt","messages"],"fork_run_id":null,"kind":"replayed_with_drift","model":"gpt-4o","replay_policy":"allow_prompt_drift","source_model_requested_event_id":"00000000000000000000000000000002","source_model_terminal_seq":3,"step_key":"decide"}`
+	wantColumn := `{"kind": "replayed_with_drift", "step_key": "decide", "model": "gpt-4o", "drift_fields": ["prompt", "messages"], "source_model_requested_event_id": "00000000000000000000000000000002", "source_model_terminal_seq": 3, "replay_policy": "allow_prompt_drift", "fork_run_id": null}`
+	if got := string(CanonicalForm.Encode(p)); got != wantCanon {
+		t.Errorf("canonical\n got %s\nwant %s", got, wantCanon)
+	}
+	if got := string(ColumnForm.Encode(p)); got != wantColumn {
+		t.Errorf("column\n got %s\nwant %s", got, wantColumn)
+	}
+	for _, text := range []string{wantCanon, wantColumn} {
+		back, err := DecodePayload(EventReplayedWithDrift, []byte(text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(Payload(p), back); diff != "" {
+			t.Errorf("decoded (-want +got):\n%s", diff)
+		}
+		g, err := decodeGeneral(EventReplayedWithDrift, []byte(text))
+		if err != nil || !cmp.Equal(Payload(p), g) {
+			t.Errorf("general decoder: %v %+v", err, g)
+		}
+	}
+	// Defaults, nulls and the fork form.
+	fork := &ReplayedWithDrift{Model: "m", SourceRequestedEventID: "x", Policy: "fork_on_drift", ForkRunID: new("r::fork::0123456789abcdef")}
+	back, err := DecodePayload(EventReplayedWithDrift, []byte(`{"kind":"replayed_with_drift","model":"m","source_model_requested_event_id":"x","replay_policy":"fork_on_drift","fork_run_id":"r::fork::0123456789abcdef"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	fork.DriftFields = []string{}
+	if diff := cmp.Diff(Payload(fork), back); diff != "" {
+		t.Errorf("decoded with defaults (-want +got):\n%s", diff)
+	}
+	for _, bad := range []string{
+		`{"kind":"replayed_with_drift","model":"m","source_model_requested_event_id":"x","replay_policy":"sometimes"}`,
+		`{"kind":"replayed_with_drift","model":"m","replay_policy":"strict"}`,
+		`{"kind":"replayed_with_drift","model":"m","source_model_requested_event_id":"x","replay_policy":"strict","source_model_terminal_seq":"3"}`,
+	} {
+		if _, err := DecodePayload(EventReplayedWithDrift, []byte(bad)); err == nil {
+			t.Errorf("%s decoded", bad)
+		}
+	}
+	// A stored text with an extra key is caught by PayloadForm.Check.
+	e := Event{RunID: "r", Seq: 4, Payload: p}
+	if err := ColumnForm.Check(&e, []byte(wantColumn)); err != nil {
+		t.Error(err)
+	}
+	extra := strings.Replace(wantColumn, `"fork_run_id": null`, `"fork_run_id": null, "note": 1`, 1)
+	if err := ColumnForm.Check(&e, []byte(extra)); err == nil || !strings.Contains(err.Error(), `"note"`) {
+		t.Errorf("extra key: %v", err)
+	}
 }

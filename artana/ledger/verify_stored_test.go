@@ -1,24 +1,26 @@
-package artana_test
+package ledger_test
 
 import (
 	"errors"
 	"strings"
 	"testing"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/internal/original"
+
 	"github.com/artana-go/go-artana/internal/isotime"
 )
 
 // storedFromExample returns a verifier positioned before the example and
 // the example as its stored columns.
-func storedFromExample(ex int) (*artana.StoredVerifier, artana.StoredEvent) {
+func storedFromExample(ex int) (*ledger.StoredVerifier, ledger.StoredEvent) {
 	w := workedExamples[ex]
-	v := new(artana.StoredVerifier)
+	v := new(ledger.StoredVerifier)
 	if w.seq > 1 {
-		v.Resume(&artana.Event{RunID: w.run, TenantID: w.tenant, Seq: w.seq - 1, Hash: w.prev})
+		v.Resume(&ledger.Event{RunID: w.run, TenantID: w.tenant, Seq: w.seq - 1, Hash: w.prev})
 	}
-	return v, artana.StoredEvent{ID: w.id, RunID: w.run, TenantID: w.tenant, Seq: w.seq, Type: w.typ,
-		PrevHash: w.prev, Hash: w.hash, Timestamp: w.timestamp, Payload: []byte(w.payload), Form: artana.ColumnForm}
+	return v, ledger.StoredEvent{ID: w.id, RunID: w.run, TenantID: w.tenant, Seq: w.seq, Type: w.typ,
+		PrevHash: w.prev, Hash: w.hash, Timestamp: w.timestamp, Payload: []byte(w.payload), Form: ledger.ColumnForm}
 }
 
 // TestNextStoredWorkedExamples checks that the Python original's rows
@@ -33,8 +35,8 @@ func TestNextStoredWorkedExamples(t *testing.T) {
 		}
 		// The canonical form, as a cassette stores it.
 		v, e = storedFromExample(i)
-		p, _ := artana.DecodePayload(w.typ, []byte(w.payload))
-		e.Payload, e.Form = artana.CanonicalForm.Encode(p), artana.CanonicalForm
+		p, _ := ledger.DecodePayload(w.typ, []byte(w.payload))
+		e.Payload, e.Form = ledger.CanonicalForm.Encode(p), ledger.CanonicalForm
 		if handled, err := v.NextStored(&e); !handled || err != nil {
 			t.Errorf("%s, canonical: NextStored = %v, %v; want handled, nil", w.name, handled, err)
 		}
@@ -42,35 +44,35 @@ func TestNextStoredWorkedExamples(t *testing.T) {
 		v, e = storedFromExample(i)
 		e.Hash = strings.Repeat("0", 64)
 		handled, err = v.NextStored(&e)
-		var ce *artana.ChainError
+		var ce *ledger.ChainError
 		if !handled || !errors.As(err, &ce) || !strings.HasPrefix(ce.Reason, "hash mismatch: stored 0000") {
 			t.Errorf("%s, other hash: NextStored = %v, %v; want a hash mismatch", w.name, handled, err)
 		}
-		ev := eventFromColumns(t, e.ID, e.RunID, e.TenantID, e.Seq, e.Type, e.PrevHash, e.Hash, e.Timestamp, string(e.Payload))
+		ev := original.EventFromColumns(t, e.ID, e.RunID, e.TenantID, e.Seq, e.Type, e.PrevHash, e.Hash, e.Timestamp, string(e.Payload))
 		v2, _ := storedFromExample(i)
 		if want := v2.Next(&ev); err == nil || want == nil || err.Error() != want.Error() {
 			t.Errorf("%s, other hash: NextStored says %v, Next says %v", w.name, err, want)
 		}
 
-		for name, change := range map[string]func(*artana.StoredEvent){
-			"spaces":  func(e *artana.StoredEvent) { e.Payload = []byte(" " + string(e.Payload)) },
-			"compact": func(e *artana.StoredEvent) { e.Payload = []byte(strings.ReplaceAll(string(e.Payload), ", ", ",")) },
-			"Z":       func(e *artana.StoredEvent) { e.Timestamp = strings.Replace(e.Timestamp, "+00:00", "Z", 1) },
-			"seq":     func(e *artana.StoredEvent) { e.Seq++ },
-			"prev":    func(e *artana.StoredEvent) { e.PrevHash += "0" },
-			"unknown key": func(e *artana.StoredEvent) {
+		for name, change := range map[string]func(*ledger.StoredEvent){
+			"spaces":  func(e *ledger.StoredEvent) { e.Payload = []byte(" " + string(e.Payload)) },
+			"compact": func(e *ledger.StoredEvent) { e.Payload = []byte(strings.ReplaceAll(string(e.Payload), ", ", ",")) },
+			"Z":       func(e *ledger.StoredEvent) { e.Timestamp = strings.Replace(e.Timestamp, "+00:00", "Z", 1) },
+			"seq":     func(e *ledger.StoredEvent) { e.Seq++ },
+			"prev":    func(e *ledger.StoredEvent) { e.PrevHash += "0" },
+			"unknown key": func(e *ledger.StoredEvent) {
 				e.Payload = []byte(strings.Replace(string(e.Payload), "{", `{"x": 1, `, 1))
 			},
-			"another type":  func(e *artana.StoredEvent) { e.Type = "no_such_event" },
-			"canonical tag": func(e *artana.StoredEvent) { e.Form = artana.CanonicalForm },
+			"another type":  func(e *ledger.StoredEvent) { e.Type = "no_such_event" },
+			"canonical tag": func(e *ledger.StoredEvent) { e.Form = ledger.CanonicalForm },
 		} {
 			v, e := storedFromExample(i)
 			change(&e)
 			if string(e.Payload) == w.payload && e.Timestamp == w.timestamp && e.Seq == w.seq && e.PrevHash == w.prev &&
-				e.Type == w.typ && e.Form == artana.ColumnForm {
+				e.Type == w.typ && e.Form == ledger.ColumnForm {
 				continue // the change does not apply to this example
 			}
-			if w.typ == artana.EventRunStarted && name == "compact" {
+			if w.typ == ledger.EventRunStarted && name == "compact" {
 				continue
 			}
 			if handled, err := v.NextStored(&e); handled {
@@ -85,13 +87,13 @@ const maxStoredAllocs = 0
 
 func TestNextStoredAllocations(t *testing.T) {
 	events := sealed(t, 200)
-	var stored []artana.StoredEvent
+	var stored []ledger.StoredEvent
 	for _, e := range events {
-		stored = append(stored, artana.StoredEvent{ID: e.ID, RunID: e.RunID, TenantID: e.TenantID, Seq: e.Seq, Type: e.Type,
+		stored = append(stored, ledger.StoredEvent{ID: e.ID, RunID: e.RunID, TenantID: e.TenantID, Seq: e.Seq, Type: e.Type,
 			PrevHash: e.PrevHash, Hash: e.Hash, Timestamp: isotime.Format(e.Timestamp),
-			Payload: artana.ColumnForm.Encode(e.Payload), Form: artana.ColumnForm})
+			Payload: ledger.ColumnForm.Encode(e.Payload), Form: ledger.ColumnForm})
 	}
-	var v artana.StoredVerifier
+	var v ledger.StoredVerifier
 	for i := range stored[:100] {
 		if handled, err := v.NextStored(&stored[i]); !handled || err != nil {
 			t.Fatalf("seq %d: %v, %v", stored[i].Seq, handled, err)
@@ -116,25 +118,25 @@ func FuzzNextStored(f *testing.F) {
 		f.Add(string(w.typ), w.timestamp, []byte(w.payload), false)
 	}
 	f.Fuzz(func(t *testing.T, typ, ts string, payload []byte, canonical bool) {
-		form := artana.ColumnForm
+		form := ledger.ColumnForm
 		if canonical {
-			form = artana.CanonicalForm
+			form = ledger.CanonicalForm
 		}
-		e := artana.StoredEvent{ID: "0123456789abcdef0123456789abcdef", RunID: "run", TenantID: "t", Seq: 1,
-			Type: artana.EventType(typ), Timestamp: ts, Payload: payload, Form: form}
+		e := ledger.StoredEvent{ID: "0123456789abcdef0123456789abcdef", RunID: "run", TenantID: "t", Seq: 1,
+			Type: ledger.EventType(typ), Timestamp: ts, Payload: payload, Form: form}
 		var slowErr error
-		p, perr := artana.DecodePayload(e.Type, payload)
+		p, perr := ledger.DecodePayload(e.Type, payload)
 		when, terr := isotime.Parse(ts)
 		if perr == nil && terr == nil {
-			ev := artana.Event{ID: e.ID, RunID: e.RunID, TenantID: e.TenantID, Seq: 1, Type: e.Type, Timestamp: when, Payload: p}
+			ev := ledger.Event{ID: e.ID, RunID: e.RunID, TenantID: e.TenantID, Seq: 1, Type: e.Type, Timestamp: when, Payload: p}
 			ev.Hash = ev.ComputeHash()
 			e.Hash = ev.Hash
-			var v artana.ChainVerifier
+			var v ledger.ChainVerifier
 			if slowErr = v.Next(&ev); slowErr == nil {
 				slowErr = form.Check(&ev, payload)
 			}
 		}
-		var v artana.StoredVerifier
+		var v ledger.StoredVerifier
 		handled, err := v.NextStored(&e)
 		if !handled {
 			return

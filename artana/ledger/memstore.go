@@ -1,4 +1,4 @@
-package artana
+package ledger
 
 import (
 	"context"

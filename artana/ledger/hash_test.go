@@ -1,4 +1,4 @@
-package artana_test
+package ledger_test
 
 import (
 	"errors"
@@ -6,9 +6,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/internal/original"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
-	"github.com/artana-go/go-artana/internal/isotime"
 )
 
 // The four worked examples of HASH_RECIPE.md §8, copied from ledgers the
@@ -17,14 +19,14 @@ var workedExamples = []struct {
 	name                           string
 	id, run, tenant                string
 	seq                            int64
-	typ                            artana.EventType
+	typ                            ledger.EventType
 	prev, timestamp, payload, hash string
 	wantInputLen                   int
 }{
 	{
 		name: "first event, microsecond 0",
 		id:   "a01242123e1449e3a2d3340f551ded2f", run: "fixed_clock_run", tenant: "org_clock", seq: 1,
-		typ: artana.EventRunStarted, timestamp: "2024-02-29T23:59:59+00:00",
+		typ: ledger.EventRunStarted, timestamp: "2024-02-29T23:59:59+00:00",
 		payload:      `{"kind": "run_started"}`,
 		hash:         "855bc8bbfe42b1eca7818bde95745be5472a80ec7fd69c2598d6ed6a263adfea",
 		wantInputLen: 122,
@@ -32,7 +34,7 @@ var workedExamples = []struct {
 	{
 		name: "model_completed with cost 1e-05",
 		id:   "84bc9ba6a8ba4c0e8acffc21db410c21", run: "cost_run", tenant: "org_costs", seq: 5,
-		typ:          artana.EventModelCompleted,
+		typ:          ledger.EventModelCompleted,
 		prev:         "f2bd2930b6d150685a6157f1e22e8f3891eeda3647b75ae5cb31dff30f4e015e",
 		timestamp:    "2026-11-25T17:48:08.565811+00:00",
 		payload:      `{"kind": "model_completed", "model": "fake-model", "output_json": "{\"approved\":true,\"text\":\"cost 1e-05\"}", "prompt_tokens": 1000000, "completion_tokens": 0, "cost_usd": 1e-05, "tool_calls": []}`,
@@ -42,7 +44,7 @@ var workedExamples = []struct {
 	{
 		name: "non-ASCII ids and a prompt full of escapes",
 		id:   "436ac543ab2141a5bf1c867c8eb5f78b", run: "run_ünïcødé_漢字_🚀", tenant: "tenant_ümlaut_東京", seq: 2,
-		typ:          artana.EventModelRequested,
+		typ:          ledger.EventModelRequested,
 		prev:         "efc2b47264091952ec511be231466cf8e018ceb3ff3ad2e30bd000c44dd091a2",
 		timestamp:    "2026-11-25T17:48:08.537449+00:00",
 		payload:      `{"kind": "model_requested", "model": "fake-model", "prompt": "Caf\u00e9 cr\u00e8me \u2013 na\u00efve fa\u00e7ade; \u65e5\u672c\u8a9e\u30c6\u30ad\u30b9\u30c8; \u4e2d\u6587; \ud55c\uad6d\uc5b4; emoji \ud83d\ude00\ud83d\ude80\ud83d\udc4d\ud83c\udffd family \ud83d\udc68\u200d\ud83d\udc69\u200d\ud83d\udc67 clef \ud834\udd1e\nline2 \"double\" and 'single' quotes, back\\slash, tab\tend\r\nctrl \u001f DEL \u007f LS \u2028 PS \u2029 NBSP\u00a0 BOM \ufeff combining e\u0301 html <b>&amp;</b> slash / end", "messages": [{"role": "user", "content": "Caf\u00e9 cr\u00e8me \u2013 na\u00efve fa\u00e7ade; \u65e5\u672c\u8a9e\u30c6\u30ad\u30b9\u30c8; \u4e2d\u6587; \ud55c\uad6d\uc5b4; emoji \ud83d\ude00\ud83d\ude80\ud83d\udc4d\ud83c\udffd family \ud83d\udc68\u200d\ud83d\udc69\u200d\ud83d\udc67 clef \ud834\udd1e\nline2 \"double\" and 'single' quotes, back\\slash, tab\tend\r\nctrl \u001f DEL \u007f LS \u2028 PS \u2029 NBSP\u00a0 BOM \ufeff combining e\u0301 html <b>&amp;</b> slash / end"}], "allowed_tools": ["translate"], "step_key": "uni.1"}`,
@@ -52,7 +54,7 @@ var workedExamples = []struct {
 	{
 		name: "tool_completed with unknown_outcome and nulls",
 		id:   "d5437310b1654188803a7bbde8dc1a56", run: "run_tool_unknown_reconcile", tenant: "org_live", seq: 3,
-		typ:          artana.EventToolCompleted,
+		typ:          ledger.EventToolCompleted,
 		prev:         "1bf3a96534fc085a27d8c467e840c390dcd2b9c2562ce8914ca9f5a6a7aba14f",
 		timestamp:    "2026-11-25T17:48:08.405120+00:00",
 		payload:      `{"kind": "tool_completed", "tool_name": "submit_transfer", "result_json": "", "outcome": "unknown_outcome", "received_idempotency_key": "932409b9374cbdeb5a61e2e587aab9bf061b9ee04e7125d3282465e54acabb34", "effect_id": null, "request_id": "a38cf5faa12a492cb42cb10fbea1d210", "error_message": "simulated network drop after request submission"}`,
@@ -61,26 +63,10 @@ var workedExamples = []struct {
 	},
 }
 
-// eventFromColumns builds an event from the seed's stored columns, the way
-// a store reads a row.
-func eventFromColumns(t testing.TB, id, run, tenant string, seq int64, typ artana.EventType, prev, hash, ts, payload string) artana.Event {
-	t.Helper()
-	p, err := artana.DecodePayload(typ, []byte(payload))
-	if err != nil {
-		t.Fatalf("DecodePayload: %v", err)
-	}
-	when, err := isotime.Parse(ts)
-	if err != nil {
-		t.Fatalf("isotime.Parse: %v", err)
-	}
-	return artana.Event{ID: id, RunID: run, TenantID: tenant, Seq: seq, Type: typ, PrevHash: prev,
-		Hash: hash, Timestamp: when, Payload: p}
-}
-
 func TestWorkedExamples(t *testing.T) {
 	for _, ex := range workedExamples {
 		t.Run(ex.name, func(t *testing.T) {
-			e := eventFromColumns(t, ex.id, ex.run, ex.tenant, ex.seq, ex.typ, ex.prev, ex.hash, ex.timestamp, ex.payload)
+			e := original.EventFromColumns(t, ex.id, ex.run, ex.tenant, ex.seq, ex.typ, ex.prev, ex.hash, ex.timestamp, ex.payload)
 			if got := e.ComputeHash(); got != ex.hash {
 				t.Errorf("ComputeHash = %s, want %s\ninput: %s", got, ex.hash, e.HashInput())
 			}
@@ -88,24 +74,24 @@ func TestWorkedExamples(t *testing.T) {
 				t.Errorf("hash input is %d bytes, want %d", n, ex.wantInputLen)
 			}
 			// The column form written back is byte-identical to what Python stored.
-			if got := string(artana.ColumnForm.Encode(e.Payload)); got != ex.payload {
+			if got := string(ledger.ColumnForm.Encode(e.Payload)); got != ex.payload {
 				t.Errorf("PayloadJSON =\n%s\nwant\n%s", got, ex.payload)
 			}
 		})
 	}
 }
 
-func sealed(t testing.TB, n int) []artana.Event {
+func sealed(t testing.TB, n int) []ledger.Event {
 	t.Helper()
-	opts := artana.NewStoreOptions(artana.WithEventIDs(artanatest.SequentialIDs()),
-		artana.WithEventClock(artanatest.SteppingClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), time.Second)))
-	var events []artana.Event
+	opts := ledger.NewStoreOptions(ledger.WithEventIDs(artanatest.SequentialIDs()),
+		ledger.WithEventClock(artanatest.SteppingClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), time.Second)))
+	var events []ledger.Event
 	for i := range n {
-		var last *artana.Event
+		var last *ledger.Event
 		if i > 0 {
 			last = &events[i-1]
 		}
-		e, err := opts.NextEvent(last, "run", "tenant", &artana.WorkflowStepRequested{StepIndex: int64(i), StepName: "s"})
+		e, err := opts.NextEvent(last, "run", "tenant", &ledger.WorkflowStepRequested{StepIndex: int64(i), StepName: "s"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -115,65 +101,65 @@ func sealed(t testing.TB, n int) []artana.Event {
 }
 
 func TestVerifyChain(t *testing.T) {
-	if err := artana.VerifyChain(nil); err != nil {
+	if err := ledger.VerifyChain(nil); err != nil {
 		t.Errorf("VerifyChain(nil) = %v", err)
 	}
-	if err := artana.VerifyChain(sealed(t, 5)); err != nil {
+	if err := ledger.VerifyChain(sealed(t, 5)); err != nil {
 		t.Fatalf("VerifyChain of a sealed run: %v", err)
 	}
 	tests := []struct {
 		name    string
-		tamper  func(ev []artana.Event) []artana.Event
+		tamper  func(ev []ledger.Event) []ledger.Event
 		wantSeq int64
 		reason  string
 	}{
-		{"payload changed", func(ev []artana.Event) []artana.Event {
-			ev[2].Payload = &artana.WorkflowStepRequested{StepIndex: 2, StepName: "S"}
+		{"payload changed", func(ev []ledger.Event) []ledger.Event {
+			ev[2].Payload = &ledger.WorkflowStepRequested{StepIndex: 2, StepName: "S"}
 			return ev
 		}, 3, "hash mismatch"},
-		{"timestamp changed", func(ev []artana.Event) []artana.Event {
+		{"timestamp changed", func(ev []ledger.Event) []ledger.Event {
 			ev[1].Timestamp = ev[1].Timestamp.Add(time.Microsecond)
 			return ev
 		}, 2, "hash mismatch"},
-		{"link broken", func(ev []artana.Event) []artana.Event {
+		{"link broken", func(ev []ledger.Event) []ledger.Event {
 			ev[3].PrevHash = strings.Repeat("0", 64)
 			return ev
 		}, 4, "broken link"},
-		{"first event has a prev hash", func(ev []artana.Event) []artana.Event {
+		{"first event has a prev hash", func(ev []ledger.Event) []ledger.Event {
 			ev[0].PrevHash = "x"
 			return ev
 		}, 1, "broken link"},
-		{"seq gap", func(ev []artana.Event) []artana.Event {
+		{"seq gap", func(ev []ledger.Event) []ledger.Event {
 			return append(ev[:2], ev[3:]...)
 		}, 4, "seq gap"},
-		{"reordered", func(ev []artana.Event) []artana.Event {
+		{"reordered", func(ev []ledger.Event) []ledger.Event {
 			ev[1], ev[2] = ev[2], ev[1]
 			return ev
 		}, 3, "seq gap"},
-		{"repeated", func(ev []artana.Event) []artana.Event {
+		{"repeated", func(ev []ledger.Event) []ledger.Event {
 			return append(ev[:3], ev[2:]...)
 		}, 3, "out of order or repeated"},
-		{"tenant mixed", func(ev []artana.Event) []artana.Event {
+		{"tenant mixed", func(ev []ledger.Event) []ledger.Event {
 			ev[2].TenantID = "other"
 			return ev
 		}, 3, "tenant mixed"},
-		{"run mixed", func(ev []artana.Event) []artana.Event {
+		{"run mixed", func(ev []ledger.Event) []ledger.Event {
 			ev[2].RunID = "other"
 			return ev
 		}, 3, "event of run"},
-		{"type does not match payload", func(ev []artana.Event) []artana.Event {
-			ev[1].Type = artana.EventRunStarted
+		{"type does not match payload", func(ev []ledger.Event) []ledger.Event {
+			ev[1].Type = ledger.EventRunStarted
 			return ev
 		}, 2, "does not match payload kind"},
-		{"payload missing", func(ev []artana.Event) []artana.Event {
+		{"payload missing", func(ev []ledger.Event) []ledger.Event {
 			ev[1].Payload = nil
 			return ev
 		}, 2, "no payload"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			err := artana.VerifyChain(tc.tamper(sealed(t, 5)))
-			var ce *artana.ChainError
+			err := ledger.VerifyChain(tc.tamper(sealed(t, 5)))
+			var ce *ledger.ChainError
 			if !errors.As(err, &ce) || !errors.Is(err, artana.ErrChainBroken) {
 				t.Fatalf("VerifyChain = %v, want a *ChainError matching ErrChainBroken", err)
 			}
@@ -186,7 +172,7 @@ func TestVerifyChain(t *testing.T) {
 
 func TestChainVerifierResume(t *testing.T) {
 	events := sealed(t, 6)
-	var v artana.ChainVerifier
+	var v ledger.ChainVerifier
 	v.Resume(&events[2])
 	for i := 3; i < 6; i++ {
 		if err := v.Next(&events[i]); err != nil {
@@ -201,10 +187,10 @@ func TestChainVerifierResume(t *testing.T) {
 
 func BenchmarkAppendVerify(b *testing.B) {
 	ctx := b.Context()
-	payload := &artana.ModelCompleted{Model: "fake-model", OutputJSON: `{"answer":"Café ✓"}`,
+	payload := &ledger.ModelCompleted{Model: "fake-model", OutputJSON: `{"answer":"Café ✓"}`,
 		PromptTokens: 120, CompletionTokens: 40, CostUSD: 0.00042}
 	b.Run("Append", func(b *testing.B) {
-		s := artana.NewMemStore()
+		s := ledger.NewMemStore()
 		b.ReportAllocs()
 		for b.Loop() {
 			if _, err := s.Append(ctx, "run", "tenant", payload); err != nil {
@@ -214,7 +200,7 @@ func BenchmarkAppendVerify(b *testing.B) {
 		b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "events/s")
 	})
 	b.Run("Verify", func(b *testing.B) {
-		s := artana.NewMemStore()
+		s := ledger.NewMemStore()
 		for range 1000 {
 			if _, err := s.Append(ctx, "run", "tenant", payload); err != nil {
 				b.Fatal(err)
@@ -226,7 +212,7 @@ func BenchmarkAppendVerify(b *testing.B) {
 		}
 		b.ReportAllocs()
 		for b.Loop() {
-			if err := artana.VerifyChain(events); err != nil {
+			if err := ledger.VerifyChain(events); err != nil {
 				b.Fatal(err)
 			}
 		}

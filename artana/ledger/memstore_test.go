@@ -1,25 +1,26 @@
-package artana_test
+package ledger_test
 
 import (
 	"testing"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
+
 	"github.com/artana-go/go-artana/artanatest"
 )
 
 func TestMemStore(t *testing.T) {
-	artanatest.TestStore(t, func(t *testing.T, opts ...artana.StoreOption) artana.Store {
-		return artana.NewMemStore(opts...)
+	artanatest.TestStore(t, func(t *testing.T, opts ...ledger.StoreOption) ledger.Store {
+		return ledger.NewMemStore(opts...)
 	})
 }
 
 // TestMemStoreChunks reads across chunk boundaries.
 func TestMemStoreChunks(t *testing.T) {
 	ctx := t.Context()
-	s := artana.NewMemStore()
+	s := ledger.NewMemStore()
 	const n = 2*1024 + 7
 	for i := range n {
-		if _, err := s.Append(ctx, "long", "t", &artana.WorkflowStepRequested{StepIndex: int64(i), StepName: "s"}); err != nil {
+		if _, err := s.Append(ctx, "long", "t", &ledger.WorkflowStepRequested{StepIndex: int64(i), StepName: "s"}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -41,13 +42,13 @@ func TestMemStoreChunks(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := artana.VerifyChain(all); err != nil {
+	if err := ledger.VerifyChain(all); err != nil {
 		t.Fatal(err)
 	}
 }
 
 func TestKernelOnMemStore(t *testing.T) {
-	artanatest.TestKernelStore(t, func(t *testing.T, opts ...artana.StoreOption) artana.Store {
-		return artana.NewMemStore(opts...)
+	artanatest.TestKernelStore(t, func(t *testing.T, opts ...ledger.StoreOption) ledger.Store {
+		return ledger.NewMemStore(opts...)
 	})
 }
