@@ -14,9 +14,10 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/cassettes"
 	"github.com/artana-go/go-artana/recorder"
 )
@@ -162,46 +163,7 @@ func TestTransportRecordsAndReplaysChatCalls(t *testing.T) {
 		}
 	}
 
-	// The cassette holds typed interactions.
-	_, recs, err := cassettes.ReadAll(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(recs) != len(calls) {
-		t.Fatalf("%d records, want %d", len(recs), len(calls))
-	}
-	e, err := recorder.DecodeRecord(recs[3])
-	if err != nil {
-		t.Fatal(err)
-	}
-	in := e.Interaction
-	if in.HTTP == nil || in.HTTP.API != recorder.APIChat || in.Request.Model != "gpt-4o" {
-		t.Fatalf("turn 2 recorded as %+v / %+v", in.Request, in.HTTP)
-	}
-	if m := in.Request.Messages[2]; m.Role != "assistant" || len(m.ToolCalls) != 2 || m.ToolCalls[0].ToolName != "secret_retrieval_tool" {
-		t.Errorf("turn 2's assistant message = %+v", m)
-	}
-	if m := in.Request.Messages[3]; m.Role != "tool" || m.ToolCallID != "call_v6LacIrChvs6ITVpIZqy5tFc" {
-		t.Errorf("turn 2's tool message = %+v", m)
-	}
-	if len(in.Request.Tools) != 1 || in.Request.Tools[0].Name != "secret_retrieval_tool" {
-		t.Errorf("tools = %+v", in.Request.Tools)
-	}
-	if e, _ := recorder.DecodeRecord(recs[1]); e.Interaction.Request.OutputName != "math_schema" || len(e.Interaction.Request.OutputSchema) == 0 {
-		t.Errorf("json-schema call recorded as %+v", e.Interaction.Request)
-	}
-	if e, _ := recorder.DecodeRecord(recs[2]); len(e.Interaction.Response.ToolCalls) != 2 {
-		t.Errorf("turn 1 response = %+v", e.Interaction.Response)
-	}
-	if e, _ := recorder.DecodeRecord(recs[4]); !e.Interaction.Streamed || len(e.Interaction.Deltas) == 0 || e.Interaction.Response.OutputJSON == "" || e.Interaction.Response.Usage.PromptTokens == 0 {
-		t.Errorf("stream recorded as %+v", e.Interaction)
-	}
-	if e, _ := recorder.DecodeRecord(recs[5]); len(e.Interaction.Response.ToolCalls) == 0 {
-		t.Errorf("streamed tool calls recorded as %+v", e.Interaction.Response)
-	}
-	if e, _ := recorder.DecodeRecord(recs[6]); e.Interaction.Err == nil || e.Interaction.Err.StatusCode != 400 {
-		t.Errorf("400 recorded as %+v", e.Interaction)
-	}
+	checkRecordedChatCalls(t, path)
 
 	// Replay, the server stopped.
 	tr, err = recorder.OpenTransport(path, nil)
@@ -219,6 +181,173 @@ func TestTransportRecordsAndReplaysChatCalls(t *testing.T) {
 	}
 	if err := tr.Close(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// recordedCall is a recorded interaction in outline: what
+// TestTransportRecordsAndReplaysChatCalls checks of each.
+type recordedCall struct {
+	API, Model   string
+	Messages     []recordedMessage
+	Tools        []string // the offered tools' names
+	OutputName   string
+	Schema       bool // an output schema was recorded
+	Streamed     bool
+	Deltas       int
+	Output       bool     // the answer has an output
+	ToolCalls    []string // the answer's tool calls' names
+	PromptTokens bool     // the answer has a prompt token count
+	ErrStatus    int
+	ErrClass     string
+}
+
+type recordedMessage struct {
+	Role       string
+	ToolCalls  []string // names
+	ToolCallID string
+}
+
+func outline(in recorder.Interaction) recordedCall {
+	c := recordedCall{
+		Model:        in.Request.Model,
+		OutputName:   in.Request.OutputName,
+		Schema:       len(in.Request.OutputSchema) > 0,
+		Streamed:     in.Streamed,
+		Deltas:       len(in.Deltas),
+		Output:       in.Response.OutputJSON != "",
+		ToolCalls:    toolNames(in.Response.ToolCalls),
+		PromptTokens: in.Response.Usage.PromptTokens > 0,
+	}
+	if in.HTTP != nil {
+		c.API = in.HTTP.API
+	}
+	for _, m := range in.Request.Messages {
+		c.Messages = append(c.Messages, recordedMessage{Role: m.Role, ToolCalls: toolNames(m.ToolCalls), ToolCallID: m.ToolCallID})
+	}
+	for _, d := range in.Request.Tools {
+		c.Tools = append(c.Tools, d.Name)
+	}
+	if in.Err != nil {
+		c.ErrStatus, c.ErrClass = in.Err.StatusCode, string(in.Err.Class)
+	}
+	return c
+}
+
+func toolNames(calls []artana.ToolCall) []string {
+	var names []string
+	for _, c := range calls {
+		names = append(names, c.ToolName)
+	}
+	return names
+}
+
+// checkRecordedChatCalls checks the typed interactions the calls of
+// TestTransportRecordsAndReplaysChatCalls left in the cassette at path.
+func checkRecordedChatCalls(t *testing.T, path string) {
+	t.Helper()
+	const tool = "secret_retrieval_tool"
+	system, user := recordedMessage{Role: "system"}, recordedMessage{Role: "user"}
+	want := []recordedCall{
+		{API: recorder.APIChat, Model: "gpt-3.5-turbo", Messages: []recordedMessage{user}, Output: true, PromptTokens: true},
+		{API: recorder.APIChat, Model: "gpt-4o-2024-08-06", Messages: []recordedMessage{system, user}, OutputName: "math_schema", Schema: true, Output: true, PromptTokens: true},
+		{API: recorder.APIChat, Model: "gpt-4o", Messages: []recordedMessage{system, user}, Tools: []string{tool}, ToolCalls: []string{tool, tool}, PromptTokens: true},
+		{API: recorder.APIChat, Model: "gpt-4o", Messages: []recordedMessage{system, user,
+			{Role: "assistant", ToolCalls: []string{tool, tool}},
+			{Role: "tool", ToolCallID: "call_v6LacIrChvs6ITVpIZqy5tFc"},
+			{Role: "tool", ToolCallID: "call_onyWzk4mLTGKzW9cthmf4Llq"},
+		}, Tools: []string{tool}, Output: true, PromptTokens: true},
+		{API: recorder.APIChat, Model: "gpt-3.5-turbo", Messages: []recordedMessage{user}, Streamed: true, Deltas: 14, Output: true, PromptTokens: true},
+		{API: recorder.APIChat, Model: "gpt-4o", Messages: []recordedMessage{system, user}, Tools: []string{tool}, Streamed: true, Deltas: 13, ToolCalls: []string{tool, tool}, PromptTokens: true},
+		{API: recorder.APIChat, Model: "gpt-5-mini", Messages: []recordedMessage{user}, ErrStatus: 400, ErrClass: "permanent"},
+	}
+	var got []recordedCall
+	for _, in := range readInteractions(t, path) {
+		got = append(got, outline(in))
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("recorded calls (-want +got):\n%s", diff)
+	}
+}
+
+// readInteractions returns the interactions of the cassette at path.
+func readInteractions(t *testing.T, path string) []recorder.Interaction {
+	t.Helper()
+	_, recs, err := cassettes.ReadAll(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ins []recorder.Interaction
+	for i, rec := range recs {
+		e, err := recorder.DecodeRecord(rec)
+		if err != nil || e.Interaction == nil {
+			t.Fatalf("record %d: %+v, %v", i, e, err)
+		}
+		ins = append(ins, *e.Interaction)
+	}
+	return ins
+}
+
+// checkRecordedAnthropicCalls checks the typed interactions the calls of
+// TestTransportAnthropicMessages left in the cassette at path.
+func checkRecordedAnthropicCalls(t *testing.T, path string) {
+	t.Helper()
+	const tool = "secret_retrieval_tool"
+	system, user := recordedMessage{Role: "system"}, recordedMessage{Role: "user"}
+	turn2 := func(id1, id2 string) []recordedMessage {
+		return []recordedMessage{system, user,
+			{Role: "assistant", ToolCalls: []string{tool, tool}},
+			{Role: "tool", ToolCallID: id1},
+			{Role: "tool", ToolCallID: id2},
+		}
+	}
+	weather := func(id string) []recordedMessage {
+		return []recordedMessage{user, {Role: "assistant", ToolCalls: []string{"weather"}}, {Role: "tool", ToolCallID: id}}
+	}
+	const sonnet, haiku = "claude-sonnet-4-0", "claude-3-5-haiku-20241022"
+	want := []recordedCall{
+		{API: recorder.APIMessages, Model: sonnet, Messages: []recordedMessage{system, user}, Tools: []string{tool}, Output: true, ToolCalls: []string{tool, tool}, PromptTokens: true},
+		{API: recorder.APIMessages, Model: sonnet, Messages: turn2("toolu_01BUvqBj8Yb34pNAbCJJY1oc", "toolu_01VPuQJ1LonDBYXrr8pqPkqQ"), Tools: []string{tool}, Output: true, PromptTokens: true},
+		{API: recorder.APIMessages, Model: sonnet, Messages: []recordedMessage{system, user}, Tools: []string{tool}, Streamed: true, Deltas: 14, Output: true, ToolCalls: []string{tool, tool}, PromptTokens: true},
+		{API: recorder.APIMessages, Model: sonnet, Messages: turn2("toolu_015cUijgET79LXjgeYQerN2h", "toolu_01XZTimPexA7h3EVKesnKt5T"), Tools: []string{tool}, Streamed: true, Deltas: 16, Output: true, PromptTokens: true},
+		{API: recorder.APIMessages, Model: haiku, Messages: weather("toolu_01TYBwp3UmcWbnmtjzUzsuVc"), Tools: []string{"weather"}, ErrStatus: 529, ErrClass: "transient"},
+		{API: recorder.APIMessages, Model: haiku, Messages: weather("toolu_01Fz8thWa34ANXwjNcmWuovG"), Tools: []string{"weather"}, Streamed: true, ErrClass: "transient"},
+	}
+	ins := readInteractions(t, path)
+	var got []recordedCall
+	for _, in := range ins {
+		got = append(got, outline(in))
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("recorded calls (-want +got):\n%s", diff)
+	}
+	if len(ins) != len(want) {
+		return
+	}
+	// What the outline leaves out.
+	if got := ins[0].Response.Usage.PromptTokens; got != 416 {
+		t.Errorf("turn 1: %d prompt tokens, want 416", got)
+	}
+	for _, c := range [][]artana.ToolCall{ins[0].Response.ToolCalls, ins[2].Response.ToolCalls} {
+		for _, call := range c {
+			if !strings.HasPrefix(call.ArgumentsJSON, `{"password":"`) {
+				t.Errorf("tool call recorded with arguments %s", call.ArgumentsJSON)
+			}
+		}
+	}
+	if got := ins[1].Request.Messages[2].ToolCalls[1].ID; got != "toolu_01VPuQJ1LonDBYXrr8pqPkqQ" {
+		t.Errorf("turn 2's second tool call has id %q", got)
+	}
+	if got := ins[1].Request.Messages[4].Content; got != "Life before Death" {
+		t.Errorf("turn 2's second tool result is %q", got)
+	}
+	if ins[0].Request.Prompt == "" {
+		t.Error("turn 1 recorded without its prompt")
+	}
+	if !strings.Contains(string(ins[1].HTTP.Extra), "cache_control") {
+		t.Errorf("extra %s lacks the cache_control members", ins[1].HTTP.Extra)
+	}
+	if !strings.Contains(ins[5].Err.Message, "Overloaded") {
+		t.Errorf("overloaded stream recorded with the error %q", ins[5].Err.Message)
 	}
 }
 
@@ -471,41 +600,7 @@ func TestTransportAnthropicMessages(t *testing.T) {
 	if raw, _ := os.ReadFile(path); bytes.Contains(raw, []byte("FAKEfake")) {
 		t.Errorf("the cassette holds the key")
 	}
-	_, recs, err := cassettes.ReadAll(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	decode := func(i int) *recorder.Interaction {
-		e, err := recorder.DecodeRecord(recs[i])
-		if err != nil {
-			t.Fatal(err)
-		}
-		return e.Interaction
-	}
-	if in := decode(0); in.HTTP.API != recorder.APIMessages || in.Request.Messages[0].Role != "system" || in.Request.Prompt == "" ||
-		len(in.Request.Tools) != 1 || len(in.Response.ToolCalls) != 2 || !strings.HasPrefix(in.Response.ToolCalls[0].ArgumentsJSON, `{"password":"`) || in.Response.Usage.PromptTokens != 416 {
-		t.Errorf("turn 1 recorded as %+v", in)
-	}
-	in := decode(1)
-	var roles []string
-	for _, m := range in.Request.Messages {
-		roles = append(roles, m.Role)
-	}
-	if strings.Join(roles, " ") != "system user assistant tool tool" || in.Request.Messages[2].ToolCalls[1].ID != "toolu_01VPuQJ1LonDBYXrr8pqPkqQ" || in.Request.Messages[4].Content != "Life before Death" {
-		t.Errorf("turn 2 requested as %+v", in.Request.Messages)
-	}
-	if !strings.Contains(string(in.HTTP.Extra), "cache_control") {
-		t.Errorf("extra %s lacks the cache_control members", in.HTTP.Extra)
-	}
-	if in := decode(2); !in.Streamed || len(in.Response.ToolCalls) != 2 || !strings.HasPrefix(in.Response.ToolCalls[1].ArgumentsJSON, `{"password":`) || in.Response.Usage.CompletionTokens == 0 {
-		t.Errorf("streamed turn 1 recorded as %+v", in.Response)
-	}
-	if in := decode(4); in.Err == nil || in.Err.StatusCode != 529 || in.Err.Class != "transient" {
-		t.Errorf("529 recorded as %+v", in.Err)
-	}
-	if in := decode(5); in.Err == nil || !in.Streamed || !strings.Contains(in.Err.Message, "Overloaded") {
-		t.Errorf("overloaded stream recorded as %+v / %+v", in.Err, in)
-	}
+	checkRecordedAnthropicCalls(t, path)
 
 	tr, err = recorder.OpenTransport(path, nil)
 	if err != nil {
