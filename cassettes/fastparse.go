@@ -2,7 +2,6 @@ package cassettes
 
 import (
 	"bytes"
-	"encoding/json"
 
 	"github.com/artana-go/go-artana/internal/pyjson"
 )
@@ -41,7 +40,7 @@ func fastRecord(line []byte) (Record, bool) {
 		return Record{}, false
 	}
 	body := rest[:len(rest)-1]
-	if !json.Valid(body) {
+	if !pyjson.Valid(body) {
 		return Record{}, false
 	}
 	rec.Body = bytes.Clone(body)

@@ -134,14 +134,11 @@ var validClasses = map[artana.ErrorClass]bool{
 
 // decodeInteraction parses a record body written by encodeInteraction.
 func decodeInteraction(body []byte) (Interaction, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.DisallowUnknownFields()
-	var w wireInteraction
-	if err := dec.Decode(&w); err != nil {
-		return Interaction{}, fmt.Errorf("bad interaction body: %w", err)
+	w, err := decodeWire(body)
+	if err != nil {
+		return Interaction{}, err
 	}
 	in := Interaction{Request: w.Request.request()}
-	var err error
 	if in.HTTP, err = fromWireHTTP(w.Request.HTTP, w.HTTP); err != nil {
 		return Interaction{}, err
 	}

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -240,17 +241,7 @@ func (r *Recorder) howToRecord() string {
 
 // load reads the cassette.
 func (r *Recorder) load() error {
-	// Look at the header first, so that a cassette of another kind is
-	// named as such rather than failing on its first record.
-	if rd, err := cassettes.OpenReader(r.path); err == nil {
-		kind := rd.Header().Kind
-		rd.Close()
-		if kind != cassettes.KindInteractions {
-			return fmt.Errorf("recorder: %w", &cassettes.Error{Path: r.path, Line: 1,
-				Err: fmt.Errorf("cassette holds %s, not interactions; is this a run's event log? give the recorder a cassette of its own", kind)})
-		}
-	}
-	hdr, recs, err := cassettes.ReadAll(r.path, cassettes.RecordTypes(recordType, toolRecordType))
+	rd, err := cassettes.OpenReader(r.path, cassettes.RecordTypes(recordType, toolRecordType))
 	if errors.Is(err, fs.ErrNotExist) {
 		if r.mode == RecordMissing {
 			return nil
@@ -260,13 +251,30 @@ func (r *Recorder) load() error {
 	if err != nil {
 		return fmt.Errorf("recorder: %w", err)
 	}
+	defer rd.Close()
+	// The header first, so that a cassette of another kind is named as
+	// such rather than failing on its first record.
+	hdr := rd.Header()
 	if hdr.Kind != cassettes.KindInteractions {
 		return fmt.Errorf("recorder: %w", &cassettes.Error{Path: r.path, Line: 1,
-			Err: fmt.Errorf("cassette holds %s, not interactions; is this a run's event log?", hdr.Kind)})
+			Err: fmt.Errorf("cassette holds %s, not interactions; is this a run's event log? give the recorder a cassette of its own", hdr.Kind)})
 	}
 	if v := hdr.Meta["recorder"]; v != bodyVersion {
 		return fmt.Errorf("recorder: %w", &cassettes.Error{Path: r.path, Line: 1,
 			Err: fmt.Errorf("interaction format %q is not supported; this build reads %q; re-record the cassette with:\n\t%s", v, bodyVersion, r.howToRecord())})
+	}
+	// Every record is read, the chain and the end record checked, before
+	// any is decoded: a cut or edited cassette is reported as such.
+	var recs []cassettes.Record
+	for {
+		rec, err := rd.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("recorder: %w", err)
+		}
+		recs = append(recs, rec)
 	}
 	for _, rec := range recs {
 		if rec.Type == toolRecordType {

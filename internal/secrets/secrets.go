@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // Marker replaces every secret found.
@@ -42,7 +43,7 @@ var patterns = []struct {
 // token or other credential replaced by Marker. The name a secret was given
 // ("api_key=", "Authorization: Bearer ") is kept.
 func Redact(s string) string {
-	if s == "" {
+	if !mayHoldHint(s) {
 		return s
 	}
 	lower := strings.ToLower(s)
@@ -54,6 +55,84 @@ func Redact(s string) string {
 		lower = strings.ToLower(s)
 	}
 	return s
+}
+
+// mayHoldHint reports whether strings.ToLower(s) may contain the hint of a
+// pattern, in one pass over s and without allocating: most text holds
+// none, and is then returned as it is. It compares ASCII letters folded to
+// lower case; a non-ASCII rune lowers to non-ASCII text (no hint byte) but
+// for KELVIN SIGN (to "k") and LATIN CAPITAL LETTER I WITH DOT ABOVE (to
+// "i"), which it answers true for, leaving them to the patterns.
+func mayHoldHint(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			if strings.HasPrefix(s[i:], "\u212a") || strings.HasPrefix(s[i:], "\u0130") {
+				return true
+			}
+			continue
+		}
+		hints := hintsBy[foldASCII(c)]
+		if hints == nil || i+1 == len(s) {
+			continue
+		}
+		if second := foldASCII(s[i+1]); second < 'a' || second > 'z' || secondBy[foldASCII(c)]&(1<<(second-'a')) == 0 {
+			continue
+		}
+		for _, h := range hints {
+			if hasFoldPrefix(s[i:], h) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func foldASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// hintsBy lists the hints by their first byte; secondBy has bit c-'a' set
+// for each letter c that is the second byte of one of them (every hint's
+// second byte is a letter).
+var hintsBy, secondBy = func() (by [256][]string, second [256]uint32) {
+	for _, hs := range [][]string{hintsB, hintsK, hintsT, hintsS, hintsP, hintsA, hintsG, hintsX, hintsE} {
+		for _, h := range hs {
+			by[h[0]] = append(by[h[0]], h)
+			second[h[0]] |= 1 << (h[1] - 'a')
+		}
+	}
+	return by, second
+}()
+
+// The hints of every pattern, by first letter.
+var (
+	hintsB = []string{"bearer"}
+	hintsK = []string{"key"}
+	hintsT = []string{"token"}
+	hintsS = []string{"secret", "sk-"}
+	hintsP = []string{"password"}
+	hintsA = []string{"authorization", "aiza", "akia", "asia"}
+	hintsG = []string{"ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_"}
+	hintsX = []string{"xox"}
+	hintsE = []string{"eyj"}
+)
+
+// hasFoldPrefix reports whether s starts with hint (lower-case ASCII),
+// ASCII letters of s compared folded to lower case.
+func hasFoldPrefix(s, hint string) bool {
+	if len(s) < len(hint) {
+		return false
+	}
+	for j := 0; j < len(hint); j++ {
+		if foldASCII(s[j]) != hint[j] {
+			return false
+		}
+	}
+	return true
 }
 
 func containsAny(s string, subs []string) bool {
