@@ -103,9 +103,10 @@ func (s *Scanner) skipString() bool {
 			s.I += 2
 		case 'u':
 			s.I += 2
-			if _, ok := s.hex4(); !ok {
+			if _, ok := hex4(s.B, s.I); !ok {
 				return false
 			}
+			s.I += 4
 		default:
 			return false
 		}
