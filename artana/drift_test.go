@@ -10,7 +10,6 @@ import (
 	"github.com/artana-go/go-artana/artana/ledger"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // driftEvents returns the replayed_with_drift payloads of a run.
@@ -78,7 +77,7 @@ func TestReplayAllowPromptDrift(t *testing.T) {
 	if diff := cmp.Diff(want, res.Drift); diff != "" {
 		t.Errorf("drift (-want +got):\n%s", diff)
 	}
-	events, _ := store.Events(tctx, run.ID, 0)
+	events := storedEvents(t, store, run.ID)
 	if len(events) != 4 || events[3].Type != ledger.EventReplayedWithDrift {
 		t.Fatalf("events %v", eventTypes(t, store, run.ID))
 	}
@@ -122,7 +121,7 @@ func TestReplayAllowPromptDrift(t *testing.T) {
 
 func TestReplayForkOnDrift(t *testing.T) {
 	store, run, m := recordDecision(t)
-	parent, _ := store.Events(tctx, run.ID, 0)
+	parent := storedEvents(t, store, run.ID)
 	m2 := replyWith(`{"approved":false,"reason":"forked"}`)
 	k := New(store, m2, WithReplayPolicy(ReplayForkOnDrift))
 	step := ModelStep{Model: "gpt-4o", Prompt: "Approve, please?", StepKey: "decide"}
@@ -149,7 +148,7 @@ func TestReplayForkOnDrift(t *testing.T) {
 		t.Errorf("drift (-want +got):\n%s", diff)
 	}
 	// The parent is untouched but for the drift event naming the fork.
-	after, _ := store.Events(tctx, run.ID, 0)
+	after := storedEvents(t, store, run.ID)
 	if diff := cmp.Diff(parent, after[:3]); diff != "" || len(after) != 4 {
 		t.Fatalf("parent changed (-before +after):\n%s", diff)
 	}
@@ -160,7 +159,7 @@ func TestReplayForkOnDrift(t *testing.T) {
 		t.Errorf("drift event (-want +got):\n%s", diff)
 	}
 	// The fork: the parent's prefix, payload for payload, then the live step.
-	fork, _ := store.Events(tctx, forkID, 0)
+	fork := storedEvents(t, store, forkID)
 	if got := eventTypes(t, store, forkID); !cmp.Equal(got, []ledger.EventType{ledger.EventRunStarted, ledger.EventModelRequested, ledger.EventModelCompleted}) {
 		t.Fatalf("fork events %v", got)
 	}
@@ -179,7 +178,7 @@ func TestReplayForkOnDrift(t *testing.T) {
 	}
 	wantAgain := res
 	wantAgain.FromLog = true
-	if d := cmp.Diff(wantAgain, again, cmpopts.EquateEmpty()); d != "" { // a replay has ToolCalls [] where the live step had nil
+	if d := cmp.Diff(wantAgain, again); d != "" {
 		t.Fatalf("again: want the forked result from the log (-want +got):\n%s", d)
 	}
 	if len(eventTypes(t, store, run.ID)) != 4 || len(eventTypes(t, store, forkID)) != 3 {
@@ -258,7 +257,7 @@ func TestToolLoopReplayPolicies(t *testing.T) {
 	}
 	wantAgain := res
 	wantAgain.FromLog = true
-	if d := cmp.Diff(wantAgain, again, cmpopts.EquateEmpty()); d != "" || runs.Load() != 4 {
+	if d := cmp.Diff(wantAgain, again); d != "" || runs.Load() != 4 {
 		t.Fatalf("fork again, %d tool runs (want 4): want the forked result from the log (-want +got):\n%s", runs.Load(), d)
 	}
 	if len(eventTypes(t, store, run.ID)) != parentLen || len(eventTypes(t, store, res.RunID)) != n {
@@ -327,7 +326,7 @@ func TestToolDrift(t *testing.T) {
 
 func TestForkErrors(t *testing.T) {
 	store, run, _ := recordDecision(t)
-	parent, _ := store.Events(tctx, run.ID, 0)
+	parent := storedEvents(t, store, run.ID)
 	step := ModelStep{Model: "gpt-4o", Prompt: "Approve, please?", StepKey: "decide", ReplayPolicy: ReplayForkOnDrift}
 	req := &ledger.ModelRequested{Model: "gpt-4o", Prompt: "Approve, please?", Messages: []ChatMessage{{Role: "user", Content: "Approve, please?"}},
 		AllowedTools: []string{}, StepKey: new("decide")}
@@ -374,7 +373,7 @@ func TestCheckForkTampered(t *testing.T) {
 	if _, err := store.Append(tctx, bogus, liveTenant.ID, &ledger.RunStarted{}); err != nil {
 		t.Fatal(err)
 	}
-	events, _ := store.Events(tctx, res.RunID, 0)
+	events := storedEvents(t, store, res.RunID)
 	if _, err := store.Append(tctx, bogus, liveTenant.ID, events[1].Payload); err != nil {
 		t.Fatal(err)
 	}
@@ -385,7 +384,7 @@ func TestCheckForkTampered(t *testing.T) {
 	if err := ledger.CheckFork(tctx, store, bogus); err == nil || !strings.Contains(err.Error(), "is no event of") {
 		t.Errorf("CheckFork(bogus source) = %v", err)
 	}
-	parent, _ := store.Events(tctx, run.ID, 0)
+	parent := storedEvents(t, store, run.ID)
 	if _, err := store.Append(tctx, run.ID, liveTenant.ID, &ledger.ReplayedWithDrift{Model: "gpt-4o", SourceRequestedEventID: parent[1].ID,
 		Policy: string(ReplayForkOnDrift), ForkRunID: &bogus}); err != nil {
 		t.Fatal(err)

@@ -287,7 +287,7 @@ func (ms *modelStep) fromLog(m *modelEntry) (modelResult, error) {
 			return ms.fail(m.doneSeq, ErrReplayMismatch, "the logged output does not fit the output type", err)
 		}
 	}
-	calls := slices.Clone(c.ToolCalls)
+	calls := callsOrNil(c.ToolCalls)
 	usage := Usage{PromptTokens: c.PromptTokens, CompletionTokens: c.CompletionTokens, CostUSD: c.CostUSD}
 	if ms.step.OnDelta != nil {
 		d := ResponseDelta(ModelResponse{OutputJSON: c.OutputJSON, ToolCalls: slices.Clone(calls), Usage: usage})
@@ -403,7 +403,17 @@ func (ms *modelStep) live(m *modelEntry) (modelResult, error) {
 		}
 	}
 	return modelResult{seq: e.Seq, outputJSON: outputJSON, usage: resp.Usage,
-		toolCalls: slices.Clone(resp.ToolCalls)}, nil
+		toolCalls: callsOrNil(resp.ToolCalls)}, nil
+}
+
+// callsOrNil returns a copy of calls, nil when there are none: a step's
+// result reads the same live (a model may answer with an empty list) and
+// from the log (a logged model_completed decodes with an empty list).
+func callsOrNil(calls []ToolCall) []ToolCall {
+	if len(calls) == 0 {
+		return nil
+	}
+	return slices.Clone(calls)
 }
 
 // call sends the request to the model, streaming when the step has

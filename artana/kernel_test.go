@@ -60,12 +60,19 @@ func newTestKernel(t testing.TB, m Model, opts ...Option) (*Kernel, *ledger.MemS
 	return k, store
 }
 
-func eventTypes(t testing.TB, s ledger.Store, runID string) []ledger.EventType {
+// storedEvents returns the events of run runID in s.
+func storedEvents(t testing.TB, s ledger.Store, runID string) []ledger.Event {
 	t.Helper()
 	events, err := s.Events(tctx, runID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return events
+}
+
+func eventTypes(t testing.TB, s ledger.Store, runID string) []ledger.EventType {
+	t.Helper()
+	events := storedEvents(t, s, runID)
 	types := make([]ledger.EventType, len(events))
 	for i, e := range events {
 		types[i] = e.Type

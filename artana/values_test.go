@@ -9,7 +9,6 @@ import (
 	"github.com/artana-go/go-artana/artana/ledger"
 
 	"github.com/google/go-cmp/cmp"
-	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // What the kernel logs for Go values, by their types (see "Values in the
@@ -43,7 +42,7 @@ func TestStepModelLogsOutputByGoType(t *testing.T) {
 	}
 	wantAgain := res
 	wantAgain.FromLog = true
-	if d := cmp.Diff(wantAgain, again, cmpopts.EquateEmpty()); d != "" { // a replay has ToolCalls [] where the live step had nil
+	if d := cmp.Diff(wantAgain, again); d != "" {
 		t.Fatalf("replay: want the live result from the log (-want +got):\n%s", d)
 	}
 }
