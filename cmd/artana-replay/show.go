@@ -182,7 +182,7 @@ func pickRun(ctx context.Context, e *env, src *source, run string) (string, erro
 	return "", e.usagef("%s holds %d runs; name one (list them with: artana-replay ls %s)", src.path, len(runs), src.path)
 }
 
-func runShow(ctx context.Context, e *env, args []string, full bool) (err error) {
+func runShow(ctx context.Context, e *env, args []string, full bool) error {
 	src, err := e.openArgs(ctx, args, 1, 2)
 	if err != nil {
 		return err
@@ -198,40 +198,66 @@ func runShow(ctx context.Context, e *env, args []string, full bool) (err error) 
 	if run, err = pickRun(ctx, e, src, run); err != nil {
 		return err
 	}
-	var lines []eventLine
-	// --full prints the same table, each row followed by its payload on
-	// an indented line: the rows are aligned first (in table), then the
-	// payloads put under them.
-	var table bytes.Buffer
-	var payloads []json.RawMessage
-	var extras [][]string // the tool lines under each row
-	// The table is aligned in table, then printed row by row with what
-	// goes under each row.
-	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
-	forkOf, _ := ledger.ForkParent(run)
-	if !e.json {
-		if forkOf != "" {
-			fmt.Fprintf(e.stdout, "run %s (fork of %s)\n", run, forkOf)
-		} else {
-			fmt.Fprintf(e.stdout, "run %s\n", run)
-		}
-		fmt.Fprintln(tw, e.paint(colorBold, "SEQ\tTIME\tTYPE\tSTEP\tMODEL/TOOL\tOUTCOME\tTOKENS\tCOST"))
+	if e.json {
+		return showRunJSON(ctx, e, src, run, full)
 	}
+	return showRunTable(ctx, e, src, run, full)
+}
+
+// showRunJSON writes the events of run as one JSON document, each with its
+// payload when full is set.
+func showRunJSON(ctx context.Context, e *env, src *source, run string, full bool) error {
+	lines := []eventLine{}
 	tenant := ""
 	var status ledger.StatusTracker
-	err = src.scan(ctx, run, func(ev ledger.Event) error {
+	err := src.scan(ctx, run, func(ev ledger.Event) error {
 		tenant = ev.TenantID
 		status.Add(&ev)
 		l := describe(&ev)
-		if full || e.json {
+		if full {
 			l.Payload = ledger.CanonicalForm.Encode(ev.Payload)
 		}
-		if e.json {
-			if !full {
-				l.Payload = nil
-			}
-			lines = append(lines, l)
-			return nil
+		lines = append(lines, l)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("show %s run %q: %w", src.path, run, err)
+	}
+	forkOf, _ := ledger.ForkParent(run)
+	st := status.Status()
+	return e.writeJSON(struct {
+		Path    string      `json:"path"`
+		RunID   string      `json:"run_id"`
+		ForkOf  string      `json:"fork_of,omitempty"`
+		Tenant  string      `json:"tenant_id"`
+		Status  string      `json:"status"`
+		Waiting *waiting    `json:"waiting,omitempty"`
+		Events  []eventLine `json:"events"`
+	}{src.path, run, forkOf, tenant, string(st.State), waitingOf(st), lines})
+}
+
+// showRunTable prints the events of run as a table, one row per event,
+// each row followed by its tool lines (and with full, first by its
+// payload on an indented line), then the run's status.
+func showRunTable(ctx context.Context, e *env, src *source, run string, full bool) error {
+	if forkOf, _ := ledger.ForkParent(run); forkOf != "" {
+		fmt.Fprintf(e.stdout, "run %s (fork of %s)\n", run, forkOf)
+	} else {
+		fmt.Fprintf(e.stdout, "run %s\n", run)
+	}
+	// The rows are aligned first (in table), then printed one by one with
+	// what goes under each.
+	var table bytes.Buffer
+	tw := tabwriter.NewWriter(&table, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, e.paint(colorBold, "SEQ\tTIME\tTYPE\tSTEP\tMODEL/TOOL\tOUTCOME\tTOKENS\tCOST"))
+	var payloads []json.RawMessage
+	var extras [][]string // the tool lines under each row
+	var status ledger.StatusTracker
+	err := src.scan(ctx, run, func(ev ledger.Event) error {
+		status.Add(&ev)
+		l := describe(&ev)
+		if full {
+			l.Payload = ledger.CanonicalForm.Encode(ev.Payload)
 		}
 		tokens, cost := "-", "-"
 		if l.CostUSD != nil {
@@ -245,33 +271,22 @@ func runShow(ctx context.Context, e *env, args []string, full bool) (err error) 
 		return nil
 	})
 	if err != nil {
-		tw.Flush()
 		return fmt.Errorf("show %s run %q: %w", src.path, run, err)
 	}
-	if e.json {
-		if lines == nil {
-			lines = []eventLine{}
-		}
-		st := status.Status()
-		return e.writeJSON(struct {
-			Path    string      `json:"path"`
-			RunID   string      `json:"run_id"`
-			ForkOf  string      `json:"fork_of,omitempty"`
-			Tenant  string      `json:"tenant_id"`
-			Status  string      `json:"status"`
-			Waiting *waiting    `json:"waiting,omitempty"`
-			Events  []eventLine `json:"events"`
-		}{src.path, run, forkOf, tenant, string(st.State), waitingOf(st), lines})
-	}
-	defer func() {
-		if err == nil {
-			_, err = fmt.Fprintf(e.stdout, "status: %s\n", status.Status())
-		}
-	}()
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	rows := strings.SplitAfter(table.String(), "\n")
+	if err := e.writeRows(table.String(), payloads, extras, full); err != nil {
+		return err
+	}
+	_, err = fmt.Fprintf(e.stdout, "status: %s\n", status.Status())
+	return err
+}
+
+// writeRows prints the aligned table row by row: after each event's row,
+// its payload (with full) and its tool lines.
+func (e *env) writeRows(table string, payloads []json.RawMessage, extras [][]string, full bool) error {
+	rows := strings.SplitAfter(table, "\n")
 	// Tool lines start under the TYPE column (under the payload with --full).
 	indent := "    "
 	if i := strings.Index(ansiCodes.ReplaceAllString(rows[0], ""), "TYPE"); i > 0 && !full {
