@@ -1,0 +1,479 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"hash/maphash"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"unsafe"
+
+	"github.com/artana-go/go-artana/artana/ledger"
+)
+
+// The fast verification of a whole ledger (verifyEachFast) proves a sound
+// ledger sound with one read of the table in rowid order, cheap scans of the
+// indexes, and SQLite's quick_check, all at once on two connections. It
+// never reports a problem itself: anything it cannot prove sends VerifyEach
+// to the thorough path (verifyEachThorough: integrity_check, each run read
+// through its index), which finds and names what is wrong. So a ledger
+// passes only if the thorough path would pass it too:
+//
+//   - integrity_check is quick_check (pages, cells, overflow chains, free
+//     list, record formats, NOT NULL, column types) plus, for every index,
+//     that its entries are exactly the table's rows (each row has its entry,
+//     no entry more) and that a UNIQUE index holds no key twice. quick_check
+//     runs as it is; for the two (run_id, seq) indexes, a covering scan sums
+//     up each run's entries (rowDigest: count, rowids, seqs, a mix of both,
+//     and the entries whose run_id or seq has another type) and each sum must
+//     equal that of the run's rows in the table; for the event_id index, a
+//     covering scan in key order hashes every (event_id, rowid) entry, the
+//     keys must be strictly increasing (unique), and the entries read, the
+//     entries the index counts and the table's rows must agree in number and
+//     in the sum of their hashes.
+//   - The table's rows of a run and the rows reads through the index find
+//     (the thorough path's digest comparison) are the digests above.
+//   - Each run's chain and stored payload texts are verified from the table
+//     read, in rowid order: a run passes only if its rows in rowid order
+//     start at seq 1 and each follows the one before (StoredVerifier), which
+//     is the order a read through the index yields once the index holds
+//     exactly the table's entries.
+//
+// Reading the table in rowid order costs a fraction of reading it run by run
+// through the index (a b-tree search per row), and the index scans read only
+// the index pages.
+
+// idSeed keys the hashes of (event_id, rowid) pairs, the same for the table
+// and the index within a process.
+var idSeed = maphash.MakeSeed()
+
+// idHash hashes an event_id index entry: the key and the rowid.
+func idHash(id string, rowid int64) uint64 {
+	x := maphash.String(idSeed, id) + uint64(rowid)*0x9e3779b97f4a7c15
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	return x ^ x>>31
+}
+
+// idSum sums up a multiset of (event_id, rowid) pairs.
+type idSum struct {
+	n   int64
+	sum uint64
+}
+
+func (s *idSum) add(id string, rowid int64) {
+	s.n++
+	s.sum += idHash(id, rowid)
+}
+
+// fileProof is what the fast path learns of the file beside the table
+// read: whether quick_check and the schema entries are sound, and the
+// digests of the indexes.
+type fileProof struct {
+	ok           bool
+	runSeq, pkey map[string]*rowDigest // per run, from the two (run_id, seq) indexes
+	ids          idSum                 // the event_id index, read in key order
+	idCount      int64                 // the entries the event_id index counts
+}
+
+// The indexes of the ledger table. SQLite numbers the automatic indexes in
+// the order of the constraints in the CREATE TABLE statement, which
+// checkSchemaEntries pins: UNIQUE event_id, then the primary key.
+const (
+	indexRunSeq = "idx_kernel_events_run_seq"
+	indexID     = "sqlite_autoindex_kernel_events_1"
+	indexPKey   = "sqlite_autoindex_kernel_events_2"
+)
+
+// indexDigestQuery sums up each run's entries in a (run_id, seq) index, as
+// rowDigest.add does; the last column counts the entries whose run_id or
+// seq has another type than the writers give them.
+func indexDigestQuery(index string) string {
+	return `SELECT run_id, count(*), sum(rowid % 4294967291), sum(seq % 4294967279),` +
+		` sum(((rowid % 65521) * 65537 + seq % 65537) % 4294967291), sum(typeof(seq) != 'integer' OR typeof(run_id) != 'text')` +
+		` FROM kernel_events INDEXED BY ` + index + ` GROUP BY run_id`
+}
+
+// The event_id index is read page by page, each page one text of entries
+// "LEN:IDROWID" separated by spaces; a key of another type adds nothing to
+// the text but is counted, so the entries read fall short of the count.
+const (
+	idPage      = 8192
+	idPageQuery = `SELECT string_agg(CASE WHEN typeof(e) = 'text' THEN printf('%d:%s%d', octet_length(e), e, r) END, ' '), count(*)` +
+		` FROM (SELECT event_id AS e, rowid AS r FROM kernel_events INDEXED BY ` + indexID + ` WHERE event_id > ? ORDER BY event_id LIMIT 8192)`
+	idFirstPageQuery = `SELECT string_agg(CASE WHEN typeof(e) = 'text' THEN printf('%d:%s%d', octet_length(e), e, r) END, ' '), count(*)` +
+		` FROM (SELECT event_id AS e, rowid AS r FROM kernel_events INDEXED BY ` + indexID + ` WHERE event_id >= '' ORDER BY event_id LIMIT 8192)`
+	idCountQuery = `SELECT count(*) FROM kernel_events INDEXED BY ` + indexID
+)
+
+// querier is what a *sql.DB and a *sql.Conn share.
+type querier interface {
+	QueryContext(context.Context, string, ...any) (*sql.Rows, error)
+	QueryRowContext(context.Context, string, ...any) *sql.Row
+}
+
+// coveringScan reports whether SQLite answers query from the index alone,
+// in its order: the index scans compare the index with the table only if
+// they do not read the table.
+func coveringScan(ctx context.Context, q querier, query, index string, args ...any) bool {
+	rows, err := q.QueryContext(ctx, `EXPLAIN QUERY PLAN `+query, args...)
+	if err != nil {
+		return false
+	}
+	defer rows.Close()
+	covering := false
+	for rows.Next() {
+		var id, parent, notused int64
+		var detail string
+		if err := rows.Scan(&id, &parent, &notused, &detail); err != nil {
+			return false
+		}
+		switch {
+		case strings.Contains(detail, "TEMP B-TREE"):
+			return false
+		case strings.Contains(detail, "kernel_events"):
+			if !strings.Contains(detail, "USING COVERING INDEX "+index) {
+				return false
+			}
+			covering = true
+		}
+	}
+	return rows.Err() == nil && covering
+}
+
+// proveFile runs quick_check, checks the schema entries and reads the
+// indexes, on a connection of its own.
+func (s *Store) proveFile(ctx context.Context) (p fileProof) {
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return p
+	}
+	defer conn.Close()
+	if quickCheck(ctx, conn) != nil || s.checkSchemaEntries(ctx) != "" {
+		return p
+	}
+	var ok bool
+	if p.runSeq, ok = indexDigests(ctx, conn, indexRunSeq); !ok {
+		return p
+	}
+	if p.pkey, ok = indexDigests(ctx, conn, indexPKey); !ok {
+		return p
+	}
+	if p.ids, p.idCount, ok = eventIDIndex(ctx, conn); !ok {
+		return p
+	}
+	p.ok = true
+	return p
+}
+
+// indexDigests sums up each run's entries in a (run_id, seq) index.
+func indexDigests(ctx context.Context, q querier, index string) (map[string]*rowDigest, bool) {
+	query := indexDigestQuery(index)
+	if !coveringScan(ctx, q, query, index) {
+		return nil, false
+	}
+	rows, err := q.QueryContext(ctx, query)
+	if err != nil {
+		return nil, false
+	}
+	defer rows.Close()
+	out := make(map[string]*rowDigest)
+	for rows.Next() {
+		var (
+			run sql.NullString
+			d   rowDigest
+			bad int64
+		)
+		if err := rows.Scan(&run, &d.n, &d.rowids, &d.seqs, &d.mix, &bad); err != nil || bad != 0 || !run.Valid {
+			return nil, false
+		}
+		if out[run.String] != nil {
+			return nil, false
+		}
+		out[run.String] = &d
+	}
+	return out, rows.Err() == nil
+}
+
+// eventIDIndex reads the event_id index in key order, page by page, and
+// sums up its entries; it also returns the number of entries the index
+// counts. It reports false if the keys are not strictly increasing or an
+// entry cannot be read.
+func eventIDIndex(ctx context.Context, q querier) (sum idSum, count int64, ok bool) {
+	if !coveringScan(ctx, q, idPageQuery, indexID, "") || !coveringScan(ctx, q, idCountQuery, indexID) {
+		return sum, 0, false
+	}
+	if err := q.QueryRowContext(ctx, idCountQuery).Scan(&count); err != nil {
+		return sum, 0, false
+	}
+	last, first := "", true
+	for {
+		query, args := idPageQuery, []any{last}
+		if first {
+			query, args = idFirstPageQuery, nil
+		}
+		var (
+			page sql.NullString
+			n    int64
+		)
+		if err := q.QueryRowContext(ctx, query, args...).Scan(&page, &n); err != nil {
+			return sum, 0, false
+		}
+		read := int64(0)
+		for rest := page.String; rest != ""; read++ {
+			var id string
+			var rowid int64
+			if id, rowid, rest, ok = nextIDEntry(rest); !ok || (!first && id <= last) {
+				return sum, 0, false
+			}
+			sum.add(id, rowid)
+			last, first = id, false
+		}
+		if read != n {
+			return sum, 0, false // a key that is not text
+		}
+		if n < idPage {
+			return sum, count, true
+		}
+		last = strings.Clone(last) // the page's text goes
+	}
+}
+
+// nextIDEntry reads "LEN:IDROWID" and the space after it from the start of
+// page.
+func nextIDEntry(page string) (id string, rowid int64, rest string, ok bool) {
+	colon := strings.IndexByte(page, ':')
+	if colon <= 0 {
+		return "", 0, "", false
+	}
+	n, err := strconv.Atoi(page[:colon])
+	if err != nil || n < 0 || n > len(page)-colon-1 {
+		return "", 0, "", false
+	}
+	id, rest = page[colon+1:colon+1+n], page[colon+1+n:]
+	end := strings.IndexByte(rest, ' ')
+	num := rest
+	if end >= 0 {
+		num, rest = rest[:end], rest[end+1:]
+		if rest == "" {
+			return "", 0, "", false
+		}
+	} else {
+		rest = ""
+	}
+	if rowid, err = strconv.ParseInt(num, 10, 64); err != nil {
+		return "", 0, "", false
+	}
+	return id, rowid, rest, true
+}
+
+// hashLen is the length of an event hash (hex SHA-256).
+const hashLen = 64
+
+// runProof is what the table read learns of one run.
+type runProof struct {
+	id      string
+	verify  bool // the run is one of those asked for
+	table   rowDigest
+	events  int64
+	tenant  string
+	lastSeq int64
+	hash    [hashLen]byte // the hash of the last event
+}
+
+// A rowBatch carries rows of the table from the goroutine that reads them
+// to the one that verifies them.
+type rowBatch struct {
+	rows []string
+	ok   bool // the rows were read as stored rows; false ends the read
+	last bool // the rows are the last ones
+}
+
+// readTable reads the table in rowid order as storedRow texts and sends
+// them in batches on full, taking empty batches from free, until the last
+// batch or ctx is done.
+func (s *Store) readTable(ctx context.Context, full chan<- *rowBatch, free <-chan *rowBatch) {
+	send := func(b *rowBatch) bool {
+		select {
+		case full <- b:
+			return true
+		case <-ctx.Done():
+			return false
+		}
+	}
+	var b *rowBatch
+	select {
+	case b = <-free:
+	case <-ctx.Done():
+		return
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT `+storedRow+` FROM kernel_events NOT INDEXED`)
+	if err != nil {
+		b.ok, b.last = false, true
+		send(b)
+		return
+	}
+	defer rows.Close()
+	b.rows, b.ok, b.last = b.rows[:0], true, false
+	size := 0
+	for rows.Next() {
+		var row sql.NullString
+		if err := rows.Scan(&row); err != nil || !row.Valid {
+			b.ok, b.last = false, true
+			send(b)
+			return
+		}
+		b.rows = append(b.rows, row.String)
+		size += len(row.String)
+		if len(b.rows) == cap(b.rows) || size >= 1<<20 {
+			if !send(b) {
+				return
+			}
+			select {
+			case b = <-free:
+			case <-ctx.Done():
+				return
+			}
+			b.rows, b.ok, b.last, size = b.rows[:0], true, false, 0
+		}
+	}
+	b.ok, b.last = rows.Err() == nil, true
+	send(b)
+}
+
+// verifyEachFast is VerifyEach for a ledger with nothing wrong: it returns
+// the checks of the runs (all of them when only is empty) and true, or
+// false when it cannot prove the ledger sound, having called onEvent
+// reported times. See the comment at the top of this file.
+func (s *Store) verifyEachFast(ctx context.Context, only []string, onEvent func()) (checks []RunCheck, reported int64, ok bool) {
+	if s.decoded || s.closed.Load() || ctx.Err() != nil {
+		return nil, 0, false
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer cancel()
+
+	proved := make(chan fileProof, 1)
+	wg.Go(func() { proved <- s.proveFile(ctx) })
+
+	// Rows are read on one goroutine and verified on this one.
+	const batches, batchRows = 4, 256
+	full, free := make(chan *rowBatch, batches), make(chan *rowBatch, batches)
+	for range batches {
+		free <- &rowBatch{rows: make([]string, 0, batchRows)}
+	}
+	wg.Go(func() { s.readTable(ctx, full, free) })
+
+	var want map[string]bool
+	if len(only) > 0 {
+		want = make(map[string]bool, len(only))
+		for _, id := range only {
+			want[id] = true
+		}
+	}
+	var (
+		runs  = make(map[string]*runProof)
+		cur   *runProof // the run of the last row
+		chain *runProof // the run v verifies
+		v     ledger.StoredVerifier
+		e     = ledger.StoredEvent{Form: ledger.ColumnForm}
+		ids   idSum
+	)
+	verifyRow := func(row string) bool {
+		rowid, ok := splitStoredRow(row, &e)
+		if !ok || len(e.Hash) != hashLen {
+			return false
+		}
+		ids.add(e.ID, rowid)
+		if cur == nil || cur.id != e.RunID {
+			if cur = runs[e.RunID]; cur == nil {
+				cur = &runProof{id: strings.Clone(e.RunID), verify: want == nil || want[e.RunID]}
+				runs[cur.id] = cur
+			}
+		}
+		cur.table.add(rowid, e.Seq)
+		if !cur.verify {
+			return true
+		}
+		if chain != cur {
+			// Runs whose rows alternate in the table: v goes on with this one.
+			if cur.events == 0 {
+				v.ChainVerifier = ledger.ChainVerifier{}
+			} else {
+				v.Resume(&ledger.Event{RunID: cur.id, TenantID: cur.tenant, Seq: cur.lastSeq,
+					Hash: unsafe.String(&cur.hash[0], len(cur.hash))})
+			}
+			chain = cur
+		}
+		if handled, err := v.NextStored(&e); !handled || err != nil {
+			return false
+		}
+		if cur.events == 0 {
+			cur.tenant = strings.Clone(e.TenantID)
+		}
+		cur.events++
+		cur.lastSeq = e.Seq
+		copy(cur.hash[:], e.Hash)
+		if onEvent != nil {
+			reported++
+			onEvent()
+		}
+		return true
+	}
+	for done := false; !done; {
+		var b *rowBatch
+		select {
+		case b = <-full:
+		case <-ctx.Done():
+			return nil, reported, false
+		}
+		if !b.ok {
+			return nil, reported, false
+		}
+		for _, row := range b.rows {
+			if !verifyRow(row) {
+				return nil, reported, false
+			}
+		}
+		done = b.last
+		clear(b.rows)
+		free <- b
+	}
+
+	p := <-proved
+	if !p.ok || p.ids != ids || p.idCount != ids.n {
+		return nil, reported, false
+	}
+	for _, index := range []map[string]*rowDigest{p.runSeq, p.pkey} {
+		if len(index) != len(runs) {
+			return nil, reported, false
+		}
+		for id, d := range index {
+			if r := runs[id]; r == nil || r.table != *d {
+				return nil, reported, false
+			}
+		}
+	}
+	list := only
+	if len(list) == 0 {
+		list = make([]string, 0, len(runs))
+		for id := range runs {
+			list = append(list, id)
+		}
+		slices.Sort(list)
+	}
+	checks = make([]RunCheck, 0, len(list))
+	for _, id := range list {
+		c := RunCheck{RunID: id}
+		if r := runs[id]; r != nil {
+			c.Events = r.events
+		}
+		checks = append(checks, c)
+	}
+	return checks, reported, true
+}
