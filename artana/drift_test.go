@@ -3,6 +3,7 @@ package artana
 import (
 	"context"
 	"errors"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -78,8 +79,9 @@ func TestReplayAllowPromptDrift(t *testing.T) {
 		t.Errorf("drift (-want +got):\n%s", diff)
 	}
 	events := storedEvents(t, store, run.ID)
-	if len(events) != 4 || events[3].Type != ledger.EventReplayedWithDrift {
-		t.Fatalf("events %v", eventTypes(t, store, run.ID))
+	wantTypes := []ledger.EventType{ledger.EventRunStarted, ledger.EventModelRequested, ledger.EventModelCompleted, ledger.EventReplayedWithDrift}
+	if d := cmp.Diff(wantTypes, eventTypes(t, store, run.ID)); d != "" {
+		t.Fatalf("events (-want +got):\n%s", d)
 	}
 	wantCanon := `{"drift_fields":["prompt","messages"],"fork_run_id":null,"kind":"replayed_with_drift","model":"gpt-4o","replay_policy":"allow_prompt_drift","source_model_requested_event_id":"` + events[1].ID + `","source_model_terminal_seq":3,"step_key":"decide"}`
 	if got := string(ledger.CanonicalForm.Encode(events[3].Payload)); got != wantCanon {
@@ -95,8 +97,11 @@ func TestReplayAllowPromptDrift(t *testing.T) {
 	// Stable: replayed again (on a new kernel too), nothing is appended.
 	for _, kk := range []*Kernel{k, New(store, nil, WithReplayPolicy(ReplayAllowPromptDrift))} {
 		again, err := StepModel[Decision](tctx, kk, run, step)
-		if err != nil || again.Drift == nil || again.Drift.Seq != 4 {
-			t.Fatalf("again: %+v %v", again, err)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(res, again); d != "" {
+			t.Fatalf("again: want the drifted result (-want +got):\n%s", d)
 		}
 		if n := len(eventTypes(t, store, run.ID)); n != 4 {
 			t.Fatalf("replaying the drifted run again appended: %d events", n)
@@ -104,8 +109,13 @@ func TestReplayAllowPromptDrift(t *testing.T) {
 	}
 	// The original request still replays exactly, without drift.
 	orig, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "gpt-4o", Prompt: "Approve?", StepKey: "decide"})
-	if err != nil || orig.Drift != nil || !orig.FromLog {
-		t.Errorf("original: %+v %v", orig, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantOrig := res
+	wantOrig.Drift = nil
+	if d := cmp.Diff(wantOrig, orig); d != "" {
+		t.Errorf("original (-want +got):\n%s", d)
 	}
 	// A different model or different tools is still a mismatch.
 	if _, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "gpt-5", Prompt: "Approve?", StepKey: "decide"}); !errors.Is(err, ErrReplayMismatch) || !strings.Contains(err.Error(), `model "gpt-4o", now "gpt-5"`) {
@@ -149,7 +159,10 @@ func TestReplayForkOnDrift(t *testing.T) {
 	}
 	// The parent is untouched but for the drift event naming the fork.
 	after := storedEvents(t, store, run.ID)
-	if diff := cmp.Diff(parent, after[:3]); diff != "" || len(after) != 4 {
+	if len(after) != 4 {
+		t.Fatalf("parent: %d events, want 4", len(after))
+	}
+	if diff := cmp.Diff(parent, after[:3]); diff != "" {
 		t.Fatalf("parent changed (-before +after):\n%s", diff)
 	}
 	d := after[3].Payload.(*ledger.ReplayedWithDrift)
@@ -186,6 +199,13 @@ func TestReplayForkOnDrift(t *testing.T) {
 	}
 }
 
+// loopOutcome is a tool loop's result with the tool runs and model calls
+// counted so far.
+type loopOutcome struct {
+	Result               ToolLoopResult[Decision]
+	ToolRuns, ModelCalls int64
+}
+
 func TestToolLoopReplayPolicies(t *testing.T) {
 	m := supportScript()
 	k, store := newTestKernel(t, m)
@@ -214,21 +234,27 @@ func TestToolLoopReplayPolicies(t *testing.T) {
 		if err != nil {
 			t.Fatalf("allow drift (%d): %v", i, err)
 		}
-		if !res.FromLog || res.Output != live.Output || res.RunID != run.ID || len(res.Drifts) != 2 || runs.Load() != 2 || m.calls.Load() != 2 {
-			t.Fatalf("allow drift (%d): %+v, tool runs %d, model calls %d", i, res, runs.Load(), m.calls.Load())
+		want := loopOutcome{Result: live, ToolRuns: 2, ModelCalls: 2}
+		want.Result.FromLog = true
+		want.Result.Messages = append(slices.Clone(drifted.Messages), live.Messages[2:]...)
+		want.Result.Drifts = []Drift{
+			{Fields: []string{"messages"}, Policy: ReplayAllowPromptDrift, SourceSeq: 2, Seq: int64(n) + 1},
+			{Fields: []string{"messages"}, Policy: ReplayAllowPromptDrift, SourceSeq: 8, Seq: int64(n) + 2},
 		}
-		for _, d := range res.Drifts {
-			if !cmp.Equal(d.Fields, []string{"messages"}) || d.Policy != ReplayAllowPromptDrift {
-				t.Errorf("drift %+v", d)
-			}
+		got := loopOutcome{Result: res, ToolRuns: runs.Load(), ModelCalls: m.calls.Load()}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Fatalf("allow drift (%d) (-want +got):\n%s", i, d)
 		}
 		if got := len(eventTypes(t, store, run.ID)); got != n+2 {
 			t.Fatalf("allow drift (%d): %d events, want %d", i, got, n+2)
 		}
 	}
-	ds := driftEvents(t, store, run.ID)
-	if *ds[0].StepKey != "support/turn-1" || *ds[1].StepKey != "support/turn-2" {
-		t.Errorf("drift events %+v %+v", ds[0], ds[1])
+	var stepKeys []string
+	for _, d := range driftEvents(t, store, run.ID) {
+		stepKeys = append(stepKeys, *d.StepKey)
+	}
+	if d := cmp.Diff([]string{"support/turn-1", "support/turn-2"}, stepKeys); d != "" {
+		t.Errorf("drift events' step keys (-want +got):\n%s", d)
 	}
 
 	// Fork on drift: the loop goes on live in a fork of the run.
@@ -240,8 +266,15 @@ func TestToolLoopReplayPolicies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.FromLog || res.RunID == run.ID || len(res.Drifts) != 1 || res.Drifts[0].ForkRunID != res.RunID || m2.calls.Load() != 2 || runs.Load() != 4 {
-		t.Fatalf("fork: %+v, tool runs %d, model calls %d", res, runs.Load(), m2.calls.Load())
+	if !strings.HasPrefix(res.RunID, run.ID+"::fork::") {
+		t.Fatalf("fork: the loop ran in %q", res.RunID)
+	}
+	want := loopOutcome{Result: live, ToolRuns: 4, ModelCalls: 2}
+	want.Result.RunID = res.RunID
+	want.Result.Messages = append(slices.Clone(drifted.Messages), live.Messages[2:]...)
+	want.Result.Drifts = []Drift{{Fields: []string{"messages"}, Policy: ReplayForkOnDrift, SourceSeq: 2, Seq: int64(n) + 3, ParentRunID: run.ID, ForkRunID: res.RunID}}
+	if d := cmp.Diff(want, loopOutcome{Result: res, ToolRuns: runs.Load(), ModelCalls: m2.calls.Load()}); d != "" {
+		t.Fatalf("fork (-want +got):\n%s", d)
 	}
 	if got := eventTypes(t, store, res.RunID); len(got) != n {
 		t.Errorf("fork events %v", got)
@@ -263,6 +296,12 @@ func TestToolLoopReplayPolicies(t *testing.T) {
 	if len(eventTypes(t, store, run.ID)) != parentLen || len(eventTypes(t, store, res.RunID)) != n {
 		t.Error("replaying the forked loop appended events")
 	}
+}
+
+// toolOutcome is a tool step's result with the tool runs counted so far.
+type toolOutcome struct {
+	Result   ToolResult
+	ToolRuns int64
 }
 
 func TestToolDrift(t *testing.T) {
@@ -292,8 +331,14 @@ func TestToolDrift(t *testing.T) {
 	step.ReplayPolicy = ReplayAllowPromptDrift
 	for range 2 {
 		r, err := v2.StepTool(tctx, run, step)
-		if err != nil || !r.FromLog || r.ResultJSON != live.ResultJSON || r.Drift == nil || !cmp.Equal(r.Drift.Fields, []string{"tool_version"}) || runs.Load() != 1 {
-			t.Fatalf("allow: %+v %v", r, err)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := toolOutcome{Result: live, ToolRuns: 1}
+		want.Result.FromLog = true
+		want.Result.Drift = &Drift{Fields: []string{"tool_version"}, Policy: ReplayAllowPromptDrift, SourceSeq: 2, Seq: 4}
+		if d := cmp.Diff(want, toolOutcome{Result: r, ToolRuns: runs.Load()}); d != "" {
+			t.Fatalf("allow (-want +got):\n%s", d)
 		}
 	}
 	ds := driftEvents(t, store, run.ID)
@@ -307,8 +352,18 @@ func TestToolDrift(t *testing.T) {
 	}
 	step.ReplayPolicy = ReplayForkOnDrift
 	r, err := v2.StepTool(tctx, run, step)
-	if err != nil || r.FromLog || r.RunID == run.ID || !strings.Contains(r.ResultJSON, "2.0.0") || runs.Load() != 2 {
-		t.Fatalf("fork: %+v %v", r, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(r.RunID, run.ID+"::fork::") {
+		t.Fatalf("fork: the step ran in %q", r.RunID)
+	}
+	want := toolOutcome{Result: live, ToolRuns: 2}
+	want.Result.RunID, want.Result.ResultJSON = r.RunID, `{"order":"A-1","version":"2.0.0"}`
+	want.Result.IdempotencyKey = idempotencyKey(r.RunID, "lookup", 0)
+	want.Result.Drift = &Drift{Fields: []string{"tool_version"}, Policy: ReplayForkOnDrift, SourceSeq: 2, Seq: 5, ParentRunID: run.ID, ForkRunID: r.RunID}
+	if d := cmp.Diff(want, toolOutcome{Result: r, ToolRuns: runs.Load()}); d != "" {
+		t.Fatalf("fork (-want +got):\n%s", d)
 	}
 	if err := ledger.CheckFork(tctx, store, r.RunID); err != nil {
 		t.Error(err)
@@ -410,15 +465,31 @@ func TestDriftFromPendingRequest(t *testing.T) {
 	// Allow prompt drift has no answer to reuse: the step runs live.
 	run := pending("pending-allow")
 	res, err := StepModel[Decision](tctx, k, run, step)
-	if err != nil || res.FromLog || res.Drift != nil || res.RunID != run.ID || len(driftEvents(t, store, run.ID)) != 0 {
-		t.Fatalf("allow drift from a pending request: %+v %v", res, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := ModelResult[Decision]{RunID: run.ID, Seq: 4, Output: Decision{true, "live"}, OutputJSON: `{"approved":true,"reason":"live"}`,
+		Usage: Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01}}
+	if d := cmp.Diff(want, res); d != "" {
+		t.Fatalf("allow drift from a pending request (-want +got):\n%s", d)
+	}
+	if ds := driftEvents(t, store, run.ID); len(ds) != 0 {
+		t.Fatalf("allow drift from a pending request logged drift events %+v", ds)
 	}
 	// Fork on drift forks, with no completion to name.
 	run = pending("pending-fork")
 	step.ReplayPolicy = ReplayForkOnDrift
 	res, err = StepModel[Decision](tctx, k, run, step)
-	if err != nil || res.RunID == run.ID || res.Drift == nil || res.FromLog {
-		t.Fatalf("fork from a pending request: %+v %v", res, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(res.RunID, run.ID+"::fork::") {
+		t.Fatalf("fork from a pending request: the step ran in %q", res.RunID)
+	}
+	want.RunID, want.Seq = res.RunID, 3
+	want.Drift = &Drift{Fields: []string{"prompt", "messages"}, Policy: ReplayForkOnDrift, SourceSeq: 2, Seq: 3, ParentRunID: run.ID, ForkRunID: res.RunID}
+	if d := cmp.Diff(want, res); d != "" {
+		t.Fatalf("fork from a pending request (-want +got):\n%s", d)
 	}
 	ds := driftEvents(t, store, run.ID)
 	if len(ds) != 1 {
