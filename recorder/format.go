@@ -113,6 +113,11 @@ func (w *wireRequest) request() artana.ModelRequest {
 
 // encodeInteraction returns the canonical JSON body of in.
 func encodeInteraction(in *Interaction) ([]byte, error) {
+	return pyjson.Marshal(toWire(in))
+}
+
+// toWire returns the recorded form of in.
+func toWire(in *Interaction) wireInteraction {
 	w := wireInteraction{Request: toWireRequest(&in.Request, in.HTTP), Latency: in.Latency.String(), HTTP: toWireHTTPResponse(in.HTTP)}
 	if in.Err != nil {
 		e := &wireError{Class: in.Err.Class, Status: in.Err.StatusCode, Message: in.Err.Message}
@@ -124,7 +129,7 @@ func encodeInteraction(in *Interaction) ([]byte, error) {
 		w.Response = &wireResponse{OutputJSON: in.Response.OutputJSON, Usage: in.Response.Usage, ToolCalls: in.Response.ToolCalls}
 	}
 	w.Stream = toWireStream(in)
-	return pyjson.Marshal(w)
+	return w
 }
 
 var validClasses = map[artana.ErrorClass]bool{

@@ -29,8 +29,17 @@ func FuzzDecodeInteraction(f *testing.F) {
 			return
 		}
 		enc, err := encodeInteraction(&in)
+		old, oldErr := oldMarshal(toWire(&in))
+		if (err != nil) != (oldErr != nil) || !bytes.Equal(enc, old) {
+			t.Fatalf("the writer's bytes changed:\n now %s (%v)\n was %s (%v)", enc, err, old, oldErr)
+		}
 		if err != nil {
 			return // e.g. an output schema that is not JSON
+		}
+		req, err := canonicalCall(&in.Request, in.HTTP)
+		oldReq, oldErr := oldMarshal(toWireRequest(&in.Request, in.HTTP))
+		if err != nil || oldErr != nil || !bytes.Equal(req, oldReq) {
+			t.Fatalf("the fingerprinted request text changed:\n now %s (%v)\n was %s (%v)", req, err, oldReq, oldErr)
 		}
 		again, err := decodeInteraction(enc)
 		if err != nil {

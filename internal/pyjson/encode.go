@@ -14,6 +14,7 @@ import (
 	"sync"
 	"time"
 	"unicode"
+	"unicode/utf8"
 )
 
 // The encoder of Go values. It writes a value as the Python original writes
@@ -29,6 +30,12 @@ import (
 //     of the value's model_dump(mode="json"): object keys sorted by code
 //     point, strings ASCII with \u escapes, floats as repr. It is the form of
 //     tool arguments, json_step_serde results and the hashed payload.
+//   - recordDialect is the dumps dialect with numbers as encoding/json
+//     writes them and Canonicalize then rewrites them: a float64 holding a
+//     whole number below 1e21 is an integer (100), others repr; a time.Time
+//     and a json.Marshaler write what encoding/json writes, canonicalized.
+//     It is Marshal's, the form of the project's own records (recorder
+//     cassettes and fingerprints), whose bytes must not change.
 //   - modelDialect is model_dump_json(): fields in declaration order, strings
 //     raw UTF-8, floats as AppendModelFloat. It is the form of model outputs,
 //     pause contexts, human input and pydantic_step_serde results.
@@ -45,6 +52,7 @@ type dialect uint8
 const (
 	dumpsDialect dialect = iota
 	modelDialect
+	recordDialect
 )
 
 // Dumps returns v as the Python original's json.dumps(v, sort_keys=True,
@@ -239,6 +247,9 @@ func appendMarshalerJSON(dst []byte, m json.Marshaler, t reflect.Type, s *encode
 	if err != nil {
 		return nil, &json.MarshalerError{Type: t, Err: err}
 	}
+	if s.d == recordDialect {
+		return appendCanonical(dst, b, t)
+	}
 	out, err := appendText(dst, b, s.d)
 	if err != nil {
 		return nil, &json.MarshalerError{Type: t, Err: err}
@@ -273,6 +284,9 @@ func appendText2(dst []byte, m encoding.TextMarshaler, t reflect.Type, s *encode
 // (six digits, left out when zero), Z for UTC, otherwise ±hh:mm.
 func timeEncoder(dst []byte, v reflect.Value, s *encodeState) ([]byte, error) {
 	t := v.Interface().(time.Time)
+	if s.d == recordDialect {
+		return appendMarshalerJSON(dst, t, timeType, s)
+	}
 	if y := t.Year(); y < 1 || y > 9999 {
 		return nil, &json.UnsupportedValueError{Str: t.String()}
 	}
@@ -315,6 +329,13 @@ func numberEncoder(dst []byte, v reflect.Value, s *encodeState) ([]byte, error) 
 	if n == "" {
 		n = "0" // as encoding/json
 	}
+	if s.d == recordDialect {
+		sc := Scanner{B: []byte(n)}
+		if _, ok := sc.Number(); !ok || sc.I != len(n) {
+			return nil, fmt.Errorf("json: invalid number literal %q", n)
+		}
+		return AppendNumber(dst, n)
+	}
 	p := textParser{data: []byte(n), d: s.d}
 	out, err := p.number(dst)
 	if err != nil || p.pos != len(n) {
@@ -346,6 +367,10 @@ func float32Encoder(dst []byte, v reflect.Value, s *encodeState) ([]byte, error)
 func appendFloatValue(dst []byte, f float64, bits int, s *encodeState) ([]byte, error) {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return nil, &json.UnsupportedValueError{Str: strconv.FormatFloat(f, 'g', -1, bits)}
+	}
+	if s.d == recordDialect {
+		var buf [32]byte
+		return AppendNumber(dst, string(appendJSONFloat(buf[:0], f, bits)))
 	}
 	return appendDialectFloat(dst, f, bits, s.d, false), nil
 }
@@ -461,6 +486,15 @@ func newMapEncoder(t reflect.Type) encoderFunc {
 			kvs = append(kvs, kv{k, it.Value()})
 		}
 		slices.SortFunc(kvs, func(a, b kv) int { return strings.Compare(a.key, b.key) })
+		if s.d == recordDialect {
+			for i, e := range kvs {
+				if !utf8.ValidString(e.key) || i > 0 && kvs[i-1].key == e.key {
+					// encoding/json writes such keys as \ufffd or twice;
+					// Marshal leaves them to it.
+					return nil, errRecordFallback
+				}
+			}
+		}
 		dst = append(dst, '{')
 		for i, e := range kvs {
 			if i > 0 {
@@ -521,7 +555,7 @@ func newStructEncoder(t reflect.Type) encoderFunc {
 	slices.SortFunc(sorted, func(a, b field) int { return strings.Compare(a.name, b.name) })
 	return func(dst []byte, v reflect.Value, s *encodeState) ([]byte, error) {
 		fs := fields
-		if s.d == dumpsDialect {
+		if s.d != modelDialect {
 			fs = sorted
 		}
 		dst = append(dst, '{')
@@ -546,7 +580,7 @@ func newStructEncoder(t reflect.Type) encoderFunc {
 				dst = append(dst, ',')
 			}
 			first = false
-			if s.d == dumpsDialect {
+			if s.d != modelDialect {
 				dst = append(dst, f.nameDumps...)
 			} else {
 				dst = append(dst, f.nameModel...)
@@ -754,8 +788,31 @@ func quotedEncoder(t reflect.Type, enc encoderFunc) encoderFunc {
 	}
 	if t.Kind() == reflect.String && t != numberType {
 		return func(dst []byte, v reflect.Value, s *encodeState) ([]byte, error) {
-			inner := appendDialectString(nil, v.String(), s.d)
+			var inner []byte
+			if s.d == recordDialect {
+				inner, _ = json.Marshal(v.String()) // encoding/json's escapes, kept as text
+			} else {
+				inner = appendDialectString(nil, v.String(), s.d)
+			}
 			return appendDialectString(dst, string(inner), s.d), nil
+		}
+	}
+	if k := t.Kind(); k == reflect.Float32 || k == reflect.Float64 {
+		return func(dst []byte, v reflect.Value, s *encodeState) ([]byte, error) {
+			if s.d != recordDialect {
+				dst = append(dst, '"')
+				dst, err := enc(dst, v, s)
+				if err != nil {
+					return nil, err
+				}
+				return append(dst, '"'), nil
+			}
+			f := v.Float()
+			if math.IsNaN(f) || math.IsInf(f, 0) {
+				return nil, &json.UnsupportedValueError{Str: strconv.FormatFloat(f, 'g', -1, t.Bits())}
+			}
+			dst = append(dst, '"')
+			return append(appendJSONFloat(dst, f, t.Bits()), '"'), nil
 		}
 	}
 	return func(dst []byte, v reflect.Value, s *encodeState) ([]byte, error) {

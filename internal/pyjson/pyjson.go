@@ -112,31 +112,6 @@ func appendRepr(dst []byte, f float64) []byte { return appendReprFloat(dst, f, 6
 // otherwise.
 func Float(f float64) string { return string(AppendFloat(nil, f)) }
 
-// Marshal returns v as the Python original writes hashed and compared JSON:
-// json.dumps(v, sort_keys=True, separators=(",", ":")) with ensure_ascii.
-// v is first marshalled with encoding/json (so struct tags and Marshaler
-// implementations apply) and the result is rewritten: object keys sorted by
-// code point at every level, no whitespace, strings escaped as Python does,
-// integers verbatim and other numbers as Python's float repr.
-//
-// The rewrite sees JSON, not Go types: a float64 field holding a whole
-// number, which encoding/json writes as 100, stays 100, where pydantic
-// writes a float field as 100.0. It is the form of the project's own
-// records (recorder fingerprints, cassette bodies), whose bytes must not
-// change; values the Python original also logs (tool arguments, workflow
-// results) are written with Dumps, which follows the Go types.
-func Marshal(v any) ([]byte, error) {
-	raw, ok := v.(json.RawMessage)
-	if !ok {
-		var err error
-		raw, err = json.Marshal(v)
-		if err != nil {
-			return nil, fmt.Errorf("canonical JSON: %w", err)
-		}
-	}
-	return Canonicalize(raw)
-}
-
 // Canonicalize rewrites a JSON document in the canonical form described at
 // Marshal. It fails on invalid JSON.
 func Canonicalize(data []byte) ([]byte, error) {
