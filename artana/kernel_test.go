@@ -13,6 +13,7 @@ import (
 	"github.com/artana-go/go-artana/artana/ledger"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // fakeModel is a scripted Model: CompleteFn answers each request.
@@ -150,9 +151,13 @@ func TestGoldenFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !second.FromLog || second.Output != first.Output || second.OutputJSON != first.OutputJSON ||
-		second.Usage != first.Usage || second.Seq != first.Seq || model.calls.Load() != 1 {
-		t.Fatalf("replayed step = %+v (model calls %d), live was %+v", second, model.calls.Load(), first)
+	wantSecond := first
+	wantSecond.FromLog = true
+	if d := cmp.Diff(wantSecond, second); d != "" {
+		t.Fatalf("replayed step: want the live result from the log (-want +got):\n%s", d)
+	}
+	if n := model.calls.Load(); n != 1 {
+		t.Fatalf("the replay called the model: %d calls", n)
 	}
 	if got := eventTypes(t, store, run.ID); len(got) != len(afterFirst) {
 		t.Fatalf("replay appended events: %v", got)
@@ -162,19 +167,27 @@ func TestGoldenFlow(t *testing.T) {
 	tool := ToolStep{Tool: "submit_transfer", Args: TransferArgs{"acc_1", "10.00"}, StepKey: "transfer.acc_1.10.v1"}
 	_, err = k.StepTool(tctx, run, tool)
 	e := wantKind(t, err, ErrUnknownOutcome, ErrToolFailed)
-	if e.Seq != 5 || e.Outcome != ledger.OutcomeUnknown || !strings.Contains(err.Error(), "simulated network drop") {
-		t.Fatalf("unknown outcome error = %+v", e)
+	wantE := *e // Op, Kind, Msg and Err are checked through err's text
+	wantE.RunID, wantE.Seq, wantE.Tool, wantE.Outcome = run.ID, 5, "submit_transfer", ledger.OutcomeUnknown
+	if d := cmp.Diff(wantE, *e, cmpopts.EquateErrors()); d != "" {
+		t.Fatalf("unknown outcome error (-want +got):\n%s", d)
+	}
+	if !strings.Contains(err.Error(), "simulated network drop") {
+		t.Fatalf("unknown outcome error %q does not name the cause", err)
 	}
 	events, err := store.Events(tctx, run.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	req, done := events[3].Payload.(*ledger.ToolRequested), events[4].Payload.(*ledger.ToolCompleted)
-	if req.IdempotencyKey != idempotencyKey(run.ID, "transfer.acc_1.10.v1", 0) ||
-		req.ArgumentsJSON != `{"account_id":"acc_1","amount":"10.00"}` ||
-		done.Outcome != ledger.OutcomeUnknown || *done.RequestID != events[3].ID ||
-		*done.ReceivedIdempotencyKey != req.IdempotencyKey {
-		t.Fatalf("tool events: %+v %+v", req, done)
+	key := idempotencyKey(run.ID, "transfer.acc_1.10.v1", 0)
+	wantTool := []ledger.Payload{
+		&ledger.ToolRequested{ToolName: "submit_transfer", ArgumentsJSON: `{"account_id":"acc_1","amount":"10.00"}`, IdempotencyKey: key,
+			ToolVersion: ledger.DefaultToolVersion, SchemaVersion: ledger.DefaultSchemaVersion, StepKey: new("transfer.acc_1.10.v1")},
+		&ledger.ToolCompleted{ToolName: "submit_transfer", Outcome: ledger.OutcomeUnknown, ReceivedIdempotencyKey: &key,
+			RequestID: &events[3].ID, ErrorMessage: new("simulated network drop after request submission")},
+	}
+	if d := cmp.Diff(wantTool, []ledger.Payload{events[3].Payload, events[4].Payload}); d != "" {
+		t.Fatalf("tool events (-want +got):\n%s", d)
 	}
 
 	// Feature 6: replay halts without re-running the tool.
@@ -190,9 +203,13 @@ func TestGoldenFlow(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if rec.FromLog || attempts != 2 || rec.ResultJSON != `{"status":"submitted","account_id":"acc_1","amount":"10.00"}` ||
-		len(eventTypes(t, store, run.ID)) != before+1 || rec.IdempotencyKey != req.IdempotencyKey {
-		t.Fatalf("reconcile = %+v, attempts %d", rec, attempts)
+	wantRec := ToolResult{RunID: run.ID, Seq: int64(before) + 1, Tool: "submit_transfer",
+		ResultJSON: `{"status":"submitted","account_id":"acc_1","amount":"10.00"}`, IdempotencyKey: key}
+	if d := cmp.Diff(wantRec, rec); d != "" {
+		t.Fatalf("reconcile (-want +got):\n%s", d)
+	}
+	if got := len(eventTypes(t, store, run.ID)); attempts != 2 || got != before+1 {
+		t.Fatalf("reconcile: %d attempts (want 2), %d events (want %d)", attempts, got, before+1)
 	}
 
 	// Feature 8: the step now replays the reconciled result.
@@ -315,36 +332,45 @@ func TestStepModelRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	req := model.last
-	if req.RunID != "r1" || req.Model != "gpt" || req.Prompt != "hello" || req.StepKey != "s1" ||
-		req.OutputName != "Decision" || req.Options.Temperature == nil ||
-		fmt.Sprint(req.Messages) != fmt.Sprint([]ChatMessage{{Role: "user", Content: "hello"}}) {
-		t.Fatalf("request = %+v", req)
+	wantReq := ModelRequest{RunID: "r1", Model: "gpt", Prompt: "hello", Messages: []ChatMessage{{Role: "user", Content: "hello"}},
+		OutputName: "Decision", Options: opts, StepKey: "s1",
+		OutputSchema: json.RawMessage(`{"type":"object","properties":{"approved":{"type":"boolean"},"reason":{"type":"string"}},"required":["approved","reason"],"additionalProperties":false}`),
+		Tools: []ToolDefinition{
+			{Name: "submit_transfer", Description: "Submit a transfer.", Schema: req.Tools[0].Schema},
+			{Name: "lookup", Schema: req.Tools[1].Schema},
+		},
 	}
-	wantSchema := `{"type":"object","properties":{"approved":{"type":"boolean"},"reason":{"type":"string"}},"required":["approved","reason"],"additionalProperties":false}`
-	if string(req.OutputSchema) != wantSchema {
-		t.Fatalf("output schema\n got %s\nwant %s", req.OutputSchema, wantSchema)
+	if d := cmp.Diff(wantReq, req, cmpopts.EquateEmpty()); d != "" {
+		t.Fatalf("request (-want +got):\n%s", d)
 	}
-	if len(req.Tools) != 2 || req.Tools[0].Name != "submit_transfer" || req.Tools[0].Description != "Submit a transfer." ||
-		!strings.Contains(string(req.Tools[1].Schema), `"description":"the query"`) {
-		t.Fatalf("tools = %+v", req.Tools)
+	if !strings.Contains(string(req.Tools[1].Schema), `"description":"the query"`) {
+		t.Fatalf("lookup's schema %s lacks its field's description", req.Tools[1].Schema)
 	}
-	if len(res.ToolCalls) != 1 || res.ToolCalls[0].ID != "c1" || res.Usage.CostUSD != 0.01 {
-		t.Fatalf("result = %+v", res)
+	calls := []ToolCall{{ID: "c1", ToolName: "submit_transfer", ArgumentsJSON: `{"account_id":"a","amount":"1"}`}}
+	wantRes := ModelResult[Decision]{RunID: "r1", Seq: 3, Output: Decision{false, "no"}, OutputJSON: `{"approved":false,"reason":"no"}`,
+		Usage: Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01}, ToolCalls: calls}
+	if d := cmp.Diff(wantRes, res); d != "" {
+		t.Fatalf("result (-want +got):\n%s", d)
 	}
 	events, err := store.Events(tctx, run.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	mr, mc := events[1].Payload.(*ledger.ModelRequested), events[2].Payload.(*ledger.ModelCompleted)
-	if fmt.Sprint(mr.AllowedTools) != "[submit_transfer lookup]" || *mr.StepKey != "s1" ||
-		mc.OutputJSON != `{"approved":false,"reason":"no"}` || mc.PromptTokens != 12 ||
-		len(mc.ToolCalls) != 1 || mc.ToolCalls[0].ArgumentsJSON != `{"account_id":"a","amount":"1"}` {
-		t.Fatalf("logged %+v %+v", mr, mc)
+	wantMR := *mr // the messages and options are checked in the request above
+	wantMR.Model, wantMR.Prompt, wantMR.AllowedTools, wantMR.StepKey = "gpt", "hello", []string{"submit_transfer", "lookup"}, new("s1")
+	wantMC := ledger.ModelCompleted{Model: "gpt", OutputJSON: `{"approved":false,"reason":"no"}`, PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01, ToolCalls: calls}
+	if d := cmp.Diff([]ledger.Payload{&wantMR, &wantMC}, []ledger.Payload{mr, mc}); d != "" {
+		t.Fatalf("logged (-want +got):\n%s", d)
 	}
 	// The replayed tool calls carry what the log holds.
 	again, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "gpt", Prompt: "hello", StepKey: "s1"})
-	if err != nil || !again.FromLog || len(again.ToolCalls) != 1 || again.ToolCalls[0].ToolName != "submit_transfer" {
-		t.Fatalf("replay = %+v, %v", again, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRes.FromLog = true
+	if d := cmp.Diff(wantRes, again); d != "" {
+		t.Fatalf("replay (-want +got):\n%s", d)
 	}
 }
 
