@@ -21,15 +21,17 @@ func TestToolCallsOnlyTurn(t *testing.T) {
 	if err != nil {
 		t.Fatalf("live tool-calls-only turn: %v", err)
 	}
-	if live.Output != (Decision{}) || live.OutputJSON != "" || len(live.ToolCalls) != 1 || live.ToolCalls[0].ToolName != "lookup" {
-		t.Errorf("live = %+v; want the zero output, empty output JSON and the lookup call", live)
+	want := ModelResult[Decision]{RunID: run.ID, Seq: 3, Usage: Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01}, ToolCalls: calls}
+	if d := cmp.Diff(want, live); d != "" {
+		t.Errorf("live: want the zero output, empty output JSON and the lookup call (-want +got):\n%s", d)
 	}
 	events, err := store.Events(tctx, run.ID, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c, ok := events[len(events)-1].Payload.(*ledger.ModelCompleted); !ok || c.OutputJSON != "" || len(c.ToolCalls) != 1 {
-		t.Errorf("logged %+v; want model_completed with empty output_json and one tool call", events[len(events)-1].Payload)
+	wantLogged := &ledger.ModelCompleted{Model: "m", PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01, ToolCalls: calls}
+	if d := cmp.Diff(ledger.Payload(wantLogged), events[len(events)-1].Payload); d != "" {
+		t.Errorf("logged: want model_completed with empty output_json and one tool call (-want +got):\n%s", d)
 	}
 	replayed, err := StepModel[Decision](tctx, k, run, step)
 	if err != nil {
