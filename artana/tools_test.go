@@ -119,20 +119,30 @@ func TestToolOutcomes(t *testing.T) {
 			step := ToolStep{Tool: "echo", Args: echoArgs{"x"}, StepKey: "s"}
 			_, err := k.StepTool(tctx, run, step)
 			e := wantKind(t, err, tc.kinds...)
-			if e.Outcome != tc.outcome || e.Seq != 3 || e.Tool != "echo" || e.RunID != "r1" {
-				t.Fatalf("error %+v", e)
+			wantE := *e // Op, Kind, Msg and Err are checked through the kinds and the ToolError below
+			wantE.RunID, wantE.Seq, wantE.Tool, wantE.Outcome = "r1", 3, "echo", tc.outcome
+			if d := cmp.Diff(wantE, *e, cmpopts.EquateErrors()); d != "" {
+				t.Fatalf("error (-want +got):\n%s", d)
 			}
 			done := lastCompletion(t, store, run.ID)
-			if done.Outcome != tc.outcome || done.ResultJSON != "" || done.ErrorMessage == nil {
-				t.Fatalf("completion %+v", done)
+			if done.ErrorMessage == nil {
+				t.Fatalf("completion %+v has no error message", done)
+			}
+			wantDone := *done // the request's id and key are checked elsewhere
+			wantDone.ToolName, wantDone.Outcome, wantDone.ResultJSON, wantDone.EffectID = "echo", tc.outcome, "", nil
+			if d := cmp.Diff(&wantDone, done); d != "" {
+				t.Fatalf("completion (-want +got):\n%s", d)
 			}
 			if tc.panics && !strings.Contains(*done.ErrorMessage, "tool panicked: boom") {
 				t.Fatalf("panic message %q", *done.ErrorMessage)
 			}
 			// The error holds the tool's outcome and message.
 			var te *ToolError
-			if !errors.As(err, &te) || te.Outcome != tc.outcome || te.Err == nil || te.Err.Error() != *done.ErrorMessage {
-				t.Fatalf("errors.As(*ToolError) = %+v, want outcome %s and message %q", te, tc.outcome, *done.ErrorMessage)
+			if !errors.As(err, &te) {
+				t.Fatalf("%v holds no *ToolError", err)
+			}
+			if d := cmp.Diff(toolErrorText{tc.outcome, *done.ErrorMessage}, textOf(te)); d != "" {
+				t.Fatalf("the *ToolError (-want +got):\n%s", d)
 			}
 			// Failed outcomes replay as failures, without running the tool,
 			// with an equal error.
@@ -144,8 +154,11 @@ func TestToolOutcomes(t *testing.T) {
 				t.Fatalf("replayed failure %v (live: %v), calls %d", err, live, calls)
 			}
 			var rte *ToolError
-			if !errors.As(err, &rte) || rte.Outcome != te.Outcome || rte.Err.Error() != te.Err.Error() {
-				t.Fatalf("replayed *ToolError %+v, live %+v", rte, te)
+			if !errors.As(err, &rte) {
+				t.Fatalf("replayed: %v holds no *ToolError", err)
+			}
+			if d := cmp.Diff(textOf(te), textOf(rte)); d != "" {
+				t.Fatalf("the replayed *ToolError (-live +replayed):\n%s", d)
 			}
 			// Only an unknown outcome can be reconciled.
 			_, err = k.ReconcileTool(tctx, run, step)
@@ -419,4 +432,17 @@ func TestErrorMessages(t *testing.T) {
 	if (&ToolError{Outcome: ledger.OutcomeUnknown}).Error() != "unknown_outcome" {
 		t.Fatal("ToolError without cause")
 	}
+}
+
+// toolErrorText is a *ToolError with its cause as text, to compare.
+type toolErrorText struct {
+	Outcome ledger.ToolOutcome
+	Err     string
+}
+
+func textOf(te *ToolError) toolErrorText {
+	if te.Err == nil {
+		return toolErrorText{Outcome: te.Outcome}
+	}
+	return toolErrorText{te.Outcome, te.Err.Error()}
 }
