@@ -51,6 +51,7 @@ type config struct {
 	busy      time.Duration
 	readOnly  bool
 	skipCheck bool
+	immutable bool // read-only with no WAL file: dsn opens it immutable
 }
 
 // WithStoreOptions applies the options every artana store shares, such as
@@ -100,6 +101,9 @@ type Store struct {
 	readOnly  bool
 	skipCheck bool
 	decoded   bool // verify by decoding every row, as before stored-text verification (tests compare)
+	abs       string
+	immutable bool // opened read-only as an immutable file (no WAL): nothing changes it
+	checked   bool // quick_check passed at Open, on an immutable file
 	db        *sql.DB
 	closed    atomic.Bool
 
@@ -199,11 +203,13 @@ func Open(ctx context.Context, path string, opts ...Option) (*Store, error) {
 			return fail(err)
 		}
 	}
+	cfg.immutable = cfg.readOnly && !exists(abs+"-wal")
 	db, err := sql.Open("sqlite", dsn(abs, cfg))
 	if err != nil {
 		return fail(err)
 	}
-	s := &Store{path: path, opts: ledger.NewStoreOptions(cfg.store...), readOnly: cfg.readOnly, skipCheck: cfg.skipCheck, db: db}
+	s := &Store{path: path, abs: abs, opts: ledger.NewStoreOptions(cfg.store...), readOnly: cfg.readOnly, skipCheck: cfg.skipCheck,
+		immutable: cfg.immutable, db: db}
 	if err := s.init(ctx); err != nil {
 		_ = db.Close()
 		return fail(err)
@@ -258,7 +264,7 @@ func dsn(abs string, cfg config) string {
 	q := "_pragma=busy_timeout(" + strconv.FormatInt(cfg.busy.Milliseconds(), 10) + ")" +
 		"&_pragma=synchronous(" + string(cfg.sync) + ")"
 	switch {
-	case cfg.readOnly && !exists(abs+"-wal"):
+	case cfg.readOnly && cfg.immutable:
 		// Without a WAL file, a read-only connection would create the -wal
 		// and -shm files and leave them behind. The file is complete
 		// without them, so read it as immutable: SQLite creates nothing
@@ -296,6 +302,7 @@ func (s *Store) init(ctx context.Context) error {
 		if err := quickCheck(ctx, conn); err != nil {
 			return err
 		}
+		s.checked = s.immutable
 	}
 	if s.readOnly {
 		return nil
@@ -354,7 +361,7 @@ func createLedger(ctx context.Context, path string, cfg config) (err error) {
 		}
 	}()
 	c := cfg
-	c.readOnly = false
+	c.readOnly, c.immutable = false, false
 	db, err := sql.Open("sqlite", dsn(name, c))
 	if err != nil {
 		return fmt.Errorf("create the ledger: %w", err)
