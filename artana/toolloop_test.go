@@ -148,8 +148,17 @@ func TestToolLoopStopOnToolError(t *testing.T) {
 	_, err := RunToolLoop[Decision](tctx, k, run, loop)
 	e := wantKind(t, err, ErrToolFailed)
 	var te *ToolError
-	if e.Tool != "refund" || !errors.As(err, &te) || te.Outcome != ledger.OutcomePermanentError || te.Err.Error() != "order A-17 was already refunded" {
-		t.Fatalf("error %v, want the refund's permanent failure", err)
+	if !errors.As(err, &te) {
+		t.Fatalf("error %v holds no *ToolError", err)
+	}
+	type failure struct {
+		Tool  string
+		Error toolErrorText
+	}
+	got := failure{e.Tool, textOf(te)}
+	want := failure{"refund", toolErrorText{ledger.OutcomePermanentError, "order A-17 was already refunded"}}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Fatalf("error %v: want the refund's permanent failure (-want +got):\n%s", err, d)
 	}
 	if m.calls.Load() != 1 {
 		t.Errorf("model called %d times, want 1: the loop stops at the failure", m.calls.Load())
@@ -170,8 +179,12 @@ func TestToolLoopTurnLimit(t *testing.T) {
 	loop := ToolLoop{Model: "m", Prompt: "look it up", MaxTurns: 3}
 	_, err := RunToolLoop[Decision](tctx, k, run, loop)
 	var tl *TurnLimitError
-	if !errors.As(err, &tl) || tl.Limit != 3 || len(tl.Pending) != 1 || tl.Pending[0].ID != "call_3_1" {
-		t.Fatalf("error %v (%+v), want a *TurnLimitError of limit 3 with the pending call", err, tl)
+	if !errors.As(err, &tl) {
+		t.Fatalf("error %v, want a *TurnLimitError", err)
+	}
+	wantTL := TurnLimitError{RunID: run.ID, Limit: 3, Seq: 11, Pending: []ToolCall{{ID: "call_3_1", ToolName: "lookup_order", ArgumentsJSON: `{"order":"A-1"}`}}}
+	if d := cmp.Diff(wantTL, *tl); d != "" {
+		t.Fatalf("turn limit error (-want +got):\n%s", d)
 	}
 	if !strings.Contains(err.Error(), "turn limit 3") || !strings.Contains(err.Error(), "lookup_order") || !strings.Contains(err.Error(), "MaxTurns") {
 		t.Errorf("error %q does not name the limit, the call and the fix", err)
@@ -344,8 +357,12 @@ func TestToolLoopHaltsOnUnknownOutcome(t *testing.T) {
 	_, err = k.ReconcileTool(tctx, run, ToolStep{Tool: "refund", Args: `{"order": "A-17"}`, StepKey: "support/call_onyWz"})
 	wantKind(t, err, ErrToolFailed) // the refund fails again, now with a known outcome
 	res, err := RunToolLoop[Decision](tctx, k, run, supportLoop)
-	if err != nil || res.Turns != 2 || runs.Load() != 3 || m.calls.Load() != 2 {
-		t.Errorf("after reconciling: %+v, %v; %d tool runs, %d model calls; want 2 turns, 3 runs, 2 calls", res, err, runs.Load(), m.calls.Load())
+	if err != nil {
+		t.Fatalf("after reconciling: %v", err)
+	}
+	got := struct{ Turns, ToolRuns, ModelCalls int64 }{int64(res.Turns), runs.Load(), m.calls.Load()}
+	if d := cmp.Diff(struct{ Turns, ToolRuns, ModelCalls int64 }{2, 3, 2}, got); d != "" {
+		t.Errorf("after reconciling (-want +got):\n%s", d)
 	}
 }
 
@@ -409,11 +426,16 @@ func TestToolLoopStringOutput(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(deltas) != 2 || len(deltas[0].ToolCalls) != 1 || deltas[1].Text == "" {
-		t.Errorf("streamed deltas %+v, want one per turn: the call, then the text", deltas)
+	wantDeltas := []Delta{
+		{ToolCalls: []ToolCallDelta{{ID: "c1", ToolName: "lookup_order", ArgumentsJSON: `{"order":"A-1"}`}}, Usage: &Usage{}},
+		{Text: "It was delivered.", Usage: &Usage{}},
 	}
-	if last := res.Messages[len(res.Messages)-1]; res.Output != "It was delivered." || last.Content != "It was delivered." {
-		t.Errorf("output %q, last message %+v; want the text, unquoted", res.Output, last)
+	if d := cmp.Diff(wantDeltas, deltas); d != "" {
+		t.Errorf("streamed deltas: want one per turn, the call, then the text (-want +got):\n%s", d)
+	}
+	wantLast := ChatMessage{Role: "assistant", Content: "It was delivered."}
+	if d := cmp.Diff(wantLast, res.Messages[len(res.Messages)-1]); d != "" || res.Output != "It was delivered." {
+		t.Errorf("output %q, want the text unquoted; last message (-want +got):\n%s", res.Output, d)
 	}
 }
 
