@@ -57,26 +57,36 @@ func TestStepModelRawAndAnyOutputs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if model.last.OutputSchema != nil || model.last.OutputName != "output" {
-		t.Errorf("schema %s, name %q sent for json.RawMessage; want none", model.last.OutputSchema, model.last.OutputName)
+	if model.last.OutputSchema != nil {
+		t.Errorf("schema %s sent for json.RawMessage; want none", model.last.OutputSchema)
+	}
+	if model.last.OutputName != "output" {
+		t.Errorf("output name %q sent for json.RawMessage; want output", model.last.OutputName)
 	}
 	// Keys in the order written (a repeated key keeps its first place and
 	// last value, as a Python dict), numbers by kind, strings raw.
 	const logged = `{"z":2.0,"a":[100.0,"é"]}`
-	if string(raw.Output) != `{"z": 1, "a": [1E2, "\u00e9"], "z": 2.0}` || raw.OutputJSON != logged {
-		t.Fatalf("raw output %s, logged %s", raw.Output, raw.OutputJSON)
+	type text struct{ Output, Logged string }
+	if d := cmp.Diff(text{`{"z": 1, "a": [1E2, "\u00e9"], "z": 2.0}`, logged}, text{string(raw.Output), raw.OutputJSON}); d != "" {
+		t.Fatalf("raw output (-want +got):\n%s", d)
 	}
 
 	anyRes, err := StepModel[any](tctx, k, run, ModelStep{Model: "m", Prompt: "any"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m, ok := anyRes.Output.(map[string]any); !ok || m["z"] != 2.0 || anyRes.OutputJSON != logged {
-		t.Fatalf("any output %#v, logged %s", anyRes.Output, anyRes.OutputJSON)
+	wantAny := anyRes // the run, seq and usage are the fake's
+	wantAny.Output, wantAny.OutputJSON, wantAny.ToolCalls, wantAny.FromLog, wantAny.Drift = map[string]any{"z": 2.0, "a": []any{100.0, "é"}}, logged, nil, false, nil
+	if d := cmp.Diff(wantAny, anyRes); d != "" {
+		t.Fatalf("any output (-want +got):\n%s", d)
 	}
 	replayed, err := StepModel[any](tctx, k, run, ModelStep{Model: "m", Prompt: "any"})
-	if err != nil || !replayed.FromLog || replayed.OutputJSON != logged {
-		t.Fatalf("replayed %+v, %v", replayed, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantAny.FromLog = true
+	if d := cmp.Diff(wantAny, replayed); d != "" {
+		t.Fatalf("replayed (-want +got):\n%s", d)
 	}
 
 	// Not JSON: an *OutputError, nothing logged for the answer.
@@ -160,9 +170,11 @@ func TestToolSetsCompletionFields(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if c.Outcome != tc.outcome || *c.ReceivedIdempotencyKey != "prov-key" || *c.RequestID != events[1].ID ||
-				*c.EffectID != "eff" || *c.ErrorMessage != tc.message {
-				t.Fatalf("completion %+v", c)
+			want := *c // the tool's name and result are checked elsewhere
+			want.Outcome, want.ReceivedIdempotencyKey, want.RequestID = tc.outcome, new("prov-key"), &events[1].ID
+			want.EffectID, want.ErrorMessage = new("eff"), &tc.message
+			if d := cmp.Diff(&want, c); d != "" {
+				t.Fatalf("completion (-want +got):\n%s", d)
 			}
 		})
 	}

@@ -255,8 +255,13 @@ func TestWorkflowErrors(t *testing.T) {
 	}
 	for i := range 2 {
 		res, err := RunWorkflow(tctx, k, flowTenant, "issued", unnamed)
-		if err != nil || res.Status != WorkflowPaused || res.Ticket.Seq != int64(3+i) {
-			t.Fatalf("%+v %v", res, err)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := WorkflowResult[int]{RunID: "issued", Status: WorkflowPaused,
+			Ticket: &PauseTicket{RunID: "issued", TicketID: ticketID(res.Ticket), Seq: int64(3 + i), Reason: "again"}} // the id is checked in TestPauseResume
+		if d := cmp.Diff(want, res); d != "" {
+			t.Fatalf("pause %d (-want +got):\n%s", i, d)
 		}
 	}
 	// A pause error returned from inside a step's action pauses the workflow.
@@ -270,9 +275,22 @@ func TestWorkflowErrors(t *testing.T) {
 			return 0, err
 		})
 	})
-	if err != nil || res2.Status != WorkflowPaused || res2.Ticket.Reason != "inside" {
-		t.Fatalf("%+v %v", res2, err)
+	if err != nil {
+		t.Fatal(err)
 	}
+	want2 := WorkflowResult[int]{RunID: "nested", Status: WorkflowPaused,
+		Ticket: &PauseTicket{RunID: "nested", TicketID: ticketID(res2.Ticket), Seq: 4, Reason: "inside"}}
+	if d := cmp.Diff(want2, res2); d != "" {
+		t.Fatalf("a pause inside a step (-want +got):\n%s", d)
+	}
+}
+
+// ticketID returns the id of t, "" without a ticket.
+func ticketID(t *PauseTicket) string {
+	if t == nil {
+		return ""
+	}
+	return t.TicketID
 }
 
 func TestPauseResume(t *testing.T) {
