@@ -241,8 +241,18 @@ func TestBadConversationsAreRefused(t *testing.T) {
 			_, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "m", Messages: tc.msgs()})
 			wantKind(t, err, ErrInvalidInput)
 			var me *MessageError
-			if !errors.As(err, &me) || me.Index != tc.index || me.ToolCallID != tc.id || !strings.Contains(err.Error(), tc.text) {
-				t.Fatalf("error %v (%+v), want a *MessageError at index %d, id %q, saying %q", err, me, tc.index, tc.id, tc.text)
+			if !errors.As(err, &me) {
+				t.Fatalf("error %v holds no *MessageError", err)
+			}
+			type where struct {
+				Index      int
+				ToolCallID string
+			}
+			if d := cmp.Diff(where{tc.index, tc.id}, where{me.Index, me.ToolCallID}); d != "" {
+				t.Fatalf("error %v names the wrong message (-want +got):\n%s", err, d)
+			}
+			if !strings.Contains(err.Error(), tc.text) {
+				t.Fatalf("error %v does not say %q", err, tc.text)
 			}
 			if !strings.Contains(err.Error(), "message ") || !strings.Contains(err.Error(), "nothing logged") {
 				t.Errorf("error %q does not name the message or say that nothing was logged", err)

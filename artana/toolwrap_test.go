@@ -5,6 +5,8 @@ import (
 	"errors"
 	"sync/atomic"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestToolsWrap(t *testing.T) {
@@ -23,8 +25,13 @@ func TestToolsWrap(t *testing.T) {
 			return next(ctx, tool, args)
 		}
 	})
-	if got := toolNames(wrapped.Definitions()); len(got) != 2 || got[0] != "lookup_order" || wrapped.Capabilities()["refund"] != "finance:write" {
-		t.Fatalf("wrapped registry %v %v", got, wrapped.Capabilities())
+	type registry struct {
+		Tools        []string
+		Capabilities map[string]string
+	}
+	wantReg := registry{[]string{"lookup_order", "refund"}, map[string]string{"lookup_order": "", "refund": "finance:write"}}
+	if d := cmp.Diff(wantReg, registry{toolNames(wrapped.Definitions()), wrapped.Capabilities()}); d != "" {
+		t.Fatalf("wrapped registry (-want +got):\n%s", d)
 	}
 	k, store := newTestKernel(t, nil, WithTools(wrapped))
 	run := mustStart(t, k, liveTenant, "wrap")
@@ -37,8 +44,8 @@ func TestToolsWrap(t *testing.T) {
 	if _, err := k.StepTool(tctx, run, ToolStep{Tool: "lookup_order", Args: orderArgs{"A-2"}}); err != nil || runs.Load() != 1 {
 		t.Fatalf("lookup: %v, runs %d", err, runs.Load())
 	}
-	if len(seen) != 2 || seen[0] != `refund {"order":"A-1"}` {
-		t.Errorf("the wrapper saw %q, want the tool names and canonical arguments", seen)
+	if d := cmp.Diff([]string{`refund {"order":"A-1"}`, `lookup_order {"order":"A-2"}`}, seen); d != "" {
+		t.Errorf("the wrapper saw: want the tool names and canonical arguments (-want +got):\n%s", d)
 	}
 	// Arguments that do not fit are refused before the wrapper is called.
 	_, err := k.StepTool(tctx, run, ToolStep{Tool: "lookup_order", Args: `{"order": 1}`})
