@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/internal/original"
 
@@ -163,8 +165,13 @@ func TestVerifyChain(t *testing.T) {
 			if !errors.As(err, &ce) || !errors.Is(err, artana.ErrChainBroken) {
 				t.Fatalf("VerifyChain = %v, want a *ChainError matching ErrChainBroken", err)
 			}
-			if ce.Seq != tc.wantSeq || !strings.Contains(ce.Reason, tc.reason) {
-				t.Errorf("VerifyChain = %v; want seq %d and a reason containing %q", err, tc.wantSeq, tc.reason)
+			want := *ce // the run is sealed's
+			want.Seq = tc.wantSeq
+			if d := cmp.Diff(want, *ce); d != "" {
+				t.Errorf("VerifyChain = %v (-want +got):\n%s", err, d)
+			}
+			if !strings.Contains(ce.Reason, tc.reason) {
+				t.Errorf("VerifyChain = %v; want a reason containing %q", err, tc.reason)
 			}
 		})
 	}

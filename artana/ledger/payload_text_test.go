@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/artana-go/go-artana/artana/ledger"
 )
 
@@ -42,8 +44,15 @@ func TestCheckStoredPayload(t *testing.T) {
 			continue
 		}
 		var ce *ledger.ChainError
-		if !errors.As(err, &ce) || ce.Seq != 7 || ce.RunID != "r" || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: %v, want a ChainError at seq 7 naming %s", c.name, err, c.want)
+		if !errors.As(err, &ce) {
+			t.Errorf("%s: %v, want a ChainError", c.name, err)
+			continue
+		}
+		if d := cmp.Diff(ledger.ChainError{RunID: "r", Seq: 7, Reason: ce.Reason}, *ce); d != "" {
+			t.Errorf("%s: the ChainError is not at seq 7 of run r (-want +got):\n%s", c.name, d)
+		}
+		if !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v does not name %s", c.name, err, c.want)
 		}
 	}
 }
