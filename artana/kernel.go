@@ -18,7 +18,6 @@ type Kernel struct {
 	middleware []Middleware
 	enforced   bool // built by NewEnforced
 	newRunID   func() string
-	outputs    codecCache
 	// replayPolicy is the policy of steps that name none.
 	replayPolicy ReplayPolicy
 

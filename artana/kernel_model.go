@@ -2,11 +2,14 @@ package artana
 
 import (
 	"context"
+	"encoding"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
 	"slices"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/artana-go/go-artana/artana/ledger"
@@ -95,7 +98,7 @@ type ModelResult[T any] struct {
 // Tools whose capability the tenant lacks are never offered.
 func StepModel[T any](ctx context.Context, k *Kernel, run Run, step ModelStep) (ModelResult[T], error) {
 	var res ModelResult[T]
-	codec, err := k.outputs.get(reflect.TypeFor[T]())
+	codec, err := outputCodecs.get(reflect.TypeFor[T]())
 	if err != nil {
 		return res, &Error{Op: "step model", RunID: run.ID, Kind: ErrInvalidInput, Err: err}
 	}
@@ -108,7 +111,7 @@ func StepModel[T any](ctx context.Context, k *Kernel, run Run, step ModelStep) (
 			res.Output = out
 			return raw, nil // the log holds it already
 		}
-		logged, err := loggedOutput[T](codec, raw)
+		logged, err := loggedOutput(codec, raw, &out)
 		if err != nil {
 			return "", &OutputError{Type: codec.typ.String(), Raw: raw, Err: err}
 		}
@@ -127,19 +130,30 @@ func StepModel[T any](ctx context.Context, k *Kernel, run Run, step ModelStep) (
 	return res, nil
 }
 
+// outputCodecs holds the strict codec of every output type, shared by all
+// kernels: a codec (the type's JSON Schema, derived and resolved) depends
+// on the type alone, so a test that makes a kernel per run derives it once.
+var outputCodecs codecCache
+
 // loggedOutput returns the output_json of a model output raw that decodes
-// into T (codec.decode has just accepted it): what the Python original logs, pydantic's model_dump_json of the
-// output validated into its model. A struct is written field by field by
-// its Go types (a float64 holding 100 as 100.0, an int as 100), numbers in
-// its interface fields keeping their kind as the model wrote them; a
-// json.RawMessage or any output is raw rewritten (pyjson.CanonicalizeModel),
-// keys in the order the model wrote them.
-func loggedOutput[T any](codec *strictCodec, raw string) (string, error) {
+// into T (codec.decode has just accepted it, into *decoded): what the
+// Python original logs, pydantic's model_dump_json of the output validated
+// into its model. A struct is written field by field by its Go types (a
+// float64 holding 100 as 100.0, an int as 100), numbers in its interface
+// fields keeping their kind as the model wrote them; a json.RawMessage or
+// any output is raw rewritten (pyjson.CanonicalizeModel), keys in the
+// order the model wrote them.
+func loggedOutput[T any](codec *strictCodec, raw string, decoded *T) (string, error) {
 	var b []byte
 	var err error
-	if codec.resolved == nil {
+	switch {
+	case codec.resolved == nil:
 		b, err = pyjson.CanonicalizeModel([]byte(raw))
-	} else {
+	case numbersDecodeAlike(codec.typ):
+		// Nothing in T holds an interface value: decoding again with
+		// json.Number would give *decoded.
+		b, err = pyjson.ModelDumpJSON(*decoded)
+	default:
 		// Decoded again with json.Number in interface values, so that 3
 		// stays an integer and 3.0 a float.
 		var exact T
@@ -148,6 +162,55 @@ func loggedOutput[T any](codec *strictCodec, raw string) (string, error) {
 		}
 	}
 	return string(b), err
+}
+
+// numbersDecodeAlike reports whether encoding/json decodes a document into
+// a t the same with and without UseNumber: nothing reachable in t is an
+// interface (UseNumber only changes the numbers decoded into interface
+// values), and no type in t decodes itself (its UnmarshalJSON could, or
+// could keep state between calls). The answer is cached per type.
+func numbersDecodeAlike(t reflect.Type) bool {
+	if v, ok := decodeAlike.Load(t); ok {
+		return v.(bool)
+	}
+	v := holdsNoInterface(t, map[reflect.Type]bool{})
+	decodeAlike.Store(t, v)
+	return v
+}
+
+var decodeAlike sync.Map // reflect.Type -> bool
+
+var (
+	jsonUnmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+func holdsNoInterface(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if seen[t] {
+		return true // a recursive type: its other paths decide
+	}
+	seen[t] = true
+	if p := reflect.PointerTo(t); t.Implements(jsonUnmarshalerType) || t.Implements(textUnmarshalerType) ||
+		p.Implements(jsonUnmarshalerType) || p.Implements(textUnmarshalerType) {
+		return false
+	}
+	switch t.Kind() {
+	case reflect.Interface:
+		return false
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		return holdsNoInterface(t.Elem(), seen)
+	case reflect.Map:
+		return holdsNoInterface(t.Key(), seen) && holdsNoInterface(t.Elem(), seen)
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if !holdsNoInterface(t.Field(i).Type, seen) {
+				return false
+			}
+		}
+	case reflect.Chan, reflect.Func, reflect.UnsafePointer, reflect.Complex64, reflect.Complex128:
+		return false
+	}
+	return true
 }
 
 // toolCallsOnly reports whether a model turn only asked for tool calls:

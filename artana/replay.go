@@ -279,7 +279,17 @@ func (h *keyHasher) opt(s *string) {
 }
 
 func modelKey(model, prompt string, messages []ChatMessage, stepKey *string) stepKeyHash {
-	h := keyHasher{buf: make([]byte, 0, 64+len(model)+len(prompt))}
+	size := 64 + len(model) + len(prompt)
+	if stepKey != nil {
+		size += len(*stepKey)
+	}
+	for _, m := range messages {
+		size += 5*binary.MaxVarintLen64 + len(m.Role) + len(m.Content) + len(m.ToolCallID) + len(m.Name)
+		for _, c := range m.ToolCalls {
+			size += 3*binary.MaxVarintLen64 + len(c.ID) + len(c.ToolName) + len(c.ArgumentsJSON)
+		}
+	}
+	h := keyHasher{buf: make([]byte, 0, size)} // one allocation, never grown
 	h.buf = append(h.buf, 'm')
 	h.str(model)
 	h.str(prompt)
