@@ -15,6 +15,7 @@ import (
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/openai"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // A streamReply is what the SSE server answers to one request.
@@ -237,18 +238,19 @@ func TestStreamWireFixtures(t *testing.T) {
 				if diff := cmp.Diff(fx.calls, resp.ToolCalls); diff != "" {
 					t.Errorf("tool calls (-want +got):\n%s", diff)
 				}
-				for i, c := range joined.ToolCalls {
-					if c.Index != i || c.ID != resp.ToolCalls[i].ID || c.ToolName != resp.ToolCalls[i].ToolName || c.ArgumentsJSON != resp.ToolCalls[i].ArgumentsJSON {
-						t.Errorf("joined fragments of call %d = %+v, want %+v", i, c, resp.ToolCalls[i])
-					}
+				var wantJoined []artana.ToolCallDelta
+				for i, c := range resp.ToolCalls {
+					wantJoined = append(wantJoined, artana.ToolCallDelta{Index: i, ID: c.ID, ToolName: c.ToolName, ArgumentsJSON: c.ArgumentsJSON})
+				}
+				if diff := cmp.Diff(wantJoined, joined.ToolCalls); diff != "" {
+					t.Errorf("joined fragments, want the response's calls (-want +got):\n%s", diff)
 				}
 			}
 			if (joined.Reasoning != "") != fx.reasoned {
 				t.Errorf("reasoning %q, want some: %v", joined.Reasoning, fx.reasoned)
 			}
-			last := got[len(got)-1]
-			if last.Usage == nil || resp.Usage != *last.Usage {
-				t.Errorf("usage %+v; the last delta's: %+v", resp.Usage, last.Usage)
+			if diff := cmp.Diff(&resp.Usage, got[len(got)-1].Usage); diff != "" {
+				t.Errorf("the last delta's usage, want the response's (-want +got):\n%s", diff)
 			}
 			sent := srv.sent(0)
 			if sent["stream"] != true || sent["stream_options"].(map[string]any)["include_usage"] != true {
@@ -289,11 +291,11 @@ func TestStreamErrorMidstream(t *testing.T) {
 	if !ok || me.Class != artana.ClassTransient {
 		t.Fatalf("err = %v, want a transient ModelError", err)
 	}
-	if len(got) != 8 || artana.JoinDeltas(got).Text != "1, 2, 3." {
-		t.Errorf("delivered %d deltas %q, want the 8 before the error", len(got), artana.JoinDeltas(got).Text)
+	if d := cmp.Diff(streamed{8, "1, 2, 3."}, streamedOf(got)); d != "" {
+		t.Errorf("delivered, want the 8 deltas before the error (-want +got):\n%s", d)
 	}
-	if !cmp.Equal(me.Partial, got) {
-		t.Errorf("Partial = %+v, want the delivered deltas", me.Partial)
+	if d := cmp.Diff(got, me.Partial); d != "" {
+		t.Errorf("Partial, want the delivered deltas (-want +got):\n%s", d)
 	}
 	apiErr, ok := errors.AsType[*openai.APIError](err)
 	if !ok || apiErr.Type != "server_error" || !strings.Contains(apiErr.Message, "The server had an error") {
@@ -332,8 +334,11 @@ func TestStreamCut(t *testing.T) {
 		var got []artana.Delta
 		_, err := m.Stream(context.Background(), artana.ModelRequest{Model: "gpt-3.5-turbo", Prompt: "count"}, collect(&got))
 		me, ok := errors.AsType[*artana.ModelError](err)
-		if !ok || me.Class != artana.ClassTransient || len(me.Partial) != 7 || artana.JoinDeltas(me.Partial).Text != "1, 2, 3" {
-			t.Fatalf("abort=%v: err = %v (partial %+v), want transient with the 7 deltas before the cut", abort, err, me)
+		if !ok || me.Class != artana.ClassTransient {
+			t.Fatalf("abort=%v: err = %v, want a transient ModelError", abort, err)
+		}
+		if d := cmp.Diff(streamed{7, "1, 2, 3"}, streamedOf(me.Partial)); d != "" {
+			t.Fatalf("abort=%v: partial, want the 7 deltas before the cut (-want +got):\n%s", abort, d)
 		}
 		want := openai.ErrNoTerminator
 		if abort {
@@ -355,8 +360,11 @@ func TestStreamCut(t *testing.T) {
 	m := newStreamModel(t, srv)
 	var got []artana.Delta
 	resp, err := m.Stream(context.Background(), artana.ModelRequest{Model: "gpt-3.5-turbo", Prompt: "count"}, collect(&got))
-	if err != nil || srv.requests() != 2 || len(got) != 14 || resp.OutputJSON != `"1, 2, 3, 4, 5"` {
-		t.Errorf("retry before the first delta: %v, %d requests, %d deltas, %s", err, srv.requests(), len(got), resp.OutputJSON)
+	if err != nil {
+		t.Fatalf("retry before the first delta: %v", err)
+	}
+	if d := cmp.Diff(attempt{2, 14, `"1, 2, 3, 4, 5"`}, attempt{srv.requests(), len(got), resp.OutputJSON}); d != "" {
+		t.Errorf("retry before the first delta (-want +got):\n%s", d)
 	}
 }
 
@@ -386,8 +394,11 @@ func TestStreamBadInput(t *testing.T) {
 			var got []artana.Delta
 			_, err := m.Stream(context.Background(), artana.ModelRequest{Model: "gpt-3.5-turbo", Prompt: "count"}, collect(&got))
 			se, ok := errors.AsType[*openai.StreamError](err)
-			if !ok || !errors.Is(err, tc.kind) || se.Line != tc.line || se.Text != tc.text {
-				t.Fatalf("err = %#v (%v), want a *StreamError %v at line %d text %q", se, err, tc.kind, tc.line, tc.text)
+			if !ok {
+				t.Fatalf("err = %v, want a *StreamError", err)
+			}
+			if d := cmp.Diff(openai.StreamError{Line: tc.line, Text: tc.text, Kind: tc.kind}, *se, cmpopts.EquateErrors()); d != "" {
+				t.Fatalf("err = %v (-want +got):\n%s", err, d)
 			}
 			if !strings.Contains(err.Error(), "line ") {
 				t.Errorf("err = %v names no line", err)
@@ -419,8 +430,12 @@ func TestStreamYieldError(t *testing.T) {
 		}
 		return nil
 	})
-	if err != stop || n != 3 || srv.requests() != 1 {
-		t.Errorf("err = %v after %d deltas and %d requests; want the callback's error after 3, one request", err, n, srv.requests())
+	if err != stop {
+		t.Errorf("err = %v, want the callback's error", err)
+	}
+	type stopped struct{ Deltas, Requests int }
+	if d := cmp.Diff(stopped{3, 1}, stopped{n, srv.requests()}); d != "" {
+		t.Errorf("stopped after (-want +got):\n%s", d)
 	}
 }
 
@@ -432,8 +447,11 @@ func TestStreamHTTPErrorRetried(t *testing.T) {
 	m := newStreamModel(t, srv)
 	var got []artana.Delta
 	resp, err := m.Stream(context.Background(), artana.ModelRequest{Model: "gpt-3.5-turbo", Prompt: "count"}, collect(&got))
-	if err != nil || srv.requests() != 2 || len(got) != 14 || resp.OutputJSON != `"1, 2, 3, 4, 5"` {
-		t.Errorf("after a 429: %v, %d requests, %d deltas, %s", err, srv.requests(), len(got), resp.OutputJSON)
+	if err != nil {
+		t.Fatalf("after a 429: %v", err)
+	}
+	if d := cmp.Diff(attempt{2, 14, `"1, 2, 3, 4, 5"`}, attempt{srv.requests(), len(got), resp.OutputJSON}); d != "" {
+		t.Errorf("after a 429 (-want +got):\n%s", d)
 	}
 
 	srv2 := newSSEServer(t, streamReply{status: 401, body: readWire(t, "openai-error-401.json")})
@@ -513,10 +531,31 @@ func TestStreamAnthropicNotUnderstood(t *testing.T) {
 	var got []artana.Delta
 	_, err := m.Stream(context.Background(), artana.ModelRequest{Model: "claude-sonnet-4-0", Prompt: "hi"}, collect(&got))
 	se, ok := errors.AsType[*openai.StreamError](err)
-	if !ok || !errors.Is(err, openai.ErrUnknownEvent) || se.Line != 1 || se.Text != "message_start" {
-		t.Fatalf("err = %v, want the unknown event message_start at line 1", err)
+	if !ok {
+		t.Fatalf("err = %v, want a *StreamError", err)
 	}
-	if !errors.Is(err, artana.ErrModelPermanent) || srv.requests() != 1 || len(got) != 0 {
-		t.Errorf("err = %v after %d requests and %d deltas; want permanent, 1 request, no delta", err, srv.requests(), len(got))
+	if d := cmp.Diff(openai.StreamError{Line: 1, Text: "message_start", Kind: openai.ErrUnknownEvent}, *se, cmpopts.EquateErrors()); d != "" {
+		t.Fatalf("err = %v, want the unknown event message_start at line 1 (-want +got):\n%s", err, d)
 	}
+	if !errors.Is(err, artana.ErrModelPermanent) {
+		t.Errorf("err = %v, want a permanent failure", err)
+	}
+	if d := cmp.Diff(attempt{Requests: 1}, attempt{srv.requests(), len(got), ""}); d != "" {
+		t.Errorf("want 1 request, no delta (-want +got):\n%s", d)
+	}
+}
+
+// streamed is a list of deltas in outline: how many, and their text joined.
+type streamed struct {
+	Deltas int
+	Text   string
+}
+
+func streamedOf(ds []artana.Delta) streamed { return streamed{len(ds), artana.JoinDeltas(ds).Text} }
+
+// attempt is what a streamed call took and gave: the requests sent, the
+// deltas delivered and the output.
+type attempt struct {
+	Requests, Deltas int
+	OutputJSON       string
 }

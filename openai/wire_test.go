@@ -7,10 +7,12 @@ import (
 	"math"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/openai"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // One test per recorded body in testdata/wire/ (see PROVENANCE.md there).
@@ -135,8 +137,10 @@ func TestWireParallelToolCalls(t *testing.T) {
 	if resp.OutputJSON != "" {
 		t.Errorf("OutputJSON = %q, want empty for a tool-calling turn", resp.OutputJSON)
 	}
-	if resp.Usage.PromptTokens != 75 || resp.Usage.CompletionTokens != 53 {
-		t.Errorf("usage = %+v, want 75 prompt, 53 completion tokens", resp.Usage)
+	wantUsage := resp.Usage // the cost is checked with the prices
+	wantUsage.PromptTokens, wantUsage.CompletionTokens = 75, 53
+	if diff := cmp.Diff(wantUsage, resp.Usage); diff != "" {
+		t.Errorf("usage (-want +got):\n%s", diff)
 	}
 }
 
@@ -208,8 +212,8 @@ func TestWireRefusal(t *testing.T) {
 		t.Errorf("messages (-want +got):\n%s", diff)
 	}
 	rf := sent["response_format"].(map[string]any)["json_schema"].(map[string]any)
-	if rf["name"] != "Answer" || rf["strict"] != true {
-		t.Errorf("json_schema = %v, want name Answer, strict true", rf)
+	if diff := cmp.Diff(map[string]any{"name": "Answer", "strict": true}, rf, cmpopts.IgnoreMapEntries(func(k string, _ any) bool { return k == "schema" })); diff != "" {
+		t.Errorf("json_schema (-want +got):\n%s", diff)
 	}
 }
 
@@ -225,12 +229,15 @@ func TestWireError400(t *testing.T) {
 	// ModelOptions has no stop sequences, so the recorded "stop" is not sent.
 	checkRequest(t, srv, 0, "openai-error-400.request.json", "stop")
 	me := wantClass(t, err, artana.ClassPermanent)
-	if me.StatusCode != 400 || !strings.Contains(me.Message, "unsupported_parameter") || !strings.Contains(me.Message, "'stop'") {
-		t.Errorf("error = %v, want HTTP 400 with the provider's code and message", err)
-	}
+	checkModelError(t, me, 400, 0, "unsupported_parameter", "'stop'")
 	var apiErr *openai.APIError
-	if !errors.As(err, &apiErr) || apiErr.Param != "stop" || apiErr.Type != "invalid_request_error" {
-		t.Errorf("APIError = %+v, want param stop, type invalid_request_error", apiErr)
+	if !errors.As(err, &apiErr) {
+		t.Fatalf("err = %v holds no *openai.APIError", err)
+	}
+	wantAPI := *apiErr // the message and code are checked above
+	wantAPI.Param, wantAPI.Type = "stop", "invalid_request_error"
+	if diff := cmp.Diff(wantAPI, *apiErr); diff != "" {
+		t.Errorf("APIError (-want +got):\n%s", diff)
 	}
 	if n := srv.requests(); n != 1 || len(sl.got()) != 0 {
 		t.Errorf("%d requests, %d sleeps; a 400 must not be retried", n, len(sl.got()))
@@ -242,9 +249,7 @@ func TestWireError401(t *testing.T) {
 	m := newModel(t, srv, &sleeps{})
 	_, err := m.Complete(context.Background(), artana.ModelRequest{Model: "gpt-4o", Prompt: "hi"})
 	me := wantClass(t, err, artana.ClassPermanent)
-	if me.StatusCode != 401 || !strings.Contains(me.Message, "invalid_api_key") || !strings.Contains(me.Message, "OPENAI_API_KEY") {
-		t.Errorf("error = %v, want HTTP 401 invalid_api_key and a hint", err)
-	}
+	checkModelError(t, me, 401, 0, "invalid_api_key", "OPENAI_API_KEY")
 	if n := srv.requests(); n != 1 {
 		t.Errorf("%d requests, want 1: a 401 is never retried", n)
 	}
@@ -256,9 +261,7 @@ func TestWireError429(t *testing.T) {
 	m := newModel(t, srv, sl, openai.WithRetries(2, 0.25e9, 2e9))
 	_, err := m.Complete(context.Background(), artana.ModelRequest{Model: "gpt-5-nano", Prompt: "a very long prompt"})
 	me := wantClass(t, err, artana.ClassTransient)
-	if me.StatusCode != 429 || me.RetryAfter != 7e9 || !strings.Contains(me.Message, "rate_limit_exceeded") || !strings.Contains(me.Message, "gave up after 3 attempts") {
-		t.Errorf("error = %v (RetryAfter %v), want HTTP 429, Retry-After 7s, 3 attempts", err, me.RetryAfter)
-	}
+	checkModelError(t, me, 429, 7*time.Second, "rate_limit_exceeded", "gave up after 3 attempts")
 	if n := srv.requests(); n != 3 {
 		t.Errorf("%d requests, want 3 (1 + 2 retries)", n)
 	}
@@ -324,6 +327,24 @@ func TestWireOllamaToolCalls(t *testing.T) {
 }
 
 // wantClass fails unless err is a *artana.ModelError of the class.
+// checkModelError checks me's HTTP status and Retry-After, and that its
+// message says each of says.
+func checkModelError(t *testing.T, me *artana.ModelError, status int, retryAfter time.Duration, says ...string) {
+	t.Helper()
+	type outline struct {
+		StatusCode int
+		RetryAfter time.Duration
+	}
+	if diff := cmp.Diff(outline{status, retryAfter}, outline{me.StatusCode, me.RetryAfter}); diff != "" {
+		t.Errorf("error %v (-want +got):\n%s", me, diff)
+	}
+	for _, s := range says {
+		if !strings.Contains(me.Message, s) {
+			t.Errorf("error %v does not say %q", me, s)
+		}
+	}
+}
+
 func wantClass(t *testing.T, err error, class artana.ErrorClass) *artana.ModelError {
 	t.Helper()
 	var me *artana.ModelError
