@@ -124,49 +124,75 @@ func BenchmarkEventsIncremental(b *testing.B) {
 	}
 }
 
-// BenchmarkLoadVerify streams and verifies a 100,000-event run; the MB/s
-// figure counts the bytes of the rows' columns.
-func BenchmarkLoadVerify(b *testing.B) {
-	ctx := context.Background()
-	s, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "b.db"))
+// loadVerifyLedger writes a 100,000-event run to a new ledger and
+// returns the path and the size of the rows' columns.
+func loadVerifyLedger(b *testing.B) (string, int64) {
+	path := filepath.Join(b.TempDir(), "b.db")
+	s, err := sqlite.Open(context.Background(), path)
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer s.Close()
-	const n = 100_000
-	size := fillRun(b, s, "big", n)
-	b.SetBytes(size)
-	b.ReportMetric(n, "events/op")
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		if err := s.Verify(ctx, "big"); err != nil {
-			b.Fatal(err)
-		}
+	size := fillRun(b, s, "big", 100_000)
+	if err := s.Close(); err != nil {
+		b.Fatal(err)
 	}
-	b.StopTimer()
-	b.ReportMetric(float64(testing.AllocsPerRun(1, func() { s.Verify(ctx, "big") }))/n, "allocs/event")
+	return path, size
+}
+
+// BenchmarkLoadVerify loads and verifies a 100,000-event run with Verify,
+// on the ledger opened ReadOnly (as artana-replay verify opens it: an
+// immutable file, read from its pages) and opened for writing (read
+// through SQLite); the MB/s figure counts the bytes of the rows' columns:
+//
+//	go test -run '^$' -bench 'LoadVerify$' -benchtime 4x ./sqlite
+func BenchmarkLoadVerify(b *testing.B) {
+	ctx := context.Background()
+	path, size := loadVerifyLedger(b)
+	const n = 100_000
+	for _, mode := range []struct {
+		name string
+		opts []sqlite.Option
+	}{{"readonly", []sqlite.Option{sqlite.ReadOnly()}}, {"writable", nil}} {
+		b.Run(mode.name, func(b *testing.B) {
+			s, err := sqlite.Open(ctx, path, mode.opts...)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			b.SetBytes(size)
+			b.ReportMetric(n, "events/op")
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := s.Verify(ctx, "big"); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(float64(testing.AllocsPerRun(1, func() { s.Verify(ctx, "big") }))/n, "allocs/event")
+		})
+	}
 	if testing.Verbose() {
 		fmt.Printf("run of %d events, %.1f MB of columns\n", n, float64(size)/1e6)
 	}
 }
 
-// BenchmarkLoadVerifyBeforeAfter verifies the same 100,000-event run with
-// Verify and with VerifyDecoded (Verify as it was before it read rows as
-// stored text), alternating the two in every iteration so that both see
-// the same machine load; it reports the MB/s of each (median) and their
-// ratio, x:
+// BenchmarkLoadVerifyBeforeAfter verifies the same 100,000-event run,
+// opened ReadOnly as artana-replay verify opens it, with Verify and with
+// VerifyThorough (Verify as it was before its fast path: integrity_check,
+// the table digests, each run read through the index and verified from
+// its stored text), alternating the two in every iteration so that both
+// see the same machine load; it reports the MB/s of each (median) and
+// their ratio, x:
 //
 //	go test -run '^$' -bench LoadVerifyBeforeAfter -benchtime 5x ./sqlite
 func BenchmarkLoadVerifyBeforeAfter(b *testing.B) {
 	ctx := context.Background()
-	s, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "b.db"))
+	path, size := loadVerifyLedger(b)
+	s, err := sqlite.Open(ctx, path, sqlite.ReadOnly())
 	if err != nil {
 		b.Fatal(err)
 	}
 	defer s.Close()
-	const n = 100_000
-	size := fillRun(b, s, "big", n)
 	var after, before []time.Duration
 	for b.Loop() {
 		t0 := time.Now()
@@ -174,7 +200,7 @@ func BenchmarkLoadVerifyBeforeAfter(b *testing.B) {
 			b.Fatal(err)
 		}
 		t1 := time.Now()
-		if err := s.VerifyDecoded(ctx, "big"); err != nil {
+		if err := s.VerifyThorough(ctx, "big"); err != nil {
 			b.Fatal(err)
 		}
 		after, before = append(after, t1.Sub(t0)), append(before, time.Since(t1))
