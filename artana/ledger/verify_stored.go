@@ -110,16 +110,10 @@ func (v *StoredVerifier) keepHash(h string) string {
 // appendStoredTimestamp appends ts when it is exactly the form that is
 // hashed (isotime.Format of what isotime.Parse reads from it).
 func appendStoredTimestamp(b []byte, ts string) ([]byte, bool) {
-	t, err := isotime.Parse(ts)
-	if err != nil {
+	if !isotime.Canonical(ts) {
 		return b, false
 	}
-	n := len(b)
-	b = isotime.Append(b, t)
-	if string(b[n:]) != ts {
-		return b[:n], false
-	}
-	return b, true
+	return append(b, ts...), true
 }
 
 // appendStoredPayload appends the canonical form of e's payload when its

@@ -170,3 +170,91 @@ func Parse(s string) (time.Time, error) {
 func Truncate(t time.Time) time.Time {
 	return t.UTC().Truncate(time.Microsecond)
 }
+
+// Canonical reports whether s is exactly the form that is hashed: Format of
+// what Parse reads from s, s itself. It is that test without building a
+// time: verifiers ask it of every stored timestamp.
+func Canonical(s string) bool {
+	// YYYY-MM-DDTHH:MM:SS
+	if len(s) < 19 || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return false
+	}
+	var v [6]int
+	for k, at := range [6]int{0, 5, 8, 11, 14, 17} {
+		n := 2
+		if k == 0 {
+			n = 4
+		}
+		for _, c := range []byte(s[at : at+n]) {
+			if c < '0' || c > '9' {
+				return false
+			}
+			v[k] = v[k]*10 + int(c-'0')
+		}
+	}
+	year, month, day := v[0], v[1], v[2]
+	if month < 1 || month > 12 || day < 1 || day > daysIn(year, month) || v[3] > 23 || v[4] > 59 || v[5] > 59 {
+		return false
+	}
+	rest := s[19:]
+	// .ffffff: six digits, not all zero (a zero microsecond is left out).
+	if rest != "" && rest[0] == '.' {
+		if len(rest) < 7 {
+			return false
+		}
+		zero := true
+		for _, c := range []byte(rest[1:7]) {
+			if c < '0' || c > '9' {
+				return false
+			}
+			zero = zero && c == '0'
+		}
+		if zero {
+			return false
+		}
+		rest = rest[7:]
+	}
+	// None (naive), +00:00 (UTC), or ±HH:MM[:SS] of another offset, the
+	// seconds only when not zero.
+	switch len(rest) {
+	case 0:
+		return true
+	case 6, 9:
+	default:
+		return false
+	}
+	if (rest[0] != '+' && rest[0] != '-') || rest[3] != ':' || (len(rest) == 9 && rest[6] != ':') {
+		return false
+	}
+	off := 0
+	for i, limit := range []int{23, 59, 59} {
+		at := 1 + 3*i
+		if at >= len(rest) {
+			break
+		}
+		a, b := rest[at], rest[at+1]
+		if a < '0' || a > '9' || b < '0' || b > '9' {
+			return false
+		}
+		n := int(a-'0')*10 + int(b-'0')
+		if n > limit || (i == 2 && n == 0) {
+			return false
+		}
+		off = off*60 + n
+	}
+	return off != 0 || rest[0] == '+'
+}
+
+// daysIn returns the number of days of month in year (proleptic Gregorian).
+func daysIn(year, month int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
+}

@@ -42,3 +42,25 @@ func TestParseFormat(t *testing.T) {
 		}
 	}
 }
+
+// FuzzCanonical checks Canonical against its definition: Format of what
+// Parse reads from s is s.
+func FuzzCanonical(f *testing.F) {
+	for _, s := range []string{
+		"2026-01-01T00:00:00+00:00", "2026-01-01T00:00:00.001000+00:00", "2026-01-01T00:00:00.000000+00:00",
+		"2024-02-29T23:59:59.999999", "2023-02-29T00:00:00", "2026-01-01T00:00:00-00:00", "2026-01-01T00:00:00Z",
+		"2026-01-01 00:00:00+00:00", "2026-01-01T00:00:00+05:30", "2026-01-01T00:00:00-05:30:15",
+		"2026-01-01T00:00:00+05:30:00", "2026-01-01T00:00", "0000-02-29T00:00:00", "1900-02-29T00:00:00",
+		"2026-01-01T00:00:00.5+00:00", "2026-01-01T24:00:00", "2026-01-01T00:00:00+24:00", "2026-13-01T00:00:00",
+		"2026-01-01T00:00:00+0530", "2026-01-01T00:00:00+05:30:15.123456",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		tm, err := isotime.Parse(s)
+		want := err == nil && isotime.Format(tm) == s
+		if got := isotime.Canonical(s); got != want {
+			t.Errorf("Canonical(%q) = %v, want %v (Parse: %v, Format: %q)", s, got, want, err, isotime.Format(tm))
+		}
+	})
+}
