@@ -3,7 +3,6 @@ package openai_test
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -75,13 +74,14 @@ func TestRecordThenReplayServerStopped(t *testing.T) {
 			t.Errorf("request %d: live error %v, replayed %v", i, live[i].err, replayed[i].err)
 		}
 	}
-	if len(replayed[0].resp.ToolCalls) != 3 || replayed[1].resp.OutputJSON != `{"final_answer":"4"}` {
-		t.Errorf("replayed %+v / %+v, want the recorded tool calls and output", replayed[0].resp, replayed[1].resp)
+	if n := len(replayed[0].resp.ToolCalls); n != 3 {
+		t.Errorf("replayed %d tool calls, want the 3 recorded", n)
+	}
+	if got := replayed[1].resp.OutputJSON; got != `{"final_answer":"4"}` {
+		t.Errorf("replayed output %s, want the recorded one", got)
 	}
 	me := wantClass(t, replayed[2].err, artana.ClassTransient)
-	if me.StatusCode != 429 || me.RetryAfter != time.Second || !errors.Is(replayed[2].err, artana.ErrModelTransient) {
-		t.Errorf("replayed error %v (RetryAfter %v), want the recorded 429", replayed[2].err, me.RetryAfter)
-	}
+	checkModelError(t, me, 429, time.Second)
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)

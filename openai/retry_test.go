@@ -13,6 +13,7 @@ import (
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/openai"
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	oai "github.com/openai/openai-go/v3"
 )
 
@@ -204,11 +205,9 @@ func TestRetryStopsBeforeDeadline(t *testing.T) {
 	defer cancel()
 	_, err := m.Complete(ctx, hello)
 	me := wantClass(t, err, artana.ClassTransient)
-	if me.RetryAfter != time.Minute || !strings.Contains(me.Message, "context deadline") {
-		t.Errorf("error = %v (RetryAfter %v), want the 429 with Retry-After 1m, not retried", err, me.RetryAfter)
-	}
-	if len(sl.got()) != 0 || srv.requests() != 1 {
-		t.Errorf("waited %v over %d requests; a wait past the deadline is pointless", sl.got(), srv.requests())
+	checkModelError(t, me, 429, time.Minute, "context deadline")
+	if d := cmp.Diff(waited{Requests: 1}, waitedOf(srv, sl), cmpopts.EquateEmpty()); d != "" {
+		t.Errorf("a wait past the deadline is pointless (-want +got):\n%s", d)
 	}
 }
 
@@ -338,12 +337,10 @@ func TestRetryAfterBeyondTheLimit(t *testing.T) {
 	)
 	sl := &sleeps{}
 	_, err := newModel(t, srv, sl, openai.WithMaxRetryAfter(time.Minute)).Complete(context.Background(), hello)
-	var me *artana.ModelError
-	if !errors.As(err, &me) || me.Class != artana.ClassTransient || me.RetryAfter != 24*time.Hour {
-		t.Fatalf("err = %v; want a transient ModelError with RetryAfter 24h", err)
-	}
-	if n := srv.requests(); n != 1 || len(sl.got()) != 0 {
-		t.Errorf("%d requests and waits %v; want 1 request and no wait", n, sl.got())
+	me := wantClass(t, err, artana.ClassTransient)
+	checkModelError(t, me, 429, 24*time.Hour)
+	if d := cmp.Diff(waited{Requests: 1}, waitedOf(srv, sl), cmpopts.EquateEmpty()); d != "" {
+		t.Errorf("want 1 request and no wait (-want +got):\n%s", d)
 	}
 	if !strings.Contains(err.Error(), "WithMaxRetryAfter") {
 		t.Errorf("error %q does not say how to allow the wait", err)
@@ -352,3 +349,11 @@ func TestRetryAfterBeyondTheLimit(t *testing.T) {
 		t.Errorf("error %q repeats the endpoint's message %q", err, apiErr)
 	}
 }
+
+// waited is what a call cost in requests sent and waits between them.
+type waited struct {
+	Requests int
+	Waits    []time.Duration
+}
+
+func waitedOf(srv *fakeServer, sl *sleeps) waited { return waited{srv.requests(), sl.got()} }
