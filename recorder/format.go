@@ -139,6 +139,13 @@ var validClasses = map[artana.ErrorClass]bool{
 
 // decodeInteraction parses a record body written by encodeInteraction.
 func decodeInteraction(body []byte) (Interaction, error) {
+	return decodeOwned(bytes.Clone(body))
+}
+
+// decodeOwned is decodeInteraction of a body handed over by the caller,
+// which never changes it afterwards: the strings decoded may be views of
+// it (a cassettes.Reader's record bodies are each a fresh copy).
+func decodeOwned(body []byte) (Interaction, error) {
 	w, err := decodeWire(body)
 	if err != nil {
 		return Interaction{}, err

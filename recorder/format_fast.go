@@ -19,7 +19,8 @@ import (
 // body with encoding/json, which gives the same result or the error.
 // FuzzFastInteraction checks both agree.
 
-// decodeWire decodes an interaction body into its recorded form.
+// decodeWire decodes an interaction body into its recorded form. Its
+// strings may be views of body, which must not change afterwards.
 func decodeWire(body []byte) (wireInteraction, error) {
 	if w, ok := fastWire(body); ok {
 		return w, nil
@@ -37,7 +38,9 @@ func decodeWire(body []byte) (wireInteraction, error) {
 type fastDecoder struct{ pyjson.Scanner }
 
 func fastWire(body []byte) (wireInteraction, bool) {
-	d := fastDecoder{pyjson.Scanner{B: body}}
+	// Reuse: strings are views of body (or, with escapes, of the arena,
+	// which is never reset); no list of the scanner's own is used.
+	d := fastDecoder{pyjson.Scanner{B: body, Reuse: true}}
 	var w wireInteraction
 	var seen uint8
 	ok := d.object(&seen, func(key string) bool {

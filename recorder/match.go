@@ -1,6 +1,7 @@
 package recorder
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -259,6 +260,39 @@ func quoteShort(s string, n int) string {
 }
 
 func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// A callKey is a request as the default matcher compares it: its
+// canonical text, and the fingerprint (the text's hash), computed when
+// first needed.
+type callKey struct {
+	text []byte
+	fp   string
+}
+
+// keyOf returns the key of req (with h, its HTTP request side, if any).
+func keyOf(req *artana.ModelRequest, h *HTTPExchange) (callKey, error) {
+	text, err := canonicalCall(req, h)
+	return callKey{text: text}, err
+}
+
+func (k *callKey) fingerprint() string {
+	if k.fp == "" {
+		sum := sha256.Sum256(k.text)
+		k.fp = hex.EncodeToString(sum[:])
+	}
+	return k.fp
+}
+
+// matches reports whether e, a loaded interaction, records the request
+// whose key is k: its text in the cassette is k's text, or (a text not in
+// canonical form, such as a resealed hand edit) the request it decodes to
+// has k's fingerprint.
+func (e *entry) matches(k *callKey) bool {
+	if e.rawText != nil && bytes.Equal(e.rawText, k.text) {
+		return true
+	}
+	return e.computeFP() == nil && e.fp == k.fingerprint()
+}
 
 // computeFP sets e.fp from e.in.Request, once.
 func (e *entry) computeFP() error {

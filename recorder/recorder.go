@@ -2,8 +2,6 @@ package recorder
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -140,19 +138,20 @@ type entry struct {
 	// in is unused then.
 	tool *ToolInteraction
 	// fp is the fingerprint of in.Request, computed when first needed for
-	// a loaded interaction (fpDone). rawFP is the hash of the request's
-	// text in the cassette, which the writer makes the canonical form of
-	// the request: when it equals a request's fingerprint, so does fp.
-	fp     string
-	fpDone bool
-	fpErr  error
-	rawFP  string
-	line   int  // line in the cassette; 0 for a new interaction
-	used   bool // replayed, or new
-	done   bool // new: the live call returned and was recorded
-	skip   bool // new: not to be written (cancelled call, scrubber error)
-	body   []byte
-	wrong  error // new: the interaction could not be encoded
+	// a loaded interaction (fpDone). rawText is the request's text in the
+	// cassette (a view of the record's body), which the writer makes the
+	// canonical form of the request: when it equals a request's canonical
+	// text, their fingerprints are equal too.
+	fp      string
+	fpDone  bool
+	fpErr   error
+	rawText []byte
+	line    int  // line in the cassette; 0 for a new interaction
+	used    bool // replayed, or new
+	done    bool // new: the live call returned and was recorded
+	skip    bool // new: not to be written (cancelled call, scrubber error)
+	body    []byte
+	wrong   error // new: the interaction could not be encoded
 }
 
 // A Recorder is an artana.Model that records the interactions of a live
@@ -285,14 +284,13 @@ func (r *Recorder) load() error {
 			r.entries = append(r.entries, &entry{tool: &t, line: rec.Line})
 			continue
 		}
-		in, err := decodeInteraction(rec.Body)
+		in, err := decodeOwned(rec.Body) // the reader's copy, used by nothing else
 		if err != nil {
 			return fmt.Errorf("recorder: %w", &cassettes.Error{Path: r.path, Line: rec.Line, Err: err})
 		}
 		e := &entry{in: in, line: rec.Line}
 		if raw, ok := requestText(rec.Body); ok {
-			sum := sha256.Sum256(raw)
-			e.rawFP = hex.EncodeToString(sum[:])
+			e.rawText = raw
 		} else if err := e.computeFP(); err != nil {
 			return fmt.Errorf("recorder: %w", &cassettes.Error{Path: r.path, Line: rec.Line, Err: err})
 		}
@@ -343,13 +341,13 @@ func (r *Recorder) call(ctx context.Context, req artana.ModelRequest, yield func
 	if err != nil {
 		return artana.ModelResponse{}, fmt.Errorf("recorder: %s: scrub request: %w", r.path, err)
 	}
-	fp, err := fingerprint(&got)
+	key, err := keyOf(&got, nil)
 	if err != nil {
 		return artana.ModelResponse{}, fmt.Errorf("recorder: %s: %w", r.path, err)
 	}
 	if r.mode == Replay || r.mode == RecordMissing {
 		r.mu.Lock()
-		if e := r.match(&got, fp, yield != nil); e != nil {
+		if e := r.match(&got, &key, yield != nil); e != nil {
 			e.used = true
 			r.mu.Unlock()
 			return r.replayTo(ctx, &e.in, yield)
@@ -365,11 +363,12 @@ func (r *Recorder) call(ctx context.Context, req artana.ModelRequest, yield func
 		}
 		r.mu.Unlock()
 	}
-	return r.record(ctx, req, fp, yield)
+	return r.record(ctx, req, key.fingerprint(), yield)
 }
 
-// match returns the first unused entry that answers got, or nil. r.mu is held.
-func (r *Recorder) match(got *artana.ModelRequest, fp string, streamed bool) *entry {
+// match returns the first unused entry that answers got, whose key is
+// key, or nil. r.mu is held.
+func (r *Recorder) match(got *artana.ModelRequest, key *callKey, streamed bool) *entry {
 	for _, e := range r.entries[:r.loaded] {
 		if e.used || e.tool != nil || (r.cfg.separateStreams && e.in.Streamed != streamed) {
 			continue
@@ -378,9 +377,7 @@ func (r *Recorder) match(got *artana.ModelRequest, fp string, streamed bool) *en
 			if r.cfg.matcher(*got, e.in.Request) {
 				return e
 			}
-		} else if e.rawFP == fp {
-			return e
-		} else if e.computeFP() == nil && e.fp == fp {
+		} else if e.matches(key) {
 			return e
 		}
 	}

@@ -356,7 +356,7 @@ func (r *Recorder) exchange(ctx context.Context, typed artana.ModelRequest, h *H
 	if err != nil {
 		return nil, fmt.Errorf("recorder: %s: scrub request: %w", r.path, err)
 	}
-	fp, err := fingerprintCall(&got, gotH)
+	key, err := keyOf(&got, gotH)
 	if err != nil {
 		return nil, fmt.Errorf("recorder: %s: %w", r.path, err)
 	}
@@ -366,7 +366,7 @@ func (r *Recorder) exchange(ctx context.Context, typed artana.ModelRequest, h *H
 			if e.used || e.tool != nil || e.in.HTTP == nil || e.in.Streamed != streamed {
 				continue
 			}
-			if e.rawFP == fp || (e.computeFP() == nil && e.fp == fp) {
+			if e.matches(&key) {
 				e.used = true
 				r.mu.Unlock()
 				return &e.in, nil
@@ -384,7 +384,7 @@ func (r *Recorder) exchange(ctx context.Context, typed artana.ModelRequest, h *H
 		r.mu.Unlock()
 	}
 
-	e := &entry{fp: fp, fpDone: true, used: true}
+	e := &entry{fp: key.fingerprint(), fpDone: true, used: true}
 	r.mu.Lock()
 	r.entries = append(r.entries, e) // reserve the slot: arrival order
 	r.mu.Unlock()
