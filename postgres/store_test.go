@@ -11,9 +11,11 @@ import (
 	"testing"
 	"time"
 
-	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/cassettes"
 	"github.com/artana-go/go-artana/internal/isotime"
@@ -104,10 +106,13 @@ func TestHashesMatchOtherStores(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if d := cmp.Diff(hashes(want), hashes(got)); d != "" {
+			t.Errorf("%s: appended hashes, want the memory store's (-want +got):\n%s", name, d)
+		}
+		if d := cmp.Diff(hashes(want), hashes(read)); d != "" {
+			t.Errorf("%s: hashes read back, want the memory store's (-want +got):\n%s", name, d)
+		}
 		for i := range want {
-			if got[i].Hash != want[i].Hash || read[i].Hash != want[i].Hash {
-				t.Errorf("%s: seq %d hash %s (read back %s), memory store %s", name, i+1, got[i].Hash, read[i].Hash, want[i].Hash)
-			}
 			if read[i].ComputeHash() != want[i].Hash {
 				t.Errorf("%s: seq %d read back hashes to %s, want %s", name, i+1, read[i].ComputeHash(), want[i].Hash)
 			}
@@ -137,14 +142,19 @@ func TestImportKeepsOffsets(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := assertGapless(t, s, "offsets")
-	for i := range got {
-		if a, b := isotime.Format(got[i].Timestamp), isotime.Format(events[i].Timestamp); a != b || got[i].Hash != events[i].Hash {
-			t.Errorf("seq %d: timestamp %s hash %s, imported %s %s", i+1, a, got[i].Hash, b, events[i].Hash)
-		}
+	if d := cmp.Diff(identities(events), identities(got)); d != "" {
+		t.Errorf("read back, want what was imported (-want +got):\n%s", d)
 	}
 	runs, err := s.Runs(context.Background())
-	if err != nil || len(runs) != 1 || isotime.Format(runs[0].First) != "2026-01-02T03:04:05.123456+02:00" {
-		t.Errorf("Runs = %+v, %v", runs, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var firsts []string
+	for _, r := range runs {
+		firsts = append(firsts, isotime.Format(r.First))
+	}
+	if d := cmp.Diff([]string{"2026-01-02T03:04:05.123456+02:00"}, firsts); d != "" {
+		t.Errorf("Runs' first timestamps (-want +got):\n%s", d)
 	}
 }
 
@@ -174,10 +184,8 @@ func TestImport(t *testing.T) {
 	}
 	for run, want := range map[string][]ledger.Event{"a": a, "b": b} {
 		got := assertGapless(t, s, run)
-		for i := range want {
-			if got[i].ID != want[i].ID || got[i].Hash != want[i].Hash || !got[i].Timestamp.Equal(want[i].Timestamp) {
-				t.Errorf("run %s seq %d: got %s %s, want %s %s", run, i+1, got[i].ID, got[i].Hash, want[i].ID, want[i].Hash)
-			}
+		if d := cmp.Diff(identities(want), identities(got)); d != "" {
+			t.Errorf("run %s read back, want what was imported (-want +got):\n%s", run, d)
 		}
 	}
 	// Importing a run again does not continue its chain.
@@ -186,8 +194,15 @@ func TestImport(t *testing.T) {
 	}
 	// Appends continue an imported run.
 	e, err := s.Append(ctx, "a", "tenant-東京", &ledger.RunStarted{})
-	if err != nil || e.Seq != int64(len(a)+1) || e.PrevHash != a[len(a)-1].Hash {
-		t.Errorf("Append after Import = %+v, %v", e, err)
+	if err != nil {
+		t.Fatalf("Append after Import: %v", err)
+	}
+	type link struct {
+		Seq      int64
+		PrevHash string
+	}
+	if d := cmp.Diff(link{int64(len(a) + 1), a[len(a)-1].Hash}, link{e.Seq, e.PrevHash}); d != "" {
+		t.Errorf("Append after Import, want the imported chain continued (-want +got):\n%s", d)
 	}
 	// An event id already in the ledger fails the whole import.
 	dup := ledger.Event{ID: a[0].ID, RunID: "c", TenantID: "t", Seq: 1, Type: ledger.EventRunStarted,
@@ -251,10 +266,8 @@ func TestExportRoundTrip(t *testing.T) {
 		}
 		for run, evs := range want {
 			got := assertGapless(t, pg2, run)
-			for i := range evs {
-				if got[i].Hash != evs[i].Hash || got[i].ID != evs[i].ID {
-					t.Errorf("%s: run %q seq %d hash %s, want %s", name, run, i+1, got[i].Hash, evs[i].Hash)
-				}
+			if d := cmp.Diff(identities(evs), identities(got)); d != "" {
+				t.Errorf("%s: run %q back in PostgreSQL (-want +got):\n%s", name, run, d)
 			}
 		}
 	}
@@ -370,15 +383,21 @@ func TestLeases(t *testing.T) {
 	u := newURL(t)
 	a, b := open(t, u), open(t, u)
 	la, err := a.AcquireLease(ctx, "run", "worker-a", time.Minute)
-	if err != nil || la.Token != 1 || la.Owner != "worker-a" {
-		t.Fatalf("AcquireLease = %+v, %v", la, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(postgres.Lease{RunID: "run", Owner: "worker-a", Token: 1}, la, cmpopts.IgnoreFields(postgres.Lease{}, "Expires")); d != "" {
+		t.Fatalf("AcquireLease (-want +got):\n%s", d)
 	}
 	if _, err := b.AcquireLease(ctx, "run", "worker-b", time.Minute); !errors.Is(err, postgres.ErrLeaseHeld) || !strings.Contains(err.Error(), `"worker-a" holds it until`) {
 		t.Errorf("AcquireLease of a held run: %v", err)
 	}
 	again, err := a.AcquireLease(ctx, "run", "worker-a", time.Minute)
-	if err != nil || again.Token != la.Token || again.Expires.Before(la.Expires) {
-		t.Errorf("re-acquire by the holder = %+v, %v", again, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(la, again, cmpopts.IgnoreFields(postgres.Lease{}, "Expires")); d != "" || again.Expires.Before(la.Expires) {
+		t.Errorf("re-acquire by the holder, want the same lease, not shortened (expires %v, was %v) (-want +got):\n%s", again.Expires, la.Expires, d)
 	}
 	r, err := a.RenewLease(ctx, la, 2*time.Minute)
 	if err != nil || !r.Expires.After(la.Expires) {
@@ -388,16 +407,22 @@ func TestLeases(t *testing.T) {
 		t.Fatal(err)
 	}
 	lb, err := b.AcquireLease(ctx, "run", "worker-b", 100*time.Millisecond)
-	if err != nil || lb.Token != 2 {
-		t.Fatalf("AcquireLease after release = %+v, %v", lb, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(postgres.Lease{RunID: "run", Owner: "worker-b", Token: 2}, lb, cmpopts.IgnoreFields(postgres.Lease{}, "Expires")); d != "" {
+		t.Fatalf("AcquireLease after release (-want +got):\n%s", d)
 	}
 	if err := a.ReleaseLease(ctx, r); !errors.Is(err, postgres.ErrLeaseLost) {
 		t.Errorf("release of a lease given up: %v", err)
 	}
 	time.Sleep(150 * time.Millisecond) // let b's lease expire
 	lc, err := a.AcquireLease(ctx, "run", "worker-a", time.Minute)
-	if err != nil || lc.Token != 3 {
-		t.Fatalf("takeover of an expired lease = %+v, %v", lc, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(postgres.Lease{RunID: "run", Owner: "worker-a", Token: 3}, lc, cmpopts.IgnoreFields(postgres.Lease{}, "Expires")); d != "" {
+		t.Fatalf("takeover of an expired lease (-want +got):\n%s", d)
 	}
 	if _, err := b.RenewLease(ctx, lb, time.Minute); !errors.Is(err, postgres.ErrLeaseLost) {
 		t.Errorf("renewal of a lease taken over: %v", err)
@@ -508,15 +533,21 @@ func TestKernelsOnTwoStores(t *testing.T) {
 	for i := range 6 {
 		k := []*artana.Kernel{a, b}[i%2]
 		res, err := artana.StepModel[out](ctx, k, run, artana.ModelStep{Model: "m", Prompt: fmt.Sprint("turn ", i), StepKey: fmt.Sprint("t", i)})
-		if err != nil || res.FromLog || res.Output.Label != []string{"a", "b"}[i%2] {
-			t.Fatalf("turn %d = %+v, %v", i, res, err)
+		if err != nil {
+			t.Fatalf("turn %d: %v", i, err)
+		}
+		if d := cmp.Diff(stepOutcome{Label: []string{"a", "b"}[i%2]}, stepOutcome{res.Output.Label, res.FromLog}); d != "" {
+			t.Fatalf("turn %d, want it answered by kernel %s's model (-want +got):\n%s", i, []string{"a", "b"}[i%2], d)
 		}
 	}
 	for i := range 6 {
 		k := []*artana.Kernel{b, a}[i%2] // the other kernel
 		res, err := artana.StepModel[out](ctx, k, run, artana.ModelStep{Model: "m", Prompt: fmt.Sprint("turn ", i), StepKey: fmt.Sprint("t", i)})
-		if err != nil || !res.FromLog || res.Output.Label != []string{"a", "b"}[i%2] {
-			t.Errorf("turn %d replayed by the other kernel = %+v, %v", i, res, err)
+		if err != nil {
+			t.Fatalf("turn %d replayed by the other kernel: %v", i, err)
+		}
+		if d := cmp.Diff(stepOutcome{[]string{"a", "b"}[i%2], true}, stepOutcome{res.Output.Label, res.FromLog}); d != "" {
+			t.Errorf("turn %d replayed by the other kernel (-want +got):\n%s", i, d)
 		}
 	}
 	if events := assertGapless(t, s1, "shared"); len(events) != 13 {
@@ -619,4 +650,33 @@ func TestScanStreams(t *testing.T) {
 	if err != nil || strings.Join(order, ",") != "B,a,b,ä" {
 		t.Errorf("ScanAll run order %v, %v; want bytewise B,a,b,ä", order, err)
 	}
+}
+
+// stepOutcome is a model step's answer and whether it came from the log.
+type stepOutcome struct {
+	Label   string
+	FromLog bool
+}
+
+// identity is what a store must keep of an event besides its payload:
+// seq, id, hash and timestamp (as isoformat text, offset included).
+type identity struct {
+	Seq             int64
+	ID, Hash, Stamp string
+}
+
+func identities(evs []ledger.Event) []identity {
+	var out []identity
+	for _, e := range evs {
+		out = append(out, identity{e.Seq, e.ID, e.Hash, isotime.Format(e.Timestamp)})
+	}
+	return out
+}
+
+func hashes(evs []ledger.Event) []string {
+	var out []string
+	for _, e := range evs {
+		out = append(out, e.Hash)
+	}
+	return out
 }
