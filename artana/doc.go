@@ -39,7 +39,7 @@
 //     (ChatMessage with ToolCallID), until the model answers with a T or
 //     the turn limit is reached (*TurnLimitError). It replays, halts and
 //     reconciles as its steps do. A conversation whose tool messages do not
-//     answer the calls before them is refused (*MessageError) before
+//     answer the calls before them is refused (*ledger.MessageError) before
 //     anything is logged.
 //   - RunWorkflow and Step run plain Go functions as replayable workflow
 //     steps; Pause and Resume wait for a human.
@@ -57,11 +57,11 @@
 // as it arrives (a text or reasoning fragment, tool-call fragments with
 // their index, and on the last delta the usage), from a model that is a
 // StreamingModel. A model that cannot stream is called with Complete and
-// delivers its answer as one delta (ResponseDelta). Streaming changes
+// delivers its answer as one delta (ModelResponse.Delta). Streaming changes
 // delivery, not the log: a streamed step appends exactly the events an
 // unstreamed step with the same answer appends, so replay, golden logs and
 // the Python original's ledgers are unaffected. A step answered from the
-// log delivers the logged output to OnDelta as one delta (ResponseDelta of
+// log delivers the logged output to OnDelta as one delta (ModelResponse.Delta of
 // the logged answer: its text, its tool calls whole, its usage), once,
 // before it returns. A stream that breaks off returns a *ModelError whose
 // Partial holds the deltas delivered (JoinDeltas joins them); nothing is

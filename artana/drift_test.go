@@ -311,7 +311,7 @@ func TestToolDrift(t *testing.T) {
 		if err := RegisterTool(tools, "lookup_order", func(_ context.Context, a orderArgs) (map[string]string, error) {
 			runs.Add(1)
 			return map[string]string{"order": a.Order, "version": version}, nil
-		}, WithToolVersion(version)); err != nil {
+		}, WithVersions(version, "")); err != nil {
 			t.Fatal(err)
 		}
 		return tools

@@ -154,10 +154,10 @@ func runInteropFlow(t *testing.T, k *Kernel, live bool) {
 		if totals["total"] != 100.0 || totals["tiny"] != 1e-05 {
 			t.Errorf("totals %v", totals)
 		}
-		note, err := Step(ctx, wf, "note", func(context.Context) (interopNote, error) {
+		note, err := StepWith(ctx, wf, "note", PydanticCodec[interopNote](), func(context.Context) (interopNote, error) {
 			mustNotRun()
 			return interopNote{Note: interopText, Score: 100}, nil
-		}, WithCodec(PydanticCodec[interopNote]()))
+		})
 		if err != nil {
 			return note, err
 		}
@@ -174,13 +174,13 @@ func runInteropFlow(t *testing.T, k *Kernel, live bool) {
 		t.Fatal(err)
 	}
 	if live {
-		if res.Status != WorkflowPaused {
+		if res.Status != ledger.RunPaused {
 			t.Fatalf("workflow %+v, want paused", res)
 		}
 		if _, err := k.Resume(tctx, run, interopApproval{100, "Zoë \u2029"}); err != nil {
 			t.Fatal(err)
 		}
-	} else if res.Status != WorkflowComplete || res.Output != (interopNote{interopText, 100}) {
+	} else if res.Status != ledger.RunComplete || res.Output != (interopNote{interopText, 100}) {
 		t.Fatalf("replayed workflow %+v", res)
 	}
 }

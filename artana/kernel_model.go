@@ -15,6 +15,7 @@ import (
 	"github.com/artana-go/go-artana/artana/ledger"
 
 	"github.com/artana-go/go-artana/internal/pyjson"
+	"github.com/artana-go/go-artana/internal/schema"
 )
 
 // ModelStep is one model call of a run.
@@ -66,8 +67,10 @@ type ModelResult[T any] struct {
 }
 
 // StepModel runs a model step whose output is decoded into T. The JSON
-// Schema of T (see SchemaFor) is sent as ModelRequest.OutputSchema, T's
-// name as OutputName. T may also be json.RawMessage, to keep the model's
+// Schema of T is sent as ModelRequest.OutputSchema, T's name as
+// OutputName: objects for structs, properties named by json tags, fields
+// without omitempty required, no additional properties, and the
+// jsonschema tag as a property description. T may also be json.RawMessage, to keep the model's
 // bytes as they came, or any: then no schema is sent (OutputSchema is nil)
 // and any JSON document is an output.
 //
@@ -98,14 +101,14 @@ type ModelResult[T any] struct {
 // Tools whose capability the tenant lacks are never offered.
 func StepModel[T any](ctx context.Context, k *Kernel, run Run, step ModelStep) (ModelResult[T], error) {
 	var res ModelResult[T]
-	codec, err := outputCodecs.get(reflect.TypeFor[T]())
+	codec, err := outputCodecs.Get(reflect.TypeFor[T]())
 	if err != nil {
 		return res, &Error{Op: "step model", RunID: run.ID, Kind: ErrInvalidInput, Err: err}
 	}
 	decode := func(raw string, replayed bool) (string, error) {
 		var out T
-		if err := codec.decode([]byte(raw), &out, false); err != nil {
-			return "", &OutputError{Type: codec.typ.String(), Raw: raw, Err: err}
+		if err := codec.Decode([]byte(raw), &out, false); err != nil {
+			return "", &OutputError{Type: codec.Type.String(), Raw: raw, Err: err}
 		}
 		if replayed {
 			res.Output = out
@@ -113,7 +116,7 @@ func StepModel[T any](ctx context.Context, k *Kernel, run Run, step ModelStep) (
 		}
 		logged, err := loggedOutput(codec, raw, &out)
 		if err != nil {
-			return "", &OutputError{Type: codec.typ.String(), Raw: raw, Err: err}
+			return "", &OutputError{Type: codec.Type.String(), Raw: raw, Err: err}
 		}
 		res.Output = out
 		return logged, nil
@@ -133,23 +136,23 @@ func StepModel[T any](ctx context.Context, k *Kernel, run Run, step ModelStep) (
 // outputCodecs holds the strict codec of every output type, shared by all
 // kernels: a codec (the type's JSON Schema, derived and resolved) depends
 // on the type alone, so a test that makes a kernel per run derives it once.
-var outputCodecs codecCache
+var outputCodecs schema.Cache
 
 // loggedOutput returns the output_json of a model output raw that decodes
-// into T (codec.decode has just accepted it, into *decoded): what the
+// into T (codec.Decode has just accepted it, into *decoded): what the
 // Python original logs, pydantic's model_dump_json of the output validated
 // into its model. A struct is written field by field by its Go types (a
 // float64 holding 100 as 100.0, an int as 100), numbers in its interface
 // fields keeping their kind as the model wrote them; a json.RawMessage or
 // any output is raw rewritten (pyjson.CanonicalizeModel), keys in the
 // order the model wrote them.
-func loggedOutput[T any](codec *strictCodec, raw string, decoded *T) (string, error) {
+func loggedOutput[T any](codec *schema.Codec, raw string, decoded *T) (string, error) {
 	var b []byte
 	var err error
 	switch {
-	case codec.resolved == nil:
+	case codec.Raw():
 		b, err = pyjson.CanonicalizeModel([]byte(raw))
-	case numbersDecodeAlike(codec.typ):
+	case numbersDecodeAlike(codec.Type):
 		// Nothing in T holds an interface value: decoding again with
 		// json.Number would give *decoded.
 		b, err = pyjson.ModelDumpJSON(*decoded)
@@ -157,7 +160,7 @@ func loggedOutput[T any](codec *strictCodec, raw string, decoded *T) (string, er
 		// Decoded again with json.Number in interface values, so that 3
 		// stays an integer and 3.0 a float.
 		var exact T
-		if err = codec.decodeValid([]byte(raw), &exact, true); err == nil {
+		if err = codec.DecodeValid([]byte(raw), &exact, true); err == nil {
 			b, err = pyjson.ModelDumpJSON(exact)
 		}
 	}
@@ -231,7 +234,7 @@ type modelResult struct {
 // stepModel is StepModel without the type parameter. decode checks a raw
 // output, keeps the decoded value and returns the form to log; for an
 // output replayed from the log (replayed), it returns raw unchanged.
-func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *strictCodec,
+func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *schema.Codec,
 	decode func(raw string, replayed bool) (string, error)) (modelResult, error) {
 	ms := &modelStep{k: k, ctx: ctx, run: run, step: step, codec: codec, decode: decode}
 	prompt, messages, err := normalizeModelInput(step)
@@ -242,7 +245,7 @@ func (k *Kernel) stepModel(ctx context.Context, run Run, step ModelStep, codec *
 	if err != nil {
 		return ms.fail(0, ErrInvalidInput, err.Error(), nil)
 	}
-	if err := checkConversation(messages); err != nil {
+	if err := ledger.CheckConversation(messages); err != nil {
 		return ms.fail(0, ErrInvalidInput, "nothing logged", err)
 	}
 	offered, kind, err := k.offeredTools(step.Tools)
@@ -280,7 +283,7 @@ type modelStep struct {
 	ctx    context.Context
 	run    Run
 	step   ModelStep
-	codec  *strictCodec
+	codec  *schema.Codec
 	decode func(raw string, replayed bool) (string, error)
 
 	x        *runIndex
@@ -353,7 +356,7 @@ func (ms *modelStep) fromLog(m *modelEntry) (modelResult, error) {
 	calls := callsOrNil(c.ToolCalls)
 	usage := Usage{PromptTokens: c.PromptTokens, CompletionTokens: c.CompletionTokens, CostUSD: c.CostUSD}
 	if ms.step.OnDelta != nil {
-		d := ResponseDelta(ModelResponse{OutputJSON: c.OutputJSON, ToolCalls: slices.Clone(calls), Usage: usage})
+		d := ModelResponse{OutputJSON: c.OutputJSON, ToolCalls: slices.Clone(calls), Usage: usage}.Delta()
 		if err := ms.step.OnDelta(d); err != nil {
 			return ms.fail(m.doneSeq, nil, "the step's OnDelta refused the logged answer", err)
 		}
@@ -485,7 +488,7 @@ func (ms *modelStep) call(reqSeq int64) (ModelResponse, string, modelResult, err
 	inv := ms.inv
 	mreq := ModelRequest{
 		RunID: ms.run.ID, Model: inv.Model, Prompt: inv.Prompt, Messages: inv.Messages,
-		OutputName: ms.codec.name, OutputSchema: ms.codec.schema, Tools: inv.Tools,
+		OutputName: ms.codec.Name, OutputSchema: ms.codec.Schema, Tools: inv.Tools,
 		Options: ms.step.Options, StepKey: inv.StepKey,
 	}
 	var resp ModelResponse

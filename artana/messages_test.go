@@ -240,9 +240,9 @@ func TestBadConversationsAreRefused(t *testing.T) {
 			run := mustStart(t, k, liveTenant, "bad")
 			_, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "m", Messages: tc.msgs()})
 			wantKind(t, err, ErrInvalidInput)
-			var me *MessageError
+			var me *ledger.MessageError
 			if !errors.As(err, &me) {
-				t.Fatalf("error %v holds no *MessageError", err)
+				t.Fatalf("error %v holds no *ledger.MessageError", err)
 			}
 			type where struct {
 				Index      int

@@ -86,13 +86,13 @@ func TestNumbersDecodeAlike(t *testing.T) {
 // TestLoggedOutputReused: the output logged from the reused decoding is
 // the one logged from a second decoding with UseNumber.
 func TestLoggedOutputReused(t *testing.T) {
-	codec, err := outputCodecs.get(reflect.TypeFor[loggedPlain]())
+	codec, err := outputCodecs.Get(reflect.TypeFor[loggedPlain]())
 	if err != nil {
 		t.Fatal(err)
 	}
 	raw := `{"a":3,"b":[1,2],"c":{"k":"v"},"d":{"e":7}}`
 	var out loggedPlain
-	if err := codec.decode([]byte(raw), &out, false); err != nil {
+	if err := codec.Decode([]byte(raw), &out, false); err != nil {
 		t.Fatal(err)
 	}
 	got, err := loggedOutput(codec, raw, &out)
@@ -101,7 +101,7 @@ func TestLoggedOutputReused(t *testing.T) {
 	}
 	// A codec whose type says "decode again": loggedOutput's other path.
 	again := *codec
-	again.typ = reflect.TypeFor[anyOutput]()
+	again.Type = reflect.TypeFor[anyOutput]()
 	var unused loggedPlain
 	want, err := loggedOutput(&again, raw, &unused)
 	if err != nil {

@@ -97,7 +97,7 @@ func optionalJSON(v any) (*string, error) {
 
 // A PausedError ends a workflow that paused: Workflow.Pause returns it and
 // the workflow function returns it, and RunWorkflow turns it into a
-// WorkflowPaused result. It matches ErrPaused.
+// ledger.RunPaused result. It matches ErrPaused.
 type PausedError struct {
 	Ticket PauseTicket
 }
@@ -113,7 +113,7 @@ func (e *PausedError) Is(target error) bool { return target == ErrPaused }
 
 // Pause pauses the workflow for a human: it logs pause_requested and
 // returns a *PausedError for the workflow function to return, which makes
-// RunWorkflow report WorkflowPaused with the ticket.
+// RunWorkflow report ledger.RunPaused with the ticket.
 //
 // A pause with a StepKey is a step of the workflow: when the workflow runs
 // again after Resume, the same Pause finds its pause in the log followed

@@ -56,7 +56,7 @@ type StreamingModel interface {
 }
 
 // Stream calls m.Stream if m is a StreamingModel. Otherwise it calls
-// m.Complete and delivers the whole answer as one delta (ResponseDelta):
+// m.Complete and delivers the whole answer as one delta (ModelResponse.Delta):
 // a model that cannot stream still serves a streamed step.
 func Stream(ctx context.Context, m Model, req ModelRequest, yield func(Delta) error) (ModelResponse, error) {
 	if sm, ok := m.(StreamingModel); ok {
@@ -66,19 +66,19 @@ func Stream(ctx context.Context, m Model, req ModelRequest, yield func(Delta) er
 	if err != nil {
 		return resp, err
 	}
-	if err := yield(ResponseDelta(resp)); err != nil {
+	if err := yield(resp.Delta()); err != nil {
 		return ModelResponse{}, err
 	}
 	return resp, nil
 }
 
-// ResponseDelta returns a whole answer as one delta: the output text, every
+// Delta returns the whole answer as one delta: the output text, every
 // tool call whole (Index i for the i-th call) and the usage. The output
 // text is the string itself when OutputJSON is a JSON string (a text
 // answer), and OutputJSON otherwise (structured output, which is JSON as
 // the model writes it). It is what a step's delta callback receives when
 // the model cannot stream and when the step is answered from the log.
-func ResponseDelta(resp ModelResponse) Delta {
+func (resp ModelResponse) Delta() Delta {
 	d := Delta{Text: outputText(resp.OutputJSON)}
 	for i, c := range resp.ToolCalls {
 		d.ToolCalls = append(d.ToolCalls, ToolCallDelta{Index: i, ID: c.ID, ToolName: c.ToolName, ArgumentsJSON: c.ArgumentsJSON})
@@ -102,7 +102,7 @@ func outputText(outputJSON string) string {
 // JoinDeltas joins the pieces of a stream into one delta: the text and
 // reasoning concatenated, one ToolCallDelta per call index (in index
 // order) with the call's id, name and whole arguments, and the last usage
-// reported. For a complete text stream it equals the ResponseDelta of the
+// reported. For a complete text stream it equals the ModelResponse.Delta of the
 // streamed answer, but for the usage's cost, which a provider may compute
 // only on the whole answer. It is how a caller reads the partial output
 // of a stream that broke off (ModelError.Partial).
@@ -136,19 +136,12 @@ func JoinDeltas(deltas []Delta) Delta {
 	return out
 }
 
-// CloneDeltas returns a deep copy of deltas.
-func CloneDeltas(deltas []Delta) []Delta {
-	if deltas == nil {
-		return nil
+// Clone returns a deep copy of d, which shares no memory with d.
+func (d Delta) Clone() Delta {
+	d.ToolCalls = slices.Clone(d.ToolCalls)
+	if d.Usage != nil {
+		u := *d.Usage
+		d.Usage = &u
 	}
-	out := make([]Delta, len(deltas))
-	for i, d := range deltas {
-		d.ToolCalls = slices.Clone(d.ToolCalls)
-		if d.Usage != nil {
-			u := *d.Usage
-			d.Usage = &u
-		}
-		out[i] = d
-	}
-	return out
+	return d
 }

@@ -199,13 +199,13 @@ func TestJoinDeltas(t *testing.T) {
 	if (Delta{}).IsZero() != true || want.IsZero() {
 		t.Error("IsZero")
 	}
-	if d := ResponseDelta(ModelResponse{OutputJSON: `"1, 2"`}); d.Text != "1, 2" {
-		t.Errorf("ResponseDelta of a text answer: %q", d.Text)
+	if d := (ModelResponse{OutputJSON: `"1, 2"`}).Delta(); d.Text != "1, 2" {
+		t.Errorf("the Delta of a text answer: %q", d.Text)
 	}
-	c := CloneDeltas(deltas)
-	c[1].ToolCalls[0].ID = "x"
-	c[4].Usage.PromptTokens = 9
-	if deltas[1].ToolCalls[0].ID != "c2" || deltas[4].Usage.PromptTokens != 1 || CloneDeltas(nil) != nil {
-		t.Error("CloneDeltas shares memory")
+	c1, c4 := deltas[1].Clone(), deltas[4].Clone()
+	c1.ToolCalls[0].ID = "x"
+	c4.Usage.PromptTokens = 9
+	if deltas[1].ToolCalls[0].ID != "c2" || deltas[4].Usage.PromptTokens != 1 {
+		t.Error("Delta.Clone shares memory")
 	}
 }

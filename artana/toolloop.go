@@ -96,7 +96,7 @@ func (e *TurnLimitError) Error() string {
 // failure, goes back as the tool message answering the call. A call
 // without id (some models give none) gets "call_TURN_N". A turn whose
 // calls reuse an id (of an earlier call, or twice in the turn) ends the
-// loop with an error matching ErrInvalidInput, holding a *MessageError,
+// loop with an error matching ErrInvalidInput, holding a *ledger.MessageError,
 // before any of its calls runs. The loop ends when the model answers
 // without tool calls; that answer is the output.
 //
@@ -188,7 +188,7 @@ func RunToolLoop[T any](ctx context.Context, k *Kernel, run Run, loop ToolLoop) 
 // reusedCallID reports a call of calls whose id an earlier call of calls
 // or of the conversation conv already has: its tool step would have the
 // step key of the earlier one, and the conversation would be refused.
-// The error is the *MessageError of the assistant message that would
+// The error is the *ledger.MessageError of the assistant message that would
 // hold calls.
 func reusedCallID(conv []ChatMessage, calls []ToolCall) error {
 	seen := map[string]int{}
@@ -204,7 +204,7 @@ func reusedCallID(conv []ChatMessage, calls []ToolCall) error {
 			if j == at {
 				where = "this message"
 			}
-			return &MessageError{Index: at, ToolCallID: c.ID,
+			return &ledger.MessageError{Index: at, ToolCallID: c.ID,
 				Msg: fmt.Sprintf("tool call id %q is already used by %s; call ids must be unique in a conversation", c.ID, where)}
 		}
 		seen[c.ID] = at

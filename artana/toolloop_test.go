@@ -238,7 +238,7 @@ func TestToolLoopReusedCallID(t *testing.T) {
 			supportTools(t, k.Tools(), &runs)
 			run := mustStart(t, k, liveTenant, "reuse")
 			_, err := RunToolLoop[Decision](tctx, k, run, ToolLoop{Model: "m", Prompt: "x"})
-			var me *MessageError
+			var me *ledger.MessageError
 			if !errors.Is(err, ErrInvalidInput) || !errors.As(err, &me) || me.ToolCallID != "call_a" || !strings.Contains(err.Error(), tc.where) {
 				t.Fatalf("error %v, want ErrInvalidInput with a *MessageError for call_a naming %s", err, tc.where)
 			}

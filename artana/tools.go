@@ -12,6 +12,7 @@ import (
 	"github.com/artana-go/go-artana/artana/ledger"
 
 	"github.com/artana-go/go-artana/internal/pyjson"
+	"github.com/artana-go/go-artana/internal/schema"
 )
 
 // Tools is a registry of tools a kernel may offer to models and call in
@@ -21,7 +22,7 @@ type Tools struct {
 	mu     sync.RWMutex
 	order  []*registeredTool
 	byName map[string]*registeredTool
-	codecs codecCache
+	codecs schema.Cache
 }
 
 // NewTools returns an empty registry.
@@ -55,16 +56,19 @@ func WithCapability(c string) ToolOption {
 	return func(t *registeredTool) { t.capability = c }
 }
 
-// WithToolVersion sets the tool_version logged with each request
-// (DefaultToolVersion otherwise).
-func WithToolVersion(v string) ToolOption {
-	return func(t *registeredTool) { t.version = v }
-}
-
-// WithSchemaVersion sets the schema_version logged with each request
-// (DefaultSchemaVersion otherwise).
-func WithSchemaVersion(v string) ToolOption {
-	return func(t *registeredTool) { t.schemaVersion = v }
+// WithVersions sets the tool_version and schema_version logged with each
+// request; an empty one keeps its default (ledger.DefaultToolVersion,
+// ledger.DefaultSchemaVersion). A replay policy other than strict answers
+// a request logged under other versions from the log (see ReplayPolicy).
+func WithVersions(tool, schema string) ToolOption {
+	return func(t *registeredTool) {
+		if tool != "" {
+			t.version = tool
+		}
+		if schema != "" {
+			t.schemaVersion = schema
+		}
+	}
 }
 
 // ToolFunc is the shape of a tool: it receives its decoded arguments and
@@ -79,8 +83,9 @@ type ToolFunc[A, R any] func(ctx context.Context, args A) (R, error)
 
 var toolNameRE = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
 
-// RegisterTool registers fn under name. The JSON Schema of A (see
-// SchemaFor) is offered to models; arguments are decoded into A strictly.
+// RegisterTool registers fn under name. The JSON Schema of A, derived as
+// StepModel derives an output's, is offered to models; arguments are
+// decoded into A strictly.
 // The result R is logged as a Python tool returning model_dump_json() of
 // the same value logs it (see "Values in the log" in the package
 // documentation); a json.RawMessage result is logged as it is, as a
@@ -96,19 +101,19 @@ func RegisterTool[A, R any](t *Tools, name string, fn ToolFunc[A, R], opts ...To
 	if fn == nil {
 		return fail("nil function")
 	}
-	codec, err := t.codecs.get(reflect.TypeFor[A]())
+	codec, err := t.codecs.Get(reflect.TypeFor[A]())
 	if err != nil {
 		return &Error{Op: "register tool", Tool: name, Kind: ErrInvalidInput, Err: err}
 	}
 	decode := func(argsJSON string) (A, error) {
 		var a A
-		if err := codec.decode([]byte(argsJSON), &a, false); err != nil {
-			return a, fmt.Errorf("arguments %s do not fit %s: %w", argsJSON, codec.typ, err)
+		if err := codec.Decode([]byte(argsJSON), &a, false); err != nil {
+			return a, fmt.Errorf("arguments %s do not fit %s: %w", argsJSON, codec.Type, err)
 		}
 		return a, nil
 	}
 	rt := &registeredTool{
-		def:           ToolDefinition{Name: name, Schema: codec.schema},
+		def:           ToolDefinition{Name: name, Schema: codec.Schema},
 		version:       ledger.DefaultToolVersion,
 		schemaVersion: ledger.DefaultSchemaVersion,
 		check: func(argsJSON string) error {

@@ -346,7 +346,7 @@ func TestToolLogConsistency(t *testing.T) {
 func TestRegisterTool(t *testing.T) {
 	reg := NewTools()
 	ok := func(context.Context, echoArgs) (string, error) { return "", nil }
-	if err := RegisterTool(reg, "echo", ok, WithToolVersion("2.0.0"), WithSchemaVersion("3")); err != nil {
+	if err := RegisterTool(reg, "echo", ok, WithVersions("2.0.0", "3")); err != nil {
 		t.Fatal(err)
 	}
 	for name, err := range map[string]error{

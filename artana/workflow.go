@@ -11,21 +11,12 @@ import (
 	"github.com/artana-go/go-artana/internal/pyjson"
 )
 
-// WorkflowStatus says how a workflow run ended.
-type WorkflowStatus string
-
-// The two statuses of the Python original's WorkflowRunResult.
-const (
-	WorkflowComplete WorkflowStatus = "complete"
-	WorkflowPaused   WorkflowStatus = "paused"
-)
-
 // WorkflowResult is the outcome of RunWorkflow.
 type WorkflowResult[T any] struct {
 	RunID  string
-	Status WorkflowStatus
-	Output T            // the workflow's result when Status is WorkflowComplete
-	Ticket *PauseTicket // the pause when Status is WorkflowPaused
+	Status ledger.RunState // ledger.RunComplete or ledger.RunPaused, the Python original's WorkflowRunResult statuses
+	Output T               // the workflow's result when Status is ledger.RunComplete
+	Ticket *PauseTicket    // the pause when Status is ledger.RunPaused
 }
 
 // A Workflow is one execution of a workflow function, as the Python original's
@@ -57,7 +48,7 @@ func (wf *Workflow) Resuming() bool { return wf.resuming }
 //
 // Steps taken with Step replay from the log. If fn returns an error
 // matching ErrPaused (from Workflow.Pause), the result has status
-// WorkflowPaused and the ticket; running the workflow again after Resume
+// ledger.RunPaused and the ticket; running the workflow again after Resume
 // continues past the completed steps without running them again. Any other
 // error from fn is returned as is.
 func RunWorkflow[T any](ctx context.Context, k *Kernel, tenant Tenant, runID string,
@@ -78,13 +69,13 @@ func RunWorkflow[T any](ctx context.Context, k *Kernel, tenant Tenant, runID str
 	out, err := fn(ctx, wf)
 	var paused *PausedError
 	if errors.As(err, &paused) {
-		res.Status, res.Ticket = WorkflowPaused, &paused.Ticket
+		res.Status, res.Ticket = ledger.RunPaused, &paused.Ticket
 		return res, nil
 	}
 	if err != nil {
 		return res, err
 	}
-	res.Status, res.Output = WorkflowComplete, out
+	res.Status, res.Output = ledger.RunComplete, out
 	return res, nil
 }
 
@@ -126,13 +117,6 @@ func PydanticCodec[T any]() Codec[T] {
 	}
 }
 
-// A StepOption configures a workflow step.
-type StepOption[T any] func(*Codec[T])
-
-// WithCodec makes a step store its result with s instead of JSONCodec,
-// e.g. to match results written by the Python original's pydantic_step_serde.
-func WithCodec[T any](s Codec[T]) StepOption[T] { return func(d *Codec[T]) { *d = s } }
-
 // Step runs action as the workflow's next step, named name, or replays it.
 //
 // Steps are numbered from 0 in the order the workflow takes them. If the
@@ -146,15 +130,18 @@ func WithCodec[T any](s Codec[T]) StepOption[T] { return func(d *Codec[T]) { *d 
 // running the workflow again runs the action again.
 //
 // The run is not locked while action runs, so the action may take model
-// and tool steps on wf.Run().
-func Step[T any](ctx context.Context, wf *Workflow, name string, action func(ctx context.Context) (T, error),
-	opts ...StepOption[T]) (T, error) {
+// and tool steps on wf.Run(). The result is stored with JSONCodec.
+func Step[T any](ctx context.Context, wf *Workflow, name string, action func(ctx context.Context) (T, error)) (T, error) {
+	return StepWith(ctx, wf, name, JSONCodec[T](), action)
+}
+
+// StepWith is Step storing the result with codec instead of JSONCodec,
+// e.g. PydanticCodec to match results written by the Python original's
+// pydantic_step_serde.
+func StepWith[T any](ctx context.Context, wf *Workflow, name string, codec Codec[T],
+	action func(ctx context.Context) (T, error)) (T, error) {
 	const op = "workflow step"
 	var zero T
-	codec := JSONCodec[T]()
-	for _, opt := range opts {
-		opt(&codec)
-	}
 	index := wf.cursor
 	wf.cursor++
 	k, run := wf.k, wf.run

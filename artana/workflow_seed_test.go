@@ -57,7 +57,7 @@ func TestReplaySeedWorkflow(t *testing.T) {
 	simple, err := artana.RunWorkflow(ctx, k, tenant, "workflow_complete", func(ctx context.Context, wf *artana.Workflow) (string, error) {
 		return artana.Step(ctx, wf, "only", func(context.Context) (string, error) { mustNotRun("only"); return "", nil })
 	})
-	if err != nil || simple.Status != artana.WorkflowComplete || simple.Output != "done" {
+	if err != nil || simple.Status != ledger.RunComplete || simple.Output != "done" {
 		t.Fatalf("workflow_complete: %+v, %v", simple, err)
 	}
 
@@ -75,8 +75,7 @@ func TestReplaySeedWorkflow(t *testing.T) {
 		if err != nil || !a.OK || len(a.Items) != 3 || a.Items[2] != "ü" {
 			t.Errorf("fetch replayed %+v, %v", a, err)
 		}
-		b, err := artana.Step(ctx, wf, "score", func(context.Context) (seedNote, error) { mustNotRun("score"); return seedNote{}, nil },
-			artana.WithCodec(pydantic))
+		b, err := artana.StepWith(ctx, wf, "score", pydantic, func(context.Context) (seedNote, error) { mustNotRun("score"); return seedNote{}, nil })
 		if err != nil {
 			return b, err
 		}
@@ -89,7 +88,7 @@ func TestReplaySeedWorkflow(t *testing.T) {
 		}
 		return b, nil
 	})
-	if err != nil || res.Status != artana.WorkflowComplete {
+	if err != nil || res.Status != ledger.RunComplete {
 		t.Fatalf("workflow_paused_resumed: %+v, %v", res, err)
 	}
 	if res.Output != (seedNote{"naïve ✓", 1e-05}) || human != (seedNote{"approved by Zoë", 100}) {

@@ -62,7 +62,7 @@ func TestWorkflowPauseResumeAcrossKernels(t *testing.T) {
 		t.Fatalf("first run: %+v, want a pause ticket", res)
 	}
 	ticket := *res.Ticket
-	paused := WorkflowResult[string]{RunID: "wf", Status: WorkflowPaused, Ticket: &PauseTicket{RunID: "wf", TicketID: ticket.TicketID, Seq: 5, Reason: "needs human review"}}
+	paused := WorkflowResult[string]{RunID: "wf", Status: ledger.RunPaused, Ticket: &PauseTicket{RunID: "wf", TicketID: ticket.TicketID, Seq: 5, Reason: "needs human review"}}
 	if diff := cmp.Diff(paused, res); diff != "" {
 		t.Fatalf("first run (-want +got):\n%s", diff)
 	}
@@ -88,7 +88,7 @@ func TestWorkflowPauseResumeAcrossKernels(t *testing.T) {
 	if err != nil {
 		t.Fatalf("run after resume: %v", err)
 	}
-	complete := WorkflowResult[string]{RunID: "wf", Status: WorkflowComplete, Output: "approved by Zoë"}
+	complete := WorkflowResult[string]{RunID: "wf", Status: ledger.RunComplete, Output: "approved by Zoë"}
 	if diff := cmp.Diff(complete, res); diff != "" {
 		t.Fatalf("run after resume (-want +got):\n%s", diff)
 	}
@@ -186,7 +186,7 @@ func TestWorkflowSerde(t *testing.T) {
 		Unmarshal: func(s string, v *string) error { return json.Unmarshal([]byte(s), v) },
 	}
 	custom := func(ctx context.Context, wf *Workflow) (string, error) {
-		return Step(ctx, wf, "custom", func(context.Context) (string, error) { return "quiet", nil }, WithCodec(upper))
+		return StepWith(ctx, wf, "custom", upper, func(context.Context) (string, error) { return "quiet", nil })
 	}
 	if res, err := RunWorkflow(tctx, k, flowTenant, "wf3", custom); err != nil || res.Output != "quiet" {
 		t.Fatalf("%+v %v", res, err)
@@ -198,7 +198,7 @@ func TestWorkflowSerde(t *testing.T) {
 	// A result that does not encode is an error and nothing is logged.
 	bad := Codec[string]{Marshal: func(string) (string, error) { return "", errors.New("no") }}
 	_, err = RunWorkflow(tctx, k, flowTenant, "wf4", func(ctx context.Context, wf *Workflow) (string, error) {
-		return Step(ctx, wf, "bad", func(context.Context) (string, error) { return "x", nil }, WithCodec(bad))
+		return StepWith(ctx, wf, "bad", bad, func(context.Context) (string, error) { return "x", nil })
 	})
 	wantKind(t, err, ErrInvalidInput)
 	if got := eventTypes(t, store, "wf4"); len(got) != 1 {
@@ -258,7 +258,7 @@ func TestWorkflowErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := WorkflowResult[int]{RunID: "issued", Status: WorkflowPaused,
+		want := WorkflowResult[int]{RunID: "issued", Status: ledger.RunPaused,
 			Ticket: &PauseTicket{RunID: "issued", TicketID: ticketID(res.Ticket), Seq: int64(3 + i), Reason: "again"}} // the id is checked in TestPauseResume
 		if d := cmp.Diff(want, res); d != "" {
 			t.Fatalf("pause %d (-want +got):\n%s", i, d)
@@ -278,7 +278,7 @@ func TestWorkflowErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want2 := WorkflowResult[int]{RunID: "nested", Status: WorkflowPaused,
+	want2 := WorkflowResult[int]{RunID: "nested", Status: ledger.RunPaused,
 		Ticket: &PauseTicket{RunID: "nested", TicketID: ticketID(res2.Ticket), Seq: 4, Reason: "inside"}}
 	if d := cmp.Diff(want2, res2); d != "" {
 		t.Fatalf("a pause inside a step (-want +got):\n%s", d)

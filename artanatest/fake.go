@@ -30,7 +30,7 @@ type Reply struct {
 	// Deltas, if set, are what a streamed call (Stream) delivers, in
 	// order, before it returns the response (or Err: a stream that breaks
 	// off). Without Deltas, a streamed call delivers the response as one
-	// delta (artana.ResponseDelta).
+	// delta (artana.ModelResponse.Delta).
 	Deltas []artana.Delta
 }
 

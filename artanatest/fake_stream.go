@@ -20,13 +20,13 @@ func (m *FakeModel) Stream(ctx context.Context, req artana.ModelRequest, yield f
 		if err != nil {
 			return resp, err
 		}
-		if err := yield(artana.ResponseDelta(resp)); err != nil {
+		if err := yield(resp.Delta()); err != nil {
 			return artana.ModelResponse{}, err
 		}
 		return resp, nil
 	}
-	for _, d := range artana.CloneDeltas(r.Deltas) {
-		if err := yield(d); err != nil {
+	for _, d := range r.Deltas {
+		if err := yield(d.Clone()); err != nil {
 			return artana.ModelResponse{}, err
 		}
 	}
@@ -34,7 +34,7 @@ func (m *FakeModel) Stream(ctx context.Context, req artana.ModelRequest, yield f
 	if err != nil || len(r.Deltas) > 0 {
 		return resp, err
 	}
-	if err := yield(artana.ResponseDelta(resp)); err != nil {
+	if err := yield(resp.Delta()); err != nil {
 		return artana.ModelResponse{}, err
 	}
 	return resp, nil

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -168,8 +169,9 @@ func wantDeltas(t testing.TB, body []byte) []artana.Delta {
 
 // noCost drops the cost, which the SSE does not carry.
 func noCost(ds []artana.Delta) []artana.Delta {
-	ds = artana.CloneDeltas(ds)
+	ds = slices.Clone(ds)
 	for i := range ds {
+		ds[i] = ds[i].Clone()
 		if ds[i].Usage != nil {
 			ds[i].Usage.CostUSD = 0
 		}

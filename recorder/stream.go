@@ -63,7 +63,7 @@ func (r *Recorder) callLive(ctx context.Context, req artana.ModelRequest, start 
 	}
 	deltas = []RecordedDelta{}
 	resp, err = artana.Stream(ctx, r.live, req, func(d artana.Delta) error {
-		deltas = append(deltas, RecordedDelta{At: r.cfg.now().Sub(start), Delta: artana.CloneDeltas([]artana.Delta{d})[0]})
+		deltas = append(deltas, RecordedDelta{At: r.cfg.now().Sub(start), Delta: d.Clone()})
 		if err := yield(d); err != nil {
 			refused = true
 			return err
@@ -83,7 +83,7 @@ func (r *Recorder) replayTo(ctx context.Context, in *Interaction, yield func(art
 		if err != nil {
 			return resp, err
 		}
-		if err := yield(artana.ResponseDelta(resp)); err != nil {
+		if err := yield(resp.Delta()); err != nil {
 			return artana.ModelResponse{}, err
 		}
 		return resp, nil
@@ -96,7 +96,7 @@ func (r *Recorder) replayTo(ctx context.Context, in *Interaction, yield func(art
 			}
 		}
 		prev = max(prev, d.At)
-		if err := yield(artana.CloneDeltas([]artana.Delta{d.Delta})[0]); err != nil {
+		if err := yield(d.Delta.Clone()); err != nil {
 			return artana.ModelResponse{}, err
 		}
 	}
@@ -125,9 +125,9 @@ func partial(in *Interaction) []artana.Delta {
 	}
 	out := make([]artana.Delta, len(in.Deltas))
 	for i, d := range in.Deltas {
-		out[i] = d.Delta
+		out[i] = d.Delta.Clone()
 	}
-	return artana.CloneDeltas(out)
+	return out
 }
 
 // wireStream is the recorded form of a streamed call: its deltas in order,

@@ -155,7 +155,7 @@ func TestStreamOverUnstreamed(t *testing.T) {
 	if _, err := rep.Stream(context.Background(), request("hi"), collect(&got)); err != nil {
 		t.Fatal(err)
 	}
-	if want := []artana.Delta{artana.ResponseDelta(fakeAnswer)}; !cmp.Equal(got, want) {
+	if want := []artana.Delta{fakeAnswer.Delta()}; !cmp.Equal(got, want) {
 		t.Errorf("deltas = %+v, want %+v", got, want)
 	}
 	rep.Close()

@@ -1,4 +1,7 @@
-package artana
+// Package schema derives the JSON Schema of a Go type with jsonschema-go
+// (the schema a model step sends for its output type and a tool offers for
+// its arguments) and decodes JSON into the type strictly.
+package schema
 
 import (
 	"bytes"
@@ -12,21 +15,27 @@ import (
 	"github.com/google/jsonschema-go/jsonschema"
 )
 
-// A strictCodec decodes JSON into one Go type strictly: the document must
+// A Codec decodes JSON into one Go type strictly: the document must
 // satisfy the JSON Schema derived from the type (required properties
 // present, types right, no additional properties), and encoding/json must
 // decode it without unknown fields or trailing data.
-type strictCodec struct {
-	typ      reflect.Type
-	name     string          // short name of the type, e.g. "Decision"
-	schema   json.RawMessage // the JSON Schema, rendered
+type Codec struct {
+	Type reflect.Type
+	// Name is the short name of the type, e.g. "Decision" ("output" for
+	// a type without a name or schema).
+	Name string
+	// Schema is the JSON Schema, rendered; nil for a raw type (Raw).
+	Schema   json.RawMessage
 	resolved *jsonschema.Resolved
 }
 
-// newStrictCodec derives the JSON Schema of t with jsonschema-go.
-func newStrictCodec(t reflect.Type) (*strictCodec, error) {
+// For derives the JSON Schema of t with jsonschema-go: objects for
+// structs, properties named by json tags, fields without omitempty
+// required, no additional properties, and the jsonschema tag as a property
+// description. A raw type (json.RawMessage, an empty interface) has none.
+func For(t reflect.Type) (*Codec, error) {
 	if isRawOutput(t) {
-		return &strictCodec{typ: t, name: "output"}, nil
+		return &Codec{Type: t, Name: "output"}, nil
 	}
 	s, err := jsonschema.ForType(t, nil)
 	if err != nil {
@@ -47,8 +56,12 @@ func newStrictCodec(t reflect.Type) (*strictCodec, error) {
 	if name == "" {
 		name = "output"
 	}
-	return &strictCodec{typ: t, name: name, schema: rendered, resolved: resolved}, nil
+	return &Codec{Type: t, Name: name, Schema: rendered, resolved: resolved}, nil
 }
+
+// Raw reports whether the codec takes any JSON document as it is (see
+// isRawOutput).
+func (c *Codec) Raw() bool { return c.resolved == nil }
 
 // isRawOutput reports whether t takes any JSON document as it is:
 // json.RawMessage and the empty interface. Such a type has no schema.
@@ -56,9 +69,9 @@ func isRawOutput(t reflect.Type) bool {
 	return t == reflect.TypeFor[json.RawMessage]() || t.Kind() == reflect.Interface && t.NumMethod() == 0
 }
 
-// decode decodes data into dst, a pointer to a value of c.typ. With
+// Decode decodes data into dst, a pointer to a value of c.Type. With
 // useNumber, numbers in interface values are json.Number.
-func (c *strictCodec) decode(data []byte, dst any, useNumber bool) error {
+func (c *Codec) Decode(data []byte, dst any, useNumber bool) error {
 	if c.resolved == nil { // a raw output: any JSON document
 		if err := json.Unmarshal(data, dst); err != nil {
 			return fmt.Errorf("not a JSON document: %w", err)
@@ -72,14 +85,14 @@ func (c *strictCodec) decode(data []byte, dst any, useNumber bool) error {
 	if err := c.resolved.Validate(instance); err != nil {
 		return err
 	}
-	return c.decodeValid(data, dst, useNumber)
+	return c.DecodeValid(data, dst, useNumber)
 }
 
-// decodeValid is decode for data that decode has just accepted: it skips
+// DecodeValid is Decode for data that Decode has just accepted: it skips
 // the schema, which says the same of the same bytes.
-func (c *strictCodec) decodeValid(data []byte, dst any, useNumber bool) error {
+func (c *Codec) DecodeValid(data []byte, dst any, useNumber bool) error {
 	if c.resolved == nil {
-		return c.decode(data, dst, useNumber)
+		return c.Decode(data, dst, useNumber)
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -95,32 +108,21 @@ func (c *strictCodec) decodeValid(data []byte, dst any, useNumber bool) error {
 	return nil
 }
 
-// codecCache holds one strictCodec per type, so a schema is derived once per
+// A Cache holds one Codec per type, so a schema is derived once per
 // kernel or registry rather than per step.
-type codecCache struct {
-	m sync.Map // reflect.Type -> *strictCodec
+type Cache struct {
+	m sync.Map // reflect.Type -> *Codec
 }
 
-func (cc *codecCache) get(t reflect.Type) (*strictCodec, error) {
+// Get returns the Codec of t, derived on first use.
+func (cc *Cache) Get(t reflect.Type) (*Codec, error) {
 	if c, ok := cc.m.Load(t); ok {
-		return c.(*strictCodec), nil
+		return c.(*Codec), nil
 	}
-	c, err := newStrictCodec(t)
+	c, err := For(t)
 	if err != nil {
 		return nil, err
 	}
 	actual, _ := cc.m.LoadOrStore(t, c)
-	return actual.(*strictCodec), nil
-}
-
-// SchemaFor returns the JSON Schema that StepModel sends for output type T
-// and that RegisterTool derives for argument type A: objects for structs,
-// properties named by json tags, fields without omitempty required, no
-// additional properties, and the jsonschema tag as a property description.
-func SchemaFor[T any]() (json.RawMessage, error) {
-	c, err := newStrictCodec(reflect.TypeFor[T]())
-	if err != nil {
-		return nil, err
-	}
-	return c.schema, nil
+	return actual.(*Codec), nil
 }
