@@ -87,13 +87,8 @@ func (k *Kernel) StepTool(ctx context.Context, run Run, step ToolStep) (ToolResu
 			return replayToolCompletion(op, run, step.Tool, t)
 		}
 		// A request without completion: the tool may or may not have run.
-		_, err := k.append(ctx, x, run, &ledger.ToolCompleted{
-			ToolName: step.Tool, Outcome: ledger.OutcomeUnknown,
-			ReceivedIdempotencyKey: new(t.req.IdempotencyKey), RequestID: new(t.eventID),
-			ErrorMessage: new("Pending tool request found without completion event. Reconciliation is required before retry."),
-		})
-		if err != nil {
-			return ToolResult{}, &Error{Op: op, RunID: run.ID, Seq: t.seq, Tool: step.Tool, Msg: "log unknown_outcome", Err: err}
+		if err := k.logUnknownOutcome(ctx, op, x, run, t); err != nil {
+			return ToolResult{}, err
 		}
 		return ToolResult{}, &Error{Op: op, RunID: run.ID, Seq: t.seq, Tool: step.Tool, Outcome: ledger.OutcomeUnknown,
 			Kind: ErrUnknownOutcome, Msg: "the request has no completion; it is now logged as unknown_outcome and the step halts until ReconcileTool"}
@@ -140,13 +135,8 @@ func (k *Kernel) ReconcileTool(ctx context.Context, run Run, step ToolStep) (Too
 			Msg: "the logged arguments no longer fit the tool's argument type; nothing logged", Err: err}
 	}
 	if c := t.completion; c == nil {
-		_, err := k.append(ctx, x, run, &ledger.ToolCompleted{
-			ToolName: step.Tool, Outcome: ledger.OutcomeUnknown,
-			ReceivedIdempotencyKey: new(t.req.IdempotencyKey), RequestID: new(t.eventID),
-			ErrorMessage: new("Pending tool request found without completion event. Reconciliation is required before retry."),
-		})
-		if err != nil {
-			return ToolResult{}, &Error{Op: op, RunID: run.ID, Seq: t.seq, Tool: step.Tool, Msg: "log unknown_outcome", Err: err}
+		if err := k.logUnknownOutcome(ctx, op, x, run, t); err != nil {
+			return ToolResult{}, err
 		}
 	} else if c.Outcome != ledger.OutcomeUnknown {
 		if c.Outcome == ledger.OutcomeSuccess {
@@ -156,6 +146,20 @@ func (k *Kernel) ReconcileTool(ctx context.Context, run Run, step ToolStep) (Too
 			Kind: ErrToolFailed, Msg: fmt.Sprintf("cannot be reconciled from outcome %s; use a new step key to try again", c.Outcome)}
 	}
 	return k.completeTool(ctx, op, x, run, rt, argsJSON, t.eventID, t.seq, t.req)
+}
+
+// logUnknownOutcome logs the unknown_outcome of request t, found without
+// a completion: the tool may or may not have run.
+func (k *Kernel) logUnknownOutcome(ctx context.Context, op string, x *runIndex, run Run, t *toolEntry) error {
+	_, err := k.append(ctx, x, run, &ledger.ToolCompleted{
+		ToolName: t.req.ToolName, Outcome: ledger.OutcomeUnknown,
+		ReceivedIdempotencyKey: new(t.req.IdempotencyKey), RequestID: new(t.eventID),
+		ErrorMessage: new("Pending tool request found without completion event. Reconciliation is required before retry."),
+	})
+	if err != nil {
+		return &Error{Op: op, RunID: run.ID, Seq: t.seq, Tool: t.req.ToolName, Msg: "log unknown_outcome", Err: err}
+	}
+	return nil
 }
 
 // prepareTool locks the run and checks the tool as the Python original does before
