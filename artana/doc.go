@@ -56,15 +56,15 @@
 // OnDelta to every turn): the callback receives each Delta of the answer
 // as it arrives (a text or reasoning fragment, tool-call fragments with
 // their index, and on the last delta the usage), from a model that is a
-// StreamingModel. A model that cannot stream is called with Complete and
-// delivers its answer as one delta (ModelResponse.Delta). Streaming changes
+// llm.StreamingModel. A model that cannot stream is called with Complete and
+// delivers its answer as one delta (llm.Response.Delta). Streaming changes
 // delivery, not the log: a streamed step appends exactly the events an
 // unstreamed step with the same answer appends, so replay, golden logs and
 // the Python original's ledgers are unaffected. A step answered from the
-// log delivers the logged output to OnDelta as one delta (ModelResponse.Delta of
+// log delivers the logged output to OnDelta as one delta (llm.Response.Delta of
 // the logged answer: its text, its tool calls whole, its usage), once,
-// before it returns. A stream that breaks off returns a *ModelError whose
-// Partial holds the deltas delivered (JoinDeltas joins them); nothing is
+// before it returns. A stream that breaks off returns a *llm.Error whose
+// Partial holds the deltas delivered (llm.JoinDeltas joins them); nothing is
 // logged as completed and the next step calls the model again.
 //
 // # Replay policies

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -469,7 +470,7 @@ func TestDriftFromPendingRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := ModelResult[Decision]{RunID: run.ID, Seq: 4, Output: Decision{true, "live"}, OutputJSON: `{"approved":true,"reason":"live"}`,
-		Usage: Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01}}
+		Usage: llm.Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01}}
 	if d := cmp.Diff(want, res); d != "" {
 		t.Fatalf("allow drift from a pending request (-want +got):\n%s", d)
 	}

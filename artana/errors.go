@@ -10,8 +10,8 @@ import (
 )
 
 // Errors for errors.Is. The kernel's reach the caller wrapped in an *Error
-// that names the operation, run, seq and tool; a model's in a *ModelError
-// (ErrModelPermanent also matches refusals and truncated output, which
+// that names the operation, run, seq and tool; a model's in a *llm.Error
+// (llm.ErrPermanent also matches refusals and truncated output, which
 // retrying does not fix either); a store's name the run; every *ChainError
 // matches ErrChainBroken.
 var (
@@ -47,12 +47,6 @@ var (
 	// ErrPaused means a workflow paused for a human (see Workflow.Pause); the
 	// error is a *PausedError holding the ticket.
 	ErrPaused = errors.New("run paused")
-
-	ErrModelTransient = errors.New("transient model error")
-	ErrModelPermanent = errors.New("permanent model error")
-	ErrModelTimeout   = errors.New("model timeout")
-	ErrModelRefusal   = errors.New("model refused")
-	ErrModelTruncated = errors.New("model output truncated")
 
 	// Store errors (see package ledger).
 	ErrClosed         = ledger.ErrClosed

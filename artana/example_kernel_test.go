@@ -7,6 +7,7 @@ import (
 	"fmt"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/artana-go/go-artana/artana"
 )
@@ -26,9 +27,9 @@ type Transfer struct {
 func ExampleStepModel() {
 	ctx := context.Background()
 	calls := 0
-	model := artana.ModelFunc(func(ctx context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
+	model := llm.ModelFunc(func(ctx context.Context, req llm.Request) (llm.Response, error) {
 		calls++
-		return artana.ModelResponse{OutputJSON: `{"approved":true,"reason":"balance ok"}`}, nil
+		return llm.Response{OutputJSON: `{"approved":true,"reason":"balance ok"}`}, nil
 	})
 	k := artana.New(ledger.NewMemStore(), model)
 	defer k.Close()

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/artana-go/go-artana/artana"
 )
@@ -12,18 +13,18 @@ import (
 // countingModel streams its answer in three pieces.
 type countingModel struct{}
 
-func (countingModel) Complete(ctx context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
-	return countingModel{}.Stream(ctx, req, func(artana.Delta) error { return nil })
+func (countingModel) Complete(ctx context.Context, req llm.Request) (llm.Response, error) {
+	return countingModel{}.Stream(ctx, req, func(llm.Delta) error { return nil })
 }
 
-func (countingModel) Stream(_ context.Context, _ artana.ModelRequest, yield func(artana.Delta) error) (artana.ModelResponse, error) {
-	usage := artana.Usage{PromptTokens: 9, CompletionTokens: 7}
-	for _, d := range []artana.Delta{{Text: `{"approved":`}, {Text: `true,"reason":"ok"}`}, {Usage: &usage}} {
+func (countingModel) Stream(_ context.Context, _ llm.Request, yield func(llm.Delta) error) (llm.Response, error) {
+	usage := llm.Usage{PromptTokens: 9, CompletionTokens: 7}
+	for _, d := range []llm.Delta{{Text: `{"approved":`}, {Text: `true,"reason":"ok"}`}, {Usage: &usage}} {
 		if err := yield(d); err != nil {
-			return artana.ModelResponse{}, err
+			return llm.Response{}, err
 		}
 	}
-	return artana.ModelResponse{OutputJSON: `{"approved":true,"reason":"ok"}`, Usage: usage}, nil
+	return llm.Response{OutputJSON: `{"approved":true,"reason":"ok"}`, Usage: usage}, nil
 }
 
 // A streamed step delivers the answer as it comes; the same step again
@@ -33,7 +34,7 @@ func ExampleModelStep_onDelta() {
 	k := artana.New(ledger.NewMemStore(), countingModel{})
 	defer k.Close()
 	run, _ := k.StartRun(ctx, artana.Tenant{ID: "org_demo"}, "streamed")
-	step := artana.ModelStep{Model: "demo", Prompt: "approve?", OnDelta: func(d artana.Delta) error {
+	step := artana.ModelStep{Model: "demo", Prompt: "approve?", OnDelta: func(d llm.Delta) error {
 		if d.Text != "" {
 			fmt.Printf("text %q\n", d.Text)
 		}

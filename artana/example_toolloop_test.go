@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/artana-go/go-artana/artana"
 )
@@ -19,14 +20,14 @@ type OrderArgs struct {
 func ExampleRunToolLoop() {
 	ctx := context.Background()
 	calls := 0
-	model := artana.ModelFunc(func(ctx context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
+	model := llm.ModelFunc(func(ctx context.Context, req llm.Request) (llm.Response, error) {
 		calls++
 		last := req.Messages[len(req.Messages)-1]
 		if last.Role != "tool" {
-			return artana.ModelResponse{ToolCalls: []artana.ToolCall{
+			return llm.Response{ToolCalls: []artana.ToolCall{
 				{ID: "call_1", ToolName: "order_status", ArgumentsJSON: `{"order":"A-17"}`}}}, nil
 		}
-		return artana.ModelResponse{OutputJSON: fmt.Sprintf("%q", "Order A-17: "+last.Content)}, nil
+		return llm.Response{OutputJSON: fmt.Sprintf("%q", "Order A-17: "+last.Content)}, nil
 	})
 	k := artana.New(ledger.NewMemStore(), model)
 	defer k.Close()

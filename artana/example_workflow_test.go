@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/artana-go/go-artana/artana"
 )
@@ -97,10 +98,10 @@ func ExampleKernel_Pause() {
 // before anything is logged or sent.
 func ExampleChat() {
 	ctx := context.Background()
-	model := artana.ModelFunc(func(ctx context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
+	model := llm.ModelFunc(func(ctx context.Context, req llm.Request) (llm.Response, error) {
 		fmt.Println("  model sees:", req.Prompt)
-		return artana.ModelResponse{OutputJSON: `{"approved":true,"reason":"Balance check passed."}`,
-			Usage: artana.Usage{CostUSD: 0.01}}, nil
+		return llm.Response{OutputJSON: `{"approved":true,"reason":"Balance check passed."}`,
+			Usage: llm.Usage{CostUSD: 0.01}}, nil
 	})
 	k := artana.NewEnforced(ledger.NewMemStore(), model)
 	tenant := artana.Tenant{ID: "org_demo", Capabilities: []string{"finance:write"}, BudgetUSD: 1}

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/artana-go/go-artana/internal/isotime"
 )
@@ -66,16 +67,16 @@ var interopTenant = Tenant{ID: "org_interop", BudgetUSD: 1}
 // interopModel answers as the Python flow's fake model does, but as JSON
 // text, the way a provider answers: 100 without ".0", escaped U+2028.
 func interopModel() *fakeModel {
-	return &fakeModel{CompleteFn: func(_ context.Context, req ModelRequest) (ModelResponse, error) {
+	return &fakeModel{CompleteFn: func(_ context.Context, req llm.Request) (llm.Response, error) {
 		if req.Prompt == interopPrompt {
 			text, _ := json.Marshal(interopText) // escapes U+2028, U+2029 and <>&
-			return ModelResponse{
+			return llm.Response{
 				OutputJSON: `{"score": 100, "text": ` + string(text) + `}`,
-				Usage:      Usage{PromptTokens: 7, CompletionTokens: 3, CostUSD: 1e-05},
+				Usage:      llm.Usage{PromptTokens: 7, CompletionTokens: 3, CostUSD: 1e-05},
 				ToolCalls:  []ToolCall{{ToolName: "measure", ArgumentsJSON: `{"big": 1e16, "cap": 100.0, "n": 3}`}},
 			}, nil
 		}
-		return ModelResponse{OutputJSON: interopRawAnswer, Usage: Usage{PromptTokens: 5, CompletionTokens: 2}}, nil
+		return llm.Response{OutputJSON: interopRawAnswer, Usage: llm.Usage{PromptTokens: 5, CompletionTokens: 2}}, nil
 	}}
 }
 
@@ -234,8 +235,8 @@ func TestInteropSameFlowSameBytes(t *testing.T) {
 	// Go replays the Python log.
 	t.Run("go replays python", func(t *testing.T) {
 		py := &sliceStore{events: pyEvents}
-		model := &fakeModel{CompleteFn: func(context.Context, ModelRequest) (ModelResponse, error) {
-			return ModelResponse{}, errors.New("replay must not call the model")
+		model := &fakeModel{CompleteFn: func(context.Context, llm.Request) (llm.Response, error) {
+			return llm.Response{}, errors.New("replay must not call the model")
 		}}
 		k := New(py, model)
 		registerMeasure(t, k, false)

@@ -6,6 +6,7 @@ import (
 	"sync"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 )
 
 // A Kernel runs model and tool steps against a Store, logging every step
@@ -13,7 +14,7 @@ import (
 // safe for concurrent use; steps on one run are serialized.
 type Kernel struct {
 	store      ledger.Store
-	model      Model
+	model      llm.Model
 	tools      *Tools
 	middleware []Middleware
 	enforced   bool // built by NewEnforced
@@ -39,7 +40,7 @@ func WithRunIDs(newID func() string) Option { return func(k *Kernel) { k.newRunI
 // New returns a kernel logging to store and calling model for model steps
 // that do not replay. model may be nil for a kernel that only replays or
 // runs tools; a live model step then fails.
-func New(store ledger.Store, model Model, opts ...Option) *Kernel {
+func New(store ledger.Store, model llm.Model, opts ...Option) *Kernel {
 	k := &Kernel{store: store, model: model, newRunID: ledger.NewStoreOptions().NewID, runs: make(map[string]*runIndex)}
 	for _, opt := range opts {
 		opt(k)

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 )
 
 // TestTamperedRunIsRefused: a run whose log was changed after it was
@@ -28,9 +29,9 @@ func TestTamperedRunIsRefused(t *testing.T) {
 	events[2].Payload.(*ledger.ModelCompleted).OutputJSON = `{"approved":true,"reason":"over the limit"}`
 
 	called := false
-	fresh := New(store, ModelFunc(func(context.Context, ModelRequest) (ModelResponse, error) {
+	fresh := New(store, llm.ModelFunc(func(context.Context, llm.Request) (llm.Response, error) {
 		called = true
-		return ModelResponse{}, errors.New("must not be called")
+		return llm.Response{}, errors.New("must not be called")
 	}))
 	run2, err := fresh.LoadRun(tctx, liveTenant, run.ID)
 	if err == nil {
@@ -101,14 +102,14 @@ func TestReplayMissWithoutModelSaysWhatChanged(t *testing.T) {
 // TestModelErrorNamesTheLoggedRequest: when the model fails after the
 // request was logged, the error carries that request's seq.
 func TestModelErrorNamesTheLoggedRequest(t *testing.T) {
-	failing := ModelFunc(func(context.Context, ModelRequest) (ModelResponse, error) {
-		return ModelResponse{}, &ModelError{Class: ClassTransient, StatusCode: 503, Message: "overloaded"}
+	failing := llm.ModelFunc(func(context.Context, llm.Request) (llm.Response, error) {
+		return llm.Response{}, &llm.Error{Class: llm.ClassTransient, StatusCode: 503, Message: "overloaded"}
 	})
 	k, _ := newTestKernel(t, failing)
 	run := mustStart(t, k, liveTenant, "flaky")
 	_, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "m", Prompt: "p"})
 	var e *Error
-	if !errors.As(err, &e) || e.Seq != 2 || !errors.Is(err, ErrModelTransient) {
+	if !errors.As(err, &e) || e.Seq != 2 || !errors.Is(err, llm.ErrTransient) {
 		t.Fatalf("err = %v; want a transient model error at seq 2 (the model_requested)", err)
 	}
 	if !strings.Contains(err.Error(), "the next step calls the model again") {

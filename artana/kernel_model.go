@@ -13,6 +13,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/artana-go/go-artana/internal/pyjson"
 	"github.com/artana-go/go-artana/internal/schema"
@@ -34,17 +35,17 @@ type ModelStep struct {
 	// given; nil offers every registered tool, an empty non-nil slice none.
 	// Tools the tenant lacks the capability for are never offered.
 	Tools   []string
-	Options ModelOptions // sampling and tool-choice options; not part of replay matching
+	Options llm.Options // sampling and tool-choice options; not part of replay matching
 	// OnDelta, if set, streams the step: it is called with each piece of
 	// the answer as it arrives (see Delta), before model_completed is
-	// logged. A model that is not a StreamingModel delivers its answer as
+	// logged. A model that is not an llm.StreamingModel delivers its answer as
 	// one delta (ResponseDelta); a step answered from the log delivers the
 	// logged output as one delta, once, before returning. Streaming
 	// changes delivery only: the step logs exactly what it logs without
 	// OnDelta, and OnDelta is not part of replay matching. If OnDelta
 	// returns an error, the step stops and returns it, and nothing is
 	// logged as completed.
-	OnDelta func(Delta) error
+	OnDelta func(llm.Delta) error
 	// ReplayPolicy says what the step does when the log holds a request of
 	// its step key that differs from it (see ReplayPolicy); "" uses the
 	// kernel's (WithReplayPolicy). Without a step key a step never drifts.
@@ -57,7 +58,7 @@ type ModelResult[T any] struct {
 	Seq        int64 // seq of the model_completed event
 	Output     T
 	OutputJSON string // the output as logged
-	Usage      Usage
+	Usage      llm.Usage
 	ToolCalls  []ToolCall
 	FromLog    bool // true if the result came from the log, not the model
 	// Drift is set when the step's request drifted from the logged one and
@@ -67,7 +68,7 @@ type ModelResult[T any] struct {
 }
 
 // StepModel runs a model step whose output is decoded into T. The JSON
-// Schema of T is sent as ModelRequest.OutputSchema, T's name as
+// Schema of T is sent as llm.Request.OutputSchema, T's name as
 // OutputName: objects for structs, properties named by json tags, fields
 // without omitempty required, no additional properties, and the
 // jsonschema tag as a property description. T may also be json.RawMessage, to keep the model's
@@ -224,7 +225,7 @@ func toolCallsOnly(outputJSON string, calls int) bool { return outputJSON == "" 
 type modelResult struct {
 	seq        int64
 	outputJSON string
-	usage      Usage
+	usage      llm.Usage
 	toolCalls  []ToolCall
 	replayed   bool
 	drift      *Drift
@@ -315,7 +316,7 @@ func (ms *modelStep) mwFail(seq int64, err error) (modelResult, error) {
 
 // prepare runs the PrepareModel hooks and applies the tenant's capability
 // scope, whatever the middleware did, and checks the tool choice.
-func (ms *modelStep) prepare(prompt string, messages []ChatMessage, offered []ToolDefinition) (modelResult, error) {
+func (ms *modelStep) prepare(prompt string, messages []ChatMessage, offered []llm.ToolDefinition) (modelResult, error) {
 	inv := ModelCall{
 		Run: ms.run, Model: ms.step.Model, Prompt: prompt, Messages: messages,
 		Tools: offered, ToolCapabilities: ms.k.tools.Capabilities(),
@@ -330,14 +331,14 @@ func (ms *modelStep) prepare(prompt string, messages []ChatMessage, offered []To
 		}
 	}
 	ms.redacted = redactionMarkers(inv.Prompt, inv.Messages) - redactionMarkers(prompt, messages)
-	inv.Tools = slices.DeleteFunc(slices.Clone(inv.Tools), func(d ToolDefinition) bool {
+	inv.Tools = slices.DeleteFunc(slices.Clone(inv.Tools), func(d llm.ToolDefinition) bool {
 		return !ms.run.Tenant.Can(inv.ToolCapabilities[d.Name])
 	})
 	ms.allowed = make([]string, len(inv.Tools))
 	for i, d := range inv.Tools {
 		ms.allowed[i] = d.Name
 	}
-	if c := ms.step.Options.ToolChoice; c != "" && c != ToolChoiceAuto && c != ToolChoiceNone && c != ToolChoiceRequired &&
+	if c := ms.step.Options.ToolChoice; c != "" && c != llm.ToolChoiceAuto && c != llm.ToolChoiceNone && c != llm.ToolChoiceRequired &&
 		!slices.Contains(ms.allowed, c) {
 		return ms.fail(0, ErrInvalidInput, fmt.Sprintf("tool choice %q names no tool offered in this step (offered: %s); nothing logged", c, quoteList(ms.allowed)), nil)
 	}
@@ -354,9 +355,9 @@ func (ms *modelStep) fromLog(m *modelEntry) (modelResult, error) {
 		}
 	}
 	calls := callsOrNil(c.ToolCalls)
-	usage := Usage{PromptTokens: c.PromptTokens, CompletionTokens: c.CompletionTokens, CostUSD: c.CostUSD}
+	usage := llm.Usage{PromptTokens: c.PromptTokens, CompletionTokens: c.CompletionTokens, CostUSD: c.CostUSD}
 	if ms.step.OnDelta != nil {
-		d := ModelResponse{OutputJSON: c.OutputJSON, ToolCalls: slices.Clone(calls), Usage: usage}.Delta()
+		d := llm.Response{OutputJSON: c.OutputJSON, ToolCalls: slices.Clone(calls), Usage: usage}.Delta()
 		if err := ms.step.OnDelta(d); err != nil {
 			return ms.fail(m.doneSeq, nil, "the step's OnDelta refused the logged answer", err)
 		}
@@ -484,17 +485,17 @@ func callsOrNil(calls []ToolCall) []ToolCall {
 
 // call sends the request to the model, streaming when the step has
 // OnDelta, and decodes the output.
-func (ms *modelStep) call(reqSeq int64) (ModelResponse, string, modelResult, error) {
+func (ms *modelStep) call(reqSeq int64) (llm.Response, string, modelResult, error) {
 	inv := ms.inv
-	mreq := ModelRequest{
+	mreq := llm.Request{
 		RunID: ms.run.ID, Model: inv.Model, Prompt: inv.Prompt, Messages: inv.Messages,
 		OutputName: ms.codec.Name, OutputSchema: ms.codec.Schema, Tools: inv.Tools,
 		Options: ms.step.Options, StepKey: inv.StepKey,
 	}
-	var resp ModelResponse
+	var resp llm.Response
 	var err error
 	if ms.step.OnDelta != nil {
-		resp, err = Stream(ms.ctx, ms.k.model, mreq, ms.step.OnDelta)
+		resp, err = llm.Stream(ms.ctx, ms.k.model, mreq, ms.step.OnDelta)
 	} else {
 		resp, err = ms.k.model.Complete(ms.ctx, mreq)
 	}
@@ -515,11 +516,11 @@ func (ms *modelStep) call(reqSeq int64) (ModelResponse, string, modelResult, err
 
 // offeredTools returns the definitions of the named registered tools, or
 // of all of them when names is nil.
-func (k *Kernel) offeredTools(names []string) ([]ToolDefinition, error, error) {
+func (k *Kernel) offeredTools(names []string) ([]llm.ToolDefinition, error, error) {
 	if names == nil {
 		return k.tools.Definitions(), nil, nil
 	}
-	defs := make([]ToolDefinition, 0, len(names))
+	defs := make([]llm.ToolDefinition, 0, len(names))
 	for i, name := range names {
 		rt := k.tools.lookup(name)
 		if rt == nil {

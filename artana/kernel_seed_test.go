@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/artana-go/go-artana/internal/original"
 	"github.com/google/go-cmp/cmp"
@@ -47,8 +48,8 @@ func TestReplaySeedWrittenRun(t *testing.T) {
 		t.Fatalf("the seed wrote %d events, want 10", len(store.events))
 	}
 
-	model := &fakeModel{CompleteFn: func(context.Context, ModelRequest) (ModelResponse, error) {
-		return ModelResponse{}, errors.New("replay must not call the model")
+	model := &fakeModel{CompleteFn: func(context.Context, llm.Request) (llm.Response, error) {
+		return llm.Response{}, errors.New("replay must not call the model")
 	}}
 	k := New(store, model)
 	if err := RegisterTool(k.Tools(), "submit_transfer", func(context.Context, TransferArgs) (json.RawMessage, error) {
@@ -70,7 +71,7 @@ func TestReplaySeedWrittenRun(t *testing.T) {
 	calls := []ToolCall{{ToolName: "submit_transfer", ArgumentsJSON: `{"account_id":"acc_1","amount":"10.00"}`}}
 	wantFirst := first // the output JSON is checked through Output
 	wantFirst.RunID, wantFirst.FromLog, wantFirst.Seq, wantFirst.Output = "seed_run", true, 3, Decision{true, "ok: Approve transfer, café 🚀"}
-	wantFirst.Usage, wantFirst.ToolCalls, wantFirst.Drift = Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01}, calls, nil
+	wantFirst.Usage, wantFirst.ToolCalls, wantFirst.Drift = llm.Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01}, calls, nil
 	if d := cmp.Diff(wantFirst, first); d != "" {
 		t.Fatalf("first model step (-want +got):\n%s", d)
 	}
@@ -80,7 +81,7 @@ func TestReplaySeedWrittenRun(t *testing.T) {
 	}
 	wantSecond := second // the output JSON is checked through Output
 	wantSecond.RunID, wantSecond.FromLog, wantSecond.Seq, wantSecond.Output = "seed_run", true, 5, Decision{true, "ok: Second question"}
-	wantSecond.Usage, wantSecond.ToolCalls, wantSecond.Drift = Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01}, calls, nil
+	wantSecond.Usage, wantSecond.ToolCalls, wantSecond.Drift = llm.Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01}, calls, nil
 	if d := cmp.Diff(wantSecond, second); d != "" {
 		t.Fatalf("second model step (-want +got):\n%s", d)
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -18,12 +19,12 @@ import (
 
 // fakeModel is a scripted Model: CompleteFn answers each request.
 type fakeModel struct {
-	CompleteFn func(ctx context.Context, req ModelRequest) (ModelResponse, error)
+	CompleteFn func(ctx context.Context, req llm.Request) (llm.Response, error)
 	calls      atomic.Int64
-	last       ModelRequest
+	last       llm.Request
 }
 
-func (m *fakeModel) Complete(ctx context.Context, req ModelRequest) (ModelResponse, error) {
+func (m *fakeModel) Complete(ctx context.Context, req llm.Request) (llm.Response, error) {
 	m.calls.Add(1)
 	m.last = req
 	return m.CompleteFn(ctx, req)
@@ -31,9 +32,9 @@ func (m *fakeModel) Complete(ctx context.Context, req ModelRequest) (ModelRespon
 
 // replyWith returns a fake model that always answers output.
 func replyWith(output string, calls ...ToolCall) *fakeModel {
-	return &fakeModel{CompleteFn: func(context.Context, ModelRequest) (ModelResponse, error) {
-		return ModelResponse{OutputJSON: output, ToolCalls: calls,
-			Usage: Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01}}, nil
+	return &fakeModel{CompleteFn: func(context.Context, llm.Request) (llm.Response, error) {
+		return llm.Response{OutputJSON: output, ToolCalls: calls,
+			Usage: llm.Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01}}, nil
 	}}
 }
 
@@ -52,7 +53,7 @@ var (
 	liveTenant = Tenant{ID: "org_live", Capabilities: []string{"decision:approve", "finance:write"}, BudgetUSD: 0.2}
 )
 
-func newTestKernel(t testing.TB, m Model, opts ...Option) (*Kernel, *ledger.MemStore) {
+func newTestKernel(t testing.TB, m llm.Model, opts ...Option) (*Kernel, *ledger.MemStore) {
 	t.Helper()
 	store := ledger.NewMemStore(ledger.WithEventClock(steppingClock(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), time.Millisecond)),
 		ledger.WithEventIDs(sequentialIDs()))
@@ -326,16 +327,16 @@ func TestStepModelRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := mustStart(t, k, liveTenant, "r1")
-	opts := ModelOptions{Temperature: new(0.0)}
+	opts := llm.Options{Temperature: new(0.0)}
 	res, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "gpt", Prompt: "hello", StepKey: "s1", Options: opts})
 	if err != nil {
 		t.Fatal(err)
 	}
 	req := model.last
-	wantReq := ModelRequest{RunID: "r1", Model: "gpt", Prompt: "hello", Messages: []ChatMessage{{Role: "user", Content: "hello"}},
+	wantReq := llm.Request{RunID: "r1", Model: "gpt", Prompt: "hello", Messages: []ChatMessage{{Role: "user", Content: "hello"}},
 		OutputName: "Decision", Options: opts, StepKey: "s1",
 		OutputSchema: json.RawMessage(`{"type":"object","properties":{"approved":{"type":"boolean"},"reason":{"type":"string"}},"required":["approved","reason"],"additionalProperties":false}`),
-		Tools: []ToolDefinition{
+		Tools: []llm.ToolDefinition{
 			{Name: "submit_transfer", Description: "Submit a transfer.", Schema: req.Tools[0].Schema},
 			{Name: "lookup", Schema: req.Tools[1].Schema},
 		},
@@ -348,7 +349,7 @@ func TestStepModelRequest(t *testing.T) {
 	}
 	calls := []ToolCall{{ID: "c1", ToolName: "submit_transfer", ArgumentsJSON: `{"account_id":"a","amount":"1"}`}}
 	wantRes := ModelResult[Decision]{RunID: "r1", Seq: 3, Output: Decision{false, "no"}, OutputJSON: `{"approved":false,"reason":"no"}`,
-		Usage: Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01}, ToolCalls: calls}
+		Usage: llm.Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01}, ToolCalls: calls}
 	if d := cmp.Diff(wantRes, res); d != "" {
 		t.Fatalf("result (-want +got):\n%s", d)
 	}
@@ -519,19 +520,19 @@ func TestReplayedOutputMustFitType(t *testing.T) {
 }
 
 func TestModelErrors(t *testing.T) {
-	model := &fakeModel{CompleteFn: func(context.Context, ModelRequest) (ModelResponse, error) {
-		return ModelResponse{}, &ModelError{Class: ClassTransient, StatusCode: 429, Message: "slow down"}
+	model := &fakeModel{CompleteFn: func(context.Context, llm.Request) (llm.Response, error) {
+		return llm.Response{}, &llm.Error{Class: llm.ClassTransient, StatusCode: 429, Message: "slow down"}
 	}}
 	k, store := newTestKernel(t, model)
 	run := mustStart(t, k, liveTenant, "r1")
 	_, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "m", Prompt: "p"})
-	wantKind(t, err, ErrModelTransient)
+	wantKind(t, err, llm.ErrTransient)
 	if got := eventTypes(t, store, run.ID); len(got) != 2 {
 		t.Fatalf("events %v: want the request logged and no completion", got)
 	}
 	// Negative cost is refused by the log; nothing is completed.
-	model.CompleteFn = func(context.Context, ModelRequest) (ModelResponse, error) {
-		return ModelResponse{OutputJSON: `{"approved":true,"reason":"ok"}`, Usage: Usage{CostUSD: -1}}, nil
+	model.CompleteFn = func(context.Context, llm.Request) (llm.Response, error) {
+		return llm.Response{OutputJSON: `{"approved":true,"reason":"ok"}`, Usage: llm.Usage{CostUSD: -1}}, nil
 	}
 	_, err = StepModel[Decision](tctx, k, run, ModelStep{Model: "m", Prompt: "p"})
 	wantKind(t, err, ErrInvalidPayload)
@@ -560,7 +561,7 @@ func (m recordingMiddleware) BeforeModel(context.Context, ModelCall) error {
 	return m.before
 }
 
-func (m recordingMiddleware) AfterModel(_ context.Context, inv ModelCall, u Usage) error {
+func (m recordingMiddleware) AfterModel(_ context.Context, inv ModelCall, u llm.Usage) error {
 	*m.log = append(*m.log, fmt.Sprintf("after cost=%v", u.CostUSD))
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -21,7 +22,7 @@ func TestToolCallsOnlyTurn(t *testing.T) {
 	if err != nil {
 		t.Fatalf("live tool-calls-only turn: %v", err)
 	}
-	want := ModelResult[Decision]{RunID: run.ID, Seq: 3, Usage: Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01}, ToolCalls: calls}
+	want := ModelResult[Decision]{RunID: run.ID, Seq: 3, Usage: llm.Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01}, ToolCalls: calls}
 	if d := cmp.Diff(want, live); d != "" {
 		t.Errorf("live: want the zero output, empty output JSON and the lookup call (-want +got):\n%s", d)
 	}

@@ -12,7 +12,7 @@ import (
 type ChatMessage = ledger.ChatMessage
 
 // ToolCall is a tool call a model asked for (ledger.ToolCall): in a
-// ModelResponse, in a ModelResult and, as logged, in
+// llm.Response, in a ModelResult and, as logged, in
 // ledger.ModelCompleted.ToolCalls. ID is the provider's call id.
 type ToolCall = ledger.ToolCall
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -299,16 +300,16 @@ func TestModelStepToolSubset(t *testing.T) {
 	_, err = StepModel[Decision](tctx, k, run, ModelStep{Model: "m", Prompt: "s", Tools: []string{"a", "a"}})
 	wantKind(t, err, ErrInvalidInput)
 	_, err = StepModel[Decision](tctx, k, run, ModelStep{Model: "m", Prompt: "s", Tools: []string{"a"},
-		Options: ModelOptions{ToolChoice: "b"}})
+		Options: llm.Options{ToolChoice: "b"}})
 	if e := wantKind(t, err, ErrInvalidInput); !strings.Contains(e.Msg, `tool choice "b" names no tool offered`) {
 		t.Errorf("named tool choice outside the subset: %v", err)
 	}
 	if got := len(eventTypes(t, store, run.ID)); got != n {
 		t.Errorf("refused steps logged %d events", got-n)
 	}
-	for _, c := range []string{ToolChoiceAuto, ToolChoiceNone, ToolChoiceRequired, "a"} {
+	for _, c := range []string{llm.ToolChoiceAuto, llm.ToolChoiceNone, llm.ToolChoiceRequired, "a"} {
 		if _, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "m", Prompt: "choice " + c, Tools: []string{"a"},
-			Options: ModelOptions{ToolChoice: c, ParallelToolCalls: new(false)}}); err != nil {
+			Options: llm.Options{ToolChoice: c, ParallelToolCalls: new(false)}}); err != nil {
 			t.Errorf("tool choice %q: %v", c, err)
 		} else if m.last.Options.ToolChoice != c || m.last.Options.ParallelToolCalls == nil {
 			t.Errorf("tool choice %q: the model received options %+v", c, m.last.Options)
@@ -316,7 +317,7 @@ func TestModelStepToolSubset(t *testing.T) {
 	}
 }
 
-func toolNames(defs []ToolDefinition) []string {
+func toolNames(defs []llm.ToolDefinition) []string {
 	names := []string{}
 	for _, d := range defs {
 		names = append(names, d.Name)

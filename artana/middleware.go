@@ -7,6 +7,7 @@ import (
 	"slices"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/artana-go/go-artana/internal/pii"
 )
@@ -38,7 +39,7 @@ type BeforeModelHook interface {
 // An AfterModelHook sees the usage of a live model call after its
 // model_completed is logged, and may fail the step.
 type AfterModelHook interface {
-	AfterModel(ctx context.Context, call ModelCall, usage Usage) error
+	AfterModel(ctx context.Context, call ModelCall, usage llm.Usage) error
 }
 
 // ModelCall is a model step as middleware sees it, and may change it.
@@ -49,7 +50,7 @@ type ModelCall struct {
 	Messages []ChatMessage
 	// Tools are the tools offered, in registration order. After the
 	// middleware, tools the tenant may not use are removed.
-	Tools []ToolDefinition
+	Tools []llm.ToolDefinition
 	// ToolCapabilities maps every registered tool to the capability it
 	// requires ("" for none).
 	ToolCapabilities map[string]string
@@ -81,7 +82,7 @@ func WithMiddleware(m ...Middleware) Option {
 // greater than 0) at every step.
 //
 //	k := artana.NewEnforced(store, model)
-func NewEnforced(store ledger.Store, model Model, opts ...Option) *Kernel {
+func NewEnforced(store ledger.Store, model llm.Model, opts ...Option) *Kernel {
 	k := New(store, model, opts...)
 	k.enforced = true
 	for _, d := range DefaultMiddleware() {
@@ -202,7 +203,7 @@ func (Quota) BeforeModel(_ context.Context, inv ModelCall) error {
 }
 
 // AfterModel fails the step when the call took the run over its budget.
-func (Quota) AfterModel(_ context.Context, inv ModelCall, usage Usage) error {
+func (Quota) AfterModel(_ context.Context, inv ModelCall, usage llm.Usage) error {
 	limit := inv.Run.Tenant.BudgetUSD
 	spent := inv.SpentUSD + usage.CostUSD
 	if spent > limit {
@@ -223,7 +224,7 @@ type CapabilityGuard struct{}
 
 // PrepareModel drops the tools the tenant may not use.
 func (CapabilityGuard) PrepareModel(_ context.Context, inv ModelCall) (ModelCall, error) {
-	inv.Tools = slices.DeleteFunc(slices.Clone(inv.Tools), func(d ToolDefinition) bool {
+	inv.Tools = slices.DeleteFunc(slices.Clone(inv.Tools), func(d llm.ToolDefinition) bool {
 		return !inv.Run.Tenant.Can(inv.ToolCapabilities[d.Name])
 	})
 	return inv, nil

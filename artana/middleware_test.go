@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -35,7 +36,7 @@ func (m tracingMiddleware) BeforeModel(context.Context, ModelCall) error {
 	return nil
 }
 
-func (m tracingMiddleware) AfterModel(_ context.Context, _ ModelCall, u Usage) error {
+func (m tracingMiddleware) AfterModel(_ context.Context, _ ModelCall, u llm.Usage) error {
 	*m.log = append(*m.log, m.name+" after")
 	return nil
 }
@@ -135,8 +136,8 @@ func TestPIIScrubberLogsAndSendsScrubbedText(t *testing.T) {
 }
 
 func quotaModel(cost float64) *fakeModel {
-	return &fakeModel{CompleteFn: func(context.Context, ModelRequest) (ModelResponse, error) {
-		return ModelResponse{OutputJSON: `{"approved":true,"reason":"ok"}`, Usage: Usage{CostUSD: cost}}, nil
+	return &fakeModel{CompleteFn: func(context.Context, llm.Request) (llm.Response, error) {
+		return llm.Response{OutputJSON: `{"approved":true,"reason":"ok"}`, Usage: llm.Usage{CostUSD: cost}}, nil
 	}}
 }
 
@@ -321,9 +322,9 @@ type TransferDecision struct {
 // The seed's examples/01_durable_chat_replay.py: the first call is live,
 // the second replays; one model call, no tool call.
 func TestChatDurableReplay(t *testing.T) {
-	m := &fakeModel{CompleteFn: func(context.Context, ModelRequest) (ModelResponse, error) {
-		return ModelResponse{OutputJSON: `{"approved":true,"reason":"Balance check passed."}`,
-			Usage:     Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01},
+	m := &fakeModel{CompleteFn: func(context.Context, llm.Request) (llm.Response, error) {
+		return llm.Response{OutputJSON: `{"approved":true,"reason":"Balance check passed."}`,
+			Usage:     llm.Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01},
 			ToolCalls: []ToolCall{{ToolName: "submit_transfer", ArgumentsJSON: `{"account_id":"acc_1","amount":"10"}`}}}, nil
 	}}
 	k, store := newTestKernel(t, m, WithMiddleware(PIIScrubber{}, Quota{}, CapabilityGuard{}))

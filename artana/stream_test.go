@@ -7,38 +7,39 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 )
 
 // streamingFake is a StreamingModel that delivers deltas, then answers
 // resp (or fails with err).
 type streamingFake struct {
-	deltas []Delta
-	resp   ModelResponse
+	deltas []llm.Delta
+	resp   llm.Response
 	err    error
 	calls  int
 }
 
-func (m *streamingFake) Complete(ctx context.Context, req ModelRequest) (ModelResponse, error) {
-	return m.Stream(ctx, req, func(Delta) error { return nil })
+func (m *streamingFake) Complete(ctx context.Context, req llm.Request) (llm.Response, error) {
+	return m.Stream(ctx, req, func(llm.Delta) error { return nil })
 }
 
-func (m *streamingFake) Stream(_ context.Context, _ ModelRequest, yield func(Delta) error) (ModelResponse, error) {
+func (m *streamingFake) Stream(_ context.Context, _ llm.Request, yield func(llm.Delta) error) (llm.Response, error) {
 	m.calls++
 	for _, d := range m.deltas {
 		if err := yield(d); err != nil {
-			return ModelResponse{}, err
+			return llm.Response{}, err
 		}
 	}
 	if m.err != nil {
-		return ModelResponse{}, m.err
+		return llm.Response{}, m.err
 	}
 	return m.resp, nil
 }
 
-var streamedDecision = []Delta{
+var streamedDecision = []llm.Delta{
 	{Text: `{"approved":tr`},
 	{Text: `ue,"reason":"ok"}`},
-	{Usage: &Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01}},
+	{Usage: &llm.Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01}},
 }
 
 // TestStreamedStepLogsWhatUnstreamedLogs: a streamed step and an unstreamed
@@ -54,11 +55,11 @@ func TestStreamedStepLogsWhatUnstreamedLogs(t *testing.T) {
 	}
 
 	sm := &streamingFake{deltas: streamedDecision,
-		resp: ModelResponse{OutputJSON: answer, Usage: Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01}}}
+		resp: llm.Response{OutputJSON: answer, Usage: llm.Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01}}}
 	streamed, streamedStore := newTestKernel(t, sm)
 	run2 := mustStart(t, streamed, liveTenant, "run-1")
-	var got []Delta
-	step.OnDelta = func(d Delta) error { got = append(got, d); return nil }
+	var got []llm.Delta
+	step.OnDelta = func(d llm.Delta) error { got = append(got, d); return nil }
 	res, err := StepModel[Decision](tctx, streamed, run2, step)
 	if err != nil {
 		t.Fatal(err)
@@ -95,7 +96,7 @@ func TestStreamedStepLogsWhatUnstreamedLogs(t *testing.T) {
 	if err != nil || !again.FromLog {
 		t.Fatalf("replay: %+v, %v", again, err)
 	}
-	want := []Delta{{Text: answer, Usage: &Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01}}}
+	want := []llm.Delta{{Text: answer, Usage: &llm.Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01}}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("replayed deltas = %+v, want %+v", got, want)
 	}
@@ -113,14 +114,14 @@ func TestStreamNonStreamingModel(t *testing.T) {
 	calls := []ToolCall{{ID: "call_1", ToolName: "lookup", ArgumentsJSON: `{"q":"x"}`}}
 	k, _ := newTestKernel(t, replyWith("", calls...))
 	run := mustStart(t, k, liveTenant, "one-chunk")
-	var got []Delta
+	var got []llm.Delta
 	_, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "m", Prompt: "p",
-		OnDelta: func(d Delta) error { got = append(got, d); return nil }})
+		OnDelta: func(d llm.Delta) error { got = append(got, d); return nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []Delta{{ToolCalls: []ToolCallDelta{{Index: 0, ID: "call_1", ToolName: "lookup", ArgumentsJSON: `{"q":"x"}`}},
-		Usage: &Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01}}}
+	want := []llm.Delta{{ToolCalls: []llm.ToolCallDelta{{Index: 0, ID: "call_1", ToolName: "lookup", ArgumentsJSON: `{"q":"x"}`}},
+		Usage: &llm.Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01}}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("deltas = %+v, want %+v", got, want)
 	}
@@ -130,12 +131,12 @@ func TestStreamNonStreamingModel(t *testing.T) {
 // the request logged and nothing completed.
 func TestStreamFailures(t *testing.T) {
 	stop := errors.New("client went away")
-	sm := &streamingFake{deltas: streamedDecision, resp: ModelResponse{OutputJSON: `{"approved":true,"reason":"ok"}`}}
+	sm := &streamingFake{deltas: streamedDecision, resp: llm.Response{OutputJSON: `{"approved":true,"reason":"ok"}`}}
 	k, store := newTestKernel(t, sm)
 	run := mustStart(t, k, liveTenant, "fail")
 	n := 0
 	_, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "m", Prompt: "p",
-		OnDelta: func(Delta) error {
+		OnDelta: func(llm.Delta) error {
 			if n++; n == 2 {
 				return stop
 			}
@@ -148,16 +149,16 @@ func TestStreamFailures(t *testing.T) {
 		t.Errorf("events = %v, want run_started, model_requested", got)
 	}
 
-	broken := &ModelError{Class: ClassTransient, Message: "stream broke off", Partial: streamedDecision[:2]}
+	broken := &llm.Error{Class: llm.ClassTransient, Message: "stream broke off", Partial: streamedDecision[:2]}
 	sm2 := &streamingFake{deltas: streamedDecision[:2], err: broken}
 	k2, store2 := newTestKernel(t, sm2)
 	run2 := mustStart(t, k2, liveTenant, "broken")
-	_, err = StepModel[Decision](tctx, k2, run2, ModelStep{Model: "m", Prompt: "p", OnDelta: func(Delta) error { return nil }})
-	me, ok := errors.AsType[*ModelError](err)
-	if !ok || !errors.Is(err, ErrModelTransient) || len(me.Partial) != 2 {
+	_, err = StepModel[Decision](tctx, k2, run2, ModelStep{Model: "m", Prompt: "p", OnDelta: func(llm.Delta) error { return nil }})
+	me, ok := errors.AsType[*llm.Error](err)
+	if !ok || !errors.Is(err, llm.ErrTransient) || len(me.Partial) != 2 {
 		t.Fatalf("err = %v, want the transient ModelError with 2 partial deltas", err)
 	}
-	if j := JoinDeltas(me.Partial); j.Text != `{"approved":true,"reason":"ok"}` {
+	if j := llm.JoinDeltas(me.Partial); j.Text != `{"approved":true,"reason":"ok"}` {
 		t.Errorf("joined partial = %q", j.Text)
 	}
 	if got := eventTypes(t, store2, run2.ID); len(got) != 2 {
@@ -171,7 +172,7 @@ func TestStreamFailures(t *testing.T) {
 	if _, err := StepModel[Decision](tctx, k3, run3, step); err != nil {
 		t.Fatal(err)
 	}
-	step.OnDelta = func(Delta) error { return stop }
+	step.OnDelta = func(llm.Delta) error { return stop }
 	if _, err := StepModel[Decision](tctx, k3, run3, step); !errors.Is(err, stop) {
 		t.Errorf("replay with refusing callback: err = %v", err)
 	}
@@ -181,25 +182,25 @@ func TestStreamFailures(t *testing.T) {
 }
 
 func TestJoinDeltas(t *testing.T) {
-	deltas := []Delta{
+	deltas := []llm.Delta{
 		{Reasoning: "hm"},
-		{Text: "a", ToolCalls: []ToolCallDelta{{Index: 1, ID: "c2", ToolName: "g", ArgumentsJSON: `{"b"`}}},
-		{ToolCalls: []ToolCallDelta{{Index: 0, ID: "c1", ToolName: "f", ArgumentsJSON: `{}`}, {Index: 1, ArgumentsJSON: `:1}`}}},
+		{Text: "a", ToolCalls: []llm.ToolCallDelta{{Index: 1, ID: "c2", ToolName: "g", ArgumentsJSON: `{"b"`}}},
+		{ToolCalls: []llm.ToolCallDelta{{Index: 0, ID: "c1", ToolName: "f", ArgumentsJSON: `{}`}, {Index: 1, ArgumentsJSON: `:1}`}}},
 		{Text: "b", Reasoning: "m"},
-		{Usage: &Usage{PromptTokens: 1}},
+		{Usage: &llm.Usage{PromptTokens: 1}},
 	}
-	got := JoinDeltas(deltas)
-	want := Delta{Text: "ab", Reasoning: "hmm", Usage: &Usage{PromptTokens: 1}, ToolCalls: []ToolCallDelta{
+	got := llm.JoinDeltas(deltas)
+	want := llm.Delta{Text: "ab", Reasoning: "hmm", Usage: &llm.Usage{PromptTokens: 1}, ToolCalls: []llm.ToolCallDelta{
 		{Index: 0, ID: "c1", ToolName: "f", ArgumentsJSON: `{}`},
 		{Index: 1, ID: "c2", ToolName: "g", ArgumentsJSON: `{"b":1}`},
 	}}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("JoinDeltas = %+v\nwant %+v", got, want)
 	}
-	if (Delta{}).IsZero() != true || want.IsZero() {
+	if (llm.Delta{}).IsZero() != true || want.IsZero() {
 		t.Error("IsZero")
 	}
-	if d := (ModelResponse{OutputJSON: `"1, 2"`}).Delta(); d.Text != "1, 2" {
+	if d := (llm.Response{OutputJSON: `"1, 2"`}).Delta(); d.Text != "1, 2" {
 		t.Errorf("the Delta of a text answer: %q", d.Text)
 	}
 	c1, c4 := deltas[1].Clone(), deltas[4].Clone()

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 )
 
 // defaultMaxTurns is the number of model steps a ToolLoop takes at most
@@ -36,9 +37,9 @@ type ToolLoop struct {
 	// (10 if 0). A model still asking for tools in the last
 	// turn ends the loop with a *TurnLimitError; those calls are not run.
 	MaxTurns int
-	Options  ModelOptions // sampling and tool-choice options of every turn
+	Options  llm.Options // sampling and tool-choice options of every turn
 	// OnDelta, if set, streams every turn's model step (ModelStep.OnDelta).
-	OnDelta func(Delta) error
+	OnDelta func(llm.Delta) error
 	// StopOnToolError ends the loop with the error of the first tool step
 	// that fails (transient or permanent outcome, arguments that do not fit
 	// the tool, a tool that is not offered). By default the failure goes
@@ -60,9 +61,9 @@ type ToolLoopResult[T any] struct {
 	// tool-calling assistant message followed by its tool messages, and
 	// the final assistant message.
 	Messages []ChatMessage
-	Turns    int   // model steps taken
-	Usage    Usage // summed over the turns
-	FromLog  bool  // true if every step was answered from the log
+	Turns    int       // model steps taken
+	Usage    llm.Usage // summed over the turns
+	FromLog  bool      // true if every step was answered from the log
 	// Drifts lists the steps answered although they drifted from the log,
 	// in order (see ReplayPolicy).
 	Drifts []Drift

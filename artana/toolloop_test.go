@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -40,12 +41,12 @@ func supportTools(t testing.TB, tools *Tools, runs *atomic.Int64) {
 // scriptedTurns is a model that answers turn N (counted by the tool
 // messages it receives) with script[N-1], checking the conversation.
 type scriptedTurns struct {
-	script []ModelResponse
+	script []llm.Response
 	calls  atomic.Int64
-	reqs   []ModelRequest
+	reqs   []llm.Request
 }
 
-func (m *scriptedTurns) Complete(_ context.Context, req ModelRequest) (ModelResponse, error) {
+func (m *scriptedTurns) Complete(_ context.Context, req llm.Request) (llm.Response, error) {
 	n := m.calls.Add(1)
 	m.reqs = append(m.reqs, req)
 	if int(n) > len(m.script) {
@@ -55,12 +56,12 @@ func (m *scriptedTurns) Complete(_ context.Context, req ModelRequest) (ModelResp
 }
 
 func supportScript() *scriptedTurns {
-	return &scriptedTurns{script: []ModelResponse{
+	return &scriptedTurns{script: []llm.Response{
 		{ToolCalls: []ToolCall{
 			{ID: "call_v6Lac", ToolName: "lookup_order", ArgumentsJSON: `{"order": "A-17"}`},
 			{ID: "call_onyWz", ToolName: "refund", ArgumentsJSON: `{"order": "A-17"}`},
-		}, Usage: Usage{PromptTokens: 75, CompletionTokens: 53, CostUSD: 0.001}},
-		{OutputJSON: `{"approved":false,"reason":"already refunded"}`, Usage: Usage{PromptTokens: 149, CompletionTokens: 32, CostUSD: 0.002}},
+		}, Usage: llm.Usage{PromptTokens: 75, CompletionTokens: 53, CostUSD: 0.001}},
+		{OutputJSON: `{"approved":false,"reason":"already refunded"}`, Usage: llm.Usage{PromptTokens: 149, CompletionTokens: 32, CostUSD: 0.002}},
 	}}
 }
 
@@ -171,7 +172,7 @@ func TestToolLoopStopOnToolError(t *testing.T) {
 }
 
 func TestToolLoopTurnLimit(t *testing.T) {
-	always := &scriptedTurns{script: []ModelResponse{{ToolCalls: []ToolCall{{ToolName: "lookup_order", ArgumentsJSON: `{"order":"A-1"}`}}}}}
+	always := &scriptedTurns{script: []llm.Response{{ToolCalls: []ToolCall{{ToolName: "lookup_order", ArgumentsJSON: `{"order":"A-1"}`}}}}}
 	k, store := newTestKernel(t, always)
 	var runs atomic.Int64
 	supportTools(t, k.Tools(), &runs)
@@ -220,15 +221,15 @@ func TestToolLoopTurnLimit(t *testing.T) {
 func TestToolLoopReusedCallID(t *testing.T) {
 	first := ToolCall{ID: "call_a", ToolName: "lookup_order", ArgumentsJSON: `{"order":"A-1"}`}
 	for name, tc := range map[string]struct {
-		script []ModelResponse
+		script []llm.Response
 		where  string
 		runs   int64
 	}{
-		"in a later turn": {[]ModelResponse{
+		"in a later turn": {[]llm.Response{
 			{ToolCalls: []ToolCall{first}},
 			{ToolCalls: []ToolCall{{ID: "call_a", ToolName: "lookup_order", ArgumentsJSON: `{"order":"B-2"}`}}},
 		}, "turn 2", 1},
-		"twice in a turn": {[]ModelResponse{
+		"twice in a turn": {[]llm.Response{
 			{ToolCalls: []ToolCall{first, {ID: "call_a", ToolName: "lookup_order", ArgumentsJSON: `{"order":"B-2"}`}}},
 		}, "turn 1", 0},
 	} {
@@ -263,7 +264,7 @@ func TestToolLoopReusedCallID(t *testing.T) {
 // TestToolLoopBadCalls: a call of a tool the loop does not offer, and
 // arguments that do not fit, go back to the model as errors.
 func TestToolLoopBadCalls(t *testing.T) {
-	m := &scriptedTurns{script: []ModelResponse{
+	m := &scriptedTurns{script: []llm.Response{
 		{ToolCalls: []ToolCall{
 			{ID: "c1", ToolName: "delete_everything", ArgumentsJSON: `{}`},
 			{ID: "c2", ToolName: "lookup_order", ArgumentsJSON: `{"order": 17}`},
@@ -413,22 +414,22 @@ func TestToolLoopMiddleware(t *testing.T) {
 }
 
 func TestToolLoopStringOutput(t *testing.T) {
-	m := &scriptedTurns{script: []ModelResponse{
+	m := &scriptedTurns{script: []llm.Response{
 		{ToolCalls: []ToolCall{{ID: "c1", ToolName: "lookup_order", ArgumentsJSON: `{"order":"A-1"}`}}},
 		{OutputJSON: `"It was delivered."`},
 	}}
 	k, _ := newTestKernel(t, m)
 	var runs atomic.Int64
 	supportTools(t, k.Tools(), &runs)
-	var deltas []Delta
+	var deltas []llm.Delta
 	res, err := RunToolLoop[string](tctx, k, mustStart(t, k, liveTenant, "text"), ToolLoop{Model: "m", Prompt: "where is A-1?",
-		OnDelta: func(d Delta) error { deltas = append(deltas, d); return nil }})
+		OnDelta: func(d llm.Delta) error { deltas = append(deltas, d); return nil }})
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantDeltas := []Delta{
-		{ToolCalls: []ToolCallDelta{{ID: "c1", ToolName: "lookup_order", ArgumentsJSON: `{"order":"A-1"}`}}, Usage: &Usage{}},
-		{Text: "It was delivered.", Usage: &Usage{}},
+	wantDeltas := []llm.Delta{
+		{ToolCalls: []llm.ToolCallDelta{{ID: "c1", ToolName: "lookup_order", ArgumentsJSON: `{"order":"A-1"}`}}, Usage: &llm.Usage{}},
+		{Text: "It was delivered.", Usage: &llm.Usage{}},
 	}
 	if d := cmp.Diff(wantDeltas, deltas); d != "" {
 		t.Errorf("streamed deltas: want one per turn, the call, then the text (-want +got):\n%s", d)
@@ -446,15 +447,15 @@ func BenchmarkToolLoopReplay(b *testing.B) {
 	for _, turns := range []int{2, 8} {
 		b.Run(fmt.Sprintf("turns=%d", turns), func(b *testing.B) {
 			n := 0
-			model := ModelFunc(func(_ context.Context, req ModelRequest) (ModelResponse, error) {
+			model := llm.ModelFunc(func(_ context.Context, req llm.Request) (llm.Response, error) {
 				n++
 				if n < turns {
-					return ModelResponse{ToolCalls: []ToolCall{
+					return llm.Response{ToolCalls: []ToolCall{
 						{ID: fmt.Sprintf("call_%d_a", n), ToolName: "lookup_order", ArgumentsJSON: fmt.Sprintf(`{"order":"A-%d"}`, n)},
 						{ID: fmt.Sprintf("call_%d_b", n), ToolName: "refund", ArgumentsJSON: fmt.Sprintf(`{"order":"A-%d"}`, n)},
 					}}, nil
 				}
-				return ModelResponse{OutputJSON: `{"approved":true,"reason":"done"}`}, nil
+				return llm.Response{OutputJSON: `{"approved":true,"reason":"done"}`}, nil
 			})
 			store := ledger.NewMemStore()
 			var runs atomic.Int64

@@ -10,6 +10,7 @@ import (
 	"sync"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/artana-go/go-artana/internal/pyjson"
 	"github.com/artana-go/go-artana/internal/schema"
@@ -31,7 +32,7 @@ func NewTools() *Tools {
 }
 
 type registeredTool struct {
-	def           ToolDefinition
+	def           llm.ToolDefinition
 	capability    string // required capability, "" for none
 	version       string
 	schemaVersion string
@@ -113,7 +114,7 @@ func RegisterTool[A, R any](t *Tools, name string, fn ToolFunc[A, R], opts ...To
 		return a, nil
 	}
 	rt := &registeredTool{
-		def:           ToolDefinition{Name: name, Schema: codec.Schema},
+		def:           llm.ToolDefinition{Name: name, Schema: codec.Schema},
 		version:       ledger.DefaultToolVersion,
 		schemaVersion: ledger.DefaultSchemaVersion,
 		check: func(argsJSON string) error {
@@ -157,10 +158,10 @@ func RegisterTool[A, R any](t *Tools, name string, fn ToolFunc[A, R], opts ...To
 
 // Definitions returns the definitions of every registered tool, in
 // registration order.
-func (t *Tools) Definitions() []ToolDefinition {
+func (t *Tools) Definitions() []llm.ToolDefinition {
 	t.mu.RLock()
 	defer t.mu.RUnlock()
-	defs := make([]ToolDefinition, len(t.order))
+	defs := make([]llm.ToolDefinition, len(t.order))
 	for i, rt := range t.order {
 		defs[i] = rt.def
 	}

@@ -17,11 +17,11 @@
 // NewKernelWithStore takes any store. Both close the kernel when the test
 // ends.
 //
-// FakeModel is a scripted artana.Model: a queue of Reply values (output as
+// FakeModel is a scripted llm.Model: a queue of Reply values (output as
 // a Go value or JSON, usage, tool calls, or an error), then CompleteFn. An
 // unexpected call fails the test and shows the request; Calls counts the
 // calls. It is safe for concurrent use. It streams too (an
-// artana.StreamingModel): Reply.Deltas scripts the deltas a streamed step
+// llm.StreamingModel): Reply.Deltas scripts the deltas a streamed step
 // receives, and a reply without them arrives as one delta.
 //
 // # Invariants

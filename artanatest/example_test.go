@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
@@ -85,17 +86,17 @@ func ExampleNewKernel() {
 // CompleteFn, and counts the calls.
 func ExampleFakeModel() {
 	m := &artanatest.FakeModel{
-		CompleteFn: func(ctx context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
-			return artana.ModelResponse{OutputJSON: `{"label":"other"}`}, nil
+		CompleteFn: func(ctx context.Context, req llm.Request) (llm.Response, error) {
+			return llm.Response{OutputJSON: `{"label":"other"}`}, nil
 		},
 	}
 	m.Enqueue(
-		artanatest.Reply{Output: Decision{Label: "billing"}, Usage: artana.Usage{PromptTokens: 12, CostUSD: 0.0001}},
+		artanatest.Reply{Output: Decision{Label: "billing"}, Usage: llm.Usage{PromptTokens: 12, CostUSD: 0.0001}},
 		artanatest.Reply{OutputJSON: `{"label":"refund"}`,
 			ToolCalls: []artana.ToolCall{{ToolName: "refund", ArgumentsJSON: `{"order":"A-1"}`}}},
 	)
 	for range 3 {
-		resp, _ := m.Complete(context.Background(), artana.ModelRequest{Model: "gpt-4o-mini"})
+		resp, _ := m.Complete(context.Background(), llm.Request{Model: "gpt-4o-mini"})
 		fmt.Println(resp.OutputJSON, resp.Usage.PromptTokens, len(resp.ToolCalls))
 	}
 	fmt.Println("calls:", m.Calls())

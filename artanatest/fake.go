@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 )
 
 // ErrUnexpectedCall is returned by a FakeModel called when it has no reply
@@ -22,19 +23,19 @@ type Reply struct {
 	// encoding/json. OutputJSON, if not empty, is used instead, verbatim.
 	Output     any
 	OutputJSON string
-	Usage      artana.Usage
+	Usage      llm.Usage
 	ToolCalls  []artana.ToolCall
 	// Err, if not nil, is returned instead of a response, e.g. an
-	// *artana.ModelError to script a transient failure.
+	// *llm.Error to script a transient failure.
 	Err error
 	// Deltas, if set, are what a streamed call (Stream) delivers, in
 	// order, before it returns the response (or Err: a stream that breaks
 	// off). Without Deltas, a streamed call delivers the response as one
-	// delta (artana.ModelResponse.Delta).
-	Deltas []artana.Delta
+	// delta (llm.Response.Delta).
+	Deltas []llm.Delta
 }
 
-// FakeModel is a scripted artana.Model. Each call takes the next queued
+// FakeModel is a scripted llm.Model. Each call takes the next queued
 // Reply; once the queue is empty, it calls CompleteFn. A call with neither
 // fails the test, showing the request, and returns ErrUnexpectedCall.
 //
@@ -44,15 +45,15 @@ type Reply struct {
 // still queued when the test ends. A FakeModel is safe for concurrent use.
 type FakeModel struct {
 	// CompleteFn answers the calls the queue does not.
-	CompleteFn func(ctx context.Context, req artana.ModelRequest) (artana.ModelResponse, error)
+	CompleteFn func(ctx context.Context, req llm.Request) (llm.Response, error)
 
 	t        testing.TB
 	mu       sync.Mutex
 	queue    []Reply
-	requests []artana.ModelRequest
+	requests []llm.Request
 }
 
-var _ artana.StreamingModel = (*FakeModel)(nil)
+var _ llm.StreamingModel = (*FakeModel)(nil)
 
 // NewFakeModel returns a FakeModel for the test t that answers with
 // replies, in order. The test fails if the model is called once they are
@@ -88,20 +89,20 @@ func (m *FakeModel) Calls() int {
 }
 
 // Requests returns the requests Complete and Stream received, in call order.
-func (m *FakeModel) Requests() []artana.ModelRequest {
+func (m *FakeModel) Requests() []llm.Request {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	return slices.Clone(m.requests)
 }
 
 // Complete answers req with the next queued reply, or with CompleteFn.
-func (m *FakeModel) Complete(ctx context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
+func (m *FakeModel) Complete(ctx context.Context, req llm.Request) (llm.Response, error) {
 	r, fn, n, err := m.next(req)
 	switch {
 	case r != nil:
 		return r.response(n)
 	case err != nil:
-		return artana.ModelResponse{}, err
+		return llm.Response{}, err
 	}
 	return fn(ctx, req)
 }
@@ -109,7 +110,7 @@ func (m *FakeModel) Complete(ctx context.Context, req artana.ModelRequest) (arta
 // next takes the reply for req: the next queued one (r), else CompleteFn
 // as it was at the call (fn, with r and err nil), else the
 // unexpected-call error. n is the call's number.
-func (m *FakeModel) next(req artana.ModelRequest) (r *Reply, fn func(context.Context, artana.ModelRequest) (artana.ModelResponse, error), n int, err error) {
+func (m *FakeModel) next(req llm.Request) (r *Reply, fn func(context.Context, llm.Request) (llm.Response, error), n int, err error) {
 	m.mu.Lock()
 	m.requests = append(m.requests, req)
 	n = len(m.requests)
@@ -131,25 +132,25 @@ func (m *FakeModel) next(req artana.ModelRequest) (r *Reply, fn func(context.Con
 	return nil, nil, n, err
 }
 
-func (r *Reply) response(call int) (artana.ModelResponse, error) {
+func (r *Reply) response(call int) (llm.Response, error) {
 	if r.Err != nil {
-		return artana.ModelResponse{}, r.Err
+		return llm.Response{}, r.Err
 	}
 	out := r.OutputJSON
 	if out == "" && r.Output != nil {
 		b, err := json.Marshal(r.Output)
 		if err != nil {
-			return artana.ModelResponse{}, fmt.Errorf("artanatest: FakeModel: call #%d: encode Reply.Output %T: %w", call, r.Output, err)
+			return llm.Response{}, fmt.Errorf("artanatest: FakeModel: call #%d: encode Reply.Output %T: %w", call, r.Output, err)
 		}
 		out = string(b)
 	}
-	return artana.ModelResponse{OutputJSON: out, Usage: r.Usage, ToolCalls: slices.Clone(r.ToolCalls)}, nil
+	return llm.Response{OutputJSON: out, Usage: r.Usage, ToolCalls: slices.Clone(r.ToolCalls)}, nil
 }
 
 // DescribeRequest returns a model request as indented JSON for failure
 // messages: model, step key, prompt, messages, output name and the names of
 // the tools offered. The output schema and run id are left out.
-func DescribeRequest(req artana.ModelRequest) string {
+func DescribeRequest(req llm.Request) string {
 	tools := make([]string, len(req.Tools))
 	for i, d := range req.Tools {
 		tools[i] = d.Name

@@ -3,17 +3,17 @@ package artanatest
 import (
 	"context"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 )
 
 // Stream answers req as Complete does, delivering the reply's Deltas to
 // yield first (or, without Deltas, the response as one delta), so that a
 // streamed step can be scripted: the next queued reply, or CompleteFn
 // (whose answer is delivered as one delta).
-func (m *FakeModel) Stream(ctx context.Context, req artana.ModelRequest, yield func(artana.Delta) error) (artana.ModelResponse, error) {
+func (m *FakeModel) Stream(ctx context.Context, req llm.Request, yield func(llm.Delta) error) (llm.Response, error) {
 	r, fn, n, err := m.next(req)
 	if err != nil {
-		return artana.ModelResponse{}, err
+		return llm.Response{}, err
 	}
 	if r == nil {
 		resp, err := fn(ctx, req)
@@ -21,13 +21,13 @@ func (m *FakeModel) Stream(ctx context.Context, req artana.ModelRequest, yield f
 			return resp, err
 		}
 		if err := yield(resp.Delta()); err != nil {
-			return artana.ModelResponse{}, err
+			return llm.Response{}, err
 		}
 		return resp, nil
 	}
 	for _, d := range r.Deltas {
 		if err := yield(d.Clone()); err != nil {
-			return artana.ModelResponse{}, err
+			return llm.Response{}, err
 		}
 	}
 	resp, err := r.response(n)
@@ -35,7 +35,7 @@ func (m *FakeModel) Stream(ctx context.Context, req artana.ModelRequest, yield f
 		return resp, err
 	}
 	if err := yield(resp.Delta()); err != nil {
-		return artana.ModelResponse{}, err
+		return llm.Response{}, err
 	}
 	return resp, nil
 }

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/google/go-cmp/cmp"
@@ -146,20 +147,20 @@ func (g *guardTools) result() []string {
 type guardModel struct {
 	mu    sync.Mutex
 	calls int
-	first artana.ModelRequest
+	first llm.Request
 }
 
-func (g *guardModel) Complete(_ context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
+func (g *guardModel) Complete(_ context.Context, req llm.Request) (llm.Response, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	g.calls++
 	if g.calls == 1 {
 		g.first = req
 	}
-	return artana.ModelResponse{}, fmt.Errorf("artanatest: the model was called during replay (model %q, step key %q)", req.Model, req.StepKey)
+	return llm.Response{}, fmt.Errorf("artanatest: the model was called during replay (model %q, step key %q)", req.Model, req.StepKey)
 }
 
-func (g *guardModel) result() (int, artana.ModelRequest) {
+func (g *guardModel) result() (int, llm.Request) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return g.calls, g.first

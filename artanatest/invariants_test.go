@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
@@ -139,7 +140,7 @@ func (prefixMiddleware) PrepareModel(_ context.Context, inv artana.ModelCall) (a
 	return inv, nil
 }
 func (prefixMiddleware) BeforeModel(context.Context, artana.ModelCall) error { return nil }
-func (prefixMiddleware) AfterModel(context.Context, artana.ModelCall, artana.Usage) error {
+func (prefixMiddleware) AfterModel(context.Context, artana.ModelCall, llm.Usage) error {
 	return nil
 }
 

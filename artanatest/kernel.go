@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/artana-go/go-artana/artana"
 )
@@ -59,7 +60,7 @@ func NewStore(t testing.TB) *ledger.MemStore {
 // capability guard; no scrubber), then opts, which may override any of
 // this (for example another artana.WithRunIDs). The kernel, and so its store, is
 // closed when the test ends.
-func NewKernel(t testing.TB, model artana.Model, opts ...artana.Option) *artana.Kernel {
+func NewKernel(t testing.TB, model llm.Model, opts ...artana.Option) *artana.Kernel {
 	t.Helper()
 	return NewKernelWithStore(t, NewStore(t), model, opts...)
 }
@@ -68,7 +69,7 @@ func NewKernel(t testing.TB, model artana.Model, opts ...artana.Option) *artana.
 // closes store when the test ends. The store's clock and ids are its own:
 // open it with Deterministic() for a byte-stable log, or compare its log
 // with the NormalizeVolatile golden option.
-func NewKernelWithStore(t testing.TB, store ledger.Store, model artana.Model, opts ...artana.Option) *artana.Kernel {
+func NewKernelWithStore(t testing.TB, store ledger.Store, model llm.Model, opts ...artana.Option) *artana.Kernel {
 	t.Helper()
 	all := append(DefaultKernelOptions(), artana.WithRunIDs(RunIDs()))
 	k := newKernel(store, model, append(all, opts...)...)
@@ -95,6 +96,6 @@ func DefaultKernelOptions() []artana.Option {
 
 // newKernel builds a kernel; kept in one place so that the constructors
 // follow artana.New's signature in a single spot.
-func newKernel(store ledger.Store, model artana.Model, opts ...artana.Option) *artana.Kernel {
+func newKernel(store ledger.Store, model llm.Model, opts ...artana.Option) *artana.Kernel {
 	return artana.New(store, model, opts...)
 }

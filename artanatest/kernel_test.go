@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
@@ -32,7 +33,7 @@ func TestNewKernelLogIsByteStable(t *testing.T) {
 	logs := make([]string, 2)
 	for i := range logs {
 		var runs atomic.Int64
-		model := artanatest.NewFakeModel(t, artanatest.Reply{Output: verdict{"refund"}, Usage: artana.Usage{PromptTokens: 9, CostUSD: 0.001}})
+		model := artanatest.NewFakeModel(t, artanatest.Reply{Output: verdict{"refund"}, Usage: llm.Usage{PromptTokens: 9, CostUSD: 0.001}})
 		k := artanatest.NewKernel(t, model, artana.WithTools(refundTools(t, &runs)))
 		if _, err := triage(t.Context(), k); err != nil {
 			t.Fatal(err)
@@ -95,21 +96,21 @@ func TestRunIDs(t *testing.T) {
 
 func TestFakeModelQueueThenFn(t *testing.T) {
 	ctx := context.Background()
-	boom := &artana.ModelError{Class: artana.ClassTransient, Message: "rate limited"}
+	boom := &llm.Error{Class: llm.ClassTransient, Message: "rate limited"}
 	m := artanatest.NewFakeModel(t,
-		artanatest.Reply{Output: verdict{"a"}, Usage: artana.Usage{PromptTokens: 3}, ToolCalls: []artana.ToolCall{{ToolName: "refund", ArgumentsJSON: `{}`}}},
+		artanatest.Reply{Output: verdict{"a"}, Usage: llm.Usage{PromptTokens: 3}, ToolCalls: []artana.ToolCall{{ToolName: "refund", ArgumentsJSON: `{}`}}},
 		artanatest.Reply{OutputJSON: `{"label":"raw"}`, Output: verdict{"ignored"}},
 		artanatest.Reply{Err: boom},
 	)
-	m.CompleteFn = func(ctx context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
-		return artana.ModelResponse{OutputJSON: `{"label":"fn:` + req.Prompt + `"}`}, nil
+	m.CompleteFn = func(ctx context.Context, req llm.Request) (llm.Response, error) {
+		return llm.Response{OutputJSON: `{"label":"fn:` + req.Prompt + `"}`}, nil
 	}
 	var got []string
 	for i := range 4 {
-		resp, err := m.Complete(ctx, artana.ModelRequest{Model: "m", Prompt: fmt.Sprint(i)})
+		resp, err := m.Complete(ctx, llm.Request{Model: "m", Prompt: fmt.Sprint(i)})
 		if err != nil {
 			got = append(got, "err:"+err.Error())
-			if !errors.Is(err, artana.ErrModelTransient) {
+			if !errors.Is(err, llm.ErrTransient) {
 				t.Errorf("scripted error lost its class: %v", err)
 			}
 			continue
@@ -131,8 +132,8 @@ func TestFakeModelQueueThenFn(t *testing.T) {
 func TestFakeModelUnexpectedCallFails(t *testing.T) {
 	f := fails(t, func(tb testing.TB) {
 		m := artanatest.NewFakeModel(tb)
-		_, err := m.Complete(context.Background(), artana.ModelRequest{Model: "gpt-x", Prompt: "Classify: lost parcel", StepKey: "s1",
-			Tools: []artana.ToolDefinition{{Name: "refund"}}})
+		_, err := m.Complete(context.Background(), llm.Request{Model: "gpt-x", Prompt: "Classify: lost parcel", StepKey: "s1",
+			Tools: []llm.ToolDefinition{{Name: "refund"}}})
 		if !errors.Is(err, artanatest.ErrUnexpectedCall) {
 			tb.Errorf("err = %v, want ErrUnexpectedCall", err)
 		}
@@ -142,7 +143,7 @@ func TestFakeModelUnexpectedCallFails(t *testing.T) {
 	}
 	// The zero value has no test to fail: it only returns the error.
 	var m artanatest.FakeModel
-	if _, err := m.Complete(context.Background(), artana.ModelRequest{}); !errors.Is(err, artanatest.ErrUnexpectedCall) {
+	if _, err := m.Complete(context.Background(), llm.Request{}); !errors.Is(err, artanatest.ErrUnexpectedCall) {
 		t.Errorf("zero FakeModel: %v", err)
 	}
 }
@@ -151,11 +152,11 @@ func TestFakeModelUnusedRepliesFail(t *testing.T) {
 	fails(t, func(tb testing.TB) {
 		m := artanatest.NewFakeModel(tb, artanatest.Reply{OutputJSON: "{}"})
 		m.Enqueue(artanatest.Reply{OutputJSON: "{}"}, artanatest.Reply{OutputJSON: "{}"})
-		_, _ = m.Complete(context.Background(), artana.ModelRequest{})
+		_, _ = m.Complete(context.Background(), llm.Request{})
 	}, "2 scripted replies never used after 1 call(s)")
 	fails(t, func(tb testing.TB) {
 		m := artanatest.NewFakeModel(tb, artanatest.Reply{Output: func() {}})
-		if _, err := m.Complete(context.Background(), artana.ModelRequest{}); err != nil {
+		if _, err := m.Complete(context.Background(), llm.Request{}); err != nil {
 			tb.Errorf("%v", err)
 		}
 	}, "encode Reply.Output func()")
@@ -172,7 +173,7 @@ func TestFakeModelConcurrent(t *testing.T) {
 	seen := make([]string, n)
 	for i := range n {
 		wg.Go(func() {
-			resp, err := m.Complete(context.Background(), artana.ModelRequest{})
+			resp, err := m.Complete(context.Background(), llm.Request{})
 			if err != nil {
 				t.Error(err)
 			}

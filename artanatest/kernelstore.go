@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/artana-go/go-artana/artana"
 )
@@ -90,11 +91,11 @@ type kernelScenario struct {
 // fails the test if called when l is "").
 func newTurnKernel(t *testing.T, s ledger.Store, l string, opts ...artana.Option) *artana.Kernel {
 	t.Helper()
-	var m artana.Model
+	var m llm.Model
 	if l != "" {
 		fm := NewFakeModel(t)
-		fm.CompleteFn = func(context.Context, artana.ModelRequest) (artana.ModelResponse, error) {
-			return artana.ModelResponse{OutputJSON: `{"label":"` + l + `"}`, Usage: artana.Usage{PromptTokens: 5, CompletionTokens: 2, CostUSD: 0.001}}, nil
+		fm.CompleteFn = func(context.Context, llm.Request) (llm.Response, error) {
+			return llm.Response{OutputJSON: `{"label":"` + l + `"}`, Usage: llm.Usage{PromptTokens: 5, CompletionTokens: 2, CostUSD: 0.001}}, nil
 		}
 		m = fm
 	} else {
@@ -209,14 +210,14 @@ var kernelScenarios = []kernelScenario{
 		// Python original lacks) survive the store and hash the same.
 		ctx := t.Context()
 		fm := NewFakeModel(t)
-		fm.CompleteFn = func(_ context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
+		fm.CompleteFn = func(_ context.Context, req llm.Request) (llm.Response, error) {
 			if req.Messages[len(req.Messages)-1].Role != "tool" {
-				return artana.ModelResponse{ToolCalls: []artana.ToolCall{
+				return llm.Response{ToolCalls: []artana.ToolCall{
 					{ID: "call_1", ToolName: "refund", ArgumentsJSON: `{"order": "Ä-1"}`},
 					{ID: "call_2", ToolName: "refund", ArgumentsJSON: `{"order": "B-2"}`},
-				}, Usage: artana.Usage{PromptTokens: 5, CompletionTokens: 2, CostUSD: 0.001}}, nil
+				}, Usage: llm.Usage{PromptTokens: 5, CompletionTokens: 2, CostUSD: 0.001}}, nil
 			}
-			return artana.ModelResponse{OutputJSON: `{"label":"refund"}`, Usage: artana.Usage{PromptTokens: 9, CompletionTokens: 2, CostUSD: 0.001}}, nil
+			return llm.Response{OutputJSON: `{"label":"refund"}`, Usage: llm.Usage{PromptTokens: 9, CompletionTokens: 2, CostUSD: 0.001}}, nil
 		}
 		executions := 0
 		tools := countingTools(t, &executions)

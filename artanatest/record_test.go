@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/recorder"
 )
@@ -39,10 +40,10 @@ func TestOneSwitchRecords(t *testing.T) {
 	t.Setenv(recorder.EnvVar, "")
 	var liveCalls atomic.Int64
 	label := "refund"
-	live := artana.ModelFunc(func(context.Context, artana.ModelRequest) (artana.ModelResponse, error) {
+	live := llm.ModelFunc(func(context.Context, llm.Request) (llm.Response, error) {
 		liveCalls.Add(1)
-		return artana.ModelResponse{OutputJSON: `{"label":"` + label + `"}`,
-			Usage: artana.Usage{PromptTokens: 12, CompletionTokens: 3, CostUSD: 0.0001}}, nil
+		return llm.Response{OutputJSON: `{"label":"` + label + `"}`,
+			Usage: llm.Usage{PromptTokens: 12, CompletionTokens: 3, CostUSD: 0.0001}}, nil
 	})
 	fixed := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	triageTest := func(t testing.TB) {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/openai"
 )
 
@@ -60,10 +61,10 @@ func TestCompleteWithoutKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = m.Complete(context.Background(), artana.ModelRequest{Model: "gpt-4o-mini", Prompt: "hi",
+	_, err = m.Complete(context.Background(), llm.Request{Model: "gpt-4o-mini", Prompt: "hi",
 		Messages: []artana.ChatMessage{{Role: "user", Content: "hi"}}})
-	var me *artana.ModelError
-	if !errors.As(err, &me) || me.Class != artana.ClassPermanent || !strings.Contains(err.Error(), "OPENAI_API_KEY is not set") {
+	var me *llm.Error
+	if !errors.As(err, &me) || me.Class != llm.ClassPermanent || !strings.Contains(err.Error(), "OPENAI_API_KEY is not set") {
 		t.Fatalf("Complete without a key: %v, want a permanent ModelError naming OPENAI_API_KEY", err)
 	}
 	if calls != 0 {

@@ -1,4 +1,4 @@
-// Package openai provides an artana.Model that calls OpenAI-compatible
+// Package openai provides an llm.Model that calls OpenAI-compatible
 // Chat Completions endpoints: OpenAI itself, vLLM, Ollama, the llama.cpp
 // server, a LiteLLM proxy or OpenRouter. It is built on the official
 // github.com/openai/openai-go/v3 client.
@@ -38,11 +38,11 @@
 //
 // # Streaming
 //
-// Model is an artana.StreamingModel: Stream sends the request with
+// Model is an llm.StreamingModel: Stream sends the request with
 // stream: true and stream_options.include_usage, reads the answer with
 // the SDK's NewStreaming and assembles it with its
 // ChatCompletionAccumulator (tool-call fragments merged by index), and
-// delivers one artana.Delta per chunk that carries something: content,
+// delivers one llm.Delta per chunk that carries something: content,
 // reasoning (the "reasoning" or "reasoning_content" field of Ollama, vLLM
 // and DeepSeek), tool-call fragments, usage. The assembled answer becomes
 // the response exactly as Complete's whole answer does. The event stream
@@ -61,7 +61,7 @@
 //
 // # Errors and retries
 //
-// Every error is a *artana.ModelError whose Class says what happened:
+// Every error is a *llm.Error whose Class says what happened:
 // ClassTransient for HTTP 408, 409, 429, 5xx and reset connections;
 // ClassPermanent for other HTTP errors (400, 401, 403, 404, ...) and
 // unusable answers; ClassTimeout when the caller's deadline or an attempt's

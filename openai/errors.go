@@ -13,13 +13,13 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/internal/secrets"
 	oai "github.com/openai/openai-go/v3"
 )
 
 // An APIError is an error the endpoint answered with, as the Err of a
-// *artana.ModelError. It keeps what the endpoint said and nothing of the
+// *llm.Error. It keeps what the endpoint said and nothing of the
 // request, so no credentials travel with it.
 type APIError struct {
 	StatusCode int    // HTTP status
@@ -58,13 +58,13 @@ func hint(status int) string {
 var errBadOutput = errors.New("unusable response")
 
 // classOfStatus classifies an HTTP status as the Python original's adapter does.
-func classOfStatus(status int) artana.ErrorClass {
+func classOfStatus(status int) llm.ErrorClass {
 	switch {
 	case status == http.StatusRequestTimeout, status == http.StatusConflict,
 		status == http.StatusTooManyRequests, status >= 500:
-		return artana.ClassTransient
+		return llm.ClassTransient
 	}
-	return artana.ClassPermanent
+	return llm.ClassPermanent
 }
 
 // isTransientNetErr reports whether a transport error is worth retrying:
@@ -142,11 +142,11 @@ func parseRetryAfter(v string, now time.Time) time.Duration {
 	return 0
 }
 
-// classify turns what one attempt produced into a *artana.ModelError.
+// classify turns what one attempt produced into a *llm.Error.
 // res is the last HTTP response, if any; parent is the caller's context,
 // to tell its deadline from the attempt's own timeout.
-func (m *Model) classify(parent context.Context, err error, res *http.Response) *artana.ModelError {
-	if me, ok := errors.AsType[*artana.ModelError](err); ok {
+func (m *Model) classify(parent context.Context, err error, res *http.Response) *llm.Error {
+	if me, ok := errors.AsType[*llm.Error](err); ok {
 		return me
 	}
 	var status int
@@ -162,7 +162,7 @@ func (m *Model) classify(parent context.Context, err error, res *http.Response) 
 			Param:      m.scrub.scrub(apiErr.Param),
 			Message:    m.scrub.scrub(apiErr.Message),
 		}
-		return &artana.ModelError{
+		return &llm.Error{
 			Class:      classOfStatus(apiErr.StatusCode),
 			StatusCode: apiErr.StatusCode,
 			Message:    e.Error() + hint(apiErr.StatusCode),
@@ -174,7 +174,7 @@ func (m *Model) classify(parent context.Context, err error, res *http.Response) 
 		// An error answer whose body is not OpenAI's error object, e.g. a
 		// proxy's HTML page.
 		e := &APIError{StatusCode: status}
-		return &artana.ModelError{
+		return &llm.Error{
 			Class:      classOfStatus(status),
 			StatusCode: status,
 			Message:    "the endpoint answered " + http.StatusText(status) + " with a body that is not an OpenAI error object" + hint(status),
@@ -184,30 +184,30 @@ func (m *Model) classify(parent context.Context, err error, res *http.Response) 
 	}
 	switch {
 	case errors.Is(err, context.Canceled) && parent.Err() != nil:
-		return &artana.ModelError{Class: artana.ClassPermanent, Message: "the call was canceled", Err: context.Canceled}
+		return &llm.Error{Class: llm.ClassPermanent, Message: "the call was canceled", Err: context.Canceled}
 	case errors.Is(err, context.DeadlineExceeded):
 		msg := "the attempt timed out; raise openai.WithAttemptTimeout if the model is slow"
 		if parent.Err() != nil {
 			msg = "the caller's context deadline passed"
 		}
-		return &artana.ModelError{Class: artana.ClassTimeout, Message: msg, Err: context.DeadlineExceeded}
+		return &llm.Error{Class: llm.ClassTimeout, Message: msg, Err: context.DeadlineExceeded}
 	}
 	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
-		return &artana.ModelError{Class: artana.ClassTimeout, Message: "the connection timed out", Err: m.safeErr(err)}
+		return &llm.Error{Class: llm.ClassTimeout, Message: "the connection timed out", Err: m.safeErr(err)}
 	}
 	if ue, ok := errors.AsType[*url.Error](err); ok || isTransientNetErr(err) {
-		class := artana.ClassPermanent
+		class := llm.ClassPermanent
 		if isTransientNetErr(err) {
-			class = artana.ClassTransient
+			class = llm.ClassTransient
 		}
 		msg := "cannot reach the endpoint"
 		if ue != nil {
 			msg += " " + scrubURL(ue.URL)
 		}
-		return &artana.ModelError{Class: class, Message: msg, Err: m.safeErr(err)}
+		return &llm.Error{Class: class, Message: msg, Err: m.safeErr(err)}
 	}
-	return &artana.ModelError{
-		Class:   artana.ClassPermanent,
+	return &llm.Error{
+		Class:   llm.ClassPermanent,
 		Message: "the endpoint's answer cannot be used",
 		Err:     m.safeErr(fmt.Errorf("%w: %w", errBadOutput, err)),
 	}

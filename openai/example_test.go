@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/openai"
 )
 
@@ -32,13 +33,13 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	resp, err := m.Complete(context.Background(), artana.ModelRequest{
+	resp, err := m.Complete(context.Background(), llm.Request{
 		Model:        "gpt-4o-mini",
 		Messages:     []artana.ChatMessage{{Role: "user", Content: "Triage: the app crashes on start"}},
 		OutputName:   "Triage",
 		OutputSchema: []byte(`{"type":"object","properties":{"label":{"type":"string"}}}`),
 	})
-	var me *artana.ModelError
+	var me *llm.Error
 	if errors.As(err, &me) {
 		fmt.Println("failed:", me.Class)
 		return

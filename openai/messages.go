@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	oai "github.com/openai/openai-go/v3"
 )
 
@@ -76,7 +77,7 @@ func messages(msgs []artana.ChatMessage) ([]oai.ChatCompletionMessageParamUnion,
 // toolChoice turns artana's tool choice into the request's.
 func toolChoice(choice string) oai.ChatCompletionToolChoiceOptionUnionParam {
 	switch choice {
-	case artana.ToolChoiceAuto, artana.ToolChoiceNone, artana.ToolChoiceRequired:
+	case llm.ToolChoiceAuto, llm.ToolChoiceNone, llm.ToolChoiceRequired:
 		return oai.ChatCompletionToolChoiceOptionUnionParam{OfAuto: oai.String(choice)}
 	}
 	return oai.ChatCompletionToolChoiceOptionUnionParam{OfFunctionToolChoice: &oai.ChatCompletionNamedToolChoiceParam{

@@ -10,12 +10,12 @@ import (
 	"os"
 	"time"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	oai "github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 )
 
-// Model is an artana.Model that calls an OpenAI-compatible Chat
+// Model is an llm.Model that calls an OpenAI-compatible Chat
 // Completions endpoint. It is safe for concurrent use.
 type Model struct {
 	client  oai.Client
@@ -26,7 +26,7 @@ type Model struct {
 	now     func() time.Time
 }
 
-var _ artana.Model = (*Model)(nil)
+var _ llm.Model = (*Model)(nil)
 
 // New returns a Model configured by opts. Without WithClient it builds an
 // openai-go client that reads OPENAI_API_KEY and OPENAI_BASE_URL from the
@@ -101,16 +101,16 @@ func (m *Model) CheckConfig() error {
 // (HTTP 408, 409, 429, 5xx, a reset connection) and timed-out attempts are
 // retried with exponential backoff and jitter, waiting what Retry-After
 // asks when the endpoint says; other failures return at once. Every error
-// is a *artana.ModelError: a refusal has class ClassRefusal, output cut
+// is a *llm.Error: a refusal has class ClassRefusal, output cut
 // off by the token limit ClassTruncated, the caller's deadline
 // ClassTimeout.
-func (m *Model) Complete(ctx context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
+func (m *Model) Complete(ctx context.Context, req llm.Request) (llm.Response, error) {
 	if err := m.CheckConfig(); err != nil {
-		return artana.ModelResponse{}, &artana.ModelError{Class: artana.ClassPermanent, Message: "not configured (nothing was sent)", Err: err}
+		return llm.Response{}, &llm.Error{Class: llm.ClassPermanent, Message: "not configured (nothing was sent)", Err: err}
 	}
 	params, err := m.buildParams(req)
 	if err != nil {
-		return artana.ModelResponse{}, err
+		return llm.Response{}, err
 	}
 	for attempt := 1; ; attempt++ {
 		cc, res, err := m.attempt(ctx, params)
@@ -118,7 +118,7 @@ func (m *Model) Complete(ctx context.Context, req artana.ModelRequest) (artana.M
 			return m.response(req, cc)
 		}
 		if err := m.retryAfterFailure(ctx, req, attempt, m.classify(ctx, err, res)); err != nil {
-			return artana.ModelResponse{}, err
+			return llm.Response{}, err
 		}
 	}
 }
@@ -126,9 +126,9 @@ func (m *Model) Complete(ctx context.Context, req artana.ModelRequest) (artana.M
 // retryAfterFailure decides, after the failed attempt n (1-based), whether
 // to retry: it waits the backoff and returns nil, or returns me, saying
 // why it gave up when it is retryable.
-func (m *Model) retryAfterFailure(ctx context.Context, req artana.ModelRequest, attempt int, me *artana.ModelError) error {
+func (m *Model) retryAfterFailure(ctx context.Context, req llm.Request, attempt int, me *llm.Error) error {
 	attempts := m.cfg.maxRetries + 1
-	retryable := me.Class == artana.ClassTransient || me.Class == artana.ClassTimeout
+	retryable := me.Class == llm.ClassTransient || me.Class == llm.ClassTimeout
 	if ctx.Err() != nil || !retryable {
 		return me
 	}

@@ -135,7 +135,7 @@ func WithAttemptTimeout(d time.Duration) Option {
 
 // WithMaxRetryAfter sets the longest Retry-After the Model waits for
 // before retrying (DefaultMaxRetryAfter by default). When an endpoint asks
-// for a longer wait, Complete returns the transient *artana.ModelError at
+// for a longer wait, Complete returns the transient *llm.Error at
 // once, with RetryAfter set, so that the caller decides.
 func WithMaxRetryAfter(d time.Duration) Option {
 	return func(c *config) { c.maxRetryAfter = d }

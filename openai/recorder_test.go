@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/openai"
 	"github.com/artana-go/go-artana/recorder"
 	"github.com/google/go-cmp/cmp"
@@ -25,18 +25,18 @@ func TestRecordThenReplayServerStopped(t *testing.T) {
 		reply{status: 429, file: "openai-error-429.json", header: map[string]string{"Retry-After": "1"}},
 	)
 	m := newModel(t, srv, &sleeps{}, openai.WithRetries(0, time.Millisecond, time.Millisecond))
-	reqs := []artana.ModelRequest{
-		{Model: "qwen3", Prompt: "Roll the dice 3 times", Tools: []artana.ToolDefinition{{Name: "dice_roll", Description: "Rolls a die"}}},
+	reqs := []llm.Request{
+		{Model: "qwen3", Prompt: "Roll the dice 3 times", Tools: []llm.ToolDefinition{{Name: "dice_roll", Description: "Rolls a die"}}},
 		{Model: "gpt-4o-2024-08-06", Prompt: "Solve 2 + 2", OutputName: "math_schema", OutputSchema: json.RawMessage(mathSchema)},
 		{Model: "gpt-5-nano", Prompt: "too long"},
 	}
 	path := filepath.Join(t.TempDir(), "session.cassette")
 
 	type result struct {
-		resp artana.ModelResponse
+		resp llm.Response
 		err  error
 	}
-	run := func(model artana.Model) []result {
+	run := func(model llm.Model) []result {
 		var out []result
 		for _, req := range reqs {
 			resp, err := model.Complete(context.Background(), req)
@@ -80,7 +80,7 @@ func TestRecordThenReplayServerStopped(t *testing.T) {
 	if got := replayed[1].resp.OutputJSON; got != `{"final_answer":"4"}` {
 		t.Errorf("replayed output %s, want the recorded one", got)
 	}
-	me := wantClass(t, replayed[2].err, artana.ClassTransient)
+	me := wantClass(t, replayed[2].err, llm.ClassTransient)
 	checkModelError(t, me, 429, time.Second)
 	data, err := os.ReadFile(path)
 	if err != nil {

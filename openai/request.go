@@ -9,14 +9,15 @@ import (
 	"strings"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	oai "github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/shared"
 )
 
 // buildParams turns the kernel's request into a Chat Completions request.
-// A request that cannot be sent fails with a permanent *artana.ModelError
+// A request that cannot be sent fails with a permanent *llm.Error
 // before anything goes over the wire.
-func (m *Model) buildParams(req artana.ModelRequest) (oai.ChatCompletionNewParams, error) {
+func (m *Model) buildParams(req llm.Request) (oai.ChatCompletionNewParams, error) {
 	p := oai.ChatCompletionNewParams{Model: req.Model}
 	if req.Model == "" {
 		return p, requestError("the request names no model; set ModelRequest.Model")
@@ -93,8 +94,8 @@ func structuredOutput(schema json.RawMessage) bool {
 	return true
 }
 
-func requestError(msg string) *artana.ModelError {
-	return &artana.ModelError{Class: artana.ClassPermanent, Message: "cannot build the request: " + msg}
+func requestError(msg string) *llm.Error {
+	return &llm.Error{Class: llm.ClassPermanent, Message: "cannot build the request: " + msg}
 }
 
 // outputSchema returns the schema to send and whether to ask for strict
@@ -114,7 +115,7 @@ func (m *Model) outputSchema(raw json.RawMessage) (json.RawMessage, bool, error)
 	return s, true, nil
 }
 
-func (m *Model) toolDefinition(t artana.ToolDefinition) (shared.FunctionDefinitionParam, error) {
+func (m *Model) toolDefinition(t llm.ToolDefinition) (shared.FunctionDefinitionParam, error) {
 	def := shared.FunctionDefinitionParam{Name: t.Name}
 	if t.Name == "" {
 		return def, fmt.Errorf("the tool has no name")

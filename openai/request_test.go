@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/openai"
 	"github.com/google/go-cmp/cmp"
 	oai "github.com/openai/openai-go/v3"
@@ -16,22 +17,22 @@ import (
 
 func TestRequestErrorsSendNothing(t *testing.T) {
 	for name, tc := range map[string]struct {
-		req  artana.ModelRequest
+		req  llm.Request
 		opts []openai.Option
 		want string
 	}{
-		"no model":        {artana.ModelRequest{Prompt: "hi"}, nil, "names no model"},
-		"tool role":       {artana.ModelRequest{Model: "m", Messages: []artana.ChatMessage{{Role: "tool", Content: "42"}}}, nil, `role "tool"`},
-		"unknown role":    {artana.ModelRequest{Model: "m", Messages: []artana.ChatMessage{{Role: "wizard", Content: "x"}}}, nil, `role "wizard"`},
-		"bad schema":      {artana.ModelRequest{Model: "m", Prompt: "x", OutputName: "Out", OutputSchema: json.RawMessage(`{"type":`)}, nil, "output schema of Out"},
-		"tool schema":     {artana.ModelRequest{Model: "m", Prompt: "x", Tools: []artana.ToolDefinition{{Name: "t", Schema: json.RawMessage(`[1]`)}}}, nil, `tool "t"`},
-		"unnamed tool":    {artana.ModelRequest{Model: "m", Prompt: "x", Tools: []artana.ToolDefinition{{Schema: json.RawMessage(`{}`)}}}, nil, "no name"},
-		"strict map tool": {artana.ModelRequest{Model: "m", Prompt: "x", Tools: []artana.ToolDefinition{{Name: "t", Schema: json.RawMessage(`{"type":"object","additionalProperties":{"type":"string"}}`)}}}, []openai.Option{openai.WithStrictTools(true)}, "WithStrictTools"},
+		"no model":        {llm.Request{Prompt: "hi"}, nil, "names no model"},
+		"tool role":       {llm.Request{Model: "m", Messages: []artana.ChatMessage{{Role: "tool", Content: "42"}}}, nil, `role "tool"`},
+		"unknown role":    {llm.Request{Model: "m", Messages: []artana.ChatMessage{{Role: "wizard", Content: "x"}}}, nil, `role "wizard"`},
+		"bad schema":      {llm.Request{Model: "m", Prompt: "x", OutputName: "Out", OutputSchema: json.RawMessage(`{"type":`)}, nil, "output schema of Out"},
+		"tool schema":     {llm.Request{Model: "m", Prompt: "x", Tools: []llm.ToolDefinition{{Name: "t", Schema: json.RawMessage(`[1]`)}}}, nil, `tool "t"`},
+		"unnamed tool":    {llm.Request{Model: "m", Prompt: "x", Tools: []llm.ToolDefinition{{Schema: json.RawMessage(`{}`)}}}, nil, "no name"},
+		"strict map tool": {llm.Request{Model: "m", Prompt: "x", Tools: []llm.ToolDefinition{{Name: "t", Schema: json.RawMessage(`{"type":"object","additionalProperties":{"type":"string"}}`)}}}, []openai.Option{openai.WithStrictTools(true)}, "WithStrictTools"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			srv := newServer(t, reply{status: 200, file: "openai-chat-basic.json"})
 			_, err := newModel(t, srv, &sleeps{}, tc.opts...).Complete(context.Background(), tc.req)
-			me := wantClass(t, err, artana.ClassPermanent)
+			me := wantClass(t, err, llm.ClassPermanent)
 			if !strings.Contains(me.Message, tc.want) || !strings.Contains(me.Message, "cannot build the request") {
 				t.Errorf("message %q, want it to contain %q", me.Message, tc.want)
 			}
@@ -45,15 +46,15 @@ func TestRequestErrorsSendNothing(t *testing.T) {
 func TestRequestFields(t *testing.T) {
 	srv := newServer(t, reply{status: 200, file: "openai-chat-json-schema.json"})
 	m := newModel(t, srv, &sleeps{})
-	_, err := m.Complete(context.Background(), artana.ModelRequest{
+	_, err := m.Complete(context.Background(), llm.Request{
 		Model: "o4-mini",
 		Messages: []artana.ChatMessage{
 			{Role: "developer", Content: "d"}, {Role: "user", Content: "u"}, {Role: "assistant", Content: "a"}, {Role: "user", Content: "u2"},
 		},
 		OutputName:   "triage.Decision v2",
 		OutputSchema: json.RawMessage(`{"type":"object","properties":{"label":{"type":"string"},"note":{"type":"string"}},"required":["label"]}`),
-		Tools:        []artana.ToolDefinition{{Name: "lookup"}},
-		Options:      artana.ModelOptions{Temperature: ptr(0.7), MaxTokens: ptr[int64](100), Seed: ptr[int64](7), ReasoningEffort: "low"},
+		Tools:        []llm.ToolDefinition{{Name: "lookup"}},
+		Options:      llm.Options{Temperature: ptr(0.7), MaxTokens: ptr[int64](100), Seed: ptr[int64](7), ReasoningEffort: "low"},
 	})
 	if err != nil {
 		t.Fatalf("Complete: %v", err)
@@ -79,7 +80,7 @@ func TestNonStrictOutput(t *testing.T) {
 		{nil, `{"type":"object","additionalProperties":{"type":"number"}}`},
 	} {
 		m := newModel(t, srv, &sleeps{}, tc.opts...)
-		if _, err := m.Complete(context.Background(), artana.ModelRequest{Model: "gpt-4o", Prompt: "x", OutputSchema: json.RawMessage(tc.schema)}); err != nil {
+		if _, err := m.Complete(context.Background(), llm.Request{Model: "gpt-4o", Prompt: "x", OutputSchema: json.RawMessage(tc.schema)}); err != nil {
 			t.Fatal(err)
 		}
 		js := srv.sent(srv.requests() - 1)["response_format"].(map[string]any)["json_schema"].(map[string]any)
@@ -105,7 +106,7 @@ func TestOwnClient(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = m.Complete(context.Background(), hello)
-	wantClass(t, err, artana.ClassTransient)
+	wantClass(t, err, llm.ClassTransient)
 	if n := srv.requests(); n != 1 {
 		t.Errorf("%d requests; the client's own retries must be off", n)
 	}
@@ -164,7 +165,7 @@ func TestPriceLookupByServedModel(t *testing.T) {
 	// OpenRouter-style name requested; the served snapshot finds gpt-4o.
 	srv := newServer(t, reply{status: 200, file: "openai-chat-json-schema.json"})
 	m := newModel(t, srv, &sleeps{}, openai.WithFailOnUnknownCost(true))
-	resp, err := m.Complete(context.Background(), artana.ModelRequest{Model: "openai/gpt-4o", Prompt: "x"})
+	resp, err := m.Complete(context.Background(), llm.Request{Model: "openai/gpt-4o", Prompt: "x"})
 	if err != nil {
 		t.Fatalf("Complete: %v", err)
 	}

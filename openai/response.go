@@ -6,44 +6,45 @@ import (
 	"strings"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	oai "github.com/openai/openai-go/v3"
 )
 
 // response turns a Chat Completions answer into the kernel's response.
-func (m *Model) response(req artana.ModelRequest, cc *oai.ChatCompletion) (artana.ModelResponse, error) {
+func (m *Model) response(req llm.Request, cc *oai.ChatCompletion) (llm.Response, error) {
 	if cc == nil || len(cc.Choices) == 0 {
-		return artana.ModelResponse{}, badOutput("the answer has no choices")
+		return llm.Response{}, badOutput("the answer has no choices")
 	}
 	choice := cc.Choices[0]
 	msg := choice.Message
 
 	if msg.Refusal != "" {
-		return artana.ModelResponse{}, &artana.ModelError{
-			Class:   artana.ClassRefusal,
+		return llm.Response{}, &llm.Error{
+			Class:   llm.ClassRefusal,
 			Message: "the model refused: " + m.scrub.scrub(msg.Refusal),
 		}
 	}
 	switch choice.FinishReason {
 	case "length":
-		return artana.ModelResponse{}, &artana.ModelError{
-			Class: artana.ClassTruncated,
+		return llm.Response{}, &llm.Error{
+			Class: llm.ClassTruncated,
 			Message: fmt.Sprintf("the output hit the token limit after %d completion tokens (finish_reason \"length\"); raise ModelOptions.MaxTokens or ask for a shorter answer",
 				cc.Usage.CompletionTokens),
 		}
 	case "content_filter":
-		return artana.ModelResponse{}, &artana.ModelError{
-			Class:   artana.ClassRefusal,
+		return llm.Response{}, &llm.Error{
+			Class:   llm.ClassRefusal,
 			Message: "the provider's content filter withheld the output (finish_reason \"content_filter\")",
 		}
 	}
 
-	var out artana.ModelResponse
+	var out llm.Response
 	for i, tc := range msg.ToolCalls {
 		if tc.Type != "" && tc.Type != "function" {
-			return artana.ModelResponse{}, badOutput(fmt.Sprintf("tool call %d has type %q; only function tools are offered", i, tc.Type))
+			return llm.Response{}, badOutput(fmt.Sprintf("tool call %d has type %q; only function tools are offered", i, tc.Type))
 		}
 		if tc.Function.Name == "" {
-			return artana.ModelResponse{}, badOutput(fmt.Sprintf("tool call %d names no function", i))
+			return llm.Response{}, badOutput(fmt.Sprintf("tool call %d names no function", i))
 		}
 		args := tc.Function.Arguments
 		if strings.TrimSpace(args) == "" {
@@ -62,29 +63,29 @@ func (m *Model) response(req artana.ModelRequest, cc *oai.ChatCompletion) (artan
 	case structuredOutput(req.OutputSchema):
 		content = strings.TrimSpace(content)
 		if content == "" {
-			return artana.ModelResponse{}, badOutput("the answer has neither content nor tool calls")
+			return llm.Response{}, badOutput("the answer has neither content nor tool calls")
 		}
 		if !json.Valid([]byte(content)) {
-			return artana.ModelResponse{}, badOutput(fmt.Sprintf("the content is not the JSON document the output schema asks for: %.80q", content))
+			return llm.Response{}, badOutput(fmt.Sprintf("the content is not the JSON document the output schema asks for: %.80q", content))
 		}
 		out.OutputJSON = content
 	default:
 		b, err := json.Marshal(content)
 		if err != nil {
-			return artana.ModelResponse{}, badOutput("the content cannot be encoded as a JSON string")
+			return llm.Response{}, badOutput("the content cannot be encoded as a JSON string")
 		}
 		out.OutputJSON = string(b)
 	}
 
-	out.Usage = artana.Usage{
+	out.Usage = llm.Usage{
 		PromptTokens:       cc.Usage.PromptTokens,
 		CompletionTokens:   cc.Usage.CompletionTokens,
 		CachedPromptTokens: cc.Usage.PromptTokensDetails.CachedTokens,
 	}
 	price, known := lookupPrice(m.prices, req.Model, cc.Model)
 	if !known && m.cfg.failOnUnknownCost && (out.Usage.PromptTokens > 0 || out.Usage.CompletionTokens > 0) {
-		return artana.ModelResponse{}, &artana.ModelError{
-			Class: artana.ClassPermanent,
+		return llm.Response{}, &llm.Error{
+			Class: llm.ClassPermanent,
 			Message: fmt.Sprintf("the cost of model %q (served as %q) is unknown; add its price with openai.WithPrices or turn off openai.WithFailOnUnknownCost",
 				req.Model, cc.Model),
 		}
@@ -93,6 +94,6 @@ func (m *Model) response(req artana.ModelRequest, cc *oai.ChatCompletion) (artan
 	return out, nil
 }
 
-func badOutput(msg string) *artana.ModelError {
-	return &artana.ModelError{Class: artana.ClassPermanent, Message: "unusable answer: " + msg, Err: errBadOutput}
+func badOutput(msg string) *llm.Error {
+	return &llm.Error{Class: llm.ClassPermanent, Message: "unusable answer: " + msg, Err: errBadOutput}
 }

@@ -10,14 +10,14 @@ import (
 	"testing"
 	"time"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/openai"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	oai "github.com/openai/openai-go/v3"
 )
 
-var hello = artana.ModelRequest{Model: "gpt-3.5-turbo", Prompt: "Hello, how are you?"}
+var hello = llm.Request{Model: "gpt-3.5-turbo", Prompt: "Hello, how are you?"}
 
 func TestRetry429ThenSuccess(t *testing.T) {
 	srv := newServer(t,
@@ -98,7 +98,7 @@ func TestBackoffGrowsAndJitters(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = m.Complete(context.Background(), hello)
-	wantClass(t, err, artana.ClassTransient)
+	wantClass(t, err, llm.ClassTransient)
 	ms := time.Millisecond
 	if diff := cmp.Diff([]time.Duration{10 * ms, 20 * ms, 40 * ms, 50 * ms}, asked); diff != "" {
 		t.Errorf("backoffs (-want +got):\n%s", diff)
@@ -129,12 +129,12 @@ func TestDefaultJitterWithinBounds(t *testing.T) {
 func TestStatusClasses(t *testing.T) {
 	for _, tc := range []struct {
 		status int
-		class  artana.ErrorClass
+		class  llm.ErrorClass
 	}{
-		{400, artana.ClassPermanent}, {401, artana.ClassPermanent}, {403, artana.ClassPermanent},
-		{404, artana.ClassPermanent}, {422, artana.ClassPermanent},
-		{408, artana.ClassTransient}, {409, artana.ClassTransient}, {429, artana.ClassTransient},
-		{500, artana.ClassTransient}, {502, artana.ClassTransient}, {503, artana.ClassTransient}, {504, artana.ClassTransient},
+		{400, llm.ClassPermanent}, {401, llm.ClassPermanent}, {403, llm.ClassPermanent},
+		{404, llm.ClassPermanent}, {422, llm.ClassPermanent},
+		{408, llm.ClassTransient}, {409, llm.ClassTransient}, {429, llm.ClassTransient},
+		{500, llm.ClassTransient}, {502, llm.ClassTransient}, {503, llm.ClassTransient}, {504, llm.ClassTransient},
 	} {
 		t.Run(fmt.Sprint(tc.status), func(t *testing.T) {
 			srv := newServer(t, reply{status: tc.status, body: `{"error":{"message":"status test","type":"x","code":"y"}}`})
@@ -145,7 +145,7 @@ func TestStatusClasses(t *testing.T) {
 				t.Errorf("StatusCode = %d, want %d", me.StatusCode, tc.status)
 			}
 			want := 1
-			if tc.class == artana.ClassTransient {
+			if tc.class == llm.ClassTransient {
 				want = 2
 			}
 			if n := srv.requests(); n != want {
@@ -162,8 +162,8 @@ func TestHungServerHitsDeadline(t *testing.T) {
 	defer cancel()
 	start := time.Now()
 	_, err := m.Complete(ctx, hello)
-	me := wantClass(t, err, artana.ClassTimeout)
-	if !errors.Is(err, artana.ErrModelTimeout) || !errors.Is(err, context.DeadlineExceeded) {
+	me := wantClass(t, err, llm.ClassTimeout)
+	if !errors.Is(err, llm.ErrTimeout) || !errors.Is(err, context.DeadlineExceeded) {
 		t.Errorf("errors.Is(err, ErrModelTimeout / DeadlineExceeded) = false for %v", err)
 	}
 	if !strings.Contains(me.Message, "deadline") {
@@ -191,7 +191,7 @@ func TestAttemptTimeoutRetried(t *testing.T) {
 	srv = newServer(t, reply{hang: true})
 	m = newModel(t, srv, &sleeps{}, openai.WithAttemptTimeout(20*time.Millisecond), openai.WithRetries(1, time.Millisecond, time.Millisecond))
 	_, err := m.Complete(context.Background(), hello)
-	me := wantClass(t, err, artana.ClassTimeout)
+	me := wantClass(t, err, llm.ClassTimeout)
 	if !strings.Contains(me.Message, "WithAttemptTimeout") || !strings.Contains(me.Message, "2 attempts") {
 		t.Errorf("message %q should name the option and the attempts", me.Message)
 	}
@@ -204,7 +204,7 @@ func TestRetryStopsBeforeDeadline(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	_, err := m.Complete(ctx, hello)
-	me := wantClass(t, err, artana.ClassTransient)
+	me := wantClass(t, err, llm.ClassTransient)
 	checkModelError(t, me, 429, time.Minute, "context deadline")
 	if d := cmp.Diff(waited{Requests: 1}, waitedOf(srv, sl), cmpopts.EquateEmpty()); d != "" {
 		t.Errorf("a wait past the deadline is pointless (-want +got):\n%s", d)
@@ -222,14 +222,14 @@ func TestCanceledDuringWait(t *testing.T) {
 	if !errors.Is(err, context.Canceled) {
 		t.Errorf("err = %v, want context.Canceled in the chain", err)
 	}
-	wantClass(t, err, artana.ClassPermanent)
+	wantClass(t, err, llm.ClassPermanent)
 }
 
 func TestConnectionReset(t *testing.T) {
 	srv := newServer(t, reply{reset: true})
 	m := newModel(t, srv, &sleeps{}, openai.WithRetries(1, time.Millisecond, time.Millisecond))
 	_, err := m.Complete(context.Background(), hello)
-	me := wantClass(t, err, artana.ClassTransient)
+	me := wantClass(t, err, llm.ClassTransient)
 	if !strings.Contains(me.Message, srv.URL) {
 		t.Errorf("message %q should name the endpoint", me.Message)
 	}
@@ -248,7 +248,7 @@ func TestServerDown(t *testing.T) {
 	m := newModel(t, srv, &sleeps{}, openai.WithRetries(0, time.Millisecond, time.Millisecond))
 	srv.Close()
 	_, err := m.Complete(context.Background(), hello)
-	wantClass(t, err, artana.ClassTransient) // connection refused: the server may come back
+	wantClass(t, err, llm.ClassTransient) // connection refused: the server may come back
 }
 
 func TestBadOutput(t *testing.T) {
@@ -267,9 +267,9 @@ func TestBadOutput(t *testing.T) {
 			req := hello
 			req.OutputSchema = []byte(mathSchema)
 			_, err := m.Complete(context.Background(), req)
-			want := artana.ClassPermanent
+			want := llm.ClassPermanent
 			if name == "content filter" {
-				want = artana.ClassRefusal
+				want = llm.ClassRefusal
 			}
 			wantClass(t, err, want)
 			if n := srv.requests(); n != 1 {
@@ -337,7 +337,7 @@ func TestRetryAfterBeyondTheLimit(t *testing.T) {
 	)
 	sl := &sleeps{}
 	_, err := newModel(t, srv, sl, openai.WithMaxRetryAfter(time.Minute)).Complete(context.Background(), hello)
-	me := wantClass(t, err, artana.ClassTransient)
+	me := wantClass(t, err, llm.ClassTransient)
 	checkModelError(t, me, 429, 24*time.Hour)
 	if d := cmp.Diff(waited{Requests: 1}, waitedOf(srv, sl), cmpopts.EquateEmpty()); d != "" {
 		t.Errorf("want 1 request and no wait (-want +got):\n%s", d)

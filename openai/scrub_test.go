@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/openai"
 	"github.com/openai/openai-go/v3/option"
 )
@@ -33,7 +33,7 @@ func TestSuccessfulAnswerScrubbing(t *testing.T) {
 			opts = append(opts, openai.WithOutputScrubbing())
 		}
 		m := newModel(t, srv, &sleeps{}, opts...)
-		resp, err := m.Complete(context.Background(), artana.ModelRequest{Model: "m", Prompt: "p"})
+		resp, err := m.Complete(context.Background(), llm.Request{Model: "m", Prompt: "p"})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -55,7 +55,7 @@ func TestErrorFieldsScrubbed(t *testing.T) {
 	body := fmt.Sprintf(`{"error":{"message":"bad key %s","type":"%s","code":"Bearer %s","param":"api_key=%s"}}`, otherKey, testKey, testKey, "zzzz9999")
 	srv := newServer(t, reply{status: 400, body: body})
 	m := newModel(t, srv, &sleeps{}, openai.WithRetries(0, time.Millisecond, time.Millisecond))
-	_, err := m.Complete(context.Background(), artana.ModelRequest{Model: "m", Prompt: "p"})
+	_, err := m.Complete(context.Background(), llm.Request{Model: "m", Prompt: "p"})
 	if err == nil {
 		t.Fatal("no error")
 	}

@@ -30,7 +30,7 @@ var (
 )
 
 // A StreamError says what was wrong with a streamed answer and where, as
-// the Err of a *artana.ModelError. Malformed lines and unknown events are
+// the Err of a *llm.Error. Malformed lines and unknown events are
 // permanent failures (retrying the same endpoint will not help); a stream
 // that ends early is transient.
 type StreamError struct {

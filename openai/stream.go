@@ -8,18 +8,18 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	oai "github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/packages/ssestream"
 )
 
-var _ artana.StreamingModel = (*Model)(nil)
+var _ llm.StreamingModel = (*Model)(nil)
 
 // Stream sends req as a streamed Chat Completions request (stream: true,
 // with stream_options.include_usage so that the usage arrives at the end)
 // and calls yield with each piece of the answer as it arrives: one
-// artana.Delta per chunk that carries text, reasoning (Ollama's and
+// llm.Delta per chunk that carries text, reasoning (Ollama's and
 // vLLM's "reasoning" / "reasoning_content"), tool-call fragments (with
 // their index, and their id and name on a call's first fragment) or the
 // usage. Chunks are assembled with the SDK's ChatCompletionAccumulator,
@@ -38,24 +38,24 @@ var _ artana.StreamingModel = (*Model)(nil)
 //
 // If yield returns an error, the stream is closed and that error is
 // returned as it is.
-func (m *Model) Stream(ctx context.Context, req artana.ModelRequest, yield func(artana.Delta) error) (artana.ModelResponse, error) {
+func (m *Model) Stream(ctx context.Context, req llm.Request, yield func(llm.Delta) error) (llm.Response, error) {
 	if err := m.CheckConfig(); err != nil {
-		return artana.ModelResponse{}, &artana.ModelError{Class: artana.ClassPermanent, Message: "not configured (nothing was sent)", Err: err}
+		return llm.Response{}, &llm.Error{Class: llm.ClassPermanent, Message: "not configured (nothing was sent)", Err: err}
 	}
 	params, err := m.buildParams(req)
 	if err != nil {
-		return artana.ModelResponse{}, err
+		return llm.Response{}, err
 	}
 	params.StreamOptions = oai.ChatCompletionStreamOptionsParam{IncludeUsage: oai.Bool(true)}
 	for attempt := 1; ; attempt++ {
 		s := &streamAttempt{m: m, req: req, yield: yield}
 		cc, err := s.run(ctx, params)
 		if s.yieldErr != nil {
-			return artana.ModelResponse{}, s.yieldErr
+			return llm.Response{}, s.yieldErr
 		}
 		if err == nil {
 			resp, err := m.response(req, cc)
-			if me, ok := errors.AsType[*artana.ModelError](err); ok && len(s.delivered) > 0 {
+			if me, ok := errors.AsType[*llm.Error](err); ok && len(s.delivered) > 0 {
 				me.Partial = s.delivered
 			}
 			return resp, err
@@ -64,10 +64,10 @@ func (m *Model) Stream(ctx context.Context, req artana.ModelRequest, yield func(
 		if len(s.delivered) > 0 {
 			me.Partial = s.delivered
 			me.Message += fmt.Sprintf(" (after %d streamed deltas; not retried, the caller has seen them)", len(s.delivered))
-			return artana.ModelResponse{}, me
+			return llm.Response{}, me
 		}
 		if err := m.retryAfterFailure(ctx, req, attempt, me); err != nil {
-			return artana.ModelResponse{}, err
+			return llm.Response{}, err
 		}
 	}
 }
@@ -75,12 +75,12 @@ func (m *Model) Stream(ctx context.Context, req artana.ModelRequest, yield func(
 // streamAttempt is one streamed HTTP call.
 type streamAttempt struct {
 	m         *Model
-	req       artana.ModelRequest
-	yield     func(artana.Delta) error
+	req       llm.Request
+	yield     func(llm.Delta) error
 	res       *http.Response
 	guard     *sseGuard
 	chunks    int // events the SDK decoded into chunks
-	delivered []artana.Delta
+	delivered []llm.Delta
 	yieldErr  error
 }
 
@@ -129,8 +129,8 @@ func (s *streamAttempt) run(ctx context.Context, params oai.ChatCompletionNewPar
 
 // delta is the piece of the answer a chunk carries (of the first choice:
 // the kernel asks for one).
-func (s *streamAttempt) delta(c *oai.ChatCompletionChunk) artana.Delta {
-	var d artana.Delta
+func (s *streamAttempt) delta(c *oai.ChatCompletionChunk) llm.Delta {
+	var d llm.Delta
 	for _, ch := range c.Choices {
 		if ch.Index != 0 {
 			continue
@@ -138,13 +138,13 @@ func (s *streamAttempt) delta(c *oai.ChatCompletionChunk) artana.Delta {
 		d.Text += ch.Delta.Content
 		d.Reasoning += reasoning(&ch.Delta)
 		for _, tc := range ch.Delta.ToolCalls {
-			d.ToolCalls = append(d.ToolCalls, artana.ToolCallDelta{
+			d.ToolCalls = append(d.ToolCalls, llm.ToolCallDelta{
 				Index: int(tc.Index), ID: tc.ID, ToolName: tc.Function.Name, ArgumentsJSON: tc.Function.Arguments,
 			})
 		}
 	}
 	if c.JSON.Usage.Valid() {
-		u := artana.Usage{
+		u := llm.Usage{
 			PromptTokens:       c.Usage.PromptTokens,
 			CompletionTokens:   c.Usage.CompletionTokens,
 			CachedPromptTokens: c.Usage.PromptTokensDetails.CachedTokens,
@@ -174,14 +174,14 @@ func reasoning(d *oai.ChatCompletionChunkChoiceDelta) string {
 	return r.ReasoningContent
 }
 
-// classify turns a failed stream into a *artana.ModelError.
-func (s *streamAttempt) classify(ctx context.Context, err error) *artana.ModelError {
+// classify turns a failed stream into a *llm.Error.
+func (s *streamAttempt) classify(ctx context.Context, err error) *llm.Error {
 	m := s.m
 	if se, ok := errors.AsType[*StreamError](err); ok {
-		class := artana.ClassTransient
+		class := llm.ClassTransient
 		msg := "the stream broke off"
 		if errors.Is(se.Kind, ErrMalformedLine) || errors.Is(se.Kind, ErrUnknownEvent) {
-			class, msg = artana.ClassPermanent, "the endpoint's event stream cannot be read (is it an OpenAI-compatible Chat Completions endpoint?)"
+			class, msg = llm.ClassPermanent, "the endpoint's event stream cannot be read (is it an OpenAI-compatible Chat Completions endpoint?)"
 		}
 		if ctx.Err() != nil && errors.Is(se.Kind, ErrStreamCut) {
 			return m.classify(ctx, ctx.Err(), nil)
@@ -194,7 +194,7 @@ func (s *streamAttempt) classify(ctx context.Context, err error) *artana.ModelEr
 			c.Cause = m.safeErr(c.Cause)
 		}
 		c.Text = m.scrub.scrub(c.Text)
-		return &artana.ModelError{Class: class, Message: msg, Err: &c}
+		return &llm.Error{Class: class, Message: msg, Err: &c}
 	}
 	if se, ok := errors.AsType[*ssestream.StreamError](err); ok {
 		var body struct {
@@ -216,7 +216,7 @@ func (s *streamAttempt) classify(ctx context.Context, err error) *artana.ModelEr
 		if typ == "" {
 			typ = "error"
 		}
-		return &artana.ModelError{Class: artana.ClassTransient, StatusCode: http.StatusOK,
+		return &llm.Error{Class: llm.ClassTransient, StatusCode: http.StatusOK,
 			Message: "the stream reported " + typ + where + ": " + e.Error(), Err: e}
 	}
 	return m.classify(ctx, err, s.res)

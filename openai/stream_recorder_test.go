@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/openai"
@@ -28,17 +29,17 @@ func TestStreamRecordThenReplayServerStopped(t *testing.T) {
 	calls := []struct {
 		name  string
 		reply streamReply
-		req   artana.ModelRequest
+		req   llm.Request
 		fails bool
 	}{
-		{"text", streamReply{body: count}, artana.ModelRequest{Model: "gpt-3.5-turbo", Prompt: "count to 5"}, false},
+		{"text", streamReply{body: count}, llm.Request{Model: "gpt-3.5-turbo", Prompt: "count to 5"}, false},
 		{"tool calls", streamReply{body: readWire(t, "openai-chat-stream-tool-calls.sse")},
-			artana.ModelRequest{Model: "gpt-4o", Prompt: "secrets", Tools: []artana.ToolDefinition{secretTool}}, false},
+			llm.Request{Model: "gpt-4o", Prompt: "secrets", Tools: []llm.ToolDefinition{secretTool}}, false},
 		{"tool loop turn 2", streamReply{body: readWire(t, "openai-chat-stream-tool-loop-turn2.sse")},
-			artana.ModelRequest{Model: "gpt-4o", Prompt: "turn 2", Tools: []artana.ToolDefinition{secretTool}}, false},
-		{"ollama reasoning", streamReply{body: readWire(t, "ollama-chat-stream.sse")}, artana.ModelRequest{Model: "qwen3", Prompt: "count to 3"}, false},
-		{"error event", streamReply{body: readWire(t, "openai-chat-stream-error-midstream.sse")}, artana.ModelRequest{Model: "gpt-4.1-nano", Prompt: "Count from 1 to 3"}, true},
-		{"dropped", streamReply{body: count, cutAt: half, abort: true}, artana.ModelRequest{Model: "gpt-3.5-turbo", Prompt: "dropped"}, true},
+			llm.Request{Model: "gpt-4o", Prompt: "turn 2", Tools: []llm.ToolDefinition{secretTool}}, false},
+		{"ollama reasoning", streamReply{body: readWire(t, "ollama-chat-stream.sse")}, llm.Request{Model: "qwen3", Prompt: "count to 3"}, false},
+		{"error event", streamReply{body: readWire(t, "openai-chat-stream-error-midstream.sse")}, llm.Request{Model: "gpt-4.1-nano", Prompt: "Count from 1 to 3"}, true},
+		{"dropped", streamReply{body: count, cutAt: half, abort: true}, llm.Request{Model: "gpt-3.5-turbo", Prompt: "dropped"}, true},
 	}
 	replies := make([]streamReply, len(calls))
 	for i, c := range calls {
@@ -49,11 +50,11 @@ func TestStreamRecordThenReplayServerStopped(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "streams.cassette")
 
 	type result struct {
-		deltas []artana.Delta
-		resp   artana.ModelResponse
+		deltas []llm.Delta
+		resp   llm.Response
 		err    error
 	}
-	run := func(model artana.StreamingModel) []result {
+	run := func(model llm.StreamingModel) []result {
 		var out []result
 		for _, c := range calls {
 			var r result
@@ -96,8 +97,8 @@ func TestStreamRecordThenReplayServerStopped(t *testing.T) {
 			// The arguments are {"password": ...}, which recorder.ScrubSecrets
 			// redacts, split over fragments or whole; every other field of
 			// every delta is as live.
-			opts = append(opts, cmpopts.IgnoreFields(artana.ToolCallDelta{}, "ArgumentsJSON"), cmpopts.IgnoreFields(artana.ToolCall{}, "ArgumentsJSON"))
-			for _, tc := range artana.JoinDeltas(r.deltas).ToolCalls {
+			opts = append(opts, cmpopts.IgnoreFields(llm.ToolCallDelta{}, "ArgumentsJSON"), cmpopts.IgnoreFields(artana.ToolCall{}, "ArgumentsJSON"))
+			for _, tc := range llm.JoinDeltas(r.deltas).ToolCalls {
 				if tc.ArgumentsJSON != `{"password": "[REDACTED]"}` {
 					t.Errorf("replayed arguments %s, want the scrubbed ones", tc.ArgumentsJSON)
 				}
@@ -112,17 +113,17 @@ func TestStreamRecordThenReplayServerStopped(t *testing.T) {
 		if !c.fails {
 			continue
 		}
-		lm, _ := errors.AsType[*artana.ModelError](l.err)
-		rm, ok := errors.AsType[*artana.ModelError](r.err)
+		lm, _ := errors.AsType[*llm.Error](l.err)
+		rm, ok := errors.AsType[*llm.Error](r.err)
 		if !ok || lm == nil {
 			t.Fatalf("%s: live err = %v, replayed %v; want a *ModelError each", c.name, l.err, r.err)
 		}
 		// Both carry the delivered deltas and read the same; the live one
 		// keeps its cause (a *StreamError), the replayed one its text in
 		// Message.
-		want := artana.ModelError{Class: artana.ClassTransient, StatusCode: lm.StatusCode, Partial: l.deltas}
-		for _, got := range []*artana.ModelError{lm, rm} {
-			if diff := cmp.Diff(want, *got, cmpopts.IgnoreFields(artana.ModelError{}, "Message", "Err")); diff != "" {
+		want := llm.Error{Class: llm.ClassTransient, StatusCode: lm.StatusCode, Partial: l.deltas}
+		for _, got := range []*llm.Error{lm, rm} {
+			if diff := cmp.Diff(want, *got, cmpopts.IgnoreFields(llm.Error{}, "Message", "Err")); diff != "" {
 				t.Errorf("%s: err = %v (-want +got):\n%s", c.name, got, diff)
 			}
 		}
@@ -156,7 +157,7 @@ func TestStreamKernelBadStream(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []artana.Delta
+	var got []llm.Delta
 	step := artana.ModelStep{Model: "gpt-4o", Prompt: "secrets", OnDelta: collect(&got)}
 	_, err = artana.StepModel[answer](ctx, k, run, step)
 	if !errors.Is(err, openai.ErrUnknownEvent) {
@@ -198,14 +199,14 @@ func TestStreamKernelBadStream(t *testing.T) {
 	k2 := artana.New(ledger.NewMemStore(), rep)
 	run2, _ := k2.StartRun(ctx, artana.Tenant{ID: "t", BudgetUSD: 1}, "run-2")
 	got = nil
-	if _, err := artana.StepModel[answer](ctx, k2, run2, step); !errors.Is(err, artana.ErrModelPermanent) {
+	if _, err := artana.StepModel[answer](ctx, k2, run2, step); !errors.Is(err, llm.ErrPermanent) {
 		t.Errorf("replayed first attempt: %v, want the recorded permanent failure", err)
 	}
 	got = nil
 	if res, err := artana.StepModel[answer](ctx, k2, run2, step); err != nil || len(res.ToolCalls) != 2 {
 		t.Fatalf("replayed: %+v, %v", res, err)
 	}
-	ignoreArgs := cmpopts.IgnoreFields(artana.ToolCallDelta{}, "ArgumentsJSON") // scrubbed: {"password": ...}
+	ignoreArgs := cmpopts.IgnoreFields(llm.ToolCallDelta{}, "ArgumentsJSON") // scrubbed: {"password": ...}
 	if diff := cmp.Diff(liveDeltas, got, ignoreArgs); diff != "" || len(got) != len(liveDeltas) {
 		t.Errorf("replayed step deltas (-live +replayed):\n%s", diff)
 	}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/openai"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -132,15 +133,15 @@ func sseChunks(t testing.TB, body []byte) []map[string]any {
 
 // wantDeltas is what the SSE says the deltas are: one per chunk with text,
 // reasoning, tool-call fragments or usage.
-func wantDeltas(t testing.TB, body []byte) []artana.Delta {
-	var out []artana.Delta
+func wantDeltas(t testing.TB, body []byte) []llm.Delta {
+	var out []llm.Delta
 	str := func(v any) string { s, _ := v.(string); return s }
 	num := func(v any) int64 {
 		n, _ := v.(json.Number).Int64()
 		return n
 	}
 	for _, c := range sseChunks(t, body) {
-		var d artana.Delta
+		var d llm.Delta
 		choices, _ := c["choices"].([]any)
 		for _, ch := range choices {
 			delta := ch.(map[string]any)["delta"].(map[string]any)
@@ -150,12 +151,12 @@ func wantDeltas(t testing.TB, body []byte) []artana.Delta {
 			for _, tc := range tcs {
 				tc := tc.(map[string]any)
 				fn, _ := tc["function"].(map[string]any)
-				d.ToolCalls = append(d.ToolCalls, artana.ToolCallDelta{Index: int(num(tc["index"])), ID: str(tc["id"]),
+				d.ToolCalls = append(d.ToolCalls, llm.ToolCallDelta{Index: int(num(tc["index"])), ID: str(tc["id"]),
 					ToolName: str(fn["name"]), ArgumentsJSON: str(fn["arguments"])})
 			}
 		}
 		if u, ok := c["usage"].(map[string]any); ok {
-			d.Usage = &artana.Usage{PromptTokens: num(u["prompt_tokens"]), CompletionTokens: num(u["completion_tokens"])}
+			d.Usage = &llm.Usage{PromptTokens: num(u["prompt_tokens"]), CompletionTokens: num(u["completion_tokens"])}
 			if ptd, ok := u["prompt_tokens_details"].(map[string]any); ok {
 				d.Usage.CachedPromptTokens = num(ptd["cached_tokens"])
 			}
@@ -168,7 +169,7 @@ func wantDeltas(t testing.TB, body []byte) []artana.Delta {
 }
 
 // noCost drops the cost, which the SSE does not carry.
-func noCost(ds []artana.Delta) []artana.Delta {
+func noCost(ds []llm.Delta) []llm.Delta {
 	ds = slices.Clone(ds)
 	for i := range ds {
 		ds[i] = ds[i].Clone()
@@ -179,8 +180,8 @@ func noCost(ds []artana.Delta) []artana.Delta {
 	return ds
 }
 
-func collect(ds *[]artana.Delta) func(artana.Delta) error {
-	return func(d artana.Delta) error { *ds = append(*ds, d); return nil }
+func collect(ds *[]llm.Delta) func(llm.Delta) error {
+	return func(d llm.Delta) error { *ds = append(*ds, d); return nil }
 }
 
 var streamFixtures = []struct {
@@ -209,11 +210,11 @@ func TestStreamWireFixtures(t *testing.T) {
 			body := readWire(t, fx.file)
 			srv := newSSEServer(t, streamReply{body: body})
 			m := newStreamModel(t, srv, openai.WithStrictTools(false))
-			req := artana.ModelRequest{Model: fx.model, Messages: []artana.ChatMessage{{Role: "user", Content: "go"}}}
+			req := llm.Request{Model: fx.model, Messages: []artana.ChatMessage{{Role: "user", Content: "go"}}}
 			if fx.tools {
-				req.Tools = []artana.ToolDefinition{secretTool}
+				req.Tools = []llm.ToolDefinition{secretTool}
 			}
-			var got []artana.Delta
+			var got []llm.Delta
 			resp, err := m.Stream(context.Background(), req, collect(&got))
 			if err != nil {
 				t.Fatalf("Stream: %v", err)
@@ -225,7 +226,7 @@ func TestStreamWireFixtures(t *testing.T) {
 			if fx.deltas != 0 && len(got) != fx.deltas {
 				t.Errorf("%d deltas, want %d", len(got), fx.deltas)
 			}
-			joined := artana.JoinDeltas(got)
+			joined := llm.JoinDeltas(got)
 			if fx.text != "" && joined.Text != fx.text {
 				t.Errorf("assembled text %q, want %q", joined.Text, fx.text)
 			}
@@ -240,9 +241,9 @@ func TestStreamWireFixtures(t *testing.T) {
 				if diff := cmp.Diff(fx.calls, resp.ToolCalls); diff != "" {
 					t.Errorf("tool calls (-want +got):\n%s", diff)
 				}
-				var wantJoined []artana.ToolCallDelta
+				var wantJoined []llm.ToolCallDelta
 				for i, c := range resp.ToolCalls {
-					wantJoined = append(wantJoined, artana.ToolCallDelta{Index: i, ID: c.ID, ToolName: c.ToolName, ArgumentsJSON: c.ArgumentsJSON})
+					wantJoined = append(wantJoined, llm.ToolCallDelta{Index: i, ID: c.ID, ToolName: c.ToolName, ArgumentsJSON: c.ArgumentsJSON})
 				}
 				if diff := cmp.Diff(wantJoined, joined.ToolCalls); diff != "" {
 					t.Errorf("joined fragments, want the response's calls (-want +got):\n%s", diff)
@@ -267,10 +268,10 @@ func TestStreamWireFixtures(t *testing.T) {
 func TestStreamRequestWire(t *testing.T) {
 	srv := newSSEServer(t, streamReply{body: readWire(t, "openai-chat-stream-tool-calls.sse")})
 	m := newStreamModel(t, srv, openai.WithStrictTools(false))
-	_, err := m.Stream(context.Background(), artana.ModelRequest{Model: "gpt-4o", Messages: []artana.ChatMessage{
+	_, err := m.Stream(context.Background(), llm.Request{Model: "gpt-4o", Messages: []artana.ChatMessage{
 		{Role: "system", Content: "Use parallel tool calling."},
 		{Role: "user", Content: "Please retrieve the secrets associated with each of these passwords: mellon,radiance"},
-	}, Tools: []artana.ToolDefinition{secretTool}}, func(artana.Delta) error { return nil })
+	}, Tools: []llm.ToolDefinition{secretTool}}, func(llm.Delta) error { return nil })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,10 +288,10 @@ func TestStreamErrorMidstream(t *testing.T) {
 	body := readWire(t, "openai-chat-stream-error-midstream.sse")
 	srv := newSSEServer(t, streamReply{body: body})
 	m := newStreamModel(t, srv)
-	var got []artana.Delta
-	_, err := m.Stream(context.Background(), artana.ModelRequest{Model: "gpt-4.1-nano", Prompt: "Count from 1 to 3"}, collect(&got))
-	me, ok := errors.AsType[*artana.ModelError](err)
-	if !ok || me.Class != artana.ClassTransient {
+	var got []llm.Delta
+	_, err := m.Stream(context.Background(), llm.Request{Model: "gpt-4.1-nano", Prompt: "Count from 1 to 3"}, collect(&got))
+	me, ok := errors.AsType[*llm.Error](err)
+	if !ok || me.Class != llm.ClassTransient {
 		t.Fatalf("err = %v, want a transient ModelError", err)
 	}
 	if d := cmp.Diff(streamed{8, "1, 2, 3."}, streamedOf(got)); d != "" {
@@ -333,10 +334,10 @@ func TestStreamCut(t *testing.T) {
 	for _, abort := range []bool{true, false} {
 		srv := newSSEServer(t, streamReply{body: body, cutAt: half, abort: abort})
 		m := newStreamModel(t, srv)
-		var got []artana.Delta
-		_, err := m.Stream(context.Background(), artana.ModelRequest{Model: "gpt-3.5-turbo", Prompt: "count"}, collect(&got))
-		me, ok := errors.AsType[*artana.ModelError](err)
-		if !ok || me.Class != artana.ClassTransient {
+		var got []llm.Delta
+		_, err := m.Stream(context.Background(), llm.Request{Model: "gpt-3.5-turbo", Prompt: "count"}, collect(&got))
+		me, ok := errors.AsType[*llm.Error](err)
+		if !ok || me.Class != llm.ClassTransient {
 			t.Fatalf("abort=%v: err = %v, want a transient ModelError", abort, err)
 		}
 		if d := cmp.Diff(streamed{7, "1, 2, 3"}, streamedOf(me.Partial)); d != "" {
@@ -360,8 +361,8 @@ func TestStreamCut(t *testing.T) {
 	first := bytes.Index(body, []byte("\n\n")) + 2
 	srv := newSSEServer(t, streamReply{body: body, cutAt: first, abort: true}, streamReply{body: body})
 	m := newStreamModel(t, srv)
-	var got []artana.Delta
-	resp, err := m.Stream(context.Background(), artana.ModelRequest{Model: "gpt-3.5-turbo", Prompt: "count"}, collect(&got))
+	var got []llm.Delta
+	resp, err := m.Stream(context.Background(), llm.Request{Model: "gpt-3.5-turbo", Prompt: "count"}, collect(&got))
 	if err != nil {
 		t.Fatalf("retry before the first delta: %v", err)
 	}
@@ -393,8 +394,8 @@ func TestStreamBadInput(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := newSSEServer(t, streamReply{body: tc.body})
 			m := newStreamModel(t, srv)
-			var got []artana.Delta
-			_, err := m.Stream(context.Background(), artana.ModelRequest{Model: "gpt-3.5-turbo", Prompt: "count"}, collect(&got))
+			var got []llm.Delta
+			_, err := m.Stream(context.Background(), llm.Request{Model: "gpt-3.5-turbo", Prompt: "count"}, collect(&got))
 			se, ok := errors.AsType[*openai.StreamError](err)
 			if !ok {
 				t.Fatalf("err = %v, want a *StreamError", err)
@@ -405,14 +406,14 @@ func TestStreamBadInput(t *testing.T) {
 			if !strings.Contains(err.Error(), "line ") {
 				t.Errorf("err = %v names no line", err)
 			}
-			wantClass := artana.ClassPermanent
+			wantClass := llm.ClassPermanent
 			if tc.kind == openai.ErrNoTerminator {
-				wantClass = artana.ClassTransient
+				wantClass = llm.ClassTransient
 			}
-			if c := artana.ClassOf(err); c != wantClass {
+			if c := llm.ClassOf(err); c != wantClass {
 				t.Errorf("class %s, want %s", c, wantClass)
 			}
-			if srv.requests() != 1 && wantClass == artana.ClassPermanent {
+			if srv.requests() != 1 && wantClass == llm.ClassPermanent {
 				t.Errorf("%d requests for a permanent failure", srv.requests())
 			}
 		})
@@ -426,7 +427,7 @@ func TestStreamYieldError(t *testing.T) {
 	m := newStreamModel(t, srv)
 	stop := errors.New("stop")
 	n := 0
-	_, err := m.Stream(context.Background(), artana.ModelRequest{Model: "gpt-3.5-turbo", Prompt: "count"}, func(artana.Delta) error {
+	_, err := m.Stream(context.Background(), llm.Request{Model: "gpt-3.5-turbo", Prompt: "count"}, func(llm.Delta) error {
 		if n++; n == 3 {
 			return stop
 		}
@@ -447,8 +448,8 @@ func TestStreamHTTPErrorRetried(t *testing.T) {
 	srv := newSSEServer(t, streamReply{status: 429, body: readWire(t, "openai-error-429.json")},
 		streamReply{body: readWire(t, "openai-chat-stream.sse")})
 	m := newStreamModel(t, srv)
-	var got []artana.Delta
-	resp, err := m.Stream(context.Background(), artana.ModelRequest{Model: "gpt-3.5-turbo", Prompt: "count"}, collect(&got))
+	var got []llm.Delta
+	resp, err := m.Stream(context.Background(), llm.Request{Model: "gpt-3.5-turbo", Prompt: "count"}, collect(&got))
 	if err != nil {
 		t.Fatalf("after a 429: %v", err)
 	}
@@ -458,8 +459,8 @@ func TestStreamHTTPErrorRetried(t *testing.T) {
 
 	srv2 := newSSEServer(t, streamReply{status: 401, body: readWire(t, "openai-error-401.json")})
 	m2 := newStreamModel(t, srv2)
-	_, err = m2.Stream(context.Background(), artana.ModelRequest{Model: "gpt-3.5-turbo", Prompt: "count"}, collect(&got))
-	if !errors.Is(err, artana.ErrModelPermanent) || srv2.requests() != 1 || strings.Contains(err.Error(), testKey) {
+	_, err = m2.Stream(context.Background(), llm.Request{Model: "gpt-3.5-turbo", Prompt: "count"}, collect(&got))
+	if !errors.Is(err, llm.ErrPermanent) || srv2.requests() != 1 || strings.Contains(err.Error(), testKey) {
 		t.Errorf("401: %v after %d requests", err, srv2.requests())
 	}
 }
@@ -473,11 +474,11 @@ func BenchmarkStream(b *testing.B) {
 	body := readWire(b, "ollama-chat-stream.sse")
 	srv := newSSEServer(b, streamReply{body: body})
 	m := newStreamModel(b, srv)
-	req := artana.ModelRequest{Model: "qwen3", Prompt: "count"}
+	req := llm.Request{Model: "qwen3", Prompt: "count"}
 	b.Run("stream", func(b *testing.B) {
 		n := 0
 		for b.Loop() {
-			if _, err := m.Stream(context.Background(), req, func(artana.Delta) error { n++; return nil }); err != nil {
+			if _, err := m.Stream(context.Background(), req, func(llm.Delta) error { n++; return nil }); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -512,13 +513,13 @@ func TestStreamCanceled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	n := 0
-	_, err = m.Stream(ctx, artana.ModelRequest{Model: "gpt-3.5-turbo", Prompt: "count"}, func(artana.Delta) error {
+	_, err = m.Stream(ctx, llm.Request{Model: "gpt-3.5-turbo", Prompt: "count"}, func(llm.Delta) error {
 		if n++; n == 3 {
 			cancel()
 		}
 		return nil
 	})
-	me, ok := errors.AsType[*artana.ModelError](err)
+	me, ok := errors.AsType[*llm.Error](err)
 	if !ok || !errors.Is(err, context.Canceled) || len(me.Partial) != 3 {
 		t.Fatalf("err = %v, want a canceled ModelError keeping the 3 deltas", err)
 	}
@@ -530,8 +531,8 @@ func TestStreamCanceled(t *testing.T) {
 func TestStreamAnthropicNotUnderstood(t *testing.T) {
 	srv := newSSEServer(t, streamReply{body: readWire(t, "anthropic-messages-stream.sse")})
 	m := newStreamModel(t, srv)
-	var got []artana.Delta
-	_, err := m.Stream(context.Background(), artana.ModelRequest{Model: "claude-sonnet-4-0", Prompt: "hi"}, collect(&got))
+	var got []llm.Delta
+	_, err := m.Stream(context.Background(), llm.Request{Model: "claude-sonnet-4-0", Prompt: "hi"}, collect(&got))
 	se, ok := errors.AsType[*openai.StreamError](err)
 	if !ok {
 		t.Fatalf("err = %v, want a *StreamError", err)
@@ -539,7 +540,7 @@ func TestStreamAnthropicNotUnderstood(t *testing.T) {
 	if d := cmp.Diff(openai.StreamError{Line: 1, Text: "message_start", Kind: openai.ErrUnknownEvent}, *se, cmpopts.EquateErrors()); d != "" {
 		t.Fatalf("err = %v, want the unknown event message_start at line 1 (-want +got):\n%s", err, d)
 	}
-	if !errors.Is(err, artana.ErrModelPermanent) {
+	if !errors.Is(err, llm.ErrPermanent) {
 		t.Errorf("err = %v, want a permanent failure", err)
 	}
 	if d := cmp.Diff(attempt{Requests: 1}, attempt{srv.requests(), len(got), ""}); d != "" {
@@ -553,7 +554,7 @@ type streamed struct {
 	Text   string
 }
 
-func streamedOf(ds []artana.Delta) streamed { return streamed{len(ds), artana.JoinDeltas(ds).Text} }
+func streamedOf(ds []llm.Delta) streamed { return streamed{len(ds), llm.JoinDeltas(ds).Text} }
 
 // attempt is what a streamed call took and gave: the requests sent, the
 // deltas delivered and the output.

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/openai"
 	"github.com/google/go-cmp/cmp"
 )
@@ -23,8 +24,8 @@ func TestStreamToolLoopWire(t *testing.T) {
 		{Role: "system", Content: "Use parallel tool calling."},
 		{Role: "user", Content: "Please retrieve the secrets associated with each of these passwords: mellon,radiance"},
 	}
-	var d1 []artana.Delta
-	turn1, err := m.Stream(ctx, artana.ModelRequest{Model: "gpt-4o", Messages: conv, Tools: []artana.ToolDefinition{secretTool}}, collect(&d1))
+	var d1 []llm.Delta
+	turn1, err := m.Stream(ctx, llm.Request{Model: "gpt-4o", Messages: conv, Tools: []llm.ToolDefinition{secretTool}}, collect(&d1))
 	if err != nil {
 		t.Fatalf("turn 1: %v", err)
 	}
@@ -36,8 +37,8 @@ func TestStreamToolLoopWire(t *testing.T) {
 	for _, c := range turn1.ToolCalls {
 		conv = append(conv, artana.ToolMessage(c, secrets[c.ArgumentsJSON]))
 	}
-	var d2 []artana.Delta
-	turn2, err := m.Stream(ctx, artana.ModelRequest{Model: "gpt-4o", Messages: conv, Tools: []artana.ToolDefinition{secretTool}}, collect(&d2))
+	var d2 []llm.Delta
+	turn2, err := m.Stream(ctx, llm.Request{Model: "gpt-4o", Messages: conv, Tools: []llm.ToolDefinition{secretTool}}, collect(&d2))
 	if err != nil {
 		t.Fatalf("turn 2: %v", err)
 	}
@@ -53,7 +54,7 @@ func TestStreamToolLoopWire(t *testing.T) {
 	if diff := cmp.Diff(want, srv.sent(1)); diff != "" {
 		t.Errorf("turn-2 request differs from openai-chat-stream-tool-loop-turn2.request.json (-recorded +sent):\n%s", diff)
 	}
-	text := artana.JoinDeltas(d2).Text
+	text := llm.JoinDeltas(d2).Text
 	if text == "" || turn2.OutputJSON != mustJSONString(t, text) || len(turn2.ToolCalls) != 0 {
 		t.Errorf("turn 2 = %+v, streamed text %q", turn2, text)
 	}

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/openai"
 	"github.com/google/go-cmp/cmp"
 )
@@ -24,7 +25,7 @@ func TestWireToolLoop(t *testing.T) {
 		{Role: "system", Content: "Use parallel tool calling."},
 		{Role: "user", Content: "Please retrieve the secrets associated with each of these passwords: mellon,radiance"},
 	}
-	turn1, err := m.Complete(context.Background(), artana.ModelRequest{Model: "gpt-4o", Messages: conv, Tools: []artana.ToolDefinition{secretTool}})
+	turn1, err := m.Complete(context.Background(), llm.Request{Model: "gpt-4o", Messages: conv, Tools: []llm.ToolDefinition{secretTool}})
 	if err != nil {
 		t.Fatalf("turn 1: %v", err)
 	}
@@ -36,7 +37,7 @@ func TestWireToolLoop(t *testing.T) {
 	}
 	// The answer is text (a Go string): its schema asks for no
 	// response_format, and the text comes back as a JSON string.
-	turn2, err := m.Complete(context.Background(), artana.ModelRequest{Model: "gpt-4o", Messages: conv, Tools: []artana.ToolDefinition{secretTool},
+	turn2, err := m.Complete(context.Background(), llm.Request{Model: "gpt-4o", Messages: conv, Tools: []llm.ToolDefinition{secretTool},
 		OutputSchema: json.RawMessage(`{"type":"string"}`)})
 	if err != nil {
 		t.Fatalf("turn 2: %v", err)
@@ -77,8 +78,8 @@ func TestWireToolCallsWithRemark(t *testing.T) {
 	}
 	srv := newServer(t, reply{status: 200, body: withRemark})
 	m := newModel(t, srv, &sleeps{})
-	resp, err := m.Complete(context.Background(), artana.ModelRequest{Model: "gpt-4o", Prompt: "x",
-		Tools: []artana.ToolDefinition{secretTool}, OutputName: "Answer", OutputSchema: json.RawMessage(mathSchema)})
+	resp, err := m.Complete(context.Background(), llm.Request{Model: "gpt-4o", Prompt: "x",
+		Tools: []llm.ToolDefinition{secretTool}, OutputName: "Answer", OutputSchema: json.RawMessage(mathSchema)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,9 +94,9 @@ func TestWireToolChoice(t *testing.T) {
 		parallel *bool
 		want     map[string]any
 	}{
-		{artana.ToolChoiceAuto, nil, map[string]any{"tool_choice": "auto"}},
-		{artana.ToolChoiceNone, nil, map[string]any{"tool_choice": "none"}},
-		{artana.ToolChoiceRequired, ptr(false), map[string]any{"tool_choice": "required", "parallel_tool_calls": false}},
+		{llm.ToolChoiceAuto, nil, map[string]any{"tool_choice": "auto"}},
+		{llm.ToolChoiceNone, nil, map[string]any{"tool_choice": "none"}},
+		{llm.ToolChoiceRequired, ptr(false), map[string]any{"tool_choice": "required", "parallel_tool_calls": false}},
 		{"secret_retrieval_tool", ptr(true), map[string]any{
 			"tool_choice":         map[string]any{"type": "function", "function": map[string]any{"name": "secret_retrieval_tool"}},
 			"parallel_tool_calls": true,
@@ -105,8 +106,8 @@ func TestWireToolChoice(t *testing.T) {
 		t.Run(tc.choice, func(t *testing.T) {
 			srv := newServer(t, reply{status: 200, file: "openai-chat-tool-loop-turn1.json"})
 			m := newModel(t, srv, &sleeps{})
-			_, err := m.Complete(context.Background(), artana.ModelRequest{Model: "gpt-4o", Prompt: "x",
-				Tools: []artana.ToolDefinition{secretTool}, Options: artana.ModelOptions{ToolChoice: tc.choice, ParallelToolCalls: tc.parallel}})
+			_, err := m.Complete(context.Background(), llm.Request{Model: "gpt-4o", Prompt: "x",
+				Tools: []llm.ToolDefinition{secretTool}, Options: llm.Options{ToolChoice: tc.choice, ParallelToolCalls: tc.parallel}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -139,8 +140,8 @@ func TestToolMessagesRefused(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			srv := newServer(t)
 			m := newModel(t, srv, &sleeps{})
-			_, err := m.Complete(context.Background(), artana.ModelRequest{Model: "gpt-4o", Messages: tc.msgs})
-			me := wantClass(t, err, artana.ClassPermanent)
+			_, err := m.Complete(context.Background(), llm.Request{Model: "gpt-4o", Messages: tc.msgs})
+			me := wantClass(t, err, llm.ClassPermanent)
 			if !strings.Contains(me.Message, tc.want) {
 				t.Errorf("message %q, want it to contain %q", me.Message, tc.want)
 			}
@@ -158,7 +159,7 @@ func TestWireMessageNames(t *testing.T) {
 	srv := newServer(t, reply{status: 200, file: "openai-chat-tool-loop-turn2.json"})
 	m := newModel(t, srv, &sleeps{})
 	call := artana.ToolCall{ID: "call_1", ToolName: "t", ArgumentsJSON: "{}"}
-	_, err := m.Complete(context.Background(), artana.ModelRequest{Model: "gpt-4o", Messages: []artana.ChatMessage{
+	_, err := m.Complete(context.Background(), llm.Request{Model: "gpt-4o", Messages: []artana.ChatMessage{
 		{Role: "system", Content: "s", Name: "ops"},
 		{Role: "developer", Content: "d", Name: "dev"},
 		{Role: "user", Content: "u", Name: "jane"},

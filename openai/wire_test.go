@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/openai"
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -20,20 +21,20 @@ import (
 func TestWireBasic(t *testing.T) {
 	srv := newServer(t, reply{status: 200, file: "openai-chat-basic.json"})
 	m := newModel(t, srv, &sleeps{})
-	resp, err := m.Complete(context.Background(), artana.ModelRequest{
+	resp, err := m.Complete(context.Background(), llm.Request{
 		Model:    "gpt-3.5-turbo",
 		Prompt:   "Hello, how are you?",
 		Messages: []artana.ChatMessage{{Role: "user", Content: "Hello, how are you?"}},
-		Options:  artana.ModelOptions{MaxTokens: ptr[int64](50), Temperature: ptr(0.0)},
+		Options:  llm.Options{MaxTokens: ptr[int64](50), Temperature: ptr(0.0)},
 	})
 	if err != nil {
 		t.Fatalf("Complete: %v", err)
 	}
 	checkRequest(t, srv, 0, "openai-chat-basic.request.json")
-	want := artana.ModelResponse{
+	want := llm.Response{
 		// Without an output schema the text comes back as a JSON string.
 		OutputJSON: `"Hello! I'm just a computer program, so I don't have feelings, but I'm here to help you. How can I assist you today?"`,
-		Usage:      artana.Usage{PromptTokens: 13, CompletionTokens: 31, CostUSD: 13*0.50e-6 + 31*1.50e-6},
+		Usage:      llm.Usage{PromptTokens: 13, CompletionTokens: 31, CostUSD: 13*0.50e-6 + 31*1.50e-6},
 	}
 	if diff := cmp.Diff(want, resp, floatApprox); diff != "" {
 		t.Errorf("response (-want +got):\n%s", diff)
@@ -50,7 +51,7 @@ const mathSchema = `{"type":"object","properties":{"final_answer":{"type":"strin
 func TestWireJSONSchema(t *testing.T) {
 	srv := newServer(t, reply{status: 200, file: "openai-chat-json-schema.json"})
 	m := newModel(t, srv, &sleeps{})
-	resp, err := m.Complete(context.Background(), artana.ModelRequest{
+	resp, err := m.Complete(context.Background(), llm.Request{
 		Model: "gpt-4o-2024-08-06",
 		Messages: []artana.ChatMessage{
 			{Role: "system", Content: "You are a student taking a math exam."},
@@ -58,15 +59,15 @@ func TestWireJSONSchema(t *testing.T) {
 		},
 		OutputName:   "math_schema",
 		OutputSchema: json.RawMessage(mathSchema),
-		Options:      artana.ModelOptions{Temperature: ptr(0.0)},
+		Options:      llm.Options{Temperature: ptr(0.0)},
 	})
 	if err != nil {
 		t.Fatalf("Complete: %v", err)
 	}
 	checkRequest(t, srv, 0, "openai-chat-json-schema.request.json")
-	want := artana.ModelResponse{
+	want := llm.Response{
 		OutputJSON: `{"final_answer":"4"}`,
-		Usage:      artana.Usage{PromptTokens: 53, CompletionTokens: 6, CostUSD: 53*2.50e-6 + 6*10e-6},
+		Usage:      llm.Usage{PromptTokens: 53, CompletionTokens: 6, CostUSD: 53*2.50e-6 + 6*10e-6},
 	}
 	if diff := cmp.Diff(want, resp, floatApprox); diff != "" {
 		t.Errorf("response (-want +got):\n%s", diff)
@@ -76,37 +77,37 @@ func TestWireJSONSchema(t *testing.T) {
 func TestWireToolCall(t *testing.T) {
 	srv := newServer(t, reply{status: 200, file: "openai-chat-tool-call.json"})
 	m := newModel(t, srv, &sleeps{}, openai.WithStrictTools(true))
-	resp, err := m.Complete(context.Background(), artana.ModelRequest{
+	resp, err := m.Complete(context.Background(), llm.Request{
 		Model: "gpt-4o-2024-08-06",
 		Messages: []artana.ChatMessage{
 			{Role: "system", Content: "You are a helpful assistant"},
 			{Role: "user", Content: "What is the age of Bob Odenkirk, a famous comedy screenwriter and an actor."},
 		},
-		Tools: []artana.ToolDefinition{{
+		Tools: []llm.ToolDefinition{{
 			Name:        "search",
 			Description: "Search by the web search engine",
 			Schema:      json.RawMessage(`{"type":"object","properties":{"search_engine":{"type":"string","enum":["google","duckduckgo","bing"]},"search_query":{"type":"string"}},"required":["search_engine","search_query"],"additionalProperties":false}`),
 		}},
-		Options: artana.ModelOptions{Temperature: ptr(0.0)},
+		Options: llm.Options{Temperature: ptr(0.0)},
 	})
 	if err != nil {
 		t.Fatalf("Complete: %v", err)
 	}
 	checkRequest(t, srv, 0, "openai-chat-tool-call.request.json")
-	want := artana.ModelResponse{
+	want := llm.Response{
 		ToolCalls: []artana.ToolCall{{
 			ID:            "call_ZK1sabbcL4sfbbcqmN9YALA7",
 			ToolName:      "search",
 			ArgumentsJSON: `{"search_engine":"google","search_query":"Bob Odenkirk age"}`,
 		}},
-		Usage: artana.Usage{PromptTokens: 85, CompletionTokens: 23, CostUSD: 85*2.50e-6 + 23*10e-6},
+		Usage: llm.Usage{PromptTokens: 85, CompletionTokens: 23, CostUSD: 85*2.50e-6 + 23*10e-6},
 	}
 	if diff := cmp.Diff(want, resp, floatApprox); diff != "" {
 		t.Errorf("response (-want +got):\n%s", diff)
 	}
 }
 
-var secretTool = artana.ToolDefinition{
+var secretTool = llm.ToolDefinition{
 	Name:        "secret_retrieval_tool",
 	Description: "A tool that requires a password to retrieve a secret.",
 	Schema:      json.RawMessage(`{"properties":{"password":{"title":"Password","type":"string"}},"required":["password"],"additionalProperties":false,"type":"object"}`),
@@ -115,13 +116,13 @@ var secretTool = artana.ToolDefinition{
 func TestWireParallelToolCalls(t *testing.T) {
 	srv := newServer(t, reply{status: 200, file: "openai-chat-tool-calls-parallel.json"})
 	m := newModel(t, srv, &sleeps{}, openai.WithStrictTools(false))
-	resp, err := m.Complete(context.Background(), artana.ModelRequest{
+	resp, err := m.Complete(context.Background(), llm.Request{
 		Model: "gpt-4o",
 		Messages: []artana.ChatMessage{
 			{Role: "system", Content: "Use parallel tool calling."},
 			{Role: "user", Content: "Please retrieve the secrets associated with each of these passwords: mellon,radiance"},
 		},
-		Tools: []artana.ToolDefinition{secretTool},
+		Tools: []llm.ToolDefinition{secretTool},
 	})
 	if err != nil {
 		t.Fatalf("Complete: %v", err)
@@ -147,14 +148,14 @@ func TestWireParallelToolCalls(t *testing.T) {
 func TestWireCachedTokens(t *testing.T) {
 	srv := newServer(t, reply{status: 200, file: "openai-chat-cached-tokens.json"})
 	m := newModel(t, srv, &sleeps{})
-	resp, err := m.Complete(context.Background(), artana.ModelRequest{
+	resp, err := m.Complete(context.Background(), llm.Request{
 		Model:    "gpt-4o",
 		Messages: []artana.ChatMessage{{Role: "system", Content: "long system prompt"}, {Role: "user", Content: "breakfast?"}},
 	})
 	if err != nil {
 		t.Fatalf("Complete: %v", err)
 	}
-	want := artana.Usage{
+	want := llm.Usage{
 		PromptTokens:       3663,
 		CompletionTokens:   117,
 		CachedPromptTokens: 3584,
@@ -172,14 +173,14 @@ func TestWireCachedTokens(t *testing.T) {
 func TestWireFinishLength(t *testing.T) {
 	srv := newServer(t, reply{status: 200, file: "openai-chat-finish-length.json"})
 	m := newModel(t, srv, &sleeps{}, openai.WithLegacyMaxTokens())
-	_, err := m.Complete(context.Background(), artana.ModelRequest{
+	_, err := m.Complete(context.Background(), llm.Request{
 		Model:    "gpt-4o",
 		Messages: []artana.ChatMessage{{Role: "user", Content: "List all U.S. states."}},
-		Options:  artana.ModelOptions{MaxTokens: ptr[int64](50)},
+		Options:  llm.Options{MaxTokens: ptr[int64](50)},
 	})
 	checkRequest(t, srv, 0, "openai-chat-finish-length.request.json")
-	me := wantClass(t, err, artana.ClassTruncated)
-	if !errors.Is(err, artana.ErrModelTruncated) || !errors.Is(err, artana.ErrModelPermanent) {
+	me := wantClass(t, err, llm.ClassTruncated)
+	if !errors.Is(err, llm.ErrTruncated) || !errors.Is(err, llm.ErrPermanent) {
 		t.Errorf("errors.Is(err, ErrModelTruncated/ErrModelPermanent) = false for %v", err)
 	}
 	if !strings.Contains(me.Message, "50 completion tokens") || !strings.Contains(me.Message, "MaxTokens") {
@@ -193,14 +194,14 @@ func TestWireFinishLength(t *testing.T) {
 func TestWireRefusal(t *testing.T) {
 	srv := newServer(t, reply{status: 200, file: "openai-chat-refusal.json"})
 	m := newModel(t, srv, &sleeps{})
-	_, err := m.Complete(context.Background(), artana.ModelRequest{
+	_, err := m.Complete(context.Background(), llm.Request{
 		Model:        "gpt-4o",
 		Prompt:       "something the model refuses",
 		OutputName:   "Answer",
 		OutputSchema: json.RawMessage(mathSchema),
 	})
-	me := wantClass(t, err, artana.ClassRefusal)
-	if !errors.Is(err, artana.ErrModelRefusal) {
+	me := wantClass(t, err, llm.ClassRefusal)
+	if !errors.Is(err, llm.ErrRefusal) {
 		t.Errorf("errors.Is(err, ErrModelRefusal) = false for %v", err)
 	}
 	if !strings.Contains(me.Message, "I'm very sorry, but I can't assist with that request.") {
@@ -221,14 +222,14 @@ func TestWireError400(t *testing.T) {
 	srv := newServer(t, reply{status: 400, file: "openai-error-400.json"})
 	sl := &sleeps{}
 	m := newModel(t, srv, sl)
-	_, err := m.Complete(context.Background(), artana.ModelRequest{
+	_, err := m.Complete(context.Background(), llm.Request{
 		Model:    "gpt-5-mini",
 		Messages: []artana.ChatMessage{{Role: "user", Content: "What is 4200 + 42?"}},
-		Options:  artana.ModelOptions{MaxTokens: ptr[int64](500), Seed: ptr[int64](42)},
+		Options:  llm.Options{MaxTokens: ptr[int64](500), Seed: ptr[int64](42)},
 	})
 	// ModelOptions has no stop sequences, so the recorded "stop" is not sent.
 	checkRequest(t, srv, 0, "openai-error-400.request.json", "stop")
-	me := wantClass(t, err, artana.ClassPermanent)
+	me := wantClass(t, err, llm.ClassPermanent)
 	checkModelError(t, me, 400, 0, "unsupported_parameter", "'stop'")
 	var apiErr *openai.APIError
 	if !errors.As(err, &apiErr) {
@@ -247,8 +248,8 @@ func TestWireError400(t *testing.T) {
 func TestWireError401(t *testing.T) {
 	srv := newServer(t, reply{status: 401, file: "openai-error-401.json"})
 	m := newModel(t, srv, &sleeps{})
-	_, err := m.Complete(context.Background(), artana.ModelRequest{Model: "gpt-4o", Prompt: "hi"})
-	me := wantClass(t, err, artana.ClassPermanent)
+	_, err := m.Complete(context.Background(), llm.Request{Model: "gpt-4o", Prompt: "hi"})
+	me := wantClass(t, err, llm.ClassPermanent)
 	checkModelError(t, me, 401, 0, "invalid_api_key", "OPENAI_API_KEY")
 	if n := srv.requests(); n != 1 {
 		t.Errorf("%d requests, want 1: a 401 is never retried", n)
@@ -259,8 +260,8 @@ func TestWireError429(t *testing.T) {
 	srv := newServer(t, reply{status: 429, file: "openai-error-429.json", header: map[string]string{"Retry-After": "7"}})
 	sl := &sleeps{}
 	m := newModel(t, srv, sl, openai.WithRetries(2, 0.25e9, 2e9))
-	_, err := m.Complete(context.Background(), artana.ModelRequest{Model: "gpt-5-nano", Prompt: "a very long prompt"})
-	me := wantClass(t, err, artana.ClassTransient)
+	_, err := m.Complete(context.Background(), llm.Request{Model: "gpt-5-nano", Prompt: "a very long prompt"})
+	me := wantClass(t, err, llm.ClassTransient)
 	checkModelError(t, me, 429, 7*time.Second, "rate_limit_exceeded", "gave up after 3 attempts")
 	if n := srv.requests(); n != 3 {
 		t.Errorf("%d requests, want 3 (1 + 2 retries)", n)
@@ -272,13 +273,13 @@ func TestWireError429(t *testing.T) {
 
 func TestWireOllamaToolCalls(t *testing.T) {
 	srv := newServer(t, reply{status: 200, file: "ollama-chat-tool-calls.json"})
-	req := artana.ModelRequest{
+	req := llm.Request{
 		Model: "qwen3",
 		Messages: []artana.ChatMessage{
 			{Role: "system", Content: "You must call the dice_roll tool exactly 3 times when asked to roll dice 3 times."},
 			{Role: "user", Content: "Roll the dice 3 times"},
 		},
-		Tools: []artana.ToolDefinition{{
+		Tools: []llm.ToolDefinition{{
 			Name:        "dice_roll",
 			Description: "Rolls a single six-sided die and returns the result",
 			// As recorded: the client put "strict" inside the schema.
@@ -292,14 +293,14 @@ func TestWireOllamaToolCalls(t *testing.T) {
 	}
 	// A non-streaming request needs no "stream": false.
 	checkRequest(t, srv, 0, "ollama-chat-tool-calls.request.json", "stream")
-	want := artana.ModelResponse{
+	want := llm.Response{
 		ToolCalls: []artana.ToolCall{
 			{ID: "call_2qwy5kxj", ToolName: "dice_roll", ArgumentsJSON: "{}"},
 			{ID: "call_bpkrefyu", ToolName: "dice_roll", ArgumentsJSON: "{}"},
 			{ID: "call_7t3hvz5k", ToolName: "dice_roll", ArgumentsJSON: "{}"},
 		},
 		// qwen3 has no price: cost 0.
-		Usage: artana.Usage{PromptTokens: 152, CompletionTokens: 134},
+		Usage: llm.Usage{PromptTokens: 152, CompletionTokens: 134},
 	}
 	if diff := cmp.Diff(want, resp); diff != "" {
 		t.Errorf("response (-want +got):\n%s", diff)
@@ -308,7 +309,7 @@ func TestWireOllamaToolCalls(t *testing.T) {
 	t.Run("fail on unknown cost", func(t *testing.T) {
 		m := newModel(t, srv, &sleeps{}, openai.WithFailOnUnknownCost(true))
 		_, err := m.Complete(context.Background(), req)
-		me := wantClass(t, err, artana.ClassPermanent)
+		me := wantClass(t, err, llm.ClassPermanent)
 		if !strings.Contains(me.Message, `"qwen3"`) || !strings.Contains(me.Message, "WithPrices") {
 			t.Errorf("message %q should name the model and the fix", me.Message)
 		}
@@ -326,10 +327,10 @@ func TestWireOllamaToolCalls(t *testing.T) {
 	})
 }
 
-// wantClass fails unless err is a *artana.ModelError of the class.
+// wantClass fails unless err is a *llm.Error of the class.
 // checkModelError checks me's HTTP status and Retry-After, and that its
 // message says each of says.
-func checkModelError(t *testing.T, me *artana.ModelError, status int, retryAfter time.Duration, says ...string) {
+func checkModelError(t *testing.T, me *llm.Error, status int, retryAfter time.Duration, says ...string) {
 	t.Helper()
 	type outline struct {
 		StatusCode int
@@ -345,13 +346,13 @@ func checkModelError(t *testing.T, me *artana.ModelError, status int, retryAfter
 	}
 }
 
-func wantClass(t *testing.T, err error, class artana.ErrorClass) *artana.ModelError {
+func wantClass(t *testing.T, err error, class llm.ErrorClass) *llm.Error {
 	t.Helper()
-	var me *artana.ModelError
+	var me *llm.Error
 	if !errors.As(err, &me) {
-		t.Fatalf("err = %v (%T), want a *artana.ModelError of class %s", err, err, class)
+		t.Fatalf("err = %v (%T), want a *llm.Error of class %s", err, err, class)
 	}
-	if me.Class != class || artana.ClassOf(err) != class {
+	if me.Class != class || llm.ClassOf(err) != class {
 		t.Fatalf("class = %s, want %s (err: %v)", me.Class, class, err)
 	}
 	return me

@@ -16,6 +16,7 @@ import (
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/cassettes"
 	"github.com/artana-go/go-artana/internal/isotime"
@@ -515,8 +516,8 @@ func TestKernelsOnTwoStores(t *testing.T) {
 	s1, s2 := open(t, u), open(t, u)
 	reply := func(l string) *artanatest.FakeModel {
 		m := artanatest.NewFakeModel(t)
-		m.CompleteFn = func(context.Context, artana.ModelRequest) (artana.ModelResponse, error) {
-			return artana.ModelResponse{OutputJSON: `{"label":"` + l + `"}`}, nil
+		m.CompleteFn = func(context.Context, llm.Request) (llm.Response, error) {
+			return llm.Response{OutputJSON: `{"label":"` + l + `"}`}, nil
 		}
 		return m
 	}

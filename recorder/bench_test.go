@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/recorder"
@@ -14,7 +15,7 @@ import (
 const benchSteps = 50
 
 // agent50 runs 50 model steps through a kernel on m.
-func agent50(b *testing.B, m artana.Model) {
+func agent50(b *testing.B, m llm.Model) {
 	k := artana.New(ledger.NewMemStore(), m)
 	run, err := k.StartRun(ctx, artana.Tenant{ID: "acme"}, "run-1")
 	if err != nil {

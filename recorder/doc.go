@@ -1,8 +1,8 @@
-// Package recorder records the interactions of a live artana.Model into a
+// Package recorder records the interactions of a live llm.Model into a
 // cassette once, and replays them forever after, offline, in go test. When
 // a replay stops matching, it says exactly why.
 //
-// A *Recorder is itself an artana.Model: give it to artana.New in place of
+// A *Recorder is itself an llm.Model: give it to artana.New in place of
 // the live model.
 //
 //	func TestTriage(t *testing.T) {
@@ -41,7 +41,7 @@
 // command re-records a test. Recording(t.Name()) tells whether the test
 // records, before the live model is built:
 //
-//	var live artana.Model
+//	var live llm.Model
 //	if rec, err := recorder.Recording(t.Name()); err != nil {
 //		t.Fatal(err)
 //	} else if rec {
@@ -99,13 +99,13 @@
 //
 // # Streams
 //
-// A Recorder is an artana.StreamingModel. Stream records the deltas the
+// A Recorder is an llm.StreamingModel. Stream records the deltas the
 // caller received, in order, each with its offset from the start of the
 // call, beside the whole response (or error); replay delivers the same
 // deltas in the same order, at once, or with PaceStreams at the recorded
 // pace (to test timeouts and user interfaces), then returns the recorded
 // response. A stream recorded as failed mid-way replays its deltas and
-// then the same *artana.ModelError, its Partial holding them. Matching
+// then the same *llm.Error, its Partial holding them. Matching
 // ignores streaming: a streamed and an unstreamed call for the same
 // request match the same interactions (Complete answered from a streamed
 // interaction returns its response; Stream answered from an unstreamed
@@ -134,9 +134,9 @@
 // # Errors
 //
 // A live call that fails is recorded too, with its class
-// (artana.ClassOf: transient, permanent, timeout, refusal, truncated),
+// (llm.ClassOf: transient, permanent, timeout, refusal, truncated),
 // HTTP status, Retry-After and message, and replays as an
-// *artana.ModelError of that class: errors.Is(err, artana.ErrModelTransient)
+// *llm.Error of that class: errors.Is(err, llm.ErrTransient)
 // holds on replay as it did live. A call whose context was cancelled is not
 // recorded.
 //

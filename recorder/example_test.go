@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/recorder"
 )
 
@@ -23,10 +24,10 @@ func Example() {
 	path := filepath.Join(dir, "triage.cassette")
 	ctx := context.Background()
 
-	live := artana.ModelFunc(func(_ context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
-		return artana.ModelResponse{OutputJSON: `{"label":"refund"}`, Usage: artana.Usage{PromptTokens: 9, CompletionTokens: 4}}, nil
+	live := llm.ModelFunc(func(_ context.Context, req llm.Request) (llm.Response, error) {
+		return llm.Response{OutputJSON: `{"label":"refund"}`, Usage: llm.Usage{PromptTokens: 9, CompletionTokens: 4}}, nil
 	})
-	req := artana.ModelRequest{
+	req := llm.Request{
 		Model:    "gpt-4o-mini",
 		Prompt:   "Classify: I want my money back",
 		Messages: []artana.ChatMessage{{Role: "user", Content: "Classify: I want my money back"}},

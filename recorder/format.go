@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/cassettes"
 	"github.com/artana-go/go-artana/internal/pyjson"
 )
@@ -33,15 +34,15 @@ func header() cassettes.Header {
 type Interaction struct {
 	// Request is the request as sent, without RunID: run ids are random
 	// per run, so they are neither recorded nor matched.
-	Request artana.ModelRequest
+	Request llm.Request
 	// Response is the model's answer; zero when Err is set.
-	Response artana.ModelResponse
+	Response llm.Response
 	// Err is the error the live model returned, nil on success. Errors
-	// that are not *artana.ModelError are recorded with their class
-	// (artana.ClassOf) and text. Err.Err is always nil: the text of the
+	// that are not *llm.Error are recorded with their class
+	// (llm.ClassOf) and text. Err.Err is always nil: the text of the
 	// underlying error is folded into Message, so that the replayed error
 	// reads as the live one did.
-	Err *artana.ModelError
+	Err *llm.Error
 	// Latency is how long the live call took. Replay does not wait.
 	Latency time.Duration
 	// Streamed says the call was streamed (Recorder.Stream); Deltas are
@@ -58,28 +59,28 @@ type Interaction struct {
 // wireRequest is the recorded form of a request, and the form that is
 // fingerprinted for matching.
 type wireRequest struct {
-	Model        string                  `json:"model"`
-	Prompt       string                  `json:"prompt"`
-	Messages     []artana.ChatMessage    `json:"messages"`
-	OutputName   string                  `json:"output_name,omitempty"`
-	OutputSchema json.RawMessage         `json:"output_schema,omitempty"`
-	Tools        []artana.ToolDefinition `json:"tools,omitempty"`
-	Options      artana.ModelOptions     `json:"options"`
-	StepKey      string                  `json:"step_key,omitempty"`
-	HTTP         *wireHTTPRequest        `json:"http,omitempty"`
+	Model        string               `json:"model"`
+	Prompt       string               `json:"prompt"`
+	Messages     []artana.ChatMessage `json:"messages"`
+	OutputName   string               `json:"output_name,omitempty"`
+	OutputSchema json.RawMessage      `json:"output_schema,omitempty"`
+	Tools        []llm.ToolDefinition `json:"tools,omitempty"`
+	Options      llm.Options          `json:"options"`
+	StepKey      string               `json:"step_key,omitempty"`
+	HTTP         *wireHTTPRequest     `json:"http,omitempty"`
 }
 
 type wireResponse struct {
 	OutputJSON string            `json:"output_json"`
-	Usage      artana.Usage      `json:"usage"`
+	Usage      llm.Usage         `json:"usage"`
 	ToolCalls  []artana.ToolCall `json:"tool_calls,omitempty"`
 }
 
 type wireError struct {
-	Class      artana.ErrorClass `json:"class"`
-	Status     int               `json:"status,omitempty"`
-	Message    string            `json:"message"`
-	RetryAfter string            `json:"retry_after,omitempty"`
+	Class      llm.ErrorClass `json:"class"`
+	Status     int            `json:"status,omitempty"`
+	Message    string         `json:"message"`
+	RetryAfter string         `json:"retry_after,omitempty"`
 }
 
 type wireInteraction struct {
@@ -91,7 +92,7 @@ type wireInteraction struct {
 	HTTP     *wireHTTPResponse `json:"http,omitempty"`
 }
 
-func toWireRequest(r *artana.ModelRequest, h *HTTPExchange) wireRequest {
+func toWireRequest(r *llm.Request, h *HTTPExchange) wireRequest {
 	msgs := r.Messages
 	if msgs == nil {
 		msgs = []artana.ChatMessage{}
@@ -103,8 +104,8 @@ func toWireRequest(r *artana.ModelRequest, h *HTTPExchange) wireRequest {
 	}
 }
 
-func (w *wireRequest) request() artana.ModelRequest {
-	return artana.ModelRequest{
+func (w *wireRequest) request() llm.Request {
+	return llm.Request{
 		Model: w.Model, Prompt: w.Prompt, Messages: w.Messages,
 		OutputName: w.OutputName, OutputSchema: w.OutputSchema, Tools: w.Tools,
 		Options: w.Options, StepKey: w.StepKey,
@@ -132,9 +133,9 @@ func toWire(in *Interaction) wireInteraction {
 	return w
 }
 
-var validClasses = map[artana.ErrorClass]bool{
-	artana.ClassTransient: true, artana.ClassPermanent: true, artana.ClassTimeout: true,
-	artana.ClassRefusal: true, artana.ClassTruncated: true,
+var validClasses = map[llm.ErrorClass]bool{
+	llm.ClassTransient: true, llm.ClassPermanent: true, llm.ClassTimeout: true,
+	llm.ClassRefusal: true, llm.ClassTruncated: true,
 }
 
 // decodeInteraction parses a record body written by encodeInteraction.
@@ -169,22 +170,22 @@ func decodeOwned(body []byte) (Interaction, error) {
 		if !validClasses[w.Error.Class] {
 			return Interaction{}, fmt.Errorf("unknown error class %q (want transient, permanent, timeout, refusal or truncated)", w.Error.Class)
 		}
-		in.Err = &artana.ModelError{Class: w.Error.Class, StatusCode: w.Error.Status, Message: w.Error.Message}
+		in.Err = &llm.Error{Class: w.Error.Class, StatusCode: w.Error.Status, Message: w.Error.Message}
 		if w.Error.RetryAfter != "" {
 			if in.Err.RetryAfter, err = time.ParseDuration(w.Error.RetryAfter); err != nil {
 				return Interaction{}, fmt.Errorf("bad retry_after %q: %w", w.Error.RetryAfter, err)
 			}
 		}
 	default:
-		in.Response = artana.ModelResponse{OutputJSON: w.Response.OutputJSON, Usage: w.Response.Usage, ToolCalls: w.Response.ToolCalls}
+		in.Response = llm.Response{OutputJSON: w.Response.OutputJSON, Usage: w.Response.Usage, ToolCalls: w.Response.ToolCalls}
 	}
 	return in, nil
 }
 
-// recordedError folds a live error into the *artana.ModelError that is
+// recordedError folds a live error into the *llm.Error that is
 // recorded and replayed.
-func recordedError(err error) *artana.ModelError {
-	var me *artana.ModelError
+func recordedError(err error) *llm.Error {
+	var me *llm.Error
 	if errors.As(err, &me) {
 		msg := me.Message
 		if me.Err != nil && (msg == "" || !strings.Contains(msg, me.Err.Error())) {
@@ -194,13 +195,13 @@ func recordedError(err error) *artana.ModelError {
 				msg += ": " + me.Err.Error()
 			}
 		}
-		return &artana.ModelError{Class: me.Class, StatusCode: me.StatusCode, Message: msg, RetryAfter: me.RetryAfter}
+		return &llm.Error{Class: me.Class, StatusCode: me.StatusCode, Message: msg, RetryAfter: me.RetryAfter}
 	}
-	return &artana.ModelError{Class: artana.ClassOf(err), Message: err.Error()}
+	return &llm.Error{Class: llm.ClassOf(err), Message: err.Error()}
 }
 
 // cloneRequest deep-copies what scrubbers may edit, and drops RunID.
-func cloneRequest(r artana.ModelRequest) artana.ModelRequest {
+func cloneRequest(r llm.Request) llm.Request {
 	r.RunID = ""
 	r.Messages = append([]artana.ChatMessage(nil), r.Messages...)
 	for i := range r.Messages {
@@ -208,7 +209,7 @@ func cloneRequest(r artana.ModelRequest) artana.ModelRequest {
 	}
 	r.OutputSchema = bytes.Clone(r.OutputSchema)
 	if r.Tools != nil {
-		tools := make([]artana.ToolDefinition, len(r.Tools))
+		tools := make([]llm.ToolDefinition, len(r.Tools))
 		for i, t := range r.Tools {
 			t.Schema = bytes.Clone(t.Schema)
 			tools[i] = t
@@ -227,7 +228,7 @@ func cloneRequest(r artana.ModelRequest) artana.ModelRequest {
 	return r
 }
 
-func cloneResponse(r artana.ModelResponse) artana.ModelResponse {
+func cloneResponse(r llm.Response) llm.Response {
 	r.ToolCalls = append([]artana.ToolCall(nil), r.ToolCalls...)
 	return r
 }

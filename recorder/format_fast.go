@@ -7,6 +7,7 @@ import (
 	"strconv"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/internal/pyjson"
 )
 
@@ -195,9 +196,9 @@ func (d *fastDecoder) request(r *wireRequest) bool {
 		case "output_schema":
 			return d.raw(&r.OutputSchema)
 		case "tools":
-			r.Tools = []artana.ToolDefinition{}
+			r.Tools = []llm.ToolDefinition{}
 			return d.list(func() bool {
-				r.Tools = append(r.Tools, artana.ToolDefinition{})
+				r.Tools = append(r.Tools, llm.ToolDefinition{})
 				return d.tool(&r.Tools[len(r.Tools)-1])
 			})
 		case "options":
@@ -248,7 +249,7 @@ func (d *fastDecoder) toolCalls(dst *[]artana.ToolCall) bool {
 	})
 }
 
-func (d *fastDecoder) tool(t *artana.ToolDefinition) bool {
+func (d *fastDecoder) tool(t *llm.ToolDefinition) bool {
 	var seen uint8
 	return d.object(&seen, func(key string) bool {
 		switch key {
@@ -263,7 +264,7 @@ func (d *fastDecoder) tool(t *artana.ToolDefinition) bool {
 	}, "name", "description", "schema")
 }
 
-func (d *fastDecoder) options(o *artana.ModelOptions) bool {
+func (d *fastDecoder) options(o *llm.Options) bool {
 	var seen uint8
 	return d.object(&seen, func(key string) bool {
 		switch key {
@@ -303,7 +304,7 @@ func (d *fastDecoder) response(r *wireResponse) bool {
 	}, "output_json", "usage", "tool_calls")
 }
 
-func (d *fastDecoder) usage(u *artana.Usage) bool {
+func (d *fastDecoder) usage(u *llm.Usage) bool {
 	var seen uint8
 	return d.object(&seen, func(key string) bool {
 		switch key {

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 )
 
 // FuzzDecodeInteraction checks that any body either is refused or
@@ -114,7 +114,7 @@ func FuzzHTTPRequests(f *testing.F) {
 		}
 	}
 	f.Fuzz(func(t *testing.T, body []byte) {
-		for api, parse := range map[string]func([]byte) (artana.ModelRequest, bool, json.RawMessage, bool){
+		for api, parse := range map[string]func([]byte) (llm.Request, bool, json.RawMessage, bool){
 			APIChat: chatRequest, APIMessages: messagesRequest,
 		} {
 			req, streamed, extra, ok := parse(body)
@@ -161,8 +161,8 @@ func FuzzHTTPStreams(f *testing.F) {
 		if err != nil || !bytes.Equal(raw, body) {
 			t.Fatalf("readEvents kept %d of %d bytes: %v", len(raw), len(body), err)
 		}
-		for api, parse := range map[string]func([]sseEvent) ([]RecordedDelta, artana.ModelResponse, *artana.ModelError, bool){
-			APIChat: func(ev []sseEvent) ([]RecordedDelta, artana.ModelResponse, *artana.ModelError, bool) {
+		for api, parse := range map[string]func([]sseEvent) ([]RecordedDelta, llm.Response, *llm.Error, bool){
+			APIChat: func(ev []sseEvent) ([]RecordedDelta, llm.Response, *llm.Error, bool) {
 				return chatStream(ev, false)
 			},
 			APIMessages: messagesStream,
@@ -171,10 +171,10 @@ func FuzzHTTPStreams(f *testing.F) {
 			if !ok {
 				continue
 			}
-			in := Interaction{Request: artana.ModelRequest{Model: "m"}, Streamed: true, Deltas: deltas, Response: resp, Err: serr,
+			in := Interaction{Request: llm.Request{Model: "m"}, Streamed: true, Deltas: deltas, Response: resp, Err: serr,
 				HTTP: &HTTPExchange{API: api, Status: 200, ResponseBody: raw}}
 			if serr != nil {
-				in.Response = artana.ModelResponse{}
+				in.Response = llm.Response{}
 			}
 			enc, err := encodeInteraction(&in)
 			if err != nil {

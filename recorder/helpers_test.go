@@ -10,15 +10,16 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 )
 
 // fakeModel is a scripted live model.
 type fakeModel struct {
-	CompleteFn func(ctx context.Context, req artana.ModelRequest) (artana.ModelResponse, error)
+	CompleteFn func(ctx context.Context, req llm.Request) (llm.Response, error)
 	calls      atomic.Int64
 }
 
-func (f *fakeModel) Complete(ctx context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
+func (f *fakeModel) Complete(ctx context.Context, req llm.Request) (llm.Response, error) {
 	f.calls.Add(1)
 	return f.CompleteFn(ctx, req)
 }
@@ -28,29 +29,29 @@ func (f *fakeModel) Complete(ctx context.Context, req artana.ModelRequest) (arta
 func echoModel() *fakeModel {
 	var mu sync.Mutex
 	seen := map[string]int{}
-	return &fakeModel{CompleteFn: func(_ context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
+	return &fakeModel{CompleteFn: func(_ context.Context, req llm.Request) (llm.Response, error) {
 		last := req.Messages[len(req.Messages)-1].Content
 		mu.Lock()
 		seen[last]++
 		n := seen[last]
 		mu.Unlock()
-		return artana.ModelResponse{
+		return llm.Response{
 			OutputJSON: fmt.Sprintf(`{"answer":"echo %d: %s"}`, n, last),
-			Usage:      artana.Usage{PromptTokens: int64(len(last)), CompletionTokens: 5, CostUSD: 0.001},
+			Usage:      llm.Usage{PromptTokens: int64(len(last)), CompletionTokens: 5, CostUSD: 0.001},
 		}, nil
 	}}
 }
 
 // disconnected fails the test if it is called.
 func disconnected(t testing.TB) *fakeModel {
-	return &fakeModel{CompleteFn: func(context.Context, artana.ModelRequest) (artana.ModelResponse, error) {
+	return &fakeModel{CompleteFn: func(context.Context, llm.Request) (llm.Response, error) {
 		t.Errorf("the live model was called in replay")
-		return artana.ModelResponse{}, fmt.Errorf("disconnected")
+		return llm.Response{}, fmt.Errorf("disconnected")
 	}}
 }
 
-func request(content string) artana.ModelRequest {
-	return artana.ModelRequest{
+func request(content string) llm.Request {
+	return llm.Request{
 		RunID: rand.Text(), Model: "fake-1", Prompt: content,
 		Messages: []artana.ChatMessage{{Role: "system", Content: "Be brief."}, {Role: "user", Content: content}},
 	}

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/internal/pyjson"
 )
 
@@ -50,7 +51,7 @@ func (l leftovers) take(where string, raw json.RawMessage, known map[string]any)
 // and, under "blocks", the other members of blocks, tools and system
 // parts). ok is false for a body with blocks it does not read (images,
 // documents, thinking): the call is then recorded as plain HTTP.
-func messagesRequest(body []byte) (req artana.ModelRequest, streamed bool, extra json.RawMessage, ok bool) {
+func messagesRequest(body []byte) (req llm.Request, streamed bool, extra json.RawMessage, ok bool) {
 	var top chatBody
 	if json.Unmarshal(body, &top) != nil || top == nil {
 		return req, false, nil, false
@@ -175,14 +176,14 @@ func messagesMessage(i int, raw json.RawMessage, left leftovers) ([]artana.ChatM
 
 // messagesTools takes the tools member as typed tool definitions (nil
 // without one). It reports false for a tool the recorder does not type.
-func (top chatBody) messagesTools(left leftovers) ([]artana.ToolDefinition, bool) {
+func (top chatBody) messagesTools(left leftovers) ([]llm.ToolDefinition, bool) {
 	var rawTools []json.RawMessage
 	if !top.take("tools", &rawTools) {
 		return nil, true
 	}
-	var defs []artana.ToolDefinition
+	var defs []llm.ToolDefinition
 	for i, raw := range rawTools {
-		var def artana.ToolDefinition
+		var def llm.ToolDefinition
 		var schema json.RawMessage
 		if !left.take(fmt.Sprintf("tools[%d]", i), raw, map[string]any{"name": &def.Name, "description": &def.Description, "input_schema": &schema}) {
 			return nil, false
@@ -195,7 +196,7 @@ func (top chatBody) messagesTools(left leftovers) ([]artana.ToolDefinition, bool
 
 // messagesOptions takes the options the typed request holds: max_tokens,
 // temperature and a tool_choice of a known type.
-func (top chatBody) messagesOptions(o *artana.ModelOptions, left leftovers) {
+func (top chatBody) messagesOptions(o *llm.Options, left leftovers) {
 	var n int64
 	if top.take("max_tokens", &n) {
 		o.MaxTokens = &n
@@ -215,7 +216,7 @@ func (top chatBody) messagesOptions(o *artana.ModelOptions, left leftovers) {
 	if json.Unmarshal(raw, &tc) != nil {
 		return
 	}
-	choice := map[string]string{"auto": artana.ToolChoiceAuto, "any": artana.ToolChoiceRequired, "none": artana.ToolChoiceNone, "tool": tc.Name}[tc.Type]
+	choice := map[string]string{"auto": llm.ToolChoiceAuto, "any": llm.ToolChoiceRequired, "none": llm.ToolChoiceNone, "tool": tc.Name}[tc.Type]
 	if choice != "" {
 		o.ToolChoice = choice
 		left.take("tool_choice", raw, map[string]any{"type": new(string), "name": new(string)})
@@ -265,8 +266,8 @@ type messagesUsage struct {
 
 // usage counts every prompt token, cached or not, as PromptTokens, as
 // OpenAI does; CachedPromptTokens are the ones read from the cache.
-func (u *messagesUsage) usage() artana.Usage {
-	return artana.Usage{
+func (u *messagesUsage) usage() llm.Usage {
+	return llm.Usage{
 		PromptTokens:       u.InputTokens + u.CacheCreationInputTokens + u.CacheReadInputTokens,
 		CompletionTokens:   u.OutputTokens,
 		CachedPromptTokens: u.CacheReadInputTokens,
@@ -275,7 +276,7 @@ func (u *messagesUsage) usage() artana.Usage {
 
 // messagesResponse reads a Messages API JSON answer into the typed
 // response: text blocks joined, tool_use blocks as tool calls, the usage.
-func messagesResponse(body []byte) (artana.ModelResponse, bool) {
+func messagesResponse(body []byte) (llm.Response, bool) {
 	var m struct {
 		Content []struct {
 			Type  string          `json:"type"`
@@ -287,10 +288,10 @@ func messagesResponse(body []byte) (artana.ModelResponse, bool) {
 		Usage *messagesUsage `json:"usage"`
 	}
 	if json.Unmarshal(body, &m) != nil || m.Content == nil {
-		return artana.ModelResponse{}, false
+		return llm.Response{}, false
 	}
 	var text strings.Builder
-	var resp artana.ModelResponse
+	var resp llm.Response
 	for _, c := range m.Content {
 		switch c.Type {
 		case "text":
@@ -298,7 +299,7 @@ func messagesResponse(body []byte) (artana.ModelResponse, bool) {
 		case "tool_use":
 			args, err := pyjson.Canonicalize(orEmptyObject(c.Input))
 			if err != nil {
-				return artana.ModelResponse{}, false
+				return llm.Response{}, false
 			}
 			resp.ToolCalls = append(resp.ToolCalls, artana.ToolCall{ID: c.ID, ToolName: c.Name, ArgumentsJSON: string(args)})
 		}
@@ -314,7 +315,7 @@ func messagesResponse(body []byte) (artana.ModelResponse, bool) {
 // deltas (text, thinking as reasoning, tool_use blocks as tool-call
 // fragments, the usage at message_delta), the joined response, and the
 // error it ended with (an "error" event, or no message_stop).
-func messagesStream(events []sseEvent) (deltas []RecordedDelta, resp artana.ModelResponse, streamErr *artana.ModelError, ok bool) {
+func messagesStream(events []sseEvent) (deltas []RecordedDelta, resp llm.Response, streamErr *llm.Error, ok bool) {
 	deltas = []RecordedDelta{}
 	calls := map[int]int{} // content block index -> tool call index
 	var usage messagesUsage
@@ -342,7 +343,7 @@ func messagesStream(events []sseEvent) (deltas []RecordedDelta, resp artana.Mode
 		if json.Unmarshal(ev.data, &e) != nil {
 			return nil, resp, nil, false
 		}
-		var d artana.Delta
+		var d llm.Delta
 		switch e.Type {
 		case "message_start":
 			if e.Message != nil && e.Message.Usage != nil {
@@ -351,7 +352,7 @@ func messagesStream(events []sseEvent) (deltas []RecordedDelta, resp artana.Mode
 		case "content_block_start":
 			if b := e.ContentBlock; b != nil && b.Type == "tool_use" {
 				calls[e.Index] = len(calls)
-				d.ToolCalls = []artana.ToolCallDelta{{Index: calls[e.Index], ID: b.ID, ToolName: b.Name}}
+				d.ToolCalls = []llm.ToolCallDelta{{Index: calls[e.Index], ID: b.ID, ToolName: b.Name}}
 			}
 		case "content_block_delta":
 			if x := e.Delta; x != nil {
@@ -362,7 +363,7 @@ func messagesStream(events []sseEvent) (deltas []RecordedDelta, resp artana.Mode
 					d.Reasoning = x.Thinking
 				case "input_json_delta":
 					if i, isCall := calls[e.Index]; isCall && x.PartialJSON != "" {
-						d.ToolCalls = []artana.ToolCallDelta{{Index: i, ArgumentsJSON: x.PartialJSON}}
+						d.ToolCalls = []llm.ToolCallDelta{{Index: i, ArgumentsJSON: x.PartialJSON}}
 					}
 				}
 			}
@@ -386,13 +387,13 @@ func messagesStream(events []sseEvent) (deltas []RecordedDelta, resp artana.Mode
 		}
 	}
 	if streamErr == nil && !stopped {
-		streamErr = &artana.ModelError{Class: artana.ClassTransient, Message: "the event stream ended without message_stop"}
+		streamErr = &llm.Error{Class: llm.ClassTransient, Message: "the event stream ended without message_stop"}
 	}
-	ds := make([]artana.Delta, len(deltas))
+	ds := make([]llm.Delta, len(deltas))
 	for i, d := range deltas {
 		ds[i] = d.Delta
 	}
-	j := artana.JoinDeltas(ds)
+	j := llm.JoinDeltas(ds)
 	resp.OutputJSON = outputJSON(j.Text, false, len(j.ToolCalls))
 	for _, c := range j.ToolCalls {
 		args := c.ArgumentsJSON

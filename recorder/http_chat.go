@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/internal/pyjson"
 )
 
@@ -17,7 +18,7 @@ import (
 // typed request does not hold (as a canonical JSON object, nil if none).
 // ok is false for a body that is not a Chat Completions request the
 // recorder understands; the call is then recorded as plain HTTP.
-func chatRequest(body []byte) (req artana.ModelRequest, streamed bool, extra json.RawMessage, ok bool) {
+func chatRequest(body []byte) (req llm.Request, streamed bool, extra json.RawMessage, ok bool) {
 	var top chatBody
 	if err := json.Unmarshal(body, &top); err != nil || top == nil {
 		return req, false, nil, false
@@ -83,7 +84,7 @@ func chatMessages(body []byte) ([]artana.ChatMessage, bool) {
 // tools takes the tools member into req.Tools, keeping the tools' strict
 // flags, which the typed definitions do not hold, as "tools.strict". It
 // reports false for a tools member that is not a list of functions.
-func (top chatBody) tools(req *artana.ModelRequest) bool {
+func (top chatBody) tools(req *llm.Request) bool {
 	raw, found := top["tools"]
 	if !found {
 		return true
@@ -107,7 +108,7 @@ func (top chatBody) tools(req *artana.ModelRequest) bool {
 		if t.Type != "function" {
 			return false
 		}
-		req.Tools = append(req.Tools, artana.ToolDefinition{Name: t.Function.Name, Description: t.Function.Description, Schema: canonicalRaw(t.Function.Parameters)})
+		req.Tools = append(req.Tools, llm.ToolDefinition{Name: t.Function.Name, Description: t.Function.Description, Schema: canonicalRaw(t.Function.Parameters)})
 		strict = append(strict, t.Function.Strict)
 		anyStrict = anyStrict || t.Function.Strict != nil
 	}
@@ -121,7 +122,7 @@ func (top chatBody) tools(req *artana.ModelRequest) bool {
 // responseFormat takes a json_schema response_format into req's output
 // name and schema, keeping its strict flag as "response_format.strict".
 // Any other response_format stays in the extra.
-func (top chatBody) responseFormat(req *artana.ModelRequest) {
+func (top chatBody) responseFormat(req *llm.Request) {
 	var rf struct {
 		Type       string `json:"type"`
 		JSONSchema struct {
@@ -142,7 +143,7 @@ func (top chatBody) responseFormat(req *artana.ModelRequest) {
 }
 
 // options takes the sampling and tool options the typed request holds.
-func (top chatBody) options(o *artana.ModelOptions) {
+func (top chatBody) options(o *llm.Options) {
 	var f float64
 	if top.take("temperature", &f) {
 		o.Temperature = &f
@@ -165,7 +166,7 @@ func (top chatBody) options(o *artana.ModelOptions) {
 
 // toolChoice takes a tool_choice given as a mode ("auto", "none",
 // "required") or as one named function; any other form stays in the extra.
-func (top chatBody) toolChoice(o *artana.ModelOptions) {
+func (top chatBody) toolChoice(o *llm.Options) {
 	raw, found := top["tool_choice"]
 	if !found {
 		return
@@ -272,8 +273,8 @@ type chatUsage struct {
 	} `json:"prompt_tokens_details"`
 }
 
-func (u *chatUsage) usage() artana.Usage {
-	out := artana.Usage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens}
+func (u *chatUsage) usage() llm.Usage {
+	out := llm.Usage{PromptTokens: u.PromptTokens, CompletionTokens: u.CompletionTokens}
 	if u.PromptTokensDetails != nil {
 		out.CachedPromptTokens = u.PromptTokensDetails.CachedTokens
 	}
@@ -283,7 +284,7 @@ func (u *chatUsage) usage() artana.Usage {
 // chatResponse reads a Chat Completions JSON answer into the typed
 // response: the first choice's content (or refusal) and tool calls, and
 // the usage. ok is false for a body it cannot read.
-func chatResponse(body []byte, structured bool) (artana.ModelResponse, bool) {
+func chatResponse(body []byte, structured bool) (llm.Response, bool) {
 	var cc struct {
 		Choices []struct {
 			Message chatMessage `json:"message"`
@@ -291,13 +292,13 @@ func chatResponse(body []byte, structured bool) (artana.ModelResponse, bool) {
 		Usage *chatUsage `json:"usage"`
 	}
 	if json.Unmarshal(body, &cc) != nil || len(cc.Choices) == 0 {
-		return artana.ModelResponse{}, false
+		return llm.Response{}, false
 	}
 	m, ok := cc.Choices[0].Message.message()
 	if !ok {
-		return artana.ModelResponse{}, false
+		return llm.Response{}, false
 	}
-	resp := artana.ModelResponse{OutputJSON: outputJSON(m.Content, structured, len(m.ToolCalls)), ToolCalls: m.ToolCalls}
+	resp := llm.Response{OutputJSON: outputJSON(m.Content, structured, len(m.ToolCalls)), ToolCalls: m.ToolCalls}
 	if cc.Usage != nil {
 		resp.Usage = cc.Usage.usage()
 	}
@@ -306,10 +307,10 @@ func chatResponse(body []byte, structured bool) (artana.ModelResponse, bool) {
 
 // httpError reads a failed call's answer ({"error":{"message":...}}, as
 // OpenAI and Anthropic send it) into the recorded error.
-func httpError(status int, retryAfter string, body []byte) *artana.ModelError {
-	e := &artana.ModelError{Class: artana.ClassPermanent, StatusCode: status}
+func httpError(status int, retryAfter string, body []byte) *llm.Error {
+	e := &llm.Error{Class: llm.ClassPermanent, StatusCode: status}
 	if status == 408 || status == 409 || status == 429 || status >= 500 {
-		e.Class = artana.ClassTransient
+		e.Class = llm.ClassTransient
 	}
 	var w struct {
 		Error json.RawMessage `json:"error"`
@@ -341,7 +342,7 @@ type sseEvent struct {
 // deltas, the joined response, and the error the stream ended with (an
 // {"error":...} event, or no [DONE]), nil if it ended well. ok is false
 // when an event is not a chunk the recorder can read.
-func chatStream(events []sseEvent, structured bool) (deltas []RecordedDelta, resp artana.ModelResponse, streamErr *artana.ModelError, ok bool) {
+func chatStream(events []sseEvent, structured bool) (deltas []RecordedDelta, resp llm.Response, streamErr *llm.Error, ok bool) {
 	deltas = []RecordedDelta{}
 	done := false
 	for _, ev := range events {
@@ -376,7 +377,7 @@ func chatStream(events []sseEvent, structured bool) (deltas []RecordedDelta, res
 			streamErr.StatusCode = 0
 			break
 		}
-		var d artana.Delta
+		var d llm.Delta
 		for _, c := range chunk.Choices[:min(1, len(chunk.Choices))] {
 			if c.Delta.Content != nil {
 				d.Text = *c.Delta.Content
@@ -388,7 +389,7 @@ func chatStream(events []sseEvent, structured bool) (deltas []RecordedDelta, res
 				if tc.Index < 0 {
 					return nil, resp, nil, false // not a stream the recorder can type; its bytes still replay
 				}
-				d.ToolCalls = append(d.ToolCalls, artana.ToolCallDelta{Index: tc.Index, ID: tc.ID, ToolName: tc.Function.Name, ArgumentsJSON: tc.Function.Arguments})
+				d.ToolCalls = append(d.ToolCalls, llm.ToolCallDelta{Index: tc.Index, ID: tc.ID, ToolName: tc.Function.Name, ArgumentsJSON: tc.Function.Arguments})
 			}
 		}
 		if chunk.Usage != nil {
@@ -400,13 +401,13 @@ func chatStream(events []sseEvent, structured bool) (deltas []RecordedDelta, res
 		}
 	}
 	if streamErr == nil && !done {
-		streamErr = &artana.ModelError{Class: artana.ClassTransient, Message: "the event stream ended without data: [DONE]"}
+		streamErr = &llm.Error{Class: llm.ClassTransient, Message: "the event stream ended without data: [DONE]"}
 	}
-	ds := make([]artana.Delta, len(deltas))
+	ds := make([]llm.Delta, len(deltas))
 	for i, d := range deltas {
 		ds[i] = d.Delta
 	}
-	j := artana.JoinDeltas(ds)
+	j := llm.JoinDeltas(ds)
 	resp.OutputJSON = outputJSON(j.Text, structured, len(j.ToolCalls))
 	for _, c := range j.ToolCalls {
 		resp.ToolCalls = append(resp.ToolCalls, artana.ToolCall{ID: c.ID, ToolName: c.ToolName, ArgumentsJSON: c.ArgumentsJSON})

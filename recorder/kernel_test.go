@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
@@ -35,7 +36,7 @@ func triage(ctx context.Context, k *artana.Kernel, runID, system, ticket string)
 			Model:    "fake-1",
 			Messages: []artana.ChatMessage{{Role: "system", Content: system}, {Role: "user", Content: q}},
 			StepKey:  fmt.Sprintf("step-%d", i),
-			Options:  artana.ModelOptions{Temperature: new(0.0)},
+			Options:  llm.Options{Temperature: new(0.0)},
 		})
 		if err != nil {
 			return labels, err
@@ -47,15 +48,15 @@ func triage(ctx context.Context, k *artana.Kernel, runID, system, ticket string)
 
 // triageModel is the scripted live model of the triage agent.
 func triageModel() *fakeModel {
-	return &fakeModel{CompleteFn: func(_ context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
+	return &fakeModel{CompleteFn: func(_ context.Context, req llm.Request) (llm.Response, error) {
 		q := req.Messages[len(req.Messages)-1].Content
 		label := "refund"
 		if strings.HasPrefix(q, "Priority") {
 			label = "high"
 		}
-		return artana.ModelResponse{
+		return llm.Response{
 			OutputJSON: `{"label":"` + label + `"}`,
-			Usage:      artana.Usage{PromptTokens: int64(len(q)), CompletionTokens: 4, CostUSD: 0.00025},
+			Usage:      llm.Usage{PromptTokens: int64(len(q)), CompletionTokens: 4, CostUSD: 0.00025},
 		}, nil
 	}}
 }
@@ -148,14 +149,14 @@ func TestTriageMiss(t *testing.T) {
 
 func TestKernelReplaysRecordedError(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "c.cassette")
-	live := &fakeModel{CompleteFn: func(context.Context, artana.ModelRequest) (artana.ModelResponse, error) {
-		return artana.ModelResponse{}, &artana.ModelError{Class: artana.ClassTransient, StatusCode: 503, Message: "overloaded"}
+	live := &fakeModel{CompleteFn: func(context.Context, llm.Request) (llm.Response, error) {
+		return llm.Response{}, &llm.Error{Class: llm.ClassTransient, StatusCode: 503, Message: "overloaded"}
 	}}
 	for _, mode := range []recorder.Mode{recorder.Record, recorder.Replay} {
 		rec, err := recorder.Open(path, live, recorder.WithMode(mode))
 		require.NoError(t, err)
 		_, err = triage(ctx, artana.New(deterministicStore(), rec), "run-1", triageSystem, "hello")
-		require.ErrorIs(t, err, artana.ErrModelTransient, mode.String())
+		require.ErrorIs(t, err, llm.ErrTransient, mode.String())
 		require.ErrorContains(t, err, "model error (transient, HTTP 503): overloaded")
 		require.NoError(t, rec.Close())
 	}

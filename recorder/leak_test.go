@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/recorder"
 )
 
@@ -23,13 +24,13 @@ const leakedKey = "sk-proj-LeakedByTheModel0123456789abcdef"
 // holds neither.
 func TestRecorderScrubsWhatLeaves(t *testing.T) {
 	n := 0
-	live := &fakeModel{CompleteFn: func(context.Context, artana.ModelRequest) (artana.ModelResponse, error) {
+	live := &fakeModel{CompleteFn: func(context.Context, llm.Request) (llm.Response, error) {
 		n++
 		if n == 1 {
-			return artana.ModelResponse{}, &artana.ModelError{Class: artana.ClassPermanent, StatusCode: 400,
+			return llm.Response{}, &llm.Error{Class: llm.ClassPermanent, StatusCode: 400,
 				Message: "Invalid header value: Bearer " + leakedKey}
 		}
-		return artana.ModelResponse{OutputJSON: `{}`, ToolCalls: []artana.ToolCall{{ID: leakedKey, ToolName: "t", ArgumentsJSON: `{}`}}}, nil
+		return llm.Response{OutputJSON: `{}`, ToolCalls: []artana.ToolCall{{ID: leakedKey, ToolName: "t", ArgumentsJSON: `{}`}}}, nil
 	}}
 	path := filepath.Join(t.TempDir(), "c.cassette")
 	rec, err := recorder.Open(path, live, recorder.WithMode(recorder.Record))
@@ -37,7 +38,7 @@ func TestRecorderScrubsWhatLeaves(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = rec.Complete(context.Background(), request("one"))
-	var me *artana.ModelError
+	var me *llm.Error
 	if err == nil || strings.Contains(err.Error(), leakedKey) || !errors.As(err, &me) || me.StatusCode != 400 {
 		t.Errorf("recorded call: err = %v, want the ModelError without the key", err)
 	}

@@ -11,19 +11,20 @@ import (
 	"strings"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/internal/fielddiff"
 	"github.com/artana-go/go-artana/internal/pyjson"
 )
 
 // canonicalRequest returns the canonical JSON of the recorded form of req:
 // what the cassette holds and what the default matcher compares.
-func canonicalRequest(req *artana.ModelRequest) ([]byte, error) {
+func canonicalRequest(req *llm.Request) ([]byte, error) {
 	return canonicalCall(req, nil)
 }
 
 // canonicalCall is canonicalRequest for a call that may have an HTTP
 // request side (an interaction of a Transport).
-func canonicalCall(req *artana.ModelRequest, h *HTTPExchange) ([]byte, error) {
+func canonicalCall(req *llm.Request, h *HTTPExchange) ([]byte, error) {
 	b, err := pyjson.Marshal(toWireRequest(req, h))
 	if err != nil {
 		return nil, fmt.Errorf("request of model %q cannot be recorded: %w", req.Model, err)
@@ -34,13 +35,13 @@ func canonicalCall(req *artana.ModelRequest, h *HTTPExchange) ([]byte, error) {
 // fingerprint returns the fingerprint the default matcher compares: the
 // hex SHA-256 of the canonical JSON of the request as recorded (every
 // field but RunID). Scrubbers are not applied.
-func fingerprint(req *artana.ModelRequest) (string, error) {
+func fingerprint(req *llm.Request) (string, error) {
 	return fingerprintCall(req, nil)
 }
 
 // fingerprintCall is fingerprint for a call that may have an HTTP request
 // side.
-func fingerprintCall(req *artana.ModelRequest, h *HTTPExchange) (string, error) {
+func fingerprintCall(req *llm.Request, h *HTTPExchange) (string, error) {
 	b, err := canonicalCall(req, h)
 	if err != nil {
 		return "", err
@@ -52,8 +53,8 @@ func fingerprintCall(req *artana.ModelRequest, h *HTTPExchange) (string, error) 
 // A MissError reports a request that no unused recorded interaction
 // matches. It matches ErrNoMatch.
 type MissError struct {
-	Path    string              // the cassette
-	Request artana.ModelRequest // the request looked for, scrubbed, without RunID
+	Path    string      // the cassette
+	Request llm.Request // the request looked for, scrubbed, without RunID
 	// HTTP is, for a call through a Transport, the HTTP request side looked
 	// for (API, method, path, query, body), scrubbed; nil otherwise.
 	HTTP *HTTPExchange
@@ -111,7 +112,7 @@ func plural(n int, thing string) string {
 
 // scrubbedFields counts the text fields that scrubbing changed from req
 // to got.
-func scrubbedFields(req, got *artana.ModelRequest) int {
+func scrubbedFields(req, got *llm.Request) int {
 	n := 0
 	if req.Prompt != got.Prompt {
 		n++
@@ -130,7 +131,7 @@ func scrubbedFields(req, got *artana.ModelRequest) int {
 }
 
 // miss builds the MissError for got, which is req scrubbed. r.mu is held.
-func (r *Recorder) miss(req, got *artana.ModelRequest, h *HTTPExchange) *MissError {
+func (r *Recorder) miss(req, got *llm.Request, h *HTTPExchange) *MissError {
 	m := &MissError{Path: r.path, Request: *got, HTTP: h, Rerecord: r.howToRecord(), Scrubbed: scrubbedFields(req, got)}
 	gotN := normalize(got, h)
 	best := -1
@@ -163,7 +164,7 @@ type diffRequest struct {
 	OutputName   string
 	OutputSchema string
 	Tools        map[int]diffTool
-	Options      artana.ModelOptions
+	Options      llm.Options
 	StepKey      string
 	HTTP         diffHTTP
 }
@@ -190,7 +191,7 @@ func canonicalString(raw json.RawMessage) string {
 	return string(b)
 }
 
-func normalize(r *artana.ModelRequest, h *HTTPExchange) diffRequest {
+func normalize(r *llm.Request, h *HTTPExchange) diffRequest {
 	d := diffRequest{
 		Model: r.Model, Prompt: r.Prompt, OutputName: r.OutputName,
 		OutputSchema: canonicalString(r.OutputSchema), Options: r.Options, StepKey: r.StepKey,
@@ -270,7 +271,7 @@ type callKey struct {
 }
 
 // keyOf returns the key of req (with h, its HTTP request side, if any).
-func keyOf(req *artana.ModelRequest, h *HTTPExchange) (callKey, error) {
+func keyOf(req *llm.Request, h *HTTPExchange) (callKey, error) {
 	text, err := canonicalCall(req, h)
 	return callKey{text: text}, err
 }

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/recorder"
 	"github.com/stretchr/testify/require"
 )
@@ -48,9 +48,9 @@ func (u unconfigured) CheckConfig() error {
 	return errors.New("openai: OPENAI_API_KEY is not set")
 }
 
-func (u unconfigured) Complete(context.Context, artana.ModelRequest) (artana.ModelResponse, error) {
+func (u unconfigured) Complete(context.Context, llm.Request) (llm.Response, error) {
 	u.t.Errorf("the live model was called")
-	return artana.ModelResponse{}, errors.New("called")
+	return llm.Response{}, errors.New("called")
 }
 
 // TestRecordChecksConfig: record mode asks the live model what it lacks

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/cassettes"
 )
 
@@ -31,7 +32,7 @@ func TestReplayMatchesNonCanonicalRequestText(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, content := range []string{"a", "b"} {
-		resp, err := r.Complete(context.Background(), artana.ModelRequest{Model: "m", Prompt: content,
+		resp, err := r.Complete(context.Background(), llm.Request{Model: "m", Prompt: content,
 			Messages: []artana.ChatMessage{{Role: "user", Content: content}}})
 		if err != nil {
 			t.Fatalf("call %d: %v", i, err)

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/cassettes"
@@ -58,7 +59,7 @@ func (m Mode) String() string {
 // A Matcher reports whether a recorded request answers the request got.
 // Both have been scrubbed and have no RunID. The default matcher compares
 // canonical fingerprints: every recorded field must be equal.
-type Matcher func(got, recorded artana.ModelRequest) bool
+type Matcher func(got, recorded llm.Request) bool
 
 // An Option configures a Recorder.
 type Option func(*config)
@@ -154,11 +155,11 @@ type entry struct {
 	wrong   error // new: the interaction could not be encoded
 }
 
-// A Recorder is an artana.Model that records the interactions of a live
+// A Recorder is an llm.Model that records the interactions of a live
 // model into a cassette and replays them. It is safe for concurrent use.
 type Recorder struct {
 	path string
-	live artana.Model
+	live llm.Model
 	mode Mode
 	cfg  config
 
@@ -174,14 +175,14 @@ type Recorder struct {
 	closeOnce sync.Once
 }
 
-var _ artana.Model = (*Recorder)(nil)
+var _ llm.Model = (*Recorder)(nil)
 
 // Open returns a Recorder for the cassette at path that wraps live, in
 // Replay mode unless WithMode says otherwise. In Replay and RecordMissing
 // mode the cassette is read and checked first; a damaged cassette is
 // reported as a *cassettes.Error naming path and line. live may be nil in
 // Replay mode. Close the Recorder to write what was recorded.
-func Open(path string, live artana.Model, opts ...Option) (*Recorder, error) {
+func Open(path string, live llm.Model, opts ...Option) (*Recorder, error) {
 	var cfg config
 	for _, o := range opts {
 		o(&cfg)
@@ -189,7 +190,7 @@ func Open(path string, live artana.Model, opts ...Option) (*Recorder, error) {
 	return open(path, live, cfg)
 }
 
-func open(path string, live artana.Model, cfg config) (*Recorder, error) {
+func open(path string, live llm.Model, cfg config) (*Recorder, error) {
 	if cfg.now == nil {
 		cfg.now = time.Now
 	}
@@ -221,7 +222,7 @@ func open(path string, live artana.Model, cfg config) (*Recorder, error) {
 type configChecker interface{ CheckConfig() error }
 
 // checkConfig returns live's configuration error, if it can tell.
-func checkConfig(live artana.Model) error {
+func checkConfig(live llm.Model) error {
 	if c, ok := live.(configChecker); ok {
 		return c.CheckConfig()
 	}
@@ -308,18 +309,18 @@ func (r *Recorder) Mode() Mode { return r.mode }
 
 // Complete answers req: from the cassette in Replay mode (and in
 // RecordMissing mode when an unused interaction matches), from the live
-// model otherwise. A recorded error is returned as an *artana.ModelError
-// with the recorded class, so errors.Is(err, artana.ErrModelTransient) and
+// model otherwise. A recorded error is returned as an *llm.Error
+// with the recorded class, so errors.Is(err, llm.ErrTransient) and
 // the like work on replay as they did live.
-func (r *Recorder) Complete(ctx context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
+func (r *Recorder) Complete(ctx context.Context, req llm.Request) (llm.Response, error) {
 	return r.call(ctx, req, nil)
 }
 
 // call answers req; yield is nil for an unstreamed call (Complete), the
 // caller's delta callback for a streamed one (Stream).
-func (r *Recorder) call(ctx context.Context, req artana.ModelRequest, yield func(artana.Delta) error) (artana.ModelResponse, error) {
+func (r *Recorder) call(ctx context.Context, req llm.Request, yield func(llm.Delta) error) (llm.Response, error) {
 	if err := ctx.Err(); err != nil {
-		return artana.ModelResponse{}, err
+		return llm.Response{}, err
 	}
 	r.mu.Lock()
 	closed := r.closed
@@ -328,22 +329,22 @@ func (r *Recorder) call(ctx context.Context, req artana.ModelRequest, yield func
 	}
 	r.mu.Unlock()
 	if closed {
-		return artana.ModelResponse{}, fmt.Errorf("recorder: %s: %w", r.path, ErrClosed)
+		return llm.Response{}, fmt.Errorf("recorder: %s: %w", r.path, ErrClosed)
 	}
 	defer r.inflight.Done()
 	if r.mode == Passthrough {
 		if yield != nil {
-			return artana.Stream(ctx, r.live, req, yield)
+			return llm.Stream(ctx, r.live, req, yield)
 		}
 		return r.live.Complete(ctx, req)
 	}
 	got, err := scrubRequest(req, r.cfg.scrubbers)
 	if err != nil {
-		return artana.ModelResponse{}, fmt.Errorf("recorder: %s: scrub request: %w", r.path, err)
+		return llm.Response{}, fmt.Errorf("recorder: %s: scrub request: %w", r.path, err)
 	}
 	key, err := keyOf(&got, nil)
 	if err != nil {
-		return artana.ModelResponse{}, fmt.Errorf("recorder: %s: %w", r.path, err)
+		return llm.Response{}, fmt.Errorf("recorder: %s: %w", r.path, err)
 	}
 	if r.mode == Replay || r.mode == RecordMissing {
 		r.mu.Lock()
@@ -359,7 +360,7 @@ func (r *Recorder) call(ctx context.Context, req artana.ModelRequest, yield func
 				r.firstErr = miss
 			}
 			r.mu.Unlock()
-			return artana.ModelResponse{}, miss
+			return llm.Response{}, miss
 		}
 		r.mu.Unlock()
 	}
@@ -368,7 +369,7 @@ func (r *Recorder) call(ctx context.Context, req artana.ModelRequest, yield func
 
 // match returns the first unused entry that answers got, whose key is
 // key, or nil. r.mu is held.
-func (r *Recorder) match(got *artana.ModelRequest, key *callKey, streamed bool) *entry {
+func (r *Recorder) match(got *llm.Request, key *callKey, streamed bool) *entry {
 	for _, e := range r.entries[:r.loaded] {
 		if e.used || e.tool != nil || (r.cfg.separateStreams && e.in.Streamed != streamed) {
 			continue
@@ -384,20 +385,20 @@ func (r *Recorder) match(got *artana.ModelRequest, key *callKey, streamed bool) 
 	return nil
 }
 
-func replay(in *Interaction) (artana.ModelResponse, error) {
+func replay(in *Interaction) (llm.Response, error) {
 	if in.Err != nil {
 		e := *in.Err
 		e.Partial = partial(in)
-		return artana.ModelResponse{}, &e
+		return llm.Response{}, &e
 	}
 	return cloneResponse(in.Response), nil
 }
 
 // record calls the live model and keeps the interaction.
-func (r *Recorder) record(ctx context.Context, req artana.ModelRequest, fp string, yield func(artana.Delta) error) (artana.ModelResponse, error) {
+func (r *Recorder) record(ctx context.Context, req llm.Request, fp string, yield func(llm.Delta) error) (llm.Response, error) {
 	if err := checkConfig(r.live); err != nil {
 		// Not the model's answer: nothing is recorded.
-		return artana.ModelResponse{}, fmt.Errorf("recorder: %s: %v mode: %w (nothing was called or recorded)", r.path, r.mode, err)
+		return llm.Response{}, fmt.Errorf("recorder: %s: %v mode: %w (nothing was called or recorded)", r.path, r.mode, err)
 	}
 	e := &entry{fp: fp, fpDone: true, used: true}
 	r.mu.Lock()
@@ -444,7 +445,7 @@ func (r *Recorder) record(ctx context.Context, req artana.ModelRequest, fp strin
 	defer r.mu.Unlock()
 	if werr != nil {
 		e.skip = true
-		return artana.ModelResponse{}, werr
+		return llm.Response{}, werr
 	}
 	e.in, e.body, e.fp, e.fpDone, e.done = in, body, newFP, true, true
 	if err != nil && in.Err != nil && secrets.Redact(err.Error()) != err.Error() {

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
@@ -26,7 +27,7 @@ var ctx = context.Background()
 
 // recordFile records the given prompts with m into a new cassette and
 // returns its path.
-func recordFile(t *testing.T, m artana.Model, prompts ...string) string {
+func recordFile(t *testing.T, m llm.Model, prompts ...string) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "c.cassette")
 	rec, err := recorder.Open(path, m, recorder.WithMode(recorder.Record))
@@ -39,7 +40,7 @@ func recordFile(t *testing.T, m artana.Model, prompts ...string) string {
 	return path
 }
 
-func answer(t *testing.T, m artana.Model, prompt string) string {
+func answer(t *testing.T, m llm.Model, prompt string) string {
 	t.Helper()
 	resp, err := m.Complete(ctx, request(prompt))
 	require.NoError(t, err)
@@ -57,7 +58,7 @@ func TestRecordThenReplay(t *testing.T) {
 	resp, err := rec.Complete(ctx, request("a"))
 	require.NoError(t, err)
 	require.Equal(t, `{"answer":"echo 1: a"}`, resp.OutputJSON)
-	require.Equal(t, artana.Usage{PromptTokens: 1, CompletionTokens: 5, CostUSD: 0.001}, resp.Usage)
+	require.Equal(t, llm.Usage{PromptTokens: 1, CompletionTokens: 5, CostUSD: 0.001}, resp.Usage)
 	require.Equal(t, `{"answer":"echo 1: b"}`, answer(t, rec, "b"))
 	require.NoError(t, rec.Close())
 }
@@ -113,7 +114,7 @@ func TestOptionsAndSchemaAreMatched(t *testing.T) {
 	req := request("a")
 	req.Options.Temperature = new(0.5)
 	req.OutputSchema = []byte(`{"type": "object", "properties": {"answer": {"type": "string"}}}`)
-	req.Tools = []artana.ToolDefinition{{Name: "lookup", Description: "Look up.", Schema: []byte(`{"type":"object"}`)}}
+	req.Tools = []llm.ToolDefinition{{Name: "lookup", Description: "Look up.", Schema: []byte(`{"type":"object"}`)}}
 	_, err = rec.Complete(ctx, req)
 	require.NoError(t, err)
 	require.NoError(t, rec.Close())
@@ -135,7 +136,7 @@ func TestOptionsAndSchemaAreMatched(t *testing.T) {
 
 func TestCustomMatcher(t *testing.T) {
 	path := recordFile(t, echoModel(), "a")
-	byLastMessage := func(got, recorded artana.ModelRequest) bool {
+	byLastMessage := func(got, recorded llm.Request) bool {
 		return got.Messages[len(got.Messages)-1].Content == recorded.Messages[len(recorded.Messages)-1].Content
 	}
 	rec, err := recorder.Open(path, nil, recorder.WithMatcher(byLastMessage))
@@ -153,7 +154,7 @@ func TestCustomMatcher(t *testing.T) {
 
 func TestMatcherRejectingEqualRequest(t *testing.T) {
 	path := recordFile(t, echoModel(), "a")
-	never := func(got, recorded artana.ModelRequest) bool { return false }
+	never := func(got, recorded llm.Request) bool { return false }
 	rec, err := recorder.Open(path, nil, recorder.WithMatcher(never), recorder.AllowUnused())
 	require.NoError(t, err)
 	_, err = rec.Complete(ctx, request("a"))
@@ -503,15 +504,15 @@ func TestEventsCassetteIsRefused(t *testing.T) {
 func TestRecordedErrorsReplayWithTheirClass(t *testing.T) {
 	cause := errors.New("connection reset by peer")
 	liveErrs := map[string]error{
-		"transient": &artana.ModelError{Class: artana.ClassTransient, StatusCode: 429, Message: "rate limited", RetryAfter: 2 * time.Second, Err: cause},
-		"permanent": &artana.ModelError{Class: artana.ClassPermanent, StatusCode: 400, Message: "bad request"},
-		"refusal":   &artana.ModelError{Class: artana.ClassRefusal, Message: "I can't help with that"},
-		"truncated": &artana.ModelError{Class: artana.ClassTruncated, Err: errors.New("finish_reason length")},
+		"transient": &llm.Error{Class: llm.ClassTransient, StatusCode: 429, Message: "rate limited", RetryAfter: 2 * time.Second, Err: cause},
+		"permanent": &llm.Error{Class: llm.ClassPermanent, StatusCode: 400, Message: "bad request"},
+		"refusal":   &llm.Error{Class: llm.ClassRefusal, Message: "I can't help with that"},
+		"truncated": &llm.Error{Class: llm.ClassTruncated, Err: errors.New("finish_reason length")},
 		"timeout":   fmt.Errorf("calling model: %w", context.DeadlineExceeded),
 		"plain":     errors.New("something odd"),
 	}
-	live := &fakeModel{CompleteFn: func(_ context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
-		return artana.ModelResponse{}, liveErrs[req.Prompt]
+	live := &fakeModel{CompleteFn: func(_ context.Context, req llm.Request) (llm.Response, error) {
+		return llm.Response{}, liveErrs[req.Prompt]
 	}}
 	path := filepath.Join(t.TempDir(), "c.cassette")
 	rec, err := recorder.Open(path, live, recorder.WithMode(recorder.Record))
@@ -527,29 +528,29 @@ func TestRecordedErrorsReplayWithTheirClass(t *testing.T) {
 	require.NoError(t, err)
 	want := map[string]struct {
 		sentinel error
-		class    artana.ErrorClass
+		class    llm.ErrorClass
 		text     string
 	}{
-		"transient": {artana.ErrModelTransient, artana.ClassTransient, "model error (transient, HTTP 429): rate limited: connection reset by peer"},
-		"permanent": {artana.ErrModelPermanent, artana.ClassPermanent, "model error (permanent, HTTP 400): bad request"},
-		"refusal":   {artana.ErrModelRefusal, artana.ClassRefusal, "model error (refusal): I can't help with that"},
-		"truncated": {artana.ErrModelTruncated, artana.ClassTruncated, "model error (truncated): finish_reason length"},
-		"timeout":   {artana.ErrModelTimeout, artana.ClassTimeout, "model error (timeout): calling model: context deadline exceeded"},
-		"plain":     {artana.ErrModelPermanent, artana.ClassPermanent, "model error (permanent): something odd"},
+		"transient": {llm.ErrTransient, llm.ClassTransient, "model error (transient, HTTP 429): rate limited: connection reset by peer"},
+		"permanent": {llm.ErrPermanent, llm.ClassPermanent, "model error (permanent, HTTP 400): bad request"},
+		"refusal":   {llm.ErrRefusal, llm.ClassRefusal, "model error (refusal): I can't help with that"},
+		"truncated": {llm.ErrTruncated, llm.ClassTruncated, "model error (truncated): finish_reason length"},
+		"timeout":   {llm.ErrTimeout, llm.ClassTimeout, "model error (timeout): calling model: context deadline exceeded"},
+		"plain":     {llm.ErrPermanent, llm.ClassPermanent, "model error (permanent): something odd"},
 	}
 	for _, name := range names {
 		_, err := rec.Complete(ctx, request(name))
 		w := want[name]
 		require.ErrorIs(t, err, w.sentinel, name)
-		require.Equal(t, w.class, artana.ClassOf(err), name)
+		require.Equal(t, w.class, llm.ClassOf(err), name)
 		require.EqualError(t, err, w.text, name)
-		if me := (*artana.ModelError)(nil); errors.As(liveErrs[name], &me) {
+		if me := (*llm.Error)(nil); errors.As(liveErrs[name], &me) {
 			require.Equal(t, me.Error(), err.Error(), "%s: the replayed error reads as the live one", name)
 		}
 	}
 	_, err = rec.Complete(ctx, request("transient"))
 	require.ErrorIs(t, err, recorder.ErrNoMatch)
-	var me *artana.ModelError
+	var me *llm.Error
 	require.NoError(t, rec.Close())
 
 	// The transient error keeps its status and Retry-After.
@@ -563,9 +564,9 @@ func TestRecordedErrorsReplayWithTheirClass(t *testing.T) {
 
 func TestCancelledCallIsNotRecorded(t *testing.T) {
 	cctx, cancel := context.WithCancel(ctx)
-	live := &fakeModel{CompleteFn: func(ctx context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
+	live := &fakeModel{CompleteFn: func(ctx context.Context, req llm.Request) (llm.Response, error) {
 		cancel()
-		return artana.ModelResponse{}, ctx.Err()
+		return llm.Response{}, ctx.Err()
 	}}
 	path := filepath.Join(t.TempDir(), "c.cassette")
 	rec, err := recorder.Open(path, live, recorder.WithMode(recorder.Record))
@@ -593,9 +594,9 @@ func TestLatencyIsRecorded(t *testing.T) {
 	require.Contains(t, string(recs[0].Body), `"latency":"1.5s"`)
 
 	// With the real clock, latency covers the live call.
-	slow := &fakeModel{CompleteFn: func(ctx context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
+	slow := &fakeModel{CompleteFn: func(ctx context.Context, req llm.Request) (llm.Response, error) {
 		time.Sleep(20 * time.Millisecond)
-		return artana.ModelResponse{OutputJSON: "{}"}, nil
+		return llm.Response{OutputJSON: "{}"}, nil
 	}}
 	path = filepath.Join(t.TempDir(), "c.cassette")
 	rec, err = recorder.Open(path, slow, recorder.WithMode(recorder.Record))
@@ -659,10 +660,10 @@ func TestConcurrentUse(t *testing.T) {
 func TestCloseWaitsForCallsUnderWay(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "slow.cassette")
 	started, release := make(chan struct{}), make(chan struct{})
-	slow := &fakeModel{CompleteFn: func(context.Context, artana.ModelRequest) (artana.ModelResponse, error) {
+	slow := &fakeModel{CompleteFn: func(context.Context, llm.Request) (llm.Response, error) {
 		close(started)
 		<-release
-		return artana.ModelResponse{OutputJSON: `{"answer":"late"}`}, nil
+		return llm.Response{OutputJSON: `{"answer":"late"}`}, nil
 	}}
 	rec, err := recorder.Open(path, slow, recorder.WithMode(recorder.Record))
 	require.NoError(t, err)

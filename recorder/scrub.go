@@ -1,7 +1,7 @@
 package recorder
 
 import (
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/internal/secrets"
 )
 
@@ -70,18 +70,18 @@ func redactBytes(b []byte) []byte {
 
 // scrubRequest returns the request as it is matched and recorded: cloned,
 // without RunID, scrubbed.
-func scrubRequest(req artana.ModelRequest, scrubbers []Scrubber) (artana.ModelRequest, error) {
+func scrubRequest(req llm.Request, scrubbers []Scrubber) (llm.Request, error) {
 	r, _, err := scrubCall(req, nil, scrubbers)
 	return r, err
 }
 
 // scrubCall is scrubRequest for a call with an HTTP request side, which
 // is scrubbed (a copy) too.
-func scrubCall(req artana.ModelRequest, h *HTTPExchange, scrubbers []Scrubber) (artana.ModelRequest, *HTTPExchange, error) {
+func scrubCall(req llm.Request, h *HTTPExchange, scrubbers []Scrubber) (llm.Request, *HTTPExchange, error) {
 	in := Interaction{Request: cloneRequest(req), HTTP: h.requestSide()}
 	for _, s := range scrubbers {
 		if err := s(&in); err != nil {
-			return artana.ModelRequest{}, nil, err
+			return llm.Request{}, nil, err
 		}
 	}
 	return in.Request, in.HTTP, nil

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/cassettes"
 	"github.com/artana-go/go-artana/internal/secrets"
 	"github.com/artana-go/go-artana/recorder"
@@ -61,19 +62,19 @@ func TestSecretsNeverReachTheCassette(t *testing.T) {
 	// them away, labelled otherwise.
 	all := strings.Join(fakeSecrets[:2], " ") + " Authorization: Bearer " + fakeSecrets[2] + " " +
 		strings.Join(fakeSecrets[3:8], " ") + " password=" + fakeSecrets[8] + ` "client_secret": "` + fakeSecrets[9] + `" ` + fakeSecrets[10]
-	live := &fakeModel{CompleteFn: func(_ context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
+	live := &fakeModel{CompleteFn: func(_ context.Context, req llm.Request) (llm.Response, error) {
 		if req.StepKey == "fail" {
-			return artana.ModelResponse{}, &artana.ModelError{Class: artana.ClassPermanent, StatusCode: 401,
+			return llm.Response{}, &llm.Error{Class: llm.ClassPermanent, StatusCode: 401,
 				Message: "Incorrect API key provided: sk-proj-Abc123Def456Ghi789Jkl012", Err: errors.New("Authorization: Bearer tok.en-VALUE_12345678")}
 		}
-		return artana.ModelResponse{
+		return llm.Response{
 			OutputJSON: `{"answer":"use api_key=hunter2-secret-value"}`,
 			ToolCalls:  []artana.ToolCall{{ToolName: "call", ArgumentsJSON: `{"token":"ghp_abcdefghijklmnopqrstuvwxyz0123456789"}`}},
 		}, nil
 	}}
 	req := request("my keys: " + all)
 	req.Prompt = "prompt with Bearer tok.en-VALUE_12345678"
-	req.Tools = []artana.ToolDefinition{{Name: "call", Description: "Pass client_secret=s3cr3t-client-value", Schema: []byte(`{}`)}}
+	req.Tools = []llm.ToolDefinition{{Name: "call", Description: "Pass client_secret=s3cr3t-client-value", Schema: []byte(`{}`)}}
 	failing := request("again " + all)
 	failing.StepKey = "fail"
 
@@ -103,7 +104,7 @@ func TestSecretsNeverReachTheCassette(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, `{"answer":"use api_key=[REDACTED]"}`, resp.OutputJSON)
 		_, err = rec.Complete(ctx, failing)
-		require.ErrorIs(t, err, artana.ErrModelPermanent)
+		require.ErrorIs(t, err, llm.ErrPermanent)
 		require.NotContains(t, err.Error(), "sk-proj")
 		require.NoError(t, rec.Close())
 	}

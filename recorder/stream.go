@@ -6,17 +6,17 @@ import (
 	"strings"
 	"time"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/internal/secrets"
 )
 
-var _ artana.StreamingModel = (*Recorder)(nil)
+var _ llm.StreamingModel = (*Recorder)(nil)
 
 // A RecordedDelta is one delta of a streamed interaction and when the
 // caller received it, as an offset from the start of the call.
 type RecordedDelta struct {
 	At time.Duration
-	artana.Delta
+	llm.Delta
 }
 
 // SeparateStreams makes streamed and unstreamed calls distinct requests:
@@ -35,19 +35,19 @@ func PaceStreams() Option { return func(c *config) { c.paceStreams = true } }
 
 // Stream answers req as Complete does, and delivers the answer's deltas
 // to yield as they come: live, the live model's (a model that cannot
-// stream delivers its answer as one delta, see artana.Stream); replayed,
+// stream delivers its answer as one delta, see llm.Stream); replayed,
 // the recorded deltas, in the recorded order, then the recorded response
 // or failure, so a stream recorded as failed mid-way replays the same
-// deltas and then the same *artana.ModelError (its Partial holding them).
+// deltas and then the same *llm.Error (its Partial holding them).
 // An interaction recorded by Complete replays as one delta.
 //
 // In Record and RecordMissing mode the delta sequence is recorded with
 // each delta's offset from the start of the call. If yield returns an
 // error, the call stops and returns it, and nothing is recorded: the
 // caller stopped listening, which is not the model's answer.
-func (r *Recorder) Stream(ctx context.Context, req artana.ModelRequest, yield func(artana.Delta) error) (artana.ModelResponse, error) {
+func (r *Recorder) Stream(ctx context.Context, req llm.Request, yield func(llm.Delta) error) (llm.Response, error) {
 	if yield == nil {
-		yield = func(artana.Delta) error { return nil }
+		yield = func(llm.Delta) error { return nil }
 	}
 	return r.call(ctx, req, yield)
 }
@@ -55,14 +55,14 @@ func (r *Recorder) Stream(ctx context.Context, req artana.ModelRequest, yield fu
 // callLive calls the live model, streamed when yield is set, and returns
 // the deltas it delivered with their offsets from start. refused says
 // that yield stopped the stream.
-func (r *Recorder) callLive(ctx context.Context, req artana.ModelRequest, start time.Time, yield func(artana.Delta) error) (
-	resp artana.ModelResponse, deltas []RecordedDelta, refused bool, err error) {
+func (r *Recorder) callLive(ctx context.Context, req llm.Request, start time.Time, yield func(llm.Delta) error) (
+	resp llm.Response, deltas []RecordedDelta, refused bool, err error) {
 	if yield == nil {
 		resp, err = r.live.Complete(ctx, req)
 		return resp, nil, false, err
 	}
 	deltas = []RecordedDelta{}
-	resp, err = artana.Stream(ctx, r.live, req, func(d artana.Delta) error {
+	resp, err = llm.Stream(ctx, r.live, req, func(d llm.Delta) error {
 		deltas = append(deltas, RecordedDelta{At: r.cfg.now().Sub(start), Delta: d.Clone()})
 		if err := yield(d); err != nil {
 			refused = true
@@ -74,7 +74,7 @@ func (r *Recorder) callLive(ctx context.Context, req artana.ModelRequest, start 
 }
 
 // replayTo answers a call from a recorded interaction.
-func (r *Recorder) replayTo(ctx context.Context, in *Interaction, yield func(artana.Delta) error) (artana.ModelResponse, error) {
+func (r *Recorder) replayTo(ctx context.Context, in *Interaction, yield func(llm.Delta) error) (llm.Response, error) {
 	if yield == nil {
 		return replay(in)
 	}
@@ -84,7 +84,7 @@ func (r *Recorder) replayTo(ctx context.Context, in *Interaction, yield func(art
 			return resp, err
 		}
 		if err := yield(resp.Delta()); err != nil {
-			return artana.ModelResponse{}, err
+			return llm.Response{}, err
 		}
 		return resp, nil
 	}
@@ -92,12 +92,12 @@ func (r *Recorder) replayTo(ctx context.Context, in *Interaction, yield func(art
 	for _, d := range in.Deltas {
 		if r.cfg.paceStreams && d.At > prev {
 			if err := r.sleep(ctx, d.At-prev); err != nil {
-				return artana.ModelResponse{}, err
+				return llm.Response{}, err
 			}
 		}
 		prev = max(prev, d.At)
 		if err := yield(d.Delta.Clone()); err != nil {
-			return artana.ModelResponse{}, err
+			return llm.Response{}, err
 		}
 	}
 	return replay(in)
@@ -119,11 +119,11 @@ func (r *Recorder) sleep(ctx context.Context, d time.Duration) error {
 
 // partial returns the deltas a failed streamed interaction delivered, as
 // the replayed error's Partial.
-func partial(in *Interaction) []artana.Delta {
+func partial(in *Interaction) []llm.Delta {
 	if len(in.Deltas) == 0 {
 		return nil
 	}
-	out := make([]artana.Delta, len(in.Deltas))
+	out := make([]llm.Delta, len(in.Deltas))
 	for i, d := range in.Deltas {
 		out[i] = d.Delta.Clone()
 	}
@@ -138,7 +138,7 @@ type wireStream struct {
 
 type wireDelta struct {
 	At string `json:"at"`
-	artana.Delta
+	llm.Delta
 }
 
 func toWireStream(in *Interaction) *wireStream {

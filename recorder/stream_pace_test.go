@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/cassettes"
 	"github.com/artana-go/go-artana/internal/secrets"
 )
@@ -15,10 +16,10 @@ import (
 // TestPaceStreams: with PaceStreams, replay waits the recorded gap before
 // each delta; without, it does not wait.
 func TestPaceStreams(t *testing.T) {
-	req := artana.ModelRequest{Model: "m", Prompt: "p", Messages: []artana.ChatMessage{{Role: "user", Content: "p"}}}
-	in := Interaction{Request: req, Response: artana.ModelResponse{OutputJSON: `"abc"`}, Latency: 90 * time.Millisecond, Streamed: true,
-		Deltas: []RecordedDelta{{At: 30 * time.Millisecond, Delta: artana.Delta{Text: "a"}}, {At: 30 * time.Millisecond, Delta: artana.Delta{Text: "b"}},
-			{At: 80 * time.Millisecond, Delta: artana.Delta{Text: "c"}}}}
+	req := llm.Request{Model: "m", Prompt: "p", Messages: []artana.ChatMessage{{Role: "user", Content: "p"}}}
+	in := Interaction{Request: req, Response: llm.Response{OutputJSON: `"abc"`}, Latency: 90 * time.Millisecond, Streamed: true,
+		Deltas: []RecordedDelta{{At: 30 * time.Millisecond, Delta: llm.Delta{Text: "a"}}, {At: 30 * time.Millisecond, Delta: llm.Delta{Text: "b"}},
+			{At: 80 * time.Millisecond, Delta: llm.Delta{Text: "c"}}}}
 	body, err := encodeInteraction(&in)
 	if err != nil {
 		t.Fatal(err)
@@ -40,7 +41,7 @@ func TestPaceStreams(t *testing.T) {
 			t.Fatal(err)
 		}
 		var text string
-		if _, err := r.Stream(context.Background(), req, func(d artana.Delta) error { text += d.Text; return nil }); err != nil || text != "abc" {
+		if _, err := r.Stream(context.Background(), req, func(d llm.Delta) error { text += d.Text; return nil }); err != nil || text != "abc" {
 			t.Fatalf("paced=%v: %q, %v", paced, text, err)
 		}
 		r.Close()

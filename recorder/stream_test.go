@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/cassettes"
 	"github.com/artana-go/go-artana/recorder"
 	"github.com/google/go-cmp/cmp"
@@ -19,38 +20,38 @@ import (
 // streamingFake is a live StreamingModel that delivers deltas, then
 // answers resp or fails with err.
 type streamingFake struct {
-	deltas []artana.Delta
-	resp   artana.ModelResponse
+	deltas []llm.Delta
+	resp   llm.Response
 	err    error
 	calls  int
 }
 
-func (m *streamingFake) Complete(ctx context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
-	return m.Stream(ctx, req, func(artana.Delta) error { return nil })
+func (m *streamingFake) Complete(ctx context.Context, req llm.Request) (llm.Response, error) {
+	return m.Stream(ctx, req, func(llm.Delta) error { return nil })
 }
 
-func (m *streamingFake) Stream(_ context.Context, _ artana.ModelRequest, yield func(artana.Delta) error) (artana.ModelResponse, error) {
+func (m *streamingFake) Stream(_ context.Context, _ llm.Request, yield func(llm.Delta) error) (llm.Response, error) {
 	m.calls++
 	for _, d := range m.deltas {
 		if err := yield(d); err != nil {
-			return artana.ModelResponse{}, err
+			return llm.Response{}, err
 		}
 	}
 	if m.err != nil {
-		return artana.ModelResponse{}, m.err
+		return llm.Response{}, m.err
 	}
 	return m.resp, nil
 }
 
-var fakeDeltas = []artana.Delta{
+var fakeDeltas = []llm.Delta{
 	{Reasoning: "thinking"},
 	{Text: "Hel"},
-	{Text: "lo", ToolCalls: []artana.ToolCallDelta{{Index: 0, ID: "call_1", ToolName: "lookup", ArgumentsJSON: `{"q":`}}},
-	{ToolCalls: []artana.ToolCallDelta{{Index: 0, ArgumentsJSON: `"x"}`}}},
-	{Usage: &artana.Usage{PromptTokens: 3, CompletionTokens: 4, CostUSD: 0.5}},
+	{Text: "lo", ToolCalls: []llm.ToolCallDelta{{Index: 0, ID: "call_1", ToolName: "lookup", ArgumentsJSON: `{"q":`}}},
+	{ToolCalls: []llm.ToolCallDelta{{Index: 0, ArgumentsJSON: `"x"}`}}},
+	{Usage: &llm.Usage{PromptTokens: 3, CompletionTokens: 4, CostUSD: 0.5}},
 }
 
-var fakeAnswer = artana.ModelResponse{OutputJSON: `"Hello"`, Usage: artana.Usage{PromptTokens: 3, CompletionTokens: 4, CostUSD: 0.5},
+var fakeAnswer = llm.Response{OutputJSON: `"Hello"`, Usage: llm.Usage{PromptTokens: 3, CompletionTokens: 4, CostUSD: 0.5},
 	ToolCalls: []artana.ToolCall{{ID: "call_1", ToolName: "lookup", ArgumentsJSON: `{"q":"x"}`}}}
 
 // millis is a clock that advances 10ms on every reading.
@@ -65,19 +66,19 @@ func millis() func() time.Time {
 	}
 }
 
-func collect(ds *[]artana.Delta) func(artana.Delta) error {
-	return func(d artana.Delta) error { *ds = append(*ds, d); return nil }
+func collect(ds *[]llm.Delta) func(llm.Delta) error {
+	return func(d llm.Delta) error { *ds = append(*ds, d); return nil }
 }
 
 // recordStream records one streamed call of live into a new cassette.
-func recordStream(t *testing.T, live artana.Model, opts ...recorder.Option) (string, []artana.Delta, artana.ModelResponse, error) {
+func recordStream(t *testing.T, live llm.Model, opts ...recorder.Option) (string, []llm.Delta, llm.Response, error) {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "stream.cassette")
 	rec, err := recorder.Open(path, live, append([]recorder.Option{recorder.WithMode(recorder.Record), recorder.WithClock(millis())}, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []artana.Delta
+	var got []llm.Delta
 	resp, callErr := rec.Stream(context.Background(), request("hi"), collect(&got))
 	if err := rec.Close(); err != nil {
 		t.Fatal(err)
@@ -105,7 +106,7 @@ func TestStreamRecordReplay(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []artana.Delta
+	var got []llm.Delta
 	resp, err := rep.Stream(context.Background(), request("hi"), collect(&got))
 	if err != nil {
 		t.Fatal(err)
@@ -151,11 +152,11 @@ func TestStreamOverUnstreamed(t *testing.T) {
 		t.Errorf("an unstreamed interaction has a stream field:\n%s", raw)
 	}
 	rep, _ := recorder.Open(path, nil)
-	var got []artana.Delta
+	var got []llm.Delta
 	if _, err := rep.Stream(context.Background(), request("hi"), collect(&got)); err != nil {
 		t.Fatal(err)
 	}
-	if want := []artana.Delta{fakeAnswer.Delta()}; !cmp.Equal(got, want) {
+	if want := []llm.Delta{fakeAnswer.Delta()}; !cmp.Equal(got, want) {
 		t.Errorf("deltas = %+v, want %+v", got, want)
 	}
 	rep.Close()
@@ -169,16 +170,16 @@ func TestStreamOverUnstreamed(t *testing.T) {
 // TestStreamFailedMidway: a stream that failed after some deltas replays
 // the same deltas, then the same failure.
 func TestStreamFailedMidway(t *testing.T) {
-	broken := &artana.ModelError{Class: artana.ClassTransient, StatusCode: 200, Message: "the stream broke off", Partial: fakeDeltas[:2]}
+	broken := &llm.Error{Class: llm.ClassTransient, StatusCode: 200, Message: "the stream broke off", Partial: fakeDeltas[:2]}
 	path, liveDeltas, _, liveErr := recordStream(t, &streamingFake{deltas: fakeDeltas[:2], err: broken})
 	if liveErr == nil || len(liveDeltas) != 2 {
 		t.Fatalf("live: %v, %d deltas", liveErr, len(liveDeltas))
 	}
 	rep, _ := recorder.Open(path, nil)
-	var got []artana.Delta
+	var got []llm.Delta
 	_, err := rep.Stream(context.Background(), request("hi"), collect(&got))
-	me, ok := errors.AsType[*artana.ModelError](err)
-	if !ok || me.Class != artana.ClassTransient || me.Message != broken.Message || me.StatusCode != 200 {
+	me, ok := errors.AsType[*llm.Error](err)
+	if !ok || me.Class != llm.ClassTransient || me.Message != broken.Message || me.StatusCode != 200 {
 		t.Fatalf("replayed err = %v, want %v", err, broken)
 	}
 	if !cmp.Equal(got, liveDeltas) || !cmp.Equal(me.Partial, liveDeltas) {
@@ -193,7 +194,7 @@ func TestStreamCallbackStops(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "stopped.cassette")
 	rec, _ := recorder.Open(path, &streamingFake{deltas: fakeDeltas, resp: fakeAnswer}, recorder.WithMode(recorder.Record))
 	stop := errors.New("stop")
-	if _, err := rec.Stream(context.Background(), request("hi"), func(artana.Delta) error { return stop }); !errors.Is(err, stop) {
+	if _, err := rec.Stream(context.Background(), request("hi"), func(llm.Delta) error { return stop }); !errors.Is(err, stop) {
 		t.Errorf("err = %v, want the callback's", err)
 	}
 	if err := rec.Close(); err != nil {
@@ -203,7 +204,7 @@ func TestStreamCallbackStops(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rep.Stream(context.Background(), request("hi"), collect(new([]artana.Delta))); !errors.Is(err, recorder.ErrNoMatch) {
+	if _, err := rep.Stream(context.Background(), request("hi"), collect(new([]llm.Delta))); !errors.Is(err, recorder.ErrNoMatch) {
 		t.Errorf("a stopped stream was recorded: %v", err)
 	}
 	rep.Close()
@@ -212,7 +213,7 @@ func TestStreamCallbackStops(t *testing.T) {
 	path2, _, _, _ := recordStream(t, &streamingFake{deltas: fakeDeltas, resp: fakeAnswer})
 	rep2, _ := recorder.Open(path2, nil, recorder.AllowUnused())
 	n := 0
-	if _, err := rep2.Stream(context.Background(), request("hi"), func(artana.Delta) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
+	if _, err := rep2.Stream(context.Background(), request("hi"), func(llm.Delta) error { n++; return stop }); !errors.Is(err, stop) || n != 1 {
 		t.Errorf("replay: err = %v after %d deltas", err, n)
 	}
 	rep2.Close()
@@ -222,8 +223,8 @@ func TestStreamCallbackStops(t *testing.T) {
 // reach the cassette.
 func TestStreamSecretSplitAcrossDeltas(t *testing.T) {
 	key := "sk-proj-" + strings.Repeat("Ab3", 10)
-	deltas := []artana.Delta{{Text: "your key is sk-proj-"}, {Text: key[len("sk-proj-"):] + " ok"}, {Usage: &artana.Usage{PromptTokens: 1}}}
-	path, _, _, err := recordStream(t, &streamingFake{deltas: deltas, resp: artana.ModelResponse{OutputJSON: `"x"`}})
+	deltas := []llm.Delta{{Text: "your key is sk-proj-"}, {Text: key[len("sk-proj-"):] + " ok"}, {Usage: &llm.Usage{PromptTokens: 1}}}
+	path, _, _, err := recordStream(t, &streamingFake{deltas: deltas, resp: llm.Response{OutputJSON: `"x"`}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -232,11 +233,11 @@ func TestStreamSecretSplitAcrossDeltas(t *testing.T) {
 		t.Fatalf("the key reached the cassette:\n%s", raw)
 	}
 	rep, _ := recorder.Open(path, nil)
-	var got []artana.Delta
+	var got []llm.Delta
 	if _, err := rep.Stream(context.Background(), request("hi"), collect(&got)); err != nil {
 		t.Fatal(err)
 	}
-	if j := artana.JoinDeltas(got); j.Text != "your key is [REDACTED] ok" {
+	if j := llm.JoinDeltas(got); j.Text != "your key is [REDACTED] ok" {
 		t.Errorf("replayed text %q", j.Text)
 	}
 	rep.Close()
@@ -281,7 +282,7 @@ func TestStreamModes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var got []artana.Delta
+	var got []llm.Delta
 	if _, err := pass.Stream(context.Background(), request("hi"), collect(&got)); err != nil || !cmp.Equal(got, fakeDeltas) {
 		t.Errorf("passthrough: %v, %+v", err, got)
 	}
@@ -308,7 +309,7 @@ func TestStreamModes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var plain, streamed []artana.Delta
+	var plain, streamed []llm.Delta
 	if _, err := rep.Stream(context.Background(), request("plain"), collect(&plain)); err != nil || len(plain) != 1 {
 		t.Errorf("plain: %v, %d deltas", err, len(plain))
 	}

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/internal/gotestcmd"
 )
 
@@ -57,7 +57,7 @@ func recordPattern(flagValue, envValue string) (re *regexp.Regexp, source string
 // flag, of $ARTANA_RECORD. Call it before building the live model, so
 // that a test that replays never builds one:
 //
-//	var live artana.Model
+//	var live llm.Model
 //	if rec, err := recorder.Recording(t.Name()); err != nil {
 //		t.Fatal(err)
 //	} else if rec {
@@ -133,7 +133,7 @@ func rerecordCommand(name, pkgDir string) string {
 // cassette byte-identical; in Replay mode the test fails if recorded
 // interactions went unused (unless AllowUnused) or if a request had no
 // recorded interaction, even if the code under test swallowed the error.
-func New(t testing.TB, live artana.Model, opts ...Option) *Recorder {
+func New(t testing.TB, live llm.Model, opts ...Option) *Recorder {
 	t.Helper()
 	var cfg config
 	for _, o := range opts {
@@ -143,7 +143,7 @@ func New(t testing.TB, live artana.Model, opts ...Option) *Recorder {
 }
 
 // newForTest is New, for a Recorder or a Transport.
-func newForTest(t testing.TB, live artana.Model, cfg config) *Recorder {
+func newForTest(t testing.TB, live llm.Model, cfg config) *Recorder {
 	t.Helper()
 	name := t.Name()
 	if cfg.dir == "" {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/cassettes"
@@ -53,14 +54,14 @@ func (s *shop) tools(t testing.TB) *artana.Tools {
 
 // loopModel asks for both tools in parallel, then answers.
 func loopModel() *fakeModel {
-	return &fakeModel{CompleteFn: func(_ context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
+	return &fakeModel{CompleteFn: func(_ context.Context, req llm.Request) (llm.Response, error) {
 		if req.Messages[len(req.Messages)-1].Role != "tool" {
-			return artana.ModelResponse{ToolCalls: []artana.ToolCall{
+			return llm.Response{ToolCalls: []artana.ToolCall{
 				{ID: "call_a", ToolName: "lookup_order", ArgumentsJSON: `{"order":"A-17"}`},
 				{ID: "call_b", ToolName: "refund", ArgumentsJSON: `{"order":"A-17"}`},
 			}}, nil
 		}
-		return artana.ModelResponse{OutputJSON: `{"label":"done"}`}, nil
+		return llm.Response{OutputJSON: `{"label":"done"}`}, nil
 	}}
 }
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/internal/pyjson"
@@ -24,7 +25,7 @@ import (
 
 // A Transport is an http.RoundTripper that records the HTTP calls of any
 // client (openai-go, go-openai, langchaingo, ...) into an interactions
-// cassette and replays them, as a Recorder does for an artana.Model.
+// cassette and replays them, as a Recorder does for an llm.Model.
 //
 // An OpenAI Chat Completions call (POST .../chat/completions) and an
 // Anthropic Messages API call (POST .../v1/messages), JSON or streamed,
@@ -68,8 +69,8 @@ func KeepHeaders(names ...string) Option {
 // side is the base RoundTripper, which exchange calls directly.
 type httpLive struct{}
 
-func (httpLive) Complete(context.Context, artana.ModelRequest) (artana.ModelResponse, error) {
-	return artana.ModelResponse{}, errors.New("recorder: a Transport's recorder has no live model")
+func (httpLive) Complete(context.Context, llm.Request) (llm.Response, error) {
+	return llm.Response{}, errors.New("recorder: a Transport's recorder has no live model")
 }
 
 // OpenTransport returns a Transport for the cassette at path, in Replay
@@ -162,7 +163,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 			return nil, fmt.Errorf("recorder: %s: read the request body: %w", t.rec.path, err)
 		}
 	}
-	var typed artana.ModelRequest
+	var typed llm.Request
 	var streamed bool
 	h := &HTTPExchange{}
 	if api, understood, s, extra, ok := t.understand(req, body); ok {
@@ -194,7 +195,7 @@ func (t *Transport) RoundTrip(req *http.Request) (*http.Response, error) {
 // understand parses a request of an API the Transport knows: OpenAI Chat
 // Completions (POST .../chat/completions) or the Anthropic Messages API
 // (POST .../v1/messages).
-func (t *Transport) understand(req *http.Request, body []byte) (api string, typed artana.ModelRequest, streamed bool, extra json.RawMessage, ok bool) {
+func (t *Transport) understand(req *http.Request, body []byte) (api string, typed llm.Request, streamed bool, extra json.RawMessage, ok bool) {
 	if req.Method != http.MethodPost {
 		return "", typed, false, nil, false
 	}
@@ -280,8 +281,8 @@ func (t *Transport) live(ctx context.Context, req *http.Request, body []byte, ap
 	if eventStream {
 		in.Streamed = true
 		var deltas []RecordedDelta
-		var r artana.ModelResponse
-		var serr *artana.ModelError
+		var r llm.Response
+		var serr *llm.Error
 		ok := false
 		if api == APIMessages {
 			deltas, r, serr, ok = messagesStream(events)
@@ -291,7 +292,7 @@ func (t *Transport) live(ctx context.Context, req *http.Request, body []byte, ap
 		if ok {
 			in.Deltas, in.Response, in.Err = deltas, r, serr
 			if serr != nil {
-				in.Response = artana.ModelResponse{}
+				in.Response = llm.Response{}
 			}
 		}
 		return in, nil
@@ -329,7 +330,7 @@ func readEvents(r io.Reader, since func() time.Duration, scrub func([]byte) []by
 // (zero for a plain HTTP call), h its HTTP request side, streamed whether
 // the client asked for a stream (matched: a stream replays only a
 // recorded stream), live the call through the base RoundTripper.
-func (r *Recorder) exchange(ctx context.Context, typed artana.ModelRequest, h *HTTPExchange, streamed bool,
+func (r *Recorder) exchange(ctx context.Context, typed llm.Request, h *HTTPExchange, streamed bool,
 	live func(ctx context.Context, start time.Time) (Interaction, error), first Scrubber) (*Interaction, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err

@@ -95,7 +95,7 @@ type ChatMessage struct {
 	ToolCalls []ToolCall `json:"tool_calls,omitempty"`
 }
 
-// ToolCall is a tool call a model asked for: in artana.ModelResponse,
+// ToolCall is a tool call a model asked for: in llm.Response,
 // artana.ModelResult and, as logged, in ModelCompleted.ToolCalls.
 //
 // ID is the provider's call id. It is logged as tool_call_id (the newest

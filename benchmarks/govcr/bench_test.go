@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/openai"
@@ -86,7 +87,7 @@ func loadFixture(tb testing.TB) fixture {
 
 // artanaTest is the agent test as written with artana: 50 model steps
 // through a kernel on an in-memory store.
-func artanaTest(m artana.Model) error {
+func artanaTest(m llm.Model) error {
 	k := artana.New(ledger.NewMemStore(), m)
 	run, err := k.StartRun(ctx, artana.Tenant{ID: "acme"}, "run-1")
 	if err != nil {
@@ -97,7 +98,7 @@ func artanaTest(m artana.Model) error {
 		res, err := artana.StepModel[Answer](ctx, k, run, artana.ModelStep{
 			Model:    model,
 			Messages: []artana.ChatMessage{{Role: "system", Content: system}, {Role: "user", Content: userMessage(i)}},
-			Options:  artana.ModelOptions{Temperature: &zero},
+			Options:  llm.Options{Temperature: &zero},
 		})
 		if err != nil {
 			return err

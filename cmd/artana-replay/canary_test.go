@@ -18,6 +18,7 @@ import (
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/cassettes"
 	"github.com/artana-go/go-artana/openai"
@@ -126,7 +127,7 @@ func secretCanary(t *testing.T, dir, dbPath, cdir string, others ...string) {
 	ctx := context.Background()
 
 	// The model alone, streamed.
-	resp, err := m.Stream(ctx, artana.ModelRequest{Model: "gpt-4o-mini", Prompt: "hi"}, func(d artana.Delta) error {
+	resp, err := m.Stream(ctx, llm.Request{Model: "gpt-4o-mini", Prompt: "hi"}, func(d llm.Delta) error {
 		note(d.Text)
 		return nil
 	})
@@ -185,7 +186,7 @@ func secretCanary(t *testing.T, dir, dbPath, cdir string, others ...string) {
 		t.Fatal(err)
 	}
 	for i := range 3 {
-		resp, err := rep.Complete(ctx, artana.ModelRequest{Model: "gpt-4o-mini", Prompt: fmt.Sprintf("classify %d", i)})
+		resp, err := rep.Complete(ctx, llm.Request{Model: "gpt-4o-mini", Prompt: fmt.Sprintf("classify %d", i)})
 		note(resp.OutputJSON, err)
 	}
 	note(rep.Close())

@@ -5,26 +5,26 @@ import (
 	"sync"
 	"time"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/recorder"
 )
 
 // streamingModel is a live model that streams deltas, then answers resp
 // or fails with err.
 type streamingModel struct {
-	deltas []artana.Delta
-	resp   artana.ModelResponse
+	deltas []llm.Delta
+	resp   llm.Response
 	err    error
 }
 
-func (m *streamingModel) Complete(ctx context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
-	return m.Stream(ctx, req, func(artana.Delta) error { return nil })
+func (m *streamingModel) Complete(ctx context.Context, req llm.Request) (llm.Response, error) {
+	return m.Stream(ctx, req, func(llm.Delta) error { return nil })
 }
 
-func (m *streamingModel) Stream(_ context.Context, _ artana.ModelRequest, yield func(artana.Delta) error) (artana.ModelResponse, error) {
+func (m *streamingModel) Stream(_ context.Context, _ llm.Request, yield func(llm.Delta) error) (llm.Response, error) {
 	for _, d := range m.deltas {
 		if err := yield(d); err != nil {
-			return artana.ModelResponse{}, err
+			return llm.Response{}, err
 		}
 	}
 	return m.resp, m.err
@@ -42,27 +42,27 @@ func writeStreams(path string) error {
 		now = now.Add(10 * time.Millisecond)
 		return now
 	}
-	usage := artana.Usage{PromptTokens: 14, CompletionTokens: 5, CostUSD: 0.001}
+	usage := llm.Usage{PromptTokens: 14, CompletionTokens: 5, CostUSD: 0.001}
 	live := &streamingModel{
-		deltas: []artana.Delta{{Text: "1, "}, {Text: "2, "}, {Text: "3"}, {Usage: &usage}},
-		resp:   artana.ModelResponse{OutputJSON: `"1, 2, 3"`, Usage: usage},
+		deltas: []llm.Delta{{Text: "1, "}, {Text: "2, "}, {Text: "3"}, {Usage: &usage}},
+		resp:   llm.Response{OutputJSON: `"1, 2, 3"`, Usage: usage},
 	}
 	rec, err := recorder.Open(path, live, recorder.WithMode(recorder.Record), recorder.WithClock(clock))
 	if err != nil {
 		return err
 	}
 	ctx := context.Background()
-	req := artana.ModelRequest{Model: "gpt-4o-mini", Prompt: "Count to 3", StepKey: "count"}
+	req := llm.Request{Model: "gpt-4o-mini", Prompt: "Count to 3", StepKey: "count"}
 	if _, err := rec.Complete(ctx, req); err != nil {
 		return err
 	}
 	req.StepKey = "count-streamed"
-	if _, err := rec.Stream(ctx, req, func(artana.Delta) error { return nil }); err != nil {
+	if _, err := rec.Stream(ctx, req, func(llm.Delta) error { return nil }); err != nil {
 		return err
 	}
-	live.deltas, live.err = live.deltas[:2], &artana.ModelError{Class: artana.ClassTransient, StatusCode: 200,
+	live.deltas, live.err = live.deltas[:2], &llm.Error{Class: llm.ClassTransient, StatusCode: 200,
 		Message: "the stream reported server_error: The server had an error while processing your request."}
 	req.StepKey = "count-broken"
-	_, _ = rec.Stream(ctx, req, func(artana.Delta) error { return nil })
+	_, _ = rec.Stream(ctx, req, func(llm.Delta) error { return nil })
 	return rec.Close()
 }

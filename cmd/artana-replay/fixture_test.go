@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
@@ -93,10 +94,10 @@ func writeSeedFlow(ctx context.Context, path, secondPrompt string) error {
 		return err
 	}
 	defer store.Close()
-	model := artana.ModelFunc(func(_ context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
+	model := llm.ModelFunc(func(_ context.Context, req llm.Request) (llm.Response, error) {
 		out, _ := json.Marshal(decision{true, "ok: " + req.Prompt})
-		return artana.ModelResponse{OutputJSON: string(out),
-			Usage:     artana.Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01},
+		return llm.Response{OutputJSON: string(out),
+			Usage:     llm.Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01},
 			ToolCalls: []artana.ToolCall{{ToolName: "submit_transfer", ArgumentsJSON: `{"account_id":"acc_1","amount":"10.00"}`}}}, nil
 	})
 	k := artana.New(store, model)
@@ -216,15 +217,15 @@ func writeToolLoop(ctx context.Context, path, prefix, status string) error {
 		return err
 	}
 	defer store.Close()
-	model := artana.ModelFunc(func(_ context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
+	model := llm.ModelFunc(func(_ context.Context, req llm.Request) (llm.Response, error) {
 		if req.Messages[len(req.Messages)-1].Role != "tool" {
-			return artana.ModelResponse{ToolCalls: []artana.ToolCall{
+			return llm.Response{ToolCalls: []artana.ToolCall{
 				{ID: prefix + "1", ToolName: "lookup_order", ArgumentsJSON: `{"order": "A-17"}`},
 				{ID: prefix + "2", ToolName: "refund", ArgumentsJSON: `{"order": "A-17"}`},
-			}, Usage: artana.Usage{PromptTokens: 75, CompletionTokens: 53, CostUSD: 0.0007}}, nil
+			}, Usage: llm.Usage{PromptTokens: 75, CompletionTokens: 53, CostUSD: 0.0007}}, nil
 		}
-		return artana.ModelResponse{OutputJSON: `"Order A-17 was already refunded."`,
-			Usage: artana.Usage{PromptTokens: 149, CompletionTokens: 32, CostUSD: 0.0007}}, nil
+		return llm.Response{OutputJSON: `"Order A-17 was already refunded."`,
+			Usage: llm.Usage{PromptTokens: 149, CompletionTokens: 32, CostUSD: 0.0007}}, nil
 	})
 	k := artana.New(store, model)
 	if err := artana.RegisterTool(k.Tools(), "lookup_order", func(_ context.Context, a orderArgs) (map[string]string, error) {

@@ -47,6 +47,7 @@ import (
 	"strings"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/examples/internal/command"
@@ -79,14 +80,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if ok, err := flags.Parse(args); !ok {
 		return err
 	}
-	return flags.Replay(func(model artana.Model, answeredBy string) error {
+	return flags.Replay(func(model llm.Model, answeredBy string) error {
 		return prove(ctx, model, answeredBy, stdout)
 	})
 }
 
 // prove runs the example on model; answeredBy says where the model's
 // answers come from. A nil error means every check held.
-func prove(ctx context.Context, model artana.Model, answeredBy string, stdout io.Writer) error {
+func prove(ctx context.Context, model llm.Model, answeredBy string, stdout io.Writer) error {
 	counted := &countingModel{Model: model}
 
 	dir, err := os.MkdirTemp("", "artana-durable-chat-")
@@ -135,7 +136,7 @@ func prove(ctx context.Context, model artana.Model, answeredBy string, stdout io
 
 // chat runs the example's chat on its run.
 type chat struct {
-	model     artana.Model
+	model     llm.Model
 	toolCalls int // times submit_transfer ran
 }
 
@@ -205,11 +206,11 @@ func (c *chat) submitTransfer(ctx context.Context, a TransferArgs) (map[string]s
 
 // countingModel counts the calls that reach the model.
 type countingModel struct {
-	artana.Model
+	llm.Model
 	calls int
 }
 
-func (m *countingModel) Complete(ctx context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
+func (m *countingModel) Complete(ctx context.Context, req llm.Request) (llm.Response, error) {
 	m.calls++
 	return m.Model.Complete(ctx, req)
 }

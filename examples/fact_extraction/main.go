@@ -34,6 +34,7 @@ import (
 	"strings"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/examples/internal/command"
 	"github.com/artana-go/go-artana/sqlite"
 )
@@ -79,14 +80,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if ok, err := flags.Parse(args); !ok {
 		return err
 	}
-	return flags.Replay(func(model artana.Model, answeredBy string) error {
+	return flags.Replay(func(model llm.Model, answeredBy string) error {
 		return prove(ctx, model, answeredBy, stdout)
 	})
 }
 
 // prove runs the example on model; answeredBy says where the model's
 // answers come from. A nil error means every check held.
-func prove(ctx context.Context, model artana.Model, answeredBy string, stdout io.Writer) error {
+func prove(ctx context.Context, model llm.Model, answeredBy string, stdout io.Writer) error {
 
 	dir, err := os.MkdirTemp("", "artana-fact-extraction-")
 	if err != nil {

@@ -52,6 +52,7 @@ import (
 	"strings"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/cassettes"
@@ -87,7 +88,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if ok, err := flags.Parse(args); !ok {
 		return err
 	}
-	return flags.Replay(func(model artana.Model, answeredBy string) error {
+	return flags.Replay(func(model llm.Model, answeredBy string) error {
 		return prove(ctx, model, *dir, answeredBy, stdout)
 	})
 }
@@ -95,7 +96,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 // prove runs the eight features with model, keeping the event log in dir
 // (a temporary directory if ""), and prints them to out with answeredBy
 // saying where the model's answers come from.
-func prove(ctx context.Context, model artana.Model, dir, answeredBy string, out io.Writer) error {
+func prove(ctx context.Context, model llm.Model, dir, answeredBy string, out io.Writer) error {
 	if dir == "" {
 		tmp, err := os.MkdirTemp("", "artana-golden-")
 		if err != nil {
@@ -114,11 +115,11 @@ func prove(ctx context.Context, model artana.Model, dir, answeredBy string, out 
 
 // countingModel counts the calls that reach the model.
 type countingModel struct {
-	artana.Model
+	llm.Model
 	calls int
 }
 
-func (m *countingModel) Complete(ctx context.Context, req artana.ModelRequest) (artana.ModelResponse, error) {
+func (m *countingModel) Complete(ctx context.Context, req llm.Request) (llm.Response, error) {
 	m.calls++
 	return m.Model.Complete(ctx, req)
 }
@@ -425,6 +426,6 @@ func eventTypes(events []ledger.Event) []ledger.EventType {
 	return types
 }
 
-func usage(u artana.Usage) string {
+func usage(u llm.Usage) string {
 	return fmt.Sprintf("prompt_tokens=%d completion_tokens=%d cost_usd=%g", u.PromptTokens, u.CompletionTokens, u.CostUSD)
 }

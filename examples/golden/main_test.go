@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/cassettes"
@@ -78,7 +79,7 @@ var goldenLines = []string{
 //	OPENAI_API_KEY=sk-... go test ./examples/golden -run '^TestGolden$' -artana.record='^TestGolden$'
 func TestGolden(t *testing.T) {
 	model, answeredBy := exampletest.Model(t, decisionAnswer)
-	out := exampletest.MustProve(t, func(ctx context.Context, model artana.Model, answeredBy string, stdout io.Writer) error {
+	out := exampletest.MustProve(t, func(ctx context.Context, model llm.Model, answeredBy string, stdout io.Writer) error {
 		return prove(ctx, model, t.TempDir(), answeredBy, stdout)
 	}, model, answeredBy)
 	exampletest.WantInOrder(t, out, goldenLines...)
@@ -188,13 +189,13 @@ func TestRecordThenReplay(t *testing.T) {
 // fails the run, saying what differs and how to re-record.
 func TestStaleCassette(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "stale.cassette")
-	rec, err := recorder.Open(path, artana.ModelFunc(func(context.Context, artana.ModelRequest) (artana.ModelResponse, error) {
-		return artana.ModelResponse{OutputJSON: `{"approved":false,"reason":"no"}`}, nil
+	rec, err := recorder.Open(path, llm.ModelFunc(func(context.Context, llm.Request) (llm.Response, error) {
+		return llm.Response{OutputJSON: `{"approved":false,"reason":"no"}`}, nil
 	}), recorder.WithMode(recorder.Record))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := rec.Complete(context.Background(), artana.ModelRequest{Model: modelName, Prompt: "Approve? (an older prompt)",
+	if _, err := rec.Complete(context.Background(), llm.Request{Model: modelName, Prompt: "Approve? (an older prompt)",
 		Messages: []artana.ChatMessage{{Role: "user", Content: "Approve? (an older prompt)"}}}); err != nil {
 		t.Fatal(err)
 	}

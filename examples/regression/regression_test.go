@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
@@ -29,7 +30,7 @@ func TestSupport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var live artana.Model
+	var live llm.Model
 	var backend regression.Backend // nil: every tool execution replays from the cassette
 	if recording {
 		live = startServer(t).model(t)

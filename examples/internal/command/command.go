@@ -15,7 +15,7 @@ import (
 	"os/signal"
 	"path/filepath"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/recorder"
 )
 
@@ -110,7 +110,7 @@ func (f *Flags) Parse(args []string) (bool, error) {
 // Replay runs prove on the model that replays the cassette offline, with
 // the text saying so (AnsweredBy). The cassette must hold exactly the
 // calls the example makes: a missing or unused interaction fails the run.
-func (f *Flags) Replay(prove func(model artana.Model, answeredBy string) error) (err error) {
+func (f *Flags) Replay(prove func(model llm.Model, answeredBy string) error) (err error) {
 	rec, err := recorder.Open(f.Cassette, nil)
 	if errors.Is(err, recorder.ErrNoCassette) {
 		return fmt.Errorf("%s: %w; run the example from the repository root or from its own directory, pass -cassette, or record one with:\n\t%s",

@@ -19,7 +19,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/examples/internal/command"
 	"github.com/artana-go/go-artana/examples/internal/standin"
 	"github.com/artana-go/go-artana/internal/childtest"
@@ -140,7 +140,7 @@ func ExitStatus(t *testing.T, replayed string, more ...ExitCase) {
 
 // Prove is an example's prove function: it runs the example on model,
 // printing to stdout; answeredBy says where the model's answers come from.
-type Prove func(ctx context.Context, model artana.Model, answeredBy string, stdout io.Writer) error
+type Prove func(ctx context.Context, model llm.Model, answeredBy string, stdout io.Writer) error
 
 // Model returns the model an example's test runs on, and the text saying
 // where its answers come from: recorder.New's for t, which replays the
@@ -148,13 +148,13 @@ type Prove func(ctx context.Context, model artana.Model, answeredBy string, stdo
 // record switch (-artana.record, ARTANA_RECORD), records the live
 // OpenAI-compatible endpoint of OPENAI_API_KEY and OPENAI_BASE_URL; with
 // -args -standin, the local stand-in answering with answer.
-func Model(t *testing.T, answer Answer) (artana.Model, string) {
+func Model(t *testing.T, answer Answer) (llm.Model, string) {
 	t.Helper()
 	recording, err := recorder.Recording(t.Name())
 	if err != nil {
 		t.Fatal(err)
 	}
-	var live artana.Model
+	var live llm.Model
 	if recording {
 		if Standin() {
 			standin.Start(t, answer)
@@ -171,7 +171,7 @@ func Model(t *testing.T, answer Answer) (artana.Model, string) {
 
 // MustProve runs prove on model and returns what it printed; it fails the
 // test if prove fails.
-func MustProve(t testing.TB, prove Prove, model artana.Model, answeredBy string) string {
+func MustProve(t testing.TB, prove Prove, model llm.Model, answeredBy string) string {
 	t.Helper()
 	var out bytes.Buffer
 	if err := prove(t.Context(), model, answeredBy, &out); err != nil {
@@ -247,8 +247,8 @@ func RecordWithoutKey(t *testing.T, test, committed string) {
 // wantErr rather than claiming success.
 func ProveFails(t *testing.T, prove Prove, outputJSON, wantErr string) {
 	t.Helper()
-	model := artana.ModelFunc(func(context.Context, artana.ModelRequest) (artana.ModelResponse, error) {
-		return artana.ModelResponse{OutputJSON: outputJSON}, nil
+	model := llm.ModelFunc(func(context.Context, llm.Request) (llm.Response, error) {
+		return llm.Response{OutputJSON: outputJSON}, nil
 	})
 	var out bytes.Buffer
 	err := prove(t.Context(), model, "a test model", &out)

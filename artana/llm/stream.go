@@ -1,4 +1,4 @@
-package artana
+package llm
 
 import (
 	"context"
@@ -47,18 +47,18 @@ func (d Delta) IsZero() bool {
 //
 // If yield returns an error, Stream stops and returns that error (it may
 // be wrapped). A stream that fails after some deltas were delivered
-// returns a *ModelError whose Partial holds them; a provider retries a
+// returns a *Error whose Partial holds them; a provider retries a
 // failed call only while no delta has been delivered, so that yield never
 // sees a piece twice.
 type StreamingModel interface {
 	Model
-	Stream(ctx context.Context, req ModelRequest, yield func(Delta) error) (ModelResponse, error)
+	Stream(ctx context.Context, req Request, yield func(Delta) error) (Response, error)
 }
 
 // Stream calls m.Stream if m is a StreamingModel. Otherwise it calls
-// m.Complete and delivers the whole answer as one delta (ModelResponse.Delta):
+// m.Complete and delivers the whole answer as one delta (Response.Delta):
 // a model that cannot stream still serves a streamed step.
-func Stream(ctx context.Context, m Model, req ModelRequest, yield func(Delta) error) (ModelResponse, error) {
+func Stream(ctx context.Context, m Model, req Request, yield func(Delta) error) (Response, error) {
 	if sm, ok := m.(StreamingModel); ok {
 		return sm.Stream(ctx, req, yield)
 	}
@@ -67,7 +67,7 @@ func Stream(ctx context.Context, m Model, req ModelRequest, yield func(Delta) er
 		return resp, err
 	}
 	if err := yield(resp.Delta()); err != nil {
-		return ModelResponse{}, err
+		return Response{}, err
 	}
 	return resp, nil
 }
@@ -78,7 +78,7 @@ func Stream(ctx context.Context, m Model, req ModelRequest, yield func(Delta) er
 // answer), and OutputJSON otherwise (structured output, which is JSON as
 // the model writes it). It is what a step's delta callback receives when
 // the model cannot stream and when the step is answered from the log.
-func (resp ModelResponse) Delta() Delta {
+func (resp Response) Delta() Delta {
 	d := Delta{Text: outputText(resp.OutputJSON)}
 	for i, c := range resp.ToolCalls {
 		d.ToolCalls = append(d.ToolCalls, ToolCallDelta{Index: i, ID: c.ID, ToolName: c.ToolName, ArgumentsJSON: c.ArgumentsJSON})
@@ -102,10 +102,10 @@ func outputText(outputJSON string) string {
 // JoinDeltas joins the pieces of a stream into one delta: the text and
 // reasoning concatenated, one ToolCallDelta per call index (in index
 // order) with the call's id, name and whole arguments, and the last usage
-// reported. For a complete text stream it equals the ModelResponse.Delta of the
+// reported. For a complete text stream it equals the Response.Delta of the
 // streamed answer, but for the usage's cost, which a provider may compute
 // only on the whole answer. It is how a caller reads the partial output
-// of a stream that broke off (ModelError.Partial).
+// of a stream that broke off (Error.Partial).
 func JoinDeltas(deltas []Delta) Delta {
 	var text, reasoning []byte
 	var calls []ToolCallDelta

@@ -1,4 +1,4 @@
-package artana
+package llm
 
 import (
 	"context"
@@ -7,36 +7,49 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/artana-go/go-artana/artana/ledger"
+)
+
+// Errors for errors.Is: every *Error matches the sentinel of its class
+// (ErrPermanent also matches refusals and truncated output, which retrying
+// does not fix either).
+var (
+	ErrTransient = errors.New("transient model error")
+	ErrPermanent = errors.New("permanent model error")
+	ErrTimeout   = errors.New("model timeout")
+	ErrRefusal   = errors.New("model refused")
+	ErrTruncated = errors.New("model output truncated")
 )
 
 // A Model completes model requests. The kernel calls it for every model
 // step that does not replay; artana/openai talks to live endpoints and
 // recorder replays recorded ones.
 type Model interface {
-	Complete(ctx context.Context, req ModelRequest) (ModelResponse, error)
+	Complete(ctx context.Context, req Request) (Response, error)
 }
 
 // ModelFunc adapts a function to the Model interface.
-type ModelFunc func(ctx context.Context, req ModelRequest) (ModelResponse, error)
+type ModelFunc func(ctx context.Context, req Request) (Response, error)
 
 // Complete calls f.
-func (f ModelFunc) Complete(ctx context.Context, req ModelRequest) (ModelResponse, error) {
+func (f ModelFunc) Complete(ctx context.Context, req Request) (Response, error) {
 	return f(ctx, req)
 }
 
-// ModelRequest is what the kernel asks of a Model.
-type ModelRequest struct {
+// Request is what the kernel asks of a Model.
+type Request struct {
 	RunID    string
-	Model    string        // model name, e.g. "gpt-4o-mini"
-	Prompt   string        // the prompt as logged; Messages is what is sent
-	Messages []ChatMessage // the conversation, ending with the prompt
+	Model    string               // model name, e.g. "gpt-4o-mini"
+	Prompt   string               // the prompt as logged; Messages is what is sent
+	Messages []ledger.ChatMessage // the conversation, ending with the prompt
 	// OutputName names the output type, e.g. "TriageDecision"; providers
 	// use it as the name of the structured-output schema.
 	OutputName string
 	// OutputSchema is the JSON Schema the output must satisfy.
 	OutputSchema json.RawMessage
 	Tools        []ToolDefinition // tools the model may call, in order
-	Options      ModelOptions
+	Options      Options
 	StepKey      string
 }
 
@@ -47,9 +60,9 @@ type ToolDefinition struct {
 	Schema      json.RawMessage `json:"schema"` // JSON Schema of the arguments
 }
 
-// ModelOptions are the sampling options of a request. Nil and empty fields
+// Options are the sampling options of a request. Nil and empty fields
 // are left to the provider's defaults.
-type ModelOptions struct {
+type Options struct {
 	Temperature     *float64 `json:"temperature,omitempty"`
 	MaxTokens       *int64   `json:"max_tokens,omitempty"`
 	Seed            *int64   `json:"seed,omitempty"`
@@ -64,18 +77,18 @@ type ModelOptions struct {
 	ParallelToolCalls *bool `json:"parallel_tool_calls,omitempty"`
 }
 
-// The tool choices of ModelOptions.ToolChoice that name no tool.
+// The tool choices of Options.ToolChoice that name no tool.
 const (
 	ToolChoiceAuto     = "auto"
 	ToolChoiceNone     = "none"
 	ToolChoiceRequired = "required"
 )
 
-// ModelResponse is a Model's answer.
-type ModelResponse struct {
-	OutputJSON string     // the structured output, a JSON document
-	Usage      Usage      // tokens and cost
-	ToolCalls  []ToolCall // tool calls the model asked for, in order
+// Response is a Model's answer.
+type Response struct {
+	OutputJSON string            // the structured output, a JSON document
+	Usage      Usage             // tokens and cost
+	ToolCalls  []ledger.ToolCall // tool calls the model asked for, in order
 }
 
 // Usage counts the tokens a request used and what they cost.
@@ -98,9 +111,9 @@ const (
 	ClassTruncated ErrorClass = "truncated" // the output hit the token limit (finish_reason "length")
 )
 
-// A ModelError is a failed model call with its class. Providers return it;
+// A Error is a failed model call with its class. Providers return it;
 // the recorder stores and replays it.
-type ModelError struct {
+type Error struct {
 	Class      ErrorClass
 	StatusCode int           // HTTP status, 0 if none
 	Message    string        // what the provider said, never containing credentials
@@ -113,7 +126,7 @@ type ModelError struct {
 }
 
 // Error returns the class, HTTP status and message of the failure.
-func (e *ModelError) Error() string {
+func (e *Error) Error() string {
 	s := "model error (" + string(e.Class)
 	if e.StatusCode != 0 {
 		s += fmt.Sprintf(", HTTP %d", e.StatusCode)
@@ -129,30 +142,30 @@ func (e *ModelError) Error() string {
 }
 
 // Unwrap returns the underlying error.
-func (e *ModelError) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() error { return e.Err }
 
 // Is matches the sentinel of the error's class.
-func (e *ModelError) Is(target error) bool {
+func (e *Error) Is(target error) bool {
 	switch target {
-	case ErrModelTransient:
+	case ErrTransient:
 		return e.Class == ClassTransient
-	case ErrModelPermanent:
+	case ErrPermanent:
 		return e.Class == ClassPermanent || e.Class == ClassRefusal || e.Class == ClassTruncated
-	case ErrModelTimeout:
+	case ErrTimeout:
 		return e.Class == ClassTimeout
-	case ErrModelRefusal:
+	case ErrRefusal:
 		return e.Class == ClassRefusal
-	case ErrModelTruncated:
+	case ErrTruncated:
 		return e.Class == ClassTruncated
 	}
 	return false
 }
 
-// ClassOf returns the class of a model error: the Class of a *ModelError
+// ClassOf returns the class of a model error: the Class of a *Error
 // in err's chain, ClassTimeout for context.DeadlineExceeded, and
 // ClassPermanent otherwise.
 func ClassOf(err error) ErrorClass {
-	var me *ModelError
+	var me *Error
 	switch {
 	case errors.As(err, &me):
 		return me.Class
