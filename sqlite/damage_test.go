@@ -12,9 +12,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/sqlite"
 )
@@ -252,8 +253,10 @@ func TestVerifyPayloadText(t *testing.T) {
 		seen[c.run] = true
 		err := got[c.run].Err
 		var ce *ledger.ChainError
-		if !errors.As(err, &ce) || ce.Seq != c.seq || ce.RunID != c.run || !strings.Contains(ce.Reason, c.want) {
-			t.Errorf("run %s: err = %v, want a ChainError at seq %d naming %s", c.run, err, c.seq, c.want)
+		if !errors.As(err, &ce) {
+			t.Errorf("run %s: err = %v, want a ChainError", c.run, err)
+		} else if d := cmp.Diff(ledger.ChainError{RunID: c.run, Seq: c.seq, Reason: ce.Reason}, *ce); d != "" || !strings.Contains(ce.Reason, c.want) {
+			t.Errorf("run %s: err = %v, want a ChainError naming %s (-want +got):\n%s", c.run, err, c.want, d)
 		}
 		if err := s.Verify(context.Background(), c.run); !errors.Is(err, artana.ErrChainBroken) {
 			t.Errorf("Verify(%s) = %v, want ErrChainBroken", c.run, err)
