@@ -8,6 +8,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+
 	"github.com/artana-go/go-artana/cassettes"
 )
 
@@ -68,8 +71,15 @@ func TestReaderNamesPayloadKey(t *testing.T) {
 		path := filepath.Join("testdata", "damaged", c.name+".jsonl")
 		_, _, err := cassettes.ReadEvents(path)
 		var ce *cassettes.Error
-		if !errors.As(err, &ce) || ce.Line != c.line || !errors.Is(err, cassettes.ErrNotCanonical) || !strings.Contains(err.Error(), c.want) {
-			t.Errorf("%s: ReadEvents = %v, want line %d naming %s", c.name, err, c.line, c.want)
+		if !errors.As(err, &ce) || !errors.Is(err, cassettes.ErrNotCanonical) {
+			t.Errorf("%s: ReadEvents = %v, want a *cassettes.Error matching ErrNotCanonical", c.name, err)
+			continue
+		}
+		if d := cmp.Diff(cassettes.Error{Path: path, Line: c.line, Err: ce.Err}, *ce, cmpopts.EquateErrors()); d != "" {
+			t.Errorf("%s: ReadEvents = %v (-want +got):\n%s", c.name, err, d)
+		}
+		if !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: ReadEvents = %v, want it to name %s", c.name, err, c.want)
 		}
 	}
 }

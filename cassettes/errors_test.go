@@ -12,8 +12,10 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/cassettes"
 )
 
@@ -116,8 +118,8 @@ func TestReaderReportsCorruption(t *testing.T) {
 			if !errors.As(err, &ce) {
 				t.Fatalf("err %T is not a *cassettes.Error", err)
 			}
-			if ce.Path != path || ce.Line != tc.wantLine {
-				t.Errorf("error at %s:%d, want line %d: %v", ce.Path, ce.Line, tc.wantLine, err)
+			if d := cmp.Diff(cassettes.Error{Path: path, Line: tc.wantLine, Err: ce.Err}, *ce, cmpopts.EquateErrors()); d != "" {
+				t.Errorf("%v (-want +got):\n%s", err, d)
 			}
 			if prefix := fmt.Sprintf("%s:%d: ", path, tc.wantLine); !strings.HasPrefix(err.Error(), prefix) {
 				t.Errorf("message %q does not start with %q", err, prefix)
@@ -176,8 +178,11 @@ func TestReaderGenericChain(t *testing.T) {
 			os.WriteFile(p, tc.data, 0o644)
 			_, _, err := cassettes.ReadAll(p, tc.opts...)
 			var ce *cassettes.Error
-			if !errors.Is(err, tc.wantErr) || !errors.As(err, &ce) || ce.Line != tc.wantLine {
-				t.Errorf("err = %v, want %v at line %d", err, tc.wantErr, tc.wantLine)
+			if !errors.Is(err, tc.wantErr) || !errors.As(err, &ce) {
+				t.Fatalf("err = %v, want a *cassettes.Error matching %v", err, tc.wantErr)
+			}
+			if d := cmp.Diff(cassettes.Error{Path: p, Line: tc.wantLine, Err: ce.Err}, *ce, cmpopts.EquateErrors()); d != "" {
+				t.Errorf("%v (-want +got):\n%s", err, d)
 			}
 		})
 	}
@@ -214,8 +219,11 @@ func TestResealAcceptsDeliberateEdit(t *testing.T) {
 	if err != nil {
 		t.Fatalf("resealed cassette: %v", err)
 	}
-	if len(events) != 4 || events[2].Payload.(*ledger.ModelCompleted).PromptTokens != 13 {
-		t.Errorf("resealed events: %d, %+v", len(events), events[2].Payload)
+	if len(events) != 4 {
+		t.Fatalf("resealed: %d events, want 4", len(events))
+	}
+	if got := events[2].Payload.(*ledger.ModelCompleted).PromptTokens; got != 13 {
+		t.Errorf("resealed model_completed has %d prompt tokens, want the edited 13", got)
 	}
 	// Resealing a sealed cassette changes nothing.
 	before, _ := os.ReadFile(path)

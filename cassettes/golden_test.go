@@ -77,8 +77,11 @@ func TestGoldenCassetteBytes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if h.Meta["run_id"] != "golden/run ü" || len(events) != 5 {
-		t.Errorf("golden header %+v, %d events", h, len(events))
+	if got := h.Meta["run_id"]; got != "golden/run ü" {
+		t.Errorf("golden header names run %q, want golden/run ü", got)
+	}
+	if len(events) != 5 {
+		t.Errorf("golden file holds %d events, want 5", len(events))
 	}
 	if err := ledger.VerifyChain(events); err != nil {
 		t.Error(err)
