@@ -337,5 +337,6 @@ func splitRecord(rec []byte, r *ledgerRecord) bool {
 			return false
 		}
 	}
-	return len(body) == 0
+	// '' rather than NULL for prev_event_hash: the thorough path explains.
+	return len(body) == 0 && (r.prevNull || r.prevHash != "")
 }

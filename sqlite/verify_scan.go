@@ -4,10 +4,12 @@ import (
 	"context"
 	"database/sql"
 	"hash/maphash"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"unsafe"
 
 	"github.com/artana-go/go-artana/artana/ledger"
@@ -369,16 +371,19 @@ func (s *Store) verifyEachFast(ctx context.Context, only []string, onEvent func(
 			want[id] = true
 		}
 	}
+	// This goroutine reads the rows and checks what links them (run,
+	// tenant, seq, the hash before); the hash and stored text of each
+	// event, which need no other event, are checked on worker goroutines.
+	q := newCheckQueue(ctx, s.immutable)
+	defer q.abort()
 	var (
-		runs  = make(map[string]*runProof)
-		cur   *runProof // the run of the last row
-		chain *runProof // the run v verifies
-		v     ledger.StoredVerifier
-		e     = ledger.StoredEvent{Form: ledger.ColumnForm}
-		ids   idSum
+		runs = make(map[string]*runProof)
+		cur  *runProof // the run of the last row
+		e    = ledger.StoredEvent{Form: ledger.ColumnForm}
+		ids  idSum
 	)
-	// verify takes the row rowid, split into e.
-	verify := func(rowid int64) bool {
+	// verify takes the row rowid, split into e from raw.
+	verify := func(rowid int64, raw []byte) bool {
 		if len(e.Hash) != hashLen {
 			return false
 		}
@@ -393,21 +398,17 @@ func (s *Store) verifyEachFast(ctx context.Context, only []string, onEvent func(
 		if !cur.verify {
 			return true
 		}
-		if chain != cur {
-			// Runs whose rows alternate in the table: v goes on with this one.
-			if cur.events == 0 {
-				v.ChainVerifier = ledger.ChainVerifier{}
-			} else {
-				v.Resume(&ledger.Event{RunID: cur.id, TenantID: cur.tenant, Seq: cur.lastSeq,
-					Hash: unsafe.String(&cur.hash[0], len(cur.hash))})
+		// What NextStored checks of the link to the event before.
+		if cur.events == 0 {
+			if e.Seq != 1 || e.PrevHash != "" {
+				return false
 			}
-			chain = cur
-		}
-		if handled, err := v.NextStored(&e); !handled || err != nil {
+			cur.tenant = strings.Clone(e.TenantID)
+		} else if e.Seq != cur.lastSeq+1 || e.TenantID != cur.tenant || e.PrevHash != unsafe.String(&cur.hash[0], len(cur.hash)) {
 			return false
 		}
-		if cur.events == 0 {
-			cur.tenant = strings.Clone(e.TenantID)
+		if !q.add(raw) {
+			return false
 		}
 		cur.events++
 		cur.lastSeq = e.Seq
@@ -424,7 +425,7 @@ func (s *Store) verifyEachFast(ctx context.Context, only []string, onEvent func(
 	} else {
 		read = s.scanRows(ctx, &wg, &e, verify)
 	}
-	if !read {
+	if !read || !q.stop() {
 		return nil, reported, false
 	}
 
@@ -465,7 +466,7 @@ func (s *Store) verifyEachFast(ctx context.Context, only []string, onEvent func(
 // text a row, on a goroutine of its own, and calls verify with each row
 // split into e on this one. It reports whether every row was read and
 // verified.
-func (s *Store) scanRows(ctx context.Context, wg *sync.WaitGroup, e *ledger.StoredEvent, verify func(rowid int64) bool) bool {
+func (s *Store) scanRows(ctx context.Context, wg *sync.WaitGroup, e *ledger.StoredEvent, verify func(rowid int64, row []byte) bool) bool {
 	const batches, batchRows = 4, 256
 	full, free := make(chan *rowBatch, batches), make(chan *rowBatch, batches)
 	for range batches {
@@ -486,7 +487,7 @@ func (s *Store) scanRows(ctx context.Context, wg *sync.WaitGroup, e *ledger.Stor
 		}
 		for _, row := range b.rows {
 			rowid, ok := splitStoredRow(row, e)
-			if !ok || !verify(rowid) {
+			if !ok || !verify(rowid, unsafe.Slice(unsafe.StringData(row), len(row))) {
 				return false
 			}
 		}
@@ -501,7 +502,7 @@ func (s *Store) scanRows(ctx context.Context, wg *sync.WaitGroup, e *ledger.Stor
 // scanPages reads the table of an immutable file in rowid order from its
 // pages (pageFile), and calls verify with each row split into e. It
 // reports whether every row was read and verified.
-func (s *Store) scanPages(ctx context.Context, e *ledger.StoredEvent, verify func(rowid int64) bool) bool {
+func (s *Store) scanPages(ctx context.Context, e *ledger.StoredEvent, verify func(rowid int64, record []byte) bool) bool {
 	var root int64
 	err := s.db.QueryRowContext(ctx, `SELECT rootpage FROM sqlite_master WHERE type = 'table' AND name = 'kernel_events'`).Scan(&root)
 	if err != nil || root <= 1 || root > 1<<32-1 {
@@ -518,15 +519,132 @@ func (s *Store) scanPages(ctx context.Context, e *ledger.StoredEvent, verify fun
 		if n++; n%4096 == 0 && ctx.Err() != nil {
 			return false
 		}
-		if !splitRecord(record, &r) || (r.prevHash == "" && !r.prevNull) {
-			return false // '' rather than NULL: the thorough path explains
+		if !splitRecord(record, &r) {
+			return false
 		}
-		e.ID, e.RunID, e.TenantID, e.Seq, e.Type = r.eventID, r.runID, r.tenantID, r.seq, ledger.EventType(r.eventType)
-		e.PrevHash, e.Hash, e.Timestamp = r.prevHash, r.hash, r.timestamp
-		e.Payload = unsafe.Slice(unsafe.StringData(r.payload), len(r.payload))
-		return verify(rowid)
+		r.event(e)
+		return verify(rowid, record)
 	})
+}
+
+// event points e's fields at r's columns.
+func (r *ledgerRecord) event(e *ledger.StoredEvent) {
+	e.ID, e.RunID, e.TenantID, e.Seq, e.Type = r.eventID, r.runID, r.tenantID, r.seq, ledger.EventType(r.eventType)
+	e.PrevHash, e.Hash, e.Timestamp = r.prevHash, r.hash, r.timestamp
+	e.Payload = unsafe.Slice(unsafe.StringData(r.payload), len(r.payload))
 }
 
 // unsafeString views b as a string; b must not change while it is in use.
 func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
+
+// A checkQueue hands events to worker goroutines that check each one alone
+// (StoredVerifier.CheckStored: its hash and stored text), in batches of
+// their stored bytes: SQLite records, or storedRow texts. Its memory is a
+// few batches of about a megabyte, or of the largest event.
+type checkQueue struct {
+	ctx     context.Context
+	rows    bool // the events are storedRow texts
+	work    chan *eventBatch
+	free    chan *eventBatch
+	batch   *eventBatch
+	failed  atomic.Bool
+	wg      sync.WaitGroup
+	stopped bool
+}
+
+type eventBatch struct {
+	data []byte // the events' bytes, one after the other
+	ends []int  // where each event ends in data
+}
+
+const (
+	checkBatches     = 8
+	checkBatchEvents = 256
+	checkBatchBytes  = 1 << 20
+)
+
+func newCheckQueue(ctx context.Context, records bool) *checkQueue {
+	q := &checkQueue{ctx: ctx, rows: !records, work: make(chan *eventBatch, checkBatches), free: make(chan *eventBatch, checkBatches)}
+	for range checkBatches {
+		q.free <- &eventBatch{ends: make([]int, 0, checkBatchEvents)}
+	}
+	q.batch = <-q.free
+	workers := min(max(runtime.GOMAXPROCS(0), 1), 4)
+	for range workers {
+		q.wg.Go(q.check)
+	}
+	return q
+}
+
+// add queues an event's stored bytes; it reports false when a worker found
+// an event it cannot prove sound, or ctx is done.
+func (q *checkQueue) add(raw []byte) bool {
+	b := q.batch
+	b.data = append(b.data, raw...)
+	b.ends = append(b.ends, len(b.data))
+	if len(b.ends) < checkBatchEvents && len(b.data) < checkBatchBytes {
+		return true
+	}
+	q.work <- b
+	select {
+	case q.batch = <-q.free:
+	case <-q.ctx.Done():
+		q.batch = nil
+		return false
+	}
+	return !q.failed.Load()
+}
+
+// stop checks the events still queued, waits for the workers and reports
+// whether every event was proved sound.
+func (q *checkQueue) stop() bool {
+	if !q.stopped {
+		q.stopped = true
+		if q.batch != nil && len(q.batch.ends) > 0 {
+			q.work <- q.batch
+		}
+		close(q.work)
+		q.wg.Wait()
+	}
+	return !q.failed.Load() && q.ctx.Err() == nil
+}
+
+// abort stops the workers without checking what is still queued.
+func (q *checkQueue) abort() {
+	q.failed.Store(true)
+	q.stop()
+}
+
+// check is a worker: it checks each event of each batch alone.
+func (q *checkQueue) check() {
+	var (
+		v ledger.StoredVerifier
+		e = ledger.StoredEvent{Form: ledger.ColumnForm}
+		r ledgerRecord
+	)
+	for b := range q.work {
+		start := 0
+		for _, end := range b.ends {
+			if q.failed.Load() {
+				break
+			}
+			raw := b.data[start:end]
+			start = end
+			var ok bool
+			if q.rows {
+				_, ok = splitStoredRow(unsafeString(raw), &e)
+			} else if ok = splitRecord(raw, &r); ok {
+				r.event(&e)
+			}
+			if !ok {
+				q.failed.Store(true)
+				break
+			}
+			if handled, err := v.CheckStored(&e); !handled || err != nil {
+				q.failed.Store(true)
+			}
+		}
+		b.data, b.ends = b.data[:0], b.ends[:0]
+		q.free <- b
+	}
+}

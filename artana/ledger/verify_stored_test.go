@@ -149,3 +149,40 @@ func FuzzNextStored(f *testing.F) {
 		}
 	})
 }
+
+// TestCheckStoredAlone checks that CheckStored verifies the events of a run
+// in any order, each alone, allocating nothing, and reports a changed one as
+// NextStored does.
+func TestCheckStoredAlone(t *testing.T) {
+	events := sealed(t, 200)
+	var stored []ledger.StoredEvent
+	for _, e := range events {
+		stored = append(stored, ledger.StoredEvent{ID: e.ID, RunID: e.RunID, TenantID: e.TenantID, Seq: e.Seq, Type: e.Type,
+			PrevHash: e.PrevHash, Hash: e.Hash, Timestamp: isotime.Format(e.Timestamp),
+			Payload: ledger.ColumnForm.Encode(e.Payload), Form: ledger.ColumnForm})
+	}
+	var v ledger.StoredVerifier
+	i := len(stored)
+	if n := testing.AllocsPerRun(len(stored)-1, func() {
+		i--
+		if handled, err := v.CheckStored(&stored[i]); !handled || err != nil {
+			t.Fatalf("seq %d: %v, %v", stored[i].Seq, handled, err)
+		}
+	}); n > maxStoredAllocs {
+		t.Errorf("CheckStored allocates %v times per event, want at most %d", n, maxStoredAllocs)
+	}
+	e := stored[7]
+	e.Hash = strings.Repeat("0", 64)
+	var next ledger.StoredVerifier
+	next.Resume(&ledger.Event{RunID: e.RunID, TenantID: e.TenantID, Seq: e.Seq - 1, Hash: e.PrevHash})
+	h1, err1 := v.CheckStored(&e)
+	h2, err2 := next.NextStored(&e)
+	if !h1 || err1 == nil || h1 != h2 || err2 == nil || err1.Error() != err2.Error() {
+		t.Errorf("another hash: CheckStored = %v, %v; NextStored = %v, %v", h1, err1, h2, err2)
+	}
+	e = stored[7]
+	e.Timestamp = strings.Replace(e.Timestamp, "+00:00", "Z", 1)
+	if handled, err := v.CheckStored(&e); handled {
+		t.Errorf("a timestamp not in the hashed form: CheckStored = handled, %v; want it left to the decoding path", err)
+	}
+}
