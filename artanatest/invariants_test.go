@@ -29,8 +29,12 @@ func TestAssertReplays(t *testing.T) {
 	passes(t, func(tb testing.TB) {
 		k, model, runs := triageKernel(tb)
 		got := artanatest.AssertReplays(tb, k, triage)
-		if got.Label != "refund" || model.Calls() != 1 || runs.Load() != 1 {
-			tb.Errorf("output %+v, %d model calls, %d tool runs; want refund, 1, 1", got, model.Calls(), runs.Load())
+		type outcome struct {
+			Label            string
+			ModelCalls, Runs int64
+		}
+		if d := cmp.Diff(outcome{"refund", 1, 1}, outcome{got.Label, int64(model.Calls()), runs.Load()}); d != "" {
+			tb.Errorf("want the refund decided once, its tool run once (-want +got):\n%s", d)
 		}
 	})
 }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
 )
@@ -80,8 +82,14 @@ func TestShowDiffLsDrift(t *testing.T) {
 	if err := json.Unmarshal([]byte(out), &shown); err != nil {
 		t.Fatal(err)
 	}
-	if d := shown.Events[3].Drift; d == nil || d.Policy != "allow_prompt_drift" || *d.ReusedSeq != 3 || strings.Join(d.Fields, ",") != "prompt,messages" {
-		t.Errorf("json drift %+v", shown.Events[3])
+	if got := shown.Events[3].Drift; got == nil {
+		t.Errorf("json event 4 %+v has no drift", shown.Events[3])
+	} else {
+		want := *got // the source event's id is the log's
+		want.Fields, want.Policy, want.ReusedSeq, want.ForkRunID = []string{"prompt", "messages"}, "allow_prompt_drift", new(int64(3)), ""
+		if d := cmp.Diff(&want, got); d != "" {
+			t.Errorf("json drift (-want +got):\n%s", d)
+		}
 	}
 
 	out, _, err = runCLI(t, "ls", path)

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/artana-go/go-artana/artana/ledger"
 
 	"github.com/artana-go/go-artana/artana"
@@ -471,8 +473,13 @@ func TestHTMLDrift(t *testing.T) {
 	}
 	d := v.Steps[2]
 	want := "replayed with drift in prompt, messages; answer reused from seq 3; forked into run " + fork
-	if d.Kind != "drift" || d.Flag != want || !d.Open || v.Attention != 1 {
-		t.Errorf("drift step: kind %q, flag %q, open %v, attention %d; want drift, %q, open, 1", d.Kind, d.Flag, d.Open, v.Attention, want)
+	type flagged struct {
+		Kind, Flag string
+		Open       bool
+		Attention  int
+	}
+	if diff := cmp.Diff(flagged{"drift", want, true, 1}, flagged{d.Kind, d.Flag, d.Open, v.Attention}); diff != "" {
+		t.Errorf("drift step (-want +got):\n%s", diff)
 	}
 }
 

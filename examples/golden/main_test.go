@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/artana/llm"
 
@@ -242,15 +244,25 @@ func TestInvariantSensors(t *testing.T) {
 	if n := countToolRequests(events, toolName, toolStepKey); n != 1 {
 		t.Errorf("countToolRequests = %d, want 1", n)
 	}
-	c, id := latestToolCompletion(events, toolName, toolStepKey)
-	if c == nil || c.Outcome != ledger.OutcomeSuccess || id != "a" {
-		t.Errorf("latestToolCompletion = %+v, %q; want the success of request a", c, id)
+	type completion struct {
+		Outcome   ledger.ToolOutcome // "" for none
+		RequestID string
 	}
-	if c, _ := latestToolCompletion(events[:2], toolName, toolStepKey); c == nil || c.Outcome != ledger.OutcomeUnknown {
-		t.Errorf("latestToolCompletion before reconcile = %+v, want unknown_outcome", c)
+	latest := func(events []ledger.Event, tool string) completion {
+		c, id := latestToolCompletion(events, tool, toolStepKey)
+		if c == nil {
+			return completion{RequestID: id}
+		}
+		return completion{c.Outcome, id}
 	}
-	if c, id := latestToolCompletion(events, "missing", toolStepKey); c != nil || id != "" {
-		t.Errorf("latestToolCompletion of an absent tool = %+v, %q", c, id)
+	if d := cmp.Diff(completion{ledger.OutcomeSuccess, "a"}, latest(events, toolName)); d != "" {
+		t.Errorf("latestToolCompletion, want the success of request a (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff(completion{ledger.OutcomeUnknown, "a"}, latest(events[:2], toolName)); d != "" {
+		t.Errorf("latestToolCompletion before reconcile, want unknown_outcome (-want +got):\n%s", d)
+	}
+	if d := cmp.Diff(completion{}, latest(events, "missing")); d != "" {
+		t.Errorf("latestToolCompletion of an absent tool, want none (-want +got):\n%s", d)
 	}
 	if err := invariant("F", false, "x=%d", 1); err == nil || err.Error() != "F: invariant failed: x=1" {
 		t.Errorf("invariant(false) = %v", err)
