@@ -2,14 +2,11 @@ package artana
 
 import (
 	"context"
-	"encoding"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"reflect"
 	"slices"
 	"strings"
-	"sync"
 	"unicode/utf8"
 
 	"github.com/artana-go/go-artana/artana/ledger"
@@ -153,7 +150,7 @@ func loggedOutput[T any](codec *schema.Codec, raw string, decoded *T) (string, e
 	switch {
 	case codec.Raw():
 		b, err = pyjson.CanonicalizeModel([]byte(raw))
-	case numbersDecodeAlike(codec.Type):
+	case codec.NumbersAlike:
 		// Nothing in T holds an interface value: decoding again with
 		// json.Number would give *decoded.
 		b, err = pyjson.ModelDumpJSON(*decoded)
@@ -166,55 +163,6 @@ func loggedOutput[T any](codec *schema.Codec, raw string, decoded *T) (string, e
 		}
 	}
 	return string(b), err
-}
-
-// numbersDecodeAlike reports whether encoding/json decodes a document into
-// a t the same with and without UseNumber: nothing reachable in t is an
-// interface (UseNumber only changes the numbers decoded into interface
-// values), and no type in t decodes itself (its UnmarshalJSON could, or
-// could keep state between calls). The answer is cached per type.
-func numbersDecodeAlike(t reflect.Type) bool {
-	if v, ok := decodeAlike.Load(t); ok {
-		return v.(bool)
-	}
-	v := holdsNoInterface(t, map[reflect.Type]bool{})
-	decodeAlike.Store(t, v)
-	return v
-}
-
-var decodeAlike sync.Map // reflect.Type -> bool
-
-var (
-	jsonUnmarshalerType = reflect.TypeFor[json.Unmarshaler]()
-	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
-)
-
-func holdsNoInterface(t reflect.Type, seen map[reflect.Type]bool) bool {
-	if seen[t] {
-		return true // a recursive type: its other paths decide
-	}
-	seen[t] = true
-	if p := reflect.PointerTo(t); t.Implements(jsonUnmarshalerType) || t.Implements(textUnmarshalerType) ||
-		p.Implements(jsonUnmarshalerType) || p.Implements(textUnmarshalerType) {
-		return false
-	}
-	switch t.Kind() {
-	case reflect.Interface:
-		return false
-	case reflect.Pointer, reflect.Slice, reflect.Array:
-		return holdsNoInterface(t.Elem(), seen)
-	case reflect.Map:
-		return holdsNoInterface(t.Key(), seen) && holdsNoInterface(t.Elem(), seen)
-	case reflect.Struct:
-		for i := range t.NumField() {
-			if !holdsNoInterface(t.Field(i).Type, seen) {
-				return false
-			}
-		}
-	case reflect.Chan, reflect.Func, reflect.UnsafePointer, reflect.Complex64, reflect.Complex128:
-		return false
-	}
-	return true
 }
 
 // toolCallsOnly reports whether a model turn only asked for tool calls:

@@ -5,6 +5,7 @@ package schema
 
 import (
 	"bytes"
+	"encoding"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -25,8 +26,12 @@ type Codec struct {
 	// a type without a name or schema).
 	Name string
 	// Schema is the JSON Schema, rendered; nil for a raw type (Raw).
-	Schema   json.RawMessage
-	resolved *jsonschema.Resolved
+	Schema json.RawMessage
+	// NumbersAlike reports whether Decode gives the same value with and
+	// without useNumber (see numbersDecodeAlike), so that a value decoded
+	// once serves both.
+	NumbersAlike bool
+	resolved     *jsonschema.Resolved
 }
 
 // For derives the JSON Schema of t with jsonschema-go: objects for
@@ -35,7 +40,7 @@ type Codec struct {
 // description. A raw type (json.RawMessage, an empty interface) has none.
 func For(t reflect.Type) (*Codec, error) {
 	if isRawOutput(t) {
-		return &Codec{Type: t, Name: "output"}, nil
+		return &Codec{Type: t, Name: "output"}, nil // NumbersAlike is false: an interface
 	}
 	s, err := jsonschema.ForType(t, nil)
 	if err != nil {
@@ -56,7 +61,7 @@ func For(t reflect.Type) (*Codec, error) {
 	if name == "" {
 		name = "output"
 	}
-	return &Codec{Type: t, Name: name, Schema: rendered, resolved: resolved}, nil
+	return &Codec{Type: t, Name: name, Schema: rendered, NumbersAlike: numbersDecodeAlike(t), resolved: resolved}, nil
 }
 
 // Raw reports whether the codec takes any JSON document as it is (see
@@ -125,4 +130,44 @@ func (cc *Cache) Get(t reflect.Type) (*Codec, error) {
 	}
 	actual, _ := cc.m.LoadOrStore(t, c)
 	return actual.(*Codec), nil
+}
+
+// numbersDecodeAlike reports whether encoding/json decodes a document into
+// a t the same with and without UseNumber: nothing reachable in t is an
+// interface (UseNumber only changes the numbers decoded into interface
+// values), and no type in t decodes itself (its UnmarshalJSON could, or
+// could keep state between calls).
+func numbersDecodeAlike(t reflect.Type) bool { return holdsNoInterface(t, map[reflect.Type]bool{}) }
+
+var (
+	jsonUnmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshalerType = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+func holdsNoInterface(t reflect.Type, seen map[reflect.Type]bool) bool {
+	if seen[t] {
+		return true // a recursive type: its other paths decide
+	}
+	seen[t] = true
+	if p := reflect.PointerTo(t); t.Implements(jsonUnmarshalerType) || t.Implements(textUnmarshalerType) ||
+		p.Implements(jsonUnmarshalerType) || p.Implements(textUnmarshalerType) {
+		return false
+	}
+	switch t.Kind() {
+	case reflect.Interface:
+		return false
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		return holdsNoInterface(t.Elem(), seen)
+	case reflect.Map:
+		return holdsNoInterface(t.Key(), seen) && holdsNoInterface(t.Elem(), seen)
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if !holdsNoInterface(t.Field(i).Type, seen) {
+				return false
+			}
+		}
+	case reflect.Chan, reflect.Func, reflect.UnsafePointer, reflect.Complex64, reflect.Complex128:
+		return false
+	}
+	return true
 }
