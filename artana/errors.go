@@ -12,7 +12,7 @@ import (
 // Errors for errors.Is. The kernel's reach the caller wrapped in an *Error
 // that names the operation, run, seq and tool; a model's in a *llm.Error
 // (llm.ErrPermanent also matches refusals and truncated output, which
-// retrying does not fix either); a store's name the run; every *ChainError
+// retrying does not fix either); a store's name the run; every *ledger.ChainError
 // matches ErrChainBroken.
 var (
 	// ErrRunNotFound means the run has no events. Start it with StartRun.
