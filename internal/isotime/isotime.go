@@ -64,98 +64,27 @@ func Parse(s string) (time.Time, error) {
 	if len(s) < 16 {
 		return bad("too short for YYYY-MM-DDTHH:MM")
 	}
-	num := func(from, n int) (int, bool) {
-		if from+n > len(s) {
-			return 0, false
-		}
-		v := 0
-		for _, c := range []byte(s[from : from+n]) {
-			if c < '0' || c > '9' {
-				return 0, false
-			}
-			v = v*10 + int(c-'0')
-		}
-		return v, true
-	}
-	year, ok1 := num(0, 4)
-	month, ok2 := num(5, 2)
-	day, ok3 := num(8, 2)
+	year, ok1 := digits(s, 0, 4)
+	month, ok2 := digits(s, 5, 2)
+	day, ok3 := digits(s, 8, 2)
 	if !ok1 || !ok2 || !ok3 || s[4] != '-' || s[7] != '-' {
 		return bad("want a YYYY-MM-DD date")
 	}
 	if s[10] != 'T' && s[10] != ' ' {
 		return bad("want 'T' or ' ' between date and time")
 	}
-	hour, ok1 := num(11, 2)
-	minute, ok2 := num(14, 2)
+	hour, ok1 := digits(s, 11, 2)
+	minute, ok2 := digits(s, 14, 2)
 	if !ok1 || !ok2 || s[13] != ':' {
 		return bad("want an HH:MM time")
 	}
-	i := 16
-	sec, nsec := 0, 0
-	if i < len(s) && s[i] == ':' {
-		v, ok := num(i+1, 2)
-		if !ok {
-			return bad("want two digits of seconds")
-		}
-		sec, i = v, i+3
-		if i < len(s) && (s[i] == '.' || s[i] == ',') {
-			j := i + 1
-			for j < len(s) && s[j] >= '0' && s[j] <= '9' {
-				j++
-			}
-			frac := s[i+1 : j]
-			if len(frac) == 0 {
-				return bad("empty fraction of a second")
-			}
-			if len(frac) > 6 {
-				frac = frac[:6]
-			}
-			us, _ := strconv.Atoi(frac)
-			for range 6 - len(frac) {
-				us *= 10
-			}
-			nsec, i = us*1000, j
-		}
+	sec, nsec, i, why := seconds(s, 16)
+	if why != "" {
+		return bad(why)
 	}
-	loc := naive
-	switch rest := s[i:]; {
-	case rest == "":
-	case rest == "Z":
-		loc = time.UTC
-	case rest[0] == '+' || rest[0] == '-':
-		oh, ok1 := num(i+1, 2)
-		om, ok2 := 0, true
-		os := 0
-		switch len(rest) {
-		case 3:
-		case 5: // ±HHMM
-			om, ok2 = num(i+3, 2)
-		case 6, 9, 16: // ±HH:MM, ±HH:MM:SS, ±HH:MM:SS.ffffff (fraction ignored)
-			om, ok2 = num(i+4, 2)
-			ok2 = ok2 && rest[3] == ':'
-			if len(rest) >= 9 {
-				var ok3 bool
-				os, ok3 = num(i+7, 2)
-				ok2 = ok2 && ok3 && rest[6] == ':'
-			}
-		default:
-			ok2 = false
-		}
-		if !ok1 || !ok2 || oh > 23 || om > 59 || os > 59 {
-			return bad("want a ±HH:MM offset")
-		}
-		off := oh*3600 + om*60 + os
-		if rest[0] == '-' {
-			off = -off
-		}
-		if off == 0 {
-			loc = time.UTC
-		} else {
-			loc = time.FixedZone("", off)
-		}
-	default:
-		return bad(fmt.Sprintf("unexpected %q after the time", rest))
+	loc, why := offset(s[i:])
+	if why != "" {
+		return bad(why)
 	}
 	t := time.Date(year, time.Month(month), day, hour, minute, sec, nsec, loc)
 	if t.Year() != year || int(t.Month()) != month || t.Day() != day || t.Hour() != hour ||
@@ -163,6 +92,98 @@ func Parse(s string) (time.Time, error) {
 		return bad("date or time out of range")
 	}
 	return t, nil
+}
+
+// digits returns the number written in the n decimal digits of s at from,
+// or false if they are not all there.
+func digits(s string, from, n int) (int, bool) {
+	if from+n > len(s) {
+		return 0, false
+	}
+	v := 0
+	for _, c := range []byte(s[from : from+n]) {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int(c-'0')
+	}
+	return v, true
+}
+
+// seconds parses the optional :SS[.fraction] at s[i:] and returns the
+// seconds, the fraction in nanoseconds truncated to microseconds, and the
+// index after them; or why they are malformed.
+func seconds(s string, i int) (sec, nsec, next int, why string) {
+	if i >= len(s) || s[i] != ':' {
+		return 0, 0, i, ""
+	}
+	sec, ok := digits(s, i+1, 2)
+	if !ok {
+		return 0, 0, i, "want two digits of seconds"
+	}
+	i += 3
+	if i >= len(s) || (s[i] != '.' && s[i] != ',') {
+		return sec, 0, i, ""
+	}
+	j := i + 1
+	for j < len(s) && s[j] >= '0' && s[j] <= '9' {
+		j++
+	}
+	frac := s[i+1 : j]
+	if len(frac) == 0 {
+		return 0, 0, i, "empty fraction of a second"
+	}
+	if len(frac) > 6 {
+		frac = frac[:6]
+	}
+	us, _ := strconv.Atoi(frac)
+	for range 6 - len(frac) {
+		us *= 10
+	}
+	return sec, us * 1000, j, ""
+}
+
+// offset parses what follows the time: nothing (a naive time), Z, or a
+// ±HH[[:]MM[:SS[.ffffff]]] offset (the fraction ignored); or says why it
+// cannot.
+func offset(rest string) (*time.Location, string) {
+	switch {
+	case rest == "":
+		return naive, ""
+	case rest == "Z":
+		return time.UTC, ""
+	case rest[0] != '+' && rest[0] != '-':
+		return nil, fmt.Sprintf("unexpected %q after the time", rest)
+	}
+	oh, ok1 := digits(rest, 1, 2)
+	om, ok2 := 0, true
+	os := 0
+	switch len(rest) {
+	case 3:
+	case 5: // ±HHMM
+		om, ok2 = digits(rest, 3, 2)
+	case 6, 9, 16: // ±HH:MM, ±HH:MM:SS, ±HH:MM:SS.ffffff (fraction ignored)
+		om, ok2 = digits(rest, 4, 2)
+		ok2 = ok2 && rest[3] == ':'
+		if len(rest) >= 9 {
+			var ok3 bool
+			os, ok3 = digits(rest, 7, 2)
+			ok2 = ok2 && ok3 && rest[6] == ':'
+		}
+	default:
+		ok2 = false
+	}
+	if !ok1 || !ok2 || oh > 23 || om > 59 || os > 59 {
+		return nil, "want a ±HH:MM offset"
+	}
+	off := oh*3600 + om*60 + os
+	if rest[0] == '-' {
+		off = -off
+	}
+	if off == 0 {
+		return time.UTC, ""
+	}
+	return time.FixedZone("", off), ""
 }
 
 // Truncate truncates t to microseconds and converts it to UTC, the
