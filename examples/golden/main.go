@@ -278,18 +278,36 @@ func (g *golden) runAndReplayModel(ctx context.Context) error {
 // unknownOutcomeAndReconcile proves features 5 to 8.
 func (g *golden) unknownOutcomeAndReconcile(ctx context.Context) error {
 	step := artana.ToolStep{Tool: toolName, Args: TransferArgs{AccountID: "acc_1", Amount: "10.00"}, StepKey: toolStepKey}
+	unknown, afterUnknown, err := g.unknownOutcome(ctx, step)
+	if err != nil {
+		return err
+	}
+	beforeReconcile, err := g.haltBeforeReconcile(ctx, step, afterUnknown)
+	if err != nil {
+		return err
+	}
+	reconciled, afterReconcile, err := g.reconcile(ctx, step, unknown, beforeReconcile)
+	if err != nil {
+		return err
+	}
+	return g.reconciledFromLog(ctx, step, reconciled, afterReconcile)
+}
 
+// unknownOutcome proves feature 5: the first attempt of the tool fails
+// with an unknown outcome, logged. It returns that completion and the
+// events after it.
+func (g *golden) unknownOutcome(ctx context.Context, step artana.ToolStep) (*ledger.ToolCompleted, []ledger.Event, error) {
 	const f5 = "Feature 5 - Unknown Tool Outcome Recorded"
 	_, stepErr := g.k.StepTool(ctx, g.run, step)
 	if stepErr == nil {
-		return invariant(f5, false, "the first tool attempt succeeded; it should fail with an unknown outcome")
+		return nil, nil, invariant(f5, false, "the first tool attempt succeeded; it should fail with an unknown outcome")
 	}
 	if !errors.Is(stepErr, artana.ErrUnknownOutcome) {
-		return fmt.Errorf("%s: %w", f5, stepErr)
+		return nil, nil, fmt.Errorf("%s: %w", f5, stepErr)
 	}
 	afterUnknown, err := g.events(ctx)
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	unknown, requestID := latestToolCompletion(afterUnknown, toolName, toolStepKey)
 	requested := countToolRequests(afterUnknown, toolName, toolStepKey)
@@ -303,19 +321,22 @@ func (g *golden) unknownOutcomeAndReconcile(ctx context.Context) error {
 		"latest_tool_outcome", outcome,
 		"latest_request_id", requestID,
 		"tool_requested_count", requested)
-	if err := errors.Join(
+	return unknown, afterUnknown, errors.Join(
 		invariant(f5, outcome == ledger.OutcomeUnknown, "latest tool outcome %q, want unknown_outcome", outcome),
 		invariant(f5, requested == 1, "%d tool_requested events, want 1", requested),
 		invariant(f5, g.toolAttempts == 1, "the tool ran %d times, want 1", g.toolAttempts),
-	); err != nil {
-		return err
-	}
+	)
+}
 
+// haltBeforeReconcile proves feature 6: the step run again halts without
+// running the tool or logging. It returns the events then.
+func (g *golden) haltBeforeReconcile(ctx context.Context, step artana.ToolStep, afterUnknown []ledger.Event) ([]ledger.Event, error) {
 	const f6 = "Feature 6 - Halt Before Reconciliation"
+	requested := countToolRequests(afterUnknown, toolName, toolStepKey)
 	_, haltErr := g.k.StepTool(ctx, g.run, step)
 	beforeReconcile, err := g.events(ctx)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	requestedAfterHalt := countToolRequests(beforeReconcile, toolName, toolStepKey)
 	g.feature(f6,
@@ -323,26 +344,29 @@ func (g *golden) unknownOutcomeAndReconcile(ctx context.Context) error {
 		"tool_attempts", g.toolAttempts,
 		"event_count", len(beforeReconcile),
 		"tool_requested_unchanged", requestedAfterHalt == requested)
-	if err := errors.Join(
+	return beforeReconcile, errors.Join(
 		invariant(f6, errors.Is(haltErr, artana.ErrUnknownOutcome), "the step run again returned %v, want ErrUnknownOutcome", haltErr),
 		invariant(f6, requestedAfterHalt == requested, "the halt logged a new tool_requested (%d, then %d)", requested, requestedAfterHalt),
 		invariant(f6, len(beforeReconcile) == len(afterUnknown), "the halt appended events (%d, then %d)", len(afterUnknown), len(beforeReconcile)),
 		invariant(f6, g.toolAttempts == 1, "the halt ran the tool again (%d attempts)", g.toolAttempts),
-	); err != nil {
-		return err
-	}
+	)
+}
 
+// reconcile proves feature 7: ReconcileTool runs the tool again with the
+// unknown attempt's idempotency key and logs its success. It returns the
+// result and the events after it.
+func (g *golden) reconcile(ctx context.Context, step artana.ToolStep, unknown *ledger.ToolCompleted, beforeReconcile []ledger.Event) (artana.ToolResult, []ledger.Event, error) {
 	const f7 = "Feature 7 - Tool Reconciliation"
 	reconciled, err := g.k.ReconcileTool(ctx, g.run, step)
 	if err != nil {
-		return fmt.Errorf("%s: %w", f7, err)
+		return reconciled, nil, fmt.Errorf("%s: %w", f7, err)
 	}
 	afterReconcile, err := g.events(ctx)
 	if err != nil {
-		return err
+		return reconciled, nil, err
 	}
 	success, _ := latestToolCompletion(afterReconcile, toolName, toolStepKey)
-	outcome = ""
+	outcome := ledger.ToolOutcome("")
 	sameKey := false
 	if success != nil {
 		outcome = success.Outcome
@@ -355,15 +379,17 @@ func (g *golden) unknownOutcomeAndReconcile(ctx context.Context) error {
 		"new_event_appended", len(afterReconcile) == len(beforeReconcile)+1,
 		"same_idempotency_key", sameKey,
 		"latest_tool_outcome", outcome)
-	if err := errors.Join(
+	return reconciled, afterReconcile, errors.Join(
 		invariant(f7, outcome == ledger.OutcomeSuccess, "latest tool outcome %q, want success", outcome),
 		invariant(f7, len(afterReconcile) == len(beforeReconcile)+1, "reconcile appended %d events, want 1", len(afterReconcile)-len(beforeReconcile)),
 		invariant(f7, g.toolAttempts == 2, "the tool ran %d times, want 2", g.toolAttempts),
 		invariant(f7, sameKey, "reconcile used another idempotency key"),
-	); err != nil {
-		return err
-	}
+	)
+}
 
+// reconciledFromLog proves feature 8: the step now answers the reconciled
+// result from the log, and the log's hash chain verifies.
+func (g *golden) reconciledFromLog(ctx context.Context, step artana.ToolStep, reconciled artana.ToolResult, afterReconcile []ledger.Event) error {
 	const f8 = "Feature 8 - Reconciled Tool Step Answered From the Log"
 	again, err := g.k.StepTool(ctx, g.run, step)
 	if err != nil {
