@@ -33,6 +33,10 @@ func AppendString(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	start := 0
 	for i := 0; i < len(s); {
+		if i+8 <= len(s) && plain8(load8(s, i)) {
+			i += 8
+			continue
+		}
 		c := s[i]
 		if c >= 0x20 && c < 0x7f && c != '"' && c != '\\' {
 			i++
@@ -58,6 +62,32 @@ func AppendString(dst []byte, s string) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// load8 returns the 8 bytes of s at i as a little-endian word.
+func load8(s string, i int) uint64 {
+	_ = s[i+7]
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+}
+
+const (
+	lsb8 = 0x0101010101010101
+	msb8 = 0x8080808080808080
+)
+
+// plain8 reports whether each of the 8 bytes of x is one AppendString
+// writes as it is: 0x20 to 0x7e but '"' and '\\'. It tests them at once:
+// a high bit (non-ASCII), a byte below 0x20, a byte equal to '"', '\\'
+// or DEL (the bit tricks' exact tests for "some byte is less than n" and
+// "some byte is zero").
+func plain8(x uint64) bool {
+	bad := x | (x-0x20*lsb8)&^x
+	q := x ^ ('"' * lsb8)
+	b := x ^ ('\\' * lsb8)
+	d := x ^ (0x7f * lsb8)
+	bad |= (q-lsb8)&^q | (b-lsb8)&^b | (d-lsb8)&^d
+	return bad&msb8 == 0
 }
 
 // appendASCIIEscape appends the escape both dialects write for the ASCII
