@@ -20,9 +20,13 @@ type MemStore struct {
 }
 
 // memChunk is the number of events per chunk of a run. Runs grow chunk by
-// chunk, so an append never copies earlier events and costs the same at
-// event 10 and at event 1,000,000.
+// chunk, so an append past the first chunk never copies earlier events and
+// costs the same at event 10,000 and at event 1,000,000; the first chunk
+// grows by append from memFirstChunk.
 const memChunk = 1024
+
+// memFirstChunk is the capacity a run's first chunk starts with.
+const memFirstChunk = 16
 
 type memRun struct {
 	chunks [][]Event
@@ -76,7 +80,14 @@ func (s *MemStore) append(ctx context.Context, runID, tenantID string, p Payload
 		s.runs[runID] = r
 	}
 	if r.n%memChunk == 0 {
-		r.chunks = append(r.chunks, make([]Event, 0, memChunk))
+		// A run's first chunk starts small and grows by append, so that a
+		// short run (a test's) does not cost a whole chunk; the later ones
+		// are made whole.
+		size := memChunk
+		if len(r.chunks) == 0 {
+			size = memFirstChunk
+		}
+		r.chunks = append(r.chunks, make([]Event, 0, size))
 	}
 	c := &r.chunks[len(r.chunks)-1]
 	*c = append(*c, e)
