@@ -105,8 +105,10 @@ func StepModel[T any](ctx context.Context, k *Kernel, run Run, step ModelStep) (
 	}
 	decode := func(raw string, replayed bool) (string, error) {
 		var out T
-		if err := codec.Decode([]byte(raw), &out, false); err != nil {
-			return "", &OutputError{Type: codec.Type.String(), Raw: raw, Err: err}
+		if !codec.FastDecode(raw, &out) {
+			if err := codec.Decode([]byte(raw), &out, false); err != nil {
+				return "", &OutputError{Type: codec.Type.String(), Raw: raw, Err: err}
+			}
 		}
 		if replayed {
 			res.Output = out
