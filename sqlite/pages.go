@@ -24,6 +24,7 @@ type pageFile struct {
 	visited  uint32 // pages read, so that a loop in the tree ends
 	overflow []byte // the record of a row that spills to overflow pages
 	ovPage   []byte
+	bufs     [][]byte // a page buffer for each depth of a tree
 }
 
 // openPageFile opens the ledger at path for reading its pages, after
@@ -78,7 +79,7 @@ type btreePage struct {
 	right uint32 // the right-most child of an interior page
 }
 
-func (pf *pageFile) parse(n uint32, data []byte) (btreePage, bool) {
+func (pf *pageFile) parse(n uint32, data []byte, index bool) (btreePage, bool) {
 	p := btreePage{data: data}
 	if n == 1 {
 		p.hdr = 100
@@ -86,10 +87,14 @@ func (pf *pageFile) parse(n uint32, data []byte) (btreePage, bool) {
 	if len(data) < p.hdr+12 {
 		return p, false
 	}
+	leaf, interior := byte(0x0d), byte(0x05)
+	if index {
+		leaf, interior = 0x0a, 0x02
+	}
 	switch data[p.hdr] {
-	case 0x0d:
+	case leaf:
 		p.leaf = true
-	case 0x05:
+	case interior:
 		p.right = binary.BigEndian.Uint32(data[p.hdr+8:])
 	default:
 		return p, false
@@ -144,25 +149,18 @@ func (pf *pageFile) scanTable(root uint32, fn func(rowid int64, record []byte) b
 	}
 	var (
 		stack   []level
-		bufs    [][]byte // one page buffer per level, reused
 		lastRow int64
 		first   = true
 	)
-	buffer := func(depth int) []byte {
-		for len(bufs) <= depth {
-			bufs = append(bufs, make([]byte, pf.pageSize))
-		}
-		return bufs[depth]
-	}
 	descend := func(n uint32) bool {
 		if len(stack) >= 40 {
 			return false
 		}
-		buf := buffer(len(stack))
+		buf := pf.buffer(len(stack))
 		if !pf.read(n, buf) {
 			return false
 		}
-		p, ok := pf.parse(n, buf)
+		p, ok := pf.parse(n, buf, false)
 		if !ok {
 			return false
 		}
@@ -213,6 +211,14 @@ func (pf *pageFile) scanTable(root uint32, fn func(rowid int64, record []byte) b
 	return true
 }
 
+// buffer returns the page buffer of a depth in a tree, reused.
+func (pf *pageFile) buffer(depth int) []byte {
+	for len(pf.bufs) <= depth {
+		pf.bufs = append(pf.bufs, make([]byte, pf.pageSize))
+	}
+	return pf.bufs[depth]
+}
+
 // leafCell reads the cell of a table leaf page at off: the rowid and the
 // record, gathered from the overflow pages when it spills.
 func (pf *pageFile) leafCell(page []byte, off int) (int64, []byte, bool) {
@@ -225,13 +231,31 @@ func (pf *pageFile) leafCell(page []byte, off int) (int64, []byte, bool) {
 	if n == 0 {
 		return 0, nil, false
 	}
-	off += n
+	rec, ok := pf.payload(page, off+n, size, uint64(pf.usable)-35)
+	return int64(rowid), rec, ok
+}
+
+// indexCell reads the cell of an index page at off (past the child page
+// number of an interior page): the record, gathered from the overflow
+// pages when it spills.
+func (pf *pageFile) indexCell(page []byte, off int) ([]byte, bool) {
+	size, n := uvarint(page[off:])
+	if n == 0 {
+		return nil, false
+	}
+	return pf.payload(page, off+n, size, (uint64(pf.usable)-12)*64/255-23)
+}
+
+// payload reads a cell's payload of size bytes that starts at off, of
+// which at most maxLocal bytes are on the page itself (SQLite's rule for
+// the page's kind).
+func (pf *pageFile) payload(page []byte, off int, size, maxLocal uint64) ([]byte, bool) {
 	u := uint64(pf.usable)
-	if size > 1<<30 {
-		return 0, nil, false
+	if size > 1<<30 || off > len(page) {
+		return nil, false
 	}
 	local := size
-	if maxLocal := u - 35; size > maxLocal {
+	if size > maxLocal {
 		minLocal := (u-12)*32/255 - 23
 		local = minLocal + (size-minLocal)%(u-4)
 		if local > maxLocal {
@@ -239,13 +263,13 @@ func (pf *pageFile) leafCell(page []byte, off int) (int64, []byte, bool) {
 		}
 	}
 	if uint64(off)+local > uint64(len(page)) {
-		return 0, nil, false
+		return nil, false
 	}
 	if local == size {
-		return int64(rowid), page[off : off+int(local)], true
+		return page[off : off+int(local)], true
 	}
 	if uint64(off)+local+4 > uint64(len(page)) {
-		return 0, nil, false
+		return nil, false
 	}
 	rec := append(pf.overflow[:0], page[off:off+int(local)]...)
 	next := binary.BigEndian.Uint32(page[off+int(local):])
@@ -254,14 +278,116 @@ func (pf *pageFile) leafCell(page []byte, off int) (int64, []byte, bool) {
 	}
 	for uint64(len(rec)) < size {
 		if !pf.read(next, pf.ovPage) {
-			return 0, nil, false
+			return nil, false
 		}
 		next = binary.BigEndian.Uint32(pf.ovPage)
 		take := min(size-uint64(len(rec)), u-4)
 		rec = append(rec, pf.ovPage[4:4+take]...)
 	}
 	pf.overflow = rec
-	return int64(rowid), rec, true
+	return rec, true
+}
+
+// scanIndex calls fn with every entry of the index b-tree rooted at root,
+// in key order (the entries of interior pages between those of their
+// children), until fn returns false. It reports whether every page was read
+// and every entry given to fn.
+func (pf *pageFile) scanIndex(root uint32, fn func(record []byte) bool) bool {
+	return pf.walkIndex(root, 0, fn)
+}
+
+func (pf *pageFile) walkIndex(n uint32, depth int, fn func(record []byte) bool) bool {
+	if depth >= 40 {
+		return false
+	}
+	buf := pf.buffer(depth)
+	if !pf.read(n, buf) {
+		return false
+	}
+	p, ok := pf.parse(n, buf, true)
+	if !ok {
+		return false
+	}
+	page := p.data[:pf.usable]
+	for i := 0; i < p.cells; i++ {
+		off, ok := p.cell(i, pf.usable)
+		if !ok {
+			return false
+		}
+		if !p.leaf {
+			if off+4 > len(page) || !pf.walkIndex(binary.BigEndian.Uint32(page[off:]), depth+1, fn) {
+				return false
+			}
+			off += 4
+		}
+		rec, ok := pf.indexCell(page, off)
+		if !ok || !fn(rec) {
+			return false
+		}
+	}
+	return p.leaf || pf.walkIndex(p.right, depth+1, fn)
+}
+
+// indexEntry is an index record split: its key's text column (run_id or
+// event_id), the seq when the key has one, and the rowid.
+type indexEntry struct {
+	text       string
+	seq, rowid int64
+}
+
+// splitIndexRecord splits the record of an index entry: a text, an integer
+// seq when withSeq, and the rowid, as SQLite writes the entries of the
+// ledger's indexes for the rows the writers write. It reports false for any
+// other record.
+func splitIndexRecord(rec []byte, withSeq bool, x *indexEntry) bool {
+	hdrLen, n := uvarint(rec)
+	if n == 0 || hdrLen > uint64(len(rec)) || hdrLen < uint64(n) {
+		return false
+	}
+	hdr, body := rec[n:hdrLen], rec[hdrLen:]
+	t, n := uvarint(hdr)
+	if n == 0 || t < 13 || t%2 == 0 || (t-13)/2 > uint64(len(body)) {
+		return false
+	}
+	hdr = hdr[n:]
+	l := (t - 13) / 2
+	x.text, body = unsafeString(body[:l]), body[l:]
+	ints := []*int64{&x.rowid}
+	if withSeq {
+		ints = []*int64{&x.seq, &x.rowid}
+	}
+	for _, dst := range ints {
+		var ok bool
+		if *dst, body, hdr, ok = nextInt(body, hdr); !ok {
+			return false
+		}
+	}
+	return len(hdr) == 0 && len(body) == 0
+}
+
+// nextInt reads an integer column: its serial type from hdr and its value
+// from body.
+func nextInt(body, hdr []byte) (int64, []byte, []byte, bool) {
+	t, n := uvarint(hdr)
+	if n == 0 {
+		return 0, nil, nil, false
+	}
+	hdr = hdr[n:]
+	switch {
+	case t >= 1 && t <= 6:
+		w := [...]int{0, 1, 2, 3, 4, 6, 8}[t]
+		if w > len(body) {
+			return 0, nil, nil, false
+		}
+		v := int64(int8(body[0]))
+		for _, b := range body[1:w] {
+			v = v<<8 | int64(b)
+		}
+		return v, body[w:], hdr, true
+	case t == 8 || t == 9:
+		return int64(t - 8), body, hdr, true
+	}
+	return 0, nil, nil, false
 }
 
 // A ledgerRecord is a kernel_events record split into its columns, each a

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -112,10 +113,11 @@ func TestVerifyFastProvesSoundLedgers(t *testing.T) {
 	}
 }
 
-// TestPageFileReadsWhatSQLiteReads reads the table of a ledger with small
-// and spilling rows (overflow chains), interleaved runs and a tree of
-// several levels straight from its pages, and compares every row with what
-// SQLite reads.
+// TestPageFileReadsWhatSQLiteReads reads the table and the indexes of a
+// ledger with small and spilling rows and keys (overflow chains),
+// interleaved runs and trees of several levels straight from its pages,
+// and compares every row and every index entry, in order, with what SQLite
+// reads.
 func TestPageFileReadsWhatSQLiteReads(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "p.db")
@@ -129,6 +131,9 @@ func TestPageFileReadsWhatSQLiteReads(t *testing.T) {
 			text = strings.Repeat("big ", 30_000) // spills over many pages
 		}
 		run := fmt.Sprint("run-", i%3)
+		if i%4 == 3 {
+			run = strings.Repeat("long run id ", 250) // spills from index pages
+		}
 		if _, err := s.Append(ctx, run, "t", &ledger.ModelCompleted{Model: "m", OutputJSON: `"` + text + `"`}); err != nil {
 			t.Fatal(err)
 		}
@@ -201,6 +206,51 @@ func TestPageFileReadsWhatSQLiteReads(t *testing.T) {
 	}
 	if pf.visited < 100 {
 		t.Errorf("the table has %d pages; want a tree of several levels", pf.visited)
+	}
+	// The indexes, entry by entry, in key order.
+	roots := map[string]int64{}
+	for _, name := range []string{indexRunSeq, indexPKey, indexID} {
+		var root int64
+		if err := s.db.QueryRowContext(ctx, `SELECT rootpage FROM sqlite_master WHERE name = ?`, name).Scan(&root); err != nil {
+			t.Fatal(err)
+		}
+		roots[name] = root
+	}
+	for _, index := range []struct {
+		name, query string
+		withSeq     bool
+	}{
+		{indexRunSeq, `SELECT run_id, seq, rowid FROM kernel_events INDEXED BY ` + indexRunSeq + ` ORDER BY run_id, seq`, true},
+		{indexPKey, `SELECT run_id, seq, rowid FROM kernel_events INDEXED BY ` + indexPKey + ` ORDER BY run_id, seq`, true},
+		{indexID, `SELECT event_id, 0, rowid FROM kernel_events INDEXED BY ` + indexID + ` ORDER BY event_id`, false},
+	} {
+		var want, got []string
+		rows, err := s.db.QueryContext(ctx, index.query)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var x indexEntry
+			if err := rows.Scan(&x.text, &x.seq, &x.rowid); err != nil {
+				t.Fatal(err)
+			}
+			want = append(want, fmt.Sprint(x))
+		}
+		rows.Close()
+		var x indexEntry
+		if !pf.scanIndex(uint32(roots[index.name]), func(rec []byte) bool {
+			if !splitIndexRecord(rec, index.withSeq, &x) {
+				t.Errorf("%s: splitIndexRecord refused an entry", index.name)
+				return false
+			}
+			got = append(got, fmt.Sprint(x))
+			return true
+		}) {
+			t.Fatalf("%s: scanIndex did not read the whole index", index.name)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: %d entries from the pages, %d from SQLite, or in another order", index.name, len(got), len(want))
+		}
 	}
 	if ok, n := s.VerifyFast(ctx); !ok || n != 3000 {
 		t.Errorf("VerifyFast = %v, %d events; want true, 3000", ok, n)

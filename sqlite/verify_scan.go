@@ -159,6 +159,11 @@ func (s *Store) proveFile(ctx context.Context) (p fileProof) {
 	if (!s.checked && quickCheck(ctx, conn) != nil) || s.checkSchemaEntries(ctx) != "" {
 		return p
 	}
+	if s.immutable {
+		// The indexes of an immutable file are read from its pages too.
+		p.ok = s.readIndexes(ctx, conn, &p)
+		return p
+	}
 	var ok bool
 	if p.runSeq, ok = indexDigests(ctx, conn, indexRunSeq); !ok {
 		return p
@@ -171,6 +176,99 @@ func (s *Store) proveFile(ctx context.Context) (p fileProof) {
 	}
 	p.ok = true
 	return p
+}
+
+// readIndexes reads the three indexes of an immutable file from its pages
+// (pageFile.scanIndex), in key order: it sums up each run's entries of the
+// two (run_id, seq) indexes and the entries of the event_id index, and
+// reports false unless every entry is as SQLite writes it for the rows the
+// writers write and every index is in strictly increasing key order.
+func (s *Store) readIndexes(ctx context.Context, q querier, p *fileProof) bool {
+	roots := map[string]int64{}
+	rows, err := q.QueryContext(ctx, `SELECT name, rootpage FROM sqlite_master WHERE type = 'index' AND tbl_name = 'kernel_events'`)
+	if err != nil {
+		return false
+	}
+	for rows.Next() {
+		var name string
+		var root int64
+		if err := rows.Scan(&name, &root); err != nil {
+			rows.Close()
+			return false
+		}
+		roots[name] = root
+	}
+	rows.Close()
+	if rows.Err() != nil {
+		return false
+	}
+	for _, name := range []string{indexRunSeq, indexPKey, indexID} {
+		if r := roots[name]; r <= 1 || r > 1<<32-1 {
+			return false
+		}
+	}
+	pf, ok := openPageFile(s.abs)
+	if !ok {
+		return false
+	}
+	defer pf.Close()
+	runDigests := func(index string) (map[string]*rowDigest, bool) {
+		out := make(map[string]*rowDigest)
+		var (
+			x, last indexEntry
+			cur     *rowDigest
+			first   = true
+			n       int
+		)
+		ok := pf.scanIndex(uint32(roots[index]), func(rec []byte) bool {
+			if n++; n%4096 == 0 && ctx.Err() != nil {
+				return false
+			}
+			if !splitIndexRecord(rec, true, &x) {
+				return false
+			}
+			if !first && (x.text < last.text || x.text == last.text && (x.seq < last.seq || x.seq == last.seq && x.rowid <= last.rowid)) {
+				return false // out of order
+			}
+			if first || x.text != last.text {
+				if out[x.text] != nil {
+					return false
+				}
+				cur = new(rowDigest)
+				last.text = strings.Clone(x.text)
+				out[last.text] = cur
+			}
+			first, last.seq, last.rowid = false, x.seq, x.rowid
+			cur.add(x.rowid, x.seq)
+			return true
+		})
+		return out, ok
+	}
+	if p.runSeq, ok = runDigests(indexRunSeq); !ok {
+		return false
+	}
+	if p.pkey, ok = runDigests(indexPKey); !ok {
+		return false
+	}
+	var (
+		x     indexEntry
+		last  []byte
+		first = true
+		n     int
+	)
+	ok = pf.scanIndex(uint32(roots[indexID]), func(rec []byte) bool {
+		if n++; n%4096 == 0 && ctx.Err() != nil {
+			return false
+		}
+		if !splitIndexRecord(rec, false, &x) || (!first && x.text <= unsafeString(last)) {
+			return false // unique keys, in increasing order
+		}
+		first, last = false, append(last[:0], x.text...)
+		p.ids.add(x.text, x.rowid)
+		return true
+	})
+	p.idCount = p.ids.n
+	return ok
 }
 
 // indexDigests sums up each run's entries in a (run_id, seq) index.
@@ -282,7 +380,8 @@ type runProof struct {
 	id      string
 	verify  bool // the run is one of those asked for
 	table   rowDigest
-	events  int64
+	events  int64 // events verified
+	rows    int64 // rows of a run that is not verified
 	tenant  string
 	lastSeq int64
 	hash    [hashLen]byte // the hash of the last event
@@ -396,6 +495,13 @@ func (s *Store) verifyEachFast(ctx context.Context, only []string, onEvent func(
 		}
 		cur.table.add(rowid, e.Seq)
 		if !cur.verify {
+			// The seqs of a run increase with the rowid, so no seq is
+			// there twice (a run that is verified is checked below).
+			if cur.rows > 0 && e.Seq <= cur.lastSeq {
+				return false
+			}
+			cur.rows++
+			cur.lastSeq = e.Seq
 			return true
 		}
 		// What NextStored checks of the link to the event before.
