@@ -443,110 +443,145 @@ func viewStep(n int, s *step, st *ledger.RunStatus) stepView {
 	} else {
 		v.Seqs = fmt.Sprintf("%d–%d", first.Seq, last.Seq)
 	}
-	var tokens int64
-	var cost float64
-	var hasCost bool
+	var c stepCost
 	for _, ev := range s.events {
 		v.Events = append(v.Events, viewEvent(&ev))
 		if st.Seq != 0 && ev.Seq == st.Seq {
 			v.Flag = string(st.State)
 		}
-		switch p := ev.Payload.(type) {
-		case *ledger.RunStarted:
-			v.Kind, v.Summary = "start", "run started"
-		case *ledger.ResumeRequested:
-			v.Kind, v.Summary = "resume", "resumed"
-			if p.HumanInputJSON != nil {
-				v.Summary += " with " + shorten(*p.HumanInputJSON, 80)
-			}
-		case *ledger.PauseRequested:
-			v.Kind, v.Summary = "pause", "paused: "+shorten(p.Reason, 100)
-		case *ledger.ModelRequested:
-			v.Kind, v.Summary = "model", p.Model
-			for _, m := range p.Messages {
-				mv := messageView{Role: m.Role, Content: m.Content, ToolCallID: m.ToolCallID}
-				for _, c := range m.ToolCalls {
-					mv.Calls = append(mv.Calls, shownCall{ID: c.ID, Tool: c.ToolName, Arguments: c.ArgumentsJSON})
-				}
-				v.Messages = append(v.Messages, mv)
-			}
-			if len(p.Messages) == 0 && p.Prompt != "" {
-				v.Messages = append(v.Messages, messageView{Role: "prompt", Content: p.Prompt})
-			}
-		case *ledger.ModelCompleted:
-			v.Kind = "model"
-			tokens += p.PromptTokens + p.CompletionTokens
-			cost += p.CostUSD
-			hasCost = true
-			for _, c := range p.ToolCalls {
-				v.Calls = append(v.Calls, shownCall{ID: c.ID, Tool: c.ToolName, Arguments: c.ArgumentsJSON})
-			}
-			if v.Summary == "" {
-				v.Summary = p.Model
-			}
-			if len(p.ToolCalls) > 0 {
-				v.Summary += " → " + plural(int64(len(p.ToolCalls)), "tool call")
-			} else {
-				v.Summary += " → " + shorten(p.OutputJSON, 80)
-			}
-		case *ledger.ToolRequested:
-			v.Kind, v.Summary = "tool", p.ToolName+" "+shorten(p.ArgumentsJSON, 80)
-		case *ledger.ToolCompleted:
-			v.Kind = "tool"
-			v.Summary += " → " + string(p.Outcome)
-			switch {
-			case p.Outcome == ledger.OutcomeUnknown && v.Flag == "":
-				v.Flag = "unknown outcome"
-			case p.Outcome != ledger.OutcomeUnknown && v.Flag == "unknown outcome":
-				v.Flag = fmt.Sprintf("unknown outcome, reconciled at seq %d", ev.Seq)
-			}
-			if p.ErrorMessage != nil {
-				v.Summary += ": " + shorten(*p.ErrorMessage, 60)
-			} else {
-				v.Summary += " " + shorten(p.ResultJSON, 60)
-			}
-		case *ledger.WorkflowStepRequested:
-			v.Kind, v.Summary = "workflow", fmt.Sprintf("%d %s", p.StepIndex, p.StepName)
-		case *ledger.WorkflowStepCompleted:
-			v.Kind = "workflow"
-			v.Summary += " → " + shorten(p.ResultJSON, 80)
-		case *ledger.ReplayedWithDrift:
-			v.Kind = "drift"
-			v.Summary = fmt.Sprintf("%s replayed under %s although %s drifted", p.Model, p.Policy, strings.Join(p.DriftFields, ", "))
-			if p.StepKey != nil {
-				v.Summary = fmt.Sprintf("step %q: %s", *p.StepKey, v.Summary)
-			}
-			v.Flag = "replayed with drift in " + strings.Join(p.DriftFields, ", ")
-			if p.SourceTerminalSeq != nil {
-				v.Flag += fmt.Sprintf("; answer reused from seq %d", *p.SourceTerminalSeq)
-			}
-			if p.ForkRunID != nil {
-				v.Flag += "; forked into run " + *p.ForkRunID
-			}
-		default:
-			v.Kind, v.Summary = "other", string(ev.Type)
-			if strings.Contains(string(ev.Type), "drift") {
-				v.Kind = "drift"
-				if v.Flag == "" {
-					v.Flag = "replayed with drift"
-				}
-			}
-		}
+		v.add(&ev, &c)
 	}
 	if v.Kind == "tool" && len(s.events) == 1 {
 		if _, ok := first.Payload.(*ledger.ToolRequested); ok && v.Flag == "" {
 			v.Flag = "pending tool: no outcome logged"
 		}
 	}
-	if hasCost {
-		v.Tokens = strconv.FormatInt(tokens, 10)
-		v.Cost = formatCost(cost)
+	if c.has {
+		v.Tokens = strconv.FormatInt(c.tokens, 10)
+		v.Cost = formatCost(c.usd)
 	}
 	if len(s.events) > 1 && !first.Timestamp.IsZero() && !last.Timestamp.IsZero() {
 		v.Latency = formatLatency(last.Timestamp.Sub(first.Timestamp))
 	}
 	v.Open = v.Flag != ""
 	return v
+}
+
+// stepCost sums the tokens and cost of a step's model calls.
+type stepCost struct {
+	tokens int64
+	usd    float64
+	has    bool // a model call was logged
+}
+
+// add describes the step's event ev in v: its kind, summary, messages,
+// calls and flag. c sums the model calls' usage.
+func (v *stepView) add(ev *ledger.Event, c *stepCost) {
+	switch p := ev.Payload.(type) {
+	case *ledger.RunStarted:
+		v.Kind, v.Summary = "start", "run started"
+	case *ledger.ResumeRequested:
+		v.Kind, v.Summary = "resume", "resumed"
+		if p.HumanInputJSON != nil {
+			v.Summary += " with " + shorten(*p.HumanInputJSON, 80)
+		}
+	case *ledger.PauseRequested:
+		v.Kind, v.Summary = "pause", "paused: "+shorten(p.Reason, 100)
+	case *ledger.ModelRequested:
+		v.addModelRequest(p)
+	case *ledger.ModelCompleted:
+		v.addModelAnswer(p, c)
+	case *ledger.ToolRequested:
+		v.Kind, v.Summary = "tool", p.ToolName+" "+shorten(p.ArgumentsJSON, 80)
+	case *ledger.ToolCompleted:
+		v.addToolOutcome(p, ev.Seq)
+	case *ledger.WorkflowStepRequested:
+		v.Kind, v.Summary = "workflow", fmt.Sprintf("%d %s", p.StepIndex, p.StepName)
+	case *ledger.WorkflowStepCompleted:
+		v.Kind = "workflow"
+		v.Summary += " → " + shorten(p.ResultJSON, 80)
+	case *ledger.ReplayedWithDrift:
+		v.addDrift(p)
+	default:
+		v.Kind, v.Summary = "other", string(ev.Type)
+		if strings.Contains(string(ev.Type), "drift") {
+			v.Kind = "drift"
+			if v.Flag == "" {
+				v.Flag = "replayed with drift"
+			}
+		}
+	}
+}
+
+// addModelRequest shows a model_requested: the model, and the messages
+// sent (the prompt alone when no message was logged).
+func (v *stepView) addModelRequest(p *ledger.ModelRequested) {
+	v.Kind, v.Summary = "model", p.Model
+	for _, m := range p.Messages {
+		mv := messageView{Role: m.Role, Content: m.Content, ToolCallID: m.ToolCallID}
+		for _, c := range m.ToolCalls {
+			mv.Calls = append(mv.Calls, shownCall{ID: c.ID, Tool: c.ToolName, Arguments: c.ArgumentsJSON})
+		}
+		v.Messages = append(v.Messages, mv)
+	}
+	if len(p.Messages) == 0 && p.Prompt != "" {
+		v.Messages = append(v.Messages, messageView{Role: "prompt", Content: p.Prompt})
+	}
+}
+
+// addModelAnswer shows a model_completed: its tool calls or its output,
+// and its usage in c.
+func (v *stepView) addModelAnswer(p *ledger.ModelCompleted, c *stepCost) {
+	v.Kind = "model"
+	c.tokens += p.PromptTokens + p.CompletionTokens
+	c.usd += p.CostUSD
+	c.has = true
+	for _, tc := range p.ToolCalls {
+		v.Calls = append(v.Calls, shownCall{ID: tc.ID, Tool: tc.ToolName, Arguments: tc.ArgumentsJSON})
+	}
+	if v.Summary == "" {
+		v.Summary = p.Model
+	}
+	if len(p.ToolCalls) > 0 {
+		v.Summary += " → " + plural(int64(len(p.ToolCalls)), "tool call")
+	} else {
+		v.Summary += " → " + shorten(p.OutputJSON, 80)
+	}
+}
+
+// addToolOutcome shows the tool_completed at seq: its outcome and result
+// or error, flagging an unknown outcome and its reconciliation.
+func (v *stepView) addToolOutcome(p *ledger.ToolCompleted, seq int64) {
+	v.Kind = "tool"
+	v.Summary += " → " + string(p.Outcome)
+	switch {
+	case p.Outcome == ledger.OutcomeUnknown && v.Flag == "":
+		v.Flag = "unknown outcome"
+	case p.Outcome != ledger.OutcomeUnknown && v.Flag == "unknown outcome":
+		v.Flag = fmt.Sprintf("unknown outcome, reconciled at seq %d", seq)
+	}
+	if p.ErrorMessage != nil {
+		v.Summary += ": " + shorten(*p.ErrorMessage, 60)
+	} else {
+		v.Summary += " " + shorten(p.ResultJSON, 60)
+	}
+}
+
+// addDrift shows a replayed_with_drift, flagged with what drifted, the
+// answer reused and the fork.
+func (v *stepView) addDrift(p *ledger.ReplayedWithDrift) {
+	v.Kind = "drift"
+	v.Summary = fmt.Sprintf("%s replayed under %s although %s drifted", p.Model, p.Policy, strings.Join(p.DriftFields, ", "))
+	if p.StepKey != nil {
+		v.Summary = fmt.Sprintf("step %q: %s", *p.StepKey, v.Summary)
+	}
+	v.Flag = "replayed with drift in " + strings.Join(p.DriftFields, ", ")
+	if p.SourceTerminalSeq != nil {
+		v.Flag += fmt.Sprintf("; answer reused from seq %d", *p.SourceTerminalSeq)
+	}
+	if p.ForkRunID != nil {
+		v.Flag += "; forked into run " + *p.ForkRunID
+	}
 }
 
 // formatLatency prints a duration between two events of a step.
