@@ -38,26 +38,9 @@ func runImport(ctx context.Context, e *env, args []string) error {
 	} else if fi, err := os.Stat(dest); err == nil && fi.IsDir() {
 		return fmt.Errorf("import: %s is a directory; give the path of a SQLite ledger file (it is created if missing)", dest)
 	}
-	runs, err := src.runs(ctx)
+	all, out, err := readVerifiedRuns(ctx, src, destName)
 	if err != nil {
 		return err
-	}
-	// Read and check everything before touching the destination.
-	var all []ledger.Event
-	var out []exported
-	for _, id := range runs {
-		evs, err := src.readRun(ctx, id)
-		if err != nil {
-			return fmt.Errorf("import: read %s run %q: %w; nothing was written", src.path, id, err)
-		}
-		if err := ledger.VerifyChain(evs); err != nil {
-			return fmt.Errorf("import: %s run %q: %w; nothing was written (check it with: artana-replay verify %s)", src.path, id, err, src.path)
-		}
-		all = append(all, evs...)
-		out = append(out, exported{RunID: id, Path: destName, Events: len(evs)})
-	}
-	if len(all) == 0 {
-		return fmt.Errorf("import: %s: %w", src.path, errNothing)
 	}
 	if postgres.IsURL(dest) {
 		if err := importPostgres(ctx, dest, all, out); err != nil {
@@ -65,6 +48,44 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		}
 		return e.reportImport(src.path, destName, out)
 	}
+	if err := importSQLite(ctx, src.path, dest, all, out); err != nil {
+		return err
+	}
+	return e.reportImport(src.path, dest, out)
+}
+
+// readVerifiedRuns reads every run of src and verifies its chain, before
+// anything is written: it returns the events and, per run, what import
+// will report (written to destName).
+func readVerifiedRuns(ctx context.Context, src *source, destName string) ([]ledger.Event, []exported, error) {
+	runs, err := src.runs(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	var all []ledger.Event
+	var out []exported
+	for _, id := range runs {
+		evs, err := src.readRun(ctx, id)
+		if err != nil {
+			return nil, nil, fmt.Errorf("import: read %s run %q: %w; nothing was written", src.path, id, err)
+		}
+		if err := ledger.VerifyChain(evs); err != nil {
+			return nil, nil, fmt.Errorf("import: %s run %q: %w; nothing was written (check it with: artana-replay verify %s)", src.path, id, err, src.path)
+		}
+		all = append(all, evs...)
+		out = append(out, exported{RunID: id, Path: destName, Events: len(evs)})
+	}
+	if len(all) == 0 {
+		return nil, nil, fmt.Errorf("import: %s: %w", src.path, errNothing)
+	}
+	return all, out, nil
+}
+
+// importSQLite writes the events of the runs out, read from the source at
+// from, into the SQLite ledger at dest, creating it if missing (and
+// removing it again if the import fails). An existing dest must be a
+// SQLite ledger that holds none of the runs.
+func importSQLite(ctx context.Context, from, dest string, all []ledger.Event, out []exported) error {
 	_, statErr := os.Stat(dest)
 	created := errors.Is(statErr, os.ErrNotExist)
 	if !created {
@@ -82,23 +103,9 @@ func runImport(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("import: %w", err)
 	}
 	if !created {
-		// A run already in the ledger cannot be imported again: say so
-		// plainly rather than as a chain error on its first event.
-		runs, err := db.Runs(ctx)
-		if err != nil {
+		if err := checkRunsAbsent(ctx, db, dest, out); err != nil {
 			db.Close()
-			return fmt.Errorf("import: %w", err)
-		}
-		have := make(map[string]int64, len(runs))
-		for _, r := range runs {
-			have[r.RunID] = r.Events
-		}
-		for _, x := range out {
-			if n, ok := have[x.RunID]; ok {
-				db.Close()
-				return fmt.Errorf("import: run %q is already in %s (%s); nothing was imported; import into a new ledger, or export the other runs only",
-					x.RunID, dest, plural(n, "event"))
-			}
+			return err
 		}
 	}
 	ierr := db.Import(ctx, all)
@@ -109,9 +116,30 @@ func runImport(ctx context.Context, e *env, args []string) error {
 				os.Remove(dest + suffix)
 			}
 		}
-		return fmt.Errorf("import: %s into %s: %w", src.path, dest, errors.Join(ierr, cerr))
+		return fmt.Errorf("import: %s into %s: %w", from, dest, errors.Join(ierr, cerr))
 	}
-	return e.reportImport(src.path, dest, out)
+	return nil
+}
+
+// checkRunsAbsent refuses runs of out that the ledger db at dest already
+// holds: a run cannot be imported again, and saying so plainly beats a
+// chain error on its first event.
+func checkRunsAbsent(ctx context.Context, db *sqlite.Store, dest string, out []exported) error {
+	runs, err := db.Runs(ctx)
+	if err != nil {
+		return fmt.Errorf("import: %w", err)
+	}
+	have := make(map[string]int64, len(runs))
+	for _, r := range runs {
+		have[r.RunID] = r.Events
+	}
+	for _, x := range out {
+		if n, ok := have[x.RunID]; ok {
+			return fmt.Errorf("import: run %q is already in %s (%s); nothing was imported; import into a new ledger, or export the other runs only",
+				x.RunID, dest, plural(n, "event"))
+		}
+	}
+	return nil
 }
 
 // reportImport prints what import wrote.
