@@ -75,8 +75,9 @@ func sniff(path string) (string, error) {
 	return "", fmt.Errorf("%s is not a ledger: it is neither a SQLite database nor an artana cassette (it starts with %q); give a SQLite ledger, a cassette file or a directory of cassettes", path, buf)
 }
 
-// openSource opens path read-only, detecting its kind from its content.
-func openSource(ctx context.Context, path string) (*source, error) {
+// openSource opens path read-only, detecting its kind from its content;
+// a SQLite ledger is opened with the options given beside ReadOnly.
+func openSource(ctx context.Context, path string, opts ...sqlite.Option) (*source, error) {
 	if postgres.IsURL(path) {
 		db, err := postgres.Open(ctx, path, postgres.ReadOnly())
 		if err != nil {
@@ -102,7 +103,7 @@ func openSource(ctx context.Context, path string) (*source, error) {
 		return nil, err
 	}
 	if kind == kindSQLite {
-		db, err := sqlite.Open(ctx, path, sqlite.ReadOnly())
+		db, err := sqlite.Open(ctx, path, append([]sqlite.Option{sqlite.ReadOnly()}, opts...)...)
 		if err != nil {
 			if errors.Is(err, sqlite.ErrDamaged) {
 				return nil, err

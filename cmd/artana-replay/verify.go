@@ -47,7 +47,12 @@ const (
 )
 
 func runVerify(ctx context.Context, e *env, args []string) error {
-	src, err := e.openArgs(ctx, args, 1, -1)
+	if err := e.nargs(args, 1, -1); err != nil {
+		return err
+	}
+	// Verify checks the file of a SQLite ledger itself, beside reading it;
+	// a damaged one is refused as Open refuses it (verifySource).
+	src, err := openSource(ctx, args[0], sqlite.SkipFileCheck())
 	if err != nil {
 		return err
 	}
@@ -134,12 +139,21 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 func verifySource(ctx context.Context, src *source, only []string, e *env) ([]verifyResult, error) {
 	results := []verifyResult{}
 	if src.db != nil {
+		// The ledger was opened without SQLite's check of the file, which
+		// VerifyEach runs beside reading it: a file that fails the check is
+		// refused, as the other commands refuse it when they open it.
+		refuse := func(err error) error {
+			if cerr := src.db.CheckFile(ctx); cerr != nil && errors.Is(cerr, sqlite.ErrDamaged) {
+				return cerr
+			}
+			return err
+		}
 		infos, err := src.db.Runs(ctx)
 		if err != nil {
-			return nil, err
+			return nil, refuse(err)
 		}
 		if err := src.checkRuns(ctx, only); err != nil {
-			return nil, err
+			return nil, refuse(err)
 		}
 		want := map[string]bool{}
 		for _, id := range only {
@@ -164,7 +178,15 @@ func verifySource(ctx context.Context, src *source, only []string, e *env) ([]ve
 			return nil
 		}, func() { prog.add(1) })
 		if err != nil {
-			return nil, err
+			return nil, refuse(err)
+		}
+		for _, r := range results {
+			if !r.OK {
+				if cerr := refuse(nil); cerr != nil {
+					return nil, cerr
+				}
+				break
+			}
 		}
 		return results, nil
 	}
