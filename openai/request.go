@@ -214,6 +214,9 @@ func StrictSchema(schema json.RawMessage) (json.RawMessage, error) {
 	return out, nil
 }
 
+// strictify rewrites the schema node at path, and the schemas under it,
+// as OpenAI's strict mode needs them; it reports whether it changed
+// anything.
 func strictify(node any, path string) (bool, error) {
 	obj, ok := node.(map[string]any)
 	if !ok {
@@ -222,44 +225,68 @@ func strictify(node any, path string) (bool, error) {
 	changed := false
 	props, hasProps := obj["properties"].(map[string]any)
 	if hasProps || obj["type"] == "object" {
-		switch ap := obj["additionalProperties"].(type) {
-		case nil:
-			obj["additionalProperties"] = false
-			changed = true
-		case bool:
-			if ap {
-				return false, fmt.Errorf("%s allows additional properties, which strict mode cannot express", path)
-			}
-		default:
-			return false, fmt.Errorf("%s has an additionalProperties schema (a map), which strict mode cannot express", path)
+		c, err := strictObject(obj, props, path)
+		if err != nil {
+			return false, err
 		}
-		required := map[string]bool{}
-		if list, ok := obj["required"].([]any); ok {
-			for _, r := range list {
-				if s, ok := r.(string); ok {
-					required[s] = true
-				}
-			}
+		changed = c
+	}
+	c, err := strictSubschemas(obj, path)
+	if err != nil {
+		return false, err
+	}
+	return changed || c, nil
+}
+
+// strictObject closes the object schema obj (additionalProperties false)
+// and makes every one of its properties required, an optional one
+// nullable instead.
+func strictObject(obj, props map[string]any, path string) (bool, error) {
+	changed := false
+	switch ap := obj["additionalProperties"].(type) {
+	case nil:
+		obj["additionalProperties"] = false
+		changed = true
+	case bool:
+		if ap {
+			return false, fmt.Errorf("%s allows additional properties, which strict mode cannot express", path)
 		}
-		var missing []string
-		for _, name := range slices.Sorted(maps.Keys(props)) {
-			if !required[name] {
-				missing = append(missing, name)
-				props[name] = nullable(props[name])
+	default:
+		return false, fmt.Errorf("%s has an additionalProperties schema (a map), which strict mode cannot express", path)
+	}
+	required := map[string]bool{}
+	if list, ok := obj["required"].([]any); ok {
+		for _, r := range list {
+			if s, ok := r.(string); ok {
+				required[s] = true
 			}
-		}
-		if len(missing) > 0 || obj["required"] == nil {
-			list, _ := obj["required"].([]any)
-			for _, name := range missing {
-				list = append(list, name)
-			}
-			if list == nil {
-				list = []any{}
-			}
-			obj["required"] = list
-			changed = true
 		}
 	}
+	var missing []string
+	for _, name := range slices.Sorted(maps.Keys(props)) {
+		if !required[name] {
+			missing = append(missing, name)
+			props[name] = nullable(props[name])
+		}
+	}
+	if len(missing) > 0 || obj["required"] == nil {
+		list, _ := obj["required"].([]any)
+		for _, name := range missing {
+			list = append(list, name)
+		}
+		if list == nil {
+			list = []any{}
+		}
+		obj["required"] = list
+		changed = true
+	}
+	return changed, nil
+}
+
+// strictSubschemas strictifies the schemas obj holds (properties,
+// definitions, items, combinations), in key order.
+func strictSubschemas(obj map[string]any, path string) (bool, error) {
+	changed := false
 	for _, key := range slices.Sorted(maps.Keys(obj)) {
 		var c bool
 		var err error
