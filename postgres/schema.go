@@ -132,32 +132,66 @@ func (s *Store) init(ctx context.Context) error {
 // that event_id is unique. It records the primary key's index name and
 // whether timestamp_text is there.
 func (s *Store) checkSchema(ctx context.Context, tx pgx.Tx, oid uint32) error {
-	incompatible := func(format string, args ...any) error {
-		return fmt.Errorf("%w: %s; this table is not an artana ledger (or was changed by hand), so it was left unmodified: use another database or schema (search_path in the URL)",
-			ErrIncompatible, fmt.Sprintf(format, args...))
-	}
-	rows, err := tx.Query(ctx, `SELECT attname, format_type(atttypid, atttypmod), attnotnull, atthasdef
-		FROM pg_attribute WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`, oid)
+	cols, err := tableColumns(ctx, tx, oid)
 	if err != nil {
 		return err
 	}
-	got := make(map[string]column)
-	var extra []column
-	var hasDefault = make(map[string]bool)
-	for rows.Next() {
-		var c column
-		var def bool
-		if err := rows.Scan(&c.name, &c.typ, &c.notNull, &def); err != nil {
-			rows.Close()
-			return err
-		}
-		got[c.name] = c
-		hasDefault[c.name] = def
-		extra = append(extra, c)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	if s.tsText, err = checkColumns(cols); err != nil {
 		return err
+	}
+	pk, uniqueID, err := tableIndexes(ctx, tx, oid)
+	if err != nil {
+		return err
+	}
+	if pk == "" {
+		return incompatible("the primary key is not (run_id, seq)")
+	}
+	if !uniqueID {
+		return incompatible("event_id is not UNIQUE")
+	}
+	s.pkIndex = pk
+	return nil
+}
+
+// incompatible is the error of a table that is not a ledger's.
+func incompatible(format string, args ...any) error {
+	return fmt.Errorf("%w: %s; this table is not an artana ledger (or was changed by hand), so it was left unmodified: use another database or schema (search_path in the URL)",
+		ErrIncompatible, fmt.Sprintf(format, args...))
+}
+
+// tableColumn is a column of the table, as the catalog describes it.
+type tableColumn struct {
+	column
+	hasDefault bool
+}
+
+// tableColumns returns the columns of the table oid, in order.
+func tableColumns(ctx context.Context, tx pgx.Tx, oid uint32) ([]tableColumn, error) {
+	rows, err := tx.Query(ctx, `SELECT attname, format_type(atttypid, atttypmod), attnotnull, atthasdef
+		FROM pg_attribute WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`, oid)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var cols []tableColumn
+	for rows.Next() {
+		var c tableColumn
+		if err := rows.Scan(&c.name, &c.typ, &c.notNull, &c.hasDefault); err != nil {
+			return nil, err
+		}
+		cols = append(cols, c)
+	}
+	return cols, rows.Err()
+}
+
+// checkColumns checks the table's columns against the ledger's: each
+// there with its type and nullability, timestamp_text (optional) a
+// nullable text, any other column able to be left NULL. It reports
+// whether timestamp_text is there.
+func checkColumns(cols []tableColumn) (tsText bool, err error) {
+	got := make(map[string]column)
+	for _, c := range cols {
+		got[c.name] = c.column
 	}
 	known := map[string]bool{"timestamp_text": true}
 	for _, want := range ledgerColumns {
@@ -168,35 +202,41 @@ func (s *Store) checkSchema(ctx context.Context, tx pgx.Tx, oid uint32) error {
 			wantText += " NOT NULL"
 		}
 		if !ok {
-			return incompatible("column %s is missing (want %s)", want.name, wantText)
+			return false, incompatible("column %s is missing (want %s)", want.name, wantText)
 		}
 		typeOK := false
 		for _, t := range want.types {
 			typeOK = typeOK || c.typ == t
 		}
 		if !typeOK || c.notNull != want.notNull {
-			return incompatible("column %s, want %s", c, wantText)
+			return false, incompatible("column %s, want %s", c, wantText)
 		}
 	}
 	if c, ok := got["timestamp_text"]; ok {
 		if c.typ != "text" || c.notNull {
-			return incompatible("column %s, want timestamp_text text (NULL allowed)", c)
+			return false, incompatible("column %s, want timestamp_text text (NULL allowed)", c)
 		}
-		s.tsText = true
+		tsText = true
 	}
-	for _, c := range extra {
-		if !known[c.name] && c.notNull && !hasDefault[c.name] {
-			return incompatible("extra column %s has no default and cannot be left NULL, so an append would fail", c)
+	for _, c := range cols {
+		if !known[c.name] && c.notNull && !c.hasDefault {
+			return false, incompatible("extra column %s has no default and cannot be left NULL, so an append would fail", c.column)
 		}
 	}
-	rows, err = tx.Query(ctx, `SELECT ic.relname, i.indisprimary, i.indisunique, i.indpred IS NOT NULL,
+	return tsText, nil
+}
+
+// tableIndexes returns the name of the table's primary key index when the
+// key is (run_id, seq), and whether a full unique index covers event_id.
+func tableIndexes(ctx context.Context, tx pgx.Tx, oid uint32) (pk string, uniqueID bool, err error) {
+	rows, err := tx.Query(ctx, `SELECT ic.relname, i.indisprimary, i.indisunique, i.indpred IS NOT NULL,
 			array(SELECT a.attname::text FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(n, o)
 				JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.n ORDER BY k.o)
 		FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid WHERE i.indrelid = $1`, oid)
 	if err != nil {
-		return err
+		return "", false, err
 	}
-	uniqueID := false
+	defer rows.Close()
 	for rows.Next() {
 		var (
 			name                     string
@@ -204,26 +244,15 @@ func (s *Store) checkSchema(ctx context.Context, tx pgx.Tx, oid uint32) error {
 			cols                     []string
 		)
 		if err := rows.Scan(&name, &primary, &unique, &partial, &cols); err != nil {
-			rows.Close()
-			return err
+			return "", false, err
 		}
 		key := strings.Join(cols, ",")
 		if primary && key == "run_id,seq" {
-			s.pkIndex = name
+			pk = name
 		}
 		if unique && !partial && key == "event_id" {
 			uniqueID = true
 		}
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return err
-	}
-	if s.pkIndex == "" {
-		return incompatible("the primary key is not (run_id, seq)")
-	}
-	if !uniqueID {
-		return incompatible("event_id is not UNIQUE")
-	}
-	return nil
+	return pk, uniqueID, rows.Err()
 }
