@@ -38,53 +38,14 @@ func runStats(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer src.Close()
-	var runs []statsRow
-	tenants := map[string]*statsRow{}
-	models := map[string]*statsRow{}
-	total := statsRow{Name: "total"}
-	row := func(m map[string]*statsRow, name string) *statsRow {
-		if m[name] == nil {
-			m[name] = &statsRow{Name: name}
-		}
-		return m[name]
-	}
+	st := newStats()
 	for _, s := range sums {
-		r := statsRow{Name: s.RunID, Runs: 1}
-		t := row(tenants, s.Tenant)
-		t.Runs++
-		total.Runs++
-		for name, u := range s.Models {
-			r.add(u)
-			t.add(u)
-			total.add(u)
-			row(models, name).add(u)
-		}
-		runs = append(runs, r)
+		st.addRun(s)
 	}
 	for _, f := range src.interactions() {
-		err := readInteractions(ctx, f.path, func(in interaction) error {
-			if in.Tool != "" {
-				return nil // a tool execution: no tokens, no model
-			}
-			u := &usageSum{Calls: 1, PromptTokens: in.PromptTokens, CompletionTokens: in.CompletionTokens, CostUSD: float64(in.CostUSD)}
-			row(models, in.Model).add(u)
-			total.add(u)
-			return nil
-		})
-		if err != nil {
+		if err := readInteractions(ctx, f.path, st.addInteraction); err != nil {
 			return err
 		}
-	}
-	sorted := func(m map[string]*statsRow) []statsRow {
-		out := []statsRow{}
-		for _, r := range m {
-			out = append(out, *r)
-		}
-		sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
-		return out
-	}
-	if runs == nil {
-		runs = []statsRow{}
 	}
 	if e.json {
 		return e.writeJSON(struct {
@@ -93,31 +54,89 @@ func runStats(ctx context.Context, e *env, args []string) error {
 			Tenants []statsRow `json:"tenants"`
 			Models  []statsRow `json:"models"`
 			Total   statsRow   `json:"total"`
-		}{src.path, runs, sorted(tenants), sorted(models), total})
+		}{src.path, st.runs, sortedRows(st.tenants), sortedRows(st.models), st.total})
 	}
-	section := func(title string, rows []statsRow) {
-		tw := e.table()
-		fmt.Fprintln(tw, e.paint(colorBold, title+"\tRUNS\tCALLS\tPROMPT\tCOMPLETION\tCOST"))
-		for _, r := range rows {
-			runsCol := "-"
-			if r.Runs > 0 {
-				runsCol = fmt.Sprint(r.Runs)
-			}
-			fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\n", dash(r.Name), runsCol, r.Calls, r.PromptTokens, r.CompletionTokens, formatCost(float64(r.CostUSD)))
-		}
-		tw.Flush()
-	}
-	if len(runs) > 0 {
-		section("RUN", runs)
+	if len(st.runs) > 0 {
+		e.statsSection("RUN", st.runs)
 		fmt.Fprintln(e.stdout)
-		section("TENANT", sorted(tenants))
+		e.statsSection("TENANT", sortedRows(st.tenants))
 		fmt.Fprintln(e.stdout)
 	}
-	section("MODEL", sorted(models))
+	e.statsSection("MODEL", sortedRows(st.models))
 	fmt.Fprintln(e.stdout)
-	section("TOTAL", []statsRow{total})
+	e.statsSection("TOTAL", []statsRow{st.total})
 	for _, f := range src.interactions() {
 		fmt.Fprintf(e.stdout, "%s: interactions cassette (model interactions recorded by package recorder), counted under MODEL\n", f.path)
 	}
 	return nil
+}
+
+// stats sums usage per run, tenant and model, and in total.
+type stats struct {
+	runs            []statsRow
+	tenants, models map[string]*statsRow
+	total           statsRow
+}
+
+func newStats() *stats {
+	return &stats{runs: []statsRow{}, tenants: map[string]*statsRow{}, models: map[string]*statsRow{}, total: statsRow{Name: "total"}}
+}
+
+// rowOf returns the row of m named name, adding it if missing.
+func rowOf(m map[string]*statsRow, name string) *statsRow {
+	if m[name] == nil {
+		m[name] = &statsRow{Name: name}
+	}
+	return m[name]
+}
+
+// addRun counts the run s and its model calls.
+func (st *stats) addRun(s *runSummary) {
+	r := statsRow{Name: s.RunID, Runs: 1}
+	t := rowOf(st.tenants, s.Tenant)
+	t.Runs++
+	st.total.Runs++
+	for name, u := range s.Models {
+		r.add(u)
+		t.add(u)
+		st.total.add(u)
+		rowOf(st.models, name).add(u)
+	}
+	st.runs = append(st.runs, r)
+}
+
+// addInteraction counts a recorded model interaction under its model (a
+// tool execution counts nothing).
+func (st *stats) addInteraction(in interaction) error {
+	if in.Tool != "" {
+		return nil // a tool execution: no tokens, no model
+	}
+	u := &usageSum{Calls: 1, PromptTokens: in.PromptTokens, CompletionTokens: in.CompletionTokens, CostUSD: float64(in.CostUSD)}
+	rowOf(st.models, in.Model).add(u)
+	st.total.add(u)
+	return nil
+}
+
+// sortedRows returns the rows of m by name.
+func sortedRows(m map[string]*statsRow) []statsRow {
+	out := []statsRow{}
+	for _, r := range m {
+		out = append(out, *r)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// statsSection prints one table of rows under title.
+func (e *env) statsSection(title string, rows []statsRow) {
+	tw := e.table()
+	fmt.Fprintln(tw, e.paint(colorBold, title+"\tRUNS\tCALLS\tPROMPT\tCOMPLETION\tCOST"))
+	for _, r := range rows {
+		runsCol := "-"
+		if r.Runs > 0 {
+			runsCol = fmt.Sprint(r.Runs)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%d\t%d\t%s\n", dash(r.Name), runsCol, r.Calls, r.PromptTokens, r.CompletionTokens, formatCost(float64(r.CostUSD)))
+	}
+	tw.Flush()
 }
