@@ -78,60 +78,72 @@ func runVerify(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 	} else {
-		for _, r := range results {
-			name := r.RunID
-			if name == "" {
-				name = r.Path
-			}
-			if r.OK {
-				count := plural(r.Events, "event")
-				if r.interactions {
-					count = plural(r.Interactions, "interaction")
-				}
-				fmt.Fprintf(e.stdout, "%s  %s  %s\n", e.paint(colorGreen, "ok  "), name, count)
-				continue
-			}
-			where := ""
-			switch {
-			case r.Line > 0:
-				where = fmt.Sprintf(" (line %d)", r.Line)
-			}
-			if r.Seq > 0 {
-				where = fmt.Sprintf(" at seq %d%s", r.Seq, where)
-			}
-			fmt.Fprintf(e.stdout, "%s  %s%s: %s\n", e.paint(colorRed, "FAIL"), name, where, r.Error)
-		}
+		e.printVerified(results)
 	}
 	if failed > 0 {
-		first := results[0]
-		for _, r := range results {
-			if !r.OK {
-				first = r
-				break
-			}
-		}
-		next := fmt.Sprintf("look at the event with: artana-replay show --full %s %q", src.path, first.RunID)
-		if src.kind != kindSQLite && src.kind != kindPostgres {
-			file := first.Path
-			if file == "" {
-				file = src.path
-			}
-			next = "if the edit was deliberate, accept it with: artana-replay reseal " + shellQuote(file) + "; otherwise restore the file from version control"
-		}
-		what := "the ledger was changed after it was written"
-		switch first.Problem {
-		case problemDamaged:
-			what = "the file is damaged"
-			next = "restore it from a backup (what SQLite still reads can be saved with: sqlite3 " + shellQuote(src.path) + " .recover)"
-		case problemInterrupted:
-			what = "an interrupted append awaits recovery"
-			next = "the next writer of the cassette finishes it (artana-replay does when it may write the file); nothing was changed by hand"
-		}
-		fmt.Fprintf(e.stderr, "artana-replay: %s: %d of %s failed verification: %s; %s\n",
-			src.path, failed, plural(int64(len(results)), "run"), what, next)
+		e.reportVerifyFailure(src, results, failed)
 		return errReported
 	}
 	return nil
+}
+
+// printVerified prints one line per verified run or cassette: ok with
+// what it holds, or FAIL with where and why.
+func (e *env) printVerified(results []verifyResult) {
+	for _, r := range results {
+		name := r.RunID
+		if name == "" {
+			name = r.Path
+		}
+		if r.OK {
+			count := plural(r.Events, "event")
+			if r.interactions {
+				count = plural(r.Interactions, "interaction")
+			}
+			fmt.Fprintf(e.stdout, "%s  %s  %s\n", e.paint(colorGreen, "ok  "), name, count)
+			continue
+		}
+		where := ""
+		switch {
+		case r.Line > 0:
+			where = fmt.Sprintf(" (line %d)", r.Line)
+		}
+		if r.Seq > 0 {
+			where = fmt.Sprintf(" at seq %d%s", r.Seq, where)
+		}
+		fmt.Fprintf(e.stdout, "%s  %s%s: %s\n", e.paint(colorRed, "FAIL"), name, where, r.Error)
+	}
+}
+
+// reportVerifyFailure says on stderr how many of the results failed, what
+// the first failure means and what to do next.
+func (e *env) reportVerifyFailure(src *source, results []verifyResult, failed int) {
+	first := results[0]
+	for _, r := range results {
+		if !r.OK {
+			first = r
+			break
+		}
+	}
+	next := fmt.Sprintf("look at the event with: artana-replay show --full %s %q", src.path, first.RunID)
+	if src.kind != kindSQLite && src.kind != kindPostgres {
+		file := first.Path
+		if file == "" {
+			file = src.path
+		}
+		next = "if the edit was deliberate, accept it with: artana-replay reseal " + shellQuote(file) + "; otherwise restore the file from version control"
+	}
+	what := "the ledger was changed after it was written"
+	switch first.Problem {
+	case problemDamaged:
+		what = "the file is damaged"
+		next = "restore it from a backup (what SQLite still reads can be saved with: sqlite3 " + shellQuote(src.path) + " .recover)"
+	case problemInterrupted:
+		what = "an interrupted append awaits recovery"
+		next = "the next writer of the cassette finishes it (artana-replay does when it may write the file); nothing was changed by hand"
+	}
+	fmt.Fprintf(e.stderr, "artana-replay: %s: %d of %s failed verification: %s; %s\n",
+		src.path, failed, plural(int64(len(results)), "run"), what, next)
 }
 
 // verifySource verifies the runs of src (all, or those named), one run at a
