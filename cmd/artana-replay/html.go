@@ -727,30 +727,11 @@ func interactionsReport(ctx context.Context, src *source, o htmlOptions) (*htmlR
 
 // diffReport aligns two runs as diff does and renders them side by side.
 func diffReport(ctx context.Context, e *env, argA, argB string, o htmlOptions) (*htmlReport, error) {
-	load := func(arg string) (runRef, []ledger.Event, chainView, error) {
-		path, run := splitRunRef(arg)
-		src, err := openSource(ctx, path)
-		if err != nil {
-			return runRef{}, nil, chainView{}, err
-		}
-		defer src.Close()
-		if err := src.runsOnly("html compares runs (give one source to render it)"); err != nil {
-			return runRef{}, nil, chainView{}, err
-		}
-		if run, err = pickRun(ctx, e, src, run); err != nil {
-			return runRef{}, nil, chainView{}, err
-		}
-		evs, chain, err := readChecked(ctx, src, run)
-		if err != nil {
-			return runRef{}, nil, chainView{}, err
-		}
-		return runRef{Path: src.path, RunID: run, Events: len(evs)}, evs, chain, nil
-	}
-	refA, a, chainA, err := load(argA)
+	refA, a, chainA, err := loadDiffSide(ctx, e, argA)
 	if err != nil {
 		return nil, err
 	}
-	refB, b, chainB, err := load(argB)
+	refB, b, chainB, err := loadDiffSide(ctx, e, argB)
 	if err != nil {
 		return nil, err
 	}
@@ -759,8 +740,7 @@ func diffReport(ctx context.Context, e *env, argA, argB string, o htmlOptions) (
 		Equivalent: len(al.divs) == 0, Divergences: len(al.divs), Pairs: len(al.pairs)}
 	// The steps hold the events diff compared (tool call ids renamed
 	// without --strict); the report shows the events as logged.
-	bySeqA, bySeqB := indexBySeq(a), indexBySeq(b)
-	stA, stB := ledger.StatusOf(a), ledger.StatusOf(b)
+	sides := diffSides{bySeqA: indexBySeq(a), bySeqB: indexBySeq(b), stA: ledger.StatusOf(a), stB: ledger.StatusOf(b)}
 	divsOf := map[string][]divergence{}
 	for _, d := range al.divs {
 		divsOf[d.Step] = append(divsOf[d.Step], d)
@@ -774,36 +754,8 @@ func diffReport(ctx context.Context, e *env, argA, argB string, o htmlOptions) (
 	}
 	rows := make([]diffRow, len(al.pairs))
 	for i, p := range al.pairs {
-		r := diffRow{N: i + 1, Anchor: fmt.Sprintf("row-%d", i+1), State: "same"}
-		var label string
-		if p.a != nil {
-			label = p.a.label
-			sv := viewStep(i+1, original(p.a, bySeqA), &stA)
-			sv.Anchor = fmt.Sprintf("a-%d", i+1)
-			r.A = &sv
-		}
-		if p.b != nil {
-			if label == "" {
-				label = p.b.label
-			}
-			sv := viewStep(i+1, original(p.b, bySeqB), &stB)
-			sv.Anchor = fmt.Sprintf("b-%d", i+1)
-			r.B = &sv
-		}
-		r.Label = label
-		switch {
-		case p.a == nil:
-			r.State = "only_in_b"
-		case p.b == nil:
-			r.State = "only_in_a"
-		}
-		for _, d := range divsOf[label] {
-			if r.State == "same" {
-				r.State = d.Kind
-			}
-			r.Fields = append(r.Fields, d.Fields...)
-		}
-		if first != "" && label == first {
+		r := sides.row(i+1, p, divsOf)
+		if first != "" && r.Label == first {
 			r.First, r.Anchor, first = true, "first-divergence", ""
 		}
 		rows[i] = r
@@ -816,6 +768,70 @@ func diffReport(ctx context.Context, e *env, argA, argB string, o htmlOptions) (
 	}
 	title := "diff " + refA.String() + " " + refB.String()
 	return &htmlReport{Title: title, Diff: v, Limit: o.limit}, nil
+}
+
+// loadDiffSide reads and checks the run arg names (path#run, or the one
+// run of path) for one side of a diff.
+func loadDiffSide(ctx context.Context, e *env, arg string) (runRef, []ledger.Event, chainView, error) {
+	path, run := splitRunRef(arg)
+	src, err := openSource(ctx, path)
+	if err != nil {
+		return runRef{}, nil, chainView{}, err
+	}
+	defer src.Close()
+	if err := src.runsOnly("html compares runs (give one source to render it)"); err != nil {
+		return runRef{}, nil, chainView{}, err
+	}
+	if run, err = pickRun(ctx, e, src, run); err != nil {
+		return runRef{}, nil, chainView{}, err
+	}
+	evs, chain, err := readChecked(ctx, src, run)
+	if err != nil {
+		return runRef{}, nil, chainView{}, err
+	}
+	return runRef{Path: src.path, RunID: run, Events: len(evs)}, evs, chain, nil
+}
+
+// diffSides holds, for each side of a diff, its events as logged by seq
+// and its run's status.
+type diffSides struct {
+	bySeqA, bySeqB map[int64]*ledger.Event
+	stA, stB       ledger.RunStatus
+}
+
+// row renders the n-th aligned pair of steps: each side as logged, and the
+// kind and fields of the divergences divsOf records for its step.
+func (d *diffSides) row(n int, p stepPair, divsOf map[string][]divergence) diffRow {
+	r := diffRow{N: n, Anchor: fmt.Sprintf("row-%d", n), State: "same"}
+	var label string
+	if p.a != nil {
+		label = p.a.label
+		sv := viewStep(n, original(p.a, d.bySeqA), &d.stA)
+		sv.Anchor = fmt.Sprintf("a-%d", n)
+		r.A = &sv
+	}
+	if p.b != nil {
+		if label == "" {
+			label = p.b.label
+		}
+		sv := viewStep(n, original(p.b, d.bySeqB), &d.stB)
+		sv.Anchor = fmt.Sprintf("b-%d", n)
+		r.B = &sv
+	}
+	r.Label = label
+	switch {
+	case p.a == nil:
+		r.State = "only_in_b"
+	case p.b == nil:
+		r.State = "only_in_a"
+	}
+	for _, dv := range divsOf[label] {
+		if r.State == "same" {
+			r.State = dv.Kind
+		}
+		r.Fields = append(r.Fields, dv.Fields...)
+	}
+	return r
 }
 
 func indexBySeq(evs []ledger.Event) map[int64]*ledger.Event {
