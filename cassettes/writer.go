@@ -44,18 +44,9 @@ func lockPathRecover(ctx context.Context, path string, flag int, exclusive, fini
 	start := time.Now()
 	delay := time.Millisecond
 	for {
-		if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
-			// Opening a named pipe would wait for a writer forever.
-			return nil, &Error{Path: path, Err: regfile.Check(path, fi, false)}
-		}
-		f, err := os.OpenFile(path, flag|openNoWait, 0o644)
+		f, err := openRegular(path, flag)
 		if err != nil {
 			return nil, err
-		}
-		if fi, err := f.Stat(); err == nil && !fi.Mode().IsRegular() {
-			// The path changed between the check above and the open.
-			f.Close()
-			return nil, &Error{Path: path, Err: regfile.Check(path, fi, false)}
 		}
 		ok, err := tryLock(f, exclusive)
 		if err != nil {
@@ -65,38 +56,11 @@ func lockPathRecover(ctx context.Context, path string, flag int, exclusive, fini
 		if ok {
 			same, err := samePath(f, path)
 			if err == nil && same {
-				if _, err := os.Stat(redoPath(path)); err == nil {
-					// An append was interrupted: finish it before anyone
-					// reads or writes the file.
-					if !exclusive || flag&(os.O_RDWR|os.O_WRONLY) == 0 {
-						unlock(f)
-						f.Close()
-						pending := func(why string) error {
-							return &Error{Path: path, Err: &reason{kind: ErrInterruptedAppend, detail: fmt.Sprintf(
-								"a writer was killed in the middle of an append and left %s; the next writer of the cassette finishes the append (%s); nothing was changed by hand",
-								filepath.Base(redoPath(path)), why)}}
-						}
-						if !finish {
-							return nil, pending("this reader does not write the file")
-						}
-						g, err := lockPath(ctx, path, os.O_RDWR, true)
-						if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
-							return nil, pending(fmt.Sprintf("this process may not write the file: %v", err))
-						}
-						if err != nil {
-							return nil, err
-						}
-						unlock(g)
-						g.Close()
-						continue
-					}
-					if err := replayRedo(f, path); err != nil {
-						unlock(f)
-						f.Close()
-						return nil, err
-					}
+				g, again, err := recoverAppend(ctx, f, path, flag, exclusive, finish)
+				if again {
+					continue
 				}
-				return f, nil
+				return g, err
 			}
 			unlock(f)
 			f.Close()
@@ -117,6 +81,65 @@ func lockPathRecover(ctx context.Context, path string, flag int, exclusive, fini
 			delay *= 2
 		}
 	}
+}
+
+// openRegular opens path with flag without blocking, and refuses anything
+// but a regular file (opening a named pipe would wait for a writer
+// forever).
+func openRegular(path string, flag int) (*os.File, error) {
+	if fi, err := os.Stat(path); err == nil && !fi.Mode().IsRegular() {
+		return nil, &Error{Path: path, Err: regfile.Check(path, fi, false)}
+	}
+	f, err := os.OpenFile(path, flag|openNoWait, 0o644)
+	if err != nil {
+		return nil, err
+	}
+	if fi, err := f.Stat(); err == nil && !fi.Mode().IsRegular() {
+		// The path changed between the check above and the open.
+		f.Close()
+		return nil, &Error{Path: path, Err: regfile.Check(path, fi, false)}
+	}
+	return f, nil
+}
+
+// recoverAppend finishes an append that was interrupted in the file f at
+// path, locked as lockPathRecover locked it, before anyone reads or writes
+// the file. It returns f when it is ready to use. Holding only a read or
+// shared lock, it lets go of f and finishes the append under an exclusive
+// lock of its own (with finish; otherwise it reports ErrInterruptedAppend),
+// and reports again: the caller locks the file anew.
+func recoverAppend(ctx context.Context, f *os.File, path string, flag int, exclusive, finish bool) (_ *os.File, again bool, _ error) {
+	if _, err := os.Stat(redoPath(path)); err != nil {
+		return f, false, nil
+	}
+	if exclusive && flag&(os.O_RDWR|os.O_WRONLY) != 0 {
+		if err := replayRedo(f, path); err != nil {
+			unlock(f)
+			f.Close()
+			return nil, false, err
+		}
+		return f, false, nil
+	}
+	unlock(f)
+	f.Close()
+	pending := func(why string) error {
+		return &Error{Path: path, Err: &reason{kind: ErrInterruptedAppend, detail: fmt.Sprintf(
+			"a writer was killed in the middle of an append and left %s; the next writer of the cassette finishes the append (%s); nothing was changed by hand",
+			filepath.Base(redoPath(path)), why)}}
+	}
+	if !finish {
+		return nil, false, pending("this reader does not write the file")
+	}
+	g, err := lockPath(ctx, path, os.O_RDWR, true)
+	if errors.Is(err, fs.ErrPermission) || errors.Is(err, syscall.EROFS) {
+		return nil, false, pending(fmt.Sprintf("this process may not write the file: %v", err))
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	unlock(g)
+	g.Close()
+	return nil, true, nil
 }
 
 func samePath(f *os.File, path string) (bool, error) {
