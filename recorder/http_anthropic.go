@@ -317,67 +317,18 @@ func messagesResponse(body []byte) (llm.Response, bool) {
 // error it ended with (an "error" event, or no message_stop).
 func messagesStream(events []sseEvent) (deltas []RecordedDelta, resp llm.Response, streamErr *llm.Error, ok bool) {
 	deltas = []RecordedDelta{}
-	calls := map[int]int{} // content block index -> tool call index
-	var usage messagesUsage
-	stopped := false
+	st := messagesStreamState{calls: map[int]int{}}
 	for _, ev := range events {
-		var e struct {
-			Type    string `json:"type"`
-			Index   int    `json:"index"`
-			Message *struct {
-				Usage *messagesUsage `json:"usage"`
-			} `json:"message"`
-			ContentBlock *struct {
-				Type string `json:"type"`
-				ID   string `json:"id"`
-				Name string `json:"name"`
-			} `json:"content_block"`
-			Delta *struct {
-				Type        string `json:"type"`
-				Text        string `json:"text"`
-				PartialJSON string `json:"partial_json"`
-				Thinking    string `json:"thinking"`
-			} `json:"delta"`
-			Usage *messagesUsage `json:"usage"`
-		}
+		var e messagesEvent
 		if json.Unmarshal(ev.data, &e) != nil {
 			return nil, resp, nil, false
 		}
 		var d llm.Delta
-		switch e.Type {
-		case "message_start":
-			if e.Message != nil && e.Message.Usage != nil {
-				usage = *e.Message.Usage
-			}
-		case "content_block_start":
-			if b := e.ContentBlock; b != nil && b.Type == "tool_use" {
-				calls[e.Index] = len(calls)
-				d.ToolCalls = []llm.ToolCallDelta{{Index: calls[e.Index], ID: b.ID, ToolName: b.Name}}
-			}
-		case "content_block_delta":
-			if x := e.Delta; x != nil {
-				switch x.Type {
-				case "text_delta":
-					d.Text = x.Text
-				case "thinking_delta":
-					d.Reasoning = x.Thinking
-				case "input_json_delta":
-					if i, isCall := calls[e.Index]; isCall && x.PartialJSON != "" {
-						d.ToolCalls = []llm.ToolCallDelta{{Index: i, ArgumentsJSON: x.PartialJSON}}
-					}
-				}
-			}
-		case "message_delta":
-			if e.Usage != nil {
-				usage.OutputTokens = e.Usage.OutputTokens
-				u := usage.usage()
-				d.Usage = &u
-			}
-		case "message_stop":
-			stopped = true
-		case "error":
+		if e.Type == "error" {
 			streamErr = httpError(500, "", ev.data)
 			streamErr.StatusCode = 0
+		} else {
+			d = st.delta(&e)
 		}
 		if !d.IsZero() {
 			deltas = append(deltas, RecordedDelta{At: ev.at, Delta: d})
@@ -386,14 +337,89 @@ func messagesStream(events []sseEvent) (deltas []RecordedDelta, resp llm.Respons
 			break
 		}
 	}
-	if streamErr == nil && !stopped {
+	if streamErr == nil && !st.stopped {
 		streamErr = &llm.Error{Class: llm.ClassTransient, Message: "the event stream ended without message_stop"}
 	}
+	return deltas, joinedMessagesResponse(deltas), streamErr, true
+}
+
+// messagesEvent is one event of a streamed Messages API answer.
+type messagesEvent struct {
+	Type    string `json:"type"`
+	Index   int    `json:"index"`
+	Message *struct {
+		Usage *messagesUsage `json:"usage"`
+	} `json:"message"`
+	ContentBlock *struct {
+		Type string `json:"type"`
+		ID   string `json:"id"`
+		Name string `json:"name"`
+	} `json:"content_block"`
+	Delta *struct {
+		Type        string `json:"type"`
+		Text        string `json:"text"`
+		PartialJSON string `json:"partial_json"`
+		Thinking    string `json:"thinking"`
+	} `json:"delta"`
+	Usage *messagesUsage `json:"usage"`
+}
+
+// messagesStreamState is what reading a Messages stream keeps between
+// events.
+type messagesStreamState struct {
+	calls   map[int]int // content block index -> tool call index
+	usage   messagesUsage
+	stopped bool // message_stop came
+}
+
+// delta returns the delta the event e carries (zero for none).
+func (st *messagesStreamState) delta(e *messagesEvent) llm.Delta {
+	var d llm.Delta
+	switch e.Type {
+	case "message_start":
+		if e.Message != nil && e.Message.Usage != nil {
+			st.usage = *e.Message.Usage
+		}
+	case "content_block_start":
+		if b := e.ContentBlock; b != nil && b.Type == "tool_use" {
+			st.calls[e.Index] = len(st.calls)
+			d.ToolCalls = []llm.ToolCallDelta{{Index: st.calls[e.Index], ID: b.ID, ToolName: b.Name}}
+		}
+	case "content_block_delta":
+		if x := e.Delta; x != nil {
+			switch x.Type {
+			case "text_delta":
+				d.Text = x.Text
+			case "thinking_delta":
+				d.Reasoning = x.Thinking
+			case "input_json_delta":
+				if i, isCall := st.calls[e.Index]; isCall && x.PartialJSON != "" {
+					d.ToolCalls = []llm.ToolCallDelta{{Index: i, ArgumentsJSON: x.PartialJSON}}
+				}
+			}
+		}
+	case "message_delta":
+		if e.Usage != nil {
+			st.usage.OutputTokens = e.Usage.OutputTokens
+			u := st.usage.usage()
+			d.Usage = &u
+		}
+	case "message_stop":
+		st.stopped = true
+	}
+	return d
+}
+
+// joinedMessagesResponse is the response the deltas of a Messages stream
+// make: the text as output, the tool calls with canonical arguments, the
+// last usage.
+func joinedMessagesResponse(deltas []RecordedDelta) llm.Response {
 	ds := make([]llm.Delta, len(deltas))
 	for i, d := range deltas {
 		ds[i] = d.Delta
 	}
 	j := llm.JoinDeltas(ds)
+	var resp llm.Response
 	resp.OutputJSON = outputJSON(j.Text, false, len(j.ToolCalls))
 	for _, c := range j.ToolCalls {
 		args := c.ArgumentsJSON
@@ -405,5 +431,5 @@ func messagesStream(events []sseEvent) (deltas []RecordedDelta, resp llm.Respons
 	if j.Usage != nil {
 		resp.Usage = *j.Usage
 	}
-	return deltas, resp, streamErr, true
+	return resp
 }
