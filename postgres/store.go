@@ -573,39 +573,15 @@ func (s *Store) Import(ctx context.Context, events []ledger.Event) error {
 	if len(events) == 0 {
 		return nil
 	}
-	var runs []string
-	seen := make(map[string]bool)
-	for i := range events {
-		e := &events[i]
-		if e.RunID == "" {
-			return fail("", e.Seq, fmt.Errorf("event %d of %d: empty run id; nothing was imported", i+1, len(events)))
-		}
-		if !s.tsText && e.Timestamp.Location() != time.UTC {
-			return fail(e.RunID, e.Seq, fmt.Errorf("event %d of %d: timestamp %s is not UTC, and this kernel_events table has no timestamp_text column to keep its offset (the hash needs it); nothing was imported",
-				i+1, len(events), isotime.Format(e.Timestamp)))
-		}
-		if !seen[e.RunID] {
-			seen[e.RunID] = true
-			runs = append(runs, e.RunID)
-		}
+	runs, err := s.importRuns(events, fail)
+	if err != nil {
+		return err
 	}
-	sort.Strings(runs) // lock in one order, so that two imports never deadlock
 	var failed error
-	err := s.inTx(ctx, s.pool, func(tx pgx.Tx) error {
-		verifiers := make(map[string]*ledger.ChainVerifier, len(runs))
-		for _, run := range runs {
-			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, lockClass, run); err != nil {
-				return err
-			}
-			last, err := lastOf(ctx, tx, run)
-			if err != nil {
-				return err
-			}
-			v := new(ledger.ChainVerifier)
-			if last != nil {
-				v.Resume(last)
-			}
-			verifiers[run] = v
+	err = s.inTx(ctx, s.pool, func(tx pgx.Tx) error {
+		verifiers, err := lockRuns(ctx, tx, runs)
+		if err != nil {
+			return err
 		}
 		for i := range events {
 			e := &events[i]
@@ -615,19 +591,7 @@ func (s *Store) Import(ctx context.Context, events []ledger.Event) error {
 				return failed
 			}
 		}
-		cols := []string{"run_id", "seq", "event_id", "tenant_id", "event_type", "prev_event_hash", "event_hash", "timestamp", "payload_json"}
-		if s.tsText {
-			cols = append(cols, "timestamp_text")
-		}
-		i := 0
-		_, err := tx.CopyFrom(ctx, pgx.Identifier{"kernel_events"}, cols, pgx.CopyFromFunc(func() ([]any, error) {
-			if i == len(events) {
-				return nil, nil
-			}
-			i++
-			return s.insertArgs(&events[i-1]), nil
-		}))
-		return err
+		return s.copyEvents(ctx, tx, events)
 	})
 	if err != nil {
 		if failed != nil {
@@ -643,6 +607,69 @@ func (s *Store) Import(ctx context.Context, events []ledger.Event) error {
 		s.forget(run)
 	}
 	return nil
+}
+
+// importRuns checks what Import can check of events before it touches
+// the database (a run id each, a timestamp the table can keep) and
+// returns their runs, sorted: the runs are locked in one order, so that
+// two imports never deadlock.
+func (s *Store) importRuns(events []ledger.Event, fail func(runID string, seq int64, err error) error) ([]string, error) {
+	var runs []string
+	seen := make(map[string]bool)
+	for i := range events {
+		e := &events[i]
+		if e.RunID == "" {
+			return nil, fail("", e.Seq, fmt.Errorf("event %d of %d: empty run id; nothing was imported", i+1, len(events)))
+		}
+		if !s.tsText && e.Timestamp.Location() != time.UTC {
+			return nil, fail(e.RunID, e.Seq, fmt.Errorf("event %d of %d: timestamp %s is not UTC, and this kernel_events table has no timestamp_text column to keep its offset (the hash needs it); nothing was imported",
+				i+1, len(events), isotime.Format(e.Timestamp)))
+		}
+		if !seen[e.RunID] {
+			seen[e.RunID] = true
+			runs = append(runs, e.RunID)
+		}
+	}
+	sort.Strings(runs)
+	return runs, nil
+}
+
+// lockRuns takes the advisory locks of runs in tx, in order, and returns a
+// chain verifier for each, resumed at the run's last stored event.
+func lockRuns(ctx context.Context, tx pgx.Tx, runs []string) (map[string]*ledger.ChainVerifier, error) {
+	verifiers := make(map[string]*ledger.ChainVerifier, len(runs))
+	for _, run := range runs {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2))`, lockClass, run); err != nil {
+			return nil, err
+		}
+		last, err := lastOf(ctx, tx, run)
+		if err != nil {
+			return nil, err
+		}
+		v := new(ledger.ChainVerifier)
+		if last != nil {
+			v.Resume(last)
+		}
+		verifiers[run] = v
+	}
+	return verifiers, nil
+}
+
+// copyEvents inserts events into kernel_events with COPY.
+func (s *Store) copyEvents(ctx context.Context, tx pgx.Tx, events []ledger.Event) error {
+	cols := []string{"run_id", "seq", "event_id", "tenant_id", "event_type", "prev_event_hash", "event_hash", "timestamp", "payload_json"}
+	if s.tsText {
+		cols = append(cols, "timestamp_text")
+	}
+	i := 0
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{"kernel_events"}, cols, pgx.CopyFromFunc(func() ([]any, error) {
+		if i == len(events) {
+			return nil, nil
+		}
+		i++
+		return s.insertArgs(&events[i-1]), nil
+	}))
+	return err
 }
 
 // Close closes the connection pool, waiting for operations under way.
