@@ -17,7 +17,7 @@
 //
 // # Runs and steps
 //
-// New builds a kernel over a ledger.Store and a Model; NewEnforced also installs
+// New builds a kernel over a ledger.Store and an llm.Model; NewEnforced also installs
 // the PII scrubber, quota and capability guard middleware
 // (DefaultMiddleware) and requires tenants with a budget. StartRun starts
 // a new run for a Tenant, LoadRun loads an existing one (in this process
@@ -53,7 +53,7 @@
 // # Streaming
 //
 // A step streams when ModelStep.OnDelta is set (RunToolLoop passes its
-// OnDelta to every turn): the callback receives each Delta of the answer
+// OnDelta to every turn): the callback receives each llm.Delta of the answer
 // as it arrives (a text or reasoning fragment, tool-call fragments with
 // their index, and on the last delta the usage), from a model that is a
 // llm.StreamingModel. A model that cannot stream is called with Complete and
@@ -129,6 +129,6 @@
 // packages, so that importing this one compiles neither SQLite nor an LLM
 // SDK: sqlite writes the Python original's ledger format, and cassettes
 // keeps each run as a reviewable file in testdata/. Package recorder
-// records a live Model into a cassette and replays it in go test, and
+// records a live llm.Model into a cassette and replays it in go test, and
 // artanatest turns the replay guarantees into one-line assertions.
 package artana

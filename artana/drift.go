@@ -28,7 +28,7 @@ const (
 	// replayed_with_drift event naming the fields that differ.
 	ReplayAllowPromptDrift ReplayPolicy = "allow_prompt_drift"
 	// ReplayForkOnDrift copies the run up to the drifting step into a new
-	// run (ForkRunID), which continues live; the original run is left as
+	// run (named by ledger.ForkRunID), which continues live; the original run is left as
 	// it was but for one replayed_with_drift event naming the fork.
 	ReplayForkOnDrift ReplayPolicy = "fork_on_drift"
 )
@@ -82,7 +82,7 @@ func driftKey(stepKey *string, sourceID, policy string, fields []string, fork *s
 
 // modelDriftFields returns the fields in which the logged request differs
 // from prompt and messages, in the newest Python artana's order.
-func modelDriftFields(req *ledger.ModelRequested, prompt string, messages []ChatMessage) []string {
+func modelDriftFields(req *ledger.ModelRequested, prompt string, messages []ledger.ChatMessage) []string {
 	var fields []string
 	if req.Prompt != prompt {
 		fields = append(fields, "prompt")
@@ -152,7 +152,7 @@ func (k *Kernel) fork(ctx context.Context, run Run, n int64, forkID string) (Run
 // none, or an ErrReplayMismatch error when the logged request differs in
 // more than prompt and messages.
 func (x *runIndex) modelDriftSource(model string, allowed []string, stepKey *string, prompt string,
-	messages []ChatMessage) (*modelEntry, []string, error) {
+	messages []ledger.ChatMessage) (*modelEntry, []string, error) {
 	if stepKey == nil {
 		return nil, nil, nil
 	}

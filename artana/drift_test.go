@@ -140,7 +140,7 @@ func TestReplayForkOnDrift(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	req := &ledger.ModelRequested{Model: "gpt-4o", Prompt: "Approve, please?", Messages: []ChatMessage{{Role: "user", Content: "Approve, please?"}},
+	req := &ledger.ModelRequested{Model: "gpt-4o", Prompt: "Approve, please?", Messages: []ledger.ChatMessage{{Role: "user", Content: "Approve, please?"}},
 		AllowedTools: []string{}, StepKey: new("decide")}
 	forkID := ledger.ForkRunID(run.ID, parent[1].PrevHash, req)
 	if !strings.HasPrefix(forkID, "run-drift::fork::") || len(forkID) != len("run-drift::fork::")+16 {
@@ -219,7 +219,7 @@ func TestToolLoopReplayPolicies(t *testing.T) {
 	}
 	n := len(eventTypes(t, store, run.ID))
 	drifted := supportLoop
-	drifted.Messages = []ChatMessage{{Role: "system", Content: "Support desk. Be kind."}, {Role: "user", Content: "Refund order A-17."}}
+	drifted.Messages = []ledger.ChatMessage{{Role: "system", Content: "Support desk. Be kind."}, {Role: "user", Content: "Refund order A-17."}}
 
 	// Strict: the changed system prompt is a new request, which a kernel
 	// without a model cannot answer.
@@ -384,7 +384,7 @@ func TestForkErrors(t *testing.T) {
 	store, run, _ := recordDecision(t)
 	parent := storedEvents(t, store, run.ID)
 	step := ModelStep{Model: "gpt-4o", Prompt: "Approve, please?", StepKey: "decide", ReplayPolicy: ReplayForkOnDrift}
-	req := &ledger.ModelRequested{Model: "gpt-4o", Prompt: "Approve, please?", Messages: []ChatMessage{{Role: "user", Content: "Approve, please?"}},
+	req := &ledger.ModelRequested{Model: "gpt-4o", Prompt: "Approve, please?", Messages: []ledger.ChatMessage{{Role: "user", Content: "Approve, please?"}},
 		AllowedTools: []string{}, StepKey: new("decide")}
 	forkID := ledger.ForkRunID(run.ID, parent[1].PrevHash, req)
 
@@ -457,7 +457,7 @@ func TestDriftFromPendingRequest(t *testing.T) {
 	pending := func(id string) Run {
 		run := mustStart(t, k, liveTenant, id)
 		if _, err := store.Append(tctx, run.ID, liveTenant.ID, &ledger.ModelRequested{Model: "gpt-4o", Prompt: "Approve?",
-			Messages: []ChatMessage{{Role: "user", Content: "Approve?"}}, AllowedTools: []string{}, StepKey: new("decide")}); err != nil {
+			Messages: []ledger.ChatMessage{{Role: "user", Content: "Approve?"}}, AllowedTools: []string{}, StepKey: new("decide")}); err != nil {
 			t.Fatal(err)
 		}
 		return run

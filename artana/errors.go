@@ -10,15 +10,13 @@ import (
 )
 
 // Errors for errors.Is. The kernel's reach the caller wrapped in an *Error
-// that names the operation, run, seq and tool; a model's in a *llm.Error
-// (llm.ErrPermanent also matches refusals and truncated output, which
-// retrying does not fix either); a store's name the run; every *ledger.ChainError
-// matches ErrChainBroken.
+// that names the operation, run, seq and tool. A model's errors arrive as
+// an *llm.Error (see llm.ErrTransient and the other model sentinels), a
+// store's as the store returns them (see ledger.ErrClosed and the other
+// store sentinels), both in the *Error's chain.
 var (
 	// ErrRunNotFound means the run has no events. Start it with StartRun.
 	ErrRunNotFound = errors.New("run not found")
-	// ErrRunExists means StartRun was given the id of a run that has events.
-	ErrRunExists = ledger.ErrRunExists
 	// ErrReplayMismatch means the log disagrees with the step being replayed,
 	// or is inconsistent in itself (the Python original's ReplayConsistencyError).
 	ErrReplayMismatch = errors.New("replay mismatch")
@@ -37,9 +35,9 @@ var (
 	// ErrInvalidInput means a step or registration was given unusable input
 	// (empty model name, arguments that do not fit the tool, ...).
 	ErrInvalidInput = errors.New("invalid input")
-	// ErrOutputInvalid means a model output does not fit the output type; the
+	// ErrInvalidOutput means a model output does not fit the output type; the
 	// error chain holds an *OutputError with the raw output.
-	ErrOutputInvalid = errors.New("model output does not match the output type")
+	ErrInvalidOutput = errors.New("model output does not match the output type")
 	// ErrBudgetExceeded means the run has spent its tenant's budget (the Python original's
 	// BudgetExceededError). Raised by the Quota middleware before a model
 	// call when the budget is exhausted, and after one that exceeded it.
@@ -47,12 +45,6 @@ var (
 	// ErrPaused means a workflow paused for a human (see Workflow.Pause); the
 	// error is a *PausedError holding the ticket.
 	ErrPaused = errors.New("run paused")
-
-	// Store errors (see package ledger).
-	ErrClosed         = ledger.ErrClosed
-	ErrTenantMismatch = ledger.ErrTenantMismatch
-	ErrInvalidPayload = ledger.ErrInvalidPayload
-	ErrChainBroken    = ledger.ErrChainBroken
 )
 
 // An Error is a kernel failure with its place: the operation, run, event
@@ -138,5 +130,5 @@ func (e *OutputError) Error() string {
 // Unwrap returns the decoding error.
 func (e *OutputError) Unwrap() error { return e.Err }
 
-// Is reports whether target is ErrOutputInvalid.
-func (e *OutputError) Is(target error) bool { return target == ErrOutputInvalid }
+// Is reports whether target is ErrInvalidOutput.
+func (e *OutputError) Is(target error) bool { return target == ErrInvalidOutput }

@@ -24,7 +24,7 @@ func ExampleRunToolLoop() {
 		calls++
 		last := req.Messages[len(req.Messages)-1]
 		if last.Role != "tool" {
-			return llm.Response{ToolCalls: []artana.ToolCall{
+			return llm.Response{ToolCalls: []ledger.ToolCall{
 				{ID: "call_1", ToolName: "order_status", ArgumentsJSON: `{"order":"A-17"}`}}}, nil
 		}
 		return llm.Response{OutputJSON: fmt.Sprintf("%q", "Order A-17: "+last.Content)}, nil

@@ -42,7 +42,7 @@ func ExampleRunWorkflow() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println("first run:", res.Status, "at seq", res.Ticket.Seq, "-", res.Ticket.Reason)
+	fmt.Println("first run:", res.State, "at seq", res.Ticket.Seq, "-", res.Ticket.Reason)
 
 	if _, err := k.Resume(ctx, artana.Run{ID: "loan-7", Tenant: tenant}, map[string]bool{"Approve": true}); err != nil {
 		panic(err)
@@ -51,7 +51,7 @@ func ExampleRunWorkflow() {
 	if err != nil {
 		panic(err)
 	}
-	fmt.Println("second run:", res.Status, "-", res.Output)
+	fmt.Println("second run:", res.State, "-", res.Output)
 	// Output:
 	//   scoring
 	// first run: paused at seq 3 - score below 0.5

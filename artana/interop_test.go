@@ -73,7 +73,7 @@ func interopModel() *fakeModel {
 			return llm.Response{
 				OutputJSON: `{"score": 100, "text": ` + string(text) + `}`,
 				Usage:      llm.Usage{PromptTokens: 7, CompletionTokens: 3, CostUSD: 1e-05},
-				ToolCalls:  []ToolCall{{ToolName: "measure", ArgumentsJSON: `{"big": 1e16, "cap": 100.0, "n": 3}`}},
+				ToolCalls:  []ledger.ToolCall{{ToolName: "measure", ArgumentsJSON: `{"big": 1e16, "cap": 100.0, "n": 3}`}},
 			}, nil
 		}
 		return llm.Response{OutputJSON: interopRawAnswer, Usage: llm.Usage{PromptTokens: 5, CompletionTokens: 2}}, nil
@@ -175,13 +175,13 @@ func runInteropFlow(t *testing.T, k *Kernel, live bool) {
 		t.Fatal(err)
 	}
 	if live {
-		if res.Status != ledger.RunPaused {
+		if res.State != ledger.RunPaused {
 			t.Fatalf("workflow %+v, want paused", res)
 		}
 		if _, err := k.Resume(tctx, run, interopApproval{100, "Zoë \u2029"}); err != nil {
 			t.Fatal(err)
 		}
-	} else if res.Status != ledger.RunComplete || res.Output != (interopNote{interopText, 100}) {
+	} else if res.State != ledger.RunComplete || res.Output != (interopNote{interopText, 100}) {
 		t.Fatalf("replayed workflow %+v", res)
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"github.com/artana-go/go-artana/artana/llm"
 )
 
-// A Kernel runs model and tool steps against a Store, logging every step
+// A Kernel runs model and tool steps against a ledger.Store, logging every step
 // before and after it happens and replaying steps already in the log. It is
 // safe for concurrent use; steps on one run are serialized.
 type Kernel struct {
@@ -139,7 +139,7 @@ func (k *Kernel) lockRunOrEmpty(ctx context.Context, op string, run Run, allowEm
 	}
 	if x.tenantID != run.Tenant.ID {
 		x.mu.Unlock()
-		return nil, &Error{Op: op, RunID: run.ID, Kind: ErrTenantMismatch,
+		return nil, &Error{Op: op, RunID: run.ID, Kind: ledger.ErrTenantMismatch,
 			Msg: fmt.Sprintf("run belongs to tenant %q, not %q", x.tenantID, run.Tenant.ID)}
 	}
 	if x.tenantErr != nil {

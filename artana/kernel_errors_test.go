@@ -38,7 +38,7 @@ func TestTamperedRunIsRefused(t *testing.T) {
 		_, err = StepModel[Decision](tctx, fresh, run2, step)
 	}
 	var ce *ledger.ChainError
-	if !errors.Is(err, ErrChainBroken) || !errors.As(err, &ce) || ce.Seq != 3 {
+	if !errors.Is(err, ledger.ErrChainBroken) || !errors.As(err, &ce) || ce.Seq != 3 {
 		t.Fatalf("step on a tampered run: err = %v; want ErrChainBroken at seq 3", err)
 	}
 	if called {

@@ -24,7 +24,7 @@ type ModelStep struct {
 	// is the content of the last user message (or, without one, every
 	// message as "role: content" lines), as in the Python original.
 	Prompt   string
-	Messages []ChatMessage
+	Messages []ledger.ChatMessage
 	// StepKey names the step for replay; "" for none. Two steps with the
 	// same model, prompt and messages need different keys to both run live.
 	StepKey string
@@ -34,9 +34,9 @@ type ModelStep struct {
 	Tools   []string
 	Options llm.Options // sampling and tool-choice options; not part of replay matching
 	// OnDelta, if set, streams the step: it is called with each piece of
-	// the answer as it arrives (see Delta), before model_completed is
+	// the answer as it arrives (see llm.Delta), before model_completed is
 	// logged. A model that is not an llm.StreamingModel delivers its answer as
-	// one delta (ResponseDelta); a step answered from the log delivers the
+	// one delta (llm.Response.Delta); a step answered from the log delivers the
 	// logged output as one delta, once, before returning. Streaming
 	// changes delivery only: the step logs exactly what it logs without
 	// OnDelta, and OnDelta is not part of replay matching. If OnDelta
@@ -56,7 +56,7 @@ type ModelResult[T any] struct {
 	Output     T
 	OutputJSON string // the output as logged
 	Usage      llm.Usage
-	ToolCalls  []ToolCall
+	ToolCalls  []ledger.ToolCall
 	FromLog    bool // true if the result came from the log, not the model
 	// Drift is set when the step's request drifted from the logged one and
 	// its replay policy allowed it. When the step forked, RunID is the
@@ -84,7 +84,7 @@ type ModelResult[T any] struct {
 // logged but the tools offered differ, the step fails with
 // ErrReplayMismatch. Otherwise model_requested is logged (unless a pending
 // one matches), the model is called, its output decoded strictly into T
-// (an *OutputError, matching ErrOutputInvalid, if it does not fit; nothing
+// (an *OutputError, matching ErrInvalidOutput, if it does not fit; nothing
 // is logged then) and model_completed is logged.
 //
 // Under ReplayAllowPromptDrift or ReplayForkOnDrift (ModelStep.ReplayPolicy,
@@ -176,7 +176,7 @@ type modelResult struct {
 	seq        int64
 	outputJSON string
 	usage      llm.Usage
-	toolCalls  []ToolCall
+	toolCalls  []ledger.ToolCall
 	replayed   bool
 	drift      *Drift
 	runID      string // the fork the step ran in, "" for the step's run
@@ -266,7 +266,7 @@ func (ms *modelStep) mwFail(seq int64, err error) (modelResult, error) {
 
 // prepare runs the PrepareModel hooks and applies the tenant's capability
 // scope, whatever the middleware did, and checks the tool choice.
-func (ms *modelStep) prepare(prompt string, messages []ChatMessage, offered []llm.ToolDefinition) (modelResult, error) {
+func (ms *modelStep) prepare(prompt string, messages []ledger.ChatMessage, offered []llm.ToolDefinition) (modelResult, error) {
 	inv := ModelCall{
 		Run: ms.run, Model: ms.step.Model, Prompt: prompt, Messages: messages,
 		Tools: offered, ToolCapabilities: ms.k.tools.Capabilities(),
@@ -402,7 +402,7 @@ func (ms *modelStep) live(m *modelEntry) (modelResult, error) {
 	}
 	records := slices.Clone(resp.ToolCalls)
 	if records == nil {
-		records = []ToolCall{}
+		records = []ledger.ToolCall{}
 	}
 	e, err := ms.k.append(ms.ctx, ms.x, ms.run, &ledger.ModelCompleted{
 		Model: inv.Model, OutputJSON: outputJSON,
@@ -426,7 +426,7 @@ func (ms *modelStep) live(m *modelEntry) (modelResult, error) {
 // callsOrNil returns a copy of calls, nil when there are none: a step's
 // result reads the same live (a model may answer with an empty list) and
 // from the log (a logged model_completed decodes with an empty list).
-func callsOrNil(calls []ToolCall) []ToolCall {
+func callsOrNil(calls []ledger.ToolCall) []ledger.ToolCall {
 	if len(calls) == 0 {
 		return nil
 	}
@@ -486,14 +486,14 @@ func (k *Kernel) offeredTools(names []string) ([]llm.ToolDefinition, error, erro
 
 // normalizeModelInput returns the prompt and messages of a step, as the
 // Python original's _normalize_model_input does.
-func normalizeModelInput(step ModelStep) (string, []ChatMessage, error) {
+func normalizeModelInput(step ModelStep) (string, []ledger.ChatMessage, error) {
 	switch {
 	case step.Model == "":
 		return "", nil, errorString("empty model name")
 	case len(step.Messages) == 0 && step.Prompt == "":
 		return "", nil, errorString("a model step needs a prompt or messages")
 	case len(step.Messages) == 0:
-		return step.Prompt, []ChatMessage{{Role: "user", Content: step.Prompt}}, nil
+		return step.Prompt, []ledger.ChatMessage{{Role: "user", Content: step.Prompt}}, nil
 	case step.Prompt != "":
 		return step.Prompt, slices.Clone(step.Messages), nil
 	}
@@ -553,7 +553,7 @@ func derefOr(s *string, def string) string {
 // redactionMarkers counts the "[REDACTED_" markers (a PIIScrubber's
 // [REDACTED_EMAIL], [REDACTED_PHONE], [REDACTED_SSN]) in a prompt and the
 // content of messages.
-func redactionMarkers(prompt string, messages []ChatMessage) int {
+func redactionMarkers(prompt string, messages []ledger.ChatMessage) int {
 	n := strings.Count(prompt, "[REDACTED_")
 	for _, m := range messages {
 		n += strings.Count(m.Content, "[REDACTED_")

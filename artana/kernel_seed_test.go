@@ -68,7 +68,7 @@ func TestReplaySeedWrittenRun(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The Python original's fake model asks for the same transfer each time.
-	calls := []ToolCall{{ToolName: "submit_transfer", ArgumentsJSON: `{"account_id":"acc_1","amount":"10.00"}`}}
+	calls := []ledger.ToolCall{{ToolName: "submit_transfer", ArgumentsJSON: `{"account_id":"acc_1","amount":"10.00"}`}}
 	wantFirst := first // the output JSON is checked through Output
 	wantFirst.RunID, wantFirst.FromLog, wantFirst.Seq, wantFirst.Output = "seed_run", true, 3, Decision{true, "ok: Approve transfer, café 🚀"}
 	wantFirst.Usage, wantFirst.ToolCalls, wantFirst.Drift = llm.Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01}, calls, nil

@@ -63,7 +63,7 @@ func TestStartRunRace(t *testing.T) {
 		switch {
 		case err == nil:
 			won++
-		case !errors.Is(err, ErrRunExists):
+		case !errors.Is(err, ledger.ErrRunExists):
 			t.Errorf("losing StartRun: %v, want ErrRunExists", err)
 		}
 	}
@@ -87,7 +87,7 @@ func TestStartRunWithoutRunCreator(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := New(store, replyWith(`{}`)).StartRun(tctx, liveTenant, "r")
-	if !errors.Is(err, ErrRunExists) {
+	if !errors.Is(err, ledger.ErrRunExists) {
 		t.Errorf("second StartRun: %v, want ErrRunExists", err)
 	}
 }

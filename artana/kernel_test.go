@@ -31,7 +31,7 @@ func (m *fakeModel) Complete(ctx context.Context, req llm.Request) (llm.Response
 }
 
 // replyWith returns a fake model that always answers output.
-func replyWith(output string, calls ...ToolCall) *fakeModel {
+func replyWith(output string, calls ...ledger.ToolCall) *fakeModel {
 	return &fakeModel{CompleteFn: func(context.Context, llm.Request) (llm.Response, error) {
 		return llm.Response{OutputJSON: output, ToolCalls: calls,
 			Usage: llm.Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01}}, nil
@@ -253,7 +253,7 @@ func TestStartRun(t *testing.T) {
 	}
 	mustStart(t, k, liveTenant, "mine")
 	_, err := k.StartRun(tctx, liveTenant, "mine")
-	if e := wantKind(t, err, ErrRunExists); e.RunID != "mine" {
+	if e := wantKind(t, err, ledger.ErrRunExists); e.RunID != "mine" {
 		t.Fatalf("error %+v", e)
 	}
 	_, err = k.StartRun(tctx, Tenant{}, "x")
@@ -262,7 +262,7 @@ func TestStartRun(t *testing.T) {
 	// An id source that only repeats used ids gives up.
 	k2 := New(k.Store(), nil, WithRunIDs(func() string { return "mine" }))
 	_, err = k2.StartRun(tctx, liveTenant, "")
-	wantKind(t, err, ErrRunExists)
+	wantKind(t, err, ledger.ErrRunExists)
 }
 
 func TestLoadRun(t *testing.T) {
@@ -277,7 +277,7 @@ func TestLoadRun(t *testing.T) {
 		t.Fatal(run, err)
 	}
 	_, err = k.LoadRun(tctx, Tenant{ID: "other"}, "r1")
-	wantKind(t, err, ErrTenantMismatch)
+	wantKind(t, err, ledger.ErrTenantMismatch)
 
 	// LoadOrStartRun starts a missing run and loads an existing one.
 	for range 2 {
@@ -303,11 +303,11 @@ func TestStepsCheckTenantAndRun(t *testing.T) {
 	mustStart(t, k, liveTenant, "r1")
 	intruder := Run{ID: "r1", Tenant: Tenant{ID: "org_other", Capabilities: liveTenant.Capabilities}}
 	_, err := StepModel[Decision](tctx, k, intruder, ModelStep{Model: "m", Prompt: "p"})
-	wantKind(t, err, ErrTenantMismatch)
+	wantKind(t, err, ledger.ErrTenantMismatch)
 	_, err = k.StepTool(tctx, intruder, ToolStep{Tool: "submit_transfer", Args: TransferArgs{"a", "1"}})
-	wantKind(t, err, ErrTenantMismatch)
+	wantKind(t, err, ledger.ErrTenantMismatch)
 	_, err = k.ReconcileTool(tctx, intruder, ToolStep{Tool: "submit_transfer", Args: TransferArgs{"a", "1"}})
-	wantKind(t, err, ErrTenantMismatch)
+	wantKind(t, err, ledger.ErrTenantMismatch)
 	ghost := Run{ID: "ghost", Tenant: liveTenant}
 	_, err = StepModel[Decision](tctx, k, ghost, ModelStep{Model: "m", Prompt: "p"})
 	wantKind(t, err, ErrRunNotFound)
@@ -316,7 +316,7 @@ func TestStepsCheckTenantAndRun(t *testing.T) {
 }
 
 func TestStepModelRequest(t *testing.T) {
-	model := replyWith(`{"approved":false,"reason":"no"}`, ToolCall{ID: "c1", ToolName: "submit_transfer", ArgumentsJSON: `{"account_id":"a","amount":"1"}`})
+	model := replyWith(`{"approved":false,"reason":"no"}`, ledger.ToolCall{ID: "c1", ToolName: "submit_transfer", ArgumentsJSON: `{"account_id":"a","amount":"1"}`})
 	k, store := newTestKernel(t, model)
 	registerTransfer(t, k, func(context.Context, TransferArgs) (json.RawMessage, error) { return nil, nil })
 	if err := RegisterTool(k.Tools(), "lookup", func(context.Context, struct {
@@ -333,7 +333,7 @@ func TestStepModelRequest(t *testing.T) {
 		t.Fatal(err)
 	}
 	req := model.last
-	wantReq := llm.Request{RunID: "r1", Model: "gpt", Prompt: "hello", Messages: []ChatMessage{{Role: "user", Content: "hello"}},
+	wantReq := llm.Request{RunID: "r1", Model: "gpt", Prompt: "hello", Messages: []ledger.ChatMessage{{Role: "user", Content: "hello"}},
 		OutputName: "Decision", Options: opts, StepKey: "s1",
 		OutputSchema: json.RawMessage(`{"type":"object","properties":{"approved":{"type":"boolean"},"reason":{"type":"string"}},"required":["approved","reason"],"additionalProperties":false}`),
 		Tools: []llm.ToolDefinition{
@@ -347,7 +347,7 @@ func TestStepModelRequest(t *testing.T) {
 	if !strings.Contains(string(req.Tools[1].Schema), `"description":"the query"`) {
 		t.Fatalf("lookup's schema %s lacks its field's description", req.Tools[1].Schema)
 	}
-	calls := []ToolCall{{ID: "c1", ToolName: "submit_transfer", ArgumentsJSON: `{"account_id":"a","amount":"1"}`}}
+	calls := []ledger.ToolCall{{ID: "c1", ToolName: "submit_transfer", ArgumentsJSON: `{"account_id":"a","amount":"1"}`}}
 	wantRes := ModelResult[Decision]{RunID: "r1", Seq: 3, Output: Decision{false, "no"}, OutputJSON: `{"approved":false,"reason":"no"}`,
 		Usage: llm.Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01}, ToolCalls: calls}
 	if d := cmp.Diff(wantRes, res); d != "" {
@@ -385,11 +385,11 @@ func TestStepModelInputs(t *testing.T) {
 		wantPrompt string
 	}{
 		{"messages derive the prompt from the last user message",
-			ModelStep{Model: "m", Messages: []ChatMessage{{Role: "system", Content: "be brief"}, {Role: "user", Content: "q1"}, {Role: "assistant", Content: "a1"}, {Role: "user", Content: "q2"}}}, "q2"},
+			ModelStep{Model: "m", Messages: []ledger.ChatMessage{{Role: "system", Content: "be brief"}, {Role: "user", Content: "q1"}, {Role: "assistant", Content: "a1"}, {Role: "user", Content: "q2"}}}, "q2"},
 		{"messages without a user message join into the prompt",
-			ModelStep{Model: "m", Messages: []ChatMessage{{Role: "system", Content: "be brief"}, {Role: "assistant", Content: "a1"}}}, "system: be brief\nassistant: a1"},
+			ModelStep{Model: "m", Messages: []ledger.ChatMessage{{Role: "system", Content: "be brief"}, {Role: "assistant", Content: "a1"}}}, "system: be brief\nassistant: a1"},
 		{"prompt and messages both kept",
-			ModelStep{Model: "m", Prompt: "logged", Messages: []ChatMessage{{Role: "user", Content: "sent"}}}, "logged"},
+			ModelStep{Model: "m", Prompt: "logged", Messages: []ledger.ChatMessage{{Role: "user", Content: "sent"}}}, "logged"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			res, err := StepModel[Decision](tctx, k, run, tc.step)
@@ -419,12 +419,12 @@ func TestModelReplayMatching(t *testing.T) {
 	model := replyWith(`{"approved":true,"reason":"ok"}`)
 	k, store := newTestKernel(t, model)
 	run := mustStart(t, k, liveTenant, "r1")
-	base := ModelStep{Model: "m", Prompt: "p", Messages: []ChatMessage{{Role: "user", Content: "p"}}, StepKey: "k"}
+	base := ModelStep{Model: "m", Prompt: "p", Messages: []ledger.ChatMessage{{Role: "user", Content: "p"}}, StepKey: "k"}
 	variants := []ModelStep{
 		base,
 		{Model: "m2", Prompt: "p", Messages: base.Messages, StepKey: "k"},
 		{Model: "m", Prompt: "p2", Messages: base.Messages, StepKey: "k"},
-		{Model: "m", Prompt: "p", Messages: []ChatMessage{{Role: "user", Content: "other"}}, StepKey: "k"},
+		{Model: "m", Prompt: "p", Messages: []ledger.ChatMessage{{Role: "user", Content: "other"}}, StepKey: "k"},
 		{Model: "m", Prompt: "p", Messages: base.Messages, StepKey: "k2"},
 		{Model: "m", Prompt: "p", Messages: base.Messages},
 	}
@@ -483,7 +483,7 @@ func TestStrictOutputDecoding(t *testing.T) {
 			run := mustStart(t, k, liveTenant, "r1")
 			step := ModelStep{Model: "m", Prompt: "p"}
 			_, err := StepModel[Decision](tctx, k, run, step)
-			wantKind(t, err, ErrOutputInvalid)
+			wantKind(t, err, ErrInvalidOutput)
 			var oe *OutputError
 			if !errors.As(err, &oe) || oe.Raw != tc.output || !strings.Contains(oe.Err.Error(), tc.want) {
 				t.Fatalf("error %v: want an *OutputError keeping the raw output and naming %q", err, tc.want)
@@ -514,7 +514,7 @@ func TestReplayedOutputMustFitType(t *testing.T) {
 		Score int `json:"score"`
 	}
 	_, err := StepModel[Other](tctx, k, run, step)
-	if e := wantKind(t, err, ErrReplayMismatch, ErrOutputInvalid); e.Seq != 3 {
+	if e := wantKind(t, err, ErrReplayMismatch, ErrInvalidOutput); e.Seq != 3 {
 		t.Fatalf("error %v", err)
 	}
 }
@@ -535,7 +535,7 @@ func TestModelErrors(t *testing.T) {
 		return llm.Response{OutputJSON: `{"approved":true,"reason":"ok"}`, Usage: llm.Usage{CostUSD: -1}}, nil
 	}
 	_, err = StepModel[Decision](tctx, k, run, ModelStep{Model: "m", Prompt: "p"})
-	wantKind(t, err, ErrInvalidPayload)
+	wantKind(t, err, ledger.ErrInvalidPayload)
 	// A kernel without a model can only replay.
 	k2 := New(store, nil)
 	_, err = StepModel[Decision](tctx, k2, run, ModelStep{Model: "m", Prompt: "new"})
@@ -643,7 +643,7 @@ func TestTwoKernelsShareAStore(t *testing.T) {
 	if model.calls.Load() != 3 {
 		t.Fatalf("model called %d times, want 3", model.calls.Load())
 	}
-	if _, err := k2.StartRun(tctx, liveTenant, "r1"); !errors.Is(err, ErrRunExists) {
+	if _, err := k2.StartRun(tctx, liveTenant, "r1"); !errors.Is(err, ledger.ErrRunExists) {
 		t.Fatalf("k2 started a run k1 created: %v", err)
 	}
 }
@@ -668,7 +668,7 @@ func TestClose(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := k.LoadRun(tctx, liveTenant, run.ID)
-	wantKind(t, err, ErrClosed)
+	wantKind(t, err, ledger.ErrClosed)
 }
 
 // sealChain sets the previous hash and hash of events built by hand, run by

@@ -13,7 +13,7 @@ import (
 // TestToolCallsOnlyTurn: a turn in which the model only asks for tool calls
 // yields the zero output, is logged with an empty output_json, and replays.
 func TestToolCallsOnlyTurn(t *testing.T) {
-	calls := []ToolCall{{ID: "call_1", ToolName: "lookup", ArgumentsJSON: `{"q":"x"}`}}
+	calls := []ledger.ToolCall{{ID: "call_1", ToolName: "lookup", ArgumentsJSON: `{"q":"x"}`}}
 	m := replyWith("", calls...)
 	k, store := newTestKernel(t, m)
 	run := mustStart(t, k, liveTenant, "tools-only")
@@ -47,7 +47,7 @@ func TestToolCallsOnlyTurn(t *testing.T) {
 	// No output and no tool calls is still an invalid output.
 	k2, _ := newTestKernel(t, replyWith(""))
 	run2 := mustStart(t, k2, liveTenant, "nothing")
-	if _, err := StepModel[Decision](tctx, k2, run2, step); !errors.Is(err, ErrOutputInvalid) {
-		t.Errorf("empty output without tool calls: err = %v, want ErrOutputInvalid", err)
+	if _, err := StepModel[Decision](tctx, k2, run2, step); !errors.Is(err, ErrInvalidOutput) {
+		t.Errorf("empty output without tool calls: err = %v, want ErrInvalidOutput", err)
 	}
 }

@@ -15,11 +15,11 @@ import (
 // toolConversation is a conversation with every tool field: a named
 // system message, an assistant turn with two parallel calls, and the two
 // tool messages answering them.
-func toolConversation() []ChatMessage {
-	return []ChatMessage{
+func toolConversation() []ledger.ChatMessage {
+	return []ledger.ChatMessage{
 		{Role: "system", Content: "Support desk.", Name: "desk"},
 		{Role: "user", Content: "Refund order A-17 ü"},
-		{Role: "assistant", ToolCalls: []ToolCall{
+		{Role: "assistant", ToolCalls: []ledger.ToolCall{
 			{ID: "call_1", ToolName: "lookup_order", ArgumentsJSON: `{"order": "A-17"}`},
 			{ID: "call_2", ToolName: "refund", ArgumentsJSON: `{"order":"A-17"}`},
 		}},
@@ -55,7 +55,7 @@ const (
 func toolPayloads() (*ledger.ModelRequested, *ledger.ModelCompleted) {
 	return &ledger.ModelRequested{Model: "gpt-4o", Prompt: "Refund order A-17", Messages: toolConversation(),
 			AllowedTools: []string{"lookup_order", "refund"}, StepKey: new("support.turn2")},
-		&ledger.ModelCompleted{Model: "gpt-4o", PromptTokens: 75, CompletionTokens: 53, CostUSD: 0.001, ToolCalls: []ToolCall{
+		&ledger.ModelCompleted{Model: "gpt-4o", PromptTokens: 75, CompletionTokens: 53, CostUSD: 0.001, ToolCalls: []ledger.ToolCall{
 			{ToolName: "lookup_order", ArgumentsJSON: `{"order": "A-17"}`, ID: "call_1"},
 			{ToolName: "refund", ArgumentsJSON: `{}`},
 		}}
@@ -71,14 +71,14 @@ func TestToolFieldsCanonicalBytes(t *testing.T) {
 	}
 	// Without tool fields, messages and records are written as the Python
 	// original writes them: role and content, tool_name and arguments_json.
-	plain := &ledger.ModelRequested{Model: "m", Prompt: "p", Messages: []ChatMessage{{Role: "user", Content: "p"}}}
+	plain := &ledger.ModelRequested{Model: "m", Prompt: "p", Messages: []ledger.ChatMessage{{Role: "user", Content: "p"}}}
 	if got, want := string(ledger.CanonicalForm.Encode(plain)), `{"allowed_tools":[],"kind":"model_requested","messages":[{"content":"p","role":"user"}],"model":"m","prompt":"p","step_key":null}`; got != want {
 		t.Errorf("plain model_requested:\n got %s\nwant %s", got, want)
 	}
 	if got, want := string(ledger.ColumnForm.Encode(plain)), `{"kind": "model_requested", "model": "m", "prompt": "p", "messages": [{"role": "user", "content": "p"}], "allowed_tools": [], "step_key": null}`; got != want {
 		t.Errorf("plain column:\n got %s\nwant %s", got, want)
 	}
-	plainDone := &ledger.ModelCompleted{Model: "m", ToolCalls: []ToolCall{{ToolName: "t", ArgumentsJSON: "{}"}}}
+	plainDone := &ledger.ModelCompleted{Model: "m", ToolCalls: []ledger.ToolCall{{ToolName: "t", ArgumentsJSON: "{}"}}}
 	if got, want := string(ledger.CanonicalForm.Encode(plainDone)), `{"completion_tokens":0,"cost_usd":0.0,"kind":"model_completed","model":"m","output_json":"","prompt_tokens":0,"tool_calls":[{"arguments_json":"{}","tool_name":"t"}]}`; got != want {
 		t.Errorf("plain model_completed:\n got %s\nwant %s", got, want)
 	}
@@ -128,7 +128,7 @@ func TestToolFieldsDecode(t *testing.T) {
 // TestToolCallIDsSurviveTheLog: a replayed model step returns the tool
 // calls with the ids the live step returned.
 func TestToolCallIDsSurviveTheLog(t *testing.T) {
-	calls := []ToolCall{
+	calls := []ledger.ToolCall{
 		{ID: "call_aee0f2ec", ToolName: "lookup", ArgumentsJSON: `{"q":"x"}`},
 		{ID: "call_b1", ToolName: "lookup", ArgumentsJSON: `{"q":"y"}`},
 	}
@@ -184,52 +184,52 @@ func TestBadConversationsAreRefused(t *testing.T) {
 	conv := toolConversation
 	for _, tc := range []struct {
 		name  string
-		msgs  func() []ChatMessage
+		msgs  func() []ledger.ChatMessage
 		index int
 		id    string
 		text  string
 	}{
-		{"tool message answering no call", func() []ChatMessage {
+		{"tool message answering no call", func() []ledger.ChatMessage {
 			c := conv()
 			c[4].ToolCallID = "call_7"
 			return c
 		}, 4, "call_7", `answers tool call "call_7", which no assistant message before it made`},
-		{"call id reused in one message", func() []ChatMessage {
+		{"call id reused in one message", func() []ledger.ChatMessage {
 			c := conv()
 			c[2].ToolCalls[1].ID = "call_1"
 			return c
 		}, 2, "call_1", `tool call id "call_1" is already used by this message`},
-		{"call id reused in a later turn", func() []ChatMessage {
-			c := append(conv(), ChatMessage{Role: "assistant", ToolCalls: []ToolCall{{ID: "call_2", ToolName: "refund", ArgumentsJSON: "{}"}}},
-				ChatMessage{Role: "tool", Content: "{}", ToolCallID: "call_2"})
+		{"call id reused in a later turn", func() []ledger.ChatMessage {
+			c := append(conv(), ledger.ChatMessage{Role: "assistant", ToolCalls: []ledger.ToolCall{{ID: "call_2", ToolName: "refund", ArgumentsJSON: "{}"}}},
+				ledger.ChatMessage{Role: "tool", Content: "{}", ToolCallID: "call_2"})
 			return c
 		}, 5, "call_2", `tool call id "call_2" is already used by message 2`},
-		{"call answered twice", func() []ChatMessage {
+		{"call answered twice", func() []ledger.ChatMessage {
 			c := conv()
 			c[4].ToolCallID = "call_1"
 			return c
 		}, 4, "call_1", `tool call "call_1" is already answered by message 3`},
-		{"tool message without id", func() []ChatMessage {
+		{"tool message without id", func() []ledger.ChatMessage {
 			c := conv()
 			c[3].ToolCallID = ""
 			return c
 		}, 3, "", "a tool message needs the ToolCallID"},
-		{"call left unanswered", func() []ChatMessage {
+		{"call left unanswered", func() []ledger.ChatMessage {
 			c := conv()
-			return append(c[:4], ChatMessage{Role: "user", Content: "and?"})
+			return append(c[:4], ledger.ChatMessage{Role: "user", Content: "and?"})
 		}, 2, "call_2", `tool call "call_2" has no tool message answering it before message 4`},
-		{"call left unanswered at the end", func() []ChatMessage { return conv()[:3] }, 2, "call_1", "in the conversation"},
-		{"tool calls on a user message", func() []ChatMessage {
+		{"call left unanswered at the end", func() []ledger.ChatMessage { return conv()[:3] }, 2, "call_1", "in the conversation"},
+		{"tool calls on a user message", func() []ledger.ChatMessage {
 			c := conv()
-			c[1].ToolCalls = []ToolCall{{ID: "x", ToolName: "t"}}
+			c[1].ToolCalls = []ledger.ToolCall{{ID: "x", ToolName: "t"}}
 			return c
 		}, 1, "", `only assistant messages carry tool calls`},
-		{"call without id", func() []ChatMessage {
+		{"call without id", func() []ledger.ChatMessage {
 			c := conv()
 			c[2].ToolCalls[0].ID = ""
 			return c
 		}, 2, "", "has no id"},
-		{"tool call id on a user message", func() []ChatMessage {
+		{"tool call id on a user message", func() []ledger.ChatMessage {
 			c := conv()
 			c[1].ToolCallID = "call_1"
 			return c

@@ -47,7 +47,7 @@ type ModelCall struct {
 	Run      Run
 	Model    string
 	Prompt   string
-	Messages []ChatMessage
+	Messages []ledger.ChatMessage
 	// Tools are the tools offered, in registration order. After the
 	// middleware, tools the tenant may not use are removed.
 	Tools []llm.ToolDefinition
@@ -149,19 +149,19 @@ type PIIScrubber struct {
 }
 
 // PrepareModel scrubs the prompt and the content of every message.
-func (p PIIScrubber) PrepareModel(_ context.Context, inv ModelCall) (ModelCall, error) {
+func (p PIIScrubber) PrepareModel(_ context.Context, call ModelCall) (ModelCall, error) {
 	scrub := pii.Scrub
 	if p.KeepIdentifiers {
 		scrub = pii.ScrubKeepingIdentifiers
 	}
-	inv.Prompt = scrub(inv.Prompt)
-	msgs := make([]ChatMessage, len(inv.Messages))
-	for i, m := range inv.Messages {
+	call.Prompt = scrub(call.Prompt)
+	msgs := make([]ledger.ChatMessage, len(call.Messages))
+	for i, m := range call.Messages {
 		m.Content = scrub(m.Content)
 		msgs[i] = m
 	}
-	inv.Messages = msgs
-	return inv, nil
+	call.Messages = msgs
+	return call, nil
 }
 
 // Quota is the middleware that holds each run to its tenant's budget
@@ -178,36 +178,36 @@ func (p PIIScrubber) PrepareModel(_ context.Context, inv ModelCall) (ModelCall, 
 type Quota struct{}
 
 // PrepareModel checks that the tenant has a budget.
-func (Quota) PrepareModel(_ context.Context, inv ModelCall) (ModelCall, error) {
-	if err := inv.Run.Tenant.Validate(); err != nil {
+func (Quota) PrepareModel(_ context.Context, call ModelCall) (ModelCall, error) {
+	if err := call.Run.Tenant.Validate(); err != nil {
 		var e *Error
 		if !errors.As(err, &e) {
-			return inv, err
+			return call, err
 		}
 		c := *e
-		c.Op, c.RunID = "quota", inv.Run.ID
+		c.Op, c.RunID = "quota", call.Run.ID
 		c.Msg += " (the Quota middleware needs a budget)"
-		return inv, &c
+		return call, &c
 	}
-	return inv, nil
+	return call, nil
 }
 
 // BeforeModel refuses the call when the run's budget is exhausted.
-func (Quota) BeforeModel(_ context.Context, inv ModelCall) error {
-	limit := inv.Run.Tenant.BudgetUSD
-	if inv.SpentUSD >= limit {
-		return &Error{Op: "quota", RunID: inv.Run.ID, Kind: ErrBudgetExceeded,
-			Msg: fmt.Sprintf("run budget exhausted: limit=%.6f, spent=%.6f; the model was not called. Raise the tenant's BudgetUSD or start a new run", limit, inv.SpentUSD)}
+func (Quota) BeforeModel(_ context.Context, call ModelCall) error {
+	limit := call.Run.Tenant.BudgetUSD
+	if call.SpentUSD >= limit {
+		return &Error{Op: "quota", RunID: call.Run.ID, Kind: ErrBudgetExceeded,
+			Msg: fmt.Sprintf("run budget exhausted: limit=%.6f, spent=%.6f; the model was not called. Raise the tenant's BudgetUSD or start a new run", limit, call.SpentUSD)}
 	}
 	return nil
 }
 
 // AfterModel fails the step when the call took the run over its budget.
-func (Quota) AfterModel(_ context.Context, inv ModelCall, usage llm.Usage) error {
-	limit := inv.Run.Tenant.BudgetUSD
-	spent := inv.SpentUSD + usage.CostUSD
+func (Quota) AfterModel(_ context.Context, call ModelCall, usage llm.Usage) error {
+	limit := call.Run.Tenant.BudgetUSD
+	spent := call.SpentUSD + usage.CostUSD
 	if spent > limit {
-		return &Error{Op: "quota", RunID: inv.Run.ID, Kind: ErrBudgetExceeded,
+		return &Error{Op: "quota", RunID: call.Run.ID, Kind: ErrBudgetExceeded,
 			Msg: fmt.Sprintf("run exceeded budget: limit=%.6f, spent=%.6f; the response is logged and counts. Raise the tenant's BudgetUSD or start a new run", limit, spent)}
 	}
 	return nil
@@ -223,9 +223,9 @@ func (Quota) AfterModel(_ context.Context, inv ModelCall, usage llm.Usage) error
 type CapabilityGuard struct{}
 
 // PrepareModel drops the tools the tenant may not use.
-func (CapabilityGuard) PrepareModel(_ context.Context, inv ModelCall) (ModelCall, error) {
-	inv.Tools = slices.DeleteFunc(slices.Clone(inv.Tools), func(d llm.ToolDefinition) bool {
-		return !inv.Run.Tenant.Can(inv.ToolCapabilities[d.Name])
+func (CapabilityGuard) PrepareModel(_ context.Context, call ModelCall) (ModelCall, error) {
+	call.Tools = slices.DeleteFunc(slices.Clone(call.Tools), func(d llm.ToolDefinition) bool {
+		return !call.Run.Tenant.Can(call.ToolCapabilities[d.Name])
 	})
-	return inv, nil
+	return call, nil
 }

@@ -100,7 +100,7 @@ func TestPIIScrubberLogsAndSendsScrubbedText(t *testing.T) {
 	m := replyWith(`{"approved":true,"reason":"ok"}`)
 	k, store := newTestKernel(t, m, WithMiddleware(PIIScrubber{}))
 	run := mustStart(t, k, liveTenant, "r")
-	step := ModelStep{Model: "m", Messages: []ChatMessage{
+	step := ModelStep{Model: "m", Messages: []ledger.ChatMessage{
 		{Role: "system", Content: "Support desk. Escalate to boss@corp.example.org."},
 		{Role: "user", Content: "I am jane@example.com, call 555-123-4567, SSN 123-45-6789"},
 	}}
@@ -108,7 +108,7 @@ func TestPIIScrubberLogsAndSendsScrubbedText(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantPrompt := "I am [REDACTED_EMAIL], call [REDACTED_PHONE], SSN [REDACTED_SSN]"
-	wantMessages := []ChatMessage{
+	wantMessages := []ledger.ChatMessage{
 		{Role: "system", Content: "Support desk. Escalate to [REDACTED_EMAIL]."},
 		{Role: "user", Content: wantPrompt},
 	}
@@ -325,7 +325,7 @@ func TestChatDurableReplay(t *testing.T) {
 	m := &fakeModel{CompleteFn: func(context.Context, llm.Request) (llm.Response, error) {
 		return llm.Response{OutputJSON: `{"approved":true,"reason":"Balance check passed."}`,
 			Usage:     llm.Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01},
-			ToolCalls: []ToolCall{{ToolName: "submit_transfer", ArgumentsJSON: `{"account_id":"acc_1","amount":"10"}`}}}, nil
+			ToolCalls: []ledger.ToolCall{{ToolName: "submit_transfer", ArgumentsJSON: `{"account_id":"acc_1","amount":"10"}`}}}, nil
 	}}
 	k, store := newTestKernel(t, m, WithMiddleware(PIIScrubber{}, Quota{}, CapabilityGuard{}))
 	toolCalls := 0
@@ -348,7 +348,7 @@ func TestChatDurableReplay(t *testing.T) {
 	wantFirst := first // the usage is the fake model's
 	wantFirst.RunID, wantFirst.Seq, wantFirst.Output, wantFirst.FromLog = "example_run_1", 3, TransferDecision{true, "Balance check passed."}, false
 	wantFirst.OutputJSON = `{"approved":true,"reason":"Balance check passed."}`
-	wantFirst.ToolCalls = []ToolCall{{ToolName: "submit_transfer", ArgumentsJSON: `{"account_id":"acc_1","amount":"10"}`}}
+	wantFirst.ToolCalls = []ledger.ToolCall{{ToolName: "submit_transfer", ArgumentsJSON: `{"account_id":"acc_1","amount":"10"}`}}
 	wantSecond := wantFirst
 	wantSecond.FromLog = true
 	if d := cmp.Diff([]ModelResult[TransferDecision]{wantFirst, wantSecond}, []ModelResult[TransferDecision]{first, second}); d != "" {
@@ -362,18 +362,18 @@ func TestChatDurableReplay(t *testing.T) {
 	}
 	// Another tenant cannot chat on the run; an empty run id is refused.
 	_, err = Chat[TransferDecision](tctx, k, Tenant{ID: "intruder", BudgetUSD: 1}, "example_run_1", step)
-	wantKind(t, err, ErrTenantMismatch)
+	wantKind(t, err, ledger.ErrTenantMismatch)
 	_, err = Chat[TransferDecision](tctx, k, tenant, "", step)
 	wantKind(t, err, ErrInvalidInput)
 }
 
 func TestPIIScrubberKeepIdentifiers(t *testing.T) {
 	inv, err := PIIScrubber{KeepIdentifiers: true}.PrepareModel(context.Background(), ModelCall{
-		Prompt: "Refund order 112-7654321-1234567, call 415-555-0123", Messages: []ChatMessage{{Role: "user", Content: "#4155550123"}}})
+		Prompt: "Refund order 112-7654321-1234567, call 415-555-0123", Messages: []ledger.ChatMessage{{Role: "user", Content: "#4155550123"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := ModelCall{Prompt: "Refund order 112-7654321-1234567, call [REDACTED_PHONE]", Messages: []ChatMessage{{Role: "user", Content: "#4155550123"}}}
+	want := ModelCall{Prompt: "Refund order 112-7654321-1234567, call [REDACTED_PHONE]", Messages: []ledger.ChatMessage{{Role: "user", Content: "#4155550123"}}}
 	if d := cmp.Diff(want, inv); d != "" {
 		t.Errorf("PIIScrubber{KeepIdentifiers: true} (-want +got):\n%s", d)
 	}

@@ -149,7 +149,7 @@ func (x *runIndex) add(e *ledger.Event, linksOnly bool) error {
 			err = x.chain.Next(e)
 		}
 		if err != nil {
-			return &Error{Op: "read run", RunID: x.id, Seq: e.Seq, Kind: ErrChainBroken,
+			return &Error{Op: "read run", RunID: x.id, Seq: e.Seq, Kind: ledger.ErrChainBroken,
 				Msg: "the log was changed after it was written; nothing was run or appended; " +
 					"inspect the run with artana-replay verify", Err: err}
 		}
@@ -235,7 +235,7 @@ func (x *runIndex) addToolCompleted(seq int64, p *ledger.ToolCompleted) {
 
 // findModel returns the latest model request with the same model, prompt,
 // messages and step key, or nil.
-func (x *runIndex) findModel(model, prompt string, messages []ChatMessage, stepKey *string) *modelEntry {
+func (x *runIndex) findModel(model, prompt string, messages []ledger.ChatMessage, stepKey *string) *modelEntry {
 	m := x.models[modelKey(model, prompt, messages, stepKey)]
 	if m == nil || m.req.Model != model || m.req.Prompt != prompt ||
 		!equalMessages(m.req.Messages, messages) || !equalStepKeys(m.req.StepKey, stepKey) {
@@ -278,7 +278,7 @@ func (h *keyHasher) opt(s *string) {
 	h.str(*s)
 }
 
-func modelKey(model, prompt string, messages []ChatMessage, stepKey *string) stepKeyHash {
+func modelKey(model, prompt string, messages []ledger.ChatMessage, stepKey *string) stepKeyHash {
 	size := 64 + len(model) + len(prompt)
 	if stepKey != nil {
 		size += len(*stepKey)

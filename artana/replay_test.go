@@ -30,7 +30,7 @@ func benchRun(b *testing.B, n int) (*Kernel, *ledger.MemStore, Run) {
 	for i := 3; i < n; i += 2 {
 		p := "filler " + strconv.Itoa(i)
 		if _, err := store.Append(tctx, run.ID, run.Tenant.ID, &ledger.ModelRequested{Model: "m", Prompt: p,
-			Messages: []ChatMessage{{Role: "user", Content: p}}, AllowedTools: []string{}}); err != nil {
+			Messages: []ledger.ChatMessage{{Role: "user", Content: p}}, AllowedTools: []string{}}); err != nil {
 			b.Fatal(err)
 		}
 		if _, err := store.Append(tctx, run.ID, run.Tenant.ID, &ledger.ModelCompleted{Model: "m",
@@ -101,7 +101,7 @@ func BenchmarkNaiveReplayModelStep(b *testing.B) {
 	for _, n := range benchLengths {
 		b.Run(fmt.Sprintf("events=%d", n), func(b *testing.B) {
 			_, store, run := benchRun(b, n)
-			msgs := []ChatMessage{{Role: "user", Content: "target"}}
+			msgs := []ledger.ChatMessage{{Role: "user", Content: "target"}}
 			b.ReportAllocs()
 			b.ResetTimer()
 			for b.Loop() {
@@ -116,7 +116,7 @@ func BenchmarkNaiveReplayModelStep(b *testing.B) {
 
 // naiveFindModelCompleted is the seed's find_matching_model_cycle over a
 // freshly loaded run.
-func naiveFindModelCompleted(ctx context.Context, s ledger.Store, runID, model, prompt string, msgs []ChatMessage, stepKey *string) (*ledger.ModelCompleted, error) {
+func naiveFindModelCompleted(ctx context.Context, s ledger.Store, runID, model, prompt string, msgs []ledger.ChatMessage, stepKey *string) (*ledger.ModelCompleted, error) {
 	events, err := s.Events(ctx, runID, 0)
 	if err != nil {
 		return nil, err
@@ -152,7 +152,7 @@ func TestIndexAgreesWithRescan(t *testing.T) {
 	appendP(&ledger.RunStarted{})
 	prompts := []string{"a", "b", "a", "c", "b", "a"}
 	for i, p := range prompts {
-		appendP(&ledger.ModelRequested{Model: "m", Prompt: p, Messages: []ChatMessage{{Role: "user", Content: p}}, AllowedTools: []string{}})
+		appendP(&ledger.ModelRequested{Model: "m", Prompt: p, Messages: []ledger.ChatMessage{{Role: "user", Content: p}}, AllowedTools: []string{}})
 		if i%3 != 2 { // every third request stays without completion
 			appendP(&ledger.ModelCompleted{Model: "m", OutputJSON: fmt.Sprintf(`{"approved":true,"reason":"%d"}`, i)})
 		}
@@ -162,7 +162,7 @@ func TestIndexAgreesWithRescan(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, p := range []string{"a", "b", "c", "d"} {
-		msgs := []ChatMessage{{Role: "user", Content: p}}
+		msgs := []ledger.ChatMessage{{Role: "user", Content: p}}
 		want, _ := naiveFindModelCompleted(tctx, store, "r", "m", p, msgs, nil)
 		var got *ledger.ModelCompleted
 		if m := x.findModel("m", p, msgs, nil); m != nil {
@@ -195,7 +195,7 @@ func BenchmarkMemStoreAppendPair(b *testing.B) {
 				}
 				p := "live " + strconv.Itoa(i)
 				if _, err := store.Append(tctx, run.ID, run.Tenant.ID, &ledger.ModelRequested{Model: "m", Prompt: p,
-					Messages: []ChatMessage{{Role: "user", Content: p}}, AllowedTools: []string{}}); err != nil {
+					Messages: []ledger.ChatMessage{{Role: "user", Content: p}}, AllowedTools: []string{}}); err != nil {
 					b.Fatal(err)
 				}
 				if _, err := store.Append(tctx, run.ID, run.Tenant.ID, &ledger.ModelCompleted{Model: "m",

@@ -44,11 +44,11 @@ func (k *Kernel) StartRun(ctx context.Context, tenant Tenant, runID string) (Run
 	}
 	for range 5 {
 		run, err := k.startRun(ctx, op, tenant, k.newRunID())
-		if err == nil || !errors.Is(err, ErrRunExists) {
+		if err == nil || !errors.Is(err, ledger.ErrRunExists) {
 			return run, err
 		}
 	}
-	return Run{}, &Error{Op: op, Kind: ErrRunExists, Msg: "no unused run id after 5 attempts; check the id source given to WithRunIDs"}
+	return Run{}, &Error{Op: op, Kind: ledger.ErrRunExists, Msg: "no unused run id after 5 attempts; check the id source given to WithRunIDs"}
 }
 
 func (k *Kernel) startRun(ctx context.Context, op string, tenant Tenant, runID string) (Run, error) {
@@ -58,7 +58,7 @@ func (k *Kernel) startRun(ctx context.Context, op string, tenant Tenant, runID s
 		return Run{}, &Error{Op: op, RunID: runID, Err: err}
 	}
 	if x.lastSeq > 0 {
-		return Run{}, &Error{Op: op, RunID: runID, Kind: ErrRunExists,
+		return Run{}, &Error{Op: op, RunID: runID, Kind: ledger.ErrRunExists,
 			Msg: "choose another run id, or open the run with LoadRun"}
 	}
 	var e ledger.Event
@@ -68,9 +68,9 @@ func (k *Kernel) startRun(ctx context.Context, op string, tenant Tenant, runID s
 	} else {
 		e, err = k.store.Append(ctx, runID, tenant.ID, &ledger.RunStarted{})
 	}
-	if errors.Is(err, ErrRunExists) {
+	if errors.Is(err, ledger.ErrRunExists) {
 		k.forget(x)
-		return Run{}, &Error{Op: op, RunID: runID, Kind: ErrRunExists,
+		return Run{}, &Error{Op: op, RunID: runID, Kind: ledger.ErrRunExists,
 			Msg: "another writer started the run at the same time; open it with LoadRun", Err: err}
 	}
 	if err != nil {
@@ -81,7 +81,7 @@ func (k *Kernel) startRun(ctx context.Context, op string, tenant Tenant, runID s
 		return Run{}, &Error{Op: op, RunID: runID, Err: err}
 	}
 	if e.Seq != 1 {
-		return Run{}, &Error{Op: op, RunID: runID, Seq: e.Seq, Kind: ErrRunExists,
+		return Run{}, &Error{Op: op, RunID: runID, Seq: e.Seq, Kind: ledger.ErrRunExists,
 			Msg: "another writer started the run at the same time"}
 	}
 	return Run{ID: runID, Tenant: tenant}, nil

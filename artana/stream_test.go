@@ -111,7 +111,7 @@ func TestStreamedStepLogsWhatUnstreamedLogs(t *testing.T) {
 // TestStreamNonStreamingModel: a model that cannot stream delivers its
 // answer as one delta.
 func TestStreamNonStreamingModel(t *testing.T) {
-	calls := []ToolCall{{ID: "call_1", ToolName: "lookup", ArgumentsJSON: `{"q":"x"}`}}
+	calls := []ledger.ToolCall{{ID: "call_1", ToolName: "lookup", ArgumentsJSON: `{"q":"x"}`}}
 	k, _ := newTestKernel(t, replyWith("", calls...))
 	run := mustStart(t, k, liveTenant, "one-chunk")
 	var got []llm.Delta
@@ -156,7 +156,7 @@ func TestStreamFailures(t *testing.T) {
 	_, err = StepModel[Decision](tctx, k2, run2, ModelStep{Model: "m", Prompt: "p", OnDelta: func(llm.Delta) error { return nil }})
 	me, ok := errors.AsType[*llm.Error](err)
 	if !ok || !errors.Is(err, llm.ErrTransient) || len(me.Partial) != 2 {
-		t.Fatalf("err = %v, want the transient ModelError with 2 partial deltas", err)
+		t.Fatalf("err = %v, want the transient *llm.Error with 2 partial deltas", err)
 	}
 	if j := llm.JoinDeltas(me.Partial); j.Text != `{"approved":true,"reason":"ok"}` {
 		t.Errorf("joined partial = %q", j.Text)

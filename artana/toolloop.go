@@ -23,7 +23,7 @@ type ToolLoop struct {
 	Model string // model name, required
 	// Prompt and Messages start the conversation, as in ModelStep.
 	Prompt   string
-	Messages []ChatMessage
+	Messages []ledger.ChatMessage
 	// StepKey names the loop; the keys of its steps derive from it:
 	// "KEY/turn-N" for the model step of turn N and "KEY/CALLID" for the
 	// tool step of a call, whose idempotency key thus derives from the run
@@ -60,7 +60,7 @@ type ToolLoopResult[T any] struct {
 	// Messages is the whole conversation: the starting messages, each
 	// tool-calling assistant message followed by its tool messages, and
 	// the final assistant message.
-	Messages []ChatMessage
+	Messages []ledger.ChatMessage
 	Turns    int       // model steps taken
 	Usage    llm.Usage // summed over the turns
 	FromLog  bool      // true if every step was answered from the log
@@ -73,9 +73,9 @@ type ToolLoopResult[T any] struct {
 // its last allowed turn. Nothing is logged for those calls.
 type TurnLimitError struct {
 	RunID   string
-	Limit   int        // ToolLoop.MaxTurns, or 10
-	Seq     int64      // the model_completed of the last turn
-	Pending []ToolCall // the calls of the last turn, not run
+	Limit   int               // ToolLoop.MaxTurns, or 10
+	Seq     int64             // the model_completed of the last turn
+	Pending []ledger.ToolCall // the calls of the last turn, not run
 }
 
 // Error names the limit, the run and the calls left.
@@ -121,7 +121,7 @@ func RunToolLoop[T any](ctx context.Context, k *Kernel, run Run, loop ToolLoop) 
 	}
 	conv := slices.Clone(loop.Messages)
 	if len(conv) == 0 && loop.Prompt != "" {
-		conv = []ChatMessage{{Role: "user", Content: loop.Prompt}}
+		conv = []ledger.ChatMessage{{Role: "user", Content: loop.Prompt}}
 	}
 	for turn := 1; ; turn++ {
 		step, err := StepModel[T](ctx, k, run, ModelStep{
@@ -147,7 +147,7 @@ func RunToolLoop[T any](ctx context.Context, k *Kernel, run Run, loop ToolLoop) 
 		res.Usage.CostUSD += step.Usage.CostUSD
 		if len(step.ToolCalls) == 0 {
 			res.Output, res.OutputJSON = step.Output, step.OutputJSON
-			res.Messages = append(conv, ChatMessage{Role: "assistant", Content: assistantContent(step.Output, step.OutputJSON)})
+			res.Messages = append(conv, ledger.ChatMessage{Role: "assistant", Content: assistantContent(step.Output, step.OutputJSON)})
 			return res, nil
 		}
 		calls := slices.Clone(step.ToolCalls)
@@ -167,7 +167,7 @@ func RunToolLoop[T any](ctx context.Context, k *Kernel, run Run, loop ToolLoop) 
 		if step.OutputJSON != "" {
 			content = assistantContent(step.Output, step.OutputJSON)
 		}
-		conv = append(conv, ChatMessage{Role: "assistant", Content: content, ToolCalls: calls})
+		conv = append(conv, ledger.ChatMessage{Role: "assistant", Content: content, ToolCalls: calls})
 		for _, call := range calls {
 			out, fromLog, tr, err := k.loopTool(ctx, run, loop, key, call)
 			if err != nil {
@@ -191,7 +191,7 @@ func RunToolLoop[T any](ctx context.Context, k *Kernel, run Run, loop ToolLoop) 
 // step key of the earlier one, and the conversation would be refused.
 // The error is the *ledger.MessageError of the assistant message that would
 // hold calls.
-func reusedCallID(conv []ChatMessage, calls []ToolCall) error {
+func reusedCallID(conv []ledger.ChatMessage, calls []ledger.ToolCall) error {
 	seen := map[string]int{}
 	for i, m := range conv {
 		for _, c := range m.ToolCalls {
@@ -215,7 +215,7 @@ func reusedCallID(conv []ChatMessage, calls []ToolCall) error {
 
 // loopTool runs one call of a tool loop and returns the content of the
 // tool message that answers it.
-func (k *Kernel) loopTool(ctx context.Context, run Run, loop ToolLoop, key string, call ToolCall) (string, bool, ToolResult, error) {
+func (k *Kernel) loopTool(ctx context.Context, run Run, loop ToolLoop, key string, call ledger.ToolCall) (string, bool, ToolResult, error) {
 	if !k.offers(run, loop.Tools, call.ToolName) {
 		err := &Error{Op: "tool loop", RunID: run.ID, Tool: call.ToolName, Kind: ErrToolNotFound,
 			Msg: fmt.Sprintf("the model called tool %q (call %s), which this loop does not offer", call.ToolName, call.ID)}

@@ -57,7 +57,7 @@ func (m *scriptedTurns) Complete(_ context.Context, req llm.Request) (llm.Respon
 
 func supportScript() *scriptedTurns {
 	return &scriptedTurns{script: []llm.Response{
-		{ToolCalls: []ToolCall{
+		{ToolCalls: []ledger.ToolCall{
 			{ID: "call_v6Lac", ToolName: "lookup_order", ArgumentsJSON: `{"order": "A-17"}`},
 			{ID: "call_onyWz", ToolName: "refund", ArgumentsJSON: `{"order": "A-17"}`},
 		}, Usage: llm.Usage{PromptTokens: 75, CompletionTokens: 53, CostUSD: 0.001}},
@@ -66,7 +66,7 @@ func supportScript() *scriptedTurns {
 }
 
 var supportLoop = ToolLoop{Model: "gpt-4o", StepKey: "support",
-	Messages: []ChatMessage{{Role: "system", Content: "Support desk."}, {Role: "user", Content: "Refund order A-17."}}}
+	Messages: []ledger.ChatMessage{{Role: "system", Content: "Support desk."}, {Role: "user", Content: "Refund order A-17."}}}
 
 func TestToolLoop(t *testing.T) {
 	m := supportScript()
@@ -88,15 +88,15 @@ func TestToolLoop(t *testing.T) {
 		t.Errorf("usage %+v, want the sum of both turns", res.Usage)
 	}
 	want := append(supportLoop.Messages[:2:2],
-		ChatMessage{Role: "assistant", ToolCalls: m.script[0].ToolCalls},
-		ChatMessage{Role: "tool", ToolCallID: "call_v6Lac", Content: `{"email":"ann@example.com","order":"A-17","status":"delivered"}`},
-		ChatMessage{Role: "tool", ToolCallID: "call_onyWz", Content: `{"error":"order A-17 was already refunded","outcome":"permanent_error"}`},
+		ledger.ChatMessage{Role: "assistant", ToolCalls: m.script[0].ToolCalls},
+		ledger.ChatMessage{Role: "tool", ToolCallID: "call_v6Lac", Content: `{"email":"ann@example.com","order":"A-17","status":"delivered"}`},
+		ledger.ChatMessage{Role: "tool", ToolCallID: "call_onyWz", Content: `{"error":"order A-17 was already refunded","outcome":"permanent_error"}`},
 	)
 	// The second turn was sent the whole conversation, the failure included.
 	if diff := cmp.Diff(want, m.reqs[1].Messages); diff != "" {
 		t.Errorf("turn-2 messages (-want +got):\n%s", diff)
 	}
-	if diff := cmp.Diff(append(want, ChatMessage{Role: "assistant", Content: res.OutputJSON}), res.Messages); diff != "" {
+	if diff := cmp.Diff(append(want, ledger.ChatMessage{Role: "assistant", Content: res.OutputJSON}), res.Messages); diff != "" {
 		t.Errorf("result messages (-want +got):\n%s", diff)
 	}
 	types := eventTypes(t, store, run.ID)
@@ -172,7 +172,7 @@ func TestToolLoopStopOnToolError(t *testing.T) {
 }
 
 func TestToolLoopTurnLimit(t *testing.T) {
-	always := &scriptedTurns{script: []llm.Response{{ToolCalls: []ToolCall{{ToolName: "lookup_order", ArgumentsJSON: `{"order":"A-1"}`}}}}}
+	always := &scriptedTurns{script: []llm.Response{{ToolCalls: []ledger.ToolCall{{ToolName: "lookup_order", ArgumentsJSON: `{"order":"A-1"}`}}}}}
 	k, store := newTestKernel(t, always)
 	var runs atomic.Int64
 	supportTools(t, k.Tools(), &runs)
@@ -183,7 +183,7 @@ func TestToolLoopTurnLimit(t *testing.T) {
 	if !errors.As(err, &tl) {
 		t.Fatalf("error %v, want a *TurnLimitError", err)
 	}
-	wantTL := TurnLimitError{RunID: run.ID, Limit: 3, Seq: 11, Pending: []ToolCall{{ID: "call_3_1", ToolName: "lookup_order", ArgumentsJSON: `{"order":"A-1"}`}}}
+	wantTL := TurnLimitError{RunID: run.ID, Limit: 3, Seq: 11, Pending: []ledger.ToolCall{{ID: "call_3_1", ToolName: "lookup_order", ArgumentsJSON: `{"order":"A-1"}`}}}
 	if d := cmp.Diff(wantTL, *tl); d != "" {
 		t.Fatalf("turn limit error (-want +got):\n%s", d)
 	}
@@ -219,18 +219,18 @@ func TestToolLoopTurnLimit(t *testing.T) {
 // turn, or twice in the turn) ends the loop with an error naming the turn
 // and the id, before any call of that turn runs, the same on replay.
 func TestToolLoopReusedCallID(t *testing.T) {
-	first := ToolCall{ID: "call_a", ToolName: "lookup_order", ArgumentsJSON: `{"order":"A-1"}`}
+	first := ledger.ToolCall{ID: "call_a", ToolName: "lookup_order", ArgumentsJSON: `{"order":"A-1"}`}
 	for name, tc := range map[string]struct {
 		script []llm.Response
 		where  string
 		runs   int64
 	}{
 		"in a later turn": {[]llm.Response{
-			{ToolCalls: []ToolCall{first}},
-			{ToolCalls: []ToolCall{{ID: "call_a", ToolName: "lookup_order", ArgumentsJSON: `{"order":"B-2"}`}}},
+			{ToolCalls: []ledger.ToolCall{first}},
+			{ToolCalls: []ledger.ToolCall{{ID: "call_a", ToolName: "lookup_order", ArgumentsJSON: `{"order":"B-2"}`}}},
 		}, "turn 2", 1},
 		"twice in a turn": {[]llm.Response{
-			{ToolCalls: []ToolCall{first, {ID: "call_a", ToolName: "lookup_order", ArgumentsJSON: `{"order":"B-2"}`}}},
+			{ToolCalls: []ledger.ToolCall{first, {ID: "call_a", ToolName: "lookup_order", ArgumentsJSON: `{"order":"B-2"}`}}},
 		}, "turn 1", 0},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -265,7 +265,7 @@ func TestToolLoopReusedCallID(t *testing.T) {
 // arguments that do not fit, go back to the model as errors.
 func TestToolLoopBadCalls(t *testing.T) {
 	m := &scriptedTurns{script: []llm.Response{
-		{ToolCalls: []ToolCall{
+		{ToolCalls: []ledger.ToolCall{
 			{ID: "c1", ToolName: "delete_everything", ArgumentsJSON: `{}`},
 			{ID: "c2", ToolName: "lookup_order", ArgumentsJSON: `{"order": 17}`},
 			{ID: "c3", ToolName: "refund", ArgumentsJSON: `{"order":"A-1"}`},
@@ -415,7 +415,7 @@ func TestToolLoopMiddleware(t *testing.T) {
 
 func TestToolLoopStringOutput(t *testing.T) {
 	m := &scriptedTurns{script: []llm.Response{
-		{ToolCalls: []ToolCall{{ID: "c1", ToolName: "lookup_order", ArgumentsJSON: `{"order":"A-1"}`}}},
+		{ToolCalls: []ledger.ToolCall{{ID: "c1", ToolName: "lookup_order", ArgumentsJSON: `{"order":"A-1"}`}}},
 		{OutputJSON: `"It was delivered."`},
 	}}
 	k, _ := newTestKernel(t, m)
@@ -434,7 +434,7 @@ func TestToolLoopStringOutput(t *testing.T) {
 	if d := cmp.Diff(wantDeltas, deltas); d != "" {
 		t.Errorf("streamed deltas: want one per turn, the call, then the text (-want +got):\n%s", d)
 	}
-	wantLast := ChatMessage{Role: "assistant", Content: "It was delivered."}
+	wantLast := ledger.ChatMessage{Role: "assistant", Content: "It was delivered."}
 	if d := cmp.Diff(wantLast, res.Messages[len(res.Messages)-1]); d != "" || res.Output != "It was delivered." {
 		t.Errorf("output %q, want the text unquoted; last message (-want +got):\n%s", res.Output, d)
 	}
@@ -450,7 +450,7 @@ func BenchmarkToolLoopReplay(b *testing.B) {
 			model := llm.ModelFunc(func(_ context.Context, req llm.Request) (llm.Response, error) {
 				n++
 				if n < turns {
-					return llm.Response{ToolCalls: []ToolCall{
+					return llm.Response{ToolCalls: []ledger.ToolCall{
 						{ID: fmt.Sprintf("call_%d_a", n), ToolName: "lookup_order", ArgumentsJSON: fmt.Sprintf(`{"order":"A-%d"}`, n)},
 						{ID: fmt.Sprintf("call_%d_b", n), ToolName: "refund", ArgumentsJSON: fmt.Sprintf(`{"order":"A-%d"}`, n)},
 					}}, nil

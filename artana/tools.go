@@ -194,7 +194,7 @@ func (t *Tools) lookup(name string) *registeredTool {
 // and when the failure is replayed from the log, so both read the same; the
 // error value the tool returned is not kept, only its text.
 type ToolError struct {
-	Outcome ledger.ToolOutcome // OutcomeTransientError, OutcomePermanentError or OutcomeUnknown
+	Outcome ledger.ToolOutcome // ledger.OutcomeTransientError, OutcomePermanentError or OutcomeUnknown
 	Err     error
 }
 

@@ -94,7 +94,7 @@ func TestStepModelRawAndAnyOutputs(t *testing.T) {
 	k2 := New(store, replyWith(`not json`))
 	_, err = StepModel[json.RawMessage](tctx, k2, run, ModelStep{Model: "m", Prompt: "bad"})
 	var oe *OutputError
-	if !errors.Is(err, ErrOutputInvalid) || !errors.As(err, &oe) || oe.Raw != "not json" {
+	if !errors.Is(err, ErrInvalidOutput) || !errors.As(err, &oe) || oe.Raw != "not json" {
 		t.Fatalf("invalid raw output: %v", err)
 	}
 	if got := eventTypes(t, store, "r1"); len(got) != before+1 || got[len(got)-1] != ledger.EventModelRequested {

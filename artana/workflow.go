@@ -14,9 +14,9 @@ import (
 // WorkflowResult is the outcome of RunWorkflow.
 type WorkflowResult[T any] struct {
 	RunID  string
-	Status ledger.RunState // ledger.RunComplete or ledger.RunPaused, the Python original's WorkflowRunResult statuses
-	Output T               // the workflow's result when Status is ledger.RunComplete
-	Ticket *PauseTicket    // the pause when Status is ledger.RunPaused
+	State  ledger.RunState // ledger.RunComplete or ledger.RunPaused, the Python original's WorkflowRunResult statuses
+	Output T               // the workflow's result when State is ledger.RunComplete
+	Ticket *PauseTicket    // the pause when State is ledger.RunPaused
 }
 
 // A Workflow is one execution of a workflow function, as the Python original's
@@ -69,13 +69,13 @@ func RunWorkflow[T any](ctx context.Context, k *Kernel, tenant Tenant, runID str
 	out, err := fn(ctx, wf)
 	var paused *PausedError
 	if errors.As(err, &paused) {
-		res.Status, res.Ticket = ledger.RunPaused, &paused.Ticket
+		res.State, res.Ticket = ledger.RunPaused, &paused.Ticket
 		return res, nil
 	}
 	if err != nil {
 		return res, err
 	}
-	res.Status, res.Output = ledger.RunComplete, out
+	res.State, res.Output = ledger.RunComplete, out
 	return res, nil
 }
 

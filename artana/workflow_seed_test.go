@@ -57,7 +57,7 @@ func TestReplaySeedWorkflow(t *testing.T) {
 	simple, err := artana.RunWorkflow(ctx, k, tenant, "workflow_complete", func(ctx context.Context, wf *artana.Workflow) (string, error) {
 		return artana.Step(ctx, wf, "only", func(context.Context) (string, error) { mustNotRun("only"); return "", nil })
 	})
-	if err != nil || simple.Status != ledger.RunComplete || simple.Output != "done" {
+	if err != nil || simple.State != ledger.RunComplete || simple.Output != "done" {
 		t.Fatalf("workflow_complete: %+v, %v", simple, err)
 	}
 
@@ -88,7 +88,7 @@ func TestReplaySeedWorkflow(t *testing.T) {
 		}
 		return b, nil
 	})
-	if err != nil || res.Status != ledger.RunComplete {
+	if err != nil || res.State != ledger.RunComplete {
 		t.Fatalf("workflow_paused_resumed: %+v, %v", res, err)
 	}
 	if res.Output != (seedNote{"naïve ✓", 1e-05}) || human != (seedNote{"approved by Zoë", 100}) {

@@ -62,7 +62,7 @@ func TestWorkflowPauseResumeAcrossKernels(t *testing.T) {
 		t.Fatalf("first run: %+v, want a pause ticket", res)
 	}
 	ticket := *res.Ticket
-	paused := WorkflowResult[string]{RunID: "wf", Status: ledger.RunPaused, Ticket: &PauseTicket{RunID: "wf", TicketID: ticket.TicketID, Seq: 5, Reason: "needs human review"}}
+	paused := WorkflowResult[string]{RunID: "wf", State: ledger.RunPaused, Ticket: &PauseTicket{RunID: "wf", TicketID: ticket.TicketID, Seq: 5, Reason: "needs human review"}}
 	if diff := cmp.Diff(paused, res); diff != "" {
 		t.Fatalf("first run (-want +got):\n%s", diff)
 	}
@@ -88,7 +88,7 @@ func TestWorkflowPauseResumeAcrossKernels(t *testing.T) {
 	if err != nil {
 		t.Fatalf("run after resume: %v", err)
 	}
-	complete := WorkflowResult[string]{RunID: "wf", Status: ledger.RunComplete, Output: "approved by Zoë"}
+	complete := WorkflowResult[string]{RunID: "wf", State: ledger.RunComplete, Output: "approved by Zoë"}
 	if diff := cmp.Diff(complete, res); diff != "" {
 		t.Fatalf("run after resume (-want +got):\n%s", diff)
 	}
@@ -226,7 +226,7 @@ func TestWorkflowErrors(t *testing.T) {
 		t.Fatalf("a workflow logs no run_started: %v", got)
 	}
 	_, err = RunWorkflow(tctx, k, Tenant{ID: "other"}, "issued", noop)
-	wantKind(t, err, ErrTenantMismatch)
+	wantKind(t, err, ledger.ErrTenantMismatch)
 	_, err = RunWorkflow(tctx, k, Tenant{}, "x", noop)
 	wantKind(t, err, ErrInvalidInput)
 
@@ -258,7 +258,7 @@ func TestWorkflowErrors(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		want := WorkflowResult[int]{RunID: "issued", Status: ledger.RunPaused,
+		want := WorkflowResult[int]{RunID: "issued", State: ledger.RunPaused,
 			Ticket: &PauseTicket{RunID: "issued", TicketID: ticketID(res.Ticket), Seq: int64(3 + i), Reason: "again"}} // the id is checked in TestPauseResume
 		if d := cmp.Diff(want, res); d != "" {
 			t.Fatalf("pause %d (-want +got):\n%s", i, d)
@@ -278,7 +278,7 @@ func TestWorkflowErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want2 := WorkflowResult[int]{RunID: "nested", Status: ledger.RunPaused,
+	want2 := WorkflowResult[int]{RunID: "nested", State: ledger.RunPaused,
 		Ticket: &PauseTicket{RunID: "nested", TicketID: ticketID(res2.Ticket), Seq: 4, Reason: "inside"}}
 	if d := cmp.Diff(want2, res2); d != "" {
 		t.Fatalf("a pause inside a step (-want +got):\n%s", d)
@@ -345,7 +345,7 @@ func TestPauseResume(t *testing.T) {
 	_, err = k.Resume(tctx, Run{ID: "nope", Tenant: tenant}, nil)
 	wantKind(t, err, ErrRunNotFound)
 	_, err = k.Pause(tctx, Run{ID: "pause_run", Tenant: Tenant{ID: "x"}}, PauseStep{Reason: "r"})
-	wantKind(t, err, ErrTenantMismatch)
+	wantKind(t, err, ledger.ErrTenantMismatch)
 	_, err = k.Pause(tctx, run, PauseStep{Reason: "r", Context: json.RawMessage(`{`)})
 	wantKind(t, err, ErrInvalidInput)
 	_, err = k.Resume(tctx, run, make(chan int))

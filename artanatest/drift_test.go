@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/artanatest"
 )
 
@@ -19,7 +20,7 @@ func TestAssertDriftedOnly(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	step := artana.ModelStep{Model: "m", Messages: []artana.ChatMessage{{Role: "system", Content: "Be brief."}, {Role: "user", Content: "Ok?"}}, StepKey: "ask"}
+	step := artana.ModelStep{Model: "m", Messages: []ledger.ChatMessage{{Role: "system", Content: "Be brief."}, {Role: "user", Content: "Ok?"}}, StepKey: "ask"}
 	if _, err := artana.StepModel[answer](t.Context(), k, run, step); err != nil {
 		t.Fatal(err)
 	}

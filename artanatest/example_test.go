@@ -93,7 +93,7 @@ func ExampleFakeModel() {
 	m.Enqueue(
 		artanatest.Reply{Output: Decision{Label: "billing"}, Usage: llm.Usage{PromptTokens: 12, CostUSD: 0.0001}},
 		artanatest.Reply{OutputJSON: `{"label":"refund"}`,
-			ToolCalls: []artana.ToolCall{{ToolName: "refund", ArgumentsJSON: `{"order":"A-1"}`}}},
+			ToolCalls: []ledger.ToolCall{{ToolName: "refund", ArgumentsJSON: `{"order":"A-1"}`}}},
 	)
 	for range 3 {
 		resp, _ := m.Complete(context.Background(), llm.Request{Model: "gpt-4o-mini"})

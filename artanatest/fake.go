@@ -9,7 +9,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/artana/llm"
 )
 
@@ -24,7 +24,7 @@ type Reply struct {
 	Output     any
 	OutputJSON string
 	Usage      llm.Usage
-	ToolCalls  []artana.ToolCall
+	ToolCalls  []ledger.ToolCall
 	// Err, if not nil, is returned instead of a response, e.g. an
 	// *llm.Error to script a transient failure.
 	Err error
@@ -159,7 +159,7 @@ func DescribeRequest(req llm.Request) string {
 		Model      string               `json:"model"`
 		StepKey    string               `json:"step_key,omitempty"`
 		Prompt     string               `json:"prompt"`
-		Messages   []artana.ChatMessage `json:"messages"`
+		Messages   []ledger.ChatMessage `json:"messages"`
 		OutputName string               `json:"output_name,omitempty"`
 		Tools      []string             `json:"tools,omitempty"`
 	}{req.Model, req.StepKey, req.Prompt, req.Messages, req.OutputName, tools}, "\t", "  ")

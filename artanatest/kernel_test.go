@@ -61,7 +61,7 @@ func TestNewKernelClosesAtCleanup(t *testing.T) {
 		k := artanatest.NewKernel(t, nil)
 		store = k.Store()
 	})
-	if _, err := store.Runs(context.Background()); !errors.Is(err, artana.ErrClosed) {
+	if _, err := store.Runs(context.Background()); !errors.Is(err, ledger.ErrClosed) {
 		t.Fatalf("store after the test: %v, want ErrClosed", err)
 	}
 }
@@ -98,7 +98,7 @@ func TestFakeModelQueueThenFn(t *testing.T) {
 	ctx := context.Background()
 	boom := &llm.Error{Class: llm.ClassTransient, Message: "rate limited"}
 	m := artanatest.NewFakeModel(t,
-		artanatest.Reply{Output: verdict{"a"}, Usage: llm.Usage{PromptTokens: 3}, ToolCalls: []artana.ToolCall{{ToolName: "refund", ArgumentsJSON: `{}`}}},
+		artanatest.Reply{Output: verdict{"a"}, Usage: llm.Usage{PromptTokens: 3}, ToolCalls: []ledger.ToolCall{{ToolName: "refund", ArgumentsJSON: `{}`}}},
 		artanatest.Reply{OutputJSON: `{"label":"raw"}`, Output: verdict{"ignored"}},
 		artanatest.Reply{Err: boom},
 	)

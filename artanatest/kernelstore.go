@@ -212,7 +212,7 @@ var kernelScenarios = []kernelScenario{
 		fm := NewFakeModel(t)
 		fm.CompleteFn = func(_ context.Context, req llm.Request) (llm.Response, error) {
 			if req.Messages[len(req.Messages)-1].Role != "tool" {
-				return llm.Response{ToolCalls: []artana.ToolCall{
+				return llm.Response{ToolCalls: []ledger.ToolCall{
 					{ID: "call_1", ToolName: "refund", ArgumentsJSON: `{"order": "Ä-1"}`},
 					{ID: "call_2", ToolName: "refund", ArgumentsJSON: `{"order": "B-2"}`},
 				}, Usage: llm.Usage{PromptTokens: 5, CompletionTokens: 2, CostUSD: 0.001}}, nil
@@ -227,7 +227,7 @@ var kernelScenarios = []kernelScenario{
 			t.Fatal(err)
 		}
 		loop := artana.ToolLoop{Model: "m", StepKey: "support",
-			Messages: []artana.ChatMessage{{Role: "system", Content: "Desk", Name: "desk"}, {Role: "user", Content: "Refund Ä-1 and B-2"}}}
+			Messages: []ledger.ChatMessage{{Role: "system", Content: "Desk", Name: "desk"}, {Role: "user", Content: "Refund Ä-1 and B-2"}}}
 		live, err := artana.RunToolLoop[label](ctx, k, run, loop)
 		if err != nil || live.Output.Label != "refund" || executions != 2 {
 			t.Fatalf("live loop = %+v, %v, %d executions", live, err, executions)
@@ -356,7 +356,7 @@ var kernelScenarios = []kernelScenario{
 			switch {
 			case err == nil:
 				won++
-			case !errors.Is(err, artana.ErrRunExists):
+			case !errors.Is(err, ledger.ErrRunExists):
 				t.Errorf("StartRun lost with %v, want ErrRunExists", err)
 			}
 		}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/artana-go/go-artana/artana/ledger"
 
-	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/internal/isotime"
 )
 
@@ -59,7 +58,7 @@ var storeCases = []storeCase{
 // append nothing; the clock and id options are honoured; a store that
 // implements ledger.RunCreator lets exactly one of several concurrent
 // CreateRun calls win; and Close makes later calls fail with
-// artana.ErrClosed.
+// ledger.ErrClosed.
 func TestStore(t *testing.T, newStore NewStoreFunc) {
 	for _, c := range storeCases {
 		t.Run(c.name, func(t *testing.T) {
@@ -369,7 +368,7 @@ func checkTenantMismatch(ctx context.Context, open opener) error {
 	if _, err := s.Append(ctx, "r", "owner", &ledger.RunStarted{}); err != nil {
 		return p.fatal("Append: %v", err)
 	}
-	if _, err := s.Append(ctx, "r", "intruder", &ledger.RunStarted{}); !errors.Is(err, artana.ErrTenantMismatch) {
+	if _, err := s.Append(ctx, "r", "intruder", &ledger.RunStarted{}); !errors.Is(err, ledger.ErrTenantMismatch) {
 		p.add("Append with another tenant: err = %v, want ErrTenantMismatch", err)
 	}
 	p.wantLen(ctx, s, "r", 1)
@@ -386,11 +385,11 @@ func checkInvalidPayload(ctx context.Context, open opener) error {
 		&ledger.ModelCompleted{Model: "m", OutputJSON: "{}", CostUSD: math.NaN()},
 		&ledger.ModelCompleted{Model: "m", OutputJSON: "{}", PromptTokens: -1},
 		&ledger.ToolCompleted{ToolName: "t", Outcome: "exploded"},
-		&ledger.ModelRequested{Model: "m", Messages: []artana.ChatMessage{{Role: "wizard"}}},
+		&ledger.ModelRequested{Model: "m", Messages: []ledger.ChatMessage{{Role: "wizard"}}},
 		&ledger.PauseRequested{Reason: "bad \xff utf-8"},
 		nil,
 	} {
-		if _, err := s.Append(ctx, "r", "t", pl); !errors.Is(err, artana.ErrInvalidPayload) {
+		if _, err := s.Append(ctx, "r", "t", pl); !errors.Is(err, ledger.ErrInvalidPayload) {
 			p.add("Append(%#v): err = %v, want ErrInvalidPayload", pl, err)
 		}
 	}
@@ -482,7 +481,7 @@ func checkCreateRun(ctx context.Context, open opener) error {
 		switch {
 		case err == nil:
 			won++
-		case !errors.Is(err, artana.ErrRunExists):
+		case !errors.Is(err, ledger.ErrRunExists):
 			p.add("CreateRun lost the race with %v, want an error matching ErrRunExists", err)
 		}
 	}
@@ -493,11 +492,11 @@ func checkCreateRun(ctx context.Context, open opener) error {
 	if _, err := s.Append(ctx, "grown", "t", &ledger.RunStarted{}); err != nil {
 		return p.fatal("Append: %v", err)
 	}
-	if _, err := c.CreateRun(ctx, "grown", "t", &ledger.RunStarted{}); !errors.Is(err, artana.ErrRunExists) {
+	if _, err := c.CreateRun(ctx, "grown", "t", &ledger.RunStarted{}); !errors.Is(err, ledger.ErrRunExists) {
 		p.add("CreateRun of a run with events: err = %v, want ErrRunExists", err)
 	}
 	p.wantLen(ctx, s, "grown", 1)
-	if _, err := c.CreateRun(ctx, "bad", "t", &ledger.ModelCompleted{CostUSD: -1}); !errors.Is(err, artana.ErrInvalidPayload) {
+	if _, err := c.CreateRun(ctx, "bad", "t", &ledger.ModelCompleted{CostUSD: -1}); !errors.Is(err, ledger.ErrInvalidPayload) {
 		p.add("CreateRun with an invalid payload: err = %v, want ErrInvalidPayload", err)
 	}
 	p.wantLen(ctx, s, "bad", 0)
@@ -519,13 +518,13 @@ func checkClose(ctx context.Context, open opener) error {
 	if err := s.Close(); err != nil {
 		p.add("second Close: %v, want nil", err)
 	}
-	if _, err := s.Append(ctx, "r", "t", &ledger.RunStarted{}); !errors.Is(err, artana.ErrClosed) {
+	if _, err := s.Append(ctx, "r", "t", &ledger.RunStarted{}); !errors.Is(err, ledger.ErrClosed) {
 		p.add("Append after Close: err = %v, want ErrClosed", err)
 	}
-	if _, err := s.Events(ctx, "r", 0); !errors.Is(err, artana.ErrClosed) {
+	if _, err := s.Events(ctx, "r", 0); !errors.Is(err, ledger.ErrClosed) {
 		p.add("Events after Close: err = %v, want ErrClosed", err)
 	}
-	if _, err := s.Runs(ctx); !errors.Is(err, artana.ErrClosed) {
+	if _, err := s.Runs(ctx); !errors.Is(err, ledger.ErrClosed) {
 		p.add("Runs after Close: err = %v, want ErrClosed", err)
 	}
 	return p.err()
@@ -573,12 +572,12 @@ func samplePayloads() []ledger.Payload {
 	return []ledger.Payload{
 		&ledger.RunStarted{},
 		&ledger.ModelRequested{Model: "fake-model", Prompt: awkward,
-			Messages:     []artana.ChatMessage{{Role: "system", Content: "be brief"}, {Role: "user", Content: awkward}},
+			Messages:     []ledger.ChatMessage{{Role: "system", Content: "be brief"}, {Role: "user", Content: awkward}},
 			AllowedTools: []string{"lookup", "tränslate"}, StepKey: new("step.1")},
 		&ledger.ModelCompleted{Model: "fake-model", OutputJSON: `{"a":"é"}`, PromptTokens: 12, CompletionTokens: 6, CostUSD: 1e-05,
-			ToolCalls: []artana.ToolCall{{ToolName: "lookup", ArgumentsJSON: `{"q":"ü"}`}}},
+			ToolCalls: []ledger.ToolCall{{ToolName: "lookup", ArgumentsJSON: `{"q":"ü"}`}}},
 		&ledger.ModelCompleted{Model: "m", OutputJSON: "{}", CostUSD: 0},
-		&ledger.ModelCompleted{Model: "m", OutputJSON: "{}", CostUSD: 0.1 + 0.2, ToolCalls: []artana.ToolCall{}},
+		&ledger.ModelCompleted{Model: "m", OutputJSON: "{}", CostUSD: 0.1 + 0.2, ToolCalls: []ledger.ToolCall{}},
 		&ledger.ModelCompleted{Model: "m", OutputJSON: "{}", CostUSD: 1e16},
 		&ledger.ToolRequested{ToolName: "lookup", ArgumentsJSON: `{"q":"\u00fc"}`, IdempotencyKey: "k",
 			ToolVersion: ledger.DefaultToolVersion, SchemaVersion: ledger.DefaultSchemaVersion},

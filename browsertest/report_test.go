@@ -18,7 +18,6 @@ import (
 	"github.com/chromedp/cdproto/network"
 	"github.com/chromedp/chromedp"
 
-	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/sqlite"
 )
@@ -469,8 +468,8 @@ func writeTurns(t *testing.T, path string, n, differ int) {
 		}
 		out, _ := json.Marshal(answer)
 		ps = append(ps,
-			&ledger.ModelRequested{Model: "gpt-4o-mini", Prompt: q, Messages: []artana.ChatMessage{{Role: "user", Content: q}}, AllowedTools: []string{}, StepKey: &key},
-			&ledger.ModelCompleted{Model: "gpt-4o-mini", OutputJSON: string(out), PromptTokens: 40 + int64(i), CompletionTokens: 12, CostUSD: 0.0001 * float64(i%7+1), ToolCalls: []artana.ToolCall{}})
+			&ledger.ModelRequested{Model: "gpt-4o-mini", Prompt: q, Messages: []ledger.ChatMessage{{Role: "user", Content: q}}, AllowedTools: []string{}, StepKey: &key},
+			&ledger.ModelCompleted{Model: "gpt-4o-mini", OutputJSON: string(out), PromptTokens: 40 + int64(i), CompletionTokens: 12, CostUSD: 0.0001 * float64(i%7+1), ToolCalls: []ledger.ToolCall{}})
 	}
 	writeEvents(t, path, "balances", "org_demo", ps)
 }
@@ -482,10 +481,10 @@ func writeLarge(t *testing.T, path string, n int) {
 		if i%2 == 0 {
 			q := fmt.Sprintf("question %d: what is the balance of account acc_%d?", i, i%97)
 			ps = append(ps, &ledger.ModelRequested{Model: "bench-model", Prompt: q,
-				Messages: []artana.ChatMessage{{Role: "user", Content: q}}, AllowedTools: []string{"lookup"}})
+				Messages: []ledger.ChatMessage{{Role: "user", Content: q}}, AllowedTools: []string{"lookup"}})
 		} else {
 			ps = append(ps, &ledger.ModelCompleted{Model: "bench-model", OutputJSON: `{"answer":"the balance is 10.00 USD","confidence":0.93}`,
-				PromptTokens: 40, CompletionTokens: 12, CostUSD: 0.0002, ToolCalls: []artana.ToolCall{}})
+				PromptTokens: 40, CompletionTokens: 12, CostUSD: 0.0002, ToolCalls: []ledger.ToolCall{}})
 		}
 	}
 	writeEvents(t, path, "run", "org_bench", ps)
@@ -497,13 +496,13 @@ func writeHostile(t *testing.T, path string) {
 	arg, _ := json.Marshal(map[string]string{"q": h})
 	out, _ := json.Marshal(map[string]string{"answer": h})
 	key := "key " + h
-	call := artana.ToolCall{ID: "call " + h, ToolName: "tool" + h, ArgumentsJSON: string(arg)}
+	call := ledger.ToolCall{ID: "call " + h, ToolName: "tool" + h, ArgumentsJSON: string(arg)}
 	writeEvents(t, path, "run"+h, "tenant"+h, []ledger.Payload{
 		&ledger.RunStarted{},
-		&ledger.ModelRequested{Model: "model" + h, Prompt: h, Messages: []artana.ChatMessage{
+		&ledger.ModelRequested{Model: "model" + h, Prompt: h, Messages: []ledger.ChatMessage{
 			{Role: "system", Content: h}, {Role: "user", Content: h, Name: h}}, AllowedTools: []string{"tool" + h}, StepKey: &key},
 		&ledger.ModelCompleted{Model: "model" + h, OutputJSON: string(out), PromptTokens: 10, CompletionTokens: 5, CostUSD: 0.001,
-			ToolCalls: []artana.ToolCall{call}},
+			ToolCalls: []ledger.ToolCall{call}},
 		&ledger.ToolRequested{ToolName: "tool" + h, ArgumentsJSON: string(arg), IdempotencyKey: "idem", ToolVersion: "1.0.0", SchemaVersion: "1", StepKey: &key},
 		&ledger.ToolCompleted{ToolName: "tool" + h, ResultJSON: string(out), Outcome: ledger.OutcomeUnknown, ErrorMessage: &key},
 		&ledger.PauseRequested{Reason: h, StepKey: &key},

@@ -13,7 +13,6 @@ import (
 
 	"github.com/artana-go/go-artana/artana/ledger"
 
-	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/cassettes"
 )
@@ -21,7 +20,7 @@ import (
 func benchPayload(i int) ledger.Payload {
 	return &ledger.ModelCompleted{Model: "fake-model", OutputJSON: fmt.Sprintf(`{"answer":"step %d, with some text to make the line realistic"}`, i),
 		PromptTokens: 120, CompletionTokens: 30, CostUSD: 0.00042,
-		ToolCalls: []artana.ToolCall{{ToolName: "lookup", ArgumentsJSON: `{"q":"café"}`}}}
+		ToolCalls: []ledger.ToolCall{{ToolName: "lookup", ArgumentsJSON: `{"q":"café"}`}}}
 }
 
 // sealedEvents returns n sealed events of run "bench".

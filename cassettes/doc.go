@@ -59,7 +59,7 @@
 // after the end record. ReadAll and ReadEvents read a whole file. Errors
 // are *Error{Path, Line, Err} whose Err matches, via errors.Is, one of
 // ErrSyntax, ErrNotCanonical, ErrUnknownType, ErrBrokenChain (which is
-// artana.ErrChainBroken), ErrTornLine, ErrTruncated, ErrMergeConflict,
+// ledger.ErrChainBroken), ErrTornLine, ErrTruncated, ErrMergeConflict,
 // ErrHeader or ErrVersion.
 //
 // # Writing

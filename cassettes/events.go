@@ -9,7 +9,6 @@ import (
 
 	"github.com/artana-go/go-artana/artana/ledger"
 
-	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/internal/isotime"
 )
 
@@ -117,10 +116,10 @@ func decodeEvent(rec *Record) (ledger.Event, error) {
 // faithfully.
 func checkIDs(runID, tenantID string) error {
 	if !utf8.ValidString(runID) {
-		return fmt.Errorf("run id %q is not valid UTF-8: %w", runID, artana.ErrInvalidPayload)
+		return fmt.Errorf("run id %q is not valid UTF-8: %w", runID, ledger.ErrInvalidPayload)
 	}
 	if !utf8.ValidString(tenantID) {
-		return fmt.Errorf("tenant id %q is not valid UTF-8: %w", tenantID, artana.ErrInvalidPayload)
+		return fmt.Errorf("tenant id %q is not valid UTF-8: %w", tenantID, ledger.ErrInvalidPayload)
 	}
 	return nil
 }

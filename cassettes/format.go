@@ -9,7 +9,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/internal/pyjson"
 )
 
@@ -100,9 +100,9 @@ var (
 	ErrNotCanonical = errors.New("record is not in canonical form")
 	// ErrUnknownType means a record has a type the cassette's kind does not allow.
 	ErrUnknownType = errors.New("unknown record type")
-	// ErrBrokenChain is artana.ErrChainBroken: a record's prev or hash does
+	// ErrBrokenChain is ledger.ErrChainBroken: a record's prev or hash does
 	// not match, so records were edited, reordered, removed or inserted.
-	ErrBrokenChain = artana.ErrChainBroken
+	ErrBrokenChain = ledger.ErrChainBroken
 	// ErrTornLine means the last line has no newline; a write was interrupted.
 	ErrTornLine = errors.New("torn last line")
 	// ErrTruncated means the file ends without its end record.

@@ -12,7 +12,6 @@ import (
 
 	"github.com/artana-go/go-artana/artana/ledger"
 
-	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/cassettes"
 )
@@ -33,10 +32,10 @@ func smallRun(t testing.TB, dir string) (*cassettes.Store, string) {
 	for _, p := range []ledger.Payload{
 		&ledger.RunStarted{},
 		&ledger.ModelRequested{Model: "fake-model", Prompt: "Summarise: Café 漢字 😀",
-			Messages:     []artana.ChatMessage{{Role: "user", Content: "Summarise: Café 漢字 😀"}},
+			Messages:     []ledger.ChatMessage{{Role: "user", Content: "Summarise: Café 漢字 😀"}},
 			AllowedTools: []string{"lookup"}, StepKey: new("summary")},
 		&ledger.ModelCompleted{Model: "fake-model", OutputJSON: `{"summary":"ok"}`, PromptTokens: 12, CompletionTokens: 3, CostUSD: 1e-05,
-			ToolCalls: []artana.ToolCall{{ToolName: "lookup", ArgumentsJSON: `{"q":"café"}`}}},
+			ToolCalls: []ledger.ToolCall{{ToolName: "lookup", ArgumentsJSON: `{"q":"café"}`}}},
 		&ledger.ToolRequested{ToolName: "lookup", ArgumentsJSON: `{"q":"caf\u00e9"}`, IdempotencyKey: "k-1",
 			ToolVersion: ledger.DefaultToolVersion, SchemaVersion: ledger.DefaultSchemaVersion},
 		&ledger.ToolCompleted{ToolName: "lookup", ResultJSON: `{"hits":2}`, Outcome: ledger.OutcomeSuccess,

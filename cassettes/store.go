@@ -14,8 +14,6 @@ import (
 	"sync"
 
 	"github.com/artana-go/go-artana/artana/ledger"
-
-	"github.com/artana-go/go-artana/artana"
 )
 
 // Store is an ledger.Store that keeps each run as one KindEvents cassette
@@ -104,7 +102,7 @@ func (s *Store) state(runID string) (*runState, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed {
-		return nil, artana.ErrClosed
+		return nil, ledger.ErrClosed
 	}
 	rs := s.runs[runID]
 	if rs == nil {
@@ -188,7 +186,7 @@ func (s *Store) Append(ctx context.Context, runID, tenantID string, p ledger.Pay
 
 // CreateRun appends p as the first event of a new run, under the same
 // locks that Append takes; see ledger.RunCreator. If the run already has
-// events, nothing is appended and the error matches artana.ErrRunExists.
+// events, nothing is appended and the error matches ledger.ErrRunExists.
 func (s *Store) CreateRun(ctx context.Context, runID, tenantID string, p ledger.Payload) (ledger.Event, error) {
 	return s.append(ctx, runID, tenantID, p, true)
 }
@@ -223,7 +221,7 @@ func (s *Store) append(ctx context.Context, runID, tenantID string, p ledger.Pay
 	}
 	if create && rs.count() > 0 {
 		return ledger.Event{}, fmt.Errorf("create run %q in %s: it already has %d events: %w",
-			runID, rs.path, rs.count(), artana.ErrRunExists)
+			runID, rs.path, rs.count(), ledger.ErrRunExists)
 	}
 	e, err := s.opts.NextEvent(rs.last, runID, tenantID, p)
 	if err != nil {
@@ -330,7 +328,7 @@ func (s *Store) Runs(ctx context.Context) ([]ledger.RunInfo, error) {
 	closed := s.closed
 	s.mu.Unlock()
 	if closed {
-		return nil, artana.ErrClosed
+		return nil, ledger.ErrClosed
 	}
 	entries, err := os.ReadDir(s.dir)
 	if err != nil {
@@ -459,7 +457,7 @@ func (s *Store) Import(ctx context.Context, events []ledger.Event) error {
 	}()
 	for _, id := range ids {
 		if id == "" {
-			return fmt.Errorf("import: event with an empty run id: %w", artana.ErrInvalidPayload)
+			return fmt.Errorf("import: event with an empty run id: %w", ledger.ErrInvalidPayload)
 		}
 		rs, err := s.state(id)
 		if err != nil {
@@ -502,7 +500,7 @@ func (s *Store) Import(ctx context.Context, events []ledger.Event) error {
 	return nil
 }
 
-// Close marks the store closed; later calls fail with artana.ErrClosed.
+// Close marks the store closed; later calls fail with ledger.ErrClosed.
 // The store holds no open files between calls. Closing twice returns nil.
 func (s *Store) Close() error {
 	s.mu.Lock()

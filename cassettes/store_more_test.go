@@ -11,7 +11,6 @@ import (
 
 	"github.com/artana-go/go-artana/artana/ledger"
 
-	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/cassettes"
 	"github.com/google/go-cmp/cmp"
 )
@@ -60,7 +59,7 @@ func TestFileNamesAreSafeAndDistinct(t *testing.T) {
 func TestInvalidUTF8RunIDAppendsNothing(t *testing.T) {
 	s, _ := cassettes.OpenStore(t.TempDir())
 	defer s.Close()
-	if _, err := s.Append(context.Background(), "bad\xff", "t", &ledger.RunStarted{}); !errors.Is(err, artana.ErrInvalidPayload) {
+	if _, err := s.Append(context.Background(), "bad\xff", "t", &ledger.RunStarted{}); !errors.Is(err, ledger.ErrInvalidPayload) {
 		t.Errorf("Append with an invalid UTF-8 run id: %v, want ErrInvalidPayload", err)
 	}
 	if entries, _ := os.ReadDir(s.Dir()); len(entries) != 0 {
@@ -155,7 +154,7 @@ func TestImport(t *testing.T) {
 	tampered.Hash = strings.Repeat("0", 64)
 	before, _ := os.ReadDir(s.Dir())
 	err = s.Import(ctx, []ledger.Event{more, r1[0], tampered})
-	if !errors.Is(err, artana.ErrChainBroken) {
+	if !errors.Is(err, ledger.ErrChainBroken) {
 		t.Errorf("Import of a tampered run: %v, want ErrChainBroken", err)
 	}
 	after, _ := os.ReadDir(s.Dir())
@@ -166,7 +165,7 @@ func TestImport(t *testing.T) {
 		t.Errorf("failed Import wrote run r3 (%d events, %v)", len(events), err)
 	}
 	// Importing a run that already exists from seq 1 is refused.
-	if err := s.Import(ctx, r1); !errors.Is(err, artana.ErrChainBroken) {
+	if err := s.Import(ctx, r1); !errors.Is(err, ledger.ErrChainBroken) {
 		t.Errorf("re-Import: %v, want ErrChainBroken", err)
 	}
 }
@@ -182,7 +181,7 @@ func TestWriteEventsAndAppendEvents(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := a.AppendEvents(events[4]); !errors.Is(err, artana.ErrChainBroken) {
+	if err := a.AppendEvents(events[4]); !errors.Is(err, ledger.ErrChainBroken) {
 		t.Errorf("AppendEvents with a gap: %v, want ErrChainBroken", err)
 	}
 	if err := a.AppendEvents(events[3:]...); err != nil {

@@ -16,7 +16,6 @@ import (
 
 	"github.com/artana-go/go-artana/artana/ledger"
 
-	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/internal/pyjson"
 	"github.com/artana-go/go-artana/internal/regfile"
 )
@@ -259,7 +258,7 @@ func checkEvents(dst []byte, last *ledger.Event, runID string, events []ledger.E
 			return nil, err
 		}
 		if err := e.Payload.Validate(); err != nil {
-			return nil, fmt.Errorf("run %q seq %d: %w: %w", e.RunID, e.Seq, artana.ErrInvalidPayload, err)
+			return nil, fmt.Errorf("run %q seq %d: %w: %w", e.RunID, e.Seq, ledger.ErrInvalidPayload, err)
 		}
 		dst = appendEventLine(dst, e)
 	}

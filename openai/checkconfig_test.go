@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/openai"
 )
@@ -62,7 +62,7 @@ func TestCompleteWithoutKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = m.Complete(context.Background(), llm.Request{Model: "gpt-4o-mini", Prompt: "hi",
-		Messages: []artana.ChatMessage{{Role: "user", Content: "hi"}}})
+		Messages: []ledger.ChatMessage{{Role: "user", Content: "hi"}}})
 	var me *llm.Error
 	if !errors.As(err, &me) || me.Class != llm.ClassPermanent || !strings.Contains(err.Error(), "OPENAI_API_KEY is not set") {
 		t.Fatalf("Complete without a key: %v, want a permanent ModelError naming OPENAI_API_KEY", err)

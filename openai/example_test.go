@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/openai"
 )
@@ -35,7 +35,7 @@ func Example() {
 	}
 	resp, err := m.Complete(context.Background(), llm.Request{
 		Model:        "gpt-4o-mini",
-		Messages:     []artana.ChatMessage{{Role: "user", Content: "Triage: the app crashes on start"}},
+		Messages:     []ledger.ChatMessage{{Role: "user", Content: "Triage: the app crashes on start"}},
 		OutputName:   "Triage",
 		OutputSchema: []byte(`{"type":"object","properties":{"label":{"type":"string"}}}`),
 	})

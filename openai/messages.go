@@ -3,7 +3,7 @@ package openai
 import (
 	"fmt"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/artana/llm"
 	oai "github.com/openai/openai-go/v3"
 )
@@ -13,7 +13,7 @@ import (
 // when it has none), a tool message the id of the call it answers. A tool
 // message whose id answers no earlier call is refused, as the endpoint
 // would refuse it.
-func messages(msgs []artana.ChatMessage) ([]oai.ChatCompletionMessageParamUnion, error) {
+func messages(msgs []ledger.ChatMessage) ([]oai.ChatCompletionMessageParamUnion, error) {
 	out := make([]oai.ChatCompletionMessageParamUnion, 0, len(msgs))
 	calls := map[string]bool{}
 	for i, msg := range msgs {

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/artana/llm"
 	oai "github.com/openai/openai-go/v3"
 	"github.com/openai/openai-go/v3/shared"
@@ -25,7 +25,7 @@ func (m *Model) buildParams(req llm.Request) (oai.ChatCompletionNewParams, error
 
 	msgs := req.Messages
 	if len(msgs) == 0 {
-		msgs = []artana.ChatMessage{{Role: "user", Content: req.Prompt}}
+		msgs = []ledger.ChatMessage{{Role: "user", Content: req.Prompt}}
 	}
 	var err error
 	if p.Messages, err = messages(msgs); err != nil {

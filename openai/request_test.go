@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/openai"
 	"github.com/google/go-cmp/cmp"
@@ -22,8 +22,8 @@ func TestRequestErrorsSendNothing(t *testing.T) {
 		want string
 	}{
 		"no model":        {llm.Request{Prompt: "hi"}, nil, "names no model"},
-		"tool role":       {llm.Request{Model: "m", Messages: []artana.ChatMessage{{Role: "tool", Content: "42"}}}, nil, `role "tool"`},
-		"unknown role":    {llm.Request{Model: "m", Messages: []artana.ChatMessage{{Role: "wizard", Content: "x"}}}, nil, `role "wizard"`},
+		"tool role":       {llm.Request{Model: "m", Messages: []ledger.ChatMessage{{Role: "tool", Content: "42"}}}, nil, `role "tool"`},
+		"unknown role":    {llm.Request{Model: "m", Messages: []ledger.ChatMessage{{Role: "wizard", Content: "x"}}}, nil, `role "wizard"`},
 		"bad schema":      {llm.Request{Model: "m", Prompt: "x", OutputName: "Out", OutputSchema: json.RawMessage(`{"type":`)}, nil, "output schema of Out"},
 		"tool schema":     {llm.Request{Model: "m", Prompt: "x", Tools: []llm.ToolDefinition{{Name: "t", Schema: json.RawMessage(`[1]`)}}}, nil, `tool "t"`},
 		"unnamed tool":    {llm.Request{Model: "m", Prompt: "x", Tools: []llm.ToolDefinition{{Schema: json.RawMessage(`{}`)}}}, nil, "no name"},
@@ -48,7 +48,7 @@ func TestRequestFields(t *testing.T) {
 	m := newModel(t, srv, &sleeps{})
 	_, err := m.Complete(context.Background(), llm.Request{
 		Model: "o4-mini",
-		Messages: []artana.ChatMessage{
+		Messages: []ledger.ChatMessage{
 			{Role: "developer", Content: "d"}, {Role: "user", Content: "u"}, {Role: "assistant", Content: "a"}, {Role: "user", Content: "u2"},
 		},
 		OutputName:   "triage.Decision v2",

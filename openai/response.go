@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/artana/llm"
 	oai "github.com/openai/openai-go/v3"
 )
@@ -60,8 +60,8 @@ func (m *Model) withheld(choice oai.ChatCompletionChoice, completionTokens int64
 }
 
 // toolCalls returns the answer's function calls, empty arguments as {}.
-func toolCalls(calls []oai.ChatCompletionMessageToolCallUnion) ([]artana.ToolCall, error) {
-	var out []artana.ToolCall
+func toolCalls(calls []oai.ChatCompletionMessageToolCallUnion) ([]ledger.ToolCall, error) {
+	var out []ledger.ToolCall
 	for i, tc := range calls {
 		if tc.Type != "" && tc.Type != "function" {
 			return nil, badOutput(fmt.Sprintf("tool call %d has type %q; only function tools are offered", i, tc.Type))
@@ -73,7 +73,7 @@ func toolCalls(calls []oai.ChatCompletionMessageToolCallUnion) ([]artana.ToolCal
 		if strings.TrimSpace(args) == "" {
 			args = "{}"
 		}
-		out = append(out, artana.ToolCall{ID: tc.ID, ToolName: tc.Function.Name, ArgumentsJSON: args})
+		out = append(out, ledger.ToolCall{ID: tc.ID, ToolName: tc.Function.Name, ArgumentsJSON: args})
 	}
 	return out, nil
 }

@@ -97,7 +97,7 @@ func TestStreamRecordThenReplayServerStopped(t *testing.T) {
 			// The arguments are {"password": ...}, which recorder.ScrubSecrets
 			// redacts, split over fragments or whole; every other field of
 			// every delta is as live.
-			opts = append(opts, cmpopts.IgnoreFields(llm.ToolCallDelta{}, "ArgumentsJSON"), cmpopts.IgnoreFields(artana.ToolCall{}, "ArgumentsJSON"))
+			opts = append(opts, cmpopts.IgnoreFields(llm.ToolCallDelta{}, "ArgumentsJSON"), cmpopts.IgnoreFields(ledger.ToolCall{}, "ArgumentsJSON"))
 			for _, tc := range llm.JoinDeltas(r.deltas).ToolCalls {
 				if tc.ArgumentsJSON != `{"password": "[REDACTED]"}` {
 					t.Errorf("replayed arguments %s, want the scrubbed ones", tc.ArgumentsJSON)

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/openai"
 	"github.com/google/go-cmp/cmp"
@@ -190,11 +190,11 @@ var streamFixtures = []struct {
 	tools    bool
 	deltas   int    // count, as read from the file by hand
 	text     string // assembled text
-	calls    []artana.ToolCall
+	calls    []ledger.ToolCall
 	reasoned bool
 }{
 	{file: "openai-chat-stream.sse", model: "gpt-3.5-turbo", deltas: 14, text: "1, 2, 3, 4, 5"},
-	{file: "openai-chat-stream-tool-calls.sse", model: "gpt-4o", tools: true, calls: []artana.ToolCall{
+	{file: "openai-chat-stream-tool-calls.sse", model: "gpt-4o", tools: true, calls: []ledger.ToolCall{
 		{ID: "call_M26z19sncd7b4LBgzKRRbaUE", ToolName: "secret_retrieval_tool", ArgumentsJSON: `{"password": "mellon"}`},
 		{ID: "call_KPXe5NX7IcKkaBUhc6dto2QV", ToolName: "secret_retrieval_tool", ArgumentsJSON: `{"password": "radiance"}`},
 	}},
@@ -210,7 +210,7 @@ func TestStreamWireFixtures(t *testing.T) {
 			body := readWire(t, fx.file)
 			srv := newSSEServer(t, streamReply{body: body})
 			m := newStreamModel(t, srv, openai.WithStrictTools(false))
-			req := llm.Request{Model: fx.model, Messages: []artana.ChatMessage{{Role: "user", Content: "go"}}}
+			req := llm.Request{Model: fx.model, Messages: []ledger.ChatMessage{{Role: "user", Content: "go"}}}
 			if fx.tools {
 				req.Tools = []llm.ToolDefinition{secretTool}
 			}
@@ -268,7 +268,7 @@ func TestStreamWireFixtures(t *testing.T) {
 func TestStreamRequestWire(t *testing.T) {
 	srv := newSSEServer(t, streamReply{body: readWire(t, "openai-chat-stream-tool-calls.sse")})
 	m := newStreamModel(t, srv, openai.WithStrictTools(false))
-	_, err := m.Stream(context.Background(), llm.Request{Model: "gpt-4o", Messages: []artana.ChatMessage{
+	_, err := m.Stream(context.Background(), llm.Request{Model: "gpt-4o", Messages: []ledger.ChatMessage{
 		{Role: "system", Content: "Use parallel tool calling."},
 		{Role: "user", Content: "Please retrieve the secrets associated with each of these passwords: mellon,radiance"},
 	}, Tools: []llm.ToolDefinition{secretTool}}, func(llm.Delta) error { return nil })

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/openai"
 	"github.com/google/go-cmp/cmp"
@@ -20,7 +21,7 @@ func TestStreamToolLoopWire(t *testing.T) {
 		streamReply{body: readWire(t, "openai-chat-stream-tool-loop-turn2.sse")})
 	m := newStreamModel(t, srv, openai.WithStrictTools(false))
 	ctx := context.Background()
-	conv := []artana.ChatMessage{
+	conv := []ledger.ChatMessage{
 		{Role: "system", Content: "Use parallel tool calling."},
 		{Role: "user", Content: "Please retrieve the secrets associated with each of these passwords: mellon,radiance"},
 	}
@@ -33,7 +34,7 @@ func TestStreamToolLoopWire(t *testing.T) {
 		t.Fatalf("turn 1 = %+v, want two tool calls and no output", turn1)
 	}
 	secrets := map[string]string{`{"password": "mellon"}`: "Welcome to Moria!", `{"password": "radiance"}`: "Life before Death"}
-	conv = append(conv, artana.ChatMessage{Role: "assistant", ToolCalls: turn1.ToolCalls})
+	conv = append(conv, ledger.ChatMessage{Role: "assistant", ToolCalls: turn1.ToolCalls})
 	for _, c := range turn1.ToolCalls {
 		conv = append(conv, artana.ToolMessage(c, secrets[c.ArgumentsJSON]))
 	}

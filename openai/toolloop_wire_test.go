@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/openai"
 	"github.com/google/go-cmp/cmp"
@@ -21,7 +22,7 @@ func TestWireToolLoop(t *testing.T) {
 	srv := newServer(t, reply{status: 200, file: "openai-chat-tool-loop-turn1.json"},
 		reply{status: 200, file: "openai-chat-tool-loop-turn2.json"})
 	m := newModel(t, srv, &sleeps{}, openai.WithStrictTools(false))
-	conv := []artana.ChatMessage{
+	conv := []ledger.ChatMessage{
 		{Role: "system", Content: "Use parallel tool calling."},
 		{Role: "user", Content: "Please retrieve the secrets associated with each of these passwords: mellon,radiance"},
 	}
@@ -31,7 +32,7 @@ func TestWireToolLoop(t *testing.T) {
 	}
 	checkRequest(t, srv, 0, "openai-chat-tool-loop-turn1.request.json")
 	secrets := map[string]string{`{"password": "mellon"}`: "Welcome to Moria!", `{"password": "radiance"}`: "Life before Death"}
-	conv = append(conv, artana.ChatMessage{Role: "assistant", ToolCalls: turn1.ToolCalls})
+	conv = append(conv, ledger.ChatMessage{Role: "assistant", ToolCalls: turn1.ToolCalls})
 	for _, c := range turn1.ToolCalls {
 		conv = append(conv, artana.ToolMessage(c, secrets[c.ArgumentsJSON]))
 	}
@@ -125,17 +126,17 @@ func TestWireToolChoice(t *testing.T) {
 }
 
 func TestToolMessagesRefused(t *testing.T) {
-	call := artana.ToolCall{ID: "call_1", ToolName: "t", ArgumentsJSON: "{}"}
+	call := ledger.ToolCall{ID: "call_1", ToolName: "t", ArgumentsJSON: "{}"}
 	for name, tc := range map[string]struct {
-		msgs []artana.ChatMessage
+		msgs []ledger.ChatMessage
 		want string
 	}{
-		"tool message without id": {[]artana.ChatMessage{{Role: "user", Content: "x"}, {Role: "tool", Content: "42"}}, `message 1 has role "tool" and no ToolCallID`},
-		"answers no call": {[]artana.ChatMessage{{Role: "user", Content: "x"}, {Role: "assistant", ToolCalls: []artana.ToolCall{call}},
+		"tool message without id": {[]ledger.ChatMessage{{Role: "user", Content: "x"}, {Role: "tool", Content: "42"}}, `message 1 has role "tool" and no ToolCallID`},
+		"answers no call": {[]ledger.ChatMessage{{Role: "user", Content: "x"}, {Role: "assistant", ToolCalls: []ledger.ToolCall{call}},
 			{Role: "tool", Content: "42", ToolCallID: "call_2"}}, `message 2 answers tool call "call_2", which no earlier assistant message made`},
-		"call without id":              {[]artana.ChatMessage{{Role: "assistant", ToolCalls: []artana.ToolCall{{ToolName: "t"}}}}, "message 0: tool call 0 (t) has no id"},
-		"tool calls on a user message": {[]artana.ChatMessage{{Role: "user", ToolCalls: []artana.ToolCall{call}}}, `message 0 has role "user" and tool calls`},
-		"unknown role":                 {[]artana.ChatMessage{{Role: "user", Content: "x"}, {Role: "function", Content: "42"}}, `message 1 has role "function"; use system, developer, user, assistant or tool`},
+		"call without id":              {[]ledger.ChatMessage{{Role: "assistant", ToolCalls: []ledger.ToolCall{{ToolName: "t"}}}}, "message 0: tool call 0 (t) has no id"},
+		"tool calls on a user message": {[]ledger.ChatMessage{{Role: "user", ToolCalls: []ledger.ToolCall{call}}}, `message 0 has role "user" and tool calls`},
+		"unknown role":                 {[]ledger.ChatMessage{{Role: "user", Content: "x"}, {Role: "function", Content: "42"}}, `message 1 has role "function"; use system, developer, user, assistant or tool`},
 	} {
 		t.Run(name, func(t *testing.T) {
 			srv := newServer(t)
@@ -158,12 +159,12 @@ func TestToolMessagesRefused(t *testing.T) {
 func TestWireMessageNames(t *testing.T) {
 	srv := newServer(t, reply{status: 200, file: "openai-chat-tool-loop-turn2.json"})
 	m := newModel(t, srv, &sleeps{})
-	call := artana.ToolCall{ID: "call_1", ToolName: "t", ArgumentsJSON: "{}"}
-	_, err := m.Complete(context.Background(), llm.Request{Model: "gpt-4o", Messages: []artana.ChatMessage{
+	call := ledger.ToolCall{ID: "call_1", ToolName: "t", ArgumentsJSON: "{}"}
+	_, err := m.Complete(context.Background(), llm.Request{Model: "gpt-4o", Messages: []ledger.ChatMessage{
 		{Role: "system", Content: "s", Name: "ops"},
 		{Role: "developer", Content: "d", Name: "dev"},
 		{Role: "user", Content: "u", Name: "jane"},
-		{Role: "assistant", Name: "bot", ToolCalls: []artana.ToolCall{call}},
+		{Role: "assistant", Name: "bot", ToolCalls: []ledger.ToolCall{call}},
 		artana.ToolMessage(call, "42"),
 	}})
 	if err != nil {

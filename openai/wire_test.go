@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/openai"
 	"github.com/google/go-cmp/cmp"
@@ -24,7 +24,7 @@ func TestWireBasic(t *testing.T) {
 	resp, err := m.Complete(context.Background(), llm.Request{
 		Model:    "gpt-3.5-turbo",
 		Prompt:   "Hello, how are you?",
-		Messages: []artana.ChatMessage{{Role: "user", Content: "Hello, how are you?"}},
+		Messages: []ledger.ChatMessage{{Role: "user", Content: "Hello, how are you?"}},
 		Options:  llm.Options{MaxTokens: ptr[int64](50), Temperature: ptr(0.0)},
 	})
 	if err != nil {
@@ -53,7 +53,7 @@ func TestWireJSONSchema(t *testing.T) {
 	m := newModel(t, srv, &sleeps{})
 	resp, err := m.Complete(context.Background(), llm.Request{
 		Model: "gpt-4o-2024-08-06",
-		Messages: []artana.ChatMessage{
+		Messages: []ledger.ChatMessage{
 			{Role: "system", Content: "You are a student taking a math exam."},
 			{Role: "user", Content: "Solve 2 + 2"},
 		},
@@ -79,7 +79,7 @@ func TestWireToolCall(t *testing.T) {
 	m := newModel(t, srv, &sleeps{}, openai.WithStrictTools(true))
 	resp, err := m.Complete(context.Background(), llm.Request{
 		Model: "gpt-4o-2024-08-06",
-		Messages: []artana.ChatMessage{
+		Messages: []ledger.ChatMessage{
 			{Role: "system", Content: "You are a helpful assistant"},
 			{Role: "user", Content: "What is the age of Bob Odenkirk, a famous comedy screenwriter and an actor."},
 		},
@@ -95,7 +95,7 @@ func TestWireToolCall(t *testing.T) {
 	}
 	checkRequest(t, srv, 0, "openai-chat-tool-call.request.json")
 	want := llm.Response{
-		ToolCalls: []artana.ToolCall{{
+		ToolCalls: []ledger.ToolCall{{
 			ID:            "call_ZK1sabbcL4sfbbcqmN9YALA7",
 			ToolName:      "search",
 			ArgumentsJSON: `{"search_engine":"google","search_query":"Bob Odenkirk age"}`,
@@ -118,7 +118,7 @@ func TestWireParallelToolCalls(t *testing.T) {
 	m := newModel(t, srv, &sleeps{}, openai.WithStrictTools(false))
 	resp, err := m.Complete(context.Background(), llm.Request{
 		Model: "gpt-4o",
-		Messages: []artana.ChatMessage{
+		Messages: []ledger.ChatMessage{
 			{Role: "system", Content: "Use parallel tool calling."},
 			{Role: "user", Content: "Please retrieve the secrets associated with each of these passwords: mellon,radiance"},
 		},
@@ -128,7 +128,7 @@ func TestWireParallelToolCalls(t *testing.T) {
 		t.Fatalf("Complete: %v", err)
 	}
 	checkRequest(t, srv, 0, "openai-chat-tool-calls-parallel.request.json")
-	want := []artana.ToolCall{
+	want := []ledger.ToolCall{
 		{ID: "call_v6LacIrChvs6ITVpIZqy5tFc", ToolName: "secret_retrieval_tool", ArgumentsJSON: `{"password": "mellon"}`},
 		{ID: "call_onyWzk4mLTGKzW9cthmf4Llq", ToolName: "secret_retrieval_tool", ArgumentsJSON: `{"password": "radiance"}`},
 	}
@@ -150,7 +150,7 @@ func TestWireCachedTokens(t *testing.T) {
 	m := newModel(t, srv, &sleeps{})
 	resp, err := m.Complete(context.Background(), llm.Request{
 		Model:    "gpt-4o",
-		Messages: []artana.ChatMessage{{Role: "system", Content: "long system prompt"}, {Role: "user", Content: "breakfast?"}},
+		Messages: []ledger.ChatMessage{{Role: "system", Content: "long system prompt"}, {Role: "user", Content: "breakfast?"}},
 	})
 	if err != nil {
 		t.Fatalf("Complete: %v", err)
@@ -175,7 +175,7 @@ func TestWireFinishLength(t *testing.T) {
 	m := newModel(t, srv, &sleeps{}, openai.WithLegacyMaxTokens())
 	_, err := m.Complete(context.Background(), llm.Request{
 		Model:    "gpt-4o",
-		Messages: []artana.ChatMessage{{Role: "user", Content: "List all U.S. states."}},
+		Messages: []ledger.ChatMessage{{Role: "user", Content: "List all U.S. states."}},
 		Options:  llm.Options{MaxTokens: ptr[int64](50)},
 	})
 	checkRequest(t, srv, 0, "openai-chat-finish-length.request.json")
@@ -224,7 +224,7 @@ func TestWireError400(t *testing.T) {
 	m := newModel(t, srv, sl)
 	_, err := m.Complete(context.Background(), llm.Request{
 		Model:    "gpt-5-mini",
-		Messages: []artana.ChatMessage{{Role: "user", Content: "What is 4200 + 42?"}},
+		Messages: []ledger.ChatMessage{{Role: "user", Content: "What is 4200 + 42?"}},
 		Options:  llm.Options{MaxTokens: ptr[int64](500), Seed: ptr[int64](42)},
 	})
 	// ModelOptions has no stop sequences, so the recorded "stop" is not sent.
@@ -275,7 +275,7 @@ func TestWireOllamaToolCalls(t *testing.T) {
 	srv := newServer(t, reply{status: 200, file: "ollama-chat-tool-calls.json"})
 	req := llm.Request{
 		Model: "qwen3",
-		Messages: []artana.ChatMessage{
+		Messages: []ledger.ChatMessage{
 			{Role: "system", Content: "You must call the dice_roll tool exactly 3 times when asked to roll dice 3 times."},
 			{Role: "user", Content: "Roll the dice 3 times"},
 		},
@@ -294,7 +294,7 @@ func TestWireOllamaToolCalls(t *testing.T) {
 	// A non-streaming request needs no "stream": false.
 	checkRequest(t, srv, 0, "ollama-chat-tool-calls.request.json", "stream")
 	want := llm.Response{
-		ToolCalls: []artana.ToolCall{
+		ToolCalls: []ledger.ToolCall{
 			{ID: "call_2qwy5kxj", ToolName: "dice_roll", ArgumentsJSON: "{}"},
 			{ID: "call_bpkrefyu", ToolName: "dice_roll", ArgumentsJSON: "{}"},
 			{ID: "call_7t3hvz5k", ToolName: "dice_roll", ArgumentsJSON: "{}"},

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/jackc/pgx/v5"
 )
 
@@ -120,7 +120,7 @@ func (s *Store) ReleaseLease(ctx context.Context, l Lease) error {
 func (s *Store) leaseArgs(runID, owner string, ttl time.Duration) error {
 	switch {
 	case s.closed.Load():
-		return artana.ErrClosed
+		return ledger.ErrClosed
 	case s.readOnly:
 		return ErrReadOnly
 	case runID == "":

@@ -18,7 +18,6 @@ import (
 
 	"github.com/artana-go/go-artana/artana/ledger"
 
-	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/internal/childtest"
 	"github.com/artana-go/go-artana/postgres"
 )
@@ -95,7 +94,7 @@ func runHelper(mode, u string) error {
 					var steps []ledger.Payload
 					if i%2 == 0 {
 						steps = []ledger.Payload{
-							&ledger.ModelRequested{Model: "m", Prompt: "step " + key, Messages: []artana.ChatMessage{{Role: "user", Content: key}}},
+							&ledger.ModelRequested{Model: "m", Prompt: "step " + key, Messages: []ledger.ChatMessage{{Role: "user", Content: key}}},
 							&ledger.ModelCompleted{Model: "m", OutputJSON: `{"ok":true}`, PromptTokens: 10, CompletionTokens: 2, CostUSD: 0.0001},
 						}
 					} else {

@@ -8,7 +8,6 @@ import (
 
 	"github.com/artana-go/go-artana/artana/ledger"
 
-	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/internal/isotime"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -58,7 +57,7 @@ func (s *Store) scan(ctx context.Context, runID, query string, fn func(ledger.Ev
 		return fail(err)
 	}
 	if s.closed.Load() {
-		return artana.ErrClosed
+		return ledger.ErrClosed
 	}
 	var rows pgx.Rows
 	var err error
@@ -90,7 +89,7 @@ func (s *Store) scan(ctx context.Context, runID, query string, fn func(ledger.Ev
 // readErr reports ErrClosed for a read that failed because Close ran.
 func (s *Store) readErr(err error) error {
 	if s.closed.Load() {
-		return artana.ErrClosed
+		return ledger.ErrClosed
 	}
 	return err
 }
@@ -170,7 +169,7 @@ func (s *Store) Runs(ctx context.Context) ([]ledger.RunInfo, error) {
 		return fail(err)
 	}
 	if s.closed.Load() {
-		return nil, artana.ErrClosed
+		return nil, ledger.ErrClosed
 	}
 	tsf, tsl := "NULL::text", "NULL::text"
 	if s.tsText {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/artana-go/go-artana/artana/ledger"
 
-	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/internal/isotime"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -168,7 +167,7 @@ func (s *Store) Append(ctx context.Context, runID, tenantID string, p ledger.Pay
 
 // CreateRun appends p as the first event of a new run, atomically across
 // hosts; see ledger.RunCreator. If the run has events, nothing is appended
-// and the error matches artana.ErrRunExists.
+// and the error matches ledger.ErrRunExists.
 func (s *Store) CreateRun(ctx context.Context, runID, tenantID string, p ledger.Payload) (ledger.Event, error) {
 	return s.append(ctx, "create run", runID, tenantID, p)
 }
@@ -181,7 +180,7 @@ func (s *Store) append(ctx context.Context, op, runID, tenantID string, p ledger
 		return ledger.Event{}, err
 	}
 	if s.closed.Load() {
-		return ledger.Event{}, artana.ErrClosed
+		return ledger.Event{}, ledger.ErrClosed
 	}
 	if s.readOnly {
 		return ledger.Event{}, &Error{Op: op, Ledger: s.ledger, RunID: runID, Err: ErrReadOnly}
@@ -201,7 +200,7 @@ func (s *Store) append(ctx context.Context, op, runID, tenantID string, p ledger
 			continue
 		}
 		var se *Error
-		if errors.As(err, &se) || errors.Is(err, artana.ErrTenantMismatch) || errors.Is(err, artana.ErrInvalidPayload) {
+		if errors.As(err, &se) || errors.Is(err, ledger.ErrTenantMismatch) || errors.Is(err, ledger.ErrInvalidPayload) {
 			return ledger.Event{}, err
 		}
 		return ledger.Event{}, &Error{Op: op, Ledger: s.ledger, RunID: runID, Seq: e.Seq, Err: err}
@@ -237,7 +236,7 @@ func (s *Store) appendOnce(ctx context.Context, op, runID, tenantID string, p le
 		case errors.Is(err, errSeqTaken) && create:
 			n, _ := s.count(ctx, runID)
 			return e, &Error{Op: op, Ledger: s.ledger, RunID: runID,
-				Err: fmt.Errorf("the run already has events (%d now): %w", n, artana.ErrRunExists)}
+				Err: fmt.Errorf("the run already has events (%d now): %w", n, ledger.ErrRunExists)}
 		case !errors.Is(err, errSeqTaken):
 			return e, err
 		}
@@ -384,7 +383,7 @@ func (s *Store) appendLocked(ctx context.Context, runID, tenantID string, p ledg
 		switch {
 		case err == nil:
 			return e, nil
-		case errors.Is(err, artana.ErrTenantMismatch) || errors.Is(err, artana.ErrInvalidPayload):
+		case errors.Is(err, ledger.ErrTenantMismatch) || errors.Is(err, ledger.ErrInvalidPayload):
 			return e, err
 		case e.ID == "":
 			// Nothing was inserted before the failure.
@@ -565,7 +564,7 @@ func (s *Store) Import(ctx context.Context, events []ledger.Event) error {
 		return fail("", 0, err)
 	}
 	if s.closed.Load() {
-		return artana.ErrClosed
+		return ledger.ErrClosed
 	}
 	if s.readOnly {
 		return fail("", 0, ErrReadOnly)
@@ -673,7 +672,7 @@ func (s *Store) copyEvents(ctx context.Context, tx pgx.Tx, events []ledger.Event
 }
 
 // Close closes the connection pool, waiting for operations under way.
-// Later calls fail with artana.ErrClosed; closing again returns nil.
+// Later calls fail with ledger.ErrClosed; closing again returns nil.
 func (s *Store) Close() error {
 	if s.closed.Swap(true) {
 		return nil

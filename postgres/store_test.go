@@ -65,10 +65,10 @@ func appendSamples(t *testing.T, s ledger.Store, run string) []ledger.Event {
 	var out []ledger.Event
 	for _, p := range []ledger.Payload{
 		&ledger.RunStarted{},
-		&ledger.ModelRequested{Model: "m", Prompt: "Café 漢字 😀 \"q\"\n", Messages: []artana.ChatMessage{{Role: "user", Content: "hï"}},
+		&ledger.ModelRequested{Model: "m", Prompt: "Café 漢字 😀 \"q\"\n", Messages: []ledger.ChatMessage{{Role: "user", Content: "hï"}},
 			AllowedTools: []string{"lookup"}, StepKey: new("s1")},
 		&ledger.ModelCompleted{Model: "m", OutputJSON: `{"a":"é"}`, PromptTokens: 3, CompletionTokens: 2, CostUSD: 1e-05,
-			ToolCalls: []artana.ToolCall{{ToolName: "lookup", ArgumentsJSON: `{"q":1}`}}},
+			ToolCalls: []ledger.ToolCall{{ToolName: "lookup", ArgumentsJSON: `{"q":1}`}}},
 		&ledger.ToolRequested{ToolName: "lookup", ArgumentsJSON: `{"q":1}`, IdempotencyKey: "k"},
 		&ledger.ToolCompleted{ToolName: "lookup", ResultJSON: `{"r":2}`, Outcome: "success", ReceivedIdempotencyKey: new("k")},
 		&ledger.PauseRequested{Reason: "review"},
@@ -169,7 +169,7 @@ func TestImport(t *testing.T) {
 	bad := append([]ledger.Event{}, b...)
 	bad[len(bad)-1].Hash = strings.Repeat("0", 64)
 	err := s.Import(ctx, append(append([]ledger.Event{}, a...), bad...))
-	if !errors.Is(err, artana.ErrChainBroken) || !strings.Contains(err.Error(), `run "b" seq 8`) {
+	if !errors.Is(err, ledger.ErrChainBroken) || !strings.Contains(err.Error(), `run "b" seq 8`) {
 		t.Errorf("Import of a broken chain: %v", err)
 	}
 	if runs, _ := s.Runs(ctx); len(runs) != 0 {
@@ -190,7 +190,7 @@ func TestImport(t *testing.T) {
 		}
 	}
 	// Importing a run again does not continue its chain.
-	if err := s.Import(ctx, a[:1]); !errors.Is(err, artana.ErrChainBroken) {
+	if err := s.Import(ctx, a[:1]); !errors.Is(err, ledger.ErrChainBroken) {
 		t.Errorf("Import of a run already there: %v", err)
 	}
 	// Appends continue an imported run.
@@ -487,11 +487,11 @@ func TestVerifyFindsTampering(t *testing.T) {
 	}
 	// An extra key in the stored text: the hash still matches, the text does not.
 	execSQL(t, u, `UPDATE kernel_events SET payload_json = replace(payload_json, '"kind": "pause_requested"', '"kind": "pause_requested", "x": 1') WHERE seq = 6`)
-	if err := s.Verify(context.Background(), "r"); !errors.Is(err, artana.ErrChainBroken) || !strings.Contains(err.Error(), "seq 6") {
+	if err := s.Verify(context.Background(), "r"); !errors.Is(err, ledger.ErrChainBroken) || !strings.Contains(err.Error(), "seq 6") {
 		t.Errorf("Verify after an extra key: %v", err)
 	}
 	execSQL(t, u, `UPDATE kernel_events SET event_hash = repeat('0', 64) WHERE seq = 3`)
-	if err := s.Verify(context.Background(), "r"); !errors.Is(err, artana.ErrChainBroken) || !strings.Contains(err.Error(), "seq 3") {
+	if err := s.Verify(context.Background(), "r"); !errors.Is(err, ledger.ErrChainBroken) || !strings.Contains(err.Error(), "seq 3") {
 		t.Errorf("Verify after a changed hash: %v", err)
 	}
 }
@@ -591,10 +591,10 @@ func TestOpenErrors(t *testing.T) {
 		t.Errorf("Import of an event without a run id: %v", err)
 	}
 	s.Close()
-	if err := s.Import(context.Background(), nil); !errors.Is(err, artana.ErrClosed) {
+	if err := s.Import(context.Background(), nil); !errors.Is(err, ledger.ErrClosed) {
 		t.Errorf("Import after Close: %v", err)
 	}
-	if _, err := s.AcquireLease(context.Background(), "r", "me", time.Second); !errors.Is(err, artana.ErrClosed) {
+	if _, err := s.AcquireLease(context.Background(), "r", "me", time.Second); !errors.Is(err, ledger.ErrClosed) {
 		t.Errorf("AcquireLease after Close: %v", err)
 	}
 }

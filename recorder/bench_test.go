@@ -24,7 +24,7 @@ func agent50(b *testing.B, m llm.Model) {
 	for i := range benchSteps {
 		_, err := artana.StepModel[verdict](ctx, k, run, artana.ModelStep{
 			Model:    "fake-1",
-			Messages: []artana.ChatMessage{{Role: "system", Content: triageSystem}, {Role: "user", Content: fmt.Sprintf("Category of: ticket %d", i)}},
+			Messages: []ledger.ChatMessage{{Role: "system", Content: triageSystem}, {Role: "user", Content: fmt.Sprintf("Category of: ticket %d", i)}},
 		})
 		if err != nil {
 			b.Fatal(err)

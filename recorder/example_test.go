@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/recorder"
 )
@@ -30,7 +30,7 @@ func Example() {
 	req := llm.Request{
 		Model:    "gpt-4o-mini",
 		Prompt:   "Classify: I want my money back",
-		Messages: []artana.ChatMessage{{Role: "user", Content: "Classify: I want my money back"}},
+		Messages: []ledger.ChatMessage{{Role: "user", Content: "Classify: I want my money back"}},
 	}
 
 	// Record.
@@ -52,7 +52,7 @@ func Example() {
 	}
 	// A request the cassette does not hold is a miss, with a field diff.
 	changed := req
-	changed.Messages = []artana.ChatMessage{{Role: "user", Content: "Classify: I want a refund"}}
+	changed.Messages = []ledger.ChatMessage{{Role: "user", Content: "Classify: I want a refund"}}
 	_, err = rec.Complete(ctx, changed)
 	var miss *recorder.MissError
 	if errors.As(err, &miss) {

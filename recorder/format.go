@@ -9,7 +9,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/cassettes"
 	"github.com/artana-go/go-artana/internal/pyjson"
@@ -61,7 +61,7 @@ type Interaction struct {
 type wireRequest struct {
 	Model        string               `json:"model"`
 	Prompt       string               `json:"prompt"`
-	Messages     []artana.ChatMessage `json:"messages"`
+	Messages     []ledger.ChatMessage `json:"messages"`
 	OutputName   string               `json:"output_name,omitempty"`
 	OutputSchema json.RawMessage      `json:"output_schema,omitempty"`
 	Tools        []llm.ToolDefinition `json:"tools,omitempty"`
@@ -73,7 +73,7 @@ type wireRequest struct {
 type wireResponse struct {
 	OutputJSON string            `json:"output_json"`
 	Usage      llm.Usage         `json:"usage"`
-	ToolCalls  []artana.ToolCall `json:"tool_calls,omitempty"`
+	ToolCalls  []ledger.ToolCall `json:"tool_calls,omitempty"`
 }
 
 type wireError struct {
@@ -95,7 +95,7 @@ type wireInteraction struct {
 func toWireRequest(r *llm.Request, h *HTTPExchange) wireRequest {
 	msgs := r.Messages
 	if msgs == nil {
-		msgs = []artana.ChatMessage{}
+		msgs = []ledger.ChatMessage{}
 	}
 	return wireRequest{
 		Model: r.Model, Prompt: r.Prompt, Messages: msgs,
@@ -203,7 +203,7 @@ func recordedError(err error) *llm.Error {
 // cloneRequest deep-copies what scrubbers may edit, and drops RunID.
 func cloneRequest(r llm.Request) llm.Request {
 	r.RunID = ""
-	r.Messages = append([]artana.ChatMessage(nil), r.Messages...)
+	r.Messages = append([]ledger.ChatMessage(nil), r.Messages...)
 	for i := range r.Messages {
 		r.Messages[i].ToolCalls = slices.Clone(r.Messages[i].ToolCalls)
 	}
@@ -229,7 +229,7 @@ func cloneRequest(r llm.Request) llm.Request {
 }
 
 func cloneResponse(r llm.Response) llm.Response {
-	r.ToolCalls = append([]artana.ToolCall(nil), r.ToolCalls...)
+	r.ToolCalls = append([]ledger.ToolCall(nil), r.ToolCalls...)
 	return r
 }
 

@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strconv"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/internal/pyjson"
 )
@@ -186,9 +186,9 @@ func (d *fastDecoder) request(r *wireRequest) bool {
 		case "prompt":
 			return d.StrTo(&r.Prompt)
 		case "messages":
-			r.Messages = []artana.ChatMessage{}
+			r.Messages = []ledger.ChatMessage{}
 			return d.list(func() bool {
-				r.Messages = append(r.Messages, artana.ChatMessage{})
+				r.Messages = append(r.Messages, ledger.ChatMessage{})
 				return d.message(&r.Messages[len(r.Messages)-1])
 			})
 		case "output_name":
@@ -210,7 +210,7 @@ func (d *fastDecoder) request(r *wireRequest) bool {
 	}, "model", "prompt", "messages", "output_name", "output_schema", "tools", "options", "step_key")
 }
 
-func (d *fastDecoder) message(m *artana.ChatMessage) bool {
+func (d *fastDecoder) message(m *ledger.ChatMessage) bool {
 	var seen uint8
 	return d.object(&seen, func(key string) bool {
 		switch key {
@@ -229,10 +229,10 @@ func (d *fastDecoder) message(m *artana.ChatMessage) bool {
 	}, "role", "content", "tool_call_id", "name", "tool_calls")
 }
 
-func (d *fastDecoder) toolCalls(dst *[]artana.ToolCall) bool {
-	*dst = []artana.ToolCall{}
+func (d *fastDecoder) toolCalls(dst *[]ledger.ToolCall) bool {
+	*dst = []ledger.ToolCall{}
 	return d.list(func() bool {
-		*dst = append(*dst, artana.ToolCall{})
+		*dst = append(*dst, ledger.ToolCall{})
 		c := &(*dst)[len(*dst)-1]
 		var seen uint8
 		return d.object(&seen, func(key string) bool {

@@ -9,7 +9,7 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/artana/llm"
 )
 
@@ -53,7 +53,7 @@ func disconnected(t testing.TB) *fakeModel {
 func request(content string) llm.Request {
 	return llm.Request{
 		RunID: rand.Text(), Model: "fake-1", Prompt: content,
-		Messages: []artana.ChatMessage{{Role: "system", Content: "Be brief."}, {Role: "user", Content: content}},
+		Messages: []ledger.ChatMessage{{Role: "system", Content: "Be brief."}, {Role: "user", Content: content}},
 	}
 }
 

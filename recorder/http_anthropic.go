@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/internal/pyjson"
 )
@@ -93,7 +93,7 @@ func messagesRequest(body []byte) (req llm.Request, streamed bool, extra json.Ra
 // messagesSystem takes the system member, a string or a list of text
 // blocks, as the leading system message (none without one). It reports
 // false for a system member of another form.
-func (top chatBody) messagesSystem(left leftovers) ([]artana.ChatMessage, bool) {
+func (top chatBody) messagesSystem(left leftovers) ([]ledger.ChatMessage, bool) {
 	raw, found := top["system"]
 	if !found {
 		return nil, true
@@ -116,7 +116,7 @@ func (top chatBody) messagesSystem(left leftovers) ([]artana.ChatMessage, bool) 
 		return nil, false
 	}
 	delete(top, "system")
-	return []artana.ChatMessage{{Role: "system", Content: s}}, true
+	return []ledger.ChatMessage{{Role: "system", Content: s}}, true
 }
 
 // messagesMessage returns the typed messages of messages[i]: one message
@@ -124,7 +124,7 @@ func (top chatBody) messagesSystem(left leftovers) ([]artana.ChatMessage, bool) 
 // tool_result block. It reports false for a message with blocks the
 // recorder does not type (images, documents, thinking), which is then
 // recorded as plain HTTP.
-func messagesMessage(i int, raw json.RawMessage, left leftovers) ([]artana.ChatMessage, bool) {
+func messagesMessage(i int, raw json.RawMessage, left leftovers) ([]ledger.ChatMessage, bool) {
 	var role string
 	var content json.RawMessage
 	if !left.take(fmt.Sprintf("messages[%d]", i), raw, map[string]any{"role": &role, "content": &content}) {
@@ -132,14 +132,14 @@ func messagesMessage(i int, raw json.RawMessage, left leftovers) ([]artana.ChatM
 	}
 	var s string
 	if json.Unmarshal(content, &s) == nil {
-		return []artana.ChatMessage{{Role: role, Content: s}}, true
+		return []ledger.ChatMessage{{Role: role, Content: s}}, true
 	}
 	var blocks []json.RawMessage
 	if json.Unmarshal(content, &blocks) != nil {
 		return nil, false
 	}
-	msg := artana.ChatMessage{Role: role}
-	var results []artana.ChatMessage
+	msg := ledger.ChatMessage{Role: role}
+	var results []ledger.ChatMessage
 	for j, blk := range blocks {
 		where := fmt.Sprintf("messages[%d].content[%d]", i, j)
 		var typ, text, id, name, toolUseID string
@@ -156,18 +156,18 @@ func messagesMessage(i int, raw json.RawMessage, left leftovers) ([]artana.ChatM
 			if err != nil {
 				return nil, false
 			}
-			msg.ToolCalls = append(msg.ToolCalls, artana.ToolCall{ID: id, ToolName: name, ArgumentsJSON: string(args)})
+			msg.ToolCalls = append(msg.ToolCalls, ledger.ToolCall{ID: id, ToolName: name, ArgumentsJSON: string(args)})
 		case "tool_result":
 			text, ok := blockText(resultContent)
 			if !ok {
 				return nil, false
 			}
-			results = append(results, artana.ChatMessage{Role: "tool", ToolCallID: toolUseID, Content: text})
+			results = append(results, ledger.ChatMessage{Role: "tool", ToolCallID: toolUseID, Content: text})
 		default:
 			return nil, false // images, documents, thinking: plain HTTP
 		}
 	}
-	var out []artana.ChatMessage
+	var out []ledger.ChatMessage
 	if msg.Content != "" || len(msg.ToolCalls) > 0 || len(results) == 0 {
 		out = append(out, msg)
 	}
@@ -301,7 +301,7 @@ func messagesResponse(body []byte) (llm.Response, bool) {
 			if err != nil {
 				return llm.Response{}, false
 			}
-			resp.ToolCalls = append(resp.ToolCalls, artana.ToolCall{ID: c.ID, ToolName: c.Name, ArgumentsJSON: string(args)})
+			resp.ToolCalls = append(resp.ToolCalls, ledger.ToolCall{ID: c.ID, ToolName: c.Name, ArgumentsJSON: string(args)})
 		}
 	}
 	resp.OutputJSON = outputJSON(text.String(), false, len(resp.ToolCalls))
@@ -426,7 +426,7 @@ func joinedMessagesResponse(deltas []RecordedDelta) llm.Response {
 		if b, err := pyjson.Canonicalize(orEmptyObject(json.RawMessage(args))); err == nil {
 			args = string(b)
 		}
-		resp.ToolCalls = append(resp.ToolCalls, artana.ToolCall{ID: c.ID, ToolName: c.ToolName, ArgumentsJSON: args})
+		resp.ToolCalls = append(resp.ToolCalls, ledger.ToolCall{ID: c.ID, ToolName: c.ToolName, ArgumentsJSON: args})
 	}
 	if j.Usage != nil {
 		resp.Usage = *j.Usage

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/internal/pyjson"
 )
@@ -63,14 +63,14 @@ func (top chatBody) take(key string, v any) bool {
 
 // chatMessages returns the typed messages of a Chat Completions request
 // body, or false if one of them is not a message the recorder understands.
-func chatMessages(body []byte) ([]artana.ChatMessage, bool) {
+func chatMessages(body []byte) ([]ledger.ChatMessage, bool) {
 	var msgs []chatMessage
 	if err := json.Unmarshal(body, &struct {
 		Messages *[]chatMessage `json:"messages"`
 	}{&msgs}); err != nil {
 		return nil, false
 	}
-	var out []artana.ChatMessage
+	var out []ledger.ChatMessage
 	for _, m := range msgs {
 		cm, ok := m.message()
 		if !ok {
@@ -232,8 +232,8 @@ type chatMessage struct {
 
 // message returns m as a ChatMessage; false when its content is neither
 // a string nor a list of text parts.
-func (m chatMessage) message() (artana.ChatMessage, bool) {
-	cm := artana.ChatMessage{Role: m.Role, Name: m.Name, ToolCallID: m.ToolCallID}
+func (m chatMessage) message() (ledger.ChatMessage, bool) {
+	cm := ledger.ChatMessage{Role: m.Role, Name: m.Name, ToolCallID: m.ToolCallID}
 	switch c := bytes.TrimSpace(m.Content); {
 	case len(c) == 0 || string(c) == "null":
 	case c[0] == '"':
@@ -260,7 +260,7 @@ func (m chatMessage) message() (artana.ChatMessage, bool) {
 		return cm, false
 	}
 	for _, tc := range m.ToolCalls {
-		cm.ToolCalls = append(cm.ToolCalls, artana.ToolCall{ID: tc.ID, ToolName: tc.Function.Name, ArgumentsJSON: tc.Function.Arguments})
+		cm.ToolCalls = append(cm.ToolCalls, ledger.ToolCall{ID: tc.ID, ToolName: tc.Function.Name, ArgumentsJSON: tc.Function.Arguments})
 	}
 	return cm, true
 }
@@ -410,7 +410,7 @@ func chatStream(events []sseEvent, structured bool) (deltas []RecordedDelta, res
 	j := llm.JoinDeltas(ds)
 	resp.OutputJSON = outputJSON(j.Text, structured, len(j.ToolCalls))
 	for _, c := range j.ToolCalls {
-		resp.ToolCalls = append(resp.ToolCalls, artana.ToolCall{ID: c.ID, ToolName: c.ToolName, ArgumentsJSON: c.ArgumentsJSON})
+		resp.ToolCalls = append(resp.ToolCalls, ledger.ToolCall{ID: c.ID, ToolName: c.ToolName, ArgumentsJSON: c.ArgumentsJSON})
 	}
 	if j.Usage != nil {
 		resp.Usage = *j.Usage
@@ -439,7 +439,7 @@ func outputJSON(content string, structured bool, toolCalls int) string {
 // promptOf returns the prompt the kernel logs for a conversation: the
 // content of the last user message or, without one, every message as
 // "role: content" lines.
-func promptOf(msgs []artana.ChatMessage) string {
+func promptOf(msgs []ledger.ChatMessage) string {
 	for i := len(msgs) - 1; i >= 0; i-- {
 		if msgs[i].Role == "user" {
 			return msgs[i].Content

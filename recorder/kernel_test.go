@@ -34,7 +34,7 @@ func triage(ctx context.Context, k *artana.Kernel, runID, system, ticket string)
 	for i, q := range []string{"Category of: " + ticket, "Priority of: " + ticket} {
 		res, err := artana.StepModel[verdict](ctx, k, run, artana.ModelStep{
 			Model:    "fake-1",
-			Messages: []artana.ChatMessage{{Role: "system", Content: system}, {Role: "user", Content: q}},
+			Messages: []ledger.ChatMessage{{Role: "system", Content: system}, {Role: "user", Content: q}},
 			StepKey:  fmt.Sprintf("step-%d", i),
 			Options:  llm.Options{Temperature: new(0.0)},
 		})

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/recorder"
 )
@@ -30,7 +30,7 @@ func TestRecorderScrubsWhatLeaves(t *testing.T) {
 			return llm.Response{}, &llm.Error{Class: llm.ClassPermanent, StatusCode: 400,
 				Message: "Invalid header value: Bearer " + leakedKey}
 		}
-		return llm.Response{OutputJSON: `{}`, ToolCalls: []artana.ToolCall{{ID: leakedKey, ToolName: "t", ArgumentsJSON: `{}`}}}, nil
+		return llm.Response{OutputJSON: `{}`, ToolCalls: []ledger.ToolCall{{ID: leakedKey, ToolName: "t", ArgumentsJSON: `{}`}}}, nil
 	}}
 	path := filepath.Join(t.TempDir(), "c.cassette")
 	rec, err := recorder.Open(path, live, recorder.WithMode(recorder.Record))

@@ -10,7 +10,7 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/internal/fielddiff"
 	"github.com/artana-go/go-artana/internal/pyjson"
@@ -160,7 +160,7 @@ func (r *Recorder) miss(req, got *llm.Request, h *HTTPExchange) *MissError {
 type diffRequest struct {
 	Model        string
 	Prompt       string
-	Messages     map[int]artana.ChatMessage
+	Messages     map[int]ledger.ChatMessage
 	OutputName   string
 	OutputSchema string
 	Tools        map[int]diffTool
@@ -195,7 +195,7 @@ func normalize(r *llm.Request, h *HTTPExchange) diffRequest {
 	d := diffRequest{
 		Model: r.Model, Prompt: r.Prompt, OutputName: r.OutputName,
 		OutputSchema: canonicalString(r.OutputSchema), Options: r.Options, StepKey: r.StepKey,
-		Messages: make(map[int]artana.ChatMessage, len(r.Messages)),
+		Messages: make(map[int]ledger.ChatMessage, len(r.Messages)),
 		Tools:    make(map[int]diffTool, len(r.Tools)),
 	}
 	for i, m := range r.Messages {

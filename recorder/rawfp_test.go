@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/cassettes"
 )
@@ -33,7 +33,7 @@ func TestReplayMatchesNonCanonicalRequestText(t *testing.T) {
 	}
 	for i, content := range []string{"a", "b"} {
 		resp, err := r.Complete(context.Background(), llm.Request{Model: "m", Prompt: content,
-			Messages: []artana.ChatMessage{{Role: "user", Content: content}}})
+			Messages: []ledger.ChatMessage{{Role: "user", Content: content}}})
 		if err != nil {
 			t.Fatalf("call %d: %v", i, err)
 		}

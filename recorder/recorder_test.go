@@ -16,7 +16,6 @@ import (
 	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/artana/llm"
 
-	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/cassettes"
 	"github.com/artana-go/go-artana/recorder"
@@ -168,7 +167,7 @@ func TestMissMessage(t *testing.T) {
 	require.Equal(t, `{"answer":"echo 1: What is 2+2?"}`, answer(t, rec, "What is 2+2?"))
 
 	req := request("What is 3+3?")
-	req.Messages = append(req.Messages, artana.ChatMessage{Role: "user", Content: "Quickly."})
+	req.Messages = append(req.Messages, ledger.ChatMessage{Role: "user", Content: "Quickly."})
 	_, err = rec.Complete(ctx, req)
 	var miss *recorder.MissError
 	require.ErrorAs(t, err, &miss)

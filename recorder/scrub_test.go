@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/cassettes"
 	"github.com/artana-go/go-artana/internal/secrets"
@@ -69,7 +69,7 @@ func TestSecretsNeverReachTheCassette(t *testing.T) {
 		}
 		return llm.Response{
 			OutputJSON: `{"answer":"use api_key=hunter2-secret-value"}`,
-			ToolCalls:  []artana.ToolCall{{ToolName: "call", ArgumentsJSON: `{"token":"ghp_abcdefghijklmnopqrstuvwxyz0123456789"}`}},
+			ToolCalls:  []ledger.ToolCall{{ToolName: "call", ArgumentsJSON: `{"token":"ghp_abcdefghijklmnopqrstuvwxyz0123456789"}`}},
 		}, nil
 	}}
 	req := request("my keys: " + all)

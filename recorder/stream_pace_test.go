@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/cassettes"
 	"github.com/artana-go/go-artana/internal/secrets"
@@ -16,7 +16,7 @@ import (
 // TestPaceStreams: with PaceStreams, replay waits the recorded gap before
 // each delta; without, it does not wait.
 func TestPaceStreams(t *testing.T) {
-	req := llm.Request{Model: "m", Prompt: "p", Messages: []artana.ChatMessage{{Role: "user", Content: "p"}}}
+	req := llm.Request{Model: "m", Prompt: "p", Messages: []ledger.ChatMessage{{Role: "user", Content: "p"}}}
 	in := Interaction{Request: req, Response: llm.Response{OutputJSON: `"abc"`}, Latency: 90 * time.Millisecond, Streamed: true,
 		Deltas: []RecordedDelta{{At: 30 * time.Millisecond, Delta: llm.Delta{Text: "a"}}, {At: 30 * time.Millisecond, Delta: llm.Delta{Text: "b"}},
 			{At: 80 * time.Millisecond, Delta: llm.Delta{Text: "c"}}}}

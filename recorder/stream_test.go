@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/cassettes"
 	"github.com/artana-go/go-artana/recorder"
@@ -52,7 +52,7 @@ var fakeDeltas = []llm.Delta{
 }
 
 var fakeAnswer = llm.Response{OutputJSON: `"Hello"`, Usage: llm.Usage{PromptTokens: 3, CompletionTokens: 4, CostUSD: 0.5},
-	ToolCalls: []artana.ToolCall{{ID: "call_1", ToolName: "lookup", ArgumentsJSON: `{"q":"x"}`}}}
+	ToolCalls: []ledger.ToolCall{{ID: "call_1", ToolName: "lookup", ArgumentsJSON: `{"q":"x"}`}}}
 
 // millis is a clock that advances 10ms on every reading.
 func millis() func() time.Time {

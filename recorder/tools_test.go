@@ -56,7 +56,7 @@ func (s *shop) tools(t testing.TB) *artana.Tools {
 func loopModel() *fakeModel {
 	return &fakeModel{CompleteFn: func(_ context.Context, req llm.Request) (llm.Response, error) {
 		if req.Messages[len(req.Messages)-1].Role != "tool" {
-			return llm.Response{ToolCalls: []artana.ToolCall{
+			return llm.Response{ToolCalls: []ledger.ToolCall{
 				{ID: "call_a", ToolName: "lookup_order", ArgumentsJSON: `{"order":"A-17"}`},
 				{ID: "call_b", ToolName: "refund", ArgumentsJSON: `{"order":"A-17"}`},
 			}}, nil

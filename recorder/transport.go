@@ -490,7 +490,7 @@ func (t *Transport) logStep(ctx context.Context, in *Interaction) error {
 	}
 	calls := slices.Clone(in.Response.ToolCalls)
 	if calls == nil {
-		calls = []artana.ToolCall{}
+		calls = []ledger.ToolCall{}
 	}
 	u := in.Response.Usage
 	if _, err := store.Append(ctx, run.ID, run.Tenant.ID, &ledger.ModelCompleted{

@@ -233,7 +233,7 @@ func outline(in recorder.Interaction) recordedCall {
 	return c
 }
 
-func toolNames(calls []artana.ToolCall) []string {
+func toolNames(calls []ledger.ToolCall) []string {
 	var names []string
 	for _, c := range calls {
 		names = append(names, c.ToolName)
@@ -327,7 +327,7 @@ func checkRecordedAnthropicCalls(t *testing.T, path string) {
 	if got := ins[0].Response.Usage.PromptTokens; got != 416 {
 		t.Errorf("turn 1: %d prompt tokens, want 416", got)
 	}
-	for _, c := range [][]artana.ToolCall{ins[0].Response.ToolCalls, ins[2].Response.ToolCalls} {
+	for _, c := range [][]ledger.ToolCall{ins[0].Response.ToolCalls, ins[2].Response.ToolCalls} {
 		for _, call := range c {
 			if !strings.HasPrefix(call.ArgumentsJSON, `{"password":"`) {
 				t.Errorf("tool call recorded with arguments %s", call.ArgumentsJSON)

@@ -11,13 +11,11 @@ import (
 	"strings"
 
 	"github.com/artana-go/go-artana/artana/ledger"
-
-	"github.com/artana-go/go-artana/artana"
 )
 
 // ErrDamaged means the ledger file is damaged: SQLite's own check of the
 // file fails, or a run's rows differ between the table and the index that
-// reads go through. It is not a changed event (artana.ErrChainBroken) but a
+// reads go through. It is not a changed event (ledger.ErrChainBroken) but a
 // broken file: restore it from a backup or from an export.
 var ErrDamaged = errors.New("ledger file damaged")
 
@@ -33,7 +31,7 @@ const damagedNext = "the file is damaged (a disk or copy error, or an edit below
 // Its cost is one read of the whole file (see the README for a measure).
 func (s *Store) CheckFile(ctx context.Context) error {
 	if s.closed.Load() {
-		return artana.ErrClosed
+		return ledger.ErrClosed
 	}
 	if err := quickCheck(ctx, s.db); err != nil {
 		return &Error{Op: "check", Path: s.path, Err: err}
@@ -201,7 +199,7 @@ type RunCheck struct {
 // onEvent, if not nil, is called after each event verified.
 func (s *Store) VerifyEach(ctx context.Context, only []string, fn func(RunCheck) error, onEvent func()) error {
 	if s.closed.Load() {
-		return artana.ErrClosed
+		return ledger.ErrClosed
 	}
 	checks, reported, ok := s.verifyEachFast(ctx, only, onEvent)
 	if ok {

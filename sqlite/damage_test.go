@@ -14,7 +14,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/sqlite"
@@ -47,7 +46,7 @@ func fixtureLedger(t testing.TB, path string) {
 				p = &ledger.RunStarted{}
 			case 1:
 				p = &ledger.ModelRequested{Model: "gpt-4o-mini", Prompt: "classify " + run,
-					Messages: []artana.ChatMessage{{Role: "user", Content: "I was charged twice"}}}
+					Messages: []ledger.ChatMessage{{Role: "user", Content: "I was charged twice"}}}
 			case 2:
 				p = &ledger.ModelCompleted{Model: "gpt-4o-mini", OutputJSON: `{"label":"refund"}`,
 					PromptTokens: 12, CompletionTokens: 3, CostUSD: 0.00012}
@@ -258,7 +257,7 @@ func TestVerifyPayloadText(t *testing.T) {
 		} else if d := cmp.Diff(ledger.ChainError{RunID: c.run, Seq: c.seq, Reason: ce.Reason}, *ce); d != "" || !strings.Contains(ce.Reason, c.want) {
 			t.Errorf("run %s: err = %v, want a ChainError naming %s (-want +got):\n%s", c.run, err, c.want, d)
 		}
-		if err := s.Verify(context.Background(), c.run); !errors.Is(err, artana.ErrChainBroken) {
+		if err := s.Verify(context.Background(), c.run); !errors.Is(err, ledger.ErrChainBroken) {
 			t.Errorf("Verify(%s) = %v, want ErrChainBroken", c.run, err)
 		}
 	}

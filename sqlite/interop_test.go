@@ -13,7 +13,6 @@ import (
 
 	"github.com/artana-go/go-artana/artana/ledger"
 
-	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/internal/isotime"
 	"github.com/artana-go/go-artana/sqlite"
@@ -90,10 +89,10 @@ func interopPayloads() []ledger.Payload {
 	ps := []ledger.Payload{
 		&ledger.RunStarted{},
 		&ledger.ModelRequested{Model: "fake-model", Prompt: text,
-			Messages:     []artana.ChatMessage{{Role: "system", Content: "sé"}, {Role: "user", Content: text}},
+			Messages:     []ledger.ChatMessage{{Role: "system", Content: "sé"}, {Role: "user", Content: text}},
 			AllowedTools: []string{"lookup", "tränslate"}, StepKey: new("step.ü")},
 		&ledger.ModelCompleted{Model: "fake-model", OutputJSON: `{"text":"` + "é😀" + `"}`, PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01,
-			ToolCalls: []artana.ToolCall{{ToolName: "lookup", ArgumentsJSON: `{"q":"ü"}`}}},
+			ToolCalls: []ledger.ToolCall{{ToolName: "lookup", ArgumentsJSON: `{"q":"ü"}`}}},
 		&ledger.ToolRequested{ToolName: "lookup", ArgumentsJSON: `{"q":"\u00fc"}`, IdempotencyKey: "k",
 			ToolVersion: ledger.DefaultToolVersion, SchemaVersion: ledger.DefaultSchemaVersion, StepKey: new("s")},
 		&ledger.ToolCompleted{ToolName: "lookup", ResultJSON: `{"ok":true}`, Outcome: ledger.OutcomeSuccess,

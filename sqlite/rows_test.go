@@ -10,7 +10,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
-	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/internal/isotime"
 	"github.com/artana-go/go-artana/sqlite"
@@ -134,13 +133,13 @@ func TestScan(t *testing.T) {
 		t.Errorf("Runs with a cancelled context: %v", err)
 	}
 	s.Close()
-	if err := s.ScanAll(ctx, func(ledger.Event) error { return nil }); !errors.Is(err, artana.ErrClosed) {
+	if err := s.ScanAll(ctx, func(ledger.Event) error { return nil }); !errors.Is(err, ledger.ErrClosed) {
 		t.Errorf("ScanAll after Close: %v", err)
 	}
-	if err := s.Verify(ctx, "a"); !errors.Is(err, artana.ErrClosed) {
+	if err := s.Verify(ctx, "a"); !errors.Is(err, ledger.ErrClosed) {
 		t.Errorf("Verify after Close: %v", err)
 	}
-	if err := s.Import(ctx, []ledger.Event{{RunID: "x"}}); !errors.Is(err, artana.ErrClosed) {
+	if err := s.Import(ctx, []ledger.Event{{RunID: "x"}}); !errors.Is(err, ledger.ErrClosed) {
 		t.Errorf("Import after Close: %v", err)
 	}
 }
@@ -192,7 +191,7 @@ func TestImport(t *testing.T) {
 	tampered = append(tampered, y[0], bad)
 	err = dst.Import(ctx, tampered)
 	var se *sqlite.Error
-	if !errors.As(err, &se) || !errors.Is(err, artana.ErrChainBroken) {
+	if !errors.As(err, &se) || !errors.Is(err, ledger.ErrChainBroken) {
 		t.Fatalf("Import with a tampered event: %v; want a *sqlite.Error matching ErrChainBroken", err)
 	}
 	if d := cmp.Diff(errorPlace{se.Path, "y", 2}, placeOf(se)); d != "" {
@@ -204,7 +203,7 @@ func TestImport(t *testing.T) {
 	assertRuns(map[string]int64{})
 
 	// Not starting at seq 1.
-	if err := dst.Import(ctx, x[1:]); !errors.Is(err, artana.ErrChainBroken) {
+	if err := dst.Import(ctx, x[1:]); !errors.Is(err, ledger.ErrChainBroken) {
 		t.Errorf("Import from seq 2 into an empty ledger: %v", err)
 	}
 	assertRuns(map[string]int64{})
@@ -225,7 +224,7 @@ func TestImport(t *testing.T) {
 		t.Errorf("imported events, want the source's (-want +got):\n%s", d)
 	}
 	// Importing again does not continue the chain.
-	if err := dst.Import(ctx, x[2:]); !errors.Is(err, artana.ErrChainBroken) {
+	if err := dst.Import(ctx, x[2:]); !errors.Is(err, ledger.ErrChainBroken) {
 		t.Errorf("importing seq 3 again: %v", err)
 	}
 	// An event id that is already in the ledger, in a valid chain of another run.

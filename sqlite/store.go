@@ -18,7 +18,6 @@ import (
 
 	"github.com/artana-go/go-artana/artana/ledger"
 
-	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/internal/isotime"
 	"github.com/artana-go/go-artana/internal/regfile"
 	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
@@ -516,7 +515,7 @@ func (s *Store) Append(ctx context.Context, runID, tenantID string, p ledger.Pay
 
 // CreateRun appends p as the first event of a new run, in the same
 // transaction that checks the run has no events; see ledger.RunCreator.
-// If it has, nothing is appended and the error matches artana.ErrRunExists.
+// If it has, nothing is appended and the error matches ledger.ErrRunExists.
 func (s *Store) CreateRun(ctx context.Context, runID, tenantID string, p ledger.Payload) (ledger.Event, error) {
 	return s.append(ctx, "create run", runID, tenantID, p)
 }
@@ -539,7 +538,7 @@ func (s *Store) append(ctx context.Context, op, runID, tenantID string, p ledger
 		}
 		if op == "create run" && last != nil {
 			return &Error{Op: op, Path: s.path, RunID: runID, Seq: last.Seq,
-				Err: fmt.Errorf("the run already has %d events: %w", last.Seq, artana.ErrRunExists)}
+				Err: fmt.Errorf("the run already has %d events: %w", last.Seq, ledger.ErrRunExists)}
 		}
 		e, err = s.opts.NextEvent(last, runID, tenantID, p)
 		if err != nil {
@@ -549,7 +548,7 @@ func (s *Store) append(ctx context.Context, op, runID, tenantID string, p ledger
 	})
 	if err != nil {
 		var se *Error
-		if errors.As(err, &se) || errors.Is(err, artana.ErrTenantMismatch) || errors.Is(err, artana.ErrInvalidPayload) {
+		if errors.As(err, &se) || errors.Is(err, ledger.ErrTenantMismatch) || errors.Is(err, ledger.ErrInvalidPayload) {
 			return ledger.Event{}, err
 		}
 		return fail(e.Seq, err)
@@ -597,7 +596,7 @@ func (s *Store) write(ctx context.Context, fn func(*writeTx) error) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.closed.Load() {
-		return artana.ErrClosed
+		return ledger.ErrClosed
 	}
 	if s.writer == nil {
 		if err := s.openWriter(ctx); err != nil {
@@ -767,7 +766,7 @@ func (s *Store) scanRaw(ctx context.Context, runID, query string, fn func(ledger
 		return fail(err)
 	}
 	if s.closed.Load() {
-		return artana.ErrClosed
+		return ledger.ErrClosed
 	}
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
@@ -797,7 +796,7 @@ func (s *Store) scanRaw(ctx context.Context, runID, query string, fn func(ledger
 // readErr reports ErrClosed for a read that failed because Close ran.
 func (s *Store) readErr(err error) error {
 	if s.closed.Load() {
-		return artana.ErrClosed
+		return ledger.ErrClosed
 	}
 	return err
 }
@@ -853,7 +852,7 @@ func (s *Store) Runs(ctx context.Context) ([]ledger.RunInfo, error) {
 		return fail(err)
 	}
 	if s.closed.Load() {
-		return nil, artana.ErrClosed
+		return nil, ledger.ErrClosed
 	}
 	rows, err := s.db.QueryContext(ctx, `
 		SELECT r.run_id, r.n, f.tenant_id, f.timestamp, f.seq, l.timestamp, l.seq, l.event_hash
@@ -889,7 +888,7 @@ func (s *Store) Runs(ctx context.Context) ([]ledger.RunInfo, error) {
 	return runs, nil
 }
 
-// Close closes the database. Later calls fail with artana.ErrClosed;
+// Close closes the database. Later calls fail with ledger.ErrClosed;
 // closing again returns nil.
 func (s *Store) Close() error {
 	s.mu.Lock()

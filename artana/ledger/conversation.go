@@ -8,7 +8,7 @@ import "fmt"
 // it wrapped in an error matching artana.ErrInvalidInput, before anything
 // is logged.
 type MessageError struct {
-	Index      int    // the index of the offending message in the step's Messages
+	Index      int    // the index of the offending message in the conversation
 	ToolCallID string // the tool call id concerned, "" if none
 	Msg        string // what is wrong and what to do
 }

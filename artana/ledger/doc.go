@@ -1,15 +1,18 @@
 // Package ledger is the event log of artana's kernel: the events and
 // payloads a run is made of, how they are hashed and chained, the Store
-// interface every store implements, an in-memory store, and the
-// verification of stored logs. Package artana's Kernel writes and reads
-// it; the stores (ledger.MemStore here, and packages sqlite, postgres and
-// cassettes) keep it; artana-replay reads it.
+// interface every store implements, an in-memory store, the verification
+// of stored logs, and the conversation types that the log holds and a
+// model is sent (ChatMessage, ToolCall, checked by CheckConversation).
+// Package artana's Kernel writes and reads it; the stores (MemStore here,
+// and packages sqlite, postgres and cassettes) keep it; artana-replay
+// reads it.
 //
 // The log is wire-compatible with the Python original of artana: its nine
-// event types (and the newest Python artana's replayed_with_drift) and their payloads have the same fields and defaults (the
-// tool-call fields of messages, tool_call_id, name and tool_calls, and the
-// tool_call_id of a logged tool call, come from the newest Python artana
-// and are left out when empty, so a log without them is byte for byte the
+// event types (and the newest Python artana's replayed_with_drift) and
+// their payloads have the same fields and defaults (the tool-call fields
+// of messages, tool_call_id, name and tool_calls, and the tool_call_id of
+// a logged tool call, come from the newest Python artana and are left out
+// when empty, so a log without them is byte for byte the
 // Python original's), and Event.ComputeHash produces the same bytes, using
 // canonical JSON (CanonicalForm: json.dumps with sorted keys, compact,
 // ensure_ascii escapes, Python float repr) and Python isoformat

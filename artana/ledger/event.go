@@ -136,8 +136,8 @@ type ResumeRequested struct {
 }
 
 // PauseRequested is the payload of a pause_requested event
-// (EventPauseRequested): the run paused, for example for human review. A
-// PauseStep asks for one.
+// (EventPauseRequested): the run paused, for example for human review. An
+// artana.PauseStep asks for one.
 type PauseRequested struct {
 	Reason      string
 	ContextJSON *string // optional JSON context

@@ -11,7 +11,6 @@ import (
 	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/internal/original"
 
-	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
 )
 
@@ -162,7 +161,7 @@ func TestVerifyChain(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			err := ledger.VerifyChain(tc.tamper(sealed(t, 5)))
 			var ce *ledger.ChainError
-			if !errors.As(err, &ce) || !errors.Is(err, artana.ErrChainBroken) {
+			if !errors.As(err, &ce) || !errors.Is(err, ledger.ErrChainBroken) {
 				t.Fatalf("VerifyChain = %v, want a *ChainError matching ErrChainBroken", err)
 			}
 			want := *ce // the run is sealed's

@@ -11,7 +11,8 @@ type RunState string
 const (
 	// RunComplete: nothing is pending; the run may go on with new steps.
 	RunComplete RunState = "complete"
-	// RunPaused: the run is paused (Pause) and waits for Resume.
+	// RunPaused: the run is paused (artana's Kernel.Pause) and waits for
+	// Kernel.Resume.
 	RunPaused RunState = "paused"
 	// RunPendingTool: a tool_requested has no tool_completed yet; the
 	// tool was asked to run and its process may have died. The step,

@@ -139,7 +139,7 @@ func (StoreOptions) CheckAppend(last *Event, runID, tenantID string, p Payload) 
 // ErrRunExists. artana's Kernel.StartRun uses it when the store has it, so that two
 // processes starting the same run id never both succeed (without it, the
 // loser's run_started lands at seq 2 and StartRun reports the clash after
-// the fact). MemStore, sqlite.Store and cassettes.Store implement it.
+// the fact). MemStore, sqlite.Store, postgres.Store and cassettes.Store implement it.
 type RunCreator interface {
 	CreateRun(ctx context.Context, runID, tenantID string, p Payload) (Event, error)
 }

@@ -23,7 +23,7 @@ var (
 )
 
 // A Model completes model requests. The kernel calls it for every model
-// step that does not replay; artana/openai talks to live endpoints and
+// step that does not replay; package openai talks to live endpoints and
 // recorder replays recorded ones.
 type Model interface {
 	Complete(ctx context.Context, req Request) (Response, error)
@@ -111,7 +111,7 @@ const (
 	ClassTruncated ErrorClass = "truncated" // the output hit the token limit (finish_reason "length")
 )
 
-// A Error is a failed model call with its class. Providers return it;
+// An Error is a failed model call with its class. Providers return it;
 // the recorder stores and replays it.
 type Error struct {
 	Class      ErrorClass

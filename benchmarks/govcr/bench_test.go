@@ -97,7 +97,7 @@ func artanaTest(m llm.Model) error {
 	for i := range calls {
 		res, err := artana.StepModel[Answer](ctx, k, run, artana.ModelStep{
 			Model:    model,
-			Messages: []artana.ChatMessage{{Role: "system", Content: system}, {Role: "user", Content: userMessage(i)}},
+			Messages: []ledger.ChatMessage{{Role: "system", Content: system}, {Role: "user", Content: userMessage(i)}},
 			Options:  llm.Options{Temperature: &zero},
 		})
 		if err != nil {

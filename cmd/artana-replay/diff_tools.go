@@ -6,7 +6,6 @@ import (
 
 	"github.com/artana-go/go-artana/artana/ledger"
 
-	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/internal/pyjson"
 )
 
@@ -16,11 +15,11 @@ import (
 // even when the provider gave their calls other ids.
 type callTracker struct {
 	model *step // the model step that made the calls
-	calls []artana.ToolCall
+	calls []ledger.ToolCall
 	used  []bool
 }
 
-func (c *callTracker) set(model *step, calls []artana.ToolCall) {
+func (c *callTracker) set(model *step, calls []ledger.ToolCall) {
 	c.model, c.calls, c.used = model, calls, make([]bool, len(calls))
 }
 
@@ -83,7 +82,7 @@ func normalizeCallIDs(evs []ledger.Event) []ledger.Event {
 		switch p := e.Payload.(type) {
 		case *ledger.ModelCompleted:
 			c := *p
-			c.ToolCalls = make([]artana.ToolCall, len(p.ToolCalls))
+			c.ToolCalls = make([]ledger.ToolCall, len(p.ToolCalls))
 			for j, tc := range p.ToolCalls {
 				tc.ID = name(tc.ID)
 				c.ToolCalls[j] = tc
@@ -91,11 +90,11 @@ func normalizeCallIDs(evs []ledger.Event) []ledger.Event {
 			e.Payload = &c
 		case *ledger.ModelRequested:
 			c := *p
-			c.Messages = make([]artana.ChatMessage, len(p.Messages))
+			c.Messages = make([]ledger.ChatMessage, len(p.Messages))
 			for j, m := range p.Messages {
 				m.ToolCallID = name(m.ToolCallID)
 				if m.ToolCalls != nil {
-					tcs := make([]artana.ToolCall, len(m.ToolCalls))
+					tcs := make([]ledger.ToolCall, len(m.ToolCalls))
 					for k, tc := range m.ToolCalls {
 						tc.ID = name(tc.ID)
 						tcs[k] = tc

@@ -98,7 +98,7 @@ func writeSeedFlow(ctx context.Context, path, secondPrompt string) error {
 		out, _ := json.Marshal(decision{true, "ok: " + req.Prompt})
 		return llm.Response{OutputJSON: string(out),
 			Usage:     llm.Usage{PromptTokens: 12, CompletionTokens: 6, CostUSD: 0.01},
-			ToolCalls: []artana.ToolCall{{ToolName: "submit_transfer", ArgumentsJSON: `{"account_id":"acc_1","amount":"10.00"}`}}}, nil
+			ToolCalls: []ledger.ToolCall{{ToolName: "submit_transfer", ArgumentsJSON: `{"account_id":"acc_1","amount":"10.00"}`}}}, nil
 	})
 	k := artana.New(store, model)
 	attempts := 0
@@ -146,8 +146,8 @@ func writeStatuses(ctx context.Context, path string) error {
 	key := "k1"
 	runs := map[string][]ledger.Payload{
 		"done_run": {&ledger.RunStarted{},
-			&ledger.ModelRequested{Model: "m", Prompt: "hi", Messages: []artana.ChatMessage{{Role: "user", Content: "hi"}}, AllowedTools: []string{}},
-			&ledger.ModelCompleted{Model: "m", OutputJSON: "{}", PromptTokens: 3, CompletionTokens: 2, CostUSD: 0.5, ToolCalls: []artana.ToolCall{}}},
+			&ledger.ModelRequested{Model: "m", Prompt: "hi", Messages: []ledger.ChatMessage{{Role: "user", Content: "hi"}}, AllowedTools: []string{}},
+			&ledger.ModelCompleted{Model: "m", OutputJSON: "{}", PromptTokens: 3, CompletionTokens: 2, CostUSD: 0.5, ToolCalls: []ledger.ToolCall{}}},
 		"paused_run": {&ledger.RunStarted{}, &ledger.PauseRequested{Reason: "needs review"}},
 		"pending_run": {&ledger.RunStarted{}, &ledger.ToolRequested{ToolName: "t", ArgumentsJSON: "{}", IdempotencyKey: key,
 			ToolVersion: ledger.DefaultToolVersion, SchemaVersion: ledger.DefaultSchemaVersion}},
@@ -181,10 +181,10 @@ func writeLarge(ctx context.Context, path, runID string, n int) error {
 		var p ledger.Payload
 		if i%2 == 0 {
 			p = &ledger.ModelRequested{Model: "bench-model", Prompt: fmt.Sprintf("question %d: what is the balance of account acc_%d?", i, i%97),
-				Messages: []artana.ChatMessage{{Role: "user", Content: fmt.Sprintf("question %d: what is the balance of account acc_%d?", i, i%97)}}, AllowedTools: []string{"lookup"}}
+				Messages: []ledger.ChatMessage{{Role: "user", Content: fmt.Sprintf("question %d: what is the balance of account acc_%d?", i, i%97)}}, AllowedTools: []string{"lookup"}}
 		} else {
 			p = &ledger.ModelCompleted{Model: "bench-model", OutputJSON: `{"answer":"the balance is 10.00 USD","confidence":0.93}`,
-				PromptTokens: 40, CompletionTokens: 12, CostUSD: 0.0002, ToolCalls: []artana.ToolCall{}}
+				PromptTokens: 40, CompletionTokens: 12, CostUSD: 0.0002, ToolCalls: []ledger.ToolCall{}}
 		}
 		e, err := opts.NextEvent(last, runID, "org_bench", p)
 		if err != nil {
@@ -219,7 +219,7 @@ func writeToolLoop(ctx context.Context, path, prefix, status string) error {
 	defer store.Close()
 	model := llm.ModelFunc(func(_ context.Context, req llm.Request) (llm.Response, error) {
 		if req.Messages[len(req.Messages)-1].Role != "tool" {
-			return llm.Response{ToolCalls: []artana.ToolCall{
+			return llm.Response{ToolCalls: []ledger.ToolCall{
 				{ID: prefix + "1", ToolName: "lookup_order", ArgumentsJSON: `{"order": "A-17"}`},
 				{ID: prefix + "2", ToolName: "refund", ArgumentsJSON: `{"order": "A-17"}`},
 			}, Usage: llm.Usage{PromptTokens: 75, CompletionTokens: 53, CostUSD: 0.0007}}, nil
@@ -243,7 +243,7 @@ func writeToolLoop(ctx context.Context, path, prefix, status string) error {
 		return err
 	}
 	_, err = artana.RunToolLoop[string](ctx, k, run, artana.ToolLoop{Model: "gpt-4o", StepKey: "support",
-		Messages: []artana.ChatMessage{{Role: "user", Content: "Where is my refund for A-17?"}}})
+		Messages: []ledger.ChatMessage{{Role: "user", Content: "Where is my refund for A-17?"}}})
 	return err
 }
 
@@ -267,13 +267,13 @@ func writeHostile(ctx context.Context, path string) error {
 	arg, _ := json.Marshal(map[string]string{"q": h})
 	out, _ := json.Marshal(map[string]string{"answer": h})
 	key := "key " + h
-	call := artana.ToolCall{ID: "call " + h, ToolName: "tool" + h, ArgumentsJSON: string(arg)}
+	call := ledger.ToolCall{ID: "call " + h, ToolName: "tool" + h, ArgumentsJSON: string(arg)}
 	payloads := []ledger.Payload{
 		&ledger.RunStarted{},
-		&ledger.ModelRequested{Model: "model" + h, Prompt: h, Messages: []artana.ChatMessage{
+		&ledger.ModelRequested{Model: "model" + h, Prompt: h, Messages: []ledger.ChatMessage{
 			{Role: "system", Content: h}, {Role: "user", Content: h, Name: h}}, AllowedTools: []string{"tool" + h}, StepKey: &key},
 		&ledger.ModelCompleted{Model: "model" + h, OutputJSON: string(out), PromptTokens: 10, CompletionTokens: 5, CostUSD: 0.001,
-			ToolCalls: []artana.ToolCall{call}},
+			ToolCalls: []ledger.ToolCall{call}},
 		&ledger.ToolRequested{ToolName: "tool" + h, ArgumentsJSON: string(arg), IdempotencyKey: "idem", ToolVersion: "1.0.0", SchemaVersion: "1", StepKey: &key},
 		&ledger.ToolCompleted{ToolName: "tool" + h, ResultJSON: string(out), Outcome: ledger.OutcomeUnknown, ErrorMessage: &key},
 		&ledger.PauseRequested{Reason: h, StepKey: &key},

@@ -20,7 +20,6 @@ import (
 
 	"github.com/artana-go/go-artana/artana/ledger"
 
-	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/cassettes"
 )
 
@@ -271,7 +270,7 @@ func readChecked(ctx context.Context, src *source, run string) ([]ledger.Event, 
 	var ce *cassettes.Error
 	switch {
 	case err == nil:
-	case errors.Is(err, artana.ErrChainBroken) || errors.As(err, &ce):
+	case errors.Is(err, ledger.ErrChainBroken) || errors.As(err, &ce):
 		if ctx.Err() != nil {
 			return nil, chain, ctx.Err()
 		}

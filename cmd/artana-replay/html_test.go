@@ -15,7 +15,6 @@ import (
 
 	"github.com/artana-go/go-artana/artana/ledger"
 
-	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
 	"github.com/artana-go/go-artana/sqlite"
 )
@@ -455,8 +454,8 @@ func TestHTMLDrift(t *testing.T) {
 	var last *ledger.Event
 	for _, p := range []ledger.Payload{
 		&ledger.RunStarted{},
-		&ledger.ModelRequested{Model: "gpt-4o", Prompt: "p", Messages: []artana.ChatMessage{{Role: "user", Content: "p"}}, StepKey: &key},
-		&ledger.ModelCompleted{Model: "gpt-4o", OutputJSON: `{}`, ToolCalls: []artana.ToolCall{}},
+		&ledger.ModelRequested{Model: "gpt-4o", Prompt: "p", Messages: []ledger.ChatMessage{{Role: "user", Content: "p"}}, StepKey: &key},
+		&ledger.ModelCompleted{Model: "gpt-4o", OutputJSON: `{}`, ToolCalls: []ledger.ToolCall{}},
 		&ledger.ReplayedWithDrift{StepKey: &key, Model: "gpt-4o", DriftFields: []string{"prompt", "messages"},
 			SourceRequestedEventID: "x", SourceTerminalSeq: &seq, Policy: "fork_on_drift", ForkRunID: &fork},
 	} {
@@ -531,8 +530,8 @@ func writeTurns(t *testing.T, path string, n, differ int) {
 		if i == differ {
 			answer = `{"answer":"changed"}`
 		}
-		add(&ledger.ModelRequested{Model: "m", Prompt: key, Messages: []artana.ChatMessage{{Role: "user", Content: key}}, AllowedTools: []string{}, StepKey: &key})
-		add(&ledger.ModelCompleted{Model: "m", OutputJSON: answer, PromptTokens: 3, CompletionTokens: 2, CostUSD: 0.001, ToolCalls: []artana.ToolCall{}})
+		add(&ledger.ModelRequested{Model: "m", Prompt: key, Messages: []ledger.ChatMessage{{Role: "user", Content: key}}, AllowedTools: []string{}, StepKey: &key})
+		add(&ledger.ModelCompleted{Model: "m", OutputJSON: answer, PromptTokens: 3, CompletionTokens: 2, CostUSD: 0.001, ToolCalls: []ledger.ToolCall{}})
 	}
 	if err := store.Import(ctx, evs); err != nil {
 		t.Fatal(err)

@@ -12,8 +12,6 @@ import (
 	"text/tabwriter"
 
 	"github.com/artana-go/go-artana/artana/ledger"
-
-	"github.com/artana-go/go-artana/artana"
 )
 
 func showCommand() *command {
@@ -113,7 +111,7 @@ var ansiCodes = regexp.MustCompile("\x1b\\[[0-9;]*m")
 
 // lastToolMessages returns the tool messages after the last assistant
 // message of msgs: the results a request sends back.
-func lastToolMessages(msgs []artana.ChatMessage) []shownMessage {
+func lastToolMessages(msgs []ledger.ChatMessage) []shownMessage {
 	var out []shownMessage
 	for i := len(msgs) - 1; i >= 0 && msgs[i].Role == "tool"; i-- {
 		out = append(out, shownMessage{ToolCallID: msgs[i].ToolCallID, Content: msgs[i].Content})

@@ -17,7 +17,6 @@ import (
 	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/artana/llm"
 
-	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/cassettes"
 	"github.com/artana-go/go-artana/examples/internal/command"
 	"github.com/artana-go/go-artana/examples/internal/exampletest"
@@ -198,7 +197,7 @@ func TestStaleCassette(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, err := rec.Complete(context.Background(), llm.Request{Model: modelName, Prompt: "Approve? (an older prompt)",
-		Messages: []artana.ChatMessage{{Role: "user", Content: "Approve? (an older prompt)"}}}); err != nil {
+		Messages: []ledger.ChatMessage{{Role: "user", Content: "Approve? (an older prompt)"}}}); err != nil {
 		t.Fatal(err)
 	}
 	if err := rec.Close(); err != nil {

@@ -24,6 +24,7 @@ import (
 	"errors"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
 )
 
 // Model is the model the agent asks.
@@ -107,7 +108,7 @@ func Handle(ctx context.Context, k *artana.Kernel, ticketID, text string) (Decis
 	res, err := artana.RunToolLoop[Decision](ctx, k, run, artana.ToolLoop{
 		Model:    Model,
 		StepKey:  "support",
-		Messages: []artana.ChatMessage{{Role: "system", Content: SystemPrompt}, {Role: "user", Content: text}},
+		Messages: []ledger.ChatMessage{{Role: "system", Content: SystemPrompt}, {Role: "user", Content: text}},
 		MaxTurns: 4,
 	})
 	return res.Output, err
