@@ -422,8 +422,8 @@ func (s *Store) readTable(ctx context.Context, full chan<- *rowBatch, free <-cha
 	defer rows.Close()
 	b.rows, b.ok, b.last = b.rows[:0], true, false
 	size := 0
+	var row sql.NullString // one for all rows: Scan's argument escapes
 	for rows.Next() {
-		var row sql.NullString
 		if err := rows.Scan(&row); err != nil || !row.Valid {
 			b.ok, b.last = false, true
 			send(b)
