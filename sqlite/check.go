@@ -155,17 +155,22 @@ func (s *Store) tableDigestsScan(ctx context.Context, runID string) (map[string]
 	return out, nil
 }
 
-// Verify checks the run: the file (SQLite's integrity_check, which
-// compares every index with the table, and the ledger's schema), the rows
-// of the run as the table holds them against those the index yields, the
-// hash chain, and that each stored payload is exactly the text the writer
-// produces for it (ledger.PayloadForm.Check), streaming the run. It
-// returns nil for a valid (or empty) run in a sound file; otherwise an
-// error wrapping ErrDamaged, the *ledger.ChainError of the first bad event,
-// or the error of a row that cannot be read.
+// Verify checks the run: the file (what SQLite's integrity_check checks:
+// pages, records, and every index against the table; and the ledger's
+// schema), the rows of the run as the table holds them against those the
+// index yields, the hash chain, and that each stored payload is exactly
+// the text the writer produces for it (ledger.PayloadForm.Check),
+// streaming the run. It returns nil for a valid (or empty) run in a sound
+// file; otherwise an error wrapping ErrDamaged, the *ledger.ChainError of
+// the first bad event, or the error of a row that cannot be read.
 //
-// Verify reads the whole file (the check and the table); to verify many
-// runs, VerifyEach does that once for all of them.
+// A sound ledger is proved sound in one read of the table in rowid order,
+// with quick_check and scans of the indexes beside it (read from the pages
+// themselves when the ledger is opened ReadOnly and has no WAL); anything
+// that read cannot prove is examined the thorough way (integrity_check, the
+// run read through its index), which names what is wrong. Verify reads the
+// whole file; to verify many runs, VerifyEach does that once for all of
+// them.
 func (s *Store) Verify(ctx context.Context, runID string) error {
 	var first error
 	err := s.VerifyEach(ctx, []string{runID}, func(c RunCheck) error {

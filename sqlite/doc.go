@@ -30,11 +30,15 @@
 // (CheckFile) and refuses a damaged file with ErrDamaged. A path that is
 // not a regular file (a named pipe, a device) is refused at once.
 //
-// Verify and VerifyEach check more than the hash chain: the file
-// (integrity_check, which compares every index with the table, and the
-// schema entries), each run's rows as the table holds them against those
-// that reads through the (run_id, seq) index find, and each stored
+// Verify and VerifyEach check more than the hash chain: the file (what
+// integrity_check checks, which compares every index with the table, and
+// the schema entries), each run's rows as the table holds them against
+// those that reads through the (run_id, seq) index find, and each stored
 // payload's text against the text the writer produces for what it decodes
 // to (ledger.ColumnForm.Check), so that a key added to, renamed in or
-// deleted from a payload_json column is reported with run, seq and key.
+// deleted from a payload_json column is reported with run, seq and key. A
+// sound ledger is proved sound in one read of its table, beside
+// quick_check and scans of its indexes, on all cores; only a ledger that
+// read cannot prove sound is read the thorough way, which names what is
+// wrong.
 package sqlite
