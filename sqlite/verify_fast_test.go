@@ -3,6 +3,7 @@ package sqlite
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -106,8 +107,25 @@ func TestVerifyFastProvesSoundLedgers(t *testing.T) {
 		}
 		checks, _, ok := s.verifyEachFast(ctx, nil, nil)
 		tampered := strings.Contains(path, "tampered")
-		if ok == tampered {
-			t.Errorf("%s: fast path proved it sound: %v (%+v)", filepath.Base(path), ok, checks)
+		if ok == tampered || !s.immutable {
+			t.Errorf("%s: fast path proved it sound: %v (%+v), from its pages: %v", filepath.Base(path), ok, checks, s.immutable)
+		}
+		s.Close()
+
+		// A copy opened for writing is read through SQLite.
+		cp := filepath.Join(t.TempDir(), filepath.Base(path))
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(cp, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if s, err = Open(ctx, cp); err != nil {
+			t.Fatal(err)
+		}
+		if checks, _, ok := s.verifyEachFast(ctx, nil, nil); ok == tampered || s.immutable {
+			t.Errorf("%s, writable: fast path proved it sound: %v (%+v), from its pages: %v", filepath.Base(path), ok, checks, s.immutable)
 		}
 		s.Close()
 	}
