@@ -103,8 +103,12 @@ type Store struct {
 	abs       string
 	immutable bool // opened read-only as an immutable file (no WAL): nothing changes it
 	checked   bool // quick_check passed at Open, on an immutable file
-	db        *sql.DB
-	closed    atomic.Bool
+	// checkedStat is the file's size and modification time when quick_check
+	// passed: a file that changed since (which an immutable file must not)
+	// is checked again.
+	checkedStat string
+	db          *sql.DB
+	closed      atomic.Bool
 
 	mu     sync.Mutex // serialises this Store's writes; guards writer and the statements
 	writer *sql.Conn  // the connection writes use, opened on the first write
@@ -251,6 +255,16 @@ func checkFile(path string, readOnly bool) error {
 	return nil
 }
 
+// fileStamp returns the size and modification time of the file at path,
+// or "" when it cannot be read.
+func fileStamp(path string) string {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return ""
+	}
+	return fmt.Sprint(fi.Size(), fi.ModTime().UnixNano())
+}
+
 func exists(path string) bool {
 	_, err := os.Lstat(path)
 	return err == nil
@@ -301,7 +315,9 @@ func (s *Store) init(ctx context.Context) error {
 		if err := quickCheck(ctx, conn); err != nil {
 			return err
 		}
-		s.checked = s.immutable
+		if s.immutable {
+			s.checked, s.checkedStat = true, fileStamp(s.abs)
+		}
 	}
 	if s.readOnly {
 		return nil

@@ -91,15 +91,6 @@ const (
 	indexPKey   = "sqlite_autoindex_kernel_events_2"
 )
 
-// indexDigestQuery sums up each run's entries in a (run_id, seq) index, as
-// rowDigest.add does; the last column counts the entries whose run_id or
-// seq has another type than the writers give them.
-func indexDigestQuery(index string) string {
-	return `SELECT run_id, count(*), sum(rowid % 4294967291), sum(seq % 4294967279),` +
-		` sum(((rowid % 65521) * 65537 + seq % 65537) % 4294967291), sum(typeof(seq) != 'integer' OR typeof(run_id) != 'text')` +
-		` FROM kernel_events INDEXED BY ` + index + ` GROUP BY run_id`
-}
-
 // The event_id index is read page by page, each page one text of entries
 // "LEN:IDROWID" separated by spaces; a key of another type adds nothing to
 // the text but is counted, so the entries read fall short of the count.
@@ -109,7 +100,8 @@ const (
 		` FROM (SELECT event_id AS e, rowid AS r FROM kernel_events INDEXED BY ` + indexID + ` WHERE event_id > ? ORDER BY event_id LIMIT 8192)`
 	idFirstPageQuery = `SELECT string_agg(CASE WHEN typeof(e) = 'text' THEN printf('%d:%s%d', octet_length(e), e, r) END, ' '), count(*)` +
 		` FROM (SELECT event_id AS e, rowid AS r FROM kernel_events INDEXED BY ` + indexID + ` WHERE event_id >= '' ORDER BY event_id LIMIT 8192)`
-	idCountQuery = `SELECT count(*) FROM kernel_events INDEXED BY ` + indexID
+	// count(*) would count the entries of the smallest index, whichever it is.
+	idCountQuery = `SELECT coalesce(sum(1), 0) FROM kernel_events INDEXED BY ` + indexID
 )
 
 // querier is what a *sql.DB and a *sql.Conn share.
@@ -155,8 +147,10 @@ func (s *Store) proveFile(ctx context.Context) (p fileProof) {
 		return p
 	}
 	defer conn.Close()
-	// An immutable file that passed quick_check at Open is as it was.
-	if (!s.checked && quickCheck(ctx, conn) != nil) || s.checkSchemaEntries(ctx) != "" {
+	// An immutable file that passed quick_check at Open, and has neither
+	// grown nor been written since, is as it was.
+	checked := s.checked && s.checkedStat != "" && fileStamp(s.abs) == s.checkedStat
+	if (!checked && quickCheck(ctx, conn) != nil) || s.checkSchemaEntries(ctx) != "" {
 		return p
 	}
 	if s.immutable {
@@ -165,10 +159,10 @@ func (s *Store) proveFile(ctx context.Context) (p fileProof) {
 		return p
 	}
 	var ok bool
-	if p.runSeq, ok = indexDigests(ctx, conn, indexRunSeq); !ok {
+	if p.runSeq, ok = runIndex(ctx, conn, indexRunSeq); !ok {
 		return p
 	}
-	if p.pkey, ok = indexDigests(ctx, conn, indexPKey); !ok {
+	if p.pkey, ok = runIndex(ctx, conn, indexPKey); !ok {
 		return p
 	}
 	if p.ids, p.idCount, ok = eventIDIndex(ctx, conn); !ok {
@@ -271,33 +265,113 @@ func (s *Store) readIndexes(ctx context.Context, q querier, p *fileProof) bool {
 	return ok
 }
 
-// indexDigests sums up each run's entries in a (run_id, seq) index.
-func indexDigests(ctx context.Context, q querier, index string) (map[string]*rowDigest, bool) {
-	query := indexDigestQuery(index)
-	if !coveringScan(ctx, q, query, index) {
+// runIndexPage reads a page of a (run_id, seq) index in key order after
+// the entry (?1, ?2, ?3): one text of entries "LEN:RUNID SEQ ROWID"
+// separated by spaces (an entry whose run_id or seq has another type adds
+// nothing to the text but is counted), and the number of entries.
+func runIndexPage(index string, first bool) string {
+	where := `(run_id, seq, rowid) > (?, ?, ?)`
+	if first {
+		where = `run_id >= ''`
+	}
+	return `SELECT string_agg(CASE WHEN typeof(a) = 'text' AND typeof(b) = 'integer' THEN printf('%d:%s %d %d', octet_length(a), a, b, r) END, ' '), count(*)` +
+		` FROM (SELECT run_id AS a, seq AS b, rowid AS r FROM kernel_events INDEXED BY ` + index + ` WHERE ` + where +
+		` ORDER BY run_id, seq, rowid LIMIT 8192)`
+}
+
+// runIndex reads a (run_id, seq) index in key order, page by page, and
+// sums up each run's entries (rowDigest). It reports false unless every
+// entry was read, in strictly increasing key order, and is of the types
+// the writers give the columns.
+func runIndex(ctx context.Context, q querier, index string) (map[string]*rowDigest, bool) {
+	countQuery := `SELECT coalesce(sum(1), 0) FROM kernel_events INDEXED BY ` + index // count(*) would use the smallest index
+	if !coveringScan(ctx, q, runIndexPage(index, false), index, "", 0, 0) || !coveringScan(ctx, q, countQuery, index) {
 		return nil, false
 	}
-	rows, err := q.QueryContext(ctx, query)
-	if err != nil {
+	var count int64
+	if err := q.QueryRowContext(ctx, countQuery).Scan(&count); err != nil {
 		return nil, false
 	}
-	defer rows.Close()
 	out := make(map[string]*rowDigest)
-	for rows.Next() {
+	var (
+		last  indexEntry
+		cur   *rowDigest
+		first = true
+		read  int64
+	)
+	for {
+		query, args := runIndexPage(index, first), []any{last.text, last.seq, last.rowid}
+		if first {
+			args = nil
+		}
 		var (
-			run sql.NullString
-			d   rowDigest
-			bad int64
+			page sql.NullString
+			n    int64
 		)
-		if err := rows.Scan(&run, &d.n, &d.rowids, &d.seqs, &d.mix, &bad); err != nil || bad != 0 || !run.Valid {
+		if err := q.QueryRowContext(ctx, query, args...).Scan(&page, &n); err != nil {
 			return nil, false
 		}
-		if out[run.String] != nil {
-			return nil, false
+		got := int64(0)
+		for rest := page.String; rest != ""; got++ {
+			var (
+				x  indexEntry
+				ok bool
+			)
+			if x, rest, ok = nextRunEntry(rest); !ok {
+				return nil, false
+			}
+			if !first && (x.text < last.text || x.text == last.text && (x.seq < last.seq || x.seq == last.seq && x.rowid <= last.rowid)) {
+				return nil, false // out of order
+			}
+			if first || x.text != last.text {
+				if out[x.text] != nil {
+					return nil, false
+				}
+				cur = new(rowDigest)
+				out[strings.Clone(x.text)] = cur
+			}
+			cur.add(x.rowid, x.seq)
+			last, first = x, false
 		}
-		out[run.String] = &d
+		if got != n {
+			return nil, false // a run_id or seq of another type
+		}
+		read += n
+		if n < idPage {
+			return out, read == count
+		}
+		last.text = strings.Clone(last.text) // the page's text goes
 	}
-	return out, rows.Err() == nil
+}
+
+// nextRunEntry reads "LEN:RUNID SEQ ROWID" and the space after it from the
+// start of page.
+func nextRunEntry(page string) (x indexEntry, rest string, ok bool) {
+	colon := strings.IndexByte(page, ':')
+	if colon <= 0 {
+		return x, "", false
+	}
+	n, err := strconv.Atoi(page[:colon])
+	if err != nil || n < 0 || n >= len(page)-colon-1 || page[colon+1+n] != ' ' {
+		return x, "", false
+	}
+	x.text, rest = page[colon+1:colon+1+n], page[colon+2+n:]
+	for _, dst := range []*int64{&x.seq, &x.rowid} {
+		end := strings.IndexByte(rest, ' ')
+		num := rest
+		if end >= 0 {
+			num, rest = rest[:end], rest[end+1:]
+		} else {
+			rest = ""
+		}
+		if *dst, err = strconv.ParseInt(num, 10, 64); err != nil {
+			return x, "", false
+		}
+	}
+	if len(page) > 0 && page[len(page)-1] == ' ' {
+		return x, "", false
+	}
+	return x, rest, true
 }
 
 // eventIDIndex reads the event_id index in key order, page by page, and
