@@ -118,6 +118,8 @@ func (c *canonicalizer) array(dst []byte) ([]byte, bool) {
 	}
 }
 
+// object writes an object with its members in key order: as they come,
+// then reordered in place if their keys were not sorted.
 func (c *canonicalizer) object(dst []byte) ([]byte, bool) {
 	if c.depth++; c.depth > maxCanonicalDepth {
 		return dst, false
@@ -135,37 +137,11 @@ func (c *canonicalizer) object(dst []byte) ([]byte, bool) {
 	}
 	sorted := true
 	for {
-		c.ws()
-		m := canonMember{start: len(dst)}
-		// Keys must be plain ASCII, so that their bytes are their code points.
-		if c.i >= len(c.b) || c.b[c.i] != '"' {
-			return dst, false
-		}
-		k := c.i + 1
-		for k < len(c.b) && c.b[k] != '"' {
-			if ch := c.b[k]; ch < 0x20 || ch >= 0x7f || ch == '\\' {
-				return dst, false
-			}
-			k++
-		}
-		if k >= len(c.b) {
-			return dst, false
-		}
-		m.key = len(dst) + 1
-		dst = append(dst, c.b[c.i:k+1]...)
-		m.keyEnd = len(dst) - 1
-		c.i = k + 1
-		c.ws()
-		if c.i >= len(c.b) || c.b[c.i] != ':' {
-			return dst, false
-		}
-		c.i++
-		dst = append(dst, ':')
+		var m canonMember
 		var ok bool
-		if dst, ok = c.value(dst); !ok {
+		if dst, m, ok = c.member(dst); !ok {
 			return dst, false
 		}
-		m.end = len(dst)
 		if n := len(c.members); n > first {
 			switch bytes.Compare(dst[c.members[n-1].key:c.members[n-1].keyEnd], dst[m.key:m.keyEnd]) {
 			case 0:
@@ -191,27 +167,74 @@ func (c *canonicalizer) object(dst []byte) ([]byte, bool) {
 		break
 	}
 	if !sorted {
-		ms := c.members[first:]
-		slices.SortFunc(ms, func(a, b canonMember) int {
-			return bytes.Compare(dst[a.key:a.keyEnd], dst[b.key:b.keyEnd])
-		})
-		for i := 1; i < len(ms); i++ {
-			if bytes.Equal(dst[ms[i-1].key:ms[i-1].keyEnd], dst[ms[i].key:ms[i].keyEnd]) {
-				return dst, false
-			}
+		var ok bool
+		if dst, ok = c.sortMembers(dst, open, first); !ok {
+			return dst, false
 		}
-		c.tmp = append(c.tmp[:0], dst[open:]...)
-		out := dst[:open]
-		for i, m := range ms {
-			if i > 0 {
-				out = append(out, ',')
-			}
-			out = append(out, c.tmp[m.start-open:m.end-open]...)
-		}
-		dst = out
 	}
 	c.depth--
 	return append(dst, '}'), true
+}
+
+// member writes one member of an object, key and value, and returns where
+// they are in dst. Keys must be plain ASCII, so that their bytes are their
+// code points.
+func (c *canonicalizer) member(dst []byte) ([]byte, canonMember, bool) {
+	c.ws()
+	m := canonMember{start: len(dst)}
+	if c.i >= len(c.b) || c.b[c.i] != '"' {
+		return dst, m, false
+	}
+	k := c.i + 1
+	for k < len(c.b) && c.b[k] != '"' {
+		if ch := c.b[k]; ch < 0x20 || ch >= 0x7f || ch == '\\' {
+			return dst, m, false
+		}
+		k++
+	}
+	if k >= len(c.b) {
+		return dst, m, false
+	}
+	m.key = len(dst) + 1
+	dst = append(dst, c.b[c.i:k+1]...)
+	m.keyEnd = len(dst) - 1
+	c.i = k + 1
+	c.ws()
+	if c.i >= len(c.b) || c.b[c.i] != ':' {
+		return dst, m, false
+	}
+	c.i++
+	dst = append(dst, ':')
+	var ok bool
+	if dst, ok = c.value(dst); !ok {
+		return dst, m, false
+	}
+	m.end = len(dst)
+	return dst, m, true
+}
+
+// sortMembers reorders the members c.members[first:] of the object whose
+// members start at dst[open] by key. It reports false for a repeated key,
+// which the general path resolves.
+func (c *canonicalizer) sortMembers(dst []byte, open, first int) ([]byte, bool) {
+	ms := c.members[first:]
+	slices.SortFunc(ms, func(a, b canonMember) int {
+		return bytes.Compare(dst[a.key:a.keyEnd], dst[b.key:b.keyEnd])
+	})
+	for i := 1; i < len(ms); i++ {
+		if bytes.Equal(dst[ms[i-1].key:ms[i-1].keyEnd], dst[ms[i].key:ms[i].keyEnd]) {
+			return dst, false
+		}
+	}
+	c.tmp = append(c.tmp[:0], dst[open:]...)
+	out := dst[:open]
+	for i, m := range ms {
+		if i > 0 {
+			out = append(out, ',')
+		}
+		out = append(out, c.tmp[m.start-open:m.end-open]...)
+	}
+	return out, true
 }
 
 // str writes a string literal: verbatim when it is printable ASCII without
