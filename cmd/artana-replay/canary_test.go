@@ -116,24 +116,51 @@ func secretCanary(t *testing.T, dir, dbPath, cdir string, others ...string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var said []string // every error string and output seen
-	note := func(v ...any) {
-		for _, x := range v {
-			if x != nil {
-				said = append(said, fmt.Sprintf("%v", x))
-			}
-		}
-	}
+	var said sayings
 	ctx := context.Background()
 
 	// The model alone, streamed.
 	resp, err := m.Stream(ctx, llm.Request{Model: "gpt-4o-mini", Prompt: "hi"}, func(d llm.Delta) error {
-		note(d.Text)
+		said.note(d.Text)
 		return nil
 	})
-	note(resp.OutputJSON, err)
+	said.note(resp.OutputJSON, err)
 
 	cassette := filepath.Join(dir, "interactions.cassette")
+	said.recordCanaryRuns(t, m, cassette, dir, dbPath, cdir, others)
+	said.replayCanary(t, cassette)
+	said.runCanaryCLI(t, dir, dbPath, cdir, cassette, others)
+
+	if len(said) < 20 {
+		t.Fatalf("only %d outputs and errors seen: %q", len(said), said)
+	}
+	checkNoSecret(t, dir, append(said, logs.String()))
+	if !strings.Contains(logs.String(), "retrying") {
+		t.Errorf("no retry was logged: %s", logs.String())
+	}
+	if !strings.Contains(strings.Join(said, "\n"), "[REDACTED]") {
+		t.Errorf("no [REDACTED] in any output: the echo did not reach them")
+	}
+}
+
+// sayings are every error string and output the canary flow saw.
+type sayings []string
+
+func (s *sayings) note(v ...any) {
+	for _, x := range v {
+		if x != nil {
+			*s = append(*s, fmt.Sprintf("%v", x))
+		}
+	}
+}
+
+// recordCanaryRuns runs three model steps (a success; a permanent error; a
+// transient error, retried, then a success) through a recorder writing
+// cassette, in a run of each ledger: SQLite at dbPath, cassettes in cdir,
+// PostgreSQL at each of others. Each run's golden text is written in dir.
+func (s *sayings) recordCanaryRuns(t *testing.T, m *openai.Model, cassette, dir, dbPath, cdir string, others []string) {
+	t.Helper()
+	ctx := context.Background()
 	rec, err := recorder.Open(cassette, m, recorder.WithMode(recorder.Record))
 	if err != nil {
 		t.Fatal(err)
@@ -161,10 +188,10 @@ func secretCanary(t *testing.T, dir, dbPath, cdir string, others ...string) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for i := range 3 { // success; permanent error; transient error, retried, then success
+		for i := range 3 {
 			res, err := artana.StepModel[canaryVerdict](ctx, k, run, artana.ModelStep{Model: "gpt-4o-mini",
 				Prompt: fmt.Sprintf("classify %d", i), StepKey: fmt.Sprintf("s%d", i)})
-			note(res.Output.Label, err)
+			s.note(res.Output.Label, err)
 		}
 		events, err := store.Events(ctx, "canary", 0)
 		if err != nil {
@@ -178,21 +205,28 @@ func secretCanary(t *testing.T, dir, dbPath, cdir string, others ...string) {
 			t.Fatal(err)
 		}
 	}
-	note(rec.Close(), db.Close(), cs.Close())
+	s.note(rec.Close(), db.Close(), cs.Close())
+}
 
-	// Replayed from the cassette: the same answers and errors.
+// replayCanary replays the three calls from the cassette: the same
+// answers and errors.
+func (s *sayings) replayCanary(t *testing.T, cassette string) {
+	t.Helper()
 	rep, err := recorder.Open(cassette, nil, recorder.WithMode(recorder.Replay), recorder.AllowUnused())
 	if err != nil {
 		t.Fatal(err)
 	}
 	for i := range 3 {
-		resp, err := rep.Complete(ctx, llm.Request{Model: "gpt-4o-mini", Prompt: fmt.Sprintf("classify %d", i)})
-		note(resp.OutputJSON, err)
+		resp, err := rep.Complete(context.Background(), llm.Request{Model: "gpt-4o-mini", Prompt: fmt.Sprintf("classify %d", i)})
+		s.note(resp.OutputJSON, err)
 	}
-	note(rep.Close())
+	s.note(rep.Close())
+}
 
-	// The CLI on all of it; a PostgreSQL ledger is exported, so that its
-	// rows are looked at as bytes too.
+// runCanaryCLI runs the CLI on all of it; a PostgreSQL ledger is
+// exported, so that its rows are looked at as bytes too.
+func (s *sayings) runCanaryCLI(t *testing.T, dir, dbPath, cdir, cassette string, others []string) {
+	t.Helper()
 	cmds := [][]string{
 		{"show", "--full", dbPath}, {"show", "--full", "--json", dbPath}, {"verify", dbPath}, {"ls", dbPath},
 		{"show", "--full", cdir}, {"verify", cdir}, {"stats", cdir},
@@ -205,14 +239,16 @@ func secretCanary(t *testing.T, dir, dbPath, cdir string, others ...string) {
 	}
 	for _, args := range cmds {
 		stdout, stderr, err := runCLI(t, args...)
-		note(stdout, stderr, err)
+		s.note(stdout, stderr, err)
 	}
+}
 
-	if len(said) < 20 {
-		t.Fatalf("only %d outputs and errors seen: %q", len(said), said)
-	}
+// checkNoSecret fails the test if a form of the canary key or header value
+// appears in any of said or in any file under dir.
+func checkNoSecret(t *testing.T, dir string, said []string) {
+	t.Helper()
 	for _, secret := range []string{canaryKey, strings.ReplaceAll(canaryKey, "/", `\/`), canaryExtra, "CanaryKey0123456789"} {
-		for _, s := range append(said, logs.String()) {
+		for _, s := range said {
 			if strings.Contains(s, secret) {
 				t.Errorf("%q appears in an output, error or log line: %s", secret, s)
 			}
@@ -231,11 +267,5 @@ func secretCanary(t *testing.T, dir, dbPath, cdir string, others ...string) {
 			}
 			return nil
 		})
-	}
-	if !strings.Contains(logs.String(), "retrying") {
-		t.Errorf("no retry was logged: %s", logs.String())
-	}
-	if !strings.Contains(strings.Join(said, "\n"), "[REDACTED]") {
-		t.Errorf("no [REDACTED] in any output: the echo did not reach them")
 	}
 }
