@@ -120,23 +120,49 @@ func registerTransfer(t testing.TB, k *Kernel, fn ToolFunc[TransferArgs, json.Ra
 func TestGoldenFlow(t *testing.T) {
 	model := replyWith(`{"approved":true,"reason":"Balance check passed."}`)
 	k, store := newTestKernel(t, model)
-	attempts := 0
+	g := &goldenFlow{k: k, store: store,
+		tool: ToolStep{Tool: "submit_transfer", Args: TransferArgs{"acc_1", "10.00"}, StepKey: "transfer.acc_1.10.v1"}}
 	registerTransfer(t, k, func(ctx context.Context, a TransferArgs) (json.RawMessage, error) {
-		attempts++
-		if attempts == 1 {
+		g.attempts++
+		if g.attempts == 1 {
 			return nil, errors.New("simulated network drop after request submission")
 		}
 		return json.RawMessage(`{"status":"submitted","account_id":"` + a.AccountID + `","amount":"` + a.Amount + `"}`), nil
 	})
 
-	run := mustStart(t, k, liveTenant, "")
-	if len(run.ID) != 32 {
-		t.Fatalf("kernel-issued run id %q is not 32 hex digits", run.ID)
+	g.run = mustStart(t, k, liveTenant, "")
+	if len(g.run.ID) != 32 {
+		t.Fatalf("kernel-issued run id %q is not 32 hex digits", g.run.ID)
 	}
-	step := ModelStep{Model: "gpt-4o-mini", Prompt: "Approve this request and give a short reason.", StepKey: "decision.v1"}
+	g.modelSteps(t, model)
+	g.unknownOutcome(t)
+	g.reconcile(t)
+	want := []ledger.EventType{ledger.EventRunStarted, ledger.EventModelRequested, ledger.EventModelCompleted, ledger.EventToolRequested,
+		ledger.EventToolCompleted, ledger.EventToolCompleted}
+	if d := cmp.Diff(want, eventTypes(t, store, g.run.ID)); d != "" {
+		t.Fatalf("events, want no duplicates (-want +got):\n%s", d)
+	}
+	if err := ledger.VerifyChain(storedEvents(t, store, g.run.ID)); err != nil {
+		t.Fatal(err)
+	}
+}
 
-	// Feature 3: live model call.
-	first, err := StepModel[Decision](tctx, k, run, step)
+// goldenFlow is the state of TestGoldenFlow: the kernel, its store and
+// run, the transfer step and the transfer tool's attempts so far.
+type goldenFlow struct {
+	k        *Kernel
+	store    *ledger.MemStore
+	run      Run
+	tool     ToolStep
+	attempts int
+}
+
+// modelSteps checks features 3 and 4: a live model call, then its
+// deterministic replay.
+func (g *goldenFlow) modelSteps(t *testing.T, model *fakeModel) {
+	t.Helper()
+	step := ModelStep{Model: "gpt-4o-mini", Prompt: "Approve this request and give a short reason.", StepKey: "decision.v1"}
+	first, err := StepModel[Decision](tctx, g.k, g.run, step)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,10 +171,9 @@ func TestGoldenFlow(t *testing.T) {
 	if d := cmp.Diff(wantFirst, first); d != "" {
 		t.Fatalf("live step (-want +got):\n%s", d)
 	}
-	afterFirst := eventTypes(t, store, run.ID)
+	afterFirst := eventTypes(t, g.store, g.run.ID)
 
-	// Feature 4: deterministic replay.
-	second, err := StepModel[Decision](tctx, k, run, step)
+	second, err := StepModel[Decision](tctx, g.k, g.run, step)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -160,27 +185,27 @@ func TestGoldenFlow(t *testing.T) {
 	if n := model.calls.Load(); n != 1 {
 		t.Fatalf("the replay called the model: %d calls", n)
 	}
-	if got := eventTypes(t, store, run.ID); len(got) != len(afterFirst) {
-		t.Fatalf("replay appended events: %v", got)
+	if d := cmp.Diff(afterFirst, eventTypes(t, g.store, g.run.ID)); d != "" {
+		t.Fatalf("replay appended events (-before +after):\n%s", d)
 	}
+}
 
-	// Feature 5: the tool fails once with an unknown outcome.
-	tool := ToolStep{Tool: "submit_transfer", Args: TransferArgs{"acc_1", "10.00"}, StepKey: "transfer.acc_1.10.v1"}
-	_, err = k.StepTool(tctx, run, tool)
+// unknownOutcome checks feature 5: the tool fails once with an unknown
+// outcome, logged with its idempotency key.
+func (g *goldenFlow) unknownOutcome(t *testing.T) {
+	t.Helper()
+	_, err := g.k.StepTool(tctx, g.run, g.tool)
 	e := wantKind(t, err, ErrUnknownOutcome, ErrToolFailed)
 	wantE := *e // Op, Kind, Msg and Err are checked through err's text
-	wantE.RunID, wantE.Seq, wantE.Tool, wantE.Outcome = run.ID, 5, "submit_transfer", ledger.OutcomeUnknown
+	wantE.RunID, wantE.Seq, wantE.Tool, wantE.Outcome = g.run.ID, 5, "submit_transfer", ledger.OutcomeUnknown
 	if d := cmp.Diff(wantE, *e, cmpopts.EquateErrors()); d != "" {
 		t.Fatalf("unknown outcome error (-want +got):\n%s", d)
 	}
 	if !strings.Contains(err.Error(), "simulated network drop") {
 		t.Fatalf("unknown outcome error %q does not name the cause", err)
 	}
-	events, err := store.Events(tctx, run.ID, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := idempotencyKey(run.ID, "transfer.acc_1.10.v1", 0)
+	events := storedEvents(t, g.store, g.run.ID)
+	key := g.key()
 	wantTool := []ledger.Payload{
 		&ledger.ToolRequested{ToolName: "submit_transfer", ArgumentsJSON: `{"account_id":"acc_1","amount":"10.00"}`, IdempotencyKey: key,
 			ToolVersion: ledger.DefaultToolVersion, SchemaVersion: ledger.DefaultSchemaVersion, StepKey: new("transfer.acc_1.10.v1")},
@@ -190,58 +215,52 @@ func TestGoldenFlow(t *testing.T) {
 	if d := cmp.Diff(wantTool, []ledger.Payload{events[3].Payload, events[4].Payload}); d != "" {
 		t.Fatalf("tool events (-want +got):\n%s", d)
 	}
+}
 
-	// Feature 6: replay halts without re-running the tool.
-	before := len(eventTypes(t, store, run.ID))
-	_, err = k.StepTool(tctx, run, tool)
+// key is the transfer step's idempotency key.
+func (g *goldenFlow) key() string { return idempotencyKey(g.run.ID, "transfer.acc_1.10.v1", 0) }
+
+// reconcile checks features 6 to 8: the step halts without running the
+// tool again, ReconcileTool runs it with the same idempotency key, and the
+// step (and a second reconcile) then answers the reconciled result from
+// the log.
+func (g *goldenFlow) reconcile(t *testing.T) {
+	t.Helper()
+	before := len(eventTypes(t, g.store, g.run.ID))
+	_, err := g.k.StepTool(tctx, g.run, g.tool)
 	wantKind(t, err, ErrUnknownOutcome)
-	if attempts != 1 || len(eventTypes(t, store, run.ID)) != before {
-		t.Fatalf("halted replay ran the tool (%d attempts) or appended events", attempts)
+	if g.attempts != 1 || len(eventTypes(t, g.store, g.run.ID)) != before {
+		t.Fatalf("halted replay ran the tool (%d attempts) or appended events", g.attempts)
 	}
 
-	// Feature 7: reconcile re-runs it with the same idempotency key.
-	rec, err := k.ReconcileTool(tctx, run, tool)
+	rec, err := g.k.ReconcileTool(tctx, g.run, g.tool)
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantRec := ToolResult{RunID: run.ID, Seq: int64(before) + 1, Tool: "submit_transfer",
-		ResultJSON: `{"status":"submitted","account_id":"acc_1","amount":"10.00"}`, IdempotencyKey: key}
+	wantRec := ToolResult{RunID: g.run.ID, Seq: int64(before) + 1, Tool: "submit_transfer",
+		ResultJSON: `{"status":"submitted","account_id":"acc_1","amount":"10.00"}`, IdempotencyKey: g.key()}
 	if d := cmp.Diff(wantRec, rec); d != "" {
 		t.Fatalf("reconcile (-want +got):\n%s", d)
 	}
-	if got := len(eventTypes(t, store, run.ID)); attempts != 2 || got != before+1 {
-		t.Fatalf("reconcile: %d attempts (want 2), %d events (want %d)", attempts, got, before+1)
+	if got := len(eventTypes(t, g.store, g.run.ID)); g.attempts != 2 || got != before+1 {
+		t.Fatalf("reconcile: %d attempts (want 2), %d events (want %d)", g.attempts, got, before+1)
 	}
 
-	// Feature 8: the step now replays the reconciled result.
-	replayed, err := k.StepTool(tctx, run, tool)
+	replayed, err := g.k.StepTool(tctx, g.run, g.tool)
 	if err != nil {
 		t.Fatal(err)
 	}
 	wantReplayed := rec
 	wantReplayed.FromLog = true
-	if d := cmp.Diff(wantReplayed, replayed); d != "" || attempts != 2 {
-		t.Fatalf("post-reconcile replay, %d attempts (-reconciled, from the log +replayed):\n%s", attempts, d)
+	if d := cmp.Diff(wantReplayed, replayed); d != "" || g.attempts != 2 {
+		t.Fatalf("post-reconcile replay, %d attempts (-reconciled, from the log +replayed):\n%s", g.attempts, d)
 	}
-	// Reconciling again returns the logged success without running the tool.
-	again, err := k.ReconcileTool(tctx, run, tool)
+	again, err := g.k.ReconcileTool(tctx, g.run, g.tool)
 	if err != nil {
 		t.Fatalf("second reconcile: %v", err)
 	}
-	if d := cmp.Diff(wantReplayed, again); d != "" || attempts != 2 {
-		t.Fatalf("second reconcile, %d attempts (-reconciled, from the log +again):\n%s", attempts, d)
-	}
-	want := []ledger.EventType{ledger.EventRunStarted, ledger.EventModelRequested, ledger.EventModelCompleted, ledger.EventToolRequested,
-		ledger.EventToolCompleted, ledger.EventToolCompleted}
-	if got := eventTypes(t, store, run.ID); fmt.Sprint(got) != fmt.Sprint(want) {
-		t.Fatalf("events = %v, want %v (no duplicates)", got, want)
-	}
-	all, err := store.Events(tctx, run.ID, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ledger.VerifyChain(all); err != nil {
-		t.Fatal(err)
+	if d := cmp.Diff(wantReplayed, again); d != "" || g.attempts != 2 {
+		t.Fatalf("second reconcile, %d attempts (-reconciled, from the log +again):\n%s", g.attempts, d)
 	}
 }
 
