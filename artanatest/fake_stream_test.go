@@ -3,8 +3,10 @@ package artanatest_test
 import (
 	"context"
 	"errors"
-	"reflect"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/artanatest"
@@ -21,16 +23,26 @@ func TestFakeModelStream(t *testing.T) {
 	ctx := context.Background()
 	var got []llm.Delta
 	yield := func(d llm.Delta) error { got = append(got, d); return nil }
-	if resp, err := m.Stream(ctx, llm.Request{Model: "m"}, yield); err != nil || resp.OutputJSON != `{"ok":true}` || !reflect.DeepEqual(got, deltas) {
-		t.Errorf("scripted deltas: %+v, %v, %+v", resp, err, got)
+	resp, err := m.Stream(ctx, llm.Request{Model: "m"}, yield)
+	if err != nil {
+		t.Fatalf("scripted deltas: %v", err)
+	}
+	if d := cmp.Diff(streamed{`{"ok":true}`, deltas}, streamed{resp.OutputJSON, got}); d != "" {
+		t.Errorf("scripted deltas (-want +got):\n%s", d)
 	}
 	got = nil
-	if _, err := m.Stream(ctx, llm.Request{Model: "m"}, yield); err != nil || len(got) != 1 || got[0].Text != `{"ok":false}` {
-		t.Errorf("no deltas: one delta of the response: %v, %+v", err, got)
+	if _, err := m.Stream(ctx, llm.Request{Model: "m"}, yield); err != nil {
+		t.Fatalf("no deltas: %v", err)
+	}
+	if d := cmp.Diff([]llm.Delta{{Text: `{"ok":false}`}}, got, cmpopts.IgnoreFields(llm.Delta{}, "Usage")); d != "" {
+		t.Errorf("no deltas: want one delta of the response (-want +got):\n%s", d)
 	}
 	got = nil
-	if _, err := m.Stream(ctx, llm.Request{Model: "m"}, yield); !errors.Is(err, llm.ErrTransient) || len(got) != 1 {
-		t.Errorf("broken stream: %v, %+v", err, got)
+	if _, err := m.Stream(ctx, llm.Request{Model: "m"}, yield); !errors.Is(err, llm.ErrTransient) {
+		t.Errorf("broken stream: %v, want a transient error", err)
+	}
+	if d := cmp.Diff(deltas[:1], got); d != "" {
+		t.Errorf("broken stream: want the delta before the break (-want +got):\n%s", d)
 	}
 	if m.Calls() != 3 {
 		t.Errorf("calls = %d", m.Calls())
@@ -40,11 +52,20 @@ func TestFakeModelStream(t *testing.T) {
 		return llm.Response{OutputJSON: `"hi"`}, nil
 	}}
 	got = nil
-	if _, err := fn.Stream(ctx, llm.Request{}, yield); err != nil || len(got) != 1 || got[0].Text != "hi" {
-		t.Errorf("CompleteFn: %v, %+v", err, got)
+	if _, err := fn.Stream(ctx, llm.Request{}, yield); err != nil {
+		t.Fatalf("CompleteFn: %v", err)
+	}
+	if d := cmp.Diff([]llm.Delta{{Text: "hi"}}, got, cmpopts.IgnoreFields(llm.Delta{}, "Usage")); d != "" {
+		t.Errorf("CompleteFn: want one delta of the response (-want +got):\n%s", d)
 	}
 	var empty artanatest.FakeModel
 	if _, err := empty.Stream(ctx, llm.Request{}, yield); !errors.Is(err, artanatest.ErrUnexpectedCall) {
 		t.Errorf("no reply: %v", err)
 	}
+}
+
+// streamed is a streamed call's output and the deltas it delivered.
+type streamed struct {
+	OutputJSON string
+	Deltas     []llm.Delta
 }

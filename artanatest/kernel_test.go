@@ -9,10 +9,11 @@ import (
 	"sync/atomic"
 	"testing"
 
-	"github.com/artana-go/go-artana/artana/ledger"
-	"github.com/artana-go/go-artana/artana/llm"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/artana/llm"
 	"github.com/artana-go/go-artana/artanatest"
 )
 
@@ -86,8 +87,8 @@ func TestNewKernelWithStoreReportsCloseError(t *testing.T) {
 
 func TestRunIDs(t *testing.T) {
 	next := artanatest.RunIDs()
-	if a, b := next(), next(); a != "run-1" || b != "run-2" {
-		t.Fatalf("RunIDs = %q, %q", a, b)
+	if d := cmp.Diff([]string{"run-1", "run-2"}, []string{next(), next()}); d != "" {
+		t.Fatalf("RunIDs (-want +got):\n%s", d)
 	}
 	if a := artanatest.RunIDs()(); a != "run-1" {
 		t.Fatalf("a new source starts at %q", a)
@@ -124,8 +125,12 @@ func TestFakeModelQueueThenFn(t *testing.T) {
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("replies = %q, want %q", got, want)
 	}
-	if m.Calls() != 4 || m.Requests()[3].Prompt != "3" {
-		t.Errorf("Calls = %d, Requests = %+v", m.Calls(), m.Requests())
+	var prompts []string
+	for _, r := range m.Requests() {
+		prompts = append(prompts, r.Prompt)
+	}
+	if d := cmp.Diff([]string{"0", "1", "2", "3"}, prompts); d != "" || m.Calls() != 4 {
+		t.Errorf("%d calls (want 4); the prompts sent (-want +got):\n%s", m.Calls(), d)
 	}
 }
 
