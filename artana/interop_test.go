@@ -11,9 +11,10 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/artana-go/go-artana/artana/ledger"
 	"github.com/artana-go/go-artana/artana/llm"
-
 	"github.com/artana-go/go-artana/internal/isotime"
 )
 
@@ -118,8 +119,15 @@ func runInteropFlow(t *testing.T, k *Kernel, live bool) {
 		t.Fatal(err)
 	}
 	first, err := StepModel[interopScored](tctx, k, run, ModelStep{Model: "fake-model", Prompt: interopPrompt, StepKey: "score.v1"})
-	if err != nil || first.FromLog == live || first.Output != (interopScored{100, interopText}) {
-		t.Fatalf("first model step: %+v, %v", first, err)
+	if err != nil {
+		t.Fatalf("first model step: %v", err)
+	}
+	type answered struct {
+		Output  interopScored
+		FromLog bool
+	}
+	if d := cmp.Diff(answered{interopScored{100, interopText}, !live}, answered{first.Output, first.FromLog}); d != "" {
+		t.Fatalf("first model step (-want +got):\n%s", d)
 	}
 	second, err := StepModel[json.RawMessage](tctx, k, run, ModelStep{Model: "fake-model", Prompt: "again", StepKey: "raw.v1"})
 	if err != nil || second.FromLog == live {
@@ -181,8 +189,8 @@ func runInteropFlow(t *testing.T, k *Kernel, live bool) {
 		if _, err := k.Resume(tctx, run, interopApproval{100, "Zoë \u2029"}); err != nil {
 			t.Fatal(err)
 		}
-	} else if res.State != ledger.RunComplete || res.Output != (interopNote{interopText, 100}) {
-		t.Fatalf("replayed workflow %+v", res)
+	} else if d := cmp.Diff(WorkflowResult[interopNote]{RunID: run.ID, State: ledger.RunComplete, Output: interopNote{interopText, 100}}, res); d != "" {
+		t.Fatalf("replayed workflow (-want +got):\n%s", d)
 	}
 }
 
@@ -226,9 +234,9 @@ func TestInteropSameFlowSameBytes(t *testing.T) {
 		if gs, ps := ledger.ColumnForm.Encode(g.Payload), pyRows[i].PayloadJSON; string(gs) != ps {
 			t.Errorf("seq %d %s: payload_json differs\n    Go %s\nPython %s", g.Seq, g.Type, gs, ps)
 		}
-		if g.Hash != p.Hash || g.ID != p.ID || !g.Timestamp.Equal(p.Timestamp) {
-			t.Errorf("seq %d %s: Go event %s at %s hash %s, Python %s at %s hash %s",
-				g.Seq, g.Type, g.ID, isotime.Format(g.Timestamp), g.Hash, p.ID, isotime.Format(p.Timestamp), p.Hash)
+		type identity struct{ ID, Stamp, Hash string }
+		if d := cmp.Diff(identity{p.ID, isotime.Format(p.Timestamp), p.Hash}, identity{g.ID, isotime.Format(g.Timestamp), g.Hash}); d != "" {
+			t.Errorf("seq %d %s: the Go event differs from the Python one (-Python +Go):\n%s", g.Seq, g.Type, d)
 		}
 	}
 
@@ -253,9 +261,13 @@ func TestInteropSameFlowSameBytes(t *testing.T) {
 			t.Fatal(err)
 		}
 		out := runPythonRaw(t, dir, script, "replay", rows, filepath.Join(t.TempDir(), "replay.db"))
-		var got struct{ Events, Appended int }
-		if err := json.Unmarshal(out, &got); err != nil || got.Events != 13 || got.Appended != 0 {
+		type replayed struct{ Events, Appended int }
+		var got replayed
+		if err := json.Unmarshal(out, &got); err != nil {
 			t.Fatalf("Python replay of the Go log: %s (%v)", out, err)
+		}
+		if d := cmp.Diff(replayed{Events: 13}, got); d != "" {
+			t.Fatalf("Python replay of the Go log, want 13 events and none appended (-want +got):\n%s", d)
 		}
 	})
 }

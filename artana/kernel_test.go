@@ -267,8 +267,8 @@ func (g *goldenFlow) reconcile(t *testing.T) {
 func TestStartRun(t *testing.T) {
 	k, _ := newTestKernel(t, nil, WithRunIDs(sequentialIDs()))
 	run := mustStart(t, k, liveTenant, "")
-	if run.ID != "00000000000000000000000000000001" || run.Tenant.ID != "org_live" {
-		t.Fatalf("run = %+v", run)
+	if d := cmp.Diff(Run{ID: "00000000000000000000000000000001", Tenant: liveTenant}, run); d != "" {
+		t.Fatalf("run (-want +got):\n%s", d)
 	}
 	mustStart(t, k, liveTenant, "mine")
 	_, err := k.StartRun(tctx, liveTenant, "mine")
@@ -419,8 +419,10 @@ func TestStepModelInputs(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if p := events[0].Payload.(*ledger.ModelRequested); p.Prompt != tc.wantPrompt || model.last.Prompt != tc.wantPrompt {
-				t.Fatalf("prompt %q, want %q", p.Prompt, tc.wantPrompt)
+			type prompts struct{ Logged, Sent string }
+			got := prompts{events[0].Payload.(*ledger.ModelRequested).Prompt, model.last.Prompt}
+			if d := cmp.Diff(prompts{tc.wantPrompt, tc.wantPrompt}, got); d != "" {
+				t.Fatalf("prompt (-want +got):\n%s", d)
 			}
 		})
 	}
@@ -611,8 +613,10 @@ func TestMiddleware(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p := events[1].Payload.(*ledger.ModelRequested); p.Prompt != "Mail [REDACTED_EMAIL]" || model.last.Messages[0].Content != "Mail [REDACTED_EMAIL]" {
-		t.Fatalf("logged %q, sent %q", p.Prompt, model.last.Messages[0].Content)
+	type prompts struct{ Logged, Sent string }
+	got := prompts{events[1].Payload.(*ledger.ModelRequested).Prompt, model.last.Messages[0].Content}
+	if d := cmp.Diff(prompts{"Mail [REDACTED_EMAIL]", "Mail [REDACTED_EMAIL]"}, got); d != "" {
+		t.Fatalf("the scrubbed prompt (-want +got):\n%s", d)
 	}
 	// A refusing BeforeModel stops the call.
 	stop := errors.New("budget exhausted")

@@ -311,8 +311,8 @@ func TestModelStepToolSubset(t *testing.T) {
 		if _, err := StepModel[Decision](tctx, k, run, ModelStep{Model: "m", Prompt: "choice " + c, Tools: []string{"a"},
 			Options: llm.Options{ToolChoice: c, ParallelToolCalls: new(false)}}); err != nil {
 			t.Errorf("tool choice %q: %v", c, err)
-		} else if m.last.Options.ToolChoice != c || m.last.Options.ParallelToolCalls == nil {
-			t.Errorf("tool choice %q: the model received options %+v", c, m.last.Options)
+		} else if d := cmp.Diff(llm.Options{ToolChoice: c, ParallelToolCalls: new(false)}, m.last.Options); d != "" {
+			t.Errorf("tool choice %q: the options the model received (-want +got):\n%s", c, d)
 		}
 	}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/artana-go/go-artana/artana/llm"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 )
 
 // tracingMiddleware records what it sees, under its name.
@@ -307,8 +308,11 @@ func TestTenantValidate(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err := k.StartRun(tctx, Tenant{ID: "a", BudgetUSD: -1}, "r2")
-	if e := wantKind(t, err, ErrInvalidInput); e.Op != "start run" || e.RunID != "r2" {
-		t.Fatalf("error %+v", e)
+	e := wantKind(t, err, ErrInvalidInput)
+	want := *e // the message is checked in TestErrorMessages
+	want.Op, want.RunID, want.Seq = "start run", "r2", 0
+	if d := cmp.Diff(want, *e, cmpopts.EquateErrors()); d != "" {
+		t.Fatalf("error (-want +got):\n%s", d)
 	}
 	_, err = k.LoadRun(tctx, Tenant{ID: "a", BudgetUSD: math.NaN()}, "r")
 	wantKind(t, err, ErrInvalidInput)

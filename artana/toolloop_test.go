@@ -84,8 +84,8 @@ func TestToolLoop(t *testing.T) {
 	if d := cmp.Diff(wantRes, res); d != "" || runs.Load() != 2 {
 		t.Fatalf("result, %d tool runs (want 2) (-want +got):\n%s", runs.Load(), d)
 	}
-	if res.Usage.PromptTokens != 75+149 || res.Usage.CompletionTokens != 53+32 {
-		t.Errorf("usage %+v, want the sum of both turns", res.Usage)
+	if d := cmp.Diff(llm.Usage{PromptTokens: 75 + 149, CompletionTokens: 53 + 32, CostUSD: 0.001 + 0.002}, res.Usage); d != "" {
+		t.Errorf("usage, want the sum of both turns (-want +got):\n%s", d)
 	}
 	want := append(supportLoop.Messages[:2:2],
 		ledger.ChatMessage{Role: "assistant", ToolCalls: m.script[0].ToolCalls},
@@ -114,8 +114,10 @@ func TestToolLoop(t *testing.T) {
 		t.Errorf("logged tool calls %v, want them with their ids", got)
 	}
 	req := events[3].Payload.(*ledger.ToolRequested)
-	if *req.StepKey != "support/call_v6Lac" || req.IdempotencyKey != idempotencyKey(run.ID, "support/call_v6Lac", 0) {
-		t.Errorf("tool request %+v: want step key support/call_v6Lac and the idempotency key of run and call id", req)
+	wantReq := *req // the tool and its arguments are checked through the result
+	wantReq.StepKey, wantReq.IdempotencyKey = new("support/call_v6Lac"), idempotencyKey(run.ID, "support/call_v6Lac", 0)
+	if d := cmp.Diff(&wantReq, req); d != "" {
+		t.Errorf("tool request: want the step key and idempotency key of run and call id (-want +got):\n%s", d)
 	}
 	if got := *events[1].Payload.(*ledger.ModelRequested).StepKey; got != "support/turn-1" {
 		t.Errorf("turn-1 step key %q", got)

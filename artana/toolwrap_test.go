@@ -38,8 +38,8 @@ func TestToolsWrap(t *testing.T) {
 	if res, err := k.StepTool(tctx, run, ToolStep{Tool: "refund", Args: `{"order": "A-1"}`}); err != nil || res.ResultJSON != `{"status":"refunded"}` {
 		t.Fatalf("refund: %+v, %v", res, err)
 	}
-	if c := lastCompletion(t, store, run.ID); c.EffectID == nil || *c.EffectID != "rf-1" {
-		t.Errorf("effect id %v, want rf-1", c.EffectID)
+	if d := cmp.Diff(new("rf-1"), lastCompletion(t, store, run.ID).EffectID); d != "" {
+		t.Errorf("effect id (-want +got):\n%s", d)
 	}
 	if _, err := k.StepTool(tctx, run, ToolStep{Tool: "lookup_order", Args: orderArgs{"A-2"}}); err != nil || runs.Load() != 1 {
 		t.Fatalf("lookup: %v, runs %d", err, runs.Load())

@@ -6,10 +6,11 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/artana-go/go-artana/artana/ledger"
-	"github.com/artana-go/go-artana/internal/original"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/artana-go/go-artana/artana"
+	"github.com/artana-go/go-artana/artana/ledger"
+	"github.com/artana-go/go-artana/internal/original"
 )
 
 // seedLedger is a read-only Store over events the Python original wrote;
@@ -57,8 +58,11 @@ func TestReplaySeedWorkflow(t *testing.T) {
 	simple, err := artana.RunWorkflow(ctx, k, tenant, "workflow_complete", func(ctx context.Context, wf *artana.Workflow) (string, error) {
 		return artana.Step(ctx, wf, "only", func(context.Context) (string, error) { mustNotRun("only"); return "", nil })
 	})
-	if err != nil || simple.State != ledger.RunComplete || simple.Output != "done" {
-		t.Fatalf("workflow_complete: %+v, %v", simple, err)
+	if err != nil {
+		t.Fatalf("workflow_complete: %v", err)
+	}
+	if d := cmp.Diff(artana.WorkflowResult[string]{RunID: "workflow_complete", State: ledger.RunComplete, Output: "done"}, simple); d != "" {
+		t.Fatalf("workflow_complete (-want +got):\n%s", d)
 	}
 
 	pydantic := artana.Codec[seedNote]{

@@ -176,8 +176,11 @@ func TestWorkflowSerde(t *testing.T) {
 		t.Fatalf("result_json %s, want the seed's json_step_serde bytes", got)
 	}
 	res, err := RunWorkflow(tctx, k, flowTenant, "wf", flow)
-	if err != nil || res.Output["a"] != "ü" || res.Output["b"] != 2.5 {
-		t.Fatalf("%+v %v", res, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(map[string]any{"a": "ü", "b": 2.5, "c": []any{1.0, nil, true}}, res.Output); d != "" {
+		t.Fatalf("replayed output, as JSON decodes it (-want +got):\n%s", d)
 	}
 
 	// A custom serde stores and loads its own form.
@@ -219,8 +222,11 @@ func TestWorkflowErrors(t *testing.T) {
 		return Step(ctx, wf, "s", func(context.Context) (bool, error) { return wf.Resuming(), nil })
 	}
 	res, err := RunWorkflow(tctx, k, flowTenant, "", noop)
-	if err != nil || res.RunID != "issued" || res.Output != false {
-		t.Fatalf("%+v %v", res, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := cmp.Diff(WorkflowResult[bool]{RunID: "issued", State: ledger.RunComplete}, res); d != "" {
+		t.Fatalf("workflow with a kernel-issued run id (-want +got):\n%s", d)
 	}
 	if got := eventTypes(t, store, "issued"); got[0] != ledger.EventWorkflowStepRequested {
 		t.Fatalf("a workflow logs no run_started: %v", got)
@@ -313,8 +319,15 @@ func TestPauseResume(t *testing.T) {
 		t.Fatal(err)
 	}
 	e, err := k.Resume(tctx, run, nil)
-	if err != nil || e.Seq != 5 || e.Type != ledger.EventResumeRequested {
-		t.Fatalf("%+v %v", e, err)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type logged struct {
+		Seq  int64
+		Type ledger.EventType
+	}
+	if d := cmp.Diff(logged{5, ledger.EventResumeRequested}, logged{e.Seq, e.Type}); d != "" {
+		t.Fatalf("resume (-want +got):\n%s", d)
 	}
 	// The payloads are the seed's, byte for byte (testdata/seed_rows/pause_resume.jsonl).
 	want := []string{
