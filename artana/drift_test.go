@@ -217,7 +217,7 @@ func TestToolLoopReplayPolicies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := len(eventTypes(t, store, run.ID))
+	ld := loopDrift{k: k, store: store, run: run, live: live, n: len(eventTypes(t, store, run.ID)), runs: &runs}
 	drifted := supportLoop
 	drifted.Messages = []ledger.ChatMessage{{Role: "system", Content: "Support desk. Be kind."}, {Role: "user", Content: "Refund order A-17."}}
 
@@ -227,74 +227,98 @@ func TestToolLoopReplayPolicies(t *testing.T) {
 	if _, err := RunToolLoop[Decision](tctx, replayer, run, drifted); !errors.Is(err, ErrReplayMismatch) {
 		t.Fatalf("strict: %v", err)
 	}
-
-	// Allow prompt drift: both turns replay from the log, each logged once.
 	drifted.ReplayPolicy = ReplayAllowPromptDrift
+	ld.allowDrift(t, drifted, m)
+	drifted.Messages[0].Content = "Support desk. Be brief."
+	drifted.ReplayPolicy = ReplayForkOnDrift
+	ld.forkOnDrift(t, drifted)
+}
+
+// loopDrift is the state of TestToolLoopReplayPolicies: the live loop,
+// its run, the number of events it logged, and the tool runs so far.
+type loopDrift struct {
+	k     *Kernel
+	store *ledger.MemStore
+	run   Run
+	live  ToolLoopResult[Decision]
+	n     int
+	runs  *atomic.Int64
+}
+
+// allowDrift checks that the drifted loop replays both turns from the log
+// (m answered the live loop), each drift logged once, however often the
+// loop replays.
+func (ld *loopDrift) allowDrift(t *testing.T, drifted ToolLoop, m *scriptedTurns) {
+	t.Helper()
+	replayer := New(ld.store, nil, WithTools(ld.k.Tools()))
+	n := ld.n
 	for i := range 2 {
-		res, err := RunToolLoop[Decision](tctx, replayer, run, drifted)
+		res, err := RunToolLoop[Decision](tctx, replayer, ld.run, drifted)
 		if err != nil {
 			t.Fatalf("allow drift (%d): %v", i, err)
 		}
-		want := loopOutcome{Result: live, ToolRuns: 2, ModelCalls: 2}
+		want := loopOutcome{Result: ld.live, ToolRuns: 2, ModelCalls: 2}
 		want.Result.FromLog = true
-		want.Result.Messages = append(slices.Clone(drifted.Messages), live.Messages[2:]...)
+		want.Result.Messages = append(slices.Clone(drifted.Messages), ld.live.Messages[2:]...)
 		want.Result.Drifts = []Drift{
 			{Fields: []string{"messages"}, Policy: ReplayAllowPromptDrift, SourceSeq: 2, Seq: int64(n) + 1},
 			{Fields: []string{"messages"}, Policy: ReplayAllowPromptDrift, SourceSeq: 8, Seq: int64(n) + 2},
 		}
-		got := loopOutcome{Result: res, ToolRuns: runs.Load(), ModelCalls: m.calls.Load()}
+		got := loopOutcome{Result: res, ToolRuns: ld.runs.Load(), ModelCalls: m.calls.Load()}
 		if d := cmp.Diff(want, got); d != "" {
 			t.Fatalf("allow drift (%d) (-want +got):\n%s", i, d)
 		}
-		if got := len(eventTypes(t, store, run.ID)); got != n+2 {
+		if got := len(eventTypes(t, ld.store, ld.run.ID)); got != n+2 {
 			t.Fatalf("allow drift (%d): %d events, want %d", i, got, n+2)
 		}
 	}
 	var stepKeys []string
-	for _, d := range driftEvents(t, store, run.ID) {
+	for _, d := range driftEvents(t, ld.store, ld.run.ID) {
 		stepKeys = append(stepKeys, *d.StepKey)
 	}
 	if d := cmp.Diff([]string{"support/turn-1", "support/turn-2"}, stepKeys); d != "" {
 		t.Errorf("drift events' step keys (-want +got):\n%s", d)
 	}
+}
 
-	// Fork on drift: the loop goes on live in a fork of the run.
-	drifted.Messages[0].Content = "Support desk. Be brief."
-	drifted.ReplayPolicy = ReplayForkOnDrift
+// forkOnDrift checks that the drifted loop goes on live in a fork of the
+// run (after allowDrift logged two drifts), and that replaying it again
+// runs and appends nothing.
+func (ld *loopDrift) forkOnDrift(t *testing.T, drifted ToolLoop) {
+	t.Helper()
 	m2 := supportScript()
-	forker := New(store, m2, WithTools(k.Tools()))
-	res, err := RunToolLoop[Decision](tctx, forker, run, drifted)
+	forker := New(ld.store, m2, WithTools(ld.k.Tools()))
+	res, err := RunToolLoop[Decision](tctx, forker, ld.run, drifted)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.HasPrefix(res.RunID, run.ID+"::fork::") {
+	if !strings.HasPrefix(res.RunID, ld.run.ID+"::fork::") {
 		t.Fatalf("fork: the loop ran in %q", res.RunID)
 	}
-	want := loopOutcome{Result: live, ToolRuns: 4, ModelCalls: 2}
+	want := loopOutcome{Result: ld.live, ToolRuns: 4, ModelCalls: 2}
 	want.Result.RunID = res.RunID
-	want.Result.Messages = append(slices.Clone(drifted.Messages), live.Messages[2:]...)
-	want.Result.Drifts = []Drift{{Fields: []string{"messages"}, Policy: ReplayForkOnDrift, SourceSeq: 2, Seq: int64(n) + 3, ParentRunID: run.ID, ForkRunID: res.RunID}}
-	if d := cmp.Diff(want, loopOutcome{Result: res, ToolRuns: runs.Load(), ModelCalls: m2.calls.Load()}); d != "" {
+	want.Result.Messages = append(slices.Clone(drifted.Messages), ld.live.Messages[2:]...)
+	want.Result.Drifts = []Drift{{Fields: []string{"messages"}, Policy: ReplayForkOnDrift, SourceSeq: 2, Seq: int64(ld.n) + 3, ParentRunID: ld.run.ID, ForkRunID: res.RunID}}
+	if d := cmp.Diff(want, loopOutcome{Result: res, ToolRuns: ld.runs.Load(), ModelCalls: m2.calls.Load()}); d != "" {
 		t.Fatalf("fork (-want +got):\n%s", d)
 	}
-	if got := eventTypes(t, store, res.RunID); len(got) != n {
+	if got := eventTypes(t, ld.store, res.RunID); len(got) != ld.n {
 		t.Errorf("fork events %v", got)
 	}
-	if err := ledger.CheckFork(tctx, store, res.RunID); err != nil {
+	if err := ledger.CheckFork(tctx, ld.store, res.RunID); err != nil {
 		t.Error(err)
 	}
-	parentLen := len(eventTypes(t, store, run.ID))
-	// Replaying the forked loop again runs nothing and appends nothing.
-	again, err := RunToolLoop[Decision](tctx, New(store, nil, WithTools(k.Tools())), run, drifted)
+	parentLen := len(eventTypes(t, ld.store, ld.run.ID))
+	again, err := RunToolLoop[Decision](tctx, New(ld.store, nil, WithTools(ld.k.Tools())), ld.run, drifted)
 	if err != nil {
 		t.Fatalf("fork again: %v", err)
 	}
 	wantAgain := res
 	wantAgain.FromLog = true
-	if d := cmp.Diff(wantAgain, again); d != "" || runs.Load() != 4 {
-		t.Fatalf("fork again, %d tool runs (want 4): want the forked result from the log (-want +got):\n%s", runs.Load(), d)
+	if d := cmp.Diff(wantAgain, again); d != "" || ld.runs.Load() != 4 {
+		t.Fatalf("fork again, %d tool runs (want 4): want the forked result from the log (-want +got):\n%s", ld.runs.Load(), d)
 	}
-	if len(eventTypes(t, store, run.ID)) != parentLen || len(eventTypes(t, store, res.RunID)) != n {
+	if len(eventTypes(t, ld.store, ld.run.ID)) != parentLen || len(eventTypes(t, ld.store, res.RunID)) != ld.n {
 		t.Error("replaying the forked loop appended events")
 	}
 }
