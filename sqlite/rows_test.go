@@ -147,49 +147,15 @@ func TestScan(t *testing.T) {
 func TestImport(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
-	src := openT(t, filepath.Join(dir, "src.db"))
-	for i, run := range []string{"x", "y", "x", "x", "y"} {
-		if _, err := src.Append(ctx, run, "tenant-"+run, &ledger.WorkflowStepRequested{StepIndex: int64(i), StepName: "s"}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	x, err := src.Events(ctx, "x", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	y, err := src.Events(ctx, "y", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	dstPath := filepath.Join(dir, "dst.db")
-	dst := openT(t, dstPath)
-	assertRuns := func(want map[string]int64) {
-		t.Helper()
-		runs, err := dst.Runs(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := make(map[string]int64)
-		for _, r := range runs {
-			got[r.RunID] = r.Events
-		}
-		if len(got) != len(want) {
-			t.Fatalf("runs %v, want %v", got, want)
-		}
-		for k, v := range want {
-			if got[k] != v {
-				t.Fatalf("runs %v, want %v", got, want)
-			}
-		}
-	}
+	x, y := importSource(t, filepath.Join(dir, "src.db"))
+	dst := openT(t, filepath.Join(dir, "dst.db"))
 
 	// A broken event in the middle: nothing is imported.
 	tampered := append([]ledger.Event{}, x[:2]...)
 	bad := y[1]
 	bad.Payload = &ledger.WorkflowStepRequested{StepIndex: 99, StepName: "s"}
 	tampered = append(tampered, y[0], bad)
-	err = dst.Import(ctx, tampered)
+	err := dst.Import(ctx, tampered)
 	var se *sqlite.Error
 	if !errors.As(err, &se) || !errors.Is(err, ledger.ErrChainBroken) {
 		t.Fatalf("Import with a tampered event: %v; want a *sqlite.Error matching ErrChainBroken", err)
@@ -200,13 +166,13 @@ func TestImport(t *testing.T) {
 	if !strings.Contains(err.Error(), "nothing was imported") {
 		t.Errorf("Import with a tampered event: %v does not say that nothing was imported", err)
 	}
-	assertRuns(map[string]int64{})
+	assertRunCounts(t, dst, map[string]int64{})
 
 	// Not starting at seq 1.
 	if err := dst.Import(ctx, x[1:]); !errors.Is(err, ledger.ErrChainBroken) {
 		t.Errorf("Import from seq 2 into an empty ledger: %v", err)
 	}
-	assertRuns(map[string]int64{})
+	assertRunCounts(t, dst, map[string]int64{})
 
 	// Part of run x and all of run y, then the rest of x continuing it.
 	if err := dst.Import(ctx, append(append([]ledger.Event{}, x[:1]...), y...)); err != nil {
@@ -215,7 +181,7 @@ func TestImport(t *testing.T) {
 	if err := dst.Import(ctx, x[1:]); err != nil {
 		t.Fatalf("Import continuing run x: %v", err)
 	}
-	assertRuns(map[string]int64{"x": 3, "y": 2})
+	assertRunCounts(t, dst, map[string]int64{"x": 3, "y": 2})
 	got, err := dst.Events(ctx, "x", 0)
 	if err != nil {
 		t.Fatal(err)
@@ -223,11 +189,46 @@ func TestImport(t *testing.T) {
 	if d := cmp.Diff(identities(x), identities(got)); d != "" {
 		t.Errorf("imported events, want the source's (-want +got):\n%s", d)
 	}
-	// Importing again does not continue the chain.
+	checkImportRefusals(t, dst, x)
+	assertRunCounts(t, dst, map[string]int64{"x": 3, "y": 2})
+	// Appends continue imported chains.
+	if _, err := dst.Append(ctx, "x", "tenant-x", &ledger.RunStarted{}); err != nil {
+		t.Fatal(err)
+	}
+	assertGapless(t, dst, "x")
+}
+
+// importSource writes runs x (3 events) and y (2), interleaved, in a
+// ledger at path and returns their events.
+func importSource(t *testing.T, path string) (x, y []ledger.Event) {
+	t.Helper()
+	ctx := context.Background()
+	src := openT(t, path)
+	for i, run := range []string{"x", "y", "x", "x", "y"} {
+		if _, err := src.Append(ctx, run, "tenant-"+run, &ledger.WorkflowStepRequested{StepIndex: int64(i), StepName: "s"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	x, err := src.Events(ctx, "x", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y, err = src.Events(ctx, "y", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return x, y
+}
+
+// checkImportRefusals checks that dst, which holds run x, refuses to
+// import x's last event again, an event id it holds in another run, an
+// event without run id, and imports nothing without complaint.
+func checkImportRefusals(t *testing.T, dst *sqlite.Store, x []ledger.Event) {
+	t.Helper()
+	ctx := context.Background()
 	if err := dst.Import(ctx, x[2:]); !errors.Is(err, ledger.ErrChainBroken) {
 		t.Errorf("importing seq 3 again: %v", err)
 	}
-	// An event id that is already in the ledger, in a valid chain of another run.
 	dup := ledger.Event{ID: x[0].ID, RunID: "z", TenantID: "t", Seq: 1, Type: ledger.EventRunStarted,
 		Timestamp: x[0].Timestamp, Payload: &ledger.RunStarted{}}
 	dup.Hash = dup.ComputeHash()
@@ -240,12 +241,22 @@ func TestImport(t *testing.T) {
 	if err := dst.Import(ctx, nil); err != nil {
 		t.Errorf("Import(nil) = %v", err)
 	}
-	assertRuns(map[string]int64{"x": 3, "y": 2})
-	// Appends continue imported chains.
-	if _, err := dst.Append(ctx, "x", "tenant-x", &ledger.RunStarted{}); err != nil {
+}
+
+// assertRunCounts checks the runs of s and their numbers of events.
+func assertRunCounts(t *testing.T, s *sqlite.Store, want map[string]int64) {
+	t.Helper()
+	runs, err := s.Runs(context.Background())
+	if err != nil {
 		t.Fatal(err)
 	}
-	assertGapless(t, dst, "x")
+	got := make(map[string]int64)
+	for _, r := range runs {
+		got[r.RunID] = r.Events
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Fatalf("runs and their events (-want +got):\n%s", d)
+	}
 }
 
 // errorPlace is where a *sqlite.Error says the problem is.
