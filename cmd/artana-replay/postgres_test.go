@@ -57,90 +57,17 @@ func TestPostgres(t *testing.T) {
 		u.User = url.UserPassword(u.User.Username(), "pw-not-needed-7f3a")
 		pgURL, password = u.String(), "pw-not-needed-7f3a"
 	}
-	ctx := context.Background()
-	dir := t.TempDir()
-	cli := func(wantErr bool, args ...string) string {
-		t.Helper()
-		var stdout, stderr bytes.Buffer
-		err := run(ctx, args, &stdout, &stderr)
-		exitCode(err, &stderr)
-		all := stdout.String() + stderr.String()
-		if strings.Contains(all, password) {
-			t.Errorf("artana-replay %s printed the password:\n%s", args[0], all)
-		}
-		if (err != nil) != wantErr {
-			t.Fatalf("artana-replay %s: err = %v, want error %v\n%s", strings.Join(args[:1], " "), err, wantErr, all)
-		}
-		return all
-	}
+	cli := pgCLI{t, password}
 	chat := filepath.Join("testdata", "chat_replay.db")
-	out := cli(false, "import", chat, pgURL)
+	out := cli.run(false, "import", chat, pgURL)
 	if !strings.Contains(out, "imported 2 runs from testdata/chat_replay.db into postgres://") || !strings.Contains(out, ":xxxxx@") {
 		t.Errorf("import said:\n%s", out)
 	}
-	if out := cli(false, "ls", pgURL); !strings.Contains(out, "chat_run_1") || !strings.Contains(out, "chat_run_2") {
-		t.Errorf("ls said:\n%s", out)
-	}
-	if out := cli(false, "show", "--full", pgURL, "chat_run_1"); !strings.Contains(out, "model_completed") {
-		t.Errorf("show said:\n%s", out)
-	}
-	if out := cli(false, "verify", pgURL); !strings.Contains(out, "chat_run_1") || strings.Contains(out, "FAIL") {
-		t.Errorf("verify said:\n%s", out)
-	}
-	if out := cli(false, "stats", pgURL); !strings.Contains(out, "org_demo") {
-		t.Errorf("stats said:\n%s", out)
-	}
-	// Byte for byte: a strict diff compares ids, timestamps and hashes.
-	for _, run := range []string{"chat_run_1", "chat_run_2"} {
-		if out := cli(false, "diff", "--strict", pgURL+"#"+run, chat+"#"+run); !strings.Contains(out, "equivalent") {
-			t.Errorf("diff said:\n%s", out)
-		}
-	}
-	// The HTML report of a run there, and of its diff with the original.
-	if out := cli(false, "html", pgURL+"#chat_run_1"); !strings.Contains(out, "Hash chain verified: 5 events.") || !strings.Contains(out, "PostgreSQL ledger <span class=\"mono\">postgres://") {
-		t.Errorf("html said:\n%s", out)
-	}
-	if out := cli(false, "html", "--strict", pgURL+"#chat_run_1", chat+"#chat_run_1"); !strings.Contains(out, "Equivalent: 3 steps align and match.") {
-		t.Errorf("html of a diff said:\n%s", out)
-	}
-	// PostgreSQL to cassettes and to SQLite, and back into PostgreSQL.
-	cli(false, "export", pgURL, filepath.Join(dir, "out"))
-	cli(false, "import", pgURL, filepath.Join(dir, "back.db"))
-	back := pgSchema(t)
-	cli(false, "import", filepath.Join(dir, "out"), back)
-	for _, run := range []string{"chat_run_1", "chat_run_2"} {
-		for _, other := range []string{filepath.Join(dir, "out") + "#" + run, filepath.Join(dir, "back.db") + "#" + run, back + "#" + run} {
-			if out := cli(false, "diff", "--strict", pgURL+"#"+run, other); !strings.Contains(out, "equivalent") {
-				t.Errorf("diff with %s said:\n%s", other, out)
-			}
-		}
-	}
-
-	// Errors name the server without its password.
-	if out := cli(true, "import", chat, pgURL); !strings.Contains(out, `run "chat_run_1" is already in the ledger`) {
-		t.Errorf("a second import said:\n%s", out)
-	}
-	if out := cli(true, "show", pgURL, "nope"); !strings.Contains(out, `run "nope" not found in postgres://`) {
-		t.Errorf("show of an unknown run said:\n%s", out)
-	}
-	if out := cli(true, "ls", pgURL, pgURL); !strings.Contains(out, "too many arguments") {
-		t.Errorf("ls with two URLs said:\n%s", out)
-	}
-	wrong := *u
-	wrong.User = url.UserPassword(u.User.Username(), "wrong-"+password)
-	if os.Getenv("ARTANA_POSTGRES_URL") != "" && strings.Contains(os.Getenv("ARTANA_POSTGRES_URL"), ":"+password+"@") {
-		if out := cli(true, "ls", wrong.String()); !strings.Contains(out, "xxxxx") {
-			t.Errorf("ls with a wrong password said:\n%s", out)
-		}
-	}
-	if out := cli(true, "reseal", pgURL); !strings.Contains(out, "never rewritten") {
-		t.Errorf("reseal of a URL said:\n%s", out)
-	}
-	empty := pgSchema(t)
-	if out := cli(true, "ls", empty); !strings.Contains(out, "no kernel_events table") {
-		t.Errorf("ls of an empty schema said:\n%s", out)
-	}
+	cli.readCommands(pgURL, chat)
+	cli.roundTrip(pgURL, t.TempDir())
+	cli.failures(pgURL, chat, u)
 	// A changed row fails verification, naming the run and seq.
+	ctx := context.Background()
 	c, err := pgx.Connect(ctx, pgURL)
 	if err != nil {
 		t.Fatal(err)
@@ -149,8 +76,112 @@ func TestPostgres(t *testing.T) {
 	if _, err := c.Exec(ctx, `UPDATE kernel_events SET payload_json = replace(payload_json, '"model_completed"', '"model_completed", "extra": 1') WHERE run_id = 'chat_run_1' AND event_type = 'model_completed'`); err != nil {
 		t.Fatal(err)
 	}
-	if out := cli(true, "verify", pgURL); !strings.Contains(out, "FAIL  chat_run_1 at seq") || !strings.Contains(out, "ok    chat_run_2") {
+	if out := cli.run(true, "verify", pgURL); !strings.Contains(out, "FAIL  chat_run_1 at seq") || !strings.Contains(out, "ok    chat_run_2") {
 		t.Errorf("verify of a changed row said:\n%s", out)
+	}
+}
+
+// pgCLI runs artana-replay for TestPostgres, failing the test when the
+// output or an error shows the password.
+type pgCLI struct {
+	t        *testing.T
+	password string
+}
+
+// run runs artana-replay with args and returns what it printed; it fails
+// the test unless it fails exactly when wantErr.
+func (c pgCLI) run(wantErr bool, args ...string) string {
+	c.t.Helper()
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), args, &stdout, &stderr)
+	exitCode(err, &stderr)
+	all := stdout.String() + stderr.String()
+	if strings.Contains(all, c.password) {
+		c.t.Errorf("artana-replay %s printed the password:\n%s", args[0], all)
+	}
+	if (err != nil) != wantErr {
+		c.t.Fatalf("artana-replay %s: err = %v, want error %v\n%s", strings.Join(args[:1], " "), err, wantErr, all)
+	}
+	return all
+}
+
+// readCommands runs the commands that read the ledger at pgURL, which
+// holds the runs of the SQLite ledger chat.
+func (c pgCLI) readCommands(pgURL, chat string) {
+	t := c.t
+	t.Helper()
+	if out := c.run(false, "ls", pgURL); !strings.Contains(out, "chat_run_1") || !strings.Contains(out, "chat_run_2") {
+		t.Errorf("ls said:\n%s", out)
+	}
+	if out := c.run(false, "show", "--full", pgURL, "chat_run_1"); !strings.Contains(out, "model_completed") {
+		t.Errorf("show said:\n%s", out)
+	}
+	if out := c.run(false, "verify", pgURL); !strings.Contains(out, "chat_run_1") || strings.Contains(out, "FAIL") {
+		t.Errorf("verify said:\n%s", out)
+	}
+	if out := c.run(false, "stats", pgURL); !strings.Contains(out, "org_demo") {
+		t.Errorf("stats said:\n%s", out)
+	}
+	// Byte for byte: a strict diff compares ids, timestamps and hashes.
+	for _, run := range []string{"chat_run_1", "chat_run_2"} {
+		if out := c.run(false, "diff", "--strict", pgURL+"#"+run, chat+"#"+run); !strings.Contains(out, "equivalent") {
+			t.Errorf("diff said:\n%s", out)
+		}
+	}
+	// The HTML report of a run there, and of its diff with the original.
+	if out := c.run(false, "html", pgURL+"#chat_run_1"); !strings.Contains(out, "Hash chain verified: 5 events.") || !strings.Contains(out, "PostgreSQL ledger <span class=\"mono\">postgres://") {
+		t.Errorf("html said:\n%s", out)
+	}
+	if out := c.run(false, "html", "--strict", pgURL+"#chat_run_1", chat+"#chat_run_1"); !strings.Contains(out, "Equivalent: 3 steps align and match.") {
+		t.Errorf("html of a diff said:\n%s", out)
+	}
+}
+
+// roundTrip exports the ledger at pgURL to cassettes and to SQLite (in
+// dir), and back into PostgreSQL: every copy is strictly equal.
+func (c pgCLI) roundTrip(pgURL, dir string) {
+	t := c.t
+	t.Helper()
+	c.run(false, "export", pgURL, filepath.Join(dir, "out"))
+	c.run(false, "import", pgURL, filepath.Join(dir, "back.db"))
+	back := pgSchema(t)
+	c.run(false, "import", filepath.Join(dir, "out"), back)
+	for _, run := range []string{"chat_run_1", "chat_run_2"} {
+		for _, other := range []string{filepath.Join(dir, "out") + "#" + run, filepath.Join(dir, "back.db") + "#" + run, back + "#" + run} {
+			if out := c.run(false, "diff", "--strict", pgURL+"#"+run, other); !strings.Contains(out, "equivalent") {
+				t.Errorf("diff with %s said:\n%s", other, out)
+			}
+		}
+	}
+}
+
+// failures checks that errors about the ledger at pgURL (u parsed) name the
+// server without its password.
+func (c pgCLI) failures(pgURL, chat string, u *url.URL) {
+	t := c.t
+	t.Helper()
+	if out := c.run(true, "import", chat, pgURL); !strings.Contains(out, `run "chat_run_1" is already in the ledger`) {
+		t.Errorf("a second import said:\n%s", out)
+	}
+	if out := c.run(true, "show", pgURL, "nope"); !strings.Contains(out, `run "nope" not found in postgres://`) {
+		t.Errorf("show of an unknown run said:\n%s", out)
+	}
+	if out := c.run(true, "ls", pgURL, pgURL); !strings.Contains(out, "too many arguments") {
+		t.Errorf("ls with two URLs said:\n%s", out)
+	}
+	wrong := *u
+	wrong.User = url.UserPassword(u.User.Username(), "wrong-"+c.password)
+	if os.Getenv("ARTANA_POSTGRES_URL") != "" && strings.Contains(os.Getenv("ARTANA_POSTGRES_URL"), ":"+c.password+"@") {
+		if out := c.run(true, "ls", wrong.String()); !strings.Contains(out, "xxxxx") {
+			t.Errorf("ls with a wrong password said:\n%s", out)
+		}
+	}
+	if out := c.run(true, "reseal", pgURL); !strings.Contains(out, "never rewritten") {
+		t.Errorf("reseal of a URL said:\n%s", out)
+	}
+	empty := pgSchema(t)
+	if out := c.run(true, "ls", empty); !strings.Contains(out, "no kernel_events table") {
+		t.Errorf("ls of an empty schema said:\n%s", out)
 	}
 }
 
