@@ -49,15 +49,10 @@ func TestStreamRecordThenReplayServerStopped(t *testing.T) {
 	m := newStreamModel(t, srv, openai.WithStrictTools(false))
 	path := filepath.Join(t.TempDir(), "streams.cassette")
 
-	type result struct {
-		deltas []llm.Delta
-		resp   llm.Response
-		err    error
-	}
-	run := func(model llm.StreamingModel) []result {
-		var out []result
+	run := func(model llm.StreamingModel) []streamResult {
+		var out []streamResult
 		for _, c := range calls {
-			var r result
+			var r streamResult
 			r.resp, r.err = model.Stream(context.Background(), c.req, collect(&r.deltas))
 			if (r.err != nil) != c.fails {
 				t.Fatalf("%s: err = %v, want failure: %v", c.name, r.err, c.fails)
@@ -88,48 +83,62 @@ func TestStreamRecordThenReplayServerStopped(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, c := range calls {
-		l, r := live[i], replayed[i]
-		if len(l.deltas) == 0 {
-			t.Errorf("%s: no deltas live", c.name)
-		}
 		var opts []cmp.Option
 		if c.name == "tool calls" {
 			// The arguments are {"password": ...}, which recorder.ScrubSecrets
 			// redacts, split over fragments or whole; every other field of
 			// every delta is as live.
 			opts = append(opts, cmpopts.IgnoreFields(llm.ToolCallDelta{}, "ArgumentsJSON"), cmpopts.IgnoreFields(ledger.ToolCall{}, "ArgumentsJSON"))
-			for _, tc := range llm.JoinDeltas(r.deltas).ToolCalls {
+			for _, tc := range llm.JoinDeltas(replayed[i].deltas).ToolCalls {
 				if tc.ArgumentsJSON != `{"password": "[REDACTED]"}` {
 					t.Errorf("replayed arguments %s, want the scrubbed ones", tc.ArgumentsJSON)
 				}
 			}
 		}
-		if diff := cmp.Diff(l.deltas, r.deltas, opts...); diff != "" {
-			t.Errorf("%s: replayed deltas differ (-live +replayed):\n%s", c.name, diff)
+		checkReplayedStream(t, c.name, live[i], replayed[i], c.fails, opts...)
+	}
+}
+
+// streamResult is what a streamed call delivered and returned.
+type streamResult struct {
+	deltas []llm.Delta
+	resp   llm.Response
+	err    error
+}
+
+// checkReplayedStream checks that the call name replayed (r) as it went
+// live (l): the same deltas and response (compared with opts) and, for a
+// call that fails, the same error carrying the delivered deltas.
+func checkReplayedStream(t *testing.T, name string, l, r streamResult, fails bool, opts ...cmp.Option) {
+	t.Helper()
+	if len(l.deltas) == 0 {
+		t.Errorf("%s: no deltas live", name)
+	}
+	if diff := cmp.Diff(l.deltas, r.deltas, opts...); diff != "" {
+		t.Errorf("%s: replayed deltas differ (-live +replayed):\n%s", name, diff)
+	}
+	if diff := cmp.Diff(l.resp, r.resp, opts...); diff != "" {
+		t.Errorf("%s: replayed response differs (-live +replayed):\n%s", name, diff)
+	}
+	if !fails {
+		return
+	}
+	lm, _ := errors.AsType[*llm.Error](l.err)
+	rm, ok := errors.AsType[*llm.Error](r.err)
+	if !ok || lm == nil {
+		t.Fatalf("%s: live err = %v, replayed %v; want a *ModelError each", name, l.err, r.err)
+	}
+	// Both carry the delivered deltas and read the same; the live one
+	// keeps its cause (a *StreamError), the replayed one its text in
+	// Message.
+	want := llm.Error{Class: llm.ClassTransient, StatusCode: lm.StatusCode, Partial: l.deltas}
+	for _, got := range []*llm.Error{lm, rm} {
+		if diff := cmp.Diff(want, *got, cmpopts.IgnoreFields(llm.Error{}, "Message", "Err")); diff != "" {
+			t.Errorf("%s: err = %v (-want +got):\n%s", name, got, diff)
 		}
-		if diff := cmp.Diff(l.resp, r.resp, opts...); diff != "" {
-			t.Errorf("%s: replayed response differs (-live +replayed):\n%s", c.name, diff)
-		}
-		if !c.fails {
-			continue
-		}
-		lm, _ := errors.AsType[*llm.Error](l.err)
-		rm, ok := errors.AsType[*llm.Error](r.err)
-		if !ok || lm == nil {
-			t.Fatalf("%s: live err = %v, replayed %v; want a *ModelError each", c.name, l.err, r.err)
-		}
-		// Both carry the delivered deltas and read the same; the live one
-		// keeps its cause (a *StreamError), the replayed one its text in
-		// Message.
-		want := llm.Error{Class: llm.ClassTransient, StatusCode: lm.StatusCode, Partial: l.deltas}
-		for _, got := range []*llm.Error{lm, rm} {
-			if diff := cmp.Diff(want, *got, cmpopts.IgnoreFields(llm.Error{}, "Message", "Err")); diff != "" {
-				t.Errorf("%s: err = %v (-want +got):\n%s", c.name, got, diff)
-			}
-		}
-		if rm.Error() != lm.Error() {
-			t.Errorf("%s: replayed err = %v, want the live %v", c.name, rm, lm)
-		}
+	}
+	if rm.Error() != lm.Error() {
+		t.Errorf("%s: replayed err = %v, want the live %v", name, rm, lm)
 	}
 }
 
