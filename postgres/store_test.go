@@ -383,13 +383,7 @@ func TestLeases(t *testing.T) {
 	ctx := context.Background()
 	u := newURL(t)
 	a, b := open(t, u), open(t, u)
-	la, err := a.AcquireLease(ctx, "run", "worker-a", time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff(postgres.Lease{RunID: "run", Owner: "worker-a", Token: 1}, la, cmpopts.IgnoreFields(postgres.Lease{}, "Expires")); d != "" {
-		t.Fatalf("AcquireLease (-want +got):\n%s", d)
-	}
+	la := acquire(t, a, "worker-a", time.Minute, 1, "AcquireLease")
 	if _, err := b.AcquireLease(ctx, "run", "worker-b", time.Minute); !errors.Is(err, postgres.ErrLeaseHeld) || !strings.Contains(err.Error(), `"worker-a" holds it until`) {
 		t.Errorf("AcquireLease of a held run: %v", err)
 	}
@@ -407,24 +401,12 @@ func TestLeases(t *testing.T) {
 	if err := a.ReleaseLease(ctx, r); err != nil {
 		t.Fatal(err)
 	}
-	lb, err := b.AcquireLease(ctx, "run", "worker-b", 100*time.Millisecond)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff(postgres.Lease{RunID: "run", Owner: "worker-b", Token: 2}, lb, cmpopts.IgnoreFields(postgres.Lease{}, "Expires")); d != "" {
-		t.Fatalf("AcquireLease after release (-want +got):\n%s", d)
-	}
+	lb := acquire(t, b, "worker-b", 100*time.Millisecond, 2, "AcquireLease after release")
 	if err := a.ReleaseLease(ctx, r); !errors.Is(err, postgres.ErrLeaseLost) {
 		t.Errorf("release of a lease given up: %v", err)
 	}
 	time.Sleep(150 * time.Millisecond) // let b's lease expire
-	lc, err := a.AcquireLease(ctx, "run", "worker-a", time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff(postgres.Lease{RunID: "run", Owner: "worker-a", Token: 3}, lc, cmpopts.IgnoreFields(postgres.Lease{}, "Expires")); d != "" {
-		t.Fatalf("takeover of an expired lease (-want +got):\n%s", d)
-	}
+	lc := acquire(t, a, "worker-a", time.Minute, 3, "takeover of an expired lease")
 	if _, err := b.RenewLease(ctx, lb, time.Minute); !errors.Is(err, postgres.ErrLeaseLost) {
 		t.Errorf("renewal of a lease taken over: %v", err)
 	}
@@ -442,7 +424,27 @@ func TestLeases(t *testing.T) {
 			t.Errorf("AcquireLease(%q, %q, %v) succeeded", bad.run, bad.owner, bad.ttl)
 		}
 	}
-	// Many workers racing for one run: exactly one wins.
+	raceForLease(t, a)
+}
+
+// acquire acquires the lease of run "run" in s for owner, and checks that
+// it got the lease with the given token.
+func acquire(t *testing.T, s *postgres.Store, owner string, ttl time.Duration, token int64, what string) postgres.Lease {
+	t.Helper()
+	l, err := s.AcquireLease(context.Background(), "run", owner, ttl)
+	if err != nil {
+		t.Fatalf("%s: %v", what, err)
+	}
+	if d := cmp.Diff(postgres.Lease{RunID: "run", Owner: owner, Token: token}, l, cmpopts.IgnoreFields(postgres.Lease{}, "Expires")); d != "" {
+		t.Fatalf("%s (-want +got):\n%s", what, d)
+	}
+	return l
+}
+
+// raceForLease has 8 workers race for the lease of one run in a: exactly
+// one wins.
+func raceForLease(t *testing.T, a *postgres.Store) {
+	ctx := context.Background()
 	won := make(chan string, 8)
 	for i := range 8 {
 		go func() {
