@@ -24,34 +24,7 @@ type reviewNote struct {
 // completes on a third; each step's action runs exactly once.
 func TestWorkflowPauseResumeAcrossKernels(t *testing.T) {
 	runs := map[string]int{}
-	flow := func(ctx context.Context, wf *Workflow) (string, error) {
-		items, err := Step(ctx, wf, "fetch", func(context.Context) ([]int, error) {
-			runs["fetch"]++
-			return []int{1, 2, 3}, nil
-		})
-		if err != nil {
-			return "", err
-		}
-		score, err := Step(ctx, wf, "score", func(context.Context) (float64, error) {
-			runs["score"]++
-			return float64(len(items)) / 4, nil
-		})
-		if err != nil {
-			return "", err
-		}
-		input, err := wf.Pause(ctx, PauseStep{Reason: "needs human review", Context: reviewNote{"check", score}, StepKey: "review"})
-		if err != nil {
-			return "", err
-		}
-		var note reviewNote
-		if err := json.Unmarshal(input, &note); err != nil {
-			return "", err
-		}
-		return Step(ctx, wf, "finish", func(context.Context) (string, error) {
-			runs["finish"]++
-			return note.Note, nil
-		})
-	}
+	flow := reviewFlow(runs)
 
 	k1, store := newTestKernel(t, nil)
 	res, err := RunWorkflow(tctx, k1, flowTenant, "wf", flow)
@@ -110,6 +83,40 @@ func TestWorkflowPauseResumeAcrossKernels(t *testing.T) {
 	}
 	if runs["finish"] != 1 || len(eventTypes(t, store, "wf")) != len(want) {
 		t.Fatalf("replay ran actions %v or logged events", runs)
+	}
+}
+
+// reviewFlow is a workflow that fetches, scores, pauses for a human
+// review and finishes with the review's note, counting in runs how often
+// each step's action runs.
+func reviewFlow(runs map[string]int) func(context.Context, *Workflow) (string, error) {
+	return func(ctx context.Context, wf *Workflow) (string, error) {
+		items, err := Step(ctx, wf, "fetch", func(context.Context) ([]int, error) {
+			runs["fetch"]++
+			return []int{1, 2, 3}, nil
+		})
+		if err != nil {
+			return "", err
+		}
+		score, err := Step(ctx, wf, "score", func(context.Context) (float64, error) {
+			runs["score"]++
+			return float64(len(items)) / 4, nil
+		})
+		if err != nil {
+			return "", err
+		}
+		input, err := wf.Pause(ctx, PauseStep{Reason: "needs human review", Context: reviewNote{"check", score}, StepKey: "review"})
+		if err != nil {
+			return "", err
+		}
+		var note reviewNote
+		if err := json.Unmarshal(input, &note); err != nil {
+			return "", err
+		}
+		return Step(ctx, wf, "finish", func(context.Context) (string, error) {
+			runs["finish"]++
+			return note.Note, nil
+		})
 	}
 }
 
