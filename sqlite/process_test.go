@@ -150,63 +150,7 @@ func TestCrashSafety(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "crash.db")
 	acked := make(map[int64]string)
 	for k := range kills {
-		cmd := helperCmd("append-loop", path)
-		stdout, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		var stderr strings.Builder
-		cmd.Stderr = &stderr
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		lines := make(chan string)
-		go func() {
-			defer close(lines)
-			sc := bufio.NewScanner(stdout)
-			for sc.Scan() {
-				lines <- sc.Text()
-			}
-		}()
-		// Wait for the child's first acknowledged append, then kill it at a
-		// random moment of its loop.
-		deadline := time.After(10 * time.Second)
-		killAt := time.Duration(rand.IntN(15000)) * time.Microsecond
-		var timer <-chan time.Time
-		killed := false
-		for line := range lines {
-			var seq int64
-			var hash string
-			if _, err := fmt.Sscanf(line, "%d %s", &seq, &hash); err != nil {
-				t.Fatalf("child printed %q: %v", line, err)
-			}
-			acked[seq] = hash
-			if timer == nil {
-				timer = time.After(killAt)
-			}
-			select {
-			case <-timer:
-				_ = cmd.Process.Signal(syscall.SIGKILL)
-				killed = true
-			case <-deadline:
-				_ = cmd.Process.Signal(syscall.SIGKILL)
-				t.Fatalf("kill %d: the child did not append within 10s", k+1)
-			default:
-			}
-			if killed {
-				// Drain what the child printed before it died.
-				for line := range lines {
-					if _, err := fmt.Sscanf(line, "%d %s", &seq, &hash); err == nil {
-						acked[seq] = hash
-					}
-				}
-				break
-			}
-		}
-		err = cmd.Wait()
-		if !killed {
-			t.Fatalf("kill %d: the child exited by itself: %v\n%s", k+1, err, stderr.String())
-		}
+		killAppender(t, path, k, acked)
 	}
 	s := openT(t, path)
 	events := assertGapless(t, s, "crash")
@@ -227,6 +171,69 @@ func TestCrashSafety(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("%d kills, %d events, %d acknowledged", kills, len(events), len(acked))
+}
+
+// killAppender starts a child that appends to the ledger at path in a
+// loop, waits for its first acknowledged append and SIGKILLs it at a
+// random moment of its loop (kill k). It records in acked the seq and hash
+// of every append the child saw succeed.
+func killAppender(t *testing.T, path string, k int, acked map[int64]string) {
+	t.Helper()
+	cmd := helperCmd("append-loop", path)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stdout)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	deadline := time.After(10 * time.Second)
+	killAt := time.Duration(rand.IntN(15000)) * time.Microsecond
+	var timer <-chan time.Time
+	killed := false
+	for line := range lines {
+		var seq int64
+		var hash string
+		if _, err := fmt.Sscanf(line, "%d %s", &seq, &hash); err != nil {
+			t.Fatalf("child printed %q: %v", line, err)
+		}
+		acked[seq] = hash
+		if timer == nil {
+			timer = time.After(killAt)
+		}
+		select {
+		case <-timer:
+			_ = cmd.Process.Signal(syscall.SIGKILL)
+			killed = true
+		case <-deadline:
+			_ = cmd.Process.Signal(syscall.SIGKILL)
+			t.Fatalf("kill %d: the child did not append within 10s", k+1)
+		default:
+		}
+		if killed {
+			// Drain what the child printed before it died.
+			for line := range lines {
+				if _, err := fmt.Sscanf(line, "%d %s", &seq, &hash); err == nil {
+					acked[seq] = hash
+				}
+			}
+			break
+		}
+	}
+	err = cmd.Wait()
+	if !killed {
+		t.Fatalf("kill %d: the child exited by itself: %v\n%s", k+1, err, stderr.String())
+	}
 }
 
 // TestMultiProcessAppends runs two processes with four goroutines each,
