@@ -94,3 +94,29 @@ func FuzzUnquote(f *testing.F) {
 		}
 	})
 }
+
+// TestCanonicalizeModelReplacesInvalidUTF8 checks that a key written with
+// invalid UTF-8 and the same key written as \ufffd are one key, as in
+// encoding/json and in Python, whether the string had escapes or not.
+func TestCanonicalizeModelReplacesInvalidUTF8(t *testing.T) {
+	for _, in := range []string{"{\"\xff\":1,\"\\ufffd\":2}", "{\"\\ufffd\":1,\"\xff\":2}", "{\"a\\n\xff\":1,\"a\\n\\ufffd\":2}"} {
+		var want map[string]int
+		if err := json.Unmarshal([]byte(in), &want); err != nil {
+			t.Fatal(err)
+		}
+		out, err := CanonicalizeModel([]byte(in))
+		if err != nil {
+			t.Fatalf("CanonicalizeModel(%q): %v", in, err)
+		}
+		var got map[string]int
+		if err := json.Unmarshal(out, &got); err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(want, got); d != "" {
+			t.Errorf("CanonicalizeModel(%q) = %q (-encoding/json +got):\n%s", in, out, d)
+		}
+		if n := strings.Count(string(out), ":"); n != 1 {
+			t.Errorf("CanonicalizeModel(%q) = %q: %d members, want 1", in, out, n)
+		}
+	}
+}
