@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/artana-go/go-artana/artana"
 	"github.com/artana-go/go-artana/artanatest"
 )
@@ -70,16 +72,17 @@ func TestPythonReadsFork(t *testing.T) {
 	if err != nil {
 		t.Fatalf("python: %v\n%s", err, stderr.Bytes())
 	}
-	var got map[string]struct {
+	type verified struct {
 		Verified bool   `json:"verified"`
 		Events   int    `json:"events"`
 		Error    string `json:"error"`
 	}
+	var got map[string]verified
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("python output: %v\n%s", err, out)
 	}
-	if f := got[res.RunID]; !f.Verified || f.Events != 3 {
-		t.Errorf("python on the fork %q: %+v", res.RunID, f)
+	if d := cmp.Diff(verified{Verified: true, Events: 3}, got[res.RunID]); d != "" {
+		t.Errorf("python on the fork %q (-want +got):\n%s", res.RunID, d)
 	}
 	if p := got["parent"]; p.Verified || !strings.Contains(p.Error, "replayed_with_drift") {
 		t.Errorf("python on the parent: %+v, want it to refuse the replayed_with_drift event", p)
