@@ -142,8 +142,9 @@ func loadVerifyLedger(b *testing.B) (string, int64) {
 
 // BenchmarkLoadVerify loads and verifies a 100,000-event run with Verify,
 // on the ledger opened ReadOnly (as artana-replay verify opens it: an
-// immutable file, read from its pages) and opened for writing (read
-// through SQLite); the MB/s figure counts the bytes of the rows' columns:
+// immutable file, its pages read from the file) and opened for writing
+// (its pages read through SQLite); the MB/s figure counts the bytes of
+// the rows' columns:
 //
 //	go test -run '^$' -bench 'LoadVerify$' -benchtime 4x ./sqlite
 func BenchmarkLoadVerify(b *testing.B) {

@@ -165,12 +165,12 @@ func (s *Store) tableDigestsScan(ctx context.Context, runID string) (map[string]
 // the first bad event, or the error of a row that cannot be read.
 //
 // A sound ledger is proved sound in one read of the table in rowid order,
-// with quick_check and scans of the indexes beside it (read from the pages
-// themselves when the ledger is opened ReadOnly and has no WAL); anything
-// that read cannot prove is examined the thorough way (integrity_check, the
-// run read through its index), which names what is wrong. Verify reads the
-// whole file; to verify many runs, VerifyEach does that once for all of
-// them.
+// from its pages, with quick_check and scans of the indexes beside it
+// (read from their pages too when the ledger is opened ReadOnly and has no
+// WAL); anything that read cannot prove is examined the thorough way
+// (integrity_check, the run read through its index), which names what is
+// wrong. Verify reads the whole file; to verify many runs, VerifyEach does
+// that once for all of them.
 func (s *Store) Verify(ctx context.Context, runID string) error {
 	var first error
 	err := s.VerifyEach(ctx, []string{runID}, func(c RunCheck) error {

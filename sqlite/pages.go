@@ -1,23 +1,29 @@
 package sqlite
 
 import (
+	"context"
+	"database/sql"
 	"encoding/binary"
 	"os"
+	"strconv"
 
 	"github.com/artana-go/go-artana/internal/regfile"
 )
 
-// A pageFile reads the table b-tree of a ledger file that is read as
-// immutable (ReadOnly, no WAL) straight from the file, leaf page after leaf
-// page in rowid order, and splits its records without SQLite: reading a
-// row costs a fraction of what SQLite's row machinery costs. It trusts
-// nothing it reads: any page, cell or record that is not what SQLite writes
-// for the ledger table stops the read (ok false), and the fast path of
-// verify then leaves the ledger to the thorough one. That the file is sound
-// as SQLite sees it is proved by quick_check and the index scans, which
-// SQLite runs beside it.
+// A pageFile reads the b-trees of a ledger page by page, the table leaf
+// page after leaf page in rowid order, the indexes in key order, and splits
+// their records without SQLite: reading a row costs a fraction of what
+// SQLite's row machinery costs. It reads the pages of an immutable file
+// (ReadOnly, no WAL) straight from the file, and those of any other ledger
+// through SQLite's sqlite_dbpage table, in one read transaction (so that it
+// sees the WAL's pages as SQLite does). It trusts nothing it reads: any
+// page, cell or record that is not what SQLite writes for the ledger stops
+// the read (ok false), and the fast path of verify then leaves the ledger
+// to the thorough one. That the file is sound as SQLite sees it is proved
+// by quick_check, which SQLite runs beside it, and the comparisons of the
+// table with the indexes.
 type pageFile struct {
-	f        *os.File
+	src      pageSource
 	pageSize int
 	usable   int    // page size less the bytes reserved at the end of each page
 	pages    uint32 // the pages the file holds
@@ -25,6 +31,12 @@ type pageFile struct {
 	overflow []byte // the record of a row that spills to overflow pages
 	ovPage   []byte
 	bufs     [][]byte // a page buffer for each depth of a tree
+}
+
+// A pageSource reads whole pages of a ledger.
+type pageSource interface {
+	readPage(n uint32, buf []byte) bool // page n (from 1) into buf, of the page size
+	close() error
 }
 
 // openPageFile opens the ledger at path for reading its pages, after
@@ -35,30 +47,46 @@ func openPageFile(path string) (*pageFile, bool) {
 	if err != nil {
 		return nil, false
 	}
-	var h [100]byte
 	fi, err := f.Stat()
-	if err != nil || fi.Size() < int64(len(h)) {
+	if err != nil || fi.Size() < 512 {
 		f.Close()
 		return nil, false
 	}
-	if _, err := f.ReadAt(h[:], 0); err != nil || string(h[:16]) != sqliteMagic {
+	src := &filePages{f: f}
+	var h [512]byte
+	if !src.readPage(1, h[:]) {
 		f.Close()
 		return nil, false
 	}
-	size := int(binary.BigEndian.Uint16(h[16:]))
-	if size == 1 {
-		size = 65536
-	}
-	usable := size - int(h[20])
-	if size < 512 || size&(size-1) != 0 || usable < 480 || binary.BigEndian.Uint32(h[56:]) != 1 ||
-		fi.Size()%int64(size) != 0 || fi.Size()/int64(size) > 1<<31 {
+	pf, ok := newPageFile(src, h[:], fi.Size())
+	if !ok || fi.Size()%int64(pf.pageSize) != 0 {
 		f.Close()
 		return nil, false
 	}
-	return &pageFile{f: f, pageSize: size, usable: usable, pages: uint32(fi.Size() / int64(size))}, true
+	src.size = int64(pf.pageSize)
+	return pf, true
 }
 
-func (pf *pageFile) Close() error { return pf.f.Close() }
+// newPageFile reads the header of the database file at the start of page1
+// (at least 100 bytes) and returns a pageFile reading pages from src; size
+// is the size of the database in bytes.
+func newPageFile(src pageSource, page1 []byte, size int64) (*pageFile, bool) {
+	if len(page1) < 100 || string(page1[:16]) != sqliteMagic {
+		return nil, false
+	}
+	pageSize := int(binary.BigEndian.Uint16(page1[16:]))
+	if pageSize == 1 {
+		pageSize = 65536
+	}
+	usable := pageSize - int(page1[20])
+	if pageSize < 512 || pageSize&(pageSize-1) != 0 || usable < 480 || binary.BigEndian.Uint32(page1[56:]) != 1 ||
+		size/int64(pageSize) > 1<<31 {
+		return nil, false
+	}
+	return &pageFile{src: src, pageSize: pageSize, usable: usable, pages: uint32(size / int64(pageSize))}, true
+}
+
+func (pf *pageFile) Close() error { return pf.src.close() }
 
 // read reads page n into buf (of the page size).
 func (pf *pageFile) read(n uint32, buf []byte) bool {
@@ -66,8 +94,134 @@ func (pf *pageFile) read(n uint32, buf []byte) bool {
 		return false
 	}
 	pf.visited++
-	_, err := pf.f.ReadAt(buf, int64(n-1)*int64(pf.pageSize))
+	return pf.src.readPage(n, buf)
+}
+
+// filePages reads pages from the file.
+type filePages struct {
+	f    *os.File
+	size int64 // the page size; 0 while reading the header
+}
+
+func (fp *filePages) readPage(n uint32, buf []byte) bool {
+	_, err := fp.f.ReadAt(buf, int64(n-1)*fp.size)
 	return err == nil
+}
+
+func (fp *filePages) close() error { return fp.f.Close() }
+
+// dbPages reads pages through SQLite's sqlite_dbpage table, in one read
+// transaction, a run of consecutive pages at a time (the leaf pages of a
+// ledger's table mostly follow one another in the file): one query, and a
+// few allocations, for many pages.
+type dbPages struct {
+	ctx   context.Context
+	tx    *sql.Tx
+	stmt  *sql.Stmt
+	count uint32 // the pages of the database
+	first uint32 // the page in cache[0]
+	cache [][]byte
+	have  []bool
+	list  []byte // the JSON list of the pages to read
+}
+
+// dbPagesRun is how many consecutive pages dbPages reads at once.
+const dbPagesRun = 64
+
+// openPageDB opens db's ledger for reading its pages through SQLite, in a
+// read transaction of its own.
+func openPageDB(ctx context.Context, db *sql.DB) (*pageFile, bool) {
+	// Without a cancellation, a query starts no goroutine to watch for it;
+	// the reads stop at the next check of ctx (scanPages).
+	ctx = context.WithoutCancel(ctx)
+	tx, err := db.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, false
+	}
+	src := &dbPages{ctx: ctx, tx: tx}
+	if src.stmt, err = tx.PrepareContext(ctx, `SELECT pgno, data FROM sqlite_dbpage WHERE pgno IN (SELECT value FROM json_each(?))`); err != nil {
+		tx.Rollback()
+		return nil, false
+	}
+	var pageSize, count int64
+	if tx.QueryRowContext(ctx, `PRAGMA page_size`).Scan(&pageSize) != nil || tx.QueryRowContext(ctx, `PRAGMA page_count`).Scan(&count) != nil ||
+		pageSize < 512 || pageSize > 65536 || count < 1 || count > 1<<31 {
+		src.close()
+		return nil, false
+	}
+	src.count = uint32(count)
+	page1 := make([]byte, pageSize)
+	if !src.readPage(1, page1) {
+		src.close()
+		return nil, false
+	}
+	pf, ok := newPageFile(src, page1, count*pageSize)
+	if !ok || int64(pf.pageSize) != pageSize {
+		src.close()
+		return nil, false
+	}
+	return pf, true
+}
+
+func (dp *dbPages) readPage(n uint32, buf []byte) bool {
+	if n < dp.first || n >= dp.first+uint32(len(dp.cache)) || !dp.have[n-dp.first] {
+		if !dp.fetch(n, len(buf)) {
+			return false
+		}
+	}
+	i := n - dp.first
+	if !dp.have[i] || len(dp.cache[i]) != len(buf) {
+		return false
+	}
+	copy(buf, dp.cache[i])
+	return true
+}
+
+// fetch reads pages n to n+dbPagesRun-1 (those the database has) into the
+// cache.
+func (dp *dbPages) fetch(n uint32, size int) bool {
+	last := min(n+dbPagesRun-1, dp.count)
+	if n > last {
+		return false
+	}
+	if len(dp.cache) == 0 {
+		dp.cache, dp.have = make([][]byte, dbPagesRun), make([]bool, dbPagesRun)
+		for i := range dp.cache {
+			dp.cache[i] = make([]byte, size)
+		}
+	}
+	clear(dp.have)
+	dp.first = n
+	dp.list = append(dp.list[:0], '[')
+	for p := n; p <= last; p++ {
+		if p > n {
+			dp.list = append(dp.list, ',')
+		}
+		dp.list = strconv.AppendUint(dp.list, uint64(p), 10)
+	}
+	dp.list = append(dp.list, ']')
+	rows, err := dp.stmt.QueryContext(dp.ctx, dp.list)
+	if err != nil {
+		return false
+	}
+	defer rows.Close()
+	var (
+		pgno int64
+		data sql.RawBytes
+	)
+	for rows.Next() {
+		if rows.Scan(&pgno, &data) != nil || pgno < int64(n) || pgno > int64(last) || len(data) != size {
+			return false
+		}
+		copy(dp.cache[pgno-int64(n)], data)
+		dp.have[pgno-int64(n)] = true
+	}
+	return rows.Err() == nil
+}
+
+func (dp *dbPages) close() error {
+	dp.stmt.Close()
+	return dp.tx.Rollback()
 }
 
 // btreePage is a page of a table b-tree with its header read.

@@ -461,66 +461,6 @@ type runProof struct {
 	hash    [hashLen]byte // the hash of the last event
 }
 
-// A rowBatch carries rows of the table from the goroutine that reads them
-// to the one that verifies them.
-type rowBatch struct {
-	rows []string
-	ok   bool // the rows were read as stored rows; false ends the read
-	last bool // the rows are the last ones
-}
-
-// readTable reads the table in rowid order as storedRow texts and sends
-// them in batches on full, taking empty batches from free, until the last
-// batch or ctx is done.
-func (s *Store) readTable(ctx context.Context, full chan<- *rowBatch, free <-chan *rowBatch) {
-	send := func(b *rowBatch) bool {
-		select {
-		case full <- b:
-			return true
-		case <-ctx.Done():
-			return false
-		}
-	}
-	var b *rowBatch
-	select {
-	case b = <-free:
-	case <-ctx.Done():
-		return
-	}
-	rows, err := s.db.QueryContext(ctx, `SELECT `+storedRow+` FROM kernel_events NOT INDEXED`)
-	if err != nil {
-		b.ok, b.last = false, true
-		send(b)
-		return
-	}
-	defer rows.Close()
-	b.rows, b.ok, b.last = b.rows[:0], true, false
-	size := 0
-	var row sql.NullString // one for all rows: Scan's argument escapes
-	for rows.Next() {
-		if err := rows.Scan(&row); err != nil || !row.Valid {
-			b.ok, b.last = false, true
-			send(b)
-			return
-		}
-		b.rows = append(b.rows, row.String)
-		size += len(row.String)
-		if len(b.rows) == cap(b.rows) || size >= 1<<20 {
-			if !send(b) {
-				return
-			}
-			select {
-			case b = <-free:
-			case <-ctx.Done():
-				return
-			}
-			b.rows, b.ok, b.last, size = b.rows[:0], true, false, 0
-		}
-	}
-	b.ok, b.last = rows.Err() == nil, true
-	send(b)
-}
-
 // verifyEachFast is VerifyEach for a ledger with nothing wrong: it returns
 // the checks of the runs (all of them when only is empty) and true, or
 // false when it cannot prove the ledger sound, having called onEvent
@@ -547,7 +487,7 @@ func (s *Store) verifyEachFast(ctx context.Context, only []string, onEvent func(
 	// This goroutine reads the rows and checks what links them (run,
 	// tenant, seq, the hash before); the hash and stored text of each
 	// event, which need no other event, are checked on worker goroutines.
-	q := newCheckQueue(ctx, s.immutable)
+	q := newCheckQueue(ctx)
 	defer q.abort()
 	var (
 		runs = make(map[string]*runProof)
@@ -599,12 +539,7 @@ func (s *Store) verifyEachFast(ctx context.Context, only []string, onEvent func(
 		}
 		return true
 	}
-	var read bool
-	if s.immutable {
-		read = s.scanPages(ctx, &e, verify)
-	} else {
-		read = s.scanRows(ctx, &wg, &e, verify)
-	}
+	read := s.scanPages(ctx, &e, verify)
 	if !read || !q.stop() {
 		return nil, reported, false
 	}
@@ -642,45 +577,8 @@ func (s *Store) verifyEachFast(ctx context.Context, only []string, onEvent func(
 	return checks, reported, true
 }
 
-// scanRows reads the table in rowid order through SQLite, one storedRow
-// text a row, on a goroutine of its own, and calls verify with each row
-// split into e on this one. It reports whether every row was read and
-// verified.
-func (s *Store) scanRows(ctx context.Context, wg *sync.WaitGroup, e *ledger.StoredEvent, verify func(rowid int64, row []byte) bool) bool {
-	const batches, batchRows = 4, 256
-	full, free := make(chan *rowBatch, batches), make(chan *rowBatch, batches)
-	for range batches {
-		free <- &rowBatch{rows: make([]string, 0, batchRows)}
-	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	wg.Go(func() { s.readTable(ctx, full, free) })
-	for {
-		var b *rowBatch
-		select {
-		case b = <-full:
-		case <-ctx.Done():
-			return false
-		}
-		if !b.ok {
-			return false
-		}
-		for _, row := range b.rows {
-			rowid, ok := splitStoredRow(row, e)
-			if !ok || !verify(rowid, unsafe.Slice(unsafe.StringData(row), len(row))) {
-				return false
-			}
-		}
-		if b.last {
-			return true
-		}
-		clear(b.rows)
-		free <- b
-	}
-}
-
-// scanPages reads the table of an immutable file in rowid order from its
-// pages (pageFile), and calls verify with each row split into e. It
+// scanPages reads the table in rowid order from its pages (pageFile: from
+// the file when it is immutable, else through SQLite), and calls verify with each row split into e. It
 // reports whether every row was read and verified.
 func (s *Store) scanPages(ctx context.Context, e *ledger.StoredEvent, verify func(rowid int64, record []byte) bool) bool {
 	var root int64
@@ -688,7 +586,15 @@ func (s *Store) scanPages(ctx context.Context, e *ledger.StoredEvent, verify fun
 	if err != nil || root <= 1 || root > 1<<32-1 {
 		return false
 	}
-	pf, ok := openPageFile(s.abs)
+	var (
+		pf *pageFile
+		ok bool
+	)
+	if s.immutable {
+		pf, ok = openPageFile(s.abs)
+	} else {
+		pf, ok = openPageDB(ctx, s.db)
+	}
 	if !ok {
 		return false
 	}
@@ -719,11 +625,10 @@ func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), l
 
 // A checkQueue hands events to worker goroutines that check each one alone
 // (StoredVerifier.CheckStored: its hash and stored text), in batches of
-// their stored bytes: SQLite records, or storedRow texts. Its memory is a
-// few batches of about a megabyte, or of the largest event.
+// their SQLite records. Its memory is a few batches of about a megabyte,
+// or of the largest event.
 type checkQueue struct {
 	ctx     context.Context
-	rows    bool // the events are storedRow texts
 	work    chan *eventBatch
 	free    chan *eventBatch
 	batch   *eventBatch
@@ -743,8 +648,8 @@ const (
 	checkBatchBytes  = 1 << 20
 )
 
-func newCheckQueue(ctx context.Context, records bool) *checkQueue {
-	q := &checkQueue{ctx: ctx, rows: !records, work: make(chan *eventBatch, checkBatches), free: make(chan *eventBatch, checkBatches)}
+func newCheckQueue(ctx context.Context) *checkQueue {
+	q := &checkQueue{ctx: ctx, work: make(chan *eventBatch, checkBatches), free: make(chan *eventBatch, checkBatches)}
 	for range checkBatches {
 		q.free <- &eventBatch{ends: make([]int, 0, checkBatchEvents)}
 	}
@@ -810,16 +715,11 @@ func (q *checkQueue) check() {
 			}
 			raw := b.data[start:end]
 			start = end
-			var ok bool
-			if q.rows {
-				_, ok = splitStoredRow(unsafeString(raw), &e)
-			} else if ok = splitRecord(raw, &r); ok {
-				r.event(&e)
-			}
-			if !ok {
+			if !splitRecord(raw, &r) {
 				q.failed.Store(true)
 				break
 			}
+			r.event(&e)
 			if handled, err := v.CheckStored(&e); !handled || err != nil {
 				q.failed.Store(true)
 			}
