@@ -2,12 +2,15 @@ package sqlite
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/artana-go/go-artana/artana/ledger"
 )
@@ -363,4 +366,50 @@ func FuzzPageFile(f *testing.F) {
 			t.Fatalf("bytes %x at %d: the fast path proves sound a file SQLite reads differently", b, at)
 		}
 	})
+}
+
+// TestVerifyEachCancelled cancels VerifyEach while it verifies, from its
+// progress callback: it returns the context's error, calls fn for no run,
+// and leaves no goroutine behind, read from the file or through SQLite.
+func TestVerifyEachCancelled(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "c.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 3000 {
+		if _, err := s.Append(ctx, fmt.Sprint("run-", i%2), "t", &ledger.ModelCompleted{Model: "m", OutputJSON: `"ok"`}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, opts := range [][]Option{{ReadOnly()}, nil} {
+		s, err := Open(ctx, path, opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := runtime.NumGoroutine()
+		cctx, cancel := context.WithCancel(ctx)
+		events, runs := 0, 0
+		err = s.VerifyEach(cctx, nil, func(RunCheck) error { runs++; return nil }, func() {
+			if events++; events == 500 {
+				cancel()
+			}
+		})
+		cancel()
+		if !errors.Is(err, context.Canceled) || runs != 0 {
+			t.Errorf("read-only %v: VerifyEach = %v after %d runs; want context.Canceled and no run", opts != nil, err, runs)
+		}
+		s.Close()
+		deadline := time.Now().Add(5 * time.Second)
+		for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if n := runtime.NumGoroutine(); n > before {
+			t.Errorf("read-only %v: %d goroutines after VerifyEach, %d before", opts != nil, n, before)
+		}
+	}
 }
