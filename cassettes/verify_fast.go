@@ -56,36 +56,53 @@ func (r *Reader) Verify(ctx context.Context, each func()) (int64, error) {
 // nothing, for any other line: the caller then reads it the usual way,
 // which explains what is wrong with it.
 func (r *Reader) verifyEventLine(line []byte) bool {
+	e, ok := r.splitEventLine(line)
+	if !ok {
+		return false
+	}
+	if handled, err := r.chain.NextStored(&e); !handled || err != nil {
+		return false
+	}
+	r.prev = strings.Clone(e.Hash)
+	r.count++
+	return true
+}
+
+// splitEventLine splits an events record line that is exactly in the form
+// the writers produce (a known event type that the Reader accepts, strings
+// of printable ASCII without escapes, the header's run) into the fields of
+// a stored event, views of line. It reports false for any other line.
+func (r *Reader) splitEventLine(line []byte) (ledger.StoredEvent, bool) {
 	typ, rest, ok := cutPlain(line, `{"type":"`)
 	if !ok || typ == endType || !ledger.EventType(typ).Valid() || (r.types != nil && !r.types[typ]) {
-		return false
+		return ledger.StoredEvent{}, false
 	}
 	prev, rest, ok := cutPlain(rest, `,"prev":"`)
 	if !ok {
-		return false
+		return ledger.StoredEvent{}, false
 	}
 	hash, rest, ok := cutPlain(rest, `,"hash":"`)
 	if !ok {
-		return false
+		return ledger.StoredEvent{}, false
 	}
 	body, ok := bytes.CutPrefix(rest, []byte(`,"body":`))
 	if !ok || len(body) < 2 || body[len(body)-1] != '}' {
-		return false
+		return ledger.StoredEvent{}, false
 	}
 	body = body[:len(body)-1]
 	id, rest, ok := cutPlain(body, `{"id":"`)
 	if !ok {
-		return false
+		return ledger.StoredEvent{}, false
 	}
 	rest, ok = bytes.CutPrefix(rest, []byte(`,"payload":`))
 	i := bytes.LastIndex(rest, []byte(`,"run":"`))
 	if !ok || i < 0 {
-		return false
+		return ledger.StoredEvent{}, false
 	}
 	payload := rest[:i]
 	run, rest, ok := cutPlain(rest[i:], `,"run":"`)
 	if !ok {
-		return false
+		return ledger.StoredEvent{}, false
 	}
 	rest, ok = bytes.CutPrefix(rest, []byte(`,"seq":`))
 	var seq int64
@@ -95,24 +112,18 @@ func (r *Reader) verifyEventLine(line []byte) bool {
 		digits++
 	}
 	if !ok || digits == 0 || (rest[0] == '0' && digits > 1) {
-		return false
+		return ledger.StoredEvent{}, false
 	}
 	tenant, rest, ok := cutPlain(rest[digits:], `,"tenant":"`)
 	if !ok {
-		return false
+		return ledger.StoredEvent{}, false
 	}
 	ts, rest, ok := cutPlain(rest, `,"timestamp":"`)
 	if !ok || string(rest) != "}" || (r.runID != "" && run != r.runID) {
-		return false
+		return ledger.StoredEvent{}, false
 	}
-	e := ledger.StoredEvent{ID: id, RunID: run, TenantID: tenant, Seq: seq, Type: ledger.EventType(typ),
-		PrevHash: prev, Hash: hash, Timestamp: ts, Payload: payload, Form: ledger.CanonicalForm}
-	if handled, err := r.chain.NextStored(&e); !handled || err != nil {
-		return false
-	}
-	r.prev = strings.Clone(hash)
-	r.count++
-	return true
+	return ledger.StoredEvent{ID: id, RunID: run, TenantID: tenant, Seq: seq, Type: ledger.EventType(typ),
+		PrevHash: prev, Hash: hash, Timestamp: ts, Payload: payload, Form: ledger.CanonicalForm}, true
 }
 
 // cutPlain reads prefix and then a string of printable ASCII without
