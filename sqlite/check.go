@@ -241,25 +241,7 @@ func (s *Store) verifyEachThorough(ctx context.Context, only []string, fn func(R
 	// SQLite's integrity_check reads the whole file on a connection of its
 	// own while the table and the runs are read: on more than one core,
 	// verify takes the longer of the two rather than their sum.
-	type integrity struct {
-		perRun map[string][]string
-		file   []string
-		err    error
-	}
-	checked := make(chan integrity, 1)
-	go func() {
-		var c integrity
-		c.perRun, c.file, c.err = s.checkIntegrity(ctx)
-		checked <- c
-	}()
-	var check *integrity
-	wait := func() *integrity {
-		if check == nil {
-			c := <-checked
-			check = &c
-		}
-		return check
-	}
+	wait := s.startIntegrityCheck(ctx)
 	defer wait()
 
 	table, err := s.tableDigests(ctx, "")
@@ -268,18 +250,9 @@ func (s *Store) verifyEachThorough(ctx context.Context, only []string, fn func(R
 	}
 	ids := only
 	if len(ids) == 0 {
-		set := make(map[string]bool, len(table))
-		for id := range table {
-			set[id] = true
-		}
-		if err := s.indexRuns(ctx, set); err != nil {
+		if ids, err = s.allRuns(ctx, table); err != nil {
 			return fail(err)
 		}
-		ids = make([]string, 0, len(set))
-		for id := range set {
-			ids = append(ids, id)
-		}
-		sort.Strings(ids)
 	}
 	// The runs are verified while the check runs; their outcomes are
 	// reported once it is done, each with what it found in the run.
@@ -303,24 +276,81 @@ func (s *Store) verifyEachThorough(ctx context.Context, only []string, fn func(R
 	}
 	if len(only) == 0 {
 		// A run that only the check names (none of its rows read above).
-		seen := make(map[string]bool, len(ids))
-		for _, id := range ids {
-			seen[id] = true
-		}
-		var more []string
-		for id := range c.perRun {
-			if !seen[id] {
-				more = append(more, id)
-			}
-		}
-		sort.Strings(more)
-		for _, id := range more {
+		for _, id := range runsOnlyChecked(ids, c.perRun) {
 			if err := verify(id); err != nil {
 				return err
 			}
 		}
 		sort.SliceStable(checks, func(i, j int) bool { return checks[i].RunID < checks[j].RunID })
 	}
+	return s.reportChecks(checks, c, fn)
+}
+
+// integrity is the outcome of checkIntegrity.
+type integrity struct {
+	perRun map[string][]string
+	file   []string
+	err    error
+}
+
+// startIntegrityCheck runs checkIntegrity on a goroutine of its own and
+// returns a func that waits for its outcome (each call the same).
+func (s *Store) startIntegrityCheck(ctx context.Context) (wait func() *integrity) {
+	checked := make(chan integrity, 1)
+	go func() {
+		var c integrity
+		c.perRun, c.file, c.err = s.checkIntegrity(ctx)
+		checked <- c
+	}()
+	var check *integrity
+	return func() *integrity {
+		if check == nil {
+			c := <-checked
+			check = &c
+		}
+		return check
+	}
+}
+
+// allRuns lists, in order, the runs of the table (as read into table) and
+// of the index.
+func (s *Store) allRuns(ctx context.Context, table map[string]*rowDigest) ([]string, error) {
+	set := make(map[string]bool, len(table))
+	for id := range table {
+		set[id] = true
+	}
+	if err := s.indexRuns(ctx, set); err != nil {
+		return nil, err
+	}
+	ids := make([]string, 0, len(set))
+	for id := range set {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return ids, nil
+}
+
+// runsOnlyChecked lists, in order, the runs that integrity_check's
+// findings name and ids does not.
+func runsOnlyChecked(ids []string, perRun map[string][]string) []string {
+	seen := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		seen[id] = true
+	}
+	var more []string
+	for id := range perRun {
+		if !seen[id] {
+			more = append(more, id)
+		}
+	}
+	sort.Strings(more)
+	return more
+}
+
+// reportChecks calls fn with each run's check, a run without a problem of
+// its own failing with integrity_check's findings about its rows, and then
+// with the findings that concern the file, if any.
+func (s *Store) reportChecks(checks []RunCheck, c *integrity, fn func(RunCheck) error) error {
 	for _, rc := range checks {
 		if rc.Err == nil && len(c.perRun[rc.RunID]) > 0 {
 			rc.Err = &Error{Op: "verify", Path: s.path, RunID: rc.RunID, Err: fmt.Errorf("%w: PRAGMA integrity_check: %s; %s",
@@ -331,7 +361,7 @@ func (s *Store) verifyEachThorough(ctx context.Context, only []string, fn func(R
 		}
 	}
 	if len(c.file) > 0 {
-		err := fail(fmt.Errorf("%w: %s; %s", ErrDamaged, strings.Join(c.file, "; "), damagedNext))
+		err := &Error{Op: "verify", Path: s.path, Err: fmt.Errorf("%w: %s; %s", ErrDamaged, strings.Join(c.file, "; "), damagedNext)}
 		if err := fn(RunCheck{Err: err}); err != nil {
 			return err
 		}

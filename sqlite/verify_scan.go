@@ -178,79 +178,107 @@ func (s *Store) proveFile(ctx context.Context) (p fileProof) {
 // reports false unless every entry is as SQLite writes it for the rows the
 // writers write and every index is in strictly increasing key order.
 func (s *Store) readIndexes(ctx context.Context, q querier, p *fileProof) bool {
-	roots := map[string]int64{}
-	rows, err := q.QueryContext(ctx, `SELECT name, rootpage FROM sqlite_master WHERE type = 'index' AND tbl_name = 'kernel_events'`)
-	if err != nil {
+	roots, ok := indexRoots(ctx, q)
+	if !ok {
 		return false
-	}
-	for rows.Next() {
-		var name string
-		var root int64
-		if err := rows.Scan(&name, &root); err != nil {
-			rows.Close()
-			return false
-		}
-		roots[name] = root
-	}
-	rows.Close()
-	if rows.Err() != nil {
-		return false
-	}
-	for _, name := range []string{indexRunSeq, indexPKey, indexID} {
-		if r := roots[name]; r <= 1 || r > 1<<32-1 {
-			return false
-		}
 	}
 	pf, ok := openPageFile(s.abs)
 	if !ok {
 		return false
 	}
 	defer pf.Close()
-	runDigests := func(index string) (map[string]*rowDigest, bool) {
-		out := make(map[string]*rowDigest)
-		var (
-			x, last indexEntry
-			cur     *rowDigest
-			first   = true
-			n       int
-		)
-		ok := pf.scanIndex(uint32(roots[index]), func(rec []byte) bool {
-			if n++; n%4096 == 0 && ctx.Err() != nil {
-				return false
-			}
-			if !splitIndexRecord(rec, true, &x) {
-				return false
-			}
-			if !first && (x.text < last.text || x.text == last.text && (x.seq < last.seq || x.seq == last.seq && x.rowid <= last.rowid)) {
-				return false // out of order
-			}
-			if first || x.text != last.text {
-				if out[x.text] != nil {
-					return false
-				}
-				cur = new(rowDigest)
-				last.text = strings.Clone(x.text)
-				out[last.text] = cur
-			}
-			first, last.seq, last.rowid = false, x.seq, x.rowid
-			cur.add(x.rowid, x.seq)
-			return true
-		})
-		return out, ok
-	}
-	if p.runSeq, ok = runDigests(indexRunSeq); !ok {
+	if p.runSeq, ok = pageRunDigests(ctx, pf, roots[indexRunSeq]); !ok {
 		return false
 	}
-	if p.pkey, ok = runDigests(indexPKey); !ok {
+	if p.pkey, ok = pageRunDigests(ctx, pf, roots[indexPKey]); !ok {
 		return false
 	}
+	ok = pageIDSum(ctx, pf, roots[indexID], &p.ids)
+	p.idCount = p.ids.n
+	return ok
+}
+
+// indexRoots returns the root pages of the ledger table's indexes by name;
+// it reports false unless each of the three has a page number a pageFile
+// can read.
+func indexRoots(ctx context.Context, q querier) (map[string]uint32, bool) {
+	roots := map[string]int64{}
+	rows, err := q.QueryContext(ctx, `SELECT name, rootpage FROM sqlite_master WHERE type = 'index' AND tbl_name = 'kernel_events'`)
+	if err != nil {
+		return nil, false
+	}
+	for rows.Next() {
+		var name string
+		var root int64
+		if err := rows.Scan(&name, &root); err != nil {
+			rows.Close()
+			return nil, false
+		}
+		roots[name] = root
+	}
+	rows.Close()
+	if rows.Err() != nil {
+		return nil, false
+	}
+	out := make(map[string]uint32, 3)
+	for _, name := range []string{indexRunSeq, indexPKey, indexID} {
+		r := roots[name]
+		if r <= 1 || r > 1<<32-1 {
+			return nil, false
+		}
+		out[name] = uint32(r)
+	}
+	return out, true
+}
+
+// pageRunDigests reads the (run_id, seq) index at page root of pf in key
+// order and sums up each run's entries (rowDigest). It reports false unless
+// every entry is of the types the writers give the columns, in strictly
+// increasing key order.
+func pageRunDigests(ctx context.Context, pf *pageFile, root uint32) (map[string]*rowDigest, bool) {
+	out := make(map[string]*rowDigest)
+	var (
+		x, last indexEntry
+		cur     *rowDigest
+		first   = true
+		n       int
+	)
+	ok := pf.scanIndex(root, func(rec []byte) bool {
+		if n++; n%4096 == 0 && ctx.Err() != nil {
+			return false
+		}
+		if !splitIndexRecord(rec, true, &x) {
+			return false
+		}
+		if !first && (x.text < last.text || x.text == last.text && (x.seq < last.seq || x.seq == last.seq && x.rowid <= last.rowid)) {
+			return false // out of order
+		}
+		if first || x.text != last.text {
+			if out[x.text] != nil {
+				return false
+			}
+			cur = new(rowDigest)
+			last.text = strings.Clone(x.text)
+			out[last.text] = cur
+		}
+		first, last.seq, last.rowid = false, x.seq, x.rowid
+		cur.add(x.rowid, x.seq)
+		return true
+	})
+	return out, ok
+}
+
+// pageIDSum reads the event_id index at page root of pf in key order and
+// adds its entries to sum. It reports false unless every key is text, in
+// strictly increasing order.
+func pageIDSum(ctx context.Context, pf *pageFile, root uint32, sum *idSum) bool {
 	var (
 		x     indexEntry
 		last  []byte
 		first = true
 		n     int
 	)
-	ok = pf.scanIndex(uint32(roots[indexID]), func(rec []byte) bool {
+	return pf.scanIndex(root, func(rec []byte) bool {
 		if n++; n%4096 == 0 && ctx.Err() != nil {
 			return false
 		}
@@ -258,11 +286,9 @@ func (s *Store) readIndexes(ctx context.Context, q querier, p *fileProof) bool {
 			return false // unique keys, in increasing order
 		}
 		first, last = false, append(last[:0], x.text...)
-		p.ids.add(x.text, x.rowid)
+		sum.add(x.text, x.rowid)
 		return true
 	})
-	p.idCount = p.ids.n
-	return ok
 }
 
 // runIndexPage reads a page of a (run_id, seq) index in key order after
@@ -477,104 +503,137 @@ func (s *Store) verifyEachFast(ctx context.Context, only []string, onEvent func(
 	proved := make(chan fileProof, 1)
 	wg.Go(func() { proved <- s.proveFile(ctx) })
 
-	var want map[string]bool
+	t := newTableRead(ctx, only, onEvent)
+	defer t.q.abort()
+	read := s.scanPages(ctx, &t.e, t.row)
+	if !read || !t.q.stop() {
+		return nil, t.reported, false
+	}
+	if p := <-proved; !p.proves(t) {
+		return nil, t.reported, false
+	}
+	return t.checks(only), t.reported, true
+}
+
+// A tableRead is verifyEachFast's read of the table, row by row in rowid
+// order. Its goroutine checks what links the rows (run, tenant, seq, the
+// hash before); the hash and stored text of each event, which need no
+// other event, are checked on worker goroutines (q).
+type tableRead struct {
+	want     map[string]bool // the runs asked for, nil for all
+	q        *checkQueue
+	runs     map[string]*runProof
+	cur      *runProof          // the run of the last row
+	e        ledger.StoredEvent // the row read
+	ids      idSum
+	onEvent  func()
+	reported int64 // the calls of onEvent
+}
+
+func newTableRead(ctx context.Context, only []string, onEvent func()) *tableRead {
+	t := &tableRead{
+		runs:    make(map[string]*runProof),
+		e:       ledger.StoredEvent{Form: ledger.ColumnForm},
+		onEvent: onEvent,
+	}
 	if len(only) > 0 {
-		want = make(map[string]bool, len(only))
+		t.want = make(map[string]bool, len(only))
 		for _, id := range only {
-			want[id] = true
+			t.want[id] = true
 		}
 	}
-	// This goroutine reads the rows and checks what links them (run,
-	// tenant, seq, the hash before); the hash and stored text of each
-	// event, which need no other event, are checked on worker goroutines.
-	q := newCheckQueue(ctx)
-	defer q.abort()
-	var (
-		runs = make(map[string]*runProof)
-		cur  *runProof // the run of the last row
-		e    = ledger.StoredEvent{Form: ledger.ColumnForm}
-		ids  idSum
-	)
-	// verify takes the row rowid, split into e from raw.
-	verify := func(rowid int64, raw []byte) bool {
-		if len(e.Hash) != hashLen {
+	t.q = newCheckQueue(ctx)
+	return t
+}
+
+// row takes the row rowid, split into t.e from raw.
+func (t *tableRead) row(rowid int64, raw []byte) bool {
+	e := &t.e
+	if len(e.Hash) != hashLen {
+		return false
+	}
+	t.ids.add(e.ID, rowid)
+	cur := t.cur
+	if cur == nil || cur.id != e.RunID {
+		if cur = t.runs[e.RunID]; cur == nil {
+			cur = &runProof{id: strings.Clone(e.RunID), verify: t.want == nil || t.want[e.RunID]}
+			t.runs[cur.id] = cur
+		}
+		t.cur = cur
+	}
+	cur.table.add(rowid, e.Seq)
+	if !cur.verify {
+		// The seqs of a run increase with the rowid, so no seq is
+		// there twice (a run that is verified is checked below).
+		if cur.rows > 0 && e.Seq <= cur.lastSeq {
 			return false
 		}
-		ids.add(e.ID, rowid)
-		if cur == nil || cur.id != e.RunID {
-			if cur = runs[e.RunID]; cur == nil {
-				cur = &runProof{id: strings.Clone(e.RunID), verify: want == nil || want[e.RunID]}
-				runs[cur.id] = cur
-			}
-		}
-		cur.table.add(rowid, e.Seq)
-		if !cur.verify {
-			// The seqs of a run increase with the rowid, so no seq is
-			// there twice (a run that is verified is checked below).
-			if cur.rows > 0 && e.Seq <= cur.lastSeq {
-				return false
-			}
-			cur.rows++
-			cur.lastSeq = e.Seq
-			return true
-		}
-		// What NextStored checks of the link to the event before.
-		if cur.events == 0 {
-			if e.Seq != 1 || e.PrevHash != "" {
-				return false
-			}
-			cur.tenant = strings.Clone(e.TenantID)
-		} else if e.Seq != cur.lastSeq+1 || e.TenantID != cur.tenant || e.PrevHash != unsafe.String(&cur.hash[0], len(cur.hash)) {
-			return false
-		}
-		if !q.add(raw) {
-			return false
-		}
-		cur.events++
+		cur.rows++
 		cur.lastSeq = e.Seq
-		copy(cur.hash[:], e.Hash)
-		if onEvent != nil {
-			reported++
-			onEvent()
-		}
 		return true
 	}
-	read := s.scanPages(ctx, &e, verify)
-	if !read || !q.stop() {
-		return nil, reported, false
+	// What NextStored checks of the link to the event before.
+	if cur.events == 0 {
+		if e.Seq != 1 || e.PrevHash != "" {
+			return false
+		}
+		cur.tenant = strings.Clone(e.TenantID)
+	} else if e.Seq != cur.lastSeq+1 || e.TenantID != cur.tenant || e.PrevHash != unsafe.String(&cur.hash[0], len(cur.hash)) {
+		return false
 	}
+	if !t.q.add(raw) {
+		return false
+	}
+	cur.events++
+	cur.lastSeq = e.Seq
+	copy(cur.hash[:], e.Hash)
+	if t.onEvent != nil {
+		t.reported++
+		t.onEvent()
+	}
+	return true
+}
 
-	p := <-proved
-	if !p.ok || p.ids != ids || p.idCount != ids.n {
-		return nil, reported, false
+// proves reports whether p is sound and its indexes hold exactly the
+// entries of the rows t read: the same event_id entries and, run by run,
+// the same (run_id, seq) entries.
+func (p *fileProof) proves(t *tableRead) bool {
+	if !p.ok || p.ids != t.ids || p.idCount != t.ids.n {
+		return false
 	}
 	for _, index := range []map[string]*rowDigest{p.runSeq, p.pkey} {
-		if len(index) != len(runs) {
-			return nil, reported, false
+		if len(index) != len(t.runs) {
+			return false
 		}
 		for id, d := range index {
-			if r := runs[id]; r == nil || r.table != *d {
-				return nil, reported, false
+			if r := t.runs[id]; r == nil || r.table != *d {
+				return false
 			}
 		}
 	}
+	return true
+}
+
+// checks returns the checks of the runs named in only (every run read when
+// only is empty, in run id order).
+func (t *tableRead) checks(only []string) []RunCheck {
 	list := only
 	if len(list) == 0 {
-		list = make([]string, 0, len(runs))
-		for id := range runs {
+		list = make([]string, 0, len(t.runs))
+		for id := range t.runs {
 			list = append(list, id)
 		}
 		slices.Sort(list)
 	}
-	checks = make([]RunCheck, 0, len(list))
+	checks := make([]RunCheck, 0, len(list))
 	for _, id := range list {
 		c := RunCheck{RunID: id}
-		if r := runs[id]; r != nil {
+		if r := t.runs[id]; r != nil {
 			c.Events = r.events
 		}
 		checks = append(checks, c)
 	}
-	return checks, reported, true
+	return checks
 }
 
 // scanPages reads the table in rowid order from its pages (pageFile: from
