@@ -27,7 +27,7 @@ func (r *Reader) fastEvent(line []byte) (ledger.Event, bool) {
 	}
 	head := append(append(r.head[:0], se.ID...), se.Hash...)
 	r.head = head
-	p, ids, ok := ledger.DecodeOwned(se.Type, se.Payload, head, &r.arena)
+	p, ids, ok := r.owned.Decode(se.Type, se.Payload, head)
 	if !ok {
 		return ledger.Event{}, false
 	}

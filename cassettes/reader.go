@@ -68,7 +68,8 @@ type Reader struct {
 	endOff  int64  // offset of the end record, once read
 	// fastEvent's scratch memory, and the run and tenant of the last event
 	// it read (shared by the events it returns)
-	head, arena         []byte
+	head                []byte
+	owned               ledger.OwnedDecoder
 	lastRun, lastTenant string
 	err                 error // sticky: io.EOF after the end record, or the first error
 }

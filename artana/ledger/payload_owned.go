@@ -1,69 +1,226 @@
 package ledger
 
-// DecodeOwned decodes data, the stored text of a payload of type t, for a
-// reader that returns its events to callers who keep them: the payload
-// shares no memory with data or arena, and all its strings are copies in
-// one new buffer, which begins with a copy of head (returned as a string,
-// for the caller's own strings). arena is scratch memory that the decoder
-// reuses from call to call.
+// An OwnedDecoder decodes stored payloads for a reader that returns its
+// events to callers who keep them: each payload shares no memory with its
+// input or the decoder, and takes two allocations in the common case (the
+// payload with its lists and optional strings, and one buffer for all its
+// strings). The zero value is ready to use; it reuses its scratch memory
+// from payload to payload.
+type OwnedDecoder struct {
+	arena   []byte
+	scratch scratchPayloads
+}
+
+// Decode decodes data, the stored text of a payload of type t. The
+// payload's strings are all copies in one new buffer, which begins with a
+// copy of head, returned as a string for the caller's own strings (an
+// event's id and hash, say).
 //
 // It decodes what DecodePayload decodes through its fast path, to an equal
 // payload, and reports false for anything else (the caller then calls
 // DecodePayload, which decodes it or explains what is wrong). It does not
 // validate the payload.
-func DecodeOwned(t EventType, data, head []byte, arena *[]byte) (p Payload, headCopy string, ok bool) {
-	p = newPayload(t)
-	if p == nil || !decodeFastReuse(p, data, arena) {
+func (d *OwnedDecoder) Decode(t EventType, data, head []byte) (p Payload, headCopy string, ok bool) {
+	sp := d.scratch.get(t)
+	if sp == nil || !decodeFastReuse(sp, data, &d.arena) {
 		return nil, "", false
 	}
-	// p's strings are views of data and *arena: copy them out.
-	n := len(head)
-	eachString(p, func(s *string) { n += len(*s) })
-	buf := make([]byte, 0, n)
-	buf = append(buf, head...)
-	eachString(p, func(s *string) {
-		if *s == "" {
-			*s = ""
-			return
+	// sp's strings are views of data and d.arena, and its lists and
+	// optional strings d's: count them, then copy them out.
+	size, slots, msgs, calls := len(head), 0, 0, 0
+	list := sp.fields()
+	for i := range list.n {
+		f := &list.f[i]
+		switch f.kind {
+		case fStr, fPolicy:
+			size += len(*f.s)
+		case fOutcome:
+			size += len(*f.outcome)
+		case fNullStr:
+			if *f.sp != nil {
+				size += len(**f.sp)
+				slots++
+			}
+		case fStrs:
+			for _, s := range *f.strs {
+				size += len(s)
+			}
+			slots += len(*f.strs)
+		case fMsgs:
+			for _, m := range *f.msgs {
+				size += len(m.Role) + len(m.Content)
+			}
+			msgs += len(*f.msgs)
+		case fCalls:
+			for _, c := range *f.calls {
+				size += len(c.ToolName) + len(c.ArgumentsJSON)
+			}
+			calls += len(*f.calls)
 		}
-		buf = append(buf, *s...) // within capacity: buf never moves
-		*s = unsafeString(buf[len(buf)-len(*s):])
-	})
+	}
+	p, slab, msgSlab, callSlab := newOwned(sp, slots, msgs, calls)
+	buf := make([]byte, 0, size)
+	buf = append(buf, head...)
+	own := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		buf = append(buf, s...) // within capacity: buf never moves
+		return unsafeString(buf[len(buf)-len(s):])
+	}
+	list = p.fields()
+	for i := range list.n {
+		f := &list.f[i]
+		switch f.kind {
+		case fStr, fPolicy:
+			*f.s = own(*f.s)
+		case fOutcome:
+			*f.outcome = ToolOutcome(own(string(*f.outcome)))
+		case fNullStr:
+			if *f.sp != nil {
+				slab[0] = own(**f.sp)
+				*f.sp, slab = &slab[0], slab[1:]
+			}
+		case fNullInt:
+			if *f.ip != nil {
+				v := **f.ip
+				*f.ip = &v
+			}
+		case fStrs:
+			n := len(*f.strs)
+			dst := []string{} // as the decoder gives an empty list
+			if n > 0 {
+				dst = slab[:n:n]
+			}
+			for j, s := range *f.strs {
+				dst[j] = own(s)
+			}
+			*f.strs, slab = dst, slab[n:]
+		case fMsgs:
+			n := len(*f.msgs)
+			dst := []ChatMessage{}
+			if n > 0 {
+				dst = msgSlab[:n:n]
+			}
+			for j, m := range *f.msgs {
+				dst[j] = ChatMessage{Role: own(m.Role), Content: own(m.Content)}
+			}
+			*f.msgs, msgSlab = dst, msgSlab[n:]
+		case fCalls:
+			n := len(*f.calls)
+			dst := []ToolCall{}
+			if n > 0 {
+				dst = callSlab[:n:n]
+			}
+			for j, c := range *f.calls {
+				dst[j] = ToolCall{ToolName: own(c.ToolName), ArgumentsJSON: own(c.ArgumentsJSON)}
+			}
+			*f.calls, callSlab = dst, callSlab[n:]
+		}
+	}
 	return p, unsafeString(buf[:len(head)]), true
 }
 
-// eachString calls f with a pointer to every string of p.
-func eachString(p Payload, f func(*string)) {
-	list := p.fields()
-	for i := range list.n {
-		fd := &list.f[i]
-		switch fd.kind {
-		case fStr, fPolicy:
-			f(fd.s)
-		case fOutcome:
-			s := string(*fd.outcome)
-			f(&s)
-			*fd.outcome = ToolOutcome(s)
-		case fNullStr:
-			if *fd.sp != nil {
-				f(*fd.sp)
-			}
-		case fStrs:
-			for j := range *fd.strs {
-				f(&(*fd.strs)[j])
-			}
-		case fMsgs:
-			for j := range *fd.msgs {
-				m := &(*fd.msgs)[j]
-				f(&m.Role)
-				f(&m.Content)
-			}
-		case fCalls:
-			for j := range *fd.calls {
-				c := &(*fd.calls)[j]
-				f(&c.ToolName)
-				f(&c.ArgumentsJSON)
-			}
+// newOwned returns a new payload equal to sp, and room for its optional
+// strings and lists of strings (slots strings), its messages and its tool
+// calls: in one allocation when they are few.
+func newOwned(sp Payload, slots, msgs, calls int) (Payload, []string, []ChatMessage, []ToolCall) {
+	switch sp := sp.(type) {
+	case *ModelRequested:
+		if msgs <= 4 && slots <= 2 {
+			b := new(struct {
+				p     ModelRequested
+				slots [2]string
+				msgs  [4]ChatMessage
+			})
+			b.p = *sp
+			return &b.p, b.slots[:], b.msgs[:], nil
+		}
+	case *ModelCompleted:
+		if calls <= 2 {
+			b := new(struct {
+				p     ModelCompleted
+				calls [2]ToolCall
+			})
+			b.p = *sp
+			return &b.p, nil, nil, b.calls[:]
 		}
 	}
+	var p Payload
+	var slab []string
+	switch sp := sp.(type) {
+	case *RunStarted:
+		p, slab = withSlab(sp, slots)
+	case *ResumeRequested:
+		p, slab = withSlab(sp, slots)
+	case *PauseRequested:
+		p, slab = withSlab(sp, slots)
+	case *ModelRequested:
+		p, slab = withSlab(sp, slots)
+	case *ModelCompleted:
+		p, slab = withSlab(sp, slots)
+	case *ToolRequested:
+		p, slab = withSlab(sp, slots)
+	case *ToolCompleted:
+		p, slab = withSlab(sp, slots)
+	case *WorkflowStepRequested:
+		p, slab = withSlab(sp, slots)
+	case *WorkflowStepCompleted:
+		p, slab = withSlab(sp, slots)
+	case *ReplayedWithDrift:
+		p, slab = withSlab(sp, slots)
+	default:
+		panic("ledger: unknown payload type")
+	}
+	var m []ChatMessage
+	var c []ToolCall
+	if msgs > 0 {
+		m = make([]ChatMessage, msgs)
+	}
+	if calls > 0 {
+		c = make([]ToolCall, calls)
+	}
+	return p, slab, m, c
+}
+
+// withSlab returns a new payload equal to sp, and room for n strings, in
+// one allocation when n is small.
+func withSlab[T any, PT interface {
+	*T
+	Payload
+}](sp PT, n int) (Payload, []string) {
+	var p PT
+	var slab []string
+	switch {
+	case n == 0:
+		p = new(T)
+	case n <= 2:
+		b := new(struct {
+			p    T
+			slab [2]string
+		})
+		p, slab = &b.p, b.slab[:]
+	case n <= 4:
+		b := new(struct {
+			p    T
+			slab [4]string
+		})
+		p, slab = &b.p, b.slab[:]
+	case n <= 8:
+		b := new(struct {
+			p    T
+			slab [8]string
+		})
+		p, slab = &b.p, b.slab[:]
+	case n <= 16:
+		b := new(struct {
+			p    T
+			slab [16]string
+		})
+		p, slab = &b.p, b.slab[:]
+	default:
+		p, slab = new(T), make([]string, n)
+	}
+	*p = *sp
+	return p, slab
 }
