@@ -335,14 +335,8 @@ func (r *Recorder) exchange(ctx context.Context, typed llm.Request, h *HTTPExcha
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	r.mu.Lock()
-	closed := r.closed
-	if !closed {
-		r.inflight.Add(1)
-	}
-	r.mu.Unlock()
-	if closed {
-		return nil, fmt.Errorf("recorder: %s: %w", r.path, ErrClosed)
+	if err := r.enter(); err != nil {
+		return nil, err
 	}
 	defer r.inflight.Done()
 	if r.mode == Passthrough {
@@ -362,29 +356,56 @@ func (r *Recorder) exchange(ctx context.Context, typed llm.Request, h *HTTPExcha
 		return nil, fmt.Errorf("recorder: %s: %w", r.path, err)
 	}
 	if r.mode == Replay || r.mode == RecordMissing {
-		r.mu.Lock()
-		for _, e := range r.entries[:r.loaded] {
-			if e.used || e.tool != nil || e.in.HTTP == nil || e.in.Streamed != streamed {
-				continue
-			}
-			if e.matches(&key) {
-				e.used = true
-				r.mu.Unlock()
-				return &e.in, nil
-			}
+		if in, found, err := r.replayed(&key, streamed, &typed, &got, gotH); found || err != nil {
+			return in, err
 		}
-		if r.mode == Replay {
-			miss := r.miss(&typed, &got, gotH)
-			r.misses++
-			if r.firstErr == nil {
-				r.firstErr = miss
-			}
-			r.mu.Unlock()
-			return nil, miss
-		}
-		r.mu.Unlock()
 	}
+	return r.recordLive(ctx, typed, h, streamed, live, scrubbers, &key)
+}
 
+// enter counts a call in flight, or returns ErrClosed once Close began.
+func (r *Recorder) enter() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return fmt.Errorf("recorder: %s: %w", r.path, ErrClosed)
+	}
+	r.inflight.Add(1)
+	return nil
+}
+
+// replayed finds the first unused recorded HTTP interaction that key
+// matches, streamed as the call is, and marks it used. In Replay mode a
+// call that matches none is a miss (got and gotH are the scrubbed call,
+// typed the call as made): it is counted and returned as the error.
+func (r *Recorder) replayed(key *callKey, streamed bool, typed, got *llm.Request, gotH *HTTPExchange) (in *Interaction, found bool, err error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, e := range r.entries[:r.loaded] {
+		if e.used || e.tool != nil || e.in.HTTP == nil || e.in.Streamed != streamed {
+			continue
+		}
+		if e.matches(key) {
+			e.used = true
+			return &e.in, true, nil
+		}
+	}
+	if r.mode != Replay {
+		return nil, false, nil
+	}
+	miss := r.miss(typed, got, gotH)
+	r.misses++
+	if r.firstErr == nil {
+		r.firstErr = miss
+	}
+	return nil, false, miss
+}
+
+// recordLive makes the call live and records its interaction, scrubbed by
+// scrubbers, in the slot it takes on arrival; a call that got no answer,
+// or whose interaction cannot be scrubbed or encoded, records nothing.
+func (r *Recorder) recordLive(ctx context.Context, typed llm.Request, h *HTTPExchange, streamed bool,
+	live func(ctx context.Context, start time.Time) (Interaction, error), scrubbers []Scrubber, key *callKey) (*Interaction, error) {
 	e := &entry{fp: key.fingerprint(), fpDone: true, used: true}
 	r.mu.Lock()
 	r.entries = append(r.entries, e) // reserve the slot: arrival order
@@ -408,32 +429,33 @@ func (r *Recorder) exchange(ctx context.Context, typed llm.Request, h *HTTPExcha
 	resp := in.HTTP
 	in.HTTP = h.requestSide()
 	in.HTTP.Status, in.HTTP.Header, in.HTTP.ResponseBody = resp.Status, resp.Header, resp.ResponseBody
-	var werr error
-	for _, s := range scrubbers {
-		if werr = s(&in); werr != nil {
-			werr = fmt.Errorf("recorder: %s: scrub interaction: %w (nothing recorded)", r.path, werr)
-			break
-		}
-	}
-	var body []byte
-	if werr == nil {
-		if body, werr = encodeInteraction(&in); werr != nil {
-			werr = fmt.Errorf("recorder: %s: encode interaction: %w (nothing recorded)", r.path, werr)
-		}
-	}
-	var newFP string
-	if werr == nil {
-		newFP, werr = fingerprintCall(&in.Request, in.HTTP)
-	}
-	if werr != nil {
+	body, fp, err := r.seal(&in, scrubbers)
+	if err != nil {
 		skip()
-		return nil, werr
+		return nil, err
 	}
 	r.mu.Lock()
-	e.in, e.body, e.fp, e.fpDone, e.done = in, body, newFP, true, true
+	e.in, e.body, e.fp, e.fpDone, e.done = in, body, fp, true, true
 	r.mu.Unlock()
 	// The client gets the answer as recorded (scrubbed), as replay gives it.
 	return &in, nil
+}
+
+// seal scrubs in with scrubbers and returns its encoding and the
+// fingerprint of its (scrubbed) call.
+func (r *Recorder) seal(in *Interaction, scrubbers []Scrubber) (body []byte, fp string, err error) {
+	for _, s := range scrubbers {
+		if err := s(in); err != nil {
+			return nil, "", fmt.Errorf("recorder: %s: scrub interaction: %w (nothing recorded)", r.path, err)
+		}
+	}
+	if body, err = encodeInteraction(in); err != nil {
+		return nil, "", fmt.Errorf("recorder: %s: encode interaction: %w (nothing recorded)", r.path, err)
+	}
+	if fp, err = fingerprintCall(&in.Request, in.HTTP); err != nil {
+		return nil, "", err
+	}
+	return body, fp, nil
 }
 
 // LogRun makes a Transport also log each call it understands (Chat
