@@ -149,62 +149,80 @@ func (e *env) reportVerifyFailure(src *source, results []verifyResult, failed in
 // verifySource verifies the runs of src (all, or those named), one run at a
 // time in constant memory.
 func verifySource(ctx context.Context, src *source, only []string, e *env) ([]verifyResult, error) {
-	results := []verifyResult{}
-	if src.db != nil {
-		// The ledger was opened without SQLite's check of the file, which
-		// VerifyEach runs beside reading it: a file that fails the check is
-		// refused, as the other commands refuse it when they open it.
-		refuse := func(err error) error {
-			if cerr := src.db.CheckFile(ctx); cerr != nil && errors.Is(cerr, sqlite.ErrDamaged) {
-				return cerr
-			}
-			return err
-		}
-		infos, err := src.db.Runs(ctx)
-		if err != nil {
-			return nil, refuse(err)
-		}
-		if err := src.checkRuns(ctx, only); err != nil {
-			return nil, refuse(err)
-		}
-		want := map[string]bool{}
-		for _, id := range only {
-			want[id] = true
-		}
-		var total int64
-		for _, in := range infos {
-			if len(only) == 0 || want[in.RunID] {
-				total += in.Events
-			}
-		}
-		prog := newProgress(e.stderr, "verify "+src.path, total)
-		defer prog.done()
-		// The file check, the table read without the index, and each run
-		// through the index, compared with the table.
-		err = src.db.VerifyEach(ctx, only, func(c sqlite.RunCheck) error {
-			r := verifyResult{RunID: c.RunID, Path: src.db.Path(), OK: true, Events: c.Events}
-			if c.Err != nil {
-				r.fail(c.Err)
-			}
-			results = append(results, r)
-			return nil
-		}, func() { prog.add(1) })
-		if err != nil {
-			return nil, refuse(err)
-		}
-		for _, r := range results {
-			if !r.OK {
-				if cerr := refuse(nil); cerr != nil {
-					return nil, cerr
-				}
-				break
-			}
-		}
-		return results, nil
-	}
-	if src.pg != nil {
+	switch {
+	case src.db != nil:
+		return verifySQLite(ctx, src, only, e)
+	case src.pg != nil:
 		return verifyPostgres(ctx, src, only, e)
 	}
+	return verifyCassettes(ctx, src, only, e)
+}
+
+// verifySQLite verifies the runs of a SQLite ledger (all, or those named).
+// The ledger was opened without SQLite's check of the file, which
+// VerifyEach runs beside reading it: a file that fails the check is
+// refused, as the other commands refuse it when they open it.
+func verifySQLite(ctx context.Context, src *source, only []string, e *env) ([]verifyResult, error) {
+	refuse := func(err error) error {
+		if cerr := src.db.CheckFile(ctx); cerr != nil && errors.Is(cerr, sqlite.ErrDamaged) {
+			return cerr
+		}
+		return err
+	}
+	infos, err := src.db.Runs(ctx)
+	if err != nil {
+		return nil, refuse(err)
+	}
+	if err := src.checkRuns(ctx, only); err != nil {
+		return nil, refuse(err)
+	}
+	prog := newProgress(e.stderr, "verify "+src.path, eventsOf(infos, only))
+	defer prog.done()
+	// The file check, the table read without the index, and each run
+	// through the index, compared with the table.
+	results := []verifyResult{}
+	err = src.db.VerifyEach(ctx, only, func(c sqlite.RunCheck) error {
+		r := verifyResult{RunID: c.RunID, Path: src.db.Path(), OK: true, Events: c.Events}
+		if c.Err != nil {
+			r.fail(c.Err)
+		}
+		results = append(results, r)
+		return nil
+	}, func() { prog.add(1) })
+	if err != nil {
+		return nil, refuse(err)
+	}
+	for _, r := range results {
+		if !r.OK {
+			if cerr := refuse(nil); cerr != nil {
+				return nil, cerr
+			}
+			break
+		}
+	}
+	return results, nil
+}
+
+// eventsOf returns the number of events of the runs named in only (of all
+// runs when only is empty).
+func eventsOf(infos []ledger.RunInfo, only []string) int64 {
+	want := map[string]bool{}
+	for _, id := range only {
+		want[id] = true
+	}
+	var total int64
+	for _, in := range infos {
+		if len(only) == 0 || want[in.RunID] {
+			total += in.Events
+		}
+	}
+	return total
+}
+
+// verifyCassettes verifies the cassettes of src: its events cassettes
+// (all, or those of the runs named) and, when no run is named, its
+// interactions cassettes.
+func verifyCassettes(ctx context.Context, src *source, only []string, e *env) ([]verifyResult, error) {
 	if err := src.checkRuns(ctx, only); err != nil {
 		return nil, err
 	}
@@ -214,6 +232,7 @@ func verifySource(ctx context.Context, src *source, only []string, e *env) ([]ve
 	}
 	prog := newProgress(e.stderr, "verify "+src.path, 0)
 	defer prog.done()
+	results := []verifyResult{}
 	for _, f := range src.files {
 		if f.header.Kind != cassettes.KindEvents {
 			if len(only) > 0 {
