@@ -176,6 +176,11 @@ func (r *Reader) NextEvent() (ledger.Event, error) {
 	if r.hdr.Kind != KindEvents {
 		return ledger.Event{}, fmt.Errorf("%s: NextEvent on a cassette of kind %q; use Next", r.path, r.hdr.Kind)
 	}
+	return r.readEvent()
+}
+
+// readEvent is NextEvent on a Reader of a KindEvents cassette.
+func (r *Reader) readEvent() (ledger.Event, error) {
 	if r.err != nil {
 		return ledger.Event{}, r.err
 	}

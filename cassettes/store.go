@@ -146,8 +146,10 @@ func (rs *runState) refresh(f *os.File, collectAfter int64) (evs []ledger.Event,
 		rs.t = tail{path: rs.path, hdrHash: r.hdrHash}
 	}
 	from = rs.count() + 1
+	var last ledger.Event
+	read := false
 	for {
-		_, e, err := r.next()
+		e, err := r.readEvent()
 		if err == io.EOF {
 			break
 		}
@@ -157,13 +159,16 @@ func (rs *runState) refresh(f *os.File, collectAfter int64) (evs []ledger.Event,
 		}
 		rs.offsets = append(rs.offsets, r.lineOff)
 		if e.Seq == 1 {
-			rs.first = *e
+			rs.first = e
 			rs.first.Payload = nil
 		}
 		if e.Seq > collectAfter {
-			evs = append(evs, *e)
+			evs = append(evs, e)
 		}
-		rs.last = e
+		last, read = e, true
+	}
+	if read {
+		rs.last = &last
 	}
 	rs.t.endOff, rs.t.count, rs.t.prev = r.endOff, r.count, r.prev
 	rs.loaded, rs.file, rs.size = true, st, st.Size()

@@ -526,16 +526,29 @@ func (a *Appender) load(path string, kind Kind) error {
 	if r.hdr.Kind != kind {
 		return &Error{Path: path, Line: 1, Err: because(ErrHeader, "cassette holds %s, not %s", r.hdr.Kind, kind)}
 	}
-	for {
-		_, ev, err := r.next()
-		if err == io.EOF {
-			break
+	if kind == KindEvents {
+		var last ledger.Event
+		read := false
+		for {
+			e, err := r.readEvent()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				return err
+			}
+			last, read = e, true
 		}
-		if err != nil {
-			return err
+		if read {
+			a.last = &last
 		}
-		if ev != nil {
-			a.last = ev
+	} else {
+		for {
+			if _, _, err := r.next(); err == io.EOF {
+				break
+			} else if err != nil {
+				return err
+			}
 		}
 	}
 	a.hdr = r.hdr
