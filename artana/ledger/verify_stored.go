@@ -1,7 +1,6 @@
 package ledger
 
 import (
-	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
@@ -30,9 +29,8 @@ type StoredEvent struct {
 type StoredVerifier struct {
 	ChainVerifier
 	hash    [2 * sha256.Size]byte // the last hash, when NextStored kept it
-	text    []byte                // the payload re-encoded in the stored form
-	arena   []byte                // the payload's strings that had escapes
-	scratch scratchPayloads
+	text    textChecker           // checks payload texts
+	scratch scratchChecks
 }
 
 // NextStored verifies e as the event that follows those already seen,
@@ -133,52 +131,28 @@ func appendStoredTimestamp(b []byte, ts string) ([]byte, bool) {
 }
 
 // appendStoredPayload appends the canonical form of e's payload when its
-// stored text is exactly form's encoding of what it decodes to.
+// stored text is exactly form's encoding of what it decodes to (as
+// appendPayload writes it), checking the text in one pass (textChecker).
 func (v *StoredVerifier) appendStoredPayload(b []byte, e *StoredEvent) ([]byte, bool) {
-	p := v.scratch.get(e.Type)
-	if p == nil || !decodeFastReuse(p, e.Payload, &v.arena) || p.Validate() != nil {
+	sp := v.scratch.get(e.Type)
+	canonical := e.Form == CanonicalForm
+	if sp == nil || !v.text.check(sp, e.Payload, canonical) || sp.p.Validate() != nil {
 		return b, false
 	}
-	v.text = appendPayload(v.text[:0], p, e.Form == CanonicalForm)
-	if !bytes.Equal(v.text, e.Payload) {
-		return b, false
-	}
-	if e.Form == CanonicalForm {
+	if canonical {
 		return append(b, e.Payload...), true
 	}
-	return appendPayload(b, p, true), true
+	return v.text.appendCanonical(b, sp, e.Payload), true
 }
 
-// scratchPayloads holds one payload of each type for a verifier to decode
-// into, event after event.
+// scratchPayloads holds one payload of each type to decode into, event
+// after event.
 type scratchPayloads struct {
 	p [10]Payload
 }
 
 func (s *scratchPayloads) get(t EventType) Payload {
-	i := -1
-	switch t {
-	case EventRunStarted:
-		i = 0
-	case EventResumeRequested:
-		i = 1
-	case EventPauseRequested:
-		i = 2
-	case EventModelRequested:
-		i = 3
-	case EventModelCompleted:
-		i = 4
-	case EventToolRequested:
-		i = 5
-	case EventToolCompleted:
-		i = 6
-	case EventWorkflowStepRequested:
-		i = 7
-	case EventWorkflowStepCompleted:
-		i = 8
-	case EventReplayedWithDrift:
-		i = 9
-	}
+	i := payloadIndex(t)
 	if i < 0 {
 		return nil
 	}
@@ -186,6 +160,50 @@ func (s *scratchPayloads) get(t EventType) Payload {
 		s.p[i] = newPayload(t)
 	}
 	return s.p[i]
+}
+
+// scratchChecks holds one scratchPayload of each type for a verifier to
+// check texts with, event after event.
+type scratchChecks struct {
+	p [10]*scratchPayload
+}
+
+func (s *scratchChecks) get(t EventType) *scratchPayload {
+	i := payloadIndex(t)
+	if i < 0 {
+		return nil
+	}
+	if s.p[i] == nil {
+		s.p[i] = newScratchPayload(t)
+	}
+	return s.p[i]
+}
+
+// payloadIndex numbers the ten event types from 0, or returns -1.
+func payloadIndex(t EventType) int {
+	switch t {
+	case EventRunStarted:
+		return 0
+	case EventResumeRequested:
+		return 1
+	case EventPauseRequested:
+		return 2
+	case EventModelRequested:
+		return 3
+	case EventModelCompleted:
+		return 4
+	case EventToolRequested:
+		return 5
+	case EventToolCompleted:
+		return 6
+	case EventWorkflowStepRequested:
+		return 7
+	case EventWorkflowStepCompleted:
+		return 8
+	case EventReplayedWithDrift:
+		return 9
+	}
+	return -1
 }
 
 // unsafeString views b as a string; b must not change while the string is
