@@ -142,6 +142,59 @@ func TestVerifyFastProvesSoundLedgers(t *testing.T) {
 func TestPageFileReadsWhatSQLiteReads(t *testing.T) {
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "p.db")
+	writeDeepLedger(t, path)
+	s, err := Open(ctx, path, ReadOnly())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if !s.immutable {
+		t.Fatal("the closed ledger was not opened as immutable")
+	}
+	pf, ok := openPageFile(s.abs)
+	if !ok {
+		t.Fatal("openPageFile refused the ledger")
+	}
+	defer pf.Close()
+	want := sqliteTableRows(t, s)
+	got := pageTableRows(t, s, pf)
+	if len(got) != len(want) {
+		t.Fatalf("read %d rows from the pages, SQLite reads %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("row %d from the pages:\n%.300s\nSQLite reads:\n%.300s", i, got[i], want[i])
+		}
+	}
+	if pf.visited < 100 {
+		t.Errorf("the table has %d pages; want a tree of several levels", pf.visited)
+	}
+	// The indexes, entry by entry, in key order.
+	for _, index := range []struct {
+		name, query string
+		withSeq     bool
+	}{
+		{indexRunSeq, `SELECT run_id, seq, rowid FROM kernel_events INDEXED BY ` + indexRunSeq + ` ORDER BY run_id, seq`, true},
+		{indexPKey, `SELECT run_id, seq, rowid FROM kernel_events INDEXED BY ` + indexPKey + ` ORDER BY run_id, seq`, true},
+		{indexID, `SELECT event_id, 0, rowid FROM kernel_events INDEXED BY ` + indexID + ` ORDER BY event_id`, false},
+	} {
+		want := sqliteIndexEntries(t, s, index.query)
+		got := pageIndexEntries(t, s, pf, index.name, index.withSeq)
+		if !slices.Equal(got, want) {
+			t.Errorf("%s: %d entries from the pages, %d from SQLite, or in another order", index.name, len(got), len(want))
+		}
+	}
+	if ok, n := s.VerifyFast(ctx); !ok || n != 3000 {
+		t.Errorf("VerifyFast = %v, %d events; want true, 3000", ok, n)
+	}
+}
+
+// writeDeepLedger writes a ledger of 3000 events at path whose table and
+// indexes are trees of several levels, with payloads and run ids that
+// spill over to overflow pages.
+func writeDeepLedger(t *testing.T, path string) {
+	t.Helper()
+	ctx := context.Background()
 	s, err := Open(ctx, path)
 	if err != nil {
 		t.Fatal(err)
@@ -162,19 +215,18 @@ func TestPageFileReadsWhatSQLiteReads(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
-	s, err = Open(ctx, path, ReadOnly())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
-	if !s.immutable {
-		t.Fatal("the closed ledger was not opened as immutable")
-	}
+}
+
+// sqliteTableRows returns the rows of s's table as SQLite reads them, in
+// rowid order, one line each.
+func sqliteTableRows(t *testing.T, s *Store) []string {
+	t.Helper()
 	var want []string
-	rows, err := s.db.QueryContext(ctx, `SELECT rowid, `+columns+` FROM kernel_events ORDER BY rowid`)
+	rows, err := s.db.QueryContext(context.Background(), `SELECT rowid, `+columns+` FROM kernel_events ORDER BY rowid`)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer rows.Close()
 	for rows.Next() {
 		var (
 			rowid, seq                              int64
@@ -190,19 +242,20 @@ func TestPageFileReadsWhatSQLiteReads(t *testing.T) {
 		}
 		want = append(want, fmt.Sprintln(rowid, run, seq, id, tenant, typ, p, hash, ts, payload))
 	}
-	rows.Close()
+	return want
+}
+
+// pageTableRows returns the rows of s's table as pf reads them from the
+// pages, in the form of sqliteTableRows.
+func pageTableRows(t *testing.T, s *Store, pf *pageFile) []string {
+	t.Helper()
 	var root int64
-	if err := s.db.QueryRowContext(ctx, `SELECT rootpage FROM sqlite_master WHERE name = 'kernel_events'`).Scan(&root); err != nil {
+	if err := s.db.QueryRowContext(context.Background(), `SELECT rootpage FROM sqlite_master WHERE name = 'kernel_events'`).Scan(&root); err != nil {
 		t.Fatal(err)
 	}
-	pf, ok := openPageFile(s.abs)
-	if !ok {
-		t.Fatal("openPageFile refused the ledger")
-	}
-	defer pf.Close()
 	var got []string
 	var r ledgerRecord
-	ok = pf.scanTable(uint32(root), func(rowid int64, record []byte) bool {
+	ok := pf.scanTable(uint32(root), func(rowid int64, record []byte) bool {
 		if !splitRecord(record, &r) {
 			t.Errorf("row %d: splitRecord refused its record", rowid)
 			return false
@@ -217,65 +270,50 @@ func TestPageFileReadsWhatSQLiteReads(t *testing.T) {
 	if !ok {
 		t.Fatal("scanTable did not read the whole table")
 	}
-	if len(got) != len(want) {
-		t.Fatalf("read %d rows from the pages, SQLite reads %d", len(got), len(want))
+	return got
+}
+
+// sqliteIndexEntries returns the entries query reads from an index (key,
+// seq, rowid), one string each.
+func sqliteIndexEntries(t *testing.T, s *Store, query string) []string {
+	t.Helper()
+	var want []string
+	rows, err := s.db.QueryContext(context.Background(), query)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("row %d from the pages:\n%.300s\nSQLite reads:\n%.300s", i, got[i], want[i])
-		}
-	}
-	if pf.visited < 100 {
-		t.Errorf("the table has %d pages; want a tree of several levels", pf.visited)
-	}
-	// The indexes, entry by entry, in key order.
-	roots := map[string]int64{}
-	for _, name := range []string{indexRunSeq, indexPKey, indexID} {
-		var root int64
-		if err := s.db.QueryRowContext(ctx, `SELECT rootpage FROM sqlite_master WHERE name = ?`, name).Scan(&root); err != nil {
-			t.Fatal(err)
-		}
-		roots[name] = root
-	}
-	for _, index := range []struct {
-		name, query string
-		withSeq     bool
-	}{
-		{indexRunSeq, `SELECT run_id, seq, rowid FROM kernel_events INDEXED BY ` + indexRunSeq + ` ORDER BY run_id, seq`, true},
-		{indexPKey, `SELECT run_id, seq, rowid FROM kernel_events INDEXED BY ` + indexPKey + ` ORDER BY run_id, seq`, true},
-		{indexID, `SELECT event_id, 0, rowid FROM kernel_events INDEXED BY ` + indexID + ` ORDER BY event_id`, false},
-	} {
-		var want, got []string
-		rows, err := s.db.QueryContext(ctx, index.query)
-		if err != nil {
-			t.Fatal(err)
-		}
-		for rows.Next() {
-			var x indexEntry
-			if err := rows.Scan(&x.text, &x.seq, &x.rowid); err != nil {
-				t.Fatal(err)
-			}
-			want = append(want, fmt.Sprint(x))
-		}
-		rows.Close()
+	defer rows.Close()
+	for rows.Next() {
 		var x indexEntry
-		if !pf.scanIndex(uint32(roots[index.name]), func(rec []byte) bool {
-			if !splitIndexRecord(rec, index.withSeq, &x) {
-				t.Errorf("%s: splitIndexRecord refused an entry", index.name)
-				return false
-			}
-			got = append(got, fmt.Sprint(x))
-			return true
-		}) {
-			t.Fatalf("%s: scanIndex did not read the whole index", index.name)
+		if err := rows.Scan(&x.text, &x.seq, &x.rowid); err != nil {
+			t.Fatal(err)
 		}
-		if !slices.Equal(got, want) {
-			t.Errorf("%s: %d entries from the pages, %d from SQLite, or in another order", index.name, len(got), len(want))
+		want = append(want, fmt.Sprint(x))
+	}
+	return want
+}
+
+// pageIndexEntries returns the entries of the index name as pf reads them
+// from the pages, in the form of sqliteIndexEntries.
+func pageIndexEntries(t *testing.T, s *Store, pf *pageFile, name string, withSeq bool) []string {
+	t.Helper()
+	var root int64
+	if err := s.db.QueryRowContext(context.Background(), `SELECT rootpage FROM sqlite_master WHERE name = ?`, name).Scan(&root); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	var x indexEntry
+	if !pf.scanIndex(uint32(root), func(rec []byte) bool {
+		if !splitIndexRecord(rec, withSeq, &x) {
+			t.Errorf("%s: splitIndexRecord refused an entry", name)
+			return false
 		}
+		got = append(got, fmt.Sprint(x))
+		return true
+	}) {
+		t.Fatalf("%s: scanIndex did not read the whole index", name)
 	}
-	if ok, n := s.VerifyFast(ctx); !ok || n != 3000 {
-		t.Errorf("VerifyFast = %v, %d events; want true, 3000", ok, n)
-	}
+	return got
 }
 
 // FuzzPageFile changes bytes of a small ledger (up to four, at offsets the
@@ -285,63 +323,13 @@ func TestPageFileReadsWhatSQLiteReads(t *testing.T) {
 // index entries SQLite reads differently.
 func FuzzPageFile(f *testing.F) {
 	ctx := context.Background()
-	dir := f.TempDir()
-	clean := filepath.Join(dir, "clean.db")
-	s, err := Open(ctx, clean)
-	if err != nil {
-		f.Fatal(err)
-	}
-	for i := range 40 {
-		text := strings.Repeat("x", i*i*5)
-		if _, err := s.Append(ctx, fmt.Sprint("run-", i%2), "t", &ledger.ModelCompleted{Model: "m", OutputJSON: `"` + text + `"`}); err != nil {
-			f.Fatal(err)
-		}
-	}
-	if err := s.Close(); err != nil {
-		f.Fatal(err)
-	}
+	clean := filepath.Join(f.TempDir(), "clean.db")
+	writeSmallLedger(f, clean)
 	orig, err := os.ReadFile(clean)
 	if err != nil {
 		f.Fatal(err)
 	}
-	contents := func(path string) string {
-		s, err := Open(ctx, path, ReadOnly(), SkipFileCheck())
-		if err != nil {
-			return "open: " + err.Error()
-		}
-		defer s.Close()
-		var b strings.Builder
-		for _, q := range []string{
-			`SELECT rowid, ` + columns + ` FROM kernel_events NOT INDEXED ORDER BY rowid`,
-			`SELECT run_id, seq, rowid FROM kernel_events INDEXED BY ` + indexRunSeq + ` WHERE run_id >= '' ORDER BY run_id, seq`,
-			`SELECT run_id, seq, rowid FROM kernel_events INDEXED BY ` + indexPKey + ` WHERE run_id >= '' ORDER BY run_id, seq`,
-			`SELECT event_id, rowid FROM kernel_events INDEXED BY ` + indexID + ` WHERE event_id >= '' ORDER BY event_id`,
-			`PRAGMA integrity_check`,
-		} {
-			rows, err := s.db.QueryContext(ctx, q)
-			if err != nil {
-				fmt.Fprintln(&b, err)
-				continue
-			}
-			cols, _ := rows.Columns()
-			vals := make([]any, len(cols))
-			ptrs := make([]any, len(cols))
-			for i := range vals {
-				ptrs[i] = &vals[i]
-			}
-			for rows.Next() {
-				if err := rows.Scan(ptrs...); err != nil {
-					fmt.Fprintln(&b, err)
-					break
-				}
-				fmt.Fprintf(&b, "%q\n", vals)
-			}
-			fmt.Fprintln(&b, rows.Err())
-			rows.Close()
-		}
-		return b.String()
-	}
-	want := contents(clean)
+	want := ledgerContents(ctx, clean)
 	f.Add(uint32(4096+3), []byte{0xff})
 	f.Add(uint32(100), []byte{0x0a, 0x00, 0x00, 0x09})
 	f.Add(uint32(len(orig)-200), []byte("zz"))
@@ -362,10 +350,71 @@ func FuzzPageFile(f *testing.F) {
 		}
 		ok, _ := s.VerifyFast(ctx)
 		s.Close()
-		if ok && contents(path) != want {
+		if ok && ledgerContents(ctx, path) != want {
 			t.Fatalf("bytes %x at %d: the fast path proves sound a file SQLite reads differently", b, at)
 		}
 	})
+}
+
+// writeSmallLedger writes a ledger of 40 events in two runs at path, a few
+// of whose payloads spill over to overflow pages.
+func writeSmallLedger(tb testing.TB, path string) {
+	tb.Helper()
+	ctx := context.Background()
+	s, err := Open(ctx, path)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	for i := range 40 {
+		text := strings.Repeat("x", i*i*5)
+		if _, err := s.Append(ctx, fmt.Sprint("run-", i%2), "t", &ledger.ModelCompleted{Model: "m", OutputJSON: `"` + text + `"`}); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := s.Close(); err != nil {
+		tb.Fatal(err)
+	}
+}
+
+// ledgerContents returns what SQLite reads of the ledger at path: its rows
+// without the indexes, the entries of each index, and integrity_check's
+// findings (or the error of each read).
+func ledgerContents(ctx context.Context, path string) string {
+	s, err := Open(ctx, path, ReadOnly(), SkipFileCheck())
+	if err != nil {
+		return "open: " + err.Error()
+	}
+	defer s.Close()
+	var b strings.Builder
+	for _, q := range []string{
+		`SELECT rowid, ` + columns + ` FROM kernel_events NOT INDEXED ORDER BY rowid`,
+		`SELECT run_id, seq, rowid FROM kernel_events INDEXED BY ` + indexRunSeq + ` WHERE run_id >= '' ORDER BY run_id, seq`,
+		`SELECT run_id, seq, rowid FROM kernel_events INDEXED BY ` + indexPKey + ` WHERE run_id >= '' ORDER BY run_id, seq`,
+		`SELECT event_id, rowid FROM kernel_events INDEXED BY ` + indexID + ` WHERE event_id >= '' ORDER BY event_id`,
+		`PRAGMA integrity_check`,
+	} {
+		rows, err := s.db.QueryContext(ctx, q)
+		if err != nil {
+			fmt.Fprintln(&b, err)
+			continue
+		}
+		cols, _ := rows.Columns()
+		vals := make([]any, len(cols))
+		ptrs := make([]any, len(cols))
+		for i := range vals {
+			ptrs[i] = &vals[i]
+		}
+		for rows.Next() {
+			if err := rows.Scan(ptrs...); err != nil {
+				fmt.Fprintln(&b, err)
+				break
+			}
+			fmt.Fprintf(&b, "%q\n", vals)
+		}
+		fmt.Fprintln(&b, rows.Err())
+		rows.Close()
+	}
+	return b.String()
 }
 
 // TestVerifyEachCancelled cancels VerifyEach while it verifies, from its
