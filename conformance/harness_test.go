@@ -82,22 +82,10 @@ func serve(t *testing.T, files []string) (*httptest.Server, *[][]byte) {
 // is a typed miss.
 func conform(t *testing.T, sc scenario) {
 	t.Helper()
-	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), "cassette")
 	srv, sent := serve(t, sc.responses)
 	baseURL := srv.URL + "/v1"
-
-	tr, err := recorder.OpenTransport(path, nil, recorder.WithMode(recorder.Record))
-	if err != nil {
-		t.Fatal(err)
-	}
-	live, err := sc.run(ctx, tr.Client(), baseURL, sc.prompt)
-	if err != nil {
-		t.Fatalf("live: %v", err)
-	}
-	if err := tr.Close(); err != nil {
-		t.Fatal(err)
-	}
+	live := recordLive(t, sc, path, baseURL)
 	srv.Close()
 	if len(*sent) != len(sc.responses) {
 		t.Fatalf("the client made %d calls, want %d", len(*sent), len(sc.responses))
@@ -107,6 +95,33 @@ func conform(t *testing.T, sc scenario) {
 			t.Errorf("the first request does not hold the prompt %q: %s", sc.prompt, body)
 		}
 	}
+	checkCassette(t, path)
+	checkReplay(t, sc, path, baseURL, live)
+	checkMiss(t, sc, path, baseURL)
+}
+
+// recordLive runs sc against the server at baseURL through a Transport
+// recording to path, and returns what the client parsed.
+func recordLive(t *testing.T, sc scenario, path, baseURL string) any {
+	t.Helper()
+	tr, err := recorder.OpenTransport(path, nil, recorder.WithMode(recorder.Record))
+	if err != nil {
+		t.Fatal(err)
+	}
+	live, err := sc.run(context.Background(), tr.Client(), baseURL, sc.prompt)
+	if err != nil {
+		t.Fatalf("live: %v", err)
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return live
+}
+
+// checkCassette checks that the cassette at path holds no API key and that
+// every call was understood: recorded as a typed request.
+func checkCassette(t *testing.T, path string) {
+	t.Helper()
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
@@ -114,8 +129,6 @@ func conform(t *testing.T, sc scenario) {
 	if bytes.Contains(raw, []byte(fakeKey)) || bytes.Contains(raw, []byte("FAKEfake")) {
 		t.Errorf("the cassette holds the API key")
 	}
-
-	// Every call was understood: recorded as a typed request.
 	_, recs, err := cassettes.ReadAll(path)
 	if err != nil {
 		t.Fatal(err)
@@ -129,12 +142,17 @@ func conform(t *testing.T, sc scenario) {
 			t.Errorf("line %d was recorded as plain HTTP, not understood: %+v", rec.Line, in.HTTP)
 		}
 	}
+}
 
-	tr, err = recorder.OpenTransport(path, nil)
+// checkReplay replays sc from the cassette at path, with the server
+// stopped, and checks that the client parsed what it parsed live.
+func checkReplay(t *testing.T, sc scenario, path, baseURL string, live any) {
+	t.Helper()
+	tr, err := recorder.OpenTransport(path, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	replayed, err := sc.run(ctx, tr.Client(), baseURL, sc.prompt)
+	replayed, err := sc.run(context.Background(), tr.Client(), baseURL, sc.prompt)
 	if err != nil {
 		t.Fatalf("replay with the server stopped: %v", err)
 	}
@@ -146,17 +164,21 @@ func conform(t *testing.T, sc scenario) {
 		r, _ := json.MarshalIndent(replayed, "", " ")
 		t.Errorf("the client parsed another answer in replay:\nlive:     %s\nreplayed: %s", l, r)
 	}
+}
 
-	// One word changed: the miss names the message and its two texts, in
-	// the Transport's report and, for a client that passes a transport's
-	// error on, in the client's error.
+// checkMiss replays sc from the cassette at path with one word of the
+// prompt changed: the miss names the message and its two texts, in the
+// Transport's report and, for a client that passes a transport's error on,
+// in the client's error.
+func checkMiss(t *testing.T, sc scenario, path, baseURL string) {
+	t.Helper()
 	words := strings.Fields(sc.prompt)
 	changed := strings.Replace(sc.prompt, words[len(words)-1], "changed", 1)
-	tr, err = recorder.OpenTransport(path, nil, recorder.AllowUnused())
+	tr, err := recorder.OpenTransport(path, nil, recorder.AllowUnused())
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, clientErr := sc.run(ctx, tr.Client(), baseURL, changed)
+	_, clientErr := sc.run(context.Background(), tr.Client(), baseURL, changed)
 	if clientErr == nil {
 		t.Fatal("a changed prompt replayed without error")
 	}
