@@ -173,64 +173,93 @@ func TestTamperCampaignSQLite(t *testing.T) {
 	path := filepath.Join(dir, "m.db")
 	stats := map[string]int{}
 	for i := range n {
-		data := slices.Clone(orig)
-		at := rng.IntN(len(data))
-		old := data[at]
-		data[at] = byte(rng.IntN(255))
-		if data[at] >= old {
-			data[at]++
-		}
+		data, at, old := mutateByte(rng, orig)
 		if err := os.WriteFile(path, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		type result struct {
-			problems []string
-			err      error
-			changed  bool
-			pages    bool // the fast path alone proved the file sound, from its pages
-			rows     bool // or through SQLite
-		}
-		done := make(chan result, 1)
-		go func() {
-			defer func() {
-				if r := recover(); r != nil {
-					done <- result{err: fmt.Errorf("panic: %v", r)}
-				}
-			}()
-			p, err := verifyReport(path)
-			pages, rows := fastProves(path)
-			done <- result{p, err, ledgerContent(path) != want, pages, rows}
-		}()
-		var r result
-		select {
-		case r = <-done:
-		case <-time.After(20 * time.Second):
+		r, ok := verifyMutated(path, want)
+		if !ok {
 			t.Fatalf("mutation %d (byte %d: %#x -> %#x): verify did not return within 20s", i, at, old, data[at])
 		}
 		desc := fmt.Sprintf("mutation %d (byte %d of %d, page %d: %#x -> %#x)", i, at, len(data), at/4096+1, old, data[at])
-		switch {
-		case r.err != nil:
-			t.Errorf("%s: %v", desc, r.err)
-		case r.changed && len(r.problems) == 0:
-			t.Errorf("%s changes what the file stores, and verify reports nothing", desc)
-		case r.changed && (r.pages || r.rows):
-			t.Errorf("%s changes what the file stores, and the fast path of verify proves it sound (from its pages %v, through SQLite %v)",
-				desc, r.pages, r.rows)
-		case r.changed:
-			stats["changed, reported"]++
-		case len(r.problems) > 0:
-			stats["no stored change, reported anyway"]++
-		default:
-			stats["no stored change, nothing reported"]++
-		}
-		if r.pages {
-			stats["proved sound by the fast path from the pages"]++
-		}
-		if r.rows {
-			stats["proved sound by the fast path through SQLite"]++
-		}
+		r.tally(t, desc, stats)
 		os.Remove(path + "-wal")
 		os.Remove(path + "-shm")
 	}
 	t.Logf("%d single-byte mutations of a %d-byte ledger: %v", n, len(orig), stats)
+}
+
+// mutateByte returns a copy of orig with the byte at a random offset, at,
+// changed from old to another value.
+func mutateByte(rng *rand.Rand, orig []byte) (data []byte, at int, old byte) {
+	data = slices.Clone(orig)
+	at = rng.IntN(len(data))
+	old = data[at]
+	data[at] = byte(rng.IntN(255))
+	if data[at] >= old {
+		data[at]++
+	}
+	return data, at, old
+}
+
+// A tamperResult is what verify and its fast path make of a mutated
+// ledger, and whether SQLite reads other contents from it.
+type tamperResult struct {
+	problems []string
+	err      error
+	changed  bool
+	pages    bool // the fast path alone proved the file sound, from its pages
+	rows     bool // or through SQLite
+}
+
+// verifyMutated verifies the ledger at path, asks the fast path whether
+// it proves it sound, and compares what SQLite reads of it with want, on
+// a goroutine of its own (a panic is returned as the error). It reports
+// false if that took more than 20 s.
+func verifyMutated(path, want string) (tamperResult, bool) {
+	done := make(chan tamperResult, 1)
+	go func() {
+		defer func() {
+			if r := recover(); r != nil {
+				done <- tamperResult{err: fmt.Errorf("panic: %v", r)}
+			}
+		}()
+		p, err := verifyReport(path)
+		pages, rows := fastProves(path)
+		done <- tamperResult{p, err, ledgerContent(path) != want, pages, rows}
+	}()
+	select {
+	case r := <-done:
+		return r, true
+	case <-time.After(20 * time.Second):
+		return tamperResult{}, false
+	}
+}
+
+// tally fails the test if r, the outcome of the mutation desc, is a
+// change verify missed or the fast path proved sound, and counts it in
+// stats.
+func (r tamperResult) tally(t *testing.T, desc string, stats map[string]int) {
+	t.Helper()
+	switch {
+	case r.err != nil:
+		t.Errorf("%s: %v", desc, r.err)
+	case r.changed && len(r.problems) == 0:
+		t.Errorf("%s changes what the file stores, and verify reports nothing", desc)
+	case r.changed && (r.pages || r.rows):
+		t.Errorf("%s changes what the file stores, and the fast path of verify proves it sound (from its pages %v, through SQLite %v)",
+			desc, r.pages, r.rows)
+	case r.changed:
+		stats["changed, reported"]++
+	case len(r.problems) > 0:
+		stats["no stored change, reported anyway"]++
+	default:
+		stats["no stored change, nothing reported"]++
+	}
+	if r.pages {
+		stats["proved sound by the fast path from the pages"]++
+	}
+	if r.rows {
+		stats["proved sound by the fast path through SQLite"]++
+	}
 }
