@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -163,4 +165,95 @@ func FuzzNextEvent(f *testing.F) {
 			t.Fatalf("NextEvent differs from the general path (-general +NextEvent):\n%s", diff)
 		}
 	})
+}
+
+// BenchmarkLoadVerifyBeforeAfter100k reads the 100,000-event cassette of
+// BenchmarkLoadVerify100k with NextEvent (after) and with the general path
+// that NextEvent took before it read lines in the writers' form from their
+// text (before), alternating the two in every iteration; it reports the
+// MB/s of each (median), their ratio x, and the allocations per event of
+// each:
+//
+//	go test -run '^$' -bench LoadVerifyBeforeAfter100k -benchtime 5x ./cassettes
+func BenchmarkLoadVerifyBeforeAfter100k(b *testing.B) {
+	clock := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
+	id := 0
+	o := ledger.NewStoreOptions(
+		ledger.WithEventClock(func() time.Time { clock = clock.Add(time.Millisecond); return clock }),
+		ledger.WithEventIDs(func() string { id++; return fmt.Sprintf("%032x", id) }))
+	events := make([]ledger.Event, 100_000)
+	var last *ledger.Event
+	for i := range events {
+		p := &ledger.ModelCompleted{Model: "fake-model", OutputJSON: fmt.Sprintf(`{"answer":"step %d, with some text to make the line realistic"}`, i),
+			PromptTokens: 120, CompletionTokens: 30, CostUSD: 0.00042,
+			ToolCalls: []ledger.ToolCall{{ToolName: "lookup", ArgumentsJSON: `{"q":"café"}`}}}
+		e, err := o.NextEvent(last, "bench", "t", p)
+		if err != nil {
+			b.Fatal(err)
+		}
+		events[i] = e
+		last = &events[i]
+	}
+	path := filepath.Join(b.TempDir(), "bench.jsonl")
+	if err := WriteEvents(context.Background(), path, events); err != nil {
+		b.Fatal(err)
+	}
+	st, err := os.Stat(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	events = nil
+	pass := func(next func(r *Reader) (ledger.Event, error)) (time.Duration, uint64) {
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		mallocs := ms.Mallocs
+		t0 := time.Now()
+		r, err := OpenReader(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		n := 0
+		for {
+			if _, err := next(r); err == io.EOF {
+				break
+			} else if err != nil {
+				b.Fatal(err)
+			}
+			n++
+		}
+		r.Close()
+		d := time.Since(t0)
+		if n != 100_000 {
+			b.Fatalf("read %d events", n)
+		}
+		runtime.ReadMemStats(&ms)
+		return d, ms.Mallocs - mallocs
+	}
+	general := func(r *Reader) (ledger.Event, error) {
+		_, e, err := r.next()
+		if err != nil {
+			return ledger.Event{}, err
+		}
+		return *e, nil
+	}
+	var after, before []time.Duration
+	var allocsAfter, allocsBefore uint64
+	for b.Loop() {
+		d, m := pass((*Reader).NextEvent)
+		after, allocsAfter = append(after, d), m
+		d, m = pass(general)
+		before, allocsBefore = append(before, d), m
+	}
+	ma, mb := medianDuration(after), medianDuration(before)
+	b.ReportMetric(float64(st.Size())/1e6/ma.Seconds(), "after-MB/s")
+	b.ReportMetric(float64(st.Size())/1e6/mb.Seconds(), "before-MB/s")
+	b.ReportMetric(mb.Seconds()/ma.Seconds(), "x")
+	b.ReportMetric(float64(allocsAfter)/100_000, "after-allocs/event")
+	b.ReportMetric(float64(allocsBefore)/100_000, "before-allocs/event")
+}
+
+func medianDuration(d []time.Duration) time.Duration {
+	s := slices.Clone(d)
+	slices.Sort(s)
+	return s[len(s)/2]
 }

@@ -1,32 +1,25 @@
 package ledger
 
-// An OwnedDecoder decodes stored payloads for a reader that returns its
-// events to callers who keep them: each payload shares no memory with its
-// input or the decoder, and takes two allocations in the common case (the
-// payload with its lists and optional strings, and one buffer for all its
-// strings). The zero value is ready to use; it reuses its scratch memory
-// from payload to payload.
-type OwnedDecoder struct {
-	arena   []byte
-	scratch scratchPayloads
+// OwnedPayload returns the payload of the event that NextStored (or
+// CheckStored) has just verified, for which it reported handled and no
+// error, without decoding it again, for a reader that returns its events
+// to callers who keep them: a payload equal to what DecodePayload returns,
+// that shares no memory with the stored text or the verifier. Its strings
+// are all copies in one new buffer, which begins with a copy of head
+// (returned as a string, for the caller's own strings: an event's id and
+// hash, say); its lists and optional strings share the payload's
+// allocation when they are few. t is that event's type; its stored payload
+// must not have changed since.
+func (v *StoredVerifier) OwnedPayload(t EventType, head []byte) (p Payload, headCopy string) {
+	return owned(v.scratch.get(t), head)
 }
 
-// Decode decodes data, the stored text of a payload of type t. The
-// payload's strings are all copies in one new buffer, which begins with a
-// copy of head, returned as a string for the caller's own strings (an
-// event's id and hash, say).
-//
-// It decodes what DecodePayload decodes through its fast path, to an equal
-// payload, and reports false for anything else (the caller then calls
-// DecodePayload, which decodes it or explains what is wrong). It does not
-// validate the payload.
-func (d *OwnedDecoder) Decode(t EventType, data, head []byte) (p Payload, headCopy string, ok bool) {
-	sp := d.scratch.get(t)
-	if sp == nil || !decodeFastReuse(sp, data, &d.arena) {
-		return nil, "", false
-	}
-	// sp's strings are views of data and d.arena, and its lists and
-	// optional strings d's: count them, then copy them out.
+// owned returns a copy of sp, a payload decoded by decodeFastReuse, that
+// shares no memory with it, and a copy of head in the buffer of its
+// strings.
+func owned(sp Payload, head []byte) (p Payload, headCopy string) {
+	// sp's strings are views of its input and arena, and its lists and
+	// optional strings are reused: count them, then copy them out.
 	size, slots, msgs, calls := len(head), 0, 0, 0
 	list := sp.fields()
 	for i := range list.n {
@@ -118,7 +111,7 @@ func (d *OwnedDecoder) Decode(t EventType, data, head []byte) (p Payload, headCo
 			*f.calls, callSlab = dst, callSlab[n:]
 		}
 	}
-	return p, unsafeString(buf[:len(head)]), true
+	return p, unsafeString(buf[:len(head)])
 }
 
 // newOwned returns a new payload equal to sp, and room for its optional
