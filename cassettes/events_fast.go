@@ -10,10 +10,9 @@ import (
 
 // fastEvent reads an events record line that is exactly in the form the
 // writers produce as Reader.record does, checking it from its text as
-// Verify does (ledger.StoredVerifier), and returns it as an event that
-// shares no memory with line or the Reader (the payload that the verifier
-// decoded, copied by StoredVerifier.OwnedPayload): its id, hash and payload
-// strings in one new buffer, its run, tenant and previous hash shared with
+// Verify does (ledger.StoredVerifier), and decodes it (ledger.OwnedDecoder)
+// into an event that shares no memory with line or the Reader: its id, hash
+// and payload strings in one new buffer, its run, tenant and previous hash shared with
 // the events before it. For any other line, or one that fails a check, it
 // reports false having changed nothing: the caller then reads the line the
 // usual way, which explains what is wrong with it.
@@ -26,12 +25,15 @@ func (r *Reader) fastEvent(line []byte) (ledger.Event, bool) {
 	if err != nil {
 		return ledger.Event{}, false
 	}
+	head := append(append(r.head[:0], se.ID...), se.Hash...)
+	r.head = head
+	p, ids, ok := r.owned.Decode(se.Type, se.Payload, head)
+	if !ok {
+		return ledger.Event{}, false
+	}
 	if handled, err := r.chain.NextStored(&se); !handled || err != nil {
 		return ledger.Event{}, false
 	}
-	head := append(append(r.head[:0], se.ID...), se.Hash...)
-	r.head = head
-	p, ids := r.chain.OwnedPayload(se.Type, head)
 	e := ledger.Event{ID: ids[:len(se.ID)], Hash: ids[len(se.ID):], Seq: se.Seq,
 		Type: eventType(se.Type), Timestamp: ts, Payload: p}
 	switch {

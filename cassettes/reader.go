@@ -69,6 +69,7 @@ type Reader struct {
 	// fastEvent's scratch memory, and the run and tenant of the last event
 	// it read (shared by the events it returns)
 	head                []byte
+	owned               ledger.OwnedDecoder
 	lastRun, lastTenant string
 	err                 error // sticky: io.EOF after the end record, or the first error
 }

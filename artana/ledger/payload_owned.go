@@ -1,17 +1,31 @@
 package ledger
 
-// OwnedPayload returns the payload of the event that NextStored (or
-// CheckStored) has just verified, for which it reported handled and no
-// error, without decoding it again, for a reader that returns its events
-// to callers who keep them: a payload equal to what DecodePayload returns,
-// that shares no memory with the stored text or the verifier. Its strings
-// are all copies in one new buffer, which begins with a copy of head
-// (returned as a string, for the caller's own strings: an event's id and
-// hash, say); its lists and optional strings share the payload's
-// allocation when they are few. t is that event's type; its stored payload
-// must not have changed since.
-func (v *StoredVerifier) OwnedPayload(t EventType, head []byte) (p Payload, headCopy string) {
-	return owned(v.scratch.get(t), head)
+// An OwnedDecoder decodes stored payloads for a reader that returns its
+// events to callers who keep them: each payload shares no memory with its
+// input or the decoder. The zero value is ready to use; it reuses its
+// scratch memory from payload to payload.
+type OwnedDecoder struct {
+	arena   []byte
+	scratch scratchPayloads
+}
+
+// Decode decodes data, the stored text of a payload of type t, to a
+// payload equal to what DecodePayload returns. Its strings are all copies
+// in one new buffer, which begins with a copy of head (returned as a
+// string, for the caller's own strings: an event's id and hash, say); its
+// lists and optional strings share the payload's allocation when they are
+// few: two allocations in all, in the common case.
+//
+// It decodes what DecodePayload decodes through its fast path, and reports
+// false for anything else (the caller then calls DecodePayload, which
+// decodes it or explains what is wrong). It does not validate the payload.
+func (d *OwnedDecoder) Decode(t EventType, data, head []byte) (p Payload, headCopy string, ok bool) {
+	sp := d.scratch.get(t)
+	if sp == nil || !decodeFastReuse(sp, data, &d.arena) {
+		return nil, "", false
+	}
+	p, headCopy = owned(sp, head)
+	return p, headCopy, true
 }
 
 // owned returns a copy of sp, a payload decoded by decodeFastReuse, that

@@ -7,11 +7,10 @@ import (
 	"github.com/google/go-cmp/cmp"
 )
 
-// FuzzDecodeOwned checks that OwnedPayload returns, for a payload that
-// decodeFastReuse decoded into a verifier's scratch payload, what decodeFast
-// decodes, and that it shares no memory with the input, head, the arena or
-// the scratch payload: overwriting or reusing those afterwards leaves it
-// unchanged.
+// FuzzDecodeOwned checks that OwnedDecoder.Decode decodes what decodeFast
+// decodes, to an equal payload that shares no memory with the input, head,
+// the arena or the scratch payload: overwriting or reusing those afterwards
+// leaves it unchanged.
 func FuzzDecodeOwned(f *testing.F) {
 	for _, s := range fastSamples {
 		f.Add(string(s.typ), []byte(s.data), "0123456789abcdef")
@@ -22,29 +21,28 @@ func FuzzDecodeOwned(f *testing.F) {
 			return
 		}
 		want := decodeFast(fresh, data)
-		var v StoredVerifier
-		v.arena = make([]byte, 0, 8)
+		var d OwnedDecoder
+		d.arena = make([]byte, 0, 8)
 		hb := []byte(head)
-		ok := decodeFastReuse(v.scratch.get(EventType(typ)), data, &v.arena)
+		p, h, ok := d.Decode(EventType(typ), data, hb)
 		if ok != want {
-			t.Fatalf("decodeFastReuse ok=%v, decodeFast ok=%v", ok, want)
+			t.Fatalf("Decode ok=%v, decodeFast ok=%v", ok, want)
 		}
 		if !ok {
 			return
 		}
-		p, h := v.OwnedPayload(EventType(typ), hb)
 		if h != head {
 			t.Fatalf("head %q, want %q", h, head)
 		}
 		if diff := cmp.Diff(fresh, p); diff != "" {
-			t.Fatalf("DecodeOwned (-decodeFast +OwnedPayload):\n%s", diff)
+			t.Fatalf("DecodeOwned (-decodeFast +Decode):\n%s", diff)
 		}
 		before := appendPayload(nil, p, true)
 		// Decoding another payload leaves p as it was.
 		for _, s := range fastSamples {
-			decodeFastReuse(v.scratch.get(s.typ), []byte(s.data), &v.arena)
+			d.Decode(s.typ, []byte(s.data), nil)
 		}
-		for _, b := range [][]byte{data, hb, v.arena[:cap(v.arena)]} {
+		for _, b := range [][]byte{data, hb, d.arena[:cap(d.arena)]} {
 			for i := range b {
 				b[i] = 'X'
 			}
@@ -59,19 +57,19 @@ func FuzzDecodeOwned(f *testing.F) {
 // one for all its strings.
 func TestDecodeOwnedAllocations(t *testing.T) {
 	data := []byte(`{"completion_tokens":30,"cost_usd":0.00042,"kind":"model_completed","model":"fake-model","output_json":"{\"answer\":\"step 1\"}","prompt_tokens":120,"tool_calls":[{"arguments_json":"{\"q\":\"caf\u00e9\"}","tool_name":"lookup"}]}`)
-	var v StoredVerifier
+	var d OwnedDecoder
 	head := []byte("0123456789abcdef")
-	if !decodeFastReuse(v.scratch.get(EventModelCompleted), data, &v.arena) {
+	p, _, ok := d.Decode(EventModelCompleted, data, head)
+	if !ok {
 		t.Fatal("not decoded")
 	}
-	p, _ := v.OwnedPayload(EventModelCompleted, head)
 	if got := p.(*ModelCompleted).ToolCalls[0].ArgumentsJSON; got != `{"q":"café"}` {
 		t.Fatalf("arguments %q", got)
 	}
 	if unsafe.StringData(p.(*ModelCompleted).Model) == &data[0] {
 		t.Fatal("aliases its input")
 	}
-	if n := testing.AllocsPerRun(100, func() { v.OwnedPayload(EventModelCompleted, head) }); n != 2 {
+	if n := testing.AllocsPerRun(100, func() { d.Decode(EventModelCompleted, data, head) }); n != 2 {
 		t.Errorf("%v allocations, want 2", n)
 	}
 }
