@@ -66,6 +66,33 @@ func TestConnectionLoss(t *testing.T) {
 	}
 
 	// A connection killed while its append waits for the run's lock.
+	killed, err := appendKilledWhileWaiting(t, s, admin, u)
+	if !errors.Is(err, postgres.ErrConnection) || !strings.Contains(err.Error(), "nothing was appended") {
+		t.Errorf("Append whose connections died: %v, want ErrConnection, nothing appended", err)
+	}
+	if killed != 3 {
+		t.Errorf("killed %d connections of the append, want 3 (it tries three)", killed)
+	}
+	events := assertGapless(t, s, "r")
+	if len(events) != 2 {
+		t.Errorf("a failed append left %d events, want 2", len(events))
+	}
+	// The next call reconnects.
+	e, err = s.Append(ctx, "r", "t", &ledger.RunStarted{})
+	if err != nil || e.Seq != int64(len(events)+1) {
+		t.Fatalf("Append after the failure = seq %d, %v", e.Seq, err)
+	}
+	assertGapless(t, s, "r")
+}
+
+// appendKilledWhileWaiting appends to run "r" of s while a connection of
+// its own (to u) holds the run's lock, and kills (through admin) every
+// connection that waits for the lock until the append gives up (it tries
+// three connections); then it lets the lock go. It returns the number of
+// connections killed and the append's error.
+func appendKilledWhileWaiting(t *testing.T, s *postgres.Store, admin *pgx.Conn, u string) (killed int, appendErr error) {
+	t.Helper()
+	ctx := context.Background()
 	locker, err := pgx.Connect(ctx, u)
 	if err != nil {
 		t.Fatal(err)
@@ -78,23 +105,16 @@ func TestConnectionLoss(t *testing.T) {
 	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1, hashtext('r'))`, 0x61727461); err != nil {
 		t.Fatal(err)
 	}
-	type result struct {
-		e   ledger.Event
-		err error
-	}
-	done := make(chan result)
+	done := make(chan error)
 	go func() {
-		e, err := s.Append(ctx, "r", "t", &ledger.PauseRequested{Reason: "waits"})
-		done <- result{e, err}
+		_, err := s.Append(ctx, "r", "t", &ledger.PauseRequested{Reason: "waits"})
+		done <- err
 	}()
-	// Kill every connection that waits for the lock until the append gives
-	// up (it tries three connections), then let the lock go.
-	killed := map[int64]bool{}
-	var r result
+	pids := map[int64]bool{}
 wait:
 	for deadline := time.Now().Add(20 * time.Second); ; {
 		select {
-		case r = <-done:
+		case appendErr = <-done:
 			break wait
 		default:
 		}
@@ -102,29 +122,14 @@ wait:
 			t.Fatal("the append neither failed nor succeeded")
 		}
 		for _, pid := range terminateOthers(t, admin, true) {
-			killed[pid] = true
+			pids[pid] = true
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
 	if err := tx.Rollback(ctx); err != nil {
 		t.Fatal(err)
 	}
-	if !errors.Is(r.err, postgres.ErrConnection) || !strings.Contains(r.err.Error(), "nothing was appended") {
-		t.Errorf("Append whose connections died: %v, want ErrConnection, nothing appended", r.err)
-	}
-	if len(killed) != 3 {
-		t.Errorf("killed %d connections of the append, want 3 (it tries three)", len(killed))
-	}
-	events := assertGapless(t, s, "r")
-	if len(events) != 2 {
-		t.Errorf("a failed append left %d events, want 2", len(events))
-	}
-	// The next call reconnects.
-	e, err = s.Append(ctx, "r", "t", &ledger.RunStarted{})
-	if err != nil || e.Seq != int64(len(events)+1) {
-		t.Fatalf("Append after the failure = seq %d, %v", e.Seq, err)
-	}
-	assertGapless(t, s, "r")
+	return len(pids), appendErr
 }
 
 // TestServerDown points a store at a server that is not there: appends
