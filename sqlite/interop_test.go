@@ -116,18 +116,7 @@ func TestPythonReadsGoLedger(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "go_written.db")
 	clock := artanatest.SteppingClock(time.Date(2024, 2, 29, 23, 59, 59, 0, time.UTC), 250*time.Millisecond+7*time.Microsecond)
 	s := openT(t, path, sqlite.WithStoreOptions(ledger.WithEventClock(clock)))
-	wrote := make(map[string][]ledger.Event)
-	for _, run := range []struct{ id, tenant string }{
-		{"go_run_ünïcødé_漢字_🚀", "tenant_東京"}, {"go run | plain", "org"}, {"go_second", "org"},
-	} {
-		for _, p := range interopPayloads() {
-			e, err := s.Append(ctx, run.id, run.tenant, p)
-			if err != nil {
-				t.Fatal(err)
-			}
-			wrote[run.id] = append(wrote[run.id], e)
-		}
-	}
+	wrote := appendInteropRuns(t, s)
 	cmd := seedPython(t, readWithSeed, path, "go_second")
 	s.Close()
 	var stderr bytes.Buffer
@@ -136,21 +125,7 @@ func TestPythonReadsGoLedger(t *testing.T) {
 	if err != nil {
 		t.Fatalf("python: %v\n%s", err, stderr.Bytes())
 	}
-	type pyEvent struct {
-		EventID       string  `json:"event_id"`
-		RunID         string  `json:"run_id"`
-		TenantID      string  `json:"tenant_id"`
-		Seq           int64   `json:"seq"`
-		EventType     string  `json:"event_type"`
-		PrevEventHash *string `json:"prev_event_hash"`
-		EventHash     string  `json:"event_hash"`
-		Timestamp     string  `json:"timestamp"`
-		Payload       string  `json:"payload"`
-	}
-	var got map[string]struct {
-		Verified bool      `json:"verified"`
-		Events   []pyEvent `json:"events"`
-	}
+	var got map[string]pyRun
 	if err := json.Unmarshal(out, &got); err != nil {
 		t.Fatalf("python output: %v\n%s", err, out)
 	}
@@ -158,27 +133,7 @@ func TestPythonReadsGoLedger(t *testing.T) {
 		t.Fatalf("python read %d runs, Go wrote %d", len(got), len(wrote))
 	}
 	for runID, events := range wrote {
-		py := got[runID]
-		if !py.Verified {
-			t.Errorf("run %q: python verify_run_chain returned False", runID)
-		}
-		if len(py.Events) != len(events) {
-			t.Fatalf("run %q: python read %d events, Go wrote %d", runID, len(py.Events), len(events))
-		}
-		for i, e := range events {
-			p := py.Events[i]
-			if (e.Seq == 1) != (p.PrevEventHash == nil) {
-				t.Errorf("run %q seq %d: python prev_event_hash %v; want None exactly for seq 1", runID, e.Seq, p.PrevEventHash)
-			}
-			want := pyEvent{EventID: e.ID, RunID: e.RunID, TenantID: e.TenantID, Seq: e.Seq, EventType: string(e.Type),
-				EventHash: e.Hash, Timestamp: isotime.Format(e.Timestamp), Payload: string(ledger.CanonicalForm.Encode(e.Payload))}
-			if e.PrevHash != "" {
-				want.PrevEventHash = &e.PrevHash
-			}
-			if d := cmp.Diff(want, p); d != "" {
-				t.Errorf("run %q seq %d: python read what Go did not write (-Go wrote +python read):\n%s", runID, e.Seq, d)
-			}
-		}
+		checkPythonRead(t, runID, events, got[runID])
 	}
 	// The event Python appended continues the Go chain.
 	s2 := openT(t, path, sqlite.ReadOnly())
@@ -195,5 +150,70 @@ func TestPythonReadsGoLedger(t *testing.T) {
 	}
 	if d := cmp.Diff([]ledger.EventType{ledger.EventPauseRequested}, types); d != "" {
 		t.Errorf("the events after Go's, want the one Python appended (-want +got):\n%s", d)
+	}
+}
+
+// appendInteropRuns appends interopPayloads to three runs of s, with run
+// and tenant ids beyond ASCII among them, and returns the events by run.
+func appendInteropRuns(t *testing.T, s *sqlite.Store) map[string][]ledger.Event {
+	t.Helper()
+	wrote := make(map[string][]ledger.Event)
+	for _, run := range []struct{ id, tenant string }{
+		{"go_run_ünïcødé_漢字_🚀", "tenant_東京"}, {"go run | plain", "org"}, {"go_second", "org"},
+	} {
+		for _, p := range interopPayloads() {
+			e, err := s.Append(context.Background(), run.id, run.tenant, p)
+			if err != nil {
+				t.Fatal(err)
+			}
+			wrote[run.id] = append(wrote[run.id], e)
+		}
+	}
+	return wrote
+}
+
+// pyRun is what the Python original read of a run and whether its
+// verify_run_chain passed it.
+type pyRun struct {
+	Verified bool      `json:"verified"`
+	Events   []pyEvent `json:"events"`
+}
+
+// pyEvent is an event as the Python original read it.
+type pyEvent struct {
+	EventID       string  `json:"event_id"`
+	RunID         string  `json:"run_id"`
+	TenantID      string  `json:"tenant_id"`
+	Seq           int64   `json:"seq"`
+	EventType     string  `json:"event_type"`
+	PrevEventHash *string `json:"prev_event_hash"`
+	EventHash     string  `json:"event_hash"`
+	Timestamp     string  `json:"timestamp"`
+	Payload       string  `json:"payload"`
+}
+
+// checkPythonRead checks that the Python original verified the run runID
+// and read the events Go wrote to it, column by column.
+func checkPythonRead(t *testing.T, runID string, events []ledger.Event, py pyRun) {
+	t.Helper()
+	if !py.Verified {
+		t.Errorf("run %q: python verify_run_chain returned False", runID)
+	}
+	if len(py.Events) != len(events) {
+		t.Fatalf("run %q: python read %d events, Go wrote %d", runID, len(py.Events), len(events))
+	}
+	for i, e := range events {
+		p := py.Events[i]
+		if (e.Seq == 1) != (p.PrevEventHash == nil) {
+			t.Errorf("run %q seq %d: python prev_event_hash %v; want None exactly for seq 1", runID, e.Seq, p.PrevEventHash)
+		}
+		want := pyEvent{EventID: e.ID, RunID: e.RunID, TenantID: e.TenantID, Seq: e.Seq, EventType: string(e.Type),
+			EventHash: e.Hash, Timestamp: isotime.Format(e.Timestamp), Payload: string(ledger.CanonicalForm.Encode(e.Payload))}
+		if e.PrevHash != "" {
+			want.PrevEventHash = &e.PrevHash
+		}
+		if d := cmp.Diff(want, p); d != "" {
+			t.Errorf("run %q seq %d: python read what Go did not write (-Go wrote +python read):\n%s", runID, e.Seq, d)
+		}
 	}
 }

@@ -22,18 +22,25 @@ import (
 // gen_seed_ledgers.py from what the Python original read back.
 type expectedLedgers struct {
 	Ledgers map[string]struct {
-		Runs map[string]struct {
-			Events   int64    `json:"events"`
-			TenantID string   `json:"tenant_id"`
-			LastHash string   `json:"last_hash"`
-			Types    []string `json:"types"`
-		} `json:"runs"`
-		Verifies bool `json:"verifies"`
-		Tampered *struct {
-			RunID string `json:"run_id"`
-			Seq   int64  `json:"seq"`
-		} `json:"tampered"`
+		Runs     map[string]expectedRun `json:"runs"`
+		Verifies bool                   `json:"verifies"`
+		Tampered *expectedTamper        `json:"tampered"`
 	} `json:"ledgers"`
+}
+
+// expectedRun is what the Python original read of a run of a seed ledger.
+type expectedRun struct {
+	Events   int64    `json:"events"`
+	TenantID string   `json:"tenant_id"`
+	LastHash string   `json:"last_hash"`
+	Types    []string `json:"types"`
+}
+
+// expectedTamper names the run of a tampered seed ledger and the seq at
+// which its chain breaks.
+type expectedTamper struct {
+	RunID string `json:"run_id"`
+	Seq   int64  `json:"seq"`
 }
 
 func readExpected(t *testing.T) expectedLedgers {
@@ -109,21 +116,7 @@ func TestSeedLedgers(t *testing.T) {
 				t.Fatal(err)
 			}
 			if want.Tampered != nil {
-				err := s.Verify(ctx, want.Tampered.RunID)
-				var ce *ledger.ChainError
-				if !errors.As(err, &ce) {
-					t.Fatalf("Verify(%q) = %v; want a chain error", want.Tampered.RunID, err)
-				}
-				if d := cmp.Diff(ledger.ChainError{RunID: want.Tampered.RunID, Seq: want.Tampered.Seq, Reason: ce.Reason}, *ce); d != "" {
-					t.Fatalf("Verify(%q) = %v (-want +got):\n%s", want.Tampered.RunID, err, d)
-				}
-				for _, r := range runs {
-					if r.RunID != want.Tampered.RunID {
-						if err := s.Verify(ctx, r.RunID); err != nil {
-							t.Errorf("untampered run %q: %v", r.RunID, err)
-						}
-					}
-				}
+				checkTamperedSeed(t, s, runs, want.Tampered)
 				return
 			}
 			if len(runs) != len(want.Runs) {
@@ -134,33 +127,7 @@ func TestSeedLedgers(t *testing.T) {
 				if !ok {
 					t.Fatalf("unexpected run %q", r.RunID)
 				}
-				wantRun := r // First and Last are checked against the events below
-				wantRun.Events, wantRun.TenantID, wantRun.LastHash = w.Events, w.TenantID, w.LastHash
-				if d := cmp.Diff(wantRun, r); d != "" {
-					t.Errorf("run %q: Runs() (-want +got):\n%s", r.RunID, d)
-				}
-				events, err := s.Events(ctx, r.RunID, 0)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := ledger.VerifyChain(events); err != nil {
-					t.Errorf("VerifyChain: %v", err)
-				}
-				if err := s.Verify(ctx, r.RunID); err != nil {
-					t.Errorf("Verify: %v", err)
-				}
-				var types []string
-				for _, e := range events {
-					types = append(types, string(e.Type))
-					seen[e.Type] = true
-				}
-				if !slices.Equal(types, w.Types) {
-					t.Errorf("run %q: types %v, want %v", r.RunID, types, w.Types)
-				}
-				span := func(first, last time.Time) []string { return []string{isotime.Format(first), isotime.Format(last)} }
-				if d := cmp.Diff(span(events[0].Timestamp, events[len(events)-1].Timestamp), span(r.First, r.Last)); d != "" {
-					t.Errorf("run %q: first and last, want the events' timestamps (-want +got):\n%s", r.RunID, d)
-				}
+				checkSeedRun(t, s, r, w, seen)
 			}
 		})
 	}
@@ -174,6 +141,64 @@ func TestSeedLedgers(t *testing.T) {
 		}
 	}
 	sameSnapshot(t, before, dirSnapshot(t, dir))
+}
+
+// checkTamperedSeed checks that Verify reports the chain of the tampered
+// run of a seed ledger broken where the Python original found it broken,
+// and finds the other runs sound.
+func checkTamperedSeed(t *testing.T, s *sqlite.Store, runs []ledger.RunInfo, want *expectedTamper) {
+	t.Helper()
+	ctx := context.Background()
+	err := s.Verify(ctx, want.RunID)
+	var ce *ledger.ChainError
+	if !errors.As(err, &ce) {
+		t.Fatalf("Verify(%q) = %v; want a chain error", want.RunID, err)
+	}
+	if d := cmp.Diff(ledger.ChainError{RunID: want.RunID, Seq: want.Seq, Reason: ce.Reason}, *ce); d != "" {
+		t.Fatalf("Verify(%q) = %v (-want +got):\n%s", want.RunID, err, d)
+	}
+	for _, r := range runs {
+		if r.RunID != want.RunID {
+			if err := s.Verify(ctx, r.RunID); err != nil {
+				t.Errorf("untampered run %q: %v", r.RunID, err)
+			}
+		}
+	}
+}
+
+// checkSeedRun checks a run of a seed ledger, as Runs listed it (r),
+// against what the Python original read (w): its events, types, chain and
+// time span. It notes the types of its events in seen.
+func checkSeedRun(t *testing.T, s *sqlite.Store, r ledger.RunInfo, w expectedRun, seen map[ledger.EventType]bool) {
+	t.Helper()
+	ctx := context.Background()
+	wantRun := r // First and Last are checked against the events below
+	wantRun.Events, wantRun.TenantID, wantRun.LastHash = w.Events, w.TenantID, w.LastHash
+	if d := cmp.Diff(wantRun, r); d != "" {
+		t.Errorf("run %q: Runs() (-want +got):\n%s", r.RunID, d)
+	}
+	events, err := s.Events(ctx, r.RunID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ledger.VerifyChain(events); err != nil {
+		t.Errorf("VerifyChain: %v", err)
+	}
+	if err := s.Verify(ctx, r.RunID); err != nil {
+		t.Errorf("Verify: %v", err)
+	}
+	var types []string
+	for _, e := range events {
+		types = append(types, string(e.Type))
+		seen[e.Type] = true
+	}
+	if !slices.Equal(types, w.Types) {
+		t.Errorf("run %q: types %v, want %v", r.RunID, types, w.Types)
+	}
+	span := func(first, last time.Time) []string { return []string{isotime.Format(first), isotime.Format(last)} }
+	if d := cmp.Diff(span(events[0].Timestamp, events[len(events)-1].Timestamp), span(r.First, r.Last)); d != "" {
+		t.Errorf("run %q: first and last, want the events' timestamps (-want +got):\n%s", r.RunID, d)
+	}
 }
 
 // TestSeedLedgerRoundTrip re-serialises every seed row as this package
