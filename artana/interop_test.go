@@ -118,6 +118,14 @@ func runInteropFlow(t *testing.T, k *Kernel, live bool) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	interopSteps(t, k, run, live)
+	interopWorkflow(t, k, run, live)
+}
+
+// interopSteps takes (live) or replays the interop run's model and tool
+// steps, and checks what they return and log.
+func interopSteps(t *testing.T, k *Kernel, run Run, live bool) {
+	t.Helper()
 	first, err := StepModel[interopScored](tctx, k, run, ModelStep{Model: "fake-model", Prompt: interopPrompt, StepKey: "score.v1"})
 	if err != nil {
 		t.Fatalf("first model step: %v", err)
@@ -146,7 +154,12 @@ func runInteropFlow(t *testing.T, k *Kernel, live bool) {
 	if want := "{\"ratio\":0.03,\"label\":\"" + interopLabelJSON + "\",\"n\":3}"; measured.ResultJSON != want {
 		t.Errorf("tool result %s, want %s", measured.ResultJSON, want)
 	}
+}
 
+// interopWorkflow runs (live: up to its pause, then resumes it) or
+// replays the interop run's workflow: two steps and a pause.
+func interopWorkflow(t *testing.T, k *Kernel, run Run, live bool) {
+	t.Helper()
 	mustNotRun := func() {
 		if !live {
 			t.Error("replay ran a workflow step")

@@ -118,32 +118,7 @@ func TestToolOutcomes(t *testing.T) {
 			})
 			step := ToolStep{Tool: "echo", Args: echoArgs{"x"}, StepKey: "s"}
 			_, err := k.StepTool(tctx, run, step)
-			e := wantKind(t, err, tc.kinds...)
-			wantE := *e // Op, Kind, Msg and Err are checked through the kinds and the ToolError below
-			wantE.RunID, wantE.Seq, wantE.Tool, wantE.Outcome = "r1", 3, "echo", tc.outcome
-			if d := cmp.Diff(wantE, *e, cmpopts.EquateErrors()); d != "" {
-				t.Fatalf("error (-want +got):\n%s", d)
-			}
-			done := lastCompletion(t, store, run.ID)
-			if done.ErrorMessage == nil {
-				t.Fatalf("completion %+v has no error message", done)
-			}
-			wantDone := *done // the request's id and key are checked elsewhere
-			wantDone.ToolName, wantDone.Outcome, wantDone.ResultJSON, wantDone.EffectID = "echo", tc.outcome, "", nil
-			if d := cmp.Diff(&wantDone, done); d != "" {
-				t.Fatalf("completion (-want +got):\n%s", d)
-			}
-			if tc.panics && !strings.Contains(*done.ErrorMessage, "tool panicked: boom") {
-				t.Fatalf("panic message %q", *done.ErrorMessage)
-			}
-			// The error holds the tool's outcome and message.
-			var te *ToolError
-			if !errors.As(err, &te) {
-				t.Fatalf("%v holds no *ToolError", err)
-			}
-			if d := cmp.Diff(toolErrorText{tc.outcome, *done.ErrorMessage}, textOf(te)); d != "" {
-				t.Fatalf("the *ToolError (-want +got):\n%s", d)
-			}
+			te := checkToolFailure(t, err, store, run.ID, tc.outcome, tc.panics, tc.kinds)
 			// Failed outcomes replay as failures, without running the tool,
 			// with an equal error.
 			live := err
@@ -175,6 +150,41 @@ func TestToolOutcomes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// checkToolFailure checks the error of a tool step that failed live with
+// outcome (panics: the tool panicked) and its tool_completed event: both
+// name the tool, the outcome and the tool's message. It returns the
+// error's *ToolError.
+func checkToolFailure(t *testing.T, err error, store ledger.Store, runID string, outcome ledger.ToolOutcome, panics bool, kinds []error) *ToolError {
+	t.Helper()
+	e := wantKind(t, err, kinds...)
+	wantE := *e // Op, Kind, Msg and Err are checked through the kinds and the ToolError below
+	wantE.RunID, wantE.Seq, wantE.Tool, wantE.Outcome = "r1", 3, "echo", outcome
+	if d := cmp.Diff(wantE, *e, cmpopts.EquateErrors()); d != "" {
+		t.Fatalf("error (-want +got):\n%s", d)
+	}
+	done := lastCompletion(t, store, runID)
+	if done.ErrorMessage == nil {
+		t.Fatalf("completion %+v has no error message", done)
+	}
+	wantDone := *done // the request's id and key are checked elsewhere
+	wantDone.ToolName, wantDone.Outcome, wantDone.ResultJSON, wantDone.EffectID = "echo", outcome, "", nil
+	if d := cmp.Diff(&wantDone, done); d != "" {
+		t.Fatalf("completion (-want +got):\n%s", d)
+	}
+	if panics && !strings.Contains(*done.ErrorMessage, "tool panicked: boom") {
+		t.Fatalf("panic message %q", *done.ErrorMessage)
+	}
+	// The error holds the tool's outcome and message.
+	var te *ToolError
+	if !errors.As(err, &te) {
+		t.Fatalf("%v holds no *ToolError", err)
+	}
+	if d := cmp.Diff(toolErrorText{outcome, *done.ErrorMessage}, textOf(te)); d != "" {
+		t.Fatalf("the *ToolError (-want +got):\n%s", d)
+	}
+	return te
 }
 
 // A tool_requested without completion (a crash while the tool ran) is
