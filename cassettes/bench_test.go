@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -116,6 +117,7 @@ func BenchmarkLoadVerify100k(b *testing.B) {
 	b.ReportAllocs()
 	var peak uint64
 	first := true
+	cpu := processCPU()
 	for b.Loop() {
 		r, err := cassettes.OpenReader(path)
 		if err != nil {
@@ -144,6 +146,10 @@ func BenchmarkLoadVerify100k(b *testing.B) {
 			b.Fatalf("read %d events", n)
 		}
 	}
+	b.StopTimer()
+	// CPU time (all goroutines) varies less with the machine's load than
+	// the wall time.
+	b.ReportMetric(float64((processCPU()-cpu).Milliseconds())/float64(b.N), "cpu-ms/op")
 	b.ReportMetric(float64(peak)/(1<<20), "peak-live-MB")
 	b.ReportMetric(float64(size)/(1<<20), "file-MB")
 }
@@ -188,10 +194,12 @@ func BenchmarkVerify100k(b *testing.B) {
 			b.Fatalf("%d records, %v", n, err)
 		}
 	}
+	cpu := processCPU()
 	for b.Loop() {
 		verify()
 	}
 	b.StopTimer()
+	b.ReportMetric(float64((processCPU()-cpu).Milliseconds())/float64(b.N), "cpu-ms/op")
 	b.ReportMetric(testing.AllocsPerRun(1, verify)/100_000, "allocs/event")
 }
 
@@ -238,4 +246,13 @@ func median(d []time.Duration) time.Duration {
 	s := slices.Clone(d)
 	slices.Sort(s)
 	return s[len(s)/2]
+}
+
+// processCPU returns the user and system CPU time the process has used.
+func processCPU() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

@@ -164,12 +164,16 @@ func BenchmarkLoadVerify(b *testing.B) {
 			b.SetBytes(size)
 			b.ReportMetric(n, "events/op")
 			b.ReportAllocs()
+			cpu := processCPU()
 			for b.Loop() {
 				if err := s.Verify(ctx, "big"); err != nil {
 					b.Fatal(err)
 				}
 			}
 			b.StopTimer()
+			// CPU time (all goroutines) varies less with the machine's load
+			// than the wall time.
+			b.ReportMetric(float64((processCPU()-cpu).Milliseconds())/float64(b.N), "cpu-ms/op")
 			b.ReportMetric(float64(testing.AllocsPerRun(1, func() { s.Verify(ctx, "big") }))/n, "allocs/event")
 		})
 	}
