@@ -171,7 +171,11 @@ func (r *Reader) Next() (Record, error) {
 
 // NextEvent returns the next record of a KindEvents cassette as an event,
 // checked against the event hash chain (ledger.ChainVerifier). It returns
-// io.EOF after the end record.
+// io.EOF after the end record. The event shares no memory with the Reader:
+// callers may keep it. A line exactly in the form the writers produce is
+// checked from its text, as Verify checks it, and decoded in two
+// allocations; any other line is parsed in full, which explains what is
+// wrong with it.
 func (r *Reader) NextEvent() (ledger.Event, error) {
 	if r.hdr.Kind != KindEvents {
 		return ledger.Event{}, fmt.Errorf("%s: NextEvent on a cassette of kind %q; use Next", r.path, r.hdr.Kind)
