@@ -144,10 +144,8 @@ func (c *textChecker) value(s *pyjson.Scanner, sp *scratchPayload, i int, canoni
 		if !ok {
 			return false
 		}
-		v, err := strconv.ParseFloat(lit, 64)
-		*f.f = v
-		var buf [32]byte
-		return err == nil && string(pyjson.AppendFloat(buf[:0], v)) == lit
+		*f.f, ok = pyjson.IsRepr(lit)
+		return ok
 	case fStrs, fMsgs, fCalls:
 		start := len(c.lists)
 		if !c.list(s, f, canonical, comma, colon) {

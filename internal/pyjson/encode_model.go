@@ -92,7 +92,13 @@ func appendFloatNotation(dst []byte, f float64, bits, minExp int, padExp bool) [
 	if negExp {
 		exp = -exp
 	}
-	d := digits[:nd]
+	return appendNotation(dst, digits[:nd], exp, minExp, padExp)
+}
+
+// appendNotation writes the decimal d[0].d[1:] × 10^exp (d without
+// leading or trailing zeros, or "0") as appendFloatNotation does.
+func appendNotation(dst, d []byte, exp, minExp int, padExp bool) []byte {
+	nd := len(d)
 	if exp >= minExp && exp < 16 {
 		decpt := exp + 1
 		switch {
