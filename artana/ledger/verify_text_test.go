@@ -108,7 +108,7 @@ func FuzzCheckText(f *testing.F) {
 // compare, write the canonical form), on the column texts of the SQLite
 // and cassette benchmarks' events and on a model request with escapes:
 //
-//	go test -run '^$' -bench CheckText -count 5 ./artana/ledger
+//	go test -run '^$' -bench CheckText -count 3 -benchtime 20000x ./artana/ledger
 func BenchmarkCheckText(b *testing.B) {
 	for _, c := range []struct {
 		name string
