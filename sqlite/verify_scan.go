@@ -150,26 +150,39 @@ func (s *Store) proveFile(ctx context.Context) (p fileProof) {
 	// An immutable file that passed quick_check at Open, and has neither
 	// grown nor been written since, is as it was.
 	checked := s.checked && s.checkedStat != "" && fileStamp(s.abs) == s.checkedStat
-	if (!checked && quickCheck(ctx, conn) != nil) || s.checkSchemaEntries(ctx) != "" {
+	if s.checkSchemaEntries(ctx) != "" {
 		return p
 	}
+	// quick_check runs on a connection of its own beside the reads of the
+	// indexes: the proof holds only if both pass.
+	quick := make(chan error, 1)
+	if checked {
+		quick <- nil
+	} else {
+		go func() { quick <- quickCheck(ctx, s.db) }()
+	}
+	p.ok = s.readIndexesOf(ctx, conn, &p)
+	if err := <-quick; err != nil {
+		return fileProof{}
+	}
+	return p
+}
+
+// readIndexesOf reads the three indexes into p: from the file's pages for
+// an immutable file (readIndexes), through SQLite otherwise.
+func (s *Store) readIndexesOf(ctx context.Context, conn *sql.Conn, p *fileProof) bool {
 	if s.immutable {
-		// The indexes of an immutable file are read from its pages too.
-		p.ok = s.readIndexes(ctx, conn, &p)
-		return p
+		return s.readIndexes(ctx, conn, p)
 	}
 	var ok bool
 	if p.runSeq, ok = runIndex(ctx, conn, indexRunSeq); !ok {
-		return p
+		return false
 	}
 	if p.pkey, ok = runIndex(ctx, conn, indexPKey); !ok {
-		return p
+		return false
 	}
-	if p.ids, p.idCount, ok = eventIDIndex(ctx, conn); !ok {
-		return p
-	}
-	p.ok = true
-	return p
+	p.ids, p.idCount, ok = eventIDIndex(ctx, conn)
+	return ok
 }
 
 // readIndexes reads the three indexes of an immutable file from its pages
