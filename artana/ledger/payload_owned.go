@@ -34,8 +34,50 @@ func (d *OwnedDecoder) Decode(t EventType, data, head []byte) (p Payload, headCo
 func owned(sp Payload, head []byte) (p Payload, headCopy string) {
 	// sp's strings are views of its input and arena, and its lists and
 	// optional strings are reused: count them, then copy them out.
-	size, slots, msgs, calls := len(head), 0, 0, 0
-	list := sp.fields()
+	size, slots, msgs, calls := ownedSizes(sp.fields())
+	p, slab, msgSlab, callSlab := newOwned(sp, slots, msgs, calls)
+	buf := make([]byte, 0, len(head)+size)
+	buf = append(buf, head...)
+	own := func(s string) string {
+		if s == "" {
+			return ""
+		}
+		buf = append(buf, s...) // within capacity: buf never moves
+		return unsafeString(buf[len(buf)-len(s):])
+	}
+	list := p.fields()
+	for i := range list.n {
+		f := &list.f[i]
+		switch f.kind {
+		case fStr, fPolicy:
+			*f.s = own(*f.s)
+		case fOutcome:
+			*f.outcome = ToolOutcome(own(string(*f.outcome)))
+		case fNullStr:
+			if *f.sp != nil {
+				slab[0] = own(**f.sp)
+				*f.sp, slab = &slab[0], slab[1:]
+			}
+		case fNullInt:
+			if *f.ip != nil {
+				v := **f.ip
+				*f.ip = &v
+			}
+		case fStrs:
+			*f.strs, slab = ownStrings(*f.strs, slab, own)
+		case fMsgs:
+			*f.msgs, msgSlab = ownMessages(*f.msgs, msgSlab, own)
+		case fCalls:
+			*f.calls, callSlab = ownCalls(*f.calls, callSlab, own)
+		}
+	}
+	return p, unsafeString(buf[:len(head)])
+}
+
+// ownedSizes counts what owned copies out of a payload's fields: the bytes
+// of its strings, its optional strings and list strings (slots), its
+// messages and its tool calls.
+func ownedSizes(list pyFields) (size, slots, msgs, calls int) {
 	for i := range list.n {
 		f := &list.f[i]
 		switch f.kind {
@@ -55,77 +97,66 @@ func owned(sp Payload, head []byte) (p Payload, headCopy string) {
 			slots += len(*f.strs)
 		case fMsgs:
 			for _, m := range *f.msgs {
-				size += len(m.Role) + len(m.Content)
+				size += len(m.Role) + len(m.Content) + len(m.ToolCallID) + len(m.Name) + callsSize(m.ToolCalls)
 			}
 			msgs += len(*f.msgs)
 		case fCalls:
-			for _, c := range *f.calls {
-				size += len(c.ToolName) + len(c.ArgumentsJSON)
-			}
+			size += callsSize(*f.calls)
 			calls += len(*f.calls)
 		}
 	}
-	p, slab, msgSlab, callSlab := newOwned(sp, slots, msgs, calls)
-	buf := make([]byte, 0, size)
-	buf = append(buf, head...)
-	own := func(s string) string {
-		if s == "" {
-			return ""
-		}
-		buf = append(buf, s...) // within capacity: buf never moves
-		return unsafeString(buf[len(buf)-len(s):])
+	return size, slots, msgs, calls
+}
+
+func callsSize(calls []ToolCall) (n int) {
+	for _, c := range calls {
+		n += len(c.ID) + len(c.ToolName) + len(c.ArgumentsJSON)
 	}
-	list = p.fields()
-	for i := range list.n {
-		f := &list.f[i]
-		switch f.kind {
-		case fStr, fPolicy:
-			*f.s = own(*f.s)
-		case fOutcome:
-			*f.outcome = ToolOutcome(own(string(*f.outcome)))
-		case fNullStr:
-			if *f.sp != nil {
-				slab[0] = own(**f.sp)
-				*f.sp, slab = &slab[0], slab[1:]
-			}
-		case fNullInt:
-			if *f.ip != nil {
-				v := **f.ip
-				*f.ip = &v
-			}
-		case fStrs:
-			n := len(*f.strs)
-			dst := []string{} // as the decoder gives an empty list
-			if n > 0 {
-				dst = slab[:n:n]
-			}
-			for j, s := range *f.strs {
-				dst[j] = own(s)
-			}
-			*f.strs, slab = dst, slab[n:]
-		case fMsgs:
-			n := len(*f.msgs)
-			dst := []ChatMessage{}
-			if n > 0 {
-				dst = msgSlab[:n:n]
-			}
-			for j, m := range *f.msgs {
-				dst[j] = ChatMessage{Role: own(m.Role), Content: own(m.Content)}
-			}
-			*f.msgs, msgSlab = dst, msgSlab[n:]
-		case fCalls:
-			n := len(*f.calls)
-			dst := []ToolCall{}
-			if n > 0 {
-				dst = callSlab[:n:n]
-			}
-			for j, c := range *f.calls {
-				dst[j] = ToolCall{ToolName: own(c.ToolName), ArgumentsJSON: own(c.ArgumentsJSON)}
-			}
-			*f.calls, callSlab = dst, callSlab[n:]
+	return n
+}
+
+// ownStrings copies a list of strings into the front of slab (an empty
+// list, as the decoder gives it, when there is none) and returns the rest
+// of slab.
+func ownStrings(src, slab []string, own func(string) string) (dst, rest []string) {
+	n := len(src)
+	dst = []string{}
+	if n > 0 {
+		dst = slab[:n:n]
+	}
+	for j, s := range src {
+		dst[j] = own(s)
+	}
+	return dst, slab[n:]
+}
+
+// ownMessages is ownStrings for messages, every field kept.
+func ownMessages(src, slab []ChatMessage, own func(string) string) (dst, rest []ChatMessage) {
+	n := len(src)
+	dst = []ChatMessage{}
+	if n > 0 {
+		dst = slab[:n:n]
+	}
+	for j, m := range src {
+		dst[j] = ChatMessage{Role: own(m.Role), Content: own(m.Content), ToolCallID: own(m.ToolCallID), Name: own(m.Name)}
+		if m.ToolCalls != nil {
+			dst[j].ToolCalls, _ = ownCalls(m.ToolCalls, make([]ToolCall, len(m.ToolCalls)), own)
 		}
 	}
-	return p, unsafeString(buf[:len(head)])
+	return dst, slab[n:]
+}
+
+// ownCalls is ownStrings for tool calls, every field kept.
+func ownCalls(src, slab []ToolCall, own func(string) string) (dst, rest []ToolCall) {
+	n := len(src)
+	dst = []ToolCall{}
+	if n > 0 {
+		dst = slab[:n:n]
+	}
+	for j, c := range src {
+		dst[j] = ToolCall{ID: own(c.ID), ToolName: own(c.ToolName), ArgumentsJSON: own(c.ArgumentsJSON)}
+	}
+	return dst, slab[n:]
 }
 
 // newOwned returns a new payload equal to sp, and room for its optional
