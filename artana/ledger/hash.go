@@ -25,24 +25,30 @@ func (e *Event) ComputeHash() string {
 func (e *Event) HashInput() []byte { return appendHashInput(nil, e) }
 
 func appendHashInput(b []byte, e *Event) []byte {
-	b = append(b, e.ID...)
-	b = append(b, '|')
-	b = append(b, e.RunID...)
-	b = append(b, '|')
-	b = append(b, e.TenantID...)
-	b = append(b, '|')
-	b = strconv.AppendInt(b, e.Seq, 10)
-	b = append(b, '|')
-	b = append(b, e.Type...)
-	b = append(b, '|')
-	b = append(b, e.PrevHash...)
-	b = append(b, '|')
+	b = appendHashHead(b, e.ID, e.RunID, e.TenantID, e.Seq, e.Type, e.PrevHash)
 	b = isotime.Append(b, e.Timestamp)
 	b = append(b, '|')
 	if e.Payload != nil {
 		b = appendPayload(b, e.Payload, true)
 	}
 	return b
+}
+
+// appendHashHead appends the fields of the hash input before the
+// timestamp, each followed by "|".
+func appendHashHead(b []byte, id, runID, tenantID string, seq int64, typ EventType, prevHash string) []byte {
+	b = append(b, id...)
+	b = append(b, '|')
+	b = append(b, runID...)
+	b = append(b, '|')
+	b = append(b, tenantID...)
+	b = append(b, '|')
+	b = strconv.AppendInt(b, seq, 10)
+	b = append(b, '|')
+	b = append(b, typ...)
+	b = append(b, '|')
+	b = append(b, prevHash...)
+	return append(b, '|')
 }
 
 // A ChainError reports the first event of a run that fails verification.

@@ -3,7 +3,6 @@ package ledger
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"strconv"
 	"strings"
 	"unsafe"
 
@@ -74,18 +73,7 @@ func (v *StoredVerifier) NextStored(e *StoredEvent) (handled bool, err error) {
 // verifier each. It allocates nothing; handled and err are as for
 // NextStored.
 func (v *StoredVerifier) CheckStored(e *StoredEvent) (handled bool, err error) {
-	b := append(v.buf[:0], e.ID...)
-	b = append(b, '|')
-	b = append(b, e.RunID...)
-	b = append(b, '|')
-	b = append(b, e.TenantID...)
-	b = append(b, '|')
-	b = strconv.AppendInt(b, e.Seq, 10)
-	b = append(b, '|')
-	b = append(b, e.Type...)
-	b = append(b, '|')
-	b = append(b, e.PrevHash...)
-	b = append(b, '|')
+	b := appendHashHead(v.buf[:0], e.ID, e.RunID, e.TenantID, e.Seq, e.Type, e.PrevHash)
 	b, ok := appendStoredTimestamp(b, e.Timestamp)
 	if !ok {
 		v.buf = b
