@@ -350,7 +350,7 @@ func buildRunView(evs []ledger.Event, chain chainView, limit int) *runView {
 	v.Cost = formatCost(cost)
 	v.Chart = newChart(tokens, costs, "step")
 	keep := func(i int) bool { return views[i].Flag != "" }
-	v.Steps = elide(views, limit, keep, func(g *gapView, s *stepView) {
+	v.Steps = elide(views, limit, 1, keep, stepGap, func(g *gapView, s *stepView) {
 		switch s.Kind {
 		case "model":
 			g.Models++
@@ -394,9 +394,10 @@ func fillGapTotals(rows []stepView, steps []*step) {
 }
 
 // elide keeps at most limit rows of rows (0: all): the first and last
-// limit/2 and every row keep asks for (with the row before and after it),
-// each run of rows left out replaced by one gap row that count sums up.
-func elide(rows []stepView, limit int, keep func(int) bool, count func(*gapView, *stepView)) []stepView {
+// limit/2, and every row keep asks for with the around rows before and
+// after it; each run of rows left out is replaced by one gap row (gapRow,
+// given its 1-based position) that count sums up.
+func elide[T any](rows []T, limit, around int, keep func(int) bool, gapRow func(n int, g *gapView) T, count func(*gapView, *T)) []T {
 	if limit == 0 || len(rows) <= limit {
 		return rows
 	}
@@ -406,15 +407,13 @@ func elide(rows []stepView, limit int, keep func(int) bool, count func(*gapView,
 		if i < head || i >= len(rows)-(limit-head) {
 			kept[i] = true
 		}
-	}
-	for i := range rows {
 		if keep(i) {
-			for j := max(i-1, 0); j <= min(i+1, len(rows)-1); j++ {
+			for j := max(i-around, 0); j <= min(i+around, len(rows)-1); j++ {
 				kept[j] = true
 			}
 		}
 	}
-	var out []stepView
+	var out []T
 	var gap *gapView
 	for i := range rows {
 		if kept[i] {
@@ -424,13 +423,18 @@ func elide(rows []stepView, limit int, keep func(int) bool, count func(*gapView,
 		}
 		if gap == nil {
 			gap = &gapView{From: i + 1}
-			out = append(out, stepView{N: i + 1, Kind: "gap", Gap: gap, Anchor: fmt.Sprintf("gap-%d", i+1)})
+			out = append(out, gapRow(i+1, gap))
 		}
 		gap.To = i + 1
 		gap.Steps++
 		count(gap, &rows[i])
 	}
 	return out
+}
+
+// stepGap is the row that stands for the steps left out from step n on.
+func stepGap(n int, g *gapView) stepView {
+	return stepView{N: n, Kind: "gap", Gap: g, Anchor: fmt.Sprintf("gap-%d", n)}
 }
 
 // viewStep renders one step of a run.
@@ -708,7 +712,7 @@ func interactionsReport(ctx context.Context, src *source, o htmlOptions) (*htmlR
 	v.StepCount = len(views)
 	v.Cost = formatCost(cost)
 	v.Chart = newChart(tokens, costs, "interaction")
-	v.Steps = elide(views, o.limit, func(i int) bool { return views[i].Flag != "" }, func(g *gapView, s *stepView) {
+	v.Steps = elide(views, o.limit, 1, func(i int) bool { return views[i].Flag != "" }, stepGap, func(g *gapView, s *stepView) {
 		if s.Kind == "tool" {
 			g.Tools++
 		} else {
@@ -854,45 +858,21 @@ func original(s *step, bySeq map[int64]*ledger.Event) *step {
 }
 
 // elideDiff keeps at most limit rows (0: all): the first and last, every
-// row that differs and the rows around it; the others are summed up.
+// row that differs and the two rows on either side; the others are summed
+// up.
 func elideDiff(rows []diffRow, limit int) []diffRow {
-	if limit == 0 || len(rows) <= limit {
-		return rows
+	differs := func(i int) bool { return rows[i].State != "same" }
+	gapRow := func(n int, g *gapView) diffRow {
+		return diffRow{N: n, Anchor: fmt.Sprintf("gap-%d", n), State: "gap", Gap: g}
 	}
-	kept := make([]bool, len(rows))
-	head := max(limit/2, 1)
-	for i := range rows {
-		if i < head || i >= len(rows)-(limit-head) {
-			kept[i] = true
-		}
-		if rows[i].State != "same" {
-			for j := max(i-2, 0); j <= min(i+2, len(rows)-1); j++ {
-				kept[j] = true
-			}
-		}
-	}
-	var out []diffRow
-	var gap *gapView
-	for i, r := range rows {
-		if kept[i] {
-			gap = nil
-			out = append(out, r)
-			continue
-		}
-		if gap == nil {
-			gap = &gapView{From: i + 1}
-			out = append(out, diffRow{N: i + 1, Anchor: fmt.Sprintf("gap-%d", i+1), State: "gap", Gap: gap})
-		}
-		gap.To = i + 1
-		gap.Steps++
+	return elide(rows, limit, 2, differs, gapRow, func(g *gapView, r *diffRow) {
 		if r.A != nil && r.A.Kind == "model" {
-			gap.Models++
+			g.Models++
 		}
 		if r.A != nil && r.A.Kind == "tool" {
-			gap.Tools++
+			g.Tools++
 		}
-	}
-	return out
+	})
 }
 
 //go:embed report.html.tmpl
