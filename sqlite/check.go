@@ -172,8 +172,14 @@ func (s *Store) tableDigestsScan(ctx context.Context, runID string) (map[string]
 // wrong. Verify reads the whole file; to verify many runs, VerifyEach does
 // that once for all of them.
 func (s *Store) Verify(ctx context.Context, runID string) error {
+	return verifyOne(ctx, runID, s.VerifyEach)
+}
+
+// verifyOne verifies the run runID with each (VerifyEach or
+// verifyEachThorough) and returns the first error it reports.
+func verifyOne(ctx context.Context, runID string, each func(context.Context, []string, func(RunCheck) error, func()) error) error {
 	var first error
-	err := s.VerifyEach(ctx, []string{runID}, func(c RunCheck) error {
+	err := each(ctx, []string{runID}, func(c RunCheck) error {
 		if c.Err != nil && first == nil {
 			first = c.Err
 		}

@@ -59,15 +59,5 @@ func (s *Store) VerifyFast(ctx context.Context) (ok bool, events int64) {
 // table digests, and each run read through the index, as Verify was
 // before the fast path. The benchmarks compare the two in one run.
 func (s *Store) VerifyThorough(ctx context.Context, runID string) error {
-	var first error
-	err := s.verifyEachThorough(ctx, []string{runID}, func(c RunCheck) error {
-		if c.Err != nil && first == nil {
-			first = c.Err
-		}
-		return nil
-	}, nil)
-	if err != nil {
-		return err
-	}
-	return first
+	return verifyOne(ctx, runID, s.verifyEachThorough)
 }
