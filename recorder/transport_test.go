@@ -110,30 +110,28 @@ func got(resp *http.Response, body []byte) exchange {
 	return exchange{resp.StatusCode, resp.Header.Get("Content-Type"), resp.Header.Get("X-Request-Id"), resp.Header.Get("Set-Cookie"), string(body)}
 }
 
-func TestTransportRecordsAndReplaysChatCalls(t *testing.T) {
-	calls := []struct{ req, resp string }{
-		{"openai-chat-basic.request.json", "openai-chat-basic.json"},
-		{"openai-chat-json-schema.request.json", "openai-chat-json-schema.json"},
-		{"openai-chat-tool-loop-turn1.request.json", "openai-chat-tool-loop-turn1.json"},
-		{"openai-chat-tool-loop-turn2.request.json", "openai-chat-tool-loop-turn2.json"},
-		{"openai-chat-stream.request.json", "openai-chat-stream.sse"},
-		{"openai-chat-stream-tool-calls.request.json", "openai-chat-stream-tool-calls.sse"},
-		{"openai-error-400.request.json", "openai-error-400.json"},
-	}
+// A wireCall is a request body and the server's answer, both wire fixtures.
+type wireCall struct{ req, resp string }
+
+func wireAnswers(calls []wireCall) []string {
 	var resps []string
 	for _, c := range calls {
 		resps = append(resps, c.resp)
 	}
-	srv := wireServer(t, resps...)
-	path := filepath.Join(t.TempDir(), "chat.cassette")
+	return resps
+}
 
+// recordThrough posts each call's request to url through a transport
+// recording into path, and returns what the client got.
+func recordThrough(t *testing.T, path, url string, calls []wireCall) []exchange {
+	t.Helper()
 	tr, err := recorder.OpenTransport(path, nil, recorder.WithMode(recorder.Record))
 	if err != nil {
 		t.Fatal(err)
 	}
 	var live []exchange
 	for _, c := range calls {
-		resp, body, err := post(t, tr.Client(), srv.URL+"/v1/chat/completions", wire(t, c.req))
+		resp, body, err := post(t, tr.Client(), url, wire(t, c.req))
 		if err != nil {
 			t.Fatalf("%s: %v", c.req, err)
 		}
@@ -142,6 +140,44 @@ func TestTransportRecordsAndReplaysChatCalls(t *testing.T) {
 	if err := tr.Close(); err != nil {
 		t.Fatal(err)
 	}
+	return live
+}
+
+// replayThrough posts the calls again through a transport replaying path
+// and checks that each gets what it got live.
+func replayThrough(t *testing.T, path, url string, calls []wireCall, live []exchange) {
+	t.Helper()
+	tr, err := recorder.OpenTransport(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, c := range calls {
+		resp, body, err := post(t, tr.Client(), url, wire(t, c.req))
+		if err != nil {
+			t.Fatalf("replay %s: %v", c.req, err)
+		}
+		if g := got(resp, body); g != live[i] {
+			t.Errorf("replay %s:\n got %+v\nwant %+v", c.req, g, live[i])
+		}
+	}
+	if err := tr.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestTransportRecordsAndReplaysChatCalls(t *testing.T) {
+	calls := []wireCall{
+		{"openai-chat-basic.request.json", "openai-chat-basic.json"},
+		{"openai-chat-json-schema.request.json", "openai-chat-json-schema.json"},
+		{"openai-chat-tool-loop-turn1.request.json", "openai-chat-tool-loop-turn1.json"},
+		{"openai-chat-tool-loop-turn2.request.json", "openai-chat-tool-loop-turn2.json"},
+		{"openai-chat-stream.request.json", "openai-chat-stream.sse"},
+		{"openai-chat-stream-tool-calls.request.json", "openai-chat-stream-tool-calls.sse"},
+		{"openai-error-400.request.json", "openai-error-400.json"},
+	}
+	srv := wireServer(t, wireAnswers(calls)...)
+	path := filepath.Join(t.TempDir(), "chat.cassette")
+	live := recordThrough(t, path, srv.URL+"/v1/chat/completions", calls)
 	srv.Close()
 
 	for i, c := range calls {
@@ -166,22 +202,7 @@ func TestTransportRecordsAndReplaysChatCalls(t *testing.T) {
 	checkRecordedChatCalls(t, path)
 
 	// Replay, the server stopped.
-	tr, err = recorder.OpenTransport(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, c := range calls {
-		resp, body, err := post(t, tr.Client(), srv.URL+"/v1/chat/completions", wire(t, c.req))
-		if err != nil {
-			t.Fatalf("replay %s: %v", c.req, err)
-		}
-		if g := got(resp, body); g != live[i] {
-			t.Errorf("replay %s:\n got %+v\nwant %+v", c.req, g, live[i])
-		}
-	}
-	if err := tr.Close(); err != nil {
-		t.Fatal(err)
-	}
+	replayThrough(t, path, srv.URL+"/v1/chat/completions", calls, live)
 }
 
 // recordedCall is a recorded interaction in outline: what
@@ -567,7 +588,7 @@ func TestTransportLogRun(t *testing.T) {
 }
 
 func TestTransportAnthropicMessages(t *testing.T) {
-	calls := []struct{ req, resp string }{
+	calls := []wireCall{
 		{"anthropic-messages-tool-loop-turn1.request.json", "anthropic-messages-tool-loop-turn1.json"},
 		{"anthropic-messages-tool-loop-turn2.request.json", "anthropic-messages-tool-loop-turn2.json"},
 		{"anthropic-messages-stream-tool-loop-turn1.request.json", "anthropic-messages-stream-tool-loop-turn1.sse"},
@@ -575,52 +596,19 @@ func TestTransportAnthropicMessages(t *testing.T) {
 		{"anthropic-error-529.request.json", "anthropic-error-529.json"},
 		{"anthropic-messages-stream-error-overloaded.request.json", "anthropic-messages-stream-error-overloaded.sse"},
 	}
-	var resps []string
-	for _, c := range calls {
-		resps = append(resps, c.resp)
-	}
-	srv := wireServer(t, resps...)
+	srv := wireServer(t, wireAnswers(calls)...)
 	path := filepath.Join(t.TempDir(), "anthropic.cassette")
-	tr, err := recorder.OpenTransport(path, nil, recorder.WithMode(recorder.Record))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var live []exchange
-	for _, c := range calls {
-		resp, body, err := post(t, tr.Client(), srv.URL+"/v1/messages", wire(t, c.req))
-		if err != nil {
-			t.Fatalf("%s: %v", c.req, err)
-		}
-		live = append(live, got(resp, body))
-	}
-	if err := tr.Close(); err != nil {
-		t.Fatal(err)
-	}
+	live := recordThrough(t, path, srv.URL+"/v1/messages", calls)
 	srv.Close()
 	if raw, _ := os.ReadFile(path); bytes.Contains(raw, []byte("FAKEfake")) {
 		t.Errorf("the cassette holds the key")
 	}
 	checkRecordedAnthropicCalls(t, path)
 
-	tr, err = recorder.OpenTransport(path, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for i, c := range calls {
-		resp, body, err := post(t, tr.Client(), srv.URL+"/v1/messages", wire(t, c.req))
-		if err != nil {
-			t.Fatalf("replay %s: %v", c.req, err)
-		}
-		if g := got(resp, body); g != live[i] {
-			t.Errorf("replay %s:\n got %+v\nwant %+v", c.req, g, live[i])
-		}
-	}
-	if err := tr.Close(); err != nil {
-		t.Fatal(err)
-	}
+	replayThrough(t, path, srv.URL+"/v1/messages", calls, live)
 
 	// One word of the prompt changed: a typed miss.
-	tr, err = recorder.OpenTransport(path, nil, recorder.AllowUnused())
+	tr, err := recorder.OpenTransport(path, nil, recorder.AllowUnused())
 	if err != nil {
 		t.Fatal(err)
 	}
