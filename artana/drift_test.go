@@ -209,15 +209,12 @@ type loopOutcome struct {
 
 func TestToolLoopReplayPolicies(t *testing.T) {
 	m := supportScript()
-	k, store := newTestKernel(t, m)
-	var runs atomic.Int64
-	supportTools(t, k.Tools(), &runs)
-	run := mustStart(t, k, liveTenant, "ticket-9")
+	k, store, run, runs := supportDesk(t, m, "ticket-9")
 	live, err := RunToolLoop[Decision](tctx, k, run, supportLoop)
 	if err != nil {
 		t.Fatal(err)
 	}
-	ld := loopDrift{k: k, store: store, run: run, live: live, n: len(eventTypes(t, store, run.ID)), runs: &runs}
+	ld := loopDrift{k: k, store: store, run: run, live: live, n: len(eventTypes(t, store, run.ID)), runs: runs}
 	drifted := supportLoop
 	drifted.Messages = []ledger.ChatMessage{{Role: "system", Content: "Support desk. Be kind."}, {Role: "user", Content: "Refund order A-17."}}
 

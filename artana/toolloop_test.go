@@ -21,6 +21,15 @@ type orderArgs struct {
 
 // supportTools registers lookup_order (succeeds) and refund (fails with a
 // permanent error for already refunded orders), counting executions.
+// supportDesk returns a kernel over m with the support tools registered,
+// the run runID started, and the count of the tools' executions.
+func supportDesk(t testing.TB, m llm.Model, runID string, opts ...Option) (*Kernel, *ledger.MemStore, Run, *atomic.Int64) {
+	k, store := newTestKernel(t, m, opts...)
+	runs := new(atomic.Int64)
+	supportTools(t, k.Tools(), runs)
+	return k, store, mustStart(t, k, liveTenant, runID), runs
+}
+
 func supportTools(t testing.TB, tools *Tools, runs *atomic.Int64) {
 	t.Helper()
 	must := func(err error) {
@@ -70,10 +79,7 @@ var supportLoop = ToolLoop{Model: "gpt-4o", StepKey: "support",
 
 func TestToolLoop(t *testing.T) {
 	m := supportScript()
-	k, store := newTestKernel(t, m)
-	var runs atomic.Int64
-	supportTools(t, k.Tools(), &runs)
-	run := mustStart(t, k, liveTenant, "ticket-7")
+	k, store, run, runs := supportDesk(t, m, "ticket-7")
 
 	res, err := RunToolLoop[Decision](tctx, k, run, supportLoop)
 	if err != nil {
@@ -142,10 +148,7 @@ func TestToolLoop(t *testing.T) {
 
 func TestToolLoopStopOnToolError(t *testing.T) {
 	m := supportScript()
-	k, store := newTestKernel(t, m)
-	var runs atomic.Int64
-	supportTools(t, k.Tools(), &runs)
-	run := mustStart(t, k, liveTenant, "stop")
+	k, store, run, _ := supportDesk(t, m, "stop")
 	loop := supportLoop
 	loop.StopOnToolError = true
 	_, err := RunToolLoop[Decision](tctx, k, run, loop)
@@ -175,10 +178,7 @@ func TestToolLoopStopOnToolError(t *testing.T) {
 
 func TestToolLoopTurnLimit(t *testing.T) {
 	always := &scriptedTurns{script: []llm.Response{{ToolCalls: []ledger.ToolCall{{ToolName: "lookup_order", ArgumentsJSON: `{"order":"A-1"}`}}}}}
-	k, store := newTestKernel(t, always)
-	var runs atomic.Int64
-	supportTools(t, k.Tools(), &runs)
-	run := mustStart(t, k, liveTenant, "limit")
+	k, store, run, runs := supportDesk(t, always, "limit")
 	loop := ToolLoop{Model: "m", Prompt: "look it up", MaxTurns: 3}
 	_, err := RunToolLoop[Decision](tctx, k, run, loop)
 	var tl *TurnLimitError
@@ -236,10 +236,7 @@ func TestToolLoopReusedCallID(t *testing.T) {
 		}, "turn 1", 0},
 	} {
 		t.Run(name, func(t *testing.T) {
-			k, store := newTestKernel(t, &scriptedTurns{script: tc.script})
-			var runs atomic.Int64
-			supportTools(t, k.Tools(), &runs)
-			run := mustStart(t, k, liveTenant, "reuse")
+			k, store, run, runs := supportDesk(t, &scriptedTurns{script: tc.script}, "reuse")
 			_, err := RunToolLoop[Decision](tctx, k, run, ToolLoop{Model: "m", Prompt: "x"})
 			var me *ledger.MessageError
 			if !errors.Is(err, ErrInvalidInput) || !errors.As(err, &me) || me.ToolCallID != "call_a" || !strings.Contains(err.Error(), tc.where) {
@@ -274,10 +271,7 @@ func TestToolLoopBadCalls(t *testing.T) {
 		}},
 		{OutputJSON: `{"approved":true,"reason":"x"}`},
 	}}
-	k, store := newTestKernel(t, m)
-	var runs atomic.Int64
-	supportTools(t, k.Tools(), &runs)
-	run := mustStart(t, k, liveTenant, "bad-calls")
+	k, store, run, runs := supportDesk(t, m, "bad-calls")
 	loop := ToolLoop{Model: "m", Prompt: "go", Tools: []string{"lookup_order"}}
 	res, err := RunToolLoop[Decision](tctx, k, run, loop)
 	if err != nil {
@@ -331,10 +325,7 @@ func TestToolLoopCapabilities(t *testing.T) {
 // completion halts the loop on the next run, without running the tool.
 func TestToolLoopHaltsOnUnknownOutcome(t *testing.T) {
 	m := supportScript()
-	k, store := newTestKernel(t, m)
-	var runs atomic.Int64
-	supportTools(t, k.Tools(), &runs)
-	run := mustStart(t, k, liveTenant, "crash")
+	k, store, run, runs := supportDesk(t, m, "crash")
 	crashed := New(dropCompletion{store, "refund"}, m, WithTools(k.Tools()))
 	if _, err := RunToolLoop[Decision](tctx, crashed, run, supportLoop); err == nil || !strings.Contains(err.Error(), "simulated crash") {
 		t.Fatalf("crashed loop: %v", err)
@@ -386,10 +377,7 @@ func (s dropCompletion) Append(ctx context.Context, runID, tenantID string, p le
 // model call.
 func TestToolLoopMiddleware(t *testing.T) {
 	m := supportScript()
-	k, store := newTestKernel(t, m, WithMiddleware(DefaultMiddleware()...))
-	var runs atomic.Int64
-	supportTools(t, k.Tools(), &runs)
-	run := mustStart(t, k, liveTenant, "mw")
+	k, store, run, runs := supportDesk(t, m, "mw", WithMiddleware(DefaultMiddleware()...))
 	if _, err := RunToolLoop[Decision](tctx, k, run, supportLoop); err != nil {
 		t.Fatal(err)
 	}
@@ -408,7 +396,7 @@ func TestToolLoopMiddleware(t *testing.T) {
 	poor := Tenant{ID: "org_poor", Capabilities: liveTenant.Capabilities, BudgetUSD: 0.001}
 	m2 := supportScript()
 	k2, _ := newTestKernel(t, m2, WithMiddleware(DefaultMiddleware()...))
-	supportTools(t, k2.Tools(), &runs)
+	supportTools(t, k2.Tools(), runs)
 	_, err = RunToolLoop[Decision](tctx, k2, mustStart(t, k2, poor, "poor"), supportLoop)
 	if !errors.Is(err, ErrBudgetExceeded) || m2.calls.Load() != 1 {
 		t.Errorf("budget: %v after %d model calls, want ErrBudgetExceeded after 1", err, m2.calls.Load())
