@@ -36,6 +36,9 @@ func TestFloatsAsPython(t *testing.T) {
 			t.Fatalf("python_floats.txt:%d: %v", line, err)
 		}
 		v := math.Float64frombits(bits)
+		if got := Float(v); got != parts[1] {
+			t.Errorf("python_floats.txt:%d: Float(%s) = %s, Python's repr %s", line, parts[0], got, parts[1])
+		}
 		if got := string(appendReprFloat(nil, v, 64)); got != parts[1] {
 			t.Errorf("python_floats.txt:%d: repr of %s: got %s, Python %s", line, parts[0], got, parts[1])
 		}

@@ -1,10 +1,8 @@
 package pyjson_test
 
 import (
-	"bufio"
 	"encoding/json"
 	"math"
-	"os"
 	"reflect"
 	"strconv"
 	"strings"
@@ -71,36 +69,6 @@ func TestFloat(t *testing.T) {
 		if got := pyjson.Float(tc.in); got != tc.want {
 			t.Errorf("pyjson.Float(%v) = %s, want %s", tc.in, got, tc.want)
 		}
-	}
-}
-
-// TestFloatVectors compares with CPython's repr on 4,000 doubles
-// recorded by testdata/gen_float_repr.py.
-func TestFloatVectors(t *testing.T) {
-	f, err := os.Open("testdata/python_float_repr.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	n := 0
-	for line := 1; sc.Scan(); line++ {
-		text := sc.Text()
-		if strings.HasPrefix(text, "#") {
-			continue
-		}
-		bitsHex, want, ok := strings.Cut(text, " ")
-		bits, err := strconv.ParseUint(bitsHex, 16, 64)
-		if !ok || err != nil {
-			t.Fatalf("python_float_repr.txt:%d: malformed line %q", line, text)
-		}
-		if got := pyjson.Float(math.Float64frombits(bits)); got != want {
-			t.Errorf("python_float_repr.txt:%d: pyjson.Float(%s) = %s, Python says %s", line, bitsHex, got, want)
-		}
-		n++
-	}
-	if n < 4000 {
-		t.Fatalf("read %d vectors, want 4000", n)
 	}
 }
 
